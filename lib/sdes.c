@@ -635,7 +635,9 @@ sdes_format(const struct srtp_keys *k, bool pad, char *buf, size_t buflen)
 	}
 	rc = snprintf(head, sizeof(head), "%u %s inline:", (unsigned)k->tag, si->name);
 	hl = (size_t)rc;
-	total = hl + ((size_t)si->key_len + si->salt_len + 2) / 3 * 4 + ml;
+	bl = (size_t)si->key_len + si->salt_len;
+	bl = pad ? (bl + 2) / 3 * 4 : bl / 3 * 4 + (bl % 3 == 0 ? 0 : bl % 3 + 1);
+	total = hl + bl + ml;
 	if (total + 1 > buflen) {
 		if (buflen > 0)
 			buf[0] = '\0';
