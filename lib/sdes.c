@@ -137,7 +137,8 @@ b64_value(char c)
 /*
  * Strict base64 (RFC 4648 s4 alphabet): '=' only as trailing padding, at most two, and
  * then the length is a multiple of 4; without padding a length of 4k+1 is refused and
- * 4k+2 / 4k+3 are completed as if padded. Decodes into out[0..want) only when the
+ * 4k+2 / 4k+3 are completed as if padded. Unused low bits of the last character are
+ * ignored, as RFC 4648 s3.5 allows decoders to. Decodes into out[0..want) only when the
  * decoded length is exactly `want`. Returns 0, -EILSEQ (bad base64) or -EMSGSIZE.
  */
 static int
@@ -177,7 +178,7 @@ static size_t
 b64_encode(const uint8_t *in, size_t n, bool pad, char *out)
 {
 	size_t o = 0, i = 0;
-	uint32_t v;
+	uint32_t v = 0;
 
 	for (; i + 3 <= n; i += 3) {
 		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
@@ -203,7 +204,6 @@ b64_encode(const uint8_t *in, size_t n, bool pad, char *out)
 			out[o++] = '=';
 	}
 	out[o] = '\0';
-	v = 0;
 	OPENSSL_cleanse(&v, sizeof(v));
 	return o;
 }
@@ -279,8 +279,8 @@ parse_key_param(const char *p, size_t n, const struct suite_info *si, struct srt
                 uint64_t *lifetime, bool *padded)
 {
 	uint8_t ks[SRTP_MAX_KEY_LEN + SRTP_MAX_SALT_LEN];
-	const char *f[4], *end = p + n, *why = NULL;
-	size_t fl[4], nf = 0;
+	const char *f[3] = {NULL, NULL, NULL}, *end = p + n, *why = NULL;
+	size_t fl[3] = {0, 0, 0}, nf = 0;
 	int rc;
 
 	if (n == 0)
