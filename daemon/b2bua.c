@@ -1,0 +1,1018 @@
+/*
+ * b2bua.c: the call table and leg A (the caller's side): new INVITEs, CANCEL, requests
+ * inside a call's dialogs (BYE, re-INVITE, UPDATE, INFO, OPTIONS), the relay of those
+ * between legs, and the end of a call. Leg B (agents, failover, probes) is in
+ * b2bua_agent.c; SDP and the media relay in b2bua_media.c.
+ */
+#include "b2bua_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <osipparser2/osip_parser.h>
+
+#include "log.h"
+#include "sip_util.h"
+
+#define RETRY_AFTER "30"
+
+int64_t
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* ---- sending ------------------------------------------------------------------- */
+
+int
+b2bua_send(struct b2bua *b, uint64_t conn, osip_message_t *m)
+{
+	int rc = sip_server_send(b->sip, conn, m);
+
+	if (rc != 0)
+		log_debug("send on connection %llu failed: %s", (unsigned long long)conn,
+			  strerror(-rc));
+	return rc;
+}
+
+static void
+warning_value(struct b2bua *b, const char *text, char *buf, size_t len)
+{
+	snprintf(buf, len, "399 %s \"%s\"", b->host, text);
+}
+
+/*
+ * Answer `req` on `conn` with `code`; `to_tag` for the To header (NULL: a fresh one),
+ * an optional Warning text, an optional SDP body (adds our Contact too).
+ */
+int
+b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
+	    const char *to_tag, const char *warning, const char *sdp)
+{
+	osip_message_t *resp = NULL;
+	char buf[512];
+	int rc;
+
+	if ((rc = sip_util_response_new(&resp, req, code, NULL, to_tag)) != 0)
+		return rc;
+	if (code >= 200 && code < 300 && MSG_IS_INVITE(req))
+		osip_message_set_contact(resp, b->contact);
+	if (code == 503 || code == 486 || code == 480)
+		sip_util_add_header(resp, "Retry-After", RETRY_AFTER);
+	if (code == 405 || code == 501 || (code == 200 && MSG_IS_OPTIONS(req)))
+		sip_util_add_header(resp, "Allow", SIP_SERVER_ALLOW);
+	if (code == 200 && MSG_IS_OPTIONS(req))
+		sip_util_add_header(resp, "Accept", "application/sdp");
+	if (warning != NULL) {
+		warning_value(b, warning, buf, sizeof(buf));
+		sip_util_add_header(resp, "Warning", buf);
+	}
+	if (sdp != NULL) {
+		osip_message_set_content_type(resp, "application/sdp");
+		osip_message_set_body(resp, sdp, strlen(sdp));
+	}
+	rc = b2bua_send(b, conn, resp);
+	osip_message_free(resp);
+	return rc;
+}
+
+/* ---- the call table -------------------------------------------------------------- */
+
+static struct call *
+call_new(struct b2bua *b)
+{
+	struct call *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->b = b;
+	c->conf = conf_ref(b->conf);
+	telemetry_call_id(c->id);
+	c->agent = -1;
+	c->leg[0].peer = c->leg[1].peer = -1;
+	c->leg[0].first_packet_ms = c->leg[1].first_packet_ms = -1;
+	clock_gettime(CLOCK_MONOTONIC, &c->t_invite);
+	c->next = b->calls;
+	if (b->calls != NULL)
+		b->calls->prev = c;
+	b->calls = c;
+	b->ncalls++;
+	return c;
+}
+
+static void
+leg_clear(struct call_leg *l)
+{
+	sip_dialog_free(l->dlg);
+	l->dlg = NULL;
+	sdp_desc_free(l->remote_sdp);
+	l->remote_sdp = NULL;
+	srtp_keys_wipe(&l->tx);
+	for (size_t i = 0; i < SUITE_COUNT; i++)
+		srtp_keys_wipe(&l->offered[i]);
+	l->noffered = 0;
+}
+
+static void
+pend_clear(struct call *c)
+{
+	osip_message_free(c->pend.req);
+	osip_message_free(c->pend.sent);
+	sdp_desc_free(c->pend.offer);
+	memset(&c->pend, 0, sizeof(c->pend));
+	if (c->pend_timer != NULL)
+		evtimer_del(c->pend_timer);
+}
+
+void
+call_free(struct call *c)
+{
+	struct b2bua *b = c->b;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		b->calls = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	b->ncalls--;
+	if (c->leg[0].trunk && c->leg[0].peer >= 0 && b->trunk_calls != NULL &&
+	    (size_t)c->leg[0].peer < b->ntrunk_calls && b->trunk_calls[c->leg[0].peer] > 0)
+		b->trunk_calls[c->leg[0].peer]--;
+	if (c->agent_counted)
+		pool_call_end(b->pool, c->agent);
+	leg_clear(&c->leg[0]);
+	leg_clear(&c->leg[1]);
+	pend_clear(c);
+	osip_message_free(c->a_invite);
+	osip_message_free(c->b_invite);
+	sdp_text_free(c->a_answer);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->pend_timer != NULL)
+		event_free(c->pend_timer);
+	if (c->end_timer != NULL)
+		event_free(c->end_timer);
+	conf_unref(c->conf);
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+}
+
+struct call *
+call_by_conn(struct b2bua *b, uint64_t conn, int *legi)
+{
+	for (struct call *c = b->calls; c != NULL; c = c->next)
+		for (int i = 0; i < 2; i++)
+			if (c->leg[i].conn == conn && c->state != CALL_ENDED) {
+				*legi = i;
+				return c;
+			}
+	return NULL;
+}
+
+struct call *
+call_by_media(struct b2bua *b, uint64_t media_id)
+{
+	for (struct call *c = b->calls; c != NULL; c = c->next)
+		if (c->media_id == media_id)
+			return c;
+	return NULL;
+}
+
+struct call *
+call_by_id(struct b2bua *b, const char *id)
+{
+	for (struct call *c = b->calls; c != NULL; c = c->next)
+		if (strcmp(c->id, id) == 0)
+			return c;
+	return NULL;
+}
+
+/* The call and leg whose dialog `req` belongs to. */
+static struct call *
+call_by_dialog(struct b2bua *b, const osip_message_t *req, int *legi)
+{
+	for (struct call *c = b->calls; c != NULL; c = c->next) {
+		if (c->state == CALL_ENDED)
+			continue;
+		for (int i = 0; i < 2; i++)
+			if (c->leg[i].dlg != NULL && sip_dialog_matches(c->leg[i].dlg, req)) {
+				*legi = i;
+				return c;
+			}
+	}
+	return NULL;
+}
+
+/* The call whose dialog on leg `legi` has Call-ID `cid`. */
+struct call *
+call_by_callid(struct b2bua *b, const char *cid, int legi)
+{
+	for (struct call *c = b->calls; c != NULL; c = c->next)
+		if (c->leg[legi].dlg != NULL && strcmp(c->leg[legi].dlg->call_id, cid) == 0)
+			return c;
+	return NULL;
+}
+
+/* ---- ending a call ------------------------------------------------------------- */
+
+static void
+send_bye(struct call *c, int legi)
+{
+	struct call_leg *l = &c->leg[legi];
+	osip_message_t *bye = NULL;
+
+	if (l->dlg == NULL || !l->dlg->confirmed || l->conn == 0)
+		return;
+	if (sip_dialog_request(l->dlg, "BYE", c->b->sentby, &bye) == 0) {
+		b2bua_send(c->b, l->conn, bye);
+		osip_message_free(bye);
+	}
+}
+
+static void
+end_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *c = arg;
+
+	/* the media engine did not confirm the deletion in time: report what we have */
+	call_finish(c);
+}
+
+/*
+ * End the call: signal both legs as needed (BYE on a confirmed dialog, the final
+ * response `code` to an unanswered INVITE from A, CANCEL to a pending INVITE to B), stop
+ * its timers and media. The record (call.end) goes out when the media engine returns
+ * the final statistics, and the call is freed then (call_finish()).
+ */
+void
+call_end(struct call *c, const char *outcome, const char *ended_by, const char *reason,
+	 int code)
+{
+	struct b2bua *b = c->b;
+
+	if (c->state == CALL_ENDED)
+		return;
+	c->outcome = outcome;
+	c->ended_by = ended_by;
+	c->end_reason = reason;
+
+	/* leg A */
+	if (!c->a_final_sent && c->a_invite != NULL) {
+		if (code < 300)
+			code = 480;
+		b2bua_reply(b, c->leg[0].conn, c->a_invite, code,
+			    c->leg[0].dlg ? c->leg[0].dlg->local_tag : NULL, c->end_warning, NULL);
+		c->a_final_sent = true;
+		c->final_code = code;
+	} else if (strcmp(ended_by, "trunk") != 0) {
+		send_bye(c, 0);
+	}
+	/* leg B */
+	if (c->b_invite != NULL && !c->b_final)
+		agent_cancel(c);
+	else if (strcmp(ended_by, "agent") != 0)
+		send_bye(c, 1);
+
+	if (c->final_code == 0)
+		c->final_code = code ? code : 200;
+	c->state = CALL_ENDED;
+	pend_clear(c);
+	if (c->timer != NULL)
+		evtimer_del(c->timer);
+	if (c->media_id != 0 && media_call_delete(b->media, c->media_id) == 0) {
+		struct timeval tv = {2, 0};
+		c->end_timer = evtimer_new(b->base, end_timeout_cb, c);
+		if (c->end_timer != NULL && evtimer_add(c->end_timer, &tv) == 0)
+			return;
+	}
+	call_finish(c);
+}
+
+/* Emit call.end (once) and free the call. */
+void
+call_finish(struct call *c)
+{
+	struct telemetry_leg legs[2];
+	char s0[40], s1[40];
+	struct telemetry_call_end e = {0};
+	bool agent_leg = c->leg[1].dlg != NULL || c->agent >= 0;
+
+	leg_telemetry(c, 0, &legs[0], s0, sizeof(s0));
+	leg_telemetry(c, 1, &legs[1], s1, sizeof(s1));
+	e.call = c->id;
+	e.outcome = c->outcome ? c->outcome : "failed";
+	e.ended_by = c->ended_by ? c->ended_by : "sipwarden";
+	e.reason = c->end_reason ? c->end_reason : "unknown";
+	e.sip_code = c->final_code;
+	e.duration_ms = c->t_answer.tv_sec ? ms_since(&c->t_answer) : 0;
+	e.agent = c->agent >= 0 ? c->conf->agents[c->agent].name : NULL;
+	e.trunk_leg = &legs[0];
+	e.agent_leg = agent_leg ? &legs[1] : NULL;
+	telemetry_call_end(c->b->tel, &e);
+	log_info("call %s ended: %s by %s (%s), code %d", c->id, e.outcome, e.ended_by, e.reason,
+		 e.sip_code);
+	call_free(c);
+}
+
+/* ---- leg A: a new INVITE ------------------------------------------------------- */
+
+static void
+refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
+       enum telemetry_security kind, const char *reason, const char *text)
+{
+	const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
+
+	b2bua_reply(b, conn, req, code, NULL, text, NULL);
+	telemetry_security(b->tel, kind, NULL, ci ? (const struct sockaddr *)&ci->peer : NULL,
+			   reason, text, code);
+	log_info("INVITE from %s refused with %d: %s", ci ? ci->peer_str : "?", code, text);
+}
+
+static void
+leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci)
+{
+	snprintf(l->tls_version, sizeof(l->tls_version), "%s",
+		 ci->tls.version_name ? ci->tls.version_name : "");
+	snprintf(l->tls_cipher, sizeof(l->tls_cipher), "%s", ci->tls.cipher);
+	l->has_peer_cert = ci->tls.has_peer_cert;
+	if (l->has_peer_cert)
+		memcpy(l->peer_sha256, ci->tls.peer_fp, 32);
+	memcpy(&l->peer_addr, &ci->peer, sizeof(l->peer_addr));
+}
+
+/* Is the peer of `ci` trunk `t`, including its certificate rules? Sets *why. */
+static bool
+trunk_cert_ok(const struct conf_trunk *t, const struct sip_conn_info *ci, const char **why)
+{
+	if (t->ca_file != NULL && !(ci->tls.has_peer_cert && ci->tls.peer_verified)) {
+		*why = ci->tls.has_peer_cert ? "client_certificate_not_verified"
+					     : "no_client_certificate";
+		return false;
+	}
+	if (t->has_fingerprint &&
+	    (!ci->tls.has_peer_cert || CRYPTO_memcmp(t->fingerprint, ci->tls.peer_fp, 32) != 0)) {
+		*why = "fingerprint_mismatch";
+		return false;
+	}
+	return true;
+}
+
+/* The request was answered here: free it and tell the server it is handled. */
+static enum sip_hook_verdict
+taken(osip_message_t *req)
+{
+	osip_message_free(req);
+	return SIP_HOOK_TAKEN;
+}
+
+static enum sip_hook_verdict
+on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
+{
+	const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
+	const struct conf_trunk *t;
+	struct sdp_desc *offer = NULL;
+	struct sdp_verdict v;
+	struct sdp_policy pol;
+	osip_body_t *body = NULL;
+	const char *why = NULL;
+	struct call *c;
+	int ti;
+
+	if (ci == NULL) {
+		osip_message_free(req);
+		return SIP_HOOK_TAKEN;
+	}
+	if (b->stopping) {
+		b2bua_reply(b, conn, req, 503, NULL, "shutting down", NULL);
+		return taken(req);
+	}
+	t = conf_trunk_by_source(b->conf, (const struct sockaddr *)&ci->peer);
+	if (t == NULL) {
+		refuse(b, conn, req, 403, TELEMETRY_SEC_PEER_UNKNOWN, "source_not_allowed",
+		       "source address is not an allowed trunk");
+		return taken(req);
+	}
+	ti = (int)(t - b->conf->trunks);
+	if (!trunk_cert_ok(t, ci, &why)) {
+		refuse(b, conn, req, 403, TELEMETRY_SEC_PEER_UNKNOWN, why,
+		       "trunk certificate does not match the configuration");
+		return taken(req);
+	}
+	if (b->ncalls >= b->conf->limits.max_calls) {
+		refuse(b, conn, req, 503, TELEMETRY_SEC_LIMIT_REACHED, "max_calls",
+		       "concurrent call limit reached");
+		return taken(req);
+	}
+	if (t->max_calls != 0 && b->trunk_calls[ti] >= t->max_calls) {
+		refuse(b, conn, req, 503, TELEMETRY_SEC_LIMIT_REACHED, "trunk_max_calls",
+		       "concurrent call limit of this trunk reached");
+		return taken(req);
+	}
+	if (osip_message_get_body(req, 0, &body) < 0 || body == NULL || body->body == NULL) {
+		refuse(b, conn, req, 488, TELEMETRY_SEC_OFFER_REFUSED, "no_offer",
+		       "an INVITE without an SDP offer is not supported");
+		return taken(req);
+	}
+	if (sdp_parse(&offer, body->body, body->length, &why) != 0) {
+		refuse(b, conn, req, 488, TELEMETRY_SEC_OFFER_REFUSED, "malformed_sdp", why);
+		return taken(req);
+	}
+	pol = (struct sdp_policy){b->conf->media.suites, b->conf->media.nsuites, true,
+				  t->legacy_rtp};
+	if (sdp_check_offer(offer, &pol, &v) != 0) {
+		refuse(b, conn, req, 488, TELEMETRY_SEC_OFFER_REFUSED, sdp_reason_name(v.reason),
+		       v.text);
+		sdp_desc_free(offer);
+		return taken(req);
+	}
+
+	if ((c = call_new(b)) == NULL) {
+		sdp_desc_free(offer);
+		b2bua_reply(b, conn, req, 500, NULL, NULL, NULL);
+		return taken(req);
+	}
+	b->trunk_calls[ti]++;
+	c->leg[0].trunk = true;
+	c->leg[0].peer = ti;
+	c->leg[0].conn = conn;
+	c->leg[0].remote_sdp = offer;
+	c->leg[0].verdict = v;
+	leg_capture_tls(&c->leg[0], ci);
+	if (sip_dialog_new_uas(&c->leg[0].dlg, req, b->contact) != 0 ||
+	    sdp_origin_init(&c->leg[0].origin) != 0 || sdp_origin_init(&c->leg[1].origin) != 0) {
+		b2bua_reply(b, conn, req, 400, NULL, "missing dialog headers", NULL);
+		c->a_final_sent = true;
+		c->a_invite = req;
+		call_end(c, "refused", "sipwarden", "bad_request", 400);
+		return SIP_HOOK_TAKEN;
+	}
+	c->a_invite = req;
+	b2bua_reply(b, conn, req, 100, NULL, NULL, NULL);
+
+	{
+		char *fu = sip_dialog_user_part(req->from), *tu = sip_dialog_user_part(req->to);
+		struct telemetry_tls tt = {c->leg[0].tls_version, c->leg[0].tls_cipher,
+					   c->leg[0].has_peer_cert ? c->leg[0].peer_sha256 : NULL,
+					   (const struct sockaddr *)&c->leg[0].peer_addr};
+		telemetry_call_start(b->tel, c->id, t->name, fu, tu, &tt);
+		osip_free(fu);
+		osip_free(tu);
+	}
+	log_info("call %s: INVITE from trunk %s (%s), %s", c->id, t->name, ci->peer_str,
+		 v.srtp ? suite_info(v.suite)->name : "plain RTP");
+
+	if (media_setup_call(c) != 0) {
+		call_end(c, "failed", "sipwarden", "media_ports", 503);
+		return SIP_HOOK_TAKEN;
+	}
+	if (agent_route(c) != 0) {
+		c->end_warning = "no agent available";
+		call_end(c, "failed", "sipwarden", "no_agent", 503);
+	}
+	return SIP_HOOK_TAKEN;
+}
+
+/* ---- leg A: CANCEL --------------------------------------------------------------- */
+
+static const char *
+top_branch(const osip_message_t *m)
+{
+	osip_via_t *via = NULL;
+	osip_generic_param_t *br = NULL;
+
+	if (osip_message_get_via(m, 0, &via) < 0 || via == NULL)
+		return NULL;
+	if (osip_via_param_get_byname(via, "branch", &br) != 0 || br == NULL)
+		return NULL;
+	return br->gvalue;
+}
+
+static bool
+same_txn(const osip_message_t *a, const osip_message_t *b)
+{
+	const char *ba = top_branch(a), *bb = top_branch(b);
+	char *ca = NULL, *cb = NULL;
+	bool same = false;
+
+	if (ba == NULL || bb == NULL || strcmp(ba, bb) != 0 || a->cseq == NULL || b->cseq == NULL ||
+	    strcmp(a->cseq->number, b->cseq->number) != 0)
+		return false;
+	if (osip_call_id_to_str(a->call_id, &ca) == 0 && osip_call_id_to_str(b->call_id, &cb) == 0)
+		same = strcmp(ca, cb) == 0;
+	osip_free(ca);
+	osip_free(cb);
+	return same;
+}
+
+static void
+on_cancel(struct b2bua *b, uint64_t conn, osip_message_t *req)
+{
+	for (struct call *c = b->calls; c != NULL; c = c->next) {
+		if (c->a_invite == NULL || c->state == CALL_ENDED || !same_txn(c->a_invite, req))
+			continue;
+		if (conn != c->leg[0].conn) {
+			b2bua_reply(b, conn, req, 481, NULL, NULL, NULL);
+			return;
+		}
+		b2bua_reply(b, conn, req, 200, NULL, NULL, NULL);
+		if (!c->a_final_sent)
+			call_end(c, "cancelled", "trunk", "cancel", 487);
+		return;
+	}
+	b2bua_reply(b, conn, req, 481, NULL, NULL, NULL);
+}
+
+/* ---- requests inside a call --------------------------------------------------------- */
+
+static void
+pend_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *c = arg;
+
+	if (c->pend.req != NULL) {
+		int legi = c->pend.from;
+		b2bua_reply(c->b, c->leg[legi].conn, c->pend.req, 408,
+			    c->leg[legi].dlg->local_tag, NULL, NULL);
+		pend_clear(c);
+	}
+}
+
+/* Relay a request received on leg `legi` (re-INVITE, UPDATE, INFO) to the other leg. */
+static void
+relay_request(struct call *c, int legi, osip_message_t *req)
+{
+	struct b2bua *b = c->b;
+	struct call_leg *in = &c->leg[legi], *out = &c->leg[1 - legi];
+	bool offer_method = MSG_IS_INVITE(req) || MSG_IS_UPDATE(req);
+	osip_message_t *fwd = NULL;
+	osip_body_t *body = NULL;
+	struct sdp_desc *offer = NULL;
+	struct sdp_verdict v = {0};
+	char *sdp = NULL;
+	const char *why = NULL;
+
+	if (c->pend.req != NULL || c->state != CALL_ANSWERED || out->dlg == NULL ||
+	    !out->dlg->confirmed) {
+		b2bua_reply(b, in->conn, req, MSG_IS_INVITE(req) ? 491 : 500, in->dlg->local_tag,
+			    NULL, NULL);
+		osip_message_free(req);
+		return;
+	}
+	osip_message_get_body(req, 0, &body);
+	if (offer_method) {
+		struct sdp_policy pol = leg_policy(c, legi);
+		struct sdp_verdict dv;
+		if (body == NULL || body->body == NULL) {
+			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag,
+				    "a re-INVITE without an SDP offer is not supported", NULL);
+			osip_message_free(req);
+			return;
+		}
+		if (sdp_parse(&offer, body->body, body->length, &why) != 0) {
+			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag, why, NULL);
+			telemetry_security(b->tel, TELEMETRY_SEC_OFFER_REFUSED, c->id,
+					   (struct sockaddr *)&in->peer_addr, "malformed_sdp", why,
+					   488);
+			osip_message_free(req);
+			return;
+		}
+		if (sdp_check_offer(offer, &pol, &v) != 0) {
+			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag, v.text, NULL);
+			telemetry_security(b->tel, TELEMETRY_SEC_DOWNGRADE_REFUSED, c->id,
+					   (struct sockaddr *)&in->peer_addr,
+					   sdp_reason_name(v.reason), v.text, 488);
+			log_info("call %s: re-offer refused (%s), call keeps its protection", c->id,
+				 v.text);
+			sdp_desc_free(offer);
+			osip_message_free(req);
+			return;
+		}
+		if (sdp_check_downgrade(&in->verdict, &v, &pol, &dv) != 0) {
+			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag, dv.text, NULL);
+			telemetry_security(b->tel, TELEMETRY_SEC_DOWNGRADE_REFUSED, c->id,
+					   (struct sockaddr *)&in->peer_addr, "downgrade", dv.text,
+					   488);
+			log_info("call %s: downgrade refused (%s)", c->id, dv.text);
+			sdp_desc_free(offer);
+			osip_message_free(req);
+			return;
+		}
+	}
+	if (sip_dialog_request(out->dlg, req->sip_method, b->sentby, &fwd) != 0)
+		goto fail;
+	if (offer != NULL) {
+		struct sdp_local l = {&out->origin, media_advertise(c), c->ports[1 - legi][0],
+				      leg_crypto_pad(c, 1 - legi)};
+		out->origin.version++;
+		for (size_t i = 0; i < out->noffered; i++)
+			srtp_keys_wipe(&out->offered[i]);
+		if (sdp_build_offer(&sdp, &l, offer, &v, b->conf->media.suites,
+				    leg_is_plain(c, 1 - legi) ? 0 : b->conf->media.nsuites,
+				    out->offered, SUITE_COUNT, &out->noffered) != 0)
+			goto fail;
+		osip_message_set_content_type(fwd, "application/sdp");
+		osip_message_set_body(fwd, sdp, strlen(sdp));
+		sdp_text_free(sdp);
+	} else if (body != NULL && body->body != NULL && req->content_type != NULL &&
+		   req->content_type->type != NULL && req->content_type->subtype != NULL &&
+		   strcasecmp(req->content_type->type, "application") == 0 &&
+		   (strcasecmp(req->content_type->subtype, "dtmf-relay") == 0 ||
+		    strcasecmp(req->content_type->subtype, "dtmf") == 0)) {
+		char ct[64];
+		snprintf(ct, sizeof(ct), "application/%s", req->content_type->subtype);
+		osip_message_set_content_type(fwd, ct);
+		osip_message_set_body(fwd, body->body, body->length);
+	}
+	if (b2bua_send(b, out->conn, fwd) != 0)
+		goto fail;
+	c->pend.req = req;
+	c->pend.from = legi;
+	c->pend.sent = fwd;
+	c->pend.offer = offer;
+	c->pend.verdict = v;
+	if (c->pend_timer == NULL)
+		c->pend_timer = evtimer_new(b->base, pend_timeout_cb, c);
+	if (c->pend_timer != NULL) {
+		struct timeval tv = {c->conf->sip.transaction_timeout_ms / 1000,
+				     (c->conf->sip.transaction_timeout_ms % 1000) * 1000};
+		evtimer_add(c->pend_timer, &tv);
+	}
+	return;
+fail:
+	osip_message_free(fwd);
+	sdp_desc_free(offer);
+	b2bua_reply(b, in->conn, req, 500, in->dlg->local_tag, NULL, NULL);
+	osip_message_free(req);
+}
+
+/* A response to the relayed request: answer the original on the other leg. */
+static void
+relay_response(struct call *c, osip_message_t *resp)
+{
+	struct b2bua *b = c->b;
+	int legi = c->pend.from;
+	struct call_leg *in = &c->leg[legi], *out = &c->leg[1 - legi];
+	int code = resp->status_code;
+	char *sdp = NULL;
+
+	if (code < 200)
+		return;
+	if (MSG_IS_RESPONSE_FOR(resp, "INVITE")) {
+		osip_message_t *ack = NULL;
+		if (code < 300)
+			sip_dialog_request(out->dlg, "ACK", b->sentby, &ack);
+		else
+			sip_dialog_ack_non2xx(c->pend.sent, resp, &ack);
+		if (ack != NULL) {
+			b2bua_send(b, out->conn, ack);
+			osip_message_free(ack);
+		}
+	}
+	if (code >= 300) {
+		b2bua_reply(b, in->conn, c->pend.req, code == 491 ? 491 : code,
+			    in->dlg->local_tag, NULL, NULL);
+		pend_clear(c);
+		return;
+	}
+	if (c->pend.offer != NULL) {
+		osip_body_t *body = NULL;
+		struct sdp_desc *answer = NULL;
+		struct sdp_verdict av;
+		struct sdp_policy pol = leg_policy(c, 1 - legi);
+		const char *why = NULL;
+		osip_message_get_body(resp, 0, &body);
+		if (body == NULL || body->body == NULL ||
+		    sdp_parse(&answer, body->body, body->length, &why) != 0 ||
+		    sdp_check_answer(answer, &pol, out->offered, out->noffered, &av) != 0) {
+			sdp_desc_free(answer);
+			b2bua_reply(b, in->conn, c->pend.req, 488, in->dlg->local_tag,
+				    "the other side answered without acceptable SRTP", NULL);
+			pend_clear(c);
+			call_end(c, "failed", "sipwarden", "answer_refused", 0);
+			return;
+		}
+		leg_set_answer(c, 1 - legi, answer, &av);
+		struct sdp_local l = {&in->origin, media_advertise(c), c->ports[legi][0],
+				      leg_crypto_pad(c, legi)};
+		in->origin.version++;
+		srtp_keys_wipe(&in->tx);
+		if (sdp_build_answer(&sdp, &l, c->pend.offer, &c->pend.verdict, answer, &in->tx) !=
+		    0) {
+			b2bua_reply(b, in->conn, c->pend.req, 500, in->dlg->local_tag, NULL, NULL);
+			pend_clear(c);
+			call_end(c, "failed", "sipwarden", "internal", 0);
+			return;
+		}
+		sdp_desc_free(in->remote_sdp);
+		in->remote_sdp = c->pend.offer;
+		in->verdict = c->pend.verdict;
+		c->pend.offer = NULL;
+		media_apply_leg(c, 0);
+		media_apply_leg(c, 1);
+	}
+	b2bua_reply(b, in->conn, c->pend.req, code, in->dlg->local_tag, NULL, sdp);
+	sdp_text_free(sdp);
+	pend_clear(c);
+}
+
+/* Requests from the peer of leg `legi` must come from that peer. */
+static bool
+peer_matches_leg(struct b2bua *b, struct call *c, int legi, uint64_t conn)
+{
+	const struct sip_conn_info *ci;
+	struct call_leg *l = &c->leg[legi];
+
+	if (conn == l->conn)
+		return true;
+	if ((ci = sip_server_conn_info(b->sip, conn)) == NULL)
+		return false;
+	if (l->trunk) {
+		const struct conf_trunk *t =
+			conf_trunk_by_source(c->conf, (const struct sockaddr *)&ci->peer);
+		const char *why;
+		return t != NULL && t - c->conf->trunks == l->peer && trunk_cert_ok(t, ci, &why);
+	}
+	return agent_index_by_conn(b, conn, (const struct sockaddr *)&ci->peer) == l->peer;
+}
+
+static enum sip_hook_verdict
+on_request(void *arg, uint64_t conn, osip_message_t *req)
+{
+	struct b2bua *b = arg;
+	osip_generic_param_t *tt = NULL;
+	struct call *c;
+	int legi = 0;
+
+	if (MSG_IS_INVITE(req) && (req->to == NULL || osip_to_get_tag(req->to, &tt) != 0))
+		return on_new_invite(b, conn, req);
+	if (MSG_IS_CANCEL(req)) {
+		on_cancel(b, conn, req);
+		osip_message_free(req);
+		return SIP_HOOK_TAKEN;
+	}
+	if ((c = call_by_dialog(b, req, &legi)) == NULL) {
+		if (MSG_IS_ACK(req) || MSG_IS_OPTIONS(req))
+			return SIP_HOOK_DEFAULT; /* ACK: absorbed; OPTIONS: the server's 200 */
+		b2bua_reply(b, conn, req, 481, NULL, NULL, NULL);
+		osip_message_free(req);
+		return SIP_HOOK_TAKEN;
+	}
+	if (!peer_matches_leg(b, c, legi, conn)) {
+		const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
+		telemetry_security(b->tel, TELEMETRY_SEC_PEER_UNKNOWN, c->id,
+				   ci ? (const struct sockaddr *)&ci->peer : NULL,
+				   "dialog_from_other_peer", req->sip_method, 403);
+		if (!MSG_IS_ACK(req))
+			b2bua_reply(b, conn, req, 403, NULL, NULL, NULL);
+		osip_message_free(req);
+		return SIP_HOOK_TAKEN;
+	}
+	if (c->leg[legi].conn != conn)
+		c->leg[legi].conn = conn; /* the peer reconnected */
+	if (MSG_IS_ACK(req)) {
+		osip_message_free(req);
+		return SIP_HOOK_TAKEN;
+	}
+	if (sip_dialog_check_remote_cseq(c->leg[legi].dlg, req) != 0) {
+		b2bua_reply(b, conn, req, 500, c->leg[legi].dlg->local_tag, "CSeq out of order",
+			    NULL);
+		osip_message_free(req);
+		return SIP_HOOK_TAKEN;
+	}
+	if (MSG_IS_BYE(req)) {
+		b2bua_reply(b, conn, req, 200, c->leg[legi].dlg->local_tag, NULL, NULL);
+		osip_message_free(req);
+		call_end(c, c->state == CALL_ANSWERED ? "completed" : "cancelled",
+			 legi == 0 ? "trunk" : "agent", "bye", 200);
+		return SIP_HOOK_TAKEN;
+	}
+	if (MSG_IS_OPTIONS(req)) {
+		b2bua_reply(b, conn, req, 200, c->leg[legi].dlg->local_tag, NULL, NULL);
+		osip_message_free(req);
+		return SIP_HOOK_TAKEN;
+	}
+	if (MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) || MSG_IS_INFO(req)) {
+		relay_request(c, legi, req);
+		return SIP_HOOK_TAKEN;
+	}
+	b2bua_reply(b, conn, req, 501, c->leg[legi].dlg->local_tag, NULL, NULL);
+	osip_message_free(req);
+	return SIP_HOOK_TAKEN;
+}
+
+static enum sip_hook_verdict
+on_response(void *arg, uint64_t conn, osip_message_t *resp)
+{
+	struct b2bua *b = arg;
+	char *cid = NULL;
+	struct call *c;
+
+	if (agent_probe_response(b, resp))
+		return SIP_HOOK_DEFAULT;
+	if (resp->call_id == NULL || resp->cseq == NULL || osip_call_id_to_str(resp->call_id, &cid))
+		return SIP_HOOK_DEFAULT;
+	for (int legi = 1; legi >= 0; legi--) {
+		if ((c = call_by_callid(b, cid, legi)) == NULL || c->state == CALL_ENDED)
+			continue;
+		if (legi == 1 && c->b_invite != NULL && MSG_IS_RESPONSE_FOR(resp, "INVITE") &&
+		    strcmp(resp->cseq->number, c->b_invite->cseq->number) == 0) {
+			osip_free(cid);
+			agent_on_response(c, resp);
+			return SIP_HOOK_DEFAULT;
+		}
+		if (c->pend.sent != NULL && 1 - c->pend.from == legi &&
+		    strcmp(resp->cseq->number, c->pend.sent->cseq->number) == 0 &&
+		    strcmp(resp->cseq->method, c->pend.sent->sip_method) == 0) {
+			osip_free(cid);
+			relay_response(c, resp);
+			return SIP_HOOK_DEFAULT;
+		}
+		osip_free(cid);
+		return SIP_HOOK_DEFAULT; /* e.g. the 200 to our BYE */
+	}
+	osip_free(cid);
+	if (MSG_IS_RESPONSE_FOR(resp, "INVITE") && resp->status_code >= 200 &&
+	    resp->status_code < 300)
+		stray_invite_2xx(b, conn, resp);
+	return SIP_HOOK_DEFAULT;
+}
+
+static void
+on_closed(void *arg, uint64_t conn)
+{
+	struct b2bua *b = arg;
+	struct call *c;
+	int legi;
+
+	agent_conn_closed(b, conn);
+	while ((c = call_by_conn(b, conn, &legi)) != NULL) {
+		if (legi == 1 && c->state != CALL_ANSWERED && c->b_invite != NULL && !c->b_final) {
+			agent_failed(c, "connection_lost");
+			continue;
+		}
+		c->leg[legi].conn = 0;
+		if (c->state != CALL_ANSWERED)
+			call_end(c, legi == 0 ? "cancelled" : "failed",
+				 legi == 0 ? "trunk" : "agent", "connection_lost", 503);
+		/* an answered call survives a closed connection: the peer may reconnect for
+		 * its BYE, and the media inactivity timer ends it otherwise */
+	}
+}
+
+/* ---- life cycle ---------------------------------------------------------------------- */
+
+static void
+set_identity(struct b2bua *b)
+{
+	char addr[INET6_ADDRSTRLEN + 8];
+	const struct conf *cf = b->conf;
+
+	conf_sockaddr_str(&cf->tls.listen, addr, sizeof(addr));
+	snprintf(b->sentby, sizeof(b->sentby), "%s", addr);
+	if (cf->sip.hostname != NULL)
+		snprintf(b->host, sizeof(b->host), "%s", cf->sip.hostname);
+	else {
+		snprintf(b->host, sizeof(b->host), "%s", addr);
+		char *colon = strrchr(b->host, ':');
+		if (colon != NULL && strchr(b->host, ']') == NULL)
+			*colon = '\0';
+	}
+	snprintf(b->contact, sizeof(b->contact), "<sip:sipwarden@%s;transport=tls>", b->sentby);
+}
+
+int
+b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf,
+	  struct sip_server *sip, struct media_engine *media, SSL_CTX *client_ctx,
+	  struct telemetry *tel)
+{
+	struct b2bua *b = calloc(1, sizeof(*b));
+	struct sip_server_hooks hooks = {on_request, on_response, on_closed, NULL};
+
+	if (b == NULL)
+		return -ENOMEM;
+	b->base = base;
+	b->conf = conf_ref(conf);
+	b->sip = sip;
+	b->media = media;
+	b->tel = tel;
+	b->client_ctx = client_ctx;
+	SSL_CTX_up_ref(client_ctx);
+	b->pool = pool_new(conf);
+	b->ntrunk_calls = conf->ntrunks;
+	b->trunk_calls = calloc(conf->ntrunks + 1, sizeof(*b->trunk_calls));
+	b->nagents = conf->nagents;
+	b->agent_conn = calloc(conf->nagents + 1, sizeof(*b->agent_conn));
+	b->probe_callid = calloc(conf->nagents + 1, sizeof(*b->probe_callid));
+	b->media_ev = event_new(base, media_engine_event_fd(media), EV_READ | EV_PERSIST,
+				media_event_cb, b);
+	if (b->pool == NULL || b->trunk_calls == NULL || b->agent_conn == NULL ||
+	    b->probe_callid == NULL || b->media_ev == NULL || event_add(b->media_ev, NULL) != 0) {
+		b2bua_free(b);
+		return -ENOMEM;
+	}
+	set_identity(b);
+	if (conf->pool.probe_interval_ms > 0) {
+		struct timeval tv = {conf->pool.probe_interval_ms / 1000,
+				     (conf->pool.probe_interval_ms % 1000) * 1000};
+		b->probe_ev = event_new(base, -1, EV_PERSIST, agent_probe_cb, b);
+		if (b->probe_ev == NULL || event_add(b->probe_ev, &tv) != 0) {
+			b2bua_free(b);
+			return -ENOMEM;
+		}
+	}
+	if (conf->telemetry.interim_interval_s > 0) {
+		struct timeval tv = {conf->telemetry.interim_interval_s, 0};
+		b->interim_ev = event_new(base, -1, EV_PERSIST, interim_cb, b);
+		if (b->interim_ev == NULL || event_add(b->interim_ev, &tv) != 0) {
+			b2bua_free(b);
+			return -ENOMEM;
+		}
+	}
+	hooks.arg = b;
+	sip_server_set_hooks(sip, &hooks);
+	*out = b;
+	return 0;
+}
+
+void
+b2bua_reload(struct b2bua *b, struct conf *conf, SSL_CTX *client_ctx)
+{
+	/* Calls keep their own reference; the pool, counters and agent connections are
+	 * indexed by the old agent and trunk lists, so those only change with the same
+	 * shape. A reload that changes the number of trunks or agents needs a restart. */
+	if (conf->nagents != b->nagents || conf->ntrunks != b->ntrunk_calls) {
+		log_warnx("reload: trunk/agent lists changed shape; restart to apply them");
+		return;
+	}
+	conf_unref(b->conf);
+	b->conf = conf_ref(conf);
+	SSL_CTX_free(b->client_ctx);
+	b->client_ctx = client_ctx;
+	SSL_CTX_up_ref(client_ctx);
+	set_identity(b);
+}
+
+unsigned
+b2bua_shutdown(struct b2bua *b)
+{
+	unsigned n = 0;
+
+	b->stopping = true;
+	for (struct call *c = b->calls, *next; c != NULL; c = next) {
+		next = c->next;
+		if (c->state != CALL_ENDED) {
+			c->end_warning = "shutting down";
+			call_end(c, c->state == CALL_ANSWERED ? "completed" : "failed",
+				 "sipwarden", "shutdown", 503);
+			n++;
+		}
+	}
+	return n;
+}
+
+void
+b2bua_free(struct b2bua *b)
+{
+	if (b == NULL)
+		return;
+	if (b->sip != NULL)
+		sip_server_set_hooks(b->sip, NULL);
+	while (b->calls != NULL) {
+		struct call *c = b->calls;
+		if (c->state != CALL_ENDED) {
+			c->outcome = "failed";
+			c->ended_by = "sipwarden";
+			c->end_reason = "shutdown";
+		}
+		call_finish(c);
+	}
+	if (b->media_ev != NULL)
+		event_free(b->media_ev);
+	if (b->probe_ev != NULL)
+		event_free(b->probe_ev);
+	if (b->interim_ev != NULL)
+		event_free(b->interim_ev);
+	for (size_t i = 0; b->probe_callid != NULL && i < b->nagents; i++)
+		free(b->probe_callid[i]);
+	free(b->probe_callid);
+	free(b->agent_conn);
+	free(b->trunk_calls);
+	pool_free(b->pool);
+	SSL_CTX_free(b->client_ctx);
+	conf_unref(b->conf);
+	free(b);
+}
+
+unsigned
+b2bua_calls(const struct b2bua *b)
+{
+	return b->ncalls;
+}

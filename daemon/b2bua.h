@@ -1,0 +1,52 @@
+/*
+ * b2bua.h: calls across sipwarden. Each call is two SIP dialogs: leg A, where the caller
+ * (a trunk) sent us an INVITE, and leg B, where we send a new INVITE to an agent of the
+ * pool. Identifiers, SDP and keys are new on each leg; only allow-listed headers cross.
+ *
+ * The B2BUA sits on the SIP server's hooks (sip_server.h) and on the media engine
+ * (media.h): it enforces the SRTP policy on both offers and answers (sdp.h), sets up the
+ * relay with independent keys per leg, fails over between agents, probes agents with
+ * OPTIONS, enforces call limits and timers, and reports to telemetry. It owns its calls
+ * and frees them; the SIP server owns connections, which the B2BUA names by id only.
+ */
+#ifndef SW_B2BUA_H
+#define SW_B2BUA_H
+
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "conf.h"
+#include "media.h"
+#include "sip_server.h"
+#include "telemetry.h"
+
+struct b2bua;
+
+/*
+ * Start the B2BUA on `base` over `sip` (installs its hooks) and `media` (watches its event
+ * fd). `client_ctx` is the TLS context for connections to agents (references taken).
+ * `tel` may be NULL. Returns 0 and *out, or a negative errno.
+ */
+int b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf,
+	      struct sip_server *sip, struct media_engine *media, SSL_CTX *client_ctx,
+	      struct telemetry *tel);
+
+/* New calls use `conf` and `client_ctx` from now on; calls in progress keep theirs. */
+void b2bua_reload(struct b2bua *b, struct conf *conf, SSL_CTX *client_ctx);
+
+/* End every call (BYE/CANCEL/503 on both legs, reason "shutdown") and stop taking new
+ * ones. Returns the number of calls that were ended. */
+unsigned b2bua_shutdown(struct b2bua *b);
+
+/* Free everything (calls still present are ended without signalling). */
+void b2bua_free(struct b2bua *b);
+
+/* Number of calls in the table. */
+unsigned b2bua_calls(const struct b2bua *b);
+
+/* Control socket replies: {"calls":[...]}, one call, {"agents":[...]}. New objects. */
+json_t *b2bua_calls_json(struct b2bua *b);
+json_t *b2bua_call_json(struct b2bua *b, const char *id);
+json_t *b2bua_agents_json(struct b2bua *b);
+
+#endif

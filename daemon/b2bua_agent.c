@@ -1,0 +1,459 @@
+/*
+ * b2bua_agent.c: leg B of a call (sipwarden as UAC toward an agent of the pool), agent
+ * failover, OPTIONS health probes, and the clean-up of answers that arrive for INVITEs
+ * we already gave up on. Connections to agents are opened through the SIP server and
+ * reused while they stay up.
+ */
+#include "b2bua_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <osipparser2/osip_parser.h>
+
+#include "log.h"
+#include "sip_util.h"
+
+static uint64_t
+agent_conn(struct b2bua *b, int idx)
+{
+	const struct conf_agent *a = &b->conf->agents[idx];
+	uint64_t conn = b->agent_conn[idx];
+
+	if (conn != 0 && sip_server_conn_info(b->sip, conn) != NULL)
+		return conn;
+	b->agent_conn[idx] = 0;
+	if (sip_server_connect(b->sip, &a->address, b->client_ctx, a->server_name, &conn) != 0)
+		return 0;
+	b->agent_conn[idx] = conn;
+	return conn;
+}
+
+int
+agent_index_by_conn(struct b2bua *b, uint64_t conn, const struct sockaddr *peer)
+{
+	for (size_t i = 0; i < b->nagents; i++)
+		if (b->agent_conn[i] == conn && conn != 0)
+			return (int)i;
+	if (peer == NULL)
+		return -1;
+	for (size_t i = 0; i < b->nagents; i++) {
+		const struct sockaddr *aa = (const struct sockaddr *)&b->conf->agents[i].address.ss;
+		if (aa->sa_family != peer->sa_family)
+			continue;
+		if (aa->sa_family == AF_INET &&
+		    ((const struct sockaddr_in *)aa)->sin_addr.s_addr ==
+			    ((const struct sockaddr_in *)peer)->sin_addr.s_addr)
+			return (int)i;
+		if (aa->sa_family == AF_INET6 &&
+		    memcmp(&((const struct sockaddr_in6 *)aa)->sin6_addr,
+			   &((const struct sockaddr_in6 *)peer)->sin6_addr, 16) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void
+report(struct b2bua *b, int idx, bool ok, const char *why)
+{
+	int change = pool_report(b->pool, idx, ok);
+	const struct conf_agent *a = &b->conf->agents[idx];
+
+	if (change == 0)
+		return;
+	log_info("agent %s is %s%s%s", a->name, change > 0 ? "up" : "down", why ? ": " : "",
+		 why ? why : "");
+	telemetry_agent(b->tel, a->name, change > 0, (const struct sockaddr *)&a->address.ss,
+			change > 0 ? NULL : why);
+}
+
+/* Host part of an agent's address for URIs: "127.0.0.1:5071" or "[::1]:5071". */
+static void
+agent_hostport(const struct conf_agent *a, char *buf, size_t len)
+{
+	conf_sockaddr_str(&a->address, buf, len);
+}
+
+static void
+copy_header(const osip_message_t *from, osip_message_t *to, const char *name)
+{
+	const char *v = sip_util_header(from, name);
+
+	if (v != NULL)
+		sip_util_add_header(to, name, v);
+}
+
+static void
+timer_set(struct call *c, unsigned ms, event_callback_fn cb)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (c->timer == NULL)
+		c->timer = evtimer_new(c->b->base, cb, c);
+	else {
+		evtimer_del(c->timer);
+		event_assign(c->timer, c->b->base, -1, 0, cb, c);
+	}
+	if (c->timer != NULL)
+		evtimer_add(c->timer, &tv);
+}
+
+static void agent_timeout_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Build and send the INVITE for leg B to agent `idx`. 0 or a negative errno. */
+static int
+agent_invite(struct call *c, int idx)
+{
+	struct b2bua *b = c->b;
+	const struct conf_agent *a = &c->conf->agents[idx];
+	const struct conf_trunk *t = c->leg[0].trunk ? &c->conf->trunks[c->leg[0].peer] : NULL;
+	struct call_leg *l = &c->leg[1];
+	char hp[80], ruri[256], from[256], to[256], pai[256];
+	char *fu = sip_dialog_user_part(c->a_invite->from);
+	char *tu = c->a_invite->req_uri && c->a_invite->req_uri->username
+			   ? osip_strdup(c->a_invite->req_uri->username)
+			   : sip_dialog_user_part(c->a_invite->to);
+	osip_message_t *inv = NULL;
+	char *sdp = NULL;
+	uint64_t conn;
+	int rc;
+
+	agent_hostport(a, hp, sizeof(hp));
+	snprintf(ruri, sizeof(ruri), "sip:%s@%s;transport=tls", tu ? tu : "agent", hp);
+	snprintf(from, sizeof(from), "<sip:%s@%s>", fu ? fu : "anonymous", b->host);
+	snprintf(to, sizeof(to), "<sip:%s@%s>", tu ? tu : "agent", hp);
+	if (fu != NULL)
+		snprintf(pai, sizeof(pai), "<sip:%s@%s>", fu, b->host);
+	osip_free(tu);
+
+	if ((conn = agent_conn(b, idx)) == 0) {
+		osip_free(fu);
+		return -ENOTCONN;
+	}
+	leg_clear(l);
+	l->trunk = false;
+	l->peer = idx;
+	l->conn = conn;
+	if ((rc = sip_dialog_new_uac(&l->dlg, ruri, from, to, b->contact, b->host)) != 0)
+		goto out;
+	{
+		struct sdp_local loc = {&l->origin, media_advertise(c), c->ports[1][0],
+					a->crypto_pad};
+		l->origin.version++;
+		rc = sdp_build_offer(&sdp, &loc, c->leg[0].remote_sdp, &c->leg[0].verdict,
+				     c->conf->media.suites, c->conf->media.nsuites, l->offered,
+				     SUITE_COUNT, &l->noffered);
+		if (rc != 0)
+			goto out;
+	}
+	if ((rc = sip_dialog_request(l->dlg, "INVITE", b->sentby, &inv)) != 0)
+		goto out;
+	/* what crosses from leg A: the caller's user part (From, P-Asserted-Identity) and
+	 * the X- headers this trunk allows; nothing else */
+	if (fu != NULL)
+		sip_util_add_header(inv, "P-Asserted-Identity", pai);
+	for (size_t i = 0; t != NULL && t->pass_headers != NULL && t->pass_headers[i]; i++)
+		copy_header(c->a_invite, inv, t->pass_headers[i]);
+	sip_util_add_header(inv, "Allow", SIP_SERVER_ALLOW);
+	osip_message_set_content_type(inv, "application/sdp");
+	osip_message_set_body(inv, sdp, strlen(sdp));
+	if ((rc = b2bua_send(b, conn, inv)) != 0)
+		goto out;
+	osip_message_free(c->b_invite);
+	c->b_invite = inv;
+	inv = NULL;
+	c->b_final = false;
+	c->agent = idx;
+	c->agent_counted = true;
+	pool_call_start(b->pool, idx);
+	timer_set(c, c->conf->sip.agent_timeout_ms, agent_timeout_cb);
+	log_info("call %s: INVITE to agent %s", c->id, a->name);
+out:
+	osip_free(fu);
+	sdp_text_free(sdp);
+	osip_message_free(inv);
+	return rc;
+}
+
+int
+agent_route(struct call *c)
+{
+	struct b2bua *b = c->b;
+	int idx;
+
+	while ((idx = pool_pick(b->pool, c->tried)) >= 0) {
+		if (idx < B2BUA_MAX_AGENTS)
+			c->tried |= UINT64_C(1) << idx;
+		if (agent_invite(c, idx) == 0)
+			return 0;
+		report(b, idx, false, "connection_failed");
+		if (idx >= B2BUA_MAX_AGENTS)
+			break;
+	}
+	return -ENOENT;
+}
+
+void
+agent_cancel(struct call *c)
+{
+	osip_message_t *cancel = NULL;
+
+	if (c->b_invite == NULL || c->b_final)
+		return;
+	if (sip_dialog_cancel(c->b_invite, &cancel) == 0) {
+		b2bua_send(c->b, c->leg[1].conn, cancel);
+		osip_message_free(cancel);
+	}
+	c->b_final = true;
+}
+
+/* Give up on the current agent and try the next one; no agent left: 503 to A. */
+void
+agent_failed(struct call *c, const char *why)
+{
+	struct b2bua *b = c->b;
+
+	agent_cancel(c);
+	if (c->agent >= 0) {
+		report(b, c->agent, false, why);
+		if (c->agent_counted)
+			pool_call_end(b->pool, c->agent);
+		c->agent_counted = false;
+		log_info("call %s: agent %s failed (%s), trying the next one", c->id,
+			 c->conf->agents[c->agent].name, why);
+	}
+	osip_message_free(c->b_invite);
+	c->b_invite = NULL;
+	leg_clear(&c->leg[1]);
+	c->leg[1].conn = 0;
+	c->leg[1].peer = -1;
+	if (agent_route(c) != 0) {
+		c->end_warning = "no agent available";
+		call_end(c, "failed", "sipwarden", "no_agent", 503);
+	}
+}
+
+static void
+agent_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *c = arg;
+
+	if (c->state == CALL_ANSWERED) {
+		/* the same timer now guards the maximum call duration */
+		call_end(c, "completed", "sipwarden", "max_duration", 0);
+		return;
+	}
+	agent_failed(c, "timeout");
+}
+
+static void
+answered(struct call *c, osip_message_t *resp)
+{
+	struct b2bua *b = c->b;
+	struct call_leg *l = &c->leg[1];
+	struct sdp_desc *answer = NULL;
+	struct sdp_verdict v;
+	struct sdp_policy pol = leg_policy(c, 1);
+	osip_body_t *body = NULL;
+	osip_message_t *ack = NULL;
+	const char *why = "the agent answered without an SDP answer";
+	char *sdp = NULL;
+
+	c->b_final = true;
+	if (sip_dialog_request(l->dlg, "ACK", b->sentby, &ack) == 0) {
+		b2bua_send(b, l->conn, ack);
+		osip_message_free(ack);
+	}
+	osip_message_get_body(resp, 0, &body);
+	if (body == NULL || body->body == NULL ||
+	    sdp_parse(&answer, body->body, body->length, &why) != 0 ||
+	    sdp_check_answer(answer, &pol, l->offered, l->noffered, &v) != 0) {
+		const char *text = answer ? v.text : why;
+		telemetry_security(b->tel, TELEMETRY_SEC_OFFER_REFUSED, c->id,
+				   (const struct sockaddr *)&c->conf->agents[c->agent].address.ss,
+				   answer ? sdp_reason_name(v.reason) : "malformed_sdp", text, 488);
+		log_info("call %s: agent answer refused: %s", c->id, text);
+		sdp_desc_free(answer);
+		c->end_warning = "the agent answered without acceptable SRTP";
+		call_end(c, "refused", "sipwarden", "agent_answer_refused", 488);
+		return;
+	}
+	leg_set_answer(c, 1, answer, &v);
+	if (c->a_answer == NULL) {
+		struct sdp_local loc = {&c->leg[0].origin, media_advertise(c), c->ports[0][0],
+					leg_crypto_pad(c, 0)};
+		c->leg[0].origin.version++;
+		if (sdp_build_answer(&sdp, &loc, c->leg[0].remote_sdp, &c->leg[0].verdict, answer,
+				     &c->leg[0].tx) != 0) {
+			call_end(c, "failed", "sipwarden", "internal", 500);
+			return;
+		}
+		c->a_answer = sdp;
+	}
+	if (media_apply_leg(c, 0) != 0 || media_apply_leg(c, 1) != 0) {
+		call_end(c, "failed", "sipwarden", "media_setup", 500);
+		return;
+	}
+	b2bua_reply(b, c->leg[0].conn, c->a_invite, 200, c->leg[0].dlg->local_tag, NULL,
+		    c->a_answer);
+	c->a_final_sent = true;
+	c->final_code = 200;
+	c->leg[0].dlg->confirmed = true;
+	c->state = CALL_ANSWERED;
+	clock_gettime(CLOCK_MONOTONIC, &c->t_answer);
+	report(b, c->agent, true, NULL);
+	if (c->conf->media.max_call_duration_s > 0)
+		timer_set(c, c->conf->media.max_call_duration_s * 1000u, agent_timeout_cb);
+	else if (c->timer != NULL)
+		evtimer_del(c->timer);
+	telemetry_call_answer(b->tel, c->id, c->conf->agents[c->agent].name, ms_since(&c->t_invite),
+			      suite_name_of(&c->leg[0].tx, !c->leg[0].verdict.srtp),
+			      suite_name_of(&c->leg[1].tx, false));
+	log_info("call %s: answered by agent %s after %lld ms", c->id,
+		 c->conf->agents[c->agent].name, (long long)ms_since(&c->t_invite));
+}
+
+void
+agent_on_response(struct call *c, osip_message_t *resp)
+{
+	struct b2bua *b = c->b;
+	int code = resp->status_code;
+
+	if (c->b_final && code < 300)
+		return;
+	if (code < 200) {
+		if (code == 100)
+			return;
+		sip_dialog_update_uac(c->leg[1].dlg, resp);
+		/* the agent is alive and working on it: wait up to the transaction timeout */
+		timer_set(c, c->conf->sip.transaction_timeout_ms, agent_timeout_cb);
+		if ((code == 180 || code == 183) && c->state == CALL_ROUTING) {
+			b2bua_reply(b, c->leg[0].conn, c->a_invite, code, c->leg[0].dlg->local_tag,
+				    NULL, NULL);
+			c->state = CALL_EARLY;
+		}
+		return;
+	}
+	if (code < 300) {
+		if (sip_dialog_update_uac(c->leg[1].dlg, resp) != 0) {
+			agent_failed(c, "bad_2xx");
+			return;
+		}
+		answered(c, resp);
+		return;
+	}
+	{
+		osip_message_t *ack = NULL;
+		if (sip_dialog_ack_non2xx(c->b_invite, resp, &ack) == 0) {
+			b2bua_send(b, c->leg[1].conn, ack);
+			osip_message_free(ack);
+		}
+	}
+	c->b_final = true;
+	if (code == 408 || code >= 500 && code < 600) {
+		agent_failed(c, code == 503 ? "503" : code == 408 ? "timeout" : "5xx");
+		return;
+	}
+	/* 3xx/4xx/6xx: the agent refused this call; the trunk hears the same code */
+	report(b, c->agent, true, NULL);
+	call_end(c, code == 486 || code == 600 ? "busy" : "failed", "agent", "rejected", code);
+}
+
+/* ---- answers to INVITEs we abandoned --------------------------------------------- */
+
+void
+stray_invite_2xx(struct b2bua *b, uint64_t conn, osip_message_t *resp)
+{
+	struct sip_dialog *d = NULL;
+	osip_message_t *ack = NULL, *bye = NULL;
+
+	/* RFC 3261 s13.2.2.4 / s15: a 2xx for an INVITE we cancelled or gave up on still
+	 * makes a dialog: acknowledge and end it at once. */
+	if (sip_dialog_from_2xx(&d, resp, b->contact) != 0)
+		return;
+	if (sip_dialog_request(d, "ACK", b->sentby, &ack) == 0)
+		b2bua_send(b, conn, ack);
+	if (sip_dialog_request(d, "BYE", b->sentby, &bye) == 0)
+		b2bua_send(b, conn, bye);
+	osip_message_free(ack);
+	osip_message_free(bye);
+	sip_dialog_free(d);
+}
+
+/* ---- health probes -------------------------------------------------------------- */
+
+void
+agent_conn_closed(struct b2bua *b, uint64_t conn)
+{
+	for (size_t i = 0; i < b->nagents; i++) {
+		if (b->agent_conn[i] != conn)
+			continue;
+		b->agent_conn[i] = 0;
+		if (b->probe_callid[i] != NULL) {
+			free(b->probe_callid[i]);
+			b->probe_callid[i] = NULL;
+			report(b, (int)i, false, "connection_lost");
+		}
+	}
+}
+
+bool
+agent_probe_response(struct b2bua *b, osip_message_t *resp)
+{
+	char *cid = NULL;
+	bool mine = false;
+
+	if (!MSG_IS_RESPONSE_FOR(resp, "OPTIONS") || resp->call_id == NULL ||
+	    osip_call_id_to_str(resp->call_id, &cid) != 0)
+		return false;
+	for (size_t i = 0; i < b->nagents; i++) {
+		if (b->probe_callid[i] == NULL || strcmp(b->probe_callid[i], cid) != 0)
+			continue;
+		mine = true;
+		if (resp->status_code < 200)
+			break;
+		free(b->probe_callid[i]);
+		b->probe_callid[i] = NULL;
+		report(b, (int)i, resp->status_code < 500, "probe answered 5xx");
+	}
+	osip_free(cid);
+	return mine;
+}
+
+void
+agent_probe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct b2bua *b = arg;
+
+	for (size_t i = 0; i < b->nagents; i++) {
+		const struct conf_agent *a = &b->conf->agents[i];
+		struct sip_dialog *d = NULL;
+		osip_message_t *opt = NULL;
+		char hp[80], ruri[160], to[160], from[160];
+		uint64_t conn;
+
+		if (b->probe_callid[i] != NULL) {
+			free(b->probe_callid[i]);
+			b->probe_callid[i] = NULL;
+			report(b, (int)i, false, "probe timeout");
+		}
+		if ((conn = agent_conn(b, (int)i)) == 0) {
+			report(b, (int)i, false, "connection_failed");
+			continue;
+		}
+		agent_hostport(a, hp, sizeof(hp));
+		snprintf(ruri, sizeof(ruri), "sip:%s;transport=tls", hp);
+		snprintf(to, sizeof(to), "<sip:%s>", hp);
+		snprintf(from, sizeof(from), "<sip:sipwarden@%s>", b->host);
+		if (sip_dialog_new_uac(&d, ruri, from, to, b->contact, b->host) != 0)
+			continue;
+		if (sip_dialog_request(d, "OPTIONS", b->sentby, &opt) == 0 &&
+		    b2bua_send(b, conn, opt) == 0)
+			b->probe_callid[i] = strdup(d->call_id);
+		osip_message_free(opt);
+		sip_dialog_free(d);
+	}
+}

@@ -1,0 +1,145 @@
+/*
+ * b2bua_int.h: what the B2BUA's files share (b2bua.c: calls and leg A; b2bua_agent.c:
+ * leg B, failover and probes; b2bua_media.c: SDP policy and the media relay). Not a
+ * public interface.
+ */
+#ifndef SW_B2BUA_INT_H
+#define SW_B2BUA_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <osipparser2/osip_message.h>
+
+#include "b2bua.h"
+#include "pool.h"
+#include "sdp.h"
+#include "sip_dialog.h"
+#include "suite.h"
+
+#define B2BUA_MAX_AGENTS 64 /* the `tried` bitmask of a call */
+
+enum call_state {
+	CALL_ROUTING,  /* INVITE from A answered 100, INVITE to an agent pending */
+	CALL_EARLY,    /* the agent sent a provisional answer with a tag */
+	CALL_ANSWERED, /* 200 sent to A */
+	CALL_ENDED,    /* waiting to be freed */
+};
+
+/*
+ * struct call_leg: one side of a call.
+ * Owner: struct call. Keys are wiped when the call is freed.
+ */
+struct call_leg {
+	bool trunk;                   /* the peer is a trunk (else an agent) */
+	int peer;                     /* index in conf->trunks / conf->agents, -1 none */
+	uint64_t conn;                /* SIP connection to the peer, 0 none */
+	struct sip_dialog *dlg;
+	struct sdp_origin origin;     /* our o= on this leg */
+	struct sdp_desc *remote_sdp;  /* the peer's last offer or answer on this leg */
+	struct sdp_verdict verdict;   /* what that SDP negotiated */
+	struct srtp_keys tx;          /* our key toward this peer (the one in our SDP) */
+	struct srtp_keys offered[SUITE_COUNT]; /* B: keys of our last offer, by tag order */
+	size_t noffered;
+	bool media_ready;             /* media_leg_update() done */
+	/* TLS posture of the signalling hop, captured when the leg started */
+	char tls_version[16];
+	char tls_cipher[64];
+	uint8_t peer_sha256[32];
+	bool has_peer_cert;
+	struct sockaddr_storage peer_addr;
+};
+
+/* A request received on one leg and relayed to the other, waiting for its answer. */
+struct relay_txn {
+	osip_message_t *req;          /* as received (we answer it) */
+	int from;                     /* 0: leg A, 1: leg B */
+	osip_message_t *sent;         /* what we sent on the other leg */
+	struct sdp_desc *offer;       /* parsed SDP offer of `req`, if any */
+	struct sdp_verdict verdict;
+};
+
+/*
+ * struct call: one call across sipwarden.
+ * Owner: struct b2bua's call list; freed only by call_free() once CALL_ENDED.
+ */
+struct call {
+	struct call *next, *prev;
+	struct b2bua *b;
+	struct conf *conf;            /* reference held for the call's lifetime */
+	char id[TELEMETRY_CALL_ID_LEN];
+	enum call_state state;
+	struct call_leg leg[2];       /* [0] A (caller side), [1] B (agent side) */
+	osip_message_t *a_invite;     /* initial INVITE from A, for its responses */
+	osip_message_t *b_invite;     /* INVITE we sent to the current agent */
+	char *a_answer;               /* SDP answer sent to A (reused after early media) */
+	uint64_t tried;               /* agents tried (bit per index) */
+	int agent;                    /* current agent index, -1 none */
+	bool agent_counted;           /* pool_call_start() done for `agent` */
+	uint64_t media_id;
+	uint16_t ports[2][2];
+	struct event *timer;          /* agent answer timeout, then max call duration */
+	struct relay_txn pend;        /* at most one relayed request at a time */
+	struct timespec t_invite, t_answer;
+	int final_code;
+	const char *outcome, *ended_by, *end_reason;
+	struct media_call_stats stats; /* last snapshot or final stats */
+	bool have_stats;
+	bool end_emitted;
+};
+
+struct b2bua {
+	struct event_base *base;
+	struct conf *conf;
+	struct sip_server *sip;
+	struct media_engine *media;
+	SSL_CTX *client_ctx;
+	struct telemetry *tel;
+	struct pool *pool;
+	struct event *media_ev;       /* media engine event fd */
+	struct event *probe_ev;       /* periodic OPTIONS to agents */
+	struct event *interim_ev;     /* periodic call.interim */
+	struct call *calls;
+	unsigned ncalls;
+	unsigned *trunk_calls;        /* per trunk index */
+	uint64_t *agent_conn;         /* per agent: reusable outbound connection, 0 none */
+	char **probe_callid;          /* per agent: Call-ID of the probe in flight, or NULL */
+	bool stopping;
+	char sentby[128];             /* host:port for Via */
+	char contact[160];            /* our Contact value */
+	char host[96];                /* for Warning and Call-IDs */
+};
+
+/* b2bua.c */
+void call_end(struct call *c, const char *outcome, const char *ended_by, const char *reason,
+	      int code);
+void call_free(struct call *c);
+int b2bua_send(struct b2bua *b, uint64_t conn, osip_message_t *m);
+int b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
+		const char *to_tag, const char *warning, const char *sdp);
+struct call *call_by_conn(struct b2bua *b, uint64_t conn, int *legi);
+int64_t ms_since(const struct timespec *t);
+
+/* b2bua_agent.c */
+int agent_route(struct call *c);
+void agent_on_response(struct call *c, osip_message_t *resp);
+void agent_cancel(struct call *c);
+void agent_conn_closed(struct b2bua *b, uint64_t conn);
+bool agent_probe_response(struct b2bua *b, osip_message_t *resp);
+void agent_probe_cb(evutil_socket_t fd, short what, void *arg);
+int agent_index_by_conn(struct b2bua *b, uint64_t conn, const struct sockaddr *peer);
+void stray_invite_2xx(struct b2bua *b, uint64_t conn, osip_message_t *resp);
+
+/* b2bua_media.c */
+struct sdp_policy leg_policy(const struct call *c, int legi);
+int media_setup_call(struct call *c);
+int media_apply_leg(struct call *c, int legi);
+void media_event_cb(evutil_socket_t fd, short what, void *arg);
+void leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *suite_buf,
+		   size_t suite_len);
+json_t *call_json(const struct call *c);
+const char *suite_name_of(const struct srtp_keys *k, bool plain);
+
+#endif

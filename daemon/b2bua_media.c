@@ -1,0 +1,338 @@
+/*
+ * b2bua_media.c: what ties a call to the media relay and to its record: the SDP policy
+ * of each leg, the relay's legs (addresses, rtcp-mux, keys), media events (final stats,
+ * inactivity, first packet), the periodic call.interim, and the call's description for
+ * telemetry and the control socket.
+ */
+#include "b2bua_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+struct sdp_policy
+leg_policy(const struct call *c, int legi)
+{
+	const struct call_leg *l = &c->leg[legi];
+	struct sdp_policy p = {c->conf->media.suites, c->conf->media.nsuites, true, false};
+
+	/* plain RTP only on a trunk leg the config marks legacy; the agent leg is SRTP */
+	if (l->trunk && l->peer >= 0)
+		p.legacy_rtp = c->conf->trunks[l->peer].legacy_rtp;
+	return p;
+}
+
+bool
+leg_is_plain(const struct call *c, int legi)
+{
+	return c->leg[legi].trunk && c->leg[legi].remote_sdp != NULL && !c->leg[legi].verdict.srtp;
+}
+
+bool
+leg_crypto_pad(const struct call *c, int legi)
+{
+	const struct call_leg *l = &c->leg[legi];
+
+	if (l->peer < 0)
+		return true;
+	return l->trunk ? c->conf->trunks[l->peer].crypto_pad : c->conf->agents[l->peer].crypto_pad;
+}
+
+const char *
+media_advertise(const struct call *c)
+{
+	return c->b->media_addr;
+}
+
+const char *
+suite_name_of(const struct srtp_keys *k, bool plain)
+{
+	const struct suite_info *si;
+
+	if (plain)
+		return "RTP";
+	si = suite_info(k->suite);
+	return si ? si->name : NULL;
+}
+
+/* Remember the peer's accepted answer on leg `legi` and our key the answer chose. */
+void
+leg_set_answer(struct call *c, int legi, struct sdp_desc *answer, const struct sdp_verdict *v)
+{
+	struct call_leg *l = &c->leg[legi];
+
+	sdp_desc_free(l->remote_sdp);
+	l->remote_sdp = answer;
+	l->verdict = *v;
+	srtp_keys_wipe(&l->tx);
+	for (size_t i = 0; i < l->noffered; i++)
+		if (v->srtp && l->offered[i].tag == v->tag && l->offered[i].suite == v->suite)
+			l->tx = l->offered[i];
+}
+
+int
+media_setup_call(struct call *c)
+{
+	int rc = media_call_new(c->b->media, &c->media_id, c->ports);
+
+	if (rc != 0)
+		log_warnx("call %s: no media ports: %s", c->id, strerror(-rc));
+	return rc;
+}
+
+static void
+sdp_addr_to_sockaddr(const struct sdp_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, a->bytes, 4);
+		in->sin_port = htons(port);
+	} else if (a->family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, a->bytes, 16);
+		in6->sin6_port = htons(port);
+	}
+}
+
+/* Configure the relay's leg `legi` from what that leg negotiated. */
+int
+media_apply_leg(struct call *c, int legi)
+{
+	struct call_leg *l = &c->leg[legi];
+	const struct sdp_stream *m;
+	struct media_leg_conf mc;
+	int rc;
+
+	if (l->remote_sdp == NULL || l->verdict.media < 0 ||
+	    (size_t)l->verdict.media >= l->remote_sdp->nmedia)
+		return -EINVAL;
+	m = &l->remote_sdp->media[l->verdict.media];
+	memset(&mc, 0, sizeof(mc));
+	sdp_addr_to_sockaddr(&m->conn, m->port, &mc.remote_rtp);
+	mc.remote_rtcp.ss_family = AF_UNSPEC;
+	mc.rtcp_mux = m->rtcp_mux;
+	mc.plain_rtp = !l->verdict.srtp;
+	if (l->verdict.srtp) {
+		if (l->verdict.crypto < 0 || (unsigned)l->verdict.crypto >= m->ncrypto)
+			return -EINVAL;
+		mc.rx = m->crypto[l->verdict.crypto].keys[0];
+		mc.tx = l->tx;
+	}
+	mc.clock_rate = 8000;
+	rc = media_leg_update(c->b->media, c->media_id, legi == 0 ? MEDIA_LEG_A : MEDIA_LEG_B,
+			      &mc);
+	srtp_keys_wipe(&mc.rx);
+	srtp_keys_wipe(&mc.tx);
+	if (rc != 0)
+		log_warnx("call %s: media leg %d: %s", c->id, legi, strerror(-rc));
+	else
+		l->media_ready = true;
+	return rc;
+}
+
+static void
+dir_telemetry(const struct rtp_stats *s, struct telemetry_dir *d, bool rx)
+{
+	memset(d, 0, sizeof(*d));
+	d->packets = s->packets;
+	d->bytes = s->bytes;
+	d->lost = rx ? rtp_stats_lost(s) : -1;
+	d->jitter_ms = rx ? rtp_stats_jitter_ms(s) : 0;
+	d->drops.auth = s->drops[RTP_DROP_AUTH];
+	d->drops.replay = s->drops[RTP_DROP_REPLAY];
+	d->drops.plaintext = s->drops[RTP_DROP_PLAINTEXT];
+	d->drops.unknown_source = s->drops[RTP_DROP_UNKNOWN_SOURCE];
+}
+
+void
+leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *suite_buf,
+	      size_t suite_len)
+{
+	const struct call_leg *l = &c->leg[legi];
+	const struct media_leg_stats *ms = &c->stats.leg[legi];
+	const char *suite = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (l->remote_sdp != NULL)
+		suite = l->verdict.srtp ? suite_name_of(&l->tx, false) : "RTP";
+	if (suite != NULL && l->verdict.srtp && l->tx.suite == SUITE_NONE)
+		suite = suite_info(l->verdict.suite) ? suite_info(l->verdict.suite)->name : NULL;
+	snprintf(suite_buf, suite_len, "%s", suite ? suite : "");
+	out->suite = suite ? suite_buf : NULL;
+	out->latched = c->have_stats && ms->latched ? (const struct sockaddr *)&ms->peer_rtp : NULL;
+	out->first_packet_ms = l->first_packet_ms;
+	out->signalling.version = l->tls_version[0] ? l->tls_version : NULL;
+	out->signalling.cipher = l->tls_cipher[0] ? l->tls_cipher : NULL;
+	out->signalling.peer_sha256 = l->has_peer_cert ? l->peer_sha256 : NULL;
+	out->signalling.peer =
+		l->peer_addr.ss_family != 0 ? (const struct sockaddr *)&l->peer_addr : NULL;
+	if (c->have_stats) {
+		dir_telemetry(&ms->rx, &out->in, true);
+		dir_telemetry(&ms->tx, &out->out, false);
+	} else {
+		out->in.lost = out->out.lost = -1;
+	}
+}
+
+static void
+on_media_event(const struct media_event *ev, void *arg)
+{
+	struct b2bua *b = arg;
+	struct call *c = call_by_media(b, ev->call_id);
+	int legi = ev->leg == MEDIA_LEG_A ? 0 : 1;
+
+	if (c == NULL)
+		return;
+	switch (ev->type) {
+	case MEDIA_EV_CALL_DELETED:
+		c->stats = ev->stats;
+		c->have_stats = true;
+		if (c->state == CALL_ENDED)
+			call_finish(c);
+		break;
+	case MEDIA_EV_SNAPSHOT:
+		c->stats = ev->stats;
+		c->have_stats = true;
+		if (ev->cookie == 1 && c->state == CALL_ANSWERED) {
+			struct telemetry_leg legs[2];
+			char s0[40], s1[40];
+			leg_telemetry(c, 0, &legs[0], s0, sizeof(s0));
+			leg_telemetry(c, 1, &legs[1], s1, sizeof(s1));
+			telemetry_call_interim(b->tel, c->id, ms_since(&c->t_answer), &legs[0],
+					       &legs[1]);
+		}
+		break;
+	case MEDIA_EV_FIRST_PACKET:
+		if (c->leg[legi].first_packet_ms < 0 && c->t_answer.tv_sec != 0)
+			c->leg[legi].first_packet_ms = ms_since(&c->t_answer);
+		else if (c->leg[legi].first_packet_ms < 0)
+			c->leg[legi].first_packet_ms = 0; /* early media */
+		break;
+	case MEDIA_EV_IDLE:
+		if (c->state == CALL_ANSWERED && c->conf->media.inactivity_timeout_s > 0 &&
+		    ev->idle_s >= c->conf->media.inactivity_timeout_s) {
+			log_info("call %s: no authenticated media for %u s on leg %d", c->id,
+				 ev->idle_s, legi);
+			call_end(c, "timeout", "sipwarden", "media_timeout", 0);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void
+media_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct b2bua *b = arg;
+
+	media_engine_drain_events(b->media, on_media_event, b);
+}
+
+void
+interim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct b2bua *b = arg;
+
+	for (struct call *c = b->calls; c != NULL; c = c->next)
+		if (c->state == CALL_ANSWERED)
+			media_call_snapshot(b->media, c->media_id, 1);
+}
+
+/* ---- JSON for the control socket ----------------------------------------------- */
+
+static const char *state_names[] = {"routing", "early", "answered", "ended"};
+
+static json_t *
+leg_json(const struct call *c, int legi)
+{
+	struct telemetry_leg t;
+	char suite[40], addr[INET6_ADDRSTRLEN + 8] = "";
+	const struct media_leg_stats *ms = &c->stats.leg[legi];
+
+	leg_telemetry(c, legi, &t, suite, sizeof(suite));
+	if (t.latched != NULL) {
+		struct conf_sockaddr sa;
+		memcpy(&sa.ss, &ms->peer_rtp, sizeof(sa.ss));
+		sa.len = sizeof(sa.ss);
+		conf_sockaddr_str(&sa, addr, sizeof(addr));
+	}
+	double loss = 0;
+	uint64_t expected = c->have_stats ? rtp_stats_expected(&ms->rx) : 0;
+	if (expected > 0 && t.in.lost > 0)
+		loss = (double)t.in.lost / (double)expected;
+	return json_pack("{s:s?, s:s?, s:I, s:I, s:I, s:f, s:f, s:I, s:s?}", "suite", t.suite,
+			 "tls", t.signalling.version, "packets_in", (json_int_t)t.in.packets,
+			 "packets_out", (json_int_t)t.out.packets, "lost_in",
+			 (json_int_t)(t.in.lost > 0 ? t.in.lost : 0), "jitter_ms", t.in.jitter_ms,
+			 "mos", telemetry_mos(loss, t.in.jitter_ms, 0, TELEMETRY_CODEC_G711),
+			 "drops_in",
+			 (json_int_t)(t.in.drops.auth + t.in.drops.replay + t.in.drops.plaintext +
+				      t.in.drops.unknown_source),
+			 "latched", addr[0] ? addr : NULL);
+}
+
+json_t *
+call_json(const struct call *c)
+{
+	const char *trunk = c->leg[0].trunk && c->leg[0].peer >= 0
+				    ? c->conf->trunks[c->leg[0].peer].name
+				    : NULL;
+	const char *agent = c->agent >= 0 ? c->conf->agents[c->agent].name : NULL;
+
+	return json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:o, s:o}", "call", c->id, "state",
+			 state_names[c->state], "trunk", trunk, "agent", agent, "duration_ms",
+			 (json_int_t)(c->t_answer.tv_sec ? ms_since(&c->t_answer) : 0), "trunk_leg",
+			 leg_json(c, 0), "agent_leg", leg_json(c, 1));
+}
+
+json_t *
+b2bua_calls_json(struct b2bua *b)
+{
+	json_t *arr = json_array();
+
+	for (struct call *c = b->calls; c != NULL; c = c->next) {
+		json_array_append_new(arr, call_json(c));
+		if (c->state == CALL_ANSWERED)
+			media_call_snapshot(b->media, c->media_id, 0); /* fresher next time */
+	}
+	return json_pack("{s:o, s:i}", "calls", arr, "count", (int)b->ncalls);
+}
+
+json_t *
+b2bua_call_json(struct b2bua *b, const char *id)
+{
+	struct call *c = id ? call_by_id(b, id) : NULL;
+
+	if (c == NULL)
+		return json_pack("{s:s}", "error", "no such call");
+	if (c->state == CALL_ANSWERED)
+		media_call_snapshot(b->media, c->media_id, 0);
+	return call_json(c);
+}
+
+json_t *
+b2bua_agents_json(struct b2bua *b)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < b->nagents; i++) {
+		struct pool_agent_info ai;
+		char addr[INET6_ADDRSTRLEN + 8];
+		if (!pool_agent(b->pool, (int)i, &ai))
+			continue;
+		conf_sockaddr_str(&b->conf->agents[i].address, addr, sizeof(addr));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:i, s:i, s:I, s:i}", "agent",
+						     ai.name, "address", addr, "up", ai.up,
+						     "active", (int)ai.active, "weight",
+						     (int)ai.weight, "calls", (json_int_t)ai.calls,
+						     "failures", (int)ai.failures));
+	}
+	return json_pack("{s:o}", "agents", arr);
+}
