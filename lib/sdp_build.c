@@ -270,6 +270,7 @@ sdp_build_offer(char **out, const struct sdp_local *l, const struct sdp_desc *fr
 	put_audio(&b, l->port, out_proto(m->proto, nuse > 0), &fo, m->ptime, m->maxptime,
 	          sdp_stream_dir(m), m->rtcp_mux);
 	for (i = 0; i < nuse; i++) {
+		srtp_keys_wipe(&keys[i]); /* no stale tag or MKI from the caller's memory */
 		if ((rc = srtp_keys_generate(&keys[i], use[i])) != 0) {
 			for (j = 0; j <= i; j++)
 				srtp_keys_wipe(&keys[j]);
@@ -357,6 +358,7 @@ sdp_build_answer(char **out, const struct sdp_local *l, const struct sdp_desc *o
 		put_audio(&b, l->port, out_proto(om->proto, v->srtp), &fo, src->ptime,
 		          src->maxptime, dir, om->rtcp_mux && (am == NULL || am->rtcp_mux));
 		if (v->srtp) {
+			srtp_keys_wipe(key);
 			if ((rc = srtp_keys_generate(key, v->suite)) != 0) {
 				srtp_keys_wipe(key);
 				sb_wipe(&b);

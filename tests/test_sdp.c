@@ -693,7 +693,10 @@ START_TEST(sdp_built_offer_skips_unusable_suites_and_checks_room)
 	                 -ENOSPC);
 	ck_assert_int_eq(sdp_build_offer(&text, &leg.local, in, &v, unusable, 1, keys, 2, &nkeys),
 	                 -EINVAL);
+	memset(keys, 0xa5, sizeof(keys)); /* stale MKI/tag in the caller's memory must not leak */
 	ck_assert_int_eq(sdp_build_offer(&text, &leg.local, in, &v, pref, 3, keys, 2, &nkeys), 0);
+	ck_assert_uint_eq(keys[0].mki_len, 0);
+	ck_assert_ptr_null(strstr(text, "|"));
 	ck_assert_uint_eq(nkeys, 2);
 	ck_assert_ptr_nonnull(strstr(text, "a=crypto:1 AEAD_AES_256_GCM inline:"));
 	ck_assert_ptr_nonnull(strstr(text, "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:"));
