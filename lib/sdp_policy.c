@@ -265,8 +265,8 @@ sdp_check_answer(const struct sdp_desc *answer, const struct sdp_policy *pol,
 		return rc;
 	if (noffered == 0) {
 		if (m->proto != SDP_PROTO_RTP_AVP && m->proto != SDP_PROTO_RTP_AVPF)
-			return refuse(v, SDP_R_PROTO_MISMATCH, "RTP/AVP offered, answer is %s",
-			              m->proto_text);
+			return refuse(v, SDP_R_PROTO_MISMATCH,
+			              "RTP/AVP offered, answer is not RTP/AVP");
 		if (!pol->legacy_rtp)
 			return refuse(v, SDP_R_NO_SRTP,
 			              "plain RTP answer from a peer that is not legacy");

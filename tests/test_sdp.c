@@ -813,6 +813,26 @@ START_TEST(sdp_answer_rejecting_audio_refused)
 }
 END_TEST
 
+START_TEST(sdp_answer_to_plain_offer_needs_legacy_peer_and_rtp_avp)
+{
+	struct sdp_policy legacy = POLICY(pref_default, true, true);
+	struct sdp_policy strict = POLICY(pref_default, true, false);
+	struct sdp_verdict v;
+	struct sdp_desc *a = agent_answer("RTP/AVP", "", "");
+
+	ck_assert_int_eq(sdp_check_answer(a, &legacy, NULL, 0, &v), 0);
+	ck_assert(!v.srtp);
+	ck_assert_int_eq(sdp_check_answer(a, &strict, NULL, 0, &v), -EPERM);
+	ck_assert_int_eq(v.reason, SDP_R_NO_SRTP);
+	sdp_desc_free(a);
+	a = agent_answer("RTP/SAVP", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY128_A "\r\n",
+	                 "");
+	ck_assert_int_eq(sdp_check_answer(a, &legacy, NULL, 0, &v), -EPERM);
+	ck_assert_int_eq(v.reason, SDP_R_PROTO_MISMATCH);
+	sdp_desc_free(a);
+}
+END_TEST
+
 START_TEST(sdp_built_answer_to_trunk_uses_chosen_tag_fresh_key_and_rejects_video)
 {
 	struct sdp_policy pol = POLICY(pref_default, true, false);
@@ -1128,6 +1148,7 @@ sdp_suite(void)
 	tcase_add_test(b, sdp_origin_ids_are_fresh);
 	tcase_add_test(b, sdp_answer_checks_tag_suite_and_count);
 	tcase_add_test(b, sdp_answer_rejecting_audio_refused);
+	tcase_add_test(b, sdp_answer_to_plain_offer_needs_legacy_peer_and_rtp_avp);
 	tcase_add_test(b, sdp_built_answer_to_trunk_uses_chosen_tag_fresh_key_and_rejects_video);
 	tcase_add_test(b, sdp_built_answer_mirrors_direction_and_negotiates_rtcp_mux);
 	tcase_add_test(b, sdp_built_answer_plain_for_legacy_offer);
