@@ -769,6 +769,10 @@ srtp_ossl_install(void)
 
 	if (srtp_ossl_installed())
 		return 0;
+	/* Before srtp_init() the list is empty: a type added now would make srtp_init() fail. */
+	if (srtp_crypto_kernel_get_cipher_type(SRTP_AES_ICM_128) == NULL ||
+	    srtp_crypto_kernel_get_auth_type(SRTP_HMAC_SHA1) == NULL)
+		return -EIO;
 	if (fetch_all() < 0)
 		return -EIO;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
