@@ -107,7 +107,7 @@ call_new(struct b2bua *b)
 	return c;
 }
 
-static void
+void
 leg_clear(struct call_leg *l)
 {
 	sip_dialog_free(l->dlg);
@@ -886,6 +886,17 @@ set_identity(struct b2bua *b)
 			*colon = '\0';
 	}
 	snprintf(b->contact, sizeof(b->contact), "<sip:sipwarden@%s;transport=tls>", b->sentby);
+	if (cf->media.advertise != NULL) {
+		snprintf(b->media_addr, sizeof(b->media_addr), "%s", cf->media.advertise);
+	} else {
+		const struct sockaddr *sa = (const struct sockaddr *)&cf->media.address.ss;
+		const void *src = sa->sa_family == AF_INET6
+					  ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+					  : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+		if (inet_ntop(sa->sa_family == AF_INET6 ? AF_INET6 : AF_INET, src, b->media_addr,
+			      sizeof(b->media_addr)) == NULL)
+			snprintf(b->media_addr, sizeof(b->media_addr), "127.0.0.1");
+	}
 }
 
 int

@@ -50,6 +50,7 @@ struct call_leg {
 	uint8_t peer_sha256[32];
 	bool has_peer_cert;
 	struct sockaddr_storage peer_addr;
+	int64_t first_packet_ms;      /* answer -> first accepted media packet, -1 none */
 };
 
 /* A request received on one leg and relayed to the other, waiting for its answer. */
@@ -75,12 +76,17 @@ struct call {
 	osip_message_t *a_invite;     /* initial INVITE from A, for its responses */
 	osip_message_t *b_invite;     /* INVITE we sent to the current agent */
 	char *a_answer;               /* SDP answer sent to A (reused after early media) */
+	bool a_final_sent;            /* the INVITE from A got its final response */
+	bool b_final;                 /* the INVITE to B got a final response or a CANCEL */
+	const char *end_warning;      /* Warning text for the final response to A */
 	uint64_t tried;               /* agents tried (bit per index) */
 	int agent;                    /* current agent index, -1 none */
 	bool agent_counted;           /* pool_call_start() done for `agent` */
 	uint64_t media_id;
 	uint16_t ports[2][2];
 	struct event *timer;          /* agent answer timeout, then max call duration */
+	struct event *pend_timer;     /* no answer to a relayed request */
+	struct event *end_timer;      /* final stats from the media engine overdue */
 	struct relay_txn pend;        /* at most one relayed request at a time */
 	struct timespec t_invite, t_answer;
 	int final_code;
@@ -104,7 +110,10 @@ struct b2bua {
 	struct call *calls;
 	unsigned ncalls;
 	unsigned *trunk_calls;        /* per trunk index */
+	size_t ntrunk_calls;
 	uint64_t *agent_conn;         /* per agent: reusable outbound connection, 0 none */
+	size_t nagents;
+	char media_addr[64];          /* address written into c= */
 	char **probe_callid;          /* per agent: Call-ID of the probe in flight, or NULL */
 	bool stopping;
 	char sentby[128];             /* host:port for Via */
@@ -113,6 +122,11 @@ struct b2bua {
 };
 
 /* b2bua.c */
+void call_finish(struct call *c);
+void leg_clear(struct call_leg *l);
+struct call *call_by_media(struct b2bua *b, uint64_t media_id);
+struct call *call_by_id(struct b2bua *b, const char *id);
+struct call *call_by_callid(struct b2bua *b, const char *cid, int legi);
 void call_end(struct call *c, const char *outcome, const char *ended_by, const char *reason,
 	      int code);
 void call_free(struct call *c);
@@ -126,6 +140,7 @@ int64_t ms_since(const struct timespec *t);
 int agent_route(struct call *c);
 void agent_on_response(struct call *c, osip_message_t *resp);
 void agent_cancel(struct call *c);
+void agent_failed(struct call *c, const char *why);
 void agent_conn_closed(struct b2bua *b, uint64_t conn);
 bool agent_probe_response(struct b2bua *b, osip_message_t *resp);
 void agent_probe_cb(evutil_socket_t fd, short what, void *arg);
@@ -141,5 +156,11 @@ void leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, ch
 		   size_t suite_len);
 json_t *call_json(const struct call *c);
 const char *suite_name_of(const struct srtp_keys *k, bool plain);
+bool leg_is_plain(const struct call *c, int legi);
+bool leg_crypto_pad(const struct call *c, int legi);
+const char *media_advertise(const struct call *c);
+void leg_set_answer(struct call *c, int legi, struct sdp_desc *answer,
+		    const struct sdp_verdict *v);
+void interim_cb(evutil_socket_t fd, short what, void *arg);
 
 #endif

@@ -409,3 +409,38 @@ sip_dialog_user_part(const osip_from_t *h)
 		return NULL;
 	return osip_strdup(h->url->username);
 }
+
+int
+sip_dialog_from_2xx(struct sip_dialog **out, const osip_message_t *resp, const char *local_contact)
+{
+	struct sip_dialog *d;
+	const char *ltag = tag_of(resp->from), *rtag = tag_of(resp->to);
+	int rc;
+
+	if (resp->call_id == NULL || resp->cseq == NULL || resp->cseq->number == NULL ||
+	    ltag == NULL || rtag == NULL)
+		return -EINVAL;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return -ENOMEM;
+	d->uac = true;
+	d->local_tag = xstrdup(ltag);
+	d->local_uri = name_addr(resp->from);
+	d->remote_uri = name_addr(resp->to);
+	d->local_contact = xstrdup(local_contact);
+	d->invite_cseq = (uint32_t)strtoul(resp->cseq->number, NULL, 10);
+	d->local_cseq = d->invite_cseq;
+	if (osip_call_id_to_str(resp->call_id, &d->call_id) != 0)
+		d->call_id = NULL;
+	d->remote_target = xstrdup("sip:invalid");
+	if (d->local_tag == NULL || d->local_uri == NULL || d->remote_uri == NULL ||
+	    d->local_contact == NULL || d->call_id == NULL || d->remote_target == NULL) {
+		sip_dialog_free(d);
+		return -ENOMEM;
+	}
+	if ((rc = sip_dialog_update_uac(d, resp)) != 0) {
+		sip_dialog_free(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}

@@ -79,6 +79,13 @@ int sip_dialog_request(struct sip_dialog *d, const char *method, const char *via
  */
 int sip_dialog_update_uac(struct sip_dialog *d, const osip_message_t *resp);
 
+/*
+ * A UAC dialog rebuilt from a 2xx to an INVITE we no longer track (we cancelled it or
+ * gave up on the agent): enough to send the ACK and a BYE (RFC 3261 s15). 0 or -EINVAL.
+ */
+int sip_dialog_from_2xx(struct sip_dialog **out, const osip_message_t *resp,
+			const char *local_contact);
+
 /* ACK for a non-2xx final response: same Request-URI, Call-ID, From, CSeq number and
  * top Via (branch) as `invite`, To from `resp` (RFC 3261 s17.1.1.3). */
 int sip_dialog_ack_non2xx(const osip_message_t *invite, const osip_message_t *resp,
