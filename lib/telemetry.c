@@ -114,29 +114,35 @@ sub_push(struct sub *s, struct blob *b)
 		event_add(s->wev, NULL);
 }
 
+/* Stamp, redact, validate and serialise `event` (borrowed) into a new unshared blob. */
 static struct blob *
 blob_from_event(struct telemetry *t, json_t *event, int *rc)
 {
 	char ts[JSON_OUT_TS_LEN], err[128];
-	struct blob *b;
+	struct blob *b = NULL;
+	json_t *out;
 	size_t len;
 	char *line;
 
+	/* v, ts and event first: a human reading the stream sees them at the start. */
 	*rc = -ENOMEM;
-	if (json_object_set_new(event, "v", json_integer(TELEMETRY_SCHEMA_VERSION)) < 0 ||
-	    json_object_set_new(event, "ts", json_string(json_out_timestamp(ts, NULL))) < 0)
-		return NULL;
-	json_out_redact(event);
-	if (telemetry_validate(event, err, sizeof(err)) < 0) {
+	out = json_pack("{s:i,s:s,s:O?}", "v", TELEMETRY_SCHEMA_VERSION, "ts",
+	                json_out_timestamp(ts, NULL), "event", json_object_get(event, "event"));
+	if (out == NULL || json_object_update(out, event) < 0 ||
+	    json_object_set_new(out, "v", json_integer(TELEMETRY_SCHEMA_VERSION)) < 0 ||
+	    json_object_set_new(out, "ts", json_string(ts)) < 0)
+		goto done;
+	json_out_redact(out);
+	if (telemetry_validate(out, err, sizeof(err)) < 0) {
 		*rc = -EINVAL;
-		return NULL;
+		goto done;
 	}
-	if ((line = json_out_line(event, &len)) == NULL)
-		return NULL;
+	if ((line = json_out_line(out, &len)) == NULL)
+		goto done;
 	if (len > TELEMETRY_MAX_EVENT) {
 		free(line);
 		*rc = -EMSGSIZE;
-		return NULL;
+		goto done;
 	}
 	if ((b = malloc(sizeof(*b) + len)) != NULL) {
 		b->refs = 0;
@@ -145,6 +151,8 @@ blob_from_event(struct telemetry *t, json_t *event, int *rc)
 		*rc = 0;
 	}
 	free(line);
+done:
+	json_decref(out);
 	return b;
 }
 
