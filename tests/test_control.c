@@ -386,7 +386,7 @@ START_TEST(sipwardenctl_stats_and_calls_against_the_server)
 	ck_assert_ptr_nonnull(strstr(r->out, "4.31"));
 
 	run_ctl(r, (const char *const[]){"-c", cpath, "top", "--once", NULL}, 0, NULL, NULL);
-	ck_assert_int_eq(WEXITSTATUS(r->status), 0);
+	ck_assert_msg(WEXITSTATUS(r->status) == 0, "%s", r->err);
 	ck_assert_ptr_nonnull(strstr(r->out, "1 call\n"));
 	ck_assert_ptr_null(strchr(r->out, '\033')); /* not a TTY: no escapes */
 

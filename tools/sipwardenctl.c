@@ -154,7 +154,7 @@ read_reply(int fd, int timeout_ms)
 	return NULL;
 }
 
-/* Send `req` on an open control connection; returns the reply object or NULL. */
+/* Send `req` (borrowed) on an open control connection; returns the reply object or NULL. */
 static json_t *
 request_fd(int fd, json_t *req)
 {
@@ -465,11 +465,13 @@ cmd_top(const struct opts *o)
 	if (fd < 0)
 		return 1;
 	while (!stop) {
-		json_t *reply = request_fd(fd, json_pack("{s:s}", "cmd", "calls")), *calls;
+		json_t *req = json_pack("{s:s}", "cmd", "calls");
+		json_t *reply = request_fd(fd, req), *calls;
 		char now[32];
 		time_t t = time(NULL);
 		struct tm tm;
 
+		json_decref(req);
 		if (reply == NULL) {
 			close(fd);
 			return 1;
