@@ -249,12 +249,12 @@ fmt_num(char *buf, size_t n, const json_t *v, int decimals, double scale)
 }
 
 static void
-print_calls_table(const json_t *reply, FILE *f)
+print_calls_table_w(const json_t *reply, int idw, FILE *f)
 {
 	const json_t *calls = json_object_get(reply, "calls"), *c;
 	size_t i;
 
-	fprintf(f, "%-16s %-12s %-12s %-9s %9s %-20s %6s %7s %4s\n", "CALL", "TRUNK", "AGENT",
+	fprintf(f, "%-*s %-12s %-12s %-9s %9s %-20s %6s %7s %4s\n", idw, "CALL", "TRUNK", "AGENT",
 	        "STATE", "DURATION", "SUITES T/A", "LOSS%", "JIT.ms", "MOS");
 	json_array_foreach(calls, i, c)
 	{
@@ -269,7 +269,7 @@ print_calls_table(const json_t *reply, FILE *f)
 		fmt_num(loss, sizeof(loss), json_object_get(c, "loss"), 2, 100.0);
 		fmt_num(jit, sizeof(jit), json_object_get(c, "jitter_ms"), 1, 1.0);
 		fmt_num(mos, sizeof(mos), json_object_get(c, "mos"), 2, 1.0);
-		fprintf(f, "%-16.16s %-12.12s %-12.12s %-9.9s %9s %-20.20s %6s %7s %4s\n",
+		fprintf(f, "%-*.*s %-12.12s %-12.12s %-9.9s %9s %-20.20s %6s %7s %4s\n", idw, idw,
 		        str_or(json_object_get(c, "call"), "?"),
 		        str_or(json_object_get(c, "trunk"), "-"),
 		        str_or(json_object_get(c, "agent"), "-"),
@@ -277,9 +277,17 @@ print_calls_table(const json_t *reply, FILE *f)
 	}
 }
 
+/* `calls` shows whole ids (for `show`); `top` the first 16 digits. */
+static void
+print_calls_table(const json_t *reply, FILE *f)
+{
+	print_calls_table_w(reply, 32, f);
+}
+
 /* key=value for scalars, dotted keys for nested objects, nulls left out. */
 static void
-print_flat(const json_t *j, const char *prefix, const char *sep, const char *end, FILE *f)
+print_flat(const json_t *j, const char *prefix, const char *lead, const char *sep, const char *end,
+           FILE *f)
 {
 	const char *key;
 	json_t *v;
@@ -291,17 +299,17 @@ print_flat(const json_t *j, const char *prefix, const char *sep, const char *end
 		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "", key);
 		switch (json_typeof(v)) {
 		case JSON_OBJECT:
-			print_flat(v, name, sep, end, f);
+			print_flat(v, name, lead, sep, end, f);
 			break;
 		case JSON_NULL:
 			break;
 		case JSON_STRING:
-			fprintf(f, "%s%s%s%s", name, sep, json_string_value(v), end);
+			fprintf(f, "%s%s%s%s%s", lead, name, sep, json_string_value(v), end);
 			break;
 		default: {
 			char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT |
 			                                JSON_REAL_PRECISION(4));
-			fprintf(f, "%s%s%s%s", name, sep, s ? s : "?", end);
+			fprintf(f, "%s%s%s%s%s", lead, name, sep, s ? s : "?", end);
 			free(s);
 		}
 		}
@@ -327,18 +335,18 @@ print_event(const json_t *ev, bool color, FILE *f)
 			col = "\033[1;33m";
 	}
 	/* The time of day is enough on a live stream; the date is in --json. */
-	fprintf(f, "%.12s %s%-30s%s", strlen(ts) > 11 ? ts + 11 : ts, col, name,
+	fprintf(f, "%.12s %s%-29s%s", strlen(ts) > 11 ? ts + 11 : ts, col, name,
 	        color ? "\033[0m" : "");
 	json_object_foreach((json_t *)ev, key, v)
 	{
 		if (strcmp(key, "v") == 0 || strcmp(key, "ts") == 0 || strcmp(key, "event") == 0)
 			continue;
 		if (json_is_object(v)) {
-			print_flat(v, key, "=", " ", f);
+			print_flat(v, key, " ", "=", "", f);
 			continue;
 		}
 		json_t *one = json_pack("{s:O}", key, v);
-		print_flat(one, "", "=", " ", f);
+		print_flat(one, "", " ", "=", "", f);
 		json_decref(one);
 	}
 	fputc('\n', f);
@@ -359,7 +367,8 @@ print_reply(const struct opts *o, json_t *reply, void (*human)(const json_t *, F
 		return 1;
 	}
 	if (o->json || human == NULL) {
-		json_dumpf(reply, stdout, o->json ? JSON_COMPACT : JSON_INDENT(2));
+		json_dumpf(reply, stdout,
+		           (o->json ? JSON_COMPACT : JSON_INDENT(2)) | JSON_REAL_PRECISION(6));
 		fputc('\n', stdout);
 	} else {
 		human(reply, stdout);
@@ -371,7 +380,7 @@ print_reply(const struct opts *o, json_t *reply, void (*human)(const json_t *, F
 static void
 human_stats(const json_t *r, FILE *f)
 {
-	print_flat(r, "", "  ", "\n", f);
+	print_flat(r, "", "", "  ", "\n", f);
 }
 
 static void
@@ -489,7 +498,7 @@ cmd_top(const struct opts *o)
 			fputs("\033[H\033[2J", stdout);
 		printf("sipwarden top - %s - %zu call%s\n\n", now, json_array_size(calls),
 		       json_array_size(calls) == 1 ? "" : "s");
-		print_calls_table(reply, stdout);
+		print_calls_table_w(reply, 16, stdout);
 		fflush(stdout);
 		json_decref(reply);
 		if (o->once)
