@@ -43,6 +43,7 @@ struct client {
 struct control {
 	struct event_base *base;
 	struct evconnlistener *listener;
+	struct event *resume; /* re-enables the listener after an accept error */
 	char *path;
 	struct handler *handlers;
 	struct client *clients;
@@ -221,8 +222,22 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr 
 }
 
 static void
+control_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *c = arg;
+
+	evconnlistener_enable(c->listener);
+}
+
+/* accept() failed (EMFILE, ENFILE, ENOBUFS): pause a second rather than spin. */
+static void
 control_accept_error_cb(struct evconnlistener *l, void *arg)
 {
+	struct control *c = arg;
+	struct timeval pause = {1, 0};
+
+	evconnlistener_disable(l);
+	event_add(c->resume, &pause);
 }
 
 struct control *
@@ -238,7 +253,12 @@ control_new(struct event_base *base, const char *path, unsigned mode, const char
 		return NULL;
 	}
 	c->base = base;
-	if ((fd = usock_listen(path, (mode_t)mode, group, err, errlen)) < 0) {
+	if ((c->resume = evtimer_new(base, control_accept_resume_cb, c)) == NULL ||
+	    (fd = usock_listen(path, (mode_t)mode, group, err, errlen)) < 0) {
+		if (c->resume == NULL)
+			snprintf(err, errlen, "out of memory");
+		else
+			event_free(c->resume);
 		free(c->path);
 		free(c);
 		return NULL;
@@ -248,6 +268,7 @@ control_new(struct event_base *base, const char *path, unsigned mode, const char
 	if (c->listener == NULL) {
 		close(fd);
 		unlink(path);
+		event_free(c->resume);
 		free(c->path);
 		free(c);
 		snprintf(err, errlen, "%s: cannot listen on event base", path);
@@ -265,6 +286,7 @@ control_free(struct control *c)
 	while (c->clients != NULL)
 		client_free(c->clients);
 	evconnlistener_free(c->listener);
+	event_free(c->resume);
 	unlink(c->path);
 	free(c->path);
 	while (c->handlers != NULL) {

@@ -8,6 +8,9 @@
  * CONTROL_MAX_REQUEST bytes get {"error":"request too large"} and the connection is
  * closed. Every string in a reply passes through redact_str().
  *
+ * Replies are written by libevent (writev): the daemon must ignore SIGPIPE, as any
+ * libevent server must, or a client that hangs up early would kill it.
+ *
  * Runs on the daemon's event_base. Not responsible for what the commands report (the
  * daemon's handlers, with telemetry_counters() for "stats").
  */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +57,10 @@ struct sub {
 struct telemetry {
 	struct event_base *base;
 	struct evconnlistener *listener;
+	struct event *resume;  /* re-enables the listener after an accept error */
+	struct event *interim; /* call.interim timer, or NULL */
+	void (*interim_cb)(void *);
+	void *interim_arg;
 	char *path;
 	size_t queue_limit;
 	struct sub *subs;
@@ -198,7 +203,9 @@ telemetry_write_cb(evutil_socket_t fd, short what, void *arg)
 		event_del(s->wev);
 		return;
 	}
-	n = writev(fd, iov, niov);
+	/* sendmsg, not writev: MSG_NOSIGNAL keeps a vanished subscriber from raising SIGPIPE. */
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
+	n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
@@ -279,9 +286,22 @@ telemetry_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockadd
 }
 
 static void
+telemetry_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct telemetry *t = arg;
+
+	evconnlistener_enable(t->listener);
+}
+
+/* accept() failed (EMFILE, ENFILE, ENOBUFS): pause a second rather than spin. */
+static void
 telemetry_accept_error_cb(struct evconnlistener *l, void *arg)
 {
-	/* EMFILE and friends: the listener keeps going; nothing to do per subscriber. */
+	struct telemetry *t = arg;
+	struct timeval pause = {1, 0};
+
+	evconnlistener_disable(l);
+	event_add(t->resume, &pause);
 }
 
 struct telemetry *
@@ -329,6 +349,10 @@ telemetry_new(struct event_base *base, const char *path, unsigned mode, const ch
 		goto fail;
 	}
 	evconnlistener_set_error_cb(t->listener, telemetry_accept_error_cb);
+	if ((t->resume = evtimer_new(base, telemetry_accept_resume_cb, t)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	return t;
 fail:
 	telemetry_free(t);
@@ -342,6 +366,10 @@ telemetry_free(struct telemetry *t)
 		return;
 	while (t->subs != NULL)
 		sub_close(t->subs);
+	if (t->interim != NULL)
+		event_free(t->interim);
+	if (t->resume != NULL)
+		event_free(t->resume);
 	if (t->listener != NULL)
 		evconnlistener_free(t->listener);
 	if (t->path != NULL) {
@@ -465,6 +493,33 @@ telemetry_stats(const struct telemetry *t, struct telemetry_stats *out)
 		if (s->count > out->queued_max)
 			out->queued_max = s->count;
 	}
+}
+
+static void
+telemetry_interim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct telemetry *t = arg;
+
+	t->interim_cb(t->interim_arg);
+}
+
+int
+telemetry_set_interim(struct telemetry *t, unsigned seconds, void (*cb)(void *arg), void *arg)
+{
+	struct timeval tv = {(time_t)seconds, 0};
+
+	if (t->interim != NULL) {
+		event_free(t->interim);
+		t->interim = NULL;
+	}
+	if (seconds == 0 || cb == NULL)
+		return 0;
+	t->interim_cb = cb;
+	t->interim_arg = arg;
+	t->interim = event_new(t->base, -1, EV_PERSIST, telemetry_interim_cb, t);
+	if (t->interim == NULL || event_add(t->interim, &tv) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 void

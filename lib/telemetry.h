@@ -18,8 +18,8 @@
  * or an error closes the subscriber.
  *
  * Runs on the daemon's event_base; does not create one. Not responsible for deciding
- * when calls start or end (the B2BUA) nor for timers (call.interim is emitted by the
- * B2BUA every [telemetry] interim_interval seconds).
+ * when calls start or end (the B2BUA) nor for per-call state (telemetry_set_interim()
+ * only ticks; the B2BUA emits one call.interim per running call on each tick).
  */
 #ifndef SW_TELEMETRY_H
 #define SW_TELEMETRY_H
@@ -83,6 +83,14 @@ void telemetry_stats(const struct telemetry *t, struct telemetry_stats *out);
  * Caller owns the result.
  */
 json_t *telemetry_counters(const struct telemetry *t);
+/*
+ * Call `cb(arg)` every `seconds` seconds on the event base, for the B2BUA to emit one
+ * call.interim per running call ([telemetry] interim_interval; 0, the default, stops the
+ * timer). Calling it again replaces the previous timer (config reload). Returns 0 or
+ * -ENOMEM.
+ */
+int telemetry_set_interim(struct telemetry *t, unsigned seconds, void (*cb)(void *arg), void *arg);
+
 /* Count one successful TLS handshake (failures are counted from their events). */
 void telemetry_tls_handshake_ok(struct telemetry *t);
 

@@ -370,8 +370,8 @@ START_TEST(telemetry_slow_subscriber_is_bounded_then_told_how_many_it_missed)
 	for (int i = 0; i < N; i++) {
 		char id[16];
 		snprintf(id, sizeof(id), "c%d", i);
-		ok += telemetry_emit(t, json_pack("{s:s,s:s}", "event", "daemon.stop", "reason",
-		                                  id)) == 0;
+		ok += telemetry_emit(
+		              t, json_pack("{s:s,s:s}", "event", "daemon.stop", "reason", id)) == 0;
 		if (i % 50 == 0) {
 			event_base_loop(base, EVLOOP_NONBLOCK);
 			/* The fast subscriber keeps up. */
@@ -648,6 +648,105 @@ START_TEST(telemetry_call_ids_are_random_hex)
 }
 END_TEST
 
+START_TEST(telemetry_vanished_subscriber_is_closed_without_sigpipe)
+{
+	struct telemetry *t = start(0660, 4096);
+	struct telemetry_stats st;
+	int fd = subscribe(t);
+
+	/* Fill its socket and queue, then hang up with everything unread. */
+	for (int i = 0; i < 4000; i++) {
+		ck_assert_int_eq(telemetry_daemon_stop(t, "filler"), 0);
+		if (i % 100 == 0)
+			event_base_loop(base, EVLOOP_NONBLOCK);
+	}
+	close(fd);
+	telemetry_stats(t, &st);
+	for (int i = 0; i < 2000 && st.subscribers > 0; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK); /* SIGPIPE here would kill the test */
+		telemetry_stats(t, &st);
+		usleep(500);
+	}
+	ck_assert_uint_eq(st.subscribers, 0);
+	ck_assert_uint_eq(st.disconnected, 1);
+	telemetry_free(t);
+}
+END_TEST
+
+static void
+count_tick(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+START_TEST(telemetry_interim_timer_ticks_when_set_and_stops_at_zero)
+{
+	struct telemetry *t = telemetry_new(base, NULL, 0, NULL, 0, NULL, 0);
+	struct timeval wait = {1, 300000};
+	int ticks = 0;
+
+	ck_assert_int_eq(telemetry_set_interim(t, 1, count_tick, &ticks), 0);
+	event_base_loopexit(base, &wait);
+	event_base_dispatch(base);
+	ck_assert_int_eq(ticks, 1);
+	ck_assert_int_eq(telemetry_set_interim(t, 0, count_tick, &ticks), 0);
+	event_base_loopexit(base, &wait);
+	event_base_dispatch(base);
+	ck_assert_int_eq(ticks, 1);
+	telemetry_free(t);
+}
+END_TEST
+
+/* The README's examples are part of the schema's documentation: each must validate. */
+START_TEST(telemetry_readme_examples_validate)
+{
+	const char *src = getenv("SW_SRCDIR");
+	char fname[512], *text, *p, *end;
+	const char *const *names = telemetry_event_names();
+	bool seen[32] = {false};
+	int examples = 0;
+	FILE *f;
+	long n;
+
+	ck_assert_ptr_nonnull(src);
+	snprintf(fname, sizeof(fname), "%s/README.md", src);
+	ck_assert_ptr_nonnull(f = fopen(fname, "r"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	ck_assert_uint_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	p = strstr(text, "\n## Telemetry\n");
+	ck_assert_ptr_nonnull(p);
+	end = strstr(p + 1, "\n## ");
+	if (end != NULL)
+		*end = '\0';
+	while ((p = strstr(p, "```json\n")) != NULL) {
+		char err[256];
+		char *close_ = strstr(p + 8, "\n```");
+		json_error_t je;
+		json_t *ev;
+
+		ck_assert_ptr_nonnull(close_);
+		*close_ = '\0';
+		ev = json_loads(p + 8, 0, &je);
+		ck_assert_msg(ev != NULL, "README example is not JSON: %s", je.text);
+		ck_assert_msg(telemetry_validate(ev, err, sizeof(err)) == 0, "README: %s", err);
+		for (int k = 0; names[k] != NULL; k++)
+			if (strcmp(names[k], json_string_value(json_object_get(ev, "event"))) == 0)
+				seen[k] = true;
+		json_decref(ev);
+		examples++;
+		p = close_ + 1;
+	}
+	for (int k = 0; names[k] != NULL; k++)
+		ck_assert_msg(seen[k], "README has no example of %s", names[k]);
+	ck_assert_int_ge(examples, 15);
+	free(text);
+}
+END_TEST
+
 static Suite *
 telemetry_suite(void)
 {
@@ -671,6 +770,9 @@ telemetry_suite(void)
 	tcase_add_test(tc, telemetry_mos_follows_the_simplified_e_model);
 	tcase_add_test(tc, telemetry_timestamps_are_rfc3339_utc_millis);
 	tcase_add_test(tc, telemetry_call_ids_are_random_hex);
+	tcase_add_test(tc, telemetry_vanished_subscriber_is_closed_without_sigpipe);
+	tcase_add_test(tc, telemetry_interim_timer_ticks_when_set_and_stops_at_zero);
+	tcase_add_test(tc, telemetry_readme_examples_validate);
 	suite_add_tcase(s, tc);
 	return s;
 }
