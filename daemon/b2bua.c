@@ -939,13 +939,10 @@ b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf,
 			return -ENOMEM;
 		}
 	}
-	if (conf->telemetry.interim_interval_s > 0) {
-		struct timeval tv = {conf->telemetry.interim_interval_s, 0};
-		b->interim_ev = event_new(base, -1, EV_PERSIST, interim_cb, b);
-		if (b->interim_ev == NULL || event_add(b->interim_ev, &tv) != 0) {
-			b2bua_free(b);
-			return -ENOMEM;
-		}
+	if (tel != NULL && conf->telemetry.interim_interval_s > 0 &&
+	    telemetry_set_interim(tel, conf->telemetry.interim_interval_s, interim_tick, b) != 0) {
+		b2bua_free(b);
+		return -ENOMEM;
 	}
 	hooks.arg = b;
 	sip_server_set_hooks(sip, &hooks);
@@ -1009,8 +1006,8 @@ b2bua_free(struct b2bua *b)
 		event_free(b->media_ev);
 	if (b->probe_ev != NULL)
 		event_free(b->probe_ev);
-	if (b->interim_ev != NULL)
-		event_free(b->interim_ev);
+	if (b->tel != NULL)
+		telemetry_set_interim(b->tel, 0, NULL, NULL);
 	for (size_t i = 0; b->probe_callid != NULL && i < b->nagents; i++)
 		free(b->probe_callid[i]);
 	free(b->probe_callid);

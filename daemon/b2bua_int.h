@@ -106,7 +106,6 @@ struct b2bua {
 	struct pool *pool;
 	struct event *media_ev;       /* media engine event fd */
 	struct event *probe_ev;       /* periodic OPTIONS to agents */
-	struct event *interim_ev;     /* periodic call.interim */
 	struct call *calls;
 	unsigned ncalls;
 	unsigned *trunk_calls;        /* per trunk index */
@@ -161,6 +160,6 @@ bool leg_crypto_pad(const struct call *c, int legi);
 const char *media_advertise(const struct call *c);
 void leg_set_answer(struct call *c, int legi, struct sdp_desc *answer,
 		    const struct sdp_verdict *v);
-void interim_cb(evutil_socket_t fd, short what, void *arg);
+void interim_tick(void *arg);
 
 #endif

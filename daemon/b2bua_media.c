@@ -236,7 +236,7 @@ media_event_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-interim_cb(evutil_socket_t fd, short what, void *arg)
+interim_tick(void *arg)
 {
 	struct b2bua *b = arg;
 
