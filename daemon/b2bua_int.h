@@ -135,6 +135,12 @@ int b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int c
 struct call *call_by_conn(struct b2bua *b, uint64_t conn, int *legi);
 int64_t ms_since(const struct timespec *t);
 
+void pend_clear(struct call *c);
+
+/* b2bua_relay.c */
+void relay_request(struct call *c, int legi, osip_message_t *req);
+void relay_response(struct call *c, osip_message_t *resp);
+
 /* b2bua_agent.c */
 int agent_route(struct call *c);
 void agent_on_response(struct call *c, osip_message_t *resp);

@@ -1,0 +1,209 @@
+/*
+ * b2bua_relay.c: requests inside an established call that cross from one leg to the
+ * other (re-INVITE, UPDATE, INFO) and their answers. A re-offer is judged like a first
+ * offer and, in addition, must not weaken the protection the call runs with; the other
+ * leg gets a new offer with fresh keys of its own, and its answer sets both legs' media
+ * anew. One relayed request per call at a time (491 otherwise).
+ */
+#include "b2bua_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <osipparser2/osip_parser.h>
+
+#include "log.h"
+
+static void
+pend_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *c = arg;
+
+	if (c->pend.req != NULL) {
+		int legi = c->pend.from;
+		b2bua_reply(c->b, c->leg[legi].conn, c->pend.req, 408,
+			    c->leg[legi].dlg->local_tag, NULL, NULL);
+		pend_clear(c);
+	}
+}
+
+/* Relay a request received on leg `legi` (re-INVITE, UPDATE, INFO) to the other leg. */
+void
+relay_request(struct call *c, int legi, osip_message_t *req)
+{
+	struct b2bua *b = c->b;
+	struct call_leg *in = &c->leg[legi], *out = &c->leg[1 - legi];
+	bool offer_method = MSG_IS_INVITE(req) || MSG_IS_UPDATE(req);
+	osip_message_t *fwd = NULL;
+	osip_body_t *body = NULL;
+	struct sdp_desc *offer = NULL;
+	struct sdp_verdict v = {0};
+	char *sdp = NULL;
+	const char *why = NULL;
+
+	if (c->pend.req != NULL || c->state != CALL_ANSWERED || out->dlg == NULL ||
+	    !out->dlg->confirmed) {
+		b2bua_reply(b, in->conn, req, MSG_IS_INVITE(req) ? 491 : 500, in->dlg->local_tag,
+			    NULL, NULL);
+		osip_message_free(req);
+		return;
+	}
+	osip_message_get_body(req, 0, &body);
+	if (offer_method) {
+		struct sdp_policy pol = leg_policy(c, legi);
+		struct sdp_verdict dv;
+		if (body == NULL || body->body == NULL) {
+			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag,
+				    "a re-INVITE without an SDP offer is not supported", NULL);
+			osip_message_free(req);
+			return;
+		}
+		if (sdp_parse(&offer, body->body, body->length, &why) != 0) {
+			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag, why, NULL);
+			telemetry_security(b->tel, TELEMETRY_SEC_OFFER_REFUSED, c->id,
+					   (struct sockaddr *)&in->peer_addr, "malformed_sdp", why,
+					   488);
+			osip_message_free(req);
+			return;
+		}
+		if (sdp_check_offer(offer, &pol, &v) != 0) {
+			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag, v.text, NULL);
+			telemetry_security(b->tel, TELEMETRY_SEC_DOWNGRADE_REFUSED, c->id,
+					   (struct sockaddr *)&in->peer_addr,
+					   sdp_reason_name(v.reason), v.text, 488);
+			log_info("call %s: re-offer refused (%s), call keeps its protection", c->id,
+				 v.text);
+			sdp_desc_free(offer);
+			osip_message_free(req);
+			return;
+		}
+		if (sdp_check_downgrade(&in->verdict, &v, &pol, &dv) != 0) {
+			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag, dv.text, NULL);
+			telemetry_security(b->tel, TELEMETRY_SEC_DOWNGRADE_REFUSED, c->id,
+					   (struct sockaddr *)&in->peer_addr, "downgrade", dv.text,
+					   488);
+			log_info("call %s: downgrade refused (%s)", c->id, dv.text);
+			sdp_desc_free(offer);
+			osip_message_free(req);
+			return;
+		}
+	}
+	if (sip_dialog_request(out->dlg, req->sip_method, b->sentby, &fwd) != 0)
+		goto fail;
+	if (offer != NULL) {
+		struct sdp_local l = {&out->origin, media_advertise(c), c->ports[1 - legi][0],
+				      leg_crypto_pad(c, 1 - legi)};
+		out->origin.version++;
+		for (size_t i = 0; i < out->noffered; i++)
+			srtp_keys_wipe(&out->offered[i]);
+		if (sdp_build_offer(&sdp, &l, offer, &v, b->conf->media.suites,
+				    leg_is_plain(c, 1 - legi) ? 0 : b->conf->media.nsuites,
+				    out->offered, SUITE_COUNT, &out->noffered) != 0)
+			goto fail;
+		osip_message_set_content_type(fwd, "application/sdp");
+		osip_message_set_body(fwd, sdp, strlen(sdp));
+		sdp_text_free(sdp);
+	} else if (body != NULL && body->body != NULL && req->content_type != NULL &&
+		   req->content_type->type != NULL && req->content_type->subtype != NULL &&
+		   strcasecmp(req->content_type->type, "application") == 0 &&
+		   (strcasecmp(req->content_type->subtype, "dtmf-relay") == 0 ||
+		    strcasecmp(req->content_type->subtype, "dtmf") == 0)) {
+		char ct[64];
+		snprintf(ct, sizeof(ct), "application/%s", req->content_type->subtype);
+		osip_message_set_content_type(fwd, ct);
+		osip_message_set_body(fwd, body->body, body->length);
+	}
+	if (b2bua_send(b, out->conn, fwd) != 0)
+		goto fail;
+	c->pend.req = req;
+	c->pend.from = legi;
+	c->pend.sent = fwd;
+	c->pend.offer = offer;
+	c->pend.verdict = v;
+	if (c->pend_timer == NULL)
+		c->pend_timer = evtimer_new(b->base, pend_timeout_cb, c);
+	if (c->pend_timer != NULL) {
+		struct timeval tv = {c->conf->sip.transaction_timeout_ms / 1000,
+				     (c->conf->sip.transaction_timeout_ms % 1000) * 1000};
+		evtimer_add(c->pend_timer, &tv);
+	}
+	return;
+fail:
+	osip_message_free(fwd);
+	sdp_desc_free(offer);
+	b2bua_reply(b, in->conn, req, 500, in->dlg->local_tag, NULL, NULL);
+	osip_message_free(req);
+}
+
+/* A response to the relayed request: answer the original on the other leg. */
+void
+relay_response(struct call *c, osip_message_t *resp)
+{
+	struct b2bua *b = c->b;
+	int legi = c->pend.from;
+	struct call_leg *in = &c->leg[legi], *out = &c->leg[1 - legi];
+	int code = resp->status_code;
+	char *sdp = NULL;
+
+	if (code < 200)
+		return;
+	if (MSG_IS_RESPONSE_FOR(resp, "INVITE")) {
+		osip_message_t *ack = NULL;
+		if (code < 300)
+			sip_dialog_request(out->dlg, "ACK", b->sentby, &ack);
+		else
+			sip_dialog_ack_non2xx(c->pend.sent, resp, &ack);
+		if (ack != NULL) {
+			b2bua_send(b, out->conn, ack);
+			osip_message_free(ack);
+		}
+	}
+	if (code >= 300) {
+		b2bua_reply(b, in->conn, c->pend.req, code == 491 ? 491 : code,
+			    in->dlg->local_tag, NULL, NULL);
+		pend_clear(c);
+		return;
+	}
+	if (c->pend.offer != NULL) {
+		osip_body_t *body = NULL;
+		struct sdp_desc *answer = NULL;
+		struct sdp_verdict av;
+		struct sdp_policy pol = leg_policy(c, 1 - legi);
+		const char *why = NULL;
+		osip_message_get_body(resp, 0, &body);
+		if (body == NULL || body->body == NULL ||
+		    sdp_parse(&answer, body->body, body->length, &why) != 0 ||
+		    sdp_check_answer(answer, &pol, out->offered, out->noffered, &av) != 0) {
+			sdp_desc_free(answer);
+			b2bua_reply(b, in->conn, c->pend.req, 488, in->dlg->local_tag,
+				    "the other side answered without acceptable SRTP", NULL);
+			pend_clear(c);
+			call_end(c, "failed", "sipwarden", "answer_refused", 0);
+			return;
+		}
+		leg_set_answer(c, 1 - legi, answer, &av);
+		struct sdp_local l = {&in->origin, media_advertise(c), c->ports[legi][0],
+				      leg_crypto_pad(c, legi)};
+		in->origin.version++;
+		srtp_keys_wipe(&in->tx);
+		if (sdp_build_answer(&sdp, &l, c->pend.offer, &c->pend.verdict, answer, &in->tx) !=
+		    0) {
+			b2bua_reply(b, in->conn, c->pend.req, 500, in->dlg->local_tag, NULL, NULL);
+			pend_clear(c);
+			call_end(c, "failed", "sipwarden", "internal", 0);
+			return;
+		}
+		sdp_desc_free(in->remote_sdp);
+		in->remote_sdp = c->pend.offer;
+		in->verdict = c->pend.verdict;
+		c->pend.offer = NULL;
+		media_apply_leg(c, 0);
+		media_apply_leg(c, 1);
+	}
+	b2bua_reply(b, in->conn, c->pend.req, code, in->dlg->local_tag, NULL, sdp);
+	sdp_text_free(sdp);
+	pend_clear(c);
+}
+
