@@ -18,7 +18,7 @@
 #include "log.h"
 #include "sip_util.h"
 
-#define RETRY_AFTER "30"
+#define B2BUA_RETRY_AFTER "30"
 
 int64_t
 ms_since(const struct timespec *t)
@@ -65,7 +65,7 @@ b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
 	if (code >= 200 && code < 300 && MSG_IS_INVITE(req))
 		osip_message_set_contact(resp, b->contact);
 	if (code == 503 || code == 486 || code == 480)
-		sip_util_add_header(resp, "Retry-After", RETRY_AFTER);
+		sip_util_add_header(resp, "Retry-After", B2BUA_RETRY_AFTER);
 	if (code == 405 || code == 501 || (code == 200 && MSG_IS_OPTIONS(req)))
 		sip_util_add_header(resp, "Allow", SIP_SERVER_ALLOW);
 	if (code == 200 && MSG_IS_OPTIONS(req))
@@ -732,7 +732,7 @@ b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf,
 	b->agent_conn = calloc(conf->nagents + 1, sizeof(*b->agent_conn));
 	b->probe_callid = calloc(conf->nagents + 1, sizeof(*b->probe_callid));
 	b->media_ev = event_new(base, media_engine_event_fd(media), EV_READ | EV_PERSIST,
-				media_event_cb, b);
+				b2bua_media_cb, b);
 	if (b->pool == NULL || b->trunk_calls == NULL || b->agent_conn == NULL ||
 	    b->probe_callid == NULL || b->media_ev == NULL || event_add(b->media_ev, NULL) != 0) {
 		b2bua_free(b);

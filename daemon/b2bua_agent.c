@@ -353,7 +353,7 @@ agent_on_response(struct call *c, osip_message_t *resp)
 		}
 	}
 	c->b_final = true;
-	if (code == 408 || code >= 500 && code < 600) {
+	if (code == 408 || (code >= 500 && code < 600)) {
 		agent_failed(c, code == 503 ? "503" : code == 408 ? "timeout" : "5xx");
 		return;
 	}

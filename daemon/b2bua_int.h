@@ -156,7 +156,7 @@ void stray_invite_2xx(struct b2bua *b, uint64_t conn, osip_message_t *resp);
 struct sdp_policy leg_policy(const struct call *c, int legi);
 int media_setup_call(struct call *c);
 int media_apply_leg(struct call *c, int legi);
-void media_event_cb(evutil_socket_t fd, short what, void *arg);
+void b2bua_media_cb(evutil_socket_t fd, short what, void *arg);
 void leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *suite_buf,
 		   size_t suite_len);
 json_t *call_json(const struct call *c);

@@ -228,7 +228,7 @@ on_media_event(const struct media_event *ev, void *arg)
 }
 
 void
-media_event_cb(evutil_socket_t fd, short what, void *arg)
+b2bua_media_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct b2bua *b = arg;
 
