@@ -52,8 +52,8 @@ call_find(struct peer *p, const char *call_id)
 	struct call *c;
 
 	LIST_FOREACH(c, &p->calls, entry)
-		if (strcmp(c->call_id, call_id) == 0 && c->state != CS_DONE)
-			return c;
+	if (strcmp(c->call_id, call_id) == 0 && c->state != CS_DONE)
+		return c;
 	return NULL;
 }
 
@@ -174,8 +174,8 @@ call_conn_closed(struct sipconn *conn)
 
 	for (;;) {
 		LIST_FOREACH(c, &conn->peer->calls, entry)
-			if (c->conn == conn)
-				break;
+		if (c->conn == conn)
+			break;
 		if (!c)
 			return;
 		c->conn = NULL;
@@ -198,8 +198,8 @@ call_abort_all(struct peer *p, const char *why)
 const char *
 call_contact(struct call *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "sip:swpeer@%s:%u;transport=tls", c->conn ? c->conn->local_ip : "0.0.0.0",
-		 c->conn ? c->conn->local_port : 0);
+	snprintf(buf, len, "sip:swpeer@%s:%u;transport=tls",
+	         c->conn ? c->conn->local_ip : "0.0.0.0", c->conn ? c->conn->local_port : 0);
 	return buf;
 }
 
@@ -222,7 +222,7 @@ call_body(const osip_message_t *m, const char **body)
  */
 int
 call_send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
-		  const char *branch, const char *to_tag, const char *body)
+                  const char *branch, const char *to_tag, const char *body)
 {
 	struct evbuffer *b;
 	char br[48], contact[160];
@@ -239,19 +239,19 @@ call_send_request(struct call *c, const char *method, const char *ruri, uint32_t
 	if (!(b = evbuffer_new()))
 		return -ENOMEM;
 	evbuffer_add_printf(b,
-			    "%s %s SIP/2.0\r\n"
-			    "Via: SIP/2.0/TLS %s:%u;branch=%s;rport\r\n"
-			    "Max-Forwards: 70\r\n"
-			    "From: <%s>;tag=%s\r\n"
-			    "To: <%s>%s%s\r\n"
-			    "Call-ID: %s\r\n"
-			    "CSeq: %u %s\r\n"
-			    "Contact: <%s>\r\n"
-			    "User-Agent: %s\r\n",
-			    method, ruri, c->conn->local_ip, c->conn->local_port, branch,
-			    c->local_uri, c->local_tag, c->remote_uri, to_tag ? ";tag=" : "",
-			    to_tag ? to_tag : "", c->call_id, cseq, method,
-			    call_contact(c, contact, sizeof(contact)), SWPEER_UA);
+	                    "%s %s SIP/2.0\r\n"
+	                    "Via: SIP/2.0/TLS %s:%u;branch=%s;rport\r\n"
+	                    "Max-Forwards: 70\r\n"
+	                    "From: <%s>;tag=%s\r\n"
+	                    "To: <%s>%s%s\r\n"
+	                    "Call-ID: %s\r\n"
+	                    "CSeq: %u %s\r\n"
+	                    "Contact: <%s>\r\n"
+	                    "User-Agent: %s\r\n",
+	                    method, ruri, c->conn->local_ip, c->conn->local_port, branch,
+	                    c->local_uri, c->local_tag, c->remote_uri, to_tag ? ";tag=" : "",
+	                    to_tag ? to_tag : "", c->call_id, cseq, method,
+	                    call_contact(c, contact, sizeof(contact)), SWPEER_UA);
 	if (strcmp(method, "INVITE") == 0)
 		evbuffer_add_printf(b, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n");
 	if (body)
@@ -272,10 +272,14 @@ static enum sdp_dir
 answer_dir(enum sdp_dir offered)
 {
 	switch (offered) {
-	case DIR_SENDONLY: return DIR_RECVONLY;
-	case DIR_RECVONLY: return DIR_SENDONLY;
-	case DIR_INACTIVE: return DIR_INACTIVE;
-	default: return DIR_SENDRECV;
+	case DIR_SENDONLY:
+		return DIR_RECVONLY;
+	case DIR_RECVONLY:
+		return DIR_SENDONLY;
+	case DIR_INACTIVE:
+		return DIR_INACTIVE;
+	default:
+		return DIR_SENDRECV;
 	}
 }
 
@@ -371,8 +375,8 @@ static void
 answer_options(struct sipconn *conn, osip_message_t *m)
 {
 	sip_respond(conn, m, 200, NULL, NULL,
-		    "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\nAccept: application/sdp\r\n",
-		    NULL, NULL);
+	            "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\nAccept: application/sdp\r\n", NULL,
+	            NULL);
 }
 
 static void
@@ -397,8 +401,8 @@ on_request(struct sipconn *conn, osip_message_t *m)
 		else if (sip_to_tag(m))
 			sip_respond(conn, m, 481, NULL, NULL, NULL, NULL, NULL);
 		else if (p->o->role == ROLE_CALLER)
-			sip_respond(conn, m, 403, "swpeer caller takes no calls", "x", NULL,
-				    NULL, NULL);
+			sip_respond(conn, m, 403, "swpeer caller takes no calls", "x", NULL, NULL,
+			            NULL);
 		else if (p->stopping)
 			sip_respond(conn, m, 503, "swpeer is stopping", "x", NULL, NULL, NULL);
 		else
@@ -420,7 +424,7 @@ on_request(struct sipconn *conn, osip_message_t *m)
 		call_finish(c, NULL);
 	} else {
 		sip_respond(conn, m, 501, NULL, "x", "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n",
-			    NULL, NULL);
+		            NULL, NULL);
 	}
 }
 

@@ -73,7 +73,7 @@ build_offer(struct call *c, char *sdp, size_t len, enum sdp_dir d)
 		c->offer_keys[1].tag = 2;
 		c->noffer_keys = 2;
 		keys_format_crypto(&c->offer_keys[0], "UNENCRYPTED_SRTP UNAUTHENTICATED_SRTP",
-				   crypto[n++], sizeof(crypto[0]));
+		                   crypto[n++], sizeof(crypto[0]));
 		keys_format_crypto(&c->offer_keys[1], NULL, crypto[n++], sizeof(crypto[0]));
 	}
 	rc = sdp_write(c, sdp, len, crypto, n, o->offer != OFFER_AVP, d);
@@ -90,8 +90,8 @@ uac_cancel_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	c->cancelled = true;
 	if (c->state == CS_PROCEEDING) /* RFC 3261 s9.1: only after a provisional */
-		call_send_request(c, "CANCEL", c->peer->o->to_uri, c->invite_cseq,
-				  c->invite_branch, NULL, NULL);
+		call_send_request(c, "CANCEL", c->peer->o->to_uri, c->invite_cseq, c->invite_branch,
+		                  NULL, NULL);
 }
 
 /* The TLS connection is up: open media and send the INVITE. */
@@ -150,7 +150,7 @@ uac_send_reinvite(struct call *c, enum sdp_dir d)
 	if (c->on_hold)
 		c->media.expect_back = false;
 	call_send_request(c, "INVITE", c->remote_target, c->reinvite_cseq, NULL, c->remote_tag,
-			  sdp);
+	                  sdp);
 	OPENSSL_cleanse(sdp, sizeof(sdp));
 }
 
@@ -235,7 +235,8 @@ record_final(struct call *c, osip_message_t *m)
 	const char *w = sip_header_value(m, "warning");
 
 	c->res.code = m->status_code;
-	snprintf(c->res.reason, sizeof(c->res.reason), "%s", m->reason_phrase ? m->reason_phrase : "");
+	snprintf(c->res.reason, sizeof(c->res.reason), "%s",
+	         m->reason_phrase ? m->reason_phrase : "");
 	if (w)
 		snprintf(c->res.warning, sizeof(c->res.warning), "%s", w);
 	c->res.setup_ms = ms_since(&c->t_start);
@@ -250,7 +251,7 @@ invite_2xx(struct call *c, osip_message_t *m)
 
 	if (c->state == CS_CONFIRMED || c->state == CS_TERMINATING) { /* 2xx again: ACK again */
 		call_send_request(c, "ACK", c->remote_target, c->invite_cseq, NULL, c->remote_tag,
-				  NULL);
+		                  NULL);
 		return;
 	}
 	record_final(c, m);
@@ -283,6 +284,7 @@ invite_2xx(struct call *c, osip_message_t *m)
 	c->media.rx_dir = o->peer_media == PEER_MEDIA_ECHO ? 'C' : 'A';
 	c->media.rx_call = o->peer_media == PEER_MEDIA_ECHO ? c->num : 0;
 	c->media.expect_back = o->peer_media == PEER_MEDIA_ECHO;
+	c->media.tamper = o->tamper;
 	if (media_start(&c->media, c->peer->base) < 0) {
 		snprintf(c->res.why, sizeof(c->res.why), "cannot start media");
 		uac_send_bye(c);
@@ -305,7 +307,7 @@ invite_response(struct call *c, osip_message_t *m)
 			c->state = CS_PROCEEDING;
 			if (c->cancelled)
 				call_send_request(c, "CANCEL", c->peer->o->to_uri, c->invite_cseq,
-						  c->invite_branch, NULL, NULL);
+				                  c->invite_branch, NULL, NULL);
 		}
 		return;
 	}
@@ -318,7 +320,7 @@ invite_response(struct call *c, osip_message_t *m)
 	record_final(c, m);
 	/* ACK for a non-2xx final: same branch as the INVITE, To as in the response */
 	call_send_request(c, "ACK", c->peer->o->to_uri, c->invite_cseq, c->invite_branch, tag,
-			  NULL);
+	                  NULL);
 	call_finish(c, NULL);
 }
 
@@ -331,7 +333,7 @@ reinvite_response(struct call *c, osip_message_t *m)
 		return;
 	if (m->status_code >= 300) {
 		call_send_request(c, "ACK", c->remote_target, c->reinvite_cseq, NULL, c->remote_tag,
-				  NULL);
+		                  NULL);
 		return;
 	}
 	call_send_request(c, "ACK", c->remote_target, c->reinvite_cseq, NULL, c->remote_tag, NULL);

@@ -27,6 +27,7 @@ refuse(struct call *c, struct sipconn *conn, osip_message_t *m, int code, const 
 	snprintf(warn, sizeof(warn), "Warning: 399 swpeer \"%s\"\r\n", why);
 	sip_respond(conn, m, code, NULL, c->local_tag, warn, NULL, NULL);
 	c->res.code = code;
+	snprintf(c->res.reason, sizeof(c->res.reason), "%s", sip_reason(code));
 	snprintf(c->res.warning, sizeof(c->res.warning), "399 swpeer \"%s\"", why);
 }
 
@@ -45,7 +46,7 @@ suite_allowed(const struct opts *o, enum srtp_suite s)
  */
 static int
 judge_offer(const struct opts *o, const struct sdp_info *si, struct srtp_keys *rk, bool *plain,
-	    const char **why)
+            const char **why)
 {
 	const char *w = NULL;
 
@@ -111,12 +112,14 @@ uas_answer_cb(evutil_socket_t fd, short what, void *arg)
 	OPENSSL_cleanse(sdp, sizeof(sdp));
 	c->state = CS_ANSWERED;
 	c->res.code = 200;
+	snprintf(c->res.reason, sizeof(c->res.reason), "%s", sip_reason(200));
 	c->res.had_media = true;
 	c->media.tx_dir = 'A';
 	c->media.tx_call = c->num;
 	c->media.tx_pattern = o->pattern;
 	c->media.rx_dir = 'C';
 	c->media.echo = o->mode == MODE_ECHO || o->mode == MODE_ANSWER_PLAIN;
+	c->media.tamper = o->tamper;
 	if (media_start(&c->media, c->peer->base) < 0)
 		call_finish(c, "cannot start media");
 }
@@ -156,7 +159,8 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 		snprintf(c->local_uri, sizeof(c->local_uri), "%s", s);
 		osip_free(s);
 	}
-	snprintf(c->remote_tag, sizeof(c->remote_tag), "%s", sip_from_tag(m) ? sip_from_tag(m) : "");
+	snprintf(c->remote_tag, sizeof(c->remote_tag), "%s",
+	         sip_from_tag(m) ? sip_from_tag(m) : "");
 	snprintf(c->remote_target, sizeof(c->remote_target), "%s", c->remote_uri);
 	if (osip_message_get_contact(m, 0, &ct) == 0 && ct && ct->url) {
 		s = NULL;
@@ -192,7 +196,7 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 		return;
 	}
 	if (media_open(&c->media, o->media_ip[0] ? o->media_ip : conn->local_ip, o->rtp_lo,
-		       o->rtp_hi) < 0 ||
+	               o->rtp_hi) < 0 ||
 	    media_set_remote(&c->media, si.ip, si.port) < 0) {
 		sdp_info_wipe(&si);
 		if (!plain)
@@ -257,6 +261,7 @@ uas_on_cancel(struct sipconn *conn, osip_message_t *m)
 	if (c->state == CS_PROCEEDING) {
 		sip_respond(conn, c->invite, 487, NULL, c->local_tag, NULL, NULL, NULL);
 		c->res.code = 487;
+		snprintf(c->res.reason, sizeof(c->res.reason), "%s", sip_reason(487));
 		c->res.had_media = false;
 		c->cancelled = true;
 		call_finish(c, NULL);

@@ -36,21 +36,23 @@ policy_cm128_80(srtp_crypto_policy_t *p)
 }
 
 static const struct suite_row suites[] = {
-	{SUITE_AES_CM_128_HMAC_SHA1_80, "AES_CM_128_HMAC_SHA1_80", 16, 14, true, policy_cm128_80,
-	 policy_cm128_80},
-	{SUITE_AES_CM_128_HMAC_SHA1_32, "AES_CM_128_HMAC_SHA1_32", 16, 14, true,
-	 srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32, policy_cm128_80},
-	{SUITE_AES_256_CM_HMAC_SHA1_80, "AES_256_CM_HMAC_SHA1_80", 32, 14, true,
-	 srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80, srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80},
-	{SUITE_AES_256_CM_HMAC_SHA1_32, "AES_256_CM_HMAC_SHA1_32", 32, 14, true,
-	 srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32, srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80},
-	{SUITE_AEAD_AES_128_GCM, "AEAD_AES_128_GCM", 16, 12, true,
-	 srtp_crypto_policy_set_aes_gcm_128_16_auth, srtp_crypto_policy_set_aes_gcm_128_16_auth},
-	{SUITE_AEAD_AES_256_GCM, "AEAD_AES_256_GCM", 32, 12, true,
-	 srtp_crypto_policy_set_aes_gcm_256_16_auth, srtp_crypto_policy_set_aes_gcm_256_16_auth},
-	{SUITE_F8_128_HMAC_SHA1_80, "F8_128_HMAC_SHA1_80", 16, 14, false, NULL, NULL},
-	{SUITE_AES_192_CM_HMAC_SHA1_80, "AES_192_CM_HMAC_SHA1_80", 24, 14, false, NULL, NULL},
-	{SUITE_AES_192_CM_HMAC_SHA1_32, "AES_192_CM_HMAC_SHA1_32", 24, 14, false, NULL, NULL},
+        {SUITE_AES_CM_128_HMAC_SHA1_80, "AES_CM_128_HMAC_SHA1_80", 16, 14, true, policy_cm128_80,
+         policy_cm128_80},
+        {SUITE_AES_CM_128_HMAC_SHA1_32, "AES_CM_128_HMAC_SHA1_32", 16, 14, true,
+         srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32, policy_cm128_80},
+        {SUITE_AES_256_CM_HMAC_SHA1_80, "AES_256_CM_HMAC_SHA1_80", 32, 14, true,
+         srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80,
+         srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80},
+        {SUITE_AES_256_CM_HMAC_SHA1_32, "AES_256_CM_HMAC_SHA1_32", 32, 14, true,
+         srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32,
+         srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80},
+        {SUITE_AEAD_AES_128_GCM, "AEAD_AES_128_GCM", 16, 12, true,
+         srtp_crypto_policy_set_aes_gcm_128_16_auth, srtp_crypto_policy_set_aes_gcm_128_16_auth},
+        {SUITE_AEAD_AES_256_GCM, "AEAD_AES_256_GCM", 32, 12, true,
+         srtp_crypto_policy_set_aes_gcm_256_16_auth, srtp_crypto_policy_set_aes_gcm_256_16_auth},
+        {SUITE_F8_128_HMAC_SHA1_80, "F8_128_HMAC_SHA1_80", 16, 14, false, NULL, NULL},
+        {SUITE_AES_192_CM_HMAC_SHA1_80, "AES_192_CM_HMAC_SHA1_80", 24, 14, false, NULL, NULL},
+        {SUITE_AES_192_CM_HMAC_SHA1_32, "AES_192_CM_HMAC_SHA1_32", 24, 14, false, NULL, NULL},
 };
 
 static const struct suite_row *
@@ -154,7 +156,7 @@ keys_format_crypto(const struct srtp_keys *k, const char *extra, char *buf, size
 	EVP_EncodeBlock((unsigned char *)b64, raw, r->key_len + r->salt_len);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	n = snprintf(buf, len, "%u %s inline:%s%s%s", k->tag, r->name, b64, extra ? " " : "",
-		     extra ? extra : "");
+	             extra ? extra : "");
 	OPENSSL_cleanse(b64, sizeof(b64));
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;

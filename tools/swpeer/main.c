@@ -22,63 +22,67 @@
 #include "swpeer.h"
 
 static const char usage_text[] =
-	"usage: swpeer call --to URI [options]      place calls (trunk side)\n"
-	"       swpeer answer --listen IP:PORT --cert C --key K [options]\n"
-	"                                           take calls (agent side)\n"
-	"\n"
-	"SIP runs over TLS only; media is SRTP (SDES, a=crypto) unless asked otherwise. Each\n"
-	"call sends a known pattern: 160-byte PCMU payloads every 20 ms whose content encodes\n"
-	"direction, call number and packet index, so every decrypted packet is checked exactly.\n"
-	"\n"
-	"call options:\n"
-	"  --to URI             sip:user@IPv4[:port] or sips:... (default port 5061)\n"
-	"  --ca FILE            CA to verify the server certificate (and its IP) against\n"
-	"  --insecure           do not verify the server certificate (no --ca needed)\n"
-	"  --cert C --key K     client certificate to present (mutual TLS)\n"
-	"  --calls N            calls to place (default 1)\n"
-	"  --concurrent M       calls in progress at once (default 1)\n"
-	"  --duration SECS      media time per answered call, then BYE (default 2)\n"
-	"  --offer KIND         savp (default): RTP/SAVP, one a=crypto per suite, fresh keys\n"
-	"                       avp: plain RTP/AVP; savp-weak: UNENCRYPTED/UNAUTHENTICATED\n"
-	"                       session parameters and the F8 suite (must be refused)\n"
-	"  --peer-media KIND    what the callee sends back: echo (default; our own pattern\n"
-	"                       must return intact), pattern (the callee's), none\n"
-	"  --hold-after SECS    re-INVITE a=sendonly after SECS, resume after --hold-for\n"
-	"  --hold-for SECS      length of the hold (default 0.5)\n"
-	"  --cancel-after MS    CANCEL the INVITE after MS ms if no final answer came\n"
-	"  --expect CODE        final SIP code each call must get (default 200; for 200 the\n"
-	"                       media must also arrive intact)\n"
-	"  --max-loss PCT       missing packets tolerated, percent (default 2; 2 always ok)\n"
-	"\n"
-	"answer options:\n"
-	"  --listen IP:PORT     TLS listening address (required)\n"
-	"  --cert C --key K     server certificate and key (required)\n"
-	"  --ca FILE            require and verify a client certificate from this CA\n"
-	"  --mode MODE          echo (default): return each verified packet re-encrypted with\n"
-	"                       our own key; pattern: send our own pattern; reject=CODE: refuse\n"
-	"                       every INVITE with CODE and a Warning; noanswer: ring until\n"
-	"                       CANCEL; answer-plain: answer RTP/AVP without a=crypto (and echo)\n"
-	"  --accept-avp         accept plain RTP offers (default: 488 with a Warning)\n"
-	"  --ring-ms N          time between 180 Ringing and 200 OK (default 50)\n"
-	"  --bye-after SECS     send BYE SECS after the ACK\n"
-	"  --calls N            exit after N calls (default: run until --timeout or a signal)\n"
-	"\n"
-	"common options:\n"
-	"  --suites LIST        comma-separated suites to offer / accept, in order (default\n"
-	"                       AES_CM_128_HMAC_SHA1_80,AES_256_CM_HMAC_SHA1_80,\n"
-	"                       AEAD_AES_128_GCM,AEAD_AES_256_GCM,AES_CM_128_HMAC_SHA1_32,\n"
-	"                       AES_256_CM_HMAC_SHA1_32 on answer; the first only on call)\n"
-	"  --pattern NAME       seq (default, pseudo-random body) or tone (1 kHz mu-law body)\n"
-	"  --media-ip IP        local RTP address (default: the SIP connection's address)\n"
-	"  --rtp-ports LO-HI    RTP port range, even ports used (default 20000-59998)\n"
-	"  --timeout SECS       stop everything after SECS (default 30; 0: no limit)\n"
-	"  --json               one JSON object per call and a summary object\n"
-	"  --verbose            print SIP messages on stderr (they contain a=crypto keys!)\n"
-	"\n"
-	"Per call: call, role, code, reason, warning, setup_ms, suite, local_key_hash and\n"
-	"remote_key_hash (first 8 hex of SHA-256 of key||salt, never the key), sent, received,\n"
-	"ok, bad, missing, auth_fail, replay, duplicate, rtcp, result (pass/fail), why.\n"
-	"Exit status: 0 when every call met its expectation, 1 otherwise, 2 on usage errors.\n";
+        "usage: swpeer call --to URI [options]      place calls (trunk side)\n"
+        "       swpeer answer --listen IP:PORT --cert C --key K [options]\n"
+        "                                           take calls (agent side)\n"
+        "\n"
+        "SIP runs over TLS only; media is SRTP (SDES, a=crypto) unless asked otherwise. Each\n"
+        "call sends a known pattern: 160-byte PCMU payloads every 20 ms whose content encodes\n"
+        "direction, call number and packet index, so every decrypted packet is checked exactly.\n"
+        "\n"
+        "call options:\n"
+        "  --to URI             sip:user@IPv4[:port] or sips:... (default port 5061)\n"
+        "  --ca FILE            CA to verify the server certificate (and its IP) against\n"
+        "  --tls-name NAME      verify the server certificate for NAME (and send it as SNI)\n"
+        "                       instead of the IP address in --to\n"
+        "  --insecure           do not verify the server certificate (no --ca needed)\n"
+        "  --cert C --key K     client certificate to present (mutual TLS)\n"
+        "  --calls N            calls to place (default 1)\n"
+        "  --concurrent M       calls in progress at once (default 1)\n"
+        "  --duration SECS      media time per answered call, then BYE (default 2)\n"
+        "  --offer KIND         savp (default): RTP/SAVP, one a=crypto per suite, fresh keys\n"
+        "                       avp: plain RTP/AVP; savp-weak: UNENCRYPTED/UNAUTHENTICATED\n"
+        "                       session parameters and the F8 suite (must be refused)\n"
+        "  --peer-media KIND    what the callee sends back: echo (default; our own pattern\n"
+        "                       must return intact), pattern (the callee's), none\n"
+        "  --hold-after SECS    re-INVITE a=sendonly after SECS, resume after --hold-for\n"
+        "  --hold-for SECS      length of the hold (default 0.5)\n"
+        "  --cancel-after MS    CANCEL the INVITE after MS ms if no final answer came\n"
+        "  --expect CODE        final SIP code each call must get (default 200; for 200 the\n"
+        "                       media must also arrive intact)\n"
+        "  --max-loss PCT       missing packets tolerated, percent (default 2; 2 always ok)\n"
+        "\n"
+        "answer options:\n"
+        "  --listen IP:PORT     TLS listening address (required)\n"
+        "  --cert C --key K     server certificate and key (required)\n"
+        "  --ca FILE            require and verify a client certificate from this CA\n"
+        "  --mode MODE          echo (default): return each verified packet re-encrypted with\n"
+        "                       our own key; pattern: send our own pattern; reject=CODE: refuse\n"
+        "                       every INVITE with CODE and a Warning; noanswer: ring until\n"
+        "                       CANCEL; answer-plain: answer RTP/AVP without a=crypto (and echo)\n"
+        "  --accept-avp         accept plain RTP offers (default: 488 with a Warning)\n"
+        "  --ring-ms N          time between 180 Ringing and 200 OK (default 50)\n"
+        "  --bye-after SECS     send BYE SECS after the ACK\n"
+        "  --calls N            exit after N calls (default: run until --timeout or a signal)\n"
+        "\n"
+        "common options:\n"
+        "  --suites LIST        comma-separated suites to offer / accept, in order (default\n"
+        "                       AES_CM_128_HMAC_SHA1_80,AES_256_CM_HMAC_SHA1_80,\n"
+        "                       AEAD_AES_128_GCM,AEAD_AES_256_GCM,AES_CM_128_HMAC_SHA1_32,\n"
+        "                       AES_256_CM_HMAC_SHA1_32 on answer; the first only on call)\n"
+        "  --pattern NAME       seq (default, pseudo-random body) or tone (1 kHz mu-law body)\n"
+        "  --media-ip IP        local RTP address (default: the SIP connection's address)\n"
+        "  --rtp-ports LO-HI    RTP port range, even ports used (default 20000-59998)\n"
+        "  --timeout SECS       stop everything after SECS (default 30; 0: no limit)\n"
+        "  --json               one JSON object per call and a summary object\n"
+        "  --tamper N           flip one bit in every Nth packet sent (negative tests: the\n"
+        "                       receiver must count an auth failure and drop it)\n"
+        "  --verbose            print SIP messages on stderr (they contain a=crypto keys!)\n"
+        "\n"
+        "Per call: call, role, code, reason, warning, setup_ms, suite, local_key_hash and\n"
+        "remote_key_hash (first 8 hex of SHA-256 of key||salt, never the key), sent, received,\n"
+        "ok, bad, missing, auth_fail, replay, duplicate, rtcp, result (pass/fail), why.\n"
+        "Exit status: 0 when every call met its expectation, 1 otherwise, 2 on usage errors.\n";
 
 static struct opts opts;
 static struct peer peer;
@@ -96,7 +100,7 @@ static void
 die_usage(const char *msg, const char *arg)
 {
 	fprintf(stderr, "swpeer: %s%s%s\n(see swpeer --help)\n", msg, arg ? ": " : "",
-		arg ? arg : "");
+	        arg ? arg : "");
 	exit(2);
 }
 
@@ -189,42 +193,70 @@ parse_suites(const char *list)
 }
 
 enum {
-	O_TO = 256, O_CA, O_CERT, O_KEY, O_CALLS, O_CONC, O_DUR, O_OFFER, O_SUITES, O_PATTERN,
-	O_HOLD, O_HOLDFOR, O_CANCEL, O_EXPECT, O_JSON, O_TIMEOUT, O_LISTEN, O_MODE, O_RING,
-	O_BYE, O_MEDIAIP, O_RTPPORTS, O_PEERMEDIA, O_MAXLOSS, O_INSECURE, O_ACCEPTAVP, O_VERBOSE,
+	O_TO = 256,
+	O_CA,
+	O_CERT,
+	O_KEY,
+	O_CALLS,
+	O_CONC,
+	O_DUR,
+	O_OFFER,
+	O_SUITES,
+	O_PATTERN,
+	O_HOLD,
+	O_HOLDFOR,
+	O_CANCEL,
+	O_EXPECT,
+	O_JSON,
+	O_TIMEOUT,
+	O_LISTEN,
+	O_MODE,
+	O_RING,
+	O_BYE,
+	O_MEDIAIP,
+	O_RTPPORTS,
+	O_PEERMEDIA,
+	O_MAXLOSS,
+	O_INSECURE,
+	O_ACCEPTAVP,
+	O_VERBOSE,
+	O_TAMPER,
+	O_TLSNAME,
 	O_HELP,
 };
 
 static const struct option longopts[] = {
-	{"to", required_argument, NULL, O_TO},
-	{"ca", required_argument, NULL, O_CA},
-	{"cert", required_argument, NULL, O_CERT},
-	{"key", required_argument, NULL, O_KEY},
-	{"calls", required_argument, NULL, O_CALLS},
-	{"concurrent", required_argument, NULL, O_CONC},
-	{"duration", required_argument, NULL, O_DUR},
-	{"offer", required_argument, NULL, O_OFFER},
-	{"suites", required_argument, NULL, O_SUITES},
-	{"pattern", required_argument, NULL, O_PATTERN},
-	{"hold-after", required_argument, NULL, O_HOLD},
-	{"hold-for", required_argument, NULL, O_HOLDFOR},
-	{"cancel-after", required_argument, NULL, O_CANCEL},
-	{"expect", required_argument, NULL, O_EXPECT},
-	{"json", no_argument, NULL, O_JSON},
-	{"timeout", required_argument, NULL, O_TIMEOUT},
-	{"listen", required_argument, NULL, O_LISTEN},
-	{"mode", required_argument, NULL, O_MODE},
-	{"ring-ms", required_argument, NULL, O_RING},
-	{"bye-after", required_argument, NULL, O_BYE},
-	{"media-ip", required_argument, NULL, O_MEDIAIP},
-	{"rtp-ports", required_argument, NULL, O_RTPPORTS},
-	{"peer-media", required_argument, NULL, O_PEERMEDIA},
-	{"max-loss", required_argument, NULL, O_MAXLOSS},
-	{"insecure", no_argument, NULL, O_INSECURE},
-	{"accept-avp", no_argument, NULL, O_ACCEPTAVP},
-	{"verbose", no_argument, NULL, O_VERBOSE},
-	{"help", no_argument, NULL, O_HELP},
-	{NULL, 0, NULL, 0},
+        {"to", required_argument, NULL, O_TO},
+        {"ca", required_argument, NULL, O_CA},
+        {"cert", required_argument, NULL, O_CERT},
+        {"key", required_argument, NULL, O_KEY},
+        {"calls", required_argument, NULL, O_CALLS},
+        {"concurrent", required_argument, NULL, O_CONC},
+        {"duration", required_argument, NULL, O_DUR},
+        {"offer", required_argument, NULL, O_OFFER},
+        {"suites", required_argument, NULL, O_SUITES},
+        {"pattern", required_argument, NULL, O_PATTERN},
+        {"hold-after", required_argument, NULL, O_HOLD},
+        {"hold-for", required_argument, NULL, O_HOLDFOR},
+        {"cancel-after", required_argument, NULL, O_CANCEL},
+        {"expect", required_argument, NULL, O_EXPECT},
+        {"json", no_argument, NULL, O_JSON},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"mode", required_argument, NULL, O_MODE},
+        {"ring-ms", required_argument, NULL, O_RING},
+        {"bye-after", required_argument, NULL, O_BYE},
+        {"media-ip", required_argument, NULL, O_MEDIAIP},
+        {"rtp-ports", required_argument, NULL, O_RTPPORTS},
+        {"peer-media", required_argument, NULL, O_PEERMEDIA},
+        {"max-loss", required_argument, NULL, O_MAXLOSS},
+        {"insecure", no_argument, NULL, O_INSECURE},
+        {"accept-avp", no_argument, NULL, O_ACCEPTAVP},
+        {"verbose", no_argument, NULL, O_VERBOSE},
+        {"tamper", required_argument, NULL, O_TAMPER},
+        {"tls-name", required_argument, NULL, O_TLSNAME},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
 };
 
 static void
@@ -260,16 +292,28 @@ parse_args(int argc, char **argv)
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case O_TO: parse_to(optarg); break;
-		case O_CA: opts.ca = optarg; break;
-		case O_CERT: opts.cert = optarg; break;
-		case O_KEY: opts.key = optarg; break;
+		case O_TO:
+			parse_to(optarg);
+			break;
+		case O_CA:
+			opts.ca = optarg;
+			break;
+		case O_CERT:
+			opts.cert = optarg;
+			break;
+		case O_KEY:
+			opts.key = optarg;
+			break;
 		case O_CALLS:
 			opts.calls = parse_uint(optarg, 1000000, "bad --calls");
 			calls_given = true;
 			break;
-		case O_CONC: opts.concurrent = parse_uint(optarg, 100000, "bad --concurrent"); break;
-		case O_DUR: opts.duration_ms = parse_secs_ms(optarg, "bad --duration"); break;
+		case O_CONC:
+			opts.concurrent = parse_uint(optarg, 100000, "bad --concurrent");
+			break;
+		case O_DUR:
+			opts.duration_ms = parse_secs_ms(optarg, "bad --duration");
+			break;
 		case O_OFFER:
 			if (strcmp(optarg, "savp") == 0)
 				opts.offer = OFFER_SAVP;
@@ -280,7 +324,10 @@ parse_args(int argc, char **argv)
 			else
 				die_usage("bad --offer", optarg);
 			break;
-		case O_SUITES: parse_suites(optarg); have_suites = true; break;
+		case O_SUITES:
+			parse_suites(optarg);
+			have_suites = true;
+			break;
 		case O_PATTERN:
 			if (strcmp(optarg, "seq") == 0)
 				opts.pattern = PATTERN_SEQ;
@@ -289,15 +336,27 @@ parse_args(int argc, char **argv)
 			else
 				die_usage("bad --pattern", optarg);
 			break;
-		case O_HOLD: opts.hold_after_ms = parse_secs_ms(optarg, "bad --hold-after"); break;
-		case O_HOLDFOR: opts.hold_ms = parse_secs_ms(optarg, "bad --hold-for"); break;
-		case O_CANCEL: opts.cancel_after_ms = parse_uint(optarg, 3600000, "bad --cancel-after"); break;
-		case O_EXPECT: opts.expect = (int)parse_uint(optarg, 699, "bad --expect"); break;
-		case O_JSON: opts.json = true; break;
-		case O_TIMEOUT: opts.timeout_ms = parse_secs_ms(optarg, "bad --timeout"); break;
+		case O_HOLD:
+			opts.hold_after_ms = parse_secs_ms(optarg, "bad --hold-after");
+			break;
+		case O_HOLDFOR:
+			opts.hold_ms = parse_secs_ms(optarg, "bad --hold-for");
+			break;
+		case O_CANCEL:
+			opts.cancel_after_ms = parse_uint(optarg, 3600000, "bad --cancel-after");
+			break;
+		case O_EXPECT:
+			opts.expect = (int)parse_uint(optarg, 699, "bad --expect");
+			break;
+		case O_JSON:
+			opts.json = true;
+			break;
+		case O_TIMEOUT:
+			opts.timeout_ms = parse_secs_ms(optarg, "bad --timeout");
+			break;
 		case O_LISTEN:
 			parse_hostport(optarg, opts.listen_host, sizeof(opts.listen_host),
-				       &opts.listen_port, 5061);
+			               &opts.listen_port, 5061);
 			break;
 		case O_MODE:
 			if (strcmp(optarg, "echo") == 0)
@@ -310,14 +369,19 @@ parse_args(int argc, char **argv)
 				opts.mode = MODE_ANSWER_PLAIN;
 			else if (strncmp(optarg, "reject=", 7) == 0) {
 				opts.mode = MODE_REJECT;
-				opts.reject_code = (int)parse_uint(optarg + 7, 699, "bad reject code");
+				opts.reject_code =
+				        (int)parse_uint(optarg + 7, 699, "bad reject code");
 				if (opts.reject_code < 300)
 					die_usage("reject code must be 300..699", optarg);
 			} else
 				die_usage("bad --mode", optarg);
 			break;
-		case O_RING: opts.ring_ms = parse_uint(optarg, 3600000, "bad --ring-ms"); break;
-		case O_BYE: opts.bye_after_ms = parse_secs_ms(optarg, "bad --bye-after"); break;
+		case O_RING:
+			opts.ring_ms = parse_uint(optarg, 3600000, "bad --ring-ms");
+			break;
+		case O_BYE:
+			opts.bye_after_ms = parse_secs_ms(optarg, "bad --bye-after");
+			break;
 		case O_MEDIAIP: {
 			struct in_addr a;
 
@@ -346,22 +410,39 @@ parse_args(int argc, char **argv)
 			else
 				die_usage("bad --peer-media", optarg);
 			break;
-		case O_MAXLOSS: opts.max_loss_pct = parse_uint(optarg, 100, "bad --max-loss"); break;
-		case O_INSECURE: opts.insecure = true; break;
-		case O_ACCEPTAVP: opts.accept_avp = true; break;
-		case O_VERBOSE: opts.verbose = true; break;
+		case O_MAXLOSS:
+			opts.max_loss_pct = parse_uint(optarg, 100, "bad --max-loss");
+			break;
+		case O_INSECURE:
+			opts.insecure = true;
+			break;
+		case O_ACCEPTAVP:
+			opts.accept_avp = true;
+			break;
+		case O_VERBOSE:
+			opts.verbose = true;
+			break;
+		case O_TLSNAME:
+			opts.tls_name = optarg;
+			break;
+		case O_TAMPER:
+			opts.tamper = parse_uint(optarg, 1000000, "bad --tamper");
+			break;
 		case O_HELP:
-		case 'h': fputs(usage_text, stdout); exit(0);
-		default: die_usage("bad option", NULL);
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			die_usage("bad option", NULL);
 		}
 	}
 	if (optind != argc)
 		die_usage("unexpected argument", argv[optind]);
 	if (!have_suites) {
 		static const enum srtp_suite all[] = {
-			SUITE_AES_CM_128_HMAC_SHA1_80, SUITE_AES_256_CM_HMAC_SHA1_80,
-			SUITE_AEAD_AES_128_GCM,        SUITE_AEAD_AES_256_GCM,
-			SUITE_AES_CM_128_HMAC_SHA1_32, SUITE_AES_256_CM_HMAC_SHA1_32,
+		        SUITE_AES_CM_128_HMAC_SHA1_80, SUITE_AES_256_CM_HMAC_SHA1_80,
+		        SUITE_AEAD_AES_128_GCM,        SUITE_AEAD_AES_256_GCM,
+		        SUITE_AES_CM_128_HMAC_SHA1_32, SUITE_AES_256_CM_HMAC_SHA1_32,
 		};
 
 		opts.nsuites = opts.role == ROLE_CALLER ? 1 : sizeof(all) / sizeof(all[0]);
@@ -391,22 +472,24 @@ parse_args(int argc, char **argv)
 static SSL_CTX *
 tls_context(void)
 {
-	SSL_CTX *ctx = SSL_CTX_new(opts.role == ROLE_CALLER ? TLS_client_method() : TLS_server_method());
+	SSL_CTX *ctx =
+	        SSL_CTX_new(opts.role == ROLE_CALLER ? TLS_client_method() : TLS_server_method());
 
 	if (!ctx)
 		return NULL;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	if (opts.cert && (SSL_CTX_use_certificate_chain_file(ctx, opts.cert) != 1 ||
-			  SSL_CTX_use_PrivateKey_file(ctx, opts.key, SSL_FILETYPE_PEM) != 1 ||
-			  SSL_CTX_check_private_key(ctx) != 1))
+	                  SSL_CTX_use_PrivateKey_file(ctx, opts.key, SSL_FILETYPE_PEM) != 1 ||
+	                  SSL_CTX_check_private_key(ctx) != 1))
 		goto fail;
 	if (opts.ca) {
 		if (SSL_CTX_load_verify_locations(ctx, opts.ca, NULL) != 1)
 			goto fail;
-		SSL_CTX_set_verify(ctx,
-				   SSL_VERIFY_PEER |
-					   (opts.role == ROLE_CALLEE ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
-				   NULL);
+		SSL_CTX_set_verify(
+		        ctx,
+		        SSL_VERIFY_PEER |
+		                (opts.role == ROLE_CALLEE ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+		        NULL);
 	} else {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	}
@@ -495,7 +578,7 @@ main(int argc, char **argv)
 
 		if (rc < 0) {
 			fprintf(stderr, "swpeer: cannot listen on %s:%u: %s\n", opts.listen_host,
-				opts.listen_port, strerror(-rc));
+			        opts.listen_port, strerror(-rc));
 			return 1;
 		}
 	}

@@ -23,9 +23,9 @@
 
 #include "swpeer.h"
 
-#define RTP_HDR       12
-#define PKT_MAX       (RTP_HDR + PATTERN_PAYLOAD + SRTP_MAX_TRAILER_LEN + 64)
-#define RX_BURST      32
+#define RTP_HDR  12
+#define PKT_MAX  (RTP_HDR + PATTERN_PAYLOAD + SRTP_MAX_TRAILER_LEN + 64)
+#define RX_BURST 32
 
 /* Deterministic body for (dir, call, index, pattern). */
 static void
@@ -152,8 +152,10 @@ send_rtp(struct media *m, uint8_t *buf, int len)
 		m->st.other_err++;
 		return;
 	}
-	if (sendto(m->fd, buf, (size_t)len, 0, (struct sockaddr *)&m->remote,
-		   sizeof(m->remote)) == len)
+	if (m->tamper && (m->st.sent + 1) % m->tamper == 0)
+		buf[len - 1] ^= 0x01; /* --tamper: flip a bit of the auth tag (or payload) */
+	if (sendto(m->fd, buf, (size_t)len, 0, (struct sockaddr *)&m->remote, sizeof(m->remote)) ==
+	    len)
 		m->st.sent++;
 	else
 		m->st.other_err++;

@@ -38,7 +38,8 @@ report_call(const struct opts *o, const struct call_result *r)
 		json_object_set_new(j, "setup_ms", json_integer(r->setup_ms));
 		json_object_set_new(j, "suite", json_string(r->suite));
 		json_object_set_new(j, "local_key_hash", json_string(r->lhash[0] ? r->lhash : "-"));
-		json_object_set_new(j, "remote_key_hash", json_string(r->rhash[0] ? r->rhash : "-"));
+		json_object_set_new(j, "remote_key_hash",
+		                    json_string(r->rhash[0] ? r->rhash : "-"));
 		json_object_set_new(j, "sent", json_integer((json_int_t)s->sent));
 		json_object_set_new(j, "received", json_integer((json_int_t)s->recv));
 		json_object_set_new(j, "ok", json_integer((json_int_t)s->ok));
@@ -59,13 +60,14 @@ report_call(const struct opts *o, const struct call_result *r)
 	} else {
 		printf("call %u %s: %d %s%s%s%s setup %ld ms, sent %llu recv %llu ok %llu bad %llu "
 		       "missing %llu auth_fail %llu replay %llu, suite %s, key %s/%s: %s%s%s\n",
-		       r->num, role_name(r->role), r->code, r->reason, r->warning[0] ? " (Warning: " : "",
-		       r->warning, r->warning[0] ? ")" : "", r->setup_ms, (unsigned long long)s->sent,
-		       (unsigned long long)s->recv, (unsigned long long)s->ok,
-		       (unsigned long long)s->bad, (unsigned long long)s->missing,
-		       (unsigned long long)s->auth_fail, (unsigned long long)s->replay, r->suite,
-		       r->lhash[0] ? r->lhash : "-", r->rhash[0] ? r->rhash : "-",
-		       r->pass ? "PASS" : "FAIL", r->why[0] ? " - " : "", r->why);
+		       r->num, role_name(r->role), r->code, r->reason,
+		       r->warning[0] ? " (Warning: " : "", r->warning, r->warning[0] ? ")" : "",
+		       r->setup_ms, (unsigned long long)s->sent, (unsigned long long)s->recv,
+		       (unsigned long long)s->ok, (unsigned long long)s->bad,
+		       (unsigned long long)s->missing, (unsigned long long)s->auth_fail,
+		       (unsigned long long)s->replay, r->suite, r->lhash[0] ? r->lhash : "-",
+		       r->rhash[0] ? r->rhash : "-", r->pass ? "PASS" : "FAIL",
+		       r->why[0] ? " - " : "", r->why);
 	}
 	fflush(stdout);
 }
@@ -78,11 +80,12 @@ report_summary(const struct opts *o, const struct peer *p)
 	unsigned failed = p->failed + (planned > p->finished ? planned - p->finished : 0);
 
 	if (o->json)
-		printf("{\"summary\":true,\"role\":\"%s\",\"calls\":%u,\"finished\":%u,\"passed\":%u,"
+		printf("{\"summary\":true,\"role\":\"%s\",\"calls\":%u,\"finished\":%u,\"passed\":%"
+		       "u,"
 		       "\"failed\":%u}\n",
 		       role_name(o->role), planned, p->finished, p->passed, failed);
 	else
-		printf("summary %s: %u calls, %u finished, %u passed, %u failed\n", role_name(o->role),
-		       planned, p->finished, p->passed, failed);
+		printf("summary %s: %u calls, %u finished, %u passed, %u failed\n",
+		       role_name(o->role), planned, p->finished, p->passed, failed);
 	fflush(stdout);
 }

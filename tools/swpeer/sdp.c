@@ -23,10 +23,14 @@ const char *
 sdp_dir_name(enum sdp_dir d)
 {
 	switch (d) {
-	case DIR_SENDONLY: return "sendonly";
-	case DIR_RECVONLY: return "recvonly";
-	case DIR_INACTIVE: return "inactive";
-	default: return "sendrecv";
+	case DIR_SENDONLY:
+		return "sendonly";
+	case DIR_RECVONLY:
+		return "recvonly";
+	case DIR_INACTIVE:
+		return "inactive";
+	default:
+		return "sendrecv";
 	}
 }
 
@@ -37,24 +41,24 @@ sdp_dir_name(enum sdp_dir d)
  */
 int
 sdp_write(struct call *c, char *buf, size_t len, char crypto[][160], unsigned ncrypto,
-	  bool force_savp, enum sdp_dir d)
+          bool force_savp, enum sdp_dir d)
 {
 	const struct media *m = &c->media;
 	size_t off;
 	int n;
 
 	n = snprintf(buf, len,
-		     "v=0\r\n"
-		     "o=swpeer %u %u IN IP4 %s\r\n"
-		     "s=swpeer\r\n"
-		     "c=IN IP4 %s\r\n"
-		     "t=0 0\r\n"
-		     "m=audio %u %s 0\r\n"
-		     "a=rtpmap:0 PCMU/8000\r\n"
-		     "a=ptime:%d\r\n"
-		     "a=rtcp-mux\r\n",
-		     c->num + 1000u, c->sdp_version++, m->ip, m->ip, m->port,
-		     (ncrypto || force_savp) ? "RTP/SAVP" : "RTP/AVP", PATTERN_PTIME_MS);
+	             "v=0\r\n"
+	             "o=swpeer %u %u IN IP4 %s\r\n"
+	             "s=swpeer\r\n"
+	             "c=IN IP4 %s\r\n"
+	             "t=0 0\r\n"
+	             "m=audio %u %s 0\r\n"
+	             "a=rtpmap:0 PCMU/8000\r\n"
+	             "a=ptime:%d\r\n"
+	             "a=rtcp-mux\r\n",
+	             c->num + 1000u, c->sdp_version++, m->ip, m->ip, m->port,
+	             (ncrypto || force_savp) ? "RTP/SAVP" : "RTP/AVP", PATTERN_PTIME_MS);
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	off = (size_t)n;
@@ -81,7 +85,7 @@ dir_of(const char *f)
 		return DIR_INACTIVE;
 	if (strcasecmp(f, "sendrecv") == 0)
 		return DIR_SENDRECV;
-	return (enum sdp_dir)-1;
+	return (enum sdp_dir) - 1;
 }
 
 /*
@@ -135,8 +139,9 @@ sdp_read(const char *body, struct sdp_info *out, const char **why)
 			} else if (lvl == 0 && strcasecmp(f, "rtcp-mux") == 0) {
 				out->rtcp_mux = true;
 			} else if (lvl == 0 && strcasecmp(f, "crypto") == 0 && v &&
-				   out->ncrypto < SDP_MAX_CRYPTO) {
-				snprintf(out->crypto[out->ncrypto++], sizeof(out->crypto[0]), "%s", v);
+			           out->ncrypto < SDP_MAX_CRYPTO) {
+				snprintf(out->crypto[out->ncrypto++], sizeof(out->crypto[0]), "%s",
+				         v);
 			}
 		}
 	}

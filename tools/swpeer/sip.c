@@ -42,23 +42,40 @@ const char *
 sip_reason(int code)
 {
 	switch (code) {
-	case 100: return "Trying";
-	case 180: return "Ringing";
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 481: return "Call/Transaction Does Not Exist";
-	case 486: return "Busy Here";
-	case 487: return "Request Terminated";
-	case 488: return "Not Acceptable Here";
-	case 500: return "Server Internal Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 603: return "Decline";
-	default: return code < 300 ? "OK" : "Error";
+	case 100:
+		return "Trying";
+	case 180:
+		return "Ringing";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 481:
+		return "Call/Transaction Does Not Exist";
+	case 486:
+		return "Busy Here";
+	case 487:
+		return "Request Terminated";
+	case 488:
+		return "Not Acceptable Here";
+	case 500:
+		return "Server Internal Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	case 603:
+		return "Decline";
+	default:
+		return code < 300 ? "OK" : "Error";
 	}
 }
 
@@ -121,7 +138,7 @@ add_hdr(struct evbuffer *b, const char *name, char *val)
  */
 int
 sip_respond(struct sipconn *c, const osip_message_t *req, int code, const char *reason,
-	    const char *to_tag, const char *extra, const char *ctype, const char *body)
+            const char *to_tag, const char *extra, const char *ctype, const char *body)
 {
 	struct evbuffer *b = evbuffer_new();
 	char *s = NULL;
@@ -186,7 +203,8 @@ content_length(const char *h, size_t len)
 
 		if (ll > 15 && strncasecmp(p, "content-length", 14) == 0)
 			v = p + 14;
-		else if (ll > 1 && (p[0] == 'l' || p[0] == 'L') && (p[1] == ':' || p[1] == ' ' || p[1] == '\t'))
+		else if (ll > 1 && (p[0] == 'l' || p[0] == 'L') &&
+		         (p[1] == ':' || p[1] == ' ' || p[1] == '\t'))
 			v = p + 1;
 		if (v) {
 			while (*v == ' ' || *v == '\t')
@@ -385,8 +403,7 @@ sipconn_close_later(struct sipconn *c)
 }
 
 static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
-	  void *arg)
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
 	struct peer *p = arg;
 	SSL *ssl = SSL_new(p->ssl);
@@ -398,7 +415,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		return;
 	}
 	bev = bufferevent_openssl_socket_new(p->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					     BEV_OPT_CLOSE_ON_FREE);
+	                                     BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
 		SSL_free(ssl);
 		evutil_closesocket(fd);
@@ -422,15 +439,16 @@ sip_listen(struct peer *p, const char *host, uint16_t port)
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
 		return -EINVAL;
 	p->listener = evconnlistener_new_bind(p->base, accept_cb, p,
-					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 64,
-					      (struct sockaddr *)&sa, sizeof(sa));
+	                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 64,
+	                                      (struct sockaddr *)&sa, sizeof(sa));
 	return p->listener ? 0 : -errno;
 }
 
 /*
  * Open a TLS connection to host:port for `owner`; call_conn_ready(owner) runs when the
- * handshake completes. The server certificate is checked against --ca and the host
- * (IP or name) unless --insecure. Returns the connection (owned by the peer) or NULL.
+ * handshake completes. The server certificate is checked against --ca and the IP we
+ * connect to, or the name given by --tls-name (also sent as SNI), unless --insecure. Returns the
+ * connection (owned by the peer) or NULL.
  */
 struct sipconn *
 sip_connect(struct peer *p, const char *host, uint16_t port, struct call *owner)
@@ -445,7 +463,13 @@ sip_connect(struct peer *p, const char *host, uint16_t port, struct call *owner)
 	ssl = SSL_new(p->ssl);
 	if (!ssl)
 		return NULL;
-	if (!p->o->insecure) {
+	if (p->o->tls_name) {
+		if (SSL_set1_host(ssl, p->o->tls_name) != 1 ||
+		    SSL_set_tlsext_host_name(ssl, p->o->tls_name) != 1) {
+			SSL_free(ssl);
+			return NULL;
+		}
+	} else if (!p->o->insecure) {
 		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
 
 		if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1) {
@@ -454,7 +478,7 @@ sip_connect(struct peer *p, const char *host, uint16_t port, struct call *owner)
 		}
 	}
 	bev = bufferevent_openssl_socket_new(p->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-					     BEV_OPT_CLOSE_ON_FREE);
+	                                     BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
 		SSL_free(ssl);
 		return NULL;

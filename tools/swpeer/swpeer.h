@@ -28,11 +28,11 @@
 #include <osipparser2/osip_parser.h>
 #include <srtp2/srtp.h>
 
-#define SWPEER_UA          "swpeer/" SW_VERSION
-#define PATTERN_PAYLOAD    160 /* G.711, 20 ms at 8 kHz */
-#define PATTERN_PTIME_MS   20
-#define KEY_HASH_HEX       8
-#define SIP_MAX_MESSAGE    65536
+#define SWPEER_UA        "swpeer/" SW_VERSION
+#define PATTERN_PAYLOAD  160 /* G.711, 20 ms at 8 kHz */
+#define PATTERN_PTIME_MS 20
+#define KEY_HASH_HEX     8
+#define SIP_MAX_MESSAGE  65536
 
 enum role { ROLE_CALLER, ROLE_CALLEE };
 enum offer_kind { OFFER_SAVP, OFFER_AVP, OFFER_SAVP_WEAK };
@@ -59,6 +59,8 @@ struct opts {
 	enum peer_media peer_media;
 	unsigned max_loss_pct;
 	bool insecure;
+	const char *tls_name;
+	unsigned tamper;
 	/* callee */
 	char listen_host[64];
 	uint16_t listen_port;
@@ -115,10 +117,11 @@ struct media {
 	struct srtp_keys lkey, rkey;
 	char lhash[KEY_HASH_HEX + 1], rhash[KEY_HASH_HEX + 1];
 	struct event *rx_ev, *tx_ev;
-	bool sending;       /* pattern timer runs */
-	bool echo;          /* callee echo: return every verified packet */
-	bool may_send;      /* SDP direction allows us to send */
-	bool expect_back;   /* caller: packets sent now are expected to return */
+	bool sending;     /* pattern timer runs */
+	bool echo;        /* callee echo: return every verified packet */
+	bool may_send;    /* SDP direction allows us to send */
+	bool expect_back; /* caller: packets sent now are expected to return */
+	unsigned tamper;  /* --tamper N: corrupt every Nth packet sent (tests) */
 	/* pattern we send */
 	uint8_t tx_dir;
 	uint32_t tx_call;
@@ -127,9 +130,9 @@ struct media {
 	uint16_t seq;
 	uint32_t ts, ssrc;
 	/* what we expect to receive */
-	uint8_t rx_dir;     /* 0: any direction */
-	uint32_t rx_call;   /* 0: learn from the first verified packet */
-	uint8_t *seen;      /* bitmap of verified indexes */
+	uint8_t rx_dir;   /* 0: any direction */
+	uint32_t rx_call; /* 0: learn from the first verified packet */
+	uint8_t *seen;    /* bitmap of verified indexes */
 	size_t seen_bits;
 	uint32_t rx_max_index;
 	bool rx_any;
@@ -155,9 +158,9 @@ struct call_result {
 enum call_state {
 	CS_NEW,
 	CS_CONNECTING,
-	CS_CALLING,     /* INVITE sent, no final */
-	CS_PROCEEDING,  /* provisional seen / sent */
-	CS_ANSWERED,    /* UAS: 200 sent, waiting for ACK */
+	CS_CALLING,    /* INVITE sent, no final */
+	CS_PROCEEDING, /* provisional seen / sent */
+	CS_ANSWERED,   /* UAS: 200 sent, waiting for ACK */
 	CS_CONFIRMED,
 	CS_TERMINATING, /* BYE sent */
 	CS_DONE,
@@ -187,7 +190,7 @@ struct call {
 	unsigned sdp_version;
 	struct timespec t_start;
 	struct event *ev_cancel, *ev_hold, *ev_stop, *ev_bye, *ev_answer;
-	unsigned holds;       /* re-INVITEs answered 2xx */
+	unsigned holds; /* re-INVITEs answered 2xx */
 	bool bye_by_remote;
 	struct media media;
 	struct call_result res;
@@ -225,7 +228,7 @@ struct sdp_info {
 /* sdp.c */
 const char *sdp_dir_name(enum sdp_dir d);
 int sdp_write(struct call *c, char *buf, size_t len, char crypto[][160], unsigned ncrypto,
-	      bool force_savp, enum sdp_dir d);
+              bool force_savp, enum sdp_dir d);
 int sdp_read(const char *body, struct sdp_info *out, const char **why);
 void sdp_info_wipe(struct sdp_info *s);
 
@@ -236,7 +239,7 @@ bool keys_suite_usable(enum srtp_suite s);
 int keys_generate(struct srtp_keys *k, enum srtp_suite s);
 void keys_wipe(struct srtp_keys *k);
 int keys_policy(srtp_policy_t *p, const struct srtp_keys *k, uint8_t *keybuf,
-		srtp_ssrc_type_t type);
+                srtp_ssrc_type_t type);
 int keys_format_crypto(const struct srtp_keys *k, const char *extra, char *buf, size_t len);
 int keys_parse_crypto(const char *val, struct srtp_keys *out, const char **why);
 void keys_hash(const struct srtp_keys *k, char out[KEY_HASH_HEX + 1]);
@@ -248,7 +251,7 @@ void sipconn_close(struct sipconn *c);
 void sipconn_close_later(struct sipconn *c);
 int sip_send(struct sipconn *c, const char *buf, size_t len);
 int sip_respond(struct sipconn *c, const osip_message_t *req, int code, const char *reason,
-		const char *to_tag, const char *extra, const char *ctype, const char *body);
+                const char *to_tag, const char *extra, const char *ctype, const char *body);
 const char *sip_reason(int code);
 void sip_random_token(char *buf, size_t len);
 char *sip_header_value(const osip_message_t *m, const char *name);
@@ -263,12 +266,11 @@ void call_on_message(struct sipconn *conn, osip_message_t *m);
 void call_conn_closed(struct sipconn *conn);
 void call_abort_all(struct peer *p, const char *why);
 int call_send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
-		      const char *branch, const char *to_tag, const char *body);
+                      const char *branch, const char *to_tag, const char *body);
 const char *call_contact(struct call *c, char *buf, size_t len);
 void call_handle_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m);
 int call_body(const osip_message_t *m, const char **body);
-struct event *call_timer(struct call *c, struct event **slot, unsigned ms,
-			 event_callback_fn cb);
+struct event *call_timer(struct call *c, struct event **slot, unsigned ms, event_callback_fn cb);
 
 /* call_uac.c: the caller */
 int call_start_caller(struct peer *p, unsigned num);
