@@ -340,6 +340,42 @@ START_TEST(swpeer_gcm_suite_is_negotiated_from_the_offer_list)
 }
 END_TEST
 
+START_TEST(swpeer_unpadded_keys_are_accepted_both_ways)
+{
+	const char *const ans[] = {"--no-pad", NULL};
+	const char *const call[] = {"--no-pad",   "--suites", "AES_256_CM_HMAC_SHA1_80",
+	                            "--duration", "0.5",      NULL};
+	struct answerer a;
+	char out[400];
+	json_t *cr;
+
+	answer_start(&a, ans);
+	ck_assert_int_eq(call_run(&a, out, sizeof(out), call), 0);
+	cr = results(out);
+	ck_assert_str_eq(sval(json_array_get(cr, 0), "suite"), "AES_256_CM_HMAC_SHA1_80");
+	ck_assert_int_ge(ival(json_array_get(cr, 0), "ok"), 20);
+	json_decref(cr);
+	answer_stop(&a);
+}
+END_TEST
+
+START_TEST(swpeer_callee_answers_options_even_when_rejecting_calls)
+{
+	const char *const ans[] = {"--mode", "reject=486", NULL};
+	const char *const call[] = {"--options", NULL};
+	struct answerer a;
+	char out[400];
+	json_t *cr;
+
+	answer_start(&a, ans);
+	ck_assert_int_eq(call_run(&a, out, sizeof(out), call), 0);
+	cr = results(out);
+	ck_assert_int_eq(ival(json_array_get(cr, 0), "code"), 200);
+	json_decref(cr);
+	answer_stop(&a);
+}
+END_TEST
+
 START_TEST(swpeer_reject_mode_code_reaches_caller)
 {
 	const char *const ans[] = {"--mode", "reject=503", NULL};
@@ -456,6 +492,8 @@ p2p_suite(void)
 	tcase_add_test(tc, swpeer_weak_offer_gets_488);
 	tcase_add_test(tc, swpeer_suite_mismatch_gets_488);
 	tcase_add_test(tc, swpeer_gcm_suite_is_negotiated_from_the_offer_list);
+	tcase_add_test(tc, swpeer_unpadded_keys_are_accepted_both_ways);
+	tcase_add_test(tc, swpeer_callee_answers_options_even_when_rejecting_calls);
 	tcase_add_test(tc, swpeer_reject_mode_code_reaches_caller);
 	tcase_add_test(tc, swpeer_cancel_after_gives_487);
 	tcase_add_test(tc, swpeer_hold_and_resume_keeps_media_verified);

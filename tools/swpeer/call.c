@@ -352,7 +352,7 @@ call_handle_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m)
 			}
 		}
 		keys_wipe(&rk);
-		keys_format_crypto(&lk, NULL, crypto[0], sizeof(crypto[0]));
+		keys_format_crypto(&lk, !c->peer->o->no_pad, NULL, crypto[0], sizeof(crypto[0]));
 		keys_wipe(&lk);
 	}
 	if (si.port && media_set_remote(&c->media, si.ip, si.port) < 0) {

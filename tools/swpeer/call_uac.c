@@ -53,7 +53,8 @@ build_offer(struct call *c, char *sdp, size_t len, enum sdp_dir d)
 	int rc;
 
 	if (c->media.srtp) { /* re-INVITE: keep our key */
-		keys_format_crypto(&c->media.lkey, NULL, crypto[n++], sizeof(crypto[0]));
+		keys_format_crypto(&c->media.lkey, !c->peer->o->no_pad, NULL, crypto[n++],
+		                   sizeof(crypto[0]));
 	} else if (o->offer == OFFER_SAVP && c->noffer_keys == 0) {
 		for (unsigned i = 0; i < o->nsuites; i++) {
 			struct srtp_keys *k = &c->offer_keys[c->noffer_keys];
@@ -62,7 +63,8 @@ build_offer(struct call *c, char *sdp, size_t len, enum sdp_dir d)
 				return -EIO;
 			k->tag = i + 1;
 			c->noffer_keys++;
-			keys_format_crypto(k, NULL, crypto[n++], sizeof(crypto[0]));
+			keys_format_crypto(k, !c->peer->o->no_pad, NULL, crypto[n++],
+			                   sizeof(crypto[0]));
 		}
 	} else if (o->offer == OFFER_SAVP_WEAK && c->noffer_keys == 0) {
 		/* a usable suite with session parameters that switch protection off, and F8 */
@@ -72,9 +74,11 @@ build_offer(struct call *c, char *sdp, size_t len, enum sdp_dir d)
 		c->offer_keys[0].tag = 1;
 		c->offer_keys[1].tag = 2;
 		c->noffer_keys = 2;
-		keys_format_crypto(&c->offer_keys[0], "UNENCRYPTED_SRTP UNAUTHENTICATED_SRTP",
-		                   crypto[n++], sizeof(crypto[0]));
-		keys_format_crypto(&c->offer_keys[1], NULL, crypto[n++], sizeof(crypto[0]));
+		keys_format_crypto(&c->offer_keys[0], !c->peer->o->no_pad,
+		                   "UNENCRYPTED_SRTP UNAUTHENTICATED_SRTP", crypto[n++],
+		                   sizeof(crypto[0]));
+		keys_format_crypto(&c->offer_keys[1], !c->peer->o->no_pad, NULL, crypto[n++],
+		                   sizeof(crypto[0]));
 	}
 	rc = sdp_write(c, sdp, len, crypto, n, o->offer != OFFER_AVP, d);
 	OPENSSL_cleanse(crypto, sizeof(crypto));
@@ -102,6 +106,13 @@ call_conn_ready(struct call *c)
 	char sdp[4096];
 	const char *ip = o->media_ip[0] ? o->media_ip : c->conn->local_ip;
 
+	if (o->options) { /* --options: one OPTIONS ping instead of a call */
+		c->invite_cseq = c->cseq++;
+		clock_gettime(CLOCK_MONOTONIC, &c->t_start);
+		c->state = CS_CALLING;
+		call_send_request(c, "OPTIONS", o->to_uri, c->invite_cseq, NULL, NULL, NULL);
+		return;
+	}
 	if (media_open(&c->media, ip, o->rtp_lo, o->rtp_hi) < 0) {
 		call_finish(c, "cannot bind an RTP port");
 		return;
@@ -357,7 +368,12 @@ uac_on_response(struct call *c, osip_message_t *m)
 
 	if (!method)
 		return;
-	if (strcmp(method, "INVITE") == 0 && c->role == ROLE_CALLER) {
+	if (strcmp(method, "OPTIONS") == 0 && c->role == ROLE_CALLER && n == c->invite_cseq) {
+		if (m->status_code >= 200) {
+			record_final(c, m);
+			call_finish(c, NULL);
+		}
+	} else if (strcmp(method, "INVITE") == 0 && c->role == ROLE_CALLER) {
 		if (n == c->invite_cseq)
 			invite_response(c, m);
 		else if (n == c->reinvite_cseq)

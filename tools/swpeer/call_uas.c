@@ -100,7 +100,8 @@ uas_answer_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->state != CS_PROCEEDING || !c->invite || !c->conn)
 		return;
 	if (c->media.srtp)
-		keys_format_crypto(&c->media.lkey, NULL, crypto[0], sizeof(crypto[0]));
+		keys_format_crypto(&c->media.lkey, !c->peer->o->no_pad, NULL, crypto[0],
+		                   sizeof(crypto[0]));
 	rc = sdp_write(c, sdp, sizeof(sdp), crypto, c->media.srtp ? 1 : 0, false, DIR_SENDRECV);
 	OPENSSL_cleanse(crypto, sizeof(crypto));
 	if (rc < 0) {

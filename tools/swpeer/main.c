@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 
 #include "swpeer.h"
+#include "srtp_ossl.h"
 
 static const char usage_text[] =
         "usage: swpeer call --to URI [options]      place calls (trunk side)\n"
@@ -47,6 +48,8 @@ static const char usage_text[] =
         "                       must return intact), pattern (the callee's), none\n"
         "  --hold-after SECS    re-INVITE a=sendonly after SECS, resume after --hold-for\n"
         "  --hold-for SECS      length of the hold (default 0.5)\n"
+        "  --options            send one OPTIONS per call instead of an INVITE (health probe;\n"
+        "                       the code is checked against --expect, no media)\n"
         "  --cancel-after MS    CANCEL the INVITE after MS ms if no final answer came\n"
         "  --expect CODE        final SIP code each call must get (default 200; for 200 the\n"
         "                       media must also arrive intact)\n"
@@ -70,6 +73,7 @@ static const char usage_text[] =
         "                       AES_CM_128_HMAC_SHA1_80,AES_256_CM_HMAC_SHA1_80,\n"
         "                       AEAD_AES_128_GCM,AEAD_AES_256_GCM,AES_CM_128_HMAC_SHA1_32,\n"
         "                       AES_256_CM_HMAC_SHA1_32 on answer; the first only on call)\n"
+        "  --no-pad             write a=crypto keys without base64 = padding\n"
         "  --pattern NAME       seq (default, pseudo-random body) or tone (1 kHz mu-law body)\n"
         "  --media-ip IP        local RTP address (default: the SIP connection's address)\n"
         "  --rtp-ports LO-HI    RTP port range, even ports used (default 20000-59998)\n"
@@ -222,6 +226,8 @@ enum {
 	O_VERBOSE,
 	O_TAMPER,
 	O_TLSNAME,
+	O_NOPAD,
+	O_OPTIONS,
 	O_HELP,
 };
 
@@ -255,6 +261,8 @@ static const struct option longopts[] = {
         {"verbose", no_argument, NULL, O_VERBOSE},
         {"tamper", required_argument, NULL, O_TAMPER},
         {"tls-name", required_argument, NULL, O_TLSNAME},
+        {"no-pad", no_argument, NULL, O_NOPAD},
+        {"options", no_argument, NULL, O_OPTIONS},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -422,6 +430,12 @@ parse_args(int argc, char **argv)
 		case O_VERBOSE:
 			opts.verbose = true;
 			break;
+		case O_NOPAD:
+			opts.no_pad = true;
+			break;
+		case O_OPTIONS:
+			opts.options = true;
+			break;
 		case O_TLSNAME:
 			opts.tls_name = optarg;
 			break;
@@ -561,8 +575,8 @@ main(int argc, char **argv)
 	parse_args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (srtp_init() != srtp_err_status_ok) {
-		fprintf(stderr, "swpeer: srtp_init failed\n");
+	if (srtp_init() != srtp_err_status_ok || srtp_ossl_install() < 0) {
+		fprintf(stderr, "swpeer: srtp_init / srtp_ossl_install failed\n");
 		return 1;
 	}
 	parser_init();

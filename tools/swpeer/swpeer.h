@@ -59,6 +59,8 @@ struct opts {
 	enum peer_media peer_media;
 	unsigned max_loss_pct;
 	bool insecure;
+	bool no_pad;
+	bool options;
 	const char *tls_name;
 	unsigned tamper;
 	/* callee */
@@ -240,7 +242,8 @@ int keys_generate(struct srtp_keys *k, enum srtp_suite s);
 void keys_wipe(struct srtp_keys *k);
 int keys_policy(srtp_policy_t *p, const struct srtp_keys *k, uint8_t *keybuf,
                 srtp_ssrc_type_t type);
-int keys_format_crypto(const struct srtp_keys *k, const char *extra, char *buf, size_t len);
+int keys_format_crypto(const struct srtp_keys *k, bool pad, const char *extra, char *buf,
+                       size_t len);
 int keys_parse_crypto(const char *val, struct srtp_keys *out, const char **why);
 void keys_hash(const struct srtp_keys *k, char out[KEY_HASH_HEX + 1]);
 
