@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -52,6 +53,8 @@ exec_peer(char **argv, const char *out_path)
 
 	if (fd < 0)
 		_exit(127);
+	/* dies with the test process even when an assertion ends it before answer_stop() */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	dup2(fd, 1);
 	close(fd);
 	execv(peer_bin(), argv);
@@ -241,7 +244,7 @@ START_TEST(swpeer_echo_returns_every_pattern_packet_with_distinct_keys)
 		ck_assert_int_eq(ival(o, "code"), 200);
 		ck_assert_str_eq(sval(o, "result"), "pass");
 		ck_assert_str_eq(sval(o, "suite"), "AES_CM_128_HMAC_SHA1_80");
-		ck_assert_int_ge(ival(o, "sent"), 95);
+		ck_assert_int_ge(ival(o, "sent"), 85); /* 100 at 20 ms; slack for loaded CI */
 		ck_assert_int_le(ival(o, "sent"), 102);
 		ck_assert_int_ge(ival(o, "ok"), ival(o, "sent") - 2);
 		ck_assert_int_eq(ival(o, "bad"), 0);
@@ -253,7 +256,7 @@ START_TEST(swpeer_echo_returns_every_pattern_packet_with_distinct_keys)
 		{
 			if (strcmp(sval(q, "remote_key_hash"), lh) == 0) {
 				ck_assert_str_eq(sval(q, "local_key_hash"), rh);
-				ck_assert_int_ge(ival(q, "ok"), 95);
+				ck_assert_int_ge(ival(q, "ok"), 85);
 				ck_assert_int_eq(ival(q, "auth_fail"), 0);
 				ck_assert_str_eq(sval(q, "result"), "pass");
 				mirrored = true;

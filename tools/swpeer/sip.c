@@ -321,15 +321,22 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+		int serr = EVUTIL_SOCKET_ERROR();
+		bool tls_err = false;
 		unsigned long e;
 
 		while ((e = bufferevent_get_openssl_error(bev)) != 0) {
 			char buf[256];
 
 			ERR_error_string_n(e, buf, sizeof(buf));
-			if (c->owner || c->peer->o->verbose)
+			if (ERR_GET_LIB(e) != 0 && (c->owner || c->peer->o->verbose))
 				fprintf(stderr, "swpeer: TLS: %s\n", buf);
+			tls_err |= ERR_GET_LIB(e) != 0;
 		}
+		if (!tls_err && (what & BEV_EVENT_ERROR) && serr &&
+		    (c->owner || c->peer->o->verbose))
+			fprintf(stderr, "swpeer: connection: %s\n",
+			        evutil_socket_error_to_string(serr));
 		sipconn_close(c);
 	}
 }
