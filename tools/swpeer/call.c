@@ -143,6 +143,7 @@ call_finish(struct call *c, const char *fail_why)
 	} else {
 		snprintf(r->suite, sizeof(r->suite), "%s", r->had_media ? "plain" : "none");
 	}
+	r->reinvites = c->holds;
 	evaluate(c, fail_why);
 	report_call(p->o, r);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <event2/listener.h>
@@ -83,9 +84,11 @@ static const char usage_text[] =
         "                       receiver must count an auth failure and drop it)\n"
         "  --verbose            print SIP messages on stderr (they contain a=crypto keys!)\n"
         "\n"
+        "setup_ms is INVITE to final response on the caller, INVITE to ACK on the callee.\n"
         "Per call: call, role, code, reason, warning, setup_ms, suite, local_key_hash and\n"
         "remote_key_hash (first 8 hex of SHA-256 of key||salt, never the key), sent, received,\n"
-        "ok, bad, missing, auth_fail, replay, duplicate, rtcp, result (pass/fail), why.\n"
+        "ok, bad, missing, auth_fail, replay, duplicate, rtcp, reinvites, result (pass/fail), "
+        "why.\n"
         "Exit status: 0 when every call met its expectation, 1 otherwise, 2 on usage errors.\n";
 
 static struct opts opts;
@@ -574,6 +577,14 @@ main(int argc, char **argv)
 
 	parse_args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
+	{ /* a load run needs two descriptors per call (TLS and RTP) */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (srtp_init() != srtp_err_status_ok || srtp_ossl_install() < 0) {
 		fprintf(stderr, "swpeer: srtp_init / srtp_ossl_install failed\n");

@@ -49,6 +49,7 @@ report_call(const struct opts *o, const struct call_result *r)
 		json_object_set_new(j, "replay", json_integer((json_int_t)s->replay));
 		json_object_set_new(j, "duplicate", json_integer((json_int_t)s->dup));
 		json_object_set_new(j, "rtcp", json_integer((json_int_t)s->rtcp));
+		json_object_set_new(j, "reinvites", json_integer(r->reinvites));
 		json_object_set_new(j, "result", json_string(r->pass ? "pass" : "fail"));
 		if (r->why[0])
 			json_object_set_new(j, "why", json_string(r->why));

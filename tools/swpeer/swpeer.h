@@ -152,6 +152,7 @@ struct call_result {
 	char suite[48];
 	char lhash[KEY_HASH_HEX + 1], rhash[KEY_HASH_HEX + 1];
 	struct media_stats st;
+	unsigned reinvites; /* re-INVITEs that got a 2xx (sent or answered) */
 	bool had_media;
 	bool pass;
 	char why[160];
