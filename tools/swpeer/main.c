@@ -82,7 +82,7 @@ static const char usage_text[] =
         "  --json               one JSON object per call and a summary object\n"
         "  --tamper N           flip one bit in every Nth packet sent (negative tests: the\n"
         "                       receiver must count an auth failure and drop it)\n"
-        "  --verbose            print SIP messages on stderr (they contain a=crypto keys!)\n"
+        "  --verbose            print SIP messages on stderr (a=crypto keys masked)\n"
         "\n"
         "setup_ms is INVITE to final response on the caller, INVITE to ACK on the callee.\n"
         "Per call: call, role, code, reason, warning, setup_ms, suite, local_key_hash and\n"

@@ -1,14 +1,14 @@
 /*
  * sip.c: swpeer's SIP transport: TLS connections (libevent bufferevent_openssl), stream
- * framing by Content-Length, parsing with libosip2, and helpers to write responses.
+ * framing (lib/sipframe), parsing with libosip2, and helpers to write responses.
  *
  * A listener accepts TLS connections (callee); sip_connect() opens one (caller, one
- * connection per call). Each whole message is parsed with osip_message_parse() and handed
+ * connection per call). lib/sipframe finds message boundaries (Content-Length, limits,
+ * keep-alives); each whole message is parsed with osip_message_parse() and handed
  * to call.c; a connection that breaks framing or sends garbage is closed. CRLFCRLF
  * keep-alives are answered with CRLF. Not responsible for dialogs or SDP (call.c).
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +18,12 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "redact.h"
 #include "swpeer.h"
 
 /* Random lowercase hex token of len-1 characters. */
@@ -110,6 +112,21 @@ sip_from_tag(const osip_message_t *m)
 	return t->gvalue;
 }
 
+/* Print a SIP message on stderr with a=crypto keys masked (lib/redact). */
+static void
+trace(const char *dir, const char *msg, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return;
+	memcpy(copy, msg, len);
+	redact_str(copy, len);
+	fprintf(stderr, "swpeer: %s %.*s\n", dir, (int)len, copy);
+	OPENSSL_cleanse(copy, len);
+	free(copy);
+}
+
 /* Queue bytes on the connection. 0 or -ENOTCONN/-ENOMEM. */
 int
 sip_send(struct sipconn *c, const char *buf, size_t len)
@@ -117,7 +134,7 @@ sip_send(struct sipconn *c, const char *buf, size_t len)
 	if (!c || !c->bev)
 		return -ENOTCONN;
 	if (c->peer->o->verbose)
-		fprintf(stderr, "swpeer: >>> %.*s\n", (int)len, buf);
+		trace(">>>", buf, len);
 	return bufferevent_write(c->bev, buf, len) == 0 ? 0 : -ENOMEM;
 }
 
@@ -190,43 +207,6 @@ sip_respond(struct sipconn *c, const osip_message_t *req, int code, const char *
 	return rc;
 }
 
-/* Content-Length (or compact "l") from a header block; -1 if absent or malformed. */
-static long
-content_length(const char *h, size_t len)
-{
-	const char *p = h, *end = h + len;
-
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t ll = eol ? (size_t)(eol - p) : (size_t)(end - p);
-		const char *v = NULL;
-
-		if (ll > 15 && strncasecmp(p, "content-length", 14) == 0)
-			v = p + 14;
-		else if (ll > 1 && (p[0] == 'l' || p[0] == 'L') &&
-		         (p[1] == ':' || p[1] == ' ' || p[1] == '\t'))
-			v = p + 1;
-		if (v) {
-			while (*v == ' ' || *v == '\t')
-				v++;
-			if (*v == ':') {
-				char *e;
-				long n;
-
-				v++;
-				while (*v == ' ' || *v == '\t')
-					v++;
-				n = strtol(v, &e, 10);
-				if (e == v || n < 0)
-					return -1;
-				return n;
-			}
-		}
-		p = eol ? eol + 1 : end;
-	}
-	return -1;
-}
-
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_free(struct sipconn *c);
 
@@ -237,42 +217,29 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	for (;;) {
-		size_t have = evbuffer_get_length(in);
-		struct evbuffer_ptr pos;
+		size_t have = evbuffer_get_length(in), total = 0;
+		enum sipframe_kind kind;
+		const char *why = NULL;
 		unsigned char *data;
-		long cl;
-		size_t hlen, total;
 		osip_message_t *m = NULL;
 
 		if (have == 0)
 			return;
-		data = evbuffer_pullup(in, have >= 4 ? 4 : (ssize_t)have);
-		if (have >= 4 && memcmp(data, "\r\n\r\n", 4) == 0) {
-			evbuffer_drain(in, 4);
-			bufferevent_write(bev, "\r\n", 2);
-			continue;
-		}
-		if (data[0] == '\r' || data[0] == '\n') {
-			evbuffer_drain(in, 1);
-			continue;
-		}
-		pos = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-		if (pos.pos < 0) {
-			if (have > SIP_MAX_MESSAGE)
-				goto bad;
-			return;
-		}
-		hlen = (size_t)pos.pos + 4;
-		data = evbuffer_pullup(in, (ssize_t)hlen);
-		cl = content_length((const char *)data, hlen);
-		if (cl < 0 || hlen + (size_t)cl > SIP_MAX_MESSAGE)
+		data = evbuffer_pullup(in, (ssize_t)have);
+		if (sipframe_scan(&c->frame, (const char *)data, have, &kind, &total, &why) < 0) {
+			fprintf(stderr, "swpeer: SIP framing: %s, closing connection\n", why);
 			goto bad;
-		total = hlen + (size_t)cl;
-		if (have < total)
+		}
+		if (kind == SIPFRAME_NEED_MORE)
 			return;
-		data = evbuffer_pullup(in, (ssize_t)total);
+		if (kind != SIPFRAME_MESSAGE) {
+			evbuffer_drain(in, total);
+			if (kind == SIPFRAME_PING)
+				bufferevent_write(bev, "\r\n", 2);
+			continue;
+		}
 		if (c->peer->o->verbose)
-			fprintf(stderr, "swpeer: <<< %.*s\n", (int)total, data);
+			trace("<<<", (const char *)data, total);
 		if (osip_message_init(&m) != 0)
 			goto bad;
 		if (osip_message_parse(m, (const char *)data, total) != 0 || !m->call_id ||
@@ -341,6 +308,12 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+static const struct sipframe_limits limits = {
+        .max_message = SIP_MAX_MESSAGE,
+        .max_headers = 100,
+        .max_line = 8192,
+};
+
 static struct sipconn *
 conn_new(struct peer *p, struct bufferevent *bev, struct call *owner)
 {
@@ -351,6 +324,7 @@ conn_new(struct peer *p, struct bufferevent *bev, struct call *owner)
 	c->peer = p;
 	c->bev = bev;
 	c->owner = owner;
+	sipframe_init(&c->frame, &limits);
 	bufferevent_setcb(bev, conn_read_cb, NULL, conn_event_cb, c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	LIST_INSERT_HEAD(&p->conns, c, entry);

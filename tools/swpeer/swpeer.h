@@ -21,6 +21,7 @@
 /* suite.h first: libsrtp's srtp.h then redefines SRTP_MAX_KEY_LEN (64, not suite.h's 32)
  * inside a system header, without a warning; struct srtp_keys keeps its 32-byte key. */
 #include "suite.h"
+#include "sipframe.h"
 
 #include <event2/event.h>
 #include <event2/bufferevent.h>
@@ -96,6 +97,7 @@ struct sipconn {
 	uint16_t local_port;
 	bool up;
 	bool in_cb, dead, closing;
+	struct sipframe frame; /* framing state of the input stream */
 };
 
 /* Per-direction media counters; copied into the result when a call ends. */
