@@ -292,7 +292,10 @@ invite_2xx(struct call *c, osip_message_t *m)
 	c->media.tx_dir = 'C';
 	c->media.tx_call = c->num;
 	c->media.tx_pattern = o->pattern;
-	c->media.rx_dir = o->peer_media == PEER_MEDIA_ECHO ? 'C' : 'A';
+	c->media.rx_dir = o->peer_media == PEER_MEDIA_ECHO ? 'C'
+	                  : o->peer_media == PEER_MEDIA_PATTERN
+	                          ? 'A'
+	                          : 0; /* none: any verified pattern */
 	c->media.rx_call = o->peer_media == PEER_MEDIA_ECHO ? c->num : 0;
 	c->media.expect_back = o->peer_media == PEER_MEDIA_ECHO;
 	c->media.tamper = o->tamper;
