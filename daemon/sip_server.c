@@ -10,6 +10,7 @@
 #include "sip_server.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -403,6 +404,70 @@ drop:
 	osip_message_free(req);
 }
 
+/* Whether the Request-URI at p (up to the line end) has a scheme we serve. */
+static bool
+uri_scheme_known(const char *p, size_t len)
+{
+	static const char *const schemes[] = {"sip:", "sips:", "tel:", NULL};
+
+	for (size_t i = 0; schemes[i] != NULL; i++) {
+		size_t n = strlen(schemes[i]);
+		if (len >= n && strncasecmp(p, schemes[i], n) == 0)
+			return true;
+	}
+	/* Not a scheme at all (e.g. "<sip:...>"): that is a 400, not a 416. */
+	for (size_t i = 0; i < len && p[i] != ':'; i++)
+		if (!isalnum((unsigned char)p[i]) && p[i] != '+' && p[i] != '-' && p[i] != '.')
+			return true;
+	return false;
+}
+
+/*
+ * Answer 400 to a request libosip2 refused, if it can be addressed: first from a
+ * reparse of its addressing headers, else from their raw text. ACK is never answered.
+ */
+static void
+conn_reply_unparsed(struct sip_conn *c, const char *buf, size_t len, const char *why)
+{
+	static const char *const allow[] = {"Allow: " SIP_SERVER_ALLOW, NULL};
+	osip_message_t *m = NULL;
+	const char *sp = memchr(buf, ' ', len);
+	char method[32], *text;
+	size_t tlen, mlen = sp != NULL ? (size_t)(sp - buf) : 0;
+	bool unknown;
+	int status;
+
+	if (mlen == 0)
+		goto drop;
+	/* A method longer than any we know is simply unknown. */
+	snprintf(method, sizeof(method), "%.*s", (int)(mlen < sizeof(method) ? mlen : 0), buf);
+	if (strcmp(method, "ACK") == 0)
+		return;
+	/* An unknown method is 501 whatever else is wrong (RFC 4475 intmeth, mismatch02). */
+	unknown = !method_allowed(method) && !method_not_allowed(method);
+	status = unknown ? 501 : 400;
+	if (unknown)
+		why = NULL;
+	else if (!uri_scheme_known(sp + 1, len - mlen - 1)) {
+		status = 416; /* RFC 4475 novelsc: libosip2 refuses soap.beep:// */
+		why = "Unsupported URI Scheme";
+	}
+	if (sip_util_salvage(buf, len, &m) == 0) {
+		sip_server_reply(c->srv, c->info.id, m, status, why, unknown ? allow : NULL);
+		osip_message_free(m);
+		return;
+	}
+	if (sip_util_raw_response(buf, len, status, unknown ? "Not Implemented" : why,
+	                          unknown ? allow[0] : NULL, &text, &tlen) == 0) {
+		(void)sip_server_send_raw(c->srv, c->info.id, text, tlen);
+		free(text);
+		return;
+	}
+drop:
+	log_debug("conn %llu %s: unparseable message dropped (cannot be answered)",
+	          (unsigned long long)c->info.id, c->info.peer_str);
+}
+
 /* One framed message buf[0..len). */
 static void
 handle_message(struct sip_server *s, struct sip_conn *c, const char *buf, size_t len)
@@ -413,13 +478,7 @@ handle_message(struct sip_server *s, struct sip_conn *c, const char *buf, size_t
 		s->stats.parse_errors++;
 		if (len >= 4 && memcmp(buf, "SIP/", 4) == 0)
 			return; /* a broken response: nothing to answer */
-		if (sip_util_salvage(buf, len, &m) == 0) {
-			if (strcmp(m->sip_method, "ACK") != 0)
-				sip_server_reply(s, c->info.id, m, 400, "Malformed Message", NULL);
-			osip_message_free(m);
-		} else
-			log_debug("conn %llu %s: unparseable message dropped",
-			          (unsigned long long)c->info.id, c->info.peer_str);
+		conn_reply_unparsed(c, buf, len, "Malformed Message");
 		return;
 	}
 	if (MSG_IS_RESPONSE(m)) {
@@ -439,17 +498,11 @@ handle_message(struct sip_server *s, struct sip_conn *c, const char *buf, size_t
 static void
 conn_framing_error(struct sip_conn *c, const char *buf, size_t len, const char *why)
 {
-	osip_message_t *m = NULL;
-
 	c->srv->stats.framing_closed++;
 	log_info("conn %llu %s: framing error (%s), closing", (unsigned long long)c->info.id,
 	         c->info.peer_str, why);
-	if (c->frame.header_end > 0 && c->frame.header_end <= len &&
-	    sip_util_salvage(buf, c->frame.header_end, &m) == 0) {
-		if (strcmp(m->sip_method, "ACK") != 0)
-			sip_server_reply(c->srv, c->info.id, m, 400, why, NULL);
-		osip_message_free(m);
-	}
+	if (c->frame.header_end > 0 && c->frame.header_end <= len)
+		conn_reply_unparsed(c, buf, c->frame.header_end, why);
 	conn_close_after_flush(c);
 }
 

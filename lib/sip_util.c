@@ -20,6 +20,9 @@
 int
 sip_util_init(void)
 {
+	/* libosip2 traces parse errors to stdout; input errors are ours to report. */
+	for (int l = 0; l < END_TRACE_LEVEL; l++)
+		osip_trace_disable_level((osip_trace_level_t)l);
 	return parser_init() == OSIP_SUCCESS ? 0 : -ENOMEM;
 }
 
@@ -116,6 +119,75 @@ sip_util_salvage(const char *buf, size_t len, osip_message_t **out)
 		return -EBADMSG;
 	}
 	return rc;
+}
+
+int
+sip_util_raw_response(const char *buf, size_t len, int status, const char *reason,
+                      const char *extra, char **out, size_t *outlen)
+{
+	const char *p = buf, *end = buf + len, *eol, *sp;
+	char tag[SIP_UTIL_TAG_LEN];
+	bool seen[5] = {false}, keep = false, to_tagged = false;
+	size_t o, cap = len + 256 + (extra != NULL ? strlen(extra) + 2 : 0);
+	char *r;
+	int which = -1, last = -1;
+
+	/* A request line: METHOD SP ... (a response starts with "SIP/"). */
+	if ((eol = memchr(p, '\n', len)) == NULL ||
+	    (sp = memchr(p, ' ', (size_t)(eol - p))) == NULL || sp == p ||
+	    (len >= 4 && memcmp(p, "SIP/", 4) == 0))
+		return -EBADMSG;
+	for (const char *q = p; q < sp; q++)
+		if (*q <= ' ' || *q >= 0x7f)
+			return -EBADMSG;
+	if (sip_util_new_tag(tag, sizeof(tag)) != 0 || (r = malloc(cap)) == NULL)
+		return -ENOMEM;
+	o = (size_t)snprintf(r, cap, "SIP/2.0 %03d %s\r\n", status, reason);
+	p = eol + 1;
+	while (p < end) {
+		size_t n;
+		bool single;
+
+		eol = memchr(p, '\n', (size_t)(end - p));
+		n = eol != NULL ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+		if (n <= 2 && (p[0] == '\r' || p[0] == '\n'))
+			break;
+		if (n < 2 || p[n - 1] != '\n' || p[n - 2] != '\r') {
+			free(r);
+			return -EBADMSG; /* a bare LF: line structure unclear, do not echo */
+		}
+		if (p[0] != ' ' && p[0] != '\t') {
+			if (sip_util_is_addressing(p, n, &single, &which)) {
+				keep = !(single && seen[which]);
+				seen[which] = true;
+			} else
+				keep = false;
+			last = keep ? which : -1;
+		}
+		if (keep) {
+			if (last == 2 && p[0] != ' ' && p[0] != '\t')
+				to_tagged = memmem(p, n, "tag=", 4) != NULL;
+			memcpy(r + o, p, n);
+			o += n;
+			if (last == 2 && !to_tagged &&
+			    (p + n >= end || (p[n] != ' ' && p[n] != '\t'))) {
+				/* end of the To header: add our tag before its CRLF */
+				o -= 2;
+				o += (size_t)snprintf(r + o, cap - o, ";tag=%s\r\n", tag);
+			}
+		}
+		p += n;
+	}
+	if (!seen[0] || !seen[1] || !seen[2] || !seen[3] || !seen[4]) {
+		free(r);
+		return -EBADMSG;
+	}
+	if (extra != NULL)
+		o += (size_t)snprintf(r + o, cap - o, "%s\r\n", extra);
+	o += (size_t)snprintf(r + o, cap - o, "Content-Length: 0\r\n\r\n");
+	*out = r;
+	*outlen = o;
+	return 0;
 }
 
 bool

@@ -42,6 +42,17 @@ int sip_util_parse(const char *buf, size_t len, osip_message_t **out);
 int sip_util_salvage(const char *buf, size_t len, osip_message_t **out);
 
 /*
+ * Last resort when even sip_util_salvage() fails (a malformed Via/From/To among them):
+ * a response built as text, with the request's Via, From, To, Call-ID and CSeq lines
+ * copied byte for byte (RFC 3261 s8.2.6.2), a To tag appended when absent, and `extra`
+ * (one "Name: value" line without CRLF, or NULL). Refuses (-EBADMSG) anything that is
+ * not a request, lacks one of these headers, or has a bare LF in its header block.
+ * On success *out (free()) holds *outlen bytes.
+ */
+int sip_util_raw_response(const char *buf, size_t len, int status, const char *reason,
+                          const char *extra, char **out, size_t *outlen);
+
+/*
  * True when a response to `req` can be addressed: it is a request with a top Via,
  * From, To, Call-ID and CSeq present (RFC 3261 s8.2.6.2 copies exactly these).
  */

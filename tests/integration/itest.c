@@ -5,7 +5,6 @@
  * the daemon process (bounded waits, kill -9 and cleanup at exit, also when an
  * assertion fails) and a small TLS client. Not a test by itself.
  */
-#define _GNU_SOURCE
 #include "itest.h"
 
 #include <arpa/inet.h>
