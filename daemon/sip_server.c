@@ -50,6 +50,7 @@ struct sip_conn {
 	bool handshaken;
 	bool closing;           /* destroy as soon as no callback is running */
 	bool flushing;          /* closing after the output drains */
+	bool broken;            /* EOF or error seen: no close_notify */
 	int depth;              /* callbacks of this connection on the stack */
 	struct sip_conn *hnext; /* id hash chain */
 	TAILQ_ENTRY(sip_conn) entry;
@@ -116,7 +117,7 @@ conn_destroy(struct sip_conn *c, bool notify)
 	uint64_t id = c->info.id;
 
 	conn_unlink(c);
-	if (c->handshaken && !c->flushing) {
+	if (c->handshaken && !c->broken) {
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 		if (ssl != NULL)
 			(void)SSL_shutdown(ssl); /* best effort close_notify */
@@ -628,6 +629,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		}
 		conn_close_now(c);
 	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		c->broken = true;
 		if (!c->handshaken) {
 			c->srv->stats.handshake_failed++;
 			log_info("conn %llu %s: TLS handshake failed",

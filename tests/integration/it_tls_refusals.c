@@ -7,6 +7,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -105,6 +106,38 @@ START_TEST(silent_client_closed_after_handshake_timeout)
 }
 END_TEST
 
+START_TEST(connections_over_max_connections_are_refused)
+{
+	struct itest_opts o = {.max_connections = 2};
+	struct itest t;
+	struct itest_conn *a, *b, *c;
+	char req[1024], resp[8192];
+
+	itest_start(&t, &o);
+	a = itest_tls_connect(&t, 0, 0, NULL);
+	b = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	/* The third is accepted by the kernel and closed by the daemon at once. */
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_null(c);
+	/* The two admitted connections work. */
+	ck_assert_int_eq(itest_send_str(b, itest_options(req, sizeof(req), "cap-b", 1)), 0);
+	ck_assert_int_gt(itest_recv_msg(b, resp, sizeof(resp), 5000), 0);
+	ck_assert_int_eq(itest_status(resp), 200);
+	/* Once one closes, there is room again. */
+	itest_conn_free(a);
+	for (int i = 0; i < 50 && c == NULL; i++) {
+		usleep(20000);
+		c = itest_tls_connect(&t, 0, 0, NULL);
+	}
+	ck_assert_ptr_nonnull(c);
+	itest_conn_free(b);
+	itest_conn_free(c);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -118,6 +151,7 @@ main(void)
 	tcase_add_test(tc, tls12_client_refused_by_default_13_floor);
 	tcase_add_test(tc, plain_tcp_options_gets_no_sip_answer_and_is_closed);
 	tcase_add_test(tc, silent_client_closed_after_handshake_timeout);
+	tcase_add_test(tc, connections_over_max_connections_are_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

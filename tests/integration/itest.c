@@ -169,6 +169,7 @@ itest_start(struct itest *t, const struct itest_opts *o)
 
 	if (o == NULL)
 		o = &defaults;
+	signal(SIGPIPE, SIG_IGN); /* the daemon closing on us must not kill the test */
 	memset(t, 0, sizeof(*t));
 	t->notify_fd = -1;
 	ck_assert_msg(daemon != NULL, "SW_DAEMON not set");
