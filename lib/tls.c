@@ -71,7 +71,10 @@ tls_load_pair(SSL_CTX *ctx, const char *cert, const char *key, char *err, size_t
 		return -EINVAL;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		tls_err(err, errlen, "cannot load private key", key);
+		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+			tls_err(err, errlen, "private key does not match certificate", key);
+		else
+			tls_err(err, errlen, "cannot load private key", key);
 		return -EINVAL;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
