@@ -104,6 +104,7 @@ static void
 write_conf(struct itest *t, const struct itest_opts *o)
 {
 	unsigned pmin = rnd(20000, 50000) & ~1u;
+	unsigned mms = o->max_message_size ? o->max_message_size : 8192;
 	FILE *f = fopen(t->conf_path, "w");
 
 	ck_assert_ptr_nonnull(f);
@@ -118,10 +119,9 @@ write_conf(struct itest *t, const struct itest_opts *o)
 	        o->handshake_timeout != NULL ? o->handshake_timeout : "2s");
 	fprintf(f, "idle_timeout = %s\n", o->idle_timeout != NULL ? o->idle_timeout : "30s");
 	fprintf(f, "max_connections = %u\n\n", o->max_connections ? o->max_connections : 64);
-	fprintf(f, "[sip]\nmax_message_size = %u\nmax_headers = %u\nmax_line_length = %u\n\n",
-	        o->max_message_size ? o->max_message_size : 8192,
+	fprintf(f, "[sip]\nmax_message_size = %u\nmax_headers = %u\nmax_line_length = %u\n\n", mms,
 	        o->max_headers ? o->max_headers : 64,
-	        o->max_line_length ? o->max_line_length : 4096);
+	        o->max_line_length ? o->max_line_length : (mms < 4096 ? mms : 4096));
 	fprintf(f, "[media]\naddress = %s\nport_min = %u\nport_max = %u\n\n", t->ip, pmin,
 	        pmin + 99);
 	fprintf(f, "[trunk itest]\nsource = 127.0.0.0/8\n\n");
