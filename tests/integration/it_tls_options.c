@@ -4,6 +4,7 @@
  * INVITE gets 503 with Retry-After and an unknown method 501 with Allow.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,37 @@ START_TEST(two_pipelined_options_in_one_write_get_two_200)
 	ck_assert_int_eq(itest_status(resp), 200);
 	ck_assert_str_eq(itest_header(resp, "Call-ID", v, sizeof(v)), "pipe-b");
 	ck_assert_str_eq(itest_header(resp, "CSeq", v, sizeof(v)), "2 OPTIONS");
+	itest_conn_free(c);
+	itest_stop(&t);
+}
+END_TEST
+
+START_TEST(hundred_pipelined_options_in_one_write_all_answered_in_order)
+{
+	/* More than the server handles per wake-up (64): the rest must not sit in its buffer. */
+	struct itest t;
+	struct itest_conn *c;
+	char *req, resp[8192], v[256], id[32];
+	size_t n = 0;
+
+	itest_start(&t, NULL);
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(req = malloc(100 * 512));
+	for (unsigned i = 0; i < 100; i++) {
+		snprintf(id, sizeof(id), "p%u", i);
+		itest_options(req + n, 100 * 512 - n, id, i + 1);
+		n += strlen(req + n);
+	}
+	ck_assert_int_eq(itest_send(c, req, n), 0);
+	free(req);
+	for (unsigned i = 0; i < 100; i++) {
+		ck_assert_msg(itest_recv_msg(c, resp, sizeof(resp), 5000) > 0, "answer %u missing",
+		              i);
+		ck_assert_int_eq(itest_status(resp), 200);
+		snprintf(id, sizeof(id), "p%u", i);
+		ck_assert_str_eq(itest_header(resp, "Call-ID", v, sizeof(v)), id);
+	}
 	itest_conn_free(c);
 	itest_stop(&t);
 }
@@ -133,6 +165,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, options_gets_200_with_same_callid_cseq_and_to_tag);
 	tcase_add_test(tc, two_pipelined_options_in_one_write_get_two_200);
+	tcase_add_test(tc, hundred_pipelined_options_in_one_write_all_answered_in_order);
 	tcase_add_test(tc, invite_gets_503_with_retry_after);
 	tcase_add_test(tc, unknown_method_gets_501_with_allow_and_register_405);
 	suite_add_tcase(s, tc);

@@ -100,13 +100,18 @@ run_mkcerts(const char *dir)
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mkcerts failed");
 }
 
-static void
-write_conf(struct itest *t, const struct itest_opts *o)
+void
+itest_write_conf(struct itest *t, const struct itest_opts *o)
 {
+	static const struct itest_opts defaults;
+
 	unsigned pmin = rnd(20000, 50000) & ~1u;
 	unsigned mms = o->max_message_size ? o->max_message_size : 8192;
-	FILE *f = fopen(t->conf_path, "w");
+	FILE *f;
 
+	if (o == NULL)
+		o = &defaults;
+	f = fopen(t->conf_path, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "[general]\nlog_level = debug\n\n");
 	fprintf(f, "[tls]\nlisten = %s:%u\n", t->ip, t->port);
@@ -131,9 +136,8 @@ write_conf(struct itest *t, const struct itest_opts *o)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-/* Wait for a notify datagram containing `what`; false on timeout. */
-static bool
-wait_notify(struct itest *t, const char *what, int timeout_ms)
+bool
+itest_wait_notify(struct itest *t, const char *what, int timeout_ms)
 {
 	int64_t end = itest_now_ms() + timeout_ms;
 	char buf[512];
@@ -181,7 +185,7 @@ itest_start(struct itest *t, const struct itest_opts *o)
 	snprintf(t->ip, sizeof(t->ip), "127.%u.%u.%u", rnd(1, 254), rnd(0, 255), rnd(1, 254));
 	t->port = (uint16_t)rnd(20000, 60000);
 	snprintf(t->conf_path, sizeof(t->conf_path), "%s/sipwarden.conf", t->dir);
-	write_conf(t, o);
+	itest_write_conf(t, o);
 
 	snprintf(notify_path, sizeof(notify_path), "%s/notify.sock", t->dir);
 	ck_assert_uint_lt(strlen(notify_path), sizeof(sun.sun_path));
@@ -198,7 +202,7 @@ itest_start(struct itest *t, const struct itest_opts *o)
 		execl(daemon, daemon, "-c", t->conf_path, (char *)NULL);
 		_exit(127);
 	}
-	ck_assert_msg(wait_notify(t, "READY=1", READY_TIMEOUT_MS),
+	ck_assert_msg(itest_wait_notify(t, "READY=1", READY_TIMEOUT_MS),
 	              "daemon did not send READY=1 within %d ms", READY_TIMEOUT_MS);
 }
 
@@ -231,7 +235,7 @@ itest_stop(struct itest *t)
 		ck_abort_msg("daemon did not exit within %d ms of SIGTERM", STOP_TIMEOUT_MS);
 	}
 	t->pid = 0;
-	stopping = wait_notify(t, "STOPPING=1", 100);
+	stopping = itest_wait_notify(t, "STOPPING=1", 100);
 	ck_assert_msg(WIFEXITED(st), "daemon died of signal %d", WTERMSIG(st));
 	ck_assert_msg(WEXITSTATUS(st) == 0, "daemon exit status %d", WEXITSTATUS(st));
 	ck_assert_msg(stopping, "daemon did not send STOPPING=1");

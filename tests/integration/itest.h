@@ -42,6 +42,10 @@ struct itest {
 void itest_start(struct itest *t, const struct itest_opts *o);
 /* SIGTERM, wait (bounded), assert exit status 0 and STOPPING=1; kill -9 on timeout. */
 void itest_stop(struct itest *t);
+/* (Re)write the config file from `o` (NULL: defaults), same listen address. */
+void itest_write_conf(struct itest *t, const struct itest_opts *o);
+/* Wait for a notify datagram containing `what` ("READY=1", ...); false on timeout. */
+bool itest_wait_notify(struct itest *t, const char *what, int timeout_ms);
 /* True while the daemon has not exited (waitpid WNOHANG). */
 bool itest_alive(struct itest *t);
 
