@@ -63,8 +63,9 @@ START_TEST(two_pipelined_options_in_one_write_get_two_200)
 	ck_assert_int_eq(itest_status(resp), 200);
 	ck_assert_str_eq(itest_header(resp, "Call-ID", v, sizeof(v)), "pipe-b");
 	ck_assert_str_eq(itest_header(resp, "CSeq", v, sizeof(v)), "2 OPTIONS");
-	itest_conn_free(c);
+	/* Stop with the connection still open: clean exit (and no leak under ASan). */
 	itest_stop(&t);
+	itest_conn_free(c);
 }
 END_TEST
 
@@ -79,12 +80,17 @@ START_TEST(hundred_pipelined_options_in_one_write_all_answered_in_order)
 	itest_start(&t, NULL);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	ck_assert_ptr_nonnull(req = malloc(100 * 512));
+	/* Compact requests, so that all 100 fit in one TLS record (16 KiB). */
+	ck_assert_ptr_nonnull(req = malloc(16384));
 	for (unsigned i = 0; i < 100; i++) {
-		snprintf(id, sizeof(id), "p%u", i);
-		itest_options(req + n, 100 * 512 - n, id, i + 1);
-		n += strlen(req + n);
+		n += (size_t)snprintf(req + n, 16384 - n,
+		                      "OPTIONS sip:a@b SIP/2.0\r\n"
+		                      "v: SIP/2.0/TLS h;branch=z9hG4bKp%u\r\n"
+		                      "Max-Forwards: 70\r\nf: <sip:a@b>;tag=1\r\nt: <sip:a@b>\r\n"
+		                      "i: p%u\r\nCSeq: %u OPTIONS\r\nl: 0\r\n\r\n",
+		                      i, i, i + 1);
 	}
+	ck_assert_uint_lt(n, 16384);
 	ck_assert_int_eq(itest_send(c, req, n), 0);
 	free(req);
 	for (unsigned i = 0; i < 100; i++) {
