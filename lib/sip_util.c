@@ -37,6 +37,13 @@ sip_util_parse(const char *buf, size_t len, osip_message_t **out)
 		osip_message_free(m);
 		return -EBADMSG;
 	}
+	/* Callers rely on: a request has a method, a response a status in 100..699
+	 * ("SIP/2.0 000 x" would otherwise look like a request without a method). */
+	if (MSG_IS_REQUEST(m) ? m->sip_method == NULL
+	                      : (m->status_code < 100 || m->status_code > 699)) {
+		osip_message_free(m);
+		return -EBADMSG;
+	}
 	*out = m;
 	return 0;
 }

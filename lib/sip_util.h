@@ -27,8 +27,9 @@ int sip_util_init(void);
 
 /*
  * Parse one framed message buf[0..len) (need not be NUL-terminated; libosip2 copies
- * it). On success *out is a new message the caller frees with osip_message_free().
- * Returns 0 or -EBADMSG (libosip2 refused it) or -ENOMEM.
+ * it). On success *out is a new message the caller frees with osip_message_free(): a
+ * request with a method, or a response with a status in 100..699. Returns 0, -EBADMSG
+ * (libosip2 refused it, or neither of those) or -ENOMEM.
  */
 int sip_util_parse(const char *buf, size_t len, osip_message_t **out);
 

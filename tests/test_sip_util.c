@@ -182,6 +182,27 @@ START_TEST(salvage_answers_request_with_broken_other_header)
 }
 END_TEST
 
+START_TEST(parse_refuses_status_zero_and_out_of_range)
+{
+	static const char *const bad[] = {"SIP/2.0 000 Zero\r\n", "SIP/2.0 4294967301 Big\r\n",
+	                                  "SIP/2.0 99 Low\r\n", "SIP/2.0 700 High\r\n"};
+	static const char rest[] = "Via: SIP/2.0/TLS h;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\n"
+	                           "To: <sip:c@d>\r\nCall-ID: y\r\nCSeq: 1 OPTIONS\r\n"
+	                           "Content-Length: 0\r\n\r\n";
+	char buf[512];
+	osip_message_t *m = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s", bad[i], rest);
+		ck_assert_msg(sip_util_parse(buf, strlen(buf), &m) == -EBADMSG, "%s", bad[i]);
+	}
+	snprintf(buf, sizeof(buf), "SIP/2.0 180 Ringing\r\n%s", rest);
+	ck_assert_int_eq(sip_util_parse(buf, strlen(buf), &m), 0);
+	ck_assert_int_eq(m->status_code, 180);
+	osip_message_free(m);
+}
+END_TEST
+
 START_TEST(tokens_are_random_and_well_formed)
 {
 	char a[SIP_UTIL_BRANCH_LEN], b[SIP_UTIL_BRANCH_LEN], t[SIP_UTIL_TAG_LEN];
@@ -217,6 +238,7 @@ main(void)
 	tcase_add_test(tc, raw_response_copies_headers_and_tags_to);
 	tcase_add_test(tc, raw_response_refuses_responses_and_missing_headers);
 	tcase_add_test(tc, salvage_answers_request_with_broken_other_header);
+	tcase_add_test(tc, parse_refuses_status_zero_and_out_of_range);
 	tcase_add_test(tc, tokens_are_random_and_well_formed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
