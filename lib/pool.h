@@ -1,0 +1,56 @@
+/*
+ * pool.h: which agent takes the next call.
+ *
+ * Keeps, per configured agent, its health (from OPTIONS probes and call failures) and
+ * its number of active calls, and picks an agent for a new call by the configured
+ * policy: smooth weighted round-robin, or least busy relative to weight. Pure logic: it
+ * sends no probes and opens no connections (the daemon does, and reports results here).
+ */
+#ifndef SW_POOL_H
+#define SW_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+struct pool;
+
+/* Agent state as reported by pool_agent(). */
+struct pool_agent_info {
+	const char *name;
+	bool up;
+	unsigned active; /* calls in progress on this agent */
+	unsigned weight;
+	unsigned failures; /* consecutive failed probes or INVITEs */
+	uint64_t calls;    /* calls routed to it since start */
+};
+
+/* New pool for the agents of `c` (all start up). NULL on allocation failure. The pool
+ * copies what it needs; `c` may be freed afterwards. */
+struct pool *pool_new(const struct conf *c);
+void pool_free(struct pool *p);
+size_t pool_size(const struct pool *p);
+
+/*
+ * Pick an agent for a new call among agents that are up and not in `tried` (bit i set =
+ * agent i already tried for this call). Returns the agent index, or -1 if none is left.
+ * Does not count the call: call pool_call_start() when the INVITE goes out.
+ */
+int pool_pick(struct pool *p, uint64_t tried);
+
+void pool_call_start(struct pool *p, int idx);
+void pool_call_end(struct pool *p, int idx);
+
+/*
+ * Report a probe or INVITE outcome for agent `idx`. After `probe_failures` consecutive
+ * failures the agent goes down; one success brings it up. Returns +1 if the agent just
+ * came up, -1 if it just went down, 0 otherwise (the caller emits agent.up/agent.down).
+ */
+int pool_report(struct pool *p, int idx, bool ok);
+
+/* Snapshot of agent `idx`; false if out of range. */
+bool pool_agent(const struct pool *p, int idx, struct pool_agent_info *out);
+
+#endif

@@ -1,0 +1,411 @@
+/*
+ * sip_dialog.c: dialog state and in-dialog request construction (see sip_dialog.h).
+ * Everything here is string and libosip2 work on the signalling thread; no I/O.
+ */
+#include "sip_dialog.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+#include <osipparser2/osip_parser.h>
+
+#define BRANCH_MAGIC "z9hG4bK"
+
+void
+sip_dialog_token(char *buf, size_t n)
+{
+	static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	unsigned char rnd[64];
+
+	while (n > 0) {
+		size_t chunk = n < sizeof(rnd) ? n : sizeof(rnd);
+		if (RAND_bytes(rnd, (int)chunk) != 1)
+			abort(); /* no randomness: nothing safe can be done */
+		for (size_t i = 0; i < chunk; i++)
+			*buf++ = alphabet[rnd[i] % 36];
+		n -= chunk;
+	}
+	*buf = '\0';
+}
+
+static char *
+xstrdup(const char *s)
+{
+	return s ? osip_strdup(s) : NULL;
+}
+
+/* "display" <uri> of a From/To/Contact-like header, without parameters. */
+static char *
+name_addr(const osip_from_t *h)
+{
+	char *uri = NULL, *out;
+	size_t len;
+
+	if (h == NULL || h->url == NULL || osip_uri_to_str(h->url, &uri) != 0)
+		return NULL;
+	len = strlen(uri) + (h->displayname ? strlen(h->displayname) : 0) + 8;
+	out = osip_malloc(len);
+	if (out != NULL) {
+		if (h->displayname != NULL && h->displayname[0] != '\0')
+			snprintf(out, len, "%s <%s>", h->displayname, uri);
+		else
+			snprintf(out, len, "<%s>", uri);
+	}
+	osip_free(uri);
+	return out;
+}
+
+static const char *
+tag_of(const osip_from_t *h)
+{
+	osip_generic_param_t *p = NULL;
+
+	if (h == NULL)
+		return NULL;
+	if (osip_generic_param_get_byname((osip_list_t *)&h->gen_params, "tag", &p) != 0 ||
+	    p == NULL || p->gvalue == NULL)
+		return NULL;
+	return p->gvalue;
+}
+
+static char *
+contact_uri(const osip_message_t *m)
+{
+	osip_contact_t *c = NULL;
+	char *s = NULL;
+
+	if (osip_message_get_contact(m, 0, &c) < 0 || c == NULL || c->url == NULL)
+		return NULL;
+	if (osip_uri_to_str(c->url, &s) != 0)
+		return NULL;
+	return s;
+}
+
+static void
+clear_routes(struct sip_dialog *d)
+{
+	for (size_t i = 0; i < d->nroute; i++)
+		osip_free(d->route[i]);
+	d->nroute = 0;
+}
+
+/* Record-Route of `m` into the route set, in order or reversed. */
+static int
+take_routes(struct sip_dialog *d, const osip_message_t *m, bool reverse)
+{
+	int n = osip_list_size(&m->record_routes);
+
+	clear_routes(d);
+	if (n < 0)
+		return 0;
+	if (n > SIP_DIALOG_MAX_ROUTES)
+		return -E2BIG;
+	for (int i = 0; i < n; i++) {
+		osip_record_route_t *rr = osip_list_get(&m->record_routes, reverse ? n - 1 - i : i);
+		char *s = NULL;
+		if (rr == NULL || osip_record_route_to_str(rr, &s) != 0)
+			return -EINVAL;
+		d->route[d->nroute++] = s;
+	}
+	return 0;
+}
+
+void
+sip_dialog_free(struct sip_dialog *d)
+{
+	if (d == NULL)
+		return;
+	osip_free(d->call_id);
+	osip_free(d->local_uri);
+	osip_free(d->remote_uri);
+	osip_free(d->local_tag);
+	osip_free(d->remote_tag);
+	osip_free(d->remote_target);
+	osip_free(d->local_contact);
+	clear_routes(d);
+	free(d);
+}
+
+int
+sip_dialog_new_uas(struct sip_dialog **out, const osip_message_t *invite, const char *local_contact)
+{
+	struct sip_dialog *d;
+	char tag[17];
+	int rc;
+
+	if (invite->call_id == NULL || invite->from == NULL || invite->to == NULL ||
+	    invite->cseq == NULL || invite->cseq->number == NULL || tag_of(invite->from) == NULL)
+		return -EINVAL;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return -ENOMEM;
+	sip_dialog_token(tag, 16);
+	d->uac = false;
+	d->local_tag = xstrdup(tag);
+	d->remote_tag = xstrdup(tag_of(invite->from));
+	d->local_uri = name_addr(invite->to);
+	d->remote_uri = name_addr(invite->from);
+	d->local_contact = xstrdup(local_contact);
+	d->remote_target = contact_uri(invite);
+	if (osip_call_id_to_str(invite->call_id, &d->call_id) != 0)
+		d->call_id = NULL;
+	d->remote_cseq = (uint32_t)strtoul(invite->cseq->number, NULL, 10);
+	d->remote_cseq_set = true;
+	d->invite_cseq = d->remote_cseq;
+	if (d->local_tag == NULL || d->remote_tag == NULL || d->local_uri == NULL ||
+	    d->remote_uri == NULL || d->local_contact == NULL || d->call_id == NULL) {
+		sip_dialog_free(d);
+		return -ENOMEM;
+	}
+	if (d->remote_target == NULL) {
+		sip_dialog_free(d);
+		return -EINVAL; /* RFC 3261 s8.1.1.8: an INVITE must carry a Contact */
+	}
+	if ((rc = take_routes(d, invite, false)) != 0) {
+		sip_dialog_free(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+int
+sip_dialog_new_uac(struct sip_dialog **out, const char *ruri, const char *local_uri,
+                   const char *remote_uri, const char *local_contact, const char *callid_host)
+{
+	struct sip_dialog *d;
+	char tag[17], cid[25], buf[256];
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return -ENOMEM;
+	sip_dialog_token(tag, 16);
+	sip_dialog_token(cid, 24);
+	snprintf(buf, sizeof(buf), "%s@%s", cid, callid_host);
+	d->uac = true;
+	d->local_tag = xstrdup(tag);
+	d->call_id = xstrdup(buf);
+	d->local_uri = xstrdup(local_uri);
+	d->remote_uri = xstrdup(remote_uri);
+	d->remote_target = xstrdup(ruri);
+	d->local_contact = xstrdup(local_contact);
+	/* RFC 3261 s8.1.1.5: the initial CSeq is arbitrary below 2^31 */
+	d->local_cseq = 0;
+	if (d->local_tag == NULL || d->call_id == NULL || d->local_uri == NULL ||
+	    d->remote_uri == NULL || d->remote_target == NULL || d->local_contact == NULL) {
+		sip_dialog_free(d);
+		return -ENOMEM;
+	}
+	*out = d;
+	return 0;
+}
+
+/* Append "Name: value" through libosip2's parser; -EINVAL when the value does not parse. */
+static int
+set_or_fail(int rc)
+{
+	return rc == OSIP_SUCCESS ? 0 : -EINVAL;
+}
+
+int
+sip_dialog_request(struct sip_dialog *d, const char *method, const char *via_sentby,
+                   osip_message_t **out)
+{
+	osip_message_t *m = NULL;
+	osip_uri_t *uri = NULL;
+	char branch[25], buf[1024];
+	uint32_t cseq;
+	int rc = -EINVAL;
+	bool is_ack = strcmp(method, "ACK") == 0;
+
+	if (strcmp(method, "CANCEL") == 0)
+		return -EINVAL;
+	if (osip_message_init(&m) != OSIP_SUCCESS)
+		return -ENOMEM;
+	osip_message_set_method(m, osip_strdup(method));
+	osip_message_set_version(m, osip_strdup("SIP/2.0"));
+	if (osip_uri_init(&uri) != OSIP_SUCCESS)
+		goto fail;
+	if (osip_uri_parse(uri, d->remote_target) != OSIP_SUCCESS) {
+		osip_uri_free(uri);
+		goto fail;
+	}
+	osip_message_set_uri(m, uri);
+
+	sip_dialog_token(branch, 24);
+	snprintf(buf, sizeof(buf), "SIP/2.0/TLS %s;branch=" BRANCH_MAGIC "%s;rport", via_sentby,
+	         branch);
+	if ((rc = set_or_fail(osip_message_set_via(m, buf))) != 0)
+		goto fail;
+	for (size_t i = 0; i < d->nroute; i++)
+		if ((rc = set_or_fail(osip_message_set_route(m, d->route[i]))) != 0)
+			goto fail;
+	snprintf(buf, sizeof(buf), "%s;tag=%s", d->local_uri, d->local_tag);
+	if ((rc = set_or_fail(osip_message_set_from(m, buf))) != 0)
+		goto fail;
+	if (d->remote_tag != NULL)
+		snprintf(buf, sizeof(buf), "%s;tag=%s", d->remote_uri, d->remote_tag);
+	else
+		snprintf(buf, sizeof(buf), "%s", d->remote_uri);
+	if ((rc = set_or_fail(osip_message_set_to(m, buf))) != 0)
+		goto fail;
+	if ((rc = set_or_fail(osip_message_set_call_id(m, d->call_id))) != 0)
+		goto fail;
+	if (is_ack) {
+		cseq = d->invite_cseq;
+	} else {
+		cseq = ++d->local_cseq;
+		if (strcmp(method, "INVITE") == 0)
+			d->invite_cseq = cseq;
+	}
+	snprintf(buf, sizeof(buf), "%u %s", cseq, method);
+	if ((rc = set_or_fail(osip_message_set_cseq(m, buf))) != 0)
+		goto fail;
+	if (!is_ack && (rc = set_or_fail(osip_message_set_contact(m, d->local_contact))) != 0)
+		goto fail;
+	if ((rc = set_or_fail(osip_message_set_max_forwards(m, "70"))) != 0)
+		goto fail;
+	*out = m;
+	return 0;
+fail:
+	osip_message_free(m);
+	return rc ? rc : -EINVAL;
+}
+
+int
+sip_dialog_update_uac(struct sip_dialog *d, const osip_message_t *resp)
+{
+	const char *tag = tag_of(resp->to);
+	int code = resp->status_code;
+	char *target;
+
+	if (!d->uac || code < 101)
+		return code == 100 ? 0 : -EINVAL;
+	if (tag == NULL)
+		return code >= 200 && code < 300 ? -EINVAL : 0;
+	if (d->remote_tag == NULL || !d->confirmed) {
+		osip_free(d->remote_tag);
+		if ((d->remote_tag = xstrdup(tag)) == NULL)
+			return -ENOMEM;
+	}
+	if (code >= 300)
+		return 0;
+	if ((target = contact_uri(resp)) != NULL) {
+		osip_free(d->remote_target);
+		d->remote_target = target;
+	} else if (code < 300 && code >= 200) {
+		return -EINVAL; /* RFC 3261 s12.1.2: a 2xx to INVITE carries a Contact */
+	}
+	if (!d->confirmed) {
+		int rc = take_routes(d, resp, true);
+		if (rc != 0)
+			return rc;
+	}
+	if (code >= 200)
+		d->confirmed = true;
+	return 0;
+}
+
+/* Copy the transaction-identifying headers of `invite` into a new request `method`. */
+static int
+txn_request(const osip_message_t *invite, const char *method, const osip_to_t *to,
+            osip_message_t **out)
+{
+	osip_message_t *m = NULL;
+	osip_via_t *via = NULL, *top = NULL;
+	char buf[64];
+	int rc = -EINVAL;
+
+	if (invite->req_uri == NULL || invite->call_id == NULL || invite->from == NULL ||
+	    to == NULL || invite->cseq == NULL || invite->cseq->number == NULL ||
+	    osip_message_get_via(invite, 0, &top) < 0 || top == NULL)
+		return -EINVAL;
+	if (osip_message_init(&m) != OSIP_SUCCESS)
+		return -ENOMEM;
+	osip_message_set_method(m, osip_strdup(method));
+	osip_message_set_version(m, osip_strdup("SIP/2.0"));
+	if (osip_uri_clone(invite->req_uri, &m->req_uri) != OSIP_SUCCESS ||
+	    osip_call_id_clone(invite->call_id, &m->call_id) != OSIP_SUCCESS ||
+	    osip_from_clone(invite->from, &m->from) != OSIP_SUCCESS ||
+	    osip_to_clone(to, &m->to) != OSIP_SUCCESS || osip_via_clone(top, &via) != OSIP_SUCCESS)
+		goto fail;
+	osip_list_add(&m->vias, via, -1);
+	for (int i = 0; i < osip_list_size(&invite->routes); i++) {
+		osip_route_t *r = osip_list_get(&invite->routes, i), *rc2 = NULL;
+		if (osip_route_clone(r, &rc2) != OSIP_SUCCESS)
+			goto fail;
+		osip_list_add(&m->routes, rc2, -1);
+	}
+	snprintf(buf, sizeof(buf), "%s %s", invite->cseq->number, method);
+	if (osip_message_set_cseq(m, buf) != OSIP_SUCCESS ||
+	    osip_message_set_max_forwards(m, "70") != OSIP_SUCCESS)
+		goto fail;
+	*out = m;
+	return 0;
+fail:
+	osip_message_free(m);
+	return rc;
+}
+
+int
+sip_dialog_ack_non2xx(const osip_message_t *invite, const osip_message_t *resp,
+                      osip_message_t **out)
+{
+	if (resp->to == NULL)
+		return -EINVAL;
+	return txn_request(invite, "ACK", resp->to, out);
+}
+
+int
+sip_dialog_cancel(const osip_message_t *invite, osip_message_t **out)
+{
+	return txn_request(invite, "CANCEL", invite->to, out);
+}
+
+bool
+sip_dialog_matches(const struct sip_dialog *d, const osip_message_t *req)
+{
+	char *cid = NULL;
+	const char *ftag, *ttag;
+	bool same;
+
+	if (req->call_id == NULL || osip_call_id_to_str(req->call_id, &cid) != 0)
+		return false;
+	same = strcmp(cid, d->call_id) == 0;
+	osip_free(cid);
+	if (!same)
+		return false;
+	ftag = tag_of(req->from);
+	ttag = tag_of(req->to);
+	return ftag != NULL && ttag != NULL && d->remote_tag != NULL &&
+	       strcmp(ftag, d->remote_tag) == 0 && strcmp(ttag, d->local_tag) == 0;
+}
+
+int
+sip_dialog_check_remote_cseq(struct sip_dialog *d, const osip_message_t *req)
+{
+	unsigned long n;
+	char *end;
+
+	if (req->cseq == NULL || req->cseq->number == NULL)
+		return -EPROTO;
+	if (MSG_IS_ACK(req) || MSG_IS_CANCEL(req))
+		return 0;
+	n = strtoul(req->cseq->number, &end, 10);
+	if (*end != '\0' || n > UINT32_MAX)
+		return -EPROTO;
+	if (d->remote_cseq_set && n <= d->remote_cseq)
+		return -EPROTO;
+	d->remote_cseq = (uint32_t)n;
+	d->remote_cseq_set = true;
+	return 0;
+}
+
+char *
+sip_dialog_user_part(const osip_from_t *h)
+{
+	if (h == NULL || h->url == NULL || h->url->username == NULL)
+		return NULL;
+	return osip_strdup(h->url->username);
+}

@@ -1,0 +1,103 @@
+/*
+ * sip_dialog.h: one leg's SIP dialog (RFC 3261 s12) and the requests sent inside it.
+ *
+ * A B2BUA holds two dialogs per call: the trunk leg, where sipwarden is the UAS of the
+ * INVITE, and the agent leg, where it is the UAC. This module keeps each dialog's
+ * identifiers (Call-ID, tags), remote target, route set and CSeq counters, and builds
+ * the requests that travel in it (BYE, re-INVITE, UPDATE, OPTIONS, ACK for 2xx), plus
+ * the transaction-bound ones (ACK for a non-2xx, CANCEL). Identifiers of one leg are
+ * never derived from the other leg's. It sends nothing and knows no sockets; responses
+ * to requests are built by sip_util.
+ */
+#ifndef SW_SIP_DIALOG_H
+#define SW_SIP_DIALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <osipparser2/osip_message.h>
+
+#define SIP_DIALOG_MAX_ROUTES 8
+
+/*
+ * struct sip_dialog: identifiers and counters of one dialog.
+ * Owner: the call leg that created it; freed only by sip_dialog_free().
+ */
+struct sip_dialog {
+	bool uac;       /* we sent the INVITE that made it */
+	bool confirmed; /* a 2xx was sent or received */
+	char *call_id;
+	char *local_uri; /* name-addr of our side (From when UAC, To when UAS), no tag */
+	char *remote_uri;
+	char *local_tag;
+	char *remote_tag;                   /* NULL until known */
+	char *remote_target;                /* Request-URI for requests in the dialog */
+	char *route[SIP_DIALOG_MAX_ROUTES]; /* route set, in sending order */
+	size_t nroute;
+	char *local_contact;  /* our Contact header value */
+	uint32_t local_cseq;  /* last CSeq we used */
+	uint32_t remote_cseq; /* last CSeq the peer used (valid when remote_cseq_set) */
+	bool remote_cseq_set;
+	uint32_t invite_cseq; /* CSeq of the INVITE in progress (for ACK) */
+};
+
+/* Fill buf with `n` random characters from [0-9a-z] and a NUL; buf holds n + 1. */
+void sip_dialog_token(char *buf, size_t n);
+
+/*
+ * UAS side: the dialog an incoming INVITE creates. A fresh local tag is generated;
+ * remote target = the INVITE's Contact, route set = its Record-Route in order.
+ * Returns 0 or -EINVAL (missing Call-ID/From/To/CSeq/From tag/Contact) / -ENOMEM.
+ */
+int sip_dialog_new_uas(struct sip_dialog **out, const osip_message_t *invite,
+                       const char *local_contact);
+
+/*
+ * UAC side: a dialog for an INVITE we are about to send, with a fresh Call-ID
+ * (random@callid_host) and local tag. `ruri` becomes the remote target until the peer's
+ * Contact replaces it. URIs are name-addr strings ("<sip:a@b>" or "\"N\" <sip:a@b>").
+ */
+int sip_dialog_new_uac(struct sip_dialog **out, const char *ruri, const char *local_uri,
+                       const char *remote_uri, const char *local_contact, const char *callid_host);
+
+void sip_dialog_free(struct sip_dialog *d);
+
+/*
+ * Build a request in the dialog: Request-URI = remote target, Route = route set, a Via
+ * with `via_sentby` ("host:port") and a new branch, From/To with tags, Call-ID, Contact,
+ * Max-Forwards 70, and a new CSeq (the INVITE's for ACK; CANCEL is not built here).
+ * For INVITE the CSeq is remembered for the ACK. `out` receives a new message.
+ */
+int sip_dialog_request(struct sip_dialog *d, const char *method, const char *via_sentby,
+                       osip_message_t **out);
+
+/*
+ * Learn from a response to our INVITE (UAC): the remote tag, and, from a response
+ * that establishes or confirms the dialog (1xx with To tag, 2xx), the remote target
+ * (Contact) and the route set (Record-Route, reversed). 0 or -EINVAL.
+ */
+int sip_dialog_update_uac(struct sip_dialog *d, const osip_message_t *resp);
+
+/* ACK for a non-2xx final response: same Request-URI, Call-ID, From, CSeq number and
+ * top Via (branch) as `invite`, To from `resp` (RFC 3261 s17.1.1.3). */
+int sip_dialog_ack_non2xx(const osip_message_t *invite, const osip_message_t *resp,
+                          osip_message_t **out);
+
+/* CANCEL for a pending `invite` (RFC 3261 s9.1): same Request-URI, Call-ID, From, To,
+ * CSeq number, top Via and Route. */
+int sip_dialog_cancel(const osip_message_t *invite, osip_message_t **out);
+
+/* Does `req` (a request received) belong to `d`: same Call-ID, its From tag is our
+ * remote tag and its To tag is our local tag? */
+bool sip_dialog_matches(const struct sip_dialog *d, const osip_message_t *req);
+
+/* Check and record the CSeq of a request received in the dialog: it must be higher than
+ * the last one (RFC 3261 s12.2.2; ACK and CANCEL exempt). 0 or -EPROTO (answer 500). */
+int sip_dialog_check_remote_cseq(struct sip_dialog *d, const osip_message_t *req);
+
+/* The user part of a From/To/P-Asserted-Identity style header value, or NULL. Returns a
+ * new string (osip_free). */
+char *sip_dialog_user_part(const osip_from_t *h);
+
+#endif
