@@ -424,11 +424,12 @@ uri_scheme_known(const char *p, size_t len)
 }
 
 /*
- * Answer 400 to a request libosip2 refused, if it can be addressed: first from a
- * reparse of its addressing headers, else from their raw text. ACK is never answered.
+ * Answer a request libosip2 refused (or whose stream broke framing, `framing`: always
+ * 400), if it can be addressed: first from a reparse of its addressing headers, else
+ * from their raw text. ACK is never answered.
  */
 static void
-conn_reply_unparsed(struct sip_conn *c, const char *buf, size_t len, const char *why)
+conn_reply_unparsed(struct sip_conn *c, const char *buf, size_t len, const char *why, bool framing)
 {
 	static const char *const allow[] = {"Allow: " SIP_SERVER_ALLOW, NULL};
 	osip_message_t *m = NULL;
@@ -445,11 +446,11 @@ conn_reply_unparsed(struct sip_conn *c, const char *buf, size_t len, const char 
 	if (strcmp(method, "ACK") == 0)
 		return;
 	/* An unknown method is 501 whatever else is wrong (RFC 4475 intmeth, mismatch02). */
-	unknown = !method_allowed(method) && !method_not_allowed(method);
+	unknown = !framing && !method_allowed(method) && !method_not_allowed(method);
 	status = unknown ? 501 : 400;
 	if (unknown)
 		why = NULL;
-	else if (!uri_scheme_known(sp + 1, len - mlen - 1)) {
+	else if (!framing && !uri_scheme_known(sp + 1, len - mlen - 1)) {
 		status = 416; /* RFC 4475 novelsc: libosip2 refuses soap.beep:// */
 		why = "Unsupported URI Scheme";
 	}
@@ -479,7 +480,7 @@ handle_message(struct sip_server *s, struct sip_conn *c, const char *buf, size_t
 		s->stats.parse_errors++;
 		if (len >= 4 && memcmp(buf, "SIP/", 4) == 0)
 			return; /* a broken response: nothing to answer */
-		conn_reply_unparsed(c, buf, len, "Malformed Message");
+		conn_reply_unparsed(c, buf, len, "Malformed Message", false);
 		return;
 	}
 	if (MSG_IS_RESPONSE(m)) {
@@ -499,11 +500,19 @@ handle_message(struct sip_server *s, struct sip_conn *c, const char *buf, size_t
 static void
 conn_framing_error(struct sip_conn *c, const char *buf, size_t len, const char *why)
 {
+	const char *end;
+	size_t hlen = 0;
+
 	c->srv->stats.framing_closed++;
 	log_info("conn %llu %s: framing error (%s), closing", (unsigned long long)c->info.id,
 	         c->info.peer_str, why);
+	/* The header block, when it is all here, still addresses a 400. */
 	if (c->frame.header_end > 0 && c->frame.header_end <= len)
-		conn_reply_unparsed(c, buf, c->frame.header_end, why);
+		hlen = c->frame.header_end;
+	else if ((end = memmem(buf, len, "\r\n\r\n", 4)) != NULL)
+		hlen = (size_t)(end - buf) + 4;
+	if (hlen > 0)
+		conn_reply_unparsed(c, buf, hlen, why, true);
 	conn_close_after_flush(c);
 }
 

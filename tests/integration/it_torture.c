@@ -22,21 +22,44 @@ static const struct {
 	const char *name;
 	int status;
 } expect[] = {
-        {"wsinv", 503},                        /* valid INVITE: no calls yet */
-        {"intmeth", 501},                      /* unknown method at an endpoint */
-        {"esc02", 501},                        /* RE%47IST%45R is not REGISTER */
-        {"badinv01", 400},  {"scalar02", 400}, /* CSeq beyond 2^32-1 */
-        {"badvers", 505},   {"mismatch01", 400}, {"mismatch02", 501},
-        {"badbranch", 400}, {"insuf", NONE}, /* no Call-ID/From/To: cannot be addressed */
-        {"unkscm", 416},    {"novelsc", 416},    {"bext01", 420},
-        {"regaut01", 405},  {"zeromf", 200}, /* Max-Forwards 0 is fine at an endpoint */
-        {"multi01", 400},   {"ncl", NONE},   /* framing: closed */
-        {"mcl01", NONE},                     /* framing: closed */
-        {"clerr", NONE},                     /* waits for a body that never comes: idle close */
-        {"unreason", NONE},                  /* responses matching no transaction are discarded */
-        {"noreason", NONE}, {"scalarlg", NONE},  {"bigcode", NONE},
-        {"bcast", NONE},    {"dblreq", 405}, /* REGISTER first; its trailing INVITE is a second
-                                                message */
+	/* clang-format off */
+	{"wsinv",      503},  /* valid INVITE: no calls yet */
+	{"intmeth",    501},  /* unknown method at an endpoint (libosip2 refuses it: raw 501) */
+	{"esc02",      501},  /* RE%47IST%45R is not REGISTER */
+	{"lwsdisp",    200},
+	{"semiuri",    200},
+	{"transports", 200},
+	{"longreq",    400},  /* top Via has no branch (RFC 2543 style): we require RFC 3261 */
+	{"inv2543",    400},  /* RFC 2543 syntax, no Content-Length: framing 400, close */
+	{"badinv01",   400},
+	{"clerr",      400},  /* Content-Length 9999 > max_message_size 8192: 400, close */
+	{"ncl",        400},  /* negative Content-Length: 400 from the header block, close */
+	{"scalar02",   400},  /* CSeq beyond 2^32-1 */
+	{"quotbal",    400},
+	{"ltgtruri",   400},
+	{"lwsruri",    400},
+	{"lwsstart",   400},
+	{"trws",       400},
+	{"badaspec",   400},
+	{"badvers",    505},
+	{"mismatch01", 400},
+	{"mismatch02", 501},
+	{"badbranch",  400},
+	{"insuf",      NONE}, /* no Call-ID/From/To: cannot be addressed, dropped */
+	{"unkscm",     416},
+	{"novelsc",    416},
+	{"bext01",     420},  /* Unsupported lists the Require option-tags */
+	{"regaut01",   405},
+	{"multi01",    400},
+	{"mcl01",      400},  /* two Content-Length values: 400, close */
+	{"zeromf",     200},  /* Max-Forwards 0 is fine at an endpoint */
+	{"dblreq",     405},  /* REGISTER first; the trailing INVITE is a second message */
+	{"unreason",   NONE}, /* responses matching no transaction are discarded */
+	{"noreason",   NONE},
+	{"scalarlg",   NONE},
+	{"bigcode",    NONE},
+	{"bcast",      NONE},
+        /* clang-format on */
 };
 
 static int
@@ -133,7 +156,7 @@ START_TEST(every_rfc4475_message_gets_answer_or_close_and_daemon_survives)
 		ck_assert_msg(itest_alive(&t), "daemon died after %s", name);
 		free(names[i]);
 	}
-	ck_assert_uint_ge(checked, 20);
+	ck_assert_uint_eq(checked, sizeof(expect) / sizeof(expect[0])); /* every name exists */
 	/* Still serving. */
 	{
 		struct itest_conn *c = itest_tls_connect(&t, 0, 0, NULL);
