@@ -2,7 +2,9 @@
  * it_tls_refusals: the listener refuses what is not TLS >= 1.2: a TLS 1.1-only client
  * fails the handshake with a protocol-version alert, a plain TCP client sending SIP gets
  * no SIP answer and is closed, and a client that connects and says nothing is closed
- * once the handshake timeout passes. The daemon keeps serving afterwards.
+ * once the handshake timeout passes, one that stalls mid-message once the idle timeout
+ * passes, and connections over max_connections are closed at once. The daemon keeps
+ * serving afterwards.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -106,6 +108,31 @@ START_TEST(silent_client_closed_after_handshake_timeout)
 }
 END_TEST
 
+START_TEST(peer_stalled_mid_message_closed_after_idle_timeout)
+{
+	struct itest_opts o = {.idle_timeout = "1s"};
+	struct itest t;
+	struct itest_conn *c;
+	char req[1024];
+	int64_t start, took;
+
+	itest_start(&t, &o);
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	itest_options(req, sizeof(req), "stall", 1);
+	req[strlen(req) / 2] = '\0'; /* half a request, then silence */
+	start = itest_now_ms();
+	ck_assert_int_eq(itest_send_str(c, req), 0);
+	ck_assert_int_eq(itest_wait_closed(c, 5000, NULL, 0), 0);
+	took = itest_now_ms() - start;
+	ck_assert_int_ge(took, 800);
+	ck_assert_int_le(took, 3500);
+	itest_conn_free(c);
+	assert_still_serves(&t);
+	itest_stop(&t);
+}
+END_TEST
+
 START_TEST(connections_over_max_connections_are_refused)
 {
 	struct itest_opts o = {.max_connections = 2};
@@ -151,6 +178,7 @@ main(void)
 	tcase_add_test(tc, tls12_client_refused_by_default_13_floor);
 	tcase_add_test(tc, plain_tcp_options_gets_no_sip_answer_and_is_closed);
 	tcase_add_test(tc, silent_client_closed_after_handshake_timeout);
+	tcase_add_test(tc, peer_stalled_mid_message_closed_after_idle_timeout);
 	tcase_add_test(tc, connections_over_max_connections_are_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
