@@ -1,13 +1,14 @@
 /*
- * sip_server.c: SIP over TLS: listener, connection lifecycle, framing, dispatch.
+ * sip_server.c: SIP over TLS: listener, connection lifecycle and framing.
  *
  * Responsible for accepting and owning TLS connections (ids, timeouts, caps, bounded
- * buffering), turning their byte streams into parsed libosip2 messages and handing each
- * to the hooks or to the stateless default answers below. Not responsible for TLS
- * policy (lib/tls.c), message validation details (lib/sip_util.c) or anything that
- * needs state across messages (transactions, dialogs, calls: the B2BUA, via hooks).
+ * buffering) and cutting their byte streams into framed messages, which it hands to
+ * daemon/sip_dispatch.c. Not responsible for TLS policy (lib/tls.c), what a message
+ * means (sip_dispatch.c) or anything that needs state across messages (transactions,
+ * dialogs, calls: the B2BUA, via hooks).
  */
 #include "sip_server.h"
+#include "sip_server_int.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -30,49 +31,14 @@
 #include "sip_util.h"
 #include "sipframe.h"
 
-#define CONN_BUCKETS     1024
 #define MSGS_PER_WAKEUP  64   /* messages handled per read callback before yielding */
 #define FLUSH_TIMEOUT_MS 2000 /* how long a closing connection may take to flush */
-
-/*
- * struct sip_conn: one TLS connection.
- * Owner: its struct sip_server; freed only by conn_destroy(). Others hold its id.
- */
-struct sip_conn {
-	struct sip_server *srv;
-	struct sip_conn_info info;
-	struct bufferevent *bev; /* owns the SSL and the fd */
-	struct event *hs_timer;  /* handshake deadline */
-	struct event *resume;    /* continue draining after MSGS_PER_WAKEUP */
-	struct conf *conf;       /* reference: limits this connection started with */
-	struct sipframe frame;
-	size_t out_limit; /* bytes queued for the peer before we give up */
-	bool handshaken;
-	bool closing;           /* destroy as soon as no callback is running */
-	bool flushing;          /* closing after the output drains */
-	bool broken;            /* EOF or error seen: no close_notify */
-	int depth;              /* callbacks of this connection on the stack */
-	struct sip_conn *hnext; /* id hash chain */
-	TAILQ_ENTRY(sip_conn) entry;
-};
-
-struct sip_server {
-	struct event_base *base;
-	struct evconnlistener *listener;
-	struct conf *conf; /* reference */
-	SSL_CTX *ctx;      /* reference, for new connections */
-	struct sip_server_hooks hooks;
-	uint64_t next_id;
-	struct sip_server_stats stats;
-	TAILQ_HEAD(, sip_conn) conns;
-	struct sip_conn *buckets[CONN_BUCKETS];
-};
 
 static void conn_destroy(struct sip_conn *c, bool notify);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 
-static struct sip_conn *
-conn_find(const struct sip_server *s, uint64_t id)
+struct sip_conn *
+sip_conn_find(const struct sip_server *s, uint64_t id)
 {
 	struct sip_conn *c;
 
@@ -134,8 +100,8 @@ conn_destroy(struct sip_conn *c, bool notify)
 }
 
 /* Close now, or as soon as the callback running for this connection returns. */
-static void
-conn_close_now(struct sip_conn *c)
+void
+sip_conn_close_now(struct sip_conn *c)
 {
 	if (c->depth > 0) {
 		c->closing = true;
@@ -174,15 +140,15 @@ conn_flush_write_cb(struct bufferevent *bev, void *arg)
 }
 
 /* Stop reading, write what is queued (bounded by FLUSH_TIMEOUT_MS), then close. */
-static void
-conn_close_after_flush(struct sip_conn *c)
+void
+sip_conn_close_after_flush(struct sip_conn *c)
 {
 	struct timeval tv = {FLUSH_TIMEOUT_MS / 1000, (FLUSH_TIMEOUT_MS % 1000) * 1000};
 
 	if (c->closing || c->flushing)
 		return;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-		conn_close_now(c);
+		sip_conn_close_now(c);
 		return;
 	}
 	c->flushing = true;
@@ -192,8 +158,8 @@ conn_close_after_flush(struct sip_conn *c)
 	bufferevent_set_timeouts(c->bev, NULL, &tv);
 }
 
-static int
-conn_queue(struct sip_conn *c, const char *buf, size_t len)
+int
+sip_conn_queue(struct sip_conn *c, const char *buf, size_t len)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
@@ -202,7 +168,7 @@ conn_queue(struct sip_conn *c, const char *buf, size_t len)
 	if (evbuffer_get_length(out) + len > c->out_limit) {
 		log_warnx("conn %llu %s: peer does not read, closing",
 		          (unsigned long long)c->info.id, c->info.peer_str);
-		conn_close_now(c);
+		sip_conn_close_now(c);
 		return -ENOBUFS;
 	}
 	if (bufferevent_write(c->bev, buf, len) != 0)
@@ -213,11 +179,11 @@ conn_queue(struct sip_conn *c, const char *buf, size_t len)
 int
 sip_server_send_raw(struct sip_server *s, uint64_t conn, const char *buf, size_t len)
 {
-	struct sip_conn *c = conn_find(s, conn);
+	struct sip_conn *c = sip_conn_find(s, conn);
 
 	if (c == NULL || !c->handshaken)
 		return -ENOTCONN;
-	return conn_queue(c, buf, len);
+	return sip_conn_queue(c, buf, len);
 }
 
 int
@@ -227,7 +193,7 @@ sip_server_send(struct sip_server *s, uint64_t conn, osip_message_t *msg)
 	size_t len;
 	int rc;
 
-	if (conn_find(s, conn) == NULL)
+	if (sip_conn_find(s, conn) == NULL)
 		return -ENOTCONN;
 	if ((rc = sip_util_serialize(msg, &text, &len)) != 0)
 		return rc;
@@ -269,7 +235,7 @@ out:
 const struct sip_conn_info *
 sip_server_conn_info(const struct sip_server *s, uint64_t conn)
 {
-	const struct sip_conn *c = conn_find(s, conn);
+	const struct sip_conn *c = sip_conn_find(s, conn);
 
 	return c != NULL && !c->closing ? &c->info : NULL;
 }
@@ -277,10 +243,10 @@ sip_server_conn_info(const struct sip_server *s, uint64_t conn)
 void
 sip_server_conn_close(struct sip_server *s, uint64_t conn)
 {
-	struct sip_conn *c = conn_find(s, conn);
+	struct sip_conn *c = sip_conn_find(s, conn);
 
 	if (c != NULL)
-		conn_close_after_flush(c);
+		sip_conn_close_after_flush(c);
 }
 
 void
@@ -296,224 +262,6 @@ sip_server_set_hooks(struct sip_server *s, const struct sip_server_hooks *hooks)
 		s->hooks = *hooks;
 	else
 		memset(&s->hooks, 0, sizeof(s->hooks));
-}
-
-/* Methods we know but do not accept at all (405 with Allow). */
-static bool
-method_not_allowed(const char *m)
-{
-	static const char *const known[] = {"REGISTER", "SUBSCRIBE", "NOTIFY", "PUBLISH",
-	                                    "REFER",    "MESSAGE",   "PRACK",  NULL};
-	for (size_t i = 0; known[i] != NULL; i++)
-		if (strcmp(m, known[i]) == 0)
-			return true;
-	return false;
-}
-
-static bool
-method_allowed(const char *m)
-{
-	static const char *const allowed[] = {"INVITE",  "ACK",    "BYE",  "CANCEL",
-	                                      "OPTIONS", "UPDATE", "INFO", NULL};
-	for (size_t i = 0; allowed[i] != NULL; i++)
-		if (strcmp(m, allowed[i]) == 0)
-			return true;
-	return false;
-}
-
-/* The stateless answers a UAS without calls gives. */
-static void
-default_request(struct sip_server *s, struct sip_conn *c, const osip_message_t *req)
-{
-	static const char *const allow[] = {"Allow: " SIP_SERVER_ALLOW, NULL};
-	static const char *const options[] = {"Allow: " SIP_SERVER_ALLOW,
-	                                      "Supported: ", "Accept: application/sdp", NULL};
-	static const char *const retry[] = {"Retry-After: 30", NULL};
-	const char *m = req->sip_method;
-	const char *scheme = req->req_uri != NULL ? req->req_uri->scheme : NULL;
-	const char *require;
-	uint64_t id = c->info.id;
-
-	if (scheme == NULL || (strcasecmp(scheme, "sip") != 0 && strcasecmp(scheme, "sips") != 0 &&
-	                       strcasecmp(scheme, "tel") != 0)) {
-		sip_server_reply(s, id, req, 416, NULL, NULL);
-		return;
-	}
-	if (strcmp(m, "CANCEL") != 0 && (require = sip_util_header(req, "require")) != NULL) {
-		/* We support no extension: every option-tag in Require is unsupported. */
-		char line[512];
-		const char *hdrs[] = {line, NULL};
-
-		snprintf(line, sizeof(line), "Unsupported: %s", require);
-		sip_server_reply(s, id, req, 420, NULL, hdrs);
-		return;
-	}
-	if (strcmp(m, "OPTIONS") == 0)
-		sip_server_reply(s, id, req, 200, NULL, options);
-	else if (strcmp(m, "INVITE") == 0)
-		sip_server_reply(s, id, req, 503, NULL, retry);
-	else if (strcmp(m, "BYE") == 0 || strcmp(m, "CANCEL") == 0 || strcmp(m, "UPDATE") == 0 ||
-	         strcmp(m, "INFO") == 0)
-		sip_server_reply(s, id, req, 481, NULL, NULL);
-	else if (method_not_allowed(m))
-		sip_server_reply(s, id, req, 405, NULL, allow);
-	else
-		sip_server_reply(s, id, req, 501, NULL, allow);
-}
-
-static void
-handle_request(struct sip_server *s, struct sip_conn *c, osip_message_t *req)
-{
-	static const char *const allow[] = {"Allow: " SIP_SERVER_ALLOW, NULL};
-	const char *why;
-	int status;
-
-	s->stats.requests++;
-	if (!sip_util_can_respond(req)) {
-		log_debug("conn %llu %s: request without Via/From/To/Call-ID/CSeq dropped",
-		          (unsigned long long)c->info.id, c->info.peer_str);
-		goto drop;
-	}
-	status = sip_util_check_request(req, &why);
-	if (strcmp(req->sip_method, "ACK") == 0) {
-		/* Never answered; without a transaction layer there is nothing to match. */
-		if (status == 0 && s->hooks.request_cb != NULL &&
-		    s->hooks.request_cb(s->hooks.arg, c->info.id, req) == SIP_HOOK_TAKEN)
-			return;
-		goto drop;
-	}
-	if (status == 505) {
-		sip_server_reply(s, c->info.id, req, 505, why, NULL);
-		goto drop;
-	}
-	if (!method_allowed(req->sip_method) && !method_not_allowed(req->sip_method)) {
-		/* Unknown method: 501 even when other headers are off (RFC 4475 mismatch02). */
-		sip_server_reply(s, c->info.id, req, 501, NULL, allow);
-		goto drop;
-	}
-	if (status != 0) {
-		log_debug("conn %llu %s: %s %d %s", (unsigned long long)c->info.id,
-		          c->info.peer_str, req->sip_method, status, why);
-		sip_server_reply(s, c->info.id, req, status, why, NULL);
-		goto drop;
-	}
-	if (s->hooks.request_cb != NULL &&
-	    s->hooks.request_cb(s->hooks.arg, c->info.id, req) == SIP_HOOK_TAKEN)
-		return;
-	default_request(s, c, req);
-drop:
-	osip_message_free(req);
-}
-
-/* Whether the Request-URI at p (up to the line end) has a scheme we serve. */
-static bool
-uri_scheme_known(const char *p, size_t len)
-{
-	static const char *const schemes[] = {"sip:", "sips:", "tel:", NULL};
-
-	for (size_t i = 0; schemes[i] != NULL; i++) {
-		size_t n = strlen(schemes[i]);
-		if (len >= n && strncasecmp(p, schemes[i], n) == 0)
-			return true;
-	}
-	/* Not a scheme at all (e.g. "<sip:...>"): that is a 400, not a 416. */
-	for (size_t i = 0; i < len && p[i] != ':'; i++)
-		if (!isalnum((unsigned char)p[i]) && p[i] != '+' && p[i] != '-' && p[i] != '.')
-			return true;
-	return false;
-}
-
-/*
- * Answer a request libosip2 refused (or whose stream broke framing, `framing`: always
- * 400), if it can be addressed: first from a reparse of its addressing headers, else
- * from their raw text. ACK is never answered.
- */
-static void
-conn_reply_unparsed(struct sip_conn *c, const char *buf, size_t len, const char *why, bool framing)
-{
-	static const char *const allow[] = {"Allow: " SIP_SERVER_ALLOW, NULL};
-	osip_message_t *m = NULL;
-	const char *sp = memchr(buf, ' ', len);
-	char method[32], *text;
-	size_t tlen, mlen = sp != NULL ? (size_t)(sp - buf) : 0;
-	bool unknown;
-	int status;
-
-	if (mlen == 0)
-		goto drop;
-	/* A method longer than any we know is simply unknown. */
-	snprintf(method, sizeof(method), "%.*s", (int)(mlen < sizeof(method) ? mlen : 0), buf);
-	if (strcmp(method, "ACK") == 0)
-		return;
-	/* An unknown method is 501 whatever else is wrong (RFC 4475 intmeth, mismatch02). */
-	unknown = !framing && !method_allowed(method) && !method_not_allowed(method);
-	status = unknown ? 501 : 400;
-	if (unknown)
-		why = NULL;
-	else if (!framing && !uri_scheme_known(sp + 1, len - mlen - 1)) {
-		status = 416; /* RFC 4475 novelsc: libosip2 refuses soap.beep:// */
-		why = "Unsupported URI Scheme";
-	}
-	if (sip_util_salvage(buf, len, &m) == 0) {
-		sip_server_reply(c->srv, c->info.id, m, status, why, unknown ? allow : NULL);
-		osip_message_free(m);
-		return;
-	}
-	if (sip_util_raw_response(buf, len, status, unknown ? "Not Implemented" : why,
-	                          unknown ? allow[0] : NULL, &text, &tlen) == 0) {
-		(void)sip_server_send_raw(c->srv, c->info.id, text, tlen);
-		free(text);
-		return;
-	}
-drop:
-	log_debug("conn %llu %s: unparseable message dropped (cannot be answered)",
-	          (unsigned long long)c->info.id, c->info.peer_str);
-}
-
-/* One framed message buf[0..len). */
-static void
-handle_message(struct sip_server *s, struct sip_conn *c, const char *buf, size_t len)
-{
-	osip_message_t *m;
-
-	if (sip_util_parse(buf, len, &m) != 0) {
-		s->stats.parse_errors++;
-		if (len >= 4 && memcmp(buf, "SIP/", 4) == 0)
-			return; /* a broken response: nothing to answer */
-		conn_reply_unparsed(c, buf, len, "Malformed Message", false);
-		return;
-	}
-	if (MSG_IS_RESPONSE(m)) {
-		s->stats.responses++;
-		if (s->hooks.response_cb != NULL &&
-		    s->hooks.response_cb(s->hooks.arg, c->info.id, m) == SIP_HOOK_TAKEN)
-			return;
-		log_debug("conn %llu %s: response %d matches no transaction, discarded",
-		          (unsigned long long)c->info.id, c->info.peer_str, m->status_code);
-		osip_message_free(m);
-		return;
-	}
-	handle_request(s, c, m);
-}
-
-/* The stream broke a framing rule: answer 400 if the header block is readable, close. */
-static void
-conn_framing_error(struct sip_conn *c, const char *buf, size_t len, const char *why)
-{
-	const char *end;
-	size_t hlen = 0;
-
-	c->srv->stats.framing_closed++;
-	log_info("conn %llu %s: framing error (%s), closing", (unsigned long long)c->info.id,
-	         c->info.peer_str, why);
-	/* The header block, when it is all here, still addresses a 400. */
-	if (c->frame.header_end > 0 && c->frame.header_end <= len)
-		hlen = c->frame.header_end;
-	else if ((end = memmem(buf, len, "\r\n\r\n", 4)) != NULL)
-		hlen = (size_t)(end - buf) + 4;
-	if (hlen > 0)
-		conn_reply_unparsed(c, buf, hlen, why, true);
-	conn_close_after_flush(c);
 }
 
 /* Handle every complete message in the input, at most MSGS_PER_WAKEUP per call. */
@@ -535,28 +283,28 @@ conn_drain(struct sip_conn *c)
 		if (len > window)
 			len = window;
 		if ((buf = (const char *)evbuffer_pullup(in, (ssize_t)len)) == NULL) {
-			conn_close_now(c);
+			sip_conn_close_now(c);
 			return;
 		}
 		rc = sipframe_scan(&c->frame, buf, len, &kind, &consume, &why);
 		if (rc < 0) {
-			conn_framing_error(c, buf, len, why != NULL ? why : "bad framing");
+			sip_dispatch_framing_error(c, buf, len, why != NULL ? why : "bad framing");
 			return;
 		}
 		switch (kind) {
 		case SIPFRAME_NEED_MORE:
 			return;
 		case SIPFRAME_PING:
-			(void)conn_queue(c, "\r\n", 2);
+			(void)sip_conn_queue(c, "\r\n", 2);
 			break;
 		case SIPFRAME_PONG:
 			break;
 		case SIPFRAME_MESSAGE:
-			handle_message(c->srv, c, buf, consume);
+			sip_dispatch_message(c->srv, c, buf, consume);
 			break;
 		}
 		if (consume == 0) {
-			conn_close_now(c); /* a scanner that does not advance would spin */
+			sip_conn_close_now(c); /* a scanner that does not advance would spin */
 			return;
 		}
 		evbuffer_drain(in, consume);
@@ -601,7 +349,7 @@ conn_hs_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	c->srv->stats.handshake_timeout++;
 	log_info("conn %llu %s: TLS handshake timeout, closing", (unsigned long long)c->info.id,
 	         c->info.peer_str);
-	conn_close_now(c);
+	sip_conn_close_now(c);
 }
 
 static void
@@ -636,7 +384,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			log_info("conn %llu %s: idle timeout, closing",
 			         (unsigned long long)c->info.id, c->info.peer_str);
 		}
-		conn_close_now(c);
+		sip_conn_close_now(c);
 	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		c->broken = true;
 		if (!c->handshaken) {
@@ -645,7 +393,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			         (unsigned long long)c->info.id, c->info.peer_str);
 		}
 		conn_log_ssl_errors(c, (what & BEV_EVENT_EOF) ? "eof" : "error");
-		conn_close_now(c);
+		sip_conn_close_now(c);
 	}
 	conn_leave(c);
 }
