@@ -59,6 +59,8 @@ conn_unlink(struct sip_conn *c)
 		*pp = c->hnext;
 	TAILQ_REMOVE(&c->srv->conns, c, entry);
 	c->srv->stats.open--;
+	if (!c->info.outbound)
+		c->srv->inbound--;
 }
 
 /* Log what OpenSSL queued for this connection at debug level and clear it. */
@@ -181,7 +183,7 @@ sip_server_send_raw(struct sip_server *s, uint64_t conn, const char *buf, size_t
 {
 	struct sip_conn *c = sip_conn_find(s, conn);
 
-	if (c == NULL || !c->handshaken)
+	if (c == NULL || (!c->handshaken && !c->info.outbound))
 		return -ENOTCONN;
 	return sip_conn_queue(c, buf, len);
 }
@@ -398,45 +400,41 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_leave(c);
 }
 
-static void
-server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
-                 void *arg)
+/*
+ * A connection object around fd (or -1 for an outbound one not yet connected) and ssl,
+ * registered under a fresh id. Takes ownership of fd and ssl, also on failure.
+ */
+static struct sip_conn *
+conn_new(struct sip_server *s, evutil_socket_t fd, SSL *ssl, const struct sockaddr *sa,
+         socklen_t salen, bool outbound)
 {
-	struct sip_server *s = arg;
 	struct sip_conn *c;
 	struct sipframe_limits lim;
-	SSL *ssl;
 	struct timeval hs;
 	char host[INET6_ADDRSTRLEN] = "?";
-	uint16_t port = 0;
 
-	(void)l;
-	if (s->stats.open >= s->conf->tls.max_connections) {
-		s->stats.refused_cap++;
-		log_debug("connection refused: %zu open, max_connections reached", s->stats.open);
-		close(fd);
-		return;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL || (ssl = SSL_new(s->ctx)) == NULL) {
-		free(c);
-		close(fd);
-		return;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		SSL_free(ssl);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
 	}
 	c->srv = s;
 	c->info.id = ++s->next_id;
+	c->info.outbound = outbound;
 	memcpy(&c->info.peer, sa,
 	       (size_t)salen < sizeof(c->info.peer) ? (size_t)salen : sizeof(c->info.peer));
-	c->info.peer_len = (socklen_t)salen;
+	c->info.peer_len = salen;
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
 		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		port = ntohs(in->sin_port);
-		snprintf(c->info.peer_str, sizeof(c->info.peer_str), "%s:%u", host, port);
+		snprintf(c->info.peer_str, sizeof(c->info.peer_str), "%s:%u", host,
+		         ntohs(in->sin_port));
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		port = ntohs(in6->sin6_port);
-		snprintf(c->info.peer_str, sizeof(c->info.peer_str), "[%s]:%u", host, port);
+		snprintf(c->info.peer_str, sizeof(c->info.peer_str), "[%s]:%u", host,
+		         ntohs(in6->sin6_port));
 	}
 	c->conf = conf_ref(s->conf);
 	lim.max_message = c->conf->sip.max_message_size;
@@ -444,8 +442,9 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *
 	lim.max_line = c->conf->sip.max_line_length;
 	sipframe_init(&c->frame, &lim);
 	c->out_limit = 4 * (size_t)lim.max_message + 65536;
-	c->bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	                                        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	c->bev = bufferevent_openssl_socket_new(
+	        s->base, fd, ssl, outbound ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
+	        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	c->hs_timer = evtimer_new(s->base, conn_hs_timeout_cb, c);
 	c->resume = event_new(s->base, -1, 0, conn_resume_cb, c);
 	if (c->bev == NULL || c->hs_timer == NULL || c->resume == NULL) {
@@ -453,7 +452,8 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *
 			bufferevent_free(c->bev);
 		else {
 			SSL_free(ssl);
-			close(fd);
+			if (fd >= 0)
+				close(fd);
 		}
 		if (c->hs_timer != NULL)
 			event_free(c->hs_timer);
@@ -461,13 +461,14 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *
 			event_free(c->resume);
 		conf_unref(c->conf);
 		free(c);
-		return;
+		return NULL;
 	}
 	c->hnext = s->buckets[c->info.id % CONN_BUCKETS];
 	s->buckets[c->info.id % CONN_BUCKETS] = c;
 	TAILQ_INSERT_TAIL(&s->conns, c, entry);
 	s->stats.open++;
-	s->stats.accepted++;
+	if (!outbound)
+		s->inbound++;
 	/* Stop reading while a partial message fills the window; we drain whole ones. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, (size_t)lim.max_message + 8192);
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
@@ -475,7 +476,55 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *
 	hs.tv_sec = c->conf->tls.handshake_timeout_ms / 1000;
 	hs.tv_usec = (c->conf->tls.handshake_timeout_ms % 1000) * 1000;
 	evtimer_add(c->hs_timer, &hs);
+	return c;
+}
+
+static void
+server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                 void *arg)
+{
+	struct sip_server *s = arg;
+	struct sip_conn *c;
+	SSL *ssl;
+
+	(void)l;
+	if (s->inbound >= s->conf->tls.max_connections) {
+		s->stats.refused_cap++;
+		log_debug("connection refused: %zu open, max_connections reached", s->inbound);
+		close(fd);
+		return;
+	}
+	if ((ssl = SSL_new(s->ctx)) == NULL) {
+		close(fd);
+		return;
+	}
+	if ((c = conn_new(s, fd, ssl, sa, (socklen_t)salen, false)) == NULL)
+		return;
+	s->stats.accepted++;
 	log_debug("conn %llu %s accepted", (unsigned long long)c->info.id, c->info.peer_str);
+}
+
+int
+sip_server_connect(struct sip_server *s, const struct sockaddr *sa, socklen_t salen, SSL_CTX *ctx,
+                   const char *server_name, uint64_t *id)
+{
+	struct sip_conn *c;
+	SSL *ssl;
+
+	if (salen > (socklen_t)sizeof(struct sockaddr_storage))
+		return -EINVAL;
+	if ((ssl = tls_client_ssl_new(ctx, server_name)) == NULL)
+		return -ENOMEM;
+	if ((c = conn_new(s, -1, ssl, sa, salen, true)) == NULL)
+		return -ENOMEM;
+	if (bufferevent_socket_connect(c->bev, sa, (int)salen) != 0) {
+		int e = errno != 0 ? errno : ECONNREFUSED;
+		conn_destroy(c, false);
+		return -e;
+	}
+	log_debug("conn %llu %s connecting", (unsigned long long)c->info.id, c->info.peer_str);
+	*id = c->info.id;
+	return 0;
 }
 
 static void

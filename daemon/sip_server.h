@@ -30,7 +30,7 @@ struct sip_server;
 /* What the SIP layer knows about one connection. Valid until the connection closes. */
 struct sip_conn_info {
 	uint64_t id;   /* never reused within a process */
-	bool outbound; /* opened by us (reserved for the B2BUA) */
+	bool outbound; /* opened by us with sip_server_connect() */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	char peer_str[64];   /* "127.0.0.1:40000" */
@@ -88,8 +88,21 @@ void sip_server_set_hooks(struct sip_server *s, const struct sip_server_hooks *h
 void sip_server_free(struct sip_server *s);
 
 /*
+ * Open a TLS connection to `sa` (for the B2BUA: toward an agent or a trunk) with client
+ * context `ctx` (tls_client_ctx_new: client certificate, verification) and `server_name`
+ * for SNI and the certificate name check (may be NULL). The connection belongs to the
+ * server like an accepted one (same framing, hooks, handshake/idle timeouts; not counted
+ * against max_connections; info.outbound is true). Messages may be sent at once: they
+ * are queued until the handshake completes. A failed connect or handshake ends in
+ * closed_cb. Returns 0 and the id in *id, or a negative errno.
+ */
+int sip_server_connect(struct sip_server *s, const struct sockaddr *sa, socklen_t salen,
+                       SSL_CTX *ctx, const char *server_name, uint64_t *id);
+
+/*
  * Queue a message on connection `conn`. The message is serialised; the caller keeps
- * ownership. Returns 0, -ENOTCONN (no such or closing connection), -ENOBUFS (the peer
+ * ownership. Returns 0, -ENOTCONN (no such or closing connection, or an accepted one
+ * still in its handshake), -ENOBUFS (the peer
  * does not read: output over the limit, the connection is closed) or -EINVAL.
  */
 int sip_server_send(struct sip_server *s, uint64_t conn, osip_message_t *msg);

@@ -47,6 +47,7 @@ struct sip_server {
 	SSL_CTX *ctx;      /* reference, for new connections */
 	struct sip_server_hooks hooks;
 	uint64_t next_id;
+	size_t inbound; /* accepted connections open (max_connections caps these) */
 	struct sip_server_stats stats;
 	TAILQ_HEAD(, sip_conn) conns;
 	struct sip_conn *buckets[CONN_BUCKETS];

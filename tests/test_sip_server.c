@@ -43,7 +43,15 @@ static struct {
 	bool closed_info_null;
 	int closed_send_rc;
 	int never_rc;
+	/* outbound test */
+	int connect_rc;
+	uint64_t out_conn;
+	uint64_t resp_conn;
+	bool out_is_outbound, out_verified;
+	int out_tls_version;
 } seen;
+
+static SSL_CTX *client_ctx;
 
 static struct sip_server *srv;
 static struct event_base *base;
@@ -75,10 +83,17 @@ static enum sip_hook_verdict
 resp_cb(void *arg, uint64_t conn, osip_message_t *resp)
 {
 	(void)arg;
-	(void)conn;
+	const struct sip_conn_info *ci = sip_server_conn_info(srv, conn);
+
 	pthread_mutex_lock(&mu);
 	seen.responses++;
 	seen.resp_status = resp->status_code;
+	seen.resp_conn = conn;
+	if (ci != NULL && ci->outbound) {
+		seen.out_is_outbound = true;
+		seen.out_verified = ci->tls.peer_verified;
+		seen.out_tls_version = ci->tls.version;
+	}
 	pthread_mutex_unlock(&mu);
 	osip_message_free(resp);
 	return SIP_HOOK_TAKEN;
@@ -245,6 +260,77 @@ START_TEST(hooks_see_tls_posture_take_requests_and_get_closed_ids)
 }
 END_TEST
 
+/* On the loop thread: connect to our own listener and send an OPTIONS at once. */
+static void
+connect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static const char opt[] = "OPTIONS sip:sw@127.0.0.1 SIP/2.0\r\n"
+	                          "Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKout1\r\n"
+	                          "Max-Forwards: 70\r\n"
+	                          "From: <sip:sw@127.0.0.1>;tag=o1\r\n"
+	                          "To: <sip:a@127.0.0.1>\r\n"
+	                          "Call-ID: out-1\r\n"
+	                          "CSeq: 1 OPTIONS\r\n"
+	                          "Content-Length: 0\r\n\r\n";
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	uint64_t id = 0;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	rc = sip_server_connect(srv, (struct sockaddr *)&sin, sizeof(sin), client_ctx, "localhost",
+	                        &id);
+	if (rc == 0)
+		rc = sip_server_send_raw(srv, id, opt, sizeof(opt) - 1); /* before the handshake */
+	pthread_mutex_lock(&mu);
+	seen.connect_rc = rc;
+	seen.out_conn = id;
+	seen.responses = 0;
+	pthread_mutex_unlock(&mu);
+}
+
+START_TEST(outbound_connection_sends_early_and_gets_its_response)
+{
+	char err[256], cert[300], key[300], ca[300];
+	struct conf_tls t;
+	int i;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(cert, sizeof(cert), "%s/agent.crt", dir);
+	snprintf(key, sizeof(key), "%s/agent.key", dir);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	t.ca_file = ca;
+	t.min_version = TLS1_3_VERSION;
+	client_ctx = tls_client_ctx_new(&t, cert, key, true, err, sizeof(err));
+	ck_assert_msg(client_ctx != NULL, "%s", err);
+	pthread_mutex_lock(&mu);
+	seen.resp_conn = 0;
+	pthread_mutex_unlock(&mu);
+	ck_assert_int_eq(event_base_once(base, -1, EV_TIMEOUT, connect_cb, NULL, NULL), 0);
+	for (i = 0; i < 300; i++) {
+		pthread_mutex_lock(&mu);
+		uint64_t got = seen.resp_conn;
+		pthread_mutex_unlock(&mu);
+		if (got != 0)
+			break;
+		usleep(10000);
+	}
+	pthread_mutex_lock(&mu);
+	ck_assert_int_eq(seen.connect_rc, 0);
+	ck_assert_uint_ne(seen.out_conn, 0);
+	/* Our own listener's hook answered "200 Hooked" on the inbound side; the response
+	 * came back on the outbound connection, identified by its id. */
+	ck_assert_uint_eq(seen.resp_conn, seen.out_conn);
+	ck_assert_int_eq(seen.resp_status, 200);
+	ck_assert(seen.out_is_outbound);
+	ck_assert(seen.out_verified);
+	ck_assert_int_eq(seen.out_tls_version, TLS1_3_VERSION);
+	pthread_mutex_unlock(&mu);
+}
+END_TEST
+
 START_TEST(hook_default_verdict_leaves_default_answer)
 {
 	static const char invite[] = "INVITE sip:sw@127.0.0.1 SIP/2.0\r\n"
@@ -331,6 +417,7 @@ main(void)
 	pthread_create(&th, NULL, loop_main, NULL);
 	tcase_add_test(tc, hooks_see_tls_posture_take_requests_and_get_closed_ids);
 	tcase_add_test(tc, hook_default_verdict_leaves_default_answer);
+	tcase_add_test(tc, outbound_connection_sends_early_and_gets_its_response);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK); /* the server thread lives in this process */
@@ -340,6 +427,7 @@ main(void)
 	event_base_loopbreak(base);
 	pthread_join(th, NULL);
 	sip_server_free(srv);
+	SSL_CTX_free(client_ctx);
 	event_base_free(base);
 	libevent_global_shutdown();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
