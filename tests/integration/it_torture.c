@@ -22,7 +22,7 @@ static const struct {
 	const char *name;
 	int status;
 } expect[] = {
-	/* clang-format off */
+        /* clang-format off */
 	{"wsinv",      503},  /* valid INVITE: no calls yet */
 	{"intmeth",    501},  /* unknown method at an endpoint (libosip2 refuses it: raw 501) */
 	{"esc02",      501},  /* RE%47IST%45R is not REGISTER */
