@@ -495,6 +495,7 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 	struct rtp_stats *rs = &l->rx_stats;
 	int rc;
 
+	size_t wire = len;
 	bool rtcp = s->rtcp;
 	if (!rtcp && l->mux && len >= 2 && (pkt[1] & 0x7f) >= 64 && (pkt[1] & 0x7f) <= 95)
 		rtcp = true; /* RFC 5761 s4 */
@@ -556,9 +557,9 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 	}
 
 	if (rtcp)
-		rtp_stats_rtcp(rs, len, wall);
+		rtp_stats_rtcp(rs, wire, wall);
 	else
-		rtp_stats_rtp(rs, pkt, len, len, mono, wall);
+		rtp_stats_rtp(rs, pkt, len, wire, mono, wall);
 	l->last_rx_mono = mono;
 	if (!l->seen_first) {
 		l->seen_first = true;
