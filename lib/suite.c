@@ -1,0 +1,98 @@
+/*
+ * suite.c: the table of SRTP crypto suites (key, salt and tag lengths, whether libsrtp
+ * 2.5 can run them) and the life cycle of one leg's master key and salt: fresh from
+ * RAND_bytes, concatenated for libsrtp, wiped with OPENSSL_cleanse. Not responsible for
+ * a=crypto syntax (sdes.c), for the configured preference order (conf.c) or for SRTP
+ * contexts (srtp_leg.c).
+ */
+#include "suite.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+/* Indexed by enum srtp_suite; entry 0 (SUITE_NONE) is a placeholder. */
+static const struct suite_info suites[SUITE_COUNT] = {
+        [SUITE_NONE] = {SUITE_NONE, NULL, 0, 0, 0, 0, false},
+        [SUITE_AES_CM_128_HMAC_SHA1_80] = {SUITE_AES_CM_128_HMAC_SHA1_80, "AES_CM_128_HMAC_SHA1_80",
+                                           16, 14, 10, 10, true},
+        [SUITE_AES_CM_128_HMAC_SHA1_32] = {SUITE_AES_CM_128_HMAC_SHA1_32, "AES_CM_128_HMAC_SHA1_32",
+                                           16, 14, 4, 10, true},
+        [SUITE_AES_256_CM_HMAC_SHA1_80] = {SUITE_AES_256_CM_HMAC_SHA1_80, "AES_256_CM_HMAC_SHA1_80",
+                                           32, 14, 10, 10, true},
+        [SUITE_AES_256_CM_HMAC_SHA1_32] = {SUITE_AES_256_CM_HMAC_SHA1_32, "AES_256_CM_HMAC_SHA1_32",
+                                           32, 14, 4, 10, true},
+        [SUITE_AEAD_AES_128_GCM] = {SUITE_AEAD_AES_128_GCM, "AEAD_AES_128_GCM", 16, 12, 16, 16,
+                                    true},
+        [SUITE_AEAD_AES_256_GCM] = {SUITE_AEAD_AES_256_GCM, "AEAD_AES_256_GCM", 32, 12, 16, 16,
+                                    true},
+        [SUITE_F8_128_HMAC_SHA1_80] = {SUITE_F8_128_HMAC_SHA1_80, "F8_128_HMAC_SHA1_80", 16, 14, 10,
+                                       10, false},
+        [SUITE_AES_192_CM_HMAC_SHA1_80] = {SUITE_AES_192_CM_HMAC_SHA1_80, "AES_192_CM_HMAC_SHA1_80",
+                                           24, 14, 10, 10, false},
+        [SUITE_AES_192_CM_HMAC_SHA1_32] = {SUITE_AES_192_CM_HMAC_SHA1_32, "AES_192_CM_HMAC_SHA1_32",
+                                           24, 14, 4, 10, false},
+};
+
+const struct suite_info *
+suite_info(enum srtp_suite s)
+{
+	if ((unsigned)s == SUITE_NONE || (unsigned)s >= SUITE_COUNT)
+		return NULL;
+	return &suites[s];
+}
+
+enum srtp_suite
+suite_by_name(const char *name, size_t len)
+{
+	if (name == NULL || len == 0)
+		return SUITE_NONE;
+	for (unsigned i = SUITE_NONE + 1; i < SUITE_COUNT; i++) {
+		const char *n = suites[i].name;
+		if (strlen(n) == len && strncasecmp(n, name, len) == 0)
+			return (enum srtp_suite)i;
+	}
+	return SUITE_NONE;
+}
+
+int
+srtp_keys_generate(struct srtp_keys *k, enum srtp_suite suite)
+{
+	const struct suite_info *si = suite_info(suite);
+
+	if (k == NULL || si == NULL)
+		return -EINVAL;
+	/* tag and MKI are the caller's; only the key material is replaced. */
+	OPENSSL_cleanse(k->key, sizeof(k->key));
+	OPENSSL_cleanse(k->salt, sizeof(k->salt));
+	if (RAND_bytes(k->key, si->key_len) != 1 || RAND_bytes(k->salt, si->salt_len) != 1) {
+		srtp_keys_wipe(k);
+		return -EIO;
+	}
+	k->suite = suite;
+	return 0;
+}
+
+void
+srtp_keys_wipe(struct srtp_keys *k)
+{
+	if (k == NULL)
+		return;
+	OPENSSL_cleanse(k, sizeof(*k));
+	k->suite = SUITE_NONE;
+}
+
+size_t
+srtp_keys_concat(const struct srtp_keys *k, uint8_t *out)
+{
+	const struct suite_info *si;
+
+	if (k == NULL || out == NULL || (si = suite_info(k->suite)) == NULL)
+		return 0;
+	memcpy(out, k->key, si->key_len);
+	memcpy(out + si->key_len, k->salt, si->salt_len);
+	return (size_t)si->key_len + si->salt_len;
+}
