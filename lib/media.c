@@ -47,6 +47,7 @@ struct media_engine {
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static int global_rc;
+static atomic_bool global_want_ossl = true;
 
 static void
 global_init_once(void)
@@ -56,7 +57,8 @@ global_init_once(void)
 		return;
 	}
 #ifdef SW_HAVE_SRTP_OSSL
-	global_rc = srtp_ossl_install();
+	if (atomic_load(&global_want_ossl))
+		global_rc = srtp_ossl_install();
 #endif
 }
 
@@ -65,6 +67,23 @@ media_global_init(void)
 {
 	pthread_once(&global_once, global_init_once);
 	return global_rc;
+}
+
+int
+media_global_init_crypto(bool openssl)
+{
+	atomic_store(&global_want_ossl, openssl);
+	return media_global_init();
+}
+
+bool
+media_global_openssl(void)
+{
+#ifdef SW_HAVE_SRTP_OSSL
+	return srtp_ossl_installed();
+#else
+	return false;
+#endif
 }
 
 /* ---- engine ---- */

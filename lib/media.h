@@ -101,6 +101,15 @@ struct media_engine;
 int media_global_init(void);
 
 /*
+ * The same, choosing whether to install the OpenSSL plug-in (benchmarks compare both).
+ * Only the first of media_global_init*() in a process decides.
+ */
+int media_global_init_crypto(bool openssl);
+
+/* True when libsrtp computes with the OpenSSL plug-in (srtp_ossl.h). */
+bool media_global_openssl(void);
+
+/*
  * Start an engine with its worker threads. Returns 0 and sets *out, or -EINVAL (bad
  * range/address), -ENOMEM, or a negative errno from thread/eventfd creation. Owner: the
  * caller, stopped and freed with media_engine_free().
