@@ -153,12 +153,19 @@ bind_port(const struct sockaddr_storage *local, uint16_t port, int *fdp)
 	socklen_t len;
 	int fd, err;
 
+	/* through a copy of the right type: no type-punned stores into sockaddr_storage */
 	if (sa.ss_family == AF_INET) {
-		((struct sockaddr_in *)&sa)->sin_port = htons(port);
-		len = sizeof(struct sockaddr_in);
+		struct sockaddr_in in;
+		memcpy(&in, local, sizeof(in));
+		in.sin_port = htons(port);
+		memcpy(&sa, &in, sizeof(in));
+		len = sizeof(in);
 	} else {
-		((struct sockaddr_in6 *)&sa)->sin6_port = htons(port);
-		len = sizeof(struct sockaddr_in6);
+		struct sockaddr_in6 in6;
+		memcpy(&in6, local, sizeof(in6));
+		in6.sin6_port = htons(port);
+		memcpy(&sa, &in6, sizeof(in6));
+		len = sizeof(in6);
 	}
 	if ((fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
 		return -errno;

@@ -81,13 +81,17 @@ sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 	if (a->ss_family != b->ss_family)
 		return false;
 	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+		struct sockaddr_in x, y;
+		memcpy(&x, a, sizeof(x));
+		memcpy(&y, b, sizeof(y));
+		return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
 	}
 	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-		return x->sin6_port == y->sin6_port &&
-		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+		struct sockaddr_in6 x, y;
+		memcpy(&x, a, sizeof(x));
+		memcpy(&y, b, sizeof(y));
+		return x.sin6_port == y.sin6_port &&
+		       memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr)) == 0;
 	}
 	return false;
 }
@@ -97,12 +101,14 @@ static bool
 sa_is_hold(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)ss;
-		return s->sin_port == 0 || s->sin_addr.s_addr == htonl(INADDR_ANY);
+		struct sockaddr_in s;
+		memcpy(&s, ss, sizeof(s));
+		return s.sin_port == 0 || s.sin_addr.s_addr == htonl(INADDR_ANY);
 	}
 	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)ss;
-		return s->sin6_port == 0 || memcmp(&s->sin6_addr, &in6addr_any, 16) == 0;
+		struct sockaddr_in6 s;
+		memcpy(&s, ss, sizeof(s));
+		return s.sin6_port == 0 || memcmp(&s.sin6_addr, &in6addr_any, 16) == 0;
 	}
 	return true;
 }
@@ -295,15 +301,20 @@ leg_apply_update(struct media_worker *w, struct media_leg *l, struct media_cmd *
 	struct sockaddr_storage rtcp = cmd->upd.rtcp;
 
 	if (rtcp.ss_family == AF_UNSPEC) {
+		/* RTCP on the RTP port + 1 (RFC 3550 s11), via typed copies */
 		rtcp = cmd->upd.rtp;
 		if (rtcp.ss_family == AF_INET) {
-			struct sockaddr_in *s = (void *)&rtcp;
-			if (s->sin_port != 0)
-				s->sin_port = htons((uint16_t)(ntohs(s->sin_port) + 1));
+			struct sockaddr_in in;
+			memcpy(&in, &rtcp, sizeof(in));
+			if (in.sin_port != 0)
+				in.sin_port = htons((uint16_t)(ntohs(in.sin_port) + 1));
+			memcpy(&rtcp, &in, sizeof(in));
 		} else if (rtcp.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s = (void *)&rtcp;
-			if (s->sin6_port != 0)
-				s->sin6_port = htons((uint16_t)(ntohs(s->sin6_port) + 1));
+			struct sockaddr_in6 in6;
+			memcpy(&in6, &rtcp, sizeof(in6));
+			if (in6.sin6_port != 0)
+				in6.sin6_port = htons((uint16_t)(ntohs(in6.sin6_port) + 1));
+			memcpy(&rtcp, &in6, sizeof(in6));
 		}
 	}
 	peer_set(&l->peer[0], &cmd->upd.rtp);

@@ -50,11 +50,13 @@ static struct sockaddr_storage
 sa4(struct in_addr a, uint16_t port)
 {
 	struct sockaddr_storage ss;
+	struct sockaddr_in s;
 	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-	s->sin_family = AF_INET;
-	s->sin_addr = a;
-	s->sin_port = htons(port);
+	memset(&s, 0, sizeof(s));
+	s.sin_family = AF_INET;
+	s.sin_addr = a;
+	s.sin_port = htons(port);
+	memcpy(&ss, &s, sizeof(s)); /* typed copy: no punned stores into the storage */
 	return ss;
 }
 
