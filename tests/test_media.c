@@ -792,6 +792,13 @@ START_TEST(media_allocates_even_odd_ports_in_range_and_reports_exhaustion)
 		seen |= 1u << ((p2[l][0] - range_lo) / 2);
 	}
 	ck_assert_uint_eq(seen, 0xf); /* all four pairs, none twice */
+	/* bound to the configured address only, not 0.0.0.0: another loopback address can
+	 * take the same port */
+	struct in_addr other = {.s_addr = htonl(ntohl(lo.s_addr) ^ 1)};
+	int ofd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_storage oss = sa4(other, p1[0][0]);
+	ck_assert_int_eq(bind(ofd, (struct sockaddr *)&oss, sizeof(struct sockaddr_in)), 0);
+	close(ofd);
 	ck_assert_uint_ne(c1, c2);
 	/* deleting frees the ports again */
 	ck_assert_int_eq(media_call_delete(eng, c1), 0);
