@@ -19,6 +19,24 @@
  *
  * Not responsible for SDP or SDES (sdp.h, sdes.h) nor for the timeout policy: the engine
  * reports idle legs, the B2BUA decides.
+ *
+ * Usage from the signalling loop (libevent):
+ *
+ *	media_engine_new(&eng, &conf);                       // once, after media_global_init()
+ *	event_new(base, media_engine_event_fd(eng), EV_READ | EV_PERSIST, media_events_cb, b2b);
+ *	// media_events_cb: media_engine_drain_events(eng, on_media_event, b2b);
+ *
+ *	media_call_new(eng, &id, ports);   // INVITE from the trunk: ports[LEG_A], ports[LEG_B]
+ *	// offer to the agent with ports[MEDIA_LEG_B] and fresh keys KB_tx; when it answers:
+ *	lc.remote_rtp = agent c=/m=; lc.rx = agent's a=crypto key; lc.tx = KB_tx;
+ *	media_leg_update(eng, id, MEDIA_LEG_B, &lc);
+ *	// answer the trunk with ports[MEDIA_LEG_A] and fresh keys KA_tx:
+ *	lc.remote_rtp = trunk c=/m=; lc.rx = trunk's a=crypto key; lc.tx = KA_tx;
+ *	media_leg_update(eng, id, MEDIA_LEG_A, &lc);
+ *	srtp_keys_wipe(&lc.rx); srtp_keys_wipe(&lc.tx);     // the engine keeps its own copies
+ *	...
+ *	media_call_snapshot(eng, id, cookie);                // interim telemetry
+ *	media_call_delete(eng, id);                          // BYE: final stats as an event
  */
 #ifndef SW_MEDIA_H
 #define SW_MEDIA_H

@@ -310,6 +310,14 @@ static void
 run_load(unsigned secs, uint64_t (*cpu)(void *), void *cpu_arg, struct result *r)
 {
 	pthread_t g, s;
+	uint8_t junk[2048];
+	/* stragglers of the previous run must not count in this one */
+	for (unsigned k = 0; k < nsock; k++) {
+		while (recv(sock_a[k], junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		while (recv(sock_b[k], junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+	}
 	memset(hist, 0, sizeof(uint32_t) * HIST_US);
 	hist_over = 0;
 	atomic_store(&sent_total, 0);
@@ -334,7 +342,7 @@ run_load(unsigned secs, uint64_t (*cpu)(void *), void *cpu_arg, struct result *r
 	/* rates over the generator's run; the drain only collects stragglers */
 	r->pps = (double)r->recv / ((double)(tg - t0) / 1e9);
 	r->offered = (double)r->sent / ((double)(tg - t0) / 1e9);
-	r->loss_pct = r->sent ? 100.0 * (double)(r->sent - r->recv) / (double)r->sent : 0;
+	r->loss_pct = r->sent ? 100.0 * ((double)r->sent - (double)r->recv) / (double)r->sent : 0;
 	r->p50_ms = pct(0.50, r->recv);
 	r->p99_ms = pct(0.99, r->recv);
 	r->ns_pkt = r->recv ? (double)(cpu1 - cpu0) / (double)r->recv : 0;
