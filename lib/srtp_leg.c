@@ -103,7 +103,7 @@ srtp_leg_new(struct srtp_leg **out, const struct srtp_keys *keys, enum srtp_leg_
 		return -EINVAL;
 	if ((rc = leg_suite_get(keys->suite, &ls)) != 0)
 		return rc;
-	if (keys->mki_len > SRTP_MAX_MKI_LEN)
+	if (keys->mki_len > SUITE_MAX_MKI_LEN)
 		return -EINVAL;
 
 	struct srtp_leg *leg = calloc(1, sizeof(*leg));
@@ -114,7 +114,7 @@ srtp_leg_new(struct srtp_leg **out, const struct srtp_keys *keys, enum srtp_leg_
 	leg->rtp_tag_len = ls.rtp_tag_len;
 	leg->use_mki = keys->mki_len > 0;
 
-	uint8_t material[SRTP_MAX_KEY_LEN + SRTP_MAX_SALT_LEN];
+	uint8_t material[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN];
 	memcpy(material, keys->key, ls.key_len);
 	memcpy(material + ls.key_len, keys->salt, ls.salt_len);
 

@@ -19,7 +19,7 @@
 #include "suite.h"
 
 /* Room a caller must leave after an RTP/RTCP packet for srtp_leg_protect*(). */
-#define SRTP_LEG_TRAILER_MAX (16 + SRTP_MAX_MKI_LEN + 4)
+#define SRTP_LEG_TRAILER_MAX (16 + SUITE_MAX_MKI_LEN + 4)
 
 enum srtp_leg_dir {
 	SRTP_LEG_INBOUND,  /* unprotect packets the peer sent with these keys */

@@ -10,7 +10,7 @@
 #include <openssl/rand.h>
 
 #include "srtp_leg.h"
-/* after suite.h: libsrtp defines its own SRTP_MAX_KEY_LEN (a system header may) */
+/* after suite.h: libsrtp defines its own SUITE_MAX_KEY_LEN (a system header may) */
 #include <srtp2/srtp.h>
 
 #define BUFSZ 2048

@@ -167,7 +167,7 @@ keys_parse_crypto(const char *val, struct srtp_keys *out, const char **why)
 void
 keys_hash(const struct srtp_keys *k, char out[KEY_HASH_HEX + 1])
 {
-	uint8_t raw[SRTP_MAX_KEY_LEN + SRTP_MAX_SALT_LEN], md[32];
+	uint8_t raw[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN], md[32];
 	unsigned mdlen = 0;
 	size_t n = srtp_keys_concat(k, raw);
 

@@ -93,7 +93,7 @@ static int
 srtp_session(srtp_t *s, const struct srtp_keys *k, srtp_ssrc_type_t type)
 {
 	srtp_policy_t pol;
-	uint8_t keybuf[SRTP_MAX_KEY_LEN + SRTP_MAX_SALT_LEN];
+	uint8_t keybuf[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN];
 	int rc = keys_policy(&pol, k, keybuf, type);
 
 	if (rc == 0 && srtp_create(s, &pol) != srtp_err_status_ok)

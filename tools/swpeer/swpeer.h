@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
-/* suite.h first: libsrtp's srtp.h then redefines SRTP_MAX_KEY_LEN (64, not suite.h's 32)
+/* suite.h first: libsrtp's srtp.h then redefines SUITE_MAX_KEY_LEN (64, not suite.h's 32)
  * inside a system header, without a warning; struct srtp_keys keeps its 32-byte key. */
 #include "suite.h"
 #include "sipframe.h"
