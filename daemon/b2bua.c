@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "sip_util.h"
+#include "tls.h"
 
 #define B2BUA_RETRY_AFTER "30"
 
@@ -567,12 +568,15 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 		osip_message_free(req);
 		return SIP_HOOK_TAKEN;
 	}
+	if (!(MSG_IS_BYE(req) || MSG_IS_ACK(req) || MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) ||
+	      MSG_IS_INFO(req) || MSG_IS_OPTIONS(req)))
+		return SIP_HOOK_DEFAULT; /* REGISTER, SUBSCRIBE, ...: the server's answer */
 	if ((c = call_by_dialog(b, req, &legi)) == NULL) {
 		if (MSG_IS_ACK(req) || MSG_IS_OPTIONS(req))
-			return SIP_HOOK_DEFAULT; /* ACK: absorbed; OPTIONS: the server's 200 */
+			return SIP_HOOK_DEFAULT; /* ACK absorbed, OPTIONS 200 */
+		/* RFC 3261 s12.2.2: a request in a dialog we do not have */
 		b2bua_reply(b, conn, req, 481, NULL, NULL, NULL);
-		osip_message_free(req);
-		return SIP_HOOK_TAKEN;
+		return taken(req);
 	}
 	if (!peer_matches_leg(b, c, legi, conn)) {
 		const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
@@ -649,8 +653,13 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 	}
 	osip_free(cid);
 	if (MSG_IS_RESPONSE_FOR(resp, "INVITE") && resp->status_code >= 200 &&
-	    resp->status_code < 300)
-		stray_invite_2xx(b, conn, resp);
+	    resp->status_code < 300) {
+		/* only on connections we opened to agents: an unsolicited 200 from anyone
+		 * else must not make us send anything */
+		const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
+		if (ci != NULL && ci->outbound)
+			stray_invite_2xx(b, conn, resp);
+	}
 	return SIP_HOOK_DEFAULT;
 }
 
@@ -708,27 +717,86 @@ set_identity(struct b2bua *b)
 	}
 }
 
+static void agent_ctxs_free(SSL_CTX **v, size_t n);
+
+/* One client TLS context per agent of `conf`; NULL with `err` set on failure. */
+static SSL_CTX **
+agent_ctxs_new(const struct conf *conf, char *err, size_t errlen)
+{
+	SSL_CTX **v = calloc(conf->nagents + 1, sizeof(*v));
+
+	if (v == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < conf->nagents; i++) {
+		const struct conf_agent *a = &conf->agents[i];
+		const char *cert = a->client_certificate ? a->client_certificate
+							 : conf->tls.client_certificate;
+		const char *key = a->client_certificate ? a->client_private_key
+							: conf->tls.client_private_key;
+		char why[CONF_ERR_MAX];
+
+		if ((v[i] = tls_client_ctx_new(&conf->tls, cert, key, a->verify, why,
+					       sizeof(why))) == NULL) {
+			snprintf(err, errlen, "agent %s: %s", a->name, why);
+			agent_ctxs_free(v, i);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+static void
+agent_ctxs_free(SSL_CTX **v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++)
+		SSL_CTX_free(v[i]);
+	free(v);
+}
+
+static void
+on_tls(void *arg, uint64_t conn, bool ok, const char *reason)
+{
+	struct b2bua *b = arg;
+	const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
+
+	if (ok) {
+		telemetry_tls_handshake_ok(b->tel);
+		return;
+	}
+	telemetry_security(b->tel, TELEMETRY_SEC_TLS_HANDSHAKE_FAILED, NULL,
+			   ci ? (const struct sockaddr *)&ci->peer : NULL, reason,
+			   ci && ci->outbound ? "outbound connection" : NULL, 0);
+}
+
 int
 b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf,
-	  struct sip_server *sip, struct media_engine *media, SSL_CTX *client_ctx,
-	  struct telemetry *tel)
+	  struct sip_server *sip, struct media_engine *media, struct telemetry *tel, char *err,
+	  size_t errlen)
 {
 	struct b2bua *b = calloc(1, sizeof(*b));
-	struct sip_server_hooks hooks = {on_request, on_response, on_closed, NULL};
+	struct sip_server_hooks hooks = {on_request, on_response, on_closed, on_tls, NULL};
 
-	if (b == NULL)
+	if (b == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
 	b->base = base;
 	b->conf = conf_ref(conf);
 	b->sip = sip;
 	b->media = media;
 	b->tel = tel;
-	b->client_ctx = client_ctx;
-	SSL_CTX_up_ref(client_ctx);
+	b->nagents = conf->nagents;
+	if ((b->agent_ctx = agent_ctxs_new(conf, err, errlen)) == NULL) {
+		b->nagents = 0;
+		b2bua_free(b);
+		return -EINVAL;
+	}
+	snprintf(err, errlen, "out of memory");
 	b->pool = pool_new(conf);
 	b->ntrunk_calls = conf->ntrunks;
 	b->trunk_calls = calloc(conf->ntrunks + 1, sizeof(*b->trunk_calls));
-	b->nagents = conf->nagents;
 	b->agent_conn = calloc(conf->nagents + 1, sizeof(*b->agent_conn));
 	b->probe_callid = calloc(conf->nagents + 1, sizeof(*b->probe_callid));
 	b->media_ev = event_new(base, media_engine_event_fd(media), EV_READ | EV_PERSIST,
@@ -755,26 +823,36 @@ b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf,
 	}
 	hooks.arg = b;
 	sip_server_set_hooks(sip, &hooks);
+	err[0] = '\0';
 	*out = b;
 	return 0;
 }
 
-void
-b2bua_reload(struct b2bua *b, struct conf *conf, SSL_CTX *client_ctx)
+int
+b2bua_reload(struct b2bua *b, struct conf *conf, char *err, size_t errlen)
 {
-	/* Calls keep their own reference; the pool, counters and agent connections are
-	 * indexed by the old agent and trunk lists, so those only change with the same
-	 * shape. A reload that changes the number of trunks or agents needs a restart. */
+	SSL_CTX **ctxs;
+
+	/* The pool, the counters and the agent connections are indexed by the trunk and
+	 * agent lists, so a reload keeps their shape; calls keep the conf they started with. */
 	if (conf->nagents != b->nagents || conf->ntrunks != b->ntrunk_calls) {
-		log_warnx("reload: trunk/agent lists changed shape; restart to apply them");
-		return;
+		snprintf(err, errlen, "the number of trunks or agents changed (needs a restart)");
+		return -EBUSY;
 	}
+	if ((ctxs = agent_ctxs_new(conf, err, errlen)) == NULL)
+		return -EINVAL;
+	agent_ctxs_free(b->agent_ctx, b->nagents);
+	b->agent_ctx = ctxs;
+	/* connections opened with the old contexts are not reused for new calls */
+	for (size_t i = 0; i < b->nagents; i++)
+		b->agent_conn[i] = 0;
 	conf_unref(b->conf);
 	b->conf = conf_ref(conf);
-	SSL_CTX_free(b->client_ctx);
-	b->client_ctx = client_ctx;
-	SSL_CTX_up_ref(client_ctx);
 	set_identity(b);
+	if (b->tel != NULL)
+		telemetry_set_interim(b->tel, conf->telemetry.interim_interval_s,
+				      conf->telemetry.interim_interval_s ? interim_tick : NULL, b);
+	return 0;
 }
 
 unsigned
@@ -823,7 +901,7 @@ b2bua_free(struct b2bua *b)
 	free(b->agent_conn);
 	free(b->trunk_calls);
 	pool_free(b->pool);
-	SSL_CTX_free(b->client_ctx);
+	agent_ctxs_free(b->agent_ctx, b->nagents);
 	conf_unref(b->conf);
 	free(b);
 }

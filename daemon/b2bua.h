@@ -13,7 +13,6 @@
 #define SW_B2BUA_H
 
 #include <jansson.h>
-#include <openssl/ssl.h>
 
 #include "conf.h"
 #include "media.h"
@@ -24,15 +23,18 @@ struct b2bua;
 
 /*
  * Start the B2BUA on `base` over `sip` (installs its hooks) and `media` (watches its event
- * fd). `client_ctx` is the TLS context for connections to agents (references taken).
- * `tel` may be NULL. Returns 0 and *out, or a negative errno.
+ * fd), building one client TLS context per agent (its client certificate, or [tls]
+ * client_certificate; verification per `verify`). `tel` may be NULL. Returns 0 and *out,
+ * or a negative errno with a message in `err`.
  */
 int b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf,
-	      struct sip_server *sip, struct media_engine *media, SSL_CTX *client_ctx,
-	      struct telemetry *tel);
+	      struct sip_server *sip, struct media_engine *media, struct telemetry *tel,
+	      char *err, size_t errlen);
 
-/* New calls use `conf` and `client_ctx` from now on; calls in progress keep theirs. */
-void b2bua_reload(struct b2bua *b, struct conf *conf, SSL_CTX *client_ctx);
+/* New calls use `conf` from now on; calls in progress keep theirs. Returns 0, or a
+ * negative errno with `err` set and nothing changed (e.g. a client certificate that does
+ * not load, or trunk/agent lists of another shape, which need a restart). */
+int b2bua_reload(struct b2bua *b, struct conf *conf, char *err, size_t errlen);
 
 /* End every call (BYE/CANCEL/503 on both legs, reason "shutdown") and stop taking new
  * ones. Returns the number of calls that were ended. */

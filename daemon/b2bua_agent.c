@@ -26,7 +26,8 @@ agent_conn(struct b2bua *b, int idx)
 	if (conn != 0 && sip_server_conn_info(b->sip, conn) != NULL)
 		return conn;
 	b->agent_conn[idx] = 0;
-	if (sip_server_connect(b->sip, &a->address, b->client_ctx, a->server_name, &conn) != 0)
+	if (sip_server_connect(b->sip, (const struct sockaddr *)&a->address.ss, a->address.len,
+			       b->agent_ctx[idx], a->server_name, &conn) != 0)
 		return 0;
 	b->agent_conn[idx] = conn;
 	return conn;

@@ -101,7 +101,7 @@ struct b2bua {
 	struct conf *conf;
 	struct sip_server *sip;
 	struct media_engine *media;
-	SSL_CTX *client_ctx;
+	SSL_CTX **agent_ctx;          /* per agent: client TLS context (certificate, verify) */
 	struct telemetry *tel;
 	struct pool *pool;
 	struct event *media_ev;       /* media engine event fd */

@@ -18,11 +18,17 @@
 #include <openssl/ssl.h>
 #include <systemd/sd-daemon.h>
 
+#include "b2bua.h"
 #include "conf.h"
+#include "control.h"
 #include "log.h"
+#include "media.h"
 #include "sip_server.h"
 #include "sip_util.h"
+#include "telemetry.h"
 #include "tls.h"
+
+#define DRAIN_MS 500 /* after ending calls at stop, time for BYEs and final stats */
 
 /* struct daemon: everything the running process owns; freed by daemon_free(). */
 struct daemon {
@@ -31,7 +37,12 @@ struct daemon {
 	SSL_CTX *ctx;
 	struct event_base *base;
 	struct sip_server *sip;
+	struct media_engine *media;
+	struct telemetry *tel;
+	struct control *ctl;
+	struct b2bua *b2bua;
 	struct event *sigterm, *sigint, *sighup;
+	bool stopping;
 };
 
 static void
@@ -50,8 +61,18 @@ daemon_stop_cb(evutil_socket_t sig, short what, void *arg)
 	struct daemon *d = arg;
 
 	(void)what;
+	if (d->stopping) {
+		event_base_loopbreak(d->base); /* a second signal: stop at once */
+		return;
+	}
+	d->stopping = true;
 	log_info("signal %d: stopping", (int)sig);
 	sd_notify(0, "STOPPING=1");
+	if (d->b2bua != NULL && b2bua_shutdown(d->b2bua) > 0) {
+		struct timeval tv = {0, DRAIN_MS * 1000};
+		event_base_loopexit(d->base, &tv); /* let BYEs and call records go out */
+		return;
+	}
 	event_base_loopbreak(d->base);
 }
 
@@ -83,11 +104,16 @@ daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
 		conf_unref(c);
 		goto out;
 	}
+	if (d->b2bua != NULL && (rc = b2bua_reload(d->b2bua, c, err, sizeof(err))) != 0) {
+		/* the SIP server already took the new limits; calls keep the old pool shape */
+		log_warnx("reload: calls keep the current trunks and agents: %s", err);
+	}
 	SSL_CTX_free(d->ctx);
 	d->ctx = ctx;
 	conf_unref(d->conf);
 	d->conf = c;
 	log_init("sipwarden", c->log_level, c->log_syslog);
+	telemetry_config_loaded(d->tel, c->path, c->sha256);
 	log_info("configuration reloaded from %s", d->conf_path);
 out:
 	sd_notify(0, "READY=1");
@@ -96,7 +122,13 @@ out:
 static void
 daemon_free(struct daemon *d)
 {
+	b2bua_free(d->b2bua);
+	control_free(d->ctl);
 	sip_server_free(d->sip);
+	media_engine_free(d->media);
+	if (d->tel != NULL)
+		telemetry_daemon_stop(d->tel, d->stopping ? "signal" : "error");
+	telemetry_free(d->tel);
 	if (d->sigterm != NULL)
 		event_free(d->sigterm);
 	if (d->sigint != NULL)
@@ -109,6 +141,103 @@ daemon_free(struct daemon *d)
 	if (d->conf != NULL)
 		conf_unref(d->conf);
 	libevent_global_shutdown();
+}
+
+static json_t *
+ctl_calls(const json_t *req, void *arg)
+{
+	struct daemon *d = arg;
+	return b2bua_calls_json(d->b2bua);
+}
+
+static json_t *
+ctl_call(const json_t *req, void *arg)
+{
+	struct daemon *d = arg;
+	return b2bua_call_json(d->b2bua, json_string_value(json_object_get(req, "id")));
+}
+
+static json_t *
+ctl_agents(const json_t *req, void *arg)
+{
+	struct daemon *d = arg;
+	return b2bua_agents_json(d->b2bua);
+}
+
+static json_t *
+ctl_stats(const json_t *req, void *arg)
+{
+	struct daemon *d = arg;
+	struct sip_server_stats ss;
+	json_t *o = telemetry_counters(d->tel);
+
+	sip_server_get_stats(d->sip, &ss);
+	if (o != NULL) {
+		json_t *calls = json_object_get(o, "calls");
+		if (json_is_object(calls))
+			json_object_set_new(calls, "current", json_integer(b2bua_calls(d->b2bua)));
+		json_object_set_new(o, "connections",
+		                    json_pack("{s:I, s:I, s:I, s:I, s:I}", "open", (json_int_t)ss.open,
+		                              "accepted", (json_int_t)ss.accepted, "refused_cap",
+		                              (json_int_t)ss.refused_cap, "idle_timeout",
+		                              (json_int_t)ss.idle_timeout, "framing_closed",
+		                              (json_int_t)ss.framing_closed));
+	}
+	return o;
+}
+
+/* Media, telemetry, control and the B2BUA on top of the SIP server. 0 or 1. */
+static int
+daemon_start_calls(struct daemon *d)
+{
+	const struct conf *c = d->conf;
+	struct media_engine_conf mc = {0};
+	char err[CONF_ERR_MAX];
+	int rc;
+
+	d->tel = telemetry_new(d->base, c->telemetry.socket, c->telemetry.socket_mode,
+	                       c->telemetry.socket_group, c->telemetry.queue_limit, err,
+	                       sizeof(err));
+	if (d->tel == NULL) {
+		log_error("telemetry: %s", err);
+		return 1;
+	}
+	telemetry_daemon_start(d->tel);
+	telemetry_config_loaded(d->tel, c->path, c->sha256);
+	if ((rc = media_global_init()) != 0) {
+		log_error("SRTP library initialisation failed");
+		return 1;
+	}
+	mc.workers = c->media.workers;
+	memcpy(&mc.local, &c->media.address.ss, sizeof(mc.local));
+	mc.port_min = c->media.port_min;
+	mc.port_max = c->media.port_max;
+	mc.idle_notice_s = c->media.inactivity_timeout_s;
+	if ((rc = media_engine_new(&d->media, &mc)) != 0) {
+		log_error("media engine: %s", strerror(-rc));
+		return 1;
+	}
+	if ((rc = b2bua_new(&d->b2bua, d->base, d->conf, d->sip, d->media, d->tel, err,
+	                    sizeof(err))) != 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (c->telemetry.control_socket != NULL) {
+		d->ctl = control_new(d->base, c->telemetry.control_socket, c->telemetry.control_mode,
+		                     NULL, err, sizeof(err));
+		if (d->ctl == NULL) {
+			log_error("control socket: %s", err);
+			return 1;
+		}
+		control_register(d->ctl, "calls", ctl_calls, d);
+		control_register(d->ctl, "call", ctl_call, d);
+		control_register(d->ctl, "agents", ctl_agents, d);
+		control_register(d->ctl, "stats", ctl_stats, d);
+	}
+	log_info("media: %u worker(s), ports %u-%u, %s crypto", media_engine_workers(d->media),
+	         c->media.port_min, c->media.port_max,
+	         media_global_openssl() ? "OpenSSL" : "libsrtp built-in");
+	return 0;
 }
 
 static int
@@ -182,6 +311,10 @@ main(int argc, char **argv)
 	conf_sockaddr_str(&d.conf->tls.listen, addr, sizeof(addr));
 	if ((rc = sip_server_new(&d.sip, d.base, d.conf, d.ctx, NULL)) != 0) {
 		log_error("cannot listen on %s: %s", addr, strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+	if (daemon_start_calls(&d) != 0) {
 		rc = 1;
 		goto out;
 	}

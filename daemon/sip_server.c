@@ -351,6 +351,8 @@ conn_hs_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	c->srv->stats.handshake_timeout++;
 	log_info("conn %llu %s: TLS handshake timeout, closing", (unsigned long long)c->info.id,
 	         c->info.peer_str);
+	if (c->srv->hooks.tls_cb != NULL)
+		c->srv->hooks.tls_cb(c->srv->hooks.arg, c->info.id, false, "timeout");
 	sip_conn_close_now(c);
 }
 
@@ -375,6 +377,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		          c->info.tls.version_name, c->info.tls.cipher, fp,
 		          c->info.tls.peer_verified ? " (verified)" : "");
 		bufferevent_set_timeouts(bev, &tv, &tv);
+		if (c->srv->hooks.tls_cb != NULL)
+			c->srv->hooks.tls_cb(c->srv->hooks.arg, c->info.id, true, NULL);
 		/* Messages may have arrived with the handshake's last flight. */
 		conn_drain(c);
 	} else if (what & BEV_EVENT_TIMEOUT) {
@@ -393,6 +397,9 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			c->srv->stats.handshake_failed++;
 			log_info("conn %llu %s: TLS handshake failed",
 			         (unsigned long long)c->info.id, c->info.peer_str);
+			if (c->srv->hooks.tls_cb != NULL)
+				c->srv->hooks.tls_cb(c->srv->hooks.arg, c->info.id, false,
+				                     (what & BEV_EVENT_EOF) ? "eof" : "handshake");
 		}
 		conn_log_ssl_errors(c, (what & BEV_EVENT_EOF) ? "eof" : "error");
 		sip_conn_close_now(c);

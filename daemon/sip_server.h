@@ -56,6 +56,10 @@ struct sip_server_hooks {
 	enum sip_hook_verdict (*request_cb)(void *arg, uint64_t conn, osip_message_t *req);
 	enum sip_hook_verdict (*response_cb)(void *arg, uint64_t conn, osip_message_t *resp);
 	void (*closed_cb)(void *arg, uint64_t conn);
+	/* tls_cb: a TLS handshake on `conn` finished (`ok`) or failed; `reason` is
+	 * "handshake", "timeout" or "eof". For telemetry; the connection is closed by the
+	 * server after a failure. */
+	void (*tls_cb)(void *arg, uint64_t conn, bool ok, const char *reason);
 	void *arg;
 };
 

@@ -358,7 +358,7 @@ static int
 setup_all(void)
 {
 	const char *src = getenv("SW_SRCDIR");
-	struct sip_server_hooks hooks = {req_cb, resp_cb, closed_cb, NULL};
+	struct sip_server_hooks hooks = {.request_cb = req_cb, .response_cb = resp_cb, .closed_cb = closed_cb, .arg = NULL};
 	char cmd[512], err[CONF_ERR_MAX];
 	unsigned char r[4];
 	struct conf *c;

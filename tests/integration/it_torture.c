@@ -23,7 +23,7 @@ static const struct {
 	int status;
 } expect[] = {
         /* clang-format off */
-	{"wsinv",      503},  /* valid INVITE: no calls yet */
+	{"wsinv",      481},  /* valid, but its To tag names a dialog that does not exist */
 	{"intmeth",    501},  /* unknown method at an endpoint (libosip2 refuses it: raw 501) */
 	{"esc02",      501},  /* RE%47IST%45R is not REGISTER */
 	{"lwsdisp",    200},
