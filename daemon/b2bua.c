@@ -39,7 +39,7 @@ b2bua_send(struct b2bua *b, uint64_t conn, osip_message_t *m)
 
 	if (rc != 0)
 		log_debug("send on connection %llu failed: %s", (unsigned long long)conn,
-			  strerror(-rc));
+		          strerror(-rc));
 	return rc;
 }
 
@@ -54,8 +54,8 @@ warning_value(struct b2bua *b, const char *text, char *buf, size_t len)
  * an optional Warning text, an optional SDP body (adds our Contact too).
  */
 int
-b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
-	    const char *to_tag, const char *warning, const char *sdp)
+b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code, const char *to_tag,
+            const char *warning, const char *sdp)
 {
 	osip_message_t *resp = NULL;
 	char buf[512];
@@ -254,8 +254,7 @@ end_timeout_cb(evutil_socket_t fd, short what, void *arg)
  * the final statistics, and the call is freed then (call_finish()).
  */
 void
-call_end(struct call *c, const char *outcome, const char *ended_by, const char *reason,
-	 int code)
+call_end(struct call *c, const char *outcome, const char *ended_by, const char *reason, int code)
 {
 	struct b2bua *b = c->b;
 
@@ -270,7 +269,7 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 		if (code < 300)
 			code = 480;
 		b2bua_reply(b, c->leg[0].conn, c->a_invite, code,
-			    c->leg[0].dlg ? c->leg[0].dlg->local_tag : NULL, c->end_warning, NULL);
+		            c->leg[0].dlg ? c->leg[0].dlg->local_tag : NULL, c->end_warning, NULL);
 		c->a_final_sent = true;
 		c->final_code = code;
 	} else if (strcmp(ended_by, "trunk") != 0) {
@@ -319,7 +318,7 @@ call_finish(struct call *c)
 	e.agent_leg = agent_leg ? &legs[1] : NULL;
 	telemetry_call_end(c->b->tel, &e);
 	log_info("call %s ended: %s by %s (%s), code %d", c->id, e.outcome, e.ended_by, e.reason,
-		 e.sip_code);
+	         e.sip_code);
 	call_free(c);
 }
 
@@ -333,7 +332,7 @@ refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
 
 	b2bua_reply(b, conn, req, code, NULL, text, NULL);
 	telemetry_security(b->tel, kind, NULL, ci ? (const struct sockaddr *)&ci->peer : NULL,
-			   reason, text, code);
+	                   reason, text, code);
 	log_info("INVITE from %s refused with %d: %s", ci ? ci->peer_str : "?", code, text);
 }
 
@@ -341,7 +340,7 @@ static void
 leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci)
 {
 	snprintf(l->tls_version, sizeof(l->tls_version), "%s",
-		 ci->tls.version_name ? ci->tls.version_name : "");
+	         ci->tls.version_name ? ci->tls.version_name : "");
 	snprintf(l->tls_cipher, sizeof(l->tls_cipher), "%s", ci->tls.cipher);
 	l->has_peer_cert = ci->tls.has_peer_cert;
 	if (l->has_peer_cert)
@@ -355,7 +354,7 @@ trunk_cert_ok(const struct conf_trunk *t, const struct sip_conn_info *ci, const 
 {
 	if (t->ca_file != NULL && !(ci->tls.has_peer_cert && ci->tls.peer_verified)) {
 		*why = ci->tls.has_peer_cert ? "client_certificate_not_verified"
-					     : "no_client_certificate";
+		                             : "no_client_certificate";
 		return false;
 	}
 	if (t->has_fingerprint &&
@@ -427,7 +426,7 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		return taken(req);
 	}
 	pol = (struct sdp_policy){b->conf->media.suites, b->conf->media.nsuites, true,
-				  t->legacy_rtp};
+	                          t->legacy_rtp};
 	if (sdp_check_offer(offer, &pol, &v) != 0) {
 		refuse(b, conn, req, 488, TELEMETRY_SEC_OFFER_REFUSED, sdp_reason_name(v.reason),
 		       v.text);
@@ -461,14 +460,14 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 	{
 		char *fu = sip_dialog_user_part(req->from), *tu = sip_dialog_user_part(req->to);
 		struct telemetry_tls tt = {c->leg[0].tls_version, c->leg[0].tls_cipher,
-					   c->leg[0].has_peer_cert ? c->leg[0].peer_sha256 : NULL,
-					   (const struct sockaddr *)&c->leg[0].peer_addr};
+		                           c->leg[0].has_peer_cert ? c->leg[0].peer_sha256 : NULL,
+		                           (const struct sockaddr *)&c->leg[0].peer_addr};
 		telemetry_call_start(b->tel, c->id, t->name, fu, tu, &tt);
 		osip_free(fu);
 		osip_free(tu);
 	}
 	log_info("call %s: INVITE from trunk %s (%s), %s", c->id, t->name, ci->peer_str,
-		 v.srtp ? suite_info(v.suite)->name : "plain RTP");
+	         v.srtp ? suite_info(v.suite)->name : "plain RTP");
 
 	if (media_setup_call(c) != 0) {
 		call_end(c, "failed", "sipwarden", "media_ports", 503);
@@ -546,7 +545,7 @@ peer_matches_leg(struct b2bua *b, struct call *c, int legi, uint64_t conn)
 		return false;
 	if (l->trunk) {
 		const struct conf_trunk *t =
-			conf_trunk_by_source(c->conf, (const struct sockaddr *)&ci->peer);
+		        conf_trunk_by_source(c->conf, (const struct sockaddr *)&ci->peer);
 		const char *why;
 		return t != NULL && t - c->conf->trunks == l->peer && trunk_cert_ok(t, ci, &why);
 	}
@@ -581,8 +580,8 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 	if (!peer_matches_leg(b, c, legi, conn)) {
 		const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
 		telemetry_security(b->tel, TELEMETRY_SEC_PEER_UNKNOWN, c->id,
-				   ci ? (const struct sockaddr *)&ci->peer : NULL,
-				   "dialog_from_other_peer", req->sip_method, 403);
+		                   ci ? (const struct sockaddr *)&ci->peer : NULL,
+		                   "dialog_from_other_peer", req->sip_method, 403);
 		if (!MSG_IS_ACK(req))
 			b2bua_reply(b, conn, req, 403, NULL, NULL, NULL);
 		osip_message_free(req);
@@ -596,7 +595,7 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 	}
 	if (sip_dialog_check_remote_cseq(c->leg[legi].dlg, req) != 0) {
 		b2bua_reply(b, conn, req, 500, c->leg[legi].dlg->local_tag, "CSeq out of order",
-			    NULL);
+		            NULL);
 		osip_message_free(req);
 		return SIP_HOOK_TAKEN;
 	}
@@ -604,7 +603,7 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 		b2bua_reply(b, conn, req, 200, c->leg[legi].dlg->local_tag, NULL, NULL);
 		osip_message_free(req);
 		call_end(c, c->state == CALL_ANSWERED ? "completed" : "cancelled",
-			 legi == 0 ? "trunk" : "agent", "bye", 200);
+		         legi == 0 ? "trunk" : "agent", "bye", 200);
 		return SIP_HOOK_TAKEN;
 	}
 	if (MSG_IS_OPTIONS(req)) {
@@ -679,7 +678,7 @@ on_closed(void *arg, uint64_t conn)
 		c->leg[legi].conn = 0;
 		if (c->state != CALL_ANSWERED)
 			call_end(c, legi == 0 ? "cancelled" : "failed",
-				 legi == 0 ? "trunk" : "agent", "connection_lost", 503);
+			         legi == 0 ? "trunk" : "agent", "connection_lost", 503);
 		/* an answered call survives a closed connection: the peer may reconnect for
 		 * its BYE, and the media inactivity timer ends it otherwise */
 	}
@@ -708,11 +707,12 @@ set_identity(struct b2bua *b)
 		snprintf(b->media_addr, sizeof(b->media_addr), "%s", cf->media.advertise);
 	} else {
 		const struct sockaddr *sa = (const struct sockaddr *)&cf->media.address.ss;
-		const void *src = sa->sa_family == AF_INET6
-					  ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-					  : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+		const void *src =
+		        sa->sa_family == AF_INET6
+		                ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+		                : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
 		if (inet_ntop(sa->sa_family == AF_INET6 ? AF_INET6 : AF_INET, src, b->media_addr,
-			      sizeof(b->media_addr)) == NULL)
+		              sizeof(b->media_addr)) == NULL)
 			snprintf(b->media_addr, sizeof(b->media_addr), "127.0.0.1");
 	}
 }
@@ -732,13 +732,13 @@ agent_ctxs_new(const struct conf *conf, char *err, size_t errlen)
 	for (size_t i = 0; i < conf->nagents; i++) {
 		const struct conf_agent *a = &conf->agents[i];
 		const char *cert = a->client_certificate ? a->client_certificate
-							 : conf->tls.client_certificate;
+		                                         : conf->tls.client_certificate;
 		const char *key = a->client_certificate ? a->client_private_key
-							: conf->tls.client_private_key;
+		                                        : conf->tls.client_private_key;
 		char why[CONF_ERR_MAX];
 
 		if ((v[i] = tls_client_ctx_new(&conf->tls, cert, key, a->verify, why,
-					       sizeof(why))) == NULL) {
+		                               sizeof(why))) == NULL) {
 			snprintf(err, errlen, "agent %s: %s", a->name, why);
 			agent_ctxs_free(v, i);
 			return NULL;
@@ -766,14 +766,13 @@ on_tls(void *arg, uint64_t conn, bool ok, const char *reason)
 		return;
 	}
 	telemetry_security(b->tel, TELEMETRY_SEC_TLS_HANDSHAKE_FAILED, NULL,
-			   ci ? (const struct sockaddr *)&ci->peer : NULL, reason,
-			   ci && ci->outbound ? "outbound connection" : NULL, 0);
+	                   ci ? (const struct sockaddr *)&ci->peer : NULL, reason,
+	                   ci && ci->outbound ? "outbound connection" : NULL, 0);
 }
 
 int
-b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf,
-	  struct sip_server *sip, struct media_engine *media, struct telemetry *tel, char *err,
-	  size_t errlen)
+b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf, struct sip_server *sip,
+          struct media_engine *media, struct telemetry *tel, char *err, size_t errlen)
 {
 	struct b2bua *b = calloc(1, sizeof(*b));
 	struct sip_server_hooks hooks = {on_request, on_response, on_closed, on_tls, NULL};
@@ -800,7 +799,7 @@ b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf,
 	b->agent_conn = calloc(conf->nagents + 1, sizeof(*b->agent_conn));
 	b->probe_callid = calloc(conf->nagents + 1, sizeof(*b->probe_callid));
 	b->media_ev = event_new(base, media_engine_event_fd(media), EV_READ | EV_PERSIST,
-				b2bua_media_cb, b);
+	                        b2bua_media_cb, b);
 	if (b->pool == NULL || b->trunk_calls == NULL || b->agent_conn == NULL ||
 	    b->probe_callid == NULL || b->media_ev == NULL || event_add(b->media_ev, NULL) != 0) {
 		b2bua_free(b);
@@ -809,7 +808,7 @@ b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf,
 	set_identity(b);
 	if (conf->pool.probe_interval_ms > 0) {
 		struct timeval tv = {conf->pool.probe_interval_ms / 1000,
-				     (conf->pool.probe_interval_ms % 1000) * 1000};
+		                     (conf->pool.probe_interval_ms % 1000) * 1000};
 		b->probe_ev = event_new(base, -1, EV_PERSIST, agent_probe_cb, b);
 		if (b->probe_ev == NULL || event_add(b->probe_ev, &tv) != 0) {
 			b2bua_free(b);
@@ -851,7 +850,7 @@ b2bua_reload(struct b2bua *b, struct conf *conf, char *err, size_t errlen)
 	set_identity(b);
 	if (b->tel != NULL)
 		telemetry_set_interim(b->tel, conf->telemetry.interim_interval_s,
-				      conf->telemetry.interim_interval_s ? interim_tick : NULL, b);
+		                      conf->telemetry.interim_interval_s ? interim_tick : NULL, b);
 	return 0;
 }
 
@@ -865,8 +864,8 @@ b2bua_shutdown(struct b2bua *b)
 		next = c->next;
 		if (c->state != CALL_ENDED) {
 			c->end_warning = "shutting down";
-			call_end(c, c->state == CALL_ANSWERED ? "completed" : "failed",
-				 "sipwarden", "shutdown", 503);
+			call_end(c, c->state == CALL_ANSWERED ? "completed" : "failed", "sipwarden",
+			         "shutdown", 503);
 			n++;
 		}
 	}

@@ -28,8 +28,8 @@ struct b2bua;
  * or a negative errno with a message in `err`.
  */
 int b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf,
-	      struct sip_server *sip, struct media_engine *media, struct telemetry *tel,
-	      char *err, size_t errlen);
+              struct sip_server *sip, struct media_engine *media, struct telemetry *tel, char *err,
+              size_t errlen);
 
 /* New calls use `conf` from now on; calls in progress keep theirs. Returns 0, or a
  * negative errno with `err` set and nothing changed (e.g. a client certificate that does

@@ -27,7 +27,7 @@ agent_conn(struct b2bua *b, int idx)
 		return conn;
 	b->agent_conn[idx] = 0;
 	if (sip_server_connect(b->sip, (const struct sockaddr *)&a->address.ss, a->address.len,
-			       b->agent_ctx[idx], a->server_name, &conn) != 0)
+	                       b->agent_ctx[idx], a->server_name, &conn) != 0)
 		return 0;
 	b->agent_conn[idx] = conn;
 	return conn;
@@ -47,11 +47,11 @@ agent_index_by_conn(struct b2bua *b, uint64_t conn, const struct sockaddr *peer)
 			continue;
 		if (aa->sa_family == AF_INET &&
 		    ((const struct sockaddr_in *)aa)->sin_addr.s_addr ==
-			    ((const struct sockaddr_in *)peer)->sin_addr.s_addr)
+		            ((const struct sockaddr_in *)peer)->sin_addr.s_addr)
 			return (int)i;
 		if (aa->sa_family == AF_INET6 &&
 		    memcmp(&((const struct sockaddr_in6 *)aa)->sin6_addr,
-			   &((const struct sockaddr_in6 *)peer)->sin6_addr, 16) == 0)
+		           &((const struct sockaddr_in6 *)peer)->sin6_addr, 16) == 0)
 			return (int)i;
 	}
 	return -1;
@@ -66,9 +66,9 @@ report(struct b2bua *b, int idx, bool ok, const char *why)
 	if (change == 0)
 		return;
 	log_info("agent %s is %s%s%s", a->name, change > 0 ? "up" : "down", why ? ": " : "",
-		 why ? why : "");
+	         why ? why : "");
 	telemetry_agent(b->tel, a->name, change > 0, (const struct sockaddr *)&a->address.ss,
-			change > 0 ? NULL : why);
+	                change > 0 ? NULL : why);
 }
 
 /* Host part of an agent's address for URIs: "127.0.0.1:5071" or "[::1]:5071". */
@@ -115,8 +115,8 @@ agent_invite(struct call *c, int idx)
 	char hp[80], ruri[256], from[256], to[256], pai[256];
 	char *fu = sip_dialog_user_part(c->a_invite->from);
 	char *tu = c->a_invite->req_uri && c->a_invite->req_uri->username
-			   ? osip_strdup(c->a_invite->req_uri->username)
-			   : sip_dialog_user_part(c->a_invite->to);
+	                   ? osip_strdup(c->a_invite->req_uri->username)
+	                   : sip_dialog_user_part(c->a_invite->to);
 	osip_message_t *inv = NULL;
 	char *sdp = NULL;
 	uint64_t conn;
@@ -142,11 +142,11 @@ agent_invite(struct call *c, int idx)
 		goto out;
 	{
 		struct sdp_local loc = {&l->origin, media_advertise(c), c->ports[1][0],
-					a->crypto_pad};
+		                        a->crypto_pad};
 		l->origin.version++;
 		rc = sdp_build_offer(&sdp, &loc, c->leg[0].remote_sdp, &c->leg[0].verdict,
-				     c->conf->media.suites, c->conf->media.nsuites, l->offered,
-				     SUITE_COUNT, &l->noffered);
+		                     c->conf->media.suites, c->conf->media.nsuites, l->offered,
+		                     SUITE_COUNT, &l->noffered);
 		if (rc != 0)
 			goto out;
 	}
@@ -224,7 +224,7 @@ agent_failed(struct call *c, const char *why)
 			pool_call_end(b->pool, c->agent);
 		c->agent_counted = false;
 		log_info("call %s: agent %s failed (%s), trying the next one", c->id,
-			 c->conf->agents[c->agent].name, why);
+		         c->conf->agents[c->agent].name, why);
 	}
 	osip_message_free(c->b_invite);
 	c->b_invite = NULL;
@@ -274,8 +274,8 @@ answered(struct call *c, osip_message_t *resp)
 	    sdp_check_answer(answer, &pol, l->offered, l->noffered, &v) != 0) {
 		const char *text = answer ? v.text : why;
 		telemetry_security(b->tel, TELEMETRY_SEC_OFFER_REFUSED, c->id,
-				   (const struct sockaddr *)&c->conf->agents[c->agent].address.ss,
-				   answer ? sdp_reason_name(v.reason) : "malformed_sdp", text, 488);
+		                   (const struct sockaddr *)&c->conf->agents[c->agent].address.ss,
+		                   answer ? sdp_reason_name(v.reason) : "malformed_sdp", text, 488);
 		log_info("call %s: agent answer refused: %s", c->id, text);
 		sdp_desc_free(answer);
 		c->end_warning = "the agent answered without acceptable SRTP";
@@ -285,10 +285,10 @@ answered(struct call *c, osip_message_t *resp)
 	leg_set_answer(c, 1, answer, &v);
 	if (c->a_answer == NULL) {
 		struct sdp_local loc = {&c->leg[0].origin, media_advertise(c), c->ports[0][0],
-					leg_crypto_pad(c, 0)};
+		                        leg_crypto_pad(c, 0)};
 		c->leg[0].origin.version++;
 		if (sdp_build_answer(&sdp, &loc, c->leg[0].remote_sdp, &c->leg[0].verdict, answer,
-				     &c->leg[0].tx) != 0) {
+		                     &c->leg[0].tx) != 0) {
 			call_end(c, "failed", "sipwarden", "internal", 500);
 			return;
 		}
@@ -299,7 +299,7 @@ answered(struct call *c, osip_message_t *resp)
 		return;
 	}
 	b2bua_reply(b, c->leg[0].conn, c->a_invite, 200, c->leg[0].dlg->local_tag, NULL,
-		    c->a_answer);
+	            c->a_answer);
 	c->a_final_sent = true;
 	c->final_code = 200;
 	c->leg[0].dlg->confirmed = true;
@@ -311,10 +311,10 @@ answered(struct call *c, osip_message_t *resp)
 	else if (c->timer != NULL)
 		evtimer_del(c->timer);
 	telemetry_call_answer(b->tel, c->id, c->conf->agents[c->agent].name, ms_since(&c->t_invite),
-			      suite_name_of(&c->leg[0].tx, !c->leg[0].verdict.srtp),
-			      suite_name_of(&c->leg[1].tx, false));
+	                      suite_name_of(&c->leg[0].tx, !c->leg[0].verdict.srtp),
+	                      suite_name_of(&c->leg[1].tx, false));
 	log_info("call %s: answered by agent %s after %lld ms", c->id,
-		 c->conf->agents[c->agent].name, (long long)ms_since(&c->t_invite));
+	         c->conf->agents[c->agent].name, (long long)ms_since(&c->t_invite));
 }
 
 void
@@ -333,7 +333,7 @@ agent_on_response(struct call *c, osip_message_t *resp)
 		timer_set(c, c->conf->sip.transaction_timeout_ms, agent_timeout_cb);
 		if ((code == 180 || code == 183) && c->state == CALL_ROUTING) {
 			b2bua_reply(b, c->leg[0].conn, c->a_invite, code, c->leg[0].dlg->local_tag,
-				    NULL, NULL);
+			            NULL, NULL);
 			c->state = CALL_EARLY;
 		}
 		return;

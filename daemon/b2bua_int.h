@@ -33,32 +33,32 @@ enum call_state {
  * Owner: struct call. Keys are wiped when the call is freed.
  */
 struct call_leg {
-	bool trunk;                   /* the peer is a trunk (else an agent) */
-	int peer;                     /* index in conf->trunks / conf->agents, -1 none */
-	uint64_t conn;                /* SIP connection to the peer, 0 none */
+	bool trunk;    /* the peer is a trunk (else an agent) */
+	int peer;      /* index in conf->trunks / conf->agents, -1 none */
+	uint64_t conn; /* SIP connection to the peer, 0 none */
 	struct sip_dialog *dlg;
-	struct sdp_origin origin;     /* our o= on this leg */
-	struct sdp_desc *remote_sdp;  /* the peer's last offer or answer on this leg */
-	struct sdp_verdict verdict;   /* what that SDP negotiated */
-	struct srtp_keys tx;          /* our key toward this peer (the one in our SDP) */
+	struct sdp_origin origin;              /* our o= on this leg */
+	struct sdp_desc *remote_sdp;           /* the peer's last offer or answer on this leg */
+	struct sdp_verdict verdict;            /* what that SDP negotiated */
+	struct srtp_keys tx;                   /* our key toward this peer (the one in our SDP) */
 	struct srtp_keys offered[SUITE_COUNT]; /* B: keys of our last offer, by tag order */
 	size_t noffered;
-	bool media_ready;             /* media_leg_update() done */
+	bool media_ready; /* media_leg_update() done */
 	/* TLS posture of the signalling hop, captured when the leg started */
 	char tls_version[16];
 	char tls_cipher[64];
 	uint8_t peer_sha256[32];
 	bool has_peer_cert;
 	struct sockaddr_storage peer_addr;
-	int64_t first_packet_ms;      /* answer -> first accepted media packet, -1 none */
+	int64_t first_packet_ms; /* answer -> first accepted media packet, -1 none */
 };
 
 /* A request received on one leg and relayed to the other, waiting for its answer. */
 struct relay_txn {
-	osip_message_t *req;          /* as received (we answer it) */
-	int from;                     /* 0: leg A, 1: leg B */
-	osip_message_t *sent;         /* what we sent on the other leg */
-	struct sdp_desc *offer;       /* parsed SDP offer of `req`, if any */
+	osip_message_t *req;    /* as received (we answer it) */
+	int from;               /* 0: leg A, 1: leg B */
+	osip_message_t *sent;   /* what we sent on the other leg */
+	struct sdp_desc *offer; /* parsed SDP offer of `req`, if any */
 	struct sdp_verdict verdict;
 };
 
@@ -69,25 +69,25 @@ struct relay_txn {
 struct call {
 	struct call *next, *prev;
 	struct b2bua *b;
-	struct conf *conf;            /* reference held for the call's lifetime */
+	struct conf *conf; /* reference held for the call's lifetime */
 	char id[TELEMETRY_CALL_ID_LEN];
 	enum call_state state;
-	struct call_leg leg[2];       /* [0] A (caller side), [1] B (agent side) */
-	osip_message_t *a_invite;     /* initial INVITE from A, for its responses */
-	osip_message_t *b_invite;     /* INVITE we sent to the current agent */
-	char *a_answer;               /* SDP answer sent to A (reused after early media) */
-	bool a_final_sent;            /* the INVITE from A got its final response */
-	bool b_final;                 /* the INVITE to B got a final response or a CANCEL */
-	const char *end_warning;      /* Warning text for the final response to A */
-	uint64_t tried;               /* agents tried (bit per index) */
-	int agent;                    /* current agent index, -1 none */
-	bool agent_counted;           /* pool_call_start() done for `agent` */
+	struct call_leg leg[2];   /* [0] A (caller side), [1] B (agent side) */
+	osip_message_t *a_invite; /* initial INVITE from A, for its responses */
+	osip_message_t *b_invite; /* INVITE we sent to the current agent */
+	char *a_answer;           /* SDP answer sent to A (reused after early media) */
+	bool a_final_sent;        /* the INVITE from A got its final response */
+	bool b_final;             /* the INVITE to B got a final response or a CANCEL */
+	const char *end_warning;  /* Warning text for the final response to A */
+	uint64_t tried;           /* agents tried (bit per index) */
+	int agent;                /* current agent index, -1 none */
+	bool agent_counted;       /* pool_call_start() done for `agent` */
 	uint64_t media_id;
 	uint16_t ports[2][2];
-	struct event *timer;          /* agent answer timeout, then max call duration */
-	struct event *pend_timer;     /* no answer to a relayed request */
-	struct event *end_timer;      /* final stats from the media engine overdue */
-	struct relay_txn pend;        /* at most one relayed request at a time */
+	struct event *timer;      /* agent answer timeout, then max call duration */
+	struct event *pend_timer; /* no answer to a relayed request */
+	struct event *end_timer;  /* final stats from the media engine overdue */
+	struct relay_txn pend;    /* at most one relayed request at a time */
 	struct timespec t_invite, t_answer;
 	int final_code;
 	const char *outcome, *ended_by, *end_reason;
@@ -101,23 +101,23 @@ struct b2bua {
 	struct conf *conf;
 	struct sip_server *sip;
 	struct media_engine *media;
-	SSL_CTX **agent_ctx;          /* per agent: client TLS context (certificate, verify) */
+	SSL_CTX **agent_ctx; /* per agent: client TLS context (certificate, verify) */
 	struct telemetry *tel;
 	struct pool *pool;
-	struct event *media_ev;       /* media engine event fd */
-	struct event *probe_ev;       /* periodic OPTIONS to agents */
+	struct event *media_ev; /* media engine event fd */
+	struct event *probe_ev; /* periodic OPTIONS to agents */
 	struct call *calls;
 	unsigned ncalls;
-	unsigned *trunk_calls;        /* per trunk index */
+	unsigned *trunk_calls; /* per trunk index */
 	size_t ntrunk_calls;
-	uint64_t *agent_conn;         /* per agent: reusable outbound connection, 0 none */
+	uint64_t *agent_conn; /* per agent: reusable outbound connection, 0 none */
 	size_t nagents;
-	char media_addr[64];          /* address written into c= */
-	char **probe_callid;          /* per agent: Call-ID of the probe in flight, or NULL */
+	char media_addr[64]; /* address written into c= */
+	char **probe_callid; /* per agent: Call-ID of the probe in flight, or NULL */
 	bool stopping;
-	char sentby[128];             /* host:port for Via */
-	char contact[160];            /* our Contact value */
-	char host[96];                /* for Warning and Call-IDs */
+	char sentby[128];  /* host:port for Via */
+	char contact[160]; /* our Contact value */
+	char host[96];     /* for Warning and Call-IDs */
 };
 
 /* b2bua.c */
@@ -127,11 +127,11 @@ struct call *call_by_media(struct b2bua *b, uint64_t media_id);
 struct call *call_by_id(struct b2bua *b, const char *id);
 struct call *call_by_callid(struct b2bua *b, const char *cid, int legi);
 void call_end(struct call *c, const char *outcome, const char *ended_by, const char *reason,
-	      int code);
+              int code);
 void call_free(struct call *c);
 int b2bua_send(struct b2bua *b, uint64_t conn, osip_message_t *m);
 int b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
-		const char *to_tag, const char *warning, const char *sdp);
+                const char *to_tag, const char *warning, const char *sdp);
 struct call *call_by_conn(struct b2bua *b, uint64_t conn, int *legi);
 int64_t ms_since(const struct timespec *t);
 
@@ -158,14 +158,13 @@ int media_setup_call(struct call *c);
 int media_apply_leg(struct call *c, int legi);
 void b2bua_media_cb(evutil_socket_t fd, short what, void *arg);
 void leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *suite_buf,
-		   size_t suite_len);
+                   size_t suite_len);
 json_t *call_json(const struct call *c);
 const char *suite_name_of(const struct srtp_keys *k, bool plain);
 bool leg_is_plain(const struct call *c, int legi);
 bool leg_crypto_pad(const struct call *c, int legi);
 const char *media_advertise(const struct call *c);
-void leg_set_answer(struct call *c, int legi, struct sdp_desc *answer,
-		    const struct sdp_verdict *v);
+void leg_set_answer(struct call *c, int legi, struct sdp_desc *answer, const struct sdp_verdict *v);
 void interim_tick(void *arg);
 
 #endif

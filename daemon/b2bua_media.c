@@ -125,8 +125,7 @@ media_apply_leg(struct call *c, int legi)
 		mc.tx = l->tx;
 	}
 	mc.clock_rate = 8000;
-	rc = media_leg_update(c->b->media, c->media_id, legi == 0 ? MEDIA_LEG_A : MEDIA_LEG_B,
-			      &mc);
+	rc = media_leg_update(c->b->media, c->media_id, legi == 0 ? MEDIA_LEG_A : MEDIA_LEG_B, &mc);
 	srtp_keys_wipe(&mc.rx);
 	srtp_keys_wipe(&mc.tx);
 	if (rc != 0)
@@ -152,7 +151,7 @@ dir_telemetry(const struct rtp_stats *s, struct telemetry_dir *d, bool rx)
 
 void
 leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *suite_buf,
-	      size_t suite_len)
+              size_t suite_len)
 {
 	const struct call_leg *l = &c->leg[legi];
 	const struct media_leg_stats *ms = &c->stats.leg[legi];
@@ -171,7 +170,7 @@ leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *s
 	out->signalling.cipher = l->tls_cipher[0] ? l->tls_cipher : NULL;
 	out->signalling.peer_sha256 = l->has_peer_cert ? l->peer_sha256 : NULL;
 	out->signalling.peer =
-		l->peer_addr.ss_family != 0 ? (const struct sockaddr *)&l->peer_addr : NULL;
+	        l->peer_addr.ss_family != 0 ? (const struct sockaddr *)&l->peer_addr : NULL;
 	if (c->have_stats) {
 		dir_telemetry(&ms->rx, &out->in, true);
 		dir_telemetry(&ms->tx, &out->out, false);
@@ -205,7 +204,7 @@ on_media_event(const struct media_event *ev, void *arg)
 			leg_telemetry(c, 0, &legs[0], s0, sizeof(s0));
 			leg_telemetry(c, 1, &legs[1], s1, sizeof(s1));
 			telemetry_call_interim(b->tel, c->id, ms_since(&c->t_answer), &legs[0],
-					       &legs[1]);
+			                       &legs[1]);
 		}
 		break;
 	case MEDIA_EV_FIRST_PACKET:
@@ -218,7 +217,7 @@ on_media_event(const struct media_event *ev, void *arg)
 		if (c->state == CALL_ANSWERED && c->conf->media.inactivity_timeout_s > 0 &&
 		    ev->idle_s >= c->conf->media.inactivity_timeout_s) {
 			log_info("call %s: no authenticated media for %u s on leg %d", c->id,
-				 ev->idle_s, legi);
+			         ev->idle_s, legi);
 			call_end(c, "timeout", "sipwarden", "media_timeout", 0);
 		}
 		break;
@@ -268,28 +267,28 @@ leg_json(const struct call *c, int legi)
 	if (expected > 0 && t.in.lost > 0)
 		loss = (double)t.in.lost / (double)expected;
 	return json_pack("{s:s?, s:s?, s:I, s:I, s:I, s:f, s:f, s:I, s:s?}", "suite", t.suite,
-			 "tls", t.signalling.version, "packets_in", (json_int_t)t.in.packets,
-			 "packets_out", (json_int_t)t.out.packets, "lost_in",
-			 (json_int_t)(t.in.lost > 0 ? t.in.lost : 0), "jitter_ms", t.in.jitter_ms,
-			 "mos", telemetry_mos(loss, t.in.jitter_ms, 0, TELEMETRY_CODEC_G711),
-			 "drops_in",
-			 (json_int_t)(t.in.drops.auth + t.in.drops.replay + t.in.drops.plaintext +
-				      t.in.drops.unknown_source),
-			 "latched", addr[0] ? addr : NULL);
+	                 "tls", t.signalling.version, "packets_in", (json_int_t)t.in.packets,
+	                 "packets_out", (json_int_t)t.out.packets, "lost_in",
+	                 (json_int_t)(t.in.lost > 0 ? t.in.lost : 0), "jitter_ms", t.in.jitter_ms,
+	                 "mos", telemetry_mos(loss, t.in.jitter_ms, 0, TELEMETRY_CODEC_G711),
+	                 "drops_in",
+	                 (json_int_t)(t.in.drops.auth + t.in.drops.replay + t.in.drops.plaintext +
+	                              t.in.drops.unknown_source),
+	                 "latched", addr[0] ? addr : NULL);
 }
 
 json_t *
 call_json(const struct call *c)
 {
 	const char *trunk = c->leg[0].trunk && c->leg[0].peer >= 0
-				    ? c->conf->trunks[c->leg[0].peer].name
-				    : NULL;
+	                            ? c->conf->trunks[c->leg[0].peer].name
+	                            : NULL;
 	const char *agent = c->agent >= 0 ? c->conf->agents[c->agent].name : NULL;
 
 	return json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:o, s:o}", "call", c->id, "state",
-			 state_names[c->state], "trunk", trunk, "agent", agent, "duration_ms",
-			 (json_int_t)(c->t_answer.tv_sec ? ms_since(&c->t_answer) : 0), "trunk_leg",
-			 leg_json(c, 0), "agent_leg", leg_json(c, 1));
+	                 state_names[c->state], "trunk", trunk, "agent", agent, "duration_ms",
+	                 (json_int_t)(c->t_answer.tv_sec ? ms_since(&c->t_answer) : 0), "trunk_leg",
+	                 leg_json(c, 0), "agent_leg", leg_json(c, 1));
 }
 
 json_t *
@@ -329,10 +328,10 @@ b2bua_agents_json(struct b2bua *b)
 			continue;
 		conf_sockaddr_str(&b->conf->agents[i].address, addr, sizeof(addr));
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:i, s:i, s:I, s:i}", "agent",
-						     ai.name, "address", addr, "up", ai.up,
-						     "active", (int)ai.active, "weight",
-						     (int)ai.weight, "calls", (json_int_t)ai.calls,
-						     "failures", (int)ai.failures));
+		                                     ai.name, "address", addr, "up", ai.up,
+		                                     "active", (int)ai.active, "weight",
+		                                     (int)ai.weight, "calls", (json_int_t)ai.calls,
+		                                     "failures", (int)ai.failures));
 	}
 	return json_pack("{s:o}", "agents", arr);
 }

@@ -23,8 +23,8 @@ pend_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (c->pend.req != NULL) {
 		int legi = c->pend.from;
-		b2bua_reply(c->b, c->leg[legi].conn, c->pend.req, 408,
-			    c->leg[legi].dlg->local_tag, NULL, NULL);
+		b2bua_reply(c->b, c->leg[legi].conn, c->pend.req, 408, c->leg[legi].dlg->local_tag,
+		            NULL, NULL);
 		pend_clear(c);
 	}
 }
@@ -46,7 +46,7 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 	if (c->pend.req != NULL || c->state != CALL_ANSWERED || out->dlg == NULL ||
 	    !out->dlg->confirmed) {
 		b2bua_reply(b, in->conn, req, MSG_IS_INVITE(req) ? 491 : 500, in->dlg->local_tag,
-			    NULL, NULL);
+		            NULL, NULL);
 		osip_message_free(req);
 		return;
 	}
@@ -56,25 +56,25 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 		struct sdp_verdict dv;
 		if (body == NULL || body->body == NULL) {
 			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag,
-				    "a re-INVITE without an SDP offer is not supported", NULL);
+			            "a re-INVITE without an SDP offer is not supported", NULL);
 			osip_message_free(req);
 			return;
 		}
 		if (sdp_parse(&offer, body->body, body->length, &why) != 0) {
 			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag, why, NULL);
 			telemetry_security(b->tel, TELEMETRY_SEC_OFFER_REFUSED, c->id,
-					   (struct sockaddr *)&in->peer_addr, "malformed_sdp", why,
-					   488);
+			                   (struct sockaddr *)&in->peer_addr, "malformed_sdp", why,
+			                   488);
 			osip_message_free(req);
 			return;
 		}
 		if (sdp_check_offer(offer, &pol, &v) != 0) {
 			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag, v.text, NULL);
 			telemetry_security(b->tel, TELEMETRY_SEC_DOWNGRADE_REFUSED, c->id,
-					   (struct sockaddr *)&in->peer_addr,
-					   sdp_reason_name(v.reason), v.text, 488);
+			                   (struct sockaddr *)&in->peer_addr,
+			                   sdp_reason_name(v.reason), v.text, 488);
 			log_info("call %s: re-offer refused (%s), call keeps its protection", c->id,
-				 v.text);
+			         v.text);
 			sdp_desc_free(offer);
 			osip_message_free(req);
 			return;
@@ -82,8 +82,8 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 		if (sdp_check_downgrade(&in->verdict, &v, &pol, &dv) != 0) {
 			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag, dv.text, NULL);
 			telemetry_security(b->tel, TELEMETRY_SEC_DOWNGRADE_REFUSED, c->id,
-					   (struct sockaddr *)&in->peer_addr, "downgrade", dv.text,
-					   488);
+			                   (struct sockaddr *)&in->peer_addr, "downgrade", dv.text,
+			                   488);
 			log_info("call %s: downgrade refused (%s)", c->id, dv.text);
 			sdp_desc_free(offer);
 			osip_message_free(req);
@@ -94,22 +94,22 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 		goto fail;
 	if (offer != NULL) {
 		struct sdp_local l = {&out->origin, media_advertise(c), c->ports[1 - legi][0],
-				      leg_crypto_pad(c, 1 - legi)};
+		                      leg_crypto_pad(c, 1 - legi)};
 		out->origin.version++;
 		for (size_t i = 0; i < out->noffered; i++)
 			srtp_keys_wipe(&out->offered[i]);
 		if (sdp_build_offer(&sdp, &l, offer, &v, b->conf->media.suites,
-				    leg_is_plain(c, 1 - legi) ? 0 : b->conf->media.nsuites,
-				    out->offered, SUITE_COUNT, &out->noffered) != 0)
+		                    leg_is_plain(c, 1 - legi) ? 0 : b->conf->media.nsuites,
+		                    out->offered, SUITE_COUNT, &out->noffered) != 0)
 			goto fail;
 		osip_message_set_content_type(fwd, "application/sdp");
 		osip_message_set_body(fwd, sdp, strlen(sdp));
 		sdp_text_free(sdp);
 	} else if (body != NULL && body->body != NULL && req->content_type != NULL &&
-		   req->content_type->type != NULL && req->content_type->subtype != NULL &&
-		   strcasecmp(req->content_type->type, "application") == 0 &&
-		   (strcasecmp(req->content_type->subtype, "dtmf-relay") == 0 ||
-		    strcasecmp(req->content_type->subtype, "dtmf") == 0)) {
+	           req->content_type->type != NULL && req->content_type->subtype != NULL &&
+	           strcasecmp(req->content_type->type, "application") == 0 &&
+	           (strcasecmp(req->content_type->subtype, "dtmf-relay") == 0 ||
+	            strcasecmp(req->content_type->subtype, "dtmf") == 0)) {
 		char ct[64];
 		snprintf(ct, sizeof(ct), "application/%s", req->content_type->subtype);
 		osip_message_set_content_type(fwd, ct);
@@ -126,7 +126,7 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 		c->pend_timer = evtimer_new(b->base, pend_timeout_cb, c);
 	if (c->pend_timer != NULL) {
 		struct timeval tv = {c->conf->sip.transaction_timeout_ms / 1000,
-				     (c->conf->sip.transaction_timeout_ms % 1000) * 1000};
+		                     (c->conf->sip.transaction_timeout_ms % 1000) * 1000};
 		evtimer_add(c->pend_timer, &tv);
 	}
 	return;
@@ -161,8 +161,8 @@ relay_response(struct call *c, osip_message_t *resp)
 		}
 	}
 	if (code >= 300) {
-		b2bua_reply(b, in->conn, c->pend.req, code == 491 ? 491 : code,
-			    in->dlg->local_tag, NULL, NULL);
+		b2bua_reply(b, in->conn, c->pend.req, code == 491 ? 491 : code, in->dlg->local_tag,
+		            NULL, NULL);
 		pend_clear(c);
 		return;
 	}
@@ -178,14 +178,14 @@ relay_response(struct call *c, osip_message_t *resp)
 		    sdp_check_answer(answer, &pol, out->offered, out->noffered, &av) != 0) {
 			sdp_desc_free(answer);
 			b2bua_reply(b, in->conn, c->pend.req, 488, in->dlg->local_tag,
-				    "the other side answered without acceptable SRTP", NULL);
+			            "the other side answered without acceptable SRTP", NULL);
 			pend_clear(c);
 			call_end(c, "failed", "sipwarden", "answer_refused", 0);
 			return;
 		}
 		leg_set_answer(c, 1 - legi, answer, &av);
 		struct sdp_local l = {&in->origin, media_advertise(c), c->ports[legi][0],
-				      leg_crypto_pad(c, legi)};
+		                      leg_crypto_pad(c, legi)};
 		in->origin.version++;
 		srtp_keys_wipe(&in->tx);
 		if (sdp_build_answer(&sdp, &l, c->pend.offer, &c->pend.verdict, answer, &in->tx) !=
@@ -206,4 +206,3 @@ relay_response(struct call *c, osip_message_t *resp)
 	sdp_text_free(sdp);
 	pend_clear(c);
 }
-

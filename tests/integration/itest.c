@@ -35,6 +35,9 @@
 
 static struct itest *cleanup_target;
 
+#define MAX_CHILDREN 128
+static pid_t children[MAX_CHILDREN];
+
 int64_t
 itest_now_ms(void)
 {
@@ -58,6 +61,13 @@ itest_cleanup(void)
 {
 	struct itest *t = cleanup_target;
 
+	for (size_t i = 0; i < MAX_CHILDREN; i++) {
+		if (children[i] > 0) {
+			kill(children[i], SIGKILL);
+			waitpid(children[i], NULL, 0);
+			children[i] = 0;
+		}
+	}
 	if (t == NULL)
 		return;
 	cleanup_target = NULL;
@@ -104,13 +114,13 @@ void
 itest_write_conf(struct itest *t, const struct itest_opts *o)
 {
 	static const struct itest_opts defaults;
-
 	unsigned pmin = rnd(20000, 50000) & ~1u;
-	unsigned mms = o->max_message_size ? o->max_message_size : 8192;
+	unsigned mms;
 	FILE *f;
 
 	if (o == NULL)
 		o = &defaults;
+	mms = o->max_message_size ? o->max_message_size : 8192;
 	f = fopen(t->conf_path, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "[general]\nlog_level = debug\n\n");
@@ -124,15 +134,23 @@ itest_write_conf(struct itest *t, const struct itest_opts *o)
 	        o->handshake_timeout != NULL ? o->handshake_timeout : "2s");
 	fprintf(f, "idle_timeout = %s\n", o->idle_timeout != NULL ? o->idle_timeout : "30s");
 	fprintf(f, "max_connections = %u\n\n", o->max_connections ? o->max_connections : 64);
-	fprintf(f, "[sip]\nmax_message_size = %u\nmax_headers = %u\nmax_line_length = %u\n\n", mms,
+	fprintf(f, "[sip]\nmax_message_size = %u\nmax_headers = %u\nmax_line_length = %u\n%s\n", mms,
 	        o->max_headers ? o->max_headers : 64,
-	        o->max_line_length ? o->max_line_length : (mms < 4096 ? mms : 4096));
-	fprintf(f, "[media]\naddress = %s\nport_min = %u\nport_max = %u\n\n", t->ip, pmin,
-	        pmin + 99);
-	fprintf(f, "[trunk itest]\nsource = 127.0.0.0/8\n\n");
-	fprintf(f,
-	        "[agent itest]\naddress = 127.0.0.1:%u\nserver_name = agent.test\nverify = yes\n",
-	        rnd(20000, 60000));
+	        o->max_line_length ? o->max_line_length : (mms < 4096 ? mms : 4096),
+	        o->sip_extra ? o->sip_extra : "");
+	fprintf(f, "[media]\naddress = %s\nport_min = %u\nport_max = %u\nworkers = 1\n%s\n", t->ip,
+	        pmin, pmin + 999, o->media_extra ? o->media_extra : "");
+	fprintf(f, "[telemetry]\nsocket = %s\ncontrol_socket = %s\n%s\n", t->tel_path, t->ctl_path,
+	        o->telemetry_extra ? o->telemetry_extra : "");
+	fprintf(f, "[trunk itest]\nsource = 127.0.0.0/8\n%s\n", o->trunk_extra ? o->trunk_extra : "");
+	if (o->agents != NULL)
+		fprintf(f, "%s\n", o->agents);
+	else
+		fprintf(f,
+		        "[agent itest]\naddress = %s:%u\nserver_name = agent.test\nverify = yes\n\n",
+		        t->agent_ip, t->agent_port);
+	if (o->extra != NULL)
+		fprintf(f, "%s\n", o->extra);
 	ck_assert_int_eq(fclose(f), 0);
 }
 
@@ -180,10 +198,20 @@ itest_start(struct itest *t, const struct itest_opts *o)
 	snprintf(t->dir, sizeof(t->dir), "%s/sw-itest-XXXXXX", tmp != NULL ? tmp : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(t->dir));
 	cleanup_target = t;
-	atexit(itest_cleanup);
+	{
+		static bool registered;
+		if (!registered)
+			atexit(itest_cleanup);
+		registered = true;
+	}
 	run_mkcerts(t->dir);
 	snprintf(t->ip, sizeof(t->ip), "127.%u.%u.%u", rnd(1, 254), rnd(0, 255), rnd(1, 254));
 	t->port = (uint16_t)rnd(20000, 60000);
+	snprintf(t->agent_ip, sizeof(t->agent_ip), "127.%u.%u.%u", rnd(1, 254), rnd(0, 255),
+	         rnd(1, 254));
+	t->agent_port = itest_port();
+	snprintf(t->tel_path, sizeof(t->tel_path), "%s/tel.sock", t->dir);
+	snprintf(t->ctl_path, sizeof(t->ctl_path), "%s/ctl.sock", t->dir);
 	snprintf(t->conf_path, sizeof(t->conf_path), "%s/sipwarden.conf", t->dir);
 	itest_write_conf(t, o);
 
@@ -588,4 +616,232 @@ itest_read_file(const char *path, size_t *len)
 	buf[n] = '\0';
 	*len = (size_t)n;
 	return buf;
+}
+
+uint16_t
+itest_port(void)
+{
+	return (uint16_t)(rnd(20000, 60000) & ~1u);
+}
+
+char *
+itest_path(const struct itest *t, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", t->dir, name);
+	return buf;
+}
+
+static void
+child_forget(pid_t pid)
+{
+	for (size_t i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] == pid)
+			children[i] = 0;
+}
+
+pid_t
+itest_spawn(const char *const argv[], const char *out_path, const char *err_path)
+{
+	pid_t pid;
+	size_t slot;
+
+	for (slot = 0; slot < MAX_CHILDREN && children[slot] > 0; slot++)
+		;
+	ck_assert_msg(slot < MAX_CHILDREN, "too many children");
+	static bool registered;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!registered)
+		atexit(itest_cleanup);
+	registered = true;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int out = open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int err = open(err_path ? err_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+			_exit(126);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	children[slot] = pid;
+	return pid;
+}
+
+int
+itest_wait_child(pid_t pid, int timeout_ms)
+{
+	int64_t end = itest_now_ms() + timeout_ms;
+	int st = 0;
+	pid_t r;
+
+	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && itest_now_ms() < end)
+		usleep(10000);
+	if (r != pid) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		child_forget(pid);
+		return -1;
+	}
+	child_forget(pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void
+itest_kill_child(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	if (itest_wait_child(pid, 2000) < 0)
+		child_forget(pid);
+}
+
+char *
+itest_control(const struct itest *t, const char *request, int timeout_ms)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int64_t end = itest_now_ms() + timeout_ms;
+	char *buf = calloc(1, 1 << 20);
+	size_t len = 0;
+	int fd;
+
+	if (buf == NULL || strlen(t->ctl_path) >= sizeof(sun.sun_path))
+		goto fail;
+	strcpy(sun.sun_path, t->ctl_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		goto fail;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    write(fd, request, strlen(request)) != (ssize_t)strlen(request) || write(fd, "\n", 1) != 1) {
+		close(fd);
+		goto fail;
+	}
+	while (len < (1 << 20) - 1 && memchr(buf, '\n', len) == NULL) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int64_t left = end - itest_now_ms();
+		ssize_t n;
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		if ((n = read(fd, buf + len, (1 << 20) - 1 - len)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (memchr(buf, '\n', len) == NULL)
+		goto fail;
+	*(char *)memchr(buf, '\n', len) = '\0';
+	return buf;
+fail:
+	free(buf);
+	return NULL;
+}
+
+int
+itest_telemetry_connect(const struct itest *t)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_lt(strlen(t->tel_path), sizeof(sun.sun_path));
+	strcpy(sun.sun_path, t->tel_path);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+size_t
+itest_telemetry_read(int fd, char *buf, size_t cap, const char *until, int timeout_ms)
+{
+	int64_t end = itest_now_ms() + timeout_ms;
+	size_t len = strlen(buf);
+
+	while (len + 1 < cap) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int64_t left = end - itest_now_ms();
+		ssize_t n;
+		if (until != NULL && strstr(buf, until) != NULL &&
+		    strchr(strstr(buf, until), '\n') != NULL)
+			break;
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		if ((n = read(fd, buf + len, cap - 1 - len)) <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	return len;
+}
+
+static bool
+tcp_accepts(const char *ip, uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+pid_t
+itest_agent(const struct itest *t, const char *const extra[])
+{
+	const char *peer = getenv("SW_PEER");
+	char listen[64], cert[256], key[256], out[256], err[256];
+	const char *argv[64] = {0};
+	size_t n = 0;
+	pid_t pid;
+
+	ck_assert_msg(peer != NULL, "SW_PEER not set");
+	snprintf(listen, sizeof(listen), "%s:%u", t->agent_ip, t->agent_port);
+	itest_path(t, "agent.crt", cert, sizeof(cert));
+	itest_path(t, "agent.key", key, sizeof(key));
+	itest_path(t, "agent.json", out, sizeof(out));
+	itest_path(t, "agent.log", err, sizeof(err));
+	argv[n++] = peer;
+	argv[n++] = "answer";
+	argv[n++] = "--listen";
+	argv[n++] = listen;
+	argv[n++] = "--cert";
+	argv[n++] = cert;
+	argv[n++] = "--key";
+	argv[n++] = key;
+	argv[n++] = "--json";
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
+		argv[n++] = extra[i];
+	pid = itest_spawn(argv, out, err);
+	for (int i = 0; i < 500 && !tcp_accepts(t->agent_ip, t->agent_port); i++)
+		usleep(10000);
+	return pid;
+}
+
+int
+itest_caller(const struct itest *t, const char *out, const char *const extra[], int timeout_ms)
+{
+	const char *peer = getenv("SW_PEER");
+	char to[96], ca[256], outp[256], errp[272];
+	const char *argv[64] = {0};
+	size_t n = 0;
+
+	ck_assert_msg(peer != NULL, "SW_PEER not set");
+	snprintf(to, sizeof(to), "sip:agent@%s:%u", t->ip, t->port);
+	itest_path(t, "ca.crt", ca, sizeof(ca));
+	itest_path(t, out, outp, sizeof(outp));
+	snprintf(errp, sizeof(errp), "%s.log", outp);
+	argv[n++] = peer;
+	argv[n++] = "call";
+	argv[n++] = "--to";
+	argv[n++] = to;
+	argv[n++] = "--ca";
+	argv[n++] = ca;
+	argv[n++] = "--tls-name";
+	argv[n++] = "localhost";
+	argv[n++] = "--json";
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
+		argv[n++] = extra[i];
+	return itest_wait_child(itest_spawn(argv, outp, errp), timeout_ms);
 }

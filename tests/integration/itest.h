@@ -27,6 +27,12 @@ struct itest_opts {
 	unsigned max_message_size;     /* default 8192 */
 	unsigned max_headers;          /* default 64 */
 	unsigned max_line_length;      /* default 4096 */
+	const char *sip_extra;         /* more lines for [sip] ("agent_timeout = 1s\n") */
+	const char *media_extra;       /* more lines for [media] */
+	const char *trunk_extra;       /* more lines for [trunk itest] */
+	const char *telemetry_extra;   /* more lines for [telemetry] */
+	const char *agents;            /* replaces the default [agent itest] section(s) */
+	const char *extra;             /* more sections ([limits], [pool], ...) */
 };
 
 struct itest {
@@ -36,6 +42,10 @@ struct itest {
 	uint16_t port;
 	pid_t pid;
 	int notify_fd;
+	char agent_ip[32];  /* a random 127.x.y.z for agents the test starts */
+	uint16_t agent_port; /* port of the default [agent itest] */
+	char tel_path[192]; /* telemetry socket */
+	char ctl_path[192]; /* control socket */
 };
 
 /* Start the daemon (asserts on failure). `o` may be NULL. */
@@ -90,6 +100,38 @@ char *itest_request(char *out, size_t cap, const char *method, const char *calli
 int itest_status(const char *msg);
 /* Value of header `name` (case-insensitive, first occurrence, trimmed), or NULL. */
 const char *itest_header(const char *msg, const char *name, char *val, size_t cap);
+/* A random port in 20000..60000 (even). */
+uint16_t itest_port(void);
+/* "DIR/name" of the test's temporary directory into buf. Returns buf. */
+char *itest_path(const struct itest *t, const char *name, char *buf, size_t len);
+
+/*
+ * Start a child process: argv[0] is the program, stdout/stderr go to the files given
+ * (NULL: /dev/null). The child is killed when the test process exits. Returns its pid
+ * (asserts on failure).
+ */
+pid_t itest_spawn(const char *const argv[], const char *out_path, const char *err_path);
+/* Wait for a child: its exit status (0..255), or -1 when it did not exit within
+ * timeout_ms (it is then killed) or died of a signal. */
+int itest_wait_child(pid_t pid, int timeout_ms);
+/* SIGTERM a child, then SIGKILL after 2 s; reap it. */
+void itest_kill_child(pid_t pid);
+/* Connect to the telemetry socket; returns the fd (asserts). */
+int itest_telemetry_connect(const struct itest *t);
+/* Read telemetry lines from fd for up to timeout_ms or until a line containing `until`
+ * (NULL: until the timeout) has been read; appends to buf (NUL-terminated). Returns the
+ * number of bytes in buf. */
+size_t itest_telemetry_read(int fd, char *buf, size_t cap, const char *until, int timeout_ms);
+/* Start `swpeer answer` as the default agent with extra args (NULL-terminated list);
+ * waits until it accepts TCP connections. Output JSON goes to DIR/agent.json. */
+pid_t itest_agent(const struct itest *t, const char *const extra[]);
+/* Run `swpeer call` toward the daemon with extra args; output to DIR/<out>. Returns the
+ * exit status (-1 on timeout). */
+int itest_caller(const struct itest *t, const char *out, const char *const extra[], int timeout_ms);
+
+/* Send one request to the control socket and return the reply line (malloc'd), or NULL. */
+char *itest_control(const struct itest *t, const char *request, int timeout_ms);
+
 /* Milliseconds on a monotonic clock. */
 int64_t itest_now_ms(void);
 /* Read a whole file (tests/data); returns malloc'd bytes and *len, or NULL. */
