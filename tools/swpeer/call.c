@@ -71,6 +71,23 @@ call_timer(struct call *c, struct event **slot, unsigned ms, event_callback_fn c
 }
 
 static void
+media_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *c = arg;
+
+	c->media.muted = true;
+}
+
+/* --media-stop-after: arm the timer that silences this call's media (sending and echo);
+ * the dialog stays up, so the other side sees a call without media. */
+void
+call_arm_media_stop(struct call *c)
+{
+	if (c->peer->o->media_stop_ms)
+		call_timer(c, &c->ev_mute, c->peer->o->media_stop_ms, media_stop_cb);
+}
+
+static void
 free_timer(struct event **e)
 {
 	if (*e)
@@ -152,6 +169,7 @@ call_finish(struct call *c, const char *fail_why)
 	free_timer(&c->ev_stop);
 	free_timer(&c->ev_bye);
 	free_timer(&c->ev_answer);
+	free_timer(&c->ev_mute);
 	media_close(&c->media);
 	for (unsigned i = 0; i < c->noffer_keys; i++)
 		keys_wipe(&c->offer_keys[i]);

@@ -239,6 +239,7 @@ uas_on_ack(struct call *c, osip_message_t *m)
 	c->res.setup_ms = ms_since(&c->t_start);
 	if (o->mode == MODE_PATTERN)
 		media_send_pattern(&c->media, true);
+	call_arm_media_stop(c);
 	if (o->bye_after_ms)
 		call_timer(c, &c->ev_bye, o->bye_after_ms, uas_bye_cb);
 }

@@ -78,6 +78,9 @@ static const char usage_text[] =
         "  --pattern NAME       seq (default, pseudo-random body) or tone (1 kHz mu-law body)\n"
         "  --media-ip IP        local RTP address (default: the SIP connection's address)\n"
         "  --rtp-ports LO-HI    RTP port range, even ports used (default 20000-59998)\n"
+        "  --media-stop-after SECS  send (and echo) nothing SECS after media started (caller:\n"
+        "                       the 2xx; callee: the ACK) but keep the call up (inactivity\n"
+        "                       tests)\n"
         "  --timeout SECS       stop everything after SECS (default 30; 0: no limit)\n"
         "  --json               one JSON object per call and a summary object\n"
         "  --tamper N           flip one bit in every Nth packet sent (negative tests: the\n"
@@ -231,6 +234,7 @@ enum {
 	O_TLSNAME,
 	O_NOPAD,
 	O_OPTIONS,
+	O_MSTOP,
 	O_HELP,
 };
 
@@ -266,6 +270,7 @@ static const struct option longopts[] = {
         {"tls-name", required_argument, NULL, O_TLSNAME},
         {"no-pad", no_argument, NULL, O_NOPAD},
         {"options", no_argument, NULL, O_OPTIONS},
+        {"media-stop-after", required_argument, NULL, O_MSTOP},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -438,6 +443,9 @@ parse_args(int argc, char **argv)
 			break;
 		case O_OPTIONS:
 			opts.options = true;
+			break;
+		case O_MSTOP:
+			opts.media_stop_ms = parse_secs_ms(optarg, "bad --media-stop-after");
 			break;
 		case O_TLSNAME:
 			opts.tls_name = optarg;

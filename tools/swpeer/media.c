@@ -179,7 +179,7 @@ media_tx_cb(evutil_socket_t fd, short what, void *arg)
 	struct media *m = arg;
 	uint8_t buf[PKT_MAX];
 
-	if (!m->sending || !m->may_send || !m->has_remote)
+	if (!m->sending || !m->may_send || !m->has_remote || m->muted)
 		return;
 	rtp_header(m, buf);
 	pattern_fill(buf + RTP_HDR, m->tx_dir, m->tx_call, m->tx_index, m->tx_pattern);
@@ -284,7 +284,7 @@ handle_packet(struct media *m, uint8_t *buf, int len)
 		m->st.bad++;
 		return;
 	}
-	if (m->echo && m->may_send && m->has_remote) {
+	if (m->echo && m->may_send && m->has_remote && !m->muted) {
 		uint8_t out[PKT_MAX];
 
 		rtp_header(m, out);

@@ -77,6 +77,7 @@ struct opts {
 	char media_ip[64];
 	uint16_t rtp_lo, rtp_hi;
 	unsigned timeout_ms;
+	unsigned media_stop_ms; /* --media-stop-after: go silent, keep the call */
 	bool json;
 	bool verbose;
 };
@@ -125,6 +126,7 @@ struct media {
 	bool echo;        /* callee echo: return every verified packet */
 	bool may_send;    /* SDP direction allows us to send */
 	bool expect_back; /* caller: packets sent now are expected to return */
+	bool muted;       /* --media-stop-after elapsed: send nothing, echo nothing */
 	unsigned tamper;  /* --tamper N: corrupt every Nth packet sent (tests) */
 	/* pattern we send */
 	uint8_t tx_dir;
@@ -194,7 +196,7 @@ struct call {
 	unsigned noffer_keys;
 	unsigned sdp_version;
 	struct timespec t_start;
-	struct event *ev_cancel, *ev_hold, *ev_stop, *ev_bye, *ev_answer;
+	struct event *ev_cancel, *ev_hold, *ev_stop, *ev_bye, *ev_answer, *ev_mute;
 	unsigned holds; /* re-INVITEs answered 2xx */
 	bool bye_by_remote;
 	struct media media;
@@ -277,6 +279,7 @@ const char *call_contact(struct call *c, char *buf, size_t len);
 void call_handle_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m);
 int call_body(const osip_message_t *m, const char **body);
 struct event *call_timer(struct call *c, struct event **slot, unsigned ms, event_callback_fn cb);
+void call_arm_media_stop(struct call *c);
 
 /* call_uac.c: the caller */
 int call_start_caller(struct peer *p, unsigned num);
