@@ -142,7 +142,8 @@ itest_write_conf(struct itest *t, const struct itest_opts *o)
 	        pmin, pmin + 999, o->media_extra ? o->media_extra : "");
 	fprintf(f, "[telemetry]\nsocket = %s\ncontrol_socket = %s\n%s\n", t->tel_path, t->ctl_path,
 	        o->telemetry_extra ? o->telemetry_extra : "");
-	fprintf(f, "[trunk itest]\nsource = 127.0.0.0/8\n%s\n", o->trunk_extra ? o->trunk_extra : "");
+	fprintf(f, "[trunk itest]\nsource = %s\n%s\n",
+	        o->trunk_source ? o->trunk_source : "127.0.0.0/8", o->trunk_extra ? o->trunk_extra : "");
 	if (o->agents != NULL)
 		fprintf(f, "%s\n", o->agents);
 	else

@@ -29,6 +29,7 @@ struct itest_opts {
 	unsigned max_line_length;      /* default 4096 */
 	const char *sip_extra;         /* more lines for [sip] ("agent_timeout = 1s\n") */
 	const char *media_extra;       /* more lines for [media] */
+	const char *trunk_source;      /* [trunk itest] source (default 127.0.0.0/8) */
 	const char *trunk_extra;       /* more lines for [trunk itest] */
 	const char *telemetry_extra;   /* more lines for [telemetry] */
 	const char *agents;            /* replaces the default [agent itest] section(s) */
