@@ -684,6 +684,15 @@ on_closed(void *arg, uint64_t conn)
 	}
 }
 
+/* A connection went quiet for idle_timeout: keep it while a call uses it. */
+static bool
+on_idle(void *arg, uint64_t conn)
+{
+	int legi;
+
+	return call_by_conn(arg, conn, &legi) != NULL;
+}
+
 /* ---- life cycle ---------------------------------------------------------------------- */
 
 static void
@@ -775,7 +784,11 @@ b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf, struct
           struct media_engine *media, struct telemetry *tel, char *err, size_t errlen)
 {
 	struct b2bua *b = calloc(1, sizeof(*b));
-	struct sip_server_hooks hooks = {on_request, on_response, on_closed, on_tls, NULL};
+	struct sip_server_hooks hooks = {.request_cb = on_request,
+	                                 .response_cb = on_response,
+	                                 .closed_cb = on_closed,
+	                                 .tls_cb = on_tls,
+	                                 .busy_cb = on_idle};
 
 	if (b == NULL) {
 		snprintf(err, errlen, "out of memory");

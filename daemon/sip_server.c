@@ -381,6 +381,14 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			c->srv->hooks.tls_cb(c->srv->hooks.arg, c->info.id, true, NULL);
 		/* Messages may have arrived with the handshake's last flight. */
 		conn_drain(c);
+	} else if ((what & BEV_EVENT_TIMEOUT) && !c->flushing && (what & BEV_EVENT_READING) &&
+	           evbuffer_get_length(bufferevent_get_input(bev)) == 0 &&
+	           c->srv->hooks.busy_cb != NULL &&
+	           c->srv->hooks.busy_cb(c->srv->hooks.arg, c->info.id)) {
+		/* quiet between messages on a connection a call uses (a peer stalled inside a
+		 * message is still closed); the timeout disabled reading: turn it back on,
+		 * which restarts the timer */
+		bufferevent_enable(bev, EV_READ);
 	} else if (what & BEV_EVENT_TIMEOUT) {
 		if (c->flushing)
 			log_debug("conn %llu %s: flush timeout", (unsigned long long)c->info.id,

@@ -60,6 +60,10 @@ struct sip_server_hooks {
 	 * "handshake", "timeout" or "eof". For telemetry; the connection is closed by the
 	 * server after a failure. */
 	void (*tls_cb)(void *arg, uint64_t conn, bool ok, const char *reason);
+	/* busy_cb: `conn` saw no traffic for idle_timeout; return true to keep it (it
+	 * carries a call in progress: a quiet dialog is normal, and closing would leave no
+	 * way to send its BYE). NULL: idle connections are always closed. */
+	bool (*busy_cb)(void *arg, uint64_t conn);
 	void *arg;
 };
 
