@@ -1,0 +1,189 @@
+/*
+ * it_call_timers: sipwarden ends answered calls on its own. When one side stops sending
+ * authenticated media for [media] inactivity_timeout, and when a call reaches
+ * max_call_duration, both legs get a BYE from sipwarden (neither peer hangs up), and the
+ * record says why (media_timeout, max_duration) and when.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "itest.h"
+
+/* First JSON object in file `name` of the test dir with key "code", or NULL. */
+static json_t *
+first_call(const struct itest *t, const char *name)
+{
+	char path[256];
+	size_t len;
+	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
+	json_t *found = NULL;
+
+	ck_assert_msg(data != NULL, "no %s", name);
+	for (char *line = strtok(data, "\n"); line != NULL && found == NULL;
+	     line = strtok(NULL, "\n")) {
+		json_t *j = json_loads(line, 0, NULL);
+		if (j != NULL && json_object_get(j, "code") != NULL)
+			found = j;
+		else
+			json_decref(j);
+	}
+	free(data);
+	ck_assert_msg(found != NULL, "no call result in %s", name);
+	return found;
+}
+
+/* The telemetry line with `event`, parsed, or NULL. */
+static json_t *
+event_of(const char *lines, const char *event)
+{
+	char *copy = strdup(lines);
+	json_t *found = NULL;
+
+	for (char *line = strtok(copy, "\n"); line != NULL && found == NULL;
+	     line = strtok(NULL, "\n")) {
+		json_t *j = json_loads(line, 0, NULL);
+		if (j != NULL && json_is_string(json_object_get(j, "event")) &&
+		    strcmp(json_string_value(json_object_get(j, "event")), event) == 0)
+			found = j;
+		else
+			json_decref(j);
+	}
+	free(copy);
+	return found;
+}
+
+/* swpeer --verbose log DIR/<name>: did that peer receive / send a BYE? */
+static void
+assert_bye(const struct itest *t, const char *name, bool received, bool sent)
+{
+	char path[256];
+	size_t len;
+	char *log = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
+
+	ck_assert_msg(log != NULL, "no %s", name);
+	ck_assert_msg((strstr(log, "<<< BYE sip:") != NULL) == received, "%s: BYE %sreceived", name,
+	              received ? "not " : "");
+	ck_assert_msg((strstr(log, ">>> BYE sip:") != NULL) == sent, "%s: BYE %ssent", name,
+	              sent ? "not " : "");
+	free(log);
+}
+
+/* Assert a caller or callee result: 200, pass (the pattern intact up to the end). */
+static void
+assert_pass(const struct itest *t, const char *name)
+{
+	json_t *r = first_call(t, name);
+
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "code")), 200);
+	ck_assert_msg(strcmp(json_string_value(json_object_get(r, "result")), "pass") == 0,
+	              "%s: %s", name, json_string_value(json_object_get(r, "why")));
+	ck_assert_int_gt(json_integer_value(json_object_get(r, "ok")), 20);
+	json_decref(r);
+}
+
+/* Read telemetry until call.end; check ended_by/reason/outcome; return duration_ms. */
+static json_int_t
+call_end(int tfd, const char *reason, const char *outcome, int timeout_ms)
+{
+	static char tel[1 << 20];
+	json_t *end;
+	json_int_t d;
+
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", timeout_ms);
+	end = event_of(tel, "call.end");
+	ck_assert_msg(end != NULL, "no call.end: %s", tel);
+	ck_assert_str_eq(json_string_value(json_object_get(end, "ended_by")), "sipwarden");
+	ck_assert_str_eq(json_string_value(json_object_get(end, "reason")), reason);
+	ck_assert_str_eq(json_string_value(json_object_get(end, "outcome")), outcome);
+	ck_assert_int_eq(json_integer_value(json_object_get(end, "sip_code")), 200);
+	d = json_integer_value(json_object_get(end, "duration_ms"));
+	json_decref(end);
+	return d;
+}
+
+START_TEST(silent_agent_leg_ends_the_call_with_bye_on_both_legs_after_inactivity_timeout)
+{
+	struct itest t;
+	struct itest_opts o = {.media_extra = "inactivity_timeout = 2s\n"};
+	/* the agent plays its pattern for 1 s after the ACK, then goes silent; the caller
+	 * keeps sending and would hang up only after 20 s */
+	const char *agent_args[] = {"--mode",    "pattern", "--media-stop-after", "1",
+	                            "--calls",   "1",       "--timeout",          "40",
+	                            "--verbose", NULL};
+	const char *call_args[] = {"--calls",      "1",       "--duration", "20",
+	                           "--peer-media", "pattern", "--verbose",  NULL};
+	json_int_t d;
+	int64_t t0;
+	pid_t ap;
+	int tfd;
+
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	t0 = itest_now_ms();
+	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, 15000), 0);
+	ck_assert_int_lt(itest_now_ms() - t0, 10000);
+	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
+
+	/* 1 s of media, then 2 s of silence, noticed on the media engine's 1 s tick */
+	d = call_end(tfd, "media_timeout", "timeout", 5000);
+	ck_assert_msg(d >= 2800 && d <= 5500, "call lasted %lld ms", (long long)d);
+	assert_bye(&t, "caller.json.log", true, false);
+	assert_bye(&t, "agent.log", true, false);
+	assert_pass(&t, "caller.json");
+	assert_pass(&t, "agent.json");
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
+START_TEST(call_reaching_max_call_duration_is_ended_with_bye_on_both_legs)
+{
+	struct itest t;
+	/* 1m is the smallest max_call_duration the config accepts */
+	struct itest_opts o = {.media_extra = "max_call_duration = 1m\n"};
+	const char *agent_args[] = {"--mode",    "echo", "--calls",   "1",
+	                            "--timeout", "100",  "--verbose", NULL};
+	const char *call_args[] = {"--calls",   "1",   "--duration", "80",
+	                           "--timeout", "100", "--verbose",  NULL};
+	json_int_t d;
+	pid_t ap;
+	int tfd;
+
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, 75000), 0);
+	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
+
+	d = call_end(tfd, "max_duration", "completed", 5000);
+	ck_assert_msg(d >= 59900 && d <= 61500, "call lasted %lld ms", (long long)d);
+	assert_bye(&t, "caller.json.log", true, false);
+	assert_bye(&t, "agent.log", true, false);
+	assert_pass(&t, "caller.json");
+	assert_pass(&t, "agent.json");
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("call_timers");
+	TCase *tc = tcase_create("timers");
+	tcase_set_timeout(tc, 150);
+	tcase_add_test(
+	        tc, silent_agent_leg_ends_the_call_with_bye_on_both_legs_after_inactivity_timeout);
+	tcase_add_test(tc, call_reaching_max_call_duration_is_ended_with_bye_on_both_legs);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
