@@ -74,7 +74,6 @@ struct conf_media {
 
 struct conf_limits {
 	unsigned max_calls;             /* global concurrent calls, default 1000 */
-	unsigned max_calls_per_source;  /* per-second INVITE budget for unknown... see README */
 };
 
 struct conf_telemetry {

@@ -247,7 +247,7 @@ parse_mki(const char *p, size_t n, struct srtp_keys *k)
 	vlen = (size_t)(colon - p);
 	if (!parse_dec(colon + 1, n - vlen - 1, 3, 999, true, &len))
 		return R_MKI;
-	if (len < 1 || len > SRTP_MAX_MKI_LEN)
+	if (len < 1 || len > SUITE_MAX_MKI_LEN)
 		return R_MKI_LEN;
 	if (vlen == 0 || p[0] == '0')
 		return R_MKI;
@@ -278,7 +278,7 @@ static const char *
 parse_key_param(const char *p, size_t n, const struct suite_info *si, struct srtp_keys *k,
                 uint64_t *lifetime, bool *padded)
 {
-	uint8_t ks[SRTP_MAX_KEY_LEN + SRTP_MAX_SALT_LEN];
+	uint8_t ks[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN];
 	const char *f[3] = {NULL, NULL, NULL}, *end = p + n, *why = NULL;
 	size_t fl[3] = {0, 0, 0}, nf = 0;
 	int rc;
@@ -583,7 +583,7 @@ sdes_check_policy(const struct sdes_crypto *c, const char **why)
 static size_t
 mki_to_dec(const uint8_t *mki, size_t len, char *out, size_t outsz)
 {
-	uint8_t n[SRTP_MAX_MKI_LEN];
+	uint8_t n[SUITE_MAX_MKI_LEN];
 	char rev[320];
 	size_t nd = 0;
 	bool nonzero = true;
@@ -616,14 +616,14 @@ int
 sdes_format(const struct srtp_keys *k, bool pad, char *buf, size_t buflen)
 {
 	const struct suite_info *si;
-	uint8_t ks[SRTP_MAX_KEY_LEN + SRTP_MAX_SALT_LEN];
-	char b64[(SRTP_MAX_KEY_LEN + SRTP_MAX_SALT_LEN + 2) / 3 * 4 + 1];
+	uint8_t ks[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN];
+	char b64[(SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN + 2) / 3 * 4 + 1];
 	char head[16 + SDES_SUITE_NAME_MAX], mki[320];
 	size_t hl, bl, ml = 0, total;
 	int rc;
 
 	if (k == NULL || buf == NULL || (si = suite_info(k->suite)) == NULL ||
-	    k->tag > SDES_TAG_MAX || k->mki_len > SRTP_MAX_MKI_LEN)
+	    k->tag > SDES_TAG_MAX || k->mki_len > SUITE_MAX_MKI_LEN)
 		return -EINVAL;
 	if (k->mki_len > 0) {
 		char digits[310];

@@ -40,9 +40,9 @@ struct suite_info {
 	bool usable;            /* may be offered/accepted with this libsrtp */
 };
 
-#define SRTP_MAX_KEY_LEN  32
-#define SRTP_MAX_SALT_LEN 14
-#define SRTP_MAX_MKI_LEN  128
+#define SUITE_MAX_KEY_LEN  32
+#define SUITE_MAX_SALT_LEN 14
+#define SUITE_MAX_MKI_LEN  128
 
 /* Table lookup; NULL for SUITE_NONE or out of range. */
 const struct suite_info *suite_info(enum srtp_suite s);
@@ -56,9 +56,9 @@ enum srtp_suite suite_by_name(const char *name, size_t len);
  */
 struct srtp_keys {
 	enum srtp_suite suite;
-	uint8_t key[SRTP_MAX_KEY_LEN];
-	uint8_t salt[SRTP_MAX_SALT_LEN];
-	uint8_t mki[SRTP_MAX_MKI_LEN];
+	uint8_t key[SUITE_MAX_KEY_LEN];
+	uint8_t salt[SUITE_MAX_SALT_LEN];
+	uint8_t mki[SUITE_MAX_MKI_LEN];
 	uint8_t mki_len;        /* 0: no MKI */
 	uint32_t tag;           /* a=crypto tag this key came with / goes out with */
 };

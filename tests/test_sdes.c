@@ -180,7 +180,7 @@ START_TEST(sdes_decodes_rfc3711_b3_master_key_and_salt)
 	ck_assert_uint_eq(c.nkeys, 1);
 	ck_assert_mem_eq(c.keys[0].key, B3_KEY, 16);
 	ck_assert_mem_eq(c.keys[0].salt, B3_SALT, 14);
-	ck_assert(all_zero(c.keys[0].key + 16, SRTP_MAX_KEY_LEN - 16));
+	ck_assert(all_zero(c.keys[0].key + 16, SUITE_MAX_KEY_LEN - 16));
 	ck_assert_uint_eq(c.keys[0].mki_len, 0);
 	ck_assert_uint_eq(c.lifetime, 0);
 	ck_assert(!c.was_padded);
@@ -318,15 +318,15 @@ START_TEST(sdes_format_writes_rfc3711_b3_line_and_mki)
 	        line,
 	        "1 AES_CM_128_HMAC_SHA1_80 inline:4fl6DT4Bi+DWT6MsBt5BOQ7Gda1Jiv7rtpYLOqvm|1066:4");
 	/* largest 128-octet MKI survives format and parse */
-	memset(k.mki, 0xff, SRTP_MAX_MKI_LEN);
-	k.mki_len = SRTP_MAX_MKI_LEN;
+	memset(k.mki, 0xff, SUITE_MAX_MKI_LEN);
+	k.mki_len = SUITE_MAX_MKI_LEN;
 	ck_assert_int_gt(sdes_format(&k, true, line, sizeof(line)), 0);
 	ck_assert_int_eq(parse_str(line, &c, &why), 0);
-	ck_assert_uint_eq(c.keys[0].mki_len, SRTP_MAX_MKI_LEN);
-	ck_assert_mem_eq(c.keys[0].mki, k.mki, SRTP_MAX_MKI_LEN);
+	ck_assert_uint_eq(c.keys[0].mki_len, SUITE_MAX_MKI_LEN);
+	ck_assert_mem_eq(c.keys[0].mki, k.mki, SUITE_MAX_MKI_LEN);
 	sdes_crypto_wipe(&c);
 	/* an MKI of value 0 cannot be written (MKI is a positive decimal) */
-	memset(k.mki, 0, SRTP_MAX_MKI_LEN);
+	memset(k.mki, 0, SUITE_MAX_MKI_LEN);
 	k.mki_len = 2;
 	ck_assert_int_eq(sdes_format(&k, true, line, sizeof(line)), -EINVAL);
 	srtp_keys_wipe(&k);

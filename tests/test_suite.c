@@ -46,8 +46,8 @@ START_TEST(suite_table_has_rfc_lengths)
 		ck_assert_uint_eq(si->rtp_tag_len, want[i].rtp_tag);
 		ck_assert_uint_eq(si->rtcp_tag_len, want[i].rtcp_tag);
 		ck_assert(si->usable == want[i].usable);
-		ck_assert_uint_le(si->key_len, SRTP_MAX_KEY_LEN);
-		ck_assert_uint_le(si->salt_len, SRTP_MAX_SALT_LEN);
+		ck_assert_uint_le(si->key_len, SUITE_MAX_KEY_LEN);
+		ck_assert_uint_le(si->salt_len, SUITE_MAX_SALT_LEN);
 	}
 }
 END_TEST
@@ -95,7 +95,7 @@ START_TEST(srtp_keys_generate_gives_fresh_keys_each_call)
 	ck_assert(memcmp(a.key, b.key, 32) != 0);
 	ck_assert(memcmp(a.salt, b.salt, 12) != 0);
 	/* bytes beyond the suite's lengths stay zero */
-	ck_assert(all_zero(a.salt + 12, SRTP_MAX_SALT_LEN - 12));
+	ck_assert(all_zero(a.salt + 12, SUITE_MAX_SALT_LEN - 12));
 	srtp_keys_wipe(&a);
 	srtp_keys_wipe(&b);
 }
@@ -110,7 +110,7 @@ START_TEST(srtp_keys_generate_keeps_tag_and_zeroes_unused_tail)
 	k.mki_len = 0;
 	ck_assert_int_eq(srtp_keys_generate(&k, SUITE_AES_CM_128_HMAC_SHA1_80), 0);
 	ck_assert_uint_eq(k.tag, 7);
-	ck_assert(all_zero(k.key + 16, SRTP_MAX_KEY_LEN - 16));
+	ck_assert(all_zero(k.key + 16, SUITE_MAX_KEY_LEN - 16));
 	srtp_keys_wipe(&k);
 }
 END_TEST
@@ -149,7 +149,7 @@ END_TEST
 START_TEST(srtp_keys_concat_puts_salt_after_key)
 {
 	struct srtp_keys k;
-	uint8_t out[SRTP_MAX_KEY_LEN + SRTP_MAX_SALT_LEN];
+	uint8_t out[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN];
 
 	memset(&k, 0, sizeof(k));
 	k.suite = SUITE_AEAD_AES_128_GCM;

@@ -1,0 +1,594 @@
+/*
+ * sip_server.c: SIP over TLS: listener, connection lifecycle and framing.
+ *
+ * Responsible for accepting and owning TLS connections (ids, timeouts, caps, bounded
+ * buffering) and cutting their byte streams into framed messages, which it hands to
+ * daemon/sip_dispatch.c. Not responsible for TLS policy (lib/tls.c), what a message
+ * means (sip_dispatch.c) or anything that needs state across messages (transactions,
+ * dialogs, calls: the B2BUA, via hooks).
+ */
+#include "sip_server.h"
+#include "sip_server_int.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+
+#include "log.h"
+#include "sip_util.h"
+#include "sipframe.h"
+
+#define MSGS_PER_WAKEUP  64   /* messages handled per read callback before yielding */
+#define FLUSH_TIMEOUT_MS 2000 /* how long a closing connection may take to flush */
+
+static void conn_destroy(struct sip_conn *c, bool notify);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+
+struct sip_conn *
+sip_conn_find(const struct sip_server *s, uint64_t id)
+{
+	struct sip_conn *c;
+
+	for (c = s->buckets[id % CONN_BUCKETS]; c != NULL; c = c->hnext)
+		if (c->info.id == id)
+			return c;
+	return NULL;
+}
+
+static void
+conn_unlink(struct sip_conn *c)
+{
+	struct sip_conn **pp = &c->srv->buckets[c->info.id % CONN_BUCKETS];
+
+	while (*pp != NULL && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp == c)
+		*pp = c->hnext;
+	TAILQ_REMOVE(&c->srv->conns, c, entry);
+	c->srv->stats.open--;
+	if (!c->info.outbound)
+		c->srv->inbound--;
+}
+
+/* Log what OpenSSL queued for this connection at debug level and clear it. */
+static void
+conn_log_ssl_errors(struct sip_conn *c, const char *what)
+{
+	unsigned long e;
+	char buf[256];
+
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0) {
+		ERR_error_string_n(e, buf, sizeof(buf));
+		log_debug("conn %llu %s: %s: %s", (unsigned long long)c->info.id, c->info.peer_str,
+		          what, buf);
+	}
+	ERR_clear_error();
+}
+
+static void
+conn_destroy(struct sip_conn *c, bool notify)
+{
+	struct sip_server *s = c->srv;
+	uint64_t id = c->info.id;
+
+	conn_unlink(c);
+	if (c->handshaken && !c->broken) {
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+		if (ssl != NULL)
+			(void)SSL_shutdown(ssl); /* best effort close_notify */
+	}
+	ERR_clear_error();
+	bufferevent_free(c->bev);
+	event_free(c->hs_timer);
+	event_free(c->resume);
+	conf_unref(c->conf);
+	log_debug("conn %llu %s closed", (unsigned long long)id, c->info.peer_str);
+	free(c);
+	if (notify && s->hooks.closed_cb != NULL)
+		s->hooks.closed_cb(s->hooks.arg, id);
+}
+
+/* Close now, or as soon as the callback running for this connection returns. */
+void
+sip_conn_close_now(struct sip_conn *c)
+{
+	if (c->depth > 0) {
+		c->closing = true;
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		return;
+	}
+	conn_destroy(c, true);
+}
+
+static void
+conn_enter(struct sip_conn *c)
+{
+	c->depth++;
+}
+
+/* Leave a callback; returns true when the connection was destroyed. */
+static bool
+conn_leave(struct sip_conn *c)
+{
+	if (--c->depth == 0 && c->closing) {
+		conn_destroy(c, true);
+		return true;
+	}
+	return false;
+}
+
+static void
+conn_flush_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct sip_conn *c = arg;
+
+	(void)bev;
+	conn_enter(c);
+	c->closing = true;
+	conn_leave(c);
+}
+
+/* Stop reading, write what is queued (bounded by FLUSH_TIMEOUT_MS), then close. */
+void
+sip_conn_close_after_flush(struct sip_conn *c)
+{
+	struct timeval tv = {FLUSH_TIMEOUT_MS / 1000, (FLUSH_TIMEOUT_MS % 1000) * 1000};
+
+	if (c->closing || c->flushing)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		sip_conn_close_now(c);
+		return;
+	}
+	c->flushing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_setcb(c->bev, NULL, conn_flush_write_cb, conn_event_cb, c);
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
+}
+
+int
+sip_conn_queue(struct sip_conn *c, const char *buf, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (c->closing || c->flushing)
+		return -ENOTCONN;
+	if (evbuffer_get_length(out) + len > c->out_limit) {
+		log_warnx("conn %llu %s: peer does not read, closing",
+		          (unsigned long long)c->info.id, c->info.peer_str);
+		sip_conn_close_now(c);
+		return -ENOBUFS;
+	}
+	if (bufferevent_write(c->bev, buf, len) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int
+sip_server_send_raw(struct sip_server *s, uint64_t conn, const char *buf, size_t len)
+{
+	struct sip_conn *c = sip_conn_find(s, conn);
+
+	if (c == NULL || (!c->handshaken && !c->info.outbound))
+		return -ENOTCONN;
+	return sip_conn_queue(c, buf, len);
+}
+
+int
+sip_server_send(struct sip_server *s, uint64_t conn, osip_message_t *msg)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (sip_conn_find(s, conn) == NULL)
+		return -ENOTCONN;
+	if ((rc = sip_util_serialize(msg, &text, &len)) != 0)
+		return rc;
+	rc = sip_server_send_raw(s, conn, text, len);
+	osip_free(text);
+	return rc;
+}
+
+int
+sip_server_reply(struct sip_server *s, uint64_t conn, const osip_message_t *req, int status,
+                 const char *reason, const char *const *headers)
+{
+	osip_message_t *resp;
+	int rc;
+
+	if ((rc = sip_util_response_new(&resp, req, status, reason, NULL)) != 0)
+		return rc;
+	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
+		const char *colon = strchr(headers[i], ':');
+		char name[64];
+		size_t n;
+
+		if (colon == NULL || (n = (size_t)(colon - headers[i])) >= sizeof(name))
+			continue;
+		memcpy(name, headers[i], n);
+		name[n] = '\0';
+		colon++;
+		while (*colon == ' ')
+			colon++;
+		if ((rc = sip_util_add_header(resp, name, colon)) != 0)
+			goto out;
+	}
+	rc = sip_server_send(s, conn, resp);
+out:
+	osip_message_free(resp);
+	return rc;
+}
+
+const struct sip_conn_info *
+sip_server_conn_info(const struct sip_server *s, uint64_t conn)
+{
+	const struct sip_conn *c = sip_conn_find(s, conn);
+
+	return c != NULL && !c->closing ? &c->info : NULL;
+}
+
+void
+sip_server_conn_close(struct sip_server *s, uint64_t conn)
+{
+	struct sip_conn *c = sip_conn_find(s, conn);
+
+	if (c != NULL)
+		sip_conn_close_after_flush(c);
+}
+
+void
+sip_server_get_stats(const struct sip_server *s, struct sip_server_stats *out)
+{
+	*out = s->stats;
+}
+
+void
+sip_server_set_hooks(struct sip_server *s, const struct sip_server_hooks *hooks)
+{
+	if (hooks != NULL)
+		s->hooks = *hooks;
+	else
+		memset(&s->hooks, 0, sizeof(s->hooks));
+}
+
+/* Handle every complete message in the input, at most MSGS_PER_WAKEUP per call. */
+static void
+conn_drain(struct sip_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t window = c->frame.lim.max_message + 8;
+
+	for (int n = 0; n < MSGS_PER_WAKEUP; n++) {
+		size_t len = evbuffer_get_length(in), consume = 0;
+		enum sipframe_kind kind = SIPFRAME_NEED_MORE;
+		const char *why = NULL;
+		const char *buf;
+		int rc;
+
+		if (len == 0 || c->closing || c->flushing)
+			return;
+		if (len > window)
+			len = window;
+		if ((buf = (const char *)evbuffer_pullup(in, (ssize_t)len)) == NULL) {
+			sip_conn_close_now(c);
+			return;
+		}
+		rc = sipframe_scan(&c->frame, buf, len, &kind, &consume, &why);
+		if (rc < 0) {
+			sip_dispatch_framing_error(c, buf, len, why != NULL ? why : "bad framing");
+			return;
+		}
+		switch (kind) {
+		case SIPFRAME_NEED_MORE:
+			return;
+		case SIPFRAME_PING:
+			(void)sip_conn_queue(c, "\r\n", 2);
+			break;
+		case SIPFRAME_PONG:
+			break;
+		case SIPFRAME_MESSAGE:
+			sip_dispatch_message(c->srv, c, buf, consume);
+			break;
+		}
+		if (consume == 0) {
+			sip_conn_close_now(c); /* a scanner that does not advance would spin */
+			return;
+		}
+		evbuffer_drain(in, consume);
+	}
+	/* Bounded work per wake-up: come back for the rest without waiting on the fd. */
+	if (evbuffer_get_length(in) > 0 && !c->closing && !c->flushing)
+		event_active(c->resume, EV_TIMEOUT, 0);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct sip_conn *c = arg;
+
+	(void)bev;
+	conn_enter(c);
+	conn_drain(c);
+	conn_leave(c);
+}
+
+static void
+conn_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sip_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	conn_enter(c);
+	conn_drain(c);
+	conn_leave(c);
+}
+
+static void
+conn_hs_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sip_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->handshaken)
+		return;
+	c->srv->stats.handshake_timeout++;
+	log_info("conn %llu %s: TLS handshake timeout, closing", (unsigned long long)c->info.id,
+	         c->info.peer_str);
+	sip_conn_close_now(c);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct sip_conn *c = arg;
+
+	conn_enter(c);
+	if (what & BEV_EVENT_CONNECTED) {
+		struct timeval tv = {c->conf->tls.idle_timeout_ms / 1000,
+		                     (c->conf->tls.idle_timeout_ms % 1000) * 1000};
+		char fp[100] = "none";
+
+		c->handshaken = true;
+		evtimer_del(c->hs_timer);
+		tls_info_get(bufferevent_openssl_get_ssl(bev), &c->info.tls);
+		if (c->info.tls.has_peer_cert)
+			tls_fp_str(c->info.tls.peer_fp, fp, sizeof(fp));
+		log_debug("conn %llu %s: %s %s, peer certificate %s%s",
+		          (unsigned long long)c->info.id, c->info.peer_str,
+		          c->info.tls.version_name, c->info.tls.cipher, fp,
+		          c->info.tls.peer_verified ? " (verified)" : "");
+		bufferevent_set_timeouts(bev, &tv, &tv);
+		/* Messages may have arrived with the handshake's last flight. */
+		conn_drain(c);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		if (c->flushing)
+			log_debug("conn %llu %s: flush timeout", (unsigned long long)c->info.id,
+			          c->info.peer_str);
+		else {
+			c->srv->stats.idle_timeout++;
+			log_info("conn %llu %s: idle timeout, closing",
+			         (unsigned long long)c->info.id, c->info.peer_str);
+		}
+		sip_conn_close_now(c);
+	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		c->broken = true;
+		if (!c->handshaken) {
+			c->srv->stats.handshake_failed++;
+			log_info("conn %llu %s: TLS handshake failed",
+			         (unsigned long long)c->info.id, c->info.peer_str);
+		}
+		conn_log_ssl_errors(c, (what & BEV_EVENT_EOF) ? "eof" : "error");
+		sip_conn_close_now(c);
+	}
+	conn_leave(c);
+}
+
+/*
+ * A connection object around fd (or -1 for an outbound one not yet connected) and ssl,
+ * registered under a fresh id. Takes ownership of fd and ssl, also on failure.
+ */
+static struct sip_conn *
+conn_new(struct sip_server *s, evutil_socket_t fd, SSL *ssl, const struct sockaddr *sa,
+         socklen_t salen, bool outbound)
+{
+	struct sip_conn *c;
+	struct sipframe_limits lim;
+	struct timeval hs;
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		SSL_free(ssl);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	c->srv = s;
+	c->info.id = ++s->next_id;
+	c->info.outbound = outbound;
+	memcpy(&c->info.peer, sa,
+	       (size_t)salen < sizeof(c->info.peer) ? (size_t)salen : sizeof(c->info.peer));
+	c->info.peer_len = salen;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(c->info.peer_str, sizeof(c->info.peer_str), "%s:%u", host,
+		         ntohs(in->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(c->info.peer_str, sizeof(c->info.peer_str), "[%s]:%u", host,
+		         ntohs(in6->sin6_port));
+	}
+	c->conf = conf_ref(s->conf);
+	lim.max_message = c->conf->sip.max_message_size;
+	lim.max_headers = c->conf->sip.max_headers;
+	lim.max_line = c->conf->sip.max_line_length;
+	sipframe_init(&c->frame, &lim);
+	c->out_limit = 4 * (size_t)lim.max_message + 65536;
+	c->bev = bufferevent_openssl_socket_new(
+	        s->base, fd, ssl, outbound ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
+	        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	c->hs_timer = evtimer_new(s->base, conn_hs_timeout_cb, c);
+	c->resume = event_new(s->base, -1, 0, conn_resume_cb, c);
+	if (c->bev == NULL || c->hs_timer == NULL || c->resume == NULL) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else {
+			SSL_free(ssl);
+			if (fd >= 0)
+				close(fd);
+		}
+		if (c->hs_timer != NULL)
+			event_free(c->hs_timer);
+		if (c->resume != NULL)
+			event_free(c->resume);
+		conf_unref(c->conf);
+		free(c);
+		return NULL;
+	}
+	c->hnext = s->buckets[c->info.id % CONN_BUCKETS];
+	s->buckets[c->info.id % CONN_BUCKETS] = c;
+	TAILQ_INSERT_TAIL(&s->conns, c, entry);
+	s->stats.open++;
+	if (!outbound)
+		s->inbound++;
+	/* Stop reading while a partial message fills the window; we drain whole ones. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, (size_t)lim.max_message + 8192);
+	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	hs.tv_sec = c->conf->tls.handshake_timeout_ms / 1000;
+	hs.tv_usec = (c->conf->tls.handshake_timeout_ms % 1000) * 1000;
+	evtimer_add(c->hs_timer, &hs);
+	return c;
+}
+
+static void
+server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                 void *arg)
+{
+	struct sip_server *s = arg;
+	struct sip_conn *c;
+	SSL *ssl;
+
+	(void)l;
+	if (s->inbound >= s->conf->tls.max_connections) {
+		s->stats.refused_cap++;
+		log_debug("connection refused: %zu open, max_connections reached", s->inbound);
+		close(fd);
+		return;
+	}
+	if ((ssl = SSL_new(s->ctx)) == NULL) {
+		close(fd);
+		return;
+	}
+	if ((c = conn_new(s, fd, ssl, sa, (socklen_t)salen, false)) == NULL)
+		return;
+	s->stats.accepted++;
+	log_debug("conn %llu %s accepted", (unsigned long long)c->info.id, c->info.peer_str);
+}
+
+int
+sip_server_connect(struct sip_server *s, const struct sockaddr *sa, socklen_t salen, SSL_CTX *ctx,
+                   const char *server_name, uint64_t *id)
+{
+	struct sip_conn *c;
+	SSL *ssl;
+
+	if (salen > (socklen_t)sizeof(struct sockaddr_storage))
+		return -EINVAL;
+	if ((ssl = tls_client_ssl_new(ctx, server_name)) == NULL)
+		return -ENOMEM;
+	if ((c = conn_new(s, -1, ssl, sa, salen, true)) == NULL)
+		return -ENOMEM;
+	if (bufferevent_socket_connect(c->bev, sa, (int)salen) != 0) {
+		int e = errno != 0 ? errno : ECONNREFUSED;
+		conn_destroy(c, false);
+		return -e;
+	}
+	log_debug("conn %llu %s connecting", (unsigned long long)c->info.id, c->info.peer_str);
+	*id = c->info.id;
+	return 0;
+}
+
+static void
+server_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	log_warn("accept");
+}
+
+int
+sip_server_new(struct sip_server **out, struct event_base *base, struct conf *conf, SSL_CTX *ctx,
+               const struct sip_server_hooks *hooks)
+{
+	struct sip_server *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	s->base = base;
+	TAILQ_INIT(&s->conns);
+	s->listener = evconnlistener_new_bind(
+	        base, server_accept_cb, s,
+	        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128,
+	        (const struct sockaddr *)&conf->tls.listen.ss, (int)conf->tls.listen.len);
+	if (s->listener == NULL) {
+		int e = errno != 0 ? errno : EADDRNOTAVAIL;
+		free(s);
+		return -e;
+	}
+	evconnlistener_set_error_cb(s->listener, server_accept_error_cb);
+	s->conf = conf_ref(conf);
+	SSL_CTX_up_ref(ctx);
+	s->ctx = ctx;
+	sip_server_set_hooks(s, hooks);
+	*out = s;
+	return 0;
+}
+
+int
+sip_server_reload(struct sip_server *s, struct conf *conf, SSL_CTX *ctx)
+{
+	if (conf->tls.listen.len != s->conf->tls.listen.len ||
+	    memcmp(&conf->tls.listen.ss, &s->conf->tls.listen.ss, conf->tls.listen.len) != 0)
+		return -EBUSY;
+	conf_ref(conf);
+	conf_unref(s->conf);
+	s->conf = conf;
+	SSL_CTX_up_ref(ctx);
+	SSL_CTX_free(s->ctx);
+	s->ctx = ctx;
+	return 0;
+}
+
+void
+sip_server_free(struct sip_server *s)
+{
+	struct sip_conn *c;
+
+	if (s == NULL)
+		return;
+	evconnlistener_free(s->listener);
+	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
+		conn_destroy(c, false);
+	SSL_CTX_free(s->ctx);
+	conf_unref(s->conf);
+	free(s);
+}

@@ -1,0 +1,132 @@
+/*
+ * media_worker.h: the media engine's internals shared by media.c (control side) and
+ * media_worker.c (worker threads). Not a public API: the B2BUA uses media.h.
+ *
+ * A struct media_call is built on the control side (sockets bound, ports known), then
+ * posted to its worker in a command; from then on only that worker touches it. Commands
+ * travel through a mutex-protected list plus an eventfd; events come back through a
+ * single-producer/single-consumer ring per worker plus the engine's eventfd.
+ */
+#ifndef SW_MEDIA_WORKER_H
+#define SW_MEDIA_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "media.h"
+#include "rtp_stats.h"
+#include "srtp_leg.h"
+
+#define MEDIA_AUTH_SSRCS 4 /* SSRCs remembered per leg as authenticated */
+
+struct media_leg;
+
+/* One bound UDP socket of a leg. Owner: its leg. */
+struct media_sock {
+	int fd;
+	uint16_t port;
+	bool rtcp; /* the odd (RTCP) port */
+	struct media_leg *leg;
+};
+
+/* Where one kind of traffic (RTP, or RTCP without mux) of a leg goes and comes from. */
+struct media_peer {
+	struct sockaddr_storage signalled; /* from SDP */
+	struct sockaddr_storage cur;       /* destination now: signalled or latched */
+	socklen_t cur_len;
+	bool hold; /* 0.0.0.0 or port 0: send nothing */
+	bool latched;
+};
+
+/*
+ * struct media_leg: one side of a call's media.
+ * Owner: struct media_call; freed only by media_call_free(). SRTP sessions (and with them
+ * the keys) are freed and wiped there.
+ */
+struct media_leg {
+	struct media_call *call;
+	enum media_leg_id id;
+	struct media_sock sock[2]; /* [0] RTP (even), [1] RTCP (odd) */
+	struct media_peer peer[2]; /* [0] RTP, [1] RTCP (unused with rtcp-mux) */
+	bool configured, plain, mux;
+	struct srtp_leg *rx, *tx; /* NULL on a plain (legacy RTP) leg */
+	struct rtp_stats rx_stats, tx_stats;
+	uint32_t auth_ssrc[MEDIA_AUTH_SSRCS];
+	unsigned n_auth_ssrc;
+	bool seen_first, idle;
+	uint64_t last_rx_mono; /* last accepted packet, or when configured */
+};
+
+/*
+ * struct media_call: two legs. Owner: the control side until posted with CMD_ADD, then
+ * its worker, which frees it with media_call_free() on delete or shutdown.
+ */
+struct media_call {
+	uint64_t id;
+	struct media_call *hnext;
+	struct media_leg leg[2];
+};
+
+/* Close the sockets, free the SRTP sessions (wiping keys), free the call. NULL is fine. */
+void media_call_free(struct media_call *c);
+
+/* A blocking snapshot's rendezvous; shared by the waiter and the worker (refcounted). */
+struct media_snap_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	atomic_int refs;
+	bool done;
+	int rc;
+	struct media_call_stats stats;
+};
+
+/* Drop one reference to `sw`; frees it on the last. */
+void media_snap_wait_put(struct media_snap_wait *sw);
+
+enum media_cmd_type { CMD_ADD, CMD_UPDATE, CMD_DELETE, CMD_SNAPSHOT, CMD_SNAPSHOT_WAIT, CMD_STOP };
+
+/* A control-side request. Owner: the control side until posted, then the worker. */
+struct media_cmd {
+	struct media_cmd *next;
+	enum media_cmd_type type;
+	uint64_t call_id;
+	uint64_t cookie;
+	enum media_leg_id leg;
+	struct media_call *call; /* CMD_ADD */
+	struct {
+		struct sockaddr_storage rtp, rtcp;
+		bool mux, plain;
+		uint32_t clock_rate;
+		struct srtp_leg *rx, *tx; /* NULL on a plain leg */
+	} upd;                            /* CMD_UPDATE */
+	struct media_snap_wait *wait;     /* CMD_SNAPSHOT_WAIT (holds one reference) */
+};
+
+/* Free a command and what it owns (call, SRTP sessions, wait reference). */
+void media_cmd_free(struct media_cmd *cmd);
+
+struct media_worker;
+
+/*
+ * Start worker `idx`: its thread, epoll set and command eventfd. Events are posted to
+ * a ring of `ring_len` and signalled on `ev_efd` (not owned). Returns 0 or negative errno.
+ */
+int media_worker_new(struct media_worker **out, unsigned idx, int ev_efd, unsigned ring_len,
+                     unsigned idle_notice_s);
+
+/* Stop the thread, free every call it owns (wiping keys) and every queued command. */
+void media_worker_free(struct media_worker *w);
+
+/* Queue `cmd` (ownership passes to the worker) and wake the worker. */
+void media_worker_post(struct media_worker *w, struct media_cmd *cmd);
+
+/* Deliver waiting events to cb; returns how many. Consumer side of the ring. */
+int media_worker_drain(struct media_worker *w, media_event_cb cb, void *arg);
+
+uint64_t media_worker_events_lost(const struct media_worker *w);
+uint64_t media_worker_cpu_ns(const struct media_worker *w);
+
+#endif

@@ -1,0 +1,410 @@
+/*
+ * sip_util.c: libosip2 helpers: parse, validate, build responses, serialise, tokens.
+ *
+ * Responsible for translating libosip2's return codes to negative errno at this
+ * boundary and for the RFC 3261 checks that need no state. Not responsible for
+ * deciding how to answer a method (daemon/sip_server.c, later the B2BUA) or for I/O.
+ */
+#include "sip_util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/rand.h>
+
+int
+sip_util_init(void)
+{
+	/* libosip2 traces parse errors to stdout; input errors are ours to report. */
+	for (int l = 0; l < END_TRACE_LEVEL; l++)
+		osip_trace_disable_level((osip_trace_level_t)l);
+	return parser_init() == OSIP_SUCCESS ? 0 : -ENOMEM;
+}
+
+int
+sip_util_parse(const char *buf, size_t len, osip_message_t **out)
+{
+	osip_message_t *m;
+
+	if (osip_message_init(&m) != OSIP_SUCCESS)
+		return -ENOMEM;
+	if (osip_message_parse(m, buf, len) != OSIP_SUCCESS) {
+		osip_message_free(m);
+		return -EBADMSG;
+	}
+	/* Callers rely on: a request has a method, a response a status in 100..699
+	 * ("SIP/2.0 000 x" would otherwise look like a request without a method). */
+	if (MSG_IS_REQUEST(m) ? m->sip_method == NULL
+	                      : (m->status_code < 100 || m->status_code > 699)) {
+		osip_message_free(m);
+		return -EBADMSG;
+	}
+	*out = m;
+	return 0;
+}
+
+/* Header name of a line as one of the addressing headers, by long or compact name. */
+static bool
+sip_util_is_addressing(const char *line, size_t n, bool *single, int *which)
+{
+	static const struct {
+		const char *name, *compact;
+		bool single;
+	} h[] = {
+	        {"via", "v", false},    {"from", "f", true},  {"to", "t", true},
+	        {"call-id", "i", true}, {"cseq", NULL, true},
+	};
+	size_t k = 0;
+
+	while (k < n && line[k] != ':' && line[k] != ' ' && line[k] != '\t')
+		k++;
+	for (int i = 0; i < (int)(sizeof(h) / sizeof(h[0])); i++) {
+		if ((strlen(h[i].name) == k && strncasecmp(line, h[i].name, k) == 0) ||
+		    (h[i].compact != NULL && k == 1 &&
+		     tolower((unsigned char)line[0]) == h[i].compact[0])) {
+			*single = h[i].single;
+			*which = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+int
+sip_util_salvage(const char *buf, size_t len, osip_message_t **out)
+{
+	const char *p = buf, *end = buf + len, *eol;
+	char *text;
+	size_t o = 0;
+	bool seen[5] = {false};
+	bool keep = false;
+	int rc;
+
+	if ((text = malloc(len + 32)) == NULL)
+		return -ENOMEM;
+	/* The request line as is. */
+	if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL) {
+		free(text);
+		return -EBADMSG;
+	}
+	memcpy(text, p, (size_t)(eol + 1 - p));
+	o = (size_t)(eol + 1 - p);
+	p = eol + 1;
+	while (p < end) {
+		size_t n;
+		bool single;
+		int which;
+
+		eol = memchr(p, '\n', (size_t)(end - p));
+		n = eol != NULL ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+		if (n <= 2 && (p[0] == '\r' || p[0] == '\n'))
+			break; /* end of headers */
+		if (p[0] == ' ' || p[0] == '\t') {
+			/* continuation of the previous line */
+		} else if (sip_util_is_addressing(p, n, &single, &which)) {
+			keep = !(single && seen[which]);
+			seen[which] = true;
+		} else
+			keep = false;
+		if (keep) {
+			memcpy(text + o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	o += (size_t)snprintf(text + o, 32, "Content-Length: 0\r\n\r\n");
+	rc = sip_util_parse(text, o, out);
+	free(text);
+	if (rc == 0 && (!MSG_IS_REQUEST(*out) || !sip_util_can_respond(*out))) {
+		osip_message_free(*out);
+		*out = NULL;
+		return -EBADMSG;
+	}
+	return rc;
+}
+
+int
+sip_util_raw_response(const char *buf, size_t len, int status, const char *reason,
+                      const char *extra, char **out, size_t *outlen)
+{
+	const char *p = buf, *end = buf + len, *eol, *sp;
+	char tag[SIP_UTIL_TAG_LEN];
+	bool seen[5] = {false}, keep = false, to_tagged = false;
+	size_t o, cap = len + 256 + (extra != NULL ? strlen(extra) + 2 : 0);
+	char *r;
+	int which = -1, last = -1;
+
+	/* A request line: METHOD SP ... (a response starts with "SIP/"). */
+	if ((eol = memchr(p, '\n', len)) == NULL ||
+	    (sp = memchr(p, ' ', (size_t)(eol - p))) == NULL || sp == p ||
+	    (len >= 4 && memcmp(p, "SIP/", 4) == 0))
+		return -EBADMSG;
+	for (const char *q = p; q < sp; q++)
+		if (*q <= ' ' || *q >= 0x7f)
+			return -EBADMSG;
+	if (sip_util_new_tag(tag, sizeof(tag)) != 0 || (r = malloc(cap)) == NULL)
+		return -ENOMEM;
+	o = (size_t)snprintf(r, cap, "SIP/2.0 %03d %s\r\n", status, reason);
+	p = eol + 1;
+	while (p < end) {
+		size_t n;
+		bool single;
+
+		eol = memchr(p, '\n', (size_t)(end - p));
+		n = eol != NULL ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+		if (n <= 2 && (p[0] == '\r' || p[0] == '\n'))
+			break;
+		if (n < 2 || p[n - 1] != '\n' || p[n - 2] != '\r') {
+			free(r);
+			return -EBADMSG; /* a bare LF: line structure unclear, do not echo */
+		}
+		if (p[0] != ' ' && p[0] != '\t') {
+			if (sip_util_is_addressing(p, n, &single, &which)) {
+				keep = !(single && seen[which]);
+				seen[which] = true;
+			} else
+				keep = false;
+			last = keep ? which : -1;
+		}
+		if (keep) {
+			if (last == 2 && p[0] != ' ' && p[0] != '\t')
+				to_tagged = memmem(p, n, "tag=", 4) != NULL;
+			memcpy(r + o, p, n);
+			o += n;
+			if (last == 2 && !to_tagged &&
+			    (p + n >= end || (p[n] != ' ' && p[n] != '\t'))) {
+				/* end of the To header: add our tag before its CRLF */
+				o -= 2;
+				o += (size_t)snprintf(r + o, cap - o, ";tag=%s\r\n", tag);
+			}
+		}
+		p += n;
+	}
+	if (!seen[0] || !seen[1] || !seen[2] || !seen[3] || !seen[4]) {
+		free(r);
+		return -EBADMSG;
+	}
+	if (extra != NULL)
+		o += (size_t)snprintf(r + o, cap - o, "%s\r\n", extra);
+	o += (size_t)snprintf(r + o, cap - o, "Content-Length: 0\r\n\r\n");
+	*out = r;
+	*outlen = o;
+	return 0;
+}
+
+bool
+sip_util_can_respond(const osip_message_t *req)
+{
+	osip_via_t *via = NULL;
+
+	if (req == NULL || !MSG_IS_REQUEST(req))
+		return false;
+	if (req->from == NULL || req->to == NULL || req->call_id == NULL || req->cseq == NULL)
+		return false;
+	if (osip_message_get_via(req, 0, &via) < 0 || via == NULL)
+		return false;
+	return req->cseq->number != NULL && req->cseq->method != NULL;
+}
+
+const char *
+sip_util_header(const osip_message_t *m, const char *name)
+{
+	osip_header_t *h = NULL;
+
+	if (osip_message_header_get_byname(m, name, 0, &h) < 0 || h == NULL)
+		return NULL;
+	return h->hvalue != NULL ? h->hvalue : "";
+}
+
+/* Parse a decimal string of at most `max` value; false on anything else. */
+static bool
+sip_util_decimal(const char *s, unsigned long long max)
+{
+	unsigned long long v = 0;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s))
+			return false;
+		v = v * 10 + (unsigned long long)(*s - '0');
+		if (v > max)
+			return false;
+	}
+	return true;
+}
+
+int
+sip_util_check_request(const osip_message_t *req, const char **why)
+{
+	osip_via_t *via = NULL;
+	osip_generic_param_t *branch = NULL;
+	const char *mf;
+
+	*why = "Bad Request";
+	if (req->sip_version == NULL || strcmp(req->sip_version, "SIP/2.0") != 0) {
+		*why = "Version Not Supported";
+		return 505;
+	}
+	if (!sip_util_can_respond(req) || req->req_uri == NULL) {
+		*why = "Missing Mandatory Header";
+		return 400;
+	}
+	if (!sip_util_decimal(req->cseq->number, UINT32_MAX)) {
+		*why = "Bad CSeq Number";
+		return 400;
+	}
+	if (strcmp(req->cseq->method, req->sip_method) != 0) {
+		*why = "CSeq Method Mismatch";
+		return 400;
+	}
+	if ((mf = sip_util_header(req, "max-forwards")) == NULL) {
+		*why = "Missing Max-Forwards";
+		return 400;
+	}
+	while (*mf == ' ' || *mf == '\t')
+		mf++;
+	if (!sip_util_decimal(mf, 255)) {
+		*why = "Bad Max-Forwards";
+		return 400;
+	}
+	if (req->call_id->number == NULL || req->call_id->number[0] == '\0') {
+		*why = "Bad Call-ID";
+		return 400;
+	}
+	if (osip_message_get_via(req, 0, &via) < 0 || via == NULL || via->host == NULL ||
+	    via->protocol == NULL) {
+		*why = "Bad Via";
+		return 400;
+	}
+	if (osip_via_param_get_byname(via, "branch", &branch) < 0 || branch == NULL ||
+	    branch->gvalue == NULL || strlen(branch->gvalue) <= 7) {
+		*why = "Missing Branch";
+		return 400;
+	}
+	if (req->from->url == NULL || req->to->url == NULL) {
+		*why = "Bad From or To";
+		return 400;
+	}
+	return 0;
+}
+
+int
+sip_util_response_new(osip_message_t **out, const osip_message_t *req, int status,
+                      const char *reason, const char *to_tag)
+{
+	osip_message_t *r;
+	osip_generic_param_t *tag = NULL;
+	char tagbuf[SIP_UTIL_TAG_LEN];
+	int pos = 0;
+
+	if (!sip_util_can_respond(req))
+		return -EINVAL;
+	if (reason == NULL)
+		reason = osip_message_get_reason(status);
+	if (reason == NULL)
+		reason = "Unknown";
+	if (osip_message_init(&r) != OSIP_SUCCESS)
+		return -ENOMEM;
+	osip_message_set_version(r, osip_strdup("SIP/2.0"));
+	osip_message_set_status_code(r, status);
+	osip_message_set_reason_phrase(r, osip_strdup(reason));
+	if (r->sip_version == NULL || r->reason_phrase == NULL)
+		goto fail;
+	while (!osip_list_eol(&req->vias, pos)) {
+		osip_via_t *via = osip_list_get(&req->vias, pos++), *copy = NULL;
+
+		if (osip_via_clone(via, &copy) != OSIP_SUCCESS)
+			goto fail;
+		osip_list_add(&r->vias, copy, -1);
+	}
+	if (osip_from_clone(req->from, &r->from) != OSIP_SUCCESS ||
+	    osip_to_clone(req->to, &r->to) != OSIP_SUCCESS ||
+	    osip_call_id_clone(req->call_id, &r->call_id) != OSIP_SUCCESS ||
+	    osip_cseq_clone(req->cseq, &r->cseq) != OSIP_SUCCESS)
+		goto fail;
+	if (osip_to_get_tag(r->to, &tag) != OSIP_SUCCESS || tag == NULL) {
+		if (to_tag == NULL) {
+			if (sip_util_new_tag(tagbuf, sizeof(tagbuf)) != 0)
+				goto fail;
+			to_tag = tagbuf;
+		}
+		if (osip_to_set_tag(r->to, osip_strdup(to_tag)) != OSIP_SUCCESS)
+			goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	osip_message_free(r);
+	return -ENOMEM;
+}
+
+int
+sip_util_add_header(osip_message_t *m, const char *name, const char *value)
+{
+	return osip_message_set_header(m, name, value) == OSIP_SUCCESS ? 0 : -ENOMEM;
+}
+
+int
+sip_util_serialize(osip_message_t *m, char **out, size_t *len)
+{
+	char *s = NULL;
+	size_t n = 0;
+
+	if (osip_message_to_str(m, &s, &n) != OSIP_SUCCESS || s == NULL)
+		return -EINVAL;
+	*out = s;
+	*len = n;
+	return 0;
+}
+
+/* nbytes random bytes as lowercase hex into buf (2*nbytes+1 needed). */
+static int
+sip_util_hex_random(char *buf, size_t len, size_t nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[32];
+
+	if (nbytes > sizeof(r) || len < 2 * nbytes + 1)
+		return -ENOSPC;
+	if (RAND_bytes(r, (int)nbytes) != 1)
+		return -EIO;
+	for (size_t i = 0; i < nbytes; i++) {
+		buf[2 * i] = hex[r[i] >> 4];
+		buf[2 * i + 1] = hex[r[i] & 15];
+	}
+	buf[2 * nbytes] = '\0';
+	return 0;
+}
+
+int
+sip_util_new_tag(char *buf, size_t len)
+{
+	return sip_util_hex_random(buf, len, 10);
+}
+
+int
+sip_util_new_branch(char *buf, size_t len)
+{
+	if (len < SIP_UTIL_BRANCH_LEN)
+		return -ENOSPC;
+	memcpy(buf, "z9hG4bK", 7);
+	return sip_util_hex_random(buf + 7, len - 7, 16);
+}
+
+int
+sip_util_new_callid(char *buf, size_t len, const char *host)
+{
+	int rc = sip_util_hex_random(buf, len, 16);
+
+	if (rc != 0 || host == NULL)
+		return rc;
+	if ((size_t)snprintf(buf + 32, len - 32, "@%s", host) >= len - 32)
+		return -ENOSPC;
+	return 0;
+}

@@ -1,0 +1,103 @@
+/*
+ * sip_util.h: small libosip2 helpers shared by the SIP server and the B2BUA.
+ *
+ * Parsing a framed message, checking that a request carries what RFC 3261 s8.1.1 says
+ * it must, building a response to a request (Via, From, To, Call-ID and CSeq copied,
+ * To tag added), adding headers, serialising, and generating tags, branches and
+ * Call-IDs from OpenSSL's RNG. It holds no state beyond libosip2's one-time parser
+ * tables (sip_util_init) and does no I/O. Policy (which status for which method) lives
+ * with the caller.
+ */
+#ifndef SW_SIP_UTIL_H
+#define SW_SIP_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <osipparser2/osip_message.h>
+#include <osipparser2/osip_parser.h>
+
+/* Length of generated tokens including the NUL: tag, branch, Call-ID local part. */
+#define SIP_UTIL_TAG_LEN    (20 + 1)           /* 10 random bytes, hex */
+#define SIP_UTIL_BRANCH_LEN (7 + 32 + 1)       /* "z9hG4bK" + 16 random bytes, hex */
+#define SIP_UTIL_CALLID_LEN (32 + 1 + 256 + 1) /* 16 random bytes hex "@" host */
+
+/* Initialise libosip2's parser tables. Call once per process before any parse. */
+int sip_util_init(void);
+
+/*
+ * Parse one framed message buf[0..len) (need not be NUL-terminated; libosip2 copies
+ * it). On success *out is a new message the caller frees with osip_message_free(): a
+ * request with a method, or a response with a status in 100..699. Returns 0, -EBADMSG
+ * (libosip2 refused it, or neither of those) or -ENOMEM.
+ */
+int sip_util_parse(const char *buf, size_t len, osip_message_t **out);
+
+/*
+ * For a message libosip2 refused: rebuild a minimal request from the request line and
+ * the Via, From, To, Call-ID and CSeq header lines of buf[0..len) (folded lines kept,
+ * compact names understood, first of each single-value header) and parse that, so that
+ * a 400 can still be addressed. Returns 0 and *out (free with osip_message_free) or
+ * -EBADMSG when even that fails (then the message cannot be answered).
+ */
+int sip_util_salvage(const char *buf, size_t len, osip_message_t **out);
+
+/*
+ * Last resort when even sip_util_salvage() fails (a malformed Via/From/To among them):
+ * a response built as text, with the request's Via, From, To, Call-ID and CSeq lines
+ * copied byte for byte (RFC 3261 s8.2.6.2), a To tag appended when absent, and `extra`
+ * (one "Name: value" line without CRLF, or NULL). Refuses (-EBADMSG) anything that is
+ * not a request, lacks one of these headers, or has a bare LF in its header block.
+ * On success *out (free()) holds *outlen bytes.
+ */
+int sip_util_raw_response(const char *buf, size_t len, int status, const char *reason,
+                          const char *extra, char **out, size_t *outlen);
+
+/*
+ * True when a response to `req` can be addressed: it is a request with a top Via,
+ * From, To, Call-ID and CSeq present (RFC 3261 s8.2.6.2 copies exactly these).
+ */
+bool sip_util_can_respond(const osip_message_t *req);
+
+/*
+ * Check a parsed request against RFC 3261 s8.1.1 and the scalar rules RFC 4475 probes:
+ * version SIP/2.0 (else 505), To/From/Call-ID/CSeq/Max-Forwards/Via present, CSeq
+ * number fits 32 bits and its method matches the request line, Max-Forwards is 0..255,
+ * top Via has a branch longer than the magic cookie, no duplicated single-value header
+ * (else 400). Returns 0 when fine, else the status code to answer with, and *why a
+ * static reason phrase for it.
+ */
+int sip_util_check_request(const osip_message_t *req, const char **why);
+
+/*
+ * Build a response to `req`: status line with `status` and `reason` (NULL: the standard
+ * phrase), all Vias, From, Call-ID and CSeq copied, To copied with a tag added unless
+ * present (`to_tag`, or a fresh random one when NULL). No Content-Length is set: the
+ * serialiser writes one. Returns 0 and a new message in *out (free with
+ * osip_message_free), -EINVAL when sip_util_can_respond(req) is false, or -ENOMEM.
+ */
+int sip_util_response_new(osip_message_t **out, const osip_message_t *req, int status,
+                          const char *reason, const char *to_tag);
+
+/* Append header `name: value` (both copied). Returns 0 or -ENOMEM. */
+int sip_util_add_header(osip_message_t *m, const char *name, const char *value);
+
+/*
+ * Serialise `m` (libosip2 may update its cached text, hence non-const). On success *out
+ * is a NUL-terminated string of *len bytes the caller frees with osip_free().
+ * Returns 0 or -EINVAL.
+ */
+int sip_util_serialize(osip_message_t *m, char **out, size_t *len);
+
+/* Random From/To tag: 20 hex characters. buf must hold SIP_UTIL_TAG_LEN. Returns 0 or -EIO. */
+int sip_util_new_tag(char *buf, size_t len);
+/* Random RFC 3261 branch "z9hG4bK" + 32 hex. buf must hold SIP_UTIL_BRANCH_LEN. */
+int sip_util_new_branch(char *buf, size_t len);
+/* Random Call-ID "<32 hex>@host" (host may be NULL: no "@host"). Returns 0, -EIO or -ENOSPC. */
+int sip_util_new_callid(char *buf, size_t len, const char *host);
+
+/* The value of the first header `name` (case-insensitive, any header osip keeps in its
+ * generic list, e.g. "max-forwards", "require"), or NULL. */
+const char *sip_util_header(const osip_message_t *m, const char *name);
+
+#endif

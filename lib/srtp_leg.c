@@ -1,0 +1,245 @@
+/*
+ * srtp_leg.c: one direction's libsrtp session built from a struct srtp_keys.
+ *
+ * Maps sipwarden's suites onto libsrtp crypto policies, owns the srtp_t, and translates
+ * libsrtp status codes into negative errno values at this boundary. A copy of the keys is
+ * kept only to tell whether a re-INVITE changed them (so an unchanged key keeps its
+ * session, its rollover counter and its replay window); it is wiped on free. Not
+ * responsible for deciding what to do with a packet that fails (media_worker.c counts and
+ * drops), nor for generating keys (suite.h).
+ */
+#include "srtp_leg.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <srtp2/srtp.h>
+
+/*
+ * struct srtp_leg: one libsrtp session and the keys it was made from.
+ * Owner: whoever called srtp_leg_new(); freed by srtp_leg_free(), which wipes `keys`.
+ */
+struct srtp_leg {
+	srtp_t ctx;
+	enum srtp_leg_dir dir;
+	bool use_mki;
+	uint8_t rtp_tag_len;
+	struct srtp_keys keys;
+};
+
+struct leg_suite {
+	uint8_t key_len, salt_len, rtp_tag_len;
+	void (*rtp)(srtp_crypto_policy_t *);
+	void (*rtcp)(srtp_crypto_policy_t *);
+};
+
+/*
+ * RFC 4568 s6.2 and RFC 7714: the _32 suites keep an 80-bit tag on SRTCP. F8 and AES-192
+ * are refused (libsrtp 2.5 has no F8 and derives AES-192 session keys incorrectly).
+ */
+static int
+leg_suite_get(enum srtp_suite s, struct leg_suite *ls)
+{
+	switch (s) {
+	case SUITE_AES_CM_128_HMAC_SHA1_80:
+		*ls = (struct leg_suite){16, 14, 10, srtp_crypto_policy_set_rtp_default,
+		                         srtp_crypto_policy_set_rtcp_default};
+		return 0;
+	case SUITE_AES_CM_128_HMAC_SHA1_32:
+		*ls = (struct leg_suite){16, 14, 4, srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32,
+		                         srtp_crypto_policy_set_rtcp_default};
+		return 0;
+	case SUITE_AES_256_CM_HMAC_SHA1_80:
+		*ls = (struct leg_suite){32, 14, 10, srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80,
+		                         srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80};
+		return 0;
+	case SUITE_AES_256_CM_HMAC_SHA1_32:
+		*ls = (struct leg_suite){32, 14, 4, srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32,
+		                         srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80};
+		return 0;
+	case SUITE_AEAD_AES_128_GCM:
+		*ls = (struct leg_suite){16, 12, 16, srtp_crypto_policy_set_aes_gcm_128_16_auth,
+		                         srtp_crypto_policy_set_aes_gcm_128_16_auth};
+		return 0;
+	case SUITE_AEAD_AES_256_GCM:
+		*ls = (struct leg_suite){32, 12, 16, srtp_crypto_policy_set_aes_gcm_256_16_auth,
+		                         srtp_crypto_policy_set_aes_gcm_256_16_auth};
+		return 0;
+	case SUITE_F8_128_HMAC_SHA1_80:
+	case SUITE_AES_192_CM_HMAC_SHA1_80:
+	case SUITE_AES_192_CM_HMAC_SHA1_32:
+		return -ENOTSUP;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int
+status_to_errno(srtp_err_status_t st)
+{
+	switch (st) {
+	case srtp_err_status_ok:
+		return 0;
+	case srtp_err_status_auth_fail:
+		return -EBADMSG;
+	case srtp_err_status_replay_fail:
+	case srtp_err_status_replay_old:
+		return -EALREADY;
+	default:
+		return -EPROTO;
+	}
+}
+
+int
+srtp_leg_new(struct srtp_leg **out, const struct srtp_keys *keys, enum srtp_leg_dir dir)
+{
+	struct leg_suite ls;
+	int rc;
+
+	if (keys == NULL || (dir != SRTP_LEG_INBOUND && dir != SRTP_LEG_OUTBOUND))
+		return -EINVAL;
+	if ((rc = leg_suite_get(keys->suite, &ls)) != 0)
+		return rc;
+	if (keys->mki_len > SUITE_MAX_MKI_LEN)
+		return -EINVAL;
+
+	struct srtp_leg *leg = calloc(1, sizeof(*leg));
+	if (leg == NULL)
+		return -ENOMEM;
+	leg->dir = dir;
+	leg->keys = *keys;
+	leg->rtp_tag_len = ls.rtp_tag_len;
+	leg->use_mki = keys->mki_len > 0;
+
+	uint8_t material[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN];
+	memcpy(material, keys->key, ls.key_len);
+	memcpy(material + ls.key_len, keys->salt, ls.salt_len);
+
+	srtp_policy_t pol;
+	memset(&pol, 0, sizeof(pol));
+	ls.rtp(&pol.rtp);
+	ls.rtcp(&pol.rtcp);
+	pol.ssrc.type = dir == SRTP_LEG_INBOUND ? ssrc_any_inbound : ssrc_any_outbound;
+	pol.window_size = 128;
+	pol.allow_repeat_tx = 0;
+
+	srtp_master_key_t mk, *mkp = &mk;
+	if (leg->use_mki) {
+		mk.key = material;
+		mk.mki_id = leg->keys.mki;
+		mk.mki_size = keys->mki_len;
+		pol.keys = &mkp;
+		pol.num_master_keys = 1;
+	} else {
+		pol.key = material;
+	}
+
+	srtp_err_status_t st = srtp_create(&leg->ctx, &pol);
+	OPENSSL_cleanse(material, sizeof(material));
+	if (st != srtp_err_status_ok) {
+		leg->ctx = NULL;
+		srtp_leg_free(leg);
+		return st == srtp_err_status_alloc_fail ? -ENOMEM : -EPROTO;
+	}
+	*out = leg;
+	return 0;
+}
+
+void
+srtp_leg_free(struct srtp_leg *leg)
+{
+	if (leg == NULL)
+		return;
+	if (leg->ctx != NULL)
+		srtp_dealloc(leg->ctx); /* libsrtp zeroes its session keys on dealloc */
+	OPENSSL_cleanse(&leg->keys, sizeof(leg->keys));
+	free(leg);
+}
+
+static int
+leg_protect(struct srtp_leg *leg, uint8_t *pkt, size_t *len, size_t cap, bool rtcp)
+{
+	size_t min = rtcp ? 8 : 12;
+
+	if (leg->dir != SRTP_LEG_OUTBOUND || *len < min)
+		return -EINVAL;
+	if (cap < *len || cap - *len < SRTP_LEG_TRAILER_MAX ||
+	    *len > INT_MAX - SRTP_LEG_TRAILER_MAX)
+		return -ENOSPC;
+	int n = (int)*len;
+	srtp_err_status_t st = rtcp ? srtp_protect_rtcp_mki(leg->ctx, pkt, &n, leg->use_mki, 0)
+	                            : srtp_protect_mki(leg->ctx, pkt, &n, leg->use_mki, 0);
+	if (st == srtp_err_status_ok)
+		*len = (size_t)n;
+	return status_to_errno(st);
+}
+
+static int
+leg_unprotect(struct srtp_leg *leg, uint8_t *pkt, size_t *len, bool rtcp)
+{
+	size_t min = rtcp ? 8 : 12;
+
+	if (leg->dir != SRTP_LEG_INBOUND || *len < min || *len > INT_MAX)
+		return -EINVAL;
+	int n = (int)*len;
+	srtp_err_status_t st = rtcp ? srtp_unprotect_rtcp_mki(leg->ctx, pkt, &n, leg->use_mki)
+	                            : srtp_unprotect_mki(leg->ctx, pkt, &n, leg->use_mki);
+	if (st == srtp_err_status_ok)
+		*len = (size_t)n;
+	return status_to_errno(st);
+}
+
+int
+srtp_leg_protect(struct srtp_leg *leg, uint8_t *pkt, size_t *len, size_t cap)
+{
+	return leg_protect(leg, pkt, len, cap, false);
+}
+
+int
+srtp_leg_protect_rtcp(struct srtp_leg *leg, uint8_t *pkt, size_t *len, size_t cap)
+{
+	return leg_protect(leg, pkt, len, cap, true);
+}
+
+int
+srtp_leg_unprotect(struct srtp_leg *leg, uint8_t *pkt, size_t *len)
+{
+	return leg_unprotect(leg, pkt, len, false);
+}
+
+int
+srtp_leg_unprotect_rtcp(struct srtp_leg *leg, uint8_t *pkt, size_t *len)
+{
+	return leg_unprotect(leg, pkt, len, true);
+}
+
+bool
+srtp_leg_has_keys(const struct srtp_leg *leg, const struct srtp_keys *keys)
+{
+	const struct srtp_keys *a = &leg->keys;
+
+	struct leg_suite ls;
+
+	if (keys == NULL || a->suite != keys->suite || a->mki_len != keys->mki_len ||
+	    leg_suite_get(a->suite, &ls) != 0)
+		return false;
+	int diff = CRYPTO_memcmp(a->key, keys->key, ls.key_len);
+	diff |= CRYPTO_memcmp(a->salt, keys->salt, ls.salt_len);
+	diff |= CRYPTO_memcmp(a->mki, keys->mki, a->mki_len);
+	return diff == 0;
+}
+
+bool
+srtp_leg_same_keys(const struct srtp_leg *a, const struct srtp_leg *b)
+{
+	return a != NULL && b != NULL && a->dir == b->dir && srtp_leg_has_keys(a, &b->keys);
+}
+
+size_t
+srtp_leg_rtp_tag_len(const struct srtp_leg *leg)
+{
+	return leg->rtp_tag_len;
+}

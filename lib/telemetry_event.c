@@ -1,0 +1,500 @@
+/*
+ * telemetry_event.c: the telemetry schema and the typed event builders.
+ *
+ * The schema is one table below: for each event name, the fields it must carry and
+ * their JSON types, nested objects included. telemetry_validate() checks an event
+ * against it strictly (no missing, no mistyped, no unknown fields), the server refuses
+ * events that fail, and the unit test checks every builder's output and what
+ * subscribers read back. The typed builders turn the daemon's C structs into events.
+ * Also the MOS estimate and call id generation. Not responsible for delivery
+ * (telemetry.c).
+ */
+#include "telemetry.h"
+
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json_out.h"
+
+enum {
+	F_STR = 1,
+	F_INT = 2,
+	F_NUM = 4, /* integer or real */
+	F_BOOL = 8,
+	F_OBJ = 16,
+	F_NULL = 32,
+	F_OPT = 64, /* may be absent */
+};
+
+struct field {
+	const char *name;
+	unsigned types;
+	const struct field *sub; /* for F_OBJ */
+};
+
+static const struct field f_tls[] = {
+        {"tls", F_STR | F_NULL, NULL},
+        {"cipher", F_STR | F_NULL, NULL},
+        {"peer_cert_sha256", F_STR | F_NULL, NULL},
+        {"peer", F_STR | F_NULL, NULL},
+        {NULL, 0, NULL},
+};
+
+static const struct field f_drops[] = {
+        {"auth", F_INT, NULL},           {"replay", F_INT, NULL}, {"plaintext", F_INT, NULL},
+        {"unknown_source", F_INT, NULL}, {NULL, 0, NULL},
+};
+
+static const struct field f_dir[] = {
+        {"packets", F_INT, NULL},
+        {"bytes", F_INT, NULL},
+        {"lost", F_INT | F_NULL, NULL},
+        {"loss", F_NUM | F_NULL, NULL},
+        {"jitter_ms", F_NUM | F_NULL, NULL},
+        {"mos", F_NUM | F_NULL, NULL},
+        {"drops", F_OBJ, f_drops},
+        {NULL, 0, NULL},
+};
+
+static const struct field f_leg[] = {
+        {"suite", F_STR | F_NULL, NULL},
+        {"latched", F_STR | F_NULL, NULL},
+        {"first_packet_ms", F_INT | F_NULL, NULL},
+        {"signalling", F_OBJ, f_tls},
+        {"in", F_OBJ, f_dir},
+        {"out", F_OBJ, f_dir},
+        {NULL, 0, NULL},
+};
+
+static const struct field f_legs[] = {
+        {"trunk", F_OBJ, f_leg},
+        {"agent", F_OBJ | F_NULL, f_leg},
+        {NULL, 0, NULL},
+};
+
+static const struct field f_suites[] = {
+        {"trunk", F_STR | F_NULL, NULL},
+        {"agent", F_STR | F_NULL, NULL},
+        {NULL, 0, NULL},
+};
+
+#define COMMON                                                                                     \
+	{"v", F_INT, NULL}, {"ts", F_STR, NULL},                                                   \
+	{                                                                                          \
+		"event", F_STR, NULL                                                               \
+	}
+#define CALL                                                                                       \
+	{                                                                                          \
+		"call", F_STR, NULL                                                                \
+	}
+#define END                                                                                        \
+	{                                                                                          \
+		NULL, 0, NULL                                                                      \
+	}
+
+static const struct field e_daemon_start[] = {
+        COMMON, {"version", F_STR, NULL}, {"pid", F_INT, NULL}, END};
+static const struct field e_daemon_stop[] = {COMMON, {"reason", F_STR, NULL}, END};
+static const struct field e_config_loaded[] = {
+        COMMON, {"path", F_STR, NULL}, {"sha256", F_STR, NULL}, END};
+static const struct field e_call_start[] = {COMMON,
+                                            CALL,
+                                            {"trunk", F_STR, NULL},
+                                            {"from", F_STR | F_NULL, NULL},
+                                            {"to", F_STR | F_NULL, NULL},
+                                            {"signalling", F_OBJ, f_tls},
+                                            END};
+static const struct field e_call_answer[] = {COMMON,
+                                             CALL,
+                                             {"agent", F_STR, NULL},
+                                             {"setup_ms", F_INT, NULL},
+                                             {"suites", F_OBJ, f_suites},
+                                             END};
+static const struct field e_call_interim[] = {
+        COMMON, CALL, {"duration_ms", F_INT, NULL}, {"legs", F_OBJ, f_legs}, END};
+static const struct field e_call_end[] = {COMMON,
+                                          CALL,
+                                          {"outcome", F_STR, NULL},
+                                          {"ended_by", F_STR, NULL},
+                                          {"reason", F_STR, NULL},
+                                          {"sip_code", F_INT, NULL},
+                                          {"duration_ms", F_INT, NULL},
+                                          {"agent", F_STR | F_NULL, NULL},
+                                          {"legs", F_OBJ, f_legs},
+                                          END};
+#define SECURITY                                                                                   \
+	COMMON, {"call", F_STR | F_NULL | F_OPT, NULL}, {"source", F_STR | F_NULL, NULL},          \
+	        {"reason", F_STR, NULL},                                                           \
+	{                                                                                          \
+		"detail", F_STR | F_OPT, NULL                                                      \
+	}
+static const struct field e_security[] = {SECURITY, END};
+static const struct field e_security_code[] = {SECURITY, {"sip_code", F_INT, NULL}, END};
+static const struct field e_agent[] = {COMMON,
+                                       {"agent", F_STR, NULL},
+                                       {"address", F_STR | F_NULL, NULL},
+                                       {"reason", F_STR | F_NULL, NULL},
+                                       END};
+static const struct field e_dropped[] = {COMMON, {"count", F_INT, NULL}, END};
+
+static const struct {
+	const char *name;
+	const struct field *fields;
+} schema[] = {
+        {"daemon.start", e_daemon_start},
+        {"daemon.stop", e_daemon_stop},
+        {"config.loaded", e_config_loaded},
+        {"call.start", e_call_start},
+        {"call.answer", e_call_answer},
+        {"call.interim", e_call_interim},
+        {"call.end", e_call_end},
+        {"security.offer_refused", e_security_code},
+        {"security.tls_handshake_failed", e_security},
+        {"security.peer_unknown", e_security},
+        {"security.downgrade_refused", e_security_code},
+        {"security.limit_reached", e_security},
+        {"agent.up", e_agent},
+        {"agent.down", e_agent},
+        {"telemetry.dropped", e_dropped},
+};
+#define NSCHEMA (sizeof(schema) / sizeof(schema[0]))
+
+const char *const *
+telemetry_event_names(void)
+{
+	static const char *names[NSCHEMA + 1];
+
+	if (names[0] == NULL) {
+		for (size_t i = 0; i < NSCHEMA; i++)
+			names[i] = schema[i].name;
+	}
+	return names;
+}
+
+static bool
+type_ok(const json_t *v, unsigned types)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return types & F_STR;
+	case JSON_INTEGER:
+		return types & (F_INT | F_NUM);
+	case JSON_REAL:
+		return types & F_NUM;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return types & F_BOOL;
+	case JSON_OBJECT:
+		return types & F_OBJ;
+	case JSON_NULL:
+		return types & F_NULL;
+	default:
+		return false;
+	}
+}
+
+static int
+check_object(const json_t *o, const struct field *fs, const char *where, char *err, size_t n)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	for (i = 0; fs[i].name != NULL; i++) {
+		v = json_object_get(o, fs[i].name);
+		if (v == NULL) {
+			if (fs[i].types & F_OPT)
+				continue;
+			snprintf(err, n, "%s: missing field \"%s\"", where, fs[i].name);
+			return -EINVAL;
+		}
+		if (!type_ok(v, fs[i].types)) {
+			snprintf(err, n, "%s: field \"%s\" has the wrong type", where, fs[i].name);
+			return -EINVAL;
+		}
+		if (json_is_integer(v) && (fs[i].types & F_INT) && json_integer_value(v) < 0) {
+			snprintf(err, n, "%s: field \"%s\" is negative", where, fs[i].name);
+			return -EINVAL;
+		}
+		if (json_is_object(v) && fs[i].sub != NULL &&
+		    check_object(v, fs[i].sub, fs[i].name, err, n) < 0)
+			return -EINVAL;
+	}
+	json_object_foreach((json_t *)o, key, v)
+	{
+		for (i = 0; fs[i].name != NULL && strcmp(fs[i].name, key) != 0; i++)
+			;
+		if (fs[i].name == NULL) {
+			snprintf(err, n, "%s: unknown field \"%s\"", where, key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int
+telemetry_validate(const json_t *ev, char *err, size_t errlen)
+{
+	char dummy[8];
+	const char *name;
+
+	if (err == NULL) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (!json_is_object(ev)) {
+		snprintf(err, errlen, "event is not an object");
+		return -EINVAL;
+	}
+	if ((name = json_string_value(json_object_get(ev, "event"))) == NULL) {
+		snprintf(err, errlen, "no \"event\" name");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < NSCHEMA; i++) {
+		if (strcmp(schema[i].name, name) != 0)
+			continue;
+		if (check_object(ev, schema[i].fields, name, err, errlen) < 0)
+			return -EINVAL;
+		if (json_integer_value(json_object_get(ev, "v")) != TELEMETRY_SCHEMA_VERSION ||
+		    !json_out_is_timestamp(json_string_value(json_object_get(ev, "ts")))) {
+			snprintf(err, errlen, "%s: bad \"v\" or \"ts\"", name);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "unknown event \"%s\"", name);
+	return -EINVAL;
+}
+
+void
+telemetry_call_id(char out[TELEMETRY_CALL_ID_LEN])
+{
+	unsigned char r[16];
+
+	if (RAND_bytes(r, sizeof(r)) != 1) {
+		/* The RNG failing is not a reason to lose a call's record; ids need only be
+		 * unique, not secret. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		memset(r, 0, sizeof(r));
+		memcpy(r, &ts, sizeof(ts) < sizeof(r) ? sizeof(ts) : sizeof(r));
+	}
+	json_out_hex(out, r, sizeof(r));
+}
+
+double
+telemetry_mos(double loss_fraction, double jitter_ms, double rtt_ms, enum telemetry_codec codec)
+{
+	double ie = 0.0, bpl = codec == TELEMETRY_CODEC_G711_NOPLC ? 4.3 : 25.1;
+	double ppl, d, id, ie_eff, r, mos;
+
+	if (!(loss_fraction > 0.0)) /* also NaN */
+		loss_fraction = 0.0;
+	if (loss_fraction > 1.0)
+		loss_fraction = 1.0;
+	if (!(jitter_ms > 0.0))
+		jitter_ms = 0.0;
+	if (!(rtt_ms > 0.0))
+		rtt_ms = 0.0;
+	ppl = loss_fraction * 100.0;
+	d = rtt_ms / 2.0 + 2.0 * jitter_ms + 20.0;
+	id = 0.024 * d + (d > 177.3 ? 0.11 * (d - 177.3) : 0.0);
+	ie_eff = ie + (95.0 - ie) * ppl / (ppl + bpl);
+	r = 93.2 - id - ie_eff;
+	if (r <= 0.0)
+		return 1.0;
+	if (r >= 100.0)
+		return 4.5;
+	mos = 1.0 + 0.035 * r + 7e-6 * r * (r - 60.0) * (100.0 - r);
+	return mos < 1.0 ? 1.0 : mos;
+}
+
+/* ---- builders ---------------------------------------------------------------- */
+
+/* "192.0.2.1:5061" / "[2001:db8::1]:5061" as a JSON string, or JSON null. */
+static json_t *
+addr_json(const struct sockaddr *sa)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV], buf[NI_MAXHOST + NI_MAXSERV + 4];
+	socklen_t len;
+
+	if (sa == NULL)
+		return json_null();
+	len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+	    getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
+	                NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return json_null();
+	snprintf(buf, sizeof(buf), sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+	return json_string(buf);
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+tls_json(const struct telemetry_tls *tls)
+{
+	char fp[65];
+
+	if (tls == NULL)
+		return json_pack("{s:n,s:n,s:n,s:n}", "tls", "cipher", "peer_cert_sha256", "peer");
+	return json_pack("{s:o,s:o,s:o,s:o}", "tls", str_or_null(tls->version), "cipher",
+	                 str_or_null(tls->cipher), "peer_cert_sha256",
+	                 tls->peer_sha256 ? json_string(json_out_hex(fp, tls->peer_sha256, 32))
+	                                  : json_null(),
+	                 "peer", addr_json(tls->peer));
+}
+
+static json_t *
+dir_json(const struct telemetry_dir *d)
+{
+	json_t *lost, *loss, *jitter, *mos;
+
+	if (d->lost < 0) {
+		lost = json_null();
+		loss = json_null();
+		jitter = json_null();
+		mos = json_null();
+	} else {
+		double jit = isfinite(d->jitter_ms) && d->jitter_ms > 0 ? d->jitter_ms : 0.0;
+		uint64_t expected = d->packets + (uint64_t)d->lost;
+		double f = expected ? (double)d->lost / (double)expected : 0.0;
+		lost = json_integer(d->lost);
+		loss = json_real(round(f * 1e6) / 1e6);
+		jitter = json_real(round(jit * 1000.0) / 1000.0);
+		mos = json_real(
+		        round(telemetry_mos(f, jit, d->rtt_ms, TELEMETRY_CODEC_G711) * 100.0) /
+		        100.0);
+	}
+	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "packets",
+	                 (json_int_t)d->packets, "bytes", (json_int_t)d->bytes, "lost", lost,
+	                 "loss", loss, "jitter_ms", jitter, "mos", mos, "drops", "auth",
+	                 (json_int_t)d->drops.auth, "replay", (json_int_t)d->drops.replay,
+	                 "plaintext", (json_int_t)d->drops.plaintext, "unknown_source",
+	                 (json_int_t)d->drops.unknown_source);
+}
+
+static json_t *
+leg_json(const struct telemetry_leg *l)
+{
+	if (l == NULL)
+		return json_null();
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "suite", str_or_null(l->suite), "latched",
+	                 addr_json(l->latched), "first_packet_ms",
+	                 l->first_packet_ms >= 0 ? json_integer(l->first_packet_ms) : json_null(),
+	                 "signalling", tls_json(&l->signalling), "in", dir_json(&l->in), "out",
+	                 dir_json(&l->out));
+}
+
+int
+telemetry_daemon_start(struct telemetry *t)
+{
+	return telemetry_emit(t, json_pack("{s:s,s:s,s:I}", "event", "daemon.start", "version",
+	                                   SW_VERSION, "pid", (json_int_t)getpid()));
+}
+
+int
+telemetry_daemon_stop(struct telemetry *t, const char *reason)
+{
+	return telemetry_emit(t, json_pack("{s:s,s:s}", "event", "daemon.stop", "reason",
+	                                   reason ? reason : "stop"));
+}
+
+int
+telemetry_config_loaded(struct telemetry *t, const char *path, const uint8_t sha256[32])
+{
+	char hex[65];
+
+	return telemetry_emit(t,
+	                      json_pack("{s:s,s:s,s:s}", "event", "config.loaded", "path",
+	                                path ? path : "", "sha256", json_out_hex(hex, sha256, 32)));
+}
+
+int
+telemetry_call_start(struct telemetry *t, const char *call, const char *trunk,
+                     const char *from_user, const char *to_user,
+                     const struct telemetry_tls *trunk_signalling)
+{
+	return telemetry_emit(t, json_pack("{s:s,s:s?,s:s?,s:o,s:o,s:o}", "event", "call.start",
+	                                   "call", call, "trunk", trunk, "from",
+	                                   str_or_null(from_user), "to", str_or_null(to_user),
+	                                   "signalling", tls_json(trunk_signalling)));
+}
+
+int
+telemetry_call_answer(struct telemetry *t, const char *call, const char *agent, int64_t setup_ms,
+                      const char *trunk_suite, const char *agent_suite)
+{
+	return telemetry_emit(
+	        t, json_pack("{s:s,s:s?,s:s?,s:I,s:{s:o,s:o}}", "event", "call.answer", "call",
+	                     call, "agent", agent, "setup_ms", (json_int_t)setup_ms, "suites",
+	                     "trunk", str_or_null(trunk_suite), "agent", str_or_null(agent_suite)));
+}
+
+int
+telemetry_call_interim(struct telemetry *t, const char *call, int64_t duration_ms,
+                       const struct telemetry_leg *trunk_leg, const struct telemetry_leg *agent_leg)
+{
+	return telemetry_emit(t, json_pack("{s:s,s:s?,s:I,s:{s:o,s:o}}", "event", "call.interim",
+	                                   "call", call, "duration_ms", (json_int_t)duration_ms,
+	                                   "legs", "trunk", leg_json(trunk_leg), "agent",
+	                                   leg_json(agent_leg)));
+}
+
+int
+telemetry_call_end(struct telemetry *t, const struct telemetry_call_end *e)
+{
+	return telemetry_emit(t,
+	                      json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:i,s:I,s:o,s:{s:o,s:o}}",
+	                                "event", "call.end", "call", e->call, "outcome", e->outcome,
+	                                "ended_by", e->ended_by, "reason", e->reason, "sip_code",
+	                                e->sip_code, "duration_ms", (json_int_t)e->duration_ms,
+	                                "agent", str_or_null(e->agent), "legs", "trunk",
+	                                leg_json(e->trunk_leg), "agent", leg_json(e->agent_leg)));
+}
+
+int
+telemetry_security(struct telemetry *t, enum telemetry_security kind, const char *call,
+                   const struct sockaddr *source, const char *reason, const char *detail,
+                   int sip_code)
+{
+	static const char *names[] = {
+	        [TELEMETRY_SEC_OFFER_REFUSED] = "security.offer_refused",
+	        [TELEMETRY_SEC_TLS_HANDSHAKE_FAILED] = "security.tls_handshake_failed",
+	        [TELEMETRY_SEC_PEER_UNKNOWN] = "security.peer_unknown",
+	        [TELEMETRY_SEC_DOWNGRADE_REFUSED] = "security.downgrade_refused",
+	        [TELEMETRY_SEC_LIMIT_REACHED] = "security.limit_reached",
+	};
+	json_t *ev;
+
+	if ((unsigned)kind >= sizeof(names) / sizeof(names[0])) {
+		return -EINVAL;
+	}
+	ev = json_pack("{s:s,s:o,s:o,s:s?}", "event", names[kind], "call", str_or_null(call),
+	               "source", addr_json(source), "reason", reason);
+	if (ev != NULL && detail != NULL)
+		json_object_set_new(ev, "detail", json_string(detail));
+	if (ev != NULL &&
+	    (kind == TELEMETRY_SEC_OFFER_REFUSED || kind == TELEMETRY_SEC_DOWNGRADE_REFUSED))
+		json_object_set_new(ev, "sip_code", json_integer(sip_code));
+	return telemetry_emit(t, ev);
+}
+
+int
+telemetry_agent(struct telemetry *t, const char *agent, bool up, const struct sockaddr *address,
+                const char *reason)
+{
+	return telemetry_emit(
+	        t, json_pack("{s:s,s:s?,s:o,s:o}", "event", up ? "agent.up" : "agent.down", "agent",
+	                     agent, "address", addr_json(address), "reason", str_or_null(reason)));
+}

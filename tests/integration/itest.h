@@ -1,0 +1,98 @@
+/*
+ * itest.h: harness for integration tests against the real sipwarden daemon.
+ *
+ * Creates a temporary directory with development certificates ($SW_MKCERTS), writes a
+ * config listening on a random 127.A.B.C address and port, starts $SW_DAEMON with
+ * NOTIFY_SOCKET pointing at a datagram socket the harness owns, waits for READY=1, and
+ * stops it with SIGTERM, asserting a clean exit. Whatever happens (failed assertion,
+ * timeout), the daemon is killed and the directory removed at exit. It also holds a
+ * small blocking-with-deadline TLS client built on the OpenSSL API. Test code only.
+ */
+#ifndef SW_ITEST_H
+#define SW_ITEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+
+/* Knobs for the generated config; zero fields take the harness defaults. */
+struct itest_opts {
+	const char *min_version;       /* "1.2" or "1.3" (default: not written -> 1.3) */
+	const char *handshake_timeout; /* default "2s" */
+	const char *idle_timeout;      /* default "30s" */
+	unsigned max_connections;      /* default 64 */
+	unsigned max_message_size;     /* default 8192 */
+	unsigned max_headers;          /* default 64 */
+	unsigned max_line_length;      /* default 4096 */
+};
+
+struct itest {
+	char dir[128];
+	char conf_path[192];
+	char ip[32];
+	uint16_t port;
+	pid_t pid;
+	int notify_fd;
+};
+
+/* Start the daemon (asserts on failure). `o` may be NULL. */
+void itest_start(struct itest *t, const struct itest_opts *o);
+/* SIGTERM, wait (bounded), assert exit status 0 and STOPPING=1; kill -9 on timeout. */
+void itest_stop(struct itest *t);
+/* (Re)write the config file from `o` (NULL: defaults), same listen address. */
+void itest_write_conf(struct itest *t, const struct itest_opts *o);
+/* Wait for a notify datagram containing `what` ("READY=1", ...); false on timeout. */
+bool itest_wait_notify(struct itest *t, const char *what, int timeout_ms);
+/* True while the daemon has not exited (waitpid WNOHANG). */
+bool itest_alive(struct itest *t);
+
+/* A client connection. */
+struct itest_conn {
+	int fd;
+	SSL_CTX *ctx;
+	SSL *ssl; /* NULL for plain TCP */
+	char buf[262144];
+	size_t len;
+	unsigned long last_ssl_error; /* first OpenSSL error of a failed handshake */
+};
+
+/* Plain TCP connection to the daemon. NULL on failure. */
+struct itest_conn *itest_tcp_connect(const struct itest *t);
+/*
+ * TLS connection with protocol versions [min, max] (0: library default). Verifies the
+ * daemon's certificate against the test CA. Returns NULL when the handshake fails
+ * (*ssl_err gets the OpenSSL error code when not NULL).
+ */
+struct itest_conn *itest_tls_connect(const struct itest *t, int min, int max,
+                                     unsigned long *ssl_err);
+void itest_conn_free(struct itest_conn *c);
+
+/* Write all of buf. Returns 0 or -1. */
+int itest_send(struct itest_conn *c, const void *buf, size_t len);
+int itest_send_str(struct itest_conn *c, const char *s);
+/*
+ * Receive one SIP message (framed by Content-Length) into out (NUL-terminated).
+ * Returns its length, 0 when the peer closed, -1 on timeout.
+ */
+int itest_recv_msg(struct itest_conn *c, char *out, size_t cap, int timeout_ms);
+/* Read and discard until the peer closes: 0 when closed, -1 on timeout. If `seen` is
+ * not NULL, the bytes received are appended to it (NUL-terminated, truncated). */
+int itest_wait_closed(struct itest_conn *c, int timeout_ms, char *seen, size_t seen_cap);
+
+/* An OPTIONS request with this Call-ID and CSeq number. Returns out. */
+char *itest_options(char *out, size_t cap, const char *callid, unsigned cseq);
+/* A request with method `method` (also the CSeq method). Returns out. */
+char *itest_request(char *out, size_t cap, const char *method, const char *callid, unsigned cseq);
+/* Status code of a response, or -1. */
+int itest_status(const char *msg);
+/* Value of header `name` (case-insensitive, first occurrence, trimmed), or NULL. */
+const char *itest_header(const char *msg, const char *name, char *val, size_t cap);
+/* Milliseconds on a monotonic clock. */
+int64_t itest_now_ms(void);
+/* Read a whole file (tests/data); returns malloc'd bytes and *len, or NULL. */
+char *itest_read_file(const char *path, size_t *len);
+
+#endif

@@ -1,0 +1,822 @@
+/*
+ * test_conf.c: the config reader (lib/conf.c, lib/conf_value.c).
+ *
+ * tests/conf/good-*.conf must load; tests/conf/bad-*.conf must fail with the message
+ * given on their first line ("# expect: file:line: message"). Fixtures reference dummy
+ * PEM files under tests/conf/files/ (git keeps no modes, so the key files are chmod'ed
+ * here first). Also: every value of good-full.conf, the defaults, the shipped
+ * conf/sipwarden.conf and conf/sipwarden.conf.example (paths redirected to dummies),
+ * the SHA-256, and the address helpers.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+
+#include "conf.h"
+#include "conf_value.h"
+
+static char confdir[1024];
+
+static void
+fixture_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", confdir, name);
+}
+
+static void
+setup(void)
+{
+	const char *td = getenv("SW_TESTDATA");
+	char p[1200];
+
+	ck_assert_msg(td != NULL, "SW_TESTDATA not set");
+	snprintf(confdir, sizeof(confdir), "%s/conf", td);
+	fixture_path(p, sizeof(p), "files/key.pem");
+	ck_assert_int_eq(chmod(p, 0600), 0);
+	fixture_path(p, sizeof(p), "files/key-open.pem");
+	ck_assert_int_eq(chmod(p, 0644), 0);
+}
+
+static struct conf *
+load_fixture(const char *name, char *err, size_t errlen)
+{
+	char p[1200];
+
+	fixture_path(p, sizeof(p), name);
+	return conf_load(p, err, errlen);
+}
+
+/* Names in tests/conf starting with `prefix` and ending in ".conf"; count returned. */
+static size_t
+list_fixtures(const char *prefix, char names[][256], size_t max)
+{
+	DIR *d = opendir(confdir);
+	struct dirent *e;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || l < 5 ||
+		    strcmp(e->d_name + l - 5, ".conf") != 0)
+			continue;
+		ck_assert_uint_lt(n, max);
+		snprintf(names[n++], 256, "%s", e->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+START_TEST(conf_good_fixtures_load)
+{
+	static char names[64][256];
+	size_t n = list_fixtures("good-", names, 64);
+
+	ck_assert_uint_ge(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		char err[CONF_ERR_MAX] = "";
+		struct conf *c = load_fixture(names[i], err, sizeof(err));
+		char *out = NULL;
+		size_t outlen = 0;
+		FILE *fp;
+
+		ck_assert_msg(c != NULL, "%s: %s", names[i], err);
+		fp = open_memstream(&out, &outlen);
+		conf_print(c, fp);
+		fclose(fp);
+		ck_assert_msg(strstr(out, "trunk ") != NULL, "%s: no trunk in summary", names[i]);
+		free(out);
+		conf_unref(c);
+	}
+}
+END_TEST
+
+/* True if the pieces of `expect` separated by "..." occur in `s` in that order. */
+static bool
+matches(const char *s, const char *expect)
+{
+	char buf[600], *piece, *save = NULL;
+	const char *at = s;
+
+	snprintf(buf, sizeof(buf), "%s", expect);
+	for (piece = buf;; piece = NULL) {
+		char *end = strstr(piece ? piece : save, "...");
+		char *cur = piece ? piece : save;
+		if (end != NULL) {
+			*end = '\0';
+			save = end + 3;
+		}
+		if ((at = strstr(at, cur)) == NULL)
+			return false;
+		at += strlen(cur);
+		if (end == NULL)
+			return true;
+	}
+}
+
+START_TEST(conf_bad_fixtures_fail_with_expected_message)
+{
+	static char names[128][256];
+	size_t n = list_fixtures("bad-", names, 128);
+
+	ck_assert_uint_ge(n, 40);
+	for (size_t i = 0; i < n; i++) {
+		char err[CONF_ERR_MAX] = "", p[1200], first[600], *expect;
+		struct conf *c;
+		FILE *fp;
+
+		fixture_path(p, sizeof(p), names[i]);
+		fp = fopen(p, "r");
+		ck_assert_ptr_nonnull(fp);
+		ck_assert_ptr_nonnull(fgets(first, sizeof(first), fp));
+		fclose(fp);
+		ck_assert_msg(strncmp(first, "# expect: ", 10) == 0, "%s: no '# expect:' line",
+		              names[i]);
+		expect = first + 10;
+		expect[strcspn(expect, "\n")] = '\0';
+		/* The message always begins with the file and a line. */
+		ck_assert_msg(strncmp(expect, names[i], strlen(names[i])) == 0 &&
+		                      expect[strlen(names[i])] == ':',
+		              "%s: expectation must start with its file name", names[i]);
+
+		c = conf_load(p, err, sizeof(err));
+		ck_assert_msg(c == NULL, "%s: loaded but must fail", names[i]);
+		ck_assert_msg(matches(err, expect), "%s:\n  got    %s\n  expect %s", names[i], err,
+		              expect);
+		/* Full path first: "<path>:<line>: ". */
+		ck_assert_msg(strncmp(err, p, strlen(p)) == 0, "%s: error does not start with path",
+		              names[i]);
+	}
+}
+END_TEST
+
+START_TEST(conf_loads_every_key_of_good_full)
+{
+	char err[CONF_ERR_MAX] = "", a[64], p[1200];
+	struct conf *c = load_fixture("good-full.conf", err, sizeof(err));
+	const struct conf_trunk *t;
+	const struct conf_agent *ag;
+	static const uint8_t fpr[32] = {0x3a, 0xf5, 0x8b, 0x54, 0x1c, 0x0e, 0x2e, 0x86,
+	                                0xda, 0x72, 0x91, 0x3c, 0x7a, 0x1e, 0x57, 0x0f,
+	                                0xce, 0xd9, 0x16, 0x4b, 0x43, 0x63, 0xb4, 0xe6,
+	                                0xa6, 0x91, 0x47, 0x5e, 0xd1, 0x0b, 0x6c, 0x3e};
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->log_level, LOG_LVL_DEBUG);
+	ck_assert(c->log_syslog);
+	ck_assert_str_eq(conf_sockaddr_str(&c->tls.listen, a, sizeof(a)), "127.0.0.2:5062");
+	fixture_path(p, sizeof(p), "files/cert.pem");
+	/* Relative paths are resolved against the config's directory. */
+	ck_assert_ptr_nonnull(strstr(c->tls.certificate, "/conf/files/cert.pem"));
+	ck_assert_int_eq(c->tls.certificate[0], '/');
+	ck_assert_ptr_nonnull(strstr(c->tls.private_key, "/conf/files/key.pem"));
+	ck_assert_ptr_nonnull(strstr(c->tls.ca_file, "/conf/files/ca.pem"));
+	ck_assert_int_eq(c->tls.min_version, TLS1_2_VERSION);
+	ck_assert_str_eq(c->tls.ciphers, "ECDHE+AESGCM");
+	ck_assert_str_eq(c->tls.ciphersuites, "TLS_AES_128_GCM_SHA256");
+	ck_assert_uint_eq(c->tls.handshake_timeout_ms, 1500);
+	ck_assert_uint_eq(c->tls.idle_timeout_ms, 120000);
+	ck_assert_uint_eq(c->tls.max_connections, 300);
+	ck_assert_ptr_nonnull(c->tls.client_certificate);
+	ck_assert_ptr_nonnull(c->tls.client_private_key);
+	ck_assert_str_eq(c->sip.hostname, "sbc.example.com");
+	ck_assert_uint_eq(c->sip.max_message_size, 32768);
+	ck_assert_uint_eq(c->sip.max_headers, 40);
+	ck_assert_uint_eq(c->sip.max_line_length, 2048);
+	ck_assert_uint_eq(c->sip.transaction_timeout_ms, 20000);
+	ck_assert_uint_eq(c->sip.agent_timeout_ms, 4000);
+	ck_assert_str_eq(conf_sockaddr_str(&c->media.address, a, sizeof(a)), "127.0.0.3:0");
+	ck_assert_str_eq(c->media.advertise, "198.51.100.7");
+	ck_assert_uint_eq(c->media.port_min, 40000);
+	ck_assert_uint_eq(c->media.port_max, 40003);
+	ck_assert_uint_eq(c->media.workers, 4);
+	ck_assert_uint_eq(c->media.nsuites, 2);
+	ck_assert_int_eq(c->media.suites[0], SUITE_AEAD_AES_256_GCM);
+	ck_assert_int_eq(c->media.suites[1], SUITE_AES_CM_128_HMAC_SHA1_80);
+	ck_assert_int_eq(c->media.suites[2], SUITE_NONE);
+	ck_assert_uint_eq(c->media.inactivity_timeout_s, 60);
+	ck_assert_uint_eq(c->media.max_call_duration_s, 7200);
+	ck_assert_uint_eq(c->limits.max_calls, 50);
+	ck_assert_ptr_nonnull(strstr(c->telemetry.socket, "/conf/run/telemetry.sock"));
+	ck_assert_uint_eq(c->telemetry.socket_mode, 0640);
+	ck_assert_ptr_null(c->telemetry.socket_group);
+	ck_assert_uint_eq(c->telemetry.interim_interval_s, 10);
+	ck_assert_uint_eq(c->telemetry.queue_limit, 64);
+	ck_assert_str_eq(c->telemetry.control_socket, "/tmp/sipwarden-test-control.sock");
+	ck_assert_uint_eq(c->telemetry.control_mode, 0600);
+	ck_assert_int_eq(c->pool.policy, AGENT_ROUND_ROBIN);
+	ck_assert_uint_eq(c->pool.probe_interval_ms, 0);
+	ck_assert_uint_eq(c->pool.probe_failures, 3);
+
+	ck_assert_uint_eq(c->ntrunks, 2);
+	t = &c->trunks[0];
+	ck_assert_str_eq(t->name, "carrier");
+	ck_assert_uint_eq(t->nsources, 3);
+	ck_assert_int_eq(t->sources[0].family, AF_INET);
+	ck_assert_uint_eq(t->sources[0].prefix, 24);
+	ck_assert_uint_eq(t->sources[1].prefix, 32);
+	ck_assert_int_eq(t->sources[2].family, AF_INET6);
+	ck_assert_uint_eq(t->sources[2].prefix, 32);
+	ck_assert_ptr_nonnull(t->ca_file);
+	ck_assert(t->has_fingerprint);
+	ck_assert_mem_eq(t->fingerprint, fpr, 32);
+	ck_assert_str_eq(conf_sockaddr_str(&t->target, a, sizeof(a)), "192.0.2.5:5061");
+	ck_assert(!t->legacy_rtp);
+	ck_assert(!t->crypto_pad);
+	ck_assert_uint_eq(t->max_calls, 20);
+	ck_assert_str_eq(t->pass_headers[0], "X-Customer-Id");
+	ck_assert_str_eq(t->pass_headers[1], "x-campaign");
+	ck_assert_ptr_null(t->pass_headers[2]);
+	t = &c->trunks[1];
+	ck_assert_str_eq(t->name, "pbx");
+	ck_assert(t->legacy_rtp);
+	ck_assert(t->crypto_pad); /* default */
+	ck_assert_mem_eq(t->fingerprint, fpr, 32);
+	ck_assert_uint_eq(t->target.len, 0);
+	ck_assert_ptr_null(t->pass_headers);
+
+	ck_assert_uint_eq(c->nagents, 2);
+	ag = &c->agents[0];
+	ck_assert_str_eq(ag->name, "a1");
+	ck_assert_str_eq(conf_sockaddr_str(&ag->address, a, sizeof(a)), "127.0.0.1:5071");
+	ck_assert_str_eq(ag->server_name, "agent.test");
+	ck_assert_uint_eq(ag->weight, 7);
+	ck_assert(ag->verify);
+	ck_assert(!ag->crypto_pad);
+	ck_assert_ptr_null(ag->client_certificate);
+	ag = &c->agents[1];
+	ck_assert_str_eq(conf_sockaddr_str(&ag->address, a, sizeof(a)), "[::1]:5072");
+	ck_assert_uint_eq(ag->weight, 100);
+	ck_assert(!ag->verify);
+	ck_assert(ag->crypto_pad);
+	ck_assert_ptr_nonnull(ag->client_certificate);
+	ck_assert_ptr_nonnull(ag->client_private_key);
+	conf_unref(c);
+}
+END_TEST
+
+START_TEST(conf_defaults_apply_when_keys_are_absent)
+{
+	char err[CONF_ERR_MAX] = "", a[64];
+	struct conf *c = load_fixture("good-minimal.conf", err, sizeof(err));
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->log_level, LOG_LVL_INFO);
+	ck_assert(!c->log_syslog);
+	ck_assert_str_eq(conf_sockaddr_str(&c->tls.listen, a, sizeof(a)), "127.0.0.1:5061");
+	ck_assert_int_eq(c->tls.min_version, TLS1_3_VERSION);
+	ck_assert_ptr_null(c->tls.ciphers);
+	ck_assert_uint_eq(c->tls.handshake_timeout_ms, 5000);
+	ck_assert_uint_eq(c->tls.idle_timeout_ms, 300000);
+	ck_assert_uint_eq(c->tls.max_connections, 1024);
+	ck_assert_ptr_null(c->sip.hostname);
+	ck_assert_uint_eq(c->sip.max_message_size, 65536);
+	ck_assert_uint_eq(c->sip.max_headers, 64);
+	ck_assert_uint_eq(c->sip.max_line_length, 4096);
+	ck_assert_uint_eq(c->sip.transaction_timeout_ms, 32000);
+	ck_assert_uint_eq(c->sip.agent_timeout_ms, 8000);
+	ck_assert_str_eq(conf_sockaddr_str(&c->media.address, a, sizeof(a)), "127.0.0.1:0");
+	ck_assert_uint_eq(c->media.port_min, 30000);
+	ck_assert_uint_eq(c->media.port_max, 39999);
+	ck_assert_uint_eq(c->media.workers, 0);
+	ck_assert_uint_eq(c->media.nsuites, 6);
+	ck_assert_int_eq(c->media.suites[0], SUITE_AES_CM_128_HMAC_SHA1_80);
+	ck_assert_int_eq(c->media.suites[1], SUITE_AEAD_AES_128_GCM);
+	ck_assert_int_eq(c->media.suites[2], SUITE_AES_256_CM_HMAC_SHA1_80);
+	ck_assert_int_eq(c->media.suites[3], SUITE_AEAD_AES_256_GCM);
+	ck_assert_int_eq(c->media.suites[4], SUITE_AES_CM_128_HMAC_SHA1_32);
+	ck_assert_int_eq(c->media.suites[5], SUITE_AES_256_CM_HMAC_SHA1_32);
+	ck_assert_int_eq(c->media.suites[6], SUITE_NONE);
+	ck_assert_uint_eq(c->media.inactivity_timeout_s, 30);
+	ck_assert_uint_eq(c->media.max_call_duration_s, 14400);
+	ck_assert_uint_eq(c->limits.max_calls, 1000);
+	ck_assert_ptr_null(c->telemetry.socket);
+	ck_assert_uint_eq(c->telemetry.socket_mode, 0660);
+	ck_assert_uint_eq(c->telemetry.queue_limit, 1024);
+	ck_assert_ptr_null(c->telemetry.control_socket);
+	ck_assert_uint_eq(c->telemetry.control_mode, 0600);
+	ck_assert_int_eq(c->pool.policy, AGENT_LEAST_BUSY);
+	ck_assert_uint_eq(c->pool.probe_interval_ms, 5000);
+	ck_assert_uint_eq(c->pool.probe_failures, 2);
+	ck_assert(!c->trunks[0].legacy_rtp);
+	ck_assert(c->trunks[0].crypto_pad);
+	ck_assert(!c->trunks[0].has_fingerprint);
+	ck_assert_uint_eq(c->agents[0].weight, 1);
+	ck_assert(c->agents[0].verify);
+	ck_assert(c->agents[0].crypto_pad);
+	conf_unref(c);
+}
+END_TEST
+
+START_TEST(conf_indented_lines_and_inline_comments)
+{
+	char err[CONF_ERR_MAX] = "";
+	struct conf *c = load_fixture("good-syntax.conf", err, sizeof(err));
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->log_level, LOG_LVL_WARN);
+	ck_assert_ptr_nonnull(c->tls.certificate);
+	ck_assert_uint_eq(c->sip.max_line_length, 65536);
+	ck_assert_uint_eq(c->pool.probe_interval_ms, 500);
+	ck_assert_str_eq(c->trunks[0].name, "a-b_c.d");
+	ck_assert(c->trunks[0].legacy_rtp);
+	ck_assert(c->agents[0].verify);
+	ck_assert(!c->agents[0].crypto_pad);
+	conf_unref(c);
+}
+END_TEST
+
+START_TEST(conf_sha256_is_of_the_file_bytes)
+{
+	char err[CONF_ERR_MAX] = "", p[1200], buf[65536];
+	uint8_t md[32];
+	struct conf *c = load_fixture("good-full.conf", err, sizeof(err));
+	FILE *fp;
+	size_t n;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	fixture_path(p, sizeof(p), "good-full.conf");
+	fp = fopen(p, "rb");
+	n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	EVP_Digest(buf, n, md, NULL, EVP_sha256(), NULL);
+	ck_assert_mem_eq(c->sha256, md, 32);
+	conf_unref(c);
+}
+END_TEST
+
+START_TEST(conf_ref_keeps_conf_alive)
+{
+	char err[CONF_ERR_MAX] = "";
+	struct conf *c = load_fixture("good-minimal.conf", err, sizeof(err));
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_eq(conf_ref(c), c);
+	ck_assert_uint_eq(c->refs, 2);
+	conf_unref(c);
+	ck_assert_uint_eq(c->refs, 1);
+	ck_assert_ptr_nonnull(c->trunks); /* still valid (ASan would say otherwise) */
+	conf_unref(c);
+	ck_assert_ptr_null(conf_ref(NULL));
+	conf_unref(NULL);
+}
+END_TEST
+
+START_TEST(conf_missing_file_names_it)
+{
+	char err[CONF_ERR_MAX] = "";
+
+	ck_assert_ptr_null(conf_load("/nonexistent/sipwarden.conf", err, sizeof(err)));
+	ck_assert_str_eq(err, "/nonexistent/sipwarden.conf:0: cannot open: No such file or "
+	                      "directory");
+}
+END_TEST
+
+/* Make dir/name (mode) with dummy content. */
+static void
+touch(const char *dir, const char *name, mode_t mode)
+{
+	char p[1400];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fp = fopen(p, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("-----BEGIN DUMMY-----\n-----END DUMMY-----\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(chmod(p, mode), 0);
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = calloc(1, 65536);
+	ck_assert_ptr_nonnull(fp);
+	fread(buf, 1, 65535, fp);
+	fclose(fp);
+	return buf;
+}
+
+static void
+rm_rf(const char *dir)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(conf_shipped_localhost_config_loads_with_dev_certs)
+{
+	const char *src = getenv("SW_SRCDIR");
+	char tmpl[] = "/tmp/sw-conf-XXXXXX", p[1400], d[1400], err[CONF_ERR_MAX] = "", a[64];
+	char *text;
+	struct conf *c;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(src);
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	/* The layout tools/demo uses: conf/ next to dev-certs/ and .run/. */
+	snprintf(d, sizeof(d), "%s/conf", tmpl);
+	ck_assert_int_eq(mkdir(d, 0700), 0);
+	snprintf(d, sizeof(d), "%s/dev-certs", tmpl);
+	ck_assert_int_eq(mkdir(d, 0700), 0);
+	touch(d, "server.crt", 0644);
+	touch(d, "server.key", 0600);
+	touch(d, "ca.crt", 0644);
+	snprintf(p, sizeof(p), "%s/conf/sipwarden.conf", src);
+	text = slurp(p);
+	snprintf(p, sizeof(p), "%s/conf/sipwarden.conf", tmpl);
+	fp = fopen(p, "w");
+	fputs(text, fp);
+	fclose(fp);
+	free(text);
+
+	c = conf_load(p, err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(conf_sockaddr_str(&c->tls.listen, a, sizeof(a)), "127.0.0.1:5061");
+	ck_assert_uint_eq(c->media.port_min, 30000);
+	ck_assert_uint_eq(c->media.port_max, 30999);
+	ck_assert_uint_eq(c->ntrunks, 1);
+	ck_assert_str_eq(c->trunks[0].name, "lab");
+	ck_assert_uint_eq(c->nagents, 1);
+	ck_assert_str_eq(c->agents[0].name, "echo");
+	ck_assert_str_eq(c->agents[0].server_name, "agent.test");
+	ck_assert(c->agents[0].verify);
+	snprintf(p, sizeof(p), "%s/conf/../.run/telemetry.sock", tmpl);
+	ck_assert_str_eq(c->telemetry.socket, p);
+	conf_unref(c);
+	rm_rf(tmpl);
+}
+END_TEST
+
+/* A copy of good-minimal.conf in a fresh directory whose key file has mode `mode`. */
+static struct conf *
+load_minimal_with_key_mode(mode_t mode, char *tmpl, char *err, size_t errlen)
+{
+	char p[1400], d[1400], *text;
+	struct conf *c;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	snprintf(d, sizeof(d), "%s/files", tmpl);
+	ck_assert_int_eq(mkdir(d, 0700), 0);
+	touch(d, "cert.pem", 0644);
+	touch(d, "ca.pem", 0644);
+	touch(d, "key.pem", mode);
+	fixture_path(p, sizeof(p), "good-minimal.conf");
+	text = slurp(p);
+	snprintf(p, sizeof(p), "%s/sipwarden.conf", tmpl);
+	fp = fopen(p, "w");
+	fputs(text, fp);
+	fclose(fp);
+	free(text);
+	c = conf_load(p, err, errlen);
+	return c;
+}
+
+START_TEST(conf_refuses_private_key_readable_by_group)
+{
+	static const mode_t bad[] = {0640, 0604, 0644, 0660, 0610, 0601};
+	static const mode_t good[] = {0600, 0400};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char tmpl[] = "/tmp/sw-conf-XXXXXX", want[1400], err[CONF_ERR_MAX] = "";
+		struct conf *c = load_minimal_with_key_mode(bad[i], tmpl, err, sizeof(err));
+		ck_assert_ptr_null(c);
+		snprintf(want, sizeof(want),
+		         "%s/files/key.pem: private key is accessible by group/others (mode %04o); "
+		         "chmod 600 it",
+		         tmpl, (unsigned)bad[i]);
+		ck_assert_msg(strstr(err, want) != NULL, "got %s\nwant %s", err, want);
+		rm_rf(tmpl);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char tmpl[] = "/tmp/sw-conf-XXXXXX", err[CONF_ERR_MAX] = "";
+		struct conf *c = load_minimal_with_key_mode(good[i], tmpl, err, sizeof(err));
+		ck_assert_msg(c != NULL, "mode %04o: %s", (unsigned)good[i], err);
+		conf_unref(c);
+		rm_rf(tmpl);
+	}
+}
+END_TEST
+
+/* Replace every occurrence of `from` by `to` in s (malloc'd result). */
+static char *
+replace_all(const char *s, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = 0;
+	const char *p;
+	char *out, *o;
+
+	for (p = s; (p = strstr(p, from)) != NULL; p += fl)
+		n++;
+	out = malloc(strlen(s) + n * tl + 1);
+	ck_assert_ptr_nonnull(out);
+	for (o = out, p = s;;) {
+		const char *q = strstr(p, from);
+		if (q == NULL) {
+			strcpy(o, p);
+			break;
+		}
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, to, tl);
+		o += tl;
+		p = q + fl;
+	}
+	return out;
+}
+
+START_TEST(conf_production_example_is_valid)
+{
+	const char *src = getenv("SW_SRCDIR");
+	char tmpl[] = "/tmp/sw-conf-XXXXXX", p[1400], d[1400], err[CONF_ERR_MAX] = "";
+	static const char *const files[] = {"sipwarden.crt", "agents-ca.crt",
+	                                    "sipwarden-client.crt", "carrier-a-ca.crt",
+	                                    "voice-2-client.crt"};
+	static const char *const keys[] = {"sipwarden.key", "sipwarden-client.key",
+	                                   "voice-2-client.key"};
+	struct group *g = getgrgid(getgid());
+	char *text, *t2, *t3;
+	struct conf *c;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(src);
+	ck_assert_ptr_nonnull(g);
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	snprintf(d, sizeof(d), "%s/tls", tmpl);
+	ck_assert_int_eq(mkdir(d, 0700), 0);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		touch(d, files[i], 0644);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		touch(d, keys[i], 0600);
+	snprintf(p, sizeof(p), "%s/conf/sipwarden.conf.example", src);
+	text = slurp(p);
+	snprintf(d, sizeof(d), "%s/tls/", tmpl);
+	t2 = replace_all(text, "/etc/sipwarden/tls/", d);
+	t3 = replace_all(t2, "sipwarden-telemetry", g->gr_name);
+	snprintf(p, sizeof(p), "%s/sipwarden.conf", tmpl);
+	fp = fopen(p, "w");
+	fputs(t3, fp);
+	fclose(fp);
+	free(text), free(t2), free(t3);
+
+	c = conf_load(p, err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_uint_eq(c->ntrunks, 1);
+	ck_assert_uint_eq(c->nagents, 2);
+	ck_assert_str_eq(c->telemetry.socket, "/run/sipwarden/telemetry.sock");
+	conf_unref(c);
+	rm_rf(tmpl);
+}
+END_TEST
+
+START_TEST(conf_value_parsers_accept_documented_forms_only)
+{
+	unsigned long long ms;
+	unsigned long u;
+	bool b;
+
+	ck_assert_int_eq(conf_value_duration_ms("300ms", &ms), 0);
+	ck_assert_uint_eq(ms, 300);
+	ck_assert_int_eq(conf_value_duration_ms("5s", &ms), 0);
+	ck_assert_uint_eq(ms, 5000);
+	ck_assert_int_eq(conf_value_duration_ms("2m", &ms), 0);
+	ck_assert_uint_eq(ms, 120000);
+	ck_assert_int_eq(conf_value_duration_ms("1h", &ms), 0);
+	ck_assert_uint_eq(ms, 3600000);
+	ck_assert_int_eq(conf_value_duration_ms("7", &ms), 0);
+	ck_assert_uint_eq(ms, 7000);
+	ck_assert_int_lt(conf_value_duration_ms("", &ms), 0);
+	ck_assert_int_lt(conf_value_duration_ms("s", &ms), 0);
+	ck_assert_int_lt(conf_value_duration_ms("5 s", &ms), 0);
+	ck_assert_int_lt(conf_value_duration_ms("-5s", &ms), 0);
+	ck_assert_int_lt(conf_value_duration_ms("1.5s", &ms), 0);
+	ck_assert_int_lt(conf_value_duration_ms("5d", &ms), 0);
+	ck_assert_int_lt(conf_value_duration_ms("99999999999s", &ms), 0);
+
+	ck_assert_int_eq(conf_value_size("64k", &u), 0);
+	ck_assert_uint_eq(u, 65536);
+	ck_assert_int_eq(conf_value_size("1000", &u), 0);
+	ck_assert_uint_eq(u, 1000);
+	ck_assert_int_lt(conf_value_size("k", &u), 0);
+	ck_assert_int_lt(conf_value_size("1M", &u), 0);
+	ck_assert_int_lt(conf_value_size("4194304k", &u), 0);
+
+	ck_assert_int_eq(conf_value_uint("4294967295", &u), 0);
+	ck_assert_int_lt(conf_value_uint("4294967296", &u), 0);
+	ck_assert_int_lt(conf_value_uint("+1", &u), 0);
+	ck_assert_int_lt(conf_value_uint("0x10", &u), 0);
+	ck_assert_int_lt(conf_value_uint("1 ", &u), 0);
+
+	ck_assert_int_eq(conf_value_mode("0660", &u), 0);
+	ck_assert_uint_eq(u, 0660);
+	ck_assert_int_lt(conf_value_mode("0680", &u), 0);
+	ck_assert_int_lt(conf_value_mode("00660", &u), 0);
+
+	static const char *const yes[] = {"yes", "YES", "true", "on", "1"};
+	static const char *const no[] = {"no", "False", "off", "0"};
+	for (size_t i = 0; i < 5; i++) {
+		b = false;
+		ck_assert_int_eq(conf_value_bool(yes[i], &b), 0);
+		ck_assert(b);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		b = true;
+		ck_assert_int_eq(conf_value_bool(no[i], &b), 0);
+		ck_assert(!b);
+	}
+	ck_assert_int_lt(conf_value_bool("y", &b), 0);
+	ck_assert_int_lt(conf_value_bool("2", &b), 0);
+}
+END_TEST
+
+START_TEST(conf_fingerprint_with_or_without_colons)
+{
+	uint8_t a[32], b[32];
+
+	ck_assert_int_eq(conf_value_fingerprint("3A:F5:8B:54:1C:0E:2E:86:DA:72:91:3C:7A:1E:57:0F:"
+	                                        "CE:D9:16:4B:43:63:B4:E6:A6:91:47:5E:D1:0B:6C:3E",
+	                                        a),
+	                 0);
+	ck_assert_int_eq(conf_value_fingerprint("3af58b541c0e2e86da72913c7a1e570fced9164b4363b4e6"
+	                                        "a691475ed10b6c3e",
+	                                        b),
+	                 0);
+	ck_assert_mem_eq(a, b, 32);
+	/* Too short, too long, stray colon, non-hex. */
+	ck_assert_int_lt(conf_value_fingerprint("3af58b", a), 0);
+	ck_assert_int_lt(conf_value_fingerprint("3af58b541c0e2e86da72913c7a1e570fced9164b4363b4e6"
+	                                        "a691475ed10b6c3e00",
+	                                        a),
+	                 0);
+	ck_assert_int_lt(conf_value_fingerprint("3A:F58B:54:1C:0E:2E:86:DA:72:91:3C:7A:1E:57:0F:"
+	                                        "CE:D9:16:4B:43:63:B4:E6:A6:91:47:5E:D1:0B:6C:3E",
+	                                        a),
+	                 0);
+	ck_assert_int_lt(conf_value_fingerprint("zzf58b541c0e2e86da72913c7a1e570fced9164b4363b4e6"
+	                                        "a691475ed10b6c3e",
+	                                        a),
+	                 0);
+	ck_assert_int_lt(conf_value_fingerprint("3A:F5:8B:54:1C:0E:2E:86:DA:72:91:3C:7A:1E:57:0F:"
+	                                        "CE:D9:16:4B:43:63:B4:E6:A6:91:47:5E:D1:0B:6C:3E:",
+	                                        a),
+	                 0);
+}
+END_TEST
+
+START_TEST(conf_sockaddr_parse_and_print)
+{
+	struct conf_sockaddr a;
+	char buf[64];
+
+	ck_assert_int_eq(conf_sockaddr_parse("192.0.2.1:5061", 0, &a), 0);
+	ck_assert_str_eq(conf_sockaddr_str(&a, buf, sizeof(buf)), "192.0.2.1:5061");
+	ck_assert_int_eq(conf_sockaddr_parse("192.0.2.1", 5061, &a), 0);
+	ck_assert_str_eq(conf_sockaddr_str(&a, buf, sizeof(buf)), "192.0.2.1:5061");
+	ck_assert_int_eq(conf_sockaddr_parse("[2001:db8::1]:5062", 0, &a), 0);
+	ck_assert_str_eq(conf_sockaddr_str(&a, buf, sizeof(buf)), "[2001:db8::1]:5062");
+	ck_assert_int_eq(conf_sockaddr_parse("2001:db8::1", 5061, &a), 0);
+	ck_assert_str_eq(conf_sockaddr_str(&a, buf, sizeof(buf)), "[2001:db8::1]:5061");
+	ck_assert_int_eq(conf_sockaddr_parse("[::1]", 7, &a), 0);
+	ck_assert_str_eq(conf_sockaddr_str(&a, buf, sizeof(buf)), "[::1]:7");
+	ck_assert_uint_eq(a.len, sizeof(struct sockaddr_in6));
+	static const char *const bad[] = {"",
+	                                  "example.com:5061",
+	                                  "192.0.2.1:",
+	                                  "192.0.2.1:0",
+	                                  "192.0.2.1:65536",
+	                                  "192.0.2.1:50x",
+	                                  "[192.0.2.1]:5061",
+	                                  "[::1",
+	                                  "[::1]5061",
+	                                  "256.0.0.1",
+	                                  "192.0.2.1:-1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(conf_sockaddr_parse(bad[i], 5061, &a) < 0, "accepted '%s'", bad[i]);
+}
+END_TEST
+
+static struct sockaddr_storage
+sa_of(const char *ip)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(ip, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		ck_assert_int_eq(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		ck_assert_int_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+	}
+	return ss;
+}
+
+START_TEST(conf_trunk_by_source_matches_allow_list_only)
+{
+	char err[CONF_ERR_MAX] = "";
+	struct conf *c = load_fixture("good-full.conf", err, sizeof(err));
+	struct sockaddr_storage ss;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ss = sa_of("192.0.2.77");
+	ck_assert_str_eq(conf_trunk_by_source(c, (struct sockaddr *)&ss)->name, "carrier");
+	ss = sa_of("198.51.100.1");
+	ck_assert_str_eq(conf_trunk_by_source(c, (struct sockaddr *)&ss)->name, "carrier");
+	ss = sa_of("2001:db8:ffff::9");
+	ck_assert_str_eq(conf_trunk_by_source(c, (struct sockaddr *)&ss)->name, "carrier");
+	ss = sa_of("10.1.200.3");
+	ck_assert_str_eq(conf_trunk_by_source(c, (struct sockaddr *)&ss)->name, "pbx");
+	/* IPv4-mapped IPv6 (a dual-stack socket) is the IPv4 address. */
+	ss = sa_of("::ffff:10.1.0.1");
+	ck_assert_str_eq(conf_trunk_by_source(c, (struct sockaddr *)&ss)->name, "pbx");
+	/* Outside every list. */
+	static const char *const others[] = {"192.0.3.1",   "198.51.100.2", "10.2.0.1",
+	                                     "2001:db9::1", "127.0.0.1",    "::ffff:192.0.3.1"};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		ss = sa_of(others[i]);
+		ck_assert_msg(conf_trunk_by_source(c, (struct sockaddr *)&ss) == NULL, "%s matched",
+		              others[i]);
+	}
+	conf_unref(c);
+}
+END_TEST
+
+START_TEST(conf_cidr_match_edges)
+{
+	struct conf_cidr *list;
+	size_t n;
+	char why[256];
+	struct sockaddr_storage ss;
+
+	ck_assert_int_eq(conf_value_cidrs("0.0.0.0/0, ::/0", &list, &n, why, sizeof(why)), 0);
+	ck_assert_uint_eq(n, 2);
+	ss = sa_of("203.0.113.9");
+	ck_assert(conf_cidr_match(&list[0], (struct sockaddr *)&ss));
+	ck_assert(!conf_cidr_match(&list[1], (struct sockaddr *)&ss));
+	free(list);
+	ck_assert_int_eq(conf_value_cidrs("192.0.2.128/25", &list, &n, why, sizeof(why)), 0);
+	ss = sa_of("192.0.2.127");
+	ck_assert(!conf_cidr_match(&list[0], (struct sockaddr *)&ss));
+	ss = sa_of("192.0.2.128");
+	ck_assert(conf_cidr_match(&list[0], (struct sockaddr *)&ss));
+	free(list);
+	ck_assert_int_lt(conf_value_cidrs("", &list, &n, why, sizeof(why)), 0);
+	ck_assert_int_lt(conf_value_cidrs("192.0.2.0/24,", &list, &n, why, sizeof(why)), 0);
+	ck_assert_int_lt(conf_value_cidrs("example.com", &list, &n, why, sizeof(why)), 0);
+}
+END_TEST
+
+static Suite *
+conf_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, conf_good_fixtures_load);
+	tcase_add_test(tc, conf_bad_fixtures_fail_with_expected_message);
+	tcase_add_test(tc, conf_loads_every_key_of_good_full);
+	tcase_add_test(tc, conf_defaults_apply_when_keys_are_absent);
+	tcase_add_test(tc, conf_indented_lines_and_inline_comments);
+	tcase_add_test(tc, conf_refuses_private_key_readable_by_group);
+	tcase_add_test(tc, conf_sha256_is_of_the_file_bytes);
+	tcase_add_test(tc, conf_ref_keeps_conf_alive);
+	tcase_add_test(tc, conf_missing_file_names_it);
+	tcase_add_test(tc, conf_shipped_localhost_config_loads_with_dev_certs);
+	tcase_add_test(tc, conf_production_example_is_valid);
+	tcase_add_test(tc, conf_value_parsers_accept_documented_forms_only);
+	tcase_add_test(tc, conf_fingerprint_with_or_without_colons);
+	tcase_add_test(tc, conf_sockaddr_parse_and_print);
+	tcase_add_test(tc, conf_trunk_by_source_matches_allow_list_only);
+	tcase_add_test(tc, conf_cidr_match_edges);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(conf_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

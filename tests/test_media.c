@@ -1,0 +1,868 @@
+/*
+ * test_media.c: the media engine on loopback with real UDP sockets on a random 127.x.y.z
+ * and a random port range. Peers are plain sockets that run their own SRTP with
+ * srtp_leg. Covers: independent keys per leg (B decrypts with the relay's key for B and
+ * not with A's), SRTCP both ways, rtcp-mux, RTP -> SRTP, RTP Bleed (a spoofer gets nothing
+ * and redirects nothing), replay and flipped-tag drops by reason, 1,000 bad packets that
+ * do not end a call, latching only after authentication and only once, hold, snapshots
+ * while flowing, port allocation, events.
+ */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <openssl/rand.h>
+
+#include "media.h"
+#include "srtp_leg.h"
+
+#define BUFSZ 2048
+
+static struct in_addr lo; /* the random 127.x.y.z of this test */
+static uint16_t range_lo;
+
+static uint32_t
+rnd(void)
+{
+	uint32_t r;
+	ck_assert_int_eq(getrandom(&r, sizeof(r), 0), (ssize_t)sizeof(r));
+	return r;
+}
+
+static void
+pick_loopback(void)
+{
+	uint32_t r = rnd();
+	lo.s_addr = htonl(0x7f000000u | (1 + r % 250) << 16 | (1 + (r >> 8) % 250) << 8 |
+	                  (2 + (r >> 16) % 250));
+	range_lo = (uint16_t)(20000 + 2 * (rnd() % 15000));
+}
+
+static struct sockaddr_storage
+sa4(struct in_addr a, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in s;
+	memset(&ss, 0, sizeof(ss));
+	memset(&s, 0, sizeof(s));
+	s.sin_family = AF_INET;
+	s.sin_addr = a;
+	s.sin_port = htons(port);
+	memcpy(&ss, &s, sizeof(s)); /* typed copy: no punned stores into the storage */
+	return ss;
+}
+
+/* a UDP socket on lo with an ephemeral port */
+static int
+udp(struct sockaddr_storage *bound)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_ge(fd, 0);
+	struct sockaddr_storage ss = sa4(lo, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&ss, sizeof(struct sockaddr_in)), 0);
+	socklen_t l = sizeof(*bound);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)bound, &l), 0);
+	return fd;
+}
+
+static void
+mkkeys(struct srtp_keys *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->suite = SUITE_AES_CM_128_HMAC_SHA1_80;
+	ck_assert_int_eq(RAND_bytes(k->key, 16), 1);
+	ck_assert_int_eq(RAND_bytes(k->salt, 14), 1);
+}
+
+/* A test peer: its socket(s), the keys it sends with, the relay's keys toward it. */
+struct peer {
+	int fd, fd_rtcp;
+	struct sockaddr_storage addr, addr_rtcp;
+	struct srtp_keys send_keys, recv_keys;
+	struct srtp_leg *tx, *rx;
+	uint16_t seq;
+	uint32_t ssrc;
+};
+
+static void
+peer_new(struct peer *p, bool srtp)
+{
+	memset(p, 0, sizeof(*p));
+	p->fd = udp(&p->addr);
+	p->fd_rtcp = udp(&p->addr_rtcp);
+	p->ssrc = rnd();
+	p->seq = (uint16_t)rnd();
+	if (srtp) {
+		mkkeys(&p->send_keys);
+		mkkeys(&p->recv_keys);
+		ck_assert_int_eq(srtp_leg_new(&p->tx, &p->send_keys, SRTP_LEG_OUTBOUND), 0);
+		ck_assert_int_eq(srtp_leg_new(&p->rx, &p->recv_keys, SRTP_LEG_INBOUND), 0);
+	}
+}
+
+static void
+peer_free(struct peer *p)
+{
+	close(p->fd);
+	close(p->fd_rtcp);
+	srtp_leg_free(p->tx);
+	srtp_leg_free(p->rx);
+	memset(&p->send_keys, 0, sizeof(p->send_keys));
+	memset(&p->recv_keys, 0, sizeof(p->recv_keys));
+}
+
+static size_t
+mkrtp(const struct peer *p, uint8_t *b, uint16_t seq, uint8_t fill)
+{
+	memset(b, 0, BUFSZ);
+	b[0] = 0x80;
+	b[2] = (uint8_t)(seq >> 8), b[3] = (uint8_t)seq;
+	uint32_t ts = seq * 160u;
+	b[4] = (uint8_t)(ts >> 24), b[5] = (uint8_t)(ts >> 16), b[6] = (uint8_t)(ts >> 8);
+	b[7] = (uint8_t)ts;
+	b[8] = (uint8_t)(p->ssrc >> 24), b[9] = (uint8_t)(p->ssrc >> 16);
+	b[10] = (uint8_t)(p->ssrc >> 8), b[11] = (uint8_t)p->ssrc;
+	memset(b + 12, fill, 160);
+	return 172;
+}
+
+static size_t
+mkrtcp(const struct peer *p, uint8_t *b)
+{
+	memset(b, 0, BUFSZ);
+	b[0] = 0x80;
+	b[1] = 200;
+	b[3] = 6;
+	b[4] = (uint8_t)(p->ssrc >> 24), b[5] = (uint8_t)(p->ssrc >> 16);
+	b[6] = (uint8_t)(p->ssrc >> 8), b[7] = (uint8_t)p->ssrc;
+	for (int i = 8; i < 28; i++)
+		b[i] = (uint8_t)(0xa0 + i);
+	return 28;
+}
+
+static void
+sendto_port(int fd, const uint8_t *b, size_t len, uint16_t port)
+{
+	struct sockaddr_storage to = sa4(lo, port);
+	ck_assert_int_eq(sendto(fd, b, len, 0, (struct sockaddr *)&to, sizeof(struct sockaddr_in)),
+	                 (ssize_t)len);
+}
+
+/* Send one RTP packet from p (SRTP unless p->tx is NULL) to the relay port; returns seq. */
+static uint16_t
+peer_send(struct peer *p, uint16_t port, uint8_t fill)
+{
+	uint8_t b[BUFSZ];
+	uint16_t seq = ++p->seq;
+	size_t len = mkrtp(p, b, seq, fill);
+	if (p->tx != NULL)
+		ck_assert_int_eq(srtp_leg_protect(p->tx, b, &len, sizeof(b)), 0);
+	sendto_port(p->fd, b, len, port);
+	return seq;
+}
+
+/* Receive one datagram within timeout_ms; returns its length or -1. */
+static ssize_t
+recv_to(int fd, uint8_t *b, int timeout_ms)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	if (poll(&pf, 1, timeout_ms) != 1)
+		return -1;
+	return recv(fd, b, BUFSZ, 0);
+}
+
+static unsigned
+drain_count(int fd, int timeout_ms)
+{
+	uint8_t b[BUFSZ];
+	unsigned n = 0;
+	while (recv_to(fd, b, timeout_ms) >= 0)
+		n++;
+	return n;
+}
+
+/* ---- engine fixture ---- */
+
+static struct media_engine *eng;
+static uint64_t cid;
+static uint16_t ports[2][2];
+
+static void
+engine_up(unsigned idle_s, uint16_t width)
+{
+	struct media_engine_conf c;
+	memset(&c, 0, sizeof(c));
+	pick_loopback();
+	c.workers = 1;
+	c.local = sa4(lo, 0);
+	c.port_min = range_lo;
+	c.port_max = (uint16_t)(range_lo + width - 1);
+	c.idle_notice_s = idle_s;
+	ck_assert_int_eq(media_engine_new(&eng, &c), 0);
+}
+
+static void
+setup(void)
+{
+	ck_assert_int_eq(media_global_init(), 0);
+	engine_up(0, 200);
+	ck_assert_int_eq(media_call_new(eng, &cid, ports), 0);
+}
+
+static void
+teardown(void)
+{
+	media_engine_free(eng);
+	eng = NULL;
+}
+
+/* the worker applies commands in order: a snapshot reply means earlier ones are done */
+static void
+sync_engine(struct media_call_stats *st)
+{
+	struct media_call_stats tmp;
+	ck_assert_int_eq(media_call_snapshot_wait(eng, cid, st ? st : &tmp, 2000), 0);
+}
+
+static void
+configure(enum media_leg_id leg, const struct peer *p, bool mux, bool plain)
+{
+	struct media_leg_conf lc;
+	memset(&lc, 0, sizeof(lc));
+	lc.remote_rtp = p->addr;
+	lc.remote_rtcp = p->addr_rtcp;
+	lc.rtcp_mux = mux;
+	lc.plain_rtp = plain;
+	if (!plain) {
+		lc.rx = p->send_keys; /* the peer's a=crypto: what it sends with */
+		lc.tx = p->recv_keys; /* ours toward this peer */
+	}
+	ck_assert_int_eq(media_leg_update(eng, cid, leg, &lc), 0);
+	memset(&lc, 0, sizeof(lc));
+}
+
+/* Expect one RTP packet at `to`, decrypting with to->rx (if any), with seq and fill. */
+static void
+expect_rtp(struct peer *to, uint16_t seq, uint8_t fill, const struct peer *from)
+{
+	uint8_t b[BUFSZ], copy[BUFSZ];
+	ssize_t n = recv_to(to->fd, b, 2000);
+	ck_assert_int_gt(n, 0);
+	size_t len = (size_t)n;
+	memcpy(copy, b, len);
+	if (to->rx != NULL) {
+		/* never the sender's key: re-encrypted, not passed through */
+		if (from != NULL && from->tx != NULL) {
+			struct srtp_leg *wrong;
+			size_t l2 = len;
+			ck_assert_int_eq(srtp_leg_new(&wrong, &from->send_keys, SRTP_LEG_INBOUND),
+			                 0);
+			ck_assert_int_eq(srtp_leg_unprotect(wrong, copy, &l2), -EBADMSG);
+			srtp_leg_free(wrong);
+		}
+		ck_assert_int_eq(srtp_leg_unprotect(to->rx, b, &len), 0);
+	}
+	ck_assert_uint_eq(len, 172);
+	ck_assert_uint_eq((uint16_t)(b[2] << 8 | b[3]), seq);
+	for (int i = 12; i < 172; i++)
+		ck_assert_uint_eq(b[i], fill);
+}
+
+START_TEST(media_relays_srtp_both_ways_with_independent_keys)
+{
+	struct peer a, b;
+	peer_new(&a, true);
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, false, false);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	for (int i = 0; i < 20; i++) {
+		uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], (uint8_t)i);
+		expect_rtp(&b, s, (uint8_t)i, &a);
+		s = peer_send(&b, ports[MEDIA_LEG_B][0], (uint8_t)(0x80 + i));
+		expect_rtp(&a, s, (uint8_t)(0x80 + i), &b);
+	}
+	struct media_call_stats st;
+	sync_engine(&st);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.packets, 20);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].tx.packets, 20);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].rx.packets, 20);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].tx.packets, 20);
+	ck_assert_int_eq(rtp_stats_lost(&st.leg[MEDIA_LEG_A].rx), 0);
+	ck_assert_uint_eq(rtp_stats_drops_total(&st.leg[MEDIA_LEG_A].rx), 0);
+	ck_assert(!st.leg[MEDIA_LEG_A].latched);
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
+static void
+srtcp_roundtrip(struct peer *from, struct peer *to, uint16_t relay_port, int to_fd)
+{
+	uint8_t b[BUFSZ], orig[BUFSZ];
+	size_t len = mkrtcp(from, b);
+	memcpy(orig, b, len);
+	ck_assert_int_eq(srtp_leg_protect_rtcp(from->tx, b, &len, sizeof(b)), 0);
+	sendto_port(relay_port == ports[MEDIA_LEG_A][1] || relay_port == ports[MEDIA_LEG_B][1]
+	                    ? from->fd_rtcp
+	                    : from->fd,
+	            b, len, relay_port);
+	ssize_t n = recv_to(to_fd, b, 2000);
+	ck_assert_int_gt(n, 0);
+	len = (size_t)n;
+	ck_assert_int_eq(srtp_leg_unprotect_rtcp(to->rx, b, &len), 0);
+	ck_assert_uint_eq(len, 28);
+	ck_assert_mem_eq(b, orig, 28);
+}
+
+START_TEST(media_relays_srtcp_both_ways)
+{
+	struct peer a, b;
+	peer_new(&a, true);
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, false, false);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	srtcp_roundtrip(&a, &b, ports[MEDIA_LEG_A][1], b.fd_rtcp);
+	srtcp_roundtrip(&b, &a, ports[MEDIA_LEG_B][1], a.fd_rtcp);
+	struct media_call_stats st;
+	sync_engine(&st);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.rtcp_packets, 1);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].tx.rtcp_packets, 1);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.packets, 0);
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
+START_TEST(media_relays_rtcp_mux_on_the_rtp_port)
+{
+	struct peer a, b;
+	peer_new(&a, true);
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, true, false);  /* A muxes */
+	configure(MEDIA_LEG_B, &b, false, false); /* B does not */
+	sync_engine(NULL);
+	/* A's SRTCP arrives on A's RTP port and leaves toward B's RTCP address */
+	srtcp_roundtrip(&a, &b, ports[MEDIA_LEG_A][0], b.fd_rtcp);
+	/* B's SRTCP on B's RTCP port goes to A's RTP address (mux) */
+	srtcp_roundtrip(&b, &a, ports[MEDIA_LEG_B][1], a.fd);
+	/* RTP still flows next to it */
+	uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], 0x33);
+	expect_rtp(&b, s, 0x33, &a);
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
+START_TEST(media_rekeys_legacy_rtp_to_srtp)
+{
+	struct peer a, b, stranger;
+	peer_new(&a, false); /* legacy PBX: plain RTP */
+	peer_new(&b, true);
+	peer_new(&stranger, false);
+	configure(MEDIA_LEG_A, &a, false, true);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], 0x11);
+	expect_rtp(&b, s, 0x11, NULL); /* SRTP toward the agent */
+	s = peer_send(&b, ports[MEDIA_LEG_B][0], 0x22);
+	expect_rtp(&a, s, 0x22, NULL); /* plain toward the PBX */
+	/* plain RTP from anyone but the signalled address is dropped, never latched */
+	peer_send(&stranger, ports[MEDIA_LEG_A][0], 0x44);
+	ck_assert_uint_eq(drain_count(b.fd, 300), 0);
+	s = peer_send(&b, ports[MEDIA_LEG_B][0], 0x23);
+	expect_rtp(&a, s, 0x23, NULL);
+	ck_assert_uint_eq(drain_count(stranger.fd, 100), 0);
+	struct media_call_stats st;
+	sync_engine(&st);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.drops[RTP_DROP_UNKNOWN_SOURCE], 1);
+	ck_assert(!st.leg[MEDIA_LEG_A].latched);
+	ck_assert(st.leg[MEDIA_LEG_A].plain_rtp);
+	peer_free(&a);
+	peer_free(&b);
+	peer_free(&stranger);
+}
+END_TEST
+
+START_TEST(media_rtp_bleed_spoofer_gets_nothing_and_redirects_nothing)
+{
+	struct peer a, b, spoof;
+	uint8_t junk[BUFSZ];
+	peer_new(&a, true);
+	peer_new(&b, true);
+	peer_new(&spoof, false);
+	configure(MEDIA_LEG_A, &a, false, false);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	unsigned got_a = 0, got_b = 0;
+	for (int round = 0; round < 20; round++) {
+		/* spray every relay port with plain RTP and with junk "SRTP" */
+		for (int l = 0; l < 2; l++) {
+			for (int k = 0; k < 2; k++) {
+				peer_send(&spoof, ports[l][k], 0x55);
+				size_t len = mkrtp(&spoof, junk, (uint16_t)(spoof.seq + 1), 0);
+				ck_assert_int_eq(RAND_bytes(junk + 12, 170), 1);
+				len += 10;
+				sendto_port(spoof.fd, junk, len, ports[l][k]);
+				sendto_port(spoof.fd_rtcp, junk, len, ports[l][k]);
+			}
+		}
+		uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], 0x01);
+		expect_rtp(&b, s, 0x01, &a);
+		got_b++;
+		s = peer_send(&b, ports[MEDIA_LEG_B][0], 0x02);
+		expect_rtp(&a, s, 0x02, &b);
+		got_a++;
+	}
+	ck_assert_uint_eq(got_a, 20);
+	ck_assert_uint_eq(got_b, 20);
+	ck_assert_uint_eq(drain_count(spoof.fd, 200), 0);
+	ck_assert_uint_eq(drain_count(spoof.fd_rtcp, 50), 0);
+	ck_assert_uint_eq(drain_count(a.fd, 50), 0); /* nothing extra either */
+	ck_assert_uint_eq(drain_count(b.fd, 50), 0);
+	struct media_call_stats st;
+	sync_engine(&st);
+	for (int l = 0; l < 2; l++) {
+		ck_assert(!st.leg[l].latched);
+		ck_assert_uint_ge(st.leg[l].rx.drops[RTP_DROP_UNKNOWN_SOURCE], 20 * 6);
+		ck_assert_uint_eq(st.leg[l].rx.packets, 20);
+	}
+	const struct sockaddr_in *pa = (const void *)&st.leg[MEDIA_LEG_A].peer_rtp;
+	const struct sockaddr_in *ra = (const void *)&a.addr;
+	ck_assert_uint_eq(pa->sin_port, ra->sin_port);
+	peer_free(&a);
+	peer_free(&b);
+	peer_free(&spoof);
+}
+END_TEST
+
+START_TEST(media_drops_replay_and_flipped_tag_by_reason_and_goes_on)
+{
+	struct peer a, b;
+	uint8_t p1[BUFSZ], p2[BUFSZ];
+	peer_new(&a, true);
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, false, false);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	uint16_t s1 = ++a.seq;
+	size_t l1 = mkrtp(&a, p1, s1, 0x61);
+	ck_assert_int_eq(srtp_leg_protect(a.tx, p1, &l1, sizeof(p1)), 0);
+	sendto_port(a.fd, p1, l1, ports[MEDIA_LEG_A][0]);
+	expect_rtp(&b, s1, 0x61, &a);
+	sendto_port(a.fd, p1, l1, ports[MEDIA_LEG_A][0]); /* replay */
+	uint16_t s2 = ++a.seq;
+	size_t l2 = mkrtp(&a, p2, s2, 0x62);
+	ck_assert_int_eq(srtp_leg_protect(a.tx, p2, &l2, sizeof(p2)), 0);
+	p2[l2 - 1] ^= 0x04; /* one tag bit */
+	sendto_port(a.fd, p2, l2, ports[MEDIA_LEG_A][0]);
+	uint16_t s3 = peer_send(&a, ports[MEDIA_LEG_A][0], 0x63);
+	expect_rtp(&b, s3, 0x63, &a); /* the replay and the forgery never arrive */
+	ck_assert_uint_eq(drain_count(b.fd, 100), 0);
+	struct media_call_stats st;
+	sync_engine(&st);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.drops[RTP_DROP_REPLAY], 1);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.drops[RTP_DROP_AUTH], 1);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.packets, 2);
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
+START_TEST(media_counts_plain_rtp_on_srtp_leg_as_plaintext)
+{
+	struct peer a, b, a_plain;
+	peer_new(&a, true);
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, false, false);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	/* the signalled peer sends plain RTP (no keys in use) */
+	a_plain = a;
+	a_plain.tx = NULL;
+	a_plain.ssrc = a.ssrc + 1;
+	for (int i = 0; i < 5; i++)
+		peer_send(&a_plain, ports[MEDIA_LEG_A][0], 0x70);
+	ck_assert_uint_eq(drain_count(b.fd, 200), 0);
+	struct media_call_stats st;
+	sync_engine(&st);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.drops[RTP_DROP_PLAINTEXT], 5);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.packets, 0);
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
+START_TEST(media_survives_a_thousand_bad_packets)
+{
+	struct peer a, b;
+	uint8_t p[BUFSZ];
+	peer_new(&a, true);
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, false, false);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], 0x01);
+	expect_rtp(&b, s, 0x01, &a);
+	for (int i = 0; i < 1000; i++) {
+		size_t len = mkrtp(&a, p, ++a.seq, 0x02);
+		ck_assert_int_eq(srtp_leg_protect(a.tx, p, &len, sizeof(p)), 0);
+		p[len - 3] ^= 0x10;
+		sendto_port(a.fd, p, len, ports[MEDIA_LEG_A][0]);
+		if (i % 100 == 99)
+			usleep(2000); /* let the relay keep up with the socket buffer */
+	}
+	s = peer_send(&a, ports[MEDIA_LEG_A][0], 0x03);
+	expect_rtp(&b, s, 0x03, &a);
+	s = peer_send(&b, ports[MEDIA_LEG_B][0], 0x04);
+	expect_rtp(&a, s, 0x04, &b);
+	struct media_call_stats st;
+	sync_engine(&st);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.drops[RTP_DROP_AUTH], 1000);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.packets, 2);
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
+struct evlog {
+	unsigned latched, first, idle, active, deleted, snapshot, error;
+	struct sockaddr_storage latched_addr;
+	uint64_t cookie;
+	struct media_call_stats last;
+};
+
+static void
+ev_cb(const struct media_event *ev, void *arg)
+{
+	struct evlog *lg = arg;
+	switch (ev->type) {
+	case MEDIA_EV_LATCHED:
+		lg->latched++;
+		lg->latched_addr = ev->addr;
+		break;
+	case MEDIA_EV_FIRST_PACKET:
+		lg->first++;
+		break;
+	case MEDIA_EV_IDLE:
+		lg->idle++;
+		break;
+	case MEDIA_EV_ACTIVE:
+		lg->active++;
+		break;
+	case MEDIA_EV_CALL_DELETED:
+		lg->deleted++;
+		lg->last = ev->stats;
+		break;
+	case MEDIA_EV_SNAPSHOT:
+		lg->snapshot++;
+		lg->cookie = ev->cookie;
+		lg->last = ev->stats;
+		break;
+	case MEDIA_EV_ERROR:
+		lg->error++;
+		break;
+	}
+}
+
+/* drain events, waiting on the event fd up to timeout_ms for at least one */
+static void
+pump(struct evlog *lg, int timeout_ms)
+{
+	struct pollfd pf = {.fd = media_engine_event_fd(eng), .events = POLLIN};
+	if (poll(&pf, 1, timeout_ms) == 1)
+		media_engine_drain_events(eng, ev_cb, lg);
+}
+
+START_TEST(media_latches_only_after_authenticated_packet_and_only_once)
+{
+	struct peer signalled, real, third, b;
+	struct evlog lg;
+	memset(&lg, 0, sizeof(lg));
+	peer_new(&signalled, true); /* the address the SDP named (e.g. a private one) */
+	peer_new(&real, true);
+	peer_new(&b, true);
+	peer_new(&third, false);
+	real.send_keys = signalled.send_keys; /* the real peer holds the leg's keys */
+	real.recv_keys = signalled.recv_keys;
+	srtp_leg_free(real.tx);
+	srtp_leg_free(real.rx);
+	ck_assert_int_eq(srtp_leg_new(&real.tx, &real.send_keys, SRTP_LEG_OUTBOUND), 0);
+	ck_assert_int_eq(srtp_leg_new(&real.rx, &real.recv_keys, SRTP_LEG_INBOUND), 0);
+	configure(MEDIA_LEG_A, &signalled, false, false);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+
+	/* before any packet: B's media goes to the signalled address */
+	uint16_t s = peer_send(&b, ports[MEDIA_LEG_B][0], 0x10);
+	expect_rtp(&signalled, s, 0x10, &b);
+	/* unauthenticated packets from the real source do not latch */
+	struct peer fake = real;
+	fake.tx = NULL;
+	for (int i = 0; i < 3; i++)
+		peer_send(&fake, ports[MEDIA_LEG_A][0], 0x20);
+	ck_assert_uint_eq(drain_count(b.fd, 200), 0);
+	s = peer_send(&b, ports[MEDIA_LEG_B][0], 0x11);
+	expect_rtp(&signalled, s, 0x11, &b);
+	ck_assert_uint_eq(drain_count(real.fd, 50), 0);
+
+	/* an authenticated packet from the real source latches */
+	real.seq = fake.seq;
+	s = peer_send(&real, ports[MEDIA_LEG_A][0], 0x30);
+	expect_rtp(&b, s, 0x30, &real);
+	s = peer_send(&b, ports[MEDIA_LEG_B][0], 0x12);
+	expect_rtp(&real, s, 0x12, &b);
+	ck_assert_uint_eq(drain_count(signalled.fd, 50), 0);
+	pump(&lg, 1000);
+	ck_assert_uint_eq(lg.latched, 1);
+	ck_assert_uint_eq(((struct sockaddr_in *)&lg.latched_addr)->sin_port,
+	                  ((struct sockaddr_in *)&real.addr)->sin_port);
+
+	/* once: even an authenticated packet from a third source is refused now, and so is
+	 * the signalled address */
+	struct peer third_auth = real;
+	third_auth.fd = third.fd;
+	third_auth.seq = (uint16_t)(real.seq + 5);
+	peer_send(&third_auth, ports[MEDIA_LEG_A][0], 0x40);
+	signalled.seq = (uint16_t)(real.seq + 10);
+	peer_send(&signalled, ports[MEDIA_LEG_A][0], 0x41);
+	ck_assert_uint_eq(drain_count(b.fd, 200), 0);
+	s = peer_send(&b, ports[MEDIA_LEG_B][0], 0x13);
+	expect_rtp(&real, s, 0x13, &b);
+	ck_assert_uint_eq(drain_count(third.fd, 50), 0);
+
+	struct media_call_stats st;
+	sync_engine(&st);
+	ck_assert(st.leg[MEDIA_LEG_A].latched);
+	ck_assert(st.leg[MEDIA_LEG_A].rx.latched);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.drops[RTP_DROP_UNKNOWN_SOURCE], 5);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.packets, 1);
+	pump(&lg, 100);
+	ck_assert_uint_eq(lg.latched, 1);
+	ck_assert_uint_ge(lg.first, 2); /* A (after latching) and B */
+	real.fd = -1;                   /* owned by third */
+	real.fd = dup(third.fd);
+	peer_free(&real);
+	peer_free(&signalled);
+	peer_free(&b);
+	peer_free(&third);
+}
+END_TEST
+
+START_TEST(media_hold_sends_nothing)
+{
+	struct peer a, b;
+	peer_new(&a, true);
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, false, false);
+	struct media_leg_conf lc;
+	memset(&lc, 0, sizeof(lc));
+	struct in_addr any = {.s_addr = htonl(INADDR_ANY)};
+	lc.remote_rtp = sa4(any, 0);
+	lc.rx = b.send_keys;
+	lc.tx = b.recv_keys;
+	ck_assert_int_eq(media_leg_update(eng, cid, MEDIA_LEG_B, &lc), 0);
+	sync_engine(NULL);
+	for (int i = 0; i < 5; i++)
+		peer_send(&a, ports[MEDIA_LEG_A][0], 0x01);
+	ck_assert_uint_eq(drain_count(b.fd, 200), 0);
+	struct media_call_stats st;
+	sync_engine(&st);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.packets, 5);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].tx.packets, 0);
+	/* resume: B's real address */
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], 0x02);
+	expect_rtp(&b, s, 0x02, &a);
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
+START_TEST(media_snapshot_while_flowing)
+{
+	struct peer a, b;
+	peer_new(&a, true);
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, false, false);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	uint64_t prev = 0;
+	unsigned got = 0;
+	for (int i = 0; i < 10; i++) {
+		for (int k = 0; k < 10; k++)
+			peer_send(&a, ports[MEDIA_LEG_A][0], 0x01);
+		struct media_call_stats st;
+		sync_engine(&st); /* taken while packets are still queued or in flight */
+		ck_assert_uint_ge(st.leg[MEDIA_LEG_A].rx.packets, prev);
+		prev = st.leg[MEDIA_LEG_A].rx.packets;
+		got += drain_count(b.fd, 20);
+	}
+	got += drain_count(b.fd, 200);
+	ck_assert_uint_eq(got, 100);
+	struct media_call_stats st;
+	sync_engine(&st);
+	const struct rtp_stats *rx = &st.leg[MEDIA_LEG_A].rx;
+	ck_assert_uint_eq(rx->packets, 100);
+	ck_assert_uint_eq(rx->bytes, 100 * 182);
+	ck_assert_uint_eq(rtp_stats_expected(rx), 99); /* first packet is probation */
+	ck_assert_int_eq(rtp_stats_lost(rx), 0);
+	ck_assert_uint_gt(rx->first_ns, 0);
+	ck_assert_uint_ge(rx->last_ns, rx->first_ns);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].tx.packets, 100);
+
+	/* the asynchronous form, as the signalling loop uses it */
+	struct evlog lg;
+	memset(&lg, 0, sizeof(lg));
+	ck_assert_int_eq(media_call_snapshot(eng, cid, 77), 0);
+	for (int i = 0; i < 20 && lg.snapshot == 0; i++)
+		pump(&lg, 100);
+	ck_assert_uint_eq(lg.snapshot, 1);
+	ck_assert_uint_eq(lg.cookie, 77);
+	ck_assert_uint_eq(lg.last.leg[MEDIA_LEG_A].rx.packets, 100);
+
+	/* delete: final stats, then the call is gone */
+	ck_assert_int_eq(media_call_delete(eng, cid), 0);
+	for (int i = 0; i < 20 && lg.deleted == 0; i++)
+		pump(&lg, 100);
+	ck_assert_uint_eq(lg.deleted, 1);
+	ck_assert_uint_eq(lg.last.leg[MEDIA_LEG_B].tx.packets, 100);
+	struct media_call_stats gone;
+	ck_assert_int_eq(media_call_snapshot_wait(eng, cid, &gone, 2000), -ENOENT);
+	ck_assert_int_eq(media_call_snapshot_wait(eng, cid + (1 << 20), &gone, 100), -ENOENT);
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
+START_TEST(media_reports_idle_legs)
+{
+	struct peer a, b;
+	struct evlog lg;
+	memset(&lg, 0, sizeof(lg));
+	media_engine_free(eng);
+	engine_up(1, 200);
+	ck_assert_int_eq(media_call_new(eng, &cid, ports), 0);
+	peer_new(&a, true);
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, false, false);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	for (int i = 0; i < 40 && lg.idle < 2; i++)
+		pump(&lg, 100);
+	ck_assert_uint_eq(lg.idle, 2); /* both legs, once */
+	uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], 0x01);
+	expect_rtp(&b, s, 0x01, &a);
+	for (int i = 0; i < 10 && lg.active == 0; i++)
+		pump(&lg, 100);
+	ck_assert_uint_eq(lg.active, 1);
+	ck_assert_uint_eq(lg.first, 1);
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
+START_TEST(media_allocates_even_odd_ports_in_range_and_reports_exhaustion)
+{
+	media_engine_free(eng);
+	engine_up(0, 8); /* 4 pairs: two calls */
+	uint16_t p1[2][2], p2[2][2], p3[2][2];
+	uint64_t c1, c2, c3;
+	ck_assert_int_eq(media_call_new(eng, &c1, p1), 0);
+	ck_assert_int_eq(media_call_new(eng, &c2, p2), 0);
+	ck_assert_int_eq(media_call_new(eng, &c3, p3), -EADDRINUSE);
+	unsigned seen = 0;
+	for (int l = 0; l < 2; l++) {
+		ck_assert_uint_eq(p1[l][0] % 2, 0);
+		ck_assert_uint_eq(p1[l][1], p1[l][0] + 1);
+		ck_assert_uint_ge(p1[l][0], range_lo);
+		ck_assert_uint_le(p1[l][1], range_lo + 7);
+		ck_assert_uint_eq(p2[l][0] % 2, 0);
+		seen |= 1u << ((p1[l][0] - range_lo) / 2);
+		seen |= 1u << ((p2[l][0] - range_lo) / 2);
+	}
+	ck_assert_uint_eq(seen, 0xf); /* all four pairs, none twice */
+	/* bound to the configured address only, not 0.0.0.0: another loopback address can
+	 * take the same port */
+	struct in_addr other = {.s_addr = htonl(ntohl(lo.s_addr) ^ 1)};
+	int ofd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_storage oss = sa4(other, p1[0][0]);
+	ck_assert_int_eq(bind(ofd, (struct sockaddr *)&oss, sizeof(struct sockaddr_in)), 0);
+	close(ofd);
+	ck_assert_uint_ne(c1, c2);
+	/* deleting frees the ports again */
+	ck_assert_int_eq(media_call_delete(eng, c1), 0);
+	struct media_call_stats st;
+	ck_assert_int_eq(media_call_snapshot_wait(eng, c2, &st, 2000), 0);
+	ck_assert_int_eq(media_call_new(eng, &c3, p3), 0);
+	/* bad keys fail synchronously */
+	struct media_leg_conf lc;
+	memset(&lc, 0, sizeof(lc));
+	lc.remote_rtp = sa4(lo, 4000);
+	ck_assert_int_eq(media_leg_update(eng, c3, MEDIA_LEG_A, &lc), -EINVAL);
+	ck_assert_int_eq(media_leg_update(eng, 12345 << 8, MEDIA_LEG_A, &lc), -ENOENT);
+	lc.plain_rtp = true;
+	ck_assert_int_eq(media_leg_update(eng, c3, MEDIA_LEG_A, &lc), 0);
+}
+END_TEST
+
+START_TEST(media_skips_ports_in_use)
+{
+	media_engine_free(eng);
+	engine_up(0, 4); /* 2 pairs */
+	/* occupy the first pair's RTCP port from outside */
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_storage ss = sa4(lo, (uint16_t)(range_lo + 1));
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&ss, sizeof(struct sockaddr_in)), 0);
+	uint16_t p[2][2];
+	uint64_t c;
+	ck_assert_int_eq(media_call_new(eng, &c, p), -EADDRINUSE); /* needs two pairs */
+	close(fd);
+	ck_assert_int_eq(media_call_new(eng, &c, p), 0);
+}
+END_TEST
+
+static Suite *
+media_suite(void)
+{
+	Suite *s = suite_create("media");
+	TCase *tc = tcase_create("loopback");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, media_relays_srtp_both_ways_with_independent_keys);
+	tcase_add_test(tc, media_relays_srtcp_both_ways);
+	tcase_add_test(tc, media_relays_rtcp_mux_on_the_rtp_port);
+	tcase_add_test(tc, media_rekeys_legacy_rtp_to_srtp);
+	tcase_add_test(tc, media_rtp_bleed_spoofer_gets_nothing_and_redirects_nothing);
+	tcase_add_test(tc, media_drops_replay_and_flipped_tag_by_reason_and_goes_on);
+	tcase_add_test(tc, media_counts_plain_rtp_on_srtp_leg_as_plaintext);
+	tcase_add_test(tc, media_survives_a_thousand_bad_packets);
+	tcase_add_test(tc, media_latches_only_after_authenticated_packet_and_only_once);
+	tcase_add_test(tc, media_hold_sends_nothing);
+	tcase_add_test(tc, media_snapshot_while_flowing);
+	tcase_add_test(tc, media_reports_idle_legs);
+	tcase_add_test(tc, media_allocates_even_odd_ports_in_range_and_reports_exhaustion);
+	tcase_add_test(tc, media_skips_ports_in_use);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(media_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

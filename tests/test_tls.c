@@ -1,0 +1,268 @@
+/*
+ * test_tls: TLS contexts from struct conf_tls: version floor, key/cert matching,
+ * cipher lists, and what tls_info_get() reports after an in-memory handshake.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "tls.h"
+
+static char dir[256];
+static char p_srv_crt[300], p_srv_key[300], p_ca[300], p_trunk_crt[300], p_trunk_key[300];
+
+static int
+make_certs(void)
+{
+	const char *src = getenv("SW_SRCDIR");
+	char cmd[1024];
+
+	snprintf(dir, sizeof(dir), "/tmp/sw-test-tls-XXXXXX");
+	if (src == NULL || mkdtemp(dir) == NULL) {
+		fprintf(stderr, "SW_SRCDIR unset or mkdtemp failed\n");
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "'%s/tools/mkcerts' '%s'", src, dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "%s failed\n", cmd);
+		return -1;
+	}
+	snprintf(p_srv_crt, sizeof(p_srv_crt), "%s/server.crt", dir);
+	snprintf(p_srv_key, sizeof(p_srv_key), "%s/server.key", dir);
+	snprintf(p_ca, sizeof(p_ca), "%s/ca.crt", dir);
+	snprintf(p_trunk_crt, sizeof(p_trunk_crt), "%s/trunk.crt", dir);
+	snprintf(p_trunk_key, sizeof(p_trunk_key), "%s/trunk.key", dir);
+	return 0;
+}
+
+static void
+remove_certs(void)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+static struct conf_tls
+base_conf(void)
+{
+	struct conf_tls t;
+
+	memset(&t, 0, sizeof(t));
+	t.certificate = p_srv_crt;
+	t.private_key = p_srv_key;
+	t.min_version = TLS1_3_VERSION;
+	return t;
+}
+
+START_TEST(server_ctx_defaults_to_tls13_floor)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+	SSL_CTX *ctx = tls_server_ctx_new(&t, err, sizeof(err));
+
+	ck_assert_msg(ctx != NULL, "%s", err);
+	ck_assert_int_eq(SSL_CTX_get_min_proto_version(ctx), TLS1_3_VERSION);
+	SSL_CTX_free(ctx);
+}
+END_TEST
+
+START_TEST(min_version_below_12_is_clamped_to_12)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+	SSL_CTX *ctx;
+
+	t.min_version = TLS1_1_VERSION;
+	ctx = tls_server_ctx_new(&t, err, sizeof(err));
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_int_eq(SSL_CTX_get_min_proto_version(ctx), TLS1_2_VERSION);
+	SSL_CTX_free(ctx);
+	ctx = tls_client_ctx_new(&t, NULL, NULL, false, err, sizeof(err));
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_int_eq(SSL_CTX_get_min_proto_version(ctx), TLS1_2_VERSION);
+	SSL_CTX_free(ctx);
+}
+END_TEST
+
+START_TEST(key_not_matching_certificate_is_refused)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+
+	t.private_key = p_trunk_key;
+	ck_assert_ptr_null(tls_server_ctx_new(&t, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "does not match"));
+}
+END_TEST
+
+START_TEST(missing_certificate_file_is_refused)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+
+	t.certificate = "/nonexistent/server.crt";
+	ck_assert_ptr_null(tls_server_ctx_new(&t, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/server.crt"));
+}
+END_TEST
+
+START_TEST(unusable_cipher_list_is_refused)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+
+	t.ciphers = "NO-SUCH-CIPHER";
+	ck_assert_ptr_null(tls_server_ctx_new(&t, err, sizeof(err)));
+	t.ciphers = NULL;
+	t.ciphersuites = "TLS_NO_SUCH_SUITE";
+	ck_assert_ptr_null(tls_server_ctx_new(&t, err, sizeof(err)));
+}
+END_TEST
+
+/* Drive a handshake between two SSLs over a BIO pair. Returns true when both finish. */
+static bool
+handshake(SSL *cli, SSL *srv)
+{
+	BIO *b1, *b2;
+
+	ck_assert_int_eq(BIO_new_bio_pair(&b1, 0, &b2, 0), 1);
+	SSL_set_bio(cli, b1, b1);
+	SSL_set_bio(srv, b2, b2);
+	SSL_set_connect_state(cli);
+	SSL_set_accept_state(srv);
+	for (int i = 0; i < 50; i++) {
+		int rc = SSL_do_handshake(cli), rs = SSL_do_handshake(srv);
+		if (rc == 1 && rs == 1)
+			return true;
+		if ((rc != 1 && SSL_get_error(cli, rc) != SSL_ERROR_WANT_READ) ||
+		    (rs != 1 && SSL_get_error(srv, rs) != SSL_ERROR_WANT_READ))
+			return false;
+	}
+	return false;
+}
+
+START_TEST(handshake_reports_version_cipher_and_client_fingerprint)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+	SSL_CTX *sctx, *cctx;
+	SSL *srv, *cli;
+	struct tls_info info;
+	uint8_t want[32];
+	unsigned n = 0;
+	X509 *x;
+	FILE *f;
+
+	t.ca_file = p_ca;
+	sctx = tls_server_ctx_new(&t, err, sizeof(err));
+	ck_assert_msg(sctx != NULL, "%s", err);
+	cctx = tls_client_ctx_new(&t, p_trunk_crt, p_trunk_key, true, err, sizeof(err));
+	ck_assert_msg(cctx != NULL, "%s", err);
+	srv = SSL_new(sctx);
+	cli = tls_client_ssl_new(cctx, "localhost");
+	ck_assert_ptr_nonnull(cli);
+	ck_assert_int_eq(tls_info_get(srv, &info), -ENOTCONN);
+	ck_assert(handshake(cli, srv));
+	ck_assert_int_eq(tls_info_get(srv, &info), 0);
+	ck_assert_int_eq(info.version, TLS1_3_VERSION);
+	ck_assert_str_eq(info.version_name, "TLSv1.3");
+	ck_assert_str_ne(info.cipher, "");
+	ck_assert(info.has_peer_cert);
+	ck_assert(info.peer_verified);
+	f = fopen(p_trunk_crt, "r");
+	ck_assert_ptr_nonnull(f);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_int_eq(X509_digest(x, EVP_sha256(), want, &n), 1);
+	ck_assert_mem_eq(info.peer_fp, want, 32);
+	X509_free(x);
+	SSL_free(cli);
+	SSL_free(srv);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+END_TEST
+
+START_TEST(client_verifying_wrong_name_fails_handshake)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+	SSL_CTX *sctx, *cctx;
+	SSL *srv, *cli;
+
+	t.ca_file = p_ca;
+	sctx = tls_server_ctx_new(&t, err, sizeof(err));
+	cctx = tls_client_ctx_new(&t, NULL, NULL, true, err, sizeof(err));
+	ck_assert_ptr_nonnull(sctx);
+	ck_assert_ptr_nonnull(cctx);
+	srv = SSL_new(sctx);
+	cli = tls_client_ssl_new(cctx, "agent.test"); /* server cert is for localhost */
+	ck_assert(!handshake(cli, srv));
+	ERR_clear_error();
+	SSL_free(cli);
+	SSL_free(srv);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+END_TEST
+
+START_TEST(client_without_certificate_reports_none)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+	SSL_CTX *sctx, *cctx;
+	SSL *srv, *cli;
+	struct tls_info info;
+
+	t.ca_file = p_ca;
+	sctx = tls_server_ctx_new(&t, err, sizeof(err));
+	cctx = tls_client_ctx_new(&t, NULL, NULL, false, err, sizeof(err));
+	srv = SSL_new(sctx);
+	cli = tls_client_ssl_new(cctx, NULL);
+	ck_assert(handshake(cli, srv));
+	ck_assert_int_eq(tls_info_get(srv, &info), 0);
+	ck_assert(!info.has_peer_cert);
+	ck_assert(!info.peer_verified);
+	SSL_free(cli);
+	SSL_free(srv);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("tls");
+	TCase *tc = tcase_create("tls");
+	SRunner *sr;
+	int failed;
+
+	if (make_certs() != 0)
+		return EXIT_FAILURE;
+	tcase_add_test(tc, server_ctx_defaults_to_tls13_floor);
+	tcase_add_test(tc, min_version_below_12_is_clamped_to_12);
+	tcase_add_test(tc, key_not_matching_certificate_is_refused);
+	tcase_add_test(tc, missing_certificate_file_is_refused);
+	tcase_add_test(tc, unusable_cipher_list_is_refused);
+	tcase_add_test(tc, handshake_reports_version_cipher_and_client_fingerprint);
+	tcase_add_test(tc, client_verifying_wrong_name_fails_handshake);
+	tcase_add_test(tc, client_without_certificate_reports_none);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	remove_certs();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,450 @@
+/*
+ * call.c: what swpeer's caller and callee share: the call object and its end (result,
+ * pass/fail, cleanup), dispatch of incoming messages to the right dialog, building
+ * in-dialog requests, and answering a re-INVITE (hold/resume, re-keying).
+ *
+ * Dialogs are found by Call-ID (one process plays one role, so Call-IDs are unique in
+ * it). Transactions are kept minimal: TLS is reliable, so nothing is retransmitted and a
+ * call that stalls is ended by the global timeout. Not responsible for the caller's or
+ * callee's own decisions (call_uac.c, call_uas.c), transport (sip.c) or media (media.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "swpeer.h"
+
+/* Allocate a call (in the peer's list) with closed media and fresh tags. NULL on ENOMEM. */
+struct call *
+call_new(struct peer *p, enum role role, unsigned num)
+{
+	struct call *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->peer = p;
+	c->role = role;
+	c->num = num;
+	c->media.fd = -1;
+	c->res.num = num;
+	c->res.role = role;
+	c->res.setup_ms = -1;
+	sip_random_token(c->local_tag, 17);
+	RAND_bytes((uint8_t *)&c->cseq, sizeof(c->cseq));
+	c->cseq = (c->cseq & 0xffff) + 1;
+	clock_gettime(CLOCK_MONOTONIC, &c->t_start);
+	LIST_INSERT_HEAD(&p->calls, c, entry);
+	p->active++;
+	return c;
+}
+
+struct call *
+call_find(struct peer *p, const char *call_id)
+{
+	struct call *c;
+
+	LIST_FOREACH(c, &p->calls, entry)
+	if (strcmp(c->call_id, call_id) == 0 && c->state != CS_DONE)
+		return c;
+	return NULL;
+}
+
+/* (Re)arm a one-shot timer of the call in `slot`. */
+struct event *
+call_timer(struct call *c, struct event **slot, unsigned ms, event_callback_fn cb)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (!*slot)
+		*slot = evtimer_new(c->peer->base, cb, c);
+	if (*slot)
+		evtimer_add(*slot, &tv);
+	return *slot;
+}
+
+static void
+free_timer(struct event **e)
+{
+	if (*e)
+		event_free(*e);
+	*e = NULL;
+}
+
+static void
+evaluate(struct call *c, const char *fail_why)
+{
+	const struct opts *o = c->peer->o;
+	struct call_result *r = &c->res;
+	const struct media_stats *st = &r->st;
+	uint64_t expect;
+
+	r->pass = false;
+	if (fail_why) {
+		snprintf(r->why, sizeof(r->why), "%s", fail_why);
+		return;
+	}
+	if (c->role == ROLE_CALLER && r->code != o->expect) {
+		snprintf(r->why, sizeof(r->why), "expected %d, got %d", o->expect, r->code);
+		return;
+	}
+	if (r->had_media && (c->role == ROLE_CALLEE || r->code == 200)) {
+		bool want_rx = c->role == ROLE_CALLER ? o->peer_media != PEER_MEDIA_NONE : true;
+
+		expect = st->ok + st->missing;
+		if (st->auth_fail || st->replay || st->bad || st->other_err) {
+			snprintf(r->why, sizeof(r->why), "media damaged");
+			return;
+		}
+		if (want_rx && st->ok == 0) {
+			snprintf(r->why, sizeof(r->why), "no media received");
+			return;
+		}
+		if (st->missing > 2 && st->missing * 100 > expect * o->max_loss_pct) {
+			snprintf(r->why, sizeof(r->why), "too many packets missing");
+			return;
+		}
+		if (c->role == ROLE_CALLER && o->offer == OFFER_SAVP && !c->media.srtp) {
+			snprintf(r->why, sizeof(r->why), "media not SRTP");
+			return;
+		}
+	}
+	r->pass = true;
+}
+
+/*
+ * End a call: compute its result (failed with `fail_why` when not NULL), print it, free
+ * everything it owns and tell the peer (which may start the next call). `c` is freed.
+ */
+void
+call_finish(struct call *c, const char *fail_why)
+{
+	struct peer *p = c->peer;
+	struct call_result *r = &c->res;
+
+	if (c->state == CS_DONE)
+		return;
+	c->state = CS_DONE;
+	if (c->media.fd >= 0) {
+		media_finalize_stats(&c->media);
+		r->st = c->media.st;
+	}
+	if (c->media.srtp) {
+		snprintf(r->suite, sizeof(r->suite), "%s", keys_suite_name(c->media.lkey.suite));
+		snprintf(r->lhash, sizeof(r->lhash), "%s", c->media.lhash);
+		snprintf(r->rhash, sizeof(r->rhash), "%s", c->media.rhash);
+	} else {
+		snprintf(r->suite, sizeof(r->suite), "%s", r->had_media ? "plain" : "none");
+	}
+	r->reinvites = c->holds;
+	evaluate(c, fail_why);
+	report_call(p->o, r);
+
+	free_timer(&c->ev_cancel);
+	free_timer(&c->ev_hold);
+	free_timer(&c->ev_stop);
+	free_timer(&c->ev_bye);
+	free_timer(&c->ev_answer);
+	media_close(&c->media);
+	for (unsigned i = 0; i < c->noffer_keys; i++)
+		keys_wipe(&c->offer_keys[i]);
+	if (c->invite)
+		osip_message_free(c->invite);
+	c->invite = NULL;
+	if (c->conn && c->conn->owner == c)
+		sipconn_close_later(c->conn);
+	c->conn = NULL;
+	LIST_REMOVE(c, entry);
+	peer_call_done(p, c);
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+}
+
+/* The connection under some calls went away: those calls end (failed unless done). */
+void
+call_conn_closed(struct sipconn *conn)
+{
+	struct call *c;
+
+	for (;;) {
+		LIST_FOREACH(c, &conn->peer->calls, entry)
+		if (c->conn == conn)
+			break;
+		if (!c)
+			return;
+		c->conn = NULL;
+		if (c->state == CS_CONNECTING)
+			call_finish(c, "TLS connection failed");
+		else
+			call_finish(c, "SIP connection closed");
+	}
+}
+
+/* End every call (timeout or signal), each failed with `why`. */
+void
+call_abort_all(struct peer *p, const char *why)
+{
+	while (!LIST_EMPTY(&p->calls))
+		call_finish(LIST_FIRST(&p->calls), why);
+}
+
+/* Our Contact URI for this call. */
+const char *
+call_contact(struct call *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "sip:swpeer@%s:%u;transport=tls",
+	         c->conn ? c->conn->local_ip : "0.0.0.0", c->conn ? c->conn->local_port : 0);
+	return buf;
+}
+
+/* Body of a message, or NULL. Returns its length (0 when none). */
+int
+call_body(const osip_message_t *m, const char **body)
+{
+	osip_body_t *b = NULL;
+
+	*body = NULL;
+	if (osip_message_get_body(m, 0, &b) != 0 || !b || !b->body)
+		return 0;
+	*body = b->body;
+	return (int)b->length;
+}
+
+/*
+ * Send a request in this call's dialog: Via with a new branch (or `branch`), From with our
+ * tag, To with `to_tag` when given, our Contact, and an SDP `body` when not NULL.
+ */
+int
+call_send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
+                  const char *branch, const char *to_tag, const char *body)
+{
+	struct evbuffer *b;
+	char br[48], contact[160];
+	size_t blen = body ? strlen(body) : 0;
+	int rc;
+
+	if (!c->conn)
+		return -ENOTCONN;
+	if (!branch) {
+		memcpy(br, "z9hG4bK", 7);
+		sip_random_token(br + 7, 25);
+		branch = br;
+	}
+	if (!(b = evbuffer_new()))
+		return -ENOMEM;
+	evbuffer_add_printf(b,
+	                    "%s %s SIP/2.0\r\n"
+	                    "Via: SIP/2.0/TLS %s:%u;branch=%s;rport\r\n"
+	                    "Max-Forwards: 70\r\n"
+	                    "From: <%s>;tag=%s\r\n"
+	                    "To: <%s>%s%s\r\n"
+	                    "Call-ID: %s\r\n"
+	                    "CSeq: %u %s\r\n"
+	                    "Contact: <%s>\r\n"
+	                    "User-Agent: %s\r\n",
+	                    method, ruri, c->conn->local_ip, c->conn->local_port, branch,
+	                    c->local_uri, c->local_tag, c->remote_uri, to_tag ? ";tag=" : "",
+	                    to_tag ? to_tag : "", c->call_id, cseq, method,
+	                    call_contact(c, contact, sizeof(contact)), SWPEER_UA);
+	if (strcmp(method, "INVITE") == 0)
+		evbuffer_add_printf(b, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n");
+	if (body)
+		evbuffer_add_printf(b, "Content-Type: application/sdp\r\n");
+	evbuffer_add_printf(b, "Content-Length: %zu\r\n\r\n", blen);
+	if (blen)
+		evbuffer_add(b, body, blen);
+	{
+		size_t n = evbuffer_get_length(b);
+
+		rc = sip_send(c->conn, (const char *)evbuffer_pullup(b, (ssize_t)n), n);
+	}
+	evbuffer_free(b);
+	return rc;
+}
+
+static enum sdp_dir
+answer_dir(enum sdp_dir offered)
+{
+	switch (offered) {
+	case DIR_SENDONLY:
+		return DIR_RECVONLY;
+	case DIR_RECVONLY:
+		return DIR_SENDONLY;
+	case DIR_INACTIVE:
+		return DIR_INACTIVE;
+	default:
+		return DIR_SENDRECV;
+	}
+}
+
+static void
+refuse_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m, const char *why)
+{
+	char warn[256];
+
+	snprintf(warn, sizeof(warn), "Warning: 399 swpeer \"%s\"\r\n", why);
+	sip_respond(conn, m, 488, NULL, c->local_tag, warn, NULL, NULL);
+}
+
+/*
+ * A re-INVITE arrived in a running call (either role): follow its direction and address,
+ * accept new keys of a usable suite, and refuse (488, call kept) anything that would
+ * weaken the media protection, e.g. plain RTP on an SRTP call.
+ */
+void
+call_handle_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m)
+{
+	struct sdp_info si;
+	struct srtp_keys rk, lk;
+	char crypto[1][160], sdp[2048], hdr[256], contact[160];
+	const char *body, *why = NULL;
+	bool have = false;
+	enum sdp_dir d;
+
+	if (c->state != CS_CONFIRMED || c->media.fd < 0) {
+		sip_respond(conn, m, 491, "Request Pending", c->local_tag, NULL, NULL, NULL);
+		return;
+	}
+	call_body(m, &body);
+	if (!body) {
+		refuse_reoffer(c, conn, m, "offerless re-INVITE not supported");
+		return;
+	}
+	if (sdp_read(body, &si, &why) < 0) {
+		refuse_reoffer(c, conn, m, why);
+		return;
+	}
+	if (c->media.srtp) {
+		if (!si.savp) {
+			sdp_info_wipe(&si);
+			refuse_reoffer(c, conn, m, "re-INVITE would weaken media protection");
+			return;
+		}
+		for (unsigned i = 0; i < si.ncrypto && !have; i++)
+			have = keys_parse_crypto(si.crypto[i], &rk, &why) == 0;
+		if (!have) {
+			sdp_info_wipe(&si);
+			refuse_reoffer(c, conn, m, why ? why : "no acceptable a=crypto");
+			return;
+		}
+		lk = c->media.lkey;
+		if (rk.suite != lk.suite && keys_generate(&lk, rk.suite) < 0) {
+			keys_wipe(&rk);
+			sdp_info_wipe(&si);
+			sip_respond(conn, m, 500, NULL, c->local_tag, NULL, NULL, NULL);
+			return;
+		}
+		lk.tag = rk.tag;
+		if (CRYPTO_memcmp(&rk, &c->media.rkey, sizeof(rk)) != 0 ||
+		    CRYPTO_memcmp(&lk, &c->media.lkey, sizeof(lk)) != 0) {
+			if (media_set_srtp(&c->media, &lk, &rk) < 0) {
+				keys_wipe(&rk);
+				keys_wipe(&lk);
+				sdp_info_wipe(&si);
+				refuse_reoffer(c, conn, m, "could not set up SRTP");
+				return;
+			}
+		}
+		keys_wipe(&rk);
+		keys_format_crypto(&lk, !c->peer->o->no_pad, NULL, crypto[0], sizeof(crypto[0]));
+		keys_wipe(&lk);
+	}
+	if (si.port && media_set_remote(&c->media, si.ip, si.port) < 0) {
+		sdp_info_wipe(&si);
+		refuse_reoffer(c, conn, m, "bad media address");
+		return;
+	}
+	d = answer_dir(si.dir);
+	c->media.may_send = d == DIR_SENDRECV || d == DIR_SENDONLY;
+	sdp_info_wipe(&si);
+	sdp_write(c, sdp, sizeof(sdp), crypto, c->media.srtp ? 1 : 0, false, d);
+	OPENSSL_cleanse(crypto, sizeof(crypto));
+	snprintf(hdr, sizeof(hdr), "Contact: <%s>\r\n", call_contact(c, contact, sizeof(contact)));
+	sip_respond(conn, m, 200, NULL, c->local_tag, hdr, "application/sdp", sdp);
+	OPENSSL_cleanse(sdp, sizeof(sdp));
+	c->holds++;
+}
+
+static void
+answer_options(struct sipconn *conn, osip_message_t *m)
+{
+	sip_respond(conn, m, 200, NULL, NULL,
+	            "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\nAccept: application/sdp\r\n", NULL,
+	            NULL);
+}
+
+static void
+on_request(struct sipconn *conn, osip_message_t *m)
+{
+	struct peer *p = conn->peer;
+	const char *method = m->sip_method;
+	char *cid = NULL;
+	struct call *c;
+
+	if (osip_call_id_to_str(m->call_id, &cid) != 0)
+		return;
+	c = call_find(p, cid);
+	osip_free(cid);
+	if (strcmp(method, "OPTIONS") == 0) {
+		answer_options(conn, m);
+	} else if (strcmp(method, "INVITE") == 0) {
+		if (c && sip_to_tag(m))
+			call_handle_reoffer(c, conn, m);
+		else if (c)
+			; /* retransmission over a stream: nothing to do */
+		else if (sip_to_tag(m))
+			sip_respond(conn, m, 481, NULL, NULL, NULL, NULL, NULL);
+		else if (p->o->role == ROLE_CALLER)
+			sip_respond(conn, m, 403, "swpeer caller takes no calls", "x", NULL, NULL,
+			            NULL);
+		else if (p->stopping)
+			sip_respond(conn, m, 503, "swpeer is stopping", "x", NULL, NULL, NULL);
+		else
+			uas_on_invite(conn, m);
+	} else if (strcmp(method, "ACK") == 0) {
+		if (c && c->role == ROLE_CALLEE)
+			uas_on_ack(c, m);
+	} else if (strcmp(method, "CANCEL") == 0) {
+		uas_on_cancel(conn, m);
+	} else if (strcmp(method, "BYE") == 0) {
+		if (!c) {
+			sip_respond(conn, m, 481, NULL, NULL, NULL, NULL, NULL);
+			return;
+		}
+		sip_respond(conn, m, 200, NULL, NULL, NULL, NULL, NULL);
+		c->bye_by_remote = true;
+		if (c->role == ROLE_CALLER && c->res.code == 0)
+			c->res.code = 200;
+		call_finish(c, NULL);
+	} else {
+		sip_respond(conn, m, 501, NULL, "x", "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n",
+		            NULL, NULL);
+	}
+}
+
+/* Entry point for every parsed message from a connection (sip.c). Does not free `m`. */
+void
+call_on_message(struct sipconn *conn, osip_message_t *m)
+{
+	char *cid = NULL;
+	struct call *c;
+
+	if (MSG_IS_REQUEST(m)) {
+		if (m->sip_method)
+			on_request(conn, m);
+		return;
+	}
+	if (osip_call_id_to_str(m->call_id, &cid) != 0)
+		return;
+	c = call_find(conn->peer, cid);
+	osip_free(cid);
+	if (c)
+		uac_on_response(c, m);
+}

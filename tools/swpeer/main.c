@@ -1,0 +1,645 @@
+/*
+ * main.c: swpeer's command line, TLS context, event loop, global timeout and exit status.
+ *
+ * `swpeer call ...` places calls (trunk side), `swpeer answer ...` takes them (agent
+ * side); --help documents both. Everything runs on one libevent loop in one thread. The
+ * process is bounded in time by --timeout; the exit status is 0 only when every call met
+ * its expectation. Not responsible for SIP, calls or media (sip.c, call*.c, media.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <event2/listener.h>
+#include <openssl/err.h>
+
+#include "swpeer.h"
+#include "srtp_ossl.h"
+
+static const char usage_text[] =
+        "usage: swpeer call --to URI [options]      place calls (trunk side)\n"
+        "       swpeer answer --listen IP:PORT --cert C --key K [options]\n"
+        "                                           take calls (agent side)\n"
+        "\n"
+        "SIP runs over TLS only; media is SRTP (SDES, a=crypto) unless asked otherwise. Each\n"
+        "call sends a known pattern: 160-byte PCMU payloads every 20 ms whose content encodes\n"
+        "direction, call number and packet index, so every decrypted packet is checked exactly.\n"
+        "\n"
+        "call options:\n"
+        "  --to URI             sip:user@IPv4[:port] or sips:... (default port 5061)\n"
+        "  --ca FILE            CA to verify the server certificate (and its IP) against\n"
+        "  --tls-name NAME      verify the server certificate for NAME (and send it as SNI)\n"
+        "                       instead of the IP address in --to\n"
+        "  --insecure           do not verify the server certificate (no --ca needed)\n"
+        "  --cert C --key K     client certificate to present (mutual TLS)\n"
+        "  --calls N            calls to place (default 1)\n"
+        "  --concurrent M       calls in progress at once (default 1)\n"
+        "  --duration SECS      media time per answered call, then BYE (default 2)\n"
+        "  --offer KIND         savp (default): RTP/SAVP, one a=crypto per suite, fresh keys\n"
+        "                       avp: plain RTP/AVP; savp-weak: UNENCRYPTED/UNAUTHENTICATED\n"
+        "                       session parameters and the F8 suite (must be refused)\n"
+        "  --peer-media KIND    what the callee sends back: echo (default; our own pattern\n"
+        "                       must return intact), pattern (the callee's), none\n"
+        "  --hold-after SECS    re-INVITE a=sendonly after SECS, resume after --hold-for\n"
+        "  --hold-for SECS      length of the hold (default 0.5)\n"
+        "  --options            send one OPTIONS per call instead of an INVITE (health probe;\n"
+        "                       the code is checked against --expect, no media)\n"
+        "  --cancel-after MS    CANCEL the INVITE after MS ms if no final answer came\n"
+        "  --expect CODE        final SIP code each call must get (default 200; for 200 the\n"
+        "                       media must also arrive intact)\n"
+        "  --max-loss PCT       missing packets tolerated, percent (default 2; 2 always ok)\n"
+        "\n"
+        "answer options:\n"
+        "  --listen IP:PORT     TLS listening address (required)\n"
+        "  --cert C --key K     server certificate and key (required)\n"
+        "  --ca FILE            require and verify a client certificate from this CA\n"
+        "  --mode MODE          echo (default): return each verified packet re-encrypted with\n"
+        "                       our own key; pattern: send our own pattern; reject=CODE: refuse\n"
+        "                       every INVITE with CODE and a Warning; noanswer: ring until\n"
+        "                       CANCEL; answer-plain: answer RTP/AVP without a=crypto (and echo)\n"
+        "  --accept-avp         accept plain RTP offers (default: 488 with a Warning)\n"
+        "  --ring-ms N          time between 180 Ringing and 200 OK (default 50)\n"
+        "  --bye-after SECS     send BYE SECS after the ACK\n"
+        "  --calls N            exit after N calls (default: run until --timeout or a signal)\n"
+        "\n"
+        "common options:\n"
+        "  --suites LIST        comma-separated suites to offer / accept, in order (default\n"
+        "                       AES_CM_128_HMAC_SHA1_80,AES_256_CM_HMAC_SHA1_80,\n"
+        "                       AEAD_AES_128_GCM,AEAD_AES_256_GCM,AES_CM_128_HMAC_SHA1_32,\n"
+        "                       AES_256_CM_HMAC_SHA1_32 on answer; the first only on call)\n"
+        "  --no-pad             write a=crypto keys without base64 = padding\n"
+        "  --pattern NAME       seq (default, pseudo-random body) or tone (1 kHz mu-law body)\n"
+        "  --media-ip IP        local RTP address (default: the SIP connection's address)\n"
+        "  --rtp-ports LO-HI    RTP port range, even ports used (default 20000-59998)\n"
+        "  --timeout SECS       stop everything after SECS (default 30; 0: no limit)\n"
+        "  --json               one JSON object per call and a summary object\n"
+        "  --tamper N           flip one bit in every Nth packet sent (negative tests: the\n"
+        "                       receiver must count an auth failure and drop it)\n"
+        "  --verbose            print SIP messages on stderr (a=crypto keys masked)\n"
+        "\n"
+        "setup_ms is INVITE to final response on the caller, INVITE to ACK on the callee.\n"
+        "Per call: call, role, code, reason, warning, setup_ms, suite, local_key_hash and\n"
+        "remote_key_hash (first 8 hex of SHA-256 of key||salt, never the key), sent, received,\n"
+        "ok, bad, missing, auth_fail, replay, duplicate, rtcp, reinvites, result (pass/fail), "
+        "why.\n"
+        "Exit status: 0 when every call met its expectation, 1 otherwise, 2 on usage errors.\n";
+
+static struct opts opts;
+static struct peer peer;
+
+long
+ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void
+die_usage(const char *msg, const char *arg)
+{
+	fprintf(stderr, "swpeer: %s%s%s\n(see swpeer --help)\n", msg, arg ? ": " : "",
+	        arg ? arg : "");
+	exit(2);
+}
+
+static unsigned
+parse_uint(const char *s, unsigned max, const char *what)
+{
+	char *e;
+	unsigned long v = strtoul(s, &e, 10);
+
+	if (e == s || *e || v > max)
+		die_usage(what, s);
+	return (unsigned)v;
+}
+
+static unsigned
+parse_secs_ms(const char *s, const char *what)
+{
+	char *e;
+	double v = strtod(s, &e);
+
+	if (e == s || *e || v < 0 || v > 86400)
+		die_usage(what, s);
+	return (unsigned)(v * 1000 + 0.5);
+}
+
+static void
+parse_hostport(const char *s, char *host, size_t hlen, uint16_t *port, uint16_t defport)
+{
+	const char *colon = strrchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	struct in_addr a;
+
+	if (n == 0 || n >= hlen)
+		die_usage("bad address", s);
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, &a) != 1)
+		die_usage("not an IPv4 address", host);
+	*port = colon ? (uint16_t)parse_uint(colon + 1, 65535, "bad port") : defport;
+	if (*port == 0)
+		die_usage("bad port", s);
+}
+
+static void
+parse_to(const char *uri)
+{
+	const char *p = uri, *at, *end;
+	char hp[160];
+
+	if (strlen(uri) >= sizeof(opts.to_uri))
+		die_usage("--to too long", NULL);
+	snprintf(opts.to_uri, sizeof(opts.to_uri), "%s", uri);
+	if (strncasecmp(p, "sips:", 5) == 0)
+		p += 5;
+	else if (strncasecmp(p, "sip:", 4) == 0)
+		p += 4;
+	else
+		die_usage("--to must be a sip: or sips: URI", uri);
+	at = strchr(p, '@');
+	if (at)
+		p = at + 1;
+	end = p + strcspn(p, ";?>");
+	if ((size_t)(end - p) >= sizeof(hp))
+		die_usage("bad --to", uri);
+	memcpy(hp, p, (size_t)(end - p));
+	hp[end - p] = '\0';
+	parse_hostport(hp, opts.to_host, sizeof(opts.to_host), &opts.to_port, 5061);
+}
+
+static void
+parse_suites(const char *list)
+{
+	const char *p = list;
+
+	opts.nsuites = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		enum srtp_suite s = keys_suite_by_name(p, n);
+
+		if (s == SUITE_NONE || !keys_suite_usable(s))
+			die_usage("unknown or unusable suite", p);
+		if (opts.nsuites < SUITE_COUNT)
+			opts.suites[opts.nsuites++] = s;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (!opts.nsuites)
+		die_usage("empty --suites", NULL);
+}
+
+enum {
+	O_TO = 256,
+	O_CA,
+	O_CERT,
+	O_KEY,
+	O_CALLS,
+	O_CONC,
+	O_DUR,
+	O_OFFER,
+	O_SUITES,
+	O_PATTERN,
+	O_HOLD,
+	O_HOLDFOR,
+	O_CANCEL,
+	O_EXPECT,
+	O_JSON,
+	O_TIMEOUT,
+	O_LISTEN,
+	O_MODE,
+	O_RING,
+	O_BYE,
+	O_MEDIAIP,
+	O_RTPPORTS,
+	O_PEERMEDIA,
+	O_MAXLOSS,
+	O_INSECURE,
+	O_ACCEPTAVP,
+	O_VERBOSE,
+	O_TAMPER,
+	O_TLSNAME,
+	O_NOPAD,
+	O_OPTIONS,
+	O_HELP,
+};
+
+static const struct option longopts[] = {
+        {"to", required_argument, NULL, O_TO},
+        {"ca", required_argument, NULL, O_CA},
+        {"cert", required_argument, NULL, O_CERT},
+        {"key", required_argument, NULL, O_KEY},
+        {"calls", required_argument, NULL, O_CALLS},
+        {"concurrent", required_argument, NULL, O_CONC},
+        {"duration", required_argument, NULL, O_DUR},
+        {"offer", required_argument, NULL, O_OFFER},
+        {"suites", required_argument, NULL, O_SUITES},
+        {"pattern", required_argument, NULL, O_PATTERN},
+        {"hold-after", required_argument, NULL, O_HOLD},
+        {"hold-for", required_argument, NULL, O_HOLDFOR},
+        {"cancel-after", required_argument, NULL, O_CANCEL},
+        {"expect", required_argument, NULL, O_EXPECT},
+        {"json", no_argument, NULL, O_JSON},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"mode", required_argument, NULL, O_MODE},
+        {"ring-ms", required_argument, NULL, O_RING},
+        {"bye-after", required_argument, NULL, O_BYE},
+        {"media-ip", required_argument, NULL, O_MEDIAIP},
+        {"rtp-ports", required_argument, NULL, O_RTPPORTS},
+        {"peer-media", required_argument, NULL, O_PEERMEDIA},
+        {"max-loss", required_argument, NULL, O_MAXLOSS},
+        {"insecure", no_argument, NULL, O_INSECURE},
+        {"accept-avp", no_argument, NULL, O_ACCEPTAVP},
+        {"verbose", no_argument, NULL, O_VERBOSE},
+        {"tamper", required_argument, NULL, O_TAMPER},
+        {"tls-name", required_argument, NULL, O_TLSNAME},
+        {"no-pad", no_argument, NULL, O_NOPAD},
+        {"options", no_argument, NULL, O_OPTIONS},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+};
+
+static void
+parse_args(int argc, char **argv)
+{
+	bool have_suites = false, calls_given = false;
+	int ch;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		exit(argc < 2 ? 2 : 0);
+	}
+	if (strcmp(argv[1], "call") == 0)
+		opts.role = ROLE_CALLER;
+	else if (strcmp(argv[1], "answer") == 0)
+		opts.role = ROLE_CALLEE;
+	else
+		die_usage("unknown command", argv[1]);
+	opts.calls = 1;
+	opts.concurrent = 1;
+	opts.duration_ms = 2000;
+	opts.offer = OFFER_SAVP;
+	opts.pattern = PATTERN_SEQ;
+	opts.hold_ms = 500;
+	opts.expect = 200;
+	opts.peer_media = PEER_MEDIA_ECHO;
+	opts.max_loss_pct = 2;
+	opts.mode = MODE_ECHO;
+	opts.ring_ms = 50;
+	opts.rtp_lo = 20000;
+	opts.rtp_hi = 59998;
+	opts.timeout_ms = 30000;
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case O_TO:
+			parse_to(optarg);
+			break;
+		case O_CA:
+			opts.ca = optarg;
+			break;
+		case O_CERT:
+			opts.cert = optarg;
+			break;
+		case O_KEY:
+			opts.key = optarg;
+			break;
+		case O_CALLS:
+			opts.calls = parse_uint(optarg, 1000000, "bad --calls");
+			calls_given = true;
+			break;
+		case O_CONC:
+			opts.concurrent = parse_uint(optarg, 100000, "bad --concurrent");
+			break;
+		case O_DUR:
+			opts.duration_ms = parse_secs_ms(optarg, "bad --duration");
+			break;
+		case O_OFFER:
+			if (strcmp(optarg, "savp") == 0)
+				opts.offer = OFFER_SAVP;
+			else if (strcmp(optarg, "avp") == 0)
+				opts.offer = OFFER_AVP;
+			else if (strcmp(optarg, "savp-weak") == 0)
+				opts.offer = OFFER_SAVP_WEAK;
+			else
+				die_usage("bad --offer", optarg);
+			break;
+		case O_SUITES:
+			parse_suites(optarg);
+			have_suites = true;
+			break;
+		case O_PATTERN:
+			if (strcmp(optarg, "seq") == 0)
+				opts.pattern = PATTERN_SEQ;
+			else if (strcmp(optarg, "tone") == 0)
+				opts.pattern = PATTERN_TONE;
+			else
+				die_usage("bad --pattern", optarg);
+			break;
+		case O_HOLD:
+			opts.hold_after_ms = parse_secs_ms(optarg, "bad --hold-after");
+			break;
+		case O_HOLDFOR:
+			opts.hold_ms = parse_secs_ms(optarg, "bad --hold-for");
+			break;
+		case O_CANCEL:
+			opts.cancel_after_ms = parse_uint(optarg, 3600000, "bad --cancel-after");
+			break;
+		case O_EXPECT:
+			opts.expect = (int)parse_uint(optarg, 699, "bad --expect");
+			break;
+		case O_JSON:
+			opts.json = true;
+			break;
+		case O_TIMEOUT:
+			opts.timeout_ms = parse_secs_ms(optarg, "bad --timeout");
+			break;
+		case O_LISTEN:
+			parse_hostport(optarg, opts.listen_host, sizeof(opts.listen_host),
+			               &opts.listen_port, 5061);
+			break;
+		case O_MODE:
+			if (strcmp(optarg, "echo") == 0)
+				opts.mode = MODE_ECHO;
+			else if (strcmp(optarg, "pattern") == 0)
+				opts.mode = MODE_PATTERN;
+			else if (strcmp(optarg, "noanswer") == 0)
+				opts.mode = MODE_NOANSWER;
+			else if (strcmp(optarg, "answer-plain") == 0)
+				opts.mode = MODE_ANSWER_PLAIN;
+			else if (strncmp(optarg, "reject=", 7) == 0) {
+				opts.mode = MODE_REJECT;
+				opts.reject_code =
+				        (int)parse_uint(optarg + 7, 699, "bad reject code");
+				if (opts.reject_code < 300)
+					die_usage("reject code must be 300..699", optarg);
+			} else
+				die_usage("bad --mode", optarg);
+			break;
+		case O_RING:
+			opts.ring_ms = parse_uint(optarg, 3600000, "bad --ring-ms");
+			break;
+		case O_BYE:
+			opts.bye_after_ms = parse_secs_ms(optarg, "bad --bye-after");
+			break;
+		case O_MEDIAIP: {
+			struct in_addr a;
+
+			if (inet_pton(AF_INET, optarg, &a) != 1)
+				die_usage("bad --media-ip", optarg);
+			snprintf(opts.media_ip, sizeof(opts.media_ip), "%s", optarg);
+			break;
+		}
+		case O_RTPPORTS: {
+			unsigned lo, hi;
+
+			if (sscanf(optarg, "%u-%u", &lo, &hi) != 2 || lo < 1024 || hi > 65534 ||
+			    lo + 1 >= hi)
+				die_usage("bad --rtp-ports", optarg);
+			opts.rtp_lo = (uint16_t)lo;
+			opts.rtp_hi = (uint16_t)hi;
+			break;
+		}
+		case O_PEERMEDIA:
+			if (strcmp(optarg, "echo") == 0)
+				opts.peer_media = PEER_MEDIA_ECHO;
+			else if (strcmp(optarg, "pattern") == 0)
+				opts.peer_media = PEER_MEDIA_PATTERN;
+			else if (strcmp(optarg, "none") == 0)
+				opts.peer_media = PEER_MEDIA_NONE;
+			else
+				die_usage("bad --peer-media", optarg);
+			break;
+		case O_MAXLOSS:
+			opts.max_loss_pct = parse_uint(optarg, 100, "bad --max-loss");
+			break;
+		case O_INSECURE:
+			opts.insecure = true;
+			break;
+		case O_ACCEPTAVP:
+			opts.accept_avp = true;
+			break;
+		case O_VERBOSE:
+			opts.verbose = true;
+			break;
+		case O_NOPAD:
+			opts.no_pad = true;
+			break;
+		case O_OPTIONS:
+			opts.options = true;
+			break;
+		case O_TLSNAME:
+			opts.tls_name = optarg;
+			break;
+		case O_TAMPER:
+			opts.tamper = parse_uint(optarg, 1000000, "bad --tamper");
+			break;
+		case O_HELP:
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			die_usage("bad option", NULL);
+		}
+	}
+	if (optind != argc)
+		die_usage("unexpected argument", argv[optind]);
+	if (!have_suites) {
+		static const enum srtp_suite all[] = {
+		        SUITE_AES_CM_128_HMAC_SHA1_80, SUITE_AES_256_CM_HMAC_SHA1_80,
+		        SUITE_AEAD_AES_128_GCM,        SUITE_AEAD_AES_256_GCM,
+		        SUITE_AES_CM_128_HMAC_SHA1_32, SUITE_AES_256_CM_HMAC_SHA1_32,
+		};
+
+		opts.nsuites = opts.role == ROLE_CALLER ? 1 : sizeof(all) / sizeof(all[0]);
+		memcpy(opts.suites, all, opts.nsuites * sizeof(all[0]));
+	}
+	if (opts.role == ROLE_CALLEE && !calls_given)
+		opts.calls = 0;
+	if ((opts.cert == NULL) != (opts.key == NULL))
+		die_usage("--cert and --key go together", NULL);
+	if (opts.role == ROLE_CALLER) {
+		if (!opts.to_uri[0])
+			die_usage("call needs --to", NULL);
+		if (!opts.ca && !opts.insecure)
+			die_usage("call needs --ca (or --insecure)", NULL);
+		if (opts.calls == 0 || opts.concurrent == 0)
+			die_usage("--calls and --concurrent must be at least 1", NULL);
+		if (opts.duration_ms == 0)
+			opts.duration_ms = 1;
+	} else {
+		if (!opts.listen_port)
+			die_usage("answer needs --listen", NULL);
+		if (!opts.cert)
+			die_usage("answer needs --cert and --key", NULL);
+	}
+}
+
+static SSL_CTX *
+tls_context(void)
+{
+	SSL_CTX *ctx =
+	        SSL_CTX_new(opts.role == ROLE_CALLER ? TLS_client_method() : TLS_server_method());
+
+	if (!ctx)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (opts.cert && (SSL_CTX_use_certificate_chain_file(ctx, opts.cert) != 1 ||
+	                  SSL_CTX_use_PrivateKey_file(ctx, opts.key, SSL_FILETYPE_PEM) != 1 ||
+	                  SSL_CTX_check_private_key(ctx) != 1))
+		goto fail;
+	if (opts.ca) {
+		if (SSL_CTX_load_verify_locations(ctx, opts.ca, NULL) != 1)
+			goto fail;
+		SSL_CTX_set_verify(
+		        ctx,
+		        SSL_VERIFY_PEER |
+		                (opts.role == ROLE_CALLEE ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+		        NULL);
+	} else {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	}
+	return ctx;
+fail:
+	ERR_print_errors_fp(stderr);
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static void
+stop_all(struct peer *p, const char *why)
+{
+	struct timeval tv = {0, 100 * 1000};
+
+	if (p->stopping)
+		return;
+	p->stopping = true;
+	call_abort_all(p, why);
+	event_base_loopexit(p->base, &tv);
+}
+
+static void
+timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	fprintf(stderr, "swpeer: --timeout reached\n");
+	stop_all(arg, "timeout");
+}
+
+static void
+signal_cb(evutil_socket_t fd, short what, void *arg)
+{
+	stop_all(arg, "interrupted");
+}
+
+/* A call ended (its result is printed): count it, start the next one or finish. */
+void
+peer_call_done(struct peer *p, struct call *c)
+{
+	struct timeval tv = {0, 100 * 1000};
+
+	p->finished++;
+	p->active--;
+	if (c->res.pass)
+		p->passed++;
+	else
+		p->failed++;
+	if (p->stopping)
+		return;
+	if (p->o->role == ROLE_CALLER) {
+		while (p->active < p->o->concurrent && p->started < p->o->calls && !p->stopping)
+			call_start_caller(p, ++p->started);
+		if (p->finished >= p->o->calls) {
+			p->stopping = true;
+			event_base_loopexit(p->base, &tv);
+		}
+	} else if (p->o->calls && p->finished >= p->o->calls) {
+		p->stopping = true;
+		event_base_loopexit(p->base, &tv);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct peer *p = &peer;
+	int status;
+
+	parse_args(argc, argv);
+	signal(SIGPIPE, SIG_IGN);
+	{ /* a load run needs two descriptors per call (TLS and RTP) */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (srtp_init() != srtp_err_status_ok || srtp_ossl_install() < 0) {
+		fprintf(stderr, "swpeer: srtp_init / srtp_ossl_install failed\n");
+		return 1;
+	}
+	parser_init();
+	p->o = &opts;
+	LIST_INIT(&p->calls);
+	LIST_INIT(&p->conns);
+	if (!(p->base = event_base_new()) || !(p->ssl = tls_context())) {
+		fprintf(stderr, "swpeer: cannot set up TLS (certificate, key or CA)\n");
+		return 1;
+	}
+	if (opts.role == ROLE_CALLEE) {
+		int rc = sip_listen(p, opts.listen_host, opts.listen_port);
+
+		if (rc < 0) {
+			fprintf(stderr, "swpeer: cannot listen on %s:%u: %s\n", opts.listen_host,
+			        opts.listen_port, strerror(-rc));
+			return 1;
+		}
+	}
+	p->ev_sigint = evsignal_new(p->base, SIGINT, signal_cb, p);
+	p->ev_sigterm = evsignal_new(p->base, SIGTERM, signal_cb, p);
+	event_add(p->ev_sigint, NULL);
+	event_add(p->ev_sigterm, NULL);
+	if (opts.timeout_ms) {
+		struct timeval tv = {opts.timeout_ms / 1000, (opts.timeout_ms % 1000) * 1000};
+
+		p->ev_timeout = evtimer_new(p->base, timeout_cb, p);
+		evtimer_add(p->ev_timeout, &tv);
+	}
+	if (opts.role == ROLE_CALLER)
+		while (p->active < opts.concurrent && p->started < opts.calls && !p->stopping)
+			call_start_caller(p, ++p->started);
+
+	event_base_dispatch(p->base);
+
+	p->stopping = true;
+	call_abort_all(p, "interrupted");
+	while (!LIST_EMPTY(&p->conns))
+		sipconn_close(LIST_FIRST(&p->conns));
+	report_summary(&opts, p);
+	if (opts.role == ROLE_CALLER)
+		status = p->passed == opts.calls ? 0 : 1;
+	else
+		status = p->failed == 0 ? 0 : 1;
+	if (p->listener)
+		evconnlistener_free(p->listener);
+	if (p->ev_timeout)
+		event_free(p->ev_timeout);
+	event_free(p->ev_sigint);
+	event_free(p->ev_sigterm);
+	SSL_CTX_free(p->ssl);
+	event_base_free(p->base);
+	srtp_shutdown();
+	return status;
+}

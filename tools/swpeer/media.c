@@ -1,0 +1,369 @@
+/*
+ * media.c: swpeer's RTP/SRTP endpoint and the verifiable audio pattern.
+ *
+ * One UDP socket per call on an even port (RTP and RTCP multiplexed), a 20 ms timer that
+ * sends the pattern, and a receive path that decrypts with libsrtp2 and checks every
+ * packet against the pattern generator. A pattern payload (160 bytes, PT 0) starts with
+ * a 12-byte header — 'S', direction ('C' caller, 'A' callee), pattern id, 0, call number
+ * and packet index (both big-endian) — followed by 148 bytes that are a pure function of
+ * those, so the receiver can regenerate and compare the payload exactly. Media is sent
+ * only to the address and port of the remote SDP; packets are accepted from any source
+ * (a relay may answer from elsewhere) but only if they authenticate. Not responsible for
+ * SDP or for choosing keys (call.c, keys.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "swpeer.h"
+
+#define RTP_HDR  12
+#define PKT_MAX  (RTP_HDR + PATTERN_PAYLOAD + SRTP_MAX_TRAILER_LEN + 64)
+#define RX_BURST 32
+
+/* Deterministic body for (dir, call, index, pattern). */
+static void
+pattern_fill(uint8_t *p, uint8_t dir, uint32_t call, uint32_t index, enum pattern_id pat)
+{
+	/* a 1 kHz tone in G.711 mu-law, 8 samples per period */
+	static const uint8_t tone[8] = {0xff, 0x97, 0x8d, 0x97, 0xff, 0x17, 0x0d, 0x17};
+	uint32_t x = (call * 2654435761u) ^ (index * 40503u) ^ ((uint32_t)dir << 24) ^ 0x9e3779b9u;
+
+	p[0] = 'S';
+	p[1] = dir;
+	p[2] = (uint8_t)pat;
+	p[3] = 0;
+	p[4] = call >> 24, p[5] = call >> 16, p[6] = call >> 8, p[7] = call;
+	p[8] = index >> 24, p[9] = index >> 16, p[10] = index >> 8, p[11] = index;
+	for (int i = 12; i < PATTERN_PAYLOAD; i++) {
+		if (pat == PATTERN_TONE) {
+			p[i] = tone[(index * PATTERN_PAYLOAD + (uint32_t)i) & 7];
+		} else {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			p[i] = (uint8_t)x;
+		}
+	}
+}
+
+/* Bind a UDP socket on ip and an even port in [lo, hi]. 0 or -errno. */
+int
+media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	unsigned span = (unsigned)(hi - lo) / 2 + 1;
+	uint32_t r;
+
+	m->fd = -1;
+	if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+		return -EINVAL;
+	snprintf(m->ip, sizeof(m->ip), "%s", ip);
+	m->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (m->fd < 0)
+		return -errno;
+	RAND_bytes((uint8_t *)&r, sizeof(r));
+	for (unsigned i = 0; i < 200; i++) {
+		uint16_t port = (uint16_t)(((lo + 1) & ~1u) + 2 * ((r + i * 7919u) % span));
+
+		if (port > hi)
+			continue;
+		sa.sin_port = htons(port);
+		if (bind(m->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			m->port = port;
+			RAND_bytes((uint8_t *)&m->ssrc, sizeof(m->ssrc));
+			RAND_bytes((uint8_t *)&m->seq, sizeof(m->seq));
+			RAND_bytes((uint8_t *)&m->ts, sizeof(m->ts));
+			m->may_send = true;
+			return 0;
+		}
+	}
+	close(m->fd);
+	m->fd = -1;
+	return -EADDRINUSE;
+}
+
+static int
+srtp_session(srtp_t *s, const struct srtp_keys *k, srtp_ssrc_type_t type)
+{
+	srtp_policy_t pol;
+	uint8_t keybuf[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN];
+	int rc = keys_policy(&pol, k, keybuf, type);
+
+	if (rc == 0 && srtp_create(s, &pol) != srtp_err_status_ok)
+		rc = -EPROTO;
+	OPENSSL_cleanse(keybuf, sizeof(keybuf));
+	return rc;
+}
+
+/*
+ * Switch the endpoint to SRTP with our `local` (outbound) and the peer's `remote` (inbound)
+ * keys; copies them (wiped by media_close) and replaces earlier sessions. 0 or -errno.
+ */
+int
+media_set_srtp(struct media *m, const struct srtp_keys *local, const struct srtp_keys *remote)
+{
+	srtp_t tx = NULL, rx = NULL;
+	int rc;
+
+	if ((rc = srtp_session(&tx, local, ssrc_any_outbound)) < 0)
+		return rc;
+	if ((rc = srtp_session(&rx, remote, ssrc_any_inbound)) < 0) {
+		srtp_dealloc(tx);
+		return rc;
+	}
+	if (m->tx)
+		srtp_dealloc(m->tx);
+	if (m->rx)
+		srtp_dealloc(m->rx);
+	m->tx = tx;
+	m->rx = rx;
+	m->srtp = true;
+	m->lkey = *local;
+	m->rkey = *remote;
+	keys_hash(local, m->lhash);
+	keys_hash(remote, m->rhash);
+	return 0;
+}
+
+int
+media_set_remote(struct media *m, const char *ip, uint16_t port)
+{
+	memset(&m->remote, 0, sizeof(m->remote));
+	m->remote.sin_family = AF_INET;
+	m->remote.sin_port = htons(port);
+	if (port == 0 || inet_pton(AF_INET, ip, &m->remote.sin_addr) != 1)
+		return -EINVAL;
+	m->has_remote = true;
+	return 0;
+}
+
+/* Protect (if SRTP) and send an RTP packet of `len` bytes built in buf. */
+static void
+send_rtp(struct media *m, uint8_t *buf, int len)
+{
+	if (m->srtp && srtp_protect(m->tx, buf, &len) != srtp_err_status_ok) {
+		m->st.other_err++;
+		return;
+	}
+	if (m->tamper && (m->st.sent + 1) % m->tamper == 0)
+		buf[len - 1] ^= 0x01; /* --tamper: flip a bit of the auth tag (or payload) */
+	if (sendto(m->fd, buf, (size_t)len, 0, (struct sockaddr *)&m->remote, sizeof(m->remote)) ==
+	    len)
+		m->st.sent++;
+	else
+		m->st.other_err++;
+}
+
+static void
+rtp_header(struct media *m, uint8_t *b)
+{
+	b[0] = 0x80;
+	b[1] = 0; /* PT 0, PCMU */
+	b[2] = m->seq >> 8, b[3] = m->seq;
+	b[4] = m->ts >> 24, b[5] = m->ts >> 16, b[6] = m->ts >> 8, b[7] = m->ts;
+	b[8] = m->ssrc >> 24, b[9] = m->ssrc >> 16, b[10] = m->ssrc >> 8, b[11] = m->ssrc;
+	m->seq++;
+	m->ts += PATTERN_PAYLOAD;
+}
+
+static void
+media_tx_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct media *m = arg;
+	uint8_t buf[PKT_MAX];
+
+	if (!m->sending || !m->may_send || !m->has_remote)
+		return;
+	rtp_header(m, buf);
+	pattern_fill(buf + RTP_HDR, m->tx_dir, m->tx_call, m->tx_index, m->tx_pattern);
+	m->tx_index++;
+	if (m->expect_back)
+		m->st.sent_expect_back++;
+	send_rtp(m, buf, RTP_HDR + PATTERN_PAYLOAD);
+}
+
+static void
+mark_seen(struct media *m, uint32_t index)
+{
+	if (index >= m->seen_bits) {
+		size_t nb = m->seen_bits ? m->seen_bits : 4096;
+		uint8_t *n;
+
+		while (nb <= index)
+			nb *= 2;
+		if (nb > (1u << 24) || !(n = realloc(m->seen, nb / 8)))
+			return;
+		memset(n + m->seen_bits / 8, 0, (nb - m->seen_bits) / 8);
+		m->seen = n;
+		m->seen_bits = nb;
+	}
+	if (m->seen[index / 8] & (1u << (index % 8))) {
+		m->st.dup++;
+		return;
+	}
+	m->seen[index / 8] |= (uint8_t)(1u << (index % 8));
+	m->st.ok++;
+	if (!m->rx_any || index > m->rx_max_index)
+		m->rx_max_index = index;
+	m->rx_any = true;
+}
+
+/* Check a decrypted payload against the pattern; true if it is exactly right. */
+static bool
+verify(struct media *m, const uint8_t *p, size_t len)
+{
+	uint8_t want[PATTERN_PAYLOAD];
+	uint32_t call, index;
+
+	if (len != PATTERN_PAYLOAD || p[0] != 'S' || (p[2] != PATTERN_SEQ && p[2] != PATTERN_TONE))
+		return false;
+	if (m->rx_dir && p[1] != m->rx_dir)
+		return false;
+	call = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+	index = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
+	if (m->rx_call && call != m->rx_call)
+		return false;
+	pattern_fill(want, p[1], call, index, (enum pattern_id)p[2]);
+	if (memcmp(want, p, PATTERN_PAYLOAD) != 0)
+		return false;
+	/* echo of our own pattern: it cannot come back before we sent it */
+	if (m->rx_dir == m->tx_dir && index >= m->tx_index)
+		return false;
+	if (!m->rx_call)
+		m->rx_call = call;
+	mark_seen(m, index);
+	return true;
+}
+
+static void
+handle_packet(struct media *m, uint8_t *buf, int len)
+{
+	int hl;
+
+	if (len < RTP_HDR || (buf[0] >> 6) != 2) {
+		m->st.bad++;
+		return;
+	}
+	if (buf[1] >= 192 && buf[1] <= 223) { /* RTCP on the muxed port: not verified */
+		m->st.rtcp++;
+		return;
+	}
+	m->st.recv++;
+	if (m->srtp) {
+		switch (srtp_unprotect(m->rx, buf, &len)) {
+		case srtp_err_status_ok:
+			break;
+		case srtp_err_status_auth_fail:
+			m->st.auth_fail++;
+			return;
+		case srtp_err_status_replay_fail:
+		case srtp_err_status_replay_old:
+			m->st.replay++;
+			return;
+		default:
+			m->st.other_err++;
+			return;
+		}
+	}
+	hl = RTP_HDR + 4 * (buf[0] & 0x0f);
+	if (buf[0] & 0x10) {
+		if (len < hl + 4) {
+			m->st.bad++;
+			return;
+		}
+		hl += 4 + 4 * ((buf[hl + 2] << 8) | buf[hl + 3]);
+	}
+	if (len < hl || (buf[1] & 0x7f) != 0 || !verify(m, buf + hl, (size_t)(len - hl))) {
+		m->st.bad++;
+		return;
+	}
+	if (m->echo && m->may_send && m->has_remote) {
+		uint8_t out[PKT_MAX];
+
+		rtp_header(m, out);
+		memcpy(out + RTP_HDR, buf + hl, PATTERN_PAYLOAD);
+		send_rtp(m, out, RTP_HDR + PATTERN_PAYLOAD);
+	}
+}
+
+static void
+media_rx_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct media *m = arg;
+
+	for (int i = 0; i < RX_BURST; i++) {
+		uint8_t buf[PKT_MAX];
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n < 0)
+			return;
+		handle_packet(m, buf, (int)n);
+	}
+}
+
+/* Start receiving (and, per flags, echoing / sending the pattern timer). 0 or -ENOMEM. */
+int
+media_start(struct media *m, struct event_base *base)
+{
+	struct timeval tv = {0, PATTERN_PTIME_MS * 1000};
+
+	if (!m->rx_ev) {
+		m->rx_ev = event_new(base, m->fd, EV_READ | EV_PERSIST, media_rx_cb, m);
+		m->tx_ev = event_new(base, -1, EV_PERSIST, media_tx_cb, m);
+		if (!m->rx_ev || !m->tx_ev)
+			return -ENOMEM;
+		event_add(m->rx_ev, NULL);
+		event_add(m->tx_ev, &tv);
+	}
+	return 0;
+}
+
+/* Turn the pattern sender on or off (the timer keeps its 20 ms rhythm). */
+void
+media_send_pattern(struct media *m, bool on)
+{
+	m->sending = on;
+}
+
+/* Work out packets missing from what was verified; call once before reporting. */
+void
+media_finalize_stats(struct media *m)
+{
+	uint64_t expect;
+
+	if (m->rx_dir && m->rx_dir == m->tx_dir)
+		expect = m->st.sent_expect_back; /* echo of our own pattern */
+	else
+		expect = m->rx_any ? (uint64_t)m->rx_max_index + 1 : 0;
+	m->st.missing = expect > m->st.ok ? expect - m->st.ok : 0;
+}
+
+/* Free events, SRTP sessions and the socket; wipe keys. Safe on a zeroed struct. */
+void
+media_close(struct media *m)
+{
+	if (m->rx_ev)
+		event_free(m->rx_ev);
+	if (m->tx_ev)
+		event_free(m->tx_ev);
+	m->rx_ev = m->tx_ev = NULL;
+	if (m->tx)
+		srtp_dealloc(m->tx);
+	if (m->rx)
+		srtp_dealloc(m->rx);
+	m->tx = m->rx = NULL;
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+	free(m->seen);
+	m->seen = NULL;
+	keys_wipe(&m->lkey);
+	keys_wipe(&m->rkey);
+}

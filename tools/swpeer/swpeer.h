@@ -1,0 +1,308 @@
+/*
+ * swpeer.h: shared types of swpeer, sipwarden's own SIP/TLS + SRTP test peer.
+ *
+ * swpeer is one process that is either a caller (trunk side: places calls, sends a known
+ * audio pattern, checks what comes back) or a callee (agent side: answers, echoes or
+ * plays the pattern, or refuses). The files split by role: main.c (arguments, event
+ * loop, exit status), sip.c (TLS connections, stream framing, message helpers), call.c
+ * (UAC/UAS dialog logic and SDP), media.c (RTP/SRTP sockets and the pattern), keys.c
+ * (SRTP suites, key generation, a=crypto lines), report.c (per-call result lines). This
+ * header is not a library interface: it is shared only by those files.
+ */
+#ifndef SWPEER_H
+#define SWPEER_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+/* suite.h first: libsrtp's srtp.h then redefines SUITE_MAX_KEY_LEN (64, not suite.h's 32)
+ * inside a system header, without a warning; struct srtp_keys keeps its 32-byte key. */
+#include "suite.h"
+#include "sipframe.h"
+
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <openssl/ssl.h>
+#include <osipparser2/osip_parser.h>
+#include <srtp2/srtp.h>
+
+#define SWPEER_UA        "swpeer/" SW_VERSION
+#define PATTERN_PAYLOAD  160 /* G.711, 20 ms at 8 kHz */
+#define PATTERN_PTIME_MS 20
+#define KEY_HASH_HEX     8
+#define SIP_MAX_MESSAGE  65536
+
+enum role { ROLE_CALLER, ROLE_CALLEE };
+enum offer_kind { OFFER_SAVP, OFFER_AVP, OFFER_SAVP_WEAK };
+enum answer_mode { MODE_ECHO, MODE_PATTERN, MODE_REJECT, MODE_NOANSWER, MODE_ANSWER_PLAIN };
+enum pattern_id { PATTERN_SEQ = 1, PATTERN_TONE = 2 };
+enum peer_media { PEER_MEDIA_ECHO, PEER_MEDIA_PATTERN, PEER_MEDIA_NONE };
+
+/* struct opts: the parsed command line. Owner: main.c (static storage); read-only after. */
+struct opts {
+	enum role role;
+	/* caller */
+	char to_uri[256];
+	char to_host[128];
+	uint16_t to_port;
+	unsigned calls, concurrent;
+	unsigned duration_ms;
+	enum offer_kind offer;
+	enum srtp_suite suites[SUITE_COUNT];
+	unsigned nsuites;
+	enum pattern_id pattern;
+	unsigned hold_after_ms, hold_ms;
+	unsigned cancel_after_ms;
+	int expect;
+	enum peer_media peer_media;
+	unsigned max_loss_pct;
+	bool insecure;
+	bool no_pad;
+	bool options;
+	const char *tls_name;
+	unsigned tamper;
+	/* callee */
+	char listen_host[64];
+	uint16_t listen_port;
+	enum answer_mode mode;
+	int reject_code;
+	unsigned ring_ms;
+	unsigned bye_after_ms;
+	bool accept_avp;
+	/* both */
+	const char *ca, *cert, *key;
+	char media_ip[64];
+	uint16_t rtp_lo, rtp_hi;
+	unsigned timeout_ms;
+	bool json;
+	bool verbose;
+};
+
+struct peer;
+struct call;
+
+/*
+ * struct sipconn: one TLS connection carrying SIP. Owner: struct peer (its list); freed by
+ * sipconn_close(). Calls point at it but do not own it; closing it detaches them.
+ */
+struct sipconn {
+	LIST_ENTRY(sipconn) entry;
+	struct peer *peer;
+	struct bufferevent *bev;
+	struct call *owner; /* caller side: the call that opened it, else NULL */
+	char local_ip[64];
+	uint16_t local_port;
+	bool up;
+	bool in_cb, dead, closing;
+	struct sipframe frame; /* framing state of the input stream */
+};
+
+/* Per-direction media counters; copied into the result when a call ends. */
+struct media_stats {
+	uint64_t sent, sent_expect_back;
+	uint64_t recv, ok, bad, missing, auth_fail, replay, other_err, rtcp, dup;
+};
+
+/*
+ * struct media: one call's RTP/SRTP endpoint (one UDP socket, rtcp-mux).
+ * Owner: struct call; media_close() frees events, SRTP sessions and wipes the keys.
+ */
+struct media {
+	int fd;
+	uint16_t port;
+	char ip[64];
+	struct sockaddr_in remote;
+	bool has_remote;
+	bool srtp;
+	srtp_t tx, rx;
+	struct srtp_keys lkey, rkey;
+	char lhash[KEY_HASH_HEX + 1], rhash[KEY_HASH_HEX + 1];
+	struct event *rx_ev, *tx_ev;
+	bool sending;     /* pattern timer runs */
+	bool echo;        /* callee echo: return every verified packet */
+	bool may_send;    /* SDP direction allows us to send */
+	bool expect_back; /* caller: packets sent now are expected to return */
+	unsigned tamper;  /* --tamper N: corrupt every Nth packet sent (tests) */
+	/* pattern we send */
+	uint8_t tx_dir;
+	uint32_t tx_call;
+	uint32_t tx_index;
+	enum pattern_id tx_pattern;
+	uint16_t seq;
+	uint32_t ts, ssrc;
+	/* what we expect to receive */
+	uint8_t rx_dir;   /* 0: any direction */
+	uint32_t rx_call; /* 0: learn from the first verified packet */
+	uint8_t *seen;    /* bitmap of verified indexes */
+	size_t seen_bits;
+	uint32_t rx_max_index;
+	bool rx_any;
+	struct media_stats st;
+};
+
+/* struct call_result: what a call's result line says. Plain data, no secrets. */
+struct call_result {
+	unsigned num;
+	enum role role;
+	int code;
+	char reason[64];
+	char warning[200];
+	long setup_ms;
+	char suite[48];
+	char lhash[KEY_HASH_HEX + 1], rhash[KEY_HASH_HEX + 1];
+	struct media_stats st;
+	unsigned reinvites; /* re-INVITEs that got a 2xx (sent or answered) */
+	bool had_media;
+	bool pass;
+	char why[160];
+};
+
+enum call_state {
+	CS_NEW,
+	CS_CONNECTING,
+	CS_CALLING,    /* INVITE sent, no final */
+	CS_PROCEEDING, /* provisional seen / sent */
+	CS_ANSWERED,   /* UAS: 200 sent, waiting for ACK */
+	CS_CONFIRMED,
+	CS_TERMINATING, /* BYE sent */
+	CS_DONE,
+};
+
+/*
+ * struct call: one SIP dialog and its media. Owner: struct peer (its list); freed by
+ * call_finish() after its result was printed.
+ */
+struct call {
+	LIST_ENTRY(call) entry;
+	struct peer *peer;
+	struct sipconn *conn;
+	unsigned num;
+	enum role role;
+	enum call_state state;
+	char call_id[128];
+	char local_tag[40], remote_tag[80];
+	char local_uri[160], remote_uri[256]; /* AORs for From/To */
+	char remote_target[256];              /* Contact of the peer: in-dialog Request-URI */
+	char invite_branch[48];
+	uint32_t cseq, invite_cseq, bye_cseq, reinvite_cseq;
+	osip_message_t *invite; /* UAS: the INVITE we answer (clone) */
+	bool cancelled, bye_sent, on_hold, offered_srtp, hold_done;
+	struct srtp_keys offer_keys[SUITE_COUNT + 1];
+	unsigned noffer_keys;
+	unsigned sdp_version;
+	struct timespec t_start;
+	struct event *ev_cancel, *ev_hold, *ev_stop, *ev_bye, *ev_answer;
+	unsigned holds; /* re-INVITEs answered 2xx */
+	bool bye_by_remote;
+	struct media media;
+	struct call_result res;
+};
+
+LIST_HEAD(call_list, call);
+LIST_HEAD(conn_list, sipconn);
+
+/* struct peer: the whole process state. Owner: main(). */
+struct peer {
+	struct event_base *base;
+	const struct opts *o;
+	SSL_CTX *ssl;
+	struct evconnlistener *listener;
+	struct call_list calls;
+	struct conn_list conns;
+	unsigned started, finished, passed, failed, active;
+	struct event *ev_timeout, *ev_sigint, *ev_sigterm;
+	bool stopping;
+};
+
+enum sdp_dir { DIR_SENDRECV, DIR_SENDONLY, DIR_RECVONLY, DIR_INACTIVE };
+#define SDP_MAX_CRYPTO 8
+
+/* struct sdp_info: what swpeer reads from a peer's SDP. Holds keys: sdp_info_wipe(). */
+struct sdp_info {
+	char ip[64];
+	uint16_t port;
+	bool savp, avp, rtcp_mux;
+	enum sdp_dir dir;
+	char crypto[SDP_MAX_CRYPTO][160];
+	unsigned ncrypto;
+};
+
+/* sdp.c */
+const char *sdp_dir_name(enum sdp_dir d);
+int sdp_write(struct call *c, char *buf, size_t len, char crypto[][160], unsigned ncrypto,
+              bool force_savp, enum sdp_dir d);
+int sdp_read(const char *body, struct sdp_info *out, const char **why);
+void sdp_info_wipe(struct sdp_info *s);
+
+/* keys.c */
+const char *keys_suite_name(enum srtp_suite s);
+enum srtp_suite keys_suite_by_name(const char *name, size_t len);
+bool keys_suite_usable(enum srtp_suite s);
+int keys_generate(struct srtp_keys *k, enum srtp_suite s);
+void keys_wipe(struct srtp_keys *k);
+int keys_policy(srtp_policy_t *p, const struct srtp_keys *k, uint8_t *keybuf,
+                srtp_ssrc_type_t type);
+int keys_format_crypto(const struct srtp_keys *k, bool pad, const char *extra, char *buf,
+                       size_t len);
+int keys_parse_crypto(const char *val, struct srtp_keys *out, const char **why);
+void keys_hash(const struct srtp_keys *k, char out[KEY_HASH_HEX + 1]);
+
+/* sip.c */
+int sip_listen(struct peer *p, const char *host, uint16_t port);
+struct sipconn *sip_connect(struct peer *p, const char *host, uint16_t port, struct call *owner);
+void sipconn_close(struct sipconn *c);
+void sipconn_close_later(struct sipconn *c);
+int sip_send(struct sipconn *c, const char *buf, size_t len);
+int sip_respond(struct sipconn *c, const osip_message_t *req, int code, const char *reason,
+                const char *to_tag, const char *extra, const char *ctype, const char *body);
+const char *sip_reason(int code);
+void sip_random_token(char *buf, size_t len);
+char *sip_header_value(const osip_message_t *m, const char *name);
+const char *sip_to_tag(const osip_message_t *m);
+const char *sip_from_tag(const osip_message_t *m);
+
+/* call.c: shared dialog logic */
+struct call *call_new(struct peer *p, enum role role, unsigned num);
+void call_finish(struct call *c, const char *fail_why);
+struct call *call_find(struct peer *p, const char *call_id);
+void call_on_message(struct sipconn *conn, osip_message_t *m);
+void call_conn_closed(struct sipconn *conn);
+void call_abort_all(struct peer *p, const char *why);
+int call_send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
+                      const char *branch, const char *to_tag, const char *body);
+const char *call_contact(struct call *c, char *buf, size_t len);
+void call_handle_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m);
+int call_body(const osip_message_t *m, const char **body);
+struct event *call_timer(struct call *c, struct event **slot, unsigned ms, event_callback_fn cb);
+
+/* call_uac.c: the caller */
+int call_start_caller(struct peer *p, unsigned num);
+void call_conn_ready(struct call *c);
+void uac_on_response(struct call *c, osip_message_t *m);
+
+/* call_uas.c: the callee */
+void uas_on_invite(struct sipconn *conn, osip_message_t *m);
+void uas_on_ack(struct call *c, osip_message_t *m);
+void uas_on_cancel(struct sipconn *conn, osip_message_t *m);
+
+/* media.c */
+int media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi);
+int media_set_srtp(struct media *m, const struct srtp_keys *local, const struct srtp_keys *remote);
+int media_set_remote(struct media *m, const char *ip, uint16_t port);
+int media_start(struct media *m, struct event_base *base);
+void media_send_pattern(struct media *m, bool on);
+void media_close(struct media *m);
+void media_finalize_stats(struct media *m);
+
+/* report.c */
+void report_call(const struct opts *o, const struct call_result *r);
+void report_summary(const struct opts *o, const struct peer *p);
+
+/* main.c */
+void peer_call_done(struct peer *p, struct call *c);
+long ms_since(const struct timespec *t0);
+
+#endif
