@@ -1,8 +1,10 @@
 /*
- * it_call_timers: sipwarden ends answered calls on its own. When one side stops sending
- * authenticated media for [media] inactivity_timeout, and when a call reaches
- * max_call_duration, both legs get a BYE from sipwarden (neither peer hangs up), and the
- * record says why (media_timeout, max_duration) and when.
+ * it_call_timers: sipwarden ends answered calls on its own. When one side (agent or
+ * trunk) stops sending authenticated media for [media] inactivity_timeout, and when a
+ * call reaches max_call_duration, both legs get a BYE from sipwarden (neither peer hangs
+ * up), and the record says why (media_timeout, max_duration) and when. The 60 s call
+ * outlives the harness's 30 s [tls] idle_timeout with no SIP traffic on either leg: the
+ * connections of a call in progress must stay open, or the BYE could not be sent.
  */
 #include <check.h>
 #include <jansson.h>
@@ -141,6 +143,37 @@ START_TEST(silent_agent_leg_ends_the_call_with_bye_on_both_legs_after_inactivity
 }
 END_TEST
 
+START_TEST(silent_trunk_leg_ends_the_call_with_bye_on_both_legs_after_inactivity_timeout)
+{
+	struct itest t;
+	struct itest_opts o = {.media_extra = "inactivity_timeout = 2s\n"};
+	/* now the caller goes silent after 1 s while the agent keeps playing */
+	const char *agent_args[] = {"--mode",    "pattern", "--calls",   "1",
+	                            "--timeout", "40",      "--verbose", NULL};
+	const char *call_args[] = {"--calls",      "1",       "--duration",         "20",
+	                           "--peer-media", "pattern", "--media-stop-after", "1",
+	                           "--verbose",    NULL};
+	json_int_t d;
+	pid_t ap;
+	int tfd;
+
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, 10000), 0);
+	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
+
+	d = call_end(tfd, "media_timeout", "timeout", 5000);
+	ck_assert_msg(d >= 2800 && d <= 5500, "call lasted %lld ms", (long long)d);
+	assert_bye(&t, "caller.json.log", true, false);
+	assert_bye(&t, "agent.log", true, false);
+	assert_pass(&t, "caller.json");
+	assert_pass(&t, "agent.json");
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 START_TEST(call_reaching_max_call_duration_is_ended_with_bye_on_both_legs)
 {
 	struct itest t;
@@ -179,6 +212,8 @@ main(void)
 	tcase_set_timeout(tc, 150);
 	tcase_add_test(
 	        tc, silent_agent_leg_ends_the_call_with_bye_on_both_legs_after_inactivity_timeout);
+	tcase_add_test(
+	        tc, silent_trunk_leg_ends_the_call_with_bye_on_both_legs_after_inactivity_timeout);
 	tcase_add_test(tc, call_reaching_max_call_duration_is_ended_with_bye_on_both_legs);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
