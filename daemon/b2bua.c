@@ -357,8 +357,8 @@ trunk_cert_ok(const struct conf_trunk *t, const struct sip_conn_info *ci, const 
 		                             : "no_client_certificate";
 		return false;
 	}
-	if (t->has_fingerprint &&
-	    (!ci->tls.has_peer_cert || CRYPTO_memcmp(t->fingerprint, ci->tls.peer_fp, 32) != 0)) {
+	if (t->fingerprint.set && (!ci->tls.has_peer_cert ||
+				   CRYPTO_memcmp(t->fingerprint.sha256, ci->tls.peer_fp, 32) != 0)) {
 		*why = "fingerprint_mismatch";
 		return false;
 	}

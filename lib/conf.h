@@ -28,6 +28,12 @@ struct conf_sockaddr {
 	socklen_t len;
 };
 
+/* A pinned peer certificate: the SHA-256 of its DER encoding. */
+struct conf_pin {
+	bool set;
+	uint8_t sha256[32];
+};
+
 /* One CIDR block of an allow-list. */
 struct conf_cidr {
 	int family;             /* AF_INET or AF_INET6 */
@@ -92,8 +98,7 @@ struct conf_trunk {
 	struct conf_cidr *sources;      /* allow-list of source addresses (required) */
 	size_t nsources;
 	char *ca_file;                  /* when set, the trunk must present a cert signed by it */
-	bool has_fingerprint;
-	uint8_t fingerprint[32];        /* pinned SHA-256 of the trunk's client certificate */
+	struct conf_pin fingerprint;    /* pinned SHA-256 of the trunk's client certificate */
 	struct conf_sockaddr target;    /* where calls *to* this trunk go (optional, len 0) */
 	bool legacy_rtp;                /* plain RTP allowed on this trunk's media leg */
 	bool crypto_pad;                /* base64 '=' padding in a=crypto we send (default yes) */
@@ -110,6 +115,8 @@ struct conf_agent {
 	char *client_certificate;       /* per-agent override of [tls] client_certificate */
 	char *client_private_key;
 	bool verify;                    /* verify the agent's certificate against [tls] ca_file */
+	struct conf_pin fingerprint;    /* client certificate that identifies this agent when it
+					   calls out (INVITE toward a trunk); unset: it cannot */
 	bool crypto_pad;
 };
 
