@@ -248,8 +248,13 @@ interim_tick(void *arg)
 
 static const char *state_names[] = {"routing", "early", "answered", "ended"};
 
+/* What the control socket says about the received direction of one leg. */
+struct leg_quality {
+	double loss, jitter_ms, mos;
+};
+
 static json_t *
-leg_json(const struct call *c, int legi)
+leg_json(const struct call *c, int legi, struct leg_quality *q)
 {
 	struct telemetry_leg t;
 	char suite[40], addr[INET6_ADDRSTRLEN + 8] = "";
@@ -266,17 +271,22 @@ leg_json(const struct call *c, int legi)
 	uint64_t expected = c->have_stats ? rtp_stats_expected(&ms->rx) : 0;
 	if (expected > 0 && t.in.lost > 0)
 		loss = (double)t.in.lost / (double)expected;
+	q->loss = loss;
+	q->jitter_ms = t.in.jitter_ms;
+	q->mos = telemetry_mos(loss, t.in.jitter_ms, 0, TELEMETRY_CODEC_G711);
 	return json_pack("{s:s?, s:s?, s:I, s:I, s:I, s:f, s:f, s:I, s:s?}", "suite", t.suite,
 	                 "tls", t.signalling.version, "packets_in", (json_int_t)t.in.packets,
 	                 "packets_out", (json_int_t)t.out.packets, "lost_in",
 	                 (json_int_t)(t.in.lost > 0 ? t.in.lost : 0), "jitter_ms", t.in.jitter_ms,
-	                 "mos", telemetry_mos(loss, t.in.jitter_ms, 0, TELEMETRY_CODEC_G711),
-	                 "drops_in",
+	                 "mos", q->mos, "drops_in",
 	                 (json_int_t)(t.in.drops.auth + t.in.drops.replay + t.in.drops.plaintext +
 	                              t.in.drops.unknown_source),
 	                 "latched", addr[0] ? addr : NULL);
 }
 
+/* One call for `calls` and `call`: the summary fields README documents for `calls`
+ * (suites, worst loss and jitter, lowest MOS over the received directions) and the
+ * per-leg details. */
 json_t *
 call_json(const struct call *c)
 {
@@ -284,11 +294,19 @@ call_json(const struct call *c)
 	                            ? c->conf->trunks[c->leg[0].peer].name
 	                            : NULL;
 	const char *agent = c->agent >= 0 ? c->conf->agents[c->agent].name : NULL;
+	struct leg_quality q[2];
+	json_t *legs[2] = {leg_json(c, 0, &q[0]), leg_json(c, 1, &q[1])};
 
-	return json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:o, s:o}", "call", c->id, "state",
-	                 state_names[c->state], "trunk", trunk, "agent", agent, "duration_ms",
-	                 (json_int_t)(c->t_answer.tv_sec ? ms_since(&c->t_answer) : 0), "trunk_leg",
-	                 leg_json(c, 0), "agent_leg", leg_json(c, 1));
+	return json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:{s:s?, s:s?}, s:f, s:f, s:f, s:o, s:o}",
+	                 "call", c->id, "state", state_names[c->state], "trunk", trunk, "agent",
+	                 agent, "duration_ms",
+	                 (json_int_t)(c->t_answer.tv_sec ? ms_since(&c->t_answer) : 0), "suites",
+	                 "trunk", json_string_value(json_object_get(legs[0], "suite")), "agent",
+	                 json_string_value(json_object_get(legs[1], "suite")), "loss",
+	                 q[0].loss > q[1].loss ? q[0].loss : q[1].loss, "jitter_ms",
+	                 q[0].jitter_ms > q[1].jitter_ms ? q[0].jitter_ms : q[1].jitter_ms, "mos",
+	                 q[0].mos < q[1].mos ? q[0].mos : q[1].mos, "trunk_leg", legs[0],
+	                 "agent_leg", legs[1]);
 }
 
 json_t *
@@ -313,7 +331,7 @@ b2bua_call_json(struct b2bua *b, const char *id)
 		return json_pack("{s:s}", "error", "no such call");
 	if (c->state == CALL_ANSWERED)
 		media_call_snapshot(b->media, c->media_id, 0);
-	return call_json(c);
+	return json_pack("{s:o}", "call", call_json(c));
 }
 
 json_t *
@@ -327,11 +345,11 @@ b2bua_agents_json(struct b2bua *b)
 		if (!pool_agent(b->pool, (int)i, &ai))
 			continue;
 		conf_sockaddr_str(&b->conf->agents[i].address, addr, sizeof(addr));
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:i, s:i, s:I, s:i}", "agent",
-		                                     ai.name, "address", addr, "up", ai.up,
-		                                     "active", (int)ai.active, "weight",
-		                                     (int)ai.weight, "calls", (json_int_t)ai.calls,
-		                                     "failures", (int)ai.failures));
+		json_array_append_new(
+		        arr, json_pack("{s:s, s:s, s:s, s:b, s:i, s:i, s:I, s:i}", "name", ai.name,
+		                       "agent", ai.name, "address", addr, "up", ai.up, "active",
+		                       (int)ai.active, "weight", (int)ai.weight, "calls",
+		                       (json_int_t)ai.calls, "failures", (int)ai.failures));
 	}
 	return json_pack("{s:o}", "agents", arr);
 }
