@@ -164,7 +164,11 @@ leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *s
 		suite = suite_info(l->verdict.suite) ? suite_info(l->verdict.suite)->name : NULL;
 	snprintf(suite_buf, suite_len, "%s", suite ? suite : "");
 	out->suite = suite ? suite_buf : NULL;
-	out->latched = c->have_stats && ms->latched ? (const struct sockaddr *)&ms->peer_rtp : NULL;
+	/* The relay latches only when media moves off the signalled address; a peer that
+	 * sends from it has confirmed it with its authenticated packets all the same. */
+	out->latched = c->have_stats && (ms->latched || ms->rx.packets > 0)
+	                       ? (const struct sockaddr *)&ms->peer_rtp
+	                       : NULL;
 	out->first_packet_ms = l->first_packet_ms;
 	out->signalling.version = l->tls_version[0] ? l->tls_version : NULL;
 	out->signalling.cipher = l->tls_cipher[0] ? l->tls_cipher : NULL;
