@@ -40,15 +40,17 @@
 #define MAX_RATIO 3
 #define SLACK_MS  50
 
-/* Resident memory growth allowed from the baseline run's peak to the stuck run's peak.
- * The stuck subscriber's queue is at most 32 events (a few KiB each here, 64 KiB at
- * most: 2 MiB); the rest is allocator noise, larger under ASan (quarantine). */
-#ifdef __SANITIZE_ADDRESS__
-#define MAX_RSS_GROWTH_KB (64 * 1024)
-#else
+/*
+ * Resident memory growth allowed from the baseline run's peak to the stuck run's peak:
+ * the larger of 8 MiB and what the baseline run itself grew. The stuck run repeats the
+ * baseline's work, so beyond that it may only hold the stuck subscriber's queue (at
+ * most 32 events of at most 64 KiB: 2 MiB). Under ASan the first run grows by far more
+ * (its quarantine keeps freed memory), and the second may grow as much again, no more.
+ * This catches gross growth only: the stuck subscriber misses ~500 events of ~1.5 KiB
+ * here, so an unbounded queue would cost under 1 MiB; the exact accounting of what it
+ * received and missed (below) is what pins the queue bound.
+ */
 #define MAX_RSS_GROWTH_KB (8 * 1024)
-#endif
-
 static long
 rss_kb(pid_t pid)
 {
@@ -206,8 +208,11 @@ START_TEST(stuck_subscriber_delays_no_call_and_gets_a_counted_gap)
 	ck_assert_msg(p50_stuck <= MAX_RATIO * p50_base + SLACK_MS,
 	              "median setup %lld ms with a stuck subscriber, %lld ms without", p50_stuck,
 	              p50_base);
-	ck_assert_msg(peak_stuck - peak_base <= MAX_RSS_GROWTH_KB,
-	              "RSS peak grew from %ld kB to %ld kB", peak_base, peak_stuck);
+	long allowed = peak_base - rss_start > MAX_RSS_GROWTH_KB ? peak_base - rss_start
+	                                                         : MAX_RSS_GROWTH_KB;
+	ck_assert_msg(peak_stuck - peak_base <= allowed,
+	              "RSS peak grew from %ld kB to %ld kB (allowed %ld kB)", peak_base, peak_stuck,
+	              allowed);
 
 	/* the stuck subscriber reads at last: what fitted, then the counted gap */
 	json_t *stats = NULL;
@@ -253,6 +258,11 @@ START_TEST(stuck_subscriber_delays_no_call_and_gets_a_counted_gap)
 	ck_assert_int_eq(count, dropped_total);
 	/* 32 queued events plus what the kernel socket buffer took before that */
 	ck_assert_uint_ge(before, 32);
+	/* no silent hole: what it read plus what it was told it missed is exactly what the
+	 * reading subscriber got since the stuck one connected */
+	size_t all = count_str(tel, "{\"v\":1,");
+	ck_assert_msg((size_t)count + before == all, "stuck: %zu read + %lld missed, reader: %zu",
+	              before, (long long)count, all);
 	json_decref(marker);
 
 	close(stuck);
