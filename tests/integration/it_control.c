@@ -171,10 +171,10 @@ START_TEST(control_and_sipwardenctl_describe_a_live_call_and_count_it_after)
 		j = control(&t, req);
 		c = json_object_get(j, "call");
 		ck_assert_msg(json_is_object(c), "call reply: %s", json_dumps(j, JSON_COMPACT));
-		json_int_t p = num_at(c, "trunk_leg.packets_in");
+		json_int_t p = num_at(c, "legs.trunk.packets_in");
 		if (p > 0 && first < 0)
 			first = p;
-		else if (first > 0 && p > first && num_at(c, "agent_leg.packets_in") > 0)
+		else if (first > 0 && p > first && num_at(c, "legs.agent.packets_in") > 0)
 			break;
 		ck_assert_msg(itest_now_ms() < end, "per-leg packets do not grow: %s",
 		              json_dumps(j, JSON_COMPACT));
@@ -182,11 +182,14 @@ START_TEST(control_and_sipwardenctl_describe_a_live_call_and_count_it_after)
 	}
 	ck_assert_str_eq(str_at(c, "call"), id);
 	ck_assert_str_eq(str_at(c, "state"), "answered");
-	ck_assert_str_eq(str_at(c, "trunk_leg.suite"), "AES_CM_128_HMAC_SHA1_80");
-	ck_assert_str_eq(str_at(c, "agent_leg.suite"), "AES_CM_128_HMAC_SHA1_80");
-	ck_assert_int_gt(num_at(c, "trunk_leg.packets_out"), 0);
-	ck_assert_int_gt(num_at(c, "agent_leg.packets_out"), 0);
-	ck_assert_int_eq(num_at(c, "trunk_leg.drops_in"), 0);
+	ck_assert_str_eq(str_at(c, "legs.trunk.suite"), "AES_CM_128_HMAC_SHA1_80");
+	ck_assert_str_eq(str_at(c, "legs.agent.suite"), "AES_CM_128_HMAC_SHA1_80");
+	ck_assert_int_gt(num_at(c, "legs.trunk.packets_out"), 0);
+	ck_assert_int_gt(num_at(c, "legs.agent.packets_out"), 0);
+	ck_assert_int_eq(num_at(c, "legs.trunk.drops_auth"), 0);
+	ck_assert_int_eq(num_at(c, "legs.agent.drops_auth"), 0);
+	ck_assert_msg(strncmp(str_at(c, "legs.agent.latched"), t.agent_ip, strlen(t.agent_ip)) == 0,
+	              "agent leg latched %s", str_at(c, "legs.agent.latched"));
 	json_decref(j);
 	j = control_reply(&t, "{\"cmd\":\"call\",\"id\":\"00000000000000000000000000000000\"}",
 	                  true);
@@ -198,6 +201,7 @@ START_TEST(control_and_sipwardenctl_describe_a_live_call_and_count_it_after)
 	ck_assert_int_eq(json_array_size(at(j, "agents")), 1);
 	ck_assert_str_eq(str_at(j, "agents.0.name"), "itest");
 	ck_assert_msg(json_is_true(at(j, "agents.0.up")), "agent not up");
+	ck_assert_int_eq(num_at(j, "agents.0.calls"), 1);
 	json_decref(j);
 	j = control(&t, "{\"cmd\":\"stats\"}");
 	ck_assert_int_eq(num_at(j, "calls.current"), 1);
@@ -218,7 +222,7 @@ START_TEST(control_and_sipwardenctl_describe_a_live_call_and_count_it_after)
 	ck_assert_msg(shown != NULL, "sipwardenctl show: %s", text);
 	ck_assert_str_eq(str_at(shown, "call.call"), id);
 	ck_assert_str_eq(str_at(shown, "call.state"), "answered");
-	ck_assert_int_gt(num_at(shown, "call.trunk_leg.packets_in"), 0);
+	ck_assert_int_gt(num_at(shown, "call.legs.trunk.packets_in"), 0);
 	json_decref(shown);
 	free(text);
 
