@@ -8,8 +8,8 @@
  * ACKs, then BYEs. The telemetry stream (read to its end) and the daemon's whole log are
  * searched for the refused keys, the trunk's key and the key sipwarden chose for the
  * trunk leg (from its 200 OK), as base64 (padded and unpadded, also a 16-character
- * prefix) and as hex (upper and lower case, also the master key alone). The call must be visible in both, so the
- * search cannot pass on an empty stream or log.
+ * prefix) and as hex (upper and lower case, also the master key alone). The call must be visible in
+ * both, so the search cannot pass on an empty stream or log.
  */
 #include <check.h>
 #include <fcntl.h>
