@@ -55,6 +55,7 @@ struct opts {
 	unsigned nsuites;
 	enum pattern_id pattern;
 	unsigned hold_after_ms, hold_ms;
+	bool reinvite_avp; /* --reinvite-offer avp: the re-INVITE offers plain RTP */
 	unsigned cancel_after_ms;
 	int expect;
 	enum peer_media peer_media;
@@ -155,6 +156,8 @@ struct call_result {
 	char lhash[KEY_HASH_HEX + 1], rhash[KEY_HASH_HEX + 1];
 	struct media_stats st;
 	unsigned reinvites; /* re-INVITEs that got a 2xx (sent or answered) */
+	int reinvite_code;  /* final code of the last re-INVITE we sent, 0 none */
+	char ended_by;      /* 'l': we sent the BYE, 'r': the peer did, 0: no BYE */
 	bool had_media;
 	bool pass;
 	char why[160];
