@@ -329,8 +329,8 @@ agent_on_response(struct call *c, osip_message_t *resp)
 		if (code == 100)
 			return;
 		sip_dialog_update_uac(c->leg[1].dlg, resp);
-		/* the agent is alive and working on it: wait up to the transaction timeout */
-		timer_set(c, c->conf->sip.transaction_timeout_ms, agent_timeout_cb);
+		/* a provisional does not extend agent_timeout: an agent that rings without
+		 * ever answering is passed over like a silent one */
 		if ((code == 180 || code == 183) && c->state == CALL_ROUTING) {
 			b2bua_reply(b, c->leg[0].conn, c->a_invite, code, c->leg[0].dlg->local_tag,
 			            NULL, NULL);
