@@ -121,9 +121,10 @@ assert_488_with_warning(const struct itest *t, const char *out)
 }
 
 /* Telemetry holds one security.offer_refused with sip_code 488 and returns its reason
- * (static copy); `want`, when not NULL, is the reason expected. */
+ * (static copy); `want`, when not NULL, is the reason expected; `warning`, when not
+ * NULL, is the Warning the trunk got, whose text must be the event's detail. */
 static const char *
-assert_offer_refused(const char *want)
+assert_offer_refused(const char *want, const char *warning)
 {
 	static char reason[64];
 	json_t *sec = event_of(tel, "security.offer_refused");
@@ -133,13 +134,22 @@ assert_offer_refused(const char *want)
 	snprintf(reason, sizeof(reason), "%s", str(sec, "reason"));
 	if (want != NULL)
 		ck_assert_str_eq(reason, want);
+	if (warning != NULL) {
+		/* the Warning's quoted text is the refusal the security event records */
+		const char *q = strchr(warning, '"');
+		const char *detail = str(sec, "detail");
+		ck_assert_ptr_nonnull(q);
+		ck_assert_msg(strncmp(q + 1, detail, strlen(detail)) == 0 &&
+		                      q[1 + strlen(detail)] == '"',
+		              "Warning %s does not carry the reason %s", warning, detail);
+	}
 	json_decref(sec);
 	return reason;
 }
 
 /* The trunk offer itself is refused: no call is created, no agent is asked. */
 static void
-trunk_offer_refused(const char *offer, const char *want_reason)
+trunk_offer_refused(const char *offer, const char *want_reason, const char *want_reason2)
 {
 	struct itest t;
 	const char *agent_args[] = {"--calls", "1", "--timeout", "20", NULL};
@@ -156,7 +166,10 @@ trunk_offer_refused(const char *offer, const char *want_reason)
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"security.offer_refused\"", 5000);
 	itest_telemetry_read(tfd, tel, sizeof(tel), NULL, 300); /* anything after it */
-	assert_offer_refused(want_reason);
+	const char *reason = assert_offer_refused(NULL, str(caller, "warning"));
+	ck_assert_msg(strcmp(reason, want_reason) == 0 ||
+	                      (want_reason2 != NULL && strcmp(reason, want_reason2) == 0),
+	              "reason %s", reason);
 	ck_assert_msg(strstr(tel, "\"call.start\"") == NULL, "a call was created: %s", tel);
 	ck_assert_msg(strstr(tel, "\"call.answer\"") == NULL, "a call was answered: %s", tel);
 	itest_kill_child(ap);
@@ -171,21 +184,25 @@ trunk_offer_refused(const char *offer, const char *want_reason)
 
 START_TEST(plain_rtp_offer_from_trunk_gets_488_and_security_event_without_call)
 {
-	trunk_offer_refused("avp", "no_srtp");
+	trunk_offer_refused("avp", "no_srtp", NULL);
 }
 END_TEST
 
 START_TEST(weak_srtp_offer_from_trunk_gets_488_and_security_event_without_call)
 {
-	trunk_offer_refused("savp-weak", NULL);
+	/* session parameters switching protection off, and F8: weak or not enabled */
+	trunk_offer_refused("savp-weak", "weak_suite", "no_acceptable_suite");
 }
 END_TEST
 
 START_TEST(agent_answering_plain_rtp_gets_ack_and_bye_and_trunk_gets_488)
 {
 	struct itest t;
-	const char *agent_args[] = {"--mode",    "answer-plain", "--calls", "1",
-	                            "--timeout", "20",           NULL};
+	const char *agent_args[] = {"--mode",    "answer-plain", "--calls",   "1",
+	                            "--timeout", "20",           "--verbose", NULL};
+	char path[256];
+	size_t len;
+	char *log;
 	const char *call_args[] = {"--expect", "488", "--timeout", "10", NULL};
 	json_t *caller, *agent, *end;
 	pid_t ap;
@@ -200,13 +217,18 @@ START_TEST(agent_answering_plain_rtp_gets_ack_and_bye_and_trunk_gets_488)
 	caller = assert_488_with_warning(&t, "caller.json");
 	agent = first_call(&t, "agent.json");
 	/* it answered (plain), then sipwarden acknowledged and hung up at once */
+	log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)), &len);
+	ck_assert_ptr_nonnull(log);
+	char *ack = strstr(log, "<<< ACK "), *bye = strstr(log, "<<< BYE ");
+	ck_assert_msg(ack != NULL && bye != NULL && ack < bye, "agent saw no ACK then BYE");
+	free(log);
 	ck_assert_int_eq(num(agent, "code"), 200);
 	ck_assert_str_eq(str(agent, "ended_by"), "remote");
 	ck_assert_str_eq(str(agent, "suite"), "plain");
 
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
-	assert_offer_refused(NULL);
+	ck_assert_str_eq(assert_offer_refused(NULL, NULL), "no_srtp");
 	ck_assert_msg(strstr(tel, "\"call.answer\"") == NULL, "a call was answered: %s", tel);
 	end = event_of(tel, "call.end");
 	ck_assert_msg(end != NULL, "no call.end: %s", tel);
