@@ -159,6 +159,8 @@ uac_send_reinvite(struct call *c, enum sdp_dir d, bool plain)
 	          : build_offer(c, sdp, sizeof(sdp), d) < 0)
 		return;
 	c->reinvite_cseq = c->cseq++;
+	if (!plain && c->media.srtp)
+		media_expect_rekey(&c->media, true); /* the answer may carry a new key */
 	c->on_hold = d != DIR_SENDRECV;
 	if (c->on_hold)
 		c->media.expect_back = false;
@@ -354,6 +356,7 @@ reinvite_response(struct call *c, osip_message_t *m)
 		return;
 	c->res.reinvite_code = m->status_code;
 	if (m->status_code >= 300) {
+		media_expect_rekey(&c->media, false);
 		call_send_request(c, "ACK", c->remote_target, c->reinvite_cseq, NULL, c->remote_tag,
 		                  NULL);
 		return;
@@ -362,9 +365,11 @@ reinvite_response(struct call *c, osip_message_t *m)
 	call_body(m, &body);
 	if (body && (why = apply_answer(c, body)) != NULL) {
 		snprintf(c->res.why, sizeof(c->res.why), "re-INVITE: %s", why);
+		media_expect_rekey(&c->media, false);
 		uac_send_bye(c);
 		return;
 	}
+	media_expect_rekey(&c->media, false); /* no new key in the answer: flush */
 	c->holds++;
 	if (!c->on_hold && c->peer->o->peer_media == PEER_MEDIA_ECHO)
 		c->media.expect_back = true;
