@@ -86,6 +86,21 @@ event_of(const char *lines, const char *event)
 	return found;
 }
 
+/* A peer exited 0 (every call met its expectations); else fail showing its output. */
+static void
+check_exit(const struct itest *t, int rc, const char *file)
+{
+	char path[256];
+	size_t len;
+	char *data;
+
+	if (rc == 0)
+		return;
+	data = itest_read_file(itest_path(t, file, path, sizeof(path)), &len);
+	ck_abort_msg("%s: exit status %d: %s", file, rc, data != NULL ? data : "(no output)");
+	free(data);
+}
+
 /* The call table empties (bounded). */
 static void
 assert_no_calls_left(const struct itest *t)
@@ -119,9 +134,9 @@ cancel_while_ringing(const char *const agent_args[])
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	t0 = itest_now_ms();
-	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, T_CALL_MS), 0);
+	check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
 	ck_assert_int_lt(itest_now_ms() - t0, 5000);
-	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
+	check_exit(&t, itest_wait_child(ap, 10000), "agent.json");
 	caller = first_call(&t, "caller.json");
 	agent = first_call(&t, "agent.json");
 	ck_assert_int_eq(num(caller, "code"), 487);
@@ -175,9 +190,9 @@ START_TEST(bye_from_agent_ends_the_call_on_the_trunk_side)
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	t0 = itest_now_ms();
-	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, T_CALL_MS), 0);
+	check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
 	ck_assert_int_lt(itest_now_ms() - t0, 4500);
-	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
+	check_exit(&t, itest_wait_child(ap, 10000), "agent.json");
 	caller = first_call(&t, "caller.json");
 	agent = first_call(&t, "agent.json");
 	ck_assert_int_eq(num(caller, "code"), 200);

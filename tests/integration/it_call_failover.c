@@ -90,6 +90,21 @@ event_of(const char *lines, const char *event)
 	return found;
 }
 
+/* A peer exited 0 (every call met its expectations); else fail showing its output. */
+static void
+check_exit(const struct itest *t, int rc, const char *file)
+{
+	char path[256];
+	size_t len;
+	char *data;
+
+	if (rc == 0)
+		return;
+	data = itest_read_file(itest_path(t, file, path, sizeof(path)), &len);
+	ck_abort_msg("%s: exit status %d: %s", file, rc, data != NULL ? data : "(no output)");
+	free(data);
+}
+
 /* The call table empties (bounded). */
 static void
 assert_no_calls_left(const struct itest *t)
@@ -248,8 +263,8 @@ START_TEST(agent_answering_503_is_passed_over_for_the_next_one)
 	pair_start(&p, NULL);
 	a1 = spawn_agent(&p.t, "a1", p.ip, p.port[0], a1_args);
 	a2 = spawn_agent(&p.t, "a2", p.ip, p.port[1], a2_args);
-	ck_assert_int_eq(itest_caller(&p.t, "caller.json", call_args, T_CALL_MS), 0);
-	ck_assert_int_eq(itest_wait_child(a2, 10000), 0);
+	check_exit(&p.t, itest_caller(&p.t, "caller.json", call_args, T_CALL_MS), "caller.json");
+	check_exit(&p.t, itest_wait_child(a2, 10000), "a2.json");
 	ck_assert_int_ge(itest_wait_child(a1, 10000), 0);
 	json_t *r1 = first_call(&p.t, "a1.json");
 	ck_assert_int_eq(num(r1, "code"), 503);
@@ -271,8 +286,8 @@ START_TEST(agent_not_answering_within_agent_timeout_is_passed_over)
 	pair_start(&p, "agent_timeout = 1s\n");
 	a1 = spawn_agent(&p.t, "a1", p.ip, p.port[0], a1_args);
 	a2 = spawn_agent(&p.t, "a2", p.ip, p.port[1], a2_args);
-	ck_assert_int_eq(itest_caller(&p.t, "caller.json", call_args, T_CALL_MS), 0);
-	ck_assert_int_eq(itest_wait_child(a2, 10000), 0);
+	check_exit(&p.t, itest_caller(&p.t, "caller.json", call_args, T_CALL_MS), "caller.json");
+	check_exit(&p.t, itest_wait_child(a2, 10000), "a2.json");
 	/* a1 rang until sipwarden gave up on it with a CANCEL */
 	ck_assert_int_ge(itest_wait_child(a1, 10000), 0);
 	json_t *r1 = first_call(&p.t, "a1.json");
@@ -295,8 +310,8 @@ START_TEST(agent_where_nothing_listens_is_skipped)
 
 	pair_start(&p, NULL); /* nothing is started at a1's address */
 	a2 = spawn_agent(&p.t, "a2", p.ip, p.port[1], a2_args);
-	ck_assert_int_eq(itest_caller(&p.t, "caller.json", call_args, T_CALL_MS), 0);
-	ck_assert_int_eq(itest_wait_child(a2, 10000), 0);
+	check_exit(&p.t, itest_caller(&p.t, "caller.json", call_args, T_CALL_MS), "caller.json");
+	check_exit(&p.t, itest_wait_child(a2, 10000), "a2.json");
 	setup = assert_answered_by_a2(&p);
 	ck_assert_int_lt(setup, 2000);
 	pair_stop(&p);
@@ -315,7 +330,7 @@ START_TEST(all_agents_failing_gives_503_with_retry_after)
 	pair_start(&p, NULL);
 	a1 = spawn_agent(&p.t, "a1", p.ip, p.port[0], a_args);
 	a2 = spawn_agent(&p.t, "a2", p.ip, p.port[1], a_args);
-	ck_assert_int_eq(itest_caller(&p.t, "caller.json", call_args, T_CALL_MS), 0);
+	check_exit(&p.t, itest_caller(&p.t, "caller.json", call_args, T_CALL_MS), "caller.json");
 	ck_assert_int_ge(itest_wait_child(a1, 10000), 0);
 	ck_assert_int_ge(itest_wait_child(a2, 10000), 0);
 	json_t *caller = first_call(&p.t, "caller.json");

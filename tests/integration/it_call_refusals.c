@@ -87,6 +87,21 @@ event_of(const char *lines, const char *event)
 	return found;
 }
 
+/* A peer exited 0 (every call met its expectations); else fail showing its output. */
+static void
+check_exit(const struct itest *t, int rc, const char *file)
+{
+	char path[256];
+	size_t len;
+	char *data;
+
+	if (rc == 0)
+		return;
+	data = itest_read_file(itest_path(t, file, path, sizeof(path)), &len);
+	ck_abort_msg("%s: exit status %d: %s", file, rc, data != NULL ? data : "(no output)");
+	free(data);
+}
+
 /* The call table empties (bounded). */
 static void
 assert_no_calls_left(const struct itest *t)
@@ -161,7 +176,7 @@ trunk_offer_refused(const char *offer, const char *want_reason, const char *want
 	itest_start(&t, NULL);
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
-	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, T_CALL_MS), 0);
+	check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
 	caller = assert_488_with_warning(&t, "caller.json");
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"security.offer_refused\"", 5000);
@@ -211,7 +226,7 @@ START_TEST(agent_answering_plain_rtp_gets_ack_and_bye_and_trunk_gets_488)
 	itest_start(&t, NULL);
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
-	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, T_CALL_MS), 0);
+	check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
 	/* the agent's only call ends (it exits after --calls 1): it got ACK and BYE */
 	ck_assert_int_ge(itest_wait_child(ap, 10000), 0);
 	caller = assert_488_with_warning(&t, "caller.json");
@@ -256,8 +271,8 @@ START_TEST(legacy_trunk_plain_rtp_is_bridged_to_srtp_on_the_agent_leg)
 	itest_start(&t, &o);
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
-	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, T_CALL_MS), 0);
-	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
+	check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
+	check_exit(&t, itest_wait_child(ap, 10000), "agent.json");
 	caller = first_call(&t, "caller.json");
 	agent = first_call(&t, "agent.json");
 	ck_assert_int_eq(num(caller, "code"), 200);

@@ -169,7 +169,8 @@ END_TEST
 START_TEST(reinvite_dropping_srtp_is_refused_and_the_call_keeps_its_keys)
 {
 	struct itest t;
-	const char *agent_args[] = {"--mode", "echo", "--calls", "1", "--timeout", "20", NULL};
+	const char *agent_args[] = {"--mode",    "echo", "--calls",   "1",
+	                            "--timeout", "20",   "--verbose", NULL};
 	const char *call_args[] = {"--hold-after", "1",          "--reinvite-offer",
 	                           "avp",          "--duration", "3",
 	                           "--timeout",    "15",         NULL};
@@ -189,8 +190,20 @@ START_TEST(reinvite_dropping_srtp_is_refused_and_the_call_keeps_its_keys)
 	ck_assert_int_eq(num(caller, "code"), 200);
 	ck_assert_int_eq(num(caller, "reinvite_code"), 488);
 	ck_assert_int_eq(num(caller, "reinvites"), 0);
-	/* the refused offer never reached the agent */
+	/* the refused offer never reached the agent: it saw one INVITE only */
 	ck_assert_int_eq(num(agent, "reinvites"), 0);
+	{
+		char path[256];
+		size_t len;
+		char *log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)), &len);
+		int invites = 0;
+		ck_assert_ptr_nonnull(log);
+		for (char *p = strstr(log, "<<< INVITE "); p != NULL;
+		     p = strstr(p + 1, "<<< INVITE "))
+			invites++;
+		free(log);
+		ck_assert_int_eq(invites, 1);
+	}
 	/* the call went on, SRTP, intact, for its whole 3 s */
 	ck_assert_str_eq(str(caller, "result"), "pass");
 	ck_assert_msg(strncmp(str(caller, "suite"), "AE", 2) == 0, "suite %s",
