@@ -336,7 +336,7 @@ refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
 	log_info("INVITE from %s refused with %d: %s", ci ? ci->peer_str : "?", code, text);
 }
 
-static void
+void
 leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci)
 {
 	snprintf(l->tls_version, sizeof(l->tls_version), "%s",

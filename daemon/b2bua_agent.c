@@ -264,6 +264,12 @@ answered(struct call *c, osip_message_t *resp)
 	char *sdp = NULL;
 
 	c->b_final = true;
+	{
+		/* the outbound handshake is done by now: record the agent hop's posture */
+		const struct sip_conn_info *ci = sip_server_conn_info(b->sip, l->conn);
+		if (ci != NULL)
+			leg_capture_tls(l, ci);
+	}
 	if (sip_dialog_request(l->dlg, "ACK", b->sentby, &ack) == 0) {
 		b2bua_send(b, l->conn, ack);
 		osip_message_free(ack);

@@ -123,6 +123,7 @@ struct b2bua {
 /* b2bua.c */
 void call_finish(struct call *c);
 void leg_clear(struct call_leg *l);
+void leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci);
 struct call *call_by_media(struct b2bua *b, uint64_t media_id);
 struct call *call_by_id(struct b2bua *b, const char *id);
 struct call *call_by_callid(struct b2bua *b, const char *cid, int legi);

@@ -164,7 +164,11 @@ leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *s
 		suite = suite_info(l->verdict.suite) ? suite_info(l->verdict.suite)->name : NULL;
 	snprintf(suite_buf, suite_len, "%s", suite ? suite : "");
 	out->suite = suite ? suite_buf : NULL;
-	out->latched = c->have_stats && ms->latched ? (const struct sockaddr *)&ms->peer_rtp : NULL;
+	/* where accepted media comes from: the latched source, or the signalled address
+	 * once authenticated packets arrived from it */
+	out->latched = c->have_stats && (ms->latched || ms->rx.packets > 0)
+	                       ? (const struct sockaddr *)&ms->peer_rtp
+	                       : NULL;
 	out->first_packet_ms = l->first_packet_ms;
 	out->signalling.version = l->tls_version[0] ? l->tls_version : NULL;
 	out->signalling.cipher = l->tls_cipher[0] ? l->tls_cipher : NULL;
@@ -248,47 +252,80 @@ interim_tick(void *arg)
 
 static const char *state_names[] = {"routing", "early", "answered", "ended"};
 
+/* Received-direction quality of leg `legi`: loss fraction, jitter (ms), MOS. */
+static void
+leg_quality(const struct call *c, int legi, double *loss, double *jitter, double *mos)
+{
+	const struct rtp_stats *rx = &c->stats.leg[legi].rx;
+	uint64_t expected = c->have_stats ? rtp_stats_expected(rx) : 0;
+	int64_t lost = c->have_stats ? rtp_stats_lost(rx) : 0;
+
+	*loss = expected > 0 && lost > 0 ? (double)lost / (double)expected : 0;
+	*jitter = c->have_stats ? rtp_stats_jitter_ms(rx) : 0;
+	*mos = telemetry_mos(*loss, *jitter, 0, TELEMETRY_CODEC_G711);
+}
+
 static json_t *
 leg_json(const struct call *c, int legi)
 {
 	struct telemetry_leg t;
 	char suite[40], addr[INET6_ADDRSTRLEN + 8] = "";
-	const struct media_leg_stats *ms = &c->stats.leg[legi];
+	double loss, jitter, mos;
 
 	leg_telemetry(c, legi, &t, suite, sizeof(suite));
+	leg_quality(c, legi, &loss, &jitter, &mos);
 	if (t.latched != NULL) {
 		struct conf_sockaddr sa;
-		memcpy(&sa.ss, &ms->peer_rtp, sizeof(sa.ss));
+		memcpy(&sa.ss, t.latched, sizeof(sa.ss));
 		sa.len = sizeof(sa.ss);
 		conf_sockaddr_str(&sa, addr, sizeof(addr));
 	}
-	double loss = 0;
-	uint64_t expected = c->have_stats ? rtp_stats_expected(&ms->rx) : 0;
-	if (expected > 0 && t.in.lost > 0)
-		loss = (double)t.in.lost / (double)expected;
-	return json_pack("{s:s?, s:s?, s:I, s:I, s:I, s:f, s:f, s:I, s:s?}", "suite", t.suite,
-	                 "tls", t.signalling.version, "packets_in", (json_int_t)t.in.packets,
-	                 "packets_out", (json_int_t)t.out.packets, "lost_in",
-	                 (json_int_t)(t.in.lost > 0 ? t.in.lost : 0), "jitter_ms", t.in.jitter_ms,
-	                 "mos", telemetry_mos(loss, t.in.jitter_ms, 0, TELEMETRY_CODEC_G711),
-	                 "drops_in",
-	                 (json_int_t)(t.in.drops.auth + t.in.drops.replay + t.in.drops.plaintext +
-	                              t.in.drops.unknown_source),
-	                 "latched", addr[0] ? addr : NULL);
+	return json_pack(
+	        "{s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I}",
+	        "suite", t.suite, "tls", t.signalling.version, "latched", addr[0] ? addr : NULL,
+	        "packets_in", (json_int_t)t.in.packets, "packets_out", (json_int_t)t.out.packets,
+	        "bytes_in", (json_int_t)t.in.bytes, "lost_in",
+	        (json_int_t)(t.in.lost > 0 ? t.in.lost : 0), "loss", loss, "jitter_ms", jitter,
+	        "mos", mos, "drops_auth", (json_int_t)t.in.drops.auth, "drops_replay",
+	        (json_int_t)t.in.drops.replay, "drops_plaintext", (json_int_t)t.in.drops.plaintext,
+	        "drops_unknown_source", (json_int_t)t.in.drops.unknown_source);
 }
 
-json_t *
-call_json(const struct call *c)
+/* The summary of one call as the control socket's `calls` lists it (README). */
+static json_t *
+call_summary(const struct call *c)
 {
 	const char *trunk = c->leg[0].trunk && c->leg[0].peer >= 0
 	                            ? c->conf->trunks[c->leg[0].peer].name
 	                            : NULL;
 	const char *agent = c->agent >= 0 ? c->conf->agents[c->agent].name : NULL;
+	struct telemetry_leg t0, t1;
+	char s0[40], s1[40];
+	double l0, j0, m0, l1, j1, m1;
 
-	return json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:o, s:o}", "call", c->id, "state",
-	                 state_names[c->state], "trunk", trunk, "agent", agent, "duration_ms",
-	                 (json_int_t)(c->t_answer.tv_sec ? ms_since(&c->t_answer) : 0), "trunk_leg",
-	                 leg_json(c, 0), "agent_leg", leg_json(c, 1));
+	leg_telemetry(c, 0, &t0, s0, sizeof(s0));
+	leg_telemetry(c, 1, &t1, s1, sizeof(s1));
+	leg_quality(c, 0, &l0, &j0, &m0);
+	leg_quality(c, 1, &l1, &j1, &m1);
+	/* the worst received direction */
+	return json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:{s:s?, s:s?}, s:f, s:f, s:f}", "call",
+	                 c->id, "state", state_names[c->state], "trunk", trunk, "agent", agent,
+	                 "duration_ms",
+	                 (json_int_t)(c->t_answer.tv_sec ? ms_since(&c->t_answer) : 0), "suites",
+	                 "trunk", t0.suite, "agent", t1.suite, "loss", l0 > l1 ? l0 : l1,
+	                 "jitter_ms", j0 > j1 ? j0 : j1, "mos", m0 < m1 ? m0 : m1);
+}
+
+json_t *
+call_json(const struct call *c)
+{
+	json_t *o = call_summary(c);
+
+	if (o != NULL)
+		json_object_set_new(
+		        o, "legs",
+		        json_pack("{s:o, s:o}", "trunk", leg_json(c, 0), "agent", leg_json(c, 1)));
+	return o;
 }
 
 json_t *
@@ -297,7 +334,7 @@ b2bua_calls_json(struct b2bua *b)
 	json_t *arr = json_array();
 
 	for (struct call *c = b->calls; c != NULL; c = c->next) {
-		json_array_append_new(arr, call_json(c));
+		json_array_append_new(arr, call_summary(c));
 		if (c->state == CALL_ANSWERED)
 			media_call_snapshot(b->media, c->media_id, 0); /* fresher next time */
 	}
@@ -313,7 +350,7 @@ b2bua_call_json(struct b2bua *b, const char *id)
 		return json_pack("{s:s}", "error", "no such call");
 	if (c->state == CALL_ANSWERED)
 		media_call_snapshot(b->media, c->media_id, 0);
-	return call_json(c);
+	return json_pack("{s:o}", "call", call_json(c));
 }
 
 json_t *
@@ -327,10 +364,11 @@ b2bua_agents_json(struct b2bua *b)
 		if (!pool_agent(b->pool, (int)i, &ai))
 			continue;
 		conf_sockaddr_str(&b->conf->agents[i].address, addr, sizeof(addr));
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:i, s:i, s:I, s:i}", "agent",
-		                                     ai.name, "address", addr, "up", ai.up,
-		                                     "active", (int)ai.active, "weight",
-		                                     (int)ai.weight, "calls", (json_int_t)ai.calls,
+		/* README: name, address, up, calls (in progress); and more */
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:i, s:i, s:I, s:i}", "name",
+		                                     ai.name, "address", addr, "up", ai.up, "calls",
+		                                     (int)ai.active, "weight", (int)ai.weight,
+		                                     "calls_total", (json_int_t)ai.calls,
 		                                     "failures", (int)ai.failures));
 	}
 	return json_pack("{s:o}", "agents", arr);

@@ -59,14 +59,12 @@ is_token(const char *s, size_t max)
 static bool
 is_digits(const char *s, size_t maxlen)
 {
-	size_t n = 0;
+	size_t n;
 
-	if (s == NULL || *s == '\0')
+	if (s == NULL)
 		return false;
-	for (; *s; s++, n++)
-		if (*s < '0' || *s > '9' || n >= maxlen)
-			return false;
-	return true;
+	n = strspn(s, "0123456789");
+	return n > 0 && n <= maxlen && s[n] == '\0';
 }
 
 /* Decimal 0..max without sign or spaces; -1 otherwise. */

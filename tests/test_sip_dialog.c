@@ -1,6 +1,7 @@
 /* Unit tests for lib/sip_dialog.c: dialog identifiers, in-dialog requests, ACK/CANCEL. */
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,27 @@ parse(const char *txt)
 	return m;
 }
 
+/* Offset of `needle` in `s`, or -1. */
+static long
+offset_of(const char *s, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (long i = 0; s[i] != '\0'; i++)
+		if (strncmp(s + i, needle, n) == 0)
+			return i;
+	return -1;
+}
+
+/* Both `a` and `b` occur in `s`, `a` first. */
+static bool
+appears_before(const char *s, const char *a, const char *b)
+{
+	long pa = offset_of(s, a), pb = offset_of(s, b);
+
+	return pa >= 0 && pb >= 0 && pa < pb;
+}
+
 static char *
 to_str(osip_message_t *m)
 {
@@ -50,8 +72,7 @@ START_TEST(sip_dialog_uas_bye_targets_contact_via_route_set)
 	char *s = to_str(bye);
 	ck_assert_ptr_nonnull(strstr(s, "BYE sip:alice@10.0.0.1:5061;transport=tls SIP/2.0"));
 	/* UAS keeps the Record-Route order */
-	char *r1 = strstr(s, "rr1.trunk.test"), *r2 = strstr(s, "rr2.trunk.test");
-	ck_assert(r1 != NULL && r2 != NULL && r1 < r2);
+	ck_assert(appears_before(s, "rr1.trunk.test", "rr2.trunk.test"));
 	ck_assert_ptr_nonnull(strstr(s, "Call-ID: trunk-call-1@10.0.0.1"));
 	ck_assert_ptr_nonnull(strstr(s, "tag=ftag1"));
 	ck_assert_ptr_nonnull(strstr(s, d->local_tag));
@@ -124,8 +145,7 @@ START_TEST(sip_dialog_uac_learns_target_tag_and_reversed_routes_from_2xx)
 	s = to_str(bye);
 	ck_assert_ptr_nonnull(strstr(s, "CSeq: 2 BYE"));
 	ck_assert_ptr_nonnull(strstr(s, "BYE sip:agent@127.0.0.9:5071;transport=tls"));
-	char *p1 = strstr(s, "p1.agent.test"), *p2 = strstr(s, "p2.agent.test");
-	ck_assert(p1 != NULL && p2 != NULL && p2 < p1); /* UAC reverses Record-Route */
+	ck_assert(appears_before(s, "p2.agent.test", "p1.agent.test")); /* UAC reverses RR */
 	ck_assert_ptr_nonnull(strstr(s, "tag=atag"));
 	osip_free(s);
 	osip_message_free(ok);
