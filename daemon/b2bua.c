@@ -651,6 +651,8 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 		return SIP_HOOK_DEFAULT; /* e.g. the 200 to our BYE */
 	}
 	osip_free(cid);
+	if (MSG_IS_RESPONSE_FOR(resp, "INVITE"))
+		cancelled_final(b, conn, resp); /* e.g. the 487 after our CANCEL: ACK */
 	if (MSG_IS_RESPONSE_FOR(resp, "INVITE") && resp->status_code >= 200 &&
 	    resp->status_code < 300) {
 		/* only on connections we opened to agents: an unsolicited 200 from anyone
@@ -899,6 +901,7 @@ b2bua_free(struct b2bua *b)
 	free(b->probe_callid);
 	free(b->agent_conn);
 	free(b->trunk_calls);
+	cancelled_free(b);
 	pool_free(b->pool);
 	agent_ctxs_free(b->agent_ctx, b->nagents);
 	conf_unref(b->conf);

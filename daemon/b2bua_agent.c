@@ -197,18 +197,100 @@ agent_route(struct call *c)
 	return -ENOENT;
 }
 
+/* Forget cancelled INVITEs whose final response is overdue. */
+static void
+cancelled_prune(struct b2bua *b)
+{
+	struct cancelled_invite **pp = &b->cancelled, *e;
+
+	while ((e = *pp) != NULL) {
+		if (ms_since(&e->since) <= (int64_t)b->conf->sip.transaction_timeout_ms) {
+			pp = &e->next;
+			continue;
+		}
+		*pp = e->next;
+		osip_message_free(e->invite);
+		free(e);
+	}
+}
+
 void
 agent_cancel(struct call *c)
 {
+	struct b2bua *b = c->b;
 	osip_message_t *cancel = NULL;
+	struct cancelled_invite *e;
 
 	if (c->b_invite == NULL || c->b_final)
 		return;
 	if (sip_dialog_cancel(c->b_invite, &cancel) == 0) {
-		b2bua_send(c->b, c->leg[1].conn, cancel);
+		b2bua_send(b, c->leg[1].conn, cancel);
 		osip_message_free(cancel);
 	}
 	c->b_final = true;
+	/* the agent still answers the INVITE (487, or a 200 that crossed the CANCEL),
+	 * possibly after this call is gone: keep what the ACK is built from */
+	cancelled_prune(b);
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return;
+	if (osip_message_clone(c->b_invite, &e->invite) != 0) {
+		free(e);
+		return;
+	}
+	e->conn = c->leg[1].conn;
+	clock_gettime(CLOCK_MONOTONIC, &e->since);
+	e->next = b->cancelled;
+	b->cancelled = e;
+}
+
+/*
+ * A final response to an INVITE no call waits for any more: if it answers one we
+ * cancelled, on the connection we sent it on, that INVITE is done; a non-2xx gets its
+ * ACK (a 2xx is stray_invite_2xx()'s).
+ */
+void
+cancelled_final(struct b2bua *b, uint64_t conn, const osip_message_t *resp)
+{
+	struct cancelled_invite **pp, *e;
+	char *cid = NULL, *ecid = NULL;
+
+	if (resp->status_code < 200 || resp->call_id == NULL || resp->cseq == NULL ||
+	    resp->cseq->number == NULL || osip_call_id_to_str(resp->call_id, &cid) != 0)
+		return;
+	for (pp = &b->cancelled; (e = *pp) != NULL; pp = &e->next) {
+		bool same = e->conn == conn && e->invite->call_id != NULL &&
+		            osip_call_id_to_str(e->invite->call_id, &ecid) == 0 &&
+		            strcmp(ecid, cid) == 0 &&
+		            strcmp(e->invite->cseq->number, resp->cseq->number) == 0;
+		osip_free(ecid);
+		ecid = NULL;
+		if (same)
+			break;
+	}
+	osip_free(cid);
+	if (e == NULL)
+		return;
+	if (resp->status_code >= 300) {
+		osip_message_t *ack = NULL;
+		if (sip_dialog_ack_non2xx(e->invite, resp, &ack) == 0) {
+			b2bua_send(b, conn, ack);
+			osip_message_free(ack);
+		}
+	}
+	*pp = e->next;
+	osip_message_free(e->invite);
+	free(e);
+}
+
+void
+cancelled_free(struct b2bua *b)
+{
+	while (b->cancelled != NULL) {
+		struct cancelled_invite *e = b->cancelled;
+		b->cancelled = e->next;
+		osip_message_free(e->invite);
+		free(e);
+	}
 }
 
 /* Give up on the current agent and try the next one; no agent left: 503 to A. */
@@ -335,8 +417,8 @@ agent_on_response(struct call *c, osip_message_t *resp)
 		if (code == 100)
 			return;
 		sip_dialog_update_uac(c->leg[1].dlg, resp);
-		/* the agent is alive and working on it: wait up to the transaction timeout */
-		timer_set(c, c->conf->sip.transaction_timeout_ms, agent_timeout_cb);
+		/* [sip] agent_timeout bounds the wait for a final answer: ringing does not
+		 * extend it (an agent that rings and never answers is failed over) */
 		if ((code == 180 || code == 183) && c->state == CALL_ROUTING) {
 			b2bua_reply(b, c->leg[0].conn, c->a_invite, code, c->leg[0].dlg->local_tag,
 			            NULL, NULL);

@@ -96,6 +96,15 @@ struct call {
 	bool end_emitted;
 };
 
+/* An INVITE to an agent that we CANCELled, kept until its final response (which needs
+ * an ACK, RFC 3261 s17.1.1.3) or for the transaction timeout. */
+struct cancelled_invite {
+	struct cancelled_invite *next;
+	osip_message_t *invite; /* a copy of what we sent */
+	uint64_t conn;
+	struct timespec since;
+};
+
 struct b2bua {
 	struct event_base *base;
 	struct conf *conf;
@@ -114,6 +123,8 @@ struct b2bua {
 	size_t nagents;
 	char media_addr[64]; /* address written into c= */
 	char **probe_callid; /* per agent: Call-ID of the probe in flight, or NULL */
+	/* INVITEs to agents we cancelled, newest first */
+	struct cancelled_invite *cancelled;
 	bool stopping;
 	char sentby[128];  /* host:port for Via */
 	char contact[160]; /* our Contact value */
@@ -152,6 +163,8 @@ bool agent_probe_response(struct b2bua *b, osip_message_t *resp);
 void agent_probe_cb(evutil_socket_t fd, short what, void *arg);
 int agent_index_by_conn(struct b2bua *b, uint64_t conn, const struct sockaddr *peer);
 void stray_invite_2xx(struct b2bua *b, uint64_t conn, osip_message_t *resp);
+void cancelled_final(struct b2bua *b, uint64_t conn, const osip_message_t *resp);
+void cancelled_free(struct b2bua *b);
 
 /* b2bua_media.c */
 struct sdp_policy leg_policy(const struct call *c, int legi);

@@ -226,6 +226,14 @@ itest_start(struct itest *t, const struct itest_opts *o)
 	ck_assert_int_ge(t->pid, 0);
 	if (t->pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (o->log_file) {
+			char log[256];
+			int fd;
+			snprintf(log, sizeof(log), "%s/daemon.log", t->dir);
+			fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+				_exit(126);
+		}
 		setenv("NOTIFY_SOCKET", notify_path, 1);
 		execl(daemon, daemon, "-c", t->conf_path, (char *)NULL);
 		_exit(127);

@@ -33,6 +33,7 @@ struct itest_opts {
 	const char *telemetry_extra;   /* more lines for [telemetry] */
 	const char *agents;            /* replaces the default [agent itest] section(s) */
 	const char *extra;             /* more sections ([limits], [pool], ...) */
+	bool log_file;                 /* daemon stdout/stderr to DIR/daemon.log, not ours */
 };
 
 struct itest {
