@@ -86,7 +86,7 @@ b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
 
 /* ---- the call table -------------------------------------------------------------- */
 
-static struct call *
+struct call *
 call_new(struct b2bua *b)
 {
 	struct call *c = calloc(1, sizeof(*c));
@@ -97,6 +97,7 @@ call_new(struct b2bua *b)
 	c->conf = conf_ref(b->conf);
 	telemetry_call_id(c->id);
 	c->agent = -1;
+	c->trunk = -1;
 	c->leg[0].peer = c->leg[1].peer = -1;
 	c->leg[0].first_packet_ms = c->leg[1].first_packet_ms = -1;
 	clock_gettime(CLOCK_MONOTONIC, &c->t_invite);
@@ -144,9 +145,9 @@ call_free(struct call *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	b->ncalls--;
-	if (c->leg[0].trunk && c->leg[0].peer >= 0 && b->trunk_calls != NULL &&
-	    (size_t)c->leg[0].peer < b->ntrunk_calls && b->trunk_calls[c->leg[0].peer] > 0)
-		b->trunk_calls[c->leg[0].peer]--;
+	if (c->trunk >= 0 && b->trunk_calls != NULL && (size_t)c->trunk < b->ntrunk_calls &&
+	    b->trunk_calls[c->trunk] > 0)
+		b->trunk_calls[c->trunk]--;
 	if (c->agent_counted)
 		pool_call_end(b->pool, c->agent);
 	leg_clear(&c->leg[0]);
@@ -272,13 +273,13 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 		            c->leg[0].dlg ? c->leg[0].dlg->local_tag : NULL, c->end_warning, NULL);
 		c->a_final_sent = true;
 		c->final_code = code;
-	} else if (strcmp(ended_by, "trunk") != 0) {
+	} else if (strcmp(ended_by, leg_who(c, 0)) != 0) {
 		send_bye(c, 0);
 	}
 	/* leg B */
 	if (c->b_invite != NULL && !c->b_final)
 		agent_cancel(c);
-	else if (strcmp(ended_by, "agent") != 0)
+	else if (strcmp(ended_by, leg_who(c, 1)) != 0)
 		send_bye(c, 1);
 
 	if (c->final_code == 0)
@@ -305,8 +306,12 @@ call_finish(struct call *c)
 	struct telemetry_call_end e = {0};
 	bool agent_leg = c->leg[1].dlg != NULL || c->agent >= 0;
 
-	leg_telemetry(c, 0, &legs[0], s0, sizeof(s0));
-	leg_telemetry(c, 1, &legs[1], s1, sizeof(s1));
+	int tl = call_trunk_leg(c);
+
+	if (c->outbound)
+		agent_leg = true;
+	leg_telemetry(c, tl, &legs[0], s0, sizeof(s0));
+	leg_telemetry(c, 1 - tl, &legs[1], s1, sizeof(s1));
 	e.call = c->id;
 	e.outcome = c->outcome ? c->outcome : "failed";
 	e.ended_by = c->ended_by ? c->ended_by : "sipwarden";
@@ -357,8 +362,9 @@ trunk_cert_ok(const struct conf_trunk *t, const struct sip_conn_info *ci, const 
 		                             : "no_client_certificate";
 		return false;
 	}
-	if (t->has_fingerprint &&
-	    (!ci->tls.has_peer_cert || CRYPTO_memcmp(t->fingerprint, ci->tls.peer_fp, 32) != 0)) {
+	if (t->fingerprint.set &&
+	    (!ci->tls.has_peer_cert ||
+	     CRYPTO_memcmp(t->fingerprint.sha256, ci->tls.peer_fp, 32) != 0)) {
 		*why = "fingerprint_mismatch";
 		return false;
 	}
@@ -394,6 +400,9 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		b2bua_reply(b, conn, req, 503, NULL, "shutting down", NULL);
 		return taken(req);
 	}
+	/* an agent presenting its pinned certificate calls out through a trunk */
+	if ((ti = out_agent_by_cert(b, ci)) >= 0)
+		return out_invite(b, conn, req, ti);
 	t = conf_trunk_by_source(b->conf, (const struct sockaddr *)&ci->peer);
 	if (t == NULL) {
 		refuse(b, conn, req, 403, TELEMETRY_SEC_PEER_UNKNOWN, "source_not_allowed",
@@ -440,6 +449,7 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		return taken(req);
 	}
 	b->trunk_calls[ti]++;
+	c->trunk = ti;
 	c->leg[0].trunk = true;
 	c->leg[0].peer = ti;
 	c->leg[0].conn = conn;
@@ -602,8 +612,8 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 	if (MSG_IS_BYE(req)) {
 		b2bua_reply(b, conn, req, 200, c->leg[legi].dlg->local_tag, NULL, NULL);
 		osip_message_free(req);
-		call_end(c, c->state == CALL_ANSWERED ? "completed" : "cancelled",
-		         legi == 0 ? "trunk" : "agent", "bye", 200);
+		call_end(c, c->state == CALL_ANSWERED ? "completed" : "cancelled", leg_who(c, legi),
+		         "bye", 200);
 		return SIP_HOOK_TAKEN;
 	}
 	if (MSG_IS_OPTIONS(req)) {
@@ -651,6 +661,8 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 		return SIP_HOOK_DEFAULT; /* e.g. the 200 to our BYE */
 	}
 	osip_free(cid);
+	if (MSG_IS_RESPONSE_FOR(resp, "INVITE"))
+		cancelled_final(b, conn, resp); /* e.g. the 487 after our CANCEL: ACK */
 	if (MSG_IS_RESPONSE_FOR(resp, "INVITE") && resp->status_code >= 200 &&
 	    resp->status_code < 300) {
 		/* only on connections we opened to agents: an unsolicited 200 from anyone
@@ -670,15 +682,17 @@ on_closed(void *arg, uint64_t conn)
 	int legi;
 
 	agent_conn_closed(b, conn);
+	out_conn_closed(b, conn);
 	while ((c = call_by_conn(b, conn, &legi)) != NULL) {
-		if (legi == 1 && c->state != CALL_ANSWERED && c->b_invite != NULL && !c->b_final) {
+		if (legi == 1 && c->state != CALL_ANSWERED && c->b_invite != NULL && !c->b_final &&
+		    !c->outbound) {
 			agent_failed(c, "connection_lost");
 			continue;
 		}
 		c->leg[legi].conn = 0;
 		if (c->state != CALL_ANSWERED)
-			call_end(c, legi == 0 ? "cancelled" : "failed",
-			         legi == 0 ? "trunk" : "agent", "connection_lost", 503);
+			call_end(c, legi == 0 ? "cancelled" : "failed", leg_who(c, legi),
+			         "connection_lost", 503);
 		/* an answered call survives a closed connection: the peer may reconnect for
 		 * its BYE, and the media inactivity timer ends it otherwise */
 	}
@@ -810,11 +824,17 @@ b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf, struct
 	b->ntrunk_calls = conf->ntrunks;
 	b->trunk_calls = calloc(conf->ntrunks + 1, sizeof(*b->trunk_calls));
 	b->agent_conn = calloc(conf->nagents + 1, sizeof(*b->agent_conn));
+	b->trunk_conn = calloc(conf->ntrunks + 1, sizeof(*b->trunk_conn));
+	if ((b->trunk_ctx = out_trunk_ctxs_new(conf, err, errlen)) == NULL) {
+		b2bua_free(b);
+		return -EINVAL;
+	}
 	b->probe_callid = calloc(conf->nagents + 1, sizeof(*b->probe_callid));
 	b->media_ev = event_new(base, media_engine_event_fd(media), EV_READ | EV_PERSIST,
 	                        b2bua_media_cb, b);
 	if (b->pool == NULL || b->trunk_calls == NULL || b->agent_conn == NULL ||
-	    b->probe_callid == NULL || b->media_ev == NULL || event_add(b->media_ev, NULL) != 0) {
+	    b->trunk_conn == NULL || b->probe_callid == NULL || b->media_ev == NULL ||
+	    event_add(b->media_ev, NULL) != 0) {
 		b2bua_free(b);
 		return -ENOMEM;
 	}
@@ -853,6 +873,17 @@ b2bua_reload(struct b2bua *b, struct conf *conf, char *err, size_t errlen)
 	}
 	if ((ctxs = agent_ctxs_new(conf, err, errlen)) == NULL)
 		return -EINVAL;
+	{
+		SSL_CTX **tctx = out_trunk_ctxs_new(conf, err, errlen);
+		if (tctx == NULL) {
+			agent_ctxs_free(ctxs, b->nagents);
+			return -EINVAL;
+		}
+		out_trunk_ctxs_free(b->trunk_ctx, b->ntrunk_calls);
+		b->trunk_ctx = tctx;
+		for (size_t i = 0; i < b->ntrunk_calls; i++)
+			b->trunk_conn[i] = 0;
+	}
 	agent_ctxs_free(b->agent_ctx, b->nagents);
 	b->agent_ctx = ctxs;
 	/* connections opened with the old contexts are not reused for new calls */
@@ -911,7 +942,10 @@ b2bua_free(struct b2bua *b)
 		free(b->probe_callid[i]);
 	free(b->probe_callid);
 	free(b->agent_conn);
+	free(b->trunk_conn);
+	out_trunk_ctxs_free(b->trunk_ctx, b->ntrunk_calls);
 	free(b->trunk_calls);
+	cancelled_free(b);
 	pool_free(b->pool);
 	agent_ctxs_free(b->agent_ctx, b->nagents);
 	conf_unref(b->conf);

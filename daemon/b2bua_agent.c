@@ -104,25 +104,28 @@ timer_set(struct call *c, unsigned ms, event_callback_fn cb)
 
 static void agent_timeout_cb(evutil_socket_t fd, short what, void *arg);
 
-/* Build and send the INVITE for leg B to agent `idx`. 0 or a negative errno. */
-static int
-agent_invite(struct call *c, int idx)
+/*
+ * Build and send the INVITE of leg B on `conn` to `hp` ("ip:port"), as peer `peer` (an
+ * agent, or a trunk when `to_trunk`): new dialog, SDP written from scratch with fresh
+ * keys for the configured suites (none: plain RTP/AVP, legacy trunks only), the caller's
+ * user part and the trunk's allowed X- headers. Sets c->b_invite. 0 or a negative errno.
+ */
+int
+leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char *hp, bool pad,
+             bool plain)
 {
 	struct b2bua *b = c->b;
-	const struct conf_agent *a = &c->conf->agents[idx];
-	const struct conf_trunk *t = c->leg[0].trunk ? &c->conf->trunks[c->leg[0].peer] : NULL;
+	const struct conf_trunk *t = c->trunk >= 0 ? &c->conf->trunks[c->trunk] : NULL;
 	struct call_leg *l = &c->leg[1];
-	char hp[80], ruri[256], from[256], to[256], pai[256];
+	char ruri[256], from[256], to[256], pai[256];
 	char *fu = sip_dialog_user_part(c->a_invite->from);
 	char *tu = c->a_invite->req_uri && c->a_invite->req_uri->username
 	                   ? osip_strdup(c->a_invite->req_uri->username)
 	                   : sip_dialog_user_part(c->a_invite->to);
 	osip_message_t *inv = NULL;
 	char *sdp = NULL;
-	uint64_t conn;
 	int rc;
 
-	agent_hostport(a, hp, sizeof(hp));
 	snprintf(ruri, sizeof(ruri), "sip:%s@%s;transport=tls", tu ? tu : "agent", hp);
 	snprintf(from, sizeof(from), "<sip:%s@%s>", fu ? fu : "anonymous", b->host);
 	snprintf(to, sizeof(to), "<sip:%s@%s>", tu ? tu : "agent", hp);
@@ -130,23 +133,18 @@ agent_invite(struct call *c, int idx)
 		snprintf(pai, sizeof(pai), "<sip:%s@%s>", fu, b->host);
 	osip_free(tu);
 
-	if ((conn = agent_conn(b, idx)) == 0) {
-		osip_free(fu);
-		return -ENOTCONN;
-	}
 	leg_clear(l);
-	l->trunk = false;
-	l->peer = idx;
+	l->trunk = to_trunk;
+	l->peer = peer;
 	l->conn = conn;
 	if ((rc = sip_dialog_new_uac(&l->dlg, ruri, from, to, b->contact, b->host)) != 0)
 		goto out;
 	{
-		struct sdp_local loc = {&l->origin, media_advertise(c), c->ports[1][0],
-		                        a->crypto_pad};
+		struct sdp_local loc = {&l->origin, media_advertise(c), c->ports[1][0], pad};
 		l->origin.version++;
 		rc = sdp_build_offer(&sdp, &loc, c->leg[0].remote_sdp, &c->leg[0].verdict,
-		                     c->conf->media.suites, c->conf->media.nsuites, l->offered,
-		                     SUITE_COUNT, &l->noffered);
+		                     c->conf->media.suites, plain ? 0 : c->conf->media.nsuites,
+		                     l->offered, SUITE_COUNT, &l->noffered);
 		if (rc != 0)
 			goto out;
 	}
@@ -167,16 +165,33 @@ agent_invite(struct call *c, int idx)
 	c->b_invite = inv;
 	inv = NULL;
 	c->b_final = false;
-	c->agent = idx;
-	c->agent_counted = true;
-	pool_call_start(b->pool, idx);
-	timer_set(c, c->conf->sip.agent_timeout_ms, agent_timeout_cb);
-	log_info("call %s: INVITE to agent %s", c->id, a->name);
 out:
 	osip_free(fu);
 	sdp_text_free(sdp);
 	osip_message_free(inv);
 	return rc;
+}
+
+/* INVITE to agent `idx` of the pool. 0 or a negative errno. */
+static int
+agent_invite(struct call *c, int idx)
+{
+	const struct conf_agent *a = &c->conf->agents[idx];
+	uint64_t conn = agent_conn(c->b, idx);
+	char hp[80];
+	int rc;
+
+	if (conn == 0)
+		return -ENOTCONN;
+	agent_hostport(a, hp, sizeof(hp));
+	if ((rc = leg_b_invite(c, conn, false, idx, hp, a->crypto_pad, false)) != 0)
+		return rc;
+	c->agent = idx;
+	c->agent_counted = true;
+	pool_call_start(c->b->pool, idx);
+	timer_set(c, c->conf->sip.agent_timeout_ms, agent_timeout_cb);
+	log_info("call %s: INVITE to agent %s", c->id, a->name);
+	return 0;
 }
 
 int
@@ -197,18 +212,100 @@ agent_route(struct call *c)
 	return -ENOENT;
 }
 
+/* Forget cancelled INVITEs whose final response is overdue. */
+static void
+cancelled_prune(struct b2bua *b)
+{
+	struct cancelled_invite **pp = &b->cancelled, *e;
+
+	while ((e = *pp) != NULL) {
+		if (ms_since(&e->since) <= (int64_t)b->conf->sip.transaction_timeout_ms) {
+			pp = &e->next;
+			continue;
+		}
+		*pp = e->next;
+		osip_message_free(e->invite);
+		free(e);
+	}
+}
+
 void
 agent_cancel(struct call *c)
 {
+	struct b2bua *b = c->b;
 	osip_message_t *cancel = NULL;
+	struct cancelled_invite *e;
 
 	if (c->b_invite == NULL || c->b_final)
 		return;
 	if (sip_dialog_cancel(c->b_invite, &cancel) == 0) {
-		b2bua_send(c->b, c->leg[1].conn, cancel);
+		b2bua_send(b, c->leg[1].conn, cancel);
 		osip_message_free(cancel);
 	}
 	c->b_final = true;
+	/* the agent still answers the INVITE (487, or a 200 that crossed the CANCEL),
+	 * possibly after this call is gone: keep what the ACK is built from */
+	cancelled_prune(b);
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return;
+	if (osip_message_clone(c->b_invite, &e->invite) != 0) {
+		free(e);
+		return;
+	}
+	e->conn = c->leg[1].conn;
+	clock_gettime(CLOCK_MONOTONIC, &e->since);
+	e->next = b->cancelled;
+	b->cancelled = e;
+}
+
+/*
+ * A final response to an INVITE no call waits for any more: if it answers one we
+ * cancelled, on the connection we sent it on, that INVITE is done; a non-2xx gets its
+ * ACK (a 2xx is stray_invite_2xx()'s).
+ */
+void
+cancelled_final(struct b2bua *b, uint64_t conn, const osip_message_t *resp)
+{
+	struct cancelled_invite **pp, *e;
+	char *cid = NULL, *ecid = NULL;
+
+	if (resp->status_code < 200 || resp->call_id == NULL || resp->cseq == NULL ||
+	    resp->cseq->number == NULL || osip_call_id_to_str(resp->call_id, &cid) != 0)
+		return;
+	for (pp = &b->cancelled; (e = *pp) != NULL; pp = &e->next) {
+		bool same = e->conn == conn && e->invite->call_id != NULL &&
+		            osip_call_id_to_str(e->invite->call_id, &ecid) == 0 &&
+		            strcmp(ecid, cid) == 0 &&
+		            strcmp(e->invite->cseq->number, resp->cseq->number) == 0;
+		osip_free(ecid);
+		ecid = NULL;
+		if (same)
+			break;
+	}
+	osip_free(cid);
+	if (e == NULL)
+		return;
+	if (resp->status_code >= 300) {
+		osip_message_t *ack = NULL;
+		if (sip_dialog_ack_non2xx(e->invite, resp, &ack) == 0) {
+			b2bua_send(b, conn, ack);
+			osip_message_free(ack);
+		}
+	}
+	*pp = e->next;
+	osip_message_free(e->invite);
+	free(e);
+}
+
+void
+cancelled_free(struct b2bua *b)
+{
+	while (b->cancelled != NULL) {
+		struct cancelled_invite *e = b->cancelled;
+		b->cancelled = e->next;
+		osip_message_free(e->invite);
+		free(e);
+	}
 }
 
 /* Give up on the current agent and try the next one; no agent left: 503 to A. */
@@ -237,6 +334,12 @@ agent_failed(struct call *c, const char *why)
 	}
 }
 
+void
+leg_b_timer(struct call *c, unsigned ms)
+{
+	timer_set(c, ms, agent_timeout_cb);
+}
+
 static void
 agent_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -245,6 +348,11 @@ agent_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->state == CALL_ANSWERED) {
 		/* the same timer now guards the maximum call duration */
 		call_end(c, "completed", "sipwarden", "max_duration", 0);
+		return;
+	}
+	if (c->outbound) {
+		/* a trunk is not failed over: the agent that called hears 408 */
+		call_end(c, "no_answer", "sipwarden", "timeout", 408);
 		return;
 	}
 	agent_failed(c, "timeout");
@@ -280,11 +388,12 @@ answered(struct call *c, osip_message_t *resp)
 	    sdp_check_answer(answer, &pol, l->offered, l->noffered, &v) != 0) {
 		const char *text = answer ? v.text : why;
 		telemetry_security(b->tel, TELEMETRY_SEC_OFFER_REFUSED, c->id,
-		                   (const struct sockaddr *)&c->conf->agents[c->agent].address.ss,
+		                   (const struct sockaddr *)&l->peer_addr,
 		                   answer ? sdp_reason_name(v.reason) : "malformed_sdp", text, 488);
-		log_info("call %s: agent answer refused: %s", c->id, text);
+		log_info("call %s: answer from leg B refused: %s", c->id, text);
 		sdp_desc_free(answer);
-		c->end_warning = "the agent answered without acceptable SRTP";
+		c->end_warning = c->outbound ? "the trunk answered without acceptable SRTP"
+		                             : "the agent answered without acceptable SRTP";
 		call_end(c, "refused", "sipwarden", "agent_answer_refused", 488);
 		return;
 	}
@@ -311,16 +420,22 @@ answered(struct call *c, osip_message_t *resp)
 	c->leg[0].dlg->confirmed = true;
 	c->state = CALL_ANSWERED;
 	clock_gettime(CLOCK_MONOTONIC, &c->t_answer);
-	report(b, c->agent, true, NULL);
+	if (!c->outbound)
+		report(b, c->agent, true, NULL);
 	if (c->conf->media.max_call_duration_s > 0)
 		timer_set(c, c->conf->media.max_call_duration_s * 1000u, agent_timeout_cb);
 	else if (c->timer != NULL)
 		evtimer_del(c->timer);
-	telemetry_call_answer(b->tel, c->id, c->conf->agents[c->agent].name, ms_since(&c->t_invite),
-	                      suite_name_of(&c->leg[0].tx, !c->leg[0].verdict.srtp),
-	                      suite_name_of(&c->leg[1].tx, false));
-	log_info("call %s: answered by agent %s after %lld ms", c->id,
-	         c->conf->agents[c->agent].name, (long long)ms_since(&c->t_invite));
+	{
+		int tl = call_trunk_leg(c), al = 1 - tl;
+		telemetry_call_answer(b->tel, c->id, c->conf->agents[c->agent].name,
+		                      ms_since(&c->t_invite),
+		                      suite_name_of(&c->leg[tl].tx, !c->leg[tl].verdict.srtp),
+		                      suite_name_of(&c->leg[al].tx, false));
+	}
+	log_info("call %s: answered by %s %s after %lld ms", c->id, c->outbound ? "trunk" : "agent",
+	         c->outbound ? c->conf->trunks[c->trunk].name : c->conf->agents[c->agent].name,
+	         (long long)ms_since(&c->t_invite));
 }
 
 void
@@ -335,8 +450,8 @@ agent_on_response(struct call *c, osip_message_t *resp)
 		if (code == 100)
 			return;
 		sip_dialog_update_uac(c->leg[1].dlg, resp);
-		/* the agent is alive and working on it: wait up to the transaction timeout */
-		timer_set(c, c->conf->sip.transaction_timeout_ms, agent_timeout_cb);
+		/* [sip] agent_timeout bounds the wait for a final answer: ringing does not
+		 * extend it (an agent that rings and never answers is failed over) */
 		if ((code == 180 || code == 183) && c->state == CALL_ROUTING) {
 			b2bua_reply(b, c->leg[0].conn, c->a_invite, code, c->leg[0].dlg->local_tag,
 			            NULL, NULL);
@@ -346,7 +461,10 @@ agent_on_response(struct call *c, osip_message_t *resp)
 	}
 	if (code < 300) {
 		if (sip_dialog_update_uac(c->leg[1].dlg, resp) != 0) {
-			agent_failed(c, "bad_2xx");
+			if (c->outbound)
+				call_end(c, "failed", "sipwarden", "bad_2xx", 502);
+			else
+				agent_failed(c, "bad_2xx");
 			return;
 		}
 		answered(c, resp);
@@ -360,6 +478,12 @@ agent_on_response(struct call *c, osip_message_t *resp)
 		}
 	}
 	c->b_final = true;
+	if (c->outbound) {
+		/* the trunk refused the agent's call: the agent hears the same code */
+		call_end(c, code == 486 || code == 600 ? "busy" : "failed", "trunk", "rejected",
+		         code);
+		return;
+	}
 	if (code == 408 || (code >= 500 && code < 600)) {
 		agent_failed(c, code == 503 ? "503" : code == 408 ? "timeout" : "5xx");
 		return;

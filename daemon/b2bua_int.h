@@ -81,6 +81,8 @@ struct call {
 	const char *end_warning;  /* Warning text for the final response to A */
 	uint64_t tried;           /* agents tried (bit per index) */
 	int agent;                /* current agent index, -1 none */
+	int trunk;                /* the trunk's index, -1 none */
+	bool outbound;            /* an agent called out: leg A agent, leg B trunk */
 	bool agent_counted;       /* pool_call_start() done for `agent` */
 	uint64_t media_id;
 	uint16_t ports[2][2];
@@ -94,6 +96,15 @@ struct call {
 	struct media_call_stats stats; /* last snapshot or final stats */
 	bool have_stats;
 	bool end_emitted;
+};
+
+/* An INVITE to an agent that we CANCELled, kept until its final response (which needs
+ * an ACK, RFC 3261 s17.1.1.3) or for the transaction timeout. */
+struct cancelled_invite {
+	struct cancelled_invite *next;
+	osip_message_t *invite; /* a copy of what we sent */
+	uint64_t conn;
+	struct timespec since;
 };
 
 struct b2bua {
@@ -111,9 +122,13 @@ struct b2bua {
 	unsigned *trunk_calls; /* per trunk index */
 	size_t ntrunk_calls;
 	uint64_t *agent_conn; /* per agent: reusable outbound connection, 0 none */
+	SSL_CTX **trunk_ctx;  /* per trunk with a target: client TLS context */
+	uint64_t *trunk_conn; /* per trunk: reusable outbound connection, 0 none */
 	size_t nagents;
 	char media_addr[64]; /* address written into c= */
 	char **probe_callid; /* per agent: Call-ID of the probe in flight, or NULL */
+	/* INVITEs to agents we cancelled, newest first */
+	struct cancelled_invite *cancelled;
 	bool stopping;
 	char sentby[128];  /* host:port for Via */
 	char contact[160]; /* our Contact value */
@@ -121,6 +136,7 @@ struct b2bua {
 };
 
 /* b2bua.c */
+struct call *call_new(struct b2bua *b);
 void call_finish(struct call *c);
 void leg_clear(struct call_leg *l);
 void leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci);
@@ -142,7 +158,31 @@ void pend_clear(struct call *c);
 void relay_request(struct call *c, int legi, osip_message_t *req);
 void relay_response(struct call *c, osip_message_t *resp);
 
+/* Who is at the other end of leg `legi`: "trunk" or "agent" (for call.end ended_by). */
+static inline const char *
+leg_who(const struct call *c, int legi)
+{
+	return c->leg[legi].trunk ? "trunk" : "agent";
+}
+
+/* The leg that faces the trunk: A for calls from a trunk, B for calls from an agent. */
+static inline int
+call_trunk_leg(const struct call *c)
+{
+	return c->outbound ? 1 : 0;
+}
+
+/* b2bua_out.c */
+enum sip_hook_verdict out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int agent);
+int out_agent_by_cert(const struct b2bua *b, const struct sip_conn_info *ci);
+SSL_CTX **out_trunk_ctxs_new(const struct conf *conf, char *err, size_t errlen);
+void out_trunk_ctxs_free(SSL_CTX **v, size_t n);
+void out_conn_closed(struct b2bua *b, uint64_t conn);
+
 /* b2bua_agent.c */
+int leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char *hp, bool pad,
+                 bool plain);
+void leg_b_timer(struct call *c, unsigned ms);
 int agent_route(struct call *c);
 void agent_on_response(struct call *c, osip_message_t *resp);
 void agent_cancel(struct call *c);
@@ -152,6 +192,8 @@ bool agent_probe_response(struct b2bua *b, osip_message_t *resp);
 void agent_probe_cb(evutil_socket_t fd, short what, void *arg);
 int agent_index_by_conn(struct b2bua *b, uint64_t conn, const struct sockaddr *peer);
 void stray_invite_2xx(struct b2bua *b, uint64_t conn, osip_message_t *resp);
+void cancelled_final(struct b2bua *b, uint64_t conn, const osip_message_t *resp);
+void cancelled_free(struct b2bua *b);
 
 /* b2bua_media.c */
 struct sdp_policy leg_policy(const struct call *c, int legi);

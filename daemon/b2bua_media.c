@@ -205,8 +205,8 @@ on_media_event(const struct media_event *ev, void *arg)
 		if (ev->cookie == 1 && c->state == CALL_ANSWERED) {
 			struct telemetry_leg legs[2];
 			char s0[40], s1[40];
-			leg_telemetry(c, 0, &legs[0], s0, sizeof(s0));
-			leg_telemetry(c, 1, &legs[1], s1, sizeof(s1));
+			leg_telemetry(c, call_trunk_leg(c), &legs[0], s0, sizeof(s0));
+			leg_telemetry(c, 1 - call_trunk_leg(c), &legs[1], s1, sizeof(s1));
 			telemetry_call_interim(b->tel, c->id, ms_since(&c->t_answer), &legs[0],
 			                       &legs[1]);
 		}
@@ -295,18 +295,18 @@ leg_json(const struct call *c, int legi)
 static json_t *
 call_summary(const struct call *c)
 {
-	const char *trunk = c->leg[0].trunk && c->leg[0].peer >= 0
-	                            ? c->conf->trunks[c->leg[0].peer].name
-	                            : NULL;
+	const char *trunk = c->trunk >= 0 ? c->conf->trunks[c->trunk].name : NULL;
 	const char *agent = c->agent >= 0 ? c->conf->agents[c->agent].name : NULL;
 	struct telemetry_leg t0, t1;
 	char s0[40], s1[40];
 	double l0, j0, m0, l1, j1, m1;
 
-	leg_telemetry(c, 0, &t0, s0, sizeof(s0));
-	leg_telemetry(c, 1, &t1, s1, sizeof(s1));
-	leg_quality(c, 0, &l0, &j0, &m0);
-	leg_quality(c, 1, &l1, &j1, &m1);
+	int tl = call_trunk_leg(c);
+
+	leg_telemetry(c, tl, &t0, s0, sizeof(s0));
+	leg_telemetry(c, 1 - tl, &t1, s1, sizeof(s1));
+	leg_quality(c, tl, &l0, &j0, &m0);
+	leg_quality(c, 1 - tl, &l1, &j1, &m1);
 	/* the worst received direction */
 	return json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:{s:s?, s:s?}, s:f, s:f, s:f}", "call",
 	                 c->id, "state", state_names[c->state], "trunk", trunk, "agent", agent,
@@ -322,9 +322,9 @@ call_json(const struct call *c)
 	json_t *o = call_summary(c);
 
 	if (o != NULL)
-		json_object_set_new(
-		        o, "legs",
-		        json_pack("{s:o, s:o}", "trunk", leg_json(c, 0), "agent", leg_json(c, 1)));
+		json_object_set_new(o, "legs",
+		                    json_pack("{s:o, s:o}", "trunk", leg_json(c, call_trunk_leg(c)),
+		                              "agent", leg_json(c, 1 - call_trunk_leg(c))));
 	return o;
 }
 

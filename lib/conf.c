@@ -158,6 +158,7 @@ static const struct conf_keydef agent_keys[] = {
         KEY("client_private_key", CK_KEYFILE, struct conf_agent, client_private_key, 0, 0),
         KEY("verify", CK_BOOL, struct conf_agent, verify, 0, 0),
         KEY("crypto_pad", CK_BOOL, struct conf_agent, crypto_pad, 0, 0),
+        KEY("fingerprint", CK_FPR, struct conf_agent, fingerprint, 0, 0),
         KEYEND,
 };
 

@@ -28,97 +28,104 @@ struct conf_sockaddr {
 	socklen_t len;
 };
 
+/* A pinned peer certificate: the SHA-256 of its DER encoding. */
+struct conf_pin {
+	bool set;
+	uint8_t sha256[32];
+};
+
 /* One CIDR block of an allow-list. */
 struct conf_cidr {
-	int family;             /* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	uint8_t prefix;
 };
 
 /* TLS settings for the listener and for connections sipwarden opens. */
 struct conf_tls {
-	struct conf_sockaddr listen;    /* [tls] listen, default 127.0.0.1:5061 */
-	char *certificate;              /* PEM chain, leaf first */
-	char *private_key;              /* PEM; refused when group/other can read it */
-	char *ca_file;                  /* CA for verifying peers' certificates (optional) */
-	int min_version;                /* TLS1_2_VERSION or TLS1_3_VERSION (default 1.3) */
-	char *ciphers;                  /* TLS 1.2 cipher list (OpenSSL syntax) or NULL */
-	char *ciphersuites;             /* TLS 1.3 suites or NULL */
-	unsigned handshake_timeout_ms;  /* default 5000, 100..60000 */
-	unsigned idle_timeout_ms;       /* default 300000, 1000..86400000 */
-	unsigned max_connections;       /* default 1024, 1..100000 */
-	char *client_certificate;       /* presented on every TLS connection sipwarden opens */
+	struct conf_sockaddr listen;   /* [tls] listen, default 127.0.0.1:5061 */
+	char *certificate;             /* PEM chain, leaf first */
+	char *private_key;             /* PEM; refused when group/other can read it */
+	char *ca_file;                 /* CA for verifying peers' certificates (optional) */
+	int min_version;               /* TLS1_2_VERSION or TLS1_3_VERSION (default 1.3) */
+	char *ciphers;                 /* TLS 1.2 cipher list (OpenSSL syntax) or NULL */
+	char *ciphersuites;            /* TLS 1.3 suites or NULL */
+	unsigned handshake_timeout_ms; /* default 5000, 100..60000 */
+	unsigned idle_timeout_ms;      /* default 300000, 1000..86400000 */
+	unsigned max_connections;      /* default 1024, 1..100000 */
+	char *client_certificate;      /* presented on every TLS connection sipwarden opens */
 	char *client_private_key;
 };
 
 /* SIP framing limits and identity. */
 struct conf_sip {
-	char *hostname;                 /* used in Via/Contact/Warning; default: listen address */
-	unsigned max_message_size;      /* bytes incl. body, default 65536, 1024..1048576 */
-	unsigned max_headers;           /* default 64, 8..1024 */
-	unsigned max_line_length;       /* default 4096, 256..65536 */
-	unsigned transaction_timeout_ms;/* Timer B/F, default 32000 */
-	unsigned agent_timeout_ms;      /* no final answer from an agent -> next, default 8000 */
+	char *hostname;                  /* used in Via/Contact/Warning; default: listen address */
+	unsigned max_message_size;       /* bytes incl. body, default 65536, 1024..1048576 */
+	unsigned max_headers;            /* default 64, 8..1024 */
+	unsigned max_line_length;        /* default 4096, 256..65536 */
+	unsigned transaction_timeout_ms; /* Timer B/F, default 32000 */
+	unsigned agent_timeout_ms;       /* no final answer from an agent -> next, default 8000 */
 };
 
 struct conf_media {
-	struct conf_sockaddr address;   /* local address media sockets bind to (port ignored) */
-	char *advertise;                /* address put in c= (default: address) */
-	uint16_t port_min, port_max;    /* default 30000..39999; even/odd pairs inside */
-	unsigned workers;               /* 0 = one per core */
+	struct conf_sockaddr address; /* local address media sockets bind to (port ignored) */
+	char *advertise;              /* address put in c= (default: address) */
+	uint16_t port_min, port_max;  /* default 30000..39999; even/odd pairs inside */
+	unsigned workers;             /* 0 = one per core */
 	enum srtp_suite suites[SUITE_COUNT]; /* preference order, SUITE_NONE terminated */
 	size_t nsuites;
-	unsigned inactivity_timeout_s;  /* no authenticated packet for N s ends the call; 0 off */
-	unsigned max_call_duration_s;   /* denial-of-wallet cap; 0 off */
+	unsigned inactivity_timeout_s; /* no authenticated packet for N s ends the call; 0 off */
+	unsigned max_call_duration_s;  /* denial-of-wallet cap; 0 off */
 };
 
 struct conf_limits {
-	unsigned max_calls;             /* global concurrent calls, default 1000 */
+	unsigned max_calls; /* global concurrent calls, default 1000 */
 };
 
 struct conf_telemetry {
-	char *socket;                   /* path of the telemetry stream socket or NULL (off) */
-	unsigned socket_mode;           /* default 0660 */
-	char *socket_group;             /* group owning the socket or NULL */
-	unsigned interim_interval_s;    /* 0 = no call.interim events */
-	unsigned queue_limit;           /* events buffered per subscriber, default 1024 */
-	char *control_socket;           /* control socket path or NULL (off) */
-	unsigned control_mode;          /* default 0600 */
+	char *socket;                /* path of the telemetry stream socket or NULL (off) */
+	unsigned socket_mode;        /* default 0660 */
+	char *socket_group;          /* group owning the socket or NULL */
+	unsigned interim_interval_s; /* 0 = no call.interim events */
+	unsigned queue_limit;        /* events buffered per subscriber, default 1024 */
+	char *control_socket;        /* control socket path or NULL (off) */
+	unsigned control_mode;       /* default 0600 */
 };
 
 /* [trunk NAME]: a SIP trunk (PBX, carrier) allowed to send calls in. */
 struct conf_trunk {
 	char name[CONF_NAME_MAX];
-	struct conf_cidr *sources;      /* allow-list of source addresses (required) */
+	struct conf_cidr *sources; /* allow-list of source addresses (required) */
 	size_t nsources;
-	char *ca_file;                  /* when set, the trunk must present a cert signed by it */
-	bool has_fingerprint;
-	uint8_t fingerprint[32];        /* pinned SHA-256 of the trunk's client certificate */
-	struct conf_sockaddr target;    /* where calls *to* this trunk go (optional, len 0) */
-	bool legacy_rtp;                /* plain RTP allowed on this trunk's media leg */
-	bool crypto_pad;                /* base64 '=' padding in a=crypto we send (default yes) */
-	unsigned max_calls;             /* 0 = only the global limit */
-	char **pass_headers;            /* extra X- headers allowed to cross, NULL terminated */
+	char *ca_file;               /* when set, the trunk must present a cert signed by it */
+	struct conf_pin fingerprint; /* pinned SHA-256 of the trunk's client certificate */
+	struct conf_sockaddr target; /* where calls *to* this trunk go (optional, len 0) */
+	bool legacy_rtp;             /* plain RTP allowed on this trunk's media leg */
+	bool crypto_pad;             /* base64 '=' padding in a=crypto we send (default yes) */
+	unsigned max_calls;          /* 0 = only the global limit */
+	char **pass_headers;         /* extra X- headers allowed to cross, NULL terminated */
 };
 
 /* [agent NAME]: one AI voice agent of the pool. */
 struct conf_agent {
 	char name[CONF_NAME_MAX];
-	struct conf_sockaddr address;   /* host:port the agent listens on (TLS) */
-	char *server_name;              /* name to verify in the agent's certificate / SNI */
-	unsigned weight;                /* default 1, 1..100 */
-	char *client_certificate;       /* per-agent override of [tls] client_certificate */
+	struct conf_sockaddr address; /* host:port the agent listens on (TLS) */
+	char *server_name;            /* name to verify in the agent's certificate / SNI */
+	unsigned weight;              /* default 1, 1..100 */
+	char *client_certificate;     /* per-agent override of [tls] client_certificate */
 	char *client_private_key;
-	bool verify;                    /* verify the agent's certificate against [tls] ca_file */
+	bool verify;                 /* verify the agent's certificate against [tls] ca_file */
+	struct conf_pin fingerprint; /* client certificate that identifies this agent when it
+	                                calls out (INVITE toward a trunk); unset: it cannot */
 	bool crypto_pad;
 };
 
 enum agent_policy { AGENT_ROUND_ROBIN, AGENT_LEAST_BUSY };
 
 struct conf_pool {
-	enum agent_policy policy;       /* default least_busy */
-	unsigned probe_interval_ms;     /* OPTIONS probe period, default 5000, 0 = no probes */
-	unsigned probe_failures;        /* consecutive failures before down, default 2 */
+	enum agent_policy policy;   /* default least_busy */
+	unsigned probe_interval_ms; /* OPTIONS probe period, default 5000, 0 = no probes */
+	unsigned probe_failures;    /* consecutive failures before down, default 2 */
 };
 
 /*
@@ -129,7 +136,7 @@ struct conf_pool {
 struct conf {
 	unsigned refs;
 	char *path;
-	uint8_t sha256[32];             /* of the file's bytes, for config.loaded telemetry */
+	uint8_t sha256[32]; /* of the file's bytes, for config.loaded telemetry */
 	enum log_level log_level;
 	bool log_syslog;
 	struct conf_tls tls;

@@ -273,17 +273,15 @@ conf_field_parse(struct conf_field_ctx *st, const struct conf_keydef *k, void *f
 		return 0;
 	}
 	case CK_FPR: {
-		struct conf_trunk *t =
-		        (struct conf_trunk *)((char *)field -
-		                              offsetof(struct conf_trunk, fingerprint));
-		if (conf_value_fingerprint(v, t->fingerprint) < 0) {
+		struct conf_pin *pin = field;
+		if (conf_value_fingerprint(v, pin->sha256) < 0) {
 			snprintf(why, wl,
 			         "expected a SHA-256 fingerprint (64 hex digits, ':' optional), "
 			         "got '%s'",
 			         v);
 			return -1;
 		}
-		t->has_fingerprint = true;
+		pin->set = true;
 		return 0;
 	}
 	case CK_HEADERS: {

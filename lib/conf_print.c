@@ -95,7 +95,7 @@ conf_print(const struct conf *c, FILE *out)
 		        t->legacy_rtp ? "plain RTP allowed (legacy)" : "SRTP required",
 		        t->crypto_pad ? "yes" : "no", t->max_calls,
 		        t->ca_file ? ", client CA " : "", str_or(t->ca_file, ""),
-		        t->has_fingerprint ? ", pinned fingerprint" : "");
+		        t->fingerprint.set ? ", pinned fingerprint" : "");
 		if (t->pass_headers != NULL) {
 			fprintf(out, "  pass headers:");
 			for (size_t j = 0; t->pass_headers[j] != NULL; j++)
@@ -105,10 +105,11 @@ conf_print(const struct conf *c, FILE *out)
 	}
 	for (size_t i = 0; i < c->nagents; i++) {
 		const struct conf_agent *ag = &c->agents[i];
-		fprintf(out, "agent %s: %s over TLS, server name %s, weight %u, verify %s%s%s\n",
+		fprintf(out, "agent %s: %s over TLS, server name %s, weight %u, verify %s%s%s%s\n",
 		        ag->name, conf_sockaddr_str(&ag->address, a, sizeof(a)),
 		        str_or(ag->server_name, "(address)"), ag->weight, ag->verify ? "yes" : "NO",
 		        ag->client_certificate ? ", client certificate " : "",
-		        str_or(ag->client_certificate, ""));
+		        str_or(ag->client_certificate, ""),
+		        ag->fingerprint.set ? ", may call out (pinned certificate)" : "");
 	}
 }

@@ -183,13 +183,17 @@ sub_send_dropped(struct sub *s)
 		free(b);
 }
 
-static void
-telemetry_write_cb(evutil_socket_t fd, short what, void *arg)
+/*
+ * Write as much of the subscriber's queue as one sendmsg() takes, without blocking.
+ * Returns the bytes written, 0 when the socket is full (or nothing is queued), -1 on a
+ * hard error (the caller closes the subscriber).
+ */
+static ssize_t
+sub_write(struct sub *s)
 {
-	struct sub *s = arg;
 	size_t limit = s->t->queue_limit;
 	struct iovec iov[TELEMETRY_IOV];
-	ssize_t n;
+	ssize_t n, written;
 	int niov = 0;
 
 	for (size_t i = 0; i < s->count && niov < TELEMETRY_IOV; i++) {
@@ -199,19 +203,14 @@ telemetry_write_cb(evutil_socket_t fd, short what, void *arg)
 		iov[niov].iov_len = b->len - skip;
 		niov++;
 	}
-	if (niov == 0) {
-		event_del(s->wev);
-		return;
-	}
+	if (niov == 0)
+		return 0;
 	/* sendmsg, not writev: MSG_NOSIGNAL keeps a vanished subscriber from raising SIGPIPE. */
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
-	n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return;
-		sub_close(s); /* EPIPE, ECONNRESET, ... */
-		return;
-	}
+	n = sendmsg(s->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+	written = n;
 	while (n > 0 && s->count > 0) {
 		struct blob *b = s->ring[s->head];
 		size_t left = b->len - s->off;
@@ -224,6 +223,18 @@ telemetry_write_cb(evutil_socket_t fd, short what, void *arg)
 		s->head = (s->head + 1) % limit;
 		s->count--;
 		blob_unref(b);
+	}
+	return written;
+}
+
+static void
+telemetry_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sub *s = arg;
+
+	if (sub_write(s) < 0) {
+		sub_close(s); /* EPIPE, ECONNRESET, ... */
+		return;
 	}
 	if (s->count == 0) {
 		event_del(s->wev);
@@ -364,6 +375,11 @@ telemetry_free(struct telemetry *t)
 {
 	if (t == NULL)
 		return;
+	/* Last words (daemon.stop) are only queued: hand subscribers what their sockets
+	 * take now, without blocking, before closing them. */
+	for (struct sub *s = t->subs; s != NULL; s = s->next)
+		while (s->count > 0 && sub_write(s) > 0)
+			;
 	while (t->subs != NULL)
 		sub_close(t->subs);
 	if (t->interim != NULL)

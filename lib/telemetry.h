@@ -50,7 +50,11 @@ struct telemetry;
  */
 struct telemetry *telemetry_new(struct event_base *base, const char *path, unsigned mode,
                                 const char *group, unsigned queue_limit, char *err, size_t errlen);
-/* Close every subscriber, remove the socket file, free everything. NULL is fine. */
+/*
+ * Write what each subscriber has queued as far as its socket takes it without blocking
+ * (so an event emitted just before, such as daemon.stop, reaches readers), then close
+ * every subscriber, remove the socket file, free everything. NULL is fine.
+ */
 void telemetry_free(struct telemetry *t);
 
 /*

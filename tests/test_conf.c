@@ -229,8 +229,8 @@ START_TEST(conf_loads_every_key_of_good_full)
 	ck_assert_int_eq(t->sources[2].family, AF_INET6);
 	ck_assert_uint_eq(t->sources[2].prefix, 32);
 	ck_assert_ptr_nonnull(t->ca_file);
-	ck_assert(t->has_fingerprint);
-	ck_assert_mem_eq(t->fingerprint, fpr, 32);
+	ck_assert(t->fingerprint.set);
+	ck_assert_mem_eq(t->fingerprint.sha256, fpr, 32);
 	ck_assert_str_eq(conf_sockaddr_str(&t->target, a, sizeof(a)), "192.0.2.5:5061");
 	ck_assert(!t->legacy_rtp);
 	ck_assert(!t->crypto_pad);
@@ -242,7 +242,7 @@ START_TEST(conf_loads_every_key_of_good_full)
 	ck_assert_str_eq(t->name, "pbx");
 	ck_assert(t->legacy_rtp);
 	ck_assert(t->crypto_pad); /* default */
-	ck_assert_mem_eq(t->fingerprint, fpr, 32);
+	ck_assert_mem_eq(t->fingerprint.sha256, fpr, 32);
 	ck_assert_uint_eq(t->target.len, 0);
 	ck_assert_ptr_null(t->pass_headers);
 
@@ -311,7 +311,7 @@ START_TEST(conf_defaults_apply_when_keys_are_absent)
 	ck_assert_uint_eq(c->pool.probe_failures, 2);
 	ck_assert(!c->trunks[0].legacy_rtp);
 	ck_assert(c->trunks[0].crypto_pad);
-	ck_assert(!c->trunks[0].has_fingerprint);
+	ck_assert(!c->trunks[0].fingerprint.set);
 	ck_assert_uint_eq(c->agents[0].weight, 1);
 	ck_assert(c->agents[0].verify);
 	ck_assert(c->agents[0].crypto_pad);

@@ -560,6 +560,24 @@ START_TEST(telemetry_subscriber_eof_is_closed_and_input_ignored)
 }
 END_TEST
 
+START_TEST(telemetry_free_delivers_what_was_queued_then_closes)
+{
+	struct telemetry *t = start(0660, 0);
+	struct reader r = {0};
+	json_t *ev;
+
+	r.fd = subscribe(t);
+	/* emitted with no loop turn afterwards, as the daemon does on its way out */
+	ck_assert_int_eq(telemetry_daemon_stop(t, "signal"), 0);
+	telemetry_free(t);
+	ev = read_event(&r);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "event")), "daemon.stop");
+	json_decref(ev);
+	ck_assert_ptr_null(read_line(&r, 1000)); /* then EOF */
+	close(r.fd);
+}
+END_TEST
+
 START_TEST(telemetry_counters_follow_events)
 {
 	struct telemetry *t = telemetry_new(base, NULL, 0, NULL, 0, NULL, 0);
@@ -766,6 +784,7 @@ telemetry_suite(void)
 	tcase_add_test(tc, telemetry_socket_group_is_set_and_unknown_group_named);
 	tcase_add_test(tc, telemetry_replaces_stale_socket_but_not_a_live_server);
 	tcase_add_test(tc, telemetry_subscriber_eof_is_closed_and_input_ignored);
+	tcase_add_test(tc, telemetry_free_delivers_what_was_queued_then_closes);
 	tcase_add_test(tc, telemetry_counters_follow_events);
 	tcase_add_test(tc, telemetry_mos_follows_the_simplified_e_model);
 	tcase_add_test(tc, telemetry_timestamps_are_rfc3339_utc_millis);

@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <openssl/rand.h>
 
 #define READY_TIMEOUT_MS 10000
@@ -134,8 +136,8 @@ itest_write_conf(struct itest *t, const struct itest_opts *o)
 	        o->handshake_timeout != NULL ? o->handshake_timeout : "2s");
 	fprintf(f, "idle_timeout = %s\n", o->idle_timeout != NULL ? o->idle_timeout : "30s");
 	fprintf(f, "max_connections = %u\n\n", o->max_connections ? o->max_connections : 64);
-	fprintf(f, "[sip]\nmax_message_size = %u\nmax_headers = %u\nmax_line_length = %u\n%s\n", mms,
-	        o->max_headers ? o->max_headers : 64,
+	fprintf(f, "[sip]\nmax_message_size = %u\nmax_headers = %u\nmax_line_length = %u\n%s\n",
+	        mms, o->max_headers ? o->max_headers : 64,
 	        o->max_line_length ? o->max_line_length : (mms < 4096 ? mms : 4096),
 	        o->sip_extra ? o->sip_extra : "");
 	fprintf(f, "[media]\naddress = %s\nport_min = %u\nport_max = %u\nworkers = 1\n%s\n", t->ip,
@@ -148,8 +150,14 @@ itest_write_conf(struct itest *t, const struct itest_opts *o)
 		fprintf(f, "%s\n", o->agents);
 	else
 		fprintf(f,
-		        "[agent itest]\naddress = %s:%u\nserver_name = agent.test\nverify = yes\n\n",
+		        "[agent itest]\naddress = %s:%u\nserver_name = agent.test\nverify = yes\n",
 		        t->agent_ip, t->agent_port);
+	if (o->agents == NULL && o->agent_pin) {
+		char path[256], fp[65];
+		itest_cert_sha256(itest_path(t, "agent.crt", path, sizeof(path)), fp);
+		fprintf(f, "fingerprint = %s\n", fp);
+	}
+	fprintf(f, "\n");
 	if (o->extra != NULL)
 		fprintf(f, "%s\n", o->extra);
 	ck_assert_int_eq(fclose(f), 0);
@@ -227,6 +235,14 @@ itest_start(struct itest *t, const struct itest_opts *o)
 	ck_assert_int_ge(t->pid, 0);
 	if (t->pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (o->log_file) {
+			char log[256];
+			int fd;
+			snprintf(log, sizeof(log), "%s/daemon.log", t->dir);
+			fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+				_exit(126);
+		}
 		setenv("NOTIFY_SOCKET", notify_path, 1);
 		execl(daemon, daemon, "-c", t->conf_path, (char *)NULL);
 		_exit(127);
@@ -658,8 +674,10 @@ itest_spawn(const char *const argv[], const char *out_path, const char *err_path
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		int out = open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int err = open(err_path ? err_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int out =
+		        open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int err =
+		        open(err_path ? err_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 			_exit(126);
@@ -714,7 +732,8 @@ itest_control(const struct itest *t, const char *request, int timeout_ms)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		goto fail;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    write(fd, request, strlen(request)) != (ssize_t)strlen(request) || write(fd, "\n", 1) != 1) {
+	    write(fd, request, strlen(request)) != (ssize_t)strlen(request) ||
+	    write(fd, "\n", 1) != 1) {
 		close(fd);
 		goto fail;
 	}
@@ -845,4 +864,22 @@ itest_caller(const struct itest *t, const char *out, const char *const extra[], 
 	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
 		argv[n++] = extra[i];
 	return itest_wait_child(itest_spawn(argv, outp, errp), timeout_ms);
+}
+
+void
+itest_cert_sha256(const char *path, char out[65])
+{
+	FILE *f = fopen(path, "r");
+	X509 *x;
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(X509_digest(x, EVP_sha256(), md, &n), 1);
+	X509_free(x);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }

@@ -34,6 +34,8 @@ struct itest_opts {
 	const char *telemetry_extra;   /* more lines for [telemetry] */
 	const char *agents;            /* replaces the default [agent itest] section(s) */
 	const char *extra;             /* more sections ([limits], [pool], ...) */
+	bool log_file;                 /* daemon stdout/stderr to DIR/daemon.log, not ours */
+	bool agent_pin;                /* pin DIR/agent.crt as the default agent's fingerprint */
 };
 
 struct itest {
@@ -43,10 +45,10 @@ struct itest {
 	uint16_t port;
 	pid_t pid;
 	int notify_fd;
-	char agent_ip[32];  /* a random 127.x.y.z for agents the test starts */
+	char agent_ip[32];   /* a random 127.x.y.z for agents the test starts */
 	uint16_t agent_port; /* port of the default [agent itest] */
-	char tel_path[192]; /* telemetry socket */
-	char ctl_path[192]; /* control socket */
+	char tel_path[192];  /* telemetry socket */
+	char ctl_path[192];  /* control socket */
 };
 
 /* Start the daemon (asserts on failure). `o` may be NULL. */
@@ -101,6 +103,9 @@ char *itest_request(char *out, size_t cap, const char *method, const char *calli
 int itest_status(const char *msg);
 /* Value of header `name` (case-insensitive, first occurrence, trimmed), or NULL. */
 const char *itest_header(const char *msg, const char *name, char *val, size_t cap);
+/* SHA-256 of the certificate in PEM file `path` as 64 hex digits into out[65]. */
+void itest_cert_sha256(const char *path, char out[65]);
+
 /* A random port in 20000..60000 (even). */
 uint16_t itest_port(void);
 /* "DIR/name" of the test's temporary directory into buf. Returns buf. */

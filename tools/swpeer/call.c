@@ -438,6 +438,8 @@ on_request(struct sipconn *conn, osip_message_t *m)
 		}
 		sip_respond(conn, m, 200, NULL, NULL, NULL, NULL, NULL);
 		c->bye_by_remote = true;
+		if (!c->bye_sent)
+			c->res.ended_by = 'r';
 		if (c->role == ROLE_CALLER && c->res.code == 0)
 			c->res.code = 200;
 		call_finish(c, NULL);

@@ -147,16 +147,20 @@ uac_stop_cb(evutil_socket_t fd, short what, void *arg)
 	call_timer(c, &c->ev_bye, ECHO_GRACE_MS, uac_bye_cb);
 }
 
+/* A re-INVITE offering direction `d`; `plain`: a plain RTP/AVP offer (downgrade attempt). */
 static void
-uac_send_reinvite(struct call *c, enum sdp_dir d)
+uac_send_reinvite(struct call *c, enum sdp_dir d, bool plain)
 {
 	char sdp[4096];
 
 	if (c->state != CS_CONFIRMED)
 		return;
-	if (build_offer(c, sdp, sizeof(sdp), d) < 0)
+	if (plain ? sdp_write(c, sdp, sizeof(sdp), NULL, 0, false, d) < 0
+	          : build_offer(c, sdp, sizeof(sdp), d) < 0)
 		return;
 	c->reinvite_cseq = c->cseq++;
+	if (!plain && c->media.srtp)
+		media_expect_rekey(&c->media, true); /* the answer may carry a new key */
 	c->on_hold = d != DIR_SENDRECV;
 	if (c->on_hold)
 		c->media.expect_back = false;
@@ -171,12 +175,15 @@ uac_hold_cb(evutil_socket_t fd, short what, void *arg)
 	struct call *c = arg;
 	const struct opts *o = c->peer->o;
 
-	if (!c->on_hold && !c->hold_done) {
-		uac_send_reinvite(c, DIR_SENDONLY);
+	if (o->reinvite_avp) {
+		c->hold_done = true;
+		uac_send_reinvite(c, DIR_SENDRECV, true);
+	} else if (!c->on_hold && !c->hold_done) {
+		uac_send_reinvite(c, DIR_SENDONLY, false);
 		call_timer(c, &c->ev_hold, o->hold_ms, uac_hold_cb);
 	} else if (c->on_hold) {
 		c->hold_done = true;
-		uac_send_reinvite(c, DIR_SENDRECV);
+		uac_send_reinvite(c, DIR_SENDRECV, false);
 	}
 }
 
@@ -186,6 +193,8 @@ uac_send_bye(struct call *c)
 	if (c->bye_sent || !c->conn)
 		return;
 	c->bye_sent = true;
+	if (!c->res.ended_by)
+		c->res.ended_by = 'l';
 	c->bye_cseq = c->cseq++;
 	c->state = CS_TERMINATING;
 	media_send_pattern(&c->media, false);
@@ -346,7 +355,9 @@ reinvite_response(struct call *c, osip_message_t *m)
 
 	if (m->status_code < 200)
 		return;
+	c->res.reinvite_code = m->status_code;
 	if (m->status_code >= 300) {
+		media_expect_rekey(&c->media, false);
 		call_send_request(c, "ACK", c->remote_target, c->reinvite_cseq, NULL, c->remote_tag,
 		                  NULL);
 		return;
@@ -355,9 +366,11 @@ reinvite_response(struct call *c, osip_message_t *m)
 	call_body(m, &body);
 	if (body && (why = apply_answer(c, body)) != NULL) {
 		snprintf(c->res.why, sizeof(c->res.why), "re-INVITE: %s", why);
+		media_expect_rekey(&c->media, false);
 		uac_send_bye(c);
 		return;
 	}
+	media_expect_rekey(&c->media, false); /* no new key in the answer: flush */
 	c->holds++;
 	if (!c->on_hold && c->peer->o->peer_media == PEER_MEDIA_ECHO)
 		c->media.expect_back = true;

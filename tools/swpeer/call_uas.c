@@ -83,6 +83,8 @@ uas_bye_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->state != CS_CONFIRMED || c->bye_sent)
 		return;
 	c->bye_sent = true;
+	if (!c->res.ended_by)
+		c->res.ended_by = 'l';
 	c->bye_cseq = c->cseq++;
 	c->state = CS_TERMINATING;
 	media_send_pattern(&c->media, false);

@@ -49,6 +49,9 @@ static const char usage_text[] =
         "                       must return intact), pattern (the callee's), none\n"
         "  --hold-after SECS    re-INVITE a=sendonly after SECS, resume after --hold-for\n"
         "  --hold-for SECS      length of the hold (default 0.5)\n"
+        "  --reinvite-offer avp with --hold-after: instead of the hold, one re-INVITE whose\n"
+        "                       offer is plain RTP/AVP (a downgrade attempt); the call goes\n"
+        "                       on with its SRTP keys whatever the answer (reinvite_code)\n"
         "  --options            send one OPTIONS per call instead of an INVITE (health probe;\n"
         "                       the code is checked against --expect, no media)\n"
         "  --cancel-after MS    CANCEL the INVITE after MS ms if no final answer came\n"
@@ -90,8 +93,9 @@ static const char usage_text[] =
         "setup_ms is INVITE to final response on the caller, INVITE to ACK on the callee.\n"
         "Per call: call, role, code, reason, warning, setup_ms, suite, local_key_hash and\n"
         "remote_key_hash (first 8 hex of SHA-256 of key||salt, never the key), sent, received,\n"
-        "ok, bad, missing, auth_fail, replay, duplicate, rtcp, reinvites, result (pass/fail), "
-        "why.\n"
+        "ok, bad, missing, auth_fail, replay, duplicate, rtcp, reinvites, reinvite_code (final\n"
+        "code of the last re-INVITE sent, 0 none), ended_by (local or remote: who sent the\n"
+        "BYE; - when none), result (pass/fail), why.\n"
         "Exit status: 0 when every call met its expectation, 1 otherwise, 2 on usage errors.\n";
 
 static struct opts opts;
@@ -235,6 +239,7 @@ enum {
 	O_NOPAD,
 	O_OPTIONS,
 	O_MSTOP,
+	O_REINVOFFER,
 	O_HELP,
 };
 
@@ -271,6 +276,7 @@ static const struct option longopts[] = {
         {"no-pad", no_argument, NULL, O_NOPAD},
         {"options", no_argument, NULL, O_OPTIONS},
         {"media-stop-after", required_argument, NULL, O_MSTOP},
+        {"reinvite-offer", required_argument, NULL, O_REINVOFFER},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -357,6 +363,11 @@ parse_args(int argc, char **argv)
 			break;
 		case O_HOLDFOR:
 			opts.hold_ms = parse_secs_ms(optarg, "bad --hold-for");
+			break;
+		case O_REINVOFFER:
+			if (strcmp(optarg, "avp") != 0)
+				die_usage("bad --reinvite-offer (only avp)", optarg);
+			opts.reinvite_avp = true;
 			break;
 		case O_CANCEL:
 			opts.cancel_after_ms = parse_uint(optarg, 3600000, "bad --cancel-after");

@@ -24,7 +24,7 @@
 #include "swpeer.h"
 
 #define RTP_HDR  12
-#define PKT_MAX  (RTP_HDR + PATTERN_PAYLOAD + SRTP_MAX_TRAILER_LEN + 64)
+#define PKT_MAX  MEDIA_PKT_MAX
 #define RX_BURST 32
 
 /* Deterministic body for (dir, call, index, pattern). */
@@ -120,8 +120,17 @@ media_set_srtp(struct media *m, const struct srtp_keys *local, const struct srtp
 	}
 	if (m->tx)
 		srtp_dealloc(m->tx);
-	if (m->rx)
+	if (m->rx_prev)
+		srtp_dealloc(m->rx_prev);
+	m->rx_prev = NULL;
+	if (m->rx && CRYPTO_memcmp(&m->rkey, remote, sizeof(*remote)) != 0) {
+		/* the peer re-keyed: its packets under the old key are still valid briefly */
+		m->rx_prev = m->rx;
+		clock_gettime(CLOCK_MONOTONIC, &m->rx_prev_until);
+		m->rx_prev_until.tv_sec += REKEY_GRACE_MS / 1000;
+	} else if (m->rx) {
 		srtp_dealloc(m->rx);
+	}
 	m->tx = tx;
 	m->rx = rx;
 	m->srtp = true;
@@ -129,6 +138,7 @@ media_set_srtp(struct media *m, const struct srtp_keys *local, const struct srtp
 	m->rkey = *remote;
 	keys_hash(local, m->lhash);
 	keys_hash(remote, m->rhash);
+	media_expect_rekey(m, false); /* retry what arrived early under the new key */
 	return 0;
 }
 
@@ -257,7 +267,29 @@ handle_packet(struct media *m, uint8_t *buf, int len)
 	}
 	m->st.recv++;
 	if (m->srtp) {
-		switch (srtp_unprotect(m->rx, buf, &len)) {
+		uint8_t copy[PKT_MAX];
+		int clen = len;
+		srtp_err_status_t st;
+
+		if (m->rx_prev && ms_since(&m->rx_prev_until) >= 0) {
+			srtp_dealloc(m->rx_prev);
+			m->rx_prev = NULL;
+		}
+		if (m->rx_prev || m->rekey_pending) /* len <= PKT_MAX: our receive buffers */
+			memcpy(copy, buf, (size_t)len);
+		st = srtp_unprotect(m->rx, buf, &len);
+		if (st == srtp_err_status_auth_fail && m->rx_prev) {
+			memcpy(buf, copy, (size_t)clen);
+			len = clen;
+			st = srtp_unprotect(m->rx_prev, buf, &len);
+		}
+		if (st == srtp_err_status_auth_fail && m->rekey_pending && m->nheld < REKEY_HELD) {
+			memcpy(m->held[m->nheld], copy, (size_t)clen);
+			m->held_len[m->nheld++] = clen;
+			m->st.recv--; /* counted when retried */
+			return;
+		}
+		switch (st) {
 		case srtp_err_status_ok:
 			break;
 		case srtp_err_status_auth_fail:
@@ -325,6 +357,25 @@ media_start(struct media *m, struct event_base *base)
 	return 0;
 }
 
+/*
+ * We sent an offer that may re-key the peer (pending) or its answer was handled (not
+ * pending): packets failing authentication meanwhile are held, and on the answer retried
+ * once with the current keys (those failing again count as authentication failures).
+ */
+void
+media_expect_rekey(struct media *m, bool pending)
+{
+	unsigned n = m->nheld;
+
+	m->rekey_pending = pending;
+	if (pending)
+		return;
+	m->nheld = 0;
+	for (unsigned i = 0; i < n; i++)
+		handle_packet(m, m->held[i], m->held_len[i]);
+	OPENSSL_cleanse(m->held, sizeof(m->held));
+}
+
 /* Turn the pattern sender on or off (the timer keeps its 20 ms rhythm). */
 void
 media_send_pattern(struct media *m, bool on)
@@ -358,7 +409,10 @@ media_close(struct media *m)
 		srtp_dealloc(m->tx);
 	if (m->rx)
 		srtp_dealloc(m->rx);
-	m->tx = m->rx = NULL;
+	if (m->rx_prev)
+		srtp_dealloc(m->rx_prev);
+	m->tx = m->rx = m->rx_prev = NULL;
+	m->nheld = 0;
 	if (m->fd >= 0)
 		close(m->fd);
 	m->fd = -1;

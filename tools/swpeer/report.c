@@ -50,6 +50,11 @@ report_call(const struct opts *o, const struct call_result *r)
 		json_object_set_new(j, "duplicate", json_integer((json_int_t)s->dup));
 		json_object_set_new(j, "rtcp", json_integer((json_int_t)s->rtcp));
 		json_object_set_new(j, "reinvites", json_integer(r->reinvites));
+		json_object_set_new(j, "reinvite_code", json_integer(r->reinvite_code));
+		json_object_set_new(j, "ended_by",
+		                    json_string(r->ended_by == 'l'   ? "local"
+		                                : r->ended_by == 'r' ? "remote"
+		                                                     : "-"));
 		json_object_set_new(j, "result", json_string(r->pass ? "pass" : "fail"));
 		if (r->why[0])
 			json_object_set_new(j, "why", json_string(r->why));

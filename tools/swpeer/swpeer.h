@@ -34,6 +34,9 @@
 #define PATTERN_PTIME_MS 20
 #define KEY_HASH_HEX     8
 #define SIP_MAX_MESSAGE  65536
+#define MEDIA_PKT_MAX    (12 + PATTERN_PAYLOAD + SRTP_MAX_TRAILER_LEN + 64)
+#define REKEY_HELD       8    /* packets kept while our re-offer awaits its answer */
+#define REKEY_GRACE_MS   1000 /* the peer's previous key stays valid this long */
 
 enum role { ROLE_CALLER, ROLE_CALLEE };
 enum offer_kind { OFFER_SAVP, OFFER_AVP, OFFER_SAVP_WEAK };
@@ -55,6 +58,7 @@ struct opts {
 	unsigned nsuites;
 	enum pattern_id pattern;
 	unsigned hold_after_ms, hold_ms;
+	bool reinvite_avp; /* --reinvite-offer avp: the re-INVITE offers plain RTP */
 	unsigned cancel_after_ms;
 	int expect;
 	enum peer_media peer_media;
@@ -120,6 +124,16 @@ struct media {
 	bool srtp;
 	srtp_t tx, rx;
 	struct srtp_keys lkey, rkey;
+	/* Re-keying (SDES offer/answer): packets under the peer's previous key may still be
+	 * in flight after we switch (rx_prev, until rx_prev_until), and packets under its
+	 * next key may arrive before the answer that carries it (held while rekey_pending,
+	 * then retried with the new key). */
+	srtp_t rx_prev;
+	struct timespec rx_prev_until;
+	bool rekey_pending;
+	uint8_t held[REKEY_HELD][MEDIA_PKT_MAX];
+	int held_len[REKEY_HELD];
+	unsigned nheld;
 	char lhash[KEY_HASH_HEX + 1], rhash[KEY_HASH_HEX + 1];
 	struct event *rx_ev, *tx_ev;
 	bool sending;     /* pattern timer runs */
@@ -157,6 +171,8 @@ struct call_result {
 	char lhash[KEY_HASH_HEX + 1], rhash[KEY_HASH_HEX + 1];
 	struct media_stats st;
 	unsigned reinvites; /* re-INVITEs that got a 2xx (sent or answered) */
+	int reinvite_code;  /* final code of the last re-INVITE we sent, 0 none */
+	char ended_by;      /* 'l': we sent the BYE, 'r': the peer did, 0: no BYE */
 	bool had_media;
 	bool pass;
 	char why[160];
@@ -297,6 +313,7 @@ int media_set_srtp(struct media *m, const struct srtp_keys *local, const struct 
 int media_set_remote(struct media *m, const char *ip, uint16_t port);
 int media_start(struct media *m, struct event_base *base);
 void media_send_pattern(struct media *m, bool on);
+void media_expect_rekey(struct media *m, bool pending);
 void media_close(struct media *m);
 void media_finalize_stats(struct media *m);
 

@@ -1,0 +1,188 @@
+/*
+ * it_call_outbound: an agent places a call toward a trunk. The agent is recognised by
+ * the client certificate pinned in its [agent] section; the call goes to the trunk's
+ * target, a carrier played by swpeer (echo). Media must come back intact with four
+ * different keys, the record must name trunk and agent, and without a trunk target the
+ * agent's INVITE gets 404.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "itest.h"
+
+#define T_CALL_MS 30000
+
+/* First JSON object in file `name` of the test dir with key "code", or NULL. */
+static json_t *
+first_call(const struct itest *t, const char *name)
+{
+	char path[256];
+	size_t len;
+	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
+	json_t *found = NULL;
+
+	ck_assert_msg(data != NULL, "no %s", name);
+	for (char *line = strtok(data, "\n"); line != NULL && found == NULL;
+	     line = strtok(NULL, "\n")) {
+		json_t *j = json_loads(line, 0, NULL);
+		if (j != NULL && json_object_get(j, "code") != NULL)
+			found = j;
+		else
+			json_decref(j);
+	}
+	free(data);
+	ck_assert_msg(found != NULL, "no call result in %s", name);
+	return found;
+}
+
+static json_int_t
+num(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	ck_assert_msg(json_is_integer(v), "%s is not an integer", k);
+	return json_integer_value(v);
+}
+
+static const char *
+str(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	ck_assert_msg(json_is_string(v), "%s is not a string", k);
+	return json_string_value(v);
+}
+
+/* The telemetry line with `event`, parsed, or NULL. */
+static json_t *
+event_of(char *lines, const char *event)
+{
+	char *copy = strdup(lines);
+	json_t *found = NULL;
+
+	for (char *line = strtok(copy, "\n"); line != NULL && found == NULL;
+	     line = strtok(NULL, "\n")) {
+		json_t *j = json_loads(line, 0, NULL);
+		if (j != NULL && json_is_string(json_object_get(j, "event")) &&
+		    strcmp(json_string_value(json_object_get(j, "event")), event) == 0)
+			found = j;
+		else
+			json_decref(j);
+	}
+	free(copy);
+	return found;
+}
+
+/* Run `swpeer call` as an agent (presenting agent.crt) toward the daemon. */
+static int
+agent_calls(const struct itest *t, const char *out, const char *dial, int timeout_ms)
+{
+	char to[128], ca[256], cert[256], key[256], outp[256], errp[272];
+	const char *argv[] = {getenv("SW_PEER"), "call",      "--to",       to,   "--ca",   ca,
+	                      "--tls-name",      "localhost", "--cert",     cert, "--key",  key,
+	                      "--calls",         "1",         "--duration", "2",  "--json", NULL};
+
+	snprintf(to, sizeof(to), "sip:%s@%s:%u", dial, t->ip, t->port);
+	itest_path(t, "ca.crt", ca, sizeof(ca));
+	itest_path(t, "agent.crt", cert, sizeof(cert));
+	itest_path(t, "agent.key", key, sizeof(key));
+	itest_path(t, out, outp, sizeof(outp));
+	snprintf(errp, sizeof(errp), "%s.log", outp);
+	return itest_wait_child(itest_spawn(argv, outp, errp), timeout_ms);
+}
+
+START_TEST(agent_with_pinned_certificate_calls_out_through_the_trunk_target)
+{
+	static char tel[1 << 20];
+	struct itest t;
+	struct itest_opts o = {.agent_pin = true};
+	char trunk_extra[64], listen[64], cert[256], key[256], out[256], err[256];
+	uint16_t tport = itest_port();
+	json_t *caller, *carrier, *start, *end;
+	pid_t cp;
+	int tfd;
+
+	/* the trunk's target is a carrier on 127.0.0.1 (its certificate names that IP) */
+	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\n", tport);
+	o.trunk_extra = trunk_extra;
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", tport);
+	const char *argv[] = {getenv("SW_PEER"), "answer",
+	                      "--listen",        listen,
+	                      "--cert",          itest_path(&t, "trunk.crt", cert, sizeof(cert)),
+	                      "--key",           itest_path(&t, "trunk.key", key, sizeof(key)),
+	                      "--mode",          "echo",
+	                      "--calls",         "1",
+	                      "--timeout",       "40",
+	                      "--json",          NULL};
+	cp = itest_spawn(argv, itest_path(&t, "carrier.json", out, sizeof(out)),
+	                 itest_path(&t, "carrier.log", err, sizeof(err)));
+	usleep(300000);
+
+	ck_assert_int_eq(agent_calls(&t, "caller.json", "+15550001", T_CALL_MS), 0);
+	ck_assert_int_eq(itest_wait_child(cp, 10000), 0);
+	caller = first_call(&t, "caller.json");
+	carrier = first_call(&t, "carrier.json");
+	ck_assert_int_eq(num(caller, "code"), 200);
+	ck_assert_int_ge(num(caller, "sent"), 80);
+	ck_assert_int_ge(num(caller, "ok"), num(caller, "sent") - 2);
+	ck_assert_int_eq(num(caller, "auth_fail"), 0);
+	ck_assert_int_eq(num(carrier, "auth_fail"), 0);
+	const char *k[4] = {str(caller, "local_key_hash"), str(caller, "remote_key_hash"),
+	                    str(carrier, "remote_key_hash"), str(carrier, "local_key_hash")};
+	for (int i = 0; i < 4; i++)
+		for (int j = i + 1; j < 4; j++)
+			ck_assert_msg(strcmp(k[i], k[j]) != 0, "keys %d and %d are the same", i, j);
+
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	start = event_of(tel, "call.start");
+	end = event_of(tel, "call.end");
+	ck_assert_ptr_nonnull(start);
+	ck_assert_ptr_nonnull(end);
+	ck_assert_str_eq(json_string_value(json_object_get(start, "trunk")), "itest");
+	ck_assert_str_eq(json_string_value(json_object_get(start, "to")), "+15550001");
+	ck_assert_str_eq(json_string_value(json_object_get(end, "agent")), "itest");
+	ck_assert_str_eq(json_string_value(json_object_get(end, "outcome")), "completed");
+	/* the agent hung up: in an outbound call that is leg A */
+	ck_assert_str_eq(json_string_value(json_object_get(end, "ended_by")), "agent");
+	json_decref(caller);
+	json_decref(carrier);
+	json_decref(start);
+	json_decref(end);
+	itest_stop(&t);
+}
+END_TEST
+
+START_TEST(agent_call_without_a_trunk_target_gets_404)
+{
+	struct itest t;
+	struct itest_opts o = {.agent_pin = true};
+	json_t *caller;
+
+	itest_start(&t, &o);
+	ck_assert_int_eq(agent_calls(&t, "caller.json", "+15550001", T_CALL_MS), 1);
+	caller = first_call(&t, "caller.json");
+	ck_assert_int_eq(num(caller, "code"), 404);
+	json_decref(caller);
+	itest_stop(&t);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("call_outbound");
+	TCase *tc = tcase_create("outbound");
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, agent_with_pinned_certificate_calls_out_through_the_trunk_target);
+	tcase_add_test(tc, agent_call_without_a_trunk_target_gets_404);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
