@@ -106,6 +106,7 @@ call_new(struct b2bua *b)
 		b->calls->prev = c;
 	b->calls = c;
 	b->ncalls++;
+	b->nlive++;
 	return c;
 }
 
@@ -145,8 +146,10 @@ call_free(struct call *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	b->ncalls--;
-	if (c->trunk >= 0 && b->trunk_calls != NULL && (size_t)c->trunk < b->ntrunk_calls &&
-	    b->trunk_calls[c->trunk] > 0)
+	if (c->state != CALL_ENDED)
+		b->nlive--;
+	if (c->trunk_counted && c->trunk >= 0 && b->trunk_calls != NULL &&
+	    (size_t)c->trunk < b->ntrunk_calls && b->trunk_calls[c->trunk] > 0)
 		b->trunk_calls[c->trunk]--;
 	if (c->agent_counted)
 		pool_call_end(b->pool, c->agent);
@@ -261,6 +264,12 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 
 	if (c->state == CALL_ENDED)
 		return;
+	/* an ended call no longer counts against the limits, even while its final
+	 * statistics are still on their way */
+	b->nlive--;
+	if (c->trunk >= 0 && (size_t)c->trunk < b->ntrunk_calls && b->trunk_calls[c->trunk] > 0)
+		b->trunk_calls[c->trunk]--;
+	c->trunk_counted = false;
 	c->outcome = outcome;
 	c->ended_by = ended_by;
 	c->end_reason = reason;
@@ -415,7 +424,7 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		       "trunk certificate does not match the configuration");
 		return taken(req);
 	}
-	if (b->ncalls >= b->conf->limits.max_calls) {
+	if (b->nlive >= b->conf->limits.max_calls) {
 		refuse(b, conn, req, 503, TELEMETRY_SEC_LIMIT_REACHED, "max_calls",
 		       "concurrent call limit reached");
 		return taken(req);
@@ -450,6 +459,7 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 	}
 	b->trunk_calls[ti]++;
 	c->trunk = ti;
+	c->trunk_counted = true;
 	c->leg[0].trunk = true;
 	c->leg[0].peer = ti;
 	c->leg[0].conn = conn;
@@ -630,6 +640,14 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 	return SIP_HOOK_TAKEN;
 }
 
+/* A response that belonged to one of our transactions: the server need not log it. */
+static enum sip_hook_verdict
+handled(osip_message_t *resp)
+{
+	osip_message_free(resp);
+	return SIP_HOOK_TAKEN;
+}
+
 static enum sip_hook_verdict
 on_response(void *arg, uint64_t conn, osip_message_t *resp)
 {
@@ -638,27 +656,33 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 	struct call *c;
 
 	if (agent_probe_response(b, resp))
-		return SIP_HOOK_DEFAULT;
+		return handled(resp);
 	if (resp->call_id == NULL || resp->cseq == NULL || osip_call_id_to_str(resp->call_id, &cid))
 		return SIP_HOOK_DEFAULT;
 	for (int legi = 1; legi >= 0; legi--) {
-		if ((c = call_by_callid(b, cid, legi)) == NULL || c->state == CALL_ENDED)
+		if ((c = call_by_callid(b, cid, legi)) == NULL)
 			continue;
+		if (c->state == CALL_ENDED) {
+			if (MSG_IS_RESPONSE_FOR(resp, "INVITE"))
+				break; /* a final answer after our CANCEL: see below */
+			osip_free(cid);
+			return handled(resp); /* e.g. the 200 to the BYE that ended it */
+		}
 		if (legi == 1 && c->b_invite != NULL && MSG_IS_RESPONSE_FOR(resp, "INVITE") &&
 		    strcmp(resp->cseq->number, c->b_invite->cseq->number) == 0) {
 			osip_free(cid);
 			agent_on_response(c, resp);
-			return SIP_HOOK_DEFAULT;
+			return handled(resp);
 		}
 		if (c->pend.sent != NULL && 1 - c->pend.from == legi &&
 		    strcmp(resp->cseq->number, c->pend.sent->cseq->number) == 0 &&
 		    strcmp(resp->cseq->method, c->pend.sent->sip_method) == 0) {
 			osip_free(cid);
 			relay_response(c, resp);
-			return SIP_HOOK_DEFAULT;
+			return handled(resp);
 		}
 		osip_free(cid);
-		return SIP_HOOK_DEFAULT; /* e.g. the 200 to our BYE */
+		return handled(resp); /* e.g. the 200 to our BYE */
 	}
 	osip_free(cid);
 	if (MSG_IS_RESPONSE_FOR(resp, "INVITE"))

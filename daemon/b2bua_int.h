@@ -82,6 +82,7 @@ struct call {
 	uint64_t tried;           /* agents tried (bit per index) */
 	int agent;                /* current agent index, -1 none */
 	int trunk;                /* the trunk's index, -1 none */
+	bool trunk_counted;       /* counted in b->trunk_calls */
 	bool outbound;            /* an agent called out: leg A agent, leg B trunk */
 	bool agent_counted;       /* pool_call_start() done for `agent` */
 	uint64_t media_id;
@@ -118,7 +119,8 @@ struct b2bua {
 	struct event *media_ev; /* media engine event fd */
 	struct event *probe_ev; /* periodic OPTIONS to agents */
 	struct call *calls;
-	unsigned ncalls;
+	unsigned ncalls;       /* in the table, ended ones included */
+	unsigned nlive;        /* not ended: what the limits count */
 	unsigned *trunk_calls; /* per trunk index */
 	size_t ntrunk_calls;
 	uint64_t *agent_conn; /* per agent: reusable outbound connection, 0 none */

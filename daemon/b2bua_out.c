@@ -136,10 +136,10 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 		goto taken;
 	}
 	t = &b->conf->trunks[ti];
-	if (b->ncalls >= b->conf->limits.max_calls ||
+	if (b->nlive >= b->conf->limits.max_calls ||
 	    (t->max_calls != 0 && b->trunk_calls[ti] >= t->max_calls)) {
 		const char *r =
-		        b->ncalls >= b->conf->limits.max_calls ? "max_calls" : "trunk_max_calls";
+		        b->nlive >= b->conf->limits.max_calls ? "max_calls" : "trunk_max_calls";
 		b2bua_reply(b, conn, req, 503, NULL, "concurrent call limit reached", NULL);
 		telemetry_security(b->tel, TELEMETRY_SEC_LIMIT_REACHED, NULL,
 		                   (const struct sockaddr *)&ci->peer, r, a->name, 503);
@@ -169,6 +169,7 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 	}
 	c->outbound = true;
 	c->trunk = ti;
+	c->trunk_counted = true;
 	b->trunk_calls[ti]++;
 	c->agent = ai;
 	c->agent_counted = true;
