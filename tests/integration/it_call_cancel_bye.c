@@ -230,9 +230,5 @@ main(void)
 	tcase_add_test(tc, cancel_reaches_an_agent_that_never_answers);
 	tcase_add_test(tc, bye_from_agent_ends_the_call_on_the_trunk_side);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

@@ -379,9 +379,5 @@ main(void)
 	tcase_add_test(tc, agent_where_nothing_listens_is_skipped);
 	tcase_add_test(tc, all_agents_failing_gives_503_with_retry_after);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

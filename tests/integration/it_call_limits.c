@@ -342,9 +342,5 @@ main(void)
 	tcase_add_test(tc, caller_outside_every_trunk_source_gets_403_and_peer_unknown);
 	tcase_add_test(tc, pinned_trunk_fingerprint_admits_only_that_client_certificate);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

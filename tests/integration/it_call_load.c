@@ -187,9 +187,5 @@ main(void)
 	tcase_add_test(
 	        tc, hundred_calls_in_sequence_and_fifty_at_once_complete_and_leave_nothing_behind);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

@@ -154,9 +154,5 @@ main(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, call_audio_arrives_intact_both_ways_with_independent_keys_per_leg);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

@@ -180,9 +180,5 @@ main(void)
 	tcase_add_test(tc, agent_with_pinned_certificate_calls_out_through_the_trunk_target);
 	tcase_add_test(tc, agent_call_without_a_trunk_target_gets_404);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

@@ -316,9 +316,5 @@ main(void)
 	tcase_add_test(tc, agent_answering_plain_rtp_gets_ack_and_bye_and_trunk_gets_488);
 	tcase_add_test(tc, legacy_trunk_plain_rtp_is_bridged_to_srtp_on_the_agent_leg);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

@@ -246,9 +246,5 @@ main(void)
 	tcase_add_test(tc, hold_and_resume_cross_to_the_agent_and_audio_resumes);
 	tcase_add_test(tc, reinvite_dropping_srtp_is_refused_and_the_call_keeps_its_keys);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

@@ -216,9 +216,5 @@ main(void)
 	        tc, silent_trunk_leg_ends_the_call_with_bye_on_both_legs_after_inactivity_timeout);
 	tcase_add_test(tc, call_reaching_max_call_duration_is_ended_with_bye_on_both_legs);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

@@ -261,9 +261,5 @@ main(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, control_and_sipwardenctl_describe_a_live_call_and_count_it_after);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

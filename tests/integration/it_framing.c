@@ -100,17 +100,11 @@ main(void)
 {
 	Suite *s = suite_create("it_framing");
 	TCase *tc = tcase_create("framing");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, oversized_message_closes_that_connection_only);
 	tcase_add_test(tc, too_many_headers_closes_connection);
 	tcase_add_test(tc, negative_content_length_closes_connection);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return itest_run(s);
 }

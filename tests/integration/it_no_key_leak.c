@@ -292,9 +292,5 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, call_keys_appear_in_neither_telemetry_nor_the_debug_log);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

@@ -409,9 +409,5 @@ main(void)
 	tcase_add_test(tc, refused_offer_leaves_offer_refused_and_no_answer);
 	tcase_add_test(tc, reload_publishes_config_sha256_and_sigterm_publishes_daemon_stop);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

@@ -280,9 +280,5 @@ main(void)
 	tcase_set_timeout(tc, 280);
 	tcase_add_test(tc, stuck_subscriber_delays_no_call_and_gets_a_counted_gap);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return itest_run(s);
 }

@@ -167,8 +167,6 @@ main(void)
 {
 	Suite *s = suite_create("it_tls_options");
 	TCase *tc = tcase_create("options");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, options_gets_200_with_same_callid_cseq_and_to_tag);
@@ -177,9 +175,5 @@ main(void)
 	tcase_add_test(tc, invite_without_offer_gets_488_with_warning);
 	tcase_add_test(tc, unknown_method_gets_501_with_allow_and_register_405);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return itest_run(s);
 }

@@ -170,8 +170,6 @@ main(void)
 {
 	Suite *s = suite_create("it_tls_refusals");
 	TCase *tc = tcase_create("refusals");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, tls11_only_client_fails_handshake);
@@ -181,9 +179,5 @@ main(void)
 	tcase_add_test(tc, peer_stalled_mid_message_closed_after_idle_timeout);
 	tcase_add_test(tc, connections_over_max_connections_are_refused);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return itest_run(s);
 }

@@ -175,15 +175,9 @@ main(void)
 {
 	Suite *s = suite_create("it_torture");
 	TCase *tc = tcase_create("rfc4475");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, every_rfc4475_message_gets_answer_or_close_and_daemon_survives);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return itest_run(s);
 }

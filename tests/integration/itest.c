@@ -145,7 +145,8 @@ itest_write_conf(struct itest *t, const struct itest_opts *o)
 	fprintf(f, "[telemetry]\nsocket = %s\ncontrol_socket = %s\n%s\n", t->tel_path, t->ctl_path,
 	        o->telemetry_extra ? o->telemetry_extra : "");
 	fprintf(f, "[trunk itest]\nsource = %s\n%s\n",
-	        o->trunk_source ? o->trunk_source : "127.0.0.0/8", o->trunk_extra ? o->trunk_extra : "");
+	        o->trunk_source ? o->trunk_source : "127.0.0.0/8",
+	        o->trunk_extra ? o->trunk_extra : "");
 	if (o->agents != NULL)
 		fprintf(f, "%s\n", o->agents);
 	else
@@ -882,4 +883,16 @@ itest_cert_sha256(const char *path, char out[65])
 	X509_free(x);
 	for (unsigned i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+int
+itest_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

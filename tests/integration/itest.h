@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <check.h>
 #include <openssl/ssl.h>
 
 /* Knobs for the generated config; zero fields take the harness defaults. */
@@ -50,6 +51,10 @@ struct itest {
 	char tel_path[192];  /* telemetry socket */
 	char ctl_path[192];  /* control socket */
 };
+
+/* Run suite `s` (Check, forking) and return the process exit status: 0 when every test
+ * passed. Each it_<behaviour>.c's main() ends with it. */
+int itest_run(Suite *s);
 
 /* Start the daemon (asserts on failure). `o` may be NULL. */
 void itest_start(struct itest *t, const struct itest_opts *o);
