@@ -63,8 +63,8 @@ b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
 
 	if ((rc = sip_util_response_new(&resp, req, code, NULL, to_tag)) != 0)
 		return rc;
-	if (code >= 200 && code < 300 && MSG_IS_INVITE(req))
-		osip_message_set_contact(resp, b->contact);
+	if (code > 100 && code < 300 && MSG_IS_INVITE(req))
+		osip_message_set_contact(resp, b->contact); /* also for early dialogs */
 	if (code == 503 || code == 486 || code == 480)
 		sip_util_add_header(resp, "Retry-After", B2BUA_RETRY_AFTER);
 	if (code == 405 || code == 501 || (code == 200 && MSG_IS_OPTIONS(req)))

@@ -358,8 +358,13 @@ agent_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	agent_failed(c, "timeout");
 }
 
-static void
-answered(struct call *c, osip_message_t *resp)
+/*
+ * Take the SDP answer in `resp` (a 2xx, or a 183 for early media) from leg B: police it
+ * like an offer, build our answer for leg A once (reused by the 200 after early media)
+ * and set both legs of the relay. 0, or -1 when the call was ended (488 to leg A).
+ */
+static int
+leg_b_take_answer(struct call *c, osip_message_t *resp)
 {
 	struct b2bua *b = c->b;
 	struct call_leg *l = &c->leg[1];
@@ -367,22 +372,12 @@ answered(struct call *c, osip_message_t *resp)
 	struct sdp_verdict v;
 	struct sdp_policy pol = leg_policy(c, 1);
 	osip_body_t *body = NULL;
-	osip_message_t *ack = NULL;
-	const char *why = "the agent answered without an SDP answer";
+	const char *why = "the answer carries no SDP";
 	char *sdp = NULL;
 
-	c->b_final = true;
-	{
-		/* the outbound handshake is done by now: record the agent hop's posture */
-		const struct sip_conn_info *ci = sip_server_conn_info(b->sip, l->conn);
-		if (ci != NULL)
-			leg_capture_tls(l, ci);
-	}
-	if (sip_dialog_request(l->dlg, "ACK", b->sentby, &ack) == 0) {
-		b2bua_send(b, l->conn, ack);
-		osip_message_free(ack);
-	}
 	osip_message_get_body(resp, 0, &body);
+	if ((body == NULL || body->body == NULL) && l->remote_sdp != NULL && c->a_answer != NULL)
+		return 0; /* the SDP came with early media already */
 	if (body == NULL || body->body == NULL ||
 	    sdp_parse(&answer, body->body, body->length, &why) != 0 ||
 	    sdp_check_answer(answer, &pol, l->offered, l->noffered, &v) != 0) {
@@ -395,7 +390,7 @@ answered(struct call *c, osip_message_t *resp)
 		c->end_warning = c->outbound ? "the trunk answered without acceptable SRTP"
 		                             : "the agent answered without acceptable SRTP";
 		call_end(c, "refused", "sipwarden", "agent_answer_refused", 488);
-		return;
+		return -1;
 	}
 	leg_set_answer(c, 1, answer, &v);
 	if (c->a_answer == NULL) {
@@ -405,14 +400,37 @@ answered(struct call *c, osip_message_t *resp)
 		if (sdp_build_answer(&sdp, &loc, c->leg[0].remote_sdp, &c->leg[0].verdict, answer,
 		                     &c->leg[0].tx) != 0) {
 			call_end(c, "failed", "sipwarden", "internal", 500);
-			return;
+			return -1;
 		}
 		c->a_answer = sdp;
 	}
 	if (media_apply_leg(c, 0) != 0 || media_apply_leg(c, 1) != 0) {
 		call_end(c, "failed", "sipwarden", "media_setup", 500);
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+static void
+answered(struct call *c, osip_message_t *resp)
+{
+	struct b2bua *b = c->b;
+	struct call_leg *l = &c->leg[1];
+	osip_message_t *ack = NULL;
+
+	c->b_final = true;
+	{
+		/* the outbound handshake is done by now: record the agent hop's posture */
+		const struct sip_conn_info *ci = sip_server_conn_info(b->sip, l->conn);
+		if (ci != NULL)
+			leg_capture_tls(l, ci);
+	}
+	if (sip_dialog_request(l->dlg, "ACK", b->sentby, &ack) == 0) {
+		b2bua_send(b, l->conn, ack);
+		osip_message_free(ack);
+	}
+	if (leg_b_take_answer(c, resp) != 0)
+		return;
 	b2bua_reply(b, c->leg[0].conn, c->a_invite, 200, c->leg[0].dlg->local_tag, NULL,
 	            c->a_answer);
 	c->a_final_sent = true;
@@ -452,9 +470,20 @@ agent_on_response(struct call *c, osip_message_t *resp)
 		sip_dialog_update_uac(c->leg[1].dlg, resp);
 		/* [sip] agent_timeout bounds the wait for a final answer: ringing does not
 		 * extend it (an agent that rings and never answers is failed over) */
-		if ((code == 180 || code == 183) && c->state == CALL_ROUTING) {
-			b2bua_reply(b, c->leg[0].conn, c->a_invite, code, c->leg[0].dlg->local_tag,
-			            NULL, NULL);
+		if ((code == 180 || code == 183) && c->state != CALL_ANSWERED) {
+			osip_body_t *body = NULL;
+			osip_message_get_body(resp, 0, &body);
+			/* early media: an SDP answer in a 18x sets up the media now, policed
+			 * like a 200's; the trunk gets our own SDP in the same provisional */
+			if (body != NULL && body->body != NULL && c->a_answer == NULL &&
+			    leg_b_take_answer(c, resp) != 0)
+				return;
+			if (body != NULL && body->body != NULL && c->a_answer != NULL)
+				b2bua_reply(b, c->leg[0].conn, c->a_invite, code,
+				            c->leg[0].dlg->local_tag, NULL, c->a_answer);
+			else if (c->state == CALL_ROUTING)
+				b2bua_reply(b, c->leg[0].conn, c->a_invite, code,
+				            c->leg[0].dlg->local_tag, NULL, NULL);
 			c->state = CALL_EARLY;
 		}
 		return;

@@ -146,6 +146,45 @@ START_TEST(call_audio_arrives_intact_both_ways_with_independent_keys_per_leg)
 }
 END_TEST
 
+START_TEST(early_media_183_carries_sipwardens_sdp_and_the_call_completes)
+{
+	struct itest t;
+	const char *agent_args[] = {"--mode",  "echo", "--early-media", "--ring-ms", "300",
+	                            "--calls", "1",    "--timeout",     "40",        NULL};
+	const char *call_args[] = {"--calls", "1", "--duration", "2", "--verbose", NULL};
+	char path[256], want[64];
+	json_t *caller;
+	size_t len;
+	char *log;
+
+	itest_start(&t, NULL);
+	pid_t ap = itest_agent(&t, agent_args);
+	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, T_CALL_MS), 0);
+	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
+	caller = first_call(&t, "caller.json");
+	ck_assert_int_eq(num(caller, "code"), 200);
+	ck_assert_int_ge(num(caller, "ok"), num(caller, "sent") - 2);
+	ck_assert_int_eq(num(caller, "auth_fail"), 0);
+
+	/* the trunk saw a 183 with an SDP of sipwarden's (its media address, a key) */
+	log = itest_read_file(itest_path(&t, "caller.json.log", path, sizeof(path)), &len);
+	ck_assert_ptr_nonnull(log);
+	char *p183 = strstr(log, "SIP/2.0 183");
+	ck_assert_msg(p183 != NULL, "no 183 reached the trunk");
+	char *p200 = strstr(p183, "SIP/2.0 200");
+	if (p200 != NULL)
+		*p200 = '\0';
+	snprintf(want, sizeof(want), "c=IN IP4 %s", t.ip);
+	ck_assert_msg(strstr(p183, "m=audio") != NULL, "183 without SDP");
+	ck_assert_msg(strstr(p183, want) != NULL, "183 SDP does not point at sipwarden");
+	ck_assert_msg(strstr(p183, t.agent_ip) == NULL, "the agent's address leaked in the 183");
+	ck_assert_msg(strstr(p183, "a=crypto:") != NULL, "183 SDP without a=crypto");
+	free(log);
+	json_decref(caller);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -153,6 +192,7 @@ main(void)
 	TCase *tc = tcase_create("call");
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, call_audio_arrives_intact_both_ways_with_independent_keys_per_leg);
+	tcase_add_test(tc, early_media_183_carries_sipwardens_sdp_and_the_call_completes);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }

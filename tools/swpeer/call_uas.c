@@ -91,16 +91,13 @@ uas_bye_cb(evutil_socket_t fd, short what, void *arg)
 	call_send_request(c, "BYE", c->remote_target, c->bye_cseq, NULL, c->remote_tag, NULL);
 }
 
-static void
-uas_answer_cb(evutil_socket_t fd, short what, void *arg)
+/* Send `code` (183 or 200) with our SDP answer and Contact. 0 or -1 (call finished). */
+static int
+uas_send_answer(struct call *c, int code)
 {
-	struct call *c = arg;
-	const struct opts *o = c->peer->o;
 	char sdp[4096], crypto[1][160], hdr[256], contact[160];
 	int rc;
 
-	if (c->state != CS_PROCEEDING || !c->invite || !c->conn)
-		return;
 	if (c->media.srtp)
 		keys_format_crypto(&c->media.lkey, !c->peer->o->no_pad, NULL, crypto[0],
 		                   sizeof(crypto[0]));
@@ -108,11 +105,24 @@ uas_answer_cb(evutil_socket_t fd, short what, void *arg)
 	OPENSSL_cleanse(crypto, sizeof(crypto));
 	if (rc < 0) {
 		call_finish(c, "cannot build the answer");
-		return;
+		return -1;
 	}
 	snprintf(hdr, sizeof(hdr), "Contact: <%s>\r\n", call_contact(c, contact, sizeof(contact)));
-	sip_respond(c->conn, c->invite, 200, NULL, c->local_tag, hdr, "application/sdp", sdp);
+	sip_respond(c->conn, c->invite, code, NULL, c->local_tag, hdr, "application/sdp", sdp);
 	OPENSSL_cleanse(sdp, sizeof(sdp));
+	return 0;
+}
+
+static void
+uas_answer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *c = arg;
+	const struct opts *o = c->peer->o;
+
+	if (c->state != CS_PROCEEDING || !c->invite || !c->conn)
+		return;
+	if (uas_send_answer(c, 200) < 0)
+		return;
 	c->state = CS_ANSWERED;
 	c->res.code = 200;
 	snprintf(c->res.reason, sizeof(c->res.reason), "%s", sip_reason(200));
@@ -224,7 +234,13 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 			return;
 		}
 	}
-	sip_respond(conn, m, 180, NULL, c->local_tag, NULL, NULL, NULL);
+	if (o->early_media) {
+		/* early media: the answer goes out in a 183 already, and again in the 200 */
+		if (uas_send_answer(c, 183) < 0)
+			return;
+	} else {
+		sip_respond(conn, m, 180, NULL, c->local_tag, NULL, NULL, NULL);
+	}
 	if (o->mode != MODE_NOANSWER)
 		call_timer(c, &c->ev_answer, o->ring_ms, uas_answer_cb);
 }

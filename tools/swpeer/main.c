@@ -69,6 +69,8 @@ static const char usage_text[] =
         "                       CANCEL; answer-plain: answer RTP/AVP without a=crypto (and echo)\n"
         "  --accept-avp         accept plain RTP offers (default: 488 with a Warning)\n"
         "  --ring-ms N          time between 180 Ringing and 200 OK (default 50)\n"
+        "  --early-media        send 183 with the SDP answer instead of 180 (same SDP in the\n"
+        "                       200 OK)\n"
         "  --bye-after SECS     send BYE SECS after the ACK\n"
         "  --calls N            exit after N calls (default: run until --timeout or a signal)\n"
         "\n"
@@ -226,6 +228,7 @@ enum {
 	O_LISTEN,
 	O_MODE,
 	O_RING,
+	O_EARLY,
 	O_BYE,
 	O_MEDIAIP,
 	O_RTPPORTS,
@@ -263,6 +266,7 @@ static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"mode", required_argument, NULL, O_MODE},
         {"ring-ms", required_argument, NULL, O_RING},
+        {"early-media", no_argument, NULL, O_EARLY},
         {"bye-after", required_argument, NULL, O_BYE},
         {"media-ip", required_argument, NULL, O_MEDIAIP},
         {"rtp-ports", required_argument, NULL, O_RTPPORTS},
@@ -402,6 +406,9 @@ parse_args(int argc, char **argv)
 					die_usage("reject code must be 300..699", optarg);
 			} else
 				die_usage("bad --mode", optarg);
+			break;
+		case O_EARLY:
+			opts.early_media = true;
 			break;
 		case O_RING:
 			opts.ring_ms = parse_uint(optarg, 3600000, "bad --ring-ms");

@@ -74,6 +74,7 @@ struct opts {
 	enum answer_mode mode;
 	int reject_code;
 	unsigned ring_ms;
+	bool early_media; /* answer: 183 with the SDP answer instead of 180 */
 	unsigned bye_after_ms;
 	bool accept_avp;
 	/* both */
