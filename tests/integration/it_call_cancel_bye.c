@@ -16,108 +16,6 @@
 
 static char tel[1 << 20];
 
-/* All JSON objects with key "code" in file `name` of the test dir, as an array. */
-static json_t *
-calls_in(const struct itest *t, const char *name)
-{
-	char path[256];
-	size_t len;
-	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
-	json_t *all = json_array();
-
-	if (data == NULL)
-		return all;
-	for (char *line = strtok(data, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_object_get(j, "code") != NULL)
-			json_array_append_new(all, j);
-		else
-			json_decref(j);
-	}
-	free(data);
-	return all;
-}
-
-/* The first call result in file `name`; asserts there is one. */
-static json_t *
-first_call(const struct itest *t, const char *name)
-{
-	json_t *all = calls_in(t, name), *c = json_array_get(all, 0);
-
-	ck_assert_msg(c != NULL, "no call result in %s", name);
-	json_incref(c);
-	json_decref(all);
-	return c;
-}
-
-static json_int_t
-num(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	ck_assert_msg(json_is_integer(v), "%s is not an integer", k);
-	return json_integer_value(v);
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	ck_assert_msg(json_is_string(v), "%s is not a string", k);
-	return json_string_value(v);
-}
-
-/* The first telemetry line with `event`, parsed, or NULL. */
-static json_t *
-event_of(const char *lines, const char *event)
-{
-	char *copy = strdup(lines);
-	json_t *found = NULL;
-
-	for (char *line = strtok(copy, "\n"); line != NULL && found == NULL;
-	     line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_is_string(json_object_get(j, "event")) &&
-		    strcmp(json_string_value(json_object_get(j, "event")), event) == 0)
-			found = j;
-		else
-			json_decref(j);
-	}
-	free(copy);
-	return found;
-}
-
-/* A peer exited 0 (every call met its expectations); else fail showing its output. */
-static void
-check_exit(const struct itest *t, int rc, const char *file)
-{
-	char path[256];
-	size_t len;
-	char *data;
-
-	if (rc == 0)
-		return;
-	data = itest_read_file(itest_path(t, file, path, sizeof(path)), &len);
-	ck_abort_msg("%s: exit status %d: %s", file, rc, data != NULL ? data : "(no output)");
-	free(data);
-}
-
-/* The call table empties (bounded). */
-static void
-assert_no_calls_left(const struct itest *t)
-{
-	char *reply = NULL;
-
-	for (int i = 0; i < 50; i++) {
-		free(reply);
-		reply = itest_control(t, "{\"cmd\":\"calls\"}", 2000);
-		if (reply != NULL && strstr(reply, "\"count\":0") != NULL)
-			break;
-		usleep(50000);
-	}
-	ck_assert_msg(reply != NULL && strstr(reply, "\"count\":0") != NULL, "calls: %s", reply);
-	free(reply);
-}
-
 /* The trunk cancels while the agent rings (agent_args choose how it rings). */
 static void
 cancel_while_ringing(const char *const agent_args[])
@@ -134,29 +32,29 @@ cancel_while_ringing(const char *const agent_args[])
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	t0 = itest_now_ms();
-	check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
+	itest_check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
 	ck_assert_int_lt(itest_now_ms() - t0, 5000);
-	check_exit(&t, itest_wait_child(ap, 10000), "agent.json");
-	caller = first_call(&t, "caller.json");
-	agent = first_call(&t, "agent.json");
-	ck_assert_int_eq(num(caller, "code"), 487);
-	ck_assert_str_eq(str(caller, "result"), "pass");
+	itest_check_exit(&t, itest_wait_child(ap, 10000), "agent.json");
+	caller = itest_result(&t, "caller.json");
+	agent = itest_result(&t, "agent.json");
+	ck_assert_int_eq(itest_num(caller, "code"), 487);
+	ck_assert_str_eq(itest_str(caller, "result"), "pass");
 	/* the CANCEL crossed sipwarden: the agent's INVITE ended with 487, no media */
-	ck_assert_int_eq(num(agent, "code"), 487);
-	ck_assert_int_eq(num(agent, "received"), 0);
+	ck_assert_int_eq(itest_num(agent, "code"), 487);
+	ck_assert_int_eq(itest_num(agent, "received"), 0);
 
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
 	ck_assert_msg(strstr(tel, "\"call.answer\"") == NULL, "answered: %s", tel);
-	end = event_of(tel, "call.end");
+	end = itest_event(tel, "call.end");
 	ck_assert_msg(end != NULL, "no call.end: %s", tel);
-	ck_assert_str_eq(str(end, "outcome"), "cancelled");
-	ck_assert_str_eq(str(end, "ended_by"), "trunk");
-	ck_assert_int_eq(num(end, "sip_code"), 487);
+	ck_assert_str_eq(itest_str(end, "outcome"), "cancelled");
+	ck_assert_str_eq(itest_str(end, "ended_by"), "trunk");
+	ck_assert_int_eq(itest_num(end, "sip_code"), 487);
 	json_decref(end);
 	json_decref(agent);
 	json_decref(caller);
-	assert_no_calls_left(&t);
+	itest_assert_no_calls(&t);
 	close(tfd);
 	itest_stop(&t);
 }
@@ -190,31 +88,31 @@ START_TEST(bye_from_agent_ends_the_call_on_the_trunk_side)
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	t0 = itest_now_ms();
-	check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
+	itest_check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
 	ck_assert_int_lt(itest_now_ms() - t0, 4500);
-	check_exit(&t, itest_wait_child(ap, 10000), "agent.json");
-	caller = first_call(&t, "caller.json");
-	agent = first_call(&t, "agent.json");
-	ck_assert_int_eq(num(caller, "code"), 200);
-	ck_assert_str_eq(str(caller, "ended_by"), "remote");
-	ck_assert_str_eq(str(agent, "ended_by"), "local");
+	itest_check_exit(&t, itest_wait_child(ap, 10000), "agent.json");
+	caller = itest_result(&t, "caller.json");
+	agent = itest_result(&t, "agent.json");
+	ck_assert_int_eq(itest_num(caller, "code"), 200);
+	ck_assert_str_eq(itest_str(caller, "ended_by"), "remote");
+	ck_assert_str_eq(itest_str(agent, "ended_by"), "local");
 	/* about 1 s of audio went through intact before the end */
-	ck_assert_int_ge(num(caller, "ok"), 30);
-	ck_assert_int_eq(num(caller, "bad"), 0);
-	ck_assert_int_eq(num(caller, "auth_fail"), 0);
+	ck_assert_int_ge(itest_num(caller, "ok"), 30);
+	ck_assert_int_eq(itest_num(caller, "bad"), 0);
+	ck_assert_int_eq(itest_num(caller, "auth_fail"), 0);
 
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
 	char *a = strstr(tel, "\"call.answer\""), *e = strstr(tel, "\"call.end\"");
 	ck_assert_msg(a != NULL && e != NULL && a < e, "telemetry: %s", tel);
-	end = event_of(tel, "call.end");
-	ck_assert_str_eq(str(end, "outcome"), "completed");
-	ck_assert_str_eq(str(end, "ended_by"), "agent");
-	ck_assert_str_eq(str(end, "reason"), "bye");
+	end = itest_event(tel, "call.end");
+	ck_assert_str_eq(itest_str(end, "outcome"), "completed");
+	ck_assert_str_eq(itest_str(end, "ended_by"), "agent");
+	ck_assert_str_eq(itest_str(end, "reason"), "bye");
 	json_decref(end);
 	json_decref(agent);
 	json_decref(caller);
-	assert_no_calls_left(&t);
+	itest_assert_no_calls(&t);
 	close(tfd);
 	itest_stop(&t);
 }

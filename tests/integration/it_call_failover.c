@@ -20,107 +20,6 @@
 
 static char tel[1 << 20];
 
-/* All JSON objects with key "code" in file `name` of the test dir, as an array. */
-static json_t *
-calls_in(const struct itest *t, const char *name)
-{
-	char path[256];
-	size_t len;
-	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
-	json_t *all = json_array();
-
-	if (data == NULL)
-		return all;
-	for (char *line = strtok(data, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_object_get(j, "code") != NULL)
-			json_array_append_new(all, j);
-		else
-			json_decref(j);
-	}
-	free(data);
-	return all;
-}
-
-/* The first call result in file `name`; asserts there is one. */
-static json_t *
-first_call(const struct itest *t, const char *name)
-{
-	json_t *all = calls_in(t, name), *c = json_array_get(all, 0);
-
-	ck_assert_msg(c != NULL, "no call result in %s", name);
-	json_incref(c);
-	json_decref(all);
-	return c;
-}
-
-static json_int_t
-num(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	ck_assert_msg(json_is_integer(v), "%s is not an integer", k);
-	return json_integer_value(v);
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	ck_assert_msg(json_is_string(v), "%s is not a string", k);
-	return json_string_value(v);
-}
-
-/* The first telemetry line with `event`, parsed, or NULL. */
-static json_t *
-event_of(const char *lines, const char *event)
-{
-	char *copy = strdup(lines);
-	json_t *found = NULL;
-
-	for (char *line = strtok(copy, "\n"); line != NULL && found == NULL;
-	     line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_is_string(json_object_get(j, "event")) &&
-		    strcmp(json_string_value(json_object_get(j, "event")), event) == 0)
-			found = j;
-		else
-			json_decref(j);
-	}
-	free(copy);
-	return found;
-}
-
-/* A peer exited 0 (every call met its expectations); else fail showing its output. */
-static void
-check_exit(const struct itest *t, int rc, const char *file)
-{
-	char path[256];
-	size_t len;
-	char *data;
-
-	if (rc == 0)
-		return;
-	data = itest_read_file(itest_path(t, file, path, sizeof(path)), &len);
-	ck_abort_msg("%s: exit status %d: %s", file, rc, data != NULL ? data : "(no output)");
-	free(data);
-}
-
-/* The call table empties (bounded). */
-static void
-assert_no_calls_left(const struct itest *t)
-{
-	char *reply = NULL;
-
-	for (int i = 0; i < 50; i++) {
-		free(reply);
-		reply = itest_control(t, "{\"cmd\":\"calls\"}", 2000);
-		if (reply != NULL && strstr(reply, "\"count\":0") != NULL)
-			break;
-		usleep(50000);
-	}
-	ck_assert_msg(reply != NULL && strstr(reply, "\"count\":0") != NULL, "calls: %s", reply);
-	free(reply);
-}
 /* A random 127.x.y.z of our own for the agents of this test. */
 static void
 random_ip(char *buf, size_t len)
@@ -214,7 +113,7 @@ pair_start(struct pair *p, const char *sip_extra)
 static void
 pair_stop(struct pair *p)
 {
-	assert_no_calls_left(&p->t);
+	itest_assert_no_calls(&p->t);
 	close(p->tfd);
 	itest_stop(&p->t);
 }
@@ -223,29 +122,29 @@ pair_stop(struct pair *p)
 static json_int_t
 assert_answered_by_a2(struct pair *p)
 {
-	json_t *caller = first_call(&p->t, "caller.json"), *a2 = first_call(&p->t, "a2.json");
+	json_t *caller = itest_result(&p->t, "caller.json"), *a2 = itest_result(&p->t, "a2.json");
 	json_t *ans;
 	json_int_t setup;
 
-	ck_assert_int_eq(num(caller, "code"), 200);
-	ck_assert_int_ge(num(caller, "sent"), 40);
-	ck_assert_int_ge(num(caller, "ok"), num(caller, "sent") - 2);
-	ck_assert_int_eq(num(caller, "bad"), 0);
-	ck_assert_int_eq(num(caller, "auth_fail"), 0);
-	ck_assert_int_eq(num(a2, "code"), 200);
-	ck_assert_int_ge(num(a2, "ok"), num(caller, "sent") - 2);
-	setup = num(caller, "setup_ms");
+	ck_assert_int_eq(itest_num(caller, "code"), 200);
+	ck_assert_int_ge(itest_num(caller, "sent"), 40);
+	ck_assert_int_ge(itest_num(caller, "ok"), itest_num(caller, "sent") - 2);
+	ck_assert_int_eq(itest_num(caller, "bad"), 0);
+	ck_assert_int_eq(itest_num(caller, "auth_fail"), 0);
+	ck_assert_int_eq(itest_num(a2, "code"), 200);
+	ck_assert_int_ge(itest_num(a2, "ok"), itest_num(caller, "sent") - 2);
+	setup = itest_num(caller, "setup_ms");
 
 	tel[0] = '\0';
 	itest_telemetry_read(p->tfd, tel, sizeof(tel), "\"call.end\"", 5000);
-	ans = event_of(tel, "call.answer");
+	ans = itest_event(tel, "call.answer");
 	ck_assert_msg(ans != NULL, "no call.answer: %s", tel);
-	ck_assert_str_eq(str(ans, "agent"), "a2");
+	ck_assert_str_eq(itest_str(ans, "agent"), "a2");
 	json_decref(ans);
-	json_t *end = event_of(tel, "call.end");
+	json_t *end = itest_event(tel, "call.end");
 	ck_assert_msg(end != NULL, "no call.end: %s", tel);
-	ck_assert_str_eq(str(end, "outcome"), "completed");
-	ck_assert_str_eq(str(end, "agent"), "a2");
+	ck_assert_str_eq(itest_str(end, "outcome"), "completed");
+	ck_assert_str_eq(itest_str(end, "agent"), "a2");
 	json_decref(end);
 	json_decref(a2);
 	json_decref(caller);
@@ -263,11 +162,12 @@ START_TEST(agent_answering_503_is_passed_over_for_the_next_one)
 	pair_start(&p, NULL);
 	a1 = spawn_agent(&p.t, "a1", p.ip, p.port[0], a1_args);
 	a2 = spawn_agent(&p.t, "a2", p.ip, p.port[1], a2_args);
-	check_exit(&p.t, itest_caller(&p.t, "caller.json", call_args, T_CALL_MS), "caller.json");
-	check_exit(&p.t, itest_wait_child(a2, 10000), "a2.json");
+	itest_check_exit(&p.t, itest_caller(&p.t, "caller.json", call_args, T_CALL_MS),
+	                 "caller.json");
+	itest_check_exit(&p.t, itest_wait_child(a2, 10000), "a2.json");
 	ck_assert_int_ge(itest_wait_child(a1, 10000), 0);
-	json_t *r1 = first_call(&p.t, "a1.json");
-	ck_assert_int_eq(num(r1, "code"), 503);
+	json_t *r1 = itest_result(&p.t, "a1.json");
+	ck_assert_int_eq(itest_num(r1, "code"), 503);
 	json_decref(r1);
 	assert_answered_by_a2(&p);
 	pair_stop(&p);
@@ -286,12 +186,13 @@ START_TEST(agent_not_answering_within_agent_timeout_is_passed_over)
 	pair_start(&p, "agent_timeout = 1s\n");
 	a1 = spawn_agent(&p.t, "a1", p.ip, p.port[0], a1_args);
 	a2 = spawn_agent(&p.t, "a2", p.ip, p.port[1], a2_args);
-	check_exit(&p.t, itest_caller(&p.t, "caller.json", call_args, T_CALL_MS), "caller.json");
-	check_exit(&p.t, itest_wait_child(a2, 10000), "a2.json");
+	itest_check_exit(&p.t, itest_caller(&p.t, "caller.json", call_args, T_CALL_MS),
+	                 "caller.json");
+	itest_check_exit(&p.t, itest_wait_child(a2, 10000), "a2.json");
 	/* a1 rang until sipwarden gave up on it with a CANCEL */
 	ck_assert_int_ge(itest_wait_child(a1, 10000), 0);
-	json_t *r1 = first_call(&p.t, "a1.json");
-	ck_assert_int_eq(num(r1, "code"), 487);
+	json_t *r1 = itest_result(&p.t, "a1.json");
+	ck_assert_int_eq(itest_num(r1, "code"), 487);
 	json_decref(r1);
 	setup = assert_answered_by_a2(&p);
 	ck_assert_int_ge(setup, 900);
@@ -310,8 +211,9 @@ START_TEST(agent_where_nothing_listens_is_skipped)
 
 	pair_start(&p, NULL); /* nothing is started at a1's address */
 	a2 = spawn_agent(&p.t, "a2", p.ip, p.port[1], a2_args);
-	check_exit(&p.t, itest_caller(&p.t, "caller.json", call_args, T_CALL_MS), "caller.json");
-	check_exit(&p.t, itest_wait_child(a2, 10000), "a2.json");
+	itest_check_exit(&p.t, itest_caller(&p.t, "caller.json", call_args, T_CALL_MS),
+	                 "caller.json");
+	itest_check_exit(&p.t, itest_wait_child(a2, 10000), "a2.json");
 	setup = assert_answered_by_a2(&p);
 	ck_assert_int_lt(setup, 2000);
 	pair_stop(&p);
@@ -330,18 +232,19 @@ START_TEST(all_agents_failing_gives_503_with_retry_after)
 	pair_start(&p, NULL);
 	a1 = spawn_agent(&p.t, "a1", p.ip, p.port[0], a_args);
 	a2 = spawn_agent(&p.t, "a2", p.ip, p.port[1], a_args);
-	check_exit(&p.t, itest_caller(&p.t, "caller.json", call_args, T_CALL_MS), "caller.json");
+	itest_check_exit(&p.t, itest_caller(&p.t, "caller.json", call_args, T_CALL_MS),
+	                 "caller.json");
 	ck_assert_int_ge(itest_wait_child(a1, 10000), 0);
 	ck_assert_int_ge(itest_wait_child(a2, 10000), 0);
-	json_t *caller = first_call(&p.t, "caller.json");
-	ck_assert_int_eq(num(caller, "code"), 503);
-	ck_assert_msg(strncmp(str(caller, "warning"), "399 ", 4) == 0, "warning: %s",
-	              str(caller, "warning"));
+	json_t *caller = itest_result(&p.t, "caller.json");
+	ck_assert_int_eq(itest_num(caller, "code"), 503);
+	ck_assert_msg(strncmp(itest_str(caller, "warning"), "399 ", 4) == 0, "warning: %s",
+	              itest_str(caller, "warning"));
 	json_decref(caller);
 	/* both agents were asked */
-	json_t *r1 = first_call(&p.t, "a1.json"), *r2 = first_call(&p.t, "a2.json");
-	ck_assert_int_eq(num(r1, "code"), 503);
-	ck_assert_int_eq(num(r2, "code"), 503);
+	json_t *r1 = itest_result(&p.t, "a1.json"), *r2 = itest_result(&p.t, "a2.json");
+	ck_assert_int_eq(itest_num(r1, "code"), 503);
+	ck_assert_int_eq(itest_num(r2, "code"), 503);
 	json_decref(r1);
 	json_decref(r2);
 	/* the 503 the caller saw (its --verbose log) carries a Retry-After */
@@ -358,11 +261,11 @@ START_TEST(all_agents_failing_gives_503_with_retry_after)
 	tel[0] = '\0';
 	itest_telemetry_read(p.tfd, tel, sizeof(tel), "\"call.end\"", 5000);
 	ck_assert_msg(strstr(tel, "\"call.answer\"") == NULL, "answered: %s", tel);
-	json_t *end = event_of(tel, "call.end");
+	json_t *end = itest_event(tel, "call.end");
 	ck_assert_msg(end != NULL, "no call.end: %s", tel);
-	ck_assert_str_eq(str(end, "outcome"), "failed");
-	ck_assert_str_eq(str(end, "reason"), "no_agent");
-	ck_assert_int_eq(num(end, "sip_code"), 503);
+	ck_assert_str_eq(itest_str(end, "outcome"), "failed");
+	ck_assert_str_eq(itest_str(end, "reason"), "no_agent");
+	ck_assert_int_eq(itest_num(end, "sip_code"), 503);
 	json_decref(end);
 	pair_stop(&p);
 }

@@ -16,65 +16,6 @@
 
 #define T_CALL_MS 30000
 
-/* First JSON object in file `name` of the test dir with key "code", or NULL. */
-static json_t *
-first_call(const struct itest *t, const char *name)
-{
-	char path[256];
-	size_t len;
-	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
-	json_t *found = NULL;
-
-	ck_assert_msg(data != NULL, "no %s", name);
-	for (char *line = strtok(data, "\n"); line != NULL && found == NULL;
-	     line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_object_get(j, "code") != NULL)
-			found = j;
-		else
-			json_decref(j);
-	}
-	free(data);
-	ck_assert_msg(found != NULL, "no call result in %s", name);
-	return found;
-}
-
-static json_int_t
-num(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	ck_assert_msg(json_is_integer(v), "%s is not an integer", k);
-	return json_integer_value(v);
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	ck_assert_msg(json_is_string(v), "%s is not a string", k);
-	return json_string_value(v);
-}
-
-/* The telemetry line with `event`, parsed, or NULL. */
-static json_t *
-event_of(char *lines, const char *event)
-{
-	char *copy = strdup(lines);
-	json_t *found = NULL;
-
-	for (char *line = strtok(copy, "\n"); line != NULL && found == NULL;
-	     line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_is_string(json_object_get(j, "event")) &&
-		    strcmp(json_string_value(json_object_get(j, "event")), event) == 0)
-			found = j;
-		else
-			json_decref(j);
-	}
-	free(copy);
-	return found;
-}
-
 START_TEST(call_audio_arrives_intact_both_ways_with_independent_keys_per_leg)
 {
 	static char tel[1 << 20];
@@ -91,22 +32,23 @@ START_TEST(call_audio_arrives_intact_both_ways_with_independent_keys_per_leg)
 	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, T_CALL_MS), 0);
 	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
 
-	caller = first_call(&t, "caller.json");
-	agent = first_call(&t, "agent.json");
-	ck_assert_int_eq(num(caller, "code"), 200);
-	ck_assert_int_eq(num(agent, "code"), 200);
+	caller = itest_result(&t, "caller.json");
+	agent = itest_result(&t, "agent.json");
+	ck_assert_int_eq(itest_num(caller, "code"), 200);
+	ck_assert_int_eq(itest_num(agent, "code"), 200);
 	/* ~100 packets in 2 s; every one the caller got back is its own pattern, intact */
-	ck_assert_int_ge(num(caller, "sent"), 80);
-	ck_assert_int_ge(num(caller, "ok"), num(caller, "sent") - 2);
-	ck_assert_int_eq(num(caller, "bad"), 0);
-	ck_assert_int_eq(num(caller, "auth_fail"), 0);
-	ck_assert_int_ge(num(agent, "ok"), num(caller, "sent") - 2);
-	ck_assert_int_eq(num(agent, "auth_fail"), 0);
+	ck_assert_int_ge(itest_num(caller, "sent"), 80);
+	ck_assert_int_ge(itest_num(caller, "ok"), itest_num(caller, "sent") - 2);
+	ck_assert_int_eq(itest_num(caller, "bad"), 0);
+	ck_assert_int_eq(itest_num(caller, "auth_fail"), 0);
+	ck_assert_int_ge(itest_num(agent, "ok"), itest_num(caller, "sent") - 2);
+	ck_assert_int_eq(itest_num(agent, "auth_fail"), 0);
 
 	/* Four keys: the trunk's, sipwarden's on the trunk leg, sipwarden's on the agent
 	 * leg, the agent's. All different: nothing was copied across legs. */
-	const char *k[4] = {str(caller, "local_key_hash"), str(caller, "remote_key_hash"),
-	                    str(agent, "remote_key_hash"), str(agent, "local_key_hash")};
+	const char *k[4] = {
+	        itest_str(caller, "local_key_hash"), itest_str(caller, "remote_key_hash"),
+	        itest_str(agent, "remote_key_hash"), itest_str(agent, "local_key_hash")};
 	for (int i = 0; i < 4; i++)
 		for (int j = i + 1; j < 4; j++)
 			ck_assert_msg(strcmp(k[i], k[j]) != 0, "keys %d and %d are the same (%s)",
@@ -118,7 +60,7 @@ START_TEST(call_audio_arrives_intact_both_ways_with_independent_keys_per_leg)
 	char *s = strstr(tel, "\"call.start\""), *a = strstr(tel, "\"call.answer\""),
 	     *e = strstr(tel, "\"call.end\"");
 	ck_assert_msg(s && a && e && s < a && a < e, "telemetry: %s", tel);
-	end = event_of(tel, "call.end");
+	end = itest_event(tel, "call.end");
 	ck_assert_ptr_nonnull(end);
 	ck_assert_str_eq(json_string_value(json_object_get(end, "outcome")), "completed");
 	ck_assert_str_eq(json_string_value(json_object_get(end, "ended_by")), "trunk");
@@ -161,10 +103,10 @@ START_TEST(early_media_183_carries_sipwardens_sdp_and_the_call_completes)
 	pid_t ap = itest_agent(&t, agent_args);
 	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, T_CALL_MS), 0);
 	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
-	caller = first_call(&t, "caller.json");
-	ck_assert_int_eq(num(caller, "code"), 200);
-	ck_assert_int_ge(num(caller, "ok"), num(caller, "sent") - 2);
-	ck_assert_int_eq(num(caller, "auth_fail"), 0);
+	caller = itest_result(&t, "caller.json");
+	ck_assert_int_eq(itest_num(caller, "code"), 200);
+	ck_assert_int_ge(itest_num(caller, "ok"), itest_num(caller, "sent") - 2);
+	ck_assert_int_eq(itest_num(caller, "auth_fail"), 0);
 
 	/* the trunk saw a 183 with an SDP of sipwarden's (its media address, a key) */
 	log = itest_read_file(itest_path(&t, "caller.json.log", path, sizeof(path)), &len);

@@ -15,65 +15,6 @@
 
 #define T_CALL_MS 30000
 
-/* First JSON object in file `name` of the test dir with key "code", or NULL. */
-static json_t *
-first_call(const struct itest *t, const char *name)
-{
-	char path[256];
-	size_t len;
-	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
-	json_t *found = NULL;
-
-	ck_assert_msg(data != NULL, "no %s", name);
-	for (char *line = strtok(data, "\n"); line != NULL && found == NULL;
-	     line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_object_get(j, "code") != NULL)
-			found = j;
-		else
-			json_decref(j);
-	}
-	free(data);
-	ck_assert_msg(found != NULL, "no call result in %s", name);
-	return found;
-}
-
-static json_int_t
-num(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	ck_assert_msg(json_is_integer(v), "%s is not an integer", k);
-	return json_integer_value(v);
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	ck_assert_msg(json_is_string(v), "%s is not a string", k);
-	return json_string_value(v);
-}
-
-/* The telemetry line with `event`, parsed, or NULL. */
-static json_t *
-event_of(char *lines, const char *event)
-{
-	char *copy = strdup(lines);
-	json_t *found = NULL;
-
-	for (char *line = strtok(copy, "\n"); line != NULL && found == NULL;
-	     line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_is_string(json_object_get(j, "event")) &&
-		    strcmp(json_string_value(json_object_get(j, "event")), event) == 0)
-			found = j;
-		else
-			json_decref(j);
-	}
-	free(copy);
-	return found;
-}
-
 /* Run `swpeer call` as an agent (presenting agent.crt) toward the daemon. */
 static int
 agent_calls(const struct itest *t, const char *out, const char *dial, int timeout_ms)
@@ -123,23 +64,24 @@ START_TEST(agent_with_pinned_certificate_calls_out_through_the_trunk_target)
 
 	ck_assert_int_eq(agent_calls(&t, "caller.json", "+15550001", T_CALL_MS), 0);
 	ck_assert_int_eq(itest_wait_child(cp, 10000), 0);
-	caller = first_call(&t, "caller.json");
-	carrier = first_call(&t, "carrier.json");
-	ck_assert_int_eq(num(caller, "code"), 200);
-	ck_assert_int_ge(num(caller, "sent"), 80);
-	ck_assert_int_ge(num(caller, "ok"), num(caller, "sent") - 2);
-	ck_assert_int_eq(num(caller, "auth_fail"), 0);
-	ck_assert_int_eq(num(carrier, "auth_fail"), 0);
-	const char *k[4] = {str(caller, "local_key_hash"), str(caller, "remote_key_hash"),
-	                    str(carrier, "remote_key_hash"), str(carrier, "local_key_hash")};
+	caller = itest_result(&t, "caller.json");
+	carrier = itest_result(&t, "carrier.json");
+	ck_assert_int_eq(itest_num(caller, "code"), 200);
+	ck_assert_int_ge(itest_num(caller, "sent"), 80);
+	ck_assert_int_ge(itest_num(caller, "ok"), itest_num(caller, "sent") - 2);
+	ck_assert_int_eq(itest_num(caller, "auth_fail"), 0);
+	ck_assert_int_eq(itest_num(carrier, "auth_fail"), 0);
+	const char *k[4] = {
+	        itest_str(caller, "local_key_hash"), itest_str(caller, "remote_key_hash"),
+	        itest_str(carrier, "remote_key_hash"), itest_str(carrier, "local_key_hash")};
 	for (int i = 0; i < 4; i++)
 		for (int j = i + 1; j < 4; j++)
 			ck_assert_msg(strcmp(k[i], k[j]) != 0, "keys %d and %d are the same", i, j);
 
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
-	start = event_of(tel, "call.start");
-	end = event_of(tel, "call.end");
+	start = itest_event(tel, "call.start");
+	end = itest_event(tel, "call.end");
 	ck_assert_ptr_nonnull(start);
 	ck_assert_ptr_nonnull(end);
 	ck_assert_str_eq(json_string_value(json_object_get(start, "trunk")), "itest");
@@ -164,8 +106,8 @@ START_TEST(agent_call_without_a_trunk_target_gets_404)
 
 	itest_start(&t, &o);
 	ck_assert_int_eq(agent_calls(&t, "caller.json", "+15550001", T_CALL_MS), 1);
-	caller = first_call(&t, "caller.json");
-	ck_assert_int_eq(num(caller, "code"), 404);
+	caller = itest_result(&t, "caller.json");
+	ck_assert_int_eq(itest_num(caller, "code"), 404);
 	json_decref(caller);
 	itest_stop(&t);
 }

@@ -17,117 +17,15 @@
 
 static char tel[1 << 20];
 
-/* All JSON objects with key "code" in file `name` of the test dir, as an array. */
-static json_t *
-calls_in(const struct itest *t, const char *name)
-{
-	char path[256];
-	size_t len;
-	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
-	json_t *all = json_array();
-
-	if (data == NULL)
-		return all;
-	for (char *line = strtok(data, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_object_get(j, "code") != NULL)
-			json_array_append_new(all, j);
-		else
-			json_decref(j);
-	}
-	free(data);
-	return all;
-}
-
-/* The first call result in file `name`; asserts there is one. */
-static json_t *
-first_call(const struct itest *t, const char *name)
-{
-	json_t *all = calls_in(t, name), *c = json_array_get(all, 0);
-
-	ck_assert_msg(c != NULL, "no call result in %s", name);
-	json_incref(c);
-	json_decref(all);
-	return c;
-}
-
-static json_int_t
-num(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	ck_assert_msg(json_is_integer(v), "%s is not an integer", k);
-	return json_integer_value(v);
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	ck_assert_msg(json_is_string(v), "%s is not a string", k);
-	return json_string_value(v);
-}
-
-/* The first telemetry line with `event`, parsed, or NULL. */
-static json_t *
-event_of(const char *lines, const char *event)
-{
-	char *copy = strdup(lines);
-	json_t *found = NULL;
-
-	for (char *line = strtok(copy, "\n"); line != NULL && found == NULL;
-	     line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_is_string(json_object_get(j, "event")) &&
-		    strcmp(json_string_value(json_object_get(j, "event")), event) == 0)
-			found = j;
-		else
-			json_decref(j);
-	}
-	free(copy);
-	return found;
-}
-
-/* A peer exited 0 (every call met its expectations); else fail showing its output. */
-static void
-check_exit(const struct itest *t, int rc, const char *file)
-{
-	char path[256];
-	size_t len;
-	char *data;
-
-	if (rc == 0)
-		return;
-	data = itest_read_file(itest_path(t, file, path, sizeof(path)), &len);
-	ck_abort_msg("%s: exit status %d: %s", file, rc, data != NULL ? data : "(no output)");
-	free(data);
-}
-
-/* The call table empties (bounded). */
-static void
-assert_no_calls_left(const struct itest *t)
-{
-	char *reply = NULL;
-
-	for (int i = 0; i < 50; i++) {
-		free(reply);
-		reply = itest_control(t, "{\"cmd\":\"calls\"}", 2000);
-		if (reply != NULL && strstr(reply, "\"count\":0") != NULL)
-			break;
-		usleep(50000);
-	}
-	ck_assert_msg(reply != NULL && strstr(reply, "\"count\":0") != NULL, "calls: %s", reply);
-	free(reply);
-}
-
 /* A 488 with `Warning: 399 host "text"`; returns the caller's result (owned). */
 static json_t *
 assert_488_with_warning(const struct itest *t, const char *out)
 {
-	json_t *caller = first_call(t, out);
+	json_t *caller = itest_result(t, out);
 	const char *w;
 
-	ck_assert_int_eq(num(caller, "code"), 488);
-	w = str(caller, "warning");
+	ck_assert_int_eq(itest_num(caller, "code"), 488);
+	w = itest_str(caller, "warning");
 	ck_assert_msg(strncmp(w, "399 ", 4) == 0, "warning: %s", w);
 	ck_assert_msg(strchr(w, '"') != NULL && w[strlen(w) - 1] == '"' &&
 	                      strchr(w, '"') < w + strlen(w) - 2,
@@ -142,17 +40,17 @@ static const char *
 assert_offer_refused(const char *want, const char *warning)
 {
 	static char reason[64];
-	json_t *sec = event_of(tel, "security.offer_refused");
+	json_t *sec = itest_event(tel, "security.offer_refused");
 
 	ck_assert_msg(sec != NULL, "no security.offer_refused in: %s", tel);
-	ck_assert_int_eq(num(sec, "sip_code"), 488);
-	snprintf(reason, sizeof(reason), "%s", str(sec, "reason"));
+	ck_assert_int_eq(itest_num(sec, "sip_code"), 488);
+	snprintf(reason, sizeof(reason), "%s", itest_str(sec, "reason"));
 	if (want != NULL)
 		ck_assert_str_eq(reason, want);
 	if (warning != NULL) {
 		/* the Warning's quoted text is the refusal the security event records */
 		const char *q = strchr(warning, '"');
-		const char *detail = str(sec, "detail");
+		const char *detail = itest_str(sec, "detail");
 		ck_assert_ptr_nonnull(q);
 		ck_assert_msg(strncmp(q + 1, detail, strlen(detail)) == 0 &&
 		                      q[1 + strlen(detail)] == '"',
@@ -176,23 +74,23 @@ trunk_offer_refused(const char *offer, const char *want_reason, const char *want
 	itest_start(&t, NULL);
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
-	check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
+	itest_check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
 	caller = assert_488_with_warning(&t, "caller.json");
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"security.offer_refused\"", 5000);
 	itest_telemetry_read(tfd, tel, sizeof(tel), NULL, 300); /* anything after it */
-	const char *reason = assert_offer_refused(NULL, str(caller, "warning"));
+	const char *reason = assert_offer_refused(NULL, itest_str(caller, "warning"));
 	ck_assert_msg(strcmp(reason, want_reason) == 0 ||
 	                      (want_reason2 != NULL && strcmp(reason, want_reason2) == 0),
 	              "reason %s", reason);
 	ck_assert_msg(strstr(tel, "\"call.start\"") == NULL, "a call was created: %s", tel);
 	ck_assert_msg(strstr(tel, "\"call.answer\"") == NULL, "a call was answered: %s", tel);
 	itest_kill_child(ap);
-	json_t *agent_calls = calls_in(&t, "agent.json");
+	json_t *agent_calls = itest_results(&t, "agent.json");
 	ck_assert_msg(json_array_size(agent_calls) == 0, "the agent got a call");
 	json_decref(agent_calls);
 	json_decref(caller);
-	assert_no_calls_left(&t);
+	itest_assert_no_calls(&t);
 	close(tfd);
 	itest_stop(&t);
 }
@@ -226,33 +124,33 @@ START_TEST(agent_answering_plain_rtp_gets_ack_and_bye_and_trunk_gets_488)
 	itest_start(&t, NULL);
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
-	check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
+	itest_check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
 	/* the agent's only call ends (it exits after --calls 1): it got ACK and BYE */
 	ck_assert_int_ge(itest_wait_child(ap, 10000), 0);
 	caller = assert_488_with_warning(&t, "caller.json");
-	agent = first_call(&t, "agent.json");
+	agent = itest_result(&t, "agent.json");
 	/* it answered (plain), then sipwarden acknowledged and hung up at once */
 	log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)), &len);
 	ck_assert_ptr_nonnull(log);
 	char *ack = strstr(log, "<<< ACK "), *bye = strstr(log, "<<< BYE ");
 	ck_assert_msg(ack != NULL && bye != NULL && ack < bye, "agent saw no ACK then BYE");
 	free(log);
-	ck_assert_int_eq(num(agent, "code"), 200);
-	ck_assert_str_eq(str(agent, "ended_by"), "remote");
-	ck_assert_str_eq(str(agent, "suite"), "plain");
+	ck_assert_int_eq(itest_num(agent, "code"), 200);
+	ck_assert_str_eq(itest_str(agent, "ended_by"), "remote");
+	ck_assert_str_eq(itest_str(agent, "suite"), "plain");
 
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
 	ck_assert_str_eq(assert_offer_refused(NULL, NULL), "no_srtp");
 	ck_assert_msg(strstr(tel, "\"call.answer\"") == NULL, "a call was answered: %s", tel);
-	end = event_of(tel, "call.end");
+	end = itest_event(tel, "call.end");
 	ck_assert_msg(end != NULL, "no call.end: %s", tel);
-	ck_assert_str_eq(str(end, "outcome"), "refused");
-	ck_assert_int_eq(num(end, "sip_code"), 488);
+	ck_assert_str_eq(itest_str(end, "outcome"), "refused");
+	ck_assert_int_eq(itest_num(end, "sip_code"), 488);
 	json_decref(end);
 	json_decref(agent);
 	json_decref(caller);
-	assert_no_calls_left(&t);
+	itest_assert_no_calls(&t);
 	close(tfd);
 	itest_stop(&t);
 }
@@ -271,26 +169,26 @@ START_TEST(legacy_trunk_plain_rtp_is_bridged_to_srtp_on_the_agent_leg)
 	itest_start(&t, &o);
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
-	check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
-	check_exit(&t, itest_wait_child(ap, 10000), "agent.json");
-	caller = first_call(&t, "caller.json");
-	agent = first_call(&t, "agent.json");
-	ck_assert_int_eq(num(caller, "code"), 200);
-	ck_assert_str_eq(str(caller, "suite"), "plain");
-	ck_assert_int_ge(num(caller, "sent"), 80);
-	ck_assert_int_ge(num(caller, "ok"), num(caller, "sent") - 2);
-	ck_assert_int_eq(num(caller, "bad"), 0);
+	itest_check_exit(&t, itest_caller(&t, "caller.json", call_args, T_CALL_MS), "caller.json");
+	itest_check_exit(&t, itest_wait_child(ap, 10000), "agent.json");
+	caller = itest_result(&t, "caller.json");
+	agent = itest_result(&t, "agent.json");
+	ck_assert_int_eq(itest_num(caller, "code"), 200);
+	ck_assert_str_eq(itest_str(caller, "suite"), "plain");
+	ck_assert_int_ge(itest_num(caller, "sent"), 80);
+	ck_assert_int_ge(itest_num(caller, "ok"), itest_num(caller, "sent") - 2);
+	ck_assert_int_eq(itest_num(caller, "bad"), 0);
 	/* the agent leg is SRTP all the same, and authenticated every packet */
-	ck_assert_msg(strncmp(str(agent, "suite"), "AES", 3) == 0 ||
-	                      strncmp(str(agent, "suite"), "AEAD", 4) == 0,
-	              "agent suite: %s", str(agent, "suite"));
-	ck_assert_int_ge(num(agent, "ok"), num(caller, "sent") - 2);
-	ck_assert_int_eq(num(agent, "auth_fail"), 0);
+	ck_assert_msg(strncmp(itest_str(agent, "suite"), "AES", 3) == 0 ||
+	                      strncmp(itest_str(agent, "suite"), "AEAD", 4) == 0,
+	              "agent suite: %s", itest_str(agent, "suite"));
+	ck_assert_int_ge(itest_num(agent, "ok"), itest_num(caller, "sent") - 2);
+	ck_assert_int_eq(itest_num(agent, "auth_fail"), 0);
 
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
 	ck_assert_msg(strstr(tel, "\"security.offer_refused\"") == NULL, "telemetry: %s", tel);
-	ans = event_of(tel, "call.answer");
+	ans = itest_event(tel, "call.answer");
 	ck_assert_msg(ans != NULL, "no call.answer: %s", tel);
 	json_t *suites = json_object_get(ans, "suites");
 	ck_assert_msg(json_is_string(json_object_get(suites, "agent")), "telemetry: %s", tel);
@@ -299,7 +197,7 @@ START_TEST(legacy_trunk_plain_rtp_is_bridged_to_srtp_on_the_agent_leg)
 	json_decref(ans);
 	json_decref(agent);
 	json_decref(caller);
-	assert_no_calls_left(&t);
+	itest_assert_no_calls(&t);
 	close(tfd);
 	itest_stop(&t);
 }

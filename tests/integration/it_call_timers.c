@@ -14,49 +14,6 @@
 
 #include "itest.h"
 
-/* First JSON object in file `name` of the test dir with key "code", or NULL. */
-static json_t *
-first_call(const struct itest *t, const char *name)
-{
-	char path[256];
-	size_t len;
-	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
-	json_t *found = NULL;
-
-	ck_assert_msg(data != NULL, "no %s", name);
-	for (char *line = strtok(data, "\n"); line != NULL && found == NULL;
-	     line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_object_get(j, "code") != NULL)
-			found = j;
-		else
-			json_decref(j);
-	}
-	free(data);
-	ck_assert_msg(found != NULL, "no call result in %s", name);
-	return found;
-}
-
-/* The telemetry line with `event`, parsed, or NULL. */
-static json_t *
-event_of(const char *lines, const char *event)
-{
-	char *copy = strdup(lines);
-	json_t *found = NULL;
-
-	for (char *line = strtok(copy, "\n"); line != NULL && found == NULL;
-	     line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_is_string(json_object_get(j, "event")) &&
-		    strcmp(json_string_value(json_object_get(j, "event")), event) == 0)
-			found = j;
-		else
-			json_decref(j);
-	}
-	free(copy);
-	return found;
-}
-
 /* swpeer --verbose log DIR/<name>: did that peer receive / send a BYE? */
 static void
 assert_bye(const struct itest *t, const char *name, bool received, bool sent)
@@ -77,7 +34,7 @@ assert_bye(const struct itest *t, const char *name, bool received, bool sent)
 static void
 assert_pass(const struct itest *t, const char *name)
 {
-	json_t *r = first_call(t, name);
+	json_t *r = itest_result(t, name);
 
 	ck_assert_int_eq(json_integer_value(json_object_get(r, "code")), 200);
 	ck_assert_msg(strcmp(json_string_value(json_object_get(r, "result")), "pass") == 0,
@@ -96,7 +53,7 @@ call_end(int tfd, const char *reason, const char *outcome, int timeout_ms)
 
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", timeout_ms);
-	end = event_of(tel, "call.end");
+	end = itest_event(tel, "call.end");
 	ck_assert_msg(end != NULL, "no call.end: %s", tel);
 	ck_assert_str_eq(json_string_value(json_object_get(end, "ended_by")), "sipwarden");
 	ck_assert_str_eq(json_string_value(json_object_get(end, "reason")), reason);

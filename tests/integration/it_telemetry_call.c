@@ -36,37 +36,6 @@
  */
 #define IN_FLIGHT 5
 
-/* First JSON object in file `name` of the test dir with key "code", or NULL. */
-static json_t *
-first_call(const struct itest *t, const char *name)
-{
-	char path[256];
-	size_t len;
-	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
-	json_t *found = NULL;
-
-	ck_assert_msg(data != NULL, "no %s", name);
-	for (char *line = strtok(data, "\n"); line != NULL && found == NULL;
-	     line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_object_get(j, "code") != NULL)
-			found = j;
-		else
-			json_decref(j);
-	}
-	free(data);
-	ck_assert_msg(found != NULL, "no call result in %s", name);
-	return found;
-}
-
-static json_int_t
-num(const json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	ck_assert_msg(json_is_integer(v), "%s is not an integer", k);
-	return json_integer_value(v);
-}
-
 /* o.a.b...: the integer at a dotted path. */
 static json_int_t
 num_at(const json_t *o, const char *path)
@@ -216,8 +185,8 @@ START_TEST(answered_call_leaves_a_valid_ordered_record_with_the_peers_packet_cou
 		tel[i][0] = '\0';
 		itest_telemetry_read(fd[i], tel[i], TEL_CAP, "\"call.end\"", 5000);
 	}
-	caller = first_call(&t, "caller.json");
-	agent = first_call(&t, "agent.json");
+	caller = itest_result(&t, "caller.json");
+	agent = itest_result(&t, "agent.json");
 	/* SIGTERM: both streams end with daemon.stop and EOF, so both are complete. */
 	itest_stop(&t);
 	for (int i = 0; i < 2; i++) {
@@ -252,9 +221,9 @@ START_TEST(answered_call_leaves_a_valid_ordered_record_with_the_peers_packet_cou
 
 	/* setup: at least the agent's 100 ms of ringing, at most what the caller saw */
 	json_int_t setup = num_at(ans, "setup_ms");
-	ck_assert_msg(setup >= 100 && setup <= num(caller, "setup_ms"),
+	ck_assert_msg(setup >= 100 && setup <= itest_num(caller, "setup_ms"),
 	              "setup_ms %lld, caller measured %lld", (long long)setup,
-	              (long long)num(caller, "setup_ms"));
+	              (long long)itest_num(caller, "setup_ms"));
 
 	/* suites: what each peer negotiated, in call.answer and on each leg of call.end */
 	const char *csuite = str_at(caller, "suite"), *asuite = str_at(agent, "suite");
@@ -264,12 +233,14 @@ START_TEST(answered_call_leaves_a_valid_ordered_record_with_the_peers_packet_cou
 	ck_assert_str_eq(str_at(end, "legs.agent.suite"), asuite);
 
 	/* packets, per leg and direction, against the peers' own counts */
-	assert_close(num_at(end, "legs.trunk.in.packets"), num(caller, "sent"), "trunk in");
-	assert_close(num_at(end, "legs.agent.out.packets"), num(agent, "received"), "agent out");
-	ck_assert_int_ge(num(agent, "received"), num_at(end, "legs.agent.out.packets"));
-	assert_close(num_at(end, "legs.agent.in.packets"), num(agent, "sent"), "agent in");
-	assert_close(num_at(end, "legs.trunk.out.packets"), num(caller, "received"), "trunk out");
-	ck_assert_int_ge(num(caller, "sent"), 140); /* 3 s of 20 ms packets */
+	assert_close(num_at(end, "legs.trunk.in.packets"), itest_num(caller, "sent"), "trunk in");
+	assert_close(num_at(end, "legs.agent.out.packets"), itest_num(agent, "received"),
+	             "agent out");
+	ck_assert_int_ge(itest_num(agent, "received"), num_at(end, "legs.agent.out.packets"));
+	assert_close(num_at(end, "legs.agent.in.packets"), itest_num(agent, "sent"), "agent in");
+	assert_close(num_at(end, "legs.trunk.out.packets"), itest_num(caller, "received"),
+	             "trunk out");
+	ck_assert_int_ge(itest_num(caller, "sent"), 140); /* 3 s of 20 ms packets */
 	ck_assert_int_eq(num_at(end, "legs.trunk.in.drops.auth"), 0);
 	ck_assert_int_eq(num_at(end, "legs.agent.in.drops.auth"), 0);
 
@@ -289,9 +260,9 @@ START_TEST(answered_call_leaves_a_valid_ordered_record_with_the_peers_packet_cou
 	        "figures: setup_ms %lld (caller %lld); caller sent %lld received %lld; agent "
 	        "received %lld sent %lld; sipwarden trunk in %lld out %lld, agent out %lld in "
 	        "%lld\n",
-	        (long long)setup, (long long)num(caller, "setup_ms"),
-	        (long long)num(caller, "sent"), (long long)num(caller, "received"),
-	        (long long)num(agent, "received"), (long long)num(agent, "sent"),
+	        (long long)setup, (long long)itest_num(caller, "setup_ms"),
+	        (long long)itest_num(caller, "sent"), (long long)itest_num(caller, "received"),
+	        (long long)itest_num(agent, "received"), (long long)itest_num(agent, "sent"),
 	        (long long)num_at(end, "legs.trunk.in.packets"),
 	        (long long)num_at(end, "legs.trunk.out.packets"),
 	        (long long)num_at(end, "legs.agent.out.packets"),

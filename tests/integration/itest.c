@@ -896,3 +896,102 @@ itest_run(Suite *s)
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+json_t *
+itest_results(const struct itest *t, const char *name)
+{
+	char path[256];
+	size_t len;
+	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
+	json_t *all = json_array();
+
+	if (data == NULL)
+		return all;
+	for (char *line = strtok(data, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		json_t *j = json_loads(line, 0, NULL);
+		if (j != NULL && json_object_get(j, "code") != NULL)
+			json_array_append_new(all, j);
+		else
+			json_decref(j);
+	}
+	free(data);
+	return all;
+}
+
+json_t *
+itest_result(const struct itest *t, const char *name)
+{
+	json_t *all = itest_results(t, name), *c = json_array_get(all, 0);
+
+	ck_assert_msg(c != NULL, "no call result in %s", name);
+	json_incref(c);
+	json_decref(all);
+	return c;
+}
+
+json_int_t
+itest_num(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	ck_assert_msg(json_is_integer(v), "%s is not an integer", key);
+	return json_integer_value(v);
+}
+
+const char *
+itest_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	ck_assert_msg(json_is_string(v), "%s is not a string", key);
+	return json_string_value(v);
+}
+
+json_t *
+itest_event(const char *lines, const char *event)
+{
+	char *copy = strdup(lines), *save = NULL;
+	json_t *found = NULL;
+
+	for (char *line = strtok_r(copy, "\n", &save); line != NULL && found == NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_t *j = json_loads(line, 0, NULL);
+		if (j != NULL && json_is_string(json_object_get(j, "event")) &&
+		    strcmp(json_string_value(json_object_get(j, "event")), event) == 0)
+			found = j;
+		else
+			json_decref(j);
+	}
+	free(copy);
+	return found;
+}
+
+void
+itest_check_exit(const struct itest *t, int rc, const char *file)
+{
+	char path[256];
+	size_t len;
+	char *data;
+
+	if (rc == 0)
+		return;
+	data = itest_read_file(itest_path(t, file, path, sizeof(path)), &len);
+	ck_abort_msg("%s: exit status %d: %s", file, rc, data != NULL ? data : "(no output)");
+	free(data);
+}
+
+void
+itest_assert_no_calls(const struct itest *t)
+{
+	char *reply = NULL;
+
+	for (int i = 0; i < 50; i++) {
+		free(reply);
+		reply = itest_control(t, "{\"cmd\":\"calls\"}", 2000);
+		if (reply != NULL && strstr(reply, "\"count\":0") != NULL)
+			break;
+		usleep(50000);
+	}
+	ck_assert_msg(reply != NULL && strstr(reply, "\"count\":0") != NULL, "calls: %s", reply);
+	free(reply);
+}

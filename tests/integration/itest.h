@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <check.h>
+#include <jansson.h>
 #include <openssl/ssl.h>
 
 /* Knobs for the generated config; zero fields take the harness defaults. */
@@ -139,6 +140,22 @@ pid_t itest_agent(const struct itest *t, const char *const extra[]);
 /* Run `swpeer call` toward the daemon with extra args; output to DIR/<out>. Returns the
  * exit status (-1 on timeout). */
 int itest_caller(const struct itest *t, const char *out, const char *const extra[], int timeout_ms);
+
+/* swpeer result files (one JSON object per line; calls are the objects with "code"). */
+/* All call results in DIR/name, as a new array (empty when the file is missing). */
+json_t *itest_results(const struct itest *t, const char *name);
+/* The first call result in DIR/name (new reference); asserts there is one. */
+json_t *itest_result(const struct itest *t, const char *name);
+/* Integer / string member of a result; asserts the type. */
+json_int_t itest_num(json_t *o, const char *key);
+const char *itest_str(json_t *o, const char *key);
+/* The first telemetry line in `lines` whose "event" is `event`, parsed (new reference),
+ * or NULL. */
+json_t *itest_event(const char *lines, const char *event);
+/* A peer's exit status `rc` is 0; else fail showing DIR/file. */
+void itest_check_exit(const struct itest *t, int rc, const char *file);
+/* The daemon's call table empties within ~2.5 s (control socket). */
+void itest_assert_no_calls(const struct itest *t);
 
 /* Send one request to the control socket and return the reply line (malloc'd), or NULL. */
 char *itest_control(const struct itest *t, const char *request, int timeout_ms);
