@@ -137,7 +137,7 @@ struct b2bua {
 	char host[96];     /* for Warning and Call-IDs */
 };
 
-/* b2bua.c */
+/* b2bua.c, b2bua_call.c */
 struct call *call_new(struct b2bua *b);
 void call_finish(struct call *c);
 void leg_clear(struct call_leg *l);
@@ -145,6 +145,7 @@ void leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci);
 struct call *call_by_media(struct b2bua *b, uint64_t media_id);
 struct call *call_by_id(struct b2bua *b, const char *id);
 struct call *call_by_callid(struct b2bua *b, const char *cid, int legi);
+struct call *call_by_dialog(struct b2bua *b, const osip_message_t *req, int *legi);
 void call_end(struct call *c, const char *outcome, const char *ended_by, const char *reason,
               int code);
 void call_free(struct call *c);

@@ -1,0 +1,268 @@
+/*
+ * b2bua_call.c: the call table and the end of a call: creating and freeing calls, finding
+ * them by connection, media id, sipwarden id, Call-ID or dialog, and ending them with the
+ * right signalling on each leg (BYE, the final response, CANCEL) before the record
+ * (call.end) goes out with the relay's final statistics. Not responsible for deciding
+ * when a call ends (b2bua.c, b2bua_agent.c, b2bua_media.c do).
+ */
+#include "b2bua_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "log.h"
+
+/* ---- the call table -------------------------------------------------------------- */
+
+struct call *
+call_new(struct b2bua *b)
+{
+	struct call *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->b = b;
+	c->conf = conf_ref(b->conf);
+	telemetry_call_id(c->id);
+	c->agent = -1;
+	c->trunk = -1;
+	c->leg[0].peer = c->leg[1].peer = -1;
+	c->leg[0].first_packet_ms = c->leg[1].first_packet_ms = -1;
+	clock_gettime(CLOCK_MONOTONIC, &c->t_invite);
+	c->next = b->calls;
+	if (b->calls != NULL)
+		b->calls->prev = c;
+	b->calls = c;
+	b->ncalls++;
+	b->nlive++;
+	return c;
+}
+
+void
+leg_clear(struct call_leg *l)
+{
+	sip_dialog_free(l->dlg);
+	l->dlg = NULL;
+	sdp_desc_free(l->remote_sdp);
+	l->remote_sdp = NULL;
+	srtp_keys_wipe(&l->tx);
+	for (size_t i = 0; i < SUITE_COUNT; i++)
+		srtp_keys_wipe(&l->offered[i]);
+	l->noffered = 0;
+}
+
+void
+pend_clear(struct call *c)
+{
+	osip_message_free(c->pend.req);
+	osip_message_free(c->pend.sent);
+	sdp_desc_free(c->pend.offer);
+	memset(&c->pend, 0, sizeof(c->pend));
+	if (c->pend_timer != NULL)
+		evtimer_del(c->pend_timer);
+}
+
+void
+call_free(struct call *c)
+{
+	struct b2bua *b = c->b;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		b->calls = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	b->ncalls--;
+	if (c->state != CALL_ENDED)
+		b->nlive--;
+	if (c->trunk_counted && c->trunk >= 0 && b->trunk_calls != NULL &&
+	    (size_t)c->trunk < b->ntrunk_calls && b->trunk_calls[c->trunk] > 0)
+		b->trunk_calls[c->trunk]--;
+	if (c->agent_counted)
+		pool_call_end(b->pool, c->agent);
+	leg_clear(&c->leg[0]);
+	leg_clear(&c->leg[1]);
+	pend_clear(c);
+	osip_message_free(c->a_invite);
+	osip_message_free(c->b_invite);
+	sdp_text_free(c->a_answer);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->pend_timer != NULL)
+		event_free(c->pend_timer);
+	if (c->end_timer != NULL)
+		event_free(c->end_timer);
+	conf_unref(c->conf);
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+}
+
+struct call *
+call_by_conn(struct b2bua *b, uint64_t conn, int *legi)
+{
+	for (struct call *c = b->calls; c != NULL; c = c->next)
+		for (int i = 0; i < 2; i++)
+			if (c->leg[i].conn == conn && c->state != CALL_ENDED) {
+				*legi = i;
+				return c;
+			}
+	return NULL;
+}
+
+struct call *
+call_by_media(struct b2bua *b, uint64_t media_id)
+{
+	for (struct call *c = b->calls; c != NULL; c = c->next)
+		if (c->media_id == media_id)
+			return c;
+	return NULL;
+}
+
+struct call *
+call_by_id(struct b2bua *b, const char *id)
+{
+	for (struct call *c = b->calls; c != NULL; c = c->next)
+		if (strcmp(c->id, id) == 0)
+			return c;
+	return NULL;
+}
+
+/* The call and leg whose dialog `req` belongs to. */
+struct call *
+call_by_dialog(struct b2bua *b, const osip_message_t *req, int *legi)
+{
+	for (struct call *c = b->calls; c != NULL; c = c->next) {
+		if (c->state == CALL_ENDED)
+			continue;
+		for (int i = 0; i < 2; i++)
+			if (c->leg[i].dlg != NULL && sip_dialog_matches(c->leg[i].dlg, req)) {
+				*legi = i;
+				return c;
+			}
+	}
+	return NULL;
+}
+
+/* The call whose dialog on leg `legi` has Call-ID `cid`. */
+struct call *
+call_by_callid(struct b2bua *b, const char *cid, int legi)
+{
+	for (struct call *c = b->calls; c != NULL; c = c->next)
+		if (c->leg[legi].dlg != NULL && strcmp(c->leg[legi].dlg->call_id, cid) == 0)
+			return c;
+	return NULL;
+}
+
+/* ---- ending a call ------------------------------------------------------------- */
+
+static void
+send_bye(struct call *c, int legi)
+{
+	struct call_leg *l = &c->leg[legi];
+	osip_message_t *bye = NULL;
+
+	if (l->dlg == NULL || !l->dlg->confirmed || l->conn == 0)
+		return;
+	if (sip_dialog_request(l->dlg, "BYE", c->b->sentby, &bye) == 0) {
+		b2bua_send(c->b, l->conn, bye);
+		osip_message_free(bye);
+	}
+}
+
+static void
+end_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *c = arg;
+
+	/* the media engine did not confirm the deletion in time: report what we have */
+	call_finish(c);
+}
+
+/*
+ * End the call: signal both legs as needed (BYE on a confirmed dialog, the final
+ * response `code` to an unanswered INVITE from A, CANCEL to a pending INVITE to B), stop
+ * its timers and media. The record (call.end) goes out when the media engine returns
+ * the final statistics, and the call is freed then (call_finish()).
+ */
+void
+call_end(struct call *c, const char *outcome, const char *ended_by, const char *reason, int code)
+{
+	struct b2bua *b = c->b;
+
+	if (c->state == CALL_ENDED)
+		return;
+	/* an ended call no longer counts against the limits, even while its final
+	 * statistics are still on their way */
+	b->nlive--;
+	if (c->trunk >= 0 && (size_t)c->trunk < b->ntrunk_calls && b->trunk_calls[c->trunk] > 0)
+		b->trunk_calls[c->trunk]--;
+	c->trunk_counted = false;
+	c->outcome = outcome;
+	c->ended_by = ended_by;
+	c->end_reason = reason;
+
+	/* leg A */
+	if (!c->a_final_sent && c->a_invite != NULL) {
+		if (code < 300)
+			code = 480;
+		b2bua_reply(b, c->leg[0].conn, c->a_invite, code,
+		            c->leg[0].dlg ? c->leg[0].dlg->local_tag : NULL, c->end_warning, NULL);
+		c->a_final_sent = true;
+		c->final_code = code;
+	} else if (strcmp(ended_by, leg_who(c, 0)) != 0) {
+		send_bye(c, 0);
+	}
+	/* leg B */
+	if (c->b_invite != NULL && !c->b_final)
+		agent_cancel(c);
+	else if (strcmp(ended_by, leg_who(c, 1)) != 0)
+		send_bye(c, 1);
+
+	if (c->final_code == 0)
+		c->final_code = code ? code : 200;
+	c->state = CALL_ENDED;
+	pend_clear(c);
+	if (c->timer != NULL)
+		evtimer_del(c->timer);
+	if (c->media_id != 0 && media_call_delete(b->media, c->media_id) == 0) {
+		struct timeval tv = {2, 0};
+		c->end_timer = evtimer_new(b->base, end_timeout_cb, c);
+		if (c->end_timer != NULL && evtimer_add(c->end_timer, &tv) == 0)
+			return;
+	}
+	call_finish(c);
+}
+
+/* Emit call.end (once) and free the call. */
+void
+call_finish(struct call *c)
+{
+	struct telemetry_leg legs[2];
+	char s0[40], s1[40];
+	struct telemetry_call_end e = {0};
+	bool agent_leg = c->leg[1].dlg != NULL || c->agent >= 0;
+
+	int tl = call_trunk_leg(c);
+
+	if (c->outbound)
+		agent_leg = true;
+	leg_telemetry(c, tl, &legs[0], s0, sizeof(s0));
+	leg_telemetry(c, 1 - tl, &legs[1], s1, sizeof(s1));
+	e.call = c->id;
+	e.outcome = c->outcome ? c->outcome : "failed";
+	e.ended_by = c->ended_by ? c->ended_by : "sipwarden";
+	e.reason = c->end_reason ? c->end_reason : "unknown";
+	e.sip_code = c->final_code;
+	e.duration_ms = c->t_answer.tv_sec ? ms_since(&c->t_answer) : 0;
+	e.agent = c->agent >= 0 ? c->conf->agents[c->agent].name : NULL;
+	e.trunk_leg = &legs[0];
+	e.agent_leg = agent_leg ? &legs[1] : NULL;
+	telemetry_call_end(c->b->tel, &e);
+	log_info("call %s ended: %s by %s (%s), code %d", c->id, e.outcome, e.ended_by, e.reason,
+	         e.sip_code);
+	call_free(c);
+}
