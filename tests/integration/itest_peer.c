@@ -1,0 +1,288 @@
+/*
+ * itest_peer.c: the integration harness's helpers around the daemon: the control and
+ * telemetry sockets, swpeer as agent and caller, certificate fingerprints, and reading
+ * swpeer's result files and telemetry lines. The daemon's life cycle, child processes
+ * and the TLS client are in itest.c. Test code only.
+ */
+#include "itest.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+char *
+itest_control(const struct itest *t, const char *request, int timeout_ms)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int64_t end = itest_now_ms() + timeout_ms;
+	char *buf = calloc(1, 1 << 20);
+	size_t len = 0;
+	int fd;
+
+	if (buf == NULL || strlen(t->ctl_path) >= sizeof(sun.sun_path))
+		goto fail;
+	strcpy(sun.sun_path, t->ctl_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		goto fail;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    write(fd, request, strlen(request)) != (ssize_t)strlen(request) ||
+	    write(fd, "\n", 1) != 1) {
+		close(fd);
+		goto fail;
+	}
+	while (len < (1 << 20) - 1 && memchr(buf, '\n', len) == NULL) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int64_t left = end - itest_now_ms();
+		ssize_t n;
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		if ((n = read(fd, buf + len, (1 << 20) - 1 - len)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (memchr(buf, '\n', len) == NULL)
+		goto fail;
+	*(char *)memchr(buf, '\n', len) = '\0';
+	return buf;
+fail:
+	free(buf);
+	return NULL;
+}
+
+int
+itest_telemetry_connect(const struct itest *t)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_lt(strlen(t->tel_path), sizeof(sun.sun_path));
+	strcpy(sun.sun_path, t->tel_path);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+size_t
+itest_telemetry_read(int fd, char *buf, size_t cap, const char *until, int timeout_ms)
+{
+	int64_t end = itest_now_ms() + timeout_ms;
+	size_t len = strlen(buf);
+
+	while (len + 1 < cap) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int64_t left = end - itest_now_ms();
+		ssize_t n;
+		if (until != NULL && strstr(buf, until) != NULL &&
+		    strchr(strstr(buf, until), '\n') != NULL)
+			break;
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		if ((n = read(fd, buf + len, cap - 1 - len)) <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	return len;
+}
+
+static bool
+tcp_accepts(const char *ip, uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+pid_t
+itest_agent(const struct itest *t, const char *const extra[])
+{
+	const char *peer = getenv("SW_PEER");
+	char listen[64], cert[256], key[256], out[256], err[256];
+	const char *argv[64] = {0};
+	size_t n = 0;
+	pid_t pid;
+
+	ck_assert_msg(peer != NULL, "SW_PEER not set");
+	snprintf(listen, sizeof(listen), "%s:%u", t->agent_ip, t->agent_port);
+	itest_path(t, "agent.crt", cert, sizeof(cert));
+	itest_path(t, "agent.key", key, sizeof(key));
+	itest_path(t, "agent.json", out, sizeof(out));
+	itest_path(t, "agent.log", err, sizeof(err));
+	argv[n++] = peer;
+	argv[n++] = "answer";
+	argv[n++] = "--listen";
+	argv[n++] = listen;
+	argv[n++] = "--cert";
+	argv[n++] = cert;
+	argv[n++] = "--key";
+	argv[n++] = key;
+	argv[n++] = "--json";
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
+		argv[n++] = extra[i];
+	pid = itest_spawn(argv, out, err);
+	for (int i = 0; i < 500 && !tcp_accepts(t->agent_ip, t->agent_port); i++)
+		usleep(10000);
+	return pid;
+}
+
+int
+itest_caller(const struct itest *t, const char *out, const char *const extra[], int timeout_ms)
+{
+	const char *peer = getenv("SW_PEER");
+	char to[96], ca[256], outp[256], errp[272];
+	const char *argv[64] = {0};
+	size_t n = 0;
+
+	ck_assert_msg(peer != NULL, "SW_PEER not set");
+	snprintf(to, sizeof(to), "sip:agent@%s:%u", t->ip, t->port);
+	itest_path(t, "ca.crt", ca, sizeof(ca));
+	itest_path(t, out, outp, sizeof(outp));
+	snprintf(errp, sizeof(errp), "%s.log", outp);
+	argv[n++] = peer;
+	argv[n++] = "call";
+	argv[n++] = "--to";
+	argv[n++] = to;
+	argv[n++] = "--ca";
+	argv[n++] = ca;
+	argv[n++] = "--tls-name";
+	argv[n++] = "localhost";
+	argv[n++] = "--json";
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
+		argv[n++] = extra[i];
+	return itest_wait_child(itest_spawn(argv, outp, errp), timeout_ms);
+}
+
+void
+itest_cert_sha256(const char *path, char out[65])
+{
+	FILE *f = fopen(path, "r");
+	X509 *x;
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(X509_digest(x, EVP_sha256(), md, &n), 1);
+	X509_free(x);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+json_t *
+itest_results(const struct itest *t, const char *name)
+{
+	char path[256];
+	size_t len;
+	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
+	json_t *all = json_array();
+
+	if (data == NULL)
+		return all;
+	for (char *line = strtok(data, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		json_t *j = json_loads(line, 0, NULL);
+		if (j != NULL && json_object_get(j, "code") != NULL)
+			json_array_append_new(all, j);
+		else
+			json_decref(j);
+	}
+	free(data);
+	return all;
+}
+
+json_t *
+itest_result(const struct itest *t, const char *name)
+{
+	json_t *all = itest_results(t, name), *c = json_array_get(all, 0);
+
+	ck_assert_msg(c != NULL, "no call result in %s", name);
+	json_incref(c);
+	json_decref(all);
+	return c;
+}
+
+json_int_t
+itest_num(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	ck_assert_msg(json_is_integer(v), "%s is not an integer", key);
+	return json_integer_value(v);
+}
+
+const char *
+itest_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	ck_assert_msg(json_is_string(v), "%s is not a string", key);
+	return json_string_value(v);
+}
+
+json_t *
+itest_event(const char *lines, const char *event)
+{
+	char *copy = strdup(lines), *save = NULL;
+	json_t *found = NULL;
+
+	for (char *line = strtok_r(copy, "\n", &save); line != NULL && found == NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_t *j = json_loads(line, 0, NULL);
+		if (j != NULL && json_is_string(json_object_get(j, "event")) &&
+		    strcmp(json_string_value(json_object_get(j, "event")), event) == 0)
+			found = j;
+		else
+			json_decref(j);
+	}
+	free(copy);
+	return found;
+}
+
+void
+itest_check_exit(const struct itest *t, int rc, const char *file)
+{
+	char path[256];
+	size_t len;
+	char *data;
+
+	if (rc == 0)
+		return;
+	data = itest_read_file(itest_path(t, file, path, sizeof(path)), &len);
+	ck_abort_msg("%s: exit status %d: %s", file, rc, data != NULL ? data : "(no output)");
+	free(data);
+}
+
+void
+itest_assert_no_calls(const struct itest *t)
+{
+	char *reply = NULL;
+
+	for (int i = 0; i < 50; i++) {
+		free(reply);
+		reply = itest_control(t, "{\"cmd\":\"calls\"}", 2000);
+		if (reply != NULL && strstr(reply, "\"count\":0") != NULL)
+			break;
+		usleep(50000);
+	}
+	ck_assert_msg(reply != NULL && strstr(reply, "\"count\":0") != NULL, "calls: %s", reply);
+	free(reply);
+}
