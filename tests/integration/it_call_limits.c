@@ -22,61 +22,11 @@
 
 #define T_CALL_MS 30000
 
-/* Start `swpeer call` toward the daemon without waiting (output DIR/<out>, log
- * DIR/<out>.log). Returns its pid. */
-static pid_t
-spawn_caller(const struct itest *t, const char *out, const char *const extra[])
-{
-	const char *peer = getenv("SW_PEER");
-	char to[96], ca[256], outp[256], errp[272];
-	const char *argv[64] = {0};
-	size_t n = 0;
-
-	ck_assert_msg(peer != NULL, "SW_PEER not set");
-	snprintf(to, sizeof(to), "sip:agent@%s:%u", t->ip, t->port);
-	itest_path(t, "ca.crt", ca, sizeof(ca));
-	itest_path(t, out, outp, sizeof(outp));
-	snprintf(errp, sizeof(errp), "%s.log", outp);
-	argv[n++] = peer;
-	argv[n++] = "call";
-	argv[n++] = "--to";
-	argv[n++] = to;
-	argv[n++] = "--ca";
-	argv[n++] = ca;
-	argv[n++] = "--tls-name";
-	argv[n++] = "localhost";
-	argv[n++] = "--json";
-	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
-		argv[n++] = extra[i];
-	return itest_spawn(argv, outp, errp);
-}
-
-/* Every per-call JSON object of file `name`, in a new array. */
-static json_t *
-calls_of(const struct itest *t, const char *name)
-{
-	char path[256];
-	size_t len;
-	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
-	json_t *arr = json_array();
-
-	ck_assert_msg(data != NULL, "no %s", name);
-	for (char *line = strtok(data, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		if (j != NULL && json_object_get(j, "code") != NULL)
-			json_array_append_new(arr, j);
-		else
-			json_decref(j);
-	}
-	free(data);
-	return arr;
-}
-
 /* Assert file `name` holds `n` calls, each with final code `code` and result pass. */
 static void
 assert_calls(const struct itest *t, const char *name, size_t n, int code)
 {
-	json_t *arr = calls_of(t, name), *c;
+	json_t *arr = itest_results(t, name), *c;
 	size_t i;
 
 	ck_assert_msg(json_array_size(arr) == n, "%s: %zu calls, want %zu", name,
@@ -100,26 +50,6 @@ file_has(const struct itest *t, const char *name, const char *needle)
 
 	free(data);
 	return found;
-}
-
-/* Number of telemetry lines with event `event` and (when not NULL) reason `reason`. */
-static int
-count_events(const char *lines, const char *event, const char *reason)
-{
-	char *copy = strdup(lines);
-	int n = 0;
-
-	for (char *line = strtok(copy, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		const char *e = json_string_value(json_object_get(j, "event"));
-		const char *r = json_string_value(json_object_get(j, "reason"));
-		if (e != NULL && strcmp(e, event) == 0 &&
-		    (reason == NULL || (r != NULL && strcmp(r, reason) == 0)))
-			n++;
-		json_decref(j);
-	}
-	free(copy);
-	return n;
 }
 
 /* Wait until the control socket reports `count` calls, all answered (count 0: none). */
@@ -162,7 +92,7 @@ START_TEST(global_max_calls_refuses_the_third_call_with_503_and_keeps_the_first_
 	itest_start(&t, &o);
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
-	cp = spawn_caller(&t, "two.json", two);
+	cp = itest_caller_spawn(&t, "two.json", two);
 	wait_calls(&t, 2, 10000);
 
 	/* two calls up: the third is refused before any agent is asked */
@@ -182,10 +112,10 @@ START_TEST(global_max_calls_refuses_the_third_call_with_503_and_keeps_the_first_
 
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), NULL, 1000);
-	ck_assert_msg(count_events(tel, "security.limit_reached", "max_calls") == 1,
+	ck_assert_msg(itest_count_events(tel, "security.limit_reached", "max_calls") == 1,
 	              "telemetry: %s", tel);
-	ck_assert_msg(count_events(tel, "call.end", "bye") == 3, "telemetry: %s", tel);
-	ck_assert_int_eq(count_events(tel, "call.start", NULL), 3);
+	ck_assert_msg(itest_count_events(tel, "call.end", "bye") == 3, "telemetry: %s", tel);
+	ck_assert_int_eq(itest_count_events(tel, "call.start", NULL), 3);
 	close(tfd);
 	itest_stop(&t);
 }
@@ -205,7 +135,7 @@ START_TEST(trunk_max_calls_refuses_the_second_call_of_that_trunk_with_503)
 	itest_start(&t, &o);
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
-	cp = spawn_caller(&t, "one.json", one);
+	cp = itest_caller_spawn(&t, "one.json", one);
 	wait_calls(&t, 1, 10000);
 
 	ck_assert_int_eq(itest_caller(&t, "second.json", second, T_CALL_MS), 0);
@@ -218,9 +148,9 @@ START_TEST(trunk_max_calls_refuses_the_second_call_of_that_trunk_with_503)
 
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
-	ck_assert_msg(count_events(tel, "security.limit_reached", "trunk_max_calls") == 1,
+	ck_assert_msg(itest_count_events(tel, "security.limit_reached", "trunk_max_calls") == 1,
 	              "telemetry: %s", tel);
-	ck_assert_msg(count_events(tel, "security.limit_reached", "max_calls") == 0,
+	ck_assert_msg(itest_count_events(tel, "security.limit_reached", "max_calls") == 0,
 	              "telemetry: %s", tel);
 	close(tfd);
 	itest_stop(&t);
@@ -243,35 +173,14 @@ START_TEST(caller_outside_every_trunk_source_gets_403_and_peer_unknown)
 
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "security.peer_unknown", 5000);
-	ck_assert_msg(count_events(tel, "security.peer_unknown", "source_not_allowed") == 1,
+	ck_assert_msg(itest_count_events(tel, "security.peer_unknown", "source_not_allowed") == 1,
 	              "telemetry: %s", tel);
 	ck_assert_msg(strstr(tel, "\"127.0.0.1") != NULL, "event without the source: %s", tel);
-	ck_assert_int_eq(count_events(tel, "call.start", NULL), 0);
+	ck_assert_int_eq(itest_count_events(tel, "call.start", NULL), 0);
 	close(tfd);
 	itest_stop(&t);
 }
 END_TEST
-
-/* "AA:BB:..." SHA-256 fingerprint of the certificate in `path`. */
-static void
-cert_fingerprint(const char *path, char *out, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	X509 *x;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	ck_assert_ptr_nonnull(f);
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	ck_assert_ptr_nonnull(x);
-	ck_assert_int_eq(X509_digest(x, EVP_sha256(), md, &n), 1);
-	X509_free(x);
-	ck_assert_uint_eq(n, 32);
-	ck_assert_uint_ge(cap, 3 * n);
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(out + 3 * i, cap - 3 * i, "%02X%s", md[i], i + 1 < n ? ":" : "");
-}
 
 START_TEST(pinned_trunk_fingerprint_admits_only_that_client_certificate)
 {
@@ -303,7 +212,7 @@ START_TEST(pinned_trunk_fingerprint_admits_only_that_client_certificate)
 
 	/* the certificates exist only once the harness made them: pin by reload, as an
 	 * operator would */
-	cert_fingerprint(tcrt, fp, sizeof(fp));
+	itest_cert_sha256(tcrt, fp);
 	snprintf(extra, sizeof(extra), "fingerprint = %s\n", fp);
 	o.trunk_extra = extra;
 	itest_write_conf(&t, &o);
@@ -321,10 +230,10 @@ START_TEST(pinned_trunk_fingerprint_admits_only_that_client_certificate)
 
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), NULL, 1000);
-	ck_assert_msg(count_events(tel, "security.peer_unknown", "fingerprint_mismatch") == 2,
+	ck_assert_msg(itest_count_events(tel, "security.peer_unknown", "fingerprint_mismatch") == 2,
 	              "telemetry: %s", tel);
-	ck_assert_int_eq(count_events(tel, "call.start", NULL), 2);
-	ck_assert_int_eq(count_events(tel, "call.end", "bye"), 2);
+	ck_assert_int_eq(itest_count_events(tel, "call.start", NULL), 2);
+	ck_assert_int_eq(itest_count_events(tel, "call.end", "bye"), 2);
 	close(tfd);
 	itest_stop(&t);
 }

@@ -86,45 +86,6 @@ assert_calls(const struct itest *t, const char *name, size_t n)
 	ck_assert_msg(got == n, "%s: %zu calls, want %zu", name, got, n);
 }
 
-/* Wait until the control socket reports no call; assert it does within timeout_ms. */
-static void
-wait_no_calls(const struct itest *t, int timeout_ms)
-{
-	int64_t end = itest_now_ms() + timeout_ms;
-	char *reply = NULL;
-
-	for (;;) {
-		free(reply);
-		reply = itest_control(t, "{\"cmd\":\"calls\"}", 2000);
-		if ((reply != NULL && strstr(reply, "\"count\":0") != NULL) ||
-		    itest_now_ms() >= end)
-			break;
-		usleep(50000);
-	}
-	ck_assert_msg(reply != NULL && strstr(reply, "\"count\":0") != NULL, "calls: %s", reply);
-	free(reply);
-}
-
-/* Telemetry lines of event `event` (and with "reason":`reason` when not NULL). */
-static int
-count_events(const char *lines, const char *event, const char *reason)
-{
-	char *copy = strdup(lines);
-	int n = 0;
-
-	for (char *line = strtok(copy, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		json_t *j = json_loads(line, 0, NULL);
-		const char *e = json_string_value(json_object_get(j, "event"));
-		const char *r = json_string_value(json_object_get(j, "reason"));
-		if (e != NULL && strcmp(e, event) == 0 &&
-		    (reason == NULL || (r != NULL && strcmp(r, reason) == 0)))
-			n++;
-		json_decref(j);
-	}
-	free(copy);
-	return n;
-}
-
 START_TEST(hundred_calls_in_sequence_and_fifty_at_once_complete_and_leave_nothing_behind)
 {
 	static char tel[8 << 20];
@@ -146,7 +107,7 @@ START_TEST(hundred_calls_in_sequence_and_fifty_at_once_complete_and_leave_nothin
 	/* warm-up: the allocator and the worker reach their working size */
 	ck_assert_int_eq(itest_caller(&t, "warm.json", warm, 30000), 0);
 	assert_calls(&t, "warm.json", 50);
-	wait_no_calls(&t, 5000);
+	itest_wait_no_calls(&t, 5000);
 	before = rss_kb(t.pid);
 
 	t0 = itest_now_ms();
@@ -158,7 +119,7 @@ START_TEST(hundred_calls_in_sequence_and_fifty_at_once_complete_and_leave_nothin
 	assert_calls(&t, "conc.json", 50);
 	fprintf(stderr, "50 calls at once: %lld ms\n", (long long)(itest_now_ms() - t0));
 
-	wait_no_calls(&t, 5000);
+	itest_wait_no_calls(&t, 5000);
 	after = rss_kb(t.pid);
 	fprintf(stderr, "daemon VmRSS: %ld kB before, %ld kB after (bound +%d kB)\n", before, after,
 	        RSS_GROWTH_KB);
@@ -168,9 +129,9 @@ START_TEST(hundred_calls_in_sequence_and_fifty_at_once_complete_and_leave_nothin
 	/* every call left its record, ended by the caller's BYE */
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), NULL, 1000);
-	ck_assert_int_eq(count_events(tel, "call.start", NULL), 200);
-	ck_assert_int_eq(count_events(tel, "call.answer", NULL), 200);
-	ck_assert_int_eq(count_events(tel, "call.end", "bye"), 200);
+	ck_assert_int_eq(itest_count_events(tel, "call.start", NULL), 200);
+	ck_assert_int_eq(itest_count_events(tel, "call.answer", NULL), 200);
+	ck_assert_int_eq(itest_count_events(tel, "call.end", "bye"), 200);
 	ck_assert_msg(strstr(tel, "\"plaintext\":1") == NULL, "plaintext counted");
 	itest_kill_child(ap);
 	close(tfd);

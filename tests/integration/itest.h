@@ -138,8 +138,9 @@ size_t itest_telemetry_read(int fd, char *buf, size_t cap, const char *until, in
  * waits until it accepts TCP connections. Output JSON goes to DIR/agent.json. */
 pid_t itest_agent(const struct itest *t, const char *const extra[]);
 /* Run `swpeer call` toward the daemon with extra args; output to DIR/<out>. Returns the
- * exit status (-1 on timeout). */
+ * exit status (-1 on timeout). itest_caller_spawn() starts it without waiting. */
 int itest_caller(const struct itest *t, const char *out, const char *const extra[], int timeout_ms);
+pid_t itest_caller_spawn(const struct itest *t, const char *out, const char *const extra[]);
 
 /* swpeer result files (one JSON object per line; calls are the objects with "code"). */
 /* All call results in DIR/name, as a new array (empty when the file is missing). */
@@ -154,8 +155,12 @@ const char *itest_str(json_t *o, const char *key);
 json_t *itest_event(const char *lines, const char *event);
 /* A peer's exit status `rc` is 0; else fail showing DIR/file. */
 void itest_check_exit(const struct itest *t, int rc, const char *file);
-/* The daemon's call table empties within ~2.5 s (control socket). */
+/* Telemetry lines in `lines` with `event` and, when not NULL, that "reason". */
+int itest_count_events(const char *lines, const char *event, const char *reason);
+/* The daemon's call table empties within timeout_ms (~2.5 s for the first; control
+ * socket); asserts it does. */
 void itest_assert_no_calls(const struct itest *t);
+void itest_wait_no_calls(const struct itest *t, int timeout_ms);
 
 /* Send one request to the control socket and return the reply line (malloc'd), or NULL. */
 char *itest_control(const struct itest *t, const char *request, int timeout_ms);

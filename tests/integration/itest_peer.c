@@ -143,8 +143,8 @@ itest_agent(const struct itest *t, const char *const extra[])
 	return pid;
 }
 
-int
-itest_caller(const struct itest *t, const char *out, const char *const extra[], int timeout_ms)
+pid_t
+itest_caller_spawn(const struct itest *t, const char *out, const char *const extra[])
 {
 	const char *peer = getenv("SW_PEER");
 	char to[96], ca[256], outp[256], errp[272];
@@ -167,7 +167,13 @@ itest_caller(const struct itest *t, const char *out, const char *const extra[], 
 	argv[n++] = "--json";
 	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
 		argv[n++] = extra[i];
-	return itest_wait_child(itest_spawn(argv, outp, errp), timeout_ms);
+	return itest_spawn(argv, outp, errp);
+}
+
+int
+itest_caller(const struct itest *t, const char *out, const char *const extra[], int timeout_ms)
+{
+	return itest_wait_child(itest_caller_spawn(t, out, extra), timeout_ms);
 }
 
 void
@@ -271,15 +277,43 @@ itest_check_exit(const struct itest *t, int rc, const char *file)
 	free(data);
 }
 
+int
+itest_count_events(const char *lines, const char *event, const char *reason)
+{
+	char *copy = strdup(lines), *save = NULL;
+	int n = 0;
+
+	for (char *line = strtok_r(copy, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_t *j = json_loads(line, 0, NULL);
+		const char *e = json_string_value(json_object_get(j, "event"));
+		const char *r = json_string_value(json_object_get(j, "reason"));
+		if (e != NULL && strcmp(e, event) == 0 &&
+		    (reason == NULL || (r != NULL && strcmp(r, reason) == 0)))
+			n++;
+		json_decref(j);
+	}
+	free(copy);
+	return n;
+}
+
 void
 itest_assert_no_calls(const struct itest *t)
 {
+	itest_wait_no_calls(t, 2500);
+}
+
+void
+itest_wait_no_calls(const struct itest *t, int timeout_ms)
+{
+	int64_t end = itest_now_ms() + timeout_ms;
 	char *reply = NULL;
 
-	for (int i = 0; i < 50; i++) {
+	for (;;) {
 		free(reply);
 		reply = itest_control(t, "{\"cmd\":\"calls\"}", 2000);
-		if (reply != NULL && strstr(reply, "\"count\":0") != NULL)
+		if ((reply != NULL && strstr(reply, "\"count\":0") != NULL) ||
+		    itest_now_ms() >= end)
 			break;
 		usleep(50000);
 	}
