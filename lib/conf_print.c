@@ -65,7 +65,7 @@ conf_print(const struct conf *c, FILE *out)
 		fprintf(out, "%u workers\n", c->media.workers);
 	fprintf(out, "  suites:");
 	for (size_t i = 0; i < c->media.nsuites; i++)
-		fprintf(out, " %s", conf_value_suite_name(c->media.suites[i]));
+		fprintf(out, " %s", suite_info(c->media.suites[i])->name);
 	fprintf(out, "\n  inactivity timeout %us, max call duration %us\n",
 	        c->media.inactivity_timeout_s, c->media.max_call_duration_s);
 	fprintf(out, "limits: max %u calls\n", c->limits.max_calls);

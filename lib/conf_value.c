@@ -312,35 +312,6 @@ each_item(const char *v, int (*fn)(const char *item, size_t n, void *arg), void 
 	}
 }
 
-/* SRTP suites by RFC 4568 / RFC 7714 name. Kept here (not suite.c) so that the config
- * reader names the unusable ones with the reason. */
-static const struct {
-	const char *name;
-	enum srtp_suite id;
-	const char *refused;
-} suite_names[] = {
-        {"AES_CM_128_HMAC_SHA1_80", SUITE_AES_CM_128_HMAC_SHA1_80, NULL},
-        {"AES_CM_128_HMAC_SHA1_32", SUITE_AES_CM_128_HMAC_SHA1_32, NULL},
-        {"AES_256_CM_HMAC_SHA1_80", SUITE_AES_256_CM_HMAC_SHA1_80, NULL},
-        {"AES_256_CM_HMAC_SHA1_32", SUITE_AES_256_CM_HMAC_SHA1_32, NULL},
-        {"AEAD_AES_128_GCM", SUITE_AEAD_AES_128_GCM, NULL},
-        {"AEAD_AES_256_GCM", SUITE_AEAD_AES_256_GCM, NULL},
-        {"F8_128_HMAC_SHA1_80", SUITE_F8_128_HMAC_SHA1_80, "no F8 in libsrtp"},
-        {"AES_192_CM_HMAC_SHA1_80", SUITE_AES_192_CM_HMAC_SHA1_80,
-         "libsrtp 2.5 derives AES-192 keys wrongly"},
-        {"AES_192_CM_HMAC_SHA1_32", SUITE_AES_192_CM_HMAC_SHA1_32,
-         "libsrtp 2.5 derives AES-192 keys wrongly"},
-};
-
-const char *
-conf_value_suite_name(enum srtp_suite s)
-{
-	for (size_t k = 0; k < sizeof(suite_names) / sizeof(suite_names[0]); k++)
-		if (suite_names[k].id == s)
-			return suite_names[k].name;
-	return "?";
-}
-
 struct suites_arg {
 	enum srtp_suite *out;
 	size_t n;
@@ -352,12 +323,11 @@ static int
 suite_item(const char *s, size_t n, void *arg)
 {
 	struct suites_arg *a = arg;
-	size_t k;
+	const struct suite_info *si;
+	enum srtp_suite id;
 
-	for (k = 0; k < sizeof(suite_names) / sizeof(suite_names[0]); k++)
-		if (strlen(suite_names[k].name) == n && strncasecmp(s, suite_names[k].name, n) == 0)
-			break;
-	if (k == sizeof(suite_names) / sizeof(suite_names[0])) {
+	id = suite_by_name(s, n);
+	if ((si = suite_info(id)) == NULL) {
 		snprintf(a->why, a->wl,
 		         "unknown suite '%.*s': expected AES_CM_128_HMAC_SHA1_80, "
 		         "AES_CM_128_HMAC_SHA1_32, AES_256_CM_HMAC_SHA1_80, "
@@ -366,18 +336,17 @@ suite_item(const char *s, size_t n, void *arg)
 		         (int)n, s);
 		return -EINVAL;
 	}
-	if (suite_names[k].refused != NULL) {
-		snprintf(a->why, a->wl, "suite %s refused: %s", suite_names[k].name,
-		         suite_names[k].refused);
+	if (!si->usable) {
+		snprintf(a->why, a->wl, "suite %s refused: %s", si->name, si->unusable);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < a->n; i++) {
-		if (a->out[i] == suite_names[k].id) {
-			snprintf(a->why, a->wl, "suite %s listed twice", suite_names[k].name);
+		if (a->out[i] == id) {
+			snprintf(a->why, a->wl, "suite %s listed twice", si->name);
 			return -EINVAL;
 		}
 	}
-	a->out[a->n++] = suite_names[k].id;
+	a->out[a->n++] = id;
 	return 0;
 }
 

@@ -40,7 +40,5 @@ int conf_value_fingerprint(const char *v, uint8_t out[32]);
  * vector, freed with conf_value_strv_free(). */
 int conf_value_headers(const char *v, char ***out, char *why, size_t wl);
 void conf_value_strv_free(char **v);
-/* Name of a suite for messages ("?" if unknown). */
-const char *conf_value_suite_name(enum srtp_suite s);
 
 #endif

@@ -30,50 +30,50 @@ struct srtp_leg {
 	struct srtp_keys keys;
 };
 
+/* The libsrtp crypto policies of a suite; its lengths come from suite.h. */
 struct leg_suite {
-	uint8_t key_len, salt_len, rtp_tag_len;
 	void (*rtp)(srtp_crypto_policy_t *);
 	void (*rtcp)(srtp_crypto_policy_t *);
 };
 
 /*
- * RFC 4568 s6.2 and RFC 7714: the _32 suites keep an 80-bit tag on SRTCP. F8 and AES-192
- * are refused (libsrtp 2.5 has no F8 and derives AES-192 session keys incorrectly).
+ * RFC 4568 s6.2 and RFC 7714: the _32 suites keep an 80-bit tag on SRTCP. Suites that
+ * suite.h marks unusable (F8, AES-192) are refused with -ENOTSUP.
  */
 static int
-leg_suite_get(enum srtp_suite s, struct leg_suite *ls)
+leg_suite_get(enum srtp_suite s, struct leg_suite *ls, const struct suite_info **si)
 {
+	if ((*si = suite_info(s)) == NULL)
+		return -EINVAL;
+	if (!(*si)->usable)
+		return -ENOTSUP;
 	switch (s) {
 	case SUITE_AES_CM_128_HMAC_SHA1_80:
-		*ls = (struct leg_suite){16, 14, 10, srtp_crypto_policy_set_rtp_default,
+		*ls = (struct leg_suite){srtp_crypto_policy_set_rtp_default,
 		                         srtp_crypto_policy_set_rtcp_default};
 		return 0;
 	case SUITE_AES_CM_128_HMAC_SHA1_32:
-		*ls = (struct leg_suite){16, 14, 4, srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32,
+		*ls = (struct leg_suite){srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32,
 		                         srtp_crypto_policy_set_rtcp_default};
 		return 0;
 	case SUITE_AES_256_CM_HMAC_SHA1_80:
-		*ls = (struct leg_suite){32, 14, 10, srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80,
+		*ls = (struct leg_suite){srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80,
 		                         srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80};
 		return 0;
 	case SUITE_AES_256_CM_HMAC_SHA1_32:
-		*ls = (struct leg_suite){32, 14, 4, srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32,
+		*ls = (struct leg_suite){srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32,
 		                         srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80};
 		return 0;
 	case SUITE_AEAD_AES_128_GCM:
-		*ls = (struct leg_suite){16, 12, 16, srtp_crypto_policy_set_aes_gcm_128_16_auth,
+		*ls = (struct leg_suite){srtp_crypto_policy_set_aes_gcm_128_16_auth,
 		                         srtp_crypto_policy_set_aes_gcm_128_16_auth};
 		return 0;
 	case SUITE_AEAD_AES_256_GCM:
-		*ls = (struct leg_suite){32, 12, 16, srtp_crypto_policy_set_aes_gcm_256_16_auth,
+		*ls = (struct leg_suite){srtp_crypto_policy_set_aes_gcm_256_16_auth,
 		                         srtp_crypto_policy_set_aes_gcm_256_16_auth};
 		return 0;
-	case SUITE_F8_128_HMAC_SHA1_80:
-	case SUITE_AES_192_CM_HMAC_SHA1_80:
-	case SUITE_AES_192_CM_HMAC_SHA1_32:
-		return -ENOTSUP;
 	default:
-		return -EINVAL;
+		return -ENOTSUP;
 	}
 }
 
@@ -96,12 +96,13 @@ status_to_errno(srtp_err_status_t st)
 int
 srtp_leg_new(struct srtp_leg **out, const struct srtp_keys *keys, enum srtp_leg_dir dir)
 {
+	const struct suite_info *si;
 	struct leg_suite ls;
 	int rc;
 
 	if (keys == NULL || (dir != SRTP_LEG_INBOUND && dir != SRTP_LEG_OUTBOUND))
 		return -EINVAL;
-	if ((rc = leg_suite_get(keys->suite, &ls)) != 0)
+	if ((rc = leg_suite_get(keys->suite, &ls, &si)) != 0)
 		return rc;
 	if (keys->mki_len > SUITE_MAX_MKI_LEN)
 		return -EINVAL;
@@ -111,12 +112,11 @@ srtp_leg_new(struct srtp_leg **out, const struct srtp_keys *keys, enum srtp_leg_
 		return -ENOMEM;
 	leg->dir = dir;
 	leg->keys = *keys;
-	leg->rtp_tag_len = ls.rtp_tag_len;
+	leg->rtp_tag_len = si->rtp_tag_len;
 	leg->use_mki = keys->mki_len > 0;
 
 	uint8_t material[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN];
-	memcpy(material, keys->key, ls.key_len);
-	memcpy(material + ls.key_len, keys->salt, ls.salt_len);
+	srtp_keys_concat(keys, material);
 
 	srtp_policy_t pol;
 	memset(&pol, 0, sizeof(pol));
@@ -221,13 +221,12 @@ srtp_leg_has_keys(const struct srtp_leg *leg, const struct srtp_keys *keys)
 {
 	const struct srtp_keys *a = &leg->keys;
 
-	struct leg_suite ls;
+	const struct suite_info *si = suite_info(a->suite);
 
-	if (keys == NULL || a->suite != keys->suite || a->mki_len != keys->mki_len ||
-	    leg_suite_get(a->suite, &ls) != 0)
+	if (keys == NULL || si == NULL || a->suite != keys->suite || a->mki_len != keys->mki_len)
 		return false;
-	int diff = CRYPTO_memcmp(a->key, keys->key, ls.key_len);
-	diff |= CRYPTO_memcmp(a->salt, keys->salt, ls.salt_len);
+	int diff = CRYPTO_memcmp(a->key, keys->key, si->key_len);
+	diff |= CRYPTO_memcmp(a->salt, keys->salt, si->salt_len);
 	diff |= CRYPTO_memcmp(a->mki, keys->mki, a->mki_len);
 	return diff == 0;
 }

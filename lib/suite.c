@@ -30,11 +30,13 @@ static const struct suite_info suites[SUITE_COUNT] = {
         [SUITE_AEAD_AES_256_GCM] = {SUITE_AEAD_AES_256_GCM, "AEAD_AES_256_GCM", 32, 12, 16, 16,
                                     true},
         [SUITE_F8_128_HMAC_SHA1_80] = {SUITE_F8_128_HMAC_SHA1_80, "F8_128_HMAC_SHA1_80", 16, 14, 10,
-                                       10, false},
+                                       10, false, "no F8 in libsrtp"},
         [SUITE_AES_192_CM_HMAC_SHA1_80] = {SUITE_AES_192_CM_HMAC_SHA1_80, "AES_192_CM_HMAC_SHA1_80",
-                                           24, 14, 10, 10, false},
+                                           24, 14, 10, 10, false,
+                                           "libsrtp 2.5 derives AES-192 keys wrongly"},
         [SUITE_AES_192_CM_HMAC_SHA1_32] = {SUITE_AES_192_CM_HMAC_SHA1_32, "AES_192_CM_HMAC_SHA1_32",
-                                           24, 14, 4, 10, false},
+                                           24, 14, 4, 10, false,
+                                           "libsrtp 2.5 derives AES-192 keys wrongly"},
 };
 
 const struct suite_info *

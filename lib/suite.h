@@ -32,12 +32,13 @@ enum srtp_suite {
 
 struct suite_info {
 	enum srtp_suite id;
-	const char *name;       /* RFC/IANA name as in a=crypto */
-	uint8_t key_len;        /* master key octets */
-	uint8_t salt_len;       /* master salt octets */
-	uint8_t rtp_tag_len;    /* SRTP auth tag octets (GCM: 16) */
-	uint8_t rtcp_tag_len;   /* SRTCP auth tag octets */
-	bool usable;            /* may be offered/accepted with this libsrtp */
+	const char *name;     /* RFC/IANA name as in a=crypto */
+	uint8_t key_len;      /* master key octets */
+	uint8_t salt_len;     /* master salt octets */
+	uint8_t rtp_tag_len;  /* SRTP auth tag octets (GCM: 16) */
+	uint8_t rtcp_tag_len; /* SRTCP auth tag octets */
+	bool usable;          /* may be offered/accepted with this libsrtp */
+	const char *unusable; /* why not, when !usable (for config errors and logs) */
 };
 
 #define SUITE_MAX_KEY_LEN  32
@@ -59,8 +60,8 @@ struct srtp_keys {
 	uint8_t key[SUITE_MAX_KEY_LEN];
 	uint8_t salt[SUITE_MAX_SALT_LEN];
 	uint8_t mki[SUITE_MAX_MKI_LEN];
-	uint8_t mki_len;        /* 0: no MKI */
-	uint32_t tag;           /* a=crypto tag this key came with / goes out with */
+	uint8_t mki_len; /* 0: no MKI */
+	uint32_t tag;    /* a=crypto tag this key came with / goes out with */
 };
 
 /* Fill `k` with a fresh key and salt for `suite` from RAND_bytes. 0 or -EINVAL/-EIO. */
