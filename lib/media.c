@@ -41,9 +41,7 @@ struct media_engine {
 
 /* ---- process-wide init ---- */
 
-#ifdef SW_HAVE_SRTP_OSSL
 #include "srtp_ossl.h"
-#endif
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static int global_rc;
@@ -56,10 +54,8 @@ global_init_once(void)
 		global_rc = -EPROTO;
 		return;
 	}
-#ifdef SW_HAVE_SRTP_OSSL
 	if (atomic_load(&global_want_ossl))
 		global_rc = srtp_ossl_install();
-#endif
 }
 
 int
@@ -79,11 +75,7 @@ media_global_init_crypto(bool openssl)
 bool
 media_global_openssl(void)
 {
-#ifdef SW_HAVE_SRTP_OSSL
 	return srtp_ossl_installed();
-#else
-	return false;
-#endif
 }
 
 /* ---- engine ---- */
