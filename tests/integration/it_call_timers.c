@@ -64,9 +64,44 @@ call_end(int tfd, const char *reason, const char *outcome, int timeout_ms)
 	return d;
 }
 
-START_TEST(silent_agent_leg_ends_the_call_with_bye_on_both_legs_after_inactivity_timeout)
+/*
+ * Run one call (agent and caller with these arguments, the caller given caller_ms) on a
+ * daemon started with `o`, and check that sipwarden ended it: call.end with `reason` and
+ * `outcome`, a duration in [lo_ms, hi_ms], a BYE received (none sent) on both legs, both
+ * peers' results pass. Returns the milliseconds the caller ran.
+ */
+static int64_t
+call_ended_by_sipwarden(const struct itest_opts *o, const char *const agent_args[],
+                        const char *const call_args[], int caller_ms, const char *reason,
+                        const char *outcome, json_int_t lo_ms, json_int_t hi_ms)
 {
 	struct itest t;
+	json_int_t d;
+	int64_t t0, ran;
+	pid_t ap;
+	int tfd;
+
+	itest_start(&t, o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	t0 = itest_now_ms();
+	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, caller_ms), 0);
+	ran = itest_now_ms() - t0;
+	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
+
+	d = call_end(tfd, reason, outcome, 5000);
+	ck_assert_msg(d >= lo_ms && d <= hi_ms, "call lasted %lld ms", (long long)d);
+	assert_bye(&t, "caller.json.log", true, false);
+	assert_bye(&t, "agent.log", true, false);
+	assert_pass(&t, "caller.json");
+	assert_pass(&t, "agent.json");
+	close(tfd);
+	itest_stop(&t);
+	return ran;
+}
+
+START_TEST(silent_agent_leg_ends_the_call_with_bye_on_both_legs_after_inactivity_timeout)
+{
 	struct itest_opts o = {.media_extra = "inactivity_timeout = 2s\n"};
 	/* the agent plays its pattern for 1 s after the ACK, then goes silent; the caller
 	 * keeps sending and would hang up only after 20 s */
@@ -75,34 +110,15 @@ START_TEST(silent_agent_leg_ends_the_call_with_bye_on_both_legs_after_inactivity
 	                            "--verbose", NULL};
 	const char *call_args[] = {"--calls",      "1",       "--duration", "20",
 	                           "--peer-media", "pattern", "--verbose",  NULL};
-	json_int_t d;
-	int64_t t0;
-	pid_t ap;
-	int tfd;
-
-	itest_start(&t, &o);
-	tfd = itest_telemetry_connect(&t);
-	ap = itest_agent(&t, agent_args);
-	t0 = itest_now_ms();
-	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, 15000), 0);
-	ck_assert_int_lt(itest_now_ms() - t0, 10000);
-	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
-
 	/* 1 s of media, then 2 s of silence, noticed on the media engine's 1 s tick */
-	d = call_end(tfd, "media_timeout", "timeout", 5000);
-	ck_assert_msg(d >= 2800 && d <= 5500, "call lasted %lld ms", (long long)d);
-	assert_bye(&t, "caller.json.log", true, false);
-	assert_bye(&t, "agent.log", true, false);
-	assert_pass(&t, "caller.json");
-	assert_pass(&t, "agent.json");
-	close(tfd);
-	itest_stop(&t);
+	ck_assert_int_lt(call_ended_by_sipwarden(&o, agent_args, call_args, 15000, "media_timeout",
+	                                         "timeout", 2800, 5500),
+	                 10000);
 }
 END_TEST
 
 START_TEST(silent_trunk_leg_ends_the_call_with_bye_on_both_legs_after_inactivity_timeout)
 {
-	struct itest t;
 	struct itest_opts o = {.media_extra = "inactivity_timeout = 2s\n"};
 	/* now the caller goes silent after 1 s while the agent keeps playing */
 	const char *agent_args[] = {"--mode",    "pattern", "--calls",   "1",
@@ -110,54 +126,21 @@ START_TEST(silent_trunk_leg_ends_the_call_with_bye_on_both_legs_after_inactivity
 	const char *call_args[] = {"--calls",      "1",       "--duration",         "20",
 	                           "--peer-media", "pattern", "--media-stop-after", "1",
 	                           "--verbose",    NULL};
-	json_int_t d;
-	pid_t ap;
-	int tfd;
-
-	itest_start(&t, &o);
-	tfd = itest_telemetry_connect(&t);
-	ap = itest_agent(&t, agent_args);
-	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, 10000), 0);
-	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
-
-	d = call_end(tfd, "media_timeout", "timeout", 5000);
-	ck_assert_msg(d >= 2800 && d <= 5500, "call lasted %lld ms", (long long)d);
-	assert_bye(&t, "caller.json.log", true, false);
-	assert_bye(&t, "agent.log", true, false);
-	assert_pass(&t, "caller.json");
-	assert_pass(&t, "agent.json");
-	close(tfd);
-	itest_stop(&t);
+	call_ended_by_sipwarden(&o, agent_args, call_args, 10000, "media_timeout", "timeout", 2800,
+	                        5500);
 }
 END_TEST
 
 START_TEST(call_reaching_max_call_duration_is_ended_with_bye_on_both_legs)
 {
-	struct itest t;
 	/* 1m is the smallest max_call_duration the config accepts */
 	struct itest_opts o = {.media_extra = "max_call_duration = 1m\n"};
 	const char *agent_args[] = {"--mode",    "echo", "--calls",   "1",
 	                            "--timeout", "100",  "--verbose", NULL};
 	const char *call_args[] = {"--calls",   "1",   "--duration", "80",
 	                           "--timeout", "100", "--verbose",  NULL};
-	json_int_t d;
-	pid_t ap;
-	int tfd;
-
-	itest_start(&t, &o);
-	tfd = itest_telemetry_connect(&t);
-	ap = itest_agent(&t, agent_args);
-	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, 75000), 0);
-	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
-
-	d = call_end(tfd, "max_duration", "completed", 5000);
-	ck_assert_msg(d >= 59900 && d <= 61500, "call lasted %lld ms", (long long)d);
-	assert_bye(&t, "caller.json.log", true, false);
-	assert_bye(&t, "agent.log", true, false);
-	assert_pass(&t, "caller.json");
-	assert_pass(&t, "agent.json");
-	close(tfd);
-	itest_stop(&t);
+	call_ended_by_sipwarden(&o, agent_args, call_args, 75000, "max_duration", "completed",
+	                        59900, 61500);
 }
 END_TEST
 
