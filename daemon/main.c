@@ -135,8 +135,13 @@ daemon_free(struct daemon *d)
 		event_free(d->sigint);
 	if (d->sighup != NULL)
 		event_free(d->sighup);
-	if (d->base != NULL)
+	if (d->base != NULL) {
+		/* Connections use deferred callbacks: one still queued holds a reference to
+		 * its bufferevent, released only when it runs. Run what is queued (the
+		 * callbacks themselves were cleared by bufferevent_free) before the base goes. */
+		event_base_loop(d->base, EVLOOP_NONBLOCK);
 		event_base_free(d->base);
+	}
 	SSL_CTX_free(d->ctx);
 	if (d->conf != NULL)
 		conf_unref(d->conf);
@@ -177,8 +182,9 @@ ctl_stats(const json_t *req, void *arg)
 		if (json_is_object(calls))
 			json_object_set_new(calls, "current", json_integer(b2bua_calls(d->b2bua)));
 		json_object_set_new(o, "connections",
-		                    json_pack("{s:I, s:I, s:I, s:I, s:I}", "open", (json_int_t)ss.open,
-		                              "accepted", (json_int_t)ss.accepted, "refused_cap",
+		                    json_pack("{s:I, s:I, s:I, s:I, s:I}", "open",
+		                              (json_int_t)ss.open, "accepted",
+		                              (json_int_t)ss.accepted, "refused_cap",
 		                              (json_int_t)ss.refused_cap, "idle_timeout",
 		                              (json_int_t)ss.idle_timeout, "framing_closed",
 		                              (json_int_t)ss.framing_closed));
@@ -223,8 +229,8 @@ daemon_start_calls(struct daemon *d)
 		return 1;
 	}
 	if (c->telemetry.control_socket != NULL) {
-		d->ctl = control_new(d->base, c->telemetry.control_socket, c->telemetry.control_mode,
-		                     NULL, err, sizeof(err));
+		d->ctl = control_new(d->base, c->telemetry.control_socket,
+		                     c->telemetry.control_mode, NULL, err, sizeof(err));
 		if (d->ctl == NULL) {
 			log_error("control socket: %s", err);
 			return 1;
