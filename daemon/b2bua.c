@@ -470,13 +470,17 @@ on_closed(void *arg, uint64_t conn)
 	}
 }
 
-/* A connection went quiet for idle_timeout: keep it while a call uses it. */
+/* A connection went quiet for idle_timeout: keep it while a call uses it, including a
+ * call that has just ended and may still be waiting for the answer to its BYE. */
 static bool
 on_idle(void *arg, uint64_t conn)
 {
-	int legi;
+	struct b2bua *b = arg;
 
-	return call_by_conn(arg, conn, &legi) != NULL;
+	for (struct call *c = b->calls; c != NULL; c = c->next)
+		if (c->leg[0].conn == conn || c->leg[1].conn == conn)
+			return true;
+	return false;
 }
 
 /* ---- life cycle ---------------------------------------------------------------------- */

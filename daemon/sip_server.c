@@ -389,16 +389,17 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		 * message is still closed); the timeout disabled reading: turn it back on,
 		 * which restarts the timer */
 		bufferevent_enable(bev, EV_READ);
-	} else if (what & BEV_EVENT_TIMEOUT) {
-		if (c->flushing)
-			log_debug("conn %llu %s: flush timeout", (unsigned long long)c->info.id,
-			          c->info.peer_str);
-		else {
-			c->srv->stats.idle_timeout++;
-			log_info("conn %llu %s: idle timeout, closing",
-			         (unsigned long long)c->info.id, c->info.peer_str);
-		}
+	} else if ((what & BEV_EVENT_TIMEOUT) && c->flushing) {
+		log_debug("conn %llu %s: flush timeout", (unsigned long long)c->info.id,
+		          c->info.peer_str);
 		sip_conn_close_now(c);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		c->srv->stats.idle_timeout++;
+		log_info("conn %llu %s: idle timeout, closing", (unsigned long long)c->info.id,
+		         c->info.peer_str);
+		/* what a hook queued in this loop turn (the BYE of a call that just ended,
+		 * after the idle timer and the call's timer fired together) still goes out */
+		sip_conn_close_after_flush(c);
 	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		c->broken = true;
 		if (!c->handshaken) {

@@ -49,6 +49,9 @@ static struct {
 	uint64_t resp_conn;
 	bool out_is_outbound, out_verified;
 	int out_tls_version;
+	/* idle test: the connection whose idle timeout queues a last message */
+	uint64_t idle_conn;
+	int idle_queue_rc;
 } seen;
 
 static SSL_CTX *client_ctx;
@@ -66,6 +69,9 @@ req_cb(void *arg, uint64_t conn, osip_message_t *req)
 	if (strcmp(req->sip_method, "OPTIONS") != 0)
 		return SIP_HOOK_DEFAULT; /* INVITE etc.: the server's default answer */
 	pthread_mutex_lock(&mu);
+	if (req->call_id != NULL && req->call_id->number != NULL &&
+	    strcmp(req->call_id->number, "idle-1") == 0)
+		seen.idle_conn = conn;
 	seen.req_conn = conn;
 	if (ci != NULL) {
 		seen.req_tls_version = ci->tls.version;
@@ -110,6 +116,24 @@ closed_cb(void *arg, uint64_t conn)
 	/* Ids are never reused; one never handed out is refused the same way. */
 	seen.never_rc = sip_server_send_raw(srv, UINT64_MAX, "x", 1);
 	pthread_mutex_unlock(&mu);
+}
+
+/*
+ * The idle timeout of the marked connection: like a call that ends in the same loop turn
+ * (call_end queues a BYE, so the connection is no longer busy), queue a message and
+ * say "not busy". The message must still reach the peer before the connection closes.
+ */
+static bool
+busy_cb(void *arg, uint64_t conn)
+{
+	static const char last[] = "BYE sip:a@127.0.0.1 SIP/2.0\r\nX-Last: yes\r\n\r\n";
+
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	if (conn == seen.idle_conn)
+		seen.idle_queue_rc = sip_server_send_raw(srv, conn, last, strlen(last));
+	pthread_mutex_unlock(&mu);
+	return false;
 }
 
 static void *
@@ -354,11 +378,45 @@ START_TEST(hook_default_verdict_leaves_default_answer)
 }
 END_TEST
 
+START_TEST(message_queued_at_idle_timeout_is_flushed_before_close)
+{
+	static const char opt[] = "OPTIONS sip:sw@127.0.0.1 SIP/2.0\r\n"
+	                          "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKidle1\r\n"
+	                          "Max-Forwards: 70\r\n"
+	                          "From: <sip:a@127.0.0.1>;tag=1\r\n"
+	                          "To: <sip:sw@127.0.0.1>\r\n"
+	                          "Call-ID: idle-1\r\n"
+	                          "CSeq: 1 OPTIONS\r\n"
+	                          "Content-Length: 0\r\n\r\n";
+	struct timeval tv = {10, 0};
+	char buf[4096];
+	int fd;
+	SSL *ssl = client(&fd, false);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ck_assert_int_eq(SSL_write(ssl, opt, (int)strlen(opt)), (int)strlen(opt));
+	ck_assert_int_gt(recv_msg(ssl, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "SIP/2.0 200 "));
+	/* stay quiet: the idle timeout (2 s) queues a BYE and closes; the BYE arrives first */
+	ck_assert_int_gt(recv_msg(ssl, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "X-Last: yes\r\n"));
+	pthread_mutex_lock(&mu);
+	ck_assert_int_eq(seen.idle_queue_rc, 0);
+	pthread_mutex_unlock(&mu);
+	SSL_free(ssl);
+	close(fd);
+}
+END_TEST
+
 static int
 setup_all(void)
 {
 	const char *src = getenv("SW_SRCDIR");
-	struct sip_server_hooks hooks = {.request_cb = req_cb, .response_cb = resp_cb, .closed_cb = closed_cb, .arg = NULL};
+	struct sip_server_hooks hooks = {.request_cb = req_cb,
+	                                 .response_cb = resp_cb,
+	                                 .closed_cb = closed_cb,
+	                                 .busy_cb = busy_cb,
+	                                 .arg = NULL};
 	char cmd[512], err[CONF_ERR_MAX];
 	unsigned char r[4];
 	struct conf *c;
@@ -378,7 +436,8 @@ setup_all(void)
 	if ((f = fopen(conf_path, "w")) == NULL)
 		return -1;
 	fprintf(f,
-	        "[tls]\nlisten = %s:%u\ncertificate = %s/server.crt\nprivate_key = %s/server.key\n"
+	        "[tls]\nlisten = %s:%u\nidle_timeout = 2s\ncertificate = "
+	        "%s/server.crt\nprivate_key = %s/server.key\n"
 	        "ca_file = %s/ca.crt\n[media]\naddress = %s\nport_min = 30000\nport_max = 30099\n"
 	        "[trunk t]\nsource = 127.0.0.0/8\n"
 	        "[agent a]\naddress = 127.0.0.1:5099\nserver_name = agent.test\n",
@@ -418,6 +477,7 @@ main(void)
 	tcase_add_test(tc, hooks_see_tls_posture_take_requests_and_get_closed_ids);
 	tcase_add_test(tc, hook_default_verdict_leaves_default_answer);
 	tcase_add_test(tc, outbound_connection_sends_early_and_gets_its_response);
+	tcase_add_test(tc, message_queued_at_idle_timeout_is_flushed_before_close);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK); /* the server thread lives in this process */
