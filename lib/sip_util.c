@@ -159,9 +159,10 @@ sip_util_raw_response(const char *buf, size_t len, int status, const char *reaso
 		n = eol != NULL ? (size_t)(eol + 1 - p) : (size_t)(end - p);
 		if (n <= 2 && (p[0] == '\r' || p[0] == '\n'))
 			break;
-		if (n < 2 || p[n - 1] != '\n' || p[n - 2] != '\r') {
+		if (n < 2 || p[n - 1] != '\n' || p[n - 2] != '\r' ||
+		    memchr(p, '\r', n - 2) != NULL) {
 			free(r);
-			return -EBADMSG; /* a bare LF: line structure unclear, do not echo */
+			return -EBADMSG; /* a bare LF or CR: line structure unclear, do not echo */
 		}
 		if (p[0] != ' ' && p[0] != '\t') {
 			if (sip_util_is_addressing(p, n, &single, &which)) {
