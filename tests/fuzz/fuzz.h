@@ -24,4 +24,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                                          \
 	} while (0)
 
+/*
+ * A message sipwarden sends is one well-framed message: a start line, CRLF line ends
+ * only, one empty line after the headers. (A raw answer to a request libosip2 refused
+ * echoes the peer's addressing headers, RFC 3261 s8.2.6.2, so it need not parse; this
+ * must hold all the same.) Checks only the header block when a body follows.
+ */
+void fuzz_check_one_message(const char *t, size_t n);
+
 #endif

@@ -24,25 +24,6 @@ answer_parses(char *text, size_t len)
 	osip_message_free(m);
 }
 
-/*
- * A raw answer echoes the peer's addressing headers as they came (RFC 3261 s8.2.6.2, for a
- * request libosip2 refused), so it need not parse; it must still be one well-framed
- * message: a status line, CRLF line ends only, one empty line, at the end.
- */
-static void
-raw_answer_is_one_message(const char *t, size_t n)
-{
-	FUZZ_CHECK(n > 12 && memcmp(t, "SIP/2.0 ", 8) == 0);
-	FUZZ_CHECK(memcmp(t + n - 4, "\r\n\r\n", 4) == 0);
-	for (size_t i = 0; i < n; i++) {
-		if (t[i] == '\r')
-			FUZZ_CHECK(i + 1 < n && t[i + 1] == '\n');
-		if (t[i] == '\n')
-			FUZZ_CHECK(i > 0 && t[i - 1] == '\r');
-	}
-	FUZZ_CHECK(memmem(t, n, "\r\n\r\n", 4) == t + n - 4);
-}
-
 static void
 one_message(const char *buf, size_t len)
 {
@@ -64,7 +45,7 @@ one_message(const char *buf, size_t len)
 			osip_message_free(m);
 		} else if (sip_util_raw_response(buf, len, 400, "Bad Request", NULL, &text,
 		                                 &tlen) == 0) {
-			raw_answer_is_one_message(text, tlen);
+			fuzz_check_one_message(text, tlen);
 			free(text);
 		}
 		return;
