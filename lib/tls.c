@@ -51,7 +51,8 @@ tls_ctx_common(SSL_CTX *ctx, const struct conf_tls *t, char *err, size_t errlen)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 	                                 SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	if (t->ciphers != NULL && SSL_CTX_set_cipher_list(ctx, t->ciphers) != 1) {
+	if (SSL_CTX_set_cipher_list(ctx, t->ciphers != NULL ? t->ciphers : TLS_DEFAULT_CIPHERS) !=
+	    1) {
 		tls_err(err, errlen, "no usable cipher in [tls] ciphers", NULL);
 		return -EINVAL;
 	}

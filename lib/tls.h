@@ -19,6 +19,13 @@
 
 #include "conf.h"
 
+/*
+ * TLS 1.2 cipher list used when [tls] ciphers is unset: forward secrecy (ECDHE) and
+ * AEAD only (AES-GCM, ChaCha20-Poly1305); no CBC with SHA-1/SHA-2 MACs, no static RSA,
+ * no finite-field DHE. TLS 1.3 suites ([tls] ciphersuites) are all AEAD already.
+ */
+#define TLS_DEFAULT_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
+
 /* What a completed handshake negotiated, as seen from our side. */
 struct tls_info {
 	int version;              /* TLS1_2_VERSION, TLS1_3_VERSION, ... (0 before handshake) */
@@ -32,8 +39,8 @@ struct tls_info {
 /*
  * Build the listener's SSL_CTX: chain (leaf first) and key from t->certificate and
  * t->private_key (checked to match), protocol floor max(t->min_version, TLS 1.2), no
- * ceiling, t->ciphers / t->ciphersuites when set, no renegotiation, no compression,
- * no session tickets. When t->ca_file is set the server asks for a client certificate
+ * ceiling, t->ciphers (default TLS_DEFAULT_CIPHERS) and t->ciphersuites when set, no
+ * renegotiation, no compression, no session tickets. When t->ca_file is set the server asks for a client certificate
  * and verifies it against that CA, but does not fail the handshake without one or on a
  * verification error: the result is reported by tls_info_get() and the SIP layer
  * decides per trunk (CA or pinned fingerprint). Returns a new SSL_CTX (caller frees
