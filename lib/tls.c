@@ -7,6 +7,7 @@
  */
 #include "tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -198,6 +199,24 @@ tls_client_ssl_new(SSL_CTX *ctx, const char *server_name)
 		return NULL;
 	}
 	return ssl;
+}
+
+const char *
+tls_peer_name(const char *server_name, const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *addr;
+
+	if (server_name != NULL)
+		return server_name;
+	if (sa == NULL)
+		return NULL;
+	if (sa->sa_family == AF_INET)
+		addr = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	else
+		return NULL;
+	return inet_ntop(sa->sa_family, addr, buf, (socklen_t)len);
 }
 
 const char *

@@ -2,11 +2,13 @@
  * test_tls: TLS contexts from struct conf_tls: version floor, key/cert matching,
  * cipher lists, and what tls_info_get() reports after an in-memory handshake.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -240,6 +242,65 @@ START_TEST(client_without_certificate_reports_none)
 }
 END_TEST
 
+/* Does a verifying client that wants `name` accept the server's certificate (localhost,
+ * 127.0.0.1, ::1)? */
+static bool
+client_accepts_name(const char *name)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+	SSL_CTX *sctx, *cctx;
+	SSL *srv, *cli;
+	bool ok;
+
+	t.ca_file = p_ca;
+	sctx = tls_server_ctx_new(&t, err, sizeof(err));
+	cctx = tls_client_ctx_new(&t, NULL, NULL, true, err, sizeof(err));
+	ck_assert_ptr_nonnull(sctx);
+	ck_assert_ptr_nonnull(cctx);
+	srv = SSL_new(sctx);
+	cli = tls_client_ssl_new(cctx, name);
+	ck_assert_ptr_nonnull(cli);
+	ok = handshake(cli, srv);
+	ERR_clear_error();
+	SSL_free(cli);
+	SSL_free(srv);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+	return ok;
+}
+
+START_TEST(peer_name_is_server_name_or_else_the_address_ip)
+{
+	struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons(5061)};
+	struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_port = htons(5061)};
+	struct sockaddr un = {.sa_family = AF_UNIX};
+	char buf[64];
+
+	inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr);
+	inet_pton(AF_INET6, "::1", &v6.sin6_addr);
+	ck_assert_str_eq(tls_peer_name("agent.test", (struct sockaddr *)&v4, buf, sizeof(buf)),
+	                 "agent.test");
+	ck_assert_str_eq(tls_peer_name(NULL, (struct sockaddr *)&v4, buf, sizeof(buf)),
+	                 "127.0.0.1");
+	ck_assert_str_eq(tls_peer_name(NULL, (struct sockaddr *)&v6, buf, sizeof(buf)), "::1");
+	ck_assert_ptr_null(tls_peer_name(NULL, &un, buf, sizeof(buf)));
+	ck_assert_ptr_null(tls_peer_name(NULL, (struct sockaddr *)&v6, buf, 3));
+}
+END_TEST
+
+START_TEST(client_verifies_an_ip_literal_against_the_certificate_ips)
+{
+	ck_assert(client_accepts_name("127.0.0.1"));
+	ck_assert(client_accepts_name("::1"));
+	ck_assert(client_accepts_name("localhost"));
+	/* signed by the CA, but not for this address or name */
+	ck_assert(!client_accepts_name("127.0.0.2"));
+	ck_assert(!client_accepts_name("::2"));
+	ck_assert(!client_accepts_name("stranger.test"));
+}
+END_TEST
+
 /* A bare OpenSSL context capped at TLS 1.2 with exactly `cipher`, no verification. */
 static SSL_CTX *
 tls12_ctx(bool server, const char *cipher)
@@ -360,6 +421,8 @@ main(void)
 	tcase_add_test(tc, handshake_reports_version_cipher_and_client_fingerprint);
 	tcase_add_test(tc, client_verifying_wrong_name_fails_handshake);
 	tcase_add_test(tc, client_without_certificate_reports_none);
+	tcase_add_test(tc, peer_name_is_server_name_or_else_the_address_ip);
+	tcase_add_test(tc, client_verifies_an_ip_literal_against_the_certificate_ips);
 	tcase_add_test(tc, tls12_default_refuses_cbc_suites);
 	tcase_add_test(tc, tls12_default_accepts_ecdhe_aead_suites);
 	tcase_add_test(tc, tls12_ciphers_setting_overrides_the_default);
