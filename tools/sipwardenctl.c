@@ -62,17 +62,6 @@ esc_200(const char *s)
 	return buf;
 }
 
-static void
-fmt_duration(char *buf, size_t n, json_int_t ms)
-{
-	long s = (long)(ms / 1000);
-
-	if (s >= 3600)
-		snprintf(buf, n, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-	else
-		snprintf(buf, n, "%ld:%02ld", s / 60, s % 60);
-}
-
 static const struct cmdhelp {
 	const char *name, *args, *text;
 } cmds[] = {
@@ -243,6 +232,17 @@ request(const struct opts *o, json_t *req)
 }
 
 /* ---- formatting -------------------------------------------------------------- */
+
+static void
+fmt_duration(char *buf, size_t n, json_int_t ms)
+{
+	long s = (long)(ms / 1000);
+
+	if (s >= 3600)
+		snprintf(buf, n, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, n, "%ld:%02ld", s / 60, s % 60);
+}
 
 /* The string `v` escaped for a terminal, or `dflt`. */
 static const char *
