@@ -6,6 +6,7 @@
  * presenting a CA-signed certificate for another host (tools/mkcerts stranger.crt,
  * stranger.test / 127.0.0.2) at an agent's address fails the handshake, is passed over
  * for the next agent, and leaves a security event; the genuine agent takes the call.
+ * Trunks called out to are held to the IP of their target the same way.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -187,6 +188,77 @@ START_TEST(no_agent_with_a_matching_certificate_means_503)
 }
 END_TEST
 
+/* The same rule toward a trunk called out to: its certificate must carry the target's IP.
+ * An agent (pinned client certificate) calls out; the carrier at the trunk's target,
+ * 127.0.0.1, presents stranger.crt (127.0.0.2): no INVITE reaches it. */
+START_TEST(trunk_target_certificate_for_another_ip_is_refused)
+{
+	struct itest t;
+	struct itest_opts o = {.agent_pin = true};
+	char trunk_extra[64], listen[64], to[128], ca[256], cert[256], key[256], out[256], err[256];
+	uint16_t tport = itest_port();
+	json_t *caller;
+	pid_t cp;
+	int tfd, rc;
+
+	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\n", tport);
+	o.trunk_extra = trunk_extra;
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", tport);
+	const char *carrier[] = {
+	        getenv("SW_PEER"), "answer",
+	        "--listen",        listen,
+	        "--cert",          itest_path(&t, "stranger.crt", cert, sizeof(cert)),
+	        "--key",           itest_path(&t, "stranger.key", key, sizeof(key)),
+	        "--calls",         "1",
+	        "--timeout",       "30",
+	        "--json",          NULL};
+	cp = itest_spawn(carrier, itest_path(&t, "carrier.json", out, sizeof(out)),
+	                 itest_path(&t, "carrier.log", err, sizeof(err)));
+	wait_listening(tport);
+
+	/* the agent: swpeer presenting agent.crt (pinned), dialling out */
+	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
+	const char *agent[] = {getenv("SW_PEER"),
+	                       "call",
+	                       "--to",
+	                       to,
+	                       "--ca",
+	                       itest_path(&t, "ca.crt", ca, sizeof(ca)),
+	                       "--tls-name",
+	                       "localhost",
+	                       "--cert",
+	                       itest_path(&t, "agent.crt", cert, sizeof(cert)),
+	                       "--key",
+	                       itest_path(&t, "agent.key", key, sizeof(key)),
+	                       "--duration",
+	                       "1",
+	                       "--timeout",
+	                       "20",
+	                       "--json",
+	                       NULL};
+	rc = itest_wait_child(itest_spawn(agent, itest_path(&t, "caller.json", out, sizeof(out)),
+	                                  itest_path(&t, "caller.log", err, sizeof(err))),
+	                      T_CALL_MS + 5000);
+	ck_assert_int_eq(rc, 1);
+	caller = itest_result(&t, "caller.json");
+	ck_assert_int_ge(itest_num(caller, "code"), 500);
+	json_decref(caller);
+	itest_kill_child(cp);
+	json_t *r = itest_results(&t, "carrier.json");
+	ck_assert_msg(json_array_size(r) == 0, "the carrier was given a call");
+	json_decref(r);
+
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	assert_refused_handshakes(tel, 1);
+	close(tfd);
+	itest_assert_no_calls(&t);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -196,6 +268,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, agent_certificate_for_another_ip_is_refused_and_passed_over);
 	tcase_add_test(tc, no_agent_with_a_matching_certificate_means_503);
+	tcase_add_test(tc, trunk_target_certificate_for_another_ip_is_refused);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
