@@ -492,14 +492,26 @@ set_identity(struct b2bua *b)
 	const struct conf *cf = b->conf;
 
 	conf_sockaddr_str(&cf->tls.listen, addr, sizeof(addr));
-	snprintf(b->sentby, sizeof(b->sentby), "%s", addr);
-	if (cf->sip.hostname != NULL)
-		snprintf(b->host, sizeof(b->host), "%s", cf->sip.hostname);
-	else {
+	if (cf->sip.hostname != NULL) {
+		/* Via sent-by and Contact: hostname with the listen port, an IPv6 literal in
+		 * brackets (sentby and contact hold the longest name conf accepts, 253) */
+		const char *h = cf->sip.hostname, *port = strrchr(addr, ':');
+		bool v6 = strchr(h, ':') != NULL && h[0] != '[';
+
+		snprintf(b->sentby, sizeof(b->sentby), "%s%s%s%s", v6 ? "[" : "", h, v6 ? "]" : "",
+		         port != NULL ? port : "");
+		snprintf(b->host, sizeof(b->host), "%s", h);
+	} else {
+		char *end;
+
+		snprintf(b->sentby, sizeof(b->sentby), "%s", addr);
 		snprintf(b->host, sizeof(b->host), "%s", addr);
-		char *colon = strrchr(b->host, ':');
-		if (colon != NULL && strchr(b->host, ']') == NULL)
-			*colon = '\0';
+		/* the address without its port: "[v6]:p" ends at ']', "v4:p" at the ':' */
+		if (b->host[0] == '[') {
+			if ((end = strchr(b->host, ']')) != NULL)
+				end[1] = '\0';
+		} else if ((end = strrchr(b->host, ':')) != NULL)
+			*end = '\0';
 	}
 	snprintf(b->contact, sizeof(b->contact), "<sip:sipwarden@%s;transport=tls>", b->sentby);
 	if (cf->media.advertise != NULL) {

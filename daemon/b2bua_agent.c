@@ -16,18 +16,24 @@
 
 #include "log.h"
 #include "sip_util.h"
+#include "tls.h"
 
 static uint64_t
 agent_conn(struct b2bua *b, int idx)
 {
 	const struct conf_agent *a = &b->conf->agents[idx];
+	const struct sockaddr *sa = (const struct sockaddr *)&a->address.ss;
 	uint64_t conn = b->agent_conn[idx];
+	char ip[INET6_ADDRSTRLEN];
+	const char *name;
 
 	if (conn != 0 && sip_server_conn_info(b->sip, conn) != NULL)
 		return conn;
 	b->agent_conn[idx] = 0;
-	if (sip_server_connect(b->sip, (const struct sockaddr *)&a->address.ss, a->address.len,
-	                       b->agent_ctx[idx], a->server_name, &conn) != 0)
+	/* the agent's certificate must name server_name, or else the IP of its address:
+	 * a mere chain to [tls] ca_file (which also signs trunks) is not enough */
+	if ((name = tls_peer_name(a->server_name, sa, ip, sizeof(ip))) == NULL ||
+	    sip_server_connect(b->sip, sa, a->address.len, b->agent_ctx[idx], name, &conn) != 0)
 		return 0;
 	b->agent_conn[idx] = conn;
 	return conn;

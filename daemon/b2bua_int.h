@@ -132,8 +132,8 @@ struct b2bua {
 	/* INVITEs to agents we cancelled, newest first */
 	struct cancelled_invite *cancelled;
 	bool stopping;
-	char sentby[128];  /* host:port for Via */
-	char contact[160]; /* our Contact value */
+	char sentby[272];  /* host:port for Via ([sip] hostname or the listen address) */
+	char contact[304]; /* our Contact value: <sip:sipwarden@sentby;transport=tls> */
 	char host[96];     /* for Warning and Call-IDs */
 };
 

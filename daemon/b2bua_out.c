@@ -10,6 +10,7 @@
 #include "b2bua_int.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,18 +80,17 @@ static uint64_t
 trunk_conn(struct b2bua *b, int ti)
 {
 	const struct conf_trunk *t = &b->conf->trunks[ti];
+	const struct sockaddr *sa = (const struct sockaddr *)&t->target.ss;
 	uint64_t conn = b->trunk_conn[ti];
-	char host[64];
+	char ip[INET6_ADDRSTRLEN];
+	const char *host;
 
 	if (conn != 0 && sip_server_conn_info(b->sip, conn) != NULL)
 		return conn;
 	b->trunk_conn[ti] = 0;
-	/* the trunk's certificate is checked for the IP address of its target */
-	conf_sockaddr_str(&t->target, host, sizeof(host));
-	if (strrchr(host, ':') != NULL && strchr(host, ']') == NULL)
-		*strrchr(host, ':') = '\0';
-	if (sip_server_connect(b->sip, (const struct sockaddr *)&t->target.ss, t->target.len,
-	                       b->trunk_ctx[ti], host, &conn) != 0)
+	/* the trunk's certificate is checked for the IP address of its target (IPv6 too) */
+	if ((host = tls_peer_name(NULL, sa, ip, sizeof(ip))) == NULL ||
+	    sip_server_connect(b->sip, sa, t->target.len, b->trunk_ctx[ti], host, &conn) != 0)
 		return 0;
 	b->trunk_conn[ti] = conn;
 	return conn;
