@@ -249,8 +249,8 @@ START_TEST(long_display_name_call_is_ended_by_the_agent_with_bye_at_the_trunk)
 {
 	static char msg[MSG_CAP], from[4096], resp[MSG_CAP];
 	struct itest t;
-	const char *agent_args[] = {"--mode",  "echo", "--bye-after", "1",
-	                            "--calls", "1",    "--timeout",   "30", NULL};
+	const char *agent_args[] = {"--mode", "echo",      "--bye-after", "1", "--calls",
+	                            "1",      "--timeout", "30",          NULL};
 	char ruri[512], to[512], cid[64], via[512], cseq[64], bto[4096], bfrom[512];
 	struct itest_conn *c;
 	bool got_bye = false;
