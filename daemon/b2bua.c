@@ -172,6 +172,15 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		       "trunk certificate does not match the configuration");
 		return taken(req);
 	}
+	{
+		/* what would cross to the agent, or be echoed on this leg, fits its grammar */
+		const char *text = NULL;
+		int code = leg_b_check_input(req, t, &why, &text);
+		if (code != 0) {
+			refuse(b, conn, req, code, TELEMETRY_SEC_INPUT_REFUSED, why, text);
+			return taken(req);
+		}
+	}
 	if (b->nlive >= b->conf->limits.max_calls) {
 		refuse(b, conn, req, 503, TELEMETRY_SEC_LIMIT_REACHED, "max_calls",
 		       "concurrent call limit reached");
@@ -241,10 +250,7 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		call_end(c, "failed", "sipwarden", "media_ports", 503);
 		return SIP_HOOK_TAKEN;
 	}
-	if (agent_route(c) != 0) {
-		c->end_warning = "no agent available";
-		call_end(c, "failed", "sipwarden", "no_agent", 503);
-	}
+	agent_route(c); /* ends the call when no agent takes it */
 	return SIP_HOOK_TAKEN;
 }
 

@@ -185,7 +185,16 @@ void out_conn_closed(struct b2bua *b, uint64_t conn);
 /* b2bua_agent.c */
 int leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char *hp, bool pad,
                  bool plain);
+/* What leg_b_invite() would copy from `req` (leg A's INVITE; `t` the trunk whose
+ * pass_headers apply, or NULL) and what leg A's dialog echoes, against its grammar:
+ * 0, or the status to refuse the INVITE with (400, 414) and a telemetry reason token and
+ * Warning text (static). */
+int leg_b_check_input(const osip_message_t *req, const struct conf_trunk *t, const char **reason,
+                      const char **text);
 void leg_b_timer(struct call *c, unsigned ms);
+/* Send the call to an agent of the pool, failing over on transport errors. Returns 0,
+ * or non-zero after ending the call (503 when no agent is left, 500 when the INVITE
+ * could not be built: a local error, not counted against any agent). */
 int agent_route(struct call *c);
 void agent_on_response(struct call *c, osip_message_t *resp);
 void agent_cancel(struct call *c);

@@ -136,6 +136,18 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 		goto taken;
 	}
 	t = &b->conf->trunks[ti];
+	{
+		/* what would cross to the trunk, or be echoed on this leg, fits its grammar */
+		const char *reason = NULL, *text = NULL;
+		int code = leg_b_check_input(req, t, &reason, &text);
+		if (code != 0) {
+			b2bua_reply(b, conn, req, code, NULL, text, NULL);
+			telemetry_security(b->tel, TELEMETRY_SEC_INPUT_REFUSED, NULL,
+			                   (const struct sockaddr *)&ci->peer, reason, text, code);
+			log_info("INVITE from agent %s refused with %d: %s", a->name, code, text);
+			goto taken;
+		}
+	}
 	if (b->nlive >= b->conf->limits.max_calls ||
 	    (t->max_calls != 0 && b->trunk_calls[ti] >= t->max_calls)) {
 		const char *r =
