@@ -9,7 +9,8 @@
  * re-escaped (seen in the agent's --verbose log). Oversized user parts (245 bytes, in
  * From and in the Request-URI) get 400 / 414 and leave the agent in the pool even with
  * probes off: a normal call afterwards is answered. A From with an 1,100-byte display
- * name makes a call that the agent ends with BYE, which reaches the trunk intact.
+ * name makes a call that the agent ends with BYE, which reaches the trunk intact. An
+ * agent calling out meets the same door: a 200-digit number gets 414.
  */
 #include <check.h>
 #include <stdio.h>
@@ -302,6 +303,70 @@ START_TEST(long_display_name_call_is_ended_by_the_agent_with_bye_at_the_trunk)
 }
 END_TEST
 
+/* The same door for an agent calling out: its dialled number crosses to the trunk. */
+START_TEST(agent_calling_out_with_an_oversized_number_gets_414)
+{
+	struct itest t;
+	struct itest_opts o = {.agent_pin = true};
+	char trunk_extra[64], listen[64], cert[256], key[256], out[256], err[256];
+	char ca[256], acert[256], akey[256], outp[256], errp[272];
+	static char to[4096];
+	uint16_t tport = itest_port();
+	int tfd;
+	pid_t cp;
+
+	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\n", tport);
+	o.trunk_extra = trunk_extra;
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", tport);
+	const char *cargv[] = {getenv("SW_PEER"), "answer",
+	                       "--listen",        listen,
+	                       "--cert",          itest_path(&t, "trunk.crt", cert, sizeof(cert)),
+	                       "--key",           itest_path(&t, "trunk.key", key, sizeof(key)),
+	                       "--mode",          "echo",
+	                       "--calls",         "1",
+	                       "--timeout",       "20",
+	                       "--json",          NULL};
+	cp = itest_spawn(cargv, itest_path(&t, "carrier.json", out, sizeof(out)),
+	                 itest_path(&t, "carrier.log", err, sizeof(err)));
+	usleep(300000);
+
+	/* 200 digits: more than the 128 bytes a user part may have */
+	snprintf(to, sizeof(to), "sip:%s@%s:%u", run_of('7', 200), t.ip, t.port);
+	const char *argv[] = {getenv("SW_PEER"),
+	                      "call",
+	                      "--to",
+	                      to,
+	                      "--ca",
+	                      itest_path(&t, "ca.crt", ca, sizeof(ca)),
+	                      "--tls-name",
+	                      "localhost",
+	                      "--cert",
+	                      itest_path(&t, "agent.crt", acert, sizeof(acert)),
+	                      "--key",
+	                      itest_path(&t, "agent.key", akey, sizeof(akey)),
+	                      "--expect",
+	                      "414",
+	                      "--timeout",
+	                      "10",
+	                      "--json",
+	                      NULL};
+	itest_path(&t, "caller.json", outp, sizeof(outp));
+	snprintf(errp, sizeof(errp), "%s.log", outp);
+	itest_check_exit(&t, itest_wait_child(itest_spawn(argv, outp, errp), T_CALL_MS),
+	                 "caller.json");
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"security.input_refused\"", 3000);
+	ck_assert_msg(itest_count_events(tel, "security.input_refused", "ruri_user_too_long") == 1,
+	              "telemetry: %s", tel);
+	ck_assert_msg(strstr(tel, "\"call.start\"") == NULL, "a call was started: %s", tel);
+	itest_kill_child(cp);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -311,6 +376,7 @@ main(void)
 	tcase_add_test(tc, crlf_escaped_in_the_from_user_part_never_becomes_a_header_at_the_agent);
 	tcase_add_test(tc, oversized_user_parts_get_4xx_and_leave_the_agent_in_the_pool);
 	tcase_add_test(tc, long_display_name_call_is_ended_by_the_agent_with_bye_at_the_trunk);
+	tcase_add_test(tc, agent_calling_out_with_an_oversized_number_gets_414);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
