@@ -293,7 +293,7 @@ out:
 	return rc;
 }
 
-/* INVITE to agent `idx` of the pool. 0 or a negative errno (see agent_fault()). */
+/* INVITE to agent `idx` of the pool. 0 or a negative errno (see pool_is_agent_fault()). */
 static int
 agent_invite(struct call *c, int idx)
 {
@@ -315,34 +315,6 @@ agent_invite(struct call *c, int idx)
 	return 0;
 }
 
-/*
- * Is `rc`, from opening the connection to an agent or sending it the INVITE, the
- * agent's fault? Only the transport's failures are: refused, unreachable, reset, gone,
- * or a peer that does not read (-ENOBUFS). Anything else (-EINVAL, -ENOMEM, -E2BIG:
- * building the message failed) happened here, would happen with any agent, and must
- * not take agents out of the pool (issue 8: two hostile INVITEs marked every agent
- * down).
- */
-static bool
-agent_fault(int rc)
-{
-	switch (-rc) {
-	case ENOTCONN:
-	case ENOBUFS:
-	case ECONNREFUSED:
-	case ECONNRESET:
-	case ECONNABORTED:
-	case EPIPE:
-	case ETIMEDOUT:
-	case EHOSTUNREACH:
-	case ENETUNREACH:
-	case ENETDOWN:
-		return true;
-	default:
-		return false;
-	}
-}
-
 int
 agent_route(struct call *c)
 {
@@ -354,7 +326,7 @@ agent_route(struct call *c)
 			c->tried |= UINT64_C(1) << idx;
 		if ((rc = agent_invite(c, idx)) == 0)
 			return 0;
-		if (!agent_fault(rc)) {
+		if (!pool_is_agent_fault(rc)) {
 			/* our failure: the next agent would fare no better, and none is to blame */
 			log_warnx("call %s: INVITE to agent %s could not be built: %s", c->id,
 			          c->conf->agents[idx].name, strerror(-rc));

@@ -4,6 +4,7 @@
  */
 #include "pool.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,26 @@ pool_report(struct pool *p, int idx, bool ok, int64_t now_ms)
 		e->retry_at = now_ms + e->backoff_ms;
 	}
 	return 0;
+}
+
+bool
+pool_is_agent_fault(int err)
+{
+	switch (-err) {
+	case ENOTCONN:
+	case ENOBUFS:
+	case ECONNREFUSED:
+	case ECONNRESET:
+	case ECONNABORTED:
+	case EPIPE:
+	case ETIMEDOUT:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ENETDOWN:
+		return true;
+	default:
+		return false;
+	}
 }
 
 bool

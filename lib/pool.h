@@ -63,6 +63,16 @@ void pool_call_end(struct pool *p, int idx);
  */
 int pool_report(struct pool *p, int idx, bool ok, int64_t now_ms);
 
+/*
+ * Is `err` (a negative errno from opening the connection to an agent or sending it a
+ * request) the agent's fault, to be reported with pool_report(.., false, ..)? Only
+ * transport failures are: refused, unreachable, reset, timed out, gone (-ENOTCONN), or
+ * a peer that does not read (-ENOBUFS). Anything else (-EINVAL, -ENOMEM, -E2BIG: the
+ * message could not be built) happened on our side, would happen with any agent, and
+ * must not take agents out of the pool.
+ */
+bool pool_is_agent_fault(int err);
+
 /* Snapshot of agent `idx`; false if out of range. */
 bool pool_agent(const struct pool *p, int idx, struct pool_agent_info *out);
 

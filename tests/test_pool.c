@@ -1,5 +1,6 @@
 /* Unit tests for lib/pool.c: agent selection policies and health transitions. */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,6 +189,22 @@ START_TEST(pool_with_probes_on_leaves_down_agents_to_the_probes)
 }
 END_TEST
 
+/* Issue 8: a local build error was counted as connection_failed against each agent. */
+START_TEST(pool_only_transport_errors_are_the_agents_fault)
+{
+	ck_assert(pool_is_agent_fault(-ENOTCONN));
+	ck_assert(pool_is_agent_fault(-ECONNREFUSED));
+	ck_assert(pool_is_agent_fault(-ENOBUFS));
+	ck_assert(pool_is_agent_fault(-ETIMEDOUT));
+	ck_assert(pool_is_agent_fault(-EHOSTUNREACH));
+	ck_assert(!pool_is_agent_fault(-EINVAL));
+	ck_assert(!pool_is_agent_fault(-ENOMEM));
+	ck_assert(!pool_is_agent_fault(-E2BIG));
+	ck_assert(!pool_is_agent_fault(-EPROTO));
+	ck_assert(!pool_is_agent_fault(0));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -202,6 +219,7 @@ main(void)
 	tcase_add_test(tc, pool_retry_backoff_stops_growing_at_five_minutes);
 	tcase_add_test(tc, pool_late_failure_of_a_down_agent_does_not_grow_the_backoff);
 	tcase_add_test(tc, pool_with_probes_on_leaves_down_agents_to_the_probes);
+	tcase_add_test(tc, pool_only_transport_errors_are_the_agents_fault);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
