@@ -2,7 +2,10 @@
  * b2bua_agent.c: leg B of a call (sipwarden as UAC toward an agent of the pool), agent
  * failover, OPTIONS health probes, and the clean-up of answers that arrive for INVITEs
  * we already gave up on. Connections to agents are opened through the SIP server and
- * reused while they stay up.
+ * reused while they stay up. It also owns the door check of what leg B copies from leg A
+ * (leg_b_check_input(), called before a call is created) and decides what counts
+ * against an agent's health: its transport, its timeouts and its 5xx, never a local
+ * error.
  */
 #include "b2bua_int.h"
 
