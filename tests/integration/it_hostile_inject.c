@@ -10,7 +10,8 @@
  * From and in the Request-URI) get 400 / 414 and leave the agent in the pool even with
  * probes off: a normal call afterwards is answered. A From with an 1,100-byte display
  * name makes a call that the agent ends with BYE, which reaches the trunk intact. An
- * agent calling out meets the same door: a 200-digit number gets 414.
+ * agent calling out meets the same door: a 200-digit number gets 414. A passed X- header
+ * carrying a terminal escape sequence gets 400; a clean one crosses.
  */
 #include <check.h>
 #include <stdio.h>
@@ -51,10 +52,10 @@ offer(char *sdp, size_t cap)
 }
 
 /* Send an INVITE for request-URI user `ruser` with header value `from` (must carry a
- * tag) and Call-ID `callid`. */
+ * tag), Call-ID `callid` and `extra` header lines (each ending in CRLF, or NULL). */
 static void
-send_invite(const struct itest *t, struct itest_conn *c, const char *ruser, const char *from,
-            const char *callid)
+send_invite_x(const struct itest *t, struct itest_conn *c, const char *ruser, const char *from,
+              const char *callid, const char *extra)
 {
 	static char req[MSG_CAP];
 	char sdp[1024];
@@ -69,10 +70,19 @@ send_invite(const struct itest *t, struct itest_conn *c, const char *ruser, cons
 	         "Call-ID: %s\r\n"
 	         "CSeq: 1 INVITE\r\n"
 	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
+	         "%s"
 	         "Content-Type: application/sdp\r\n"
 	         "Content-Length: %zu\r\n\r\n%s",
-	         ruser, t->ip, t->port, callid, from, t->ip, callid, strlen(sdp), sdp);
+	         ruser, t->ip, t->port, callid, from, t->ip, callid, extra ? extra : "",
+	         strlen(sdp), sdp);
 	ck_assert_int_eq(itest_send_str(c, req), 0);
+}
+
+static void
+send_invite(const struct itest *t, struct itest_conn *c, const char *ruser, const char *from,
+            const char *callid)
+{
+	send_invite_x(t, c, ruser, from, callid, NULL);
 }
 
 /* Receive messages until a final response to CSeq method `method`; returns its code. */
@@ -367,6 +377,53 @@ START_TEST(agent_calling_out_with_an_oversized_number_gets_414)
 }
 END_TEST
 
+/* A trunk's pass_headers cross only as text without control characters. */
+START_TEST(passed_header_with_a_control_character_is_refused)
+{
+	static char msg[MSG_CAP];
+	struct itest t;
+	struct itest_opts o = {.trunk_extra = "pass_headers = X-Ctx\n"};
+	const char *agent_args[] = {"--mode", "echo", "--verbose", "--timeout", "30", NULL};
+	const char *from[2] = {"<sip:1000@127.0.0.1>;tag=ctl1", "<sip:1000@127.0.0.1>;tag=ctl2"};
+	char ruri[512], to[512], path[256], cid[2][64];
+	struct itest_conn *c;
+	int tfd, code;
+	size_t len;
+	pid_t ap;
+
+	snprintf(cid[0], sizeof(cid[0]), "ctl%u@127.0.0.1", (unsigned)getpid());
+	snprintf(cid[1], sizeof(cid[1]), "ctlok%u@127.0.0.1", (unsigned)getpid());
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	/* a terminal escape sequence for whoever looks at the agent's logs */
+	send_invite_x(&t, c, "agent", from[0], cid[0], "X-Ctx: a\x1b]0;pwned\x07b\r\n");
+	code = final_response(c, msg, "INVITE");
+	send_invite_x(&t, c, "agent", from[1], cid[1], "X-Ctx: sales-42\r\n");
+	ck_assert_int_eq(final_response(c, msg, "INVITE"), 200);
+	ack_200(c, msg, from[1], cid[1], ruri, sizeof(ruri), to, sizeof(to));
+	bye(c, ruri, from[1], to, cid[1]);
+	itest_kill_child(ap);
+
+	char *log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)), &len);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_msg(strstr(log, "pwned") == NULL, "the escape sequence reached the agent");
+	ck_assert_msg(strstr(log, "\nX-Ctx: sales-42\r\n") != NULL, "a clean X-Ctx did not cross");
+	free(log);
+	ck_assert_int_eq(code, 400);
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"security.input_refused\"", 3000);
+	ck_assert_msg(itest_count_events(tel, "security.input_refused", "pass_header_invalid") == 1,
+	              "telemetry: %s", tel);
+	itest_wait_no_calls(&t, 5000);
+	itest_conn_free(c);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -377,6 +434,7 @@ main(void)
 	tcase_add_test(tc, oversized_user_parts_get_4xx_and_leave_the_agent_in_the_pool);
 	tcase_add_test(tc, long_display_name_call_is_ended_by_the_agent_with_bye_at_the_trunk);
 	tcase_add_test(tc, agent_calling_out_with_an_oversized_number_gets_414);
+	tcase_add_test(tc, passed_header_with_a_control_character_is_refused);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
