@@ -421,6 +421,13 @@ sip_util_same_str(const char *a, const char *b)
 }
 
 bool
+sip_util_callid_equal(const osip_call_id_t *a, const osip_call_id_t *b)
+{
+	return a != NULL && b != NULL && a->number != NULL && b->number != NULL &&
+	       sip_util_same_str(a->number, b->number) && sip_util_same_str(a->host, b->host);
+}
+
+bool
 sip_util_response_matches(const osip_message_t *sent, const osip_message_t *resp)
 {
 	if (sent == NULL || resp == NULL || !MSG_IS_REQUEST(sent) || !MSG_IS_RESPONSE(resp))
@@ -429,8 +436,7 @@ sip_util_response_matches(const osip_message_t *sent, const osip_message_t *resp
 	    resp->cseq == NULL)
 		return false;
 	return sip_util_same_token(sip_util_top_branch(sent), sip_util_top_branch(resp)) &&
-	       sip_util_same_str(sent->call_id->number, resp->call_id->number) &&
-	       sip_util_same_str(sent->call_id->host, resp->call_id->host) &&
+	       sip_util_callid_equal(sent->call_id, resp->call_id) &&
 	       sip_util_same_str(sent->cseq->number, resp->cseq->number) &&
 	       sip_util_same_str(sent->cseq->method, resp->cseq->method);
 }

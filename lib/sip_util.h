@@ -86,6 +86,9 @@ int sip_util_check_response(const osip_message_t *resp, const char **why);
  */
 bool sip_util_response_matches(const osip_message_t *sent, const osip_message_t *resp);
 
+/* Whether two Call-IDs are the same (number and host, byte for byte), without allocating. */
+bool sip_util_callid_equal(const osip_call_id_t *a, const osip_call_id_t *b);
+
 /* Whether s is an RFC 3261 token (a method, an option-tag): non-empty, no NULL. */
 bool sip_util_is_token(const char *s);
 
