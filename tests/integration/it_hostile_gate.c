@@ -234,8 +234,13 @@ START_TEST(forged_200_for_the_agent_invite_from_another_connection_is_ignored)
 	/* The forgeries were processed before the real answer: else this proves nothing. */
 	log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)), &len);
 	ck_assert_ptr_nonnull(log);
-	ck_assert_msg(strstr(log, ">>> SIP/2.0 200") == NULL,
-	              "the agent answered before the forgeries were processed");
+	for (char *p = strstr(log, ">>> SIP/2.0 200 "); p != NULL;
+	     p = strstr(p + 1, ">>> SIP/2.0 200 ")) {
+		char *next = strstr(p + 1, "swpeer: "), *cseq = strstr(p, " INVITE\r\n");
+		/* a 200 to a probe OPTIONS is fine; one to the INVITE is too early */
+		ck_assert_msg(cseq == NULL || (next != NULL && cseq > next),
+		              "the agent answered before the forgeries were processed");
+	}
 	free(log);
 
 	itest_check_exit(&t, itest_wait_child(cp, T_CALL_MS), "caller.json");
