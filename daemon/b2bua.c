@@ -402,6 +402,44 @@ handled(osip_message_t *resp)
 	return SIP_HOOK_TAKEN;
 }
 
+/*
+ * A response that claims one of our transactions (its Call-ID and CSeq) but did not
+ * come on the connection the request left on, or without the request's Via branch:
+ * nobody who saw our request sent it. Discarded by the caller; counted here.
+ */
+void
+b2bua_forged_response(struct b2bua *b, const struct call *c, uint64_t conn, const char *why)
+{
+	const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
+
+	log_debug("conn %llu: forged response discarded (%s)", (unsigned long long)conn, why);
+	telemetry_security(b->tel, TELEMETRY_SEC_PEER_UNKNOWN, c != NULL ? c->id : NULL,
+	                   ci != NULL ? (const struct sockaddr *)&ci->peer : NULL,
+	                   "forged_response", why, 0);
+}
+
+/* Whether `resp`, received on `conn`, answers `sent`, which left on `sent_conn`; if it
+ * claims to but does not, it is reported as forged. */
+static bool
+answers(struct call *c, const osip_message_t *sent, uint64_t sent_conn, uint64_t conn,
+        const osip_message_t *resp)
+{
+	if (conn != sent_conn) {
+		b2bua_forged_response(c->b, c, conn, "not on the connection the request left on");
+		return false;
+	}
+	if (!sip_util_response_matches(sent, resp)) {
+		b2bua_forged_response(c->b, c, conn, "not the Via branch of the request");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Responses: the gate (sip_dispatch.c) let only whole ones through (Via branch, Call-ID,
+ * CSeq number and method). One is accepted only on the connection its request left on
+ * and with that request's top Via branch, CSeq number and method.
+ */
 static enum sip_hook_verdict
 on_response(void *arg, uint64_t conn, osip_message_t *resp)
 {
@@ -409,9 +447,9 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 	char *cid = NULL;
 	struct call *c;
 
-	if (agent_probe_response(b, resp))
+	if (agent_probe_response(b, conn, resp))
 		return handled(resp);
-	if (resp->call_id == NULL || resp->cseq == NULL || osip_call_id_to_str(resp->call_id, &cid))
+	if (osip_call_id_to_str(resp->call_id, &cid) != 0)
 		return SIP_HOOK_DEFAULT;
 	for (int legi = 1; legi >= 0; legi--) {
 		if ((c = call_by_callid(b, cid, legi)) == NULL)
@@ -422,20 +460,20 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 			osip_free(cid);
 			return handled(resp); /* e.g. the 200 to the BYE that ended it */
 		}
+		osip_free(cid);
 		if (legi == 1 && c->b_invite != NULL && MSG_IS_RESPONSE_FOR(resp, "INVITE") &&
 		    strcmp(resp->cseq->number, c->b_invite->cseq->number) == 0) {
-			osip_free(cid);
-			agent_on_response(c, resp);
+			if (answers(c, c->b_invite, c->leg[1].conn, conn, resp))
+				agent_on_response(c, resp);
 			return handled(resp);
 		}
 		if (c->pend.sent != NULL && 1 - c->pend.from == legi &&
 		    strcmp(resp->cseq->number, c->pend.sent->cseq->number) == 0 &&
 		    strcmp(resp->cseq->method, c->pend.sent->sip_method) == 0) {
-			osip_free(cid);
-			relay_response(c, resp);
+			if (answers(c, c->pend.sent, c->pend.conn, conn, resp))
+				relay_response(c, resp);
 			return handled(resp);
 		}
-		osip_free(cid);
 		return handled(resp); /* e.g. the 200 to our BYE */
 	}
 	osip_free(cid);
@@ -623,11 +661,11 @@ b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf, struct
 		b2bua_free(b);
 		return -EINVAL;
 	}
-	b->probe_callid = calloc(conf->nagents + 1, sizeof(*b->probe_callid));
+	b->probe_req = calloc(conf->nagents + 1, sizeof(*b->probe_req));
 	b->media_ev = event_new(base, media_engine_event_fd(media), EV_READ | EV_PERSIST,
 	                        b2bua_media_cb, b);
 	if (b->pool == NULL || b->trunk_calls == NULL || b->agent_conn == NULL ||
-	    b->trunk_conn == NULL || b->probe_callid == NULL || b->media_ev == NULL ||
+	    b->trunk_conn == NULL || b->probe_req == NULL || b->media_ev == NULL ||
 	    event_add(b->media_ev, NULL) != 0) {
 		b2bua_free(b);
 		return -ENOMEM;
@@ -732,9 +770,9 @@ b2bua_free(struct b2bua *b)
 		event_free(b->probe_ev);
 	if (b->tel != NULL)
 		telemetry_set_interim(b->tel, 0, NULL, NULL);
-	for (size_t i = 0; b->probe_callid != NULL && i < b->nagents; i++)
-		free(b->probe_callid[i]);
-	free(b->probe_callid);
+	for (size_t i = 0; b->probe_req != NULL && i < b->nagents; i++)
+		osip_message_free(b->probe_req[i]);
+	free(b->probe_req);
 	free(b->agent_conn);
 	free(b->trunk_conn);
 	out_trunk_ctxs_free(b->trunk_ctx, b->ntrunk_calls);

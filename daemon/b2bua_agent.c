@@ -394,31 +394,30 @@ agent_cancel(struct call *c)
 
 /*
  * A final response to an INVITE no call waits for any more: if it answers one we
- * cancelled, on the connection we sent it on, that INVITE is done; a non-2xx gets its
- * ACK (a 2xx is stray_invite_2xx()'s).
+ * cancelled, on the connection we sent it on and with its Via branch, that INVITE is
+ * done; a non-2xx gets its ACK (a 2xx is stray_invite_2xx()'s). One with its Call-ID and
+ * CSeq from elsewhere is reported as forged.
  */
 void
 cancelled_final(struct b2bua *b, uint64_t conn, const osip_message_t *resp)
 {
 	struct cancelled_invite **pp, *e;
-	char *cid = NULL, *ecid = NULL;
 
-	if (resp->status_code < 200 || resp->call_id == NULL || resp->cseq == NULL ||
-	    resp->cseq->number == NULL || osip_call_id_to_str(resp->call_id, &cid) != 0)
+	if (resp->status_code < 200)
 		return;
-	for (pp = &b->cancelled; (e = *pp) != NULL; pp = &e->next) {
-		bool same = e->conn == conn && e->invite->call_id != NULL &&
-		            osip_call_id_to_str(e->invite->call_id, &ecid) == 0 &&
-		            strcmp(ecid, cid) == 0 &&
-		            strcmp(e->invite->cseq->number, resp->cseq->number) == 0;
-		osip_free(ecid);
-		ecid = NULL;
-		if (same)
+	for (pp = &b->cancelled; (e = *pp) != NULL; pp = &e->next)
+		if (sip_util_callid_equal(e->invite->call_id, resp->call_id) &&
+		    strcmp(e->invite->cseq->number, resp->cseq->number) == 0)
 			break;
-	}
-	osip_free(cid);
 	if (e == NULL)
 		return;
+	/* only from the agent we sent it to, with our branch */
+	if (e->conn != conn || !sip_util_response_matches(e->invite, resp)) {
+		b2bua_forged_response(b, NULL, conn,
+		                      e->conn != conn ? "not on the connection the request left on"
+		                                      : "not the Via branch of the request");
+		return;
+	}
 	if (resp->status_code >= 300) {
 		osip_message_t *ack = NULL;
 		if (sip_dialog_ack_non2xx(e->invite, resp, &ack) == 0) {
@@ -683,35 +682,44 @@ agent_conn_closed(struct b2bua *b, uint64_t conn)
 		if (b->agent_conn[i] != conn)
 			continue;
 		b->agent_conn[i] = 0;
-		if (b->probe_callid[i] != NULL) {
-			free(b->probe_callid[i]);
-			b->probe_callid[i] = NULL;
+		if (b->probe_req[i] != NULL) {
+			osip_message_free(b->probe_req[i]);
+			b->probe_req[i] = NULL;
 			report(b, (int)i, false, "connection_lost");
 		}
 	}
 }
 
+/*
+ * A response to a probe: only on the agent's connection and with the probe's top Via
+ * branch, Call-ID and CSeq (a response with a probe's Call-ID from elsewhere is reported
+ * as forged). True when it was one of ours, forged or not (nothing else wants it).
+ */
 bool
-agent_probe_response(struct b2bua *b, osip_message_t *resp)
+agent_probe_response(struct b2bua *b, uint64_t conn, osip_message_t *resp)
 {
-	char *cid = NULL;
-	bool mine = false;
-
-	if (!MSG_IS_RESPONSE_FOR(resp, "OPTIONS") || resp->call_id == NULL ||
-	    osip_call_id_to_str(resp->call_id, &cid) != 0)
+	if (!MSG_IS_RESPONSE_FOR(resp, "OPTIONS"))
 		return false;
 	for (size_t i = 0; i < b->nagents; i++) {
-		if (b->probe_callid[i] == NULL || strcmp(b->probe_callid[i], cid) != 0)
+		osip_message_t *probe = b->probe_req[i];
+
+		if (probe == NULL || !sip_util_callid_equal(probe->call_id, resp->call_id))
 			continue;
-		mine = true;
+		if (conn != b->agent_conn[i] || !sip_util_response_matches(probe, resp)) {
+			b2bua_forged_response(b, NULL, conn,
+			                      conn != b->agent_conn[i]
+			                              ? "not on the connection the request left on"
+			                              : "not the Via branch of the request");
+			return true;
+		}
 		if (resp->status_code < 200)
-			break;
-		free(b->probe_callid[i]);
-		b->probe_callid[i] = NULL;
+			return true;
+		osip_message_free(probe);
+		b->probe_req[i] = NULL;
 		report(b, (int)i, resp->status_code < 500, "probe answered 5xx");
+		return true;
 	}
-	osip_free(cid);
-	return mine;
+	return false;
 }
 
 void
@@ -726,9 +734,9 @@ agent_probe_cb(evutil_socket_t fd, short what, void *arg)
 		char hp[80], ruri[160], to[160], from[160];
 		uint64_t conn;
 
-		if (b->probe_callid[i] != NULL) {
-			free(b->probe_callid[i]);
-			b->probe_callid[i] = NULL;
+		if (b->probe_req[i] != NULL) {
+			osip_message_free(b->probe_req[i]);
+			b->probe_req[i] = NULL;
 			report(b, (int)i, false, "probe timeout");
 		}
 		if ((conn = agent_conn(b, (int)i)) == 0) {
@@ -742,8 +750,10 @@ agent_probe_cb(evutil_socket_t fd, short what, void *arg)
 		if (sip_dialog_new_uac(&d, ruri, from, to, b->contact, b->host) != 0)
 			continue;
 		if (sip_dialog_request(d, "OPTIONS", b->sentby, &opt) == 0 &&
-		    b2bua_send(b, conn, opt) == 0)
-			b->probe_callid[i] = strdup(d->call_id);
+		    b2bua_send(b, conn, opt) == 0) {
+			b->probe_req[i] = opt; /* what its answer must match */
+			opt = NULL;
+		}
 		osip_message_free(opt);
 		sip_dialog_free(d);
 	}

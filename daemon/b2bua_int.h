@@ -58,6 +58,7 @@ struct relay_txn {
 	osip_message_t *req;    /* as received (we answer it) */
 	int from;               /* 0: leg A, 1: leg B */
 	osip_message_t *sent;   /* what we sent on the other leg */
+	uint64_t conn;          /* the connection `sent` left on: its answer must come back here */
 	struct sdp_desc *offer; /* parsed SDP offer of `req`, if any */
 	struct sdp_verdict verdict;
 };
@@ -127,8 +128,8 @@ struct b2bua {
 	SSL_CTX **trunk_ctx;  /* per trunk with a target: client TLS context */
 	uint64_t *trunk_conn; /* per trunk: reusable outbound connection, 0 none */
 	size_t nagents;
-	char media_addr[64]; /* address written into c= */
-	char **probe_callid; /* per agent: Call-ID of the probe in flight, or NULL */
+	char media_addr[64];        /* address written into c= */
+	osip_message_t **probe_req; /* per agent: the probe OPTIONS in flight, or NULL */
 	/* INVITEs to agents we cancelled, newest first */
 	struct cancelled_invite *cancelled;
 	bool stopping;
@@ -150,6 +151,7 @@ void call_end(struct call *c, const char *outcome, const char *ended_by, const c
               int code);
 void call_free(struct call *c);
 int b2bua_send(struct b2bua *b, uint64_t conn, osip_message_t *m);
+void b2bua_forged_response(struct b2bua *b, const struct call *c, uint64_t conn, const char *why);
 int b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
                 const char *to_tag, const char *warning, const char *sdp);
 struct call *call_by_conn(struct b2bua *b, uint64_t conn, int *legi);
@@ -200,7 +202,7 @@ void agent_on_response(struct call *c, osip_message_t *resp);
 void agent_cancel(struct call *c);
 void agent_failed(struct call *c, const char *why);
 void agent_conn_closed(struct b2bua *b, uint64_t conn);
-bool agent_probe_response(struct b2bua *b, osip_message_t *resp);
+bool agent_probe_response(struct b2bua *b, uint64_t conn, osip_message_t *resp);
 void agent_probe_cb(evutil_socket_t fd, short what, void *arg);
 int agent_index_by_conn(struct b2bua *b, uint64_t conn, const struct sockaddr *peer);
 void stray_invite_2xx(struct b2bua *b, uint64_t conn, osip_message_t *resp);

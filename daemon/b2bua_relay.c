@@ -122,6 +122,7 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 	c->pend.req = req;
 	c->pend.from = legi;
 	c->pend.sent = fwd;
+	c->pend.conn = out->conn;
 	c->pend.offer = offer;
 	c->pend.verdict = v;
 	if (c->pend_timer == NULL)
@@ -139,7 +140,11 @@ fail:
 	osip_message_free(req);
 }
 
-/* A response to the relayed request: answer the original on the other leg. */
+/*
+ * A response to the relayed request (on_response checked that it came on c->pend.conn
+ * with the top Via branch, Call-ID and CSeq of c->pend.sent): answer the original on the
+ * other leg.
+ */
 void
 relay_response(struct call *c, osip_message_t *resp)
 {
