@@ -50,7 +50,14 @@ one_message(const char *buf, size_t len)
 		}
 		return;
 	}
-	if (MSG_IS_REQUEST(m) && sip_util_can_respond(m)) {
+	if (MSG_IS_RESPONSE(m)) {
+		/* the gate: what passes has everything a handler dereferences */
+		if (sip_util_check_response(m, &why) == 0) {
+			FUZZ_CHECK(m->cseq != NULL && m->cseq->method != NULL && m->call_id != NULL);
+			FUZZ_CHECK(m->from != NULL && m->to != NULL);
+			(void)sip_util_response_matches(m, m);
+		}
+	} else if (MSG_IS_REQUEST(m) && sip_util_can_respond(m)) {
 		int status = sip_util_check_request(m, &why);
 
 		(void)sip_util_header(m, "require");
