@@ -5,10 +5,11 @@
  * in epoll on its sockets and its command eventfd, reads packets in batches (recvmmsg),
  * decides per packet (source, authentication, latching), re-protects in place and sends in
  * batches (sendmmsg). The packet path takes no lock, allocates nothing (libsrtp allocates
- * once per new authenticated SSRC) and never logs. Commands from the control side are
- * taken from a short mutex-protected list only when the eventfd fires. Events go back
- * through a single-producer ring. Not responsible for binding ports or building SRTP
- * sessions (media.c does that before handing a call over).
+ * once per new authenticated SSRC, at most SRTP_LEG_MAX_SSRCS per session) and never
+ * logs. Commands from the control side are taken from a short mutex-protected list only
+ * when the eventfd fires. Events go back through a single-producer ring. Not responsible
+ * for binding ports or building SRTP sessions (media.c does that before handing a call
+ * over).
  */
 #include "media_worker.h"
 
@@ -545,6 +546,8 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 				why = RTP_DROP_UNKNOWN_SOURCE;
 			else if (rc == -EALREADY)
 				why = RTP_DROP_REPLAY;
+			else if (rc == -EDQUOT)
+				why = RTP_DROP_SSRC_LIMIT;
 			else if (rc == -EBADMSG)
 				why = ssrc_known(l, ssrc) ? RTP_DROP_AUTH : RTP_DROP_PLAINTEXT;
 			else if (rc == -EINVAL)
@@ -592,7 +595,9 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 		rc = rtcp ? srtp_leg_protect_rtcp(m->tx, pkt, &len, PKT_BUF)
 		          : srtp_leg_protect(m->tx, pkt, &len, PKT_BUF);
 		if (rc != 0) {
-			rtp_stats_drop(ts, rc == -EALREADY ? RTP_DROP_REPLAY : RTP_DROP_OTHER);
+			rtp_stats_drop(ts, rc == -EALREADY ? RTP_DROP_REPLAY
+			                   : rc == -EDQUOT ? RTP_DROP_SSRC_LIMIT
+			                                   : RTP_DROP_OTHER);
 			return;
 		}
 	}

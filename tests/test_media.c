@@ -502,6 +502,48 @@ START_TEST(media_counts_plain_rtp_on_srtp_leg_as_plaintext)
 }
 END_TEST
 
+START_TEST(media_bounds_ssrcs_per_leg_and_counts_the_rest)
+{
+	struct peer a, b;
+	uint8_t pkt[BUFSZ];
+	peer_new(&a, false); /* legacy PBX: whoever can spoof its address picks the SSRCs */
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, false, true);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	/* 100 plain packets from the legacy side, each from a new SSRC */
+	for (uint32_t i = 0; i < 100; i++) {
+		a.ssrc = 0x1000 + i;
+		peer_send(&a, ports[MEDIA_LEG_A][0], 0x10);
+	}
+	ck_assert_uint_eq(drain_count(b.fd, 300), SRTP_LEG_MAX_SSRCS);
+	/* 100 genuine SRTP packets from the agent side, each from a new SSRC */
+	for (uint32_t i = 0; i < 100; i++) {
+		struct srtp_leg *tx;
+		b.ssrc = 0x2000 + i;
+		size_t len = mkrtp(&b, pkt, 1, 0x20);
+		ck_assert_int_eq(srtp_leg_new(&tx, &b.send_keys, SRTP_LEG_OUTBOUND), 0);
+		ck_assert_int_eq(srtp_leg_protect(tx, pkt, &len, sizeof(pkt)), 0);
+		srtp_leg_free(tx);
+		sendto_port(b.fd, pkt, len, ports[MEDIA_LEG_B][0]);
+	}
+	ck_assert_uint_eq(drain_count(a.fd, 300), SRTP_LEG_MAX_SSRCS);
+	struct media_call_stats st;
+	sync_engine(&st);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].tx.drops[RTP_DROP_SSRC_LIMIT],
+	                  100 - SRTP_LEG_MAX_SSRCS);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].rx.drops[RTP_DROP_SSRC_LIMIT],
+	                  100 - SRTP_LEG_MAX_SSRCS);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].rx.packets, SRTP_LEG_MAX_SSRCS);
+	/* the most recent admitted SSRC still flows */
+	a.ssrc = 0x1000 + SRTP_LEG_MAX_SSRCS - 1;
+	uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], 0x11);
+	expect_rtp(&b, s, 0x11, NULL);
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
 START_TEST(media_survives_a_thousand_bad_packets)
 {
 	struct peer a, b;
@@ -847,6 +889,7 @@ media_suite(void)
 	tcase_add_test(tc, media_drops_replay_and_flipped_tag_by_reason_and_goes_on);
 	tcase_add_test(tc, media_counts_plain_rtp_on_srtp_leg_as_plaintext);
 	tcase_add_test(tc, media_survives_a_thousand_bad_packets);
+	tcase_add_test(tc, media_bounds_ssrcs_per_leg_and_counts_the_rest);
 	tcase_add_test(tc, media_latches_only_after_authenticated_packet_and_only_once);
 	tcase_add_test(tc, media_hold_sends_nothing);
 	tcase_add_test(tc, media_snapshot_while_flowing);
