@@ -3,7 +3,8 @@
  *
  * Each worker owns its calls outright: their sockets, SRTP sessions and counters. It waits
  * in epoll on its sockets and its command eventfd, reads packets in batches (recvmmsg),
- * decides per packet (source, authentication, latching), re-protects in place and sends in
+ * decides per packet (source, authentication, latching), rewrites RTCP for the other leg
+ * (rtcp.h: SDES down to that leg's CNAME), re-protects in place and sends in
  * batches (sendmmsg). The packet path takes no lock, allocates nothing (libsrtp allocates
  * once per new authenticated SSRC, at most SRTP_LEG_MAX_SSRCS per session) and never
  * logs. Commands from the control side are taken from a short mutex-protected list only
@@ -58,6 +59,7 @@ struct media_worker {
 	struct sockaddr_storage src[BATCH], dst[BATCH];
 	int sfd[BATCH];
 	unsigned nsend;
+	uint8_t rtcp_out[PKT_BUF]; /* rtcp_rewrite() writes here, then back over the packet */
 };
 
 /* ---- small helpers ---- */
@@ -570,10 +572,22 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 		}
 	}
 
-	if (rtcp)
+	if (rtcp) {
+		/* SDES and BYE text name the sender's host and software: rewrite for the other leg
+		 */
+		size_t n;
+		rc = rtcp_rewrite(pkt, len, w->rtcp_out, PKT_BUF - SRTP_LEG_TRAILER_MAX, &n,
+		                  m->cname, RTCP_CNAME_LEN);
+		if (rc != 0) {
+			rtp_stats_drop(rs, rc == -EBADMSG ? RTP_DROP_MALFORMED : RTP_DROP_OTHER);
+			return;
+		}
+		memcpy(pkt, w->rtcp_out, n);
+		len = n;
 		rtp_stats_rtcp(rs, wire, wall);
-	else
+	} else {
 		rtp_stats_rtp(rs, pkt, len, wire, mono, wall);
+	}
 	l->last_rx_mono = mono;
 	if (!l->seen_first) {
 		l->seen_first = true;
