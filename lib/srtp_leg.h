@@ -85,7 +85,7 @@ bool srtp_leg_has_keys(const struct srtp_leg *leg, const struct srtp_keys *keys)
 /* Do `a` and `b` run with the same keys (and direction)? Constant-time on key bytes. */
 bool srtp_leg_same_keys(const struct srtp_leg *a, const struct srtp_leg *b);
 
-/* Does libsrtp hold a stream for `ssrc` (host order) in this session? For tests. */
+/* Does libsrtp hold a stream for `ssrc` (host order) in this session? (Tests count with it.) */
 bool srtp_leg_has_stream(const struct srtp_leg *leg, uint32_t ssrc);
 
 /* Length of the SRTP authentication tag this leg adds to / expects on RTP packets. */
