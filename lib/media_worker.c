@@ -573,8 +573,7 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 	}
 
 	if (rtcp) {
-		/* SDES and BYE text name the sender's host and software: rewrite for the other leg
-		 */
+		/* SDES and BYE text name the sender's host and software (rtcp.h) */
 		size_t n;
 		rc = rtcp_rewrite(pkt, len, w->rtcp_out, PKT_BUF - SRTP_LEG_TRAILER_MAX, &n,
 		                  m->cname, RTCP_CNAME_LEN);
