@@ -1,0 +1,359 @@
+/*
+ * it_hostile_flood: admission control per source address ([admission], defaults only, so
+ * the same config runs against a daemon without it). The trunk is 127.0.0.1/32; strangers
+ * connect from other 127.0.0.x addresses. A stranger holds at most 32 connections and
+ * strangers together leave a quarter of max_connections to trunks and agents, so a
+ * connection flood never locks the trunk out; a stranger that sends no complete request
+ * within 2 s is closed (CRLF keep-alives do not count); a stranger over its request
+ * budget is banned (security.source_banned) and its next connection is closed at
+ * accept; a known scanner (User-Agent) or an OPTIONS/REGISTER sweep from a stranger
+ * gets one 403, then silence and a ban. The trunk itself is never banned.
+ */
+#include <check.h>
+#include <errno.h>
+#include <jansson.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "itest.h"
+
+#define TRUNK     "127.0.0.1"
+#define STRANGER  "127.0.0.77"
+#define STRANGER2 "127.0.0.78"
+
+/* max_connections 64 (the harness default), trunk = 127.0.0.1 only. */
+static void
+start(struct itest *t)
+{
+	struct itest_opts o = {.trunk_source = TRUNK "/32", .handshake_timeout = "10s"};
+
+	itest_start(t, &o);
+}
+
+/* A request `method` with an optional User-Agent; returns out. */
+static char *
+request_ua(char *out, size_t cap, const char *method, const char *callid, unsigned cseq,
+           const char *ua)
+{
+	char ual[128] = "";
+
+	if (ua != NULL)
+		snprintf(ual, sizeof(ual), "User-Agent: %s\r\n", ua);
+	snprintf(out, cap,
+	         "%s sip:sipwarden@127.0.0.1 SIP/2.0\r\n"
+	         "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bK%s%u\r\n"
+	         "Max-Forwards: 70\r\n"
+	         "From: <sip:scan@127.0.0.1>;tag=s%u\r\n"
+	         "To: <sip:100@127.0.0.1>\r\n"
+	         "Call-ID: %s\r\n"
+	         "CSeq: %u %s\r\n"
+	         "%s"
+	         "Content-Length: 0\r\n\r\n",
+	         method, callid, cseq, cseq, callid, cseq, method, ual);
+	return out;
+}
+
+/* The status of the answer to one request on c (-1: none within timeout_ms, 0: closed). */
+static int
+ask(struct itest_conn *c, const char *req, int timeout_ms)
+{
+	char resp[8192];
+	int n;
+
+	if (itest_send_str(c, req) != 0)
+		return 0;
+	n = itest_recv_msg(c, resp, sizeof(resp), timeout_ms);
+	return n > 0 ? itest_status(resp) : n;
+}
+
+/* The trunk can connect over TLS and gets 200 to OPTIONS. */
+static void
+assert_trunk_served(const struct itest *t, const char *why)
+{
+	struct itest_conn *c = itest_tls_connect_from(t, TRUNK, 0, 0, NULL);
+	char req[1024];
+
+	ck_assert_msg(c != NULL, "trunk TLS connection failed (%s)", why);
+	ck_assert_int_eq(ask(c, itest_options(req, sizeof(req), "trunk-ok", 1), 5000), 200);
+	itest_conn_free(c);
+}
+
+/* A TLS connection from `src` is closed at accept (no handshake). */
+static void
+assert_refused(const struct itest *t, const char *src)
+{
+	struct itest_conn *c = itest_tls_connect_from(t, src, 0, 0, NULL);
+
+	ck_assert_msg(c == NULL, "a connection from banned %s completed its handshake", src);
+}
+
+/*
+ * Of the n connections in c[], how many the daemon closed within `ms` (each is checked
+ * once: a closed one is not read again).
+ */
+static int
+count_closed(struct itest_conn **c, int n, int ms, int want)
+{
+	int64_t end = itest_now_ms() + ms;
+	bool closed[128] = {false};
+	int count = 0;
+
+	ck_assert_int_le(n, 128);
+	while (count < want && itest_now_ms() < end) {
+		struct pollfd p[128];
+		int np = 0, map[128];
+
+		for (int i = 0; i < n; i++)
+			if (!closed[i]) {
+				p[np].fd = c[i]->fd;
+				p[np].events = POLLIN;
+				map[np++] = i;
+			}
+		if (poll(p, (nfds_t)np, 50) <= 0)
+			continue;
+		for (int k = 0; k < np; k++) {
+			char b[64];
+			ssize_t r;
+			if (p[k].revents == 0)
+				continue;
+			r = recv(p[k].fd, b, sizeof(b), 0);
+			if (r == 0 || (r < 0 && errno != EAGAIN)) {
+				closed[map[k]] = true;
+				count++;
+			}
+		}
+	}
+	return count;
+}
+
+/* The first security.source_banned line of the telemetry stream fd (within 5 s). */
+static json_t *
+wait_ban(int fd, char *buf, size_t cap)
+{
+	itest_telemetry_read(fd, buf, cap, "security.source_banned", 5000);
+	return itest_event(buf, "security.source_banned");
+}
+
+static void
+assert_ban(json_t *ev, const char *source, const char *reason)
+{
+	ck_assert_msg(ev != NULL, "no security.source_banned event");
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "source")), source);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "reason")), reason);
+	ck_assert_int_eq(json_integer_value(json_object_get(ev, "duration_ms")), 60000);
+	json_decref(ev);
+}
+
+/* The control socket's stats: admission.<key>. */
+static json_int_t
+admission_stat(const struct itest *t, const char *key)
+{
+	char *reply = itest_control(t, "{\"cmd\":\"stats\"}", 3000);
+	json_t *j, *v;
+	json_int_t n;
+
+	ck_assert_ptr_nonnull(reply);
+	j = json_loads(reply, 0, NULL);
+	ck_assert_msg(j != NULL, "stats reply is not JSON: %s", reply);
+	v = json_object_get(json_object_get(j, "admission"), key);
+	ck_assert_msg(json_is_integer(v), "stats has no admission.%s: %s", key, reply);
+	n = json_integer_value(v);
+	json_decref(j);
+	free(reply);
+	return n;
+}
+
+START_TEST(stranger_connection_flood_leaves_room_for_the_trunk)
+{
+	struct itest_conn *a[40], *b[40], *tc[8];
+	struct itest t;
+	int closed_a, closed_b;
+
+	start(&t);
+	/* 80 idle TCP connections from two strangers, more than max_connections (64). */
+	for (int i = 0; i < 40; i++) {
+		a[i] = itest_tcp_connect_from(&t, STRANGER);
+		ck_assert_ptr_nonnull(a[i]);
+	}
+	for (int i = 0; i < 40; i++) {
+		b[i] = itest_tcp_connect_from(&t, STRANGER2);
+		ck_assert_ptr_nonnull(b[i]);
+	}
+	/* The trunk still gets in, several times over. */
+	assert_trunk_served(&t, "strangers hold their whole share");
+	for (int i = 0; i < 8; i++) {
+		tc[i] = itest_tls_connect_from(&t, TRUNK, 0, 0, NULL);
+		ck_assert_msg(tc[i] != NULL, "trunk connection %d refused", i);
+	}
+	/* 32 per stranger, 48 (64 less the quarter reserved) for all strangers together. */
+	closed_a = count_closed(a, 40, 1000, 8);
+	closed_b = count_closed(b, 40, 1000, 24);
+	ck_assert_int_eq(closed_a, 8);
+	ck_assert_int_eq(closed_b, 24);
+	ck_assert_int_eq(admission_stat(&t, "refused_source"), 8);
+	ck_assert_int_eq(admission_stat(&t, "refused_strangers"), 24);
+	for (int i = 0; i < 40; i++) {
+		itest_conn_free(a[i]);
+		itest_conn_free(b[i]);
+	}
+	for (int i = 0; i < 8; i++)
+		itest_conn_free(tc[i]);
+	assert_trunk_served(&t, "after the flood");
+	itest_stop(&t);
+}
+END_TEST
+
+START_TEST(stranger_silent_past_the_first_request_deadline_is_closed)
+{
+	struct itest_conn *s, *ok, *tr;
+	char req[1024], resp[4096];
+	struct itest t;
+	int64_t t0, closed_at = -1;
+
+	start(&t);
+	t0 = itest_now_ms();
+	s = itest_tls_connect_from(&t, STRANGER, 0, 0, NULL);
+	ok = itest_tls_connect_from(&t, STRANGER2, 0, 0, NULL);
+	tr = itest_tls_connect_from(&t, TRUNK, 0, 0, NULL);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_nonnull(ok);
+	ck_assert_ptr_nonnull(tr);
+	/* The second stranger sends a complete request in time: it may stay. */
+	ck_assert_int_eq(ask(ok, itest_request(req, sizeof(req), "BYE", "in-time", 1), 3000), 481);
+	/* The first only sends CRLF keep-alives (answered, but they are not a request). */
+	while (itest_now_ms() - t0 < 6000) {
+		int r;
+		if (itest_send_str(s, "\r\n\r\n") != 0) {
+			closed_at = itest_now_ms();
+			break;
+		}
+		if ((r = itest_recv_msg(s, resp, sizeof(resp), 300)) == 0) {
+			closed_at = itest_now_ms();
+			break;
+		}
+		ck_assert_int_lt(r, 1); /* never a SIP message */
+		(void)itest_send_str(tr, "\r\n\r\n");
+	}
+	ck_assert_msg(closed_at > 0, "stranger sending only keep-alives still open after 6 s");
+	ck_assert_msg(closed_at - t0 >= 1500 && closed_at - t0 <= 4000,
+	              "closed %lld ms after connecting, want about 2000",
+	              (long long)(closed_at - t0));
+	/* The trunk, idle as long, and the stranger that asked in time are still served. */
+	ck_assert_int_eq(ask(tr, itest_options(req, sizeof(req), "trunk-idle", 2), 3000), 200);
+	ck_assert_int_eq(ask(ok, itest_request(req, sizeof(req), "BYE", "in-time", 2), 3000), 481);
+	ck_assert_int_eq(admission_stat(&t, "first_request_timeout"), 1);
+	itest_conn_free(s);
+	itest_conn_free(ok);
+	itest_conn_free(tr);
+	itest_stop(&t);
+}
+END_TEST
+
+START_TEST(stranger_over_its_request_budget_is_banned_and_refused_at_accept)
+{
+	static char burst[100 * 512], tel[65536] = "";
+	struct itest_conn *s, *other;
+	char req[512], resp[4096];
+	struct itest t;
+	size_t len = 0;
+	int answered = 0, fd, r;
+
+	start(&t);
+	fd = itest_telemetry_connect(&t);
+	s = itest_tls_connect_from(&t, STRANGER, 0, 0, NULL);
+	ck_assert_ptr_nonnull(s);
+	/* 100 requests at once: the budget is 40 at once, 20 a second after that. */
+	for (unsigned i = 1; i <= 100; i++)
+		len += strlen(itest_request(burst + len, sizeof(burst) - len, "BYE", "budget", i));
+	ck_assert_int_eq(itest_send(s, burst, len), 0);
+	while ((r = itest_recv_msg(s, resp, sizeof(resp), 3000)) > 0)
+		answered++;
+	ck_assert_msg(r == 0, "the flooding stranger was not disconnected");
+	ck_assert_msg(answered >= 30 && answered <= 45, "%d of 100 requests answered", answered);
+	itest_conn_free(s);
+	assert_ban(wait_ban(fd, tel, sizeof(tel)), STRANGER, "request_rate");
+	assert_refused(&t, STRANGER);
+	/* The ban is the stranger's alone. */
+	other = itest_tls_connect_from(&t, STRANGER2, 0, 0, NULL);
+	ck_assert_ptr_nonnull(other);
+	ck_assert_int_eq(ask(other, itest_request(req, sizeof(req), "BYE", "other", 1), 3000), 481);
+	itest_conn_free(other);
+	assert_trunk_served(&t, "after a ban");
+	ck_assert_int_eq(admission_stat(&t, "bans"), 1);
+	ck_assert_int_ge(admission_stat(&t, "refused_banned"), 1);
+	close(fd);
+	itest_stop(&t);
+}
+END_TEST
+
+START_TEST(scanner_gets_one_403_then_silence_and_a_ban)
+{
+	static char tel[65536] = "";
+	struct itest_conn *s, *tr;
+	char req[1024], seen[4096] = "";
+	struct itest t;
+	json_t *ev;
+	int fd;
+
+	start(&t);
+	fd = itest_telemetry_connect(&t);
+	/* A known scanner's User-Agent (any case) from a stranger. */
+	s = itest_tls_connect_from(&t, STRANGER, 0, 0, NULL);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(
+	        ask(s, request_ua(req, sizeof(req), "OPTIONS", "scan1", 1, "Friendly-Scanner"),
+	            3000),
+	        403);
+	(void)itest_send_str(
+	        s, request_ua(req, sizeof(req), "OPTIONS", "scan1", 2, "friendly-scanner"));
+	ck_assert_int_eq(itest_wait_closed(s, 3000, seen, sizeof(seen)), 0);
+	ck_assert_msg(strstr(seen, "SIP/2.0") == NULL, "answered after the first 403: %s", seen);
+	itest_conn_free(s);
+	assert_ban(wait_ban(fd, tel, sizeof(tel)), STRANGER, "scanner");
+	assert_refused(&t, STRANGER);
+
+	/* A REGISTER sweep from another stranger, no User-Agent at all. */
+	tel[0] = '\0';
+	s = itest_tls_connect_from(&t, STRANGER2, 0, 0, NULL);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(ask(s, request_ua(req, sizeof(req), "REGISTER", "sweep1", 1, NULL), 3000),
+	                 403);
+	ck_assert_int_eq(itest_wait_closed(s, 3000, NULL, 0), 0);
+	itest_conn_free(s);
+	ev = wait_ban(fd, tel, sizeof(tel));
+	assert_ban(ev, STRANGER2, "sweep");
+	assert_refused(&t, STRANGER2);
+
+	/* The trunk is never banned, whatever its User-Agent says. */
+	tr = itest_tls_connect_from(&t, TRUNK, 0, 0, NULL);
+	ck_assert_ptr_nonnull(tr);
+	ck_assert_int_eq(
+	        ask(tr, request_ua(req, sizeof(req), "OPTIONS", "t1", 1, "sipvicious"), 3000), 200);
+	ck_assert_int_eq(
+	        ask(tr, request_ua(req, sizeof(req), "OPTIONS", "t1", 2, "sipvicious"), 3000), 200);
+	itest_conn_free(tr);
+	assert_trunk_served(&t, "after scanner bans");
+	ck_assert_int_eq(admission_stat(&t, "bans"), 2);
+	close(fd);
+	itest_stop(&t);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("it_hostile_flood");
+	TCase *tc = tcase_create("admission");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, stranger_connection_flood_leaves_room_for_the_trunk);
+	tcase_add_test(tc, stranger_silent_past_the_first_request_deadline_is_closed);
+	tcase_add_test(tc, stranger_over_its_request_budget_is_banned_and_refused_at_accept);
+	tcase_add_test(tc, scanner_gets_one_403_then_silence_and_a_ban);
+	suite_add_tcase(s, tc);
+	return itest_run(s);
+}
