@@ -1,9 +1,10 @@
 /*
  * it_hostile_flood: admission control per source address ([admission], defaults only, so
- * the same config runs against a daemon without it). The trunk is 127.0.0.1/32; strangers
- * connect from other 127.0.0.x addresses. A stranger holds at most 32 connections and
- * strangers together leave a quarter of max_connections to trunks and agents, so a
- * connection flood never locks the trunk out; a stranger that sends no complete request
+ * the same config runs against a daemon without it). The trunk is 127.0.0.1/32 (its
+ * calls come from there too); strangers connect from other 127.0.0.x addresses. A
+ * stranger holds at most 32 connections and strangers together leave a quarter of
+ * max_connections to trunks and agents, so a connection flood never locks the trunk out
+ * (it still places a call); a stranger that sends no complete request
  * within 2 s is closed (CRLF keep-alives do not count); a stranger over its request
  * budget is banned (security.source_banned) and its next connection is closed at
  * accept; a known scanner (User-Agent) or an OPTIONS/REGISTER sweep from a stranger
@@ -169,11 +170,16 @@ admission_stat(const struct itest *t, const char *key)
 
 START_TEST(stranger_connection_flood_leaves_room_for_the_trunk)
 {
+	const char *agent_args[] = {"--mode", "echo", "--calls", "1", "--timeout", "40", NULL};
+	const char *call_args[] = {"--calls", "1", "--duration", "1", NULL};
 	struct itest_conn *a[40], *b[40], *tc[8];
 	struct itest t;
 	int closed_a, closed_b;
+	json_t *call;
+	pid_t ap, cp;
 
 	start(&t);
+	ap = itest_agent(&t, agent_args);
 	/* 80 idle TCP connections from two strangers, more than max_connections (64). */
 	for (int i = 0; i < 40; i++) {
 		a[i] = itest_tcp_connect_from(&t, STRANGER);
@@ -183,8 +189,9 @@ START_TEST(stranger_connection_flood_leaves_room_for_the_trunk)
 		b[i] = itest_tcp_connect_from(&t, STRANGER2);
 		ck_assert_ptr_nonnull(b[i]);
 	}
-	/* The trunk still gets in, several times over. */
+	/* The trunk still gets in, several times over, and places a call. */
 	assert_trunk_served(&t, "strangers hold their whole share");
+	cp = itest_caller_spawn(&t, "caller.json", call_args);
 	for (int i = 0; i < 8; i++) {
 		tc[i] = itest_tls_connect_from(&t, TRUNK, 0, 0, NULL);
 		ck_assert_msg(tc[i] != NULL, "trunk connection %d refused", i);
@@ -196,6 +203,12 @@ START_TEST(stranger_connection_flood_leaves_room_for_the_trunk)
 	ck_assert_int_eq(closed_b, 24);
 	ck_assert_int_eq(admission_stat(&t, "refused_source"), 8);
 	ck_assert_int_eq(admission_stat(&t, "refused_strangers"), 24);
+	itest_check_exit(&t, itest_wait_child(cp, 30000), "caller.json");
+	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
+	call = itest_result(&t, "caller.json");
+	ck_assert_int_eq(itest_num(call, "code"), 200);
+	ck_assert_int_eq(itest_num(call, "bad"), 0);
+	json_decref(call);
 	for (int i = 0; i < 40; i++) {
 		itest_conn_free(a[i]);
 		itest_conn_free(b[i]);
