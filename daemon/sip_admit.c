@@ -137,10 +137,10 @@ first_request_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->identified || c->closing)
 		return;
-	c->srv->stats.first_request_timeout++;
-	log_info("conn %llu %s: no request from an unknown source within %u ms, closing",
-	         (unsigned long long)c->info.id, c->info.peer_str,
-	         c->conf->admission.first_request_timeout_ms);
+	c->srv->stats.first_request_timeout++; /* counted exactly, logged at debug: a flood */
+	log_debug("conn %llu %s: no request from an unknown source within %u ms, closing",
+	          (unsigned long long)c->info.id, c->info.peer_str,
+	          c->conf->admission.first_request_timeout_ms);
 	sip_conn_close_now(c);
 }
 
