@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +362,33 @@ START_TEST(scanner_gets_one_403_then_silence_and_a_ban)
 }
 END_TEST
 
+START_TEST(admission_limits_follow_a_reload)
+{
+	struct itest_opts o = {.trunk_source = TRUNK "/32",
+	                       .handshake_timeout = "10s",
+	                       .extra = "[admission]\nunknown_max_connections = 2\n"
+	                                "first_request_timeout = 10s\n"};
+	struct itest_conn *c[3];
+	struct itest t;
+
+	start(&t);
+	o.trunk_source = TRUNK "/32";
+	itest_write_conf(&t, &o);
+	ck_assert_int_eq(kill(t.pid, SIGHUP), 0);
+	ck_assert(itest_wait_notify(&t, "READY=1", 5000));
+	for (int i = 0; i < 3; i++) {
+		c[i] = itest_tcp_connect_from(&t, STRANGER);
+		ck_assert_ptr_nonnull(c[i]);
+	}
+	ck_assert_int_eq(count_closed(c, 3, 1000, 1), 1);
+	ck_assert_int_eq(admission_stat(&t, "refused_source"), 1);
+	for (int i = 0; i < 3; i++)
+		itest_conn_free(c[i]);
+	assert_trunk_served(&t, "after reload");
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -372,6 +400,7 @@ main(void)
 	tcase_add_test(tc, stranger_silent_past_the_first_request_deadline_is_closed);
 	tcase_add_test(tc, stranger_over_its_request_budget_is_banned_and_refused_at_accept);
 	tcase_add_test(tc, scanner_gets_one_403_then_silence_and_a_ban);
+	tcase_add_test(tc, admission_limits_follow_a_reload);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
