@@ -93,6 +93,16 @@ assert_refused(const struct itest *t, const char *src)
 	ck_assert_msg(c == NULL, "a connection from banned %s completed its handshake", src);
 }
 
+/* The trunk connects over TLS (it was not banned). */
+static void
+assert_trunk_connects(const struct itest *t)
+{
+	struct itest_conn *c = itest_tls_connect_from(t, TRUNK, 0, 0, NULL);
+
+	ck_assert_msg(c != NULL, "the trunk was refused");
+	itest_conn_free(c);
+}
+
 /*
  * Of the n connections in c[], how many the daemon closed within `ms` (each is checked
  * once: a closed one is not read again).
@@ -362,6 +372,53 @@ START_TEST(scanner_gets_one_403_then_silence_and_a_ban)
 }
 END_TEST
 
+START_TEST(trunk_over_its_budget_gets_503_and_is_never_banned)
+{
+	struct itest_opts o = {.trunk_source = TRUNK "/32",
+	                       .extra = "[admission]\nknown_request_rate = 1\n"
+	                                "known_request_burst = 5\n"};
+	static char tel[65536] = "";
+	struct itest_conn *c;
+	char req[1024], resp[4096], val[64];
+	struct itest t;
+	json_t *ev;
+	int fd, ok = 0, shed = 0;
+
+	itest_start(&t, &o);
+	fd = itest_telemetry_connect(&t);
+	c = itest_tls_connect_from(&t, TRUNK, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	for (unsigned i = 1; i <= 10; i++) {
+		ck_assert_int_eq(itest_send_str(c, itest_options(req, sizeof(req), "shed", i)), 0);
+		ck_assert_int_gt(itest_recv_msg(c, resp, sizeof(resp), 3000), 0);
+		if (itest_status(resp) == 200)
+			ok++;
+		else {
+			ck_assert_int_eq(itest_status(resp), 503);
+			ck_assert_ptr_nonnull(itest_header(resp, "Retry-After", val, sizeof(val)));
+			shed++;
+		}
+	}
+	ck_assert_int_ge(ok, 5);
+	ck_assert_int_le(ok, 7);
+	/* What ends work still passes; the trunk is not banned and connects again. */
+	ck_assert_int_eq(ask(c, itest_request(req, sizeof(req), "BYE", "shed-bye", 1), 3000), 481);
+	itest_conn_free(c);
+	assert_trunk_connects(&t);
+	itest_telemetry_read(fd, tel, sizeof(tel), "security.flood", 5000);
+	ev = itest_event(tel, "security.flood");
+	ck_assert_msg(ev != NULL, "no security.flood event");
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "source")), TRUNK);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "reason")), "requests");
+	json_decref(ev);
+	ck_assert_ptr_null(strstr(tel, "security.source_banned"));
+	ck_assert_int_eq(admission_stat(&t, "shed"), shed);
+	ck_assert_int_eq(admission_stat(&t, "bans"), 0);
+	close(fd);
+	itest_stop(&t);
+}
+END_TEST
+
 START_TEST(admission_limits_follow_a_reload)
 {
 	struct itest_opts o = {.trunk_source = TRUNK "/32",
@@ -400,6 +457,7 @@ main(void)
 	tcase_add_test(tc, stranger_silent_past_the_first_request_deadline_is_closed);
 	tcase_add_test(tc, stranger_over_its_request_budget_is_banned_and_refused_at_accept);
 	tcase_add_test(tc, scanner_gets_one_403_then_silence_and_a_ban);
+	tcase_add_test(tc, trunk_over_its_budget_gets_503_and_is_never_banned);
 	tcase_add_test(tc, admission_limits_follow_a_reload);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
