@@ -8,7 +8,8 @@
  * within 2 s is closed (CRLF keep-alives do not count); a stranger over its request
  * budget is banned (security.source_banned) and its next connection is closed at
  * accept; a known scanner (User-Agent) or an OPTIONS/REGISTER sweep from a stranger
- * gets one 403, then silence and a ban. The trunk itself is never banned.
+ * gets one 403, then silence and a ban. The trunk itself is never banned: over its own
+ * (higher) budget its new requests get 503 with Retry-After. The limits follow a reload.
  */
 #include <check.h>
 #include <errno.h>
