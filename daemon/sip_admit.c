@@ -158,6 +158,24 @@ sip_admit_conn_start(struct sip_conn *c)
 	return 0;
 }
 
+void
+sip_admit_handshake(struct sip_conn *c)
+{
+	struct sip_server *s = c->srv;
+	const struct sockaddr *sa = (const struct sockaddr *)&c->info.peer;
+
+	if (c->info.outbound || c->cls != ADMIT_UNKNOWN || !c->info.tls.has_peer_cert ||
+	    admit_classify_cert(c->conf, c->info.tls.peer_fp) != ADMIT_AGENT)
+		return;
+	sip_admit_release(s, sa, c->cls, c->admitted);
+	c->cls = ADMIT_AGENT;
+	c->admitted = admit_accept(s->admit, sa, ADMIT_AGENT, now_ms(), NULL) == ADMIT_OK;
+	if (c->first_req != NULL)
+		evtimer_del(c->first_req);
+	log_debug("conn %llu %s: agent by its pinned certificate", (unsigned long long)c->info.id,
+	          c->info.peer_str);
+}
+
 /* Close every inbound connection from the (unknown) source of c, c after its output. */
 static void
 close_source(struct sip_server *s, const struct sip_conn *c)

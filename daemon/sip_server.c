@@ -388,6 +388,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		c->handshaken = true;
 		evtimer_del(c->hs_timer);
 		tls_info_get(bufferevent_openssl_get_ssl(bev), &c->info.tls);
+		sip_admit_handshake(c);
 		if (c->info.tls.has_peer_cert)
 			tls_fp_str(c->info.tls.peer_fp, fp, sizeof(fp));
 		log_debug("conn %llu %s: %s %s, peer certificate %s%s",

@@ -101,6 +101,9 @@ void sip_admit_release(struct sip_server *s, const struct sockaddr *sa, enum adm
                        bool tracked);
 /* Arm the first-request deadline of a new connection from an unknown source. */
 int sip_admit_conn_start(struct sip_conn *c);
+/* c finished its TLS handshake: a stranger presenting an agent's pinned certificate is
+ * an agent from now on (counted as one, no first-request deadline). */
+void sip_admit_handshake(struct sip_conn *c);
 /* Charge one framed message of c to its source. false: do not handle it (c is closing). */
 bool sip_admit_message(struct sip_conn *c);
 /* A parsed, valid request on c: true when admission answered or dropped it (a scanner,

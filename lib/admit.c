@@ -17,6 +17,8 @@
 #include <strings.h>
 #include <sys/queue.h>
 
+#include <openssl/crypto.h>
+
 #define MILLI             1000u /* a bucket counts thousandths of a request */
 #define REPORTS_PER_S     20u   /* flood reports, all sources together */
 #define REPORTS_BURST     100u
@@ -296,6 +298,16 @@ admit_classify(const struct conf *c, const struct sockaddr *sa)
 		return ADMIT_TRUNK;
 	for (size_t i = 0; i < c->nagents; i++)
 		if (same_ip((const struct sockaddr *)&c->agents[i].address.ss, sa))
+			return ADMIT_AGENT;
+	return ADMIT_UNKNOWN;
+}
+
+enum admit_class
+admit_classify_cert(const struct conf *c, const uint8_t fp[32])
+{
+	for (size_t i = 0; i < c->nagents; i++)
+		if (c->agents[i].fingerprint.set &&
+		    CRYPTO_memcmp(c->agents[i].fingerprint.sha256, fp, 32) == 0)
 			return ADMIT_AGENT;
 	return ADMIT_UNKNOWN;
 }

@@ -81,6 +81,10 @@ void admit_set_limits(struct admit *a, const struct admit_limits *lim);
 
 /* The class of a connection from `sa` under config `c`. */
 enum admit_class admit_classify(const struct conf *c, const struct sockaddr *sa);
+/* The class a peer certificate (SHA-256 `fp`) proves: ADMIT_AGENT when it is an agent's
+ * pinned `fingerprint` (an agent calling out from an address not configured), else
+ * ADMIT_UNKNOWN. */
+enum admit_class admit_classify_cert(const struct conf *c, const uint8_t fp[32]);
 const char *admit_class_name(enum admit_class cls);
 
 /*

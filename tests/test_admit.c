@@ -304,6 +304,23 @@ START_TEST(admit_classifies_trunks_agents_and_strangers)
 }
 END_TEST
 
+START_TEST(admit_pinned_agent_certificate_makes_an_agent)
+{
+	struct conf_agent ag[2] = {{.name = "a1"}, {.name = "a2"}};
+	struct conf c = {.agents = ag, .nagents = 2};
+	uint8_t fp[32], other[32];
+
+	memset(fp, 0xab, sizeof(fp));
+	memset(other, 0xcd, sizeof(other));
+	/* no pin at all: a certificate proves nothing */
+	ck_assert_int_eq(admit_classify_cert(&c, fp), ADMIT_UNKNOWN);
+	ag[1].fingerprint.set = true;
+	memcpy(ag[1].fingerprint.sha256, fp, 32);
+	ck_assert_int_eq(admit_classify_cert(&c, fp), ADMIT_AGENT);
+	ck_assert_int_eq(admit_classify_cert(&c, other), ADMIT_UNKNOWN);
+}
+END_TEST
+
 START_TEST(admit_knows_scanner_user_agents_in_any_case)
 {
 	ck_assert(admit_scanner_ua("friendly-scanner"));
@@ -349,6 +366,7 @@ main(void)
 	tcase_add_test(tc, admit_full_table_refuses_strangers_and_accepts_trunks);
 	tcase_add_test(tc, admit_flood_reports_are_limited_overall);
 	tcase_add_test(tc, admit_classifies_trunks_agents_and_strangers);
+	tcase_add_test(tc, admit_pinned_agent_certificate_makes_an_agent);
 	tcase_add_test(tc, admit_knows_scanner_user_agents_in_any_case);
 	tcase_add_test(tc, admit_new_refuses_an_empty_table);
 	suite_add_tcase(s, tc);

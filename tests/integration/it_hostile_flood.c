@@ -22,6 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "itest.h"
 
 #define TRUNK     "127.0.0.1"
@@ -420,6 +422,57 @@ START_TEST(trunk_over_its_budget_gets_503_and_is_never_banned)
 }
 END_TEST
 
+/* A TLS connection from `src` presenting DIR/agent.crt as client certificate. */
+static struct itest_conn *
+connect_as_agent(const struct itest *t, const char *src)
+{
+	struct itest_conn *c = itest_tcp_connect_from(t, src);
+	int64_t end = itest_now_ms() + 5000;
+	char crt[256], key[256];
+	int r;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(c->ctx = SSL_CTX_new(TLS_client_method()));
+	ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(
+	                         c->ctx, itest_path(t, "agent.crt", crt, sizeof(crt))),
+	                 1);
+	ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(c->ctx,
+	                                             itest_path(t, "agent.key", key, sizeof(key)),
+	                                             SSL_FILETYPE_PEM),
+	                 1);
+	ck_assert_ptr_nonnull(c->ssl = SSL_new(c->ctx));
+	SSL_set_fd(c->ssl, c->fd);
+	while ((r = SSL_connect(c->ssl)) != 1) {
+		int e = SSL_get_error(c->ssl, r);
+		struct pollfd p = {.fd = c->fd,
+		                   .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN};
+		ck_assert_msg(e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE,
+		              "agent handshake failed");
+		ck_assert_int_gt(poll(&p, 1, (int)(end - itest_now_ms())), 0);
+	}
+	return c;
+}
+
+START_TEST(agent_with_pinned_certificate_from_an_unlisted_address_is_not_a_stranger)
+{
+	struct itest_opts o = {.trunk_source = TRUNK "/32", .agent_pin = true};
+	struct itest_conn *c;
+	char req[1024];
+	struct itest t;
+
+	itest_start(&t, &o);
+	/* Its address is not the configured one: the pinned certificate identifies it. */
+	c = connect_as_agent(&t, STRANGER);
+	usleep(2500 * 1000); /* past first_request_timeout */
+	ck_assert_int_eq(ask(c, itest_options(req, sizeof(req), "agent-keepalive", 1), 3000), 200);
+	ck_assert_int_eq(ask(c, itest_options(req, sizeof(req), "agent-keepalive", 2), 3000), 200);
+	itest_conn_free(c);
+	ck_assert_int_eq(admission_stat(&t, "bans"), 0);
+	ck_assert_int_eq(admission_stat(&t, "first_request_timeout"), 0);
+	itest_stop(&t);
+}
+END_TEST
+
 START_TEST(admission_limits_follow_a_reload)
 {
 	struct itest_opts o = {.trunk_source = TRUNK "/32",
@@ -459,6 +512,8 @@ main(void)
 	tcase_add_test(tc, stranger_over_its_request_budget_is_banned_and_refused_at_accept);
 	tcase_add_test(tc, scanner_gets_one_403_then_silence_and_a_ban);
 	tcase_add_test(tc, trunk_over_its_budget_gets_503_and_is_never_banned);
+	tcase_add_test(tc,
+	               agent_with_pinned_certificate_from_an_unlisted_address_is_not_a_stranger);
 	tcase_add_test(tc, admission_limits_follow_a_reload);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
