@@ -694,6 +694,7 @@ sip_server_adopt(struct sip_server *s, struct bufferevent *bev, const struct soc
 		conn_destroy(c, false);
 		return -ENOMEM;
 	}
+	sip_admit_handshake(c);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 	*id = c->info.id;
 	if (s->hooks.tls_cb != NULL)
