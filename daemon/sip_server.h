@@ -2,7 +2,8 @@
  * sip_server.h: the SIP-over-TLS listener and its connections.
  *
  * Accepts TLS connections (libevent bufferevent_openssl), enforces the handshake and
- * idle timeouts and the connection cap, frames the byte stream (lib/sipframe.h), parses
+ * idle timeouts, the connection cap and admission control per source ([admission],
+ * daemon/sip_admit.c), frames the byte stream (lib/sipframe.h), parses
  * each message (libosip2) and dispatches it: to the hooks a higher layer (the B2BUA)
  * installs, and otherwise to the built-in stateless UAS answers (OPTIONS 200, INVITE
  * 503, 405/481/501/400/...). It owns every connection object; others refer to a
