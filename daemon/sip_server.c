@@ -4,9 +4,9 @@
  * Responsible for accepting and owning TLS connections (ids, timeouts, caps, bounded
  * buffering) and cutting their byte streams into framed messages, which it hands to
  * daemon/sip_dispatch.c; admission per source is applied through daemon/sip_admit.c.
- * Not responsible for TLS policy (lib/tls.c), what a message
- * means (sip_dispatch.c) or anything that needs state across messages (transactions,
- * dialogs, calls: the B2BUA, via hooks).
+ * Not responsible for TLS policy (lib/tls.c), what a message means (sip_dispatch.c) or
+ * anything that needs state across messages (transactions, dialogs, calls: the B2BUA,
+ * via hooks).
  */
 #include "sip_server.h"
 #include "sip_server_int.h"
