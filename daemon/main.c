@@ -188,6 +188,17 @@ ctl_stats(const json_t *req, void *arg)
 		                              (json_int_t)ss.refused_cap, "idle_timeout",
 		                              (json_int_t)ss.idle_timeout, "framing_closed",
 		                              (json_int_t)ss.framing_closed));
+		json_object_set_new(
+		        o, "admission",
+		        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "refused_banned",
+		                  (json_int_t)ss.refused_banned, "refused_source",
+		                  (json_int_t)ss.refused_source, "refused_strangers",
+		                  (json_int_t)ss.refused_strangers, "refused_table",
+		                  (json_int_t)ss.refused_table, "first_request_timeout",
+		                  (json_int_t)ss.first_request_timeout, "bans", (json_int_t)ss.bans,
+		                  "scanners", (json_int_t)ss.scanners, "shed", (json_int_t)ss.shed,
+		                  "sources", (json_int_t)ss.sources, "banned_now",
+		                  (json_int_t)ss.sources_banned));
 	}
 	return o;
 }
@@ -210,6 +221,7 @@ daemon_start_calls(struct daemon *d)
 	}
 	telemetry_daemon_start(d->tel);
 	telemetry_config_loaded(d->tel, c->path, c->sha256);
+	sip_server_set_telemetry(d->sip, d->tel);
 	if ((rc = media_global_init()) != 0) {
 		log_error("SRTP library initialisation failed");
 		return 1;

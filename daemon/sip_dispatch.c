@@ -131,6 +131,8 @@ handle_request(struct sip_server *s, struct sip_conn *c, osip_message_t *req)
 		sip_server_reply(s, c->info.id, req, status, why, NULL);
 		goto drop;
 	}
+	if (sip_admit_request(s, c, req)) /* scanner, sweep, or over budget: answered */
+		goto drop;
 	if (s->hooks.request_cb != NULL &&
 	    s->hooks.request_cb(s->hooks.arg, c->info.id, req) == SIP_HOOK_TAKEN)
 		return;

@@ -3,9 +3,10 @@
  *
  * Responsible for accepting and owning TLS connections (ids, timeouts, caps, bounded
  * buffering) and cutting their byte streams into framed messages, which it hands to
- * daemon/sip_dispatch.c. Not responsible for TLS policy (lib/tls.c), what a message
- * means (sip_dispatch.c) or anything that needs state across messages (transactions,
- * dialogs, calls: the B2BUA, via hooks).
+ * daemon/sip_dispatch.c; admission per source is applied through daemon/sip_admit.c.
+ * Not responsible for TLS policy (lib/tls.c), what a message means (sip_dispatch.c) or
+ * anything that needs state across messages (transactions, dialogs, calls: the B2BUA,
+ * via hooks).
  */
 #include "sip_server.h"
 #include "sip_server_int.h"
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -85,6 +87,7 @@ conn_destroy(struct sip_conn *c, bool notify)
 	uint64_t id = c->info.id;
 
 	conn_unlink(c);
+	sip_admit_release(s, (const struct sockaddr *)&c->info.peer, c->cls, c->admitted);
 	if (c->handshaken && !c->broken) {
 		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 		if (ssl != NULL)
@@ -94,6 +97,8 @@ conn_destroy(struct sip_conn *c, bool notify)
 	bufferevent_free(c->bev);
 	event_free(c->hs_timer);
 	event_free(c->resume);
+	if (c->first_req != NULL)
+		event_free(c->first_req);
 	conf_unref(c->conf);
 	log_debug("conn %llu %s closed", (unsigned long long)id, c->info.peer_str);
 	free(c);
@@ -254,7 +259,20 @@ sip_server_conn_close(struct sip_server *s, uint64_t conn)
 void
 sip_server_get_stats(const struct sip_server *s, struct sip_server_stats *out)
 {
+	struct admit_stats as;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	admit_get_stats(s->admit, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000, &as);
 	*out = s->stats;
+	out->sources = as.sources;
+	out->sources_banned = as.banned;
+}
+
+void
+sip_server_set_telemetry(struct sip_server *s, struct telemetry *tel)
+{
+	s->tel = tel;
 }
 
 void
@@ -302,7 +320,8 @@ conn_drain(struct sip_conn *c)
 		case SIPFRAME_PONG:
 			break;
 		case SIPFRAME_MESSAGE:
-			sip_dispatch_message(c->srv, c, buf, consume);
+			if (sip_admit_message(c))
+				sip_dispatch_message(c->srv, c, buf, consume);
 			break;
 		}
 		if (consume == 0) {
@@ -370,6 +389,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		c->handshaken = true;
 		evtimer_del(c->hs_timer);
 		tls_info_get(bufferevent_openssl_get_ssl(bev), &c->info.tls);
+		sip_admit_handshake(c);
 		if (c->info.tls.has_peer_cert)
 			tls_fp_str(c->info.tls.peer_fp, fp, sizeof(fp));
 		log_debug("conn %llu %s: %s %s, peer certificate %s%s",
@@ -506,7 +526,9 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *
                  void *arg)
 {
 	struct sip_server *s = arg;
+	enum admit_class cls;
 	struct sip_conn *c;
+	bool tracked;
 	SSL *ssl;
 
 	(void)l;
@@ -516,12 +538,24 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *
 		close(fd);
 		return;
 	}
-	if ((ssl = SSL_new(s->ctx)) == NULL) {
+	/* Before any TLS work: a banned or over-limit source costs one accept() and close(). */
+	if (!sip_admit_accept(s, sa, &cls, &tracked)) {
 		close(fd);
 		return;
 	}
-	if ((c = conn_new(s, fd, ssl, sa, (socklen_t)salen, false, NULL)) == NULL)
+	if ((ssl = SSL_new(s->ctx)) == NULL ||
+	    (c = conn_new(s, fd, ssl, sa, (socklen_t)salen, false, NULL)) == NULL) {
+		if (ssl == NULL)
+			close(fd);
+		sip_admit_release(s, sa, cls, tracked);
 		return;
+	}
+	c->cls = cls;
+	c->admitted = tracked;
+	if (sip_admit_conn_start(c) != 0) {
+		conn_destroy(c, false);
+		return;
+	}
 	s->stats.accepted++;
 	log_debug("conn %llu %s accepted", (unsigned long long)c->info.id, c->info.peer_str);
 }
@@ -580,6 +614,12 @@ sip_server_new(struct sip_server **out, struct event_base *base, struct conf *co
 	}
 	evconnlistener_set_error_cb(s->listener, server_accept_error_cb);
 	s->conf = conf_ref(conf);
+	if (sip_admit_init(s) != 0) {
+		evconnlistener_free(s->listener);
+		conf_unref(s->conf);
+		free(s);
+		return -ENOMEM;
+	}
 	SSL_CTX_up_ref(ctx);
 	s->ctx = ctx;
 	sip_server_set_hooks(s, hooks);
@@ -596,6 +636,7 @@ sip_server_reload(struct sip_server *s, struct conf *conf, SSL_CTX *ctx)
 	conf_ref(conf);
 	conf_unref(s->conf);
 	s->conf = conf;
+	sip_admit_reload(s);
 	SSL_CTX_up_ref(ctx);
 	SSL_CTX_free(s->ctx);
 	s->ctx = ctx;
@@ -612,6 +653,7 @@ sip_server_free(struct sip_server *s)
 	evconnlistener_free(s->listener);
 	while ((c = TAILQ_FIRST(&s->conns)) != NULL)
 		conn_destroy(c, false);
+	admit_free(s->admit);
 	SSL_CTX_free(s->ctx);
 	conf_unref(s->conf);
 	free(s);
@@ -625,19 +667,35 @@ sip_server_adopt(struct sip_server *s, struct bufferevent *bev, const struct soc
 {
 	struct timeval tv = {s->conf->tls.idle_timeout_ms / 1000,
 	                     (s->conf->tls.idle_timeout_ms % 1000) * 1000};
+	enum admit_class cls = ADMIT_UNKNOWN;
+	bool tracked = false;
 	struct sip_conn *c;
 
 	if (salen > (socklen_t)sizeof(struct sockaddr_storage)) {
 		bufferevent_free(bev);
 		return -EINVAL;
 	}
-	if ((c = conn_new(s, -1, NULL, sa, salen, outbound, bev)) == NULL)
+	/* an adopted inbound stream is admitted like an accepted one */
+	if (!outbound && !sip_admit_accept(s, sa, &cls, &tracked)) {
+		bufferevent_free(bev);
+		return -ECONNREFUSED;
+	}
+	if ((c = conn_new(s, -1, NULL, sa, salen, outbound, bev)) == NULL) {
+		sip_admit_release(s, sa, cls, tracked);
 		return -ENOMEM;
+	}
+	c->cls = cls;
+	c->admitted = tracked;
 	/* as if the handshake had just finished with this posture */
 	c->handshaken = true;
 	c->broken = true; /* no SSL to close_notify */
 	evtimer_del(c->hs_timer);
 	c->info.tls = *tls;
+	if (sip_admit_conn_start(c) != 0) {
+		conn_destroy(c, false);
+		return -ENOMEM;
+	}
+	sip_admit_handshake(c);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 	*id = c->info.id;
 	if (s->hooks.tls_cb != NULL)

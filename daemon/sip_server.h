@@ -2,7 +2,8 @@
  * sip_server.h: the SIP-over-TLS listener and its connections.
  *
  * Accepts TLS connections (libevent bufferevent_openssl), enforces the handshake and
- * idle timeouts and the connection cap, frames the byte stream (lib/sipframe.h), parses
+ * idle timeouts, the connection cap and admission control per source ([admission],
+ * daemon/sip_admit.c), frames the byte stream (lib/sipframe.h), parses
  * each message (libosip2) and dispatches it: to the hooks a higher layer (the B2BUA)
  * installs, and otherwise to the built-in stateless UAS answers (OPTIONS 200, INVITE
  * 503, 405/481/501/400/...). It owns every connection object; others refer to a
@@ -26,6 +27,7 @@
 #include "tls.h"
 
 struct sip_server;
+struct telemetry;
 
 /* What the SIP layer knows about one connection. Valid until the connection closes. */
 struct sip_conn_info {
@@ -67,11 +69,18 @@ struct sip_server_hooks {
 	void *arg;
 };
 
-/* Counters since start (for logs and, later, telemetry). */
+/* Counters since start (for logs and the control socket's stats). */
 struct sip_server_stats {
 	uint64_t accepted, refused_cap, handshake_failed, handshake_timeout, idle_timeout,
 	        framing_closed, requests, responses, parse_errors;
 	size_t open;
+	/* admission control ([admission]): connections refused at accept because the source
+	 * is banned / has its connections / strangers have theirs / the table is full;
+	 * strangers closed for no first request; bans; scanner/sweep requests; requests of
+	 * trunks/agents shed over budget; sources tracked and banned now */
+	uint64_t refused_banned, refused_source, refused_strangers, refused_table,
+	        first_request_timeout, bans, scanners, shed;
+	size_t sources, sources_banned;
 };
 
 /*
@@ -88,6 +97,9 @@ int sip_server_new(struct sip_server **out, struct event_base *base, struct conf
  * (returns -EBUSY and changes nothing when it differs: that needs a restart).
  */
 int sip_server_reload(struct sip_server *s, struct conf *conf, SSL_CTX *ctx);
+
+/* Where security.flood / security.source_banned go (NULL: nowhere). Not owned. */
+void sip_server_set_telemetry(struct sip_server *s, struct telemetry *tel);
 
 /* Replace the hooks (NULL: none). */
 void sip_server_set_hooks(struct sip_server *s, const struct sip_server_hooks *hooks);

@@ -13,6 +13,7 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
+#include "admit.h"
 #include "sip_server.h"
 #include "sipframe.h"
 
@@ -28,6 +29,7 @@ struct sip_conn {
 	struct bufferevent *bev; /* owns the SSL and the fd */
 	struct event *hs_timer;  /* handshake deadline */
 	struct event *resume;    /* continue draining after MSGS_PER_WAKEUP */
+	struct event *first_req; /* unknown source: deadline for a first request, or NULL */
 	struct conf *conf;       /* reference: limits this connection started with */
 	struct sipframe frame;
 	size_t out_limit; /* bytes queued for the peer before we give up */
@@ -36,6 +38,10 @@ struct sip_conn {
 	bool flushing;          /* closing after the output drains */
 	bool broken;            /* EOF or error seen: no close_notify */
 	int depth;              /* callbacks of this connection on the stack */
+	enum admit_class cls;   /* inbound: what its source was classed as at accept */
+	bool admitted;          /* counted in the admission table (release at close) */
+	bool identified;        /* sent a complete, valid request */
+	bool shed;              /* the message being handled is over its source's budget */
 	struct sip_conn *hnext; /* id hash chain */
 	TAILQ_ENTRY(sip_conn) entry;
 };
@@ -46,6 +52,8 @@ struct sip_server {
 	struct conf *conf; /* reference */
 	SSL_CTX *ctx;      /* reference, for new connections */
 	struct sip_server_hooks hooks;
+	struct admit *admit;   /* per-source admission (sip_admit.c) */
+	struct telemetry *tel; /* reference or NULL: security.flood / source_banned */
 	uint64_t next_id;
 	size_t inbound; /* accepted connections open (max_connections caps these) */
 	struct sip_server_stats stats;
@@ -70,7 +78,8 @@ void sip_conn_close_after_flush(struct sip_conn *c);
  * connected bufferevent, e.g. one end of a bufferevent_pair; taken over, also on failure)
  * as a connection whose handshake just finished with posture `tls`; and route
  * sip_server_connect() to `fn`, which is expected to adopt a stream of its own and return
- * its id. Returns 0 and the id, or a negative errno.
+ * its id. Returns 0 and the id, or a negative errno (-ECONNREFUSED: admission control
+ * refused an inbound stream's source, as it would at accept).
  */
 int sip_server_adopt(struct sip_server *s, struct bufferevent *bev, const struct sockaddr *sa,
                      socklen_t salen, bool outbound, const struct tls_info *tls, uint64_t *id);
@@ -78,6 +87,28 @@ void sip_server_set_connect_hook(struct sip_server *s,
                                  int (*fn)(void *arg, const struct sockaddr *sa, socklen_t salen,
                                            uint64_t *id),
                                  void *arg);
+
+/* ---- admission control per source (sip_admit.c) ---- */
+/* Make s->admit from s->conf. 0 or a negative errno. */
+int sip_admit_init(struct sip_server *s);
+/* s->conf changed: apply its [admission] limits. */
+void sip_admit_reload(struct sip_server *s);
+/* A connection from sa is being accepted: class it (*cls) and decide. false: refuse it
+ * (counted, reported). *tracked: call sip_admit_release() when it closes. */
+bool sip_admit_accept(struct sip_server *s, const struct sockaddr *sa, enum admit_class *cls,
+                      bool *tracked);
+void sip_admit_release(struct sip_server *s, const struct sockaddr *sa, enum admit_class cls,
+                       bool tracked);
+/* Arm the first-request deadline of a new connection from an unknown source. */
+int sip_admit_conn_start(struct sip_conn *c);
+/* c finished its TLS handshake: a stranger presenting an agent's pinned certificate is
+ * an agent from now on (counted as one, no first-request deadline). */
+void sip_admit_handshake(struct sip_conn *c);
+/* Charge one framed message of c to its source. false: do not handle it (c is closing). */
+bool sip_admit_message(struct sip_conn *c);
+/* A parsed, valid request on c: true when admission answered or dropped it (a scanner,
+ * a sweep, or shed over budget); the caller then frees it and does nothing else. */
+bool sip_admit_request(struct sip_server *s, struct sip_conn *c, const osip_message_t *req);
 
 /* One framed message buf[0..len) from c: parse, validate, hooks, default answers. */
 void sip_dispatch_message(struct sip_server *s, struct sip_conn *c, const char *buf, size_t len);

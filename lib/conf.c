@@ -21,6 +21,7 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,11 +48,12 @@ enum sect_kind {
 	S_TELEMETRY,
 	S_POOL,
 	S_TRUNK,
-	S_AGENT
+	S_AGENT,
+	S_ADMISSION
 };
 
 static const char *const sect_names[] = {"general",   "tls",  "sip",   "media", "limits",
-                                         "telemetry", "pool", "trunk", "agent"};
+                                         "telemetry", "pool", "trunk", "agent", "admission"};
 
 #define KEY(n, t, s, f, lo, hi)                                                                    \
 	{                                                                                          \
@@ -119,6 +121,26 @@ static const struct conf_keydef limits_keys[] = {
         KEYEND,
 };
 
+static const struct conf_keydef admission_keys[] = {
+        KEY("unknown_max_connections", CK_UINT, struct conf_admission, unknown_max_connections, 1,
+            100000),
+        KEY("reserved_connections", CK_UINT, struct conf_admission, reserved_connections, 0,
+            100000),
+        KEY("first_request_timeout", CK_MS, struct conf_admission, first_request_timeout_ms, 100,
+            60000),
+        KEYZ("unknown_request_rate", CK_UINT, struct conf_admission, unknown_request_rate, 1,
+             100000),
+        KEY("unknown_request_burst", CK_UINT, struct conf_admission, unknown_request_burst, 1,
+            1000000),
+        KEYZ("known_request_rate", CK_UINT, struct conf_admission, known_request_rate, 1, 1000000),
+        KEY("known_request_burst", CK_UINT, struct conf_admission, known_request_burst, 1,
+            10000000),
+        KEY("ban_time", CK_MS, struct conf_admission, ban_time_ms, 1000, 86400000),
+        KEY("scanner_ban_time", CK_MS, struct conf_admission, scanner_ban_time_ms, 1000, 604800000),
+        KEY("max_sources", CK_UINT, struct conf_admission, max_sources, 64, 1000000),
+        KEYEND,
+};
+
 static const struct conf_keydef telemetry_keys[] = {
         KEY("socket", CK_SOCKPATH, struct conf_telemetry, socket, 0, 0),
         KEY("socket_mode", CK_MODE, struct conf_telemetry, socket_mode, 0, 0770),
@@ -164,7 +186,7 @@ static const struct conf_keydef agent_keys[] = {
 
 static const struct conf_keydef *const sect_keys[] = {
         general_keys,   tls_keys,  sip_keys,   media_keys, limits_keys,
-        telemetry_keys, pool_keys, trunk_keys, agent_keys,
+        telemetry_keys, pool_keys, trunk_keys, agent_keys, admission_keys,
 };
 
 /* One section header met in the file. */
@@ -254,7 +276,7 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 	if (k == sizeof(sect_names) / sizeof(sect_names[0])) {
 		set_err(st, line,
 		        "unknown section [%s]: expected general, tls, sip, media, limits, "
-		        "telemetry, pool, trunk NAME or agent NAME",
+		        "telemetry, pool, trunk NAME, agent NAME or admission",
 		        text);
 		return;
 	}
@@ -321,6 +343,9 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 		break;
 	case S_POOL:
 		s->obj = &c->pool;
+		break;
+	case S_ADMISSION:
+		s->obj = &c->admission;
 		break;
 	case S_TRUNK: {
 		struct conf_trunk *nt, *t;
@@ -543,6 +568,14 @@ check_cross(struct pstate *st)
 		set_err(st, sect_line(st, S_TELEMETRY),
 		        "[telemetry] socket and control_socket: expected two different paths");
 
+	if (c->admission.reserved_connections == UINT_MAX) /* not set: a quarter */
+		c->admission.reserved_connections = c->tls.max_connections / 4;
+	else if (c->admission.reserved_connections > c->tls.max_connections)
+		set_err(st, sect_line(st, S_ADMISSION),
+		        "[admission] reserved_connections: expected at most [tls] max_connections "
+		        "(%u), got %u",
+		        c->tls.max_connections, c->admission.reserved_connections);
+
 	if (c->ntrunks == 0)
 		set_err(st, 0, "no [trunk NAME] section: expected at least one trunk");
 	if (c->nagents == 0)
@@ -615,6 +648,16 @@ set_defaults(struct conf *c)
 	c->media.inactivity_timeout_s = 30;
 	c->media.max_call_duration_s = 14400;
 	c->limits.max_calls = 1000;
+	c->admission.unknown_max_connections = 32;
+	c->admission.reserved_connections = UINT_MAX; /* a quarter of max_connections */
+	c->admission.first_request_timeout_ms = 2000;
+	c->admission.unknown_request_rate = 20;
+	c->admission.unknown_request_burst = 40;
+	c->admission.known_request_rate = 10000;
+	c->admission.known_request_burst = 20000;
+	c->admission.ban_time_ms = 60000;
+	c->admission.scanner_ban_time_ms = 3600000;
+	c->admission.max_sources = 8192;
 	c->telemetry.socket_mode = 0660;
 	c->telemetry.interim_interval_s = 0;
 	c->telemetry.queue_limit = 1024;

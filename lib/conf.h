@@ -82,6 +82,22 @@ struct conf_limits {
 	unsigned max_calls; /* global concurrent calls, default 1000 */
 };
 
+/* [admission]: limits per source address (lib/admit.h). "Unknown" sources are neither in
+ * a trunk's source CIDRs nor an agent's address; "known" ones are. */
+struct conf_admission {
+	unsigned unknown_max_connections;  /* per unknown source, default 32 */
+	unsigned reserved_connections;     /* of [tls] max_connections, kept for known sources;
+	                                      default a quarter of it */
+	unsigned first_request_timeout_ms; /* unknown: first complete request, default 2000 */
+	unsigned unknown_request_rate;     /* requests/s, default 20; 0: no budget */
+	unsigned unknown_request_burst;    /* default 40 */
+	unsigned known_request_rate;       /* trunks and agents, default 10000; 0: no budget */
+	unsigned known_request_burst;      /* default 20000 */
+	unsigned ban_time_ms;              /* over the request budget, default 60000 */
+	unsigned scanner_ban_time_ms;      /* scanner User-Agent or sweep, default 3600000 */
+	unsigned max_sources;              /* sources remembered, default 8192 (at start only) */
+};
+
 struct conf_telemetry {
 	char *socket;                /* path of the telemetry stream socket or NULL (off) */
 	unsigned socket_mode;        /* default 0660 */
@@ -143,6 +159,7 @@ struct conf {
 	struct conf_sip sip;
 	struct conf_media media;
 	struct conf_limits limits;
+	struct conf_admission admission;
 	struct conf_telemetry telemetry;
 	struct conf_pool pool;
 	struct conf_trunk *trunks;

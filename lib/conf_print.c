@@ -69,6 +69,15 @@ conf_print(const struct conf *c, FILE *out)
 	fprintf(out, "\n  inactivity timeout %us, max call duration %us\n",
 	        c->media.inactivity_timeout_s, c->media.max_call_duration_s);
 	fprintf(out, "limits: max %u calls\n", c->limits.max_calls);
+	fprintf(out,
+	        "admission: unknown sources %u connections each, first request within %ums, "
+	        "%u requests/s (burst %u), banned %ums (scanners %ums); %u connections reserved "
+	        "for trunks and agents, which get %u requests/s (burst %u); %u sources tracked\n",
+	        c->admission.unknown_max_connections, c->admission.first_request_timeout_ms,
+	        c->admission.unknown_request_rate, c->admission.unknown_request_burst,
+	        c->admission.ban_time_ms, c->admission.scanner_ban_time_ms,
+	        c->admission.reserved_connections, c->admission.known_request_rate,
+	        c->admission.known_request_burst, c->admission.max_sources);
 	fprintf(out, "telemetry: socket %s (mode %04o%s%s), interim %us, queue %u\n",
 	        str_or(c->telemetry.socket, "(off)"), c->telemetry.socket_mode,
 	        c->telemetry.socket_group ? ", group " : "", str_or(c->telemetry.socket_group, ""),

@@ -212,6 +212,20 @@ int telemetry_security(struct telemetry *t, enum telemetry_security kind, const 
                        const struct sockaddr *source, const char *reason, const char *detail,
                        int sip_code);
 
+/*
+ * Admission control (daemon/sip_admit.c). `source` is the source as lib/admit.h prints it
+ * (an address without port, or an IPv6 /64); `reason` a snake_case token.
+ * security.flood {call: null, source, reason, detail?}: a source hit a limit (reason
+ * "connections", "unknown_connections", "sources", "requests"); reported at most once per
+ * source per 10 s, the exact numbers are in the stats counters.
+ * security.source_banned {call: null, source, reason, duration_ms}: a source is refused
+ * for duration_ms (reason "request_rate", "scanner", "sweep").
+ */
+int telemetry_flood(struct telemetry *t, const char *source, const char *reason,
+                    const char *detail);
+int telemetry_source_banned(struct telemetry *t, const char *source, const char *reason,
+                            uint64_t duration_ms);
+
 /* agent.up / agent.down {agent, address, reason|null}. */
 int telemetry_agent(struct telemetry *t, const char *agent, bool up, const struct sockaddr *address,
                     const char *reason);

@@ -140,6 +140,7 @@ static const struct field e_call_end[] = {COMMON,
 	}
 static const struct field e_security[] = {SECURITY, END};
 static const struct field e_security_code[] = {SECURITY, {"sip_code", F_INT, NULL}, END};
+static const struct field e_security_ban[] = {SECURITY, {"duration_ms", F_INT, NULL}, END};
 static const struct field e_agent[] = {COMMON,
                                        {"agent", F_STR, NULL},
                                        {"address", F_STR | F_NULL, NULL},
@@ -164,6 +165,8 @@ static const struct {
         {"security.downgrade_refused", e_security_code},
         {"security.limit_reached", e_security},
         {"security.input_refused", e_security_code},
+        {"security.flood", e_security},
+        {"security.source_banned", e_security_ban},
         {"agent.up", e_agent},
         {"agent.down", e_agent},
         {"telemetry.dropped", e_dropped},
@@ -496,6 +499,27 @@ telemetry_security(struct telemetry *t, enum telemetry_security kind, const char
 	     kind == TELEMETRY_SEC_INPUT_REFUSED))
 		json_object_set_new(ev, "sip_code", json_integer(sip_code));
 	return telemetry_emit(t, ev);
+}
+
+int
+telemetry_flood(struct telemetry *t, const char *source, const char *reason, const char *detail)
+{
+	json_t *ev = json_pack("{s:s,s:n,s:s?,s:s?}", "event", "security.flood", "call", "source",
+	                       source, "reason", reason);
+
+	if (ev != NULL && detail != NULL)
+		json_object_set_new(ev, "detail", json_string(detail));
+	return telemetry_emit(t, ev);
+}
+
+int
+telemetry_source_banned(struct telemetry *t, const char *source, const char *reason,
+                        uint64_t duration_ms)
+{
+	return telemetry_emit(t,
+	                      json_pack("{s:s,s:n,s:s?,s:s?,s:I}", "event",
+	                                "security.source_banned", "call", "source", source,
+	                                "reason", reason, "duration_ms", (json_int_t)duration_ms));
 }
 
 int

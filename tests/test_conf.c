@@ -301,6 +301,16 @@ START_TEST(conf_defaults_apply_when_keys_are_absent)
 	ck_assert_uint_eq(c->media.inactivity_timeout_s, 30);
 	ck_assert_uint_eq(c->media.max_call_duration_s, 14400);
 	ck_assert_uint_eq(c->limits.max_calls, 1000);
+	ck_assert_uint_eq(c->admission.unknown_max_connections, 32);
+	ck_assert_uint_eq(c->admission.reserved_connections, 256); /* a quarter of 1024 */
+	ck_assert_uint_eq(c->admission.first_request_timeout_ms, 2000);
+	ck_assert_uint_eq(c->admission.unknown_request_rate, 20);
+	ck_assert_uint_eq(c->admission.unknown_request_burst, 40);
+	ck_assert_uint_eq(c->admission.known_request_rate, 10000);
+	ck_assert_uint_eq(c->admission.known_request_burst, 20000);
+	ck_assert_uint_eq(c->admission.ban_time_ms, 60000);
+	ck_assert_uint_eq(c->admission.scanner_ban_time_ms, 3600000);
+	ck_assert_uint_eq(c->admission.max_sources, 8192);
 	ck_assert_ptr_null(c->telemetry.socket);
 	ck_assert_uint_eq(c->telemetry.socket_mode, 0660);
 	ck_assert_uint_eq(c->telemetry.queue_limit, 1024);
@@ -315,6 +325,28 @@ START_TEST(conf_defaults_apply_when_keys_are_absent)
 	ck_assert_uint_eq(c->agents[0].weight, 1);
 	ck_assert(c->agents[0].verify);
 	ck_assert(c->agents[0].crypto_pad);
+	conf_unref(c);
+}
+END_TEST
+
+START_TEST(conf_loads_admission_keys)
+{
+	char err[CONF_ERR_MAX] = "";
+	struct conf *c = load_fixture("good-admission.conf", err, sizeof(err));
+	const struct conf_admission *a;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	a = &c->admission;
+	ck_assert_uint_eq(a->unknown_max_connections, 8);
+	ck_assert_uint_eq(a->reserved_connections, 200); /* all of max_connections */
+	ck_assert_uint_eq(a->first_request_timeout_ms, 500);
+	ck_assert_uint_eq(a->unknown_request_rate, 0);
+	ck_assert_uint_eq(a->unknown_request_burst, 5);
+	ck_assert_uint_eq(a->known_request_rate, 300);
+	ck_assert_uint_eq(a->known_request_burst, 600);
+	ck_assert_uint_eq(a->ban_time_ms, 300000);
+	ck_assert_uint_eq(a->scanner_ban_time_ms, 7200000);
+	ck_assert_uint_eq(a->max_sources, 1000);
 	conf_unref(c);
 }
 END_TEST
@@ -793,6 +825,7 @@ conf_suite(void)
 	tcase_add_test(tc, conf_bad_fixtures_fail_with_expected_message);
 	tcase_add_test(tc, conf_loads_every_key_of_good_full);
 	tcase_add_test(tc, conf_defaults_apply_when_keys_are_absent);
+	tcase_add_test(tc, conf_loads_admission_keys);
 	tcase_add_test(tc, conf_indented_lines_and_inline_comments);
 	tcase_add_test(tc, conf_refuses_private_key_readable_by_group);
 	tcase_add_test(tc, conf_sha256_is_of_the_file_bytes);

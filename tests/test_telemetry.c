@@ -187,6 +187,8 @@ emit_all(struct telemetry *t)
 	                        503));
 	EMIT(telemetry_security(t, TELEMETRY_SEC_INPUT_REFUSED, NULL, (struct sockaddr *)&src,
 	                        "from_user_invalid", "From user part is not valid", 400));
+	EMIT(telemetry_flood(t, "192.0.2.66", "connections", "32 connections open"));
+	EMIT(telemetry_source_banned(t, "2001:db8:1:2::/64", "scanner", 3600000));
 	EMIT(telemetry_agent(t, "agent-1", true, (struct sockaddr *)&agent, NULL));
 	EMIT(telemetry_agent(t, "agent-1", false, (struct sockaddr *)&agent, "options_timeout"));
 	EMIT(telemetry_daemon_stop(t, "signal"));
@@ -303,6 +305,18 @@ START_TEST(telemetry_validate_refuses_bad_events)
 	bad = json_deep_copy(ok);
 	json_object_set_new(bad, "v", json_integer(2));
 	ck_assert_int_eq(telemetry_validate(bad, NULL, 0), -EINVAL);
+	json_decref(bad);
+	json_decref(ok);
+
+	/* A ban says how long it lasts. */
+	ok = json_pack("{s:i,s:s,s:s,s:n,s:s,s:s,s:i}", "v", 1, "ts", ts, "event",
+	               "security.source_banned", "call", "source", "192.0.2.66", "reason",
+	               "scanner", "duration_ms", 60000);
+	ck_assert_int_eq(telemetry_validate(ok, err, sizeof(err)), 0);
+	bad = json_deep_copy(ok);
+	json_object_del(bad, "duration_ms");
+	ck_assert_int_eq(telemetry_validate(bad, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "duration_ms"));
 	json_decref(bad);
 	json_decref(ok);
 }
@@ -602,6 +616,14 @@ START_TEST(telemetry_counters_follow_events)
 	                         json_object_get(json_object_get(c, "refusals"), "offer_refused"),
 	                         "no_srtp")),
 	                 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+	                         json_object_get(json_object_get(c, "refusals"), "source_banned"),
+	                         "scanner")),
+	                 1);
+	ck_assert_int_eq(
+	        json_integer_value(json_object_get(
+	                json_object_get(json_object_get(c, "refusals"), "flood"), "connections")),
+	        1);
 	/* trunk + agent legs each had in.drops = {2,1,0,7} */
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(c, "drops"), "auth")),
 	                 4);

@@ -288,14 +288,23 @@ itest_stop(struct itest *t)
 	itest_cleanup();
 }
 
+/* A TCP connection to the daemon, from source address `src` (NULL: the kernel's pick). */
 static int
-connect_fd(const struct itest *t)
+connect_fd(const struct itest *t, const char *src)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(t->port)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -1;
+	if (src != NULL) {
+		struct sockaddr_in from = {.sin_family = AF_INET};
+		if (inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
+		    bind(fd, (struct sockaddr *)&from, sizeof(from)) != 0) {
+			close(fd);
+			return -1;
+		}
+	}
 	inet_pton(AF_INET, t->ip, &sin.sin_addr);
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
 		close(fd);
@@ -308,11 +317,17 @@ connect_fd(const struct itest *t)
 struct itest_conn *
 itest_tcp_connect(const struct itest *t)
 {
+	return itest_tcp_connect_from(t, NULL);
+}
+
+struct itest_conn *
+itest_tcp_connect_from(const struct itest *t, const char *src)
+{
 	struct itest_conn *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
-	if ((c->fd = connect_fd(t)) < 0) {
+	if ((c->fd = connect_fd(t, src)) < 0) {
 		free(c);
 		return NULL;
 	}
@@ -341,7 +356,14 @@ ssl_wait(struct itest_conn *c, int ret, int64_t end)
 struct itest_conn *
 itest_tls_connect(const struct itest *t, int min, int max, unsigned long *ssl_err)
 {
-	struct itest_conn *c = itest_tcp_connect(t);
+	return itest_tls_connect_from(t, NULL, min, max, ssl_err);
+}
+
+struct itest_conn *
+itest_tls_connect_from(const struct itest *t, const char *src, int min, int max,
+                       unsigned long *ssl_err)
+{
+	struct itest_conn *c = itest_tcp_connect_from(t, src);
 	int64_t end = itest_now_ms() + 5000;
 	char ca[256];
 	int r;

@@ -87,6 +87,11 @@ struct itest_conn *itest_tcp_connect(const struct itest *t);
  */
 struct itest_conn *itest_tls_connect(const struct itest *t, int min, int max,
                                      unsigned long *ssl_err);
+/* The same from source address `src` (an IPv4 literal in 127.0.0.0/8; NULL: the
+ * kernel's pick, 127.0.0.1 on loopback). */
+struct itest_conn *itest_tcp_connect_from(const struct itest *t, const char *src);
+struct itest_conn *itest_tls_connect_from(const struct itest *t, const char *src, int min, int max,
+                                          unsigned long *ssl_err);
 void itest_conn_free(struct itest_conn *c);
 
 /* Write all of buf. Returns 0 or -1. */
