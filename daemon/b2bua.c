@@ -222,6 +222,7 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		call_end(c, "refused", "sipwarden", "bad_request", 400);
 		return SIP_HOOK_TAKEN;
 	}
+	call_leg_index(c, 0);
 	c->a_invite = req;
 	b2bua_reply(b, conn, req, 100, NULL, NULL, NULL);
 
@@ -718,6 +719,7 @@ b2bua_free(struct b2bua *b)
 	out_trunk_ctxs_free(b->trunk_ctx, b->ntrunk_calls);
 	free(b->trunk_calls);
 	cancelled_free(b);
+	call_table_free(b);
 	pool_free(b->pool);
 	agent_ctxs_free(b->agent_ctx, b->nagents);
 	conf_unref(b->conf);

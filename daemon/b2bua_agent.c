@@ -139,6 +139,7 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 	l->conn = conn;
 	if ((rc = sip_dialog_new_uac(&l->dlg, ruri, from, to, b->contact, b->host)) != 0)
 		goto out;
+	call_leg_index(c, 1);
 	{
 		struct sdp_local loc = {&l->origin, media_advertise(c), c->ports[1][0], pad};
 		l->origin.version++;

@@ -1,6 +1,7 @@
 /*
  * b2bua_call.c: the call table and the end of a call: creating and freeing calls, finding
- * them by connection, media id, sipwarden id, Call-ID or dialog, and ending them with the
+ * them by connection, media id, sipwarden id, Call-ID or dialog (the last two through a
+ * hash index of Call-IDs per leg), and ending them with the
  * right signalling on each leg (BYE, the final response, CANCEL) before the record
  * (call.end) goes out with the relay's final statistics. Not responsible for deciding
  * when a call ends (b2bua.c, b2bua_agent.c, b2bua_media.c do).
@@ -24,6 +25,12 @@ call_new(struct b2bua *b)
 
 	if (c == NULL)
 		return NULL;
+	for (int i = 0; i < 2; i++) {
+		if (b->callids[i] == NULL && strmap_new(&b->callids[i]) != 0) {
+			free(c);
+			return NULL;
+		}
+	}
 	c->b = b;
 	c->conf = conf_ref(b->conf);
 	telemetry_call_id(c->id);
@@ -44,6 +51,7 @@ call_new(struct b2bua *b)
 void
 leg_clear(struct call_leg *l)
 {
+	strmap_del(&l->by_callid); /* before the Call-ID it points at goes */
 	sip_dialog_free(l->dlg);
 	l->dlg = NULL;
 	sdp_desc_free(l->remote_sdp);
@@ -131,30 +139,104 @@ call_by_id(struct b2bua *b, const char *id)
 	return NULL;
 }
 
-/* The call and leg whose dialog `req` belongs to. */
+/* ---- the Call-ID index -----------------------------------------------------------
+ *
+ * Each leg whose dialog exists is in b->callids[leg] under its dialog's Call-ID, so a
+ * request or response finds its call in one hash lookup whatever the size of the table:
+ * the work a peer can cause before its source is checked does not grow with the calls
+ * in progress. The index holds pointers to the dialogs' own Call-ID strings: a leg is
+ * indexed after its dialog is made (call_leg_index) and leaves the index before the
+ * dialog is freed (leg_clear).
+ */
+
+void
+call_leg_index(struct call *c, int legi)
+{
+	struct call_leg *l = &c->leg[legi];
+
+	if (l->dlg == NULL || l->dlg->call_id == NULL) {
+		strmap_del(&l->by_callid);
+		return;
+	}
+	strmap_add(c->b->callids[legi], &l->by_callid, l->dlg->call_id, strlen(l->dlg->call_id), c);
+}
+
+void
+call_table_free(struct b2bua *b)
+{
+	for (int i = 0; i < 2; i++) {
+		strmap_free(b->callids[i]);
+		b->callids[i] = NULL;
+	}
+}
+
+/*
+ * The Call-ID of `m` as it is stored in a dialog ("number" or "number@host", as
+ * osip_call_id_to_str() writes it), composed once: into `buf` when it fits, else into a
+ * new string left in *heap for the caller to free. NULL when `m` has no Call-ID.
+ */
+static const char *
+callid_key(const osip_message_t *m, char *buf, size_t cap, char **heap, size_t *len)
+{
+	const osip_call_id_t *h = m->call_id;
+	size_t nl, hl;
+	char *out;
+
+	*heap = NULL;
+	if (h == NULL || h->number == NULL)
+		return NULL;
+	nl = strlen(h->number);
+	hl = h->host != NULL ? strlen(h->host) : 0;
+	*len = nl + (h->host != NULL ? 1 + hl : 0);
+	if (*len < cap)
+		out = buf;
+	else if ((out = *heap = malloc(*len + 1)) == NULL)
+		return NULL;
+	memcpy(out, h->number, nl);
+	if (h->host != NULL) {
+		out[nl] = '@';
+		memcpy(out + nl + 1, h->host, hl);
+	}
+	out[*len] = '\0';
+	return out;
+}
+
+/* The call and leg whose dialog `req` belongs to (calls not ended). */
 struct call *
 call_by_dialog(struct b2bua *b, const osip_message_t *req, int *legi)
 {
-	for (struct call *c = b->calls; c != NULL; c = c->next) {
-		if (c->state == CALL_ENDED)
+	char buf[256], *heap;
+	size_t len;
+	const char *key = callid_key(req, buf, sizeof(buf), &heap, &len);
+	struct call *found = NULL;
+
+	for (int i = 0; key != NULL && found == NULL && i < 2; i++) {
+		if (b->callids[i] == NULL)
 			continue;
-		for (int i = 0; i < 2; i++)
-			if (c->leg[i].dlg != NULL && sip_dialog_matches(c->leg[i].dlg, req)) {
+		for (struct strmap_node *n = strmap_find(b->callids[i], key, len); n != NULL;
+		     n = strmap_find_next(n)) {
+			struct call *c = n->value;
+			if (c->state != CALL_ENDED && sip_dialog_matches_tags(c->leg[i].dlg, req)) {
 				*legi = i;
-				return c;
+				found = c;
+				break;
 			}
+		}
 	}
-	return NULL;
+	free(heap);
+	return found;
 }
 
-/* The call whose dialog on leg `legi` has Call-ID `cid`. */
+/* The call whose dialog on leg `legi` has Call-ID `cid` (the newest, ended ones too). */
 struct call *
 call_by_callid(struct b2bua *b, const char *cid, int legi)
 {
-	for (struct call *c = b->calls; c != NULL; c = c->next)
-		if (c->leg[legi].dlg != NULL && strcmp(c->leg[legi].dlg->call_id, cid) == 0)
-			return c;
-	return NULL;
+	struct strmap_node *n;
+
+	if (b->callids[legi] == NULL)
+		return NULL;
+	n = strmap_find(b->callids[legi], cid, strlen(cid));
+	return n != NULL ? n->value : NULL;
 }
 
 /* ---- ending a call ------------------------------------------------------------- */

@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "sdp.h"
 #include "sip_dialog.h"
+#include "strmap.h"
 #include "suite.h"
 
 #define B2BUA_MAX_AGENTS 64 /* the `tried` bitmask of a call */
@@ -51,6 +52,7 @@ struct call_leg {
 	bool has_peer_cert;
 	struct sockaddr_storage peer_addr;
 	int64_t first_packet_ms; /* answer -> first accepted media packet, -1 none */
+	struct strmap_node by_callid; /* in b->callids[leg] while dlg is set (b2bua_call.c) */
 };
 
 /* A request received on one leg and relayed to the other, waiting for its answer. */
@@ -135,6 +137,7 @@ struct b2bua {
 	char sentby[128];  /* host:port for Via */
 	char contact[160]; /* our Contact value */
 	char host[96];     /* for Warning and Call-IDs */
+	struct strmap *callids[2]; /* per leg: calls by their dialog's Call-ID (b2bua_call.c) */
 };
 
 /* b2bua.c, b2bua_call.c */
@@ -146,6 +149,10 @@ struct call *call_by_media(struct b2bua *b, uint64_t media_id);
 struct call *call_by_id(struct b2bua *b, const char *id);
 struct call *call_by_callid(struct b2bua *b, const char *cid, int legi);
 struct call *call_by_dialog(struct b2bua *b, const osip_message_t *req, int *legi);
+/* Put leg `legi` of `c` in the Call-ID index once its dialog exists (again after a new
+ * dialog); leg_clear() takes it out. call_table_free() drops the index (b2bua_free). */
+void call_leg_index(struct call *c, int legi);
+void call_table_free(struct b2bua *b);
 void call_end(struct call *c, const char *outcome, const char *ended_by, const char *reason,
               int code);
 void call_free(struct call *c);
