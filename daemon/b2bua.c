@@ -182,6 +182,11 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		       "concurrent call limit of this trunk reached");
 		return taken(req);
 	}
+	/* overload: shed new calls fast, before SDP, call state or media ports are spent */
+	if ((why = overload_check(b)) != NULL) {
+		overload_refuse(b, conn, req, why);
+		return taken(req);
+	}
 	if (osip_message_get_body(req, 0, &body) < 0 || body == NULL || body->body == NULL) {
 		refuse(b, conn, req, 488, TELEMETRY_SEC_OFFER_REFUSED, "no_offer",
 		       "an INVITE without an SDP offer is not supported");
@@ -612,6 +617,10 @@ b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf, struct
 		return -ENOMEM;
 	}
 	set_identity(b);
+	if (overload_start(b) != 0) {
+		b2bua_free(b);
+		return -ENOMEM;
+	}
 	if (conf->pool.probe_interval_ms > 0) {
 		struct timeval tv = {conf->pool.probe_interval_ms / 1000,
 		                     (conf->pool.probe_interval_ms % 1000) * 1000};
@@ -709,6 +718,7 @@ b2bua_free(struct b2bua *b)
 		event_free(b->media_ev);
 	if (b->probe_ev != NULL)
 		event_free(b->probe_ev);
+	overload_stop(b);
 	if (b->tel != NULL)
 		telemetry_set_interim(b->tel, 0, NULL, NULL);
 	for (size_t i = 0; b->probe_callid != NULL && i < b->nagents; i++)

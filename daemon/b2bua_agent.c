@@ -437,6 +437,8 @@ answered(struct call *c, osip_message_t *resp)
 	c->a_final_sent = true;
 	c->final_code = 200;
 	c->leg[0].dlg->confirmed = true;
+	if (c->state != CALL_ANSWERED)
+		b->nanswered++; /* no longer in set-up (overload admission) */
 	c->state = CALL_ANSWERED;
 	clock_gettime(CLOCK_MONOTONIC, &c->t_answer);
 	if (!c->outbound)

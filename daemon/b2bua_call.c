@@ -87,6 +87,10 @@ call_free(struct call *c)
 	b->ncalls--;
 	if (c->state != CALL_ENDED)
 		b->nlive--;
+	if (c->state == CALL_ANSWERED)
+		b->nanswered--;
+	if (c->media_id != 0)
+		b->nmedia--;
 	if (c->trunk_counted && c->trunk >= 0 && b->trunk_calls != NULL &&
 	    (size_t)c->trunk < b->ntrunk_calls && b->trunk_calls[c->trunk] > 0)
 		b->trunk_calls[c->trunk]--;
@@ -280,6 +284,8 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 	/* an ended call no longer counts against the limits, even while its final
 	 * statistics are still on their way */
 	b->nlive--;
+	if (c->state == CALL_ANSWERED)
+		b->nanswered--;
 	if (c->trunk >= 0 && (size_t)c->trunk < b->ntrunk_calls && b->trunk_calls[c->trunk] > 0)
 		b->trunk_calls[c->trunk]--;
 	c->trunk_counted = false;

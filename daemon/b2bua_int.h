@@ -110,6 +110,18 @@ struct cancelled_invite {
 	struct timespec since;
 };
 
+/* Overload measurements (b2bua_overload.c). Owner: struct b2bua. */
+struct overload {
+	struct event *tick;   /* periodic, measures the loop's lag */
+	int64_t last_tick_ms; /* monotonic */
+	unsigned lag_ms;      /* recent lag, a decaying maximum */
+	unsigned fd_limit;    /* RLIMIT_NOFILE when the B2BUA started */
+	unsigned fd_base;     /* descriptors open then (listeners, event fds, logs) */
+	unsigned port_pairs;  /* RTP/RTCP pairs in the media port range */
+	unsigned long shed;   /* new calls refused under overload */
+	int64_t last_log_ms;
+};
+
 struct b2bua {
 	struct event_base *base;
 	struct conf *conf;
@@ -123,6 +135,8 @@ struct b2bua {
 	struct call *calls;
 	unsigned ncalls;       /* in the table, ended ones included */
 	unsigned nlive;        /* not ended: what the limits count */
+	unsigned nanswered;    /* answered, not ended (nlive - nanswered are in set-up) */
+	unsigned nmedia;       /* calls holding media ports (until freed) */
 	unsigned *trunk_calls; /* per trunk index */
 	size_t ntrunk_calls;
 	uint64_t *agent_conn; /* per agent: reusable outbound connection, 0 none */
@@ -138,6 +152,7 @@ struct b2bua {
 	char contact[160]; /* our Contact value */
 	char host[96];     /* for Warning and Call-IDs */
 	struct strmap *callids[2]; /* per leg: calls by their dialog's Call-ID (b2bua_call.c) */
+	struct overload ovl;
 };
 
 /* b2bua.c, b2bua_call.c */
@@ -163,6 +178,15 @@ struct call *call_by_conn(struct b2bua *b, uint64_t conn, int *legi);
 int64_t ms_since(const struct timespec *t);
 
 void pend_clear(struct call *c);
+
+/* b2bua_overload.c: start the lag tick (0 or -ENOMEM), stop it; the reason
+ * ("overload_loop_lag", "overload_setup", "overload_ports", "overload_fds") a new INVITE
+ * must be refused for, or NULL; refuse it (503 + Retry-After, telemetry, counted). */
+int overload_start(struct b2bua *b);
+void overload_stop(struct b2bua *b);
+const char *overload_check(const struct b2bua *b);
+void overload_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req,
+                     const char *reason);
 
 /* b2bua_relay.c */
 void relay_request(struct call *c, int legi, osip_message_t *req);

@@ -80,6 +80,8 @@ media_setup_call(struct call *c)
 
 	if (rc != 0)
 		log_warnx("call %s: no media ports: %s", c->id, strerror(-rc));
+	else
+		c->b->nmedia++; /* until call_free(): ports and fds held (overload admission) */
 	return rc;
 }
 

@@ -68,7 +68,13 @@ conf_print(const struct conf *c, FILE *out)
 		fprintf(out, " %s", suite_info(c->media.suites[i])->name);
 	fprintf(out, "\n  inactivity timeout %us, max call duration %us\n",
 	        c->media.inactivity_timeout_s, c->media.max_call_duration_s);
-	fprintf(out, "limits: max %u calls\n", c->limits.max_calls);
+	fprintf(out, "limits: max %u calls, %u in set-up; ", c->limits.max_calls,
+	        c->limits.max_setup_calls);
+	if (c->limits.max_loop_lag_ms == 0)
+		fprintf(out, "loop lag not checked");
+	else
+		fprintf(out, "max loop lag %ums", c->limits.max_loop_lag_ms);
+	fprintf(out, ", %u fds in reserve\n", c->limits.fd_reserve);
 	fprintf(out, "telemetry: socket %s (mode %04o%s%s), interim %us, queue %u\n",
 	        str_or(c->telemetry.socket, "(off)"), c->telemetry.socket_mode,
 	        c->telemetry.socket_group ? ", group " : "", str_or(c->telemetry.socket_group, ""),
