@@ -116,7 +116,9 @@ struct overload {
 	int64_t last_tick_ms; /* monotonic */
 	unsigned lag_ms;      /* recent lag, a decaying maximum */
 	unsigned fd_limit;    /* RLIMIT_NOFILE when the B2BUA started */
-	unsigned fd_base;     /* descriptors open then (listeners, event fds, logs) */
+	unsigned fd_base;     /* descriptors open that are not connections or media sockets
+	                         (listeners, event fds, logs, readers), recounted each second */
+	unsigned ticks;
 	unsigned port_pairs;  /* RTP/RTCP pairs in the media port range */
 	unsigned long shed;   /* new calls refused under overload */
 	int64_t last_log_ms;

@@ -22,6 +22,7 @@
 #define OVERLOAD_TICK_MS        50
 #define OVERLOAD_FDS_PER_CALL   4 /* two legs, an RTP and an RTCP socket each */
 #define OVERLOAD_PAIRS_PER_CALL 2
+#define OVERLOAD_RECOUNT_TICKS  20 /* recount open descriptors about once a second */
 
 static int64_t
 now_ms(void)
@@ -32,7 +33,7 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* File descriptors open now (once at start: the baseline of listeners, event fds...). */
+/* File descriptors open now (at start, then about once a second). */
 static unsigned
 fds_open(void)
 {
@@ -47,6 +48,23 @@ fds_open(void)
 			n++;
 	closedir(d);
 	return n > 0 ? n - 1 : 0; /* the directory's own fd */
+}
+
+/*
+ * Count what is open and keep, as the baseline, what the SIP connections and the media
+ * sockets do not explain (listeners, event fds, logs, telemetry readers, control
+ * clients). Between counts the estimate follows connections and calls exactly; a count
+ * costs a read of /proc/self/fd, so it is done about once a second, not per INVITE.
+ */
+static void
+overload_recount(struct b2bua *b)
+{
+	struct sip_server_stats ss = {0};
+	long other;
+
+	sip_server_get_stats(b->sip, &ss);
+	other = (long)fds_open() - (long)ss.open - (long)OVERLOAD_FDS_PER_CALL * (long)b->nmedia;
+	b->ovl.fd_base = other > 0 ? (unsigned)other : 0;
 }
 
 /* Every OVERLOAD_TICK_MS: how late did we run? A loop busy for 300 ms runs this tick
@@ -64,6 +82,8 @@ overload_tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (late < 0)
 		late = 0;
 	b->ovl.lag_ms = (unsigned)late > b->ovl.lag_ms / 2 ? (unsigned)late : b->ovl.lag_ms / 2;
+	if (++b->ovl.ticks % OVERLOAD_RECOUNT_TICKS == 0)
+		overload_recount(b);
 }
 
 int
@@ -77,13 +97,16 @@ overload_start(struct b2bua *b)
 	b->ovl.fd_limit = 1024;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
 		b->ovl.fd_limit = rl.rlim_cur > 1u << 30 ? 1u << 30 : (unsigned)rl.rlim_cur;
-	b->ovl.fd_base = fds_open();
+	overload_recount(b);
 	b->ovl.port_pairs =
 	        cf->media.port_max >= first + 1 ? (cf->media.port_max - first + 1) / 2 : 0;
 	b->ovl.last_tick_ms = now_ms();
 	if ((b->ovl.tick = event_new(b->base, -1, EV_PERSIST, overload_tick_cb, b)) == NULL ||
 	    event_add(b->ovl.tick, &tv) != 0)
 		return -ENOMEM;
+	log_info("admission: %u file descriptors in use, limit %u, %u kept in reserve; %u media "
+	         "port pairs",
+	         b->ovl.fd_base, b->ovl.fd_limit, cf->limits.fd_reserve, b->ovl.port_pairs);
 	return 0;
 }
 

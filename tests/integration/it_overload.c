@@ -3,9 +3,12 @@
  * call well (too many calls still being set up, no free media port pair), a new INVITE
  * gets a fast 503 with Retry-After before any call state, SDP work or media port is spent
  * on it, with a security.limit_reached event whose reason names the overload, while the
- * call in progress keeps its media intact in both directions and ends normally.
+ * call in progress keeps its media intact in both directions and ends normally. With
+ * few file descriptors, a reserve is kept for the calls in progress: a new call is shed
+ * with 503 before its media sockets would fail with "Too many open files".
  */
 #include <check.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +174,78 @@ START_TEST(no_free_media_port_pair_sheds_new_calls_with_503_while_the_call_keeps
 }
 END_TEST
 
+/* Descriptors the process `pid` has open. */
+static unsigned
+fds_of(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	unsigned n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+START_TEST(few_file_descriptors_keep_a_reserve_for_the_call_in_progress_and_shed_new_calls)
+{
+	static char tel[1 << 20];
+	struct itest t;
+	struct itest_opts o = {.extra = "[limits]\nfd_reserve = 8\n", .log_file = true};
+	const char *agent_args[] = {"--mode", "echo", "--timeout", "40", NULL};
+	const char *first[] = {"--calls", "1", "--duration", "4", NULL};
+	/* one after the other: each caller call opens its own TLS connection */
+	const char *more[] = {"--calls", "4", "--expect", "503", "--verbose", NULL};
+	char log[256];
+	unsigned base;
+	pid_t ap, cp;
+	int tfd;
+
+	/* what the daemon holds when idle, under this configuration */
+	itest_start(&t, &o);
+	base = fds_of(t.pid);
+	itest_stop(&t);
+
+	/* room for the idle daemon, the connections of the first caller, the agent and the
+	 * next caller, the telemetry reader, one call's four media sockets, the reserve, and
+	 * one more: the next call's four sockets would eat into the reserve */
+	o.nofile = base + 3 + 1 + 4 + 8 + 1;
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	cp = itest_caller_spawn(&t, "first.json", first);
+	wait_count(&t, 1, "\"answered\"", 10000);
+	usleep(1100 * 1000); /* the daemon recounts its descriptors once a second */
+
+	itest_check_exit(&t, itest_caller(&t, "more.json", more, T_CALL_MS), "more.json");
+	assert_refused_fast(&t, "more.json", 4);
+	ck_assert_msg(file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
+	ck_assert_msg(!file_has(&t, "more.json.log", "100 Trying"),
+	              "a shed INVITE must not be taken on (100 Trying)");
+
+	ck_assert_int_eq(itest_wait_child(cp, T_CALL_MS), 0);
+	assert_call_ok(&t, "first.json");
+	itest_kill_child(ap);
+
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	ck_assert_msg(itest_count_events(tel, "security.limit_reached", "overload_fds") == 4,
+	              "telemetry: %s", tel);
+	ck_assert_msg(itest_count_events(tel, "call.start", NULL) == 1, "telemetry: %s", tel);
+	ck_assert_msg(!file_has(&t, "daemon.log", "Too many open files"),
+	              "the daemon ran out of descriptors: %s",
+	              itest_path(&t, "daemon.log", log, sizeof(log)));
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 static Suite *
 overload_suite(void)
 {
@@ -183,6 +258,9 @@ overload_suite(void)
 	tcase_add_test(
 	        tc,
 	        no_free_media_port_pair_sheds_new_calls_with_503_while_the_call_keeps_its_media);
+	tcase_add_test(
+	        tc,
+	        few_file_descriptors_keep_a_reserve_for_the_call_in_progress_and_shed_new_calls);
 	suite_add_tcase(s, tc);
 	return s;
 }

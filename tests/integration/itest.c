@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -243,6 +244,11 @@ itest_start(struct itest *t, const struct itest_opts *o)
 			fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 			if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 				_exit(126);
+		}
+		if (o->nofile != 0) {
+			struct rlimit rl = {o->nofile, o->nofile};
+			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+				_exit(125);
 		}
 		setenv("NOTIFY_SOCKET", notify_path, 1);
 		execl(daemon, daemon, "-c", t->conf_path, (char *)NULL);
