@@ -286,12 +286,20 @@ same_txn(const osip_message_t *a, const osip_message_t *b)
 	return same;
 }
 
+static bool
+cancel_match(const struct call *c, int legi, const osip_message_t *req)
+{
+	(void)legi;
+	return c->a_invite != NULL && c->state != CALL_ENDED && same_txn(c->a_invite, req);
+}
+
 static void
 on_cancel(struct b2bua *b, uint64_t conn, osip_message_t *req)
 {
-	for (struct call *c = b->calls; c != NULL; c = c->next) {
-		if (c->a_invite == NULL || c->state == CALL_ENDED || !same_txn(c->a_invite, req))
-			continue;
+	/* leg A's dialog has the INVITE's Call-ID: one lookup, not a walk of every call */
+	struct call *c = call_find(b, req, 0, cancel_match);
+
+	if (c != NULL) {
 		if (conn != c->leg[0].conn) {
 			b2bua_reply(b, conn, req, 481, NULL, NULL, NULL);
 			return;

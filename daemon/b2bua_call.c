@@ -31,6 +31,10 @@ call_new(struct b2bua *b)
 			return NULL;
 		}
 	}
+	if (b->by_media == NULL && strmap_new(&b->by_media) != 0) {
+		free(c);
+		return NULL;
+	}
 	c->b = b;
 	c->conf = conf_ref(b->conf);
 	telemetry_call_id(c->id);
@@ -96,6 +100,7 @@ call_free(struct call *c)
 		b->trunk_calls[c->trunk]--;
 	if (c->agent_counted)
 		pool_call_end(b->pool, c->agent);
+	strmap_del(&c->by_media);
 	leg_clear(&c->leg[0]);
 	leg_clear(&c->leg[1]);
 	pend_clear(c);
@@ -125,13 +130,24 @@ call_by_conn(struct b2bua *b, uint64_t conn, int *legi)
 	return NULL;
 }
 
+/* Index `c` by its media id (its 8 bytes are the key) once media_call_new() gave one. */
+void
+call_media_index(struct call *c)
+{
+	if (c->media_id != 0)
+		strmap_add(c->b->by_media, &c->by_media, (const char *)&c->media_id,
+		           sizeof(c->media_id), c);
+}
+
 struct call *
 call_by_media(struct b2bua *b, uint64_t media_id)
 {
-	for (struct call *c = b->calls; c != NULL; c = c->next)
-		if (c->media_id == media_id)
-			return c;
-	return NULL;
+	struct strmap_node *n;
+
+	if (b->by_media == NULL)
+		return NULL;
+	n = strmap_find(b->by_media, (const char *)&media_id, sizeof(media_id));
+	return n != NULL ? n->value : NULL;
 }
 
 struct call *
@@ -172,6 +188,8 @@ call_table_free(struct b2bua *b)
 		strmap_free(b->callids[i]);
 		b->callids[i] = NULL;
 	}
+	strmap_free(b->by_media);
+	b->by_media = NULL;
 }
 
 /*
@@ -205,6 +223,44 @@ callid_key(const osip_message_t *m, char *buf, size_t cap, char **heap, size_t *
 	return out;
 }
 
+/* The newest call whose leg `legi` is indexed under key[0..len) and that `match` accepts. */
+static struct call *
+find_key(struct b2bua *b, const char *key, size_t len, int legi,
+         bool (*match)(const struct call *c, int legi, const osip_message_t *m),
+         const osip_message_t *m)
+{
+	if (b->callids[legi] == NULL)
+		return NULL;
+	for (struct strmap_node *n = strmap_find(b->callids[legi], key, len); n != NULL;
+	     n = strmap_find_next(n))
+		if (match(n->value, legi, m))
+			return n->value;
+	return NULL;
+}
+
+/*
+ * The newest call whose leg `legi` has the Call-ID of `m` and that `match` accepts, or
+ * NULL. One hash lookup; the Call-ID of `m` is composed once (on the stack unless long).
+ */
+struct call *
+call_find(struct b2bua *b, const osip_message_t *m, int legi,
+          bool (*match)(const struct call *c, int legi, const osip_message_t *m))
+{
+	char buf[256], *heap;
+	size_t len;
+	const char *key = callid_key(m, buf, sizeof(buf), &heap, &len);
+	struct call *c = key != NULL ? find_key(b, key, len, legi, match, m) : NULL;
+
+	free(heap);
+	return c;
+}
+
+static bool
+dialog_match(const struct call *c, int legi, const osip_message_t *req)
+{
+	return c->state != CALL_ENDED && sip_dialog_matches_tags(c->leg[legi].dlg, req);
+}
+
 /* The call and leg whose dialog `req` belongs to (calls not ended). */
 struct call *
 call_by_dialog(struct b2bua *b, const osip_message_t *req, int *legi)
@@ -212,23 +268,13 @@ call_by_dialog(struct b2bua *b, const osip_message_t *req, int *legi)
 	char buf[256], *heap;
 	size_t len;
 	const char *key = callid_key(req, buf, sizeof(buf), &heap, &len);
-	struct call *found = NULL;
+	struct call *c = NULL;
 
-	for (int i = 0; key != NULL && found == NULL && i < 2; i++) {
-		if (b->callids[i] == NULL)
-			continue;
-		for (struct strmap_node *n = strmap_find(b->callids[i], key, len); n != NULL;
-		     n = strmap_find_next(n)) {
-			struct call *c = n->value;
-			if (c->state != CALL_ENDED && sip_dialog_matches_tags(c->leg[i].dlg, req)) {
-				*legi = i;
-				found = c;
-				break;
-			}
-		}
-	}
+	for (int i = 0; key != NULL && c == NULL && i < 2; i++)
+		if ((c = find_key(b, key, len, i, dialog_match, req)) != NULL)
+			*legi = i;
 	free(heap);
-	return found;
+	return c;
 }
 
 /* The call whose dialog on leg `legi` has Call-ID `cid` (the newest, ended ones too). */

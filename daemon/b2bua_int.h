@@ -88,6 +88,7 @@ struct call {
 	bool outbound;            /* an agent called out: leg A agent, leg B trunk */
 	bool agent_counted;       /* pool_call_start() done for `agent` */
 	uint64_t media_id;
+	struct strmap_node by_media; /* in b->by_media while media_id is set (b2bua_call.c) */
 	uint16_t ports[2][2];
 	struct event *timer;      /* agent answer timeout, then max call duration */
 	struct event *pend_timer; /* no answer to a relayed request */
@@ -154,6 +155,7 @@ struct b2bua {
 	char contact[160]; /* our Contact value */
 	char host[96];     /* for Warning and Call-IDs */
 	struct strmap *callids[2]; /* per leg: calls by their dialog's Call-ID (b2bua_call.c) */
+	struct strmap *by_media;   /* calls by media id (b2bua_call.c) */
 	struct overload ovl;
 };
 
@@ -162,6 +164,7 @@ struct call *call_new(struct b2bua *b);
 void call_finish(struct call *c);
 void leg_clear(struct call_leg *l);
 void leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci);
+void call_media_index(struct call *c);
 struct call *call_by_media(struct b2bua *b, uint64_t media_id);
 struct call *call_by_id(struct b2bua *b, const char *id);
 struct call *call_by_callid(struct b2bua *b, const char *cid, int legi);
@@ -169,6 +172,8 @@ struct call *call_by_dialog(struct b2bua *b, const osip_message_t *req, int *leg
 /* Put leg `legi` of `c` in the Call-ID index once its dialog exists (again after a new
  * dialog); leg_clear() takes it out. call_table_free() drops the index (b2bua_free). */
 void call_leg_index(struct call *c, int legi);
+struct call *call_find(struct b2bua *b, const osip_message_t *m, int legi,
+                       bool (*match)(const struct call *c, int legi, const osip_message_t *m));
 void call_table_free(struct b2bua *b);
 void call_end(struct call *c, const char *outcome, const char *ended_by, const char *reason,
               int code);

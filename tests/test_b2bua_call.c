@@ -2,7 +2,8 @@
  * Unit tests for daemon/b2bua_call.c's call table: finding a call by Call-ID or by the
  * dialog of a request costs the same with 10,000 calls as with one, builds no string per
  * call (the Call-ID of the request is composed once), and stays in sync when dialogs are
- * created and freed. The file is compiled in with stubs for the signalling it would send.
+ * created and freed; finding a call by media id likewise. The file is compiled in with stubs for
+ * the signalling it would send.
  *
  * osip_call_id_to_str() is wrapped (-Wl,--wrap) to count how often a Call-ID is turned
  * into a new string: the old table walk did it for every leg of every call.
@@ -86,7 +87,7 @@ __wrap_osip_call_id_to_str(const osip_call_id_t *h, char **dest)
 static osip_message_t *
 msg(const char *method, const char *callid, const char *ftag, const char *ttag)
 {
-	char txt[1024];
+	char txt[2048];
 	osip_message_t *m = NULL;
 
 	snprintf(txt, sizeof(txt),
@@ -228,6 +229,48 @@ START_TEST(call_by_callid_finds_each_leg_and_forgets_cleared_and_freed_ones)
 }
 END_TEST
 
+START_TEST(call_by_dialog_finds_a_call_id_longer_than_the_stack_buffer)
+{
+	struct b2bua b = {0};
+	char cid[601];
+	struct call *c;
+	osip_message_t *bye;
+	int legi;
+
+	memset(cid, 'k', 500);
+	strcpy(cid + 500, "@trunk.test");
+	c = add_call(&b, cid, "flong");
+	bye = in_dialog(c, "BYE");
+	ck_assert_ptr_eq(call_by_dialog(&b, bye, &legi), c);
+	ck_assert_int_eq(legi, 0);
+	ck_assert_ptr_eq(call_by_callid(&b, cid, 0), c);
+	osip_message_free(bye);
+	free_all(&b);
+}
+END_TEST
+
+START_TEST(call_by_media_finds_the_call_by_its_media_id_until_it_is_freed)
+{
+	struct b2bua b = {0};
+	struct call *c1 = add_call(&b, "m1@trunk.test", "f1");
+	struct call *c2 = add_call(&b, "m2@trunk.test", "f2");
+
+	c1->media_id = 0x1234500;
+	c2->media_id = 0x1234601;
+	b.nmedia = 2;
+	call_media_index(c1);
+	call_media_index(c2);
+	ck_assert_ptr_eq(call_by_media(&b, 0x1234500), c1);
+	ck_assert_ptr_eq(call_by_media(&b, 0x1234601), c2);
+	ck_assert_ptr_null(call_by_media(&b, 0x1234700));
+	call_free(c1);
+	ck_assert_ptr_null(call_by_media(&b, 0x1234500));
+	ck_assert_ptr_eq(call_by_media(&b, 0x1234601), c2);
+	ck_assert_uint_eq(b.nmedia, 1);
+	free_all(&b);
+}
+END_TEST
+
 static Suite *
 b2bua_call_suite(void)
 {
@@ -237,6 +280,8 @@ b2bua_call_suite(void)
 	tcase_add_test(tc, call_by_dialog_builds_no_string_per_call_among_10000_calls);
 	tcase_add_test(tc, call_by_dialog_needs_the_tags_of_the_dialog_not_only_its_call_id);
 	tcase_add_test(tc, call_by_callid_finds_each_leg_and_forgets_cleared_and_freed_ones);
+	tcase_add_test(tc, call_by_dialog_finds_a_call_id_longer_than_the_stack_buffer);
+	tcase_add_test(tc, call_by_media_finds_the_call_by_its_media_id_until_it_is_freed);
 	suite_add_tcase(s, tc);
 	return s;
 }
