@@ -115,7 +115,7 @@ struct cancelled_invite {
 struct overload {
 	struct event *tick;   /* periodic, measures the loop's lag */
 	int64_t last_tick_ms; /* monotonic */
-	unsigned lag_ms;      /* recent lag, a decaying maximum */
+	unsigned lag_ms;      /* recent lag, smoothed over ticks */
 	unsigned fd_limit;    /* RLIMIT_NOFILE when the B2BUA started */
 	unsigned fd_base;     /* descriptors open that are not connections or media sockets
 	                         (listeners, event fds, logs, readers), recounted each second */

@@ -67,9 +67,12 @@ overload_recount(struct b2bua *b)
 	b->ovl.fd_base = other > 0 ? (unsigned)other : 0;
 }
 
-/* Every OVERLOAD_TICK_MS: how late did we run? A loop busy for 300 ms runs this tick
- * ~250 ms late. The lag kept is a decaying maximum, so one late tick is remembered for a
- * few ticks and a loop that keeps up forgets it within ~0.3 s. */
+/*
+ * Every OVERLOAD_TICK_MS: how late did we run? A loop busy for 300 ms runs this tick
+ * ~250 ms late. The lag kept is smoothed over ticks (each late tick counts for a quarter),
+ * so that one burst of work (fifty TLS handshakes at once) does not shed calls while a
+ * loop that stays late is seen within a few ticks.
+ */
 static void
 overload_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -81,7 +84,9 @@ overload_tick_cb(evutil_socket_t fd, short what, void *arg)
 	b->ovl.last_tick_ms = now;
 	if (late < 0)
 		late = 0;
-	b->ovl.lag_ms = (unsigned)late > b->ovl.lag_ms / 2 ? (unsigned)late : b->ovl.lag_ms / 2;
+	if (late > 600000)
+		late = 600000;
+	b->ovl.lag_ms = (3 * b->ovl.lag_ms + (unsigned)late) / 4;
 	if (++b->ovl.ticks % OVERLOAD_RECOUNT_TICKS == 0)
 		overload_recount(b);
 }

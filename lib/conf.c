@@ -619,7 +619,7 @@ set_defaults(struct conf *c)
 	c->media.max_call_duration_s = 14400;
 	c->limits.max_calls = 1000;
 	c->limits.max_setup_calls = 200;
-	c->limits.max_loop_lag_ms = 100;
+	c->limits.max_loop_lag_ms = 250;
 	c->limits.fd_reserve = 64;
 	c->telemetry.socket_mode = 0660;
 	c->telemetry.interim_interval_s = 0;
