@@ -172,6 +172,15 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		       "trunk certificate does not match the configuration");
 		return taken(req);
 	}
+	{
+		/* what would cross to the agent, or be echoed on this leg, fits its grammar */
+		const char *text = NULL;
+		int code = leg_b_check_input(req, t, &why, &text);
+		if (code != 0) {
+			refuse(b, conn, req, code, TELEMETRY_SEC_INPUT_REFUSED, why, text);
+			return taken(req);
+		}
+	}
 	if (b->nlive >= b->conf->limits.max_calls) {
 		refuse(b, conn, req, 503, TELEMETRY_SEC_LIMIT_REACHED, "max_calls",
 		       "concurrent call limit reached");
@@ -247,10 +256,7 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		call_end(c, "failed", "sipwarden", "media_ports", 503);
 		return SIP_HOOK_TAKEN;
 	}
-	if (agent_route(c) != 0) {
-		c->end_warning = "no agent available";
-		call_end(c, "failed", "sipwarden", "no_agent", 503);
-	}
+	agent_route(c); /* ends the call when no agent takes it */
 	return SIP_HOOK_TAKEN;
 }
 
@@ -410,6 +416,44 @@ handled(osip_message_t *resp)
 	return SIP_HOOK_TAKEN;
 }
 
+/*
+ * A response that claims one of our transactions (its Call-ID and CSeq) but did not
+ * come on the connection the request left on, or without the request's Via branch:
+ * nobody who saw our request sent it. Discarded by the caller; counted here.
+ */
+void
+b2bua_forged_response(struct b2bua *b, const struct call *c, uint64_t conn, const char *why)
+{
+	const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
+
+	log_debug("conn %llu: forged response discarded (%s)", (unsigned long long)conn, why);
+	telemetry_security(b->tel, TELEMETRY_SEC_PEER_UNKNOWN, c != NULL ? c->id : NULL,
+	                   ci != NULL ? (const struct sockaddr *)&ci->peer : NULL,
+	                   "forged_response", why, 0);
+}
+
+/* Whether `resp`, received on `conn`, answers `sent`, which left on `sent_conn`; if it
+ * claims to but does not, it is reported as forged. */
+static bool
+answers(struct call *c, const osip_message_t *sent, uint64_t sent_conn, uint64_t conn,
+        const osip_message_t *resp)
+{
+	if (conn != sent_conn) {
+		b2bua_forged_response(c->b, c, conn, "not on the connection the request left on");
+		return false;
+	}
+	if (!sip_util_response_matches(sent, resp)) {
+		b2bua_forged_response(c->b, c, conn, "not the Via branch of the request");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Responses: the gate (sip_dispatch.c) let only whole ones through (Via branch, Call-ID,
+ * CSeq number and method). One is accepted only on the connection its request left on
+ * and with that request's top Via branch, CSeq number and method.
+ */
 static enum sip_hook_verdict
 on_response(void *arg, uint64_t conn, osip_message_t *resp)
 {
@@ -417,9 +461,9 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 	char *cid = NULL;
 	struct call *c;
 
-	if (agent_probe_response(b, resp))
+	if (agent_probe_response(b, conn, resp))
 		return handled(resp);
-	if (resp->call_id == NULL || resp->cseq == NULL || osip_call_id_to_str(resp->call_id, &cid))
+	if (osip_call_id_to_str(resp->call_id, &cid) != 0)
 		return SIP_HOOK_DEFAULT;
 	for (int legi = 1; legi >= 0; legi--) {
 		if ((c = call_by_callid(b, cid, legi)) == NULL)
@@ -430,20 +474,20 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 			osip_free(cid);
 			return handled(resp); /* e.g. the 200 to the BYE that ended it */
 		}
+		osip_free(cid);
 		if (legi == 1 && c->b_invite != NULL && MSG_IS_RESPONSE_FOR(resp, "INVITE") &&
 		    strcmp(resp->cseq->number, c->b_invite->cseq->number) == 0) {
-			osip_free(cid);
-			agent_on_response(c, resp);
+			if (answers(c, c->b_invite, c->leg[1].conn, conn, resp))
+				agent_on_response(c, resp);
 			return handled(resp);
 		}
 		if (c->pend.sent != NULL && 1 - c->pend.from == legi &&
 		    strcmp(resp->cseq->number, c->pend.sent->cseq->number) == 0 &&
 		    strcmp(resp->cseq->method, c->pend.sent->sip_method) == 0) {
-			osip_free(cid);
-			relay_response(c, resp);
+			if (answers(c, c->pend.sent, c->pend.conn, conn, resp))
+				relay_response(c, resp);
 			return handled(resp);
 		}
-		osip_free(cid);
 		return handled(resp); /* e.g. the 200 to our BYE */
 	}
 	osip_free(cid);
@@ -484,13 +528,17 @@ on_closed(void *arg, uint64_t conn)
 	}
 }
 
-/* A connection went quiet for idle_timeout: keep it while a call uses it. */
+/* A connection went quiet for idle_timeout: keep it while a call uses it, including a
+ * call that has just ended and may still be waiting for the answer to its BYE. */
 static bool
 on_idle(void *arg, uint64_t conn)
 {
-	int legi;
+	struct b2bua *b = arg;
 
-	return call_by_conn(arg, conn, &legi) != NULL;
+	for (struct call *c = b->calls; c != NULL; c = c->next)
+		if (c->leg[0].conn == conn || c->leg[1].conn == conn)
+			return true;
+	return false;
 }
 
 /* ---- life cycle ---------------------------------------------------------------------- */
@@ -502,14 +550,26 @@ set_identity(struct b2bua *b)
 	const struct conf *cf = b->conf;
 
 	conf_sockaddr_str(&cf->tls.listen, addr, sizeof(addr));
-	snprintf(b->sentby, sizeof(b->sentby), "%s", addr);
-	if (cf->sip.hostname != NULL)
-		snprintf(b->host, sizeof(b->host), "%s", cf->sip.hostname);
-	else {
+	if (cf->sip.hostname != NULL) {
+		/* Via sent-by and Contact: hostname with the listen port, an IPv6 literal in
+		 * brackets (sentby and contact hold the longest name conf accepts, 253) */
+		const char *h = cf->sip.hostname, *port = strrchr(addr, ':');
+		bool v6 = strchr(h, ':') != NULL && h[0] != '[';
+
+		snprintf(b->sentby, sizeof(b->sentby), "%s%s%s%s", v6 ? "[" : "", h, v6 ? "]" : "",
+		         port != NULL ? port : "");
+		snprintf(b->host, sizeof(b->host), "%s", h);
+	} else {
+		char *end;
+
+		snprintf(b->sentby, sizeof(b->sentby), "%s", addr);
 		snprintf(b->host, sizeof(b->host), "%s", addr);
-		char *colon = strrchr(b->host, ':');
-		if (colon != NULL && strchr(b->host, ']') == NULL)
-			*colon = '\0';
+		/* the address without its port: "[v6]:p" ends at ']', "v4:p" at the ':' */
+		if (b->host[0] == '[') {
+			if ((end = strchr(b->host, ']')) != NULL)
+				end[1] = '\0';
+		} else if ((end = strrchr(b->host, ':')) != NULL)
+			*end = '\0';
 	}
 	snprintf(b->contact, sizeof(b->contact), "<sip:sipwarden@%s;transport=tls>", b->sentby);
 	if (cf->media.advertise != NULL) {
@@ -615,11 +675,11 @@ b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf, struct
 		b2bua_free(b);
 		return -EINVAL;
 	}
-	b->probe_callid = calloc(conf->nagents + 1, sizeof(*b->probe_callid));
+	b->probe_req = calloc(conf->nagents + 1, sizeof(*b->probe_req));
 	b->media_ev = event_new(base, media_engine_event_fd(media), EV_READ | EV_PERSIST,
 	                        b2bua_media_cb, b);
 	if (b->pool == NULL || b->trunk_calls == NULL || b->agent_conn == NULL ||
-	    b->trunk_conn == NULL || b->probe_callid == NULL || b->media_ev == NULL ||
+	    b->trunk_conn == NULL || b->probe_req == NULL || b->media_ev == NULL ||
 	    event_add(b->media_ev, NULL) != 0) {
 		b2bua_free(b);
 		return -ENOMEM;
@@ -729,9 +789,9 @@ b2bua_free(struct b2bua *b)
 	overload_stop(b);
 	if (b->tel != NULL)
 		telemetry_set_interim(b->tel, 0, NULL, NULL);
-	for (size_t i = 0; b->probe_callid != NULL && i < b->nagents; i++)
-		free(b->probe_callid[i]);
-	free(b->probe_callid);
+	for (size_t i = 0; b->probe_req != NULL && i < b->nagents; i++)
+		osip_message_free(b->probe_req[i]);
+	free(b->probe_req);
 	free(b->agent_conn);
 	free(b->trunk_conn);
 	out_trunk_ctxs_free(b->trunk_ctx, b->ntrunk_calls);

@@ -2,7 +2,10 @@
  * b2bua_agent.c: leg B of a call (sipwarden as UAC toward an agent of the pool), agent
  * failover, OPTIONS health probes, and the clean-up of answers that arrive for INVITEs
  * we already gave up on. Connections to agents are opened through the SIP server and
- * reused while they stay up.
+ * reused while they stay up. It also owns the door check of what leg B copies from leg A
+ * (leg_b_check_input(), called before a call is created) and decides what counts
+ * against an agent's health: its transport, its timeouts and its 5xx, never a local
+ * error.
  */
 #include "b2bua_int.h"
 
@@ -15,22 +18,57 @@
 #include <osipparser2/osip_parser.h>
 
 #include "log.h"
+#include "sip_grammar.h"
 #include "sip_util.h"
+#include "tls.h"
 
+/* Longest value of a trunk's pass_headers that crosses to the agent (bytes). */
+#define PASS_HEADER_MAX 1024
+
+/* Milliseconds on the monotonic clock, for the pool's retry backoff. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* The connection to agent `idx`, reused or opened now; 0 when it cannot be opened
+ * (*err, when not NULL, gets the negative errno). */
 static uint64_t
-agent_conn(struct b2bua *b, int idx)
+agent_conn_err(struct b2bua *b, int idx, int *err)
 {
 	const struct conf_agent *a = &b->conf->agents[idx];
+	const struct sockaddr *sa = (const struct sockaddr *)&a->address.ss;
 	uint64_t conn = b->agent_conn[idx];
+	char ip[INET6_ADDRSTRLEN];
+	const char *name;
+	int rc;
 
 	if (conn != 0 && sip_server_conn_info(b->sip, conn) != NULL)
 		return conn;
 	b->agent_conn[idx] = 0;
-	if (sip_server_connect(b->sip, (const struct sockaddr *)&a->address.ss, a->address.len,
-	                       b->agent_ctx[idx], a->server_name, &conn) != 0)
+	/* the agent's certificate must name server_name, or else the IP of its address:
+	 * a mere chain to [tls] ca_file (which also signs trunks) is not enough */
+	if ((name = tls_peer_name(a->server_name, sa, ip, sizeof(ip))) == NULL)
+		rc = -EINVAL;
+	else
+		rc = sip_server_connect(b->sip, sa, a->address.len, b->agent_ctx[idx], name, &conn);
+	if (rc != 0) {
+		if (err != NULL)
+			*err = rc;
 		return 0;
+	}
 	b->agent_conn[idx] = conn;
 	return conn;
+}
+
+static uint64_t
+agent_conn(struct b2bua *b, int idx)
+{
+	return agent_conn_err(b, idx, NULL);
 }
 
 int
@@ -60,7 +98,7 @@ agent_index_by_conn(struct b2bua *b, uint64_t conn, const struct sockaddr *peer)
 static void
 report(struct b2bua *b, int idx, bool ok, const char *why)
 {
-	int change = pool_report(b->pool, idx, ok);
+	int change = pool_report(b->pool, idx, ok, mono_ms());
 	const struct conf_agent *a = &b->conf->agents[idx];
 
 	if (change == 0)
@@ -76,15 +114,6 @@ static void
 agent_hostport(const struct conf_agent *a, char *buf, size_t len)
 {
 	conf_sockaddr_str(&a->address, buf, len);
-}
-
-static void
-copy_header(const osip_message_t *from, osip_message_t *to, const char *name)
-{
-	const char *v = sip_util_header(from, name);
-
-	if (v != NULL)
-		sip_util_add_header(to, name, v);
 }
 
 static void
@@ -104,11 +133,95 @@ timer_set(struct call *c, unsigned ms, event_callback_fn cb)
 
 static void agent_timeout_cb(evutil_socket_t fd, short what, void *arg);
 
+/* ---- what crosses from leg A, checked at the door -------------------------------- */
+
+/* Is `u` a telephone-subscriber URI (";user=phone")? */
+static bool
+user_is_phone(const osip_uri_t *u)
+{
+	osip_uri_param_t *p = NULL;
+
+	return osip_uri_uparam_get_byname((osip_uri_t *)u, "user", &p) == 0 && p != NULL &&
+	       p->gvalue != NULL && osip_strcasecmp(p->gvalue, "phone") == 0;
+}
+
+/* A user part of URI `u` (NULL: none, fine). 0, -EINVAL or -E2BIG. */
+static int
+check_user(const osip_uri_t *u)
+{
+	int rc;
+
+	if (u == NULL || u->username == NULL)
+		return 0;
+	if ((rc = sip_grammar_user(u->username, SIP_GRAMMAR_USER_MAX)) != 0)
+		return rc;
+	return user_is_phone(u) ? sip_grammar_phone(u->username, SIP_GRAMMAR_USER_MAX) : 0;
+}
+
+/* The URI whose user part is the dialled one: the Request-URI's, else To's. */
+static const osip_uri_t *
+dialled_uri(const osip_message_t *req, bool *from_ruri)
+{
+	*from_ruri = req->req_uri != NULL && req->req_uri->username != NULL;
+	if (*from_ruri)
+		return req->req_uri;
+	return req->to != NULL ? req->to->url : NULL;
+}
+
+int
+leg_b_check_input(const osip_message_t *req, const struct conf_trunk *t, const char **reason,
+                  const char **text)
+{
+	bool ruri;
+	const osip_uri_t *du = dialled_uri(req, &ruri);
+	int rc;
+
+	if ((req->from != NULL && sip_grammar_display_name(req->from->displayname) != 0) ||
+	    (req->to != NULL && sip_grammar_display_name(req->to->displayname) != 0)) {
+		*reason = "display_name_invalid";
+		*text = "From or To display name is not valid";
+		return 400;
+	}
+	if ((rc = check_user(req->from != NULL ? req->from->url : NULL)) != 0) {
+		*reason = rc == -E2BIG ? "from_user_too_long" : "from_user_invalid";
+		*text = rc == -E2BIG ? "From user part longer than 128 bytes"
+		                     : "From user part is not valid";
+		return 400;
+	}
+	if ((rc = check_user(du)) != 0) {
+		/* RFC 3261 s21.4.12: 414 is the answer to a Request-URI too long to take */
+		if (rc == -E2BIG) {
+			*reason = ruri ? "ruri_user_too_long" : "to_user_too_long";
+			*text = ruri ? "Request-URI user part longer than 128 bytes"
+			             : "To user part longer than 128 bytes";
+			return ruri ? 414 : 400;
+		}
+		*reason = ruri ? "ruri_user_invalid" : "to_user_invalid";
+		*text = ruri ? "Request-URI user part is not valid" : "To user part is not valid";
+		return 400;
+	}
+	for (size_t i = 0; t != NULL && t->pass_headers != NULL && t->pass_headers[i]; i++) {
+		const char *v = sip_util_header(req, t->pass_headers[i]);
+		if (v != NULL && (rc = sip_grammar_header_value(v, PASS_HEADER_MAX)) != 0) {
+			*reason = rc == -E2BIG ? "pass_header_too_long" : "pass_header_invalid";
+			*text = rc == -E2BIG ? "a passed X- header is longer than 1024 bytes"
+			                     : "a passed X- header is not valid";
+			return 400;
+		}
+	}
+	return 0;
+}
+
 /*
  * Build and send the INVITE of leg B on `conn` to `hp` ("ip:port"), as peer `peer` (an
  * agent, or a trunk when `to_trunk`): new dialog, SDP written from scratch with fresh
  * keys for the configured suites (none: plain RTP/AVP, legacy trunks only), the caller's
- * user part and the trunk's allowed X- headers. Sets c->b_invite. 0 or a negative errno.
+ * user part and the trunk's allowed X- headers. Every From, To, Request-URI and
+ * P-Asserted-Identity is built through libosip2's URI structures (the user parts
+ * re-escaped), never printed into header text; what crosses passed
+ * leg_b_check_input() at the door and is checked again here. Sets c->b_invite.
+ * 0 or a negative errno: -ENOTCONN/-ENOBUFS when the connection is gone or does not
+ * drain (the peer's doing), anything else failed on our side.
  */
 int
 leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char *hp, bool pad,
@@ -117,21 +230,25 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 	struct b2bua *b = c->b;
 	const struct conf_trunk *t = c->trunk >= 0 ? &c->conf->trunks[c->trunk] : NULL;
 	struct call_leg *l = &c->leg[1];
-	char ruri[256], from[256], to[256], pai[256];
-	char *fu = sip_dialog_user_part(c->a_invite->from);
-	char *tu = c->a_invite->req_uri && c->a_invite->req_uri->username
-	                   ? osip_strdup(c->a_invite->req_uri->username)
-	                   : sip_dialog_user_part(c->a_invite->to);
+	const osip_uri_t *du;
+	const char *fu = NULL, *tu = "agent", *why, *text;
+	char *ruri = NULL, *from = NULL, *to = NULL, *pai = NULL;
 	osip_message_t *inv = NULL;
 	char *sdp = NULL;
+	bool from_ruri;
 	int rc;
 
-	snprintf(ruri, sizeof(ruri), "sip:%s@%s;transport=tls", tu ? tu : "agent", hp);
-	snprintf(from, sizeof(from), "<sip:%s@%s>", fu ? fu : "anonymous", b->host);
-	snprintf(to, sizeof(to), "<sip:%s@%s>", tu ? tu : "agent", hp);
-	if (fu != NULL)
-		snprintf(pai, sizeof(pai), "<sip:%s@%s>", fu, b->host);
-	osip_free(tu);
+	if (leg_b_check_input(c->a_invite, t, &why, &text) != 0)
+		return -EINVAL; /* the door let it in: a bug, not the agent's fault */
+	if (c->a_invite->from != NULL && c->a_invite->from->url != NULL)
+		fu = c->a_invite->from->url->username;
+	if ((du = dialled_uri(c->a_invite, &from_ruri)) != NULL && du->username != NULL)
+		tu = du->username;
+	if ((rc = sip_dialog_uri(&ruri, tu, hp, ";transport=tls", false)) != 0 ||
+	    (rc = sip_dialog_uri(&from, fu != NULL ? fu : "anonymous", b->host, NULL, true)) != 0 ||
+	    (rc = sip_dialog_uri(&to, tu, hp, NULL, true)) != 0 ||
+	    (fu != NULL && (rc = sip_dialog_uri(&pai, fu, b->host, NULL, true)) != 0))
+		goto out;
 
 	leg_clear(l);
 	l->trunk = to_trunk;
@@ -152,12 +269,16 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 	if ((rc = sip_dialog_request(l->dlg, "INVITE", b->sentby, &inv)) != 0)
 		goto out;
 	/* what crosses from leg A: the caller's user part (From, P-Asserted-Identity) and
-	 * the X- headers this trunk allows; nothing else */
-	if (fu != NULL)
-		sip_util_add_header(inv, "P-Asserted-Identity", pai);
-	for (size_t i = 0; t != NULL && t->pass_headers != NULL && t->pass_headers[i]; i++)
-		copy_header(c->a_invite, inv, t->pass_headers[i]);
-	sip_util_add_header(inv, "Allow", SIP_SERVER_ALLOW);
+	 * the X- headers this trunk allows (checked at the door); nothing else */
+	if (pai != NULL && (rc = sip_util_add_header(inv, "P-Asserted-Identity", pai)) != 0)
+		goto out;
+	for (size_t i = 0; t != NULL && t->pass_headers != NULL && t->pass_headers[i]; i++) {
+		const char *v = sip_util_header(c->a_invite, t->pass_headers[i]);
+		if (v != NULL && (rc = sip_util_add_header(inv, t->pass_headers[i], v)) != 0)
+			goto out;
+	}
+	if ((rc = sip_util_add_header(inv, "Allow", SIP_SERVER_ALLOW)) != 0)
+		goto out;
 	osip_message_set_content_type(inv, "application/sdp");
 	osip_message_set_body(inv, sdp, strlen(sdp));
 	if ((rc = b2bua_send(b, conn, inv)) != 0)
@@ -167,23 +288,26 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 	inv = NULL;
 	c->b_final = false;
 out:
-	osip_free(fu);
+	osip_free(ruri);
+	osip_free(from);
+	osip_free(to);
+	osip_free(pai);
 	sdp_text_free(sdp);
 	osip_message_free(inv);
 	return rc;
 }
 
-/* INVITE to agent `idx` of the pool. 0 or a negative errno. */
+/* INVITE to agent `idx` of the pool. 0 or a negative errno (see pool_is_agent_fault()). */
 static int
 agent_invite(struct call *c, int idx)
 {
 	const struct conf_agent *a = &c->conf->agents[idx];
-	uint64_t conn = agent_conn(c->b, idx);
+	int rc = -ENOTCONN;
+	uint64_t conn = agent_conn_err(c->b, idx, &rc);
 	char hp[80];
-	int rc;
 
 	if (conn == 0)
-		return -ENOTCONN;
+		return rc;
 	agent_hostport(a, hp, sizeof(hp));
 	if ((rc = leg_b_invite(c, conn, false, idx, hp, a->crypto_pad, false)) != 0)
 		return rc;
@@ -199,17 +323,27 @@ int
 agent_route(struct call *c)
 {
 	struct b2bua *b = c->b;
-	int idx;
+	int idx, rc;
 
-	while ((idx = pool_pick(b->pool, c->tried)) >= 0) {
+	while ((idx = pool_pick(b->pool, c->tried, mono_ms())) >= 0) {
 		if (idx < B2BUA_MAX_AGENTS)
 			c->tried |= UINT64_C(1) << idx;
-		if (agent_invite(c, idx) == 0)
+		if ((rc = agent_invite(c, idx)) == 0)
 			return 0;
+		if (!pool_is_agent_fault(rc)) {
+			/* our failure: the next agent would fare no better, and none is to blame */
+			log_warnx("call %s: INVITE to agent %s could not be built: %s", c->id,
+			          c->conf->agents[idx].name, strerror(-rc));
+			c->end_warning = "internal error";
+			call_end(c, "failed", "sipwarden", "internal", 500);
+			return rc;
+		}
 		report(b, idx, false, "connection_failed");
 		if (idx >= B2BUA_MAX_AGENTS)
 			break;
 	}
+	c->end_warning = "no agent available";
+	call_end(c, "failed", "sipwarden", "no_agent", 503);
 	return -ENOENT;
 }
 
@@ -261,31 +395,30 @@ agent_cancel(struct call *c)
 
 /*
  * A final response to an INVITE no call waits for any more: if it answers one we
- * cancelled, on the connection we sent it on, that INVITE is done; a non-2xx gets its
- * ACK (a 2xx is stray_invite_2xx()'s).
+ * cancelled, on the connection we sent it on and with its Via branch, that INVITE is
+ * done; a non-2xx gets its ACK (a 2xx is stray_invite_2xx()'s). One with its Call-ID and
+ * CSeq from elsewhere is reported as forged.
  */
 void
 cancelled_final(struct b2bua *b, uint64_t conn, const osip_message_t *resp)
 {
 	struct cancelled_invite **pp, *e;
-	char *cid = NULL, *ecid = NULL;
 
-	if (resp->status_code < 200 || resp->call_id == NULL || resp->cseq == NULL ||
-	    resp->cseq->number == NULL || osip_call_id_to_str(resp->call_id, &cid) != 0)
+	if (resp->status_code < 200)
 		return;
-	for (pp = &b->cancelled; (e = *pp) != NULL; pp = &e->next) {
-		bool same = e->conn == conn && e->invite->call_id != NULL &&
-		            osip_call_id_to_str(e->invite->call_id, &ecid) == 0 &&
-		            strcmp(ecid, cid) == 0 &&
-		            strcmp(e->invite->cseq->number, resp->cseq->number) == 0;
-		osip_free(ecid);
-		ecid = NULL;
-		if (same)
+	for (pp = &b->cancelled; (e = *pp) != NULL; pp = &e->next)
+		if (sip_util_callid_equal(e->invite->call_id, resp->call_id) &&
+		    strcmp(e->invite->cseq->number, resp->cseq->number) == 0)
 			break;
-	}
-	osip_free(cid);
 	if (e == NULL)
 		return;
+	/* only from the agent we sent it to, with our branch */
+	if (e->conn != conn || !sip_util_response_matches(e->invite, resp)) {
+		b2bua_forged_response(b, NULL, conn,
+		                      e->conn != conn ? "not on the connection the request left on"
+		                                      : "not the Via branch of the request");
+		return;
+	}
 	if (resp->status_code >= 300) {
 		osip_message_t *ack = NULL;
 		if (sip_dialog_ack_non2xx(e->invite, resp, &ack) == 0) {
@@ -329,10 +462,7 @@ agent_failed(struct call *c, const char *why)
 	leg_clear(&c->leg[1]);
 	c->leg[1].conn = 0;
 	c->leg[1].peer = -1;
-	if (agent_route(c) != 0) {
-		c->end_warning = "no agent available";
-		call_end(c, "failed", "sipwarden", "no_agent", 503);
-	}
+	agent_route(c); /* ends the call when no agent takes it */
 }
 
 void
@@ -555,35 +685,44 @@ agent_conn_closed(struct b2bua *b, uint64_t conn)
 		if (b->agent_conn[i] != conn)
 			continue;
 		b->agent_conn[i] = 0;
-		if (b->probe_callid[i] != NULL) {
-			free(b->probe_callid[i]);
-			b->probe_callid[i] = NULL;
+		if (b->probe_req[i] != NULL) {
+			osip_message_free(b->probe_req[i]);
+			b->probe_req[i] = NULL;
 			report(b, (int)i, false, "connection_lost");
 		}
 	}
 }
 
+/*
+ * A response to a probe: only on the agent's connection and with the probe's top Via
+ * branch, Call-ID and CSeq (a response with a probe's Call-ID from elsewhere is reported
+ * as forged). True when it was one of ours, forged or not (nothing else wants it).
+ */
 bool
-agent_probe_response(struct b2bua *b, osip_message_t *resp)
+agent_probe_response(struct b2bua *b, uint64_t conn, osip_message_t *resp)
 {
-	char *cid = NULL;
-	bool mine = false;
-
-	if (!MSG_IS_RESPONSE_FOR(resp, "OPTIONS") || resp->call_id == NULL ||
-	    osip_call_id_to_str(resp->call_id, &cid) != 0)
+	if (!MSG_IS_RESPONSE_FOR(resp, "OPTIONS"))
 		return false;
 	for (size_t i = 0; i < b->nagents; i++) {
-		if (b->probe_callid[i] == NULL || strcmp(b->probe_callid[i], cid) != 0)
+		osip_message_t *probe = b->probe_req[i];
+
+		if (probe == NULL || !sip_util_callid_equal(probe->call_id, resp->call_id))
 			continue;
-		mine = true;
+		if (conn != b->agent_conn[i] || !sip_util_response_matches(probe, resp)) {
+			b2bua_forged_response(b, NULL, conn,
+			                      conn != b->agent_conn[i]
+			                              ? "not on the connection the request left on"
+			                              : "not the Via branch of the request");
+			return true;
+		}
 		if (resp->status_code < 200)
-			break;
-		free(b->probe_callid[i]);
-		b->probe_callid[i] = NULL;
+			return true;
+		osip_message_free(probe);
+		b->probe_req[i] = NULL;
 		report(b, (int)i, resp->status_code < 500, "probe answered 5xx");
+		return true;
 	}
-	osip_free(cid);
-	return mine;
+	return false;
 }
 
 void
@@ -598,9 +737,9 @@ agent_probe_cb(evutil_socket_t fd, short what, void *arg)
 		char hp[80], ruri[160], to[160], from[160];
 		uint64_t conn;
 
-		if (b->probe_callid[i] != NULL) {
-			free(b->probe_callid[i]);
-			b->probe_callid[i] = NULL;
+		if (b->probe_req[i] != NULL) {
+			osip_message_free(b->probe_req[i]);
+			b->probe_req[i] = NULL;
 			report(b, (int)i, false, "probe timeout");
 		}
 		if ((conn = agent_conn(b, (int)i)) == 0) {
@@ -614,8 +753,10 @@ agent_probe_cb(evutil_socket_t fd, short what, void *arg)
 		if (sip_dialog_new_uac(&d, ruri, from, to, b->contact, b->host) != 0)
 			continue;
 		if (sip_dialog_request(d, "OPTIONS", b->sentby, &opt) == 0 &&
-		    b2bua_send(b, conn, opt) == 0)
-			b->probe_callid[i] = strdup(d->call_id);
+		    b2bua_send(b, conn, opt) == 0) {
+			b->probe_req[i] = opt; /* what its answer must match */
+			opt = NULL;
+		}
 		osip_message_free(opt);
 		sip_dialog_free(d);
 	}

@@ -60,6 +60,7 @@ struct relay_txn {
 	osip_message_t *req;    /* as received (we answer it) */
 	int from;               /* 0: leg A, 1: leg B */
 	osip_message_t *sent;   /* what we sent on the other leg */
+	uint64_t conn;          /* the connection `sent` left on: its answer must come back here */
 	struct sdp_desc *offer; /* parsed SDP offer of `req`, if any */
 	struct sdp_verdict verdict;
 };
@@ -146,13 +147,13 @@ struct b2bua {
 	SSL_CTX **trunk_ctx;  /* per trunk with a target: client TLS context */
 	uint64_t *trunk_conn; /* per trunk: reusable outbound connection, 0 none */
 	size_t nagents;
-	char media_addr[64]; /* address written into c= */
-	char **probe_callid; /* per agent: Call-ID of the probe in flight, or NULL */
+	char media_addr[64];        /* address written into c= */
+	osip_message_t **probe_req; /* per agent: the probe OPTIONS in flight, or NULL */
 	/* INVITEs to agents we cancelled, newest first */
 	struct cancelled_invite *cancelled;
 	bool stopping;
-	char sentby[128];  /* host:port for Via */
-	char contact[160]; /* our Contact value */
+	char sentby[272];  /* host:port for Via ([sip] hostname or the listen address) */
+	char contact[304]; /* our Contact value: <sip:sipwarden@sentby;transport=tls> */
 	char host[96];     /* for Warning and Call-IDs */
 	struct strmap *callids[2]; /* per leg: calls by their dialog's Call-ID (b2bua_call.c) */
 	struct strmap *by_media;   /* calls by media id (b2bua_call.c) */
@@ -179,6 +180,7 @@ void call_end(struct call *c, const char *outcome, const char *ended_by, const c
               int code);
 void call_free(struct call *c);
 int b2bua_send(struct b2bua *b, uint64_t conn, osip_message_t *m);
+void b2bua_forged_response(struct b2bua *b, const struct call *c, uint64_t conn, const char *why);
 int b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
                 const char *to_tag, const char *warning, const char *sdp);
 struct call *call_by_conn(struct b2bua *b, uint64_t conn, int *legi);
@@ -223,13 +225,22 @@ void out_conn_closed(struct b2bua *b, uint64_t conn);
 /* b2bua_agent.c */
 int leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char *hp, bool pad,
                  bool plain);
+/* What leg_b_invite() would copy from `req` (leg A's INVITE; `t` the trunk whose
+ * pass_headers apply, or NULL) and what leg A's dialog echoes, against its grammar:
+ * 0, or the status to refuse the INVITE with (400, 414) and a telemetry reason token and
+ * Warning text (static). */
+int leg_b_check_input(const osip_message_t *req, const struct conf_trunk *t, const char **reason,
+                      const char **text);
 void leg_b_timer(struct call *c, unsigned ms);
+/* Send the call to an agent of the pool, failing over on transport errors. Returns 0,
+ * or non-zero after ending the call (503 when no agent is left, 500 when the INVITE
+ * could not be built: a local error, not counted against any agent). */
 int agent_route(struct call *c);
 void agent_on_response(struct call *c, osip_message_t *resp);
 void agent_cancel(struct call *c);
 void agent_failed(struct call *c, const char *why);
 void agent_conn_closed(struct b2bua *b, uint64_t conn);
-bool agent_probe_response(struct b2bua *b, osip_message_t *resp);
+bool agent_probe_response(struct b2bua *b, uint64_t conn, osip_message_t *resp);
 void agent_probe_cb(evutil_socket_t fd, short what, void *arg);
 int agent_index_by_conn(struct b2bua *b, uint64_t conn, const struct sockaddr *peer);
 void stray_invite_2xx(struct b2bua *b, uint64_t conn, osip_message_t *resp);

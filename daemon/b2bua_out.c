@@ -10,6 +10,7 @@
 #include "b2bua_int.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,18 +80,17 @@ static uint64_t
 trunk_conn(struct b2bua *b, int ti)
 {
 	const struct conf_trunk *t = &b->conf->trunks[ti];
+	const struct sockaddr *sa = (const struct sockaddr *)&t->target.ss;
 	uint64_t conn = b->trunk_conn[ti];
-	char host[64];
+	char ip[INET6_ADDRSTRLEN];
+	const char *host;
 
 	if (conn != 0 && sip_server_conn_info(b->sip, conn) != NULL)
 		return conn;
 	b->trunk_conn[ti] = 0;
-	/* the trunk's certificate is checked for the IP address of its target */
-	conf_sockaddr_str(&t->target, host, sizeof(host));
-	if (strrchr(host, ':') != NULL && strchr(host, ']') == NULL)
-		*strrchr(host, ':') = '\0';
-	if (sip_server_connect(b->sip, (const struct sockaddr *)&t->target.ss, t->target.len,
-	                       b->trunk_ctx[ti], host, &conn) != 0)
+	/* the trunk's certificate is checked for the IP address of its target (IPv6 too) */
+	if ((host = tls_peer_name(NULL, sa, ip, sizeof(ip))) == NULL ||
+	    sip_server_connect(b->sip, sa, t->target.len, b->trunk_ctx[ti], host, &conn) != 0)
 		return 0;
 	b->trunk_conn[ti] = conn;
 	return conn;
@@ -136,6 +136,18 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 		goto taken;
 	}
 	t = &b->conf->trunks[ti];
+	{
+		/* what would cross to the trunk, or be echoed on this leg, fits its grammar */
+		const char *reason = NULL, *text = NULL;
+		int code = leg_b_check_input(req, t, &reason, &text);
+		if (code != 0) {
+			b2bua_reply(b, conn, req, code, NULL, text, NULL);
+			telemetry_security(b->tel, TELEMETRY_SEC_INPUT_REFUSED, NULL,
+			                   (const struct sockaddr *)&ci->peer, reason, text, code);
+			log_info("INVITE from agent %s refused with %d: %s", a->name, code, text);
+			goto taken;
+		}
+	}
 	if (b->nlive >= b->conf->limits.max_calls ||
 	    (t->max_calls != 0 && b->trunk_calls[ti] >= t->max_calls)) {
 		const char *r =

@@ -110,9 +110,11 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 	           strcasecmp(req->content_type->type, "application") == 0 &&
 	           (strcasecmp(req->content_type->subtype, "dtmf-relay") == 0 ||
 	            strcasecmp(req->content_type->subtype, "dtmf") == 0)) {
-		char ct[64];
-		snprintf(ct, sizeof(ct), "application/%s", req->content_type->subtype);
-		osip_message_set_content_type(fwd, ct);
+		/* our own text for the type, never the peer's (it matched one of these) */
+		osip_message_set_content_type(fwd,
+		                              strcasecmp(req->content_type->subtype, "dtmf") == 0
+		                                      ? "application/dtmf"
+		                                      : "application/dtmf-relay");
 		osip_message_set_body(fwd, body->body, body->length);
 	}
 	if (b2bua_send(b, out->conn, fwd) != 0)
@@ -120,6 +122,7 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 	c->pend.req = req;
 	c->pend.from = legi;
 	c->pend.sent = fwd;
+	c->pend.conn = out->conn;
 	c->pend.offer = offer;
 	c->pend.verdict = v;
 	if (c->pend_timer == NULL)
@@ -137,7 +140,11 @@ fail:
 	osip_message_free(req);
 }
 
-/* A response to the relayed request: answer the original on the other leg. */
+/*
+ * A response to the relayed request (on_response checked that it came on c->pend.conn
+ * with the top Via branch, Call-ID and CSeq of c->pend.sent): answer the original on the
+ * other leg.
+ */
 void
 relay_response(struct call *c, osip_message_t *resp)
 {

@@ -1,8 +1,10 @@
 /*
  * sip_dispatch.c: what the SIP server does with one framed message.
  *
- * Responsible for parsing (libosip2 via lib/sip_util), validating, handing requests
- * and responses to the hooks, and the stateless answers of a UAS without calls
+ * Responsible for parsing (libosip2 via lib/sip_util), validating (the gate:
+ * sip_util_check_request/_response; a request that fails it gets its 4xx/505, a response
+ * is dropped, both counted in parse_errors, and no hook ever sees either), handing
+ * requests and responses to the hooks, and the stateless answers of a UAS without calls
  * (OPTIONS 200, INVITE 503, 405/481/501/416/420/400/505), including 400/501 for
  * requests libosip2 refuses when they can still be addressed. Not responsible for
  * connections, buffering or timeouts (daemon/sip_server.c).
@@ -60,12 +62,17 @@ default_request(struct sip_server *s, struct sip_conn *c, const osip_message_t *
 		return;
 	}
 	if (strcmp(m, "CANCEL") != 0 && (require = sip_util_header(req, "require")) != NULL) {
-		/* We support no extension: every option-tag in Require is unsupported. */
-		char line[512];
+		/* We support no extension: every option-tag in Require is unsupported. The
+		 * gate let only option-tags through; libosip2 keeps one per header. */
+		size_t n = sizeof("Unsupported: ") + strlen(require);
+		char *line = malloc(n);
 		const char *hdrs[] = {line, NULL};
 
-		snprintf(line, sizeof(line), "Unsupported: %s", require);
+		if (line == NULL)
+			return;
+		snprintf(line, n, "Unsupported: %s", require);
 		sip_server_reply(s, id, req, 420, NULL, hdrs);
+		free(line);
 		return;
 	}
 	if (strcmp(m, "OPTIONS") == 0)
@@ -86,15 +93,22 @@ handle_request(struct sip_server *s, struct sip_conn *c, osip_message_t *req)
 {
 	static const char *const allow[] = {"Allow: " SIP_SERVER_ALLOW, NULL};
 	const char *why;
+	bool unknown;
 	int status;
 
 	s->stats.requests++;
 	if (!sip_util_can_respond(req)) {
+		s->stats.parse_errors++;
 		log_debug("conn %llu %s: request without Via/From/To/Call-ID/CSeq dropped",
 		          (unsigned long long)c->info.id, c->info.peer_str);
 		goto drop;
 	}
+	/* The gate: no hook sees a request that fails it. */
 	status = sip_util_check_request(req, &why);
+	unknown = sip_util_is_token(req->sip_method) && !method_allowed(req->sip_method) &&
+	          !method_not_allowed(req->sip_method);
+	if (status != 0 && !unknown)
+		s->stats.parse_errors++;
 	if (strcmp(req->sip_method, "ACK") == 0) {
 		/* Never answered; without a transaction layer there is nothing to match. */
 		if (status == 0 && s->hooks.request_cb != NULL &&
@@ -106,7 +120,7 @@ handle_request(struct sip_server *s, struct sip_conn *c, osip_message_t *req)
 		sip_server_reply(s, c->info.id, req, 505, why, NULL);
 		goto drop;
 	}
-	if (!method_allowed(req->sip_method) && !method_not_allowed(req->sip_method)) {
+	if (unknown) {
 		/* Unknown method: 501 even when other headers are off (RFC 4475 mismatch02). */
 		sip_server_reply(s, c->info.id, req, 501, NULL, allow);
 		goto drop;
@@ -204,7 +218,18 @@ sip_dispatch_message(struct sip_server *s, struct sip_conn *c, const char *buf, 
 		return;
 	}
 	if (MSG_IS_RESPONSE(m)) {
+		const char *why;
+
 		s->stats.responses++;
+		/* The gate: a response no handler could safely read is dropped and counted. */
+		if (sip_util_check_response(m, &why) != 0) {
+			s->stats.parse_errors++;
+			log_debug("conn %llu %s: malformed response %d dropped (%s)",
+			          (unsigned long long)c->info.id, c->info.peer_str, m->status_code,
+			          why);
+			osip_message_free(m);
+			return;
+		}
 		if (s->hooks.response_cb != NULL &&
 		    s->hooks.response_cb(s->hooks.arg, c->info.id, m) == SIP_HOOK_TAKEN)
 			return;

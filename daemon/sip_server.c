@@ -389,16 +389,17 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		 * message is still closed); the timeout disabled reading: turn it back on,
 		 * which restarts the timer */
 		bufferevent_enable(bev, EV_READ);
-	} else if (what & BEV_EVENT_TIMEOUT) {
-		if (c->flushing)
-			log_debug("conn %llu %s: flush timeout", (unsigned long long)c->info.id,
-			          c->info.peer_str);
-		else {
-			c->srv->stats.idle_timeout++;
-			log_info("conn %llu %s: idle timeout, closing",
-			         (unsigned long long)c->info.id, c->info.peer_str);
-		}
+	} else if ((what & BEV_EVENT_TIMEOUT) && c->flushing) {
+		log_debug("conn %llu %s: flush timeout", (unsigned long long)c->info.id,
+		          c->info.peer_str);
 		sip_conn_close_now(c);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		c->srv->stats.idle_timeout++;
+		log_info("conn %llu %s: idle timeout, closing", (unsigned long long)c->info.id,
+		         c->info.peer_str);
+		/* what a hook queued in this loop turn (the BYE of a call that just ended,
+		 * after the idle timer and the call's timer fired together) still goes out */
+		sip_conn_close_after_flush(c);
 	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		c->broken = true;
 		if (!c->handshaken) {
@@ -417,11 +418,12 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 
 /*
  * A connection object around fd (or -1 for an outbound one not yet connected) and ssl,
- * registered under a fresh id. Takes ownership of fd and ssl, also on failure.
+ * or around `adopt` (sip_server_adopt), registered under a fresh id. Takes ownership of
+ * fd and ssl or of adopt, also on failure.
  */
 static struct sip_conn *
 conn_new(struct sip_server *s, evutil_socket_t fd, SSL *ssl, const struct sockaddr *sa,
-         socklen_t salen, bool outbound)
+         socklen_t salen, bool outbound, struct bufferevent *adopt)
 {
 	struct sip_conn *c;
 	struct sipframe_limits lim;
@@ -429,6 +431,8 @@ conn_new(struct sip_server *s, evutil_socket_t fd, SSL *ssl, const struct sockad
 	char host[INET6_ADDRSTRLEN] = "?";
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		if (adopt != NULL)
+			bufferevent_free(adopt);
 		SSL_free(ssl);
 		if (fd >= 0)
 			close(fd);
@@ -457,9 +461,12 @@ conn_new(struct sip_server *s, evutil_socket_t fd, SSL *ssl, const struct sockad
 	lim.max_line = c->conf->sip.max_line_length;
 	sipframe_init(&c->frame, &lim);
 	c->out_limit = 4 * (size_t)lim.max_message + 65536;
-	c->bev = bufferevent_openssl_socket_new(
-	        s->base, fd, ssl, outbound ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
-	        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	c->bev = adopt != NULL ? adopt
+	                       : bufferevent_openssl_socket_new(
+	                                 s->base, fd, ssl,
+	                                 outbound ? BUFFEREVENT_SSL_CONNECTING
+	                                          : BUFFEREVENT_SSL_ACCEPTING,
+	                                 BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	c->hs_timer = evtimer_new(s->base, conn_hs_timeout_cb, c);
 	c->resume = event_new(s->base, -1, 0, conn_resume_cb, c);
 	if (c->bev == NULL || c->hs_timer == NULL || c->resume == NULL) {
@@ -513,7 +520,7 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *
 		close(fd);
 		return;
 	}
-	if ((c = conn_new(s, fd, ssl, sa, (socklen_t)salen, false)) == NULL)
+	if ((c = conn_new(s, fd, ssl, sa, (socklen_t)salen, false, NULL)) == NULL)
 		return;
 	s->stats.accepted++;
 	log_debug("conn %llu %s accepted", (unsigned long long)c->info.id, c->info.peer_str);
@@ -528,9 +535,11 @@ sip_server_connect(struct sip_server *s, const struct sockaddr *sa, socklen_t sa
 
 	if (salen > (socklen_t)sizeof(struct sockaddr_storage))
 		return -EINVAL;
+	if (s->connect_hook != NULL)
+		return s->connect_hook(s->connect_arg, sa, salen, id);
 	if ((ssl = tls_client_ssl_new(ctx, server_name)) == NULL)
 		return -ENOMEM;
-	if ((c = conn_new(s, -1, ssl, sa, salen, true)) == NULL)
+	if ((c = conn_new(s, -1, ssl, sa, salen, true, NULL)) == NULL)
 		return -ENOMEM;
 	if (bufferevent_socket_connect(c->bev, sa, (int)salen) != 0) {
 		int e = errno != 0 ? errno : ECONNREFUSED;
@@ -606,4 +615,42 @@ sip_server_free(struct sip_server *s)
 	SSL_CTX_free(s->ctx);
 	conf_unref(s->conf);
 	free(s);
+}
+
+/* ---- a replaceable network, for the fuzzing harness ------------------------------- */
+
+int
+sip_server_adopt(struct sip_server *s, struct bufferevent *bev, const struct sockaddr *sa,
+                 socklen_t salen, bool outbound, const struct tls_info *tls, uint64_t *id)
+{
+	struct timeval tv = {s->conf->tls.idle_timeout_ms / 1000,
+	                     (s->conf->tls.idle_timeout_ms % 1000) * 1000};
+	struct sip_conn *c;
+
+	if (salen > (socklen_t)sizeof(struct sockaddr_storage)) {
+		bufferevent_free(bev);
+		return -EINVAL;
+	}
+	if ((c = conn_new(s, -1, NULL, sa, salen, outbound, bev)) == NULL)
+		return -ENOMEM;
+	/* as if the handshake had just finished with this posture */
+	c->handshaken = true;
+	c->broken = true; /* no SSL to close_notify */
+	evtimer_del(c->hs_timer);
+	c->info.tls = *tls;
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	*id = c->info.id;
+	if (s->hooks.tls_cb != NULL)
+		s->hooks.tls_cb(s->hooks.arg, c->info.id, true, NULL);
+	return 0;
+}
+
+void
+sip_server_set_connect_hook(struct sip_server *s,
+                            int (*fn)(void *arg, const struct sockaddr *sa, socklen_t salen,
+                                      uint64_t *id),
+                            void *arg)
+{
+	s->connect_hook = fn;
+	s->connect_arg = arg;
 }

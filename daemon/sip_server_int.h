@@ -49,6 +49,9 @@ struct sip_server {
 	uint64_t next_id;
 	size_t inbound; /* accepted connections open (max_connections caps these) */
 	struct sip_server_stats stats;
+	/* sip_server_set_connect_hook(): outbound connections from a harness, not TCP */
+	int (*connect_hook)(void *arg, const struct sockaddr *sa, socklen_t salen, uint64_t *id);
+	void *connect_arg;
 	TAILQ_HEAD(, sip_conn) conns;
 	struct sip_conn *buckets[CONN_BUCKETS];
 };
@@ -61,6 +64,20 @@ int sip_conn_queue(struct sip_conn *c, const char *buf, size_t len);
 void sip_conn_close_now(struct sip_conn *c);
 /* Stop reading, flush what is queued (bounded), then close. */
 void sip_conn_close_after_flush(struct sip_conn *c);
+
+/*
+ * A replaceable network (STYLE.md "Event loop"), for tests/fuzz: adopt `bev` (any
+ * connected bufferevent, e.g. one end of a bufferevent_pair; taken over, also on failure)
+ * as a connection whose handshake just finished with posture `tls`; and route
+ * sip_server_connect() to `fn`, which is expected to adopt a stream of its own and return
+ * its id. Returns 0 and the id, or a negative errno.
+ */
+int sip_server_adopt(struct sip_server *s, struct bufferevent *bev, const struct sockaddr *sa,
+                     socklen_t salen, bool outbound, const struct tls_info *tls, uint64_t *id);
+void sip_server_set_connect_hook(struct sip_server *s,
+                                 int (*fn)(void *arg, const struct sockaddr *sa, socklen_t salen,
+                                           uint64_t *id),
+                                 void *arg);
 
 /* One framed message buf[0..len) from c: parse, validate, hooks, default answers. */
 void sip_dispatch_message(struct sip_server *s, struct sip_conn *c, const char *buf, size_t len);

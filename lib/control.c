@@ -103,10 +103,9 @@ control_builtin(struct control *c, const char *cmd)
 	return NULL;
 }
 
-static void
-client_request(struct client *cl, const char *line, size_t len)
+json_t *
+control_request(struct control *c, const char *line, size_t len)
 {
-	struct control *c = cl->c;
 	const char *cmd;
 	json_t *req, *reply;
 	struct handler *h;
@@ -114,9 +113,8 @@ client_request(struct client *cl, const char *line, size_t len)
 	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
 	cmd = json_string_value(json_object_get(req, "cmd"));
 	if (!json_is_object(req) || cmd == NULL) {
-		client_reply(cl, json_pack("{s:s}", "error", "bad request"));
 		json_decref(req);
-		return;
+		return json_pack("{s:s}", "error", "bad request");
 	}
 	for (h = c->handlers; h != NULL && strcmp(h->cmd, cmd) != 0; h = h->next)
 		;
@@ -124,8 +122,14 @@ client_request(struct client *cl, const char *line, size_t len)
 		reply = h->cb(req, h->arg);
 	else if ((reply = control_builtin(c, cmd)) == NULL)
 		reply = json_pack("{s:s}", "error", "unknown command");
-	client_reply(cl, reply);
 	json_decref(req);
+	return reply;
+}
+
+static void
+client_request(struct client *cl, const char *line, size_t len)
+{
+	client_reply(cl, control_request(cl->c, line, len));
 }
 
 static void

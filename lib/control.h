@@ -51,6 +51,13 @@ void control_free(struct control *c);
  */
 int control_register(struct control *c, const char *cmd, control_cb cb, void *arg);
 
+/*
+ * One request line (without its LF) -> the reply object a client would get (new
+ * reference; NULL means "internal error"), before redaction. What the socket does with
+ * each line; also the fuzzing entry point.
+ */
+json_t *control_request(struct control *c, const char *line, size_t len);
+
 /* Number of connected clients (for tests and stats). */
 unsigned control_clients(const struct control *c);
 

@@ -64,6 +64,9 @@ log_set_sink(void (*sink)(enum log_level, const char *, void *), void *arg)
 	log_sink_arg = arg;
 }
 
+static void log_vemit(enum log_level level, int errnum, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
+
 static void
 log_vemit(enum log_level level, int errnum, const char *fmt, va_list ap)
 {

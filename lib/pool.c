@@ -4,6 +4,7 @@
  */
 #include "pool.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,15 @@ struct pool_entry {
 	unsigned failures;
 	uint64_t calls;
 	long current; /* smooth weighted round-robin state */
+	/* probes off: when a down agent may take a call again, and the next wait */
+	int64_t retry_at;
+	unsigned backoff_ms;
+	bool retrying; /* pool_pick() handed it out as a retry; no outcome yet */
 };
 
 struct pool {
 	enum agent_policy policy;
+	bool retry; /* no probes: down agents are retried after a backoff */
 	unsigned max_failures;
 	size_t n;
 	struct pool_entry *e;
@@ -40,6 +46,7 @@ pool_new(const struct conf *c)
 	}
 	p->policy = c->pool.policy;
 	p->max_failures = c->pool.probe_failures ? c->pool.probe_failures : 1;
+	p->retry = c->pool.probe_interval_ms == 0;
 	for (size_t i = 0; i < p->n; i++) {
 		snprintf(p->e[i].name, sizeof(p->e[i].name), "%s", c->agents[i].name);
 		p->e[i].weight = c->agents[i].weight ? c->agents[i].weight : 1;
@@ -64,11 +71,31 @@ pool_size(const struct pool *p)
 }
 
 static bool
+untried(size_t i, uint64_t tried)
+{
+	return i >= 64 || (tried & (UINT64_C(1) << i)) == 0;
+}
+
+static bool
 eligible(const struct pool *p, size_t i, uint64_t tried)
 {
-	if (!p->e[i].up)
-		return false;
-	return i >= 64 || (tried & (UINT64_C(1) << i)) == 0;
+	return p->e[i].up && untried(i, tried);
+}
+
+/* Probes off: the first down agent whose retry is due; it is handed out once per
+ * backoff period (the next retry time is set now, whatever the call makes of it). */
+static int
+pick_retry(struct pool *p, uint64_t tried, int64_t now)
+{
+	for (size_t i = 0; p->retry && i < p->n; i++) {
+		struct pool_entry *e = &p->e[i];
+		if (e->up || !untried(i, tried) || now < e->retry_at)
+			continue;
+		e->retry_at = now + e->backoff_ms;
+		e->retrying = true;
+		return (int)i;
+	}
+	return -1;
 }
 
 /* nginx-style smooth weighted round-robin over the eligible agents. */
@@ -114,8 +141,12 @@ pick_least_busy(struct pool *p, uint64_t tried)
 }
 
 int
-pool_pick(struct pool *p, uint64_t tried)
+pool_pick(struct pool *p, uint64_t tried, int64_t now_ms)
 {
+	int i = pick_retry(p, tried, now_ms);
+
+	if (i >= 0)
+		return i;
 	return p->policy == AGENT_ROUND_ROBIN ? pick_round_robin(p, tried)
 	                                      : pick_least_busy(p, tried);
 }
@@ -138,7 +169,7 @@ pool_call_end(struct pool *p, int idx)
 }
 
 int
-pool_report(struct pool *p, int idx, bool ok)
+pool_report(struct pool *p, int idx, bool ok, int64_t now_ms)
 {
 	struct pool_entry *e;
 
@@ -147,6 +178,7 @@ pool_report(struct pool *p, int idx, bool ok)
 	e = &p->e[idx];
 	if (ok) {
 		e->failures = 0;
+		e->retrying = false;
 		if (!e->up) {
 			e->up = true;
 			return 1;
@@ -157,9 +189,40 @@ pool_report(struct pool *p, int idx, bool ok)
 		e->failures++;
 	if (e->up && e->failures >= p->max_failures) {
 		e->up = false;
+		e->backoff_ms = POOL_RETRY_FIRST_MS;
+		e->retry_at = now_ms + e->backoff_ms;
+		e->retrying = false;
 		return -1;
 	}
+	if (!e->up && e->retrying) {
+		/* the retry failed too: wait twice as long (a failure of a call that was
+		 * already under way when the agent went down does not count) */
+		e->retrying = false;
+		e->backoff_ms = e->backoff_ms >= POOL_RETRY_MAX_MS / 2 ? POOL_RETRY_MAX_MS
+		                                                       : e->backoff_ms * 2;
+		e->retry_at = now_ms + e->backoff_ms;
+	}
 	return 0;
+}
+
+bool
+pool_is_agent_fault(int err)
+{
+	switch (-err) {
+	case ENOTCONN:
+	case ENOBUFS:
+	case ECONNREFUSED:
+	case ECONNRESET:
+	case ECONNABORTED:
+	case EPIPE:
+	case ETIMEDOUT:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ENETDOWN:
+		return true;
+	default:
+		return false;
+	}
 }
 
 bool

@@ -5,6 +5,7 @@
 #include "sip_dialog.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,23 +38,45 @@ xstrdup(const char *s)
 	return s ? osip_strdup(s) : NULL;
 }
 
+/* The concatenation of the strings given, up to a NULL, in a new osip_malloc'd string
+ * of exactly the size needed; NULL when out of memory. */
+static char *
+strjoin(const char *first, ...)
+{
+	va_list ap;
+	size_t len = 0;
+	char *out, *p;
+
+	va_start(ap, first);
+	for (const char *s = first; s != NULL; s = va_arg(ap, const char *))
+		len += strlen(s);
+	va_end(ap);
+	if ((out = osip_malloc(len + 1)) == NULL)
+		return NULL;
+	p = out;
+	va_start(ap, first);
+	for (const char *s = first; s != NULL; s = va_arg(ap, const char *)) {
+		size_t n = strlen(s);
+		memcpy(p, s, n);
+		p += n;
+	}
+	va_end(ap);
+	*p = '\0';
+	return out;
+}
+
 /* "display" <uri> of a From/To/Contact-like header, without parameters. */
 static char *
 name_addr(const osip_from_t *h)
 {
 	char *uri = NULL, *out;
-	size_t len;
 
 	if (h == NULL || h->url == NULL || osip_uri_to_str(h->url, &uri) != 0)
 		return NULL;
-	len = strlen(uri) + (h->displayname ? strlen(h->displayname) : 0) + 8;
-	out = osip_malloc(len);
-	if (out != NULL) {
-		if (h->displayname != NULL && h->displayname[0] != '\0')
-			snprintf(out, len, "%s <%s>", h->displayname, uri);
-		else
-			snprintf(out, len, "<%s>", uri);
-	}
+	if (h->displayname != NULL && h->displayname[0] != '\0')
+		out = strjoin(h->displayname, " <", uri, ">", NULL);
+	else
+		out = strjoin("<", uri, ">", NULL);
 	osip_free(uri);
 	return out;
 }
@@ -176,16 +199,15 @@ sip_dialog_new_uac(struct sip_dialog **out, const char *ruri, const char *local_
                    const char *remote_uri, const char *local_contact, const char *callid_host)
 {
 	struct sip_dialog *d;
-	char tag[17], cid[25], buf[256];
+	char tag[17], cid[25];
 
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return -ENOMEM;
 	sip_dialog_token(tag, 16);
 	sip_dialog_token(cid, 24);
-	snprintf(buf, sizeof(buf), "%s@%s", cid, callid_host);
 	d->uac = true;
 	d->local_tag = xstrdup(tag);
-	d->call_id = xstrdup(buf);
+	d->call_id = strjoin(cid, "@", callid_host, NULL);
 	d->local_uri = xstrdup(local_uri);
 	d->remote_uri = xstrdup(remote_uri);
 	d->remote_target = xstrdup(ruri);
@@ -201,11 +223,52 @@ sip_dialog_new_uac(struct sip_dialog **out, const char *ruri, const char *local_
 	return 0;
 }
 
-/* Append "Name: value" through libosip2's parser; -EINVAL when the value does not parse. */
+/* libosip2's status to ours: allocation failed or the value did not parse. */
 static int
 set_or_fail(int rc)
 {
-	return rc == OSIP_SUCCESS ? 0 : -EINVAL;
+	return rc == OSIP_SUCCESS ? 0 : rc == OSIP_NOMEM ? -ENOMEM : -EINVAL;
+}
+
+/*
+ * A From/To header for `m` from a dialog's name-addr and tag, through libosip2's
+ * structures: the name-addr is parsed (what was stored came from libosip2 or from
+ * sip_dialog_uri()), the tag added as a parameter. *out receives the header.
+ */
+static int
+party(osip_from_t **out, const char *name_addr_str, const char *tag)
+{
+	osip_from_t *h = NULL;
+	int rc;
+
+	if ((rc = set_or_fail(osip_from_init(&h))) != 0)
+		return rc;
+	if ((rc = set_or_fail(osip_from_parse(h, name_addr_str))) != 0 ||
+	    (tag != NULL && (rc = set_or_fail(osip_from_set_tag(h, osip_strdup(tag)))) != 0)) {
+		osip_from_free(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+/* A CSeq header "number method" for `m`. */
+static int
+cseq_set(osip_message_t *m, const char *number, const char *method)
+{
+	osip_cseq_t *cs = NULL;
+	int rc;
+
+	if ((rc = set_or_fail(osip_cseq_init(&cs))) != 0)
+		return rc;
+	osip_cseq_set_number(cs, osip_strdup(number));
+	osip_cseq_set_method(cs, osip_strdup(method));
+	if (cs->number == NULL || cs->method == NULL) {
+		osip_cseq_free(cs);
+		return -ENOMEM;
+	}
+	m->cseq = cs;
+	return 0;
 }
 
 int
@@ -214,7 +277,7 @@ sip_dialog_request(struct sip_dialog *d, const char *method, const char *via_sen
 {
 	osip_message_t *m = NULL;
 	osip_uri_t *uri = NULL;
-	char branch[25], buf[1024];
+	char branch[25], num[12], *via = NULL;
 	uint32_t cseq;
 	int rc = -EINVAL;
 	bool is_ack = strcmp(method, "ACK") == 0;
@@ -233,22 +296,21 @@ sip_dialog_request(struct sip_dialog *d, const char *method, const char *via_sen
 	}
 	osip_message_set_uri(m, uri);
 
+	/* no fixed buffers here: a dialog's URIs carry whatever display name the peer sent
+	 * (bounded by the framing's line limit), and a truncated From/To is no From/To */
 	sip_dialog_token(branch, 24);
-	snprintf(buf, sizeof(buf), "SIP/2.0/TLS %s;branch=" BRANCH_MAGIC "%s;rport", via_sentby,
-	         branch);
-	if ((rc = set_or_fail(osip_message_set_via(m, buf))) != 0)
+	via = strjoin("SIP/2.0/TLS ", via_sentby, ";branch=" BRANCH_MAGIC, branch, ";rport", NULL);
+	if (via == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if ((rc = set_or_fail(osip_message_set_via(m, via))) != 0)
 		goto fail;
 	for (size_t i = 0; i < d->nroute; i++)
 		if ((rc = set_or_fail(osip_message_set_route(m, d->route[i]))) != 0)
 			goto fail;
-	snprintf(buf, sizeof(buf), "%s;tag=%s", d->local_uri, d->local_tag);
-	if ((rc = set_or_fail(osip_message_set_from(m, buf))) != 0)
-		goto fail;
-	if (d->remote_tag != NULL)
-		snprintf(buf, sizeof(buf), "%s;tag=%s", d->remote_uri, d->remote_tag);
-	else
-		snprintf(buf, sizeof(buf), "%s", d->remote_uri);
-	if ((rc = set_or_fail(osip_message_set_to(m, buf))) != 0)
+	if ((rc = party(&m->from, d->local_uri, d->local_tag)) != 0 ||
+	    (rc = party(&m->to, d->remote_uri, d->remote_tag)) != 0)
 		goto fail;
 	if ((rc = set_or_fail(osip_message_set_call_id(m, d->call_id))) != 0)
 		goto fail;
@@ -259,16 +321,18 @@ sip_dialog_request(struct sip_dialog *d, const char *method, const char *via_sen
 		if (strcmp(method, "INVITE") == 0)
 			d->invite_cseq = cseq;
 	}
-	snprintf(buf, sizeof(buf), "%u %s", cseq, method);
-	if ((rc = set_or_fail(osip_message_set_cseq(m, buf))) != 0)
+	snprintf(num, sizeof(num), "%u", cseq);
+	if ((rc = cseq_set(m, num, method)) != 0)
 		goto fail;
 	if (!is_ack && (rc = set_or_fail(osip_message_set_contact(m, d->local_contact))) != 0)
 		goto fail;
 	if ((rc = set_or_fail(osip_message_set_max_forwards(m, "70"))) != 0)
 		goto fail;
+	osip_free(via);
 	*out = m;
 	return 0;
 fail:
+	osip_free(via);
 	osip_message_free(m);
 	return rc ? rc : -EINVAL;
 }
@@ -314,7 +378,6 @@ txn_request(const osip_message_t *invite, const char *method, const osip_to_t *t
 {
 	osip_message_t *m = NULL;
 	osip_via_t *via = NULL, *top = NULL;
-	char buf[64];
 	int rc = -EINVAL;
 
 	if (invite->req_uri == NULL || invite->call_id == NULL || invite->from == NULL ||
@@ -337,9 +400,8 @@ txn_request(const osip_message_t *invite, const char *method, const osip_to_t *t
 			goto fail;
 		osip_list_add(&m->routes, rc2, -1);
 	}
-	snprintf(buf, sizeof(buf), "%s %s", invite->cseq->number, method);
-	if (osip_message_set_cseq(m, buf) != OSIP_SUCCESS ||
-	    osip_message_set_max_forwards(m, "70") != OSIP_SUCCESS)
+	if ((rc = cseq_set(m, invite->cseq->number, method)) != 0 ||
+	    (rc = set_or_fail(osip_message_set_max_forwards(m, "70"))) != 0)
 		goto fail;
 	*out = m;
 	return 0;
@@ -448,4 +510,37 @@ sip_dialog_from_2xx(struct sip_dialog **out, const osip_message_t *resp, const c
 	}
 	*out = d;
 	return 0;
+}
+
+int
+sip_dialog_uri(char **out, const char *user, const char *hostport, const char *params, bool angle)
+{
+	osip_uri_t *uri = NULL;
+	char *ours, *text = NULL, *res = NULL;
+	int rc;
+
+	/* only our own host and parameters go through the parser */
+	if ((ours = strjoin("sip:", hostport, params ? params : "", NULL)) == NULL)
+		return -ENOMEM;
+	if ((rc = set_or_fail(osip_uri_init(&uri))) != 0)
+		goto out;
+	if ((rc = set_or_fail(osip_uri_parse(uri, ours))) != 0)
+		goto out;
+	rc = -EINVAL;
+	if (uri->username != NULL || uri->host == NULL)
+		goto out; /* hostport was not a host[:port] */
+	rc = -ENOMEM;
+	if (user != NULL && (osip_uri_set_username(uri, osip_strdup(user)), uri->username == NULL))
+		goto out;
+	if ((rc = set_or_fail(osip_uri_to_str(uri, &text))) != 0)
+		goto out;
+	res = angle ? strjoin("<", text, ">", NULL) : osip_strdup(text);
+	rc = res != NULL ? 0 : -ENOMEM;
+out:
+	osip_free(text);
+	osip_uri_free(uri);
+	osip_free(ours);
+	if (rc == 0)
+		*out = res;
+	return rc;
 }

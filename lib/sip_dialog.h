@@ -84,7 +84,7 @@ int sip_dialog_update_uac(struct sip_dialog *d, const osip_message_t *resp);
  * gave up on the agent): enough to send the ACK and a BYE (RFC 3261 s15). 0 or -EINVAL.
  */
 int sip_dialog_from_2xx(struct sip_dialog **out, const osip_message_t *resp,
-			const char *local_contact);
+                        const char *local_contact);
 
 /* ACK for a non-2xx final response: same Request-URI, Call-ID, From, CSeq number and
  * top Via (branch) as `invite`, To from `resp` (RFC 3261 s17.1.1.3). */
@@ -107,7 +107,19 @@ bool sip_dialog_matches_tags(const struct sip_dialog *d, const osip_message_t *r
 int sip_dialog_check_remote_cseq(struct sip_dialog *d, const osip_message_t *req);
 
 /* The user part of a From/To/P-Asserted-Identity style header value, or NULL. Returns a
- * new string (osip_free). */
+ * new string (osip_free), un-escaped by libosip2: check it (sip_grammar) before use. */
 char *sip_dialog_user_part(const osip_from_t *h);
+
+/*
+ * A SIP URI "sip:user@hostport;params" for a dialog we start, built through libosip2's
+ * structures so that the user part (un-escaped, possibly a peer's: checked with
+ * sip_grammar_user() first) is re-escaped by osip_uri_to_str() and can never end the
+ * URI, let alone the header. `hostport` ("192.0.2.1:5061", "[2001:db8::1]:5061", a
+ * name) and `params` (";transport=tls", or NULL) are ours. As a name-addr "<...>" when
+ * `angle`, else an addr-spec (a Request-URI). `user` NULL: no user part. Returns 0 and
+ * *out (osip_free), -EINVAL (hostport/params do not parse) or -ENOMEM.
+ */
+int sip_dialog_uri(char **out, const char *user, const char *hostport, const char *params,
+                   bool angle);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 int
@@ -159,9 +160,10 @@ sip_util_raw_response(const char *buf, size_t len, int status, const char *reaso
 		n = eol != NULL ? (size_t)(eol + 1 - p) : (size_t)(end - p);
 		if (n <= 2 && (p[0] == '\r' || p[0] == '\n'))
 			break;
-		if (n < 2 || p[n - 1] != '\n' || p[n - 2] != '\r') {
+		if (n < 2 || p[n - 1] != '\n' || p[n - 2] != '\r' ||
+		    memchr(p, '\r', n - 2) != NULL) {
 			free(r);
-			return -EBADMSG; /* a bare LF: line structure unclear, do not echo */
+			return -EBADMSG; /* a bare LF or CR: line structure unclear, do not echo */
 		}
 		if (p[0] != ' ' && p[0] != '\t') {
 			if (sip_util_is_addressing(p, n, &single, &which)) {
@@ -239,12 +241,122 @@ sip_util_decimal(const char *s, unsigned long long max)
 	return true;
 }
 
-int
-sip_util_check_request(const osip_message_t *req, const char **why)
+bool
+sip_util_is_token(const char *s)
+{
+	/* RFC 3261 s25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" /
+	 * "`" / "'" / "~") */
+	if (s == NULL || *s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("-.!%*_+`'~", *s) == NULL)
+			return false;
+	return true;
+}
+
+/* Whether a Require value is a list of option-tags: token *(LWS "," LWS token). */
+static bool
+sip_util_token_list(const char *v)
+{
+	const char *p = v;
+
+	for (;;) {
+		const char *start;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		start = p;
+		while (*p != '\0' &&
+		       (isalnum((unsigned char)*p) || strchr("-.!%*_+`'~", *p) != NULL))
+			p++;
+		if (p == start)
+			return false;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return true;
+		if (*p++ != ',')
+			return false;
+	}
+}
+
+/* The top Via's branch, or NULL. */
+static const char *
+sip_util_top_branch(const osip_message_t *m)
 {
 	osip_via_t *via = NULL;
 	osip_generic_param_t *branch = NULL;
+
+	if (osip_message_get_via(m, 0, &via) < 0 || via == NULL)
+		return NULL;
+	if (osip_via_param_get_byname(via, "branch", &branch) < 0 || branch == NULL)
+		return NULL;
+	return branch->gvalue;
+}
+
+/*
+ * What requests and responses share: the addressing headers (libosip2 already refuses a
+ * second From, To, Call-ID or CSeq), a CSeq of a 32-bit number and a token, a non-empty
+ * Call-ID, From and To with a URI, a top Via with a host, a protocol and an RFC 3261
+ * branch, at most one Max-Forwards, and Require values that are option-tag lists.
+ * 0 or 400 with *why.
+ */
+static int
+sip_util_check_common(const osip_message_t *m, const char **why)
+{
+	osip_via_t *via = NULL;
+	osip_header_t *h = NULL;
+	const char *branch;
+	int pos;
+
+	if (m->from == NULL || m->to == NULL || m->call_id == NULL || m->cseq == NULL ||
+	    osip_message_get_via(m, 0, &via) < 0 || via == NULL) {
+		*why = "Missing Mandatory Header";
+		return 400;
+	}
+	if (!sip_util_decimal(m->cseq->number, UINT32_MAX)) {
+		*why = "Bad CSeq Number";
+		return 400;
+	}
+	if (!sip_util_is_token(m->cseq->method)) {
+		*why = "Bad CSeq Method";
+		return 400;
+	}
+	if (m->call_id->number == NULL || m->call_id->number[0] == '\0') {
+		*why = "Bad Call-ID";
+		return 400;
+	}
+	if (via->host == NULL || via->protocol == NULL) {
+		*why = "Bad Via";
+		return 400;
+	}
+	if ((branch = sip_util_top_branch(m)) == NULL || strlen(branch) <= 7) {
+		*why = "Missing Branch";
+		return 400;
+	}
+	if (m->from->url == NULL || m->to->url == NULL) {
+		*why = "Bad From or To";
+		return 400;
+	}
+	if ((pos = osip_message_header_get_byname(m, "max-forwards", 0, &h)) >= 0 &&
+	    osip_message_header_get_byname(m, "max-forwards", pos + 1, &h) >= 0) {
+		*why = "Duplicate Max-Forwards";
+		return 400;
+	}
+	for (pos = 0; (pos = osip_message_header_get_byname(m, "require", pos, &h)) >= 0; pos++) {
+		if (h == NULL || h->hvalue == NULL || !sip_util_token_list(h->hvalue)) {
+			*why = "Bad Require";
+			return 400;
+		}
+	}
+	return 0;
+}
+
+int
+sip_util_check_request(const osip_message_t *req, const char **why)
+{
 	const char *mf;
+	int status;
 
 	*why = "Bad Request";
 	if (req->sip_version == NULL || strcmp(req->sip_version, "SIP/2.0") != 0) {
@@ -255,10 +367,12 @@ sip_util_check_request(const osip_message_t *req, const char **why)
 		*why = "Missing Mandatory Header";
 		return 400;
 	}
-	if (!sip_util_decimal(req->cseq->number, UINT32_MAX)) {
-		*why = "Bad CSeq Number";
+	if (!sip_util_is_token(req->sip_method)) {
+		*why = "Bad Method";
 		return 400;
 	}
+	if ((status = sip_util_check_common(req, why)) != 0)
+		return status;
 	if (strcmp(req->cseq->method, req->sip_method) != 0) {
 		*why = "CSeq Method Mismatch";
 		return 400;
@@ -273,25 +387,58 @@ sip_util_check_request(const osip_message_t *req, const char **why)
 		*why = "Bad Max-Forwards";
 		return 400;
 	}
-	if (req->call_id->number == NULL || req->call_id->number[0] == '\0') {
-		*why = "Bad Call-ID";
-		return 400;
-	}
-	if (osip_message_get_via(req, 0, &via) < 0 || via == NULL || via->host == NULL ||
-	    via->protocol == NULL) {
-		*why = "Bad Via";
-		return 400;
-	}
-	if (osip_via_param_get_byname(via, "branch", &branch) < 0 || branch == NULL ||
-	    branch->gvalue == NULL || strlen(branch->gvalue) <= 7) {
-		*why = "Missing Branch";
-		return 400;
-	}
-	if (req->from->url == NULL || req->to->url == NULL) {
-		*why = "Bad From or To";
-		return 400;
-	}
 	return 0;
+}
+
+int
+sip_util_check_response(const osip_message_t *resp, const char **why)
+{
+	*why = "Bad Response";
+	if (!MSG_IS_RESPONSE(resp) || resp->status_code < 100 || resp->status_code > 699)
+		return -EBADMSG;
+	if (resp->sip_version == NULL || strcmp(resp->sip_version, "SIP/2.0") != 0) {
+		*why = "Version Not Supported";
+		return -EBADMSG;
+	}
+	return sip_util_check_common(resp, why) != 0 ? -EBADMSG : 0;
+}
+
+/* Equal NUL-terminated strings; constant time in their content once the lengths agree. */
+static bool
+sip_util_same_token(const char *a, const char *b)
+{
+	size_t n;
+
+	if (a == NULL || b == NULL || (n = strlen(a)) != strlen(b))
+		return false;
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+static bool
+sip_util_same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+bool
+sip_util_callid_equal(const osip_call_id_t *a, const osip_call_id_t *b)
+{
+	return a != NULL && b != NULL && a->number != NULL && b->number != NULL &&
+	       sip_util_same_str(a->number, b->number) && sip_util_same_str(a->host, b->host);
+}
+
+bool
+sip_util_response_matches(const osip_message_t *sent, const osip_message_t *resp)
+{
+	if (sent == NULL || resp == NULL || !MSG_IS_REQUEST(sent) || !MSG_IS_RESPONSE(resp))
+		return false;
+	if (sent->call_id == NULL || resp->call_id == NULL || sent->cseq == NULL ||
+	    resp->cseq == NULL)
+		return false;
+	return sip_util_same_token(sip_util_top_branch(sent), sip_util_top_branch(resp)) &&
+	       sip_util_callid_equal(sent->call_id, resp->call_id) &&
+	       sip_util_same_str(sent->cseq->number, resp->cseq->number) &&
+	       sip_util_same_str(sent->cseq->method, resp->cseq->method);
 }
 
 int

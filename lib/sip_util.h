@@ -1,12 +1,12 @@
 /*
  * sip_util.h: small libosip2 helpers shared by the SIP server and the B2BUA.
  *
- * Parsing a framed message, checking that a request carries what RFC 3261 s8.1.1 says
- * it must, building a response to a request (Via, From, To, Call-ID and CSeq copied,
- * To tag added), adding headers, serialising, and generating tags, branches and
- * Call-IDs from OpenSSL's RNG. It holds no state beyond libosip2's one-time parser
- * tables (sip_util_init) and does no I/O. Policy (which status for which method) lives
- * with the caller.
+ * Parsing a framed message, the gate every parsed request and response passes before a
+ * handler sees it, matching a response to the request we sent, building a response to a request
+ * (Via, From, To, Call-ID and CSeq copied, To tag added), adding headers, serialising, and
+ * generating tags, branches and Call-IDs from OpenSSL's RNG. It holds no state beyond libosip2's
+ * one-time parser tables (sip_util_init) and does no I/O. Policy (which status for which method)
+ * lives with the caller.
  */
 #ifndef SW_SIP_UTIL_H
 #define SW_SIP_UTIL_H
@@ -60,14 +60,37 @@ int sip_util_raw_response(const char *buf, size_t len, int status, const char *r
 bool sip_util_can_respond(const osip_message_t *req);
 
 /*
- * Check a parsed request against RFC 3261 s8.1.1 and the scalar rules RFC 4475 probes:
- * version SIP/2.0 (else 505), To/From/Call-ID/CSeq/Max-Forwards/Via present, CSeq
- * number fits 32 bits and its method matches the request line, Max-Forwards is 0..255,
- * top Via has a branch longer than the magic cookie, no duplicated single-value header
- * (else 400). Returns 0 when fine, else the status code to answer with, and *why a
- * static reason phrase for it.
+ * The gate for a parsed request, before any handler sees it: RFC 3261 s8.1.1 and the
+ * scalar rules RFC 4475 probes. Version SIP/2.0 (else 505); To, From, Call-ID (non-empty),
+ * CSeq, Max-Forwards and Via present; the method a token; CSeq a number that fits 32 bits
+ * and the request's method; Max-Forwards 0..255 and only one; the top Via with a host, a
+ * protocol and a branch longer than the magic cookie; From and To with a URI; Require
+ * values lists of option-tags (else 400). libosip2 refuses a doubled From, To, Call-ID,
+ * CSeq or Content-Length itself. Returns 0 when fine, else the status code to answer
+ * with, and *why a static reason phrase for it.
  */
 int sip_util_check_request(const osip_message_t *req, const char **why);
+
+/*
+ * The gate for a parsed response, before any handler sees it: a status 100..699, version
+ * SIP/2.0, and the same header rules as a request (Via with a branch, From, To, Call-ID,
+ * CSeq number and method token, ...) except Max-Forwards and the method match. Returns 0,
+ * or -EBADMSG with *why a static reason: drop it (a response is never answered).
+ */
+int sip_util_check_response(const osip_message_t *resp, const char **why);
+
+/*
+ * Whether `resp` answers `sent`, a request we sent: the same top Via branch (ours, random:
+ * the proof that the peer saw our request; compared in constant time), Call-ID, CSeq
+ * number and CSeq method. Which connection it came on is the caller's to check.
+ */
+bool sip_util_response_matches(const osip_message_t *sent, const osip_message_t *resp);
+
+/* Whether two Call-IDs are the same (number and host, byte for byte), without allocating. */
+bool sip_util_callid_equal(const osip_call_id_t *a, const osip_call_id_t *b);
+
+/* Whether s is an RFC 3261 token (a method, an option-tag): non-empty, no NULL. */
+bool sip_util_is_token(const char *s);
 
 /*
  * Build a response to `req`: status line with `status` and `reason` (NULL: the standard

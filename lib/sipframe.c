@@ -4,7 +4,10 @@
  * Responsible for: CRLF keep-alives (RFC 5626 s4.4.1), finding the end of the header
  * section (CRLFCRLF), reading Content-Length (long form or compact "l", any case, LWS and
  * folding allowed) and refusing streams that break RFC 3261 s18.3 framing or the
- * configured limits (message size, header count, line length). The scan is incremental:
+ * configured limits (message size, header count, line length). Lines are counted the way
+ * libosip2 splits them (CRLF, a bare CR or a bare LF ends one; a break followed by SP/HTAB
+ * folds), so that the limits bound what the parser does; only CRLF may end the header
+ * block (an empty line ended by a bare break is refused). The scan is incremental:
  * struct sipframe remembers where it stopped, so bytes trickling in are examined once.
  * Not responsible for: parsing SIP beyond that (libosip2 does), buffering (the caller
  * owns the bytes) or reading from the socket.
@@ -40,7 +43,7 @@ is_lws(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Skip SP/HTAB and folded line breaks (CRLF followed by SP/HTAB) within [p, end). */
+/* Skip SP/HTAB and folded line breaks (CRLF, CR or LF followed by SP/HTAB) in [p, end). */
 static const char *
 skip_lws(const char *p, const char *end)
 {
@@ -49,13 +52,15 @@ skip_lws(const char *p, const char *end)
 			p++;
 		else if (end - p >= 3 && p[0] == '\r' && p[1] == '\n' && is_lws(p[2]))
 			p += 3;
+		else if (end - p >= 2 && (p[0] == '\r' || p[0] == '\n') && is_lws(p[1]))
+			p += 2;
 		else
 			return p;
 	}
 }
 
 /*
- * Look at one complete logical header line h[0..n) (folds included, final CRLF excluded).
+ * Look at one complete logical header line h[0..n) (folds included, final break excluded).
  * If it is Content-Length, parse it into *cl. Returns 0 (also for other headers) or
  * -EBADMSG with *why set.
  */
@@ -66,7 +71,7 @@ header_content_length(const char *h, size_t n, long long *cl, const char **why)
 	unsigned long long v = 0;
 	size_t digits = 0;
 
-	while (p < end && *p != ':' && !is_lws(*p) && *p != '\r')
+	while (p < end && *p != ':' && !is_lws(*p) && *p != '\r' && *p != '\n')
 		p++;
 	name_end = p;
 	p = skip_lws(p, end);
@@ -154,47 +159,63 @@ sipframe_scan(struct sipframe *f, const char *buf, size_t len, enum sipframe_kin
 	}
 
 	for (i = f->scanned; f->header_end == 0 && i < len; i++) {
+		size_t brk, next;
+
 		if (i + 1 > f->lim.max_message) {
 			*why = "message larger than the limit";
 			return -EMSGSIZE;
 		}
-		if (buf[i] != '\n' || i == f->line_start || buf[i - 1] != '\r') {
-			/* Content so far: [line_start, i], less a CR that may end the line. */
-			if (i - f->line_start + (buf[i] != '\r') > f->lim.max_line) {
+		if (buf[i] != '\r' && buf[i] != '\n') {
+			/* Content of the current line so far: [line_start, i]. */
+			if (i - f->line_start + 1 > f->lim.max_line) {
 				*why = "header line longer than the limit";
 				return -E2BIG;
 			}
 			continue;
 		}
-		/* buf[i-1..i] is CRLF ending a physical line. */
-		if (i - 1 == f->line_start) {
-			f->header_end = i + 1;
-			break;
-		}
-		if (i + 1 == len) {
-			f->scanned = i; /* look at the LF again once the next byte is here */
+		/* A line break, counted the way libosip2 splits: CRLF, a bare CR, a bare LF. */
+		if (buf[i] == '\r' && i + 1 == len) {
+			f->scanned = i; /* CR or CRLF: look again once the next byte is here */
 			return 0;
 		}
-		if (is_lws(buf[i + 1]))
-			continue; /* folded: the next line continues this header */
+		brk = buf[i] == '\r' && buf[i + 1] == '\n' ? 2 : 1;
+		next = i + brk;
+		if (i == f->line_start) {
+			/* An empty line: the end of the header block, when it is a CRLF. */
+			if (brk == 1 || f->line_start == 0) {
+				*why = "empty line not ended by CRLF";
+				return -EBADMSG;
+			}
+			f->header_end = next;
+			break;
+		}
+		if (next == len) {
+			f->scanned = i; /* folded or not: the next byte says */
+			return 0;
+		}
+		if (is_lws(buf[next])) {
+			i = next - 1; /* folded: the next line continues this header */
+			continue;
+		}
 		if (f->line_start != 0) {
 			/* A header field ends (the start line is not a header). */
 			if (++f->headers > f->lim.max_headers) {
 				*why = "too many header fields";
 				return -E2BIG;
 			}
-			rc = header_content_length(buf + f->line_start, i - 1 - f->line_start,
+			rc = header_content_length(buf + f->line_start, i - f->line_start,
 			                           &f->content_length, why);
 			if (rc < 0)
 				return rc;
 			/* The empty line and the body still follow. */
 			if (f->content_length >= 0 &&
-			    (unsigned long long)f->content_length + i + 3 > f->lim.max_message) {
+			    (unsigned long long)f->content_length + next + 2 > f->lim.max_message) {
 				*why = "message larger than the limit";
 				return -EMSGSIZE;
 			}
 		}
-		f->line_start = i + 1;
+		f->line_start = next;
+		i = next - 1;
 	}
 	if (f->header_end == 0) {
 		f->scanned = i;

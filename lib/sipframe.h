@@ -15,16 +15,17 @@
 #include <sys/types.h>
 
 struct sipframe_limits {
-	size_t max_message;     /* start line + headers + body, bytes */
-	size_t max_headers;     /* header fields (folded continuation lines count with theirs) */
-	size_t max_line;        /* one header line incl. folded continuations, bytes */
+	size_t max_message; /* start line + headers + body, bytes */
+	size_t max_headers; /* header fields (folded continuation lines count with theirs) */
+	size_t max_line;    /* one header line incl. folded continuations, bytes */
+	                    /* A line ends at CRLF, a bare CR or a bare LF, as libosip2 reads it. */
 };
 
 enum sipframe_kind {
 	SIPFRAME_NEED_MORE = 0,
-	SIPFRAME_MESSAGE,       /* a whole message is buf[0..consume) */
-	SIPFRAME_PING,          /* CRLFCRLF keep-alive: consume it, answer with CRLF */
-	SIPFRAME_PONG,          /* lone CRLF (keep-alive answer or stray): consume it */
+	SIPFRAME_MESSAGE, /* a whole message is buf[0..consume) */
+	SIPFRAME_PING,    /* CRLFCRLF keep-alive: consume it, answer with CRLF */
+	SIPFRAME_PONG,    /* lone CRLF (keep-alive answer or stray): consume it */
 };
 
 /*
@@ -34,10 +35,10 @@ enum sipframe_kind {
  */
 struct sipframe {
 	struct sipframe_limits lim;
-	size_t scanned;         /* bytes of the current message already scanned */
-	size_t line_start;      /* offset of the current header line */
-	size_t headers;         /* header fields seen */
-	size_t header_end;      /* 0 until CRLFCRLF found: offset just after it */
+	size_t scanned;           /* bytes of the current message already scanned */
+	size_t line_start;        /* offset of the current header line */
+	size_t headers;           /* header fields seen */
+	size_t header_end;        /* 0 until CRLFCRLF found: offset just after it */
 	long long content_length; /* -1 until seen */
 };
 
@@ -49,9 +50,10 @@ void sipframe_init(struct sipframe *f, const struct sipframe_limits *lim);
  * *consume (the caller drops that many bytes; the state resets for the next message).
  * On a violation returns -EMSGSIZE (message too large), -E2BIG (too many headers or a
  * line too long) or -EBADMSG (missing, negative, malformed or conflicting
- * Content-Length), with *why a static reason; the stream must then be closed.
+ * Content-Length; an empty line in the header block not ended by CRLF), with *why a
+ * static reason; the stream must then be closed.
  */
 int sipframe_scan(struct sipframe *f, const char *buf, size_t len, enum sipframe_kind *kind,
-		  size_t *consume, const char **why);
+                  size_t *consume, const char **why);
 
 #endif

@@ -199,11 +199,13 @@ enum telemetry_security {
 	TELEMETRY_SEC_DOWNGRADE_REFUSED, /* re-INVITE weakening media: "suite", "plain_rtp" */
 	TELEMETRY_SEC_LIMIT_REACHED,     /* reason: the limit, "max_calls", "trunk_max_calls",
 	                                    "max_calls_per_source", "max_connections" */
+	TELEMETRY_SEC_INPUT_REFUSED,     /* peer text that may not be copied into a message:
+	                                    "from_user_invalid", "ruri_user_too_long", ... */
 };
 /*
- * security.<kind> {call|null, source|null, reason, detail?, sip_code (offer_refused and
- * downgrade_refused only; else ignored)}. `reason` is a short snake_case token (it keys
- * the refusal counters); `detail` free text or NULL.
+ * security.<kind> {call|null, source|null, reason, detail?, sip_code (offer_refused,
+ * downgrade_refused and input_refused only; else ignored)}. `reason` is a short
+ * snake_case token (it keys the refusal counters); `detail` free text or NULL.
  */
 int telemetry_security(struct telemetry *t, enum telemetry_security kind, const char *call,
                        const struct sockaddr *source, const char *reason, const char *detail,

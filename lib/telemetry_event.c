@@ -159,6 +159,7 @@ static const struct {
         {"security.peer_unknown", e_security},
         {"security.downgrade_refused", e_security_code},
         {"security.limit_reached", e_security},
+        {"security.input_refused", e_security_code},
         {"agent.up", e_agent},
         {"agent.down", e_agent},
         {"telemetry.dropped", e_dropped},
@@ -474,6 +475,7 @@ telemetry_security(struct telemetry *t, enum telemetry_security kind, const char
 	        [TELEMETRY_SEC_PEER_UNKNOWN] = "security.peer_unknown",
 	        [TELEMETRY_SEC_DOWNGRADE_REFUSED] = "security.downgrade_refused",
 	        [TELEMETRY_SEC_LIMIT_REACHED] = "security.limit_reached",
+	        [TELEMETRY_SEC_INPUT_REFUSED] = "security.input_refused",
 	};
 	json_t *ev;
 
@@ -485,7 +487,8 @@ telemetry_security(struct telemetry *t, enum telemetry_security kind, const char
 	if (ev != NULL && detail != NULL)
 		json_object_set_new(ev, "detail", json_string(detail));
 	if (ev != NULL &&
-	    (kind == TELEMETRY_SEC_OFFER_REFUSED || kind == TELEMETRY_SEC_DOWNGRADE_REFUSED))
+	    (kind == TELEMETRY_SEC_OFFER_REFUSED || kind == TELEMETRY_SEC_DOWNGRADE_REFUSED ||
+	     kind == TELEMETRY_SEC_INPUT_REFUSED))
 		json_object_set_new(ev, "sip_code", json_integer(sip_code));
 	return telemetry_emit(t, ev);
 }

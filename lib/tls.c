@@ -7,6 +7,7 @@
  */
 #include "tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,7 +52,8 @@ tls_ctx_common(SSL_CTX *ctx, const struct conf_tls *t, char *err, size_t errlen)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 	                                 SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	if (t->ciphers != NULL && SSL_CTX_set_cipher_list(ctx, t->ciphers) != 1) {
+	if (SSL_CTX_set_cipher_list(ctx, t->ciphers != NULL ? t->ciphers : TLS_DEFAULT_CIPHERS) !=
+	    1) {
 		tls_err(err, errlen, "no usable cipher in [tls] ciphers", NULL);
 		return -EINVAL;
 	}
@@ -197,6 +199,24 @@ tls_client_ssl_new(SSL_CTX *ctx, const char *server_name)
 		return NULL;
 	}
 	return ssl;
+}
+
+const char *
+tls_peer_name(const char *server_name, const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *addr;
+
+	if (server_name != NULL)
+		return server_name;
+	if (sa == NULL)
+		return NULL;
+	if (sa->sa_family == AF_INET)
+		addr = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	else
+		return NULL;
+	return inet_ntop(sa->sa_family, addr, buf, (socklen_t)len);
 }
 
 const char *

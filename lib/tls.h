@@ -14,10 +14,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <openssl/ssl.h>
 
 #include "conf.h"
+
+/*
+ * TLS 1.2 cipher list used when [tls] ciphers is unset: forward secrecy (ECDHE) and
+ * AEAD only (AES-GCM, ChaCha20-Poly1305); no CBC with SHA-1/SHA-2 MACs, no static RSA,
+ * no finite-field DHE. TLS 1.3 suites ([tls] ciphersuites) are all AEAD already.
+ */
+#define TLS_DEFAULT_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
 
 /* What a completed handshake negotiated, as seen from our side. */
 struct tls_info {
@@ -32,12 +40,12 @@ struct tls_info {
 /*
  * Build the listener's SSL_CTX: chain (leaf first) and key from t->certificate and
  * t->private_key (checked to match), protocol floor max(t->min_version, TLS 1.2), no
- * ceiling, t->ciphers / t->ciphersuites when set, no renegotiation, no compression,
- * no session tickets. When t->ca_file is set the server asks for a client certificate
- * and verifies it against that CA, but does not fail the handshake without one or on a
- * verification error: the result is reported by tls_info_get() and the SIP layer
- * decides per trunk (CA or pinned fingerprint). Returns a new SSL_CTX (caller frees
- * with SSL_CTX_free) or NULL with a message in err.
+ * ceiling, t->ciphers (default TLS_DEFAULT_CIPHERS) and t->ciphersuites when set, no
+ * renegotiation, no compression, no session tickets. When t->ca_file is set the server asks for a
+ * client certificate and verifies it against that CA, but does not fail the handshake without one
+ * or on a verification error: the result is reported by tls_info_get() and the SIP layer decides
+ * per trunk (CA or pinned fingerprint). Returns a new SSL_CTX (caller frees with SSL_CTX_free) or
+ * NULL with a message in err.
  */
 SSL_CTX *tls_server_ctx_new(const struct conf_tls *t, char *err, size_t errlen);
 
@@ -53,10 +61,22 @@ SSL_CTX *tls_client_ctx_new(const struct conf_tls *t, const char *cert, const ch
                             bool verify, char *err, size_t errlen);
 
 /*
- * A new client SSL from `ctx` with SNI and (when the ctx verifies) host name check for
- * `server_name` (may be NULL: no SNI, no name check). Returns NULL on allocation failure.
+ * A new client SSL from `ctx` with SNI and (when the ctx verifies) a check that the
+ * certificate names `server_name`: a DNS name, or an IP literal matched against the
+ * certificate's IP addresses (no SNI then). NULL: no SNI, no name check, which callers
+ * never ask for toward a peer that gets keys (see tls_peer_name()). Returns NULL on
+ * allocation failure.
  */
 SSL *tls_client_ssl_new(SSL_CTX *ctx, const char *server_name);
+
+/*
+ * The identity an outgoing connection's certificate must show: `server_name` when it is
+ * set, else the IP address of `sa` as text (no port, no brackets) written into buf, so
+ * that a peer is never accepted for a mere chain to the CA. Returns server_name or buf,
+ * or NULL when `sa` is not IPv4/IPv6 or buf is too small.
+ */
+const char *tls_peer_name(const char *server_name, const struct sockaddr *sa, char *buf,
+                          size_t len);
 
 /* Fill `out` from an SSL whose handshake completed. Returns 0 or -ENOTCONN. */
 int tls_info_get(const SSL *ssl, struct tls_info *out);

@@ -20,6 +20,10 @@
 #include "telemetry.h"
 #include "usock.h"
 
+/* Peer text with terminal controls: clear screen, set title (OSC ... BEL), DEL, the C1
+ * CSI (U+009B, UTF-8 C2 9B), a newline that would forge a line; and a harmless "é". */
+#define HOSTILE "bob\033[2J\033]0;pwned\007\177\302\2331m\nX-Fake: 1\303\251"
+
 static char dir[64], cpath[128], tpath[128];
 static struct event_base *base;
 static struct control *ctl;
@@ -46,6 +50,10 @@ call_cb(const json_t *req, void *arg)
 {
 	const char *id = json_string_value(json_object_get(req, "id"));
 
+	if (id != NULL && strcmp(id, "evil") == 0) /* a caller-controlled From */
+		return json_pack("{s:{s:s,s:s}}", "call", "call", id, "from", HOSTILE);
+	if (id != NULL && strcmp(id, "evil-error") == 0)
+		return json_pack("{s:s}", "error", "no call " HOSTILE);
 	if (id == NULL || strcmp(id, "5f0c2a9e41d7b3c8") != 0)
 		return json_pack("{s:s}", "error", "no such call");
 	return json_pack("{s:{s:s,s:s}}", "call", "call", id, "from", "4111 1111 1111 1111");
@@ -469,6 +477,111 @@ START_TEST(sipwardenctl_events_json_prints_raw_lines)
 }
 END_TEST
 
+/* Nothing a terminal acts on: no C0 but newline, no DEL, no C1 (raw or UTF-8). */
+static void
+assert_no_controls(const char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)out[i];
+		ck_assert_msg(c == '\n' || (c >= 0x20 && c != 0x7f && (c < 0x80 || c > 0x9f)),
+		              "control byte 0x%02x at %zu in: %s", c, i, out);
+		ck_assert_msg(!(c == 0xc2 && i + 1 < n && (unsigned char)out[i + 1] >= 0x80 &&
+		                (unsigned char)out[i + 1] <= 0x9f),
+		              "UTF-8 C1 control at %zu in: %s", i, out);
+	}
+}
+
+static json_t *
+hostile_agents_cb(const json_t *req, void *arg)
+{
+	return json_pack("{s:[{s:s,s:s,s:b,s:i}]}", "agents", "name", HOSTILE, "address", HOSTILE,
+	                 "up", 1, "calls", 0);
+}
+
+struct hostile_state {
+	int phase;
+};
+
+static void
+hostile_tick(struct run *r, void *arg)
+{
+	struct hostile_state *s = arg;
+	struct telemetry_stats st;
+
+	if (tel == NULL)
+		return;
+	telemetry_stats(tel, &st);
+	if (s->phase == 0 && st.subscribers == 1) {
+		ck_assert_int_eq(telemetry_call_start(tel, "c9", "pbx", HOSTILE, "2000", NULL), 0);
+		ck_assert_int_eq(telemetry_security(tel, TELEMETRY_SEC_OFFER_REFUSED, "c9", NULL,
+		                                    "no_srtp", HOSTILE, 488),
+		                 0);
+		s->phase = 1;
+	} else if (s->phase == 1 && st.queued_max == 0 && strstr(r->out, "no_srtp")) {
+		telemetry_free(tel);
+		tel = NULL;
+		s->phase = 2;
+	}
+}
+
+START_TEST(sipwardenctl_escapes_terminal_controls_in_peer_text)
+{
+	struct run *r = malloc(sizeof(*r));
+	struct hostile_state s = {0};
+
+	/* events: one line per event, escaped the stravis way */
+	run_ctl(r, (const char *const[]){"-s", tpath, "events", NULL}, 0, hostile_tick, &s);
+	ck_assert_int_eq(s.phase, 2);
+	assert_no_controls(r->out, r->nout);
+	ck_assert_msg(strstr(r->out,
+	                     "from=bob\\x1b[2J\\x1b]0;pwned\\x07\\x7f\\xc2\\x9b1m\\nX-Fake: "
+	                     "1\303\251") != NULL,
+	              "%s", r->out);
+	ck_assert_ptr_null(strstr(r->out, "\nX-Fake"));
+
+	/* events --json: the raw lines stay JSON, with the controls as \u escapes */
+	memset(&s, 0, sizeof(s));
+	ck_assert_ptr_null(tel);
+	char err[256];
+	tel = telemetry_new(base, tpath, 0660, NULL, 0, err, sizeof(err));
+	ck_assert_msg(tel != NULL, "%s", err);
+	run_ctl(r, (const char *const[]){"-s", tpath, "events", "--json", NULL}, 0, hostile_tick,
+	        &s);
+	ck_assert_int_eq(s.phase, 2);
+	assert_no_controls(r->out, r->nout);
+	char *nl = strchr(r->out, '\n');
+	ck_assert_ptr_nonnull(nl);
+	*nl = '\0';
+	json_t *ev = json_loads(r->out, 0, NULL);
+	ck_assert_msg(ev != NULL, "%s", r->out);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "from")), HOSTILE);
+	json_decref(ev);
+
+	/* show (indented JSON), show --json, a refusal's text, agents (table) */
+	run_ctl(r, (const char *const[]){"-c", cpath, "show", "evil", NULL}, 0, NULL, NULL);
+	ck_assert_int_eq(WEXITSTATUS(r->status), 0);
+	assert_no_controls(r->out, r->nout);
+	ev = json_loads(r->out, 0, NULL); /* still JSON, and the same text */
+	ck_assert_msg(ev != NULL, "%s", r->out);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ev, "call"), "from")),
+	                 HOSTILE);
+	json_decref(ev);
+	run_ctl(r, (const char *const[]){"-c", cpath, "show", "evil", "--json", NULL}, 0, NULL,
+	        NULL);
+	assert_no_controls(r->out, r->nout);
+	run_ctl(r, (const char *const[]){"-c", cpath, "show", "evil-error", NULL}, 0, NULL, NULL);
+	ck_assert_int_eq(WEXITSTATUS(r->status), 1);
+	assert_no_controls(r->err, r->nerr);
+	ck_assert_ptr_nonnull(strstr(r->err, "no call bob\\x1b[2J"));
+	ck_assert_int_eq(control_register(ctl, "agents", hostile_agents_cb, NULL), 0);
+	run_ctl(r, (const char *const[]){"-c", cpath, "agents", NULL}, 0, NULL, NULL);
+	ck_assert_int_eq(WEXITSTATUS(r->status), 0);
+	assert_no_controls(r->out, r->nout);
+	ck_assert_ptr_nonnull(strstr(r->out, "bob\\x1b[2J"));
+	free(r);
+}
+END_TEST
+
 START_TEST(sipwardenctl_explains_missing_socket_and_permission)
 {
 	struct run *r = malloc(sizeof(*r));
@@ -538,6 +651,7 @@ control_suite(void)
 	tcase_add_test(ctl_tc, sipwardenctl_stats_and_calls_against_the_server);
 	tcase_add_test(ctl_tc, sipwardenctl_events_follows_the_stream);
 	tcase_add_test(ctl_tc, sipwardenctl_events_json_prints_raw_lines);
+	tcase_add_test(ctl_tc, sipwardenctl_escapes_terminal_controls_in_peer_text);
 	tcase_add_test(ctl_tc, sipwardenctl_explains_missing_socket_and_permission);
 	tcase_add_test(ctl_tc, sipwardenctl_help_for_each_command);
 	suite_add_tcase(s, ctl_tc);

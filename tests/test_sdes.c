@@ -308,7 +308,7 @@ START_TEST(sdes_format_writes_rfc3711_b3_line_and_mki)
 	memcpy(k.key, B3_KEY, 16);
 	memcpy(k.salt, B3_SALT, 14);
 	n = sdes_format(&k, true, line, sizeof(line));
-	ck_assert_str_eq(line, B3_LINE + strlen("a=crypto:"));
+	ck_assert_str_eq(line, &B3_LINE[strlen("a=crypto:")]);
 	ck_assert_int_eq(n, (int)strlen(line));
 	/* MKI 1066 in 4 bytes, as in RFC 4568 s6.1 */
 	memcpy(k.mki, "\x00\x00\x04\x2a", 4);

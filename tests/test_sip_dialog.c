@@ -247,6 +247,68 @@ START_TEST(sip_dialog_tokens_are_random_and_sized)
 }
 END_TEST
 
+START_TEST(sip_dialog_bye_keeps_a_long_display_name_whole)
+{
+	static char txt[8192], name[3001];
+	osip_message_t *inv, *bye = NULL;
+	struct sip_dialog *d = NULL;
+
+	/* 3,000 bytes of display name: in-dialog requests used to be built in 1,024 */
+	memset(name, 'D', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	snprintf(txt, sizeof(txt),
+	         "INVITE sip:agent@sipwarden.test SIP/2.0\r\n"
+	         "Via: SIP/2.0/TLS 10.0.0.1:5061;branch=z9hG4bKlong\r\n"
+	         "From: \"%s\" <sip:1000@trunk.test>;tag=ltag\r\n"
+	         "To: <sip:agent@sipwarden.test>\r\n"
+	         "Call-ID: long@10.0.0.1\r\nCSeq: 1 INVITE\r\n"
+	         "Contact: <sip:t@10.0.0.1:5061;transport=tls>\r\nContent-Length: 0\r\n\r\n",
+	         name);
+	inv = parse(txt);
+	ck_assert_int_eq(sip_dialog_new_uas(&d, inv, "<sip:sw@192.0.2.1:5061;transport=tls>"), 0);
+	ck_assert_int_eq(sip_dialog_request(d, "BYE", "192.0.2.1:5061", &bye), 0);
+	ck_assert_ptr_nonnull(bye->to);
+	ck_assert_ptr_nonnull(bye->to->displayname);
+	ck_assert_uint_eq(strlen(bye->to->displayname), strlen(name) + 2);
+	char *s = to_str(bye);
+	ck_assert_ptr_nonnull(strstr(s, name));
+	ck_assert_ptr_nonnull(strstr(s, "tag=ltag"));
+	osip_free(s);
+	osip_message_free(bye);
+	osip_message_free(inv);
+	sip_dialog_free(d);
+}
+END_TEST
+
+START_TEST(sip_dialog_uri_re_escapes_a_hostile_user_part)
+{
+	char *u = NULL;
+	osip_uri_t *back = NULL;
+
+	ck_assert_int_eq(sip_dialog_uri(&u, "bob\r\nX-Inj: pwned", "192.0.2.1:5061", NULL, true),
+	                 0);
+	ck_assert_str_eq(u, "<sip:bob%0D%0AX-Inj%3A%20pwned@192.0.2.1:5061>");
+	ck_assert_int_eq(osip_uri_init(&back), 0);
+	u[strlen(u) - 1] = '\0';
+	ck_assert_int_eq(osip_uri_parse(back, u + 1), 0);
+	ck_assert_str_eq(back->username, "bob\r\nX-Inj: pwned"); /* the same user, intact */
+	osip_uri_free(back);
+	osip_free(u);
+
+	ck_assert_int_eq(
+	        sip_dialog_uri(&u, "+1 555#1%", "[2001:db8::1]:5071", ";transport=tls", false), 0);
+	ck_assert_str_eq(u, "sip:+1%20555%231%25@[2001:db8::1]:5071;transport=tls");
+	osip_free(u);
+	ck_assert_int_eq(sip_dialog_uri(&u, NULL, "agent.test", NULL, true), 0);
+	ck_assert_str_eq(u, "<sip:agent.test>");
+	osip_free(u);
+	u = NULL;
+	/* our own part must be a host[:port] */
+	ck_assert_int_eq(sip_dialog_uri(&u, "bob", "x@agent.test", NULL, true), -EINVAL);
+	ck_assert_ptr_null(u);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -259,6 +321,8 @@ main(void)
 	tcase_add_test(tc, sip_dialog_cancel_and_non2xx_ack_reuse_invite_branch);
 	tcase_add_test(tc, sip_dialog_matches_only_its_own_tags_and_cseq_must_grow);
 	tcase_add_test(tc, sip_dialog_tokens_are_random_and_sized);
+	tcase_add_test(tc, sip_dialog_bye_keeps_a_long_display_name_whole);
+	tcase_add_test(tc, sip_dialog_uri_re_escapes_a_hostile_user_part);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -33,6 +33,7 @@ static unsigned port;
 /* What the hooks saw (written on the loop thread, read after it stopped or via lock). */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
+	int requests; /* every request a hook saw */
 	uint64_t req_conn;
 	int req_tls_version;
 	bool req_has_cert, req_verified;
@@ -49,6 +50,9 @@ static struct {
 	uint64_t resp_conn;
 	bool out_is_outbound, out_verified;
 	int out_tls_version;
+	/* idle test: the connection whose idle timeout queues a last message */
+	uint64_t idle_conn;
+	int idle_queue_rc;
 } seen;
 
 static SSL_CTX *client_ctx;
@@ -63,9 +67,15 @@ req_cb(void *arg, uint64_t conn, osip_message_t *req)
 	const struct sip_conn_info *ci = sip_server_conn_info(srv, conn);
 
 	(void)arg;
+	pthread_mutex_lock(&mu);
+	seen.requests++;
+	pthread_mutex_unlock(&mu);
 	if (strcmp(req->sip_method, "OPTIONS") != 0)
 		return SIP_HOOK_DEFAULT; /* INVITE etc.: the server's default answer */
 	pthread_mutex_lock(&mu);
+	if (req->call_id != NULL && req->call_id->number != NULL &&
+	    strcmp(req->call_id->number, "idle-1") == 0)
+		seen.idle_conn = conn;
 	seen.req_conn = conn;
 	if (ci != NULL) {
 		seen.req_tls_version = ci->tls.version;
@@ -110,6 +120,24 @@ closed_cb(void *arg, uint64_t conn)
 	/* Ids are never reused; one never handed out is refused the same way. */
 	seen.never_rc = sip_server_send_raw(srv, UINT64_MAX, "x", 1);
 	pthread_mutex_unlock(&mu);
+}
+
+/*
+ * The idle timeout of the marked connection: like a call that ends in the same loop turn
+ * (call_end queues a BYE, so the connection is no longer busy), queue a message and
+ * say "not busy". The message must still reach the peer before the connection closes.
+ */
+static bool
+busy_cb(void *arg, uint64_t conn)
+{
+	static const char last[] = "BYE sip:a@127.0.0.1 SIP/2.0\r\nX-Last: yes\r\n\r\n";
+
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	if (conn == seen.idle_conn)
+		seen.idle_queue_rc = sip_server_send_raw(srv, conn, last, strlen(last));
+	pthread_mutex_unlock(&mu);
+	return false;
 }
 
 static void *
@@ -354,11 +382,133 @@ START_TEST(hook_default_verdict_leaves_default_answer)
 }
 END_TEST
 
+START_TEST(message_queued_at_idle_timeout_is_flushed_before_close)
+{
+	static const char opt[] = "OPTIONS sip:sw@127.0.0.1 SIP/2.0\r\n"
+	                          "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKidle1\r\n"
+	                          "Max-Forwards: 70\r\n"
+	                          "From: <sip:a@127.0.0.1>;tag=1\r\n"
+	                          "To: <sip:sw@127.0.0.1>\r\n"
+	                          "Call-ID: idle-1\r\n"
+	                          "CSeq: 1 OPTIONS\r\n"
+	                          "Content-Length: 0\r\n\r\n";
+	struct timeval tv = {10, 0};
+	char buf[4096];
+	int fd;
+	SSL *ssl = client(&fd, false);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ck_assert_int_eq(SSL_write(ssl, opt, (int)strlen(opt)), (int)strlen(opt));
+	ck_assert_int_gt(recv_msg(ssl, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "SIP/2.0 200 "));
+	/* stay quiet: the idle timeout (2 s) queues a BYE and closes; the BYE arrives first */
+	ck_assert_int_gt(recv_msg(ssl, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "X-Last: yes\r\n"));
+	pthread_mutex_lock(&mu);
+	ck_assert_int_eq(seen.idle_queue_rc, 0);
+	pthread_mutex_unlock(&mu);
+	SSL_free(ssl);
+	close(fd);
+}
+END_TEST
+
+static int
+seen_responses(void)
+{
+	pthread_mutex_lock(&mu);
+	int n = seen.responses;
+	pthread_mutex_unlock(&mu);
+	return n;
+}
+
+/*
+ * The gate: a response that lacks what a handler dereferences (CSeq, its method, Via
+ * and its branch, Call-ID, From, To) never reaches response_cb and is counted; a request
+ * that breaks a rule gets 400 without a hook seeing it (issue 8, item 1 and "validate
+ * before acting").
+ */
+START_TEST(malformed_messages_never_reach_a_hook)
+{
+#define HDRS_OK "From: <sip:sw@127.0.0.1>;tag=9\r\nTo: <sip:a@127.0.0.1>;tag=8\r\nCall-ID: g-1\r\n"
+#define VIA_OK  "Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKgate1\r\n"
+	static const char *const bad_resp[] = {
+	        "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+	        "SIP/2.0 200 OK\r\n" VIA_OK HDRS_OK "Content-Length: 0\r\n\r\n",
+	        "SIP/2.0 200 OK\r\n" VIA_OK HDRS_OK "CSeq: 1 OPT IONS\r\nContent-Length: 0\r\n\r\n",
+	        "SIP/2.0 200 OK\r\n" VIA_OK HDRS_OK
+	        "CSeq: 1 OPTIONS;x\r\nContent-Length: 0\r\n\r\n",
+	        "SIP/2.0 200 OK\r\n" HDRS_OK "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+	        "SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS 127.0.0.1:5061\r\n" HDRS_OK
+	        "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+	        "SIP/2.0 200 OK\r\n" VIA_OK "From: <sip:sw@127.0.0.1>;tag=9\r\nCall-ID: g-1\r\n"
+	        "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+	        "SIP/2.0 200 OK\r\n" VIA_OK "From: <sip:sw@127.0.0.1>;tag=9\r\n"
+	        "To: <sip:a@127.0.0.1>;tag=8\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+	        "SIP/2.0 200 OK\r\n" VIA_OK HDRS_OK "CSeq: 99999999999 OPTIONS\r\n"
+	        "Content-Length: 0\r\n\r\n",
+	};
+#undef HDRS_OK
+#undef VIA_OK
+	static const char *const bad_req[][2] = {
+	        {"Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nMax-Forwards: 69\r\n"},
+	        {"CSeq: 1 OPTIONS", "CSeq: 1 INVITE"},
+	        {"Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nRequire: 100rel, \"x\"\r\n"},
+	        {"branch=z9hG4bKhook1", "received=1.2.3.4"},
+	};
+	struct sip_server_stats st0, st1;
+	char buf[4096], req[2048];
+	int fd, i, before;
+	SSL *ssl = client(&fd, false);
+
+	sip_server_get_stats(srv, &st0);
+	before = seen_responses();
+	for (size_t k = 0; k < sizeof(bad_resp) / sizeof(bad_resp[0]); k++)
+		ck_assert_int_eq(SSL_write(ssl, bad_resp[k], (int)strlen(bad_resp[k])),
+		                 (int)strlen(bad_resp[k]));
+	/* A good one after them on the same connection: once it is seen, all were read. */
+	ck_assert_int_eq(SSL_write(ssl, stray_resp, (int)strlen(stray_resp)),
+	                 (int)strlen(stray_resp));
+	for (i = 0; i < 300 && seen_responses() == before; i++)
+		usleep(10000);
+	ck_assert_int_eq(seen_responses(), before + 1);
+	pthread_mutex_lock(&mu);
+	ck_assert_int_eq(seen.resp_status, 180);
+	pthread_mutex_unlock(&mu);
+
+	pthread_mutex_lock(&mu);
+	before = seen.requests;
+	pthread_mutex_unlock(&mu);
+	for (size_t k = 0; k < sizeof(bad_req) / sizeof(bad_req[0]); k++) {
+		const char *at = strstr(options_req, bad_req[k][0]);
+
+		ck_assert_ptr_nonnull(at);
+		snprintf(req, sizeof(req), "%.*s%s%s", (int)(at - options_req), options_req,
+		         bad_req[k][1], at + strlen(bad_req[k][0]));
+		ck_assert_int_eq(SSL_write(ssl, req, (int)strlen(req)), (int)strlen(req));
+		ck_assert_int_gt(recv_msg(ssl, buf, sizeof(buf)), 0);
+		ck_assert_msg(strncmp(buf, "SIP/2.0 400 ", 12) == 0, "case %zu: %.40s", k, buf);
+	}
+	pthread_mutex_lock(&mu);
+	ck_assert_int_eq(seen.requests, before);
+	pthread_mutex_unlock(&mu);
+	sip_server_get_stats(srv, &st1);
+	ck_assert_uint_eq(st1.parse_errors - st0.parse_errors,
+	                  sizeof(bad_resp) / sizeof(bad_resp[0]) +
+	                          sizeof(bad_req) / sizeof(bad_req[0]));
+	SSL_free(ssl);
+	close(fd);
+}
+END_TEST
+
 static int
 setup_all(void)
 {
 	const char *src = getenv("SW_SRCDIR");
-	struct sip_server_hooks hooks = {.request_cb = req_cb, .response_cb = resp_cb, .closed_cb = closed_cb, .arg = NULL};
+	struct sip_server_hooks hooks = {.request_cb = req_cb,
+	                                 .response_cb = resp_cb,
+	                                 .closed_cb = closed_cb,
+	                                 .busy_cb = busy_cb,
+	                                 .arg = NULL};
 	char cmd[512], err[CONF_ERR_MAX];
 	unsigned char r[4];
 	struct conf *c;
@@ -378,7 +528,8 @@ setup_all(void)
 	if ((f = fopen(conf_path, "w")) == NULL)
 		return -1;
 	fprintf(f,
-	        "[tls]\nlisten = %s:%u\ncertificate = %s/server.crt\nprivate_key = %s/server.key\n"
+	        "[tls]\nlisten = %s:%u\nidle_timeout = 2s\ncertificate = "
+	        "%s/server.crt\nprivate_key = %s/server.key\n"
 	        "ca_file = %s/ca.crt\n[media]\naddress = %s\nport_min = 30000\nport_max = 30099\n"
 	        "[trunk t]\nsource = 127.0.0.0/8\n"
 	        "[agent a]\naddress = 127.0.0.1:5099\nserver_name = agent.test\n",
@@ -417,7 +568,9 @@ main(void)
 	pthread_create(&th, NULL, loop_main, NULL);
 	tcase_add_test(tc, hooks_see_tls_posture_take_requests_and_get_closed_ids);
 	tcase_add_test(tc, hook_default_verdict_leaves_default_answer);
+	tcase_add_test(tc, malformed_messages_never_reach_a_hook);
 	tcase_add_test(tc, outbound_connection_sends_early_and_gets_its_response);
+	tcase_add_test(tc, message_queued_at_idle_timeout_is_flushed_before_close);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK); /* the server thread lives in this process */

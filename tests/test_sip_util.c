@@ -127,6 +127,131 @@ START_TEST(check_rejects_bad_requests)
 }
 END_TEST
 
+START_TEST(check_rejects_doubled_single_headers_and_bad_require)
+{
+	static const struct {
+		const char *from, *to;
+	} cases[] = {
+	        {"Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nMax-Forwards: 70\r\n"},
+	        {"Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nRequire: a b\r\n"},
+	        {"Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nRequire: a;b\r\n"},
+	        {"Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nRequire: \"x\"\r\n"},
+	        {"Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nRequire:\r\n"},
+	        {"To: <sip:sw@127.0.0.1>\r\n", "To: <sip:sw@127.0.0.1>\r\nTo: <sip:x@y>\r\n"},
+	        {"Call-ID: cid-1@test\r\n", "Call-ID: cid-1@test\r\ni: other\r\n"},
+	};
+	osip_message_t *m;
+	const char *s, *why;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		m = NULL;
+		why = NULL;
+		s = edit(options_req, cases[i].from, cases[i].to);
+		if (sip_util_parse(s, strlen(s), &m) != 0)
+			continue; /* refused by the parser: also a rejection */
+		ck_assert_msg(sip_util_check_request(m, &why) == 400, "case %zu", i);
+		ck_assert_ptr_nonnull(why);
+		osip_message_free(m);
+	}
+	/* A list of option-tags is fine (the 420 names them). */
+	m = parse(edit(options_req, "Max-Forwards: 70\r\n",
+	               "Max-Forwards: 70\r\nRequire: 100rel , timer\r\nRequire: foo\r\n"));
+	ck_assert_int_eq(sip_util_check_request(m, &why), 0);
+	osip_message_free(m);
+}
+END_TEST
+
+static const char resp_ok[] = "SIP/2.0 200 OK\r\n"
+                              "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKabc123\r\n"
+                              "From: <sip:a@127.0.0.1>;tag=ft1\r\n"
+                              "To: <sip:sw@127.0.0.1>;tag=tt1\r\n"
+                              "Call-ID: cid-1@test\r\n"
+                              "CSeq: 17 OPTIONS\r\n"
+                              "Content-Length: 0\r\n\r\n";
+
+START_TEST(check_response_accepts_a_whole_response)
+{
+	osip_message_t *m = parse(resp_ok);
+	const char *why = NULL;
+
+	ck_assert_int_eq(sip_util_check_response(m, &why), 0);
+	osip_message_free(m);
+	/* 1xx..6xx, a Via list, unknown methods as long as they are tokens */
+	m = parse(edit(resp_ok, "CSeq: 17 OPTIONS", "CSeq: 0 X-FOO.bar!%*_+`'~"));
+	ck_assert_int_eq(sip_util_check_response(m, &why), 0);
+	osip_message_free(m);
+}
+END_TEST
+
+START_TEST(check_response_refuses_what_a_handler_would_dereference)
+{
+	static const struct {
+		const char *from, *to;
+	} cases[] = {
+	        {"CSeq: 17 OPTIONS\r\n", ""},
+	        {"CSeq: 17 OPTIONS", "CSeq: 17 OPT IONS"},
+	        {"CSeq: 17 OPTIONS", "CSeq: 17 OPTIONS;x"},
+	        {"CSeq: 17 OPTIONS", "CSeq: 17 OPT\x01IONS"},
+	        {"CSeq: 17 OPTIONS", "CSeq: 4294967296 OPTIONS"},
+	        {"CSeq: 17 OPTIONS", "CSeq: -1 OPTIONS"},
+	        {"CSeq: 17 OPTIONS", "CSeq: 1x OPTIONS"},
+	        {"Call-ID: cid-1@test\r\n", ""},
+	        {"From: <sip:a@127.0.0.1>;tag=ft1\r\n", ""},
+	        {"To: <sip:sw@127.0.0.1>;tag=tt1\r\n", ""},
+	        {"Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKabc123\r\n", ""},
+	        {"branch=z9hG4bKabc123", "received=127.0.0.1"},
+	        {"branch=z9hG4bKabc123", "branch="},
+	        {"SIP/2.0 200 OK", "SIP/3.0 200 OK"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		osip_message_t *m = NULL;
+		const char *s = edit(resp_ok, cases[i].from, cases[i].to), *why = NULL;
+
+		if (sip_util_parse(s, strlen(s), &m) != 0)
+			continue; /* refused by the parser: never reaches the gate */
+		ck_assert_msg(sip_util_check_response(m, &why) == -EBADMSG, "case %zu", i);
+		ck_assert_ptr_nonnull(why);
+		osip_message_free(m);
+	}
+}
+END_TEST
+
+START_TEST(response_matches_only_our_branch_callid_and_cseq)
+{
+	osip_message_t *sent = parse(options_req), *r;
+
+	r = parse(resp_ok);
+	ck_assert(sip_util_response_matches(sent, r));
+	osip_message_free(r);
+	/* the top Via is ours: a branch of the second Via (the peer's) does not count */
+	r = parse(edit(resp_ok, "branch=z9hG4bKabc123", "branch=z9hG4bKdef456"));
+	ck_assert(!sip_util_response_matches(sent, r));
+	osip_message_free(r);
+	r = parse(edit(resp_ok, "branch=z9hG4bKabc123", "branch=z9hG4bKabc1234"));
+	ck_assert(!sip_util_response_matches(sent, r));
+	osip_message_free(r);
+	r = parse(edit(resp_ok, "branch=z9hG4bKabc123", "branch=Z9HG4BKABC123"));
+	ck_assert(!sip_util_response_matches(sent, r));
+	osip_message_free(r);
+	r = parse(edit(resp_ok, "CSeq: 17 OPTIONS", "CSeq: 18 OPTIONS"));
+	ck_assert(!sip_util_response_matches(sent, r));
+	osip_message_free(r);
+	r = parse(edit(resp_ok, "CSeq: 17 OPTIONS", "CSeq: 17 INVITE"));
+	ck_assert(!sip_util_response_matches(sent, r));
+	osip_message_free(r);
+	r = parse(edit(resp_ok, "Call-ID: cid-1@test", "Call-ID: cid-2@test"));
+	ck_assert(!sip_util_response_matches(sent, r));
+	osip_message_free(r);
+	r = parse(edit(resp_ok, "Call-ID: cid-1@test", "Call-ID: cid-1"));
+	ck_assert(!sip_util_response_matches(sent, r));
+	osip_message_free(r);
+	/* a request is not a response */
+	ck_assert(!sip_util_response_matches(sent, sent));
+	osip_message_free(sent);
+}
+END_TEST
+
 START_TEST(raw_response_copies_headers_and_tags_to)
 {
 	static const char bad[] = "INVITE sip:u@example.com SIP/2.0\r\n"
@@ -235,6 +360,10 @@ main(void)
 	tcase_add_test(tc, response_refused_without_callid);
 	tcase_add_test(tc, check_accepts_good_request);
 	tcase_add_test(tc, check_rejects_bad_requests);
+	tcase_add_test(tc, check_rejects_doubled_single_headers_and_bad_require);
+	tcase_add_test(tc, check_response_accepts_a_whole_response);
+	tcase_add_test(tc, check_response_refuses_what_a_handler_would_dereference);
+	tcase_add_test(tc, response_matches_only_our_branch_callid_and_cseq);
 	tcase_add_test(tc, raw_response_copies_headers_and_tags_to);
 	tcase_add_test(tc, raw_response_refuses_responses_and_missing_headers);
 	tcase_add_test(tc, salvage_answers_request_with_broken_other_header);

@@ -523,6 +523,107 @@ START_TEST(sipframe_start_line_is_not_a_header)
 }
 END_TEST
 
+/*
+ * libosip2 ends a header line at CRLF, at a bare LF and at a bare CR (a break followed by
+ * SP/HTAB folds). The limits must hold for lines counted that way, or a peer slips 15,000
+ * header fields past max_headers = 64 with bare LFs (issue 8, item 5).
+ */
+START_TEST(sipframe_bare_lf_and_cr_end_lines_like_the_parser)
+{
+	struct sipframe_limits lim = big;
+	enum sipframe_kind k;
+	size_t c;
+	const char *why;
+
+	/* Four fields (X, Y, Z, l) whichever break ends them. */
+	lim.max_headers = 3;
+	ck_assert_int_eq(scan_str(&lim, "A\r\nX: 1\nY: 2\nZ: 3\r\nl: 0\r\n\r\n", &k, &c, &why),
+	                 -E2BIG);
+	ck_assert_str_eq(why, "too many header fields");
+	ck_assert_int_eq(scan_str(&lim, "A\r\nX: 1\rY: 2\rZ: 3\r\nl: 0\r\n\r\n", &k, &c, &why),
+	                 -E2BIG);
+	lim.max_headers = 4;
+	ck_assert_int_eq(scan_str(&lim, "A\r\nX: 1\nY: 2\rZ: 3\r\nl: 0\r\n\r\n", &k, &c, &why), 0);
+	ck_assert_int_eq(k, SIPFRAME_MESSAGE);
+	/* A bare break followed by SP/HTAB folds, as CRLF does. */
+	lim.max_headers = 2;
+	ck_assert_int_eq(scan_str(&lim, "A\r\nX: 1\n 2\r\t3\r\nl: 0\r\n\r\n", &k, &c, &why), 0);
+	ck_assert_int_eq(k, SIPFRAME_MESSAGE);
+	/* Line length is per parser line: two 7-byte fields on one CRLF line fit 7. */
+	lim = big;
+	lim.max_line = 7;
+	ck_assert_int_eq(scan_str(&lim, "A\r\nX: aaaa\nY: bbbb\r\nl: 0\r\n\r\n", &k, &c, &why), 0);
+	ck_assert_int_eq(k, SIPFRAME_MESSAGE);
+	ck_assert_int_eq(scan_str(&lim, "A\r\nX: aaaaa\nY: b\r\nl: 0\r\n\r\n", &k, &c, &why),
+	                 -E2BIG);
+	/* Content-Length is found on a line a bare LF started. */
+	ck_assert_int_eq(scan_str(&big, "A\nl: 2\r\n\r\nxy", &k, &c, &why), 0);
+	ck_assert_int_eq(k, SIPFRAME_MESSAGE);
+	ck_assert_uint_eq(c, 12);
+}
+END_TEST
+
+START_TEST(sipframe_bare_lf_header_flood_is_refused_early)
+{
+	struct sipframe_limits lim = big;
+	size_t cap = 65536, n = 0;
+	char *m = malloc(cap);
+	enum sipframe_kind k;
+	size_t c;
+	const char *why;
+
+	ck_assert_ptr_nonnull(m);
+	n += (size_t)snprintf(m, cap, "OPTIONS sip:a@b SIP/2.0\r\n");
+	for (int i = 0; i < 15000; i++) {
+		memcpy(m + n, "a:b", 3);
+		n += 3;
+		if (i % 300 == 299)
+			m[n++] = '\r';
+		m[n++] = '\n';
+	}
+	n += (size_t)snprintf(m + n, cap - n, "Content-Length: 0\r\n\r\n");
+	lim.max_headers = 64;
+	lim.max_line = 4096;
+	ck_assert_int_eq(scan1(&lim, m, n, &k, &c, &why), -E2BIG);
+	ck_assert_str_eq(why, "too many header fields");
+	/* Known from the first 65 fields (and the byte after, which could fold the 65th):
+	 * no need to wait for the rest. */
+	ck_assert_int_eq(scan1(&lim, m, 25 + 65 * 4, &k, &c, &why), 0);
+	ck_assert_int_eq(k, SIPFRAME_NEED_MORE);
+	ck_assert_int_eq(scan1(&lim, m, 25 + 65 * 4 + 1, &k, &c, &why), -E2BIG);
+	free(m);
+}
+END_TEST
+
+/* An empty line ended by a bare break ends libosip2's header block but not ours
+ * (CRLFCRLF): the two would disagree on where the body starts. */
+START_TEST(sipframe_empty_line_with_bare_break_is_refused)
+{
+	static const char *const bad[] = {
+	        "A\r\nX: 1\n\nl: 0\r\n\r\n",
+	        "A\r\nX: 1\r\rl: 0\r\n\r\n",
+	        "A\r\nX: 1\r\n\nl: 0\r\n\r\n",
+	        "\nOPTIONS sip:a@b SIP/2.0\r\nl: 0\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		enum sipframe_kind k;
+		size_t c;
+		const char *why = NULL;
+		ck_assert_msg(scan_str(&big, bad[i], &k, &c, &why) == -EBADMSG, "case %zu", i);
+		ck_assert_str_eq(why, "empty line not ended by CRLF");
+	}
+}
+END_TEST
+
+START_TEST(sipframe_bare_breaks_split_at_every_offset_give_same_frame)
+{
+	const char *m =
+	        "OPTIONS sip:a@b SIP/2.0\r\nX: 1\rY: 2\nZ: 3\r\n 4\n\t5\r 6\nl: 2\r\n\r\nxy";
+
+	check_every_split(m, strlen(m));
+}
+END_TEST
+
 static Suite *
 sipframe_suite(void)
 {
@@ -549,6 +650,10 @@ sipframe_suite(void)
 	tcase_add_test(tc, sipframe_max_headers_just_under_and_over);
 	tcase_add_test(tc, sipframe_max_line_just_under_and_over);
 	tcase_add_test(tc, sipframe_start_line_is_not_a_header);
+	tcase_add_test(tc, sipframe_bare_lf_and_cr_end_lines_like_the_parser);
+	tcase_add_test(tc, sipframe_bare_lf_header_flood_is_refused_early);
+	tcase_add_test(tc, sipframe_empty_line_with_bare_break_is_refused);
+	tcase_add_test(tc, sipframe_bare_breaks_split_at_every_offset_give_same_frame);
 	suite_add_tcase(s, tc);
 	return s;
 }

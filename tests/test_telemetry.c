@@ -185,6 +185,8 @@ emit_all(struct telemetry *t)
 	                        "plain_rtp", NULL, 488));
 	EMIT(telemetry_security(t, TELEMETRY_SEC_LIMIT_REACHED, NULL, NULL, "max_calls", NULL,
 	                        503));
+	EMIT(telemetry_security(t, TELEMETRY_SEC_INPUT_REFUSED, NULL, (struct sockaddr *)&src,
+	                        "from_user_invalid", "From user part is not valid", 400));
 	EMIT(telemetry_agent(t, "agent-1", true, (struct sockaddr *)&agent, NULL));
 	EMIT(telemetry_agent(t, "agent-1", false, (struct sockaddr *)&agent, "options_timeout"));
 	EMIT(telemetry_daemon_stop(t, "signal"));

@@ -2,11 +2,13 @@
  * test_tls: TLS contexts from struct conf_tls: version floor, key/cert matching,
  * cipher lists, and what tls_info_get() reports after an in-memory handshake.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -240,6 +242,167 @@ START_TEST(client_without_certificate_reports_none)
 }
 END_TEST
 
+/* Does a verifying client that wants `name` accept the server's certificate (localhost,
+ * 127.0.0.1, ::1)? */
+static bool
+client_accepts_name(const char *name)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+	SSL_CTX *sctx, *cctx;
+	SSL *srv, *cli;
+	bool ok;
+
+	t.ca_file = p_ca;
+	sctx = tls_server_ctx_new(&t, err, sizeof(err));
+	cctx = tls_client_ctx_new(&t, NULL, NULL, true, err, sizeof(err));
+	ck_assert_ptr_nonnull(sctx);
+	ck_assert_ptr_nonnull(cctx);
+	srv = SSL_new(sctx);
+	cli = tls_client_ssl_new(cctx, name);
+	ck_assert_ptr_nonnull(cli);
+	ok = handshake(cli, srv);
+	ERR_clear_error();
+	SSL_free(cli);
+	SSL_free(srv);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+	return ok;
+}
+
+START_TEST(peer_name_is_server_name_or_else_the_address_ip)
+{
+	struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons(5061)};
+	struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_port = htons(5061)};
+	struct sockaddr un = {.sa_family = AF_UNIX};
+	char buf[64];
+
+	inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr);
+	inet_pton(AF_INET6, "::1", &v6.sin6_addr);
+	ck_assert_str_eq(tls_peer_name("agent.test", (struct sockaddr *)&v4, buf, sizeof(buf)),
+	                 "agent.test");
+	ck_assert_str_eq(tls_peer_name(NULL, (struct sockaddr *)&v4, buf, sizeof(buf)),
+	                 "127.0.0.1");
+	ck_assert_str_eq(tls_peer_name(NULL, (struct sockaddr *)&v6, buf, sizeof(buf)), "::1");
+	ck_assert_ptr_null(tls_peer_name(NULL, &un, buf, sizeof(buf)));
+	ck_assert_ptr_null(tls_peer_name(NULL, (struct sockaddr *)&v6, buf, 3));
+}
+END_TEST
+
+START_TEST(client_verifies_an_ip_literal_against_the_certificate_ips)
+{
+	ck_assert(client_accepts_name("127.0.0.1"));
+	ck_assert(client_accepts_name("::1"));
+	ck_assert(client_accepts_name("localhost"));
+	/* signed by the CA, but not for this address or name */
+	ck_assert(!client_accepts_name("127.0.0.2"));
+	ck_assert(!client_accepts_name("::2"));
+	ck_assert(!client_accepts_name("stranger.test"));
+}
+END_TEST
+
+/* A bare OpenSSL context capped at TLS 1.2 with exactly `cipher`, no verification. */
+static SSL_CTX *
+tls12_ctx(bool server, const char *cipher)
+{
+	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_int_eq(SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION), 1);
+	ck_assert_int_eq(SSL_CTX_set_cipher_list(ctx, cipher), 1);
+	if (server) {
+		ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(ctx, p_srv_crt), 1);
+		ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(ctx, p_srv_key, SSL_FILETYPE_PEM), 1);
+	}
+	return ctx;
+}
+
+/* Does our server (min_version 1.2, `ciphers` as given) complete a handshake with a
+ * TLS 1.2 client that offers only `cipher`? */
+static bool
+server_accepts(const char *ciphers, const char *cipher)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+	SSL_CTX *sctx, *cctx;
+	SSL *srv, *cli;
+	bool ok;
+
+	t.min_version = TLS1_2_VERSION;
+	t.ciphers = (char *)ciphers;
+	sctx = tls_server_ctx_new(&t, err, sizeof(err));
+	ck_assert_msg(sctx != NULL, "%s", err);
+	cctx = tls12_ctx(false, cipher);
+	srv = SSL_new(sctx);
+	cli = SSL_new(cctx);
+	ok = handshake(cli, srv);
+	if (ok)
+		ck_assert_str_eq(SSL_CIPHER_get_name(SSL_get_current_cipher(srv)), cipher);
+	ERR_clear_error();
+	SSL_free(cli);
+	SSL_free(srv);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+	return ok;
+}
+
+/* The same for our client context (toward agents and trunks) and a TLS 1.2 server. */
+static bool
+client_accepts(const char *ciphers, const char *cipher)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+	SSL_CTX *sctx, *cctx;
+	SSL *srv, *cli;
+	bool ok;
+
+	t.min_version = TLS1_2_VERSION;
+	t.ciphers = (char *)ciphers;
+	cctx = tls_client_ctx_new(&t, NULL, NULL, false, err, sizeof(err));
+	ck_assert_msg(cctx != NULL, "%s", err);
+	sctx = tls12_ctx(true, cipher);
+	srv = SSL_new(sctx);
+	cli = tls_client_ssl_new(cctx, NULL);
+	ok = handshake(cli, srv);
+	ERR_clear_error();
+	SSL_free(cli);
+	SSL_free(srv);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+	return ok;
+}
+
+/* The test certificates are ECDSA (P-256): the ECDHE-ECDSA suites apply. */
+START_TEST(tls12_default_refuses_cbc_suites)
+{
+	ck_assert(!server_accepts(NULL, "ECDHE-ECDSA-AES128-SHA"));
+	ck_assert(!server_accepts(NULL, "ECDHE-ECDSA-AES256-SHA"));
+	ck_assert(!server_accepts(NULL, "ECDHE-ECDSA-AES128-SHA256"));
+	ck_assert(!client_accepts(NULL, "ECDHE-ECDSA-AES128-SHA"));
+	ck_assert(!client_accepts(NULL, "ECDHE-ECDSA-AES256-SHA384"));
+}
+END_TEST
+
+START_TEST(tls12_default_accepts_ecdhe_aead_suites)
+{
+	ck_assert(server_accepts(NULL, "ECDHE-ECDSA-AES128-GCM-SHA256"));
+	ck_assert(server_accepts(NULL, "ECDHE-ECDSA-AES256-GCM-SHA384"));
+	ck_assert(server_accepts(NULL, "ECDHE-ECDSA-CHACHA20-POLY1305"));
+	ck_assert(client_accepts(NULL, "ECDHE-ECDSA-AES128-GCM-SHA256"));
+	ck_assert(client_accepts(NULL, "ECDHE-ECDSA-CHACHA20-POLY1305"));
+}
+END_TEST
+
+START_TEST(tls12_ciphers_setting_overrides_the_default)
+{
+	/* an operator who needs CBC for an old peer says so in [tls] ciphers */
+	ck_assert(server_accepts("ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES128-SHA"));
+	ck_assert(client_accepts("ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES128-SHA"));
+	ck_assert(
+	        !server_accepts("ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256"));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -258,6 +421,11 @@ main(void)
 	tcase_add_test(tc, handshake_reports_version_cipher_and_client_fingerprint);
 	tcase_add_test(tc, client_verifying_wrong_name_fails_handshake);
 	tcase_add_test(tc, client_without_certificate_reports_none);
+	tcase_add_test(tc, peer_name_is_server_name_or_else_the_address_ip);
+	tcase_add_test(tc, client_verifies_an_ip_literal_against_the_certificate_ips);
+	tcase_add_test(tc, tls12_default_refuses_cbc_suites);
+	tcase_add_test(tc, tls12_default_accepts_ecdhe_aead_suites);
+	tcase_add_test(tc, tls12_ciphers_setting_overrides_the_default);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

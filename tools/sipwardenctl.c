@@ -4,7 +4,9 @@
  * Sends one JSON request per command to the control socket and prints the reply for
  * humans (or raw with --json); follows the telemetry stream ("events"); shows a live
  * table of current calls ("top"). Plain blocking I/O: it is a short-lived tool.
- * Not responsible for anything the daemon decides; it only asks and prints.
+ * Not responsible for anything the daemon decides; it only asks and prints. Text from
+ * sipwarden may come from a peer (a caller's From, a refusal's detail): every string is
+ * shown through vis (lib/vis.c), so it cannot drive the terminal.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "usock.h"
+#include "vis.h"
 
 #define DEFAULT_TELEMETRY "/run/sipwarden/telemetry.sock"
 #define DEFAULT_CONTROL   "/run/sipwarden/control.sock"
@@ -32,6 +35,32 @@ struct opts {
 	bool color;
 	bool once;
 };
+
+/*
+ * `s` escaped for a terminal (vis.h, C style). The result lives until eight more calls
+ * have been made, enough for the strings of one printf.
+ */
+static const char *
+esc(const char *s)
+{
+	static char *ring[8];
+	static unsigned next;
+	char **slot = &ring[next++ % 8];
+
+	free(*slot);
+	*slot = vis_dup(s != NULL ? s : "", VIS_C);
+	return *slot != NULL ? *slot : "?";
+}
+
+/* The first 200 bytes of s, escaped (to quote a reply in an error). */
+static const char *
+esc_200(const char *s)
+{
+	static char buf[VIS_MAX(200)];
+
+	vis_encode(buf, s, strnlen(s, 200), VIS_C);
+	return buf;
+}
 
 static const struct cmdhelp {
 	const char *name, *args, *text;
@@ -178,7 +207,7 @@ request_fd(int fd, json_t *req)
 	}
 	j = json_loads(reply, 0, NULL);
 	if (!json_is_object(j)) {
-		fprintf(stderr, "sipwardenctl: unreadable reply: %.200s\n", reply);
+		fprintf(stderr, "sipwardenctl: unreadable reply: %s\n", esc_200(reply));
 		json_decref(j);
 		j = NULL;
 	}
@@ -215,11 +244,12 @@ fmt_duration(char *buf, size_t n, json_int_t ms)
 		snprintf(buf, n, "%ld:%02ld", s / 60, s % 60);
 }
 
+/* The string `v` escaped for a terminal, or `dflt`. */
 static const char *
 str_or(const json_t *v, const char *dflt)
 {
 	const char *s = json_string_value(v);
-	return s != NULL ? s : dflt;
+	return s != NULL ? esc(s) : dflt;
 }
 
 /* Shorten an SRTP suite name for tables. */
@@ -264,8 +294,8 @@ print_calls_table_w(const json_t *reply, int idw, FILE *f)
 		fmt_duration(dur, sizeof(dur),
 		             json_integer_value(json_object_get(c, "duration_ms")));
 		snprintf(suites, sizeof(suites), "%s/%s",
-		         suite_short(json_string_value(json_object_get(s, "trunk"))),
-		         suite_short(json_string_value(json_object_get(s, "agent"))));
+		         esc(suite_short(json_string_value(json_object_get(s, "trunk")))),
+		         esc(suite_short(json_string_value(json_object_get(s, "agent")))));
 		fmt_num(loss, sizeof(loss), json_object_get(c, "loss"), 2, 100.0);
 		fmt_num(jit, sizeof(jit), json_object_get(c, "jitter_ms"), 1, 1.0);
 		fmt_num(mos, sizeof(mos), json_object_get(c, "mos"), 2, 1.0);
@@ -304,12 +334,15 @@ print_flat(const json_t *j, const char *prefix, const char *lead, const char *se
 		case JSON_NULL:
 			break;
 		case JSON_STRING:
-			fprintf(f, "%s%s%s%s%s", lead, name, sep, json_string_value(v), end);
+			fprintf(f, "%s%s%s%s%s", lead, esc(name), sep, esc(json_string_value(v)),
+			        end);
 			break;
 		default: {
 			char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT |
 			                                JSON_REAL_PRECISION(4));
-			fprintf(f, "%s%s%s%s%s", lead, name, sep, s ? s : "?", end);
+			char *e = s != NULL ? vis_dup(s, VIS_JSON) : NULL;
+			fprintf(f, "%s%s%s%s%s", lead, esc(name), sep, e != NULL ? e : "?", end);
+			free(e);
 			free(s);
 		}
 		}
@@ -362,13 +395,18 @@ print_reply(const struct opts *o, json_t *reply, void (*human)(const json_t *, F
 	if (reply == NULL)
 		return 1;
 	if ((err = json_string_value(json_object_get(reply, "error"))) != NULL) {
-		fprintf(stderr, "sipwardenctl: sipwarden says: %s\n", err);
+		fprintf(stderr, "sipwardenctl: sipwarden says: %s\n", esc(err));
 		json_decref(reply);
 		return 1;
 	}
 	if (o->json || human == NULL) {
-		json_dumpf(reply, stdout,
-		           (o->json ? JSON_COMPACT : JSON_INDENT(2)) | JSON_REAL_PRECISION(6));
+		/* the same JSON, with what a terminal acts on \u-escaped */
+		char *d = json_dumps(reply, (o->json ? JSON_COMPACT : JSON_INDENT(2)) |
+		                                    JSON_REAL_PRECISION(6));
+		char *e = d != NULL ? vis_dup(d, VIS_JSON) : NULL;
+		fputs(e != NULL ? e : "?", stdout);
+		free(e);
+		free(d);
 		fputc('\n', stdout);
 	} else {
 		human(reply, stdout);
@@ -441,13 +479,16 @@ cmd_events(const struct opts *o)
 		while ((nl = memchr(start, '\n', len - (size_t)(start - buf))) != NULL) {
 			*nl = '\0';
 			if (o->json) {
-				printf("%s\n", start);
+				/* still the same JSON, but what a terminal acts on is \u-escaped */
+				char *line = vis_dup(start, VIS_JSON);
+				printf("%s\n", line != NULL ? line : "");
+				free(line);
 			} else {
 				json_t *ev = json_loads(start, 0, NULL);
 				if (ev != NULL)
 					print_event(ev, o->color, stdout);
 				else
-					printf("(unreadable) %s\n", start);
+					printf("(unreadable) %s\n", esc(start));
 				json_decref(ev);
 			}
 			start = nl + 1;

@@ -1,0 +1,169 @@
+/*
+ * sip_grammar.c: checks of peer-controlled SIP elements against their RFC 3261 / RFC
+ * 3966 grammar (see sip_grammar.h). Byte-wise, no allocation, no locale.
+ */
+#include "sip_grammar.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence starting at s (1..4), or 0 (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF). */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		unsigned char lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
+		               ? 4
+		               : 0;
+	}
+	return 0;
+}
+
+static bool
+is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* UTF-8 text without control characters; HTAB allowed when `tab`. */
+static bool
+clean_text(const char *s, size_t len, bool tab)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		size_t n;
+		if (is_ctl(*p) && !(tab && *p == '\t'))
+			return false;
+		if ((n = utf8_seq(p)) == 0 || n > (size_t)(end - p))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+int
+sip_grammar_user(const char *user, size_t max)
+{
+	size_t len;
+
+	if (user == NULL || (len = strlen(user)) == 0)
+		return -EINVAL;
+	if (len > max)
+		return -E2BIG;
+	return clean_text(user, len, false) ? 0 : -EINVAL;
+}
+
+static bool
+is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool
+is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static bool
+is_visual_separator(unsigned char c)
+{
+	return c == '-' || c == '.' || c == '(' || c == ')';
+}
+
+/* RFC 3261 paramchar without "%" (the value is already un-escaped): param-unreserved,
+ * unreserved. */
+static bool
+is_paramchar(unsigned char c)
+{
+	return is_alnum(c) || strchr("[]/:&+$-_.!~*'()", c) != NULL;
+}
+
+int
+sip_grammar_phone(const char *user, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)user;
+	bool global, digit = false;
+	size_t len;
+
+	if (user == NULL || (len = strlen(user)) == 0)
+		return -EINVAL;
+	if (len > max)
+		return -E2BIG;
+	global = *p == '+';
+	if (global)
+		p++;
+	for (; *p != '\0' && *p != ';'; p++) {
+		if (global ? (*p >= '0' && *p <= '9') : (is_hex(*p) || *p == '*' || *p == '#'))
+			digit = true;
+		else if (!is_visual_separator(*p))
+			return -EINVAL;
+	}
+	if (!digit)
+		return -EINVAL;
+	/* ;name or ;name=value, names and values of paramchars */
+	while (*p == ';') {
+		bool name = false, eq = false, value = false;
+		for (p++; *p != '\0' && *p != ';'; p++) {
+			if (*p == '=' && name && !eq)
+				eq = true;
+			else if (is_paramchar(*p))
+				*(eq ? &value : &name) = true;
+			else
+				return -EINVAL;
+		}
+		if (!name || (eq && !value))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int
+sip_grammar_display_name(const char *dn)
+{
+	size_t len;
+
+	if (dn == NULL || (len = strlen(dn)) == 0)
+		return 0;
+	if (!clean_text(dn, len, true))
+		return -EINVAL;
+	if (dn[0] == '"') {
+		/* quoted-string: qdtext and quoted-pairs up to the closing quote, at the end */
+		size_t i = 1;
+		while (i < len && dn[i] != '"')
+			i += dn[i] == '\\' && i + 1 < len ? 2 : 1;
+		return i == len - 1 && len >= 2 ? 0 : -EINVAL;
+	}
+	/* Unquoted: RFC 3261 wants token *(LWS token), but PBXs send "Sales (2nd)" or
+	 * UTF-8 unquoted and libosip2 takes it; the name goes back only to the peer that
+	 * sent it, so what is refused is what would change where the value ends when it is
+	 * written again: quotes, angle brackets, backslashes (and, above, control
+	 * characters). */
+	return strpbrk(dn, "\"<>\\") == NULL ? 0 : -EINVAL;
+}
+
+int
+sip_grammar_header_value(const char *v, size_t max)
+{
+	size_t len;
+
+	if (v == NULL)
+		return -EINVAL;
+	if ((len = strlen(v)) > max)
+		return -E2BIG;
+	return clean_text(v, len, true) ? 0 : -EINVAL;
+}

@@ -1,0 +1,501 @@
+/*
+ * fuzz_sip_stream: the signalling path as the daemon runs it, minus TLS and sockets. The
+ * real SIP server (daemon/sip_server.c: connections, framing, limits; sip_dispatch.c:
+ * parsing, validation, stateless answers) and the real B2BUA (daemon/b2bua*.c) with the
+ * real media engine and telemetry run on one event loop; connections are bufferevent
+ * pairs adopted by the server (sip_server_adopt), and the B2BUA's connections to agents
+ * come back to the harness through the server's connect hook.
+ *
+ * An input is a sequence of records: op, slot, length (2 octets, big-endian), payload.
+ * Slots 0 and 1 are two connections from the trunk (127.0.0.1), slot 2 one from a stranger
+ * (192.0.2.66); slots 3..5 are the connections sipwarden opened to agents, in order.
+ *   op 0: the payload arrives on the slot (raw bytes: requests, responses, garbage);
+ *   op 1: answer the last request sipwarden sent on the slot: status from a table
+ *         (payload[0]), with a well-formed SRTP answer to its offer when payload[1] is odd,
+ *         else with the rest of the payload as the body;
+ *   op 2: a request inside the dialog of the last message on the slot (BYE, re-INVITE,
+ *         UPDATE, INFO, ACK, OPTIONS, CANCEL by payload[0]; payload[1..] may replace the
+ *         body), built from what sipwarden sent, as a peer would;
+ *   op 3: the slot's peer hangs up;
+ *   op 4: the event loop runs (media events, deferred callbacks).
+ * Responses and requests built by ops 1 and 2 carry the right tags and branches, so the
+ * fuzzer reaches call set-up, answered calls, relayed re-INVITEs and tear-down, and can
+ * still put any bytes anywhere with op 0 (forged responses included). Every input ends
+ * with b2bua_shutdown() and b2bua_free(): no call, connection or key may outlive it
+ * (LeakSanitizer).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+#include <osipparser2/osip_parser.h>
+
+#include "b2bua.h"
+#include "conf.h"
+#include "fuzz.h"
+#include "log.h"
+#include "media.h"
+#include "sdes.h"
+#include "sdp.h"
+#include "sip_server_int.h"
+#include "sip_util.h"
+#include "sipframe.h"
+#include "telemetry.h"
+#include "tls.h"
+
+#define NSLOTS   6
+#define NINBOUND 3
+
+/* What the harness knows of one connection, from its peer's side. */
+struct slot {
+	struct bufferevent *peer; /* our end of the pair; NULL: not connected */
+	uint64_t id;              /* the server's connection id */
+	osip_message_t *last_req; /* last request sipwarden sent here */
+	osip_message_t *last_msg; /* last message (request or response) sipwarden sent here */
+	char to_tag[24];          /* our tag in the dialog of last_req */
+	unsigned cseq;            /* our next CSeq in that dialog */
+	unsigned branch;          /* our next Via branch number */
+};
+
+static struct {
+	char dir[64];
+	struct event_base *base;
+	struct conf *conf;
+	SSL_CTX *ctx;
+	struct sip_server *sip;
+	struct media_engine *media;
+	struct telemetry *tel;
+	struct slot slot[NSLOTS];
+	unsigned nout; /* agent connections opened in this input */
+	bool trace;    /* SW_FUZZ_TRACE set: print each message's first line */
+} h;
+
+static void
+trace(const struct slot *sl, const char *dir, const char *buf, size_t len)
+{
+	const char *eol = memchr(buf, '\r', len);
+
+	if (h.trace)
+		fprintf(stderr, "slot %d %s %.*s\n", (int)(sl - h.slot), dir,
+		        (int)(eol != NULL ? (size_t)(eol - buf)
+		              : len > 60  ? 60
+		                          : len),
+		        buf);
+}
+
+static const int statuses[] = {100, 180, 183, 200, 202, 300, 401, 404, 408, 481,
+                               486, 487, 488, 491, 500, 503, 600, 603, 199, 299};
+static const char offer[] =
+        "v=0\r\no=peer 7 7 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        "m=audio 42000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendonly\r\n"
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
+static const char *const methods[] = {"BYE", "INVITE",  "UPDATE", "INFO",
+                                      "ACK", "OPTIONS", "CANCEL", "PRACK"};
+
+/* The peer hangs up: the server's end sees EOF (a pair says so only when flushed). */
+static void
+slot_hangup(struct slot *sl)
+{
+	if (sl->peer == NULL)
+		return;
+	bufferevent_flush(sl->peer, EV_WRITE, BEV_FINISHED);
+	bufferevent_free(sl->peer);
+	sl->peer = NULL;
+}
+
+static void
+slot_clear(struct slot *sl)
+{
+	slot_hangup(sl);
+	osip_message_free(sl->last_req);
+	osip_message_free(sl->last_msg);
+	memset(sl, 0, sizeof(*sl));
+}
+
+static void
+run_loop(void)
+{
+	for (int i = 0; i < 8; i++)
+		event_base_loop(h.base, EVLOOP_NONBLOCK);
+}
+
+/* sipwarden wrote to slot `sl`: keep the last request and message for ops 1 and 2. */
+static void
+peer_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct slot *sl = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct sipframe_limits lim = {65536, 1024, 65536};
+
+	for (;;) {
+		struct sipframe f;
+		enum sipframe_kind kind = SIPFRAME_NEED_MORE;
+		size_t len = evbuffer_get_length(in), consume = 0;
+		const char *why, *buf;
+		osip_message_t *m = NULL;
+
+		if (len == 0 || (buf = (const char *)evbuffer_pullup(in, -1)) == NULL)
+			return;
+		sipframe_init(&f, &lim);
+		if (sipframe_scan(&f, buf, len, &kind, &consume, &why) != 0) {
+			/* sipwarden itself broke framing toward a peer */
+			FUZZ_CHECK(!"sipwarden sent a message that does not frame");
+		}
+		if (kind == SIPFRAME_NEED_MORE)
+			return;
+		if (kind == SIPFRAME_MESSAGE) {
+			trace(sl, "<-", buf, consume);
+			/* everything sipwarden sends is framed right and parses, but for a raw
+			 * answer that echoes what libosip2 could not parse */
+			fuzz_check_one_message(buf, consume);
+			if (sip_util_parse(buf, consume, &m) != 0) {
+				FUZZ_CHECK(memcmp(buf, "SIP/2.0 ", 8) == 0);
+				evbuffer_drain(in, consume);
+				continue;
+			}
+			if (MSG_IS_REQUEST(m) && !MSG_IS_ACK(m)) {
+				osip_message_free(sl->last_req);
+				if (osip_message_clone(m, &sl->last_req) != 0)
+					sl->last_req = NULL;
+				snprintf(sl->to_tag, sizeof(sl->to_tag), "p%llu",
+				         (unsigned long long)(sl - h.slot));
+			}
+			osip_message_free(sl->last_msg);
+			sl->last_msg = m;
+		}
+		evbuffer_drain(in, consume);
+	}
+}
+
+static void
+peer_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct slot *sl = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		bufferevent_free(sl->peer);
+		sl->peer = NULL;
+	}
+}
+
+/* A pair whose one end the server adopts and whose other end is the slot's peer. */
+static int
+slot_connect(struct slot *sl, const struct sockaddr *sa, socklen_t salen, bool outbound)
+{
+	struct bufferevent *pair[2];
+	struct tls_info tls = {.version = TLS1_3_VERSION, .version_name = "TLSv1.3"};
+
+	snprintf(tls.cipher, sizeof(tls.cipher), "TLS_AES_256_GCM_SHA384");
+	if (bufferevent_pair_new(h.base, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, pair) !=
+	    0)
+		return -ENOMEM;
+	sl->peer = pair[1];
+	bufferevent_setcb(sl->peer, peer_read_cb, NULL, peer_event_cb, sl);
+	bufferevent_enable(sl->peer, EV_READ | EV_WRITE);
+	sl->branch = 1;
+	sl->cseq = 100;
+	if (sip_server_adopt(h.sip, pair[0], sa, salen, outbound, &tls, &sl->id) != 0) {
+		bufferevent_free(sl->peer);
+		sl->peer = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The B2BUA opens a connection to an agent: the next outbound slot takes it. */
+static int
+connect_hook(void *arg, const struct sockaddr *sa, socklen_t salen, uint64_t *id)
+{
+	struct slot *sl;
+
+	(void)arg;
+	if (h.nout >= NSLOTS - NINBOUND)
+		return -ECONNREFUSED;
+	sl = &h.slot[NINBOUND + h.nout++];
+	slot_clear(sl);
+	if (slot_connect(sl, sa, salen, true) != 0)
+		return -ENOMEM;
+	*id = sl->id;
+	return 0;
+}
+
+static struct slot *
+slot_get(unsigned i)
+{
+	struct slot *sl = &h.slot[i % NSLOTS];
+
+	if (sl->peer == NULL && i % NSLOTS < NINBOUND) {
+		struct sockaddr_in sin = {.sin_family = AF_INET};
+
+		sin.sin_port = htons((uint16_t)(40000 + i % NSLOTS));
+		inet_pton(AF_INET, i % NSLOTS == 2 ? "192.0.2.66" : "127.0.0.1", &sin.sin_addr);
+		osip_message_free(sl->last_req);
+		osip_message_free(sl->last_msg);
+		memset(sl, 0, sizeof(*sl));
+		if (slot_connect(sl, (struct sockaddr *)&sin, sizeof(sin), false) != 0)
+			return NULL;
+	}
+	return sl->peer != NULL ? sl : NULL;
+}
+
+static void
+send_text(struct slot *sl, const char *text, size_t len)
+{
+	trace(sl, "->", text, len);
+	bufferevent_write(sl->peer, text, len);
+	run_loop();
+}
+
+/* A well-formed SRTP answer to the offer in `req`, or NULL. */
+static char *
+srtp_answer(const osip_message_t *req)
+{
+	osip_body_t *body = NULL;
+	struct sdp_desc *d = NULL;
+	struct srtp_keys k = {0};
+	const struct sdp_stream *m;
+	char line[256], *out;
+	const char *why;
+	int n;
+
+	if (osip_message_get_body(req, 0, &body) != 0 || body == NULL || body->body == NULL ||
+	    sdp_parse(&d, body->body, body->length, &why) != 0)
+		return NULL;
+	if (d->nmedia == 0 || (m = &d->media[0])->ncrypto == 0 || m->nformats == 0 ||
+	    srtp_keys_generate(&k, m->crypto[0].suite) != 0) {
+		sdp_desc_free(d);
+		return NULL;
+	}
+	k.tag = m->crypto[0].tag;
+	n = sdes_format(&k, true, line, sizeof(line));
+	srtp_keys_wipe(&k);
+	if (n < 0 || (out = malloc(1024)) == NULL) {
+		sdp_desc_free(d);
+		return NULL;
+	}
+	snprintf(out, 1024,
+	         "v=0\r\no=agent 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	         "m=audio 41000 %s %u\r\na=rtpmap:%u %s\r\na=sendrecv\r\na=crypto:%s\r\n",
+	         m->proto_text, m->formats[0].pt, m->formats[0].pt,
+	         m->formats[0].rtpmap != NULL ? m->formats[0].rtpmap : "PCMU/8000", line);
+	OPENSSL_cleanse(line, sizeof(line));
+	sdp_desc_free(d);
+	return out;
+}
+
+static void
+set_body(osip_message_t *m, const char *body, size_t len)
+{
+	if (len == 0)
+		return;
+	osip_message_set_content_type(m, "application/sdp");
+	osip_message_set_body(m, body, len);
+}
+
+/* op 1: answer the last request sipwarden sent on the slot. */
+static void
+op_respond(struct slot *sl, const uint8_t *p, size_t n)
+{
+	osip_message_t *resp = NULL;
+	char *text = NULL, *sdp = NULL;
+	size_t len;
+	int status = statuses[(n > 0 ? p[0] : 0) % (sizeof(statuses) / sizeof(statuses[0]))];
+
+	if (sl->last_req == NULL || sip_util_response_new(&resp, sl->last_req, status, NULL,
+	                                                  status > 100 ? sl->to_tag : NULL) != 0)
+		return;
+	osip_message_set_contact(resp, "<sip:peer@127.0.0.1:5070;transport=tls>");
+	if (n > 1 && (p[1] & 1) && (sdp = srtp_answer(sl->last_req)) != NULL)
+		set_body(resp, sdp, strlen(sdp));
+	else if (n > 2)
+		set_body(resp, (const char *)p + 2, n - 2);
+	if (sip_util_serialize(resp, &text, &len) == 0) {
+		send_text(sl, text, len);
+		osip_free(text);
+	}
+	free(sdp);
+	osip_message_free(resp);
+}
+
+/* op 2: a request from the slot's peer inside the dialog of the last message. */
+static void
+op_request(struct slot *sl, const uint8_t *p, size_t n)
+{
+	const char *method = methods[(n > 0 ? p[0] : 0) % (sizeof(methods) / sizeof(methods[0]))];
+	osip_message_t *m = sl->last_msg, *req = NULL;
+	osip_from_t *from = NULL, *to = NULL;
+	osip_contact_t *ct = NULL;
+	char *fs = NULL, *ts = NULL, *cid = NULL, *ruri = NULL, *text = NULL, *sdp = NULL;
+	char head[4096];
+	size_t len;
+	bool we_called;
+
+	if (m == NULL || m->from == NULL || m->to == NULL || m->call_id == NULL)
+		return;
+	/* a response to our request: we are the From; a request from sipwarden: its To */
+	we_called = MSG_IS_RESPONSE(m);
+	if (osip_from_clone(we_called ? m->from : m->to, &from) != 0 ||
+	    osip_to_clone(we_called ? m->to : m->from, &to) != 0)
+		goto out;
+	if (!we_called && osip_from_set_tag(from, osip_strdup(sl->to_tag)) != 0)
+		goto out;
+	if (osip_message_get_contact(m, 0, &ct) >= 0 && ct != NULL && ct->url != NULL)
+		osip_uri_to_str(ct->url, &ruri);
+	else
+		ruri = osip_strdup("sip:sipwarden@127.0.0.1");
+	if (osip_from_to_str(from, &fs) != 0 || osip_to_to_str(to, &ts) != 0 ||
+	    osip_call_id_to_str(m->call_id, &cid) != 0 || ruri == NULL)
+		goto out;
+	snprintf(head, sizeof(head),
+	         "%s %s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5070;branch=z9hG4bKfz%u\r\n"
+	         "Max-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %u %s\r\n"
+	         "Contact: <sip:peer@127.0.0.1:5070;transport=tls>\r\nContent-Length: 0\r\n\r\n",
+	         method, ruri, sl->branch++, fs, ts, cid, sl->cseq++, method);
+	if (sip_util_parse(head, strlen(head), &req) != 0)
+		goto out;
+	if (strcmp(method, "INVITE") == 0 || strcmp(method, "UPDATE") == 0) {
+		/* a re-offer: the harness's SRTP answer shape works as an offer too */
+		if (n > 1 && (p[1] & 1) && sl->last_req != NULL &&
+		    (sdp = srtp_answer(sl->last_req)) != NULL)
+			set_body(req, sdp, strlen(sdp));
+		else if (n > 1 && (p[1] & 1))
+			set_body(req, offer, strlen(offer));
+		else if (n > 2)
+			set_body(req, (const char *)p + 2, n - 2);
+	} else if (n > 2)
+		set_body(req, (const char *)p + 2, n - 2);
+	if (sip_util_serialize(req, &text, &len) == 0) {
+		send_text(sl, text, len);
+		osip_free(text);
+	}
+out:
+	free(sdp);
+	osip_message_free(req);
+	osip_from_free(from);
+	osip_to_free(to);
+	osip_free(fs);
+	osip_free(ts);
+	osip_free(cid);
+	osip_free(ruri);
+}
+
+static void
+setup(void)
+{
+	const char *mk = getenv("SW_MKCERTS");
+	char cmd[512], path[128], err[CONF_ERR_MAX];
+	struct media_engine_conf mc = {0};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&mc.local;
+	unsigned base_port = 20000 + (unsigned)(getpid() % 2000) * 16;
+	FILE *f;
+
+	snprintf(h.dir, sizeof(h.dir), "/tmp/sw-fuzz-stream-XXXXXX");
+	if (mkdtemp(h.dir) == NULL)
+		abort();
+	snprintf(cmd, sizeof(cmd), "'%s' '%s' >/dev/null 2>&1", mk != NULL ? mk : SW_FUZZ_MKCERTS,
+	         h.dir);
+	if (system(cmd) != 0)
+		abort();
+	snprintf(path, sizeof(path), "%s/sw.conf", h.dir);
+	if ((f = fopen(path, "w")) == NULL)
+		abort();
+	fprintf(f,
+	        "[general]\nlog_level = error\n"
+	        "[tls]\nlisten = 127.0.0.1:%u\ncertificate = %s/server.crt\n"
+	        "private_key = %s/server.key\nca_file = %s/ca.crt\n"
+	        "[sip]\nagent_timeout = 1s\n"
+	        "[media]\naddress = 127.0.0.1\nport_min = %u\nport_max = %u\nworkers = 1\n"
+	        "[telemetry]\nsocket = %s/tel.sock\n"
+	        "[pool]\nprobe_interval = 0\n"
+	        "[trunk t]\nsource = 127.0.0.1/32\npass_headers = X-Case\n"
+	        "[agent a1]\naddress = 127.0.0.1:5071\nverify = no\n"
+	        "[agent a2]\naddress = 127.0.0.1:5072\nverify = no\n",
+	        base_port, h.dir, h.dir, h.dir, base_port + 2, base_port + 15, h.dir);
+	fclose(f);
+	if ((h.conf = conf_load(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "fuzz_sip_stream: %s\n", err);
+		abort();
+	}
+	h.trace = getenv("SW_FUZZ_TRACE") != NULL;
+	log_init("fuzz", h.trace ? LOG_LVL_DEBUG : LOG_LVL_ERROR, false);
+	sip_util_init();
+	if (media_global_init() != 0 || (h.base = event_base_new()) == NULL ||
+	    (h.ctx = tls_server_ctx_new(&h.conf->tls, err, sizeof(err))) == NULL ||
+	    sip_server_new(&h.sip, h.base, h.conf, h.ctx, NULL) != 0)
+		abort();
+	sip_server_set_connect_hook(h.sip, connect_hook, NULL);
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.1", &sin->sin_addr);
+	mc.workers = 1;
+	mc.port_min = (uint16_t)(base_port + 2);
+	mc.port_max = (uint16_t)(base_port + 15);
+	if (media_engine_new(&h.media, &mc) != 0)
+		abort();
+	snprintf(path, sizeof(path), "%s/tel.sock", h.dir);
+	if ((h.tel = telemetry_new(h.base, path, 0600, NULL, 1000, err, sizeof(err))) == NULL)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct b2bua *b = NULL;
+	char err[256];
+	size_t off = 0;
+	unsigned records = 0;
+
+	if (h.base == NULL)
+		setup();
+	h.nout = 0;
+	if (b2bua_new(&b, h.base, h.conf, h.sip, h.media, h.tel, err, sizeof(err)) != 0)
+		abort();
+	while (off + 4 <= size && records++ < 64) {
+		unsigned op = data[off] % 5, si = data[off + 1];
+		size_t n = (size_t)data[off + 2] << 8 | data[off + 3];
+		const uint8_t *p = data + off + 4;
+		struct slot *sl;
+
+		if (n > size - off - 4)
+			n = size - off - 4;
+		off += 4 + n;
+		if (op == 4) {
+			run_loop();
+			continue;
+		}
+		if ((sl = slot_get(si)) == NULL)
+			continue;
+		switch (op) {
+		case 0:
+			send_text(sl, (const char *)p, n);
+			break;
+		case 1:
+			op_respond(sl, p, n);
+			break;
+		case 2:
+			op_request(sl, p, n);
+			break;
+		case 3:
+			slot_hangup(sl);
+			run_loop();
+			break;
+		}
+	}
+	b2bua_shutdown(b);
+	run_loop();
+	for (unsigned i = 0; i < NSLOTS; i++)
+		slot_clear(&h.slot[i]);
+	run_loop();
+	b2bua_free(b);
+	run_loop();
+	/* every connection of this input is gone: nothing carries over */
+	FUZZ_CHECK(TAILQ_EMPTY(&h.sip->conns));
+	return 0;
+}
