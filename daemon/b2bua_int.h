@@ -51,7 +51,7 @@ struct call_leg {
 	uint8_t peer_sha256[32];
 	bool has_peer_cert;
 	struct sockaddr_storage peer_addr;
-	int64_t first_packet_ms; /* answer -> first accepted media packet, -1 none */
+	int64_t first_packet_ms;      /* answer -> first accepted media packet, -1 none */
 	struct strmap_node by_callid; /* in b->callids[leg] while dlg is set (b2bua_call.c) */
 };
 
@@ -121,8 +121,8 @@ struct overload {
 	unsigned fd_base;     /* descriptors open that are not connections or media sockets
 	                         (listeners, event fds, logs, readers), recounted each second */
 	unsigned ticks;
-	unsigned port_pairs;  /* RTP/RTCP pairs in the media port range */
-	unsigned long shed;   /* new calls refused under overload */
+	unsigned port_pairs; /* RTP/RTCP pairs in the media port range */
+	unsigned long shed;  /* new calls refused under overload */
 	int64_t last_log_ms;
 };
 
@@ -152,9 +152,9 @@ struct b2bua {
 	/* INVITEs to agents we cancelled, newest first */
 	struct cancelled_invite *cancelled;
 	bool stopping;
-	char sentby[272];  /* host:port for Via ([sip] hostname or the listen address) */
-	char contact[304]; /* our Contact value: <sip:sipwarden@sentby;transport=tls> */
-	char host[96];     /* for Warning and Call-IDs */
+	char sentby[272];          /* host:port for Via ([sip] hostname or the listen address) */
+	char contact[304];         /* our Contact value: <sip:sipwarden@sentby;transport=tls> */
+	char host[96];             /* for Warning and Call-IDs */
 	struct strmap *callids[2]; /* per leg: calls by their dialog's Call-ID (b2bua_call.c) */
 	struct strmap *by_media;   /* calls by media id (b2bua_call.c) */
 	struct overload ovl;
@@ -194,8 +194,7 @@ void pend_clear(struct call *c);
 int overload_start(struct b2bua *b);
 void overload_stop(struct b2bua *b);
 const char *overload_check(const struct b2bua *b);
-void overload_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req,
-                     const char *reason);
+void overload_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, const char *reason);
 
 /* b2bua_relay.c */
 void relay_request(struct call *c, int legi, osip_message_t *req);
