@@ -151,6 +151,7 @@ dir_telemetry(const struct rtp_stats *s, struct telemetry_dir *d, bool rx)
 	d->drops.replay = s->drops[RTP_DROP_REPLAY];
 	d->drops.plaintext = s->drops[RTP_DROP_PLAINTEXT];
 	d->drops.unknown_source = s->drops[RTP_DROP_UNKNOWN_SOURCE];
+	d->drops.ssrc_limit = s->drops[RTP_DROP_SSRC_LIMIT];
 }
 
 void

@@ -240,6 +240,11 @@ media_call_new(struct media_engine *e, uint64_t *call_id, uint16_t ports[2][2])
 		c->leg[i].sock[0].fd = c->leg[i].sock[1].fd = -1;
 		rtp_stats_init(&c->leg[i].rx_stats, 0);
 		rtp_stats_init(&c->leg[i].tx_stats, 0);
+		if ((rc = rtcp_cname_new(c->leg[i].cname)) != 0) {
+			media_call_free(c);
+			free(cmd);
+			return rc;
+		}
 	}
 	for (int i = 0; i < 2; i++) {
 		if ((rc = bind_pair(e, &c->leg[i])) != 0) {

@@ -9,7 +9,10 @@
  * own side), then sent from the other leg's socket to that leg's peer. A leg sends to its
  * signalled address until a packet that passed SRTP authentication arrives from another
  * source; it latches to that source once and then accepts nothing from elsewhere.
- * Everything else is dropped and counted, never acted on.
+ * Everything else is dropped and counted, never acted on. RTCP is rewritten on the way
+ * (rtcp.h): SDES carries only a random CNAME made for the leg it leaves on, BYE no
+ * reason, APP is dropped, a malformed compound is dropped. Each SRTP session keeps at
+ * most SRTP_LEG_MAX_STREAMS SSRCs and admits at most SRTP_LEG_MAX_SSRCS (srtp_leg.h).
  *
  * Threads: all functions here are called from the control side (one signalling thread,
  * or any thread: commands are queued under a short lock). They never wait for a worker,

@@ -3,12 +3,14 @@
  *
  * Each worker owns its calls outright: their sockets, SRTP sessions and counters. It waits
  * in epoll on its sockets and its command eventfd, reads packets in batches (recvmmsg),
- * decides per packet (source, authentication, latching), re-protects in place and sends in
+ * decides per packet (source, authentication, latching), rewrites RTCP for the other leg
+ * (rtcp.h: SDES down to that leg's CNAME), re-protects in place and sends in
  * batches (sendmmsg). The packet path takes no lock, allocates nothing (libsrtp allocates
- * once per new authenticated SSRC) and never logs. Commands from the control side are
- * taken from a short mutex-protected list only when the eventfd fires. Events go back
- * through a single-producer ring. Not responsible for binding ports or building SRTP
- * sessions (media.c does that before handing a call over).
+ * once per new authenticated SSRC, at most SRTP_LEG_MAX_SSRCS per session) and never
+ * logs. Commands from the control side are taken from a short mutex-protected list only
+ * when the eventfd fires. Events go back through a single-producer ring. Not responsible
+ * for binding ports or building SRTP sessions (media.c does that before handing a call
+ * over).
  */
 #include "media_worker.h"
 
@@ -57,6 +59,7 @@ struct media_worker {
 	struct sockaddr_storage src[BATCH], dst[BATCH];
 	int sfd[BATCH];
 	unsigned nsend;
+	uint8_t rtcp_out[PKT_BUF]; /* rtcp_rewrite() writes here, then back over the packet */
 };
 
 /* ---- small helpers ---- */
@@ -545,6 +548,8 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 				why = RTP_DROP_UNKNOWN_SOURCE;
 			else if (rc == -EALREADY)
 				why = RTP_DROP_REPLAY;
+			else if (rc == -EDQUOT)
+				why = RTP_DROP_SSRC_LIMIT;
 			else if (rc == -EBADMSG)
 				why = ssrc_known(l, ssrc) ? RTP_DROP_AUTH : RTP_DROP_PLAINTEXT;
 			else if (rc == -EINVAL)
@@ -567,10 +572,21 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 		}
 	}
 
-	if (rtcp)
+	if (rtcp) {
+		/* SDES and BYE text name the sender's host and software (rtcp.h) */
+		size_t n;
+		rc = rtcp_rewrite(pkt, len, w->rtcp_out, PKT_BUF - SRTP_LEG_TRAILER_MAX, &n,
+		                  m->cname, RTCP_CNAME_LEN);
+		if (rc != 0) {
+			rtp_stats_drop(rs, rc == -EBADMSG ? RTP_DROP_MALFORMED : RTP_DROP_OTHER);
+			return;
+		}
+		memcpy(pkt, w->rtcp_out, n);
+		len = n;
 		rtp_stats_rtcp(rs, wire, wall);
-	else
+	} else {
 		rtp_stats_rtp(rs, pkt, len, wire, mono, wall);
+	}
 	l->last_rx_mono = mono;
 	if (!l->seen_first) {
 		l->seen_first = true;
@@ -592,7 +608,9 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 		rc = rtcp ? srtp_leg_protect_rtcp(m->tx, pkt, &len, PKT_BUF)
 		          : srtp_leg_protect(m->tx, pkt, &len, PKT_BUF);
 		if (rc != 0) {
-			rtp_stats_drop(ts, rc == -EALREADY ? RTP_DROP_REPLAY : RTP_DROP_OTHER);
+			rtp_stats_drop(ts, rc == -EALREADY ? RTP_DROP_REPLAY
+			                   : rc == -EDQUOT ? RTP_DROP_SSRC_LIMIT
+			                                   : RTP_DROP_OTHER);
 			return;
 		}
 	}

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "media.h"
+#include "rtcp.h"
 #include "rtp_stats.h"
 #include "srtp_leg.h"
 
@@ -56,6 +57,7 @@ struct media_leg {
 	struct rtp_stats rx_stats, tx_stats;
 	uint32_t auth_ssrc[MEDIA_AUTH_SSRCS];
 	unsigned n_auth_ssrc;
+	uint8_t cname[RTCP_CNAME_LEN]; /* the only SDES item RTCP sent on this leg carries */
 	bool seen_first, idle;
 	uint64_t last_rx_mono; /* last accepted packet, or when configured */
 };

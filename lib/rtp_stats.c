@@ -17,9 +17,13 @@
 #define MIN_SEQUENTIAL 2
 
 static const char *const drop_names[RTP_DROP_COUNT] = {
-        [RTP_DROP_AUTH] = "auth",           [RTP_DROP_REPLAY] = "replay",
-        [RTP_DROP_PLAINTEXT] = "plaintext", [RTP_DROP_UNKNOWN_SOURCE] = "unknown_source",
-        [RTP_DROP_MALFORMED] = "malformed", [RTP_DROP_OTHER] = "other",
+        [RTP_DROP_AUTH] = "auth",
+        [RTP_DROP_REPLAY] = "replay",
+        [RTP_DROP_PLAINTEXT] = "plaintext",
+        [RTP_DROP_UNKNOWN_SOURCE] = "unknown_source",
+        [RTP_DROP_MALFORMED] = "malformed",
+        [RTP_DROP_OTHER] = "other",
+        [RTP_DROP_SSRC_LIMIT] = "ssrc_limit",
 };
 
 const char *

@@ -26,6 +26,7 @@ enum rtp_drop {
 	RTP_DROP_UNKNOWN_SOURCE, /* not from the signalled/latched source (and not authenticated) */
 	RTP_DROP_MALFORMED,      /* not RTP/RTCP version 2, or too short */
 	RTP_DROP_OTHER,          /* anything else (libsrtp errors, no destination, send errors) */
+	RTP_DROP_SSRC_LIMIT,     /* an SSRC the leg's SRTP session may not admit (srtp_leg.h) */
 	RTP_DROP_COUNT
 };
 

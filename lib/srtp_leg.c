@@ -4,7 +4,10 @@
  * Maps sipwarden's suites onto libsrtp crypto policies, owns the srtp_t, and translates
  * libsrtp status codes into negative errno values at this boundary. A copy of the keys is
  * kept only to tell whether a re-INVITE changed them (so an unchanged key keeps its
- * session, its rollover counter and its replay window); it is wiped on free. Not
+ * session, its rollover counter and its replay window); it is wiped on free. Bounds the
+ * SSRCs a session keeps streams for (srtp_leg.h says why and how many), so a peer choosing
+ * SSRCs costs at most SRTP_LEG_MAX_STREAMS streams and libsrtp's per-packet walk stays
+ * that short; the bookkeeping is a scan of a few words per packet, nothing allocated. Not
  * responsible for deciding what to do with a packet that fails (media_worker.c counts and
  * drops), nor for generating keys (suite.h).
  */
@@ -15,12 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <srtp2/srtp.h>
 
 /*
- * struct srtp_leg: one libsrtp session and the keys it was made from.
- * Owner: whoever called srtp_leg_new(); freed by srtp_leg_free(), which wipes `keys`.
+ * struct srtp_leg: one libsrtp session, the keys it was made from and the SSRCs it has
+ * streams for. Owner: whoever called srtp_leg_new(); freed by srtp_leg_free(), which
+ * wipes `keys`. live[] mirrors libsrtp's streams (at most SRTP_LEG_MAX_STREAMS); seen[]
+ * lists every SSRC ever admitted, live or evicted, so an evicted one stays out.
  */
 struct srtp_leg {
 	srtp_t ctx;
@@ -28,6 +34,13 @@ struct srtp_leg {
 	bool use_mki;
 	uint8_t rtp_tag_len;
 	struct srtp_keys keys;
+	uint64_t tick; /* bumped per packet that passed: least recently used = lowest */
+	unsigned n_live, n_seen;
+	struct {
+		uint32_t ssrc;
+		uint64_t used;
+	} live[SRTP_LEG_MAX_STREAMS];
+	uint32_t seen[SRTP_LEG_MAX_SSRCS];
 };
 
 /* The libsrtp crypto policies of a suite; its lengths come from suite.h. */
@@ -159,6 +172,84 @@ srtp_leg_free(struct srtp_leg *leg)
 	free(leg);
 }
 
+static uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Index of `ssrc` in leg->live[], or -1. */
+static int
+ssrc_live(const struct srtp_leg *leg, uint32_t ssrc)
+{
+	for (unsigned i = 0; i < leg->n_live; i++)
+		if (leg->live[i].ssrc == ssrc)
+			return (int)i;
+	return -1;
+}
+
+/* May a new stream be made for `ssrc` (not live)? Not if it was evicted or the budget is spent. */
+static bool
+ssrc_admissible(const struct srtp_leg *leg, uint32_t ssrc)
+{
+	if (leg->n_seen >= SRTP_LEG_MAX_SSRCS)
+		return false;
+	for (unsigned i = 0; i < leg->n_seen; i++)
+		if (leg->seen[i] == ssrc)
+			return false;
+	return true;
+}
+
+/* libsrtp made a stream for `ssrc`: record it, evicting the least recently used if full. */
+static void
+ssrc_admit(struct srtp_leg *leg, uint32_t ssrc)
+{
+	unsigned i = leg->n_live;
+
+	if (i == SRTP_LEG_MAX_STREAMS) {
+		i = 0;
+		for (unsigned k = 1; k < SRTP_LEG_MAX_STREAMS; k++)
+			if (leg->live[k].used < leg->live[i].used)
+				i = k;
+		(void)srtp_remove_stream(leg->ctx, htonl(leg->live[i].ssrc));
+	} else {
+		leg->n_live++;
+	}
+	leg->live[i].ssrc = ssrc;
+	leg->live[i].used = ++leg->tick;
+	leg->seen[leg->n_seen++] = ssrc;
+}
+
+/*
+ * Run libsrtp on one packet under the SSRC bounds. A packet of a live SSRC goes straight
+ * through; a new SSRC is refused (-EDQUOT) before any crypto when it is not admissible,
+ * and is recorded only once libsrtp made it a stream (for unprotect: after it passed
+ * authentication, so forged packets neither evict nor spend the budget).
+ */
+static int
+leg_run(struct srtp_leg *leg, uint8_t *pkt, int *n, bool rtcp)
+{
+	uint32_t ssrc = rd32(pkt + (rtcp ? 4 : 8));
+	int slot = ssrc_live(leg, ssrc);
+	srtp_err_status_t st;
+
+	if (slot < 0 && !ssrc_admissible(leg, ssrc))
+		return -EDQUOT;
+	if (leg->dir == SRTP_LEG_OUTBOUND)
+		st = rtcp ? srtp_protect_rtcp_mki(leg->ctx, pkt, n, leg->use_mki, 0)
+		          : srtp_protect_mki(leg->ctx, pkt, n, leg->use_mki, 0);
+	else
+		st = rtcp ? srtp_unprotect_rtcp_mki(leg->ctx, pkt, n, leg->use_mki)
+		          : srtp_unprotect_mki(leg->ctx, pkt, n, leg->use_mki);
+	if (slot >= 0) {
+		if (st == srtp_err_status_ok)
+			leg->live[slot].used = ++leg->tick;
+	} else if (st == srtp_err_status_ok || srtp_leg_has_stream(leg, ssrc)) {
+		ssrc_admit(leg, ssrc);
+	}
+	return status_to_errno(st);
+}
+
 static int
 leg_protect(struct srtp_leg *leg, uint8_t *pkt, size_t *len, size_t cap, bool rtcp)
 {
@@ -170,11 +261,10 @@ leg_protect(struct srtp_leg *leg, uint8_t *pkt, size_t *len, size_t cap, bool rt
 	    *len > INT_MAX - SRTP_LEG_TRAILER_MAX)
 		return -ENOSPC;
 	int n = (int)*len;
-	srtp_err_status_t st = rtcp ? srtp_protect_rtcp_mki(leg->ctx, pkt, &n, leg->use_mki, 0)
-	                            : srtp_protect_mki(leg->ctx, pkt, &n, leg->use_mki, 0);
-	if (st == srtp_err_status_ok)
+	int rc = leg_run(leg, pkt, &n, rtcp);
+	if (rc == 0)
 		*len = (size_t)n;
-	return status_to_errno(st);
+	return rc;
 }
 
 static int
@@ -185,11 +275,10 @@ leg_unprotect(struct srtp_leg *leg, uint8_t *pkt, size_t *len, bool rtcp)
 	if (leg->dir != SRTP_LEG_INBOUND || *len < min || *len > INT_MAX)
 		return -EINVAL;
 	int n = (int)*len;
-	srtp_err_status_t st = rtcp ? srtp_unprotect_rtcp_mki(leg->ctx, pkt, &n, leg->use_mki)
-	                            : srtp_unprotect_mki(leg->ctx, pkt, &n, leg->use_mki);
-	if (st == srtp_err_status_ok)
+	int rc = leg_run(leg, pkt, &n, rtcp);
+	if (rc == 0)
 		*len = (size_t)n;
-	return status_to_errno(st);
+	return rc;
 }
 
 int
@@ -235,6 +324,14 @@ bool
 srtp_leg_same_keys(const struct srtp_leg *a, const struct srtp_leg *b)
 {
 	return a != NULL && b != NULL && a->dir == b->dir && srtp_leg_has_keys(a, &b->keys);
+}
+
+bool
+srtp_leg_has_stream(const struct srtp_leg *leg, uint32_t ssrc)
+{
+	uint32_t roc;
+
+	return srtp_get_stream_roc(leg->ctx, ssrc, &roc) == srtp_err_status_ok;
 }
 
 size_t

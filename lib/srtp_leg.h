@@ -18,6 +18,24 @@
 
 #include "suite.h"
 
+/*
+ * SSRC bounds of one session (one direction of one leg). libsrtp keeps a stream per SSRC
+ * and walks them for every packet; a peer (or, toward a legacy RTP leg's far side, anyone
+ * who can spoof its address) choosing SSRCs would otherwise grow both without end.
+ *
+ * At most SRTP_LEG_MAX_STREAMS streams live at once: a new SSRC evicts the least recently
+ * used one. 4 covers the current SSRC, an RTCP-only SSRC and the overlap of an SSRC change
+ * (the old stream's last packets and its RTCP BYE arriving after the new one started).
+ * An evicted SSRC is never admitted again in that session: a fresh libsrtp stream would
+ * forget its replay window (inbound: recorded packets would pass again) and restart its
+ * packet index (outbound: a keystream used before would be used again). So the session
+ * also remembers every SSRC it admitted, up to SRTP_LEG_MAX_SSRCS, and refuses new ones
+ * after that: 16 is fifteen SSRC changes under one key, far more than transfers and
+ * re-INVITEs produce in a call (a re-INVITE with new keys starts a new session).
+ */
+#define SRTP_LEG_MAX_STREAMS 4
+#define SRTP_LEG_MAX_SSRCS   16
+
 /* Room a caller must leave after an RTP/RTCP packet for srtp_leg_protect*(). */
 #define SRTP_LEG_TRAILER_MAX (16 + SUITE_MAX_MKI_LEN + 4)
 
@@ -43,14 +61,17 @@ void srtp_leg_free(struct srtp_leg *leg);
  * Protect the RTP packet pkt[0..*len) in place. `cap` is the size of the buffer, which
  * must leave SRTP_LEG_TRAILER_MAX octets after the packet. On success *len is the SRTP
  * length. Returns 0, -ENOSPC, -EINVAL (not an outbound leg, runt), -EALREADY (sequence
- * already protected), -EPROTO.
+ * already protected), -EDQUOT (an SSRC this session may not admit: evicted before, or
+ * SRTP_LEG_MAX_SSRCS already admitted), -EPROTO.
  */
 int srtp_leg_protect(struct srtp_leg *leg, uint8_t *pkt, size_t *len, size_t cap);
 
 /*
  * Authenticate, replay-check and decrypt the SRTP packet pkt[0..*len) in place; on success
  * *len is the RTP length. Returns 0, -EBADMSG (authentication failed), -EALREADY (replay),
+ * -EDQUOT (SSRC not admissible, as for srtp_leg_protect(); refused before any crypto),
  * -EINVAL (not an inbound leg, runt) or -EPROTO. On failure the packet must be dropped.
+ * Only a packet that passed authentication makes a new SSRC's stream (or evicts one).
  */
 int srtp_leg_unprotect(struct srtp_leg *leg, uint8_t *pkt, size_t *len);
 
@@ -63,6 +84,9 @@ bool srtp_leg_has_keys(const struct srtp_leg *leg, const struct srtp_keys *keys)
 
 /* Do `a` and `b` run with the same keys (and direction)? Constant-time on key bytes. */
 bool srtp_leg_same_keys(const struct srtp_leg *a, const struct srtp_leg *b);
+
+/* Does libsrtp hold a stream for `ssrc` (host order) in this session? (Tests count with it.) */
+bool srtp_leg_has_stream(const struct srtp_leg *leg, uint32_t ssrc);
 
 /* Length of the SRTP authentication tag this leg adds to / expects on RTP packets. */
 size_t srtp_leg_rtp_tag_len(const struct srtp_leg *leg);

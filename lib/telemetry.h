@@ -139,6 +139,7 @@ struct telemetry_drops {
 	uint64_t replay;         /* SRTP replay check */
 	uint64_t plaintext;      /* plain RTP on an SRTP leg */
 	uint64_t unknown_source; /* from an address other than the latched one */
+	uint64_t ssrc_limit;     /* an SSRC past the leg's bound (srtp_leg.h) */
 };
 
 /* One direction of one media leg: "in" = from the peer to sipwarden, "out" = to it. */

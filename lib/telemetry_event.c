@@ -47,8 +47,12 @@ static const struct field f_tls[] = {
 };
 
 static const struct field f_drops[] = {
-        {"auth", F_INT, NULL},           {"replay", F_INT, NULL}, {"plaintext", F_INT, NULL},
-        {"unknown_source", F_INT, NULL}, {NULL, 0, NULL},
+        {"auth", F_INT, NULL},
+        {"replay", F_INT, NULL},
+        {"plaintext", F_INT, NULL},
+        {"unknown_source", F_INT, NULL},
+        {"ssrc_limit", F_INT | F_OPT, NULL}, /* added in schema 1; builders always set it */
+        {NULL, 0, NULL},
 };
 
 static const struct field f_dir[] = {
@@ -377,12 +381,13 @@ dir_json(const struct telemetry_dir *d)
 		        round(telemetry_mos(f, jit, d->rtt_ms, TELEMETRY_CODEC_G711) * 100.0) /
 		        100.0);
 	}
-	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "packets",
+	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "packets",
 	                 (json_int_t)d->packets, "bytes", (json_int_t)d->bytes, "lost", lost,
 	                 "loss", loss, "jitter_ms", jitter, "mos", mos, "drops", "auth",
 	                 (json_int_t)d->drops.auth, "replay", (json_int_t)d->drops.replay,
 	                 "plaintext", (json_int_t)d->drops.plaintext, "unknown_source",
-	                 (json_int_t)d->drops.unknown_source);
+	                 (json_int_t)d->drops.unknown_source, "ssrc_limit",
+	                 (json_int_t)d->drops.ssrc_limit);
 }
 
 static json_t *

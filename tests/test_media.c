@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "media.h"
+#include "rtcp.h"
 #include "srtp_leg.h"
 
 #define BUFSZ 2048
@@ -343,6 +344,116 @@ START_TEST(media_relays_srtcp_both_ways)
 }
 END_TEST
 
+/*
+ * An RTCP compound as a peer's stack sends it: an SR, then SDES naming its host and
+ * software (CNAME, NAME, TOOL). `bad` gives the TOOL item a length past the packet.
+ */
+static size_t
+mkrtcp_sdes(const struct peer *p, uint8_t *b, const char *cname, bool bad)
+{
+	static const char name[] = "Agent Seven", tool[] = "voicebot/3.2 (linux)";
+	size_t n = mkrtcp(p, b), start = n;
+	b[n++] = 0x81;
+	b[n++] = RTCP_SDES;
+	n += 2;                  /* length, below */
+	memcpy(b + n, b + 4, 4); /* the sender's SSRC */
+	n += 4;
+	const char *text[] = {cname, name, tool};
+	for (int i = 0; i < 3; i++) {
+		b[n++] = (uint8_t)(i == 0   ? RTCP_SDES_CNAME
+		                   : i == 1 ? RTCP_SDES_NAME
+		                            : RTCP_SDES_TOOL);
+		b[n++] = (uint8_t)strlen(text[i]) + (bad && i == 2 ? 100 : 0);
+		memcpy(b + n, text[i], strlen(text[i]));
+		n += strlen(text[i]);
+	}
+	do
+		b[n++] = 0;
+	while ((n - start) % 4 != 0);
+	b[start + 3] = (uint8_t)((n - start) / 4 - 1);
+	return n;
+}
+
+struct sdes_seen {
+	unsigned items, cnames;
+	uint8_t cname[RTCP_CNAME_LEN];
+};
+
+static int
+sdes_seen_cb(const struct rtcp_sdes_item *it, void *arg)
+{
+	struct sdes_seen *s = arg;
+	s->items++;
+	if (it->type == RTCP_SDES_CNAME && it->len == RTCP_CNAME_LEN) {
+		s->cnames++;
+		memcpy(s->cname, it->data, RTCP_CNAME_LEN);
+	}
+	return 0;
+}
+
+/* Send mkrtcp_sdes() from `from` to relay_port; read what arrives at to->fd_rtcp. */
+static void
+sdes_through(struct peer *from, uint16_t relay_port, struct peer *to, const char *cname,
+             struct sdes_seen *seen)
+{
+	uint8_t b[BUFSZ], orig[BUFSZ];
+	size_t len = mkrtcp_sdes(from, b, cname, false);
+	memcpy(orig, b, len);
+	ck_assert_int_eq(srtp_leg_protect_rtcp(from->tx, b, &len, sizeof(b)), 0);
+	sendto_port(from->fd_rtcp, b, len, relay_port);
+	ssize_t n = recv_to(to->fd_rtcp, b, 2000);
+	ck_assert_int_gt(n, 0);
+	len = (size_t)n;
+	ck_assert_int_eq(srtp_leg_unprotect_rtcp(to->rx, b, &len), 0);
+	ck_assert_int_eq(rtcp_check(b, len), 0);
+	ck_assert_mem_eq(b, orig, 28); /* the SR crosses unchanged */
+	struct rtcp_pkt p;
+	size_t off = 28;
+	memset(seen, 0, sizeof(*seen));
+	ck_assert_int_eq(rtcp_next(b, len, &off, &p), 1);
+	ck_assert_uint_eq(p.type, RTCP_SDES);
+	ck_assert_int_eq(rtcp_sdes_walk(&p, sdes_seen_cb, seen), 0);
+	ck_assert_uint_eq(off, len);
+}
+
+START_TEST(media_rewrites_rtcp_sdes_to_one_cname_per_leg)
+{
+	static const char caller[] = "caller@pbx.example.com", agent[] = "ai@gpu-node-17.internal";
+	struct peer a, b;
+	struct sdes_seen at_b, at_b2, at_a;
+	peer_new(&a, true);
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, false, false);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	/* the agent sees one item, a CNAME that is not the caller's, and the same one again */
+	sdes_through(&a, ports[MEDIA_LEG_A][1], &b, caller, &at_b);
+	ck_assert_uint_eq(at_b.items, 1);
+	ck_assert_uint_eq(at_b.cnames, 1);
+	sdes_through(&a, ports[MEDIA_LEG_A][1], &b, caller, &at_b2);
+	ck_assert_uint_eq(at_b2.items, 1);
+	ck_assert_mem_eq(at_b.cname, at_b2.cname, RTCP_CNAME_LEN);
+	/* the caller sees neither the agent's host nor its software, and another CNAME */
+	sdes_through(&b, ports[MEDIA_LEG_B][1], &a, agent, &at_a);
+	ck_assert_uint_eq(at_a.items, 1);
+	ck_assert_uint_eq(at_a.cnames, 1);
+	ck_assert(memcmp(at_a.cname, at_b.cname, RTCP_CNAME_LEN) != 0);
+	/* an authenticated but malformed compound is dropped, not relayed */
+	uint8_t pkt[BUFSZ];
+	size_t len = mkrtcp_sdes(&a, pkt, caller, true);
+	ck_assert_int_eq(srtp_leg_protect_rtcp(a.tx, pkt, &len, sizeof(pkt)), 0);
+	sendto_port(a.fd_rtcp, pkt, len, ports[MEDIA_LEG_A][1]);
+	ck_assert_uint_eq(drain_count(b.fd_rtcp, 300), 0);
+	struct media_call_stats st;
+	sync_engine(&st);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.drops[RTP_DROP_MALFORMED], 1);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.rtcp_packets, 2);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].rx.rtcp_packets, 1);
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
 START_TEST(media_relays_rtcp_mux_on_the_rtp_port)
 {
 	struct peer a, b;
@@ -497,6 +608,48 @@ START_TEST(media_counts_plain_rtp_on_srtp_leg_as_plaintext)
 	sync_engine(&st);
 	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.drops[RTP_DROP_PLAINTEXT], 5);
 	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.packets, 0);
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
+START_TEST(media_bounds_ssrcs_per_leg_and_counts_the_rest)
+{
+	struct peer a, b;
+	uint8_t pkt[BUFSZ];
+	peer_new(&a, false); /* legacy PBX: whoever can spoof its address picks the SSRCs */
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, false, true);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	/* 100 plain packets from the legacy side, each from a new SSRC */
+	for (uint32_t i = 0; i < 100; i++) {
+		a.ssrc = 0x1000 + i;
+		peer_send(&a, ports[MEDIA_LEG_A][0], 0x10);
+	}
+	ck_assert_uint_eq(drain_count(b.fd, 300), SRTP_LEG_MAX_SSRCS);
+	/* 100 genuine SRTP packets from the agent side, each from a new SSRC */
+	for (uint32_t i = 0; i < 100; i++) {
+		struct srtp_leg *tx;
+		b.ssrc = 0x2000 + i;
+		size_t len = mkrtp(&b, pkt, 1, 0x20);
+		ck_assert_int_eq(srtp_leg_new(&tx, &b.send_keys, SRTP_LEG_OUTBOUND), 0);
+		ck_assert_int_eq(srtp_leg_protect(tx, pkt, &len, sizeof(pkt)), 0);
+		srtp_leg_free(tx);
+		sendto_port(b.fd, pkt, len, ports[MEDIA_LEG_B][0]);
+	}
+	ck_assert_uint_eq(drain_count(a.fd, 300), SRTP_LEG_MAX_SSRCS);
+	struct media_call_stats st;
+	sync_engine(&st);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].tx.drops[RTP_DROP_SSRC_LIMIT],
+	                  100 - SRTP_LEG_MAX_SSRCS);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].rx.drops[RTP_DROP_SSRC_LIMIT],
+	                  100 - SRTP_LEG_MAX_SSRCS);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].rx.packets, SRTP_LEG_MAX_SSRCS);
+	/* the most recent admitted SSRC still flows */
+	a.ssrc = 0x1000 + SRTP_LEG_MAX_SSRCS - 1;
+	uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], 0x11);
+	expect_rtp(&b, s, 0x11, NULL);
 	peer_free(&a);
 	peer_free(&b);
 }
@@ -842,11 +995,13 @@ media_suite(void)
 	tcase_add_test(tc, media_relays_srtp_both_ways_with_independent_keys);
 	tcase_add_test(tc, media_relays_srtcp_both_ways);
 	tcase_add_test(tc, media_relays_rtcp_mux_on_the_rtp_port);
+	tcase_add_test(tc, media_rewrites_rtcp_sdes_to_one_cname_per_leg);
 	tcase_add_test(tc, media_rekeys_legacy_rtp_to_srtp);
 	tcase_add_test(tc, media_rtp_bleed_spoofer_gets_nothing_and_redirects_nothing);
 	tcase_add_test(tc, media_drops_replay_and_flipped_tag_by_reason_and_goes_on);
 	tcase_add_test(tc, media_counts_plain_rtp_on_srtp_leg_as_plaintext);
 	tcase_add_test(tc, media_survives_a_thousand_bad_packets);
+	tcase_add_test(tc, media_bounds_ssrcs_per_leg_and_counts_the_rest);
 	tcase_add_test(tc, media_latches_only_after_authenticated_packet_and_only_once);
 	tcase_add_test(tc, media_hold_sends_nothing);
 	tcase_add_test(tc, media_snapshot_while_flowing);

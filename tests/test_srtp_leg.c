@@ -242,6 +242,148 @@ START_TEST(srtp_leg_round_trips_with_mki)
 }
 END_TEST
 
+/* Protect one RTP packet as a sender that never saw another SSRC (a fresh session). */
+static size_t
+protect_fresh(const struct srtp_keys *k, uint8_t *p, uint16_t seq, uint32_t ssrc)
+{
+	struct srtp_leg *tx;
+	size_t len = mkrtp(p, seq, ssrc);
+	ck_assert_int_eq(srtp_leg_new(&tx, k, SRTP_LEG_OUTBOUND), 0);
+	ck_assert_int_eq(srtp_leg_protect(tx, p, &len, BUFSZ), 0);
+	srtp_leg_free(tx);
+	return len;
+}
+
+/* How many of the SSRCs first .. first + n - 1 have a libsrtp stream in `l`. */
+static unsigned
+count_streams(const struct srtp_leg *l, uint32_t first, unsigned n)
+{
+	unsigned c = 0;
+	for (uint32_t i = 0; i < n; i++)
+		c += srtp_leg_has_stream(l, first + i);
+	return c;
+}
+
+START_TEST(srtp_leg_keeps_at_most_max_streams_for_a_thousand_ssrcs)
+{
+	struct pair pr;
+	uint8_t p[BUFSZ];
+	size_t len;
+	unsigned ok = 0;
+	pair_new(&pr, SUITE_AES_CM_128_HMAC_SHA1_80);
+	/* inbound: 1,000 genuine packets, each from a new SSRC */
+	for (uint32_t i = 0; i < 1000; i++) {
+		len = protect_fresh(&pr.k, p, 1, 0x5000 + i);
+		int rc = srtp_leg_unprotect(pr.rx, p, &len);
+		ck_assert(rc == 0 || rc == -EDQUOT);
+		ok += rc == 0;
+	}
+	ck_assert_uint_le(count_streams(pr.rx, 0x5000, 1000), SRTP_LEG_MAX_STREAMS);
+	ck_assert_uint_eq(ok, SRTP_LEG_MAX_SSRCS);
+	/* the most recent admitted SSRC is among the streams kept */
+	ck_assert(srtp_leg_has_stream(pr.rx, 0x5000 + SRTP_LEG_MAX_SSRCS - 1));
+	/* outbound: protecting 1,000 SSRCs is bounded the same way */
+	ok = 0;
+	for (uint32_t i = 0; i < 1000; i++) {
+		len = mkrtp(p, 1, 0x9000 + i);
+		int rc = srtp_leg_protect(pr.tx, p, &len, sizeof(p));
+		ck_assert(rc == 0 || rc == -EDQUOT);
+		ok += rc == 0;
+	}
+	ck_assert_uint_le(count_streams(pr.tx, 0x9000, 1000), SRTP_LEG_MAX_STREAMS);
+	ck_assert_uint_eq(ok, SRTP_LEG_MAX_SSRCS);
+	pair_free(&pr);
+}
+END_TEST
+
+START_TEST(srtp_leg_follows_ssrc_changes_and_keeps_the_recent_streams)
+{
+	struct pair pr;
+	uint8_t p[BUFSZ];
+	size_t len;
+	pair_new(&pr, SUITE_AES_CM_128_HMAC_SHA1_80);
+	/* ten SSRC changes (transfers, re-INVITEs with the same key), RTP and RTCP each */
+	for (uint32_t c = 0; c < 10; c++) {
+		uint32_t ssrc = 0xabc000 + c;
+		for (uint16_t seq = 1; seq <= 30; seq++) {
+			len = mkrtp(p, seq, ssrc);
+			ck_assert_int_eq(srtp_leg_protect(pr.tx, p, &len, sizeof(p)), 0);
+			ck_assert_int_eq(srtp_leg_unprotect(pr.rx, p, &len), 0);
+		}
+		len = mkrtcp(p, ssrc);
+		ck_assert_int_eq(srtp_leg_protect_rtcp(pr.tx, p, &len, sizeof(p)), 0);
+		ck_assert_int_eq(srtp_leg_unprotect_rtcp(pr.rx, p, &len), 0);
+		ck_assert(srtp_leg_has_stream(pr.tx, ssrc));
+		ck_assert(srtp_leg_has_stream(pr.rx, ssrc));
+		ck_assert_uint_le(count_streams(pr.tx, 0xabc000, 10), SRTP_LEG_MAX_STREAMS);
+		ck_assert_uint_le(count_streams(pr.rx, 0xabc000, 10), SRTP_LEG_MAX_STREAMS);
+	}
+	/* the least recently used went first: the last four are the ones kept */
+	for (uint32_t c = 6; c < 10; c++)
+		ck_assert(srtp_leg_has_stream(pr.rx, 0xabc000 + c));
+	pair_free(&pr);
+}
+END_TEST
+
+START_TEST(srtp_leg_never_readmits_an_evicted_ssrc)
+{
+	struct pair pr;
+	uint8_t p[BUFSZ], rec[BUFSZ];
+	size_t len, rlen;
+	pair_new(&pr, SUITE_AES_CM_128_HMAC_SHA1_80);
+	rlen = mkrtp(rec, 1, 1);
+	ck_assert_int_eq(srtp_leg_protect(pr.tx, rec, &rlen, sizeof(rec)), 0);
+	memcpy(p, rec, rlen);
+	len = rlen;
+	ck_assert_int_eq(srtp_leg_unprotect(pr.rx, p, &len), 0);
+	/* SRTP_LEG_MAX_STREAMS newer SSRCs evict SSRC 1 on both sides */
+	for (uint32_t ssrc = 2; ssrc < 2 + SRTP_LEG_MAX_STREAMS; ssrc++) {
+		len = mkrtp(p, 1, ssrc);
+		ck_assert_int_eq(srtp_leg_protect(pr.tx, p, &len, sizeof(p)), 0);
+		ck_assert_int_eq(srtp_leg_unprotect(pr.rx, p, &len), 0);
+	}
+	ck_assert(!srtp_leg_has_stream(pr.rx, 1));
+	ck_assert(!srtp_leg_has_stream(pr.tx, 1));
+	/* a recorded packet of the evicted SSRC does not pass again (replay window gone) */
+	len = rlen;
+	ck_assert_int_eq(srtp_leg_unprotect(pr.rx, rec, &len), -EDQUOT);
+	ck_assert(!srtp_leg_has_stream(pr.rx, 1));
+	/* and the sender never protects under SSRC 1 again (its keystream was used) */
+	len = mkrtp(p, 1, 1);
+	ck_assert_int_eq(srtp_leg_protect(pr.tx, p, &len, sizeof(p)), -EDQUOT);
+	len = mkrtcp(p, 1);
+	ck_assert_int_eq(srtp_leg_protect_rtcp(pr.tx, p, &len, sizeof(p)), -EDQUOT);
+	pair_free(&pr);
+}
+END_TEST
+
+START_TEST(srtp_leg_forged_packets_neither_evict_nor_spend_the_budget)
+{
+	struct pair pr;
+	uint8_t p[BUFSZ];
+	size_t len;
+	pair_new(&pr, SUITE_AES_CM_128_HMAC_SHA1_80);
+	for (uint32_t ssrc = 1; ssrc <= SRTP_LEG_MAX_STREAMS; ssrc++) {
+		len = protect_fresh(&pr.k, p, 1, ssrc);
+		ck_assert_int_eq(srtp_leg_unprotect(pr.rx, p, &len), 0);
+	}
+	/* 1,000 forged packets (plain RTP with a fake tag) from new SSRCs */
+	for (uint32_t i = 0; i < 1000; i++) {
+		len = mkrtp(p, 2, 0x70000 + i) + 10;
+		ck_assert_int_eq(srtp_leg_unprotect(pr.rx, p, &len), -EBADMSG);
+	}
+	for (uint32_t ssrc = 1; ssrc <= SRTP_LEG_MAX_STREAMS; ssrc++)
+		ck_assert(srtp_leg_has_stream(pr.rx, ssrc));
+	ck_assert_uint_eq(count_streams(pr.rx, 0x70000, 1000), 0);
+	/* the budget is whole: every remaining genuine SSRC is still admitted */
+	for (uint32_t ssrc = SRTP_LEG_MAX_STREAMS + 1; ssrc <= SRTP_LEG_MAX_SSRCS; ssrc++) {
+		len = protect_fresh(&pr.k, p, 1, ssrc);
+		ck_assert_int_eq(srtp_leg_unprotect(pr.rx, p, &len), 0);
+	}
+	pair_free(&pr);
+}
+END_TEST
+
 static Suite *
 srtp_leg_suite(void)
 {
@@ -254,6 +396,10 @@ srtp_leg_suite(void)
 	tcase_add_test(tc, srtp_leg_refuses_wrong_direction_short_buffer_and_bad_suites);
 	tcase_add_test(tc, srtp_leg_compares_keys);
 	tcase_add_test(tc, srtp_leg_round_trips_with_mki);
+	tcase_add_test(tc, srtp_leg_keeps_at_most_max_streams_for_a_thousand_ssrcs);
+	tcase_add_test(tc, srtp_leg_follows_ssrc_changes_and_keeps_the_recent_streams);
+	tcase_add_test(tc, srtp_leg_never_readmits_an_evicted_ssrc);
+	tcase_add_test(tc, srtp_leg_forged_packets_neither_evict_nor_spend_the_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -157,8 +157,8 @@ emit_all(struct telemetry *t)
 	tl.first_packet_ms = 40;
 	tl.signalling = (struct telemetry_tls){"TLSv1.3", "TLS_AES_256_GCM_SHA384", fp,
 	                                       (struct sockaddr *)&src};
-	tl.in = (struct telemetry_dir){1500, 258000, 15, 3.5, 0, {2, 1, 0, 7}};
-	tl.out = (struct telemetry_dir){1490, 256280, -1, 0, 0, {0, 0, 0, 0}};
+	tl.in = (struct telemetry_dir){1500, 258000, 15, 3.5, 0, {2, 1, 0, 7, 4}};
+	tl.out = (struct telemetry_dir){1490, 256280, -1, 0, 0, {0, 0, 0, 0, 0}};
 	al = tl;
 	al.suite = "AEAD_AES_256_GCM";
 	al.latched = NULL;
@@ -245,6 +245,8 @@ START_TEST(telemetry_call_end_carries_legs_mos_and_posture)
 	ck_assert_int_eq(
 	        json_integer_value(json_object_get(json_object_get(in, "drops"), "unknown_source")),
 	        7);
+	ck_assert_int_eq(
+	        json_integer_value(json_object_get(json_object_get(in, "drops"), "ssrc_limit")), 4);
 	ck_assert(json_is_null(json_object_get(
 	        json_object_get(json_object_get(json_object_get(ev, "legs"), "trunk"), "out"),
 	        "mos")));

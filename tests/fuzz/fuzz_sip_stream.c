@@ -152,8 +152,9 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		if (kind == SIPFRAME_MESSAGE) {
 			trace(sl, "<-", buf, consume);
-			/* everything sipwarden sends is framed right and parses, but for a raw
-			 * answer that echoes what libosip2 could not parse */
+			/* everything sipwarden sends is framed right; it parses, but for a raw
+			 * answer that echoes what libosip2 could not parse, and a few URI forms
+			 * libosip2 writes but cannot read back (fuzz_sip_msg.c) */
 			fuzz_check_one_message(buf, consume);
 			if (sip_util_parse(buf, consume, &m) != 0) {
 				FUZZ_CHECK(memcmp(buf, "SIP/2.0 ", 8) == 0);

@@ -62,7 +62,6 @@ HOSTILE = {
     "hostile-response-without-cseq": rec(RAW, STRANGER, "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n") +
         rec(RAW, T, "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"),
 }
-if os.environ.get("WITH_HOSTILE"):
-    for name, data in HOSTILE.items():
-        with open(f"corpus/sip_stream/{name}", "wb") as f:
-            f.write(data)
+for name, data in HOSTILE.items():
+    with open(f"corpus/sip_stream/{name}", "wb") as f:
+        f.write(data)

@@ -308,6 +308,7 @@ invite_2xx(struct call *c, osip_message_t *m)
 	c->media.rx_call = o->peer_media == PEER_MEDIA_ECHO ? c->num : 0;
 	c->media.expect_back = o->peer_media == PEER_MEDIA_ECHO;
 	c->media.tamper = o->tamper;
+	c->media.rtcp_sdes = o->rtcp_sdes;
 	if (media_start(&c->media, c->peer->base) < 0) {
 		snprintf(c->res.why, sizeof(c->res.why), "cannot start media");
 		uac_send_bye(c);

@@ -133,6 +133,7 @@ uas_answer_cb(evutil_socket_t fd, short what, void *arg)
 	c->media.rx_dir = 'C';
 	c->media.echo = o->mode == MODE_ECHO || o->mode == MODE_ANSWER_PLAIN;
 	c->media.tamper = o->tamper;
+	c->media.rtcp_sdes = o->rtcp_sdes;
 	if (media_start(&c->media, c->peer->base) < 0)
 		call_finish(c, "cannot start media");
 }

@@ -90,6 +90,9 @@ static const char usage_text[] =
         "  --json               one JSON object per call and a summary object\n"
         "  --tamper N           flip one bit in every Nth packet sent (negative tests: the\n"
         "                       receiver must count an auth failure and drop it)\n"
+        "  --rtcp-sdes          send an SR with SDES (CNAME swpeer@<media ip>, NAME, TOOL)\n"
+        "                       every 50 packets and report the SDES items received\n"
+        "                       (sdes_items, sdes_foreign: not a CNAME, sdes_cname)\n"
         "  --verbose            print SIP messages on stderr (a=crypto keys masked)\n"
         "\n"
         "setup_ms is INVITE to final response on the caller, INVITE to ACK on the callee.\n"
@@ -238,6 +241,7 @@ enum {
 	O_ACCEPTAVP,
 	O_VERBOSE,
 	O_TAMPER,
+	O_RTCPSDES,
 	O_TLSNAME,
 	O_NOPAD,
 	O_OPTIONS,
@@ -276,6 +280,7 @@ static const struct option longopts[] = {
         {"accept-avp", no_argument, NULL, O_ACCEPTAVP},
         {"verbose", no_argument, NULL, O_VERBOSE},
         {"tamper", required_argument, NULL, O_TAMPER},
+        {"rtcp-sdes", no_argument, NULL, O_RTCPSDES},
         {"tls-name", required_argument, NULL, O_TLSNAME},
         {"no-pad", no_argument, NULL, O_NOPAD},
         {"options", no_argument, NULL, O_OPTIONS},
@@ -470,6 +475,9 @@ parse_args(int argc, char **argv)
 			break;
 		case O_TAMPER:
 			opts.tamper = parse_uint(optarg, 1000000, "bad --tamper");
+			break;
+		case O_RTCPSDES:
+			opts.rtcp_sdes = true;
 			break;
 		case O_HELP:
 		case 'h':

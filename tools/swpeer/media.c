@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "rtcp.h"
 #include "swpeer.h"
 
 #define RTP_HDR  12
@@ -183,6 +184,77 @@ rtp_header(struct media *m, uint8_t *b)
 	m->ts += PATTERN_PAYLOAD;
 }
 
+/* --rtcp-sdes: an SR and an SDES naming this host and tool, as a softphone sends them. */
+static void
+send_rtcp_sdes(struct media *m)
+{
+	uint8_t b[PKT_MAX];
+	char cname[96];
+	const char *text[3] = {cname, "swpeer test peer", "swpeer/" SW_VERSION};
+	static const uint8_t type[3] = {RTCP_SDES_CNAME, RTCP_SDES_NAME, RTCP_SDES_TOOL};
+	int n = 28;
+
+	snprintf(cname, sizeof(cname), "swpeer@%s", m->ip);
+	memset(b, 0, 32); /* the SR and the SDES header */
+	b[0] = 0x80, b[1] = RTCP_SR, b[3] = 6;
+	b[4] = m->ssrc >> 24, b[5] = m->ssrc >> 16, b[6] = m->ssrc >> 8, b[7] = m->ssrc;
+	b[n++] = 0x81, b[n++] = RTCP_SDES, n += 2;
+	memcpy(b + n, b + 4, 4);
+	n += 4;
+	for (int i = 0; i < 3; i++) {
+		size_t l = strlen(text[i]);
+		b[n++] = type[i];
+		b[n++] = (uint8_t)l;
+		memcpy(b + n, text[i], l);
+		n += (int)l;
+	}
+	do
+		b[n++] = 0;
+	while (n % 4 != 0);
+	b[31] = (uint8_t)((n - 28) / 4 - 1);
+	if (m->srtp && srtp_protect_rtcp(m->tx, b, &n) != srtp_err_status_ok) {
+		m->st.other_err++;
+		return;
+	}
+	(void)!sendto(m->fd, b, (size_t)n, 0, (struct sockaddr *)&m->remote, sizeof(m->remote));
+}
+
+/* --rtcp-sdes: count the SDES items of a received RTCP compound, keep the CNAME. */
+static int
+sdes_item_cb(const struct rtcp_sdes_item *it, void *arg)
+{
+	struct media *m = arg;
+
+	m->st.sdes_items++;
+	if (it->type != RTCP_SDES_CNAME) {
+		m->st.sdes_foreign++;
+		return 0;
+	}
+	size_t i = 0;
+	for (; i < it->len && i + 1 < sizeof(m->st.sdes_cname); i++)
+		m->st.sdes_cname[i] =
+		        it->data[i] >= 0x20 && it->data[i] < 0x7f ? (char)it->data[i] : '?';
+	m->st.sdes_cname[i] = '\0';
+	return 0;
+}
+
+static void
+inspect_rtcp(struct media *m, const uint8_t *buf, int len)
+{
+	uint8_t copy[PKT_MAX];
+	struct rtcp_pkt p;
+	size_t off = 0;
+
+	memcpy(copy, buf, (size_t)len); /* len <= PKT_MAX: our receive buffers */
+	if (m->srtp && srtp_unprotect_rtcp(m->rx, copy, &len) != srtp_err_status_ok)
+		return;
+	if (rtcp_check(copy, (size_t)len) != 0)
+		return;
+	while (rtcp_next(copy, (size_t)len, &off, &p) == 1)
+		if (p.type == RTCP_SDES)
+			(void)rtcp_sdes_walk(&p, sdes_item_cb, m);
+}
+
 static void
 media_tx_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -197,6 +269,8 @@ media_tx_cb(evutil_socket_t fd, short what, void *arg)
 	if (m->expect_back)
 		m->st.sent_expect_back++;
 	send_rtp(m, buf, RTP_HDR + PATTERN_PAYLOAD);
+	if (m->rtcp_sdes && m->tx_index % 50 == 1)
+		send_rtcp_sdes(m);
 }
 
 static void
@@ -263,6 +337,8 @@ handle_packet(struct media *m, uint8_t *buf, int len)
 	}
 	if (buf[1] >= 192 && buf[1] <= 223) { /* RTCP on the muxed port: not verified */
 		m->st.rtcp++;
+		if (m->rtcp_sdes)
+			inspect_rtcp(m, buf, len);
 		return;
 	}
 	m->st.recv++;
@@ -322,6 +398,8 @@ handle_packet(struct media *m, uint8_t *buf, int len)
 		rtp_header(m, out);
 		memcpy(out + RTP_HDR, buf + hl, PATTERN_PAYLOAD);
 		send_rtp(m, out, RTP_HDR + PATTERN_PAYLOAD);
+		if (m->rtcp_sdes && m->st.sent % 50 == 1)
+			send_rtcp_sdes(m); /* an echoing callee runs no pattern timer */
 	}
 }
 

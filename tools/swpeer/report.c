@@ -49,6 +49,13 @@ report_call(const struct opts *o, const struct call_result *r)
 		json_object_set_new(j, "replay", json_integer((json_int_t)s->replay));
 		json_object_set_new(j, "duplicate", json_integer((json_int_t)s->dup));
 		json_object_set_new(j, "rtcp", json_integer((json_int_t)s->rtcp));
+		if (o->rtcp_sdes) {
+			json_object_set_new(j, "sdes_items",
+			                    json_integer((json_int_t)s->sdes_items));
+			json_object_set_new(j, "sdes_foreign",
+			                    json_integer((json_int_t)s->sdes_foreign));
+			json_object_set_new(j, "sdes_cname", json_string(s->sdes_cname));
+		}
 		json_object_set_new(j, "reinvites", json_integer(r->reinvites));
 		json_object_set_new(j, "reinvite_code", json_integer(r->reinvite_code));
 		json_object_set_new(j, "ended_by",

@@ -68,6 +68,7 @@ struct opts {
 	bool options;
 	const char *tls_name;
 	unsigned tamper;
+	bool rtcp_sdes; /* --rtcp-sdes: send SR+SDES every second, inspect SDES received */
 	/* callee */
 	char listen_host[64];
 	uint16_t listen_port;
@@ -110,6 +111,10 @@ struct sipconn {
 struct media_stats {
 	uint64_t sent, sent_expect_back;
 	uint64_t recv, ok, bad, missing, auth_fail, replay, other_err, rtcp, dup;
+	/* --rtcp-sdes: SDES items received, those that are not a CNAME, the last CNAME
+	 * (printable ASCII only, else '?') */
+	uint64_t sdes_items, sdes_foreign;
+	char sdes_cname[64];
 };
 
 /*
@@ -143,6 +148,7 @@ struct media {
 	bool expect_back; /* caller: packets sent now are expected to return */
 	bool muted;       /* --media-stop-after elapsed: send nothing, echo nothing */
 	unsigned tamper;  /* --tamper N: corrupt every Nth packet sent (tests) */
+	bool rtcp_sdes;   /* --rtcp-sdes */
 	/* pattern we send */
 	uint8_t tx_dir;
 	uint32_t tx_call;
