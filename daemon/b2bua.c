@@ -191,6 +191,11 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		       "concurrent call limit of this trunk reached");
 		return taken(req);
 	}
+	/* overload: shed new calls fast, before SDP, call state or media ports are spent */
+	if ((why = overload_check(b)) != NULL) {
+		overload_refuse(b, conn, req, why);
+		return taken(req);
+	}
 	if (osip_message_get_body(req, 0, &body) < 0 || body == NULL || body->body == NULL) {
 		refuse(b, conn, req, 488, TELEMETRY_SEC_OFFER_REFUSED, "no_offer",
 		       "an INVITE without an SDP offer is not supported");
@@ -231,6 +236,7 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		call_end(c, "refused", "sipwarden", "bad_request", 400);
 		return SIP_HOOK_TAKEN;
 	}
+	call_leg_index(c, 0);
 	c->a_invite = req;
 	b2bua_reply(b, conn, req, 100, NULL, NULL, NULL);
 
@@ -286,12 +292,20 @@ same_txn(const osip_message_t *a, const osip_message_t *b)
 	return same;
 }
 
+static bool
+cancel_match(const struct call *c, int legi, const osip_message_t *req)
+{
+	(void)legi;
+	return c->a_invite != NULL && c->state != CALL_ENDED && same_txn(c->a_invite, req);
+}
+
 static void
 on_cancel(struct b2bua *b, uint64_t conn, osip_message_t *req)
 {
-	for (struct call *c = b->calls; c != NULL; c = c->next) {
-		if (c->a_invite == NULL || c->state == CALL_ENDED || !same_txn(c->a_invite, req))
-			continue;
+	/* leg A's dialog has the INVITE's Call-ID: one lookup, not a walk of every call */
+	struct call *c = call_find(b, req, 0, cancel_match);
+
+	if (c != NULL) {
 		if (conn != c->leg[0].conn) {
 			b2bua_reply(b, conn, req, 481, NULL, NULL, NULL);
 			return;
@@ -671,6 +685,10 @@ b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf, struct
 		return -ENOMEM;
 	}
 	set_identity(b);
+	if (overload_start(b) != 0) {
+		b2bua_free(b);
+		return -ENOMEM;
+	}
 	if (conf->pool.probe_interval_ms > 0) {
 		struct timeval tv = {conf->pool.probe_interval_ms / 1000,
 		                     (conf->pool.probe_interval_ms % 1000) * 1000};
@@ -768,6 +786,7 @@ b2bua_free(struct b2bua *b)
 		event_free(b->media_ev);
 	if (b->probe_ev != NULL)
 		event_free(b->probe_ev);
+	overload_stop(b);
 	if (b->tel != NULL)
 		telemetry_set_interim(b->tel, 0, NULL, NULL);
 	for (size_t i = 0; b->probe_req != NULL && i < b->nagents; i++)
@@ -778,6 +797,7 @@ b2bua_free(struct b2bua *b)
 	out_trunk_ctxs_free(b->trunk_ctx, b->ntrunk_calls);
 	free(b->trunk_calls);
 	cancelled_free(b);
+	call_table_free(b);
 	pool_free(b->pool);
 	agent_ctxs_free(b->agent_ctx, b->nagents);
 	conf_unref(b->conf);

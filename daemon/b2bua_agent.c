@@ -256,6 +256,7 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 	l->conn = conn;
 	if ((rc = sip_dialog_new_uac(&l->dlg, ruri, from, to, b->contact, b->host)) != 0)
 		goto out;
+	call_leg_index(c, 1);
 	{
 		struct sdp_local loc = {&l->origin, media_advertise(c), c->ports[1][0], pad};
 		l->origin.version++;
@@ -566,6 +567,8 @@ answered(struct call *c, osip_message_t *resp)
 	c->a_final_sent = true;
 	c->final_code = 200;
 	c->leg[0].dlg->confirmed = true;
+	if (c->state != CALL_ANSWERED)
+		b->nanswered++; /* no longer in set-up (overload admission) */
 	c->state = CALL_ANSWERED;
 	clock_gettime(CLOCK_MONOTONIC, &c->t_answer);
 	if (!c->outbound)

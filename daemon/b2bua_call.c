@@ -1,6 +1,7 @@
 /*
  * b2bua_call.c: the call table and the end of a call: creating and freeing calls, finding
- * them by connection, media id, sipwarden id, Call-ID or dialog, and ending them with the
+ * them by connection, media id, sipwarden id, Call-ID or dialog (the last two through a
+ * hash index of Call-IDs per leg), and ending them with the
  * right signalling on each leg (BYE, the final response, CANCEL) before the record
  * (call.end) goes out with the relay's final statistics. Not responsible for deciding
  * when a call ends (b2bua.c, b2bua_agent.c, b2bua_media.c do).
@@ -24,6 +25,16 @@ call_new(struct b2bua *b)
 
 	if (c == NULL)
 		return NULL;
+	for (int i = 0; i < 2; i++) {
+		if (b->callids[i] == NULL && strmap_new(&b->callids[i]) != 0) {
+			free(c);
+			return NULL;
+		}
+	}
+	if (b->by_media == NULL && strmap_new(&b->by_media) != 0) {
+		free(c);
+		return NULL;
+	}
 	c->b = b;
 	c->conf = conf_ref(b->conf);
 	telemetry_call_id(c->id);
@@ -44,6 +55,7 @@ call_new(struct b2bua *b)
 void
 leg_clear(struct call_leg *l)
 {
+	strmap_del(&l->by_callid); /* before the Call-ID it points at goes */
 	sip_dialog_free(l->dlg);
 	l->dlg = NULL;
 	sdp_desc_free(l->remote_sdp);
@@ -79,11 +91,16 @@ call_free(struct call *c)
 	b->ncalls--;
 	if (c->state != CALL_ENDED)
 		b->nlive--;
+	if (c->state == CALL_ANSWERED)
+		b->nanswered--;
+	if (c->media_id != 0)
+		b->nmedia--;
 	if (c->trunk_counted && c->trunk >= 0 && b->trunk_calls != NULL &&
 	    (size_t)c->trunk < b->ntrunk_calls && b->trunk_calls[c->trunk] > 0)
 		b->trunk_calls[c->trunk]--;
 	if (c->agent_counted)
 		pool_call_end(b->pool, c->agent);
+	strmap_del(&c->by_media);
 	leg_clear(&c->leg[0]);
 	leg_clear(&c->leg[1]);
 	pend_clear(c);
@@ -113,13 +130,24 @@ call_by_conn(struct b2bua *b, uint64_t conn, int *legi)
 	return NULL;
 }
 
+/* Index `c` by its media id (its 8 bytes are the key) once media_call_new() gave one. */
+void
+call_media_index(struct call *c)
+{
+	if (c->media_id != 0)
+		strmap_add(c->b->by_media, &c->by_media, (const char *)&c->media_id,
+		           sizeof(c->media_id), c);
+}
+
 struct call *
 call_by_media(struct b2bua *b, uint64_t media_id)
 {
-	for (struct call *c = b->calls; c != NULL; c = c->next)
-		if (c->media_id == media_id)
-			return c;
-	return NULL;
+	struct strmap_node *n;
+
+	if (b->by_media == NULL)
+		return NULL;
+	n = strmap_find(b->by_media, (const char *)&media_id, sizeof(media_id));
+	return n != NULL ? n->value : NULL;
 }
 
 struct call *
@@ -131,30 +159,134 @@ call_by_id(struct b2bua *b, const char *id)
 	return NULL;
 }
 
-/* The call and leg whose dialog `req` belongs to. */
-struct call *
-call_by_dialog(struct b2bua *b, const osip_message_t *req, int *legi)
+/* ---- the Call-ID index -----------------------------------------------------------
+ *
+ * Each leg whose dialog exists is in b->callids[leg] under its dialog's Call-ID, so a
+ * request or response finds its call in one hash lookup whatever the size of the table:
+ * the work a peer can cause before its source is checked does not grow with the calls
+ * in progress. The index holds pointers to the dialogs' own Call-ID strings: a leg is
+ * indexed after its dialog is made (call_leg_index) and leaves the index before the
+ * dialog is freed (leg_clear).
+ */
+
+void
+call_leg_index(struct call *c, int legi)
 {
-	for (struct call *c = b->calls; c != NULL; c = c->next) {
-		if (c->state == CALL_ENDED)
-			continue;
-		for (int i = 0; i < 2; i++)
-			if (c->leg[i].dlg != NULL && sip_dialog_matches(c->leg[i].dlg, req)) {
-				*legi = i;
-				return c;
-			}
+	struct call_leg *l = &c->leg[legi];
+
+	if (l->dlg == NULL || l->dlg->call_id == NULL) {
+		strmap_del(&l->by_callid);
+		return;
 	}
+	strmap_add(c->b->callids[legi], &l->by_callid, l->dlg->call_id, strlen(l->dlg->call_id), c);
+}
+
+void
+call_table_free(struct b2bua *b)
+{
+	for (int i = 0; i < 2; i++) {
+		strmap_free(b->callids[i]);
+		b->callids[i] = NULL;
+	}
+	strmap_free(b->by_media);
+	b->by_media = NULL;
+}
+
+/*
+ * The Call-ID of `m` as it is stored in a dialog ("number" or "number@host", as
+ * osip_call_id_to_str() writes it), composed once: into `buf` when it fits, else into a
+ * new string left in *heap for the caller to free. NULL when `m` has no Call-ID.
+ */
+static const char *
+callid_key(const osip_message_t *m, char *buf, size_t cap, char **heap, size_t *len)
+{
+	const osip_call_id_t *h = m->call_id;
+	size_t nl, hl;
+	char *out;
+
+	*heap = NULL;
+	if (h == NULL || h->number == NULL)
+		return NULL;
+	nl = strlen(h->number);
+	hl = h->host != NULL ? strlen(h->host) : 0;
+	*len = nl + (h->host != NULL ? 1 + hl : 0);
+	if (*len < cap)
+		out = buf;
+	else if ((out = *heap = malloc(*len + 1)) == NULL)
+		return NULL;
+	memcpy(out, h->number, nl);
+	if (h->host != NULL) {
+		out[nl] = '@';
+		memcpy(out + nl + 1, h->host, hl);
+	}
+	out[*len] = '\0';
+	return out;
+}
+
+/* The newest call whose leg `legi` is indexed under key[0..len) and that `match` accepts. */
+static struct call *
+find_key(struct b2bua *b, const char *key, size_t len, int legi,
+         bool (*match)(const struct call *c, int legi, const osip_message_t *m),
+         const osip_message_t *m)
+{
+	if (b->callids[legi] == NULL)
+		return NULL;
+	for (struct strmap_node *n = strmap_find(b->callids[legi], key, len); n != NULL;
+	     n = strmap_find_next(n))
+		if (match(n->value, legi, m))
+			return n->value;
 	return NULL;
 }
 
-/* The call whose dialog on leg `legi` has Call-ID `cid`. */
+/*
+ * The newest call whose leg `legi` has the Call-ID of `m` and that `match` accepts, or
+ * NULL. One hash lookup; the Call-ID of `m` is composed once (on the stack unless long).
+ */
+struct call *
+call_find(struct b2bua *b, const osip_message_t *m, int legi,
+          bool (*match)(const struct call *c, int legi, const osip_message_t *m))
+{
+	char buf[256], *heap;
+	size_t len;
+	const char *key = callid_key(m, buf, sizeof(buf), &heap, &len);
+	struct call *c = key != NULL ? find_key(b, key, len, legi, match, m) : NULL;
+
+	free(heap);
+	return c;
+}
+
+static bool
+dialog_match(const struct call *c, int legi, const osip_message_t *req)
+{
+	return c->state != CALL_ENDED && sip_dialog_matches_tags(c->leg[legi].dlg, req);
+}
+
+/* The call and leg whose dialog `req` belongs to (calls not ended). */
+struct call *
+call_by_dialog(struct b2bua *b, const osip_message_t *req, int *legi)
+{
+	char buf[256], *heap;
+	size_t len;
+	const char *key = callid_key(req, buf, sizeof(buf), &heap, &len);
+	struct call *c = NULL;
+
+	for (int i = 0; key != NULL && c == NULL && i < 2; i++)
+		if ((c = find_key(b, key, len, i, dialog_match, req)) != NULL)
+			*legi = i;
+	free(heap);
+	return c;
+}
+
+/* The call whose dialog on leg `legi` has Call-ID `cid` (the newest, ended ones too). */
 struct call *
 call_by_callid(struct b2bua *b, const char *cid, int legi)
 {
-	for (struct call *c = b->calls; c != NULL; c = c->next)
-		if (c->leg[legi].dlg != NULL && strcmp(c->leg[legi].dlg->call_id, cid) == 0)
-			return c;
-	return NULL;
+	struct strmap_node *n;
+
+	if (b->callids[legi] == NULL)
+		return NULL;
+	n = strmap_find(b->callids[legi], cid, strlen(cid));
+	return n != NULL ? n->value : NULL;
 }
 
 /* ---- ending a call ------------------------------------------------------------- */
@@ -198,6 +330,8 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 	/* an ended call no longer counts against the limits, even while its final
 	 * statistics are still on their way */
 	b->nlive--;
+	if (c->state == CALL_ANSWERED)
+		b->nanswered--;
 	if (c->trunk >= 0 && (size_t)c->trunk < b->ntrunk_calls && b->trunk_calls[c->trunk] > 0)
 		b->trunk_calls[c->trunk]--;
 	c->trunk_counted = false;

@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "sdp.h"
 #include "sip_dialog.h"
+#include "strmap.h"
 #include "suite.h"
 
 #define B2BUA_MAX_AGENTS 64 /* the `tried` bitmask of a call */
@@ -50,7 +51,8 @@ struct call_leg {
 	uint8_t peer_sha256[32];
 	bool has_peer_cert;
 	struct sockaddr_storage peer_addr;
-	int64_t first_packet_ms; /* answer -> first accepted media packet, -1 none */
+	int64_t first_packet_ms;      /* answer -> first accepted media packet, -1 none */
+	struct strmap_node by_callid; /* in b->callids[leg] while dlg is set (b2bua_call.c) */
 };
 
 /* A request received on one leg and relayed to the other, waiting for its answer. */
@@ -87,6 +89,7 @@ struct call {
 	bool outbound;            /* an agent called out: leg A agent, leg B trunk */
 	bool agent_counted;       /* pool_call_start() done for `agent` */
 	uint64_t media_id;
+	struct strmap_node by_media; /* in b->by_media while media_id is set (b2bua_call.c) */
 	uint16_t ports[2][2];
 	struct event *timer;      /* agent answer timeout, then max call duration */
 	struct event *pend_timer; /* no answer to a relayed request */
@@ -109,6 +112,20 @@ struct cancelled_invite {
 	struct timespec since;
 };
 
+/* Overload measurements (b2bua_overload.c). Owner: struct b2bua. */
+struct overload {
+	struct event *tick;   /* periodic, measures the loop's lag */
+	int64_t last_tick_ms; /* monotonic */
+	unsigned lag_ms;      /* recent lag, smoothed over ticks */
+	unsigned fd_limit;    /* RLIMIT_NOFILE when the B2BUA started */
+	unsigned fd_base;     /* descriptors open that are not connections or media sockets
+	                         (listeners, event fds, logs, readers), recounted each second */
+	unsigned ticks;
+	unsigned port_pairs; /* RTP/RTCP pairs in the media port range */
+	unsigned long shed;  /* new calls refused under overload */
+	int64_t last_log_ms;
+};
+
 struct b2bua {
 	struct event_base *base;
 	struct conf *conf;
@@ -122,6 +139,8 @@ struct b2bua {
 	struct call *calls;
 	unsigned ncalls;       /* in the table, ended ones included */
 	unsigned nlive;        /* not ended: what the limits count */
+	unsigned nanswered;    /* answered, not ended (nlive - nanswered are in set-up) */
+	unsigned nmedia;       /* calls holding media ports (until freed) */
 	unsigned *trunk_calls; /* per trunk index */
 	size_t ntrunk_calls;
 	uint64_t *agent_conn; /* per agent: reusable outbound connection, 0 none */
@@ -133,9 +152,12 @@ struct b2bua {
 	/* INVITEs to agents we cancelled, newest first */
 	struct cancelled_invite *cancelled;
 	bool stopping;
-	char sentby[272];  /* host:port for Via ([sip] hostname or the listen address) */
-	char contact[304]; /* our Contact value: <sip:sipwarden@sentby;transport=tls> */
-	char host[96];     /* for Warning and Call-IDs */
+	char sentby[272];          /* host:port for Via ([sip] hostname or the listen address) */
+	char contact[304];         /* our Contact value: <sip:sipwarden@sentby;transport=tls> */
+	char host[96];             /* for Warning and Call-IDs */
+	struct strmap *callids[2]; /* per leg: calls by their dialog's Call-ID (b2bua_call.c) */
+	struct strmap *by_media;   /* calls by media id (b2bua_call.c) */
+	struct overload ovl;
 };
 
 /* b2bua.c, b2bua_call.c */
@@ -143,10 +165,17 @@ struct call *call_new(struct b2bua *b);
 void call_finish(struct call *c);
 void leg_clear(struct call_leg *l);
 void leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci);
+void call_media_index(struct call *c);
 struct call *call_by_media(struct b2bua *b, uint64_t media_id);
 struct call *call_by_id(struct b2bua *b, const char *id);
 struct call *call_by_callid(struct b2bua *b, const char *cid, int legi);
 struct call *call_by_dialog(struct b2bua *b, const osip_message_t *req, int *legi);
+/* Put leg `legi` of `c` in the Call-ID index once its dialog exists (again after a new
+ * dialog); leg_clear() takes it out. call_table_free() drops the index (b2bua_free). */
+void call_leg_index(struct call *c, int legi);
+struct call *call_find(struct b2bua *b, const osip_message_t *m, int legi,
+                       bool (*match)(const struct call *c, int legi, const osip_message_t *m));
+void call_table_free(struct b2bua *b);
 void call_end(struct call *c, const char *outcome, const char *ended_by, const char *reason,
               int code);
 void call_free(struct call *c);
@@ -158,6 +187,14 @@ struct call *call_by_conn(struct b2bua *b, uint64_t conn, int *legi);
 int64_t ms_since(const struct timespec *t);
 
 void pend_clear(struct call *c);
+
+/* b2bua_overload.c: start the lag tick (0 or -ENOMEM), stop it; the reason
+ * ("overload_loop_lag", "overload_setup", "overload_ports", "overload_fds") a new INVITE
+ * must be refused for, or NULL; refuse it (503 + Retry-After, telemetry, counted). */
+int overload_start(struct b2bua *b);
+void overload_stop(struct b2bua *b);
+const char *overload_check(const struct b2bua *b);
+void overload_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, const char *reason);
 
 /* b2bua_relay.c */
 void relay_request(struct call *c, int legi, osip_message_t *req);

@@ -80,6 +80,10 @@ media_setup_call(struct call *c)
 
 	if (rc != 0)
 		log_warnx("call %s: no media ports: %s", c->id, strerror(-rc));
+	else {
+		c->b->nmedia++; /* until call_free(): ports and fds held (overload admission) */
+		call_media_index(c);
+	}
 	return rc;
 }
 

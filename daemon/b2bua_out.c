@@ -199,6 +199,7 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 		call_end(c, "refused", "sipwarden", "bad_request", 400);
 		return SIP_HOOK_TAKEN;
 	}
+	call_leg_index(c, 0);
 	b2bua_reply(b, conn, req, 100, NULL, NULL, NULL);
 	{
 		char *fu = sip_dialog_user_part(req->from), *tu = sip_dialog_user_part(req->to);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -258,6 +259,43 @@ daemon_start_calls(struct daemon *d)
 	return 0;
 }
 
+/*
+ * Raise the soft limit on open files to the hard limit: every call holds four media
+ * sockets and its share of TLS connections, and the default soft limit (1024) runs out
+ * near 250 calls. Log what we have and, when the configured limits could need more, say
+ * that new calls will be shed (b2bua_overload.c keeps conf fd_reserve for calls in
+ * progress) instead of failing.
+ */
+static void
+raise_nofile(const struct conf *c)
+{
+	struct rlimit rl;
+	unsigned long before, need;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		log_warn("getrlimit(RLIMIT_NOFILE)");
+		return;
+	}
+	before = (unsigned long)rl.rlim_cur;
+	if (rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("setrlimit(RLIMIT_NOFILE, %lu)", (unsigned long)rl.rlim_max);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	need = 4ul * c->limits.max_calls + c->tls.max_connections + c->limits.fd_reserve + 64;
+	log_info("open files: limit %lu (was %lu); max_calls %u and max_connections %u may need "
+	         "up to %lu",
+	         (unsigned long)rl.rlim_cur, before, c->limits.max_calls, c->tls.max_connections,
+	         need);
+	if (rl.rlim_cur != RLIM_INFINITY && (unsigned long)rl.rlim_cur < need)
+		log_warnx("open files: limit %lu is below what max_calls and max_connections may "
+		          "need (%lu); new calls are refused with 503 before it runs out (raise "
+		          "LimitNOFILE)",
+		          (unsigned long)rl.rlim_cur, need);
+}
+
 static int
 check_config(const char *path)
 {
@@ -313,6 +351,7 @@ main(int argc, char **argv)
 	if ((d.conf = conf_load(d.conf_path, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	log_init("sipwarden", d.conf->log_level, d.conf->log_syslog);
+	raise_nofile(d.conf);
 	signal(SIGPIPE, SIG_IGN);
 	if (sip_util_init() != 0)
 		fatalx("cannot initialise the SIP parser");

@@ -118,6 +118,9 @@ static const struct conf_keydef media_keys[] = {
 
 static const struct conf_keydef limits_keys[] = {
         KEY("max_calls", CK_UINT, struct conf_limits, max_calls, 1, 100000),
+        KEY("max_setup_calls", CK_UINT, struct conf_limits, max_setup_calls, 1, 100000),
+        KEYZ("max_loop_lag", CK_MS, struct conf_limits, max_loop_lag_ms, 20, 60000),
+        KEY("fd_reserve", CK_UINT, struct conf_limits, fd_reserve, 8, 100000),
         KEYEND,
 };
 
@@ -658,6 +661,9 @@ set_defaults(struct conf *c)
 	c->admission.ban_time_ms = 60000;
 	c->admission.scanner_ban_time_ms = 3600000;
 	c->admission.max_sources = 8192;
+	c->limits.max_setup_calls = 200;
+	c->limits.max_loop_lag_ms = 250;
+	c->limits.fd_reserve = 64;
 	c->telemetry.socket_mode = 0660;
 	c->telemetry.interim_interval_s = 0;
 	c->telemetry.queue_limit = 1024;

@@ -68,7 +68,13 @@ conf_print(const struct conf *c, FILE *out)
 		fprintf(out, " %s", suite_info(c->media.suites[i])->name);
 	fprintf(out, "\n  inactivity timeout %us, max call duration %us\n",
 	        c->media.inactivity_timeout_s, c->media.max_call_duration_s);
-	fprintf(out, "limits: max %u calls\n", c->limits.max_calls);
+	fprintf(out, "limits: max %u calls, %u in set-up; ", c->limits.max_calls,
+	        c->limits.max_setup_calls);
+	if (c->limits.max_loop_lag_ms == 0)
+		fprintf(out, "loop lag not checked");
+	else
+		fprintf(out, "max loop lag %ums", c->limits.max_loop_lag_ms);
+	fprintf(out, ", %u fds in reserve\n", c->limits.fd_reserve);
 	fprintf(out,
 	        "admission: unknown sources %u connections each, first request within %ums, "
 	        "%u requests/s (burst %u), banned %ums (scanners %ums); %u connections reserved "

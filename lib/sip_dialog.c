@@ -429,15 +429,20 @@ bool
 sip_dialog_matches(const struct sip_dialog *d, const osip_message_t *req)
 {
 	char *cid = NULL;
-	const char *ftag, *ttag;
 	bool same;
 
 	if (req->call_id == NULL || osip_call_id_to_str(req->call_id, &cid) != 0)
 		return false;
 	same = strcmp(cid, d->call_id) == 0;
 	osip_free(cid);
-	if (!same)
-		return false;
+	return same && sip_dialog_matches_tags(d, req);
+}
+
+bool
+sip_dialog_matches_tags(const struct sip_dialog *d, const osip_message_t *req)
+{
+	const char *ftag, *ttag;
+
 	ftag = tag_of(req->from);
 	ttag = tag_of(req->to);
 	return ftag != NULL && ttag != NULL && d->remote_tag != NULL &&

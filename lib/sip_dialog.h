@@ -98,6 +98,9 @@ int sip_dialog_cancel(const osip_message_t *invite, osip_message_t **out);
 /* Does `req` (a request received) belong to `d`: same Call-ID, its From tag is our
  * remote tag and its To tag is our local tag? */
 bool sip_dialog_matches(const struct sip_dialog *d, const osip_message_t *req);
+/* The same without the Call-ID, for a caller that already found `d` by Call-ID: the
+ * From tag of `req` is our remote tag and its To tag our local tag. */
+bool sip_dialog_matches_tags(const struct sip_dialog *d, const osip_message_t *req);
 
 /* Check and record the CSeq of a request received in the dialog: it must be higher than
  * the last one (RFC 3261 s12.2.2; ACK and CANCEL exempt). 0 or -EPROTO (answer 500). */

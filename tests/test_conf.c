@@ -208,6 +208,9 @@ START_TEST(conf_loads_every_key_of_good_full)
 	ck_assert_uint_eq(c->media.inactivity_timeout_s, 60);
 	ck_assert_uint_eq(c->media.max_call_duration_s, 7200);
 	ck_assert_uint_eq(c->limits.max_calls, 50);
+	ck_assert_uint_eq(c->limits.max_setup_calls, 20);
+	ck_assert_uint_eq(c->limits.max_loop_lag_ms, 250);
+	ck_assert_uint_eq(c->limits.fd_reserve, 128);
 	ck_assert_ptr_nonnull(strstr(c->telemetry.socket, "/conf/run/telemetry.sock"));
 	ck_assert_uint_eq(c->telemetry.socket_mode, 0640);
 	ck_assert_ptr_null(c->telemetry.socket_group);
@@ -311,6 +314,9 @@ START_TEST(conf_defaults_apply_when_keys_are_absent)
 	ck_assert_uint_eq(c->admission.ban_time_ms, 60000);
 	ck_assert_uint_eq(c->admission.scanner_ban_time_ms, 3600000);
 	ck_assert_uint_eq(c->admission.max_sources, 8192);
+	ck_assert_uint_eq(c->limits.max_setup_calls, 200);
+	ck_assert_uint_eq(c->limits.max_loop_lag_ms, 250);
+	ck_assert_uint_eq(c->limits.fd_reserve, 64);
 	ck_assert_ptr_null(c->telemetry.socket);
 	ck_assert_uint_eq(c->telemetry.socket_mode, 0660);
 	ck_assert_uint_eq(c->telemetry.queue_limit, 1024);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -141,7 +142,8 @@ itest_write_conf(struct itest *t, const struct itest_opts *o)
 	        o->max_line_length ? o->max_line_length : (mms < 4096 ? mms : 4096),
 	        o->sip_extra ? o->sip_extra : "");
 	fprintf(f, "[media]\naddress = %s\nport_min = %u\nport_max = %u\nworkers = 1\n%s\n", t->ip,
-	        pmin, pmin + 999, o->media_extra ? o->media_extra : "");
+	        pmin, pmin + (o->media_ports ? o->media_ports : 1000) - 1,
+	        o->media_extra ? o->media_extra : "");
 	fprintf(f, "[telemetry]\nsocket = %s\ncontrol_socket = %s\n%s\n", t->tel_path, t->ctl_path,
 	        o->telemetry_extra ? o->telemetry_extra : "");
 	fprintf(f, "[trunk itest]\nsource = %s\n%s\n",
@@ -243,6 +245,11 @@ itest_start(struct itest *t, const struct itest_opts *o)
 			fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 			if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 				_exit(126);
+		}
+		if (o->nofile != 0) {
+			struct rlimit rl = {o->nofile, o->nofile};
+			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+				_exit(125);
 		}
 		setenv("NOTIFY_SOCKET", notify_path, 1);
 		execl(daemon, daemon, "-c", t->conf_path, (char *)NULL);

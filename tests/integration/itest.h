@@ -31,6 +31,8 @@ struct itest_opts {
 	unsigned max_line_length;      /* default 4096 */
 	const char *sip_extra;         /* more lines for [sip] ("agent_timeout = 1s\n") */
 	const char *media_extra;       /* more lines for [media] */
+	unsigned media_ports;          /* size of the media port range (default 1000) */
+	unsigned nofile;               /* the daemon's RLIMIT_NOFILE, soft = hard (0: ours) */
 	const char *trunk_source;      /* [trunk itest] source (default 127.0.0.0/8) */
 	const char *trunk_extra;       /* more lines for [trunk itest] */
 	const char *telemetry_extra;   /* more lines for [telemetry] */

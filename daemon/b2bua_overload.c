@@ -1,0 +1,171 @@
+/*
+ * b2bua_overload.c: admission of new calls under overload. A new INVITE is refused with
+ * a fast 503 (Retry-After) before any SDP parsing, call state or media port is spent on
+ * it when the daemon could not serve it well: the signalling loop is running late (a
+ * periodic tick measures its lag), too many calls are still being set up, the media port
+ * range has no free pair for it, or the file descriptors left would eat into the reserve
+ * kept for calls in progress. Calls already admitted are never touched here.
+ *
+ * Responsible for the measurements and the decision; the refusal itself (503, telemetry
+ * security.limit_reached with reason "overload_*", rate-limited log) is overload_refuse().
+ * Not responsible for the static limits (max_calls, per-trunk), which b2bua.c checks.
+ */
+#include "b2bua_int.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "log.h"
+
+#define OVERLOAD_TICK_MS        50
+#define OVERLOAD_FDS_PER_CALL   4 /* two legs, an RTP and an RTCP socket each */
+#define OVERLOAD_PAIRS_PER_CALL 2
+#define OVERLOAD_RECOUNT_TICKS  20 /* recount open descriptors about once a second */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* File descriptors open now (at start, then about once a second). */
+static unsigned
+fds_open(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (d == NULL)
+		return 32;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n > 0 ? n - 1 : 0; /* the directory's own fd */
+}
+
+/*
+ * Count what is open and keep, as the baseline, what the SIP connections and the media
+ * sockets do not explain (listeners, event fds, logs, telemetry readers, control
+ * clients). Between counts the estimate follows connections and calls exactly; a count
+ * costs a read of /proc/self/fd, so it is done about once a second, not per INVITE.
+ */
+static void
+overload_recount(struct b2bua *b)
+{
+	struct sip_server_stats ss = {0};
+	long other;
+
+	sip_server_get_stats(b->sip, &ss);
+	other = (long)fds_open() - (long)ss.open - (long)OVERLOAD_FDS_PER_CALL * (long)b->nmedia;
+	b->ovl.fd_base = other > 0 ? (unsigned)other : 0;
+}
+
+/*
+ * Every OVERLOAD_TICK_MS: how late did we run? A loop busy for 300 ms runs this tick
+ * ~250 ms late. The lag kept is smoothed over ticks (each late tick counts for a quarter),
+ * so that one burst of work (fifty TLS handshakes at once) does not shed calls while a
+ * loop that stays late is seen within a few ticks.
+ */
+static void
+overload_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct b2bua *b = arg;
+	int64_t now = now_ms(), late = now - b->ovl.last_tick_ms - OVERLOAD_TICK_MS;
+
+	(void)fd;
+	(void)what;
+	b->ovl.last_tick_ms = now;
+	if (late < 0)
+		late = 0;
+	if (late > 600000)
+		late = 600000;
+	b->ovl.lag_ms = (3 * b->ovl.lag_ms + (unsigned)late) / 4;
+	if (++b->ovl.ticks % OVERLOAD_RECOUNT_TICKS == 0)
+		overload_recount(b);
+}
+
+int
+overload_start(struct b2bua *b)
+{
+	struct rlimit rl;
+	struct timeval tv = {0, OVERLOAD_TICK_MS * 1000};
+	const struct conf *cf = b->conf;
+	unsigned first = (cf->media.port_min + 1u) & ~1u;
+
+	b->ovl.fd_limit = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		b->ovl.fd_limit = rl.rlim_cur > 1u << 30 ? 1u << 30 : (unsigned)rl.rlim_cur;
+	overload_recount(b);
+	b->ovl.port_pairs =
+	        cf->media.port_max >= first + 1 ? (cf->media.port_max - first + 1) / 2 : 0;
+	b->ovl.last_tick_ms = now_ms();
+	if ((b->ovl.tick = event_new(b->base, -1, EV_PERSIST, overload_tick_cb, b)) == NULL ||
+	    event_add(b->ovl.tick, &tv) != 0)
+		return -ENOMEM;
+	log_info("admission: %u file descriptors in use, limit %u, %u kept in reserve; %u media "
+	         "port pairs",
+	         b->ovl.fd_base, b->ovl.fd_limit, cf->limits.fd_reserve, b->ovl.port_pairs);
+	return 0;
+}
+
+void
+overload_stop(struct b2bua *b)
+{
+	if (b->ovl.tick != NULL)
+		event_free(b->ovl.tick);
+	b->ovl.tick = NULL;
+}
+
+/* File descriptors a new call may still take without touching the reserve. */
+static long
+fds_free(const struct b2bua *b)
+{
+	struct sip_server_stats ss = {0};
+
+	sip_server_get_stats(b->sip, &ss);
+	return (long)b->ovl.fd_limit - (long)b->ovl.fd_base - (long)ss.open -
+	       (long)OVERLOAD_FDS_PER_CALL * (long)b->nmedia - (long)b->conf->limits.fd_reserve;
+}
+
+const char *
+overload_check(const struct b2bua *b)
+{
+	const struct conf_limits *l = &b->conf->limits;
+
+	if (l->max_loop_lag_ms != 0 && b->ovl.lag_ms > l->max_loop_lag_ms)
+		return "overload_loop_lag";
+	if (b->nlive - b->nanswered >= l->max_setup_calls)
+		return "overload_setup";
+	if (b->ovl.port_pairs < OVERLOAD_PAIRS_PER_CALL * (b->nmedia + 1))
+		return "overload_ports";
+	if (fds_free(b) < OVERLOAD_FDS_PER_CALL)
+		return "overload_fds";
+	return NULL;
+}
+
+void
+overload_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, const char *reason)
+{
+	const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
+	int64_t now = now_ms();
+
+	b2bua_reply(b, conn, req, 503, NULL, "overloaded", NULL);
+	telemetry_security(b->tel, TELEMETRY_SEC_LIMIT_REACHED, NULL,
+	                   ci ? (const struct sockaddr *)&ci->peer : NULL, reason,
+	                   "new calls shed under overload", 503);
+	b->ovl.shed++;
+	/* the log gets one line per second at most; telemetry has every refusal */
+	if (now - b->ovl.last_log_ms >= 1000) {
+		log_warnx("overload (%s): %lu new call(s) refused with 503 so far; %u in set-up, "
+		          "loop lag %u ms, %u calls with media",
+		          reason, b->ovl.shed, b->nlive - b->nanswered, b->ovl.lag_ms, b->nmedia);
+		b->ovl.last_log_ms = now;
+	}
+}

@@ -1,0 +1,272 @@
+/*
+ * it_overload: overload sheds, it does not collapse. When the daemon cannot take one more
+ * call well (too many calls still being set up, no free media port pair), a new INVITE
+ * gets a fast 503 with Retry-After before any call state, SDP work or media port is spent
+ * on it, with a security.limit_reached event whose reason names the overload, while the
+ * call in progress keeps its media intact in both directions and ends normally. With
+ * few file descriptors, a reserve is kept for the calls in progress: a new call is shed
+ * with 503 before its media sockets would fail with "Too many open files".
+ */
+#include <check.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "itest.h"
+
+#define T_CALL_MS   30000
+#define FAST_503_MS 1000 /* loopback: the refusals take a few ms; a loaded CI box more */
+
+/* The file DIR/<name> contains `needle`. */
+static bool
+file_has(const struct itest *t, const char *name, const char *needle)
+{
+	char path[256];
+	size_t len;
+	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
+	bool found = data != NULL && strstr(data, needle) != NULL;
+
+	free(data);
+	return found;
+}
+
+/* Wait until the control socket reports `count` calls (answered or not). */
+static void
+wait_count(const struct itest *t, int count, const char *also, int timeout_ms)
+{
+	char want[32], *reply = NULL;
+	int64_t end = itest_now_ms() + timeout_ms;
+	bool ok = false;
+
+	snprintf(want, sizeof(want), "\"count\":%d", count);
+	while (!ok && itest_now_ms() < end) {
+		free(reply);
+		reply = itest_control(t, "{\"cmd\":\"calls\"}", 2000);
+		ok = reply != NULL && strstr(reply, want) != NULL &&
+		     (also == NULL || strstr(reply, also) != NULL);
+		if (!ok)
+			usleep(20000);
+	}
+	ck_assert_msg(ok, "wanted %d call(s) %s: %s", count, also ? also : "",
+	              reply ? reply : "(no reply)");
+	free(reply);
+}
+
+/* Every call in DIR/name got `code`, passed, within max_ms; returns how many. */
+static size_t
+assert_refused_fast(const struct itest *t, const char *name, size_t n)
+{
+	json_t *arr = itest_results(t, name), *c;
+	size_t i;
+
+	ck_assert_msg(json_array_size(arr) == n, "%s: %zu calls, want %zu", name,
+	              json_array_size(arr), n);
+	json_array_foreach(arr, i, c)
+	{
+		ck_assert_int_eq(itest_num(c, "code"), 503);
+		ck_assert_str_eq(itest_str(c, "result"), "pass");
+		ck_assert_msg(itest_num(c, "setup_ms") < FAST_503_MS, "503 after %lld ms",
+		              (long long)itest_num(c, "setup_ms"));
+	}
+	json_decref(arr);
+	return n;
+}
+
+/* The established call in DIR/name completed with media intact both ways. */
+static void
+assert_call_ok(const struct itest *t, const char *name)
+{
+	json_t *r = itest_result(t, name);
+
+	ck_assert_int_eq(itest_num(r, "code"), 200);
+	ck_assert_str_eq(itest_str(r, "result"), "pass"); /* every echoed packet verified */
+	json_decref(r);
+}
+
+START_TEST(calls_in_setup_past_the_bound_get_a_fast_503_and_the_first_call_completes)
+{
+	static char tel[1 << 20];
+	struct itest t;
+	struct itest_opts o = {.extra = "[limits]\nmax_setup_calls = 1\n"};
+	/* the agent rings 2 s before it answers (any number of calls): the first call stays
+	 * in set-up, and without the bound the others would be answered too */
+	const char *agent_args[] = {"--mode", "echo", "--ring-ms", "2000", "--timeout", "40", NULL};
+	const char *first[] = {"--calls", "1", "--duration", "2", NULL};
+	const char *more[] = {"--calls",  "3",   "--concurrent", "3",
+	                      "--expect", "503", "--verbose",    NULL};
+	pid_t ap, cp;
+	int tfd;
+
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	cp = itest_caller_spawn(&t, "first.json", first);
+	wait_count(&t, 1, NULL, 10000);
+
+	ck_assert_int_eq(itest_caller(&t, "more.json", more, T_CALL_MS), 0);
+	assert_refused_fast(&t, "more.json", 3);
+	ck_assert_msg(file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
+	ck_assert_msg(!file_has(&t, "more.json.log", "100 Trying"),
+	              "a shed INVITE must not be taken on (100 Trying)");
+
+	ck_assert_int_eq(itest_wait_child(cp, T_CALL_MS), 0);
+	assert_call_ok(&t, "first.json");
+	itest_kill_child(ap);
+
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	ck_assert_msg(itest_count_events(tel, "security.limit_reached", "overload_setup") == 3,
+	              "telemetry: %s", tel);
+	ck_assert_msg(itest_count_events(tel, "call.start", NULL) == 1, "telemetry: %s", tel);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
+START_TEST(no_free_media_port_pair_sheds_new_calls_with_503_while_the_call_keeps_its_media)
+{
+	static char tel[1 << 20];
+	struct itest t;
+	/* four ports: two RTP/RTCP pairs, exactly one call's worth */
+	struct itest_opts o = {.media_ports = 4};
+	const char *agent_args[] = {"--mode", "echo", "--calls", "1", "--timeout", "40", NULL};
+	const char *first[] = {"--calls", "1", "--duration", "4", NULL};
+	const char *more[] = {"--calls",  "5",   "--concurrent", "5",
+	                      "--expect", "503", "--verbose",    NULL};
+	char *stats;
+	pid_t ap, cp;
+	int tfd;
+
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	cp = itest_caller_spawn(&t, "first.json", first);
+	wait_count(&t, 1, "\"answered\"", 10000);
+
+	/* while its media flows, five more callers are refused at once */
+	ck_assert_int_eq(itest_caller(&t, "more.json", more, T_CALL_MS), 0);
+	assert_refused_fast(&t, "more.json", 5);
+	ck_assert_msg(file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
+	ck_assert_msg(!file_has(&t, "more.json.log", "100 Trying"),
+	              "a shed INVITE must not be taken on (100 Trying)");
+
+	ck_assert_int_eq(itest_wait_child(cp, T_CALL_MS), 0);
+	assert_call_ok(&t, "first.json");
+	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
+
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	ck_assert_msg(itest_count_events(tel, "security.limit_reached", "overload_ports") == 5,
+	              "telemetry: %s", tel);
+	ck_assert_msg(itest_count_events(tel, "call.start", NULL) == 1, "telemetry: %s", tel);
+	ck_assert_msg(itest_count_events(tel, "call.end", "bye") == 1, "telemetry: %s", tel);
+
+	/* counted in stats */
+	stats = itest_control(&t, "{\"cmd\":\"stats\"}", 2000);
+	ck_assert_ptr_nonnull(stats);
+	ck_assert_msg(strstr(stats, "\"overload_ports\":5") != NULL, "stats: %s", stats);
+	free(stats);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
+/* Descriptors the process `pid` has open. */
+static unsigned
+fds_of(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	unsigned n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+START_TEST(few_file_descriptors_keep_a_reserve_for_the_call_in_progress_and_shed_new_calls)
+{
+	static char tel[1 << 20];
+	struct itest t;
+	struct itest_opts o = {.extra = "[limits]\nfd_reserve = 8\n", .log_file = true};
+	const char *agent_args[] = {"--mode", "echo", "--timeout", "40", NULL};
+	const char *first[] = {"--calls", "1", "--duration", "4", NULL};
+	/* one after the other: each caller call opens its own TLS connection */
+	const char *more[] = {"--calls", "4", "--expect", "503", "--verbose", NULL};
+	char log[256];
+	unsigned base;
+	pid_t ap, cp;
+	int tfd;
+
+	/* what the daemon holds when idle, under this configuration */
+	itest_start(&t, &o);
+	base = fds_of(t.pid);
+	itest_stop(&t);
+
+	/* room for the idle daemon, the connections of the first caller, the agent and the
+	 * next caller, the telemetry reader, one call's four media sockets, the reserve, and
+	 * one more: the next call's four sockets would eat into the reserve */
+	o.nofile = base + 3 + 1 + 4 + 8 + 1;
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	cp = itest_caller_spawn(&t, "first.json", first);
+	wait_count(&t, 1, "\"answered\"", 10000);
+	usleep(1100 * 1000); /* the daemon recounts its descriptors once a second */
+
+	itest_check_exit(&t, itest_caller(&t, "more.json", more, T_CALL_MS), "more.json");
+	assert_refused_fast(&t, "more.json", 4);
+	ck_assert_msg(file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
+	ck_assert_msg(!file_has(&t, "more.json.log", "100 Trying"),
+	              "a shed INVITE must not be taken on (100 Trying)");
+
+	ck_assert_int_eq(itest_wait_child(cp, T_CALL_MS), 0);
+	assert_call_ok(&t, "first.json");
+	itest_kill_child(ap);
+
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	ck_assert_msg(itest_count_events(tel, "security.limit_reached", "overload_fds") == 4,
+	              "telemetry: %s", tel);
+	ck_assert_msg(itest_count_events(tel, "call.start", NULL) == 1, "telemetry: %s", tel);
+	ck_assert_msg(!file_has(&t, "daemon.log", "Too many open files"),
+	              "the daemon ran out of descriptors: %s",
+	              itest_path(&t, "daemon.log", log, sizeof(log)));
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
+static Suite *
+overload_suite(void)
+{
+	Suite *s = suite_create("it_overload");
+	TCase *tc = tcase_create("shed");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc,
+	               calls_in_setup_past_the_bound_get_a_fast_503_and_the_first_call_completes);
+	tcase_add_test(
+	        tc,
+	        no_free_media_port_pair_sheds_new_calls_with_503_while_the_call_keeps_its_media);
+	tcase_add_test(
+	        tc,
+	        few_file_descriptors_keep_a_reserve_for_the_call_in_progress_and_shed_new_calls);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return itest_run(overload_suite());
+}

@@ -1,0 +1,301 @@
+/*
+ * Unit tests for daemon/b2bua_call.c's call table: finding a call by Call-ID or by the
+ * dialog of a request costs the same with 10,000 calls as with one, builds no string per
+ * call (the Call-ID of the request is composed once), and stays in sync when dialogs are
+ * created and freed; finding a call by media id likewise. The file is compiled in with stubs for
+ * the signalling it would send.
+ *
+ * osip_call_id_to_str() is wrapped (-Wl,--wrap) to count how often a Call-ID is turned
+ * into a new string: the old table walk did it for every leg of every call.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <osipparser2/osip_parser.h>
+
+#include "b2bua_int.h"
+
+#define NCALLS 10000
+
+/* ---- stubs for what b2bua_call.c sends (nothing here sends) ---- */
+
+int
+b2bua_send(struct b2bua *b, uint64_t conn, osip_message_t *m)
+{
+	(void)b;
+	(void)conn;
+	(void)m;
+	return 0;
+}
+
+int
+b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code, const char *to_tag,
+            const char *warning, const char *sdp)
+{
+	(void)b;
+	(void)conn;
+	(void)req;
+	(void)code;
+	(void)to_tag;
+	(void)warning;
+	(void)sdp;
+	return 0;
+}
+
+void
+agent_cancel(struct call *c)
+{
+	(void)c;
+}
+
+void
+leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *suite_buf,
+              size_t suite_len)
+{
+	(void)c;
+	(void)legi;
+	memset(out, 0, sizeof(*out));
+	if (suite_len > 0)
+		suite_buf[0] = '\0';
+}
+
+int64_t
+ms_since(const struct timespec *t)
+{
+	(void)t;
+	return 0;
+}
+
+/* ---- the counted stringifier ---- */
+
+static unsigned long n_stringified;
+
+int __real_osip_call_id_to_str(const osip_call_id_t *h, char **dest);
+int __wrap_osip_call_id_to_str(const osip_call_id_t *h, char **dest);
+
+int
+__wrap_osip_call_id_to_str(const osip_call_id_t *h, char **dest)
+{
+	n_stringified++;
+	return __real_osip_call_id_to_str(h, dest);
+}
+
+/* ---- helpers ---- */
+
+static osip_message_t *
+msg(const char *method, const char *callid, const char *ftag, const char *ttag)
+{
+	char txt[2048];
+	osip_message_t *m = NULL;
+
+	snprintf(txt, sizeof(txt),
+	         "%s sip:agent@sipwarden.test SIP/2.0\r\n"
+	         "Via: SIP/2.0/TLS 10.0.0.1:5061;branch=z9hG4bKx\r\n"
+	         "From: <sip:+15551234@trunk.test>;tag=%s\r\n"
+	         "To: <sip:agent@sipwarden.test>%s%s\r\n"
+	         "Call-ID: %s\r\n"
+	         "CSeq: 10 %s\r\n"
+	         "Contact: <sip:alice@10.0.0.1:5061;transport=tls>\r\n"
+	         "Max-Forwards: 70\r\n"
+	         "Content-Length: 0\r\n\r\n",
+	         method, ftag, ttag ? ";tag=" : "", ttag ? ttag : "", callid, method);
+	ck_assert_int_eq(osip_message_init(&m), 0);
+	ck_assert_int_eq(osip_message_parse(m, txt, strlen(txt)), 0);
+	return m;
+}
+
+/* A call with leg A from an INVITE with `callid`/`ftag`, and a UAC leg B. */
+static struct call *
+add_call(struct b2bua *b, const char *callid, const char *ftag)
+{
+	osip_message_t *inv = msg("INVITE", callid, ftag, NULL);
+	struct call *c = call_new(b);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(sip_dialog_new_uas(&c->leg[0].dlg, inv, "<sip:sw@192.0.2.1>"), 0);
+	call_leg_index(c, 0);
+	ck_assert_int_eq(sip_dialog_new_uac(&c->leg[1].dlg, "<sip:agent@192.0.2.9>",
+	                                    "<sip:+15551234@sw.test>", "<sip:agent@192.0.2.9>",
+	                                    "<sip:sw@192.0.2.1>", "sw.test"),
+	                 0);
+	call_leg_index(c, 1);
+	osip_message_free(inv);
+	return c;
+}
+
+static void
+free_all(struct b2bua *b)
+{
+	while (b->calls != NULL)
+		call_free(b->calls);
+	call_table_free(b);
+}
+
+/* A request inside leg A of `c`, as the trunk would send it. */
+static osip_message_t *
+in_dialog(const struct call *c, const char *method)
+{
+	const struct sip_dialog *d = c->leg[0].dlg;
+	return msg(method, d->call_id, d->remote_tag, d->local_tag);
+}
+
+/* ---- tests ---- */
+
+START_TEST(call_by_dialog_builds_no_string_per_call_among_10000_calls)
+{
+	struct b2bua b = {0};
+	struct call *want = NULL, *c;
+	osip_message_t *bye, *stranger;
+	char cid[64], tag[32];
+	int legi = -1;
+
+	for (int i = 0; i < NCALLS; i++) {
+		snprintf(cid, sizeof(cid), "call-%d@trunk.test", i);
+		snprintf(tag, sizeof(tag), "f%d", i);
+		c = add_call(&b, cid, tag);
+		if (i == NCALLS / 3)
+			want = c;
+	}
+	ck_assert_uint_eq(b.ncalls, NCALLS);
+	bye = in_dialog(want, "BYE");
+	stranger = msg("BYE", "nobody@else", "x", "y");
+
+	n_stringified = 0;
+	ck_assert_ptr_eq(call_by_dialog(&b, bye, &legi), want);
+	ck_assert_int_eq(legi, 0);
+	ck_assert_ptr_null(call_by_dialog(&b, stranger, &legi));
+	/* at most one Call-ID string per request, none per call in the table */
+	ck_assert_msg(n_stringified <= 2, "%lu Call-ID strings built for 2 requests among %d calls",
+	              n_stringified, NCALLS);
+
+	osip_message_free(bye);
+	osip_message_free(stranger);
+	free_all(&b);
+}
+END_TEST
+
+START_TEST(call_by_dialog_needs_the_tags_of_the_dialog_not_only_its_call_id)
+{
+	struct b2bua b = {0};
+	struct call *c1 = add_call(&b, "same@trunk.test", "fa");
+	struct call *c2 = add_call(&b, "same@trunk.test", "fb");
+	osip_message_t *r1 = in_dialog(c1, "BYE"), *r2 = in_dialog(c2, "BYE");
+	osip_message_t *wrong = msg("BYE", "same@trunk.test", "fa", c2->leg[0].dlg->local_tag);
+	int legi;
+
+	ck_assert_ptr_eq(call_by_dialog(&b, r1, &legi), c1);
+	ck_assert_ptr_eq(call_by_dialog(&b, r2, &legi), c2);
+	ck_assert_ptr_null(call_by_dialog(&b, wrong, &legi));
+	osip_message_free(r1);
+	osip_message_free(r2);
+	osip_message_free(wrong);
+	free_all(&b);
+}
+END_TEST
+
+START_TEST(call_by_callid_finds_each_leg_and_forgets_cleared_and_freed_ones)
+{
+	struct b2bua b = {0};
+	struct call *c1 = add_call(&b, "one@trunk.test", "f1");
+	struct call *c2 = add_call(&b, "two@trunk.test", "f2");
+	char *b1 = strdup(c1->leg[1].dlg->call_id);
+	osip_message_t *bye2 = in_dialog(c2, "BYE");
+	int legi;
+
+	ck_assert_ptr_eq(call_by_callid(&b, "one@trunk.test", 0), c1);
+	ck_assert_ptr_eq(call_by_callid(&b, "two@trunk.test", 0), c2);
+	ck_assert_ptr_null(call_by_callid(&b, "one@trunk.test", 1));
+	ck_assert_ptr_eq(call_by_callid(&b, b1, 1), c1);
+	ck_assert_ptr_null(call_by_callid(&b, b1, 0));
+
+	/* failover: leg B is cleared and rebuilt with a new Call-ID */
+	leg_clear(&c1->leg[1]);
+	ck_assert_ptr_null(call_by_callid(&b, b1, 1));
+
+	/* a freed call is gone from the index */
+	call_free(c2);
+	ck_assert_ptr_null(call_by_callid(&b, "two@trunk.test", 0));
+	ck_assert_ptr_null(call_by_dialog(&b, bye2, &legi));
+	ck_assert_ptr_eq(call_by_callid(&b, "one@trunk.test", 0), c1);
+
+	/* an ended call is still found by Call-ID (late responses), not by dialog */
+	c1->state = CALL_ENDED;
+	ck_assert_ptr_eq(call_by_callid(&b, "one@trunk.test", 0), c1);
+	free(b1);
+	osip_message_free(bye2);
+	free_all(&b);
+}
+END_TEST
+
+START_TEST(call_by_dialog_finds_a_call_id_longer_than_the_stack_buffer)
+{
+	struct b2bua b = {0};
+	char cid[601];
+	struct call *c;
+	osip_message_t *bye;
+	int legi;
+
+	memset(cid, 'k', 500);
+	strcpy(cid + 500, "@trunk.test");
+	c = add_call(&b, cid, "flong");
+	bye = in_dialog(c, "BYE");
+	ck_assert_ptr_eq(call_by_dialog(&b, bye, &legi), c);
+	ck_assert_int_eq(legi, 0);
+	ck_assert_ptr_eq(call_by_callid(&b, cid, 0), c);
+	osip_message_free(bye);
+	free_all(&b);
+}
+END_TEST
+
+START_TEST(call_by_media_finds_the_call_by_its_media_id_until_it_is_freed)
+{
+	struct b2bua b = {0};
+	struct call *c1 = add_call(&b, "m1@trunk.test", "f1");
+	struct call *c2 = add_call(&b, "m2@trunk.test", "f2");
+
+	c1->media_id = 0x1234500;
+	c2->media_id = 0x1234601;
+	b.nmedia = 2;
+	call_media_index(c1);
+	call_media_index(c2);
+	ck_assert_ptr_eq(call_by_media(&b, 0x1234500), c1);
+	ck_assert_ptr_eq(call_by_media(&b, 0x1234601), c2);
+	ck_assert_ptr_null(call_by_media(&b, 0x1234700));
+	call_free(c1);
+	ck_assert_ptr_null(call_by_media(&b, 0x1234500));
+	ck_assert_ptr_eq(call_by_media(&b, 0x1234601), c2);
+	ck_assert_uint_eq(b.nmedia, 1);
+	free_all(&b);
+}
+END_TEST
+
+static Suite *
+b2bua_call_suite(void)
+{
+	Suite *s = suite_create("b2bua_call");
+	TCase *tc = tcase_create("table");
+
+	tcase_add_test(tc, call_by_dialog_builds_no_string_per_call_among_10000_calls);
+	tcase_add_test(tc, call_by_dialog_needs_the_tags_of_the_dialog_not_only_its_call_id);
+	tcase_add_test(tc, call_by_callid_finds_each_leg_and_forgets_cleared_and_freed_ones);
+	tcase_add_test(tc, call_by_dialog_finds_a_call_id_longer_than_the_stack_buffer);
+	tcase_add_test(tc, call_by_media_finds_the_call_by_its_media_id_until_it_is_freed);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	parser_init();
+	sr = srunner_create(b2bua_call_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,189 @@
+/*
+ * Unit tests for daemon/b2bua_overload.c: which overload a new INVITE is refused for.
+ * A signalling loop that keeps running late is seen as lag; calls in set-up,
+ * media port pairs and file descriptors are compared with their bounds. The file is
+ * compiled in; the SIP server is stubbed (its open connection count is set here).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "b2bua_int.h"
+#include "sip_server.h"
+
+static size_t stub_open_conns;
+
+void
+sip_server_get_stats(const struct sip_server *s, struct sip_server_stats *out)
+{
+	(void)s;
+	memset(out, 0, sizeof(*out));
+	out->open = stub_open_conns;
+}
+
+const struct sip_conn_info *
+sip_server_conn_info(const struct sip_server *s, uint64_t conn)
+{
+	(void)s;
+	(void)conn;
+	return NULL;
+}
+
+int
+b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code, const char *to_tag,
+            const char *warning, const char *sdp)
+{
+	(void)b;
+	(void)conn;
+	(void)req;
+	(void)code;
+	(void)to_tag;
+	(void)warning;
+	(void)sdp;
+	return 0;
+}
+
+struct fixture {
+	struct conf conf;
+	struct b2bua b;
+};
+
+static void
+setup(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->conf.media.port_min = 30000;
+	f->conf.media.port_max = 30999; /* 500 pairs */
+	f->conf.limits.max_setup_calls = 200;
+	f->conf.limits.max_loop_lag_ms = 100;
+	f->conf.limits.fd_reserve = 64;
+	f->b.conf = &f->conf;
+	f->b.base = event_base_new();
+	ck_assert_ptr_nonnull(f->b.base);
+	stub_open_conns = 0;
+	ck_assert_int_eq(overload_start(&f->b), 0);
+	f->b.ovl.fd_limit = 100000;
+}
+
+static void
+teardown(struct fixture *f)
+{
+	overload_stop(&f->b);
+	event_base_free(f->b.base);
+}
+
+START_TEST(overload_check_admits_an_idle_daemon)
+{
+	struct fixture f;
+
+	setup(&f);
+	ck_assert_ptr_null(overload_check(&f.b));
+	teardown(&f);
+}
+END_TEST
+
+/* Hold the loop up for `ms` (as work would), then let it run its overdue tick. */
+static void
+hold_loop(struct fixture *f, unsigned ms)
+{
+	usleep(ms * 1000);
+	ck_assert_int_eq(event_base_loop(f->b.base, EVLOOP_ONCE), 0);
+}
+
+START_TEST(overload_check_sees_a_loop_that_stays_late_as_lag)
+{
+	struct fixture f;
+
+	setup(&f);
+	/* each tick runs at least 350 ms late (never early, whatever the machine's load);
+	 * a late tick counts for a quarter: 87 ms after one, 152 ms after two */
+	hold_loop(&f, 400);
+	ck_assert_uint_ge(f.b.ovl.lag_ms, 87);
+	hold_loop(&f, 400);
+	ck_assert_uint_ge(f.b.ovl.lag_ms, 152);
+	ck_assert_str_eq(overload_check(&f.b), "overload_loop_lag");
+	/* with the check off the same lag admits */
+	f.conf.limits.max_loop_lag_ms = 0;
+	ck_assert_ptr_null(overload_check(&f.b));
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(overload_check_bounds_the_calls_in_setup)
+{
+	struct fixture f;
+
+	setup(&f);
+	f.conf.limits.max_setup_calls = 3;
+	f.b.nlive = 10;
+	f.b.nanswered = 8; /* two in set-up */
+	ck_assert_ptr_null(overload_check(&f.b));
+	f.b.nanswered = 7; /* three */
+	ck_assert_str_eq(overload_check(&f.b), "overload_setup");
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(overload_check_needs_two_free_port_pairs)
+{
+	struct fixture f;
+
+	setup(&f);
+	overload_stop(&f.b);
+	f.conf.media.port_max = 30003; /* two pairs: one call */
+	ck_assert_int_eq(overload_start(&f.b), 0);
+	f.b.ovl.fd_limit = 100000;
+	ck_assert_uint_eq(f.b.ovl.port_pairs, 2);
+	ck_assert_ptr_null(overload_check(&f.b));
+	f.b.nmedia = 1;
+	ck_assert_str_eq(overload_check(&f.b), "overload_ports");
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(overload_check_keeps_the_fd_reserve)
+{
+	struct fixture f;
+	unsigned used;
+
+	setup(&f);
+	stub_open_conns = 10;
+	f.b.nmedia = 5;
+	used = f.b.ovl.fd_base + 10 + 4 * 5;
+	/* exactly one call's four sockets left above the reserve: admitted */
+	f.b.ovl.fd_limit = used + 64 + 4;
+	ck_assert_ptr_null(overload_check(&f.b));
+	/* one fewer: the call would take from the reserve */
+	f.b.ovl.fd_limit = used + 64 + 3;
+	ck_assert_str_eq(overload_check(&f.b), "overload_fds");
+	teardown(&f);
+}
+END_TEST
+
+static Suite *
+overload_suite(void)
+{
+	Suite *s = suite_create("b2bua_overload");
+	TCase *tc = tcase_create("check");
+
+	tcase_add_test(tc, overload_check_admits_an_idle_daemon);
+	tcase_add_test(tc, overload_check_sees_a_loop_that_stays_late_as_lag);
+	tcase_add_test(tc, overload_check_bounds_the_calls_in_setup);
+	tcase_add_test(tc, overload_check_needs_two_free_port_pairs);
+	tcase_add_test(tc, overload_check_keeps_the_fd_reserve);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(overload_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
