@@ -3,6 +3,7 @@
  * Everything here is string and libosip2 work on the signalling thread; no I/O.
  */
 #include "sip_dialog.h"
+#include "sip_grammar.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -104,6 +105,11 @@ contact_uri(const osip_message_t *m)
 		return NULL;
 	if (osip_uri_to_str(c->url, &s) != 0)
 		return NULL;
+	/* it becomes our Request-URI: nothing libosip2 took leniently */
+	if (sip_grammar_uri(s, SIP_GRAMMAR_URI_MAX) != 0) {
+		osip_free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -128,9 +134,20 @@ take_routes(struct sip_dialog *d, const osip_message_t *m, bool reverse)
 		return -E2BIG;
 	for (int i = 0; i < n; i++) {
 		osip_record_route_t *rr = osip_list_get(&m->record_routes, reverse ? n - 1 - i : i);
-		char *s = NULL;
-		if (rr == NULL || osip_record_route_to_str(rr, &s) != 0)
+		char *s = NULL, *u = NULL;
+		int bad;
+
+		if (rr == NULL || rr->url == NULL || osip_uri_to_str(rr->url, &u) != 0)
 			return -EINVAL;
+		/* it becomes a Route of ours: the URI in the grammar, nothing else odd */
+		bad = sip_grammar_uri(u, SIP_GRAMMAR_URI_MAX);
+		osip_free(u);
+		if (bad != 0 || osip_record_route_to_str(rr, &s) != 0)
+			return -EINVAL;
+		if (sip_grammar_header_value(s, SIP_GRAMMAR_URI_MAX) != 0) {
+			osip_free(s);
+			return -EINVAL;
+		}
 		d->route[d->nroute++] = s;
 	}
 	return 0;

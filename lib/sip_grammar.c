@@ -4,9 +4,11 @@
  */
 #include "sip_grammar.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 /* Length of the valid UTF-8 sequence starting at s (1..4), or 0 (RFC 3629: no overlong
  * forms, no surrogates, nothing above U+10FFFF). */
@@ -166,4 +168,52 @@ sip_grammar_header_value(const char *v, size_t max)
 	if ((len = strlen(v)) > max)
 		return -E2BIG;
 	return clean_text(v, len, true) ? 0 : -EINVAL;
+}
+
+int
+sip_grammar_uri(const char *uri, size_t max)
+{
+	static const char marks[] = "-_.!~*'()%;/?:@&=+$,[]";
+	const char *p, *at, *host, *end, *q;
+	size_t digits = 0;
+
+	if (uri == NULL)
+		return -EINVAL;
+	if (strlen(uri) > max)
+		return -E2BIG;
+	if (strncasecmp(uri, "sip:", 4) == 0)
+		p = uri + 4;
+	else if (strncasecmp(uri, "sips:", 5) == 0)
+		p = uri + 5;
+	else
+		return -EINVAL;
+	for (q = p; *q != '\0'; q++)
+		if (!isalnum((unsigned char)*q) && strchr(marks, *q) == NULL)
+			return -EINVAL;
+	/* "@" appears in no user part, parameter or header unescaped: at most one */
+	if ((at = strchr(p, '@')) != NULL && strchr(at + 1, '@') != NULL)
+		return -EINVAL;
+	host = at != NULL ? at + 1 : p;
+	end = host + strcspn(host, ";?");
+	if (*host == '[') {
+		const char *rb = memchr(host, ']', (size_t)(end - host));
+		if (rb == NULL || rb == host + 1)
+			return -EINVAL;
+		for (q = host + 1; q < rb; q++)
+			if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
+				return -EINVAL;
+		q = rb + 1;
+	} else {
+		for (q = host; q < end && (isalnum((unsigned char)*q) || *q == '-' || *q == '.');
+		     q++)
+			;
+		if (q == host)
+			return -EINVAL;
+	}
+	if (q < end && *q == ':')
+		for (q++; q < end && isdigit((unsigned char)*q); q++)
+			digits++;
+	if (q != end || (q[-1] == ':' && digits == 0) || digits > 5)
+		return -EINVAL;
+	return 0;
 }

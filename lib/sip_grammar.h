@@ -61,4 +61,18 @@ int sip_grammar_display_name(const char *dn);
  */
 int sip_grammar_header_value(const char *v, size_t max);
 
+/* Longest URI sipwarden takes as a remote target or route (a Contact, a Record-Route). */
+#define SIP_GRAMMAR_URI_MAX 1024
+
+/*
+ * A SIP or SIPS URI as libosip2 writes it (osip_uri_to_str) before sipwarden puts it into
+ * a Request-URI or a Route: "sip:" / "sips:", at most one "@", only characters RFC 3261
+ * allows in a SIP-URI (unreserved, reserved, "%" escapes, brackets of an IPv6
+ * reference), a host that is a hostname, an IPv4 address or a bracketed IPv6 reference,
+ * and an optional port of at most 5 digits before the parameters. No whitespace,
+ * control character, quote or angle bracket. libosip2 accepts Contacts such as
+ * "<sip:a b: .1:5060>" and would write them back as they came. 0, -EINVAL or -E2BIG.
+ */
+int sip_grammar_uri(const char *uri, size_t max);
+
 #endif

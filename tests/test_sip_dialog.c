@@ -104,6 +104,40 @@ START_TEST(sip_dialog_uas_refuses_invite_without_from_tag_or_contact)
 }
 END_TEST
 
+START_TEST(sip_dialog_refuses_targets_and_routes_outside_the_uri_grammar)
+{
+	/* found by fuzz_sip_stream: libosip2 takes this Contact, and a BYE to it went out
+	 * as "BYE sip:[alicContact: .1]:40000;... SIP/2.0" */
+	static const char *const bad[] = {
+	        "Contact: <sip:alicContact: .1:40000;transport=tls>\r\n",
+	        "Contact: <sip:alice@10.0.0.1:5061>\r\nRecord-Route: <sip:rr 1.trunk.test;lr>\r\n",
+	        "Contact: <sip:alice@10.0.0.1\x01:5061>\r\n",
+	        "Contact: <http://10.0.0.1/>\r\n",
+	};
+	char txt[1024];
+	struct sip_dialog *d = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		osip_message_t *m = NULL;
+
+		snprintf(txt, sizeof(txt),
+		         "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\n"
+		         "From: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c1\r\n"
+		         "CSeq: 1 INVITE\r\n%sContent-Length: 0\r\n\r\n",
+		         bad[i]);
+		ck_assert_int_eq(osip_message_init(&m), 0);
+		if (osip_message_parse(m, txt, strlen(txt)) != 0) {
+			osip_message_free(m); /* refused by the parser already: fine too */
+			continue;
+		}
+		ck_assert_msg(sip_dialog_new_uas(&d, m, "<sip:sw@h>") == -EINVAL, "accepted: %s",
+		              bad[i]);
+		ck_assert_ptr_null(d);
+		osip_message_free(m);
+	}
+}
+END_TEST
+
 START_TEST(sip_dialog_uac_learns_target_tag_and_reversed_routes_from_2xx)
 {
 	struct sip_dialog *d = NULL;
@@ -317,6 +351,7 @@ main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, sip_dialog_uas_bye_targets_contact_via_route_set);
 	tcase_add_test(tc, sip_dialog_uas_refuses_invite_without_from_tag_or_contact);
+	tcase_add_test(tc, sip_dialog_refuses_targets_and_routes_outside_the_uri_grammar);
 	tcase_add_test(tc, sip_dialog_uac_learns_target_tag_and_reversed_routes_from_2xx);
 	tcase_add_test(tc, sip_dialog_cancel_and_non2xx_ack_reuse_invite_branch);
 	tcase_add_test(tc, sip_dialog_matches_only_its_own_tags_and_cseq_must_grow);

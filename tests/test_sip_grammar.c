@@ -109,6 +109,38 @@ START_TEST(sip_grammar_header_value_refuses_line_breaks)
 }
 END_TEST
 
+START_TEST(uri_takes_sip_uris_and_refuses_what_libosip2_took_leniently)
+{
+	static const char *const good[] = {"sip:alice@10.0.0.1:5061;transport=tls",
+	                                   "sips:[2001:db8::1]:5061;lr",
+	                                   "sip:+15551234;isub=1@pbx.example.com",
+	                                   "sip:rr1.trunk.test;lr",
+	                                   "SIP:a%20b@h?subject=x",
+	                                   "sip:h.example:5"};
+	static const char *const bad[] = {"sip:[alicContact: .1]:40000;transport=tls",
+	                                  "sip:a@b@c",
+	                                  "sip:a@",
+	                                  "sip:",
+	                                  "http://h/",
+	                                  "sip:a@h:123456",
+	                                  "sip:a@h:",
+	                                  "sip:a@[]",
+	                                  "sip:a@[zz::1]",
+	                                  "sip:a@h\r\nX: y",
+	                                  "sip:a@h>",
+	                                  "sip:a@h\"",
+	                                  "sip:a@h_x"};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(sip_grammar_uri(good[i], SIP_GRAMMAR_URI_MAX) == 0, "%s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(sip_grammar_uri(bad[i], SIP_GRAMMAR_URI_MAX) == -EINVAL, "%s",
+		              bad[i]);
+	ck_assert_int_eq(sip_grammar_uri("sip:a@h", 5), -E2BIG);
+	ck_assert_int_eq(sip_grammar_uri(NULL, 5), -EINVAL);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -121,6 +153,7 @@ main(void)
 	tcase_add_test(tc, sip_grammar_phone_follows_rfc3966);
 	tcase_add_test(tc, sip_grammar_display_name_refuses_what_would_end_the_value);
 	tcase_add_test(tc, sip_grammar_header_value_refuses_line_breaks);
+	tcase_add_test(tc, uri_takes_sip_uris_and_refuses_what_libosip2_took_leniently);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
