@@ -220,6 +220,9 @@ attack(const struct itest *t, void (*fn)(const struct itest *, int64_t))
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		/* Check's runner forwards SIGTERM to its whole process group: an attacker
+		 * we stop must simply die */
+		signal(SIGTERM, SIG_DFL);
 		signal(SIGPIPE, SIG_IGN);
 		fn(t, itest_now_ms() + ATTACK_MS);
 		_exit(0);
@@ -284,6 +287,16 @@ START_TEST(trunk_calls_survive_a_mixed_attack_intact)
 	ck_assert(itest_alive(&t));
 	for (int i = 0; i < 4; i++)
 		itest_kill_child(atk[i]);
+	/* the attack was real: connections refused at accept, sources banned */
+	fprintf(stderr,
+	        "admission: %lld connections refused (source cap), %lld (banned), %lld bans, "
+	        "%lld closed for no first request\n",
+	        (long long)itest_stat(&t, "admission", "refused_source"),
+	        (long long)itest_stat(&t, "admission", "refused_banned"),
+	        (long long)itest_stat(&t, "admission", "bans"),
+	        (long long)itest_stat(&t, "admission", "first_request_timeout"));
+	ck_assert_int_gt(itest_stat(&t, "admission", "refused_source"), 0);
+	ck_assert_int_ge(itest_stat(&t, "admission", "bans"), 1);
 	calls_intact(&t, "attack.json", loud);
 	fprintf(stderr,
 	        "set-up INVITE->200 over %d calls: quiet p50 %d ms, max %d ms; "

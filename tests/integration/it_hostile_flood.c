@@ -167,19 +167,7 @@ assert_ban(json_t *ev, const char *source, const char *reason, json_int_t ms)
 static json_int_t
 admission_stat(const struct itest *t, const char *key)
 {
-	char *reply = itest_control(t, "{\"cmd\":\"stats\"}", 3000);
-	json_t *j, *v;
-	json_int_t n;
-
-	ck_assert_ptr_nonnull(reply);
-	j = json_loads(reply, 0, NULL);
-	ck_assert_msg(j != NULL, "stats reply is not JSON: %s", reply);
-	v = json_object_get(json_object_get(j, "admission"), key);
-	ck_assert_msg(json_is_integer(v), "stats has no admission.%s: %s", key, reply);
-	n = json_integer_value(v);
-	json_decref(j);
-	free(reply);
-	return n;
+	return itest_stat(t, "admission", key);
 }
 
 START_TEST(stranger_connection_flood_leaves_room_for_the_trunk)

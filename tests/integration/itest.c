@@ -758,3 +758,21 @@ itest_run(Suite *s)
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+json_int_t
+itest_stat(const struct itest *t, const char *group, const char *key)
+{
+	char *reply = itest_control(t, "{\"cmd\":\"stats\"}", 3000);
+	json_t *j, *v;
+	json_int_t n;
+
+	ck_assert_ptr_nonnull(reply);
+	j = json_loads(reply, 0, NULL);
+	ck_assert_msg(j != NULL, "stats reply is not JSON: %s", reply);
+	v = json_object_get(json_object_get(j, group), key);
+	ck_assert_msg(json_is_integer(v), "stats has no %s.%s: %s", group, key, reply);
+	n = json_integer_value(v);
+	json_decref(j);
+	free(reply);
+	return n;
+}
