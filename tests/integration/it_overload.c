@@ -20,19 +20,6 @@
 #define T_CALL_MS   30000
 #define FAST_503_MS 1000 /* loopback: the refusals take a few ms; a loaded CI box more */
 
-/* The file DIR/<name> contains `needle`. */
-static bool
-file_has(const struct itest *t, const char *name, const char *needle)
-{
-	char path[256];
-	size_t len;
-	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
-	bool found = data != NULL && strstr(data, needle) != NULL;
-
-	free(data);
-	return found;
-}
-
 /* Wait until the control socket reports `count` calls (answered or not). */
 static void
 wait_count(const struct itest *t, int count, const char *also, int timeout_ms)
@@ -108,8 +95,8 @@ START_TEST(calls_in_setup_past_the_bound_get_a_fast_503_and_the_first_call_compl
 
 	ck_assert_int_eq(itest_caller(&t, "more.json", more, T_CALL_MS), 0);
 	assert_refused_fast(&t, "more.json", 3);
-	ck_assert_msg(file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
-	ck_assert_msg(!file_has(&t, "more.json.log", "100 Trying"),
+	ck_assert_msg(itest_file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
+	ck_assert_msg(!itest_file_has(&t, "more.json.log", "100 Trying"),
 	              "a shed INVITE must not be taken on (100 Trying)");
 
 	ck_assert_int_eq(itest_wait_child(cp, T_CALL_MS), 0);
@@ -149,8 +136,8 @@ START_TEST(no_free_media_port_pair_sheds_new_calls_with_503_while_the_call_keeps
 	/* while its media flows, five more callers are refused at once */
 	ck_assert_int_eq(itest_caller(&t, "more.json", more, T_CALL_MS), 0);
 	assert_refused_fast(&t, "more.json", 5);
-	ck_assert_msg(file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
-	ck_assert_msg(!file_has(&t, "more.json.log", "100 Trying"),
+	ck_assert_msg(itest_file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
+	ck_assert_msg(!itest_file_has(&t, "more.json.log", "100 Trying"),
 	              "a shed INVITE must not be taken on (100 Trying)");
 
 	ck_assert_int_eq(itest_wait_child(cp, T_CALL_MS), 0);
@@ -225,8 +212,8 @@ START_TEST(few_file_descriptors_keep_a_reserve_for_the_call_in_progress_and_shed
 
 	itest_check_exit(&t, itest_caller(&t, "more.json", more, T_CALL_MS), "more.json");
 	assert_refused_fast(&t, "more.json", 4);
-	ck_assert_msg(file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
-	ck_assert_msg(!file_has(&t, "more.json.log", "100 Trying"),
+	ck_assert_msg(itest_file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
+	ck_assert_msg(!itest_file_has(&t, "more.json.log", "100 Trying"),
 	              "a shed INVITE must not be taken on (100 Trying)");
 
 	ck_assert_int_eq(itest_wait_child(cp, T_CALL_MS), 0);
@@ -238,7 +225,7 @@ START_TEST(few_file_descriptors_keep_a_reserve_for_the_call_in_progress_and_shed
 	ck_assert_msg(itest_count_events(tel, "security.limit_reached", "overload_fds") == 4,
 	              "telemetry: %s", tel);
 	ck_assert_msg(itest_count_events(tel, "call.start", NULL) == 1, "telemetry: %s", tel);
-	ck_assert_msg(!file_has(&t, "daemon.log", "Too many open files"),
+	ck_assert_msg(!itest_file_has(&t, "daemon.log", "Too many open files"),
 	              "the daemon ran out of descriptors: %s",
 	              itest_path(&t, "daemon.log", log, sizeof(log)));
 	close(tfd);

@@ -776,3 +776,15 @@ itest_stat(const struct itest *t, const char *group, const char *key)
 	free(reply);
 	return n;
 }
+
+bool
+itest_file_has(const struct itest *t, const char *name, const char *needle)
+{
+	char path[256];
+	size_t len;
+	char *data = itest_read_file(itest_path(t, name, path, sizeof(path)), &len);
+	bool found = data != NULL && strstr(data, needle) != NULL;
+
+	free(data);
+	return found;
+}

@@ -171,6 +171,8 @@ void itest_wait_no_calls(const struct itest *t, int timeout_ms);
 
 /* Send one request to the control socket and return the reply line (malloc'd), or NULL. */
 char *itest_control(const struct itest *t, const char *request, int timeout_ms);
+/* Does the file DIR/<name> contain `needle`? (false when it does not exist) */
+bool itest_file_has(const struct itest *t, const char *name, const char *needle);
 /* A counter of the control socket's `stats` reply, `group`.`key` (asserts it is there). */
 json_int_t itest_stat(const struct itest *t, const char *group, const char *key);
 
