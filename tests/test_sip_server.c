@@ -8,6 +8,7 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 
 #include "conf.h"
 #include "sip_server.h"
+#include "sip_server_int.h"
 #include "sip_util.h"
 #include "tls.h"
 
@@ -32,7 +34,7 @@ static unsigned port;
 
 /* What the hooks saw (written on the loop thread, read after it stopped or via lock). */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static struct {
+static struct seen {
 	int requests; /* every request a hook saw */
 	uint64_t req_conn;
 	int req_tls_version;
@@ -52,6 +54,7 @@ static struct {
 	int out_tls_version;
 	/* idle test: the connection whose idle timeout queues a last message */
 	uint64_t idle_conn;
+	int req_nodelay, resp_nodelay; /* TCP_NODELAY of the connection a hook saw */
 	int idle_queue_rc;
 } seen;
 
@@ -59,6 +62,20 @@ static SSL_CTX *client_ctx;
 
 static struct sip_server *srv;
 static struct event_base *base;
+
+/* TCP_NODELAY on connection `id`'s socket: 1, 0, or -1 (no socket). */
+static int
+nodelay_of(uint64_t id)
+{
+	struct sip_conn *c = sip_conn_find(srv, id);
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	if (c == NULL ||
+	    getsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &on, &len) != 0)
+		return -1;
+	return on != 0;
+}
 
 static enum sip_hook_verdict
 req_cb(void *arg, uint64_t conn, osip_message_t *req)
@@ -77,6 +94,7 @@ req_cb(void *arg, uint64_t conn, osip_message_t *req)
 	    strcmp(req->call_id->number, "idle-1") == 0)
 		seen.idle_conn = conn;
 	seen.req_conn = conn;
+	seen.req_nodelay = nodelay_of(conn);
 	if (ci != NULL) {
 		seen.req_tls_version = ci->tls.version;
 		seen.req_has_cert = ci->tls.has_peer_cert;
@@ -99,6 +117,7 @@ resp_cb(void *arg, uint64_t conn, osip_message_t *resp)
 	seen.responses++;
 	seen.resp_status = resp->status_code;
 	seen.resp_conn = conn;
+	seen.resp_nodelay = nodelay_of(conn);
 	if (ci != NULL && ci->outbound) {
 		seen.out_is_outbound = true;
 		seen.out_verified = ci->tls.peer_verified;
@@ -212,6 +231,7 @@ static const char stray_resp[] = "SIP/2.0 180 Ringing\r\n"
 
 START_TEST(hooks_see_tls_posture_take_requests_and_get_closed_ids)
 {
+	struct seen snap;
 	char buf[4096], certpath[300];
 	uint8_t want[32];
 	unsigned n = 0;
@@ -278,13 +298,17 @@ START_TEST(hooks_see_tls_posture_take_requests_and_get_closed_ids)
 			break;
 		usleep(10000);
 	}
+	/* assert on a copy: a failed assertion must not leave the hooks' lock held */
 	pthread_mutex_lock(&mu);
-	ck_assert_uint_ne(seen.req_conn, 0);
-	ck_assert_uint_eq(seen.closed_conn, seen.req_conn);
-	ck_assert(seen.closed_info_null);
-	ck_assert_int_eq(seen.closed_send_rc, -ENOTCONN);
-	ck_assert_int_eq(seen.never_rc, -ENOTCONN);
+	snap = seen;
 	pthread_mutex_unlock(&mu);
+	ck_assert_uint_ne(snap.req_conn, 0);
+	/* SIP over TCP waits for no delayed ACK: Nagle is off on accepted connections */
+	ck_assert_int_eq(snap.req_nodelay, 1);
+	ck_assert_uint_eq(snap.closed_conn, snap.req_conn);
+	ck_assert(snap.closed_info_null);
+	ck_assert_int_eq(snap.closed_send_rc, -ENOTCONN);
+	ck_assert_int_eq(snap.never_rc, -ENOTCONN);
 }
 END_TEST
 
@@ -321,6 +345,7 @@ connect_cb(evutil_socket_t fd, short what, void *arg)
 
 START_TEST(outbound_connection_sends_early_and_gets_its_response)
 {
+	struct seen snap;
 	char err[256], cert[300], key[300], ca[300];
 	struct conf_tls t;
 	int i;
@@ -346,16 +371,18 @@ START_TEST(outbound_connection_sends_early_and_gets_its_response)
 		usleep(10000);
 	}
 	pthread_mutex_lock(&mu);
-	ck_assert_int_eq(seen.connect_rc, 0);
-	ck_assert_uint_ne(seen.out_conn, 0);
+	snap = seen;
+	pthread_mutex_unlock(&mu);
+	ck_assert_int_eq(snap.connect_rc, 0);
+	ck_assert_uint_ne(snap.out_conn, 0);
 	/* Our own listener's hook answered "200 Hooked" on the inbound side; the response
 	 * came back on the outbound connection, identified by its id. */
-	ck_assert_uint_eq(seen.resp_conn, seen.out_conn);
-	ck_assert_int_eq(seen.resp_status, 200);
-	ck_assert(seen.out_is_outbound);
-	ck_assert(seen.out_verified);
-	ck_assert_int_eq(seen.out_tls_version, TLS1_3_VERSION);
-	pthread_mutex_unlock(&mu);
+	ck_assert_uint_eq(snap.resp_conn, snap.out_conn);
+	ck_assert_int_eq(snap.resp_status, 200);
+	ck_assert(snap.out_is_outbound);
+	ck_assert_int_eq(snap.resp_nodelay, 1); /* and on the ones sipwarden opens */
+	ck_assert(snap.out_verified);
+	ck_assert_int_eq(snap.out_tls_version, TLS1_3_VERSION);
 }
 END_TEST
 
