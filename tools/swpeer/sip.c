@@ -9,6 +9,8 @@
  * keep-alives are answered with CRLF. Not responsible for dialogs or SDP (call.c).
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,6 +385,16 @@ sipconn_close_later(struct sipconn *c)
 	bufferevent_setcb(c->bev, NULL, conn_drained_cb, conn_event_cb, c);
 }
 
+/* SIP messages go out back to back: no waiting for the peer's delayed ACK (Nagle). */
+static void
+nodelay(evutil_socket_t fd)
+{
+	int on = 1;
+
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
@@ -395,6 +407,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		evutil_closesocket(fd);
 		return;
 	}
+	nodelay(fd);
 	bev = bufferevent_openssl_socket_new(p->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 	                                     BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
@@ -475,5 +488,6 @@ sip_connect(struct peer *p, const char *host, uint16_t port, struct call *owner)
 		free(c);
 		return NULL;
 	}
+	nodelay(bufferevent_getfd(bev));
 	return c;
 }
