@@ -157,6 +157,11 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 		                   (const struct sockaddr *)&ci->peer, r, a->name, 503);
 		goto taken;
 	}
+	/* overload: shed as for calls from trunks, before SDP, call state or media ports */
+	if ((why = overload_check(b)) != NULL) {
+		overload_refuse(b, conn, req, why);
+		goto taken;
+	}
 	/* the agent leg is SRTP, always: the offer is judged like a trunk's (not legacy) */
 	if (osip_message_get_body(req, 0, &body) < 0 || body == NULL || body->body == NULL) {
 		why = "an INVITE without an SDP offer is not supported";

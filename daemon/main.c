@@ -183,12 +183,13 @@ ctl_stats(const json_t *req, void *arg)
 		if (json_is_object(calls))
 			json_object_set_new(calls, "current", json_integer(b2bua_calls(d->b2bua)));
 		json_object_set_new(o, "connections",
-		                    json_pack("{s:I, s:I, s:I, s:I, s:I}", "open",
+		                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "open",
 		                              (json_int_t)ss.open, "accepted",
 		                              (json_int_t)ss.accepted, "refused_cap",
 		                              (json_int_t)ss.refused_cap, "idle_timeout",
 		                              (json_int_t)ss.idle_timeout, "framing_closed",
-		                              (json_int_t)ss.framing_closed));
+		                              (json_int_t)ss.framing_closed, "parse_errors",
+		                              (json_int_t)ss.parse_errors));
 		json_object_set_new(
 		        o, "admission",
 		        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "refused_banned",

@@ -15,24 +15,6 @@
 
 #define T_CALL_MS 30000
 
-/* Run `swpeer call` as an agent (presenting agent.crt) toward the daemon. */
-static int
-agent_calls(const struct itest *t, const char *out, const char *dial, int timeout_ms)
-{
-	char to[128], ca[256], cert[256], key[256], outp[256], errp[272];
-	const char *argv[] = {getenv("SW_PEER"), "call",      "--to",       to,   "--ca",   ca,
-	                      "--tls-name",      "localhost", "--cert",     cert, "--key",  key,
-	                      "--calls",         "1",         "--duration", "2",  "--json", NULL};
-
-	snprintf(to, sizeof(to), "sip:%s@%s:%u", dial, t->ip, t->port);
-	itest_path(t, "ca.crt", ca, sizeof(ca));
-	itest_path(t, "agent.crt", cert, sizeof(cert));
-	itest_path(t, "agent.key", key, sizeof(key));
-	itest_path(t, out, outp, sizeof(outp));
-	snprintf(errp, sizeof(errp), "%s.log", outp);
-	return itest_wait_child(itest_spawn(argv, outp, errp), timeout_ms);
-}
-
 START_TEST(agent_with_pinned_certificate_calls_out_through_the_trunk_target)
 {
 	static char tel[1 << 20];
@@ -62,7 +44,7 @@ START_TEST(agent_with_pinned_certificate_calls_out_through_the_trunk_target)
 	                 itest_path(&t, "carrier.log", err, sizeof(err)));
 	usleep(300000);
 
-	ck_assert_int_eq(agent_calls(&t, "caller.json", "+15550001", T_CALL_MS), 0);
+	ck_assert_int_eq(itest_agent_calls(&t, "caller.json", "+15550001", T_CALL_MS), 0);
 	ck_assert_int_eq(itest_wait_child(cp, 10000), 0);
 	caller = itest_result(&t, "caller.json");
 	carrier = itest_result(&t, "carrier.json");
@@ -105,7 +87,7 @@ START_TEST(agent_call_without_a_trunk_target_gets_404)
 	json_t *caller;
 
 	itest_start(&t, &o);
-	ck_assert_int_eq(agent_calls(&t, "caller.json", "+15550001", T_CALL_MS), 1);
+	ck_assert_int_eq(itest_agent_calls(&t, "caller.json", "+15550001", T_CALL_MS), 1);
 	caller = itest_result(&t, "caller.json");
 	ck_assert_int_eq(itest_num(caller, "code"), 404);
 	json_decref(caller);

@@ -296,6 +296,8 @@ START_TEST(trunk_calls_survive_a_mixed_attack_intact)
 	        (long long)itest_stat(&t, "admission", "bans"),
 	        (long long)itest_stat(&t, "admission", "first_request_timeout"));
 	ck_assert_int_gt(itest_stat(&t, "admission", "refused_source"), 0);
+	/* the malformed stream was refused by the gate, and counted */
+	ck_assert_int_gt(itest_stat(&t, "connections", "parse_errors"), 0);
 	ck_assert_int_ge(itest_stat(&t, "admission", "bans"), 1);
 	calls_intact(&t, "attack.json", loud);
 	fprintf(stderr,

@@ -95,7 +95,8 @@ START_TEST(calls_in_setup_past_the_bound_get_a_fast_503_and_the_first_call_compl
 
 	ck_assert_int_eq(itest_caller(&t, "more.json", more, T_CALL_MS), 0);
 	assert_refused_fast(&t, "more.json", 3);
-	ck_assert_msg(itest_file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
+	ck_assert_msg(itest_file_has(&t, "more.json.log", "Retry-After:"),
+	              "503 without Retry-After");
 	ck_assert_msg(!itest_file_has(&t, "more.json.log", "100 Trying"),
 	              "a shed INVITE must not be taken on (100 Trying)");
 
@@ -136,7 +137,8 @@ START_TEST(no_free_media_port_pair_sheds_new_calls_with_503_while_the_call_keeps
 	/* while its media flows, five more callers are refused at once */
 	ck_assert_int_eq(itest_caller(&t, "more.json", more, T_CALL_MS), 0);
 	assert_refused_fast(&t, "more.json", 5);
-	ck_assert_msg(itest_file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
+	ck_assert_msg(itest_file_has(&t, "more.json.log", "Retry-After:"),
+	              "503 without Retry-After");
 	ck_assert_msg(!itest_file_has(&t, "more.json.log", "100 Trying"),
 	              "a shed INVITE must not be taken on (100 Trying)");
 
@@ -212,7 +214,8 @@ START_TEST(few_file_descriptors_keep_a_reserve_for_the_call_in_progress_and_shed
 
 	itest_check_exit(&t, itest_caller(&t, "more.json", more, T_CALL_MS), "more.json");
 	assert_refused_fast(&t, "more.json", 4);
-	ck_assert_msg(itest_file_has(&t, "more.json.log", "Retry-After:"), "503 without Retry-After");
+	ck_assert_msg(itest_file_has(&t, "more.json.log", "Retry-After:"),
+	              "503 without Retry-After");
 	ck_assert_msg(!itest_file_has(&t, "more.json.log", "100 Trying"),
 	              "a shed INVITE must not be taken on (100 Trying)");
 
@@ -233,6 +236,52 @@ START_TEST(few_file_descriptors_keep_a_reserve_for_the_call_in_progress_and_shed
 }
 END_TEST
 
+/* An agent calling out is shed the same way as a trunk's caller (its INVITE is admitted
+ * in b2bua_out.c, not on the trunk path). */
+START_TEST(agent_calling_out_is_shed_like_a_trunk_caller)
+{
+	static char tel[1 << 20];
+	struct itest t;
+	char trunk_extra[64];
+	/* the trunk has a target, but nothing listens there: a call that got that far would
+	 * fail otherwise, not with a 503 */
+	struct itest_opts o = {.agent_pin = true,
+	                       .extra = "[limits]\nmax_setup_calls = 1\n",
+	                       .trunk_extra = trunk_extra};
+	const char *agent_args[] = {"--mode", "echo", "--ring-ms", "2000", "--timeout", "40", NULL};
+	const char *first[] = {"--calls", "1", "--duration", "1", NULL};
+	json_t *r;
+	pid_t ap, cp;
+	int tfd;
+
+	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\n", itest_port());
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	cp = itest_caller_spawn(&t, "first.json", first);
+	wait_count(&t, 1, NULL, 10000);
+
+	ck_assert_int_eq(itest_agent_calls(&t, "out.json", "+15550001", T_CALL_MS), 1);
+	r = itest_result(&t, "out.json");
+	ck_assert_int_eq(itest_num(r, "code"), 503);
+	ck_assert_int_le(itest_num(r, "setup_ms"), FAST_503_MS);
+	json_decref(r);
+
+	ck_assert_int_eq(itest_wait_child(cp, T_CALL_MS), 0);
+	assert_call_ok(&t, "first.json");
+	itest_kill_child(ap);
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	ck_assert_msg(itest_count_events(tel, "security.limit_reached", "overload_setup") == 1,
+	              "telemetry: %s", tel);
+	/* shed before anything was tried toward the trunk */
+	ck_assert_msg(itest_count_events(tel, "security.tls_handshake_failed", NULL) == 0,
+	              "telemetry: %s", tel);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 static Suite *
 overload_suite(void)
 {
@@ -248,6 +297,7 @@ overload_suite(void)
 	tcase_add_test(
 	        tc,
 	        few_file_descriptors_keep_a_reserve_for_the_call_in_progress_and_shed_new_calls);
+	tcase_add_test(tc, agent_calling_out_is_shed_like_a_trunk_caller);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -147,6 +147,9 @@ pid_t itest_agent(const struct itest *t, const char *const extra[]);
 /* Run `swpeer call` toward the daemon with extra args; output to DIR/<out>. Returns the
  * exit status (-1 on timeout). itest_caller_spawn() starts it without waiting. */
 int itest_caller(const struct itest *t, const char *out, const char *const extra[], int timeout_ms);
+/* One call from an agent (swpeer presenting DIR/agent.crt) to `dial` through the daemon,
+ * 2 s of media, results in DIR/out (stderr in DIR/out.log); swpeer's exit status. */
+int itest_agent_calls(const struct itest *t, const char *out, const char *dial, int timeout_ms);
 pid_t itest_caller_spawn(const struct itest *t, const char *out, const char *const extra[]);
 
 /* swpeer result files (one JSON object per line; calls are the objects with "code"). */
