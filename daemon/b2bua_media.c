@@ -286,14 +286,15 @@ leg_json(const struct call *c, int legi)
 		conf_sockaddr_str(&sa, addr, sizeof(addr));
 	}
 	return json_pack(
-	        "{s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I}",
+	        "{s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}",
 	        "suite", t.suite, "tls", t.signalling.version, "latched", addr[0] ? addr : NULL,
 	        "packets_in", (json_int_t)t.in.packets, "packets_out", (json_int_t)t.out.packets,
 	        "bytes_in", (json_int_t)t.in.bytes, "lost_in",
 	        (json_int_t)(t.in.lost > 0 ? t.in.lost : 0), "loss", loss, "jitter_ms", jitter,
 	        "mos", mos, "drops_auth", (json_int_t)t.in.drops.auth, "drops_replay",
 	        (json_int_t)t.in.drops.replay, "drops_plaintext", (json_int_t)t.in.drops.plaintext,
-	        "drops_unknown_source", (json_int_t)t.in.drops.unknown_source);
+	        "drops_unknown_source", (json_int_t)t.in.drops.unknown_source, "drops_ssrc_limit",
+	        (json_int_t)t.in.drops.ssrc_limit);
 }
 
 /* The summary of one call as the control socket's `calls` lists it (README). */

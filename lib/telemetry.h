@@ -82,7 +82,7 @@ void telemetry_stats(const struct telemetry *t, struct telemetry_stats *out);
  * succeeded, see telemetry_tls_handshake_ok()). Returns a new JSON object:
  * {"since","uptime_s","calls":{"current","started","by_outcome":{..}},
  *  "refusals":{"<security event suffix>":{"<reason>":n}},
- *  "drops":{"auth","replay","plaintext","unknown_source"},
+ *  "drops":{"auth","replay","plaintext","unknown_source","ssrc_limit"},
  *  "tls_handshakes":{"ok","failed"},"telemetry":{"subscribers","events","dropped","invalid"}}.
  * Caller owns the result.
  */

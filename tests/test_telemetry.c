@@ -624,12 +624,14 @@ START_TEST(telemetry_counters_follow_events)
 	        json_integer_value(json_object_get(
 	                json_object_get(json_object_get(c, "refusals"), "flood"), "connections")),
 	        1);
-	/* trunk + agent legs each had in.drops = {2,1,0,7} */
+	/* trunk + agent legs each had in.drops = {2,1,0,7,4} */
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(c, "drops"), "auth")),
 	                 4);
 	ck_assert_int_eq(
 	        json_integer_value(json_object_get(json_object_get(c, "drops"), "unknown_source")),
 	        14);
+	ck_assert_int_eq(
+	        json_integer_value(json_object_get(json_object_get(c, "drops"), "ssrc_limit")), 8);
 	ck_assert_int_eq(
 	        json_integer_value(json_object_get(json_object_get(c, "tls_handshakes"), "failed")),
 	        1);
