@@ -122,6 +122,9 @@ struct overload {
 	                         (listeners, event fds, logs, readers), recounted each second */
 	unsigned ticks;
 	unsigned port_pairs; /* RTP/RTCP pairs in the media port range */
+	uint64_t media_cpu_ns;   /* the media workers' CPU time at the last sample */
+	int64_t media_sample_ms; /* when that was (monotonic), 0: none yet */
+	unsigned media_load;     /* their mean busy % over the last sample period */
 	unsigned long shed;  /* new calls refused under overload */
 	int64_t last_log_ms;
 };
@@ -194,6 +197,8 @@ void pend_clear(struct call *c);
 int overload_start(struct b2bua *b);
 void overload_stop(struct b2bua *b);
 const char *overload_check(const struct b2bua *b);
+/* Mean busy % of `workers` threads that used `cpu_ns` of CPU in `wall_ms` (0..100). */
+unsigned overload_load_pct(uint64_t cpu_ns, int64_t wall_ms, unsigned workers);
 void overload_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, const char *reason);
 
 /* b2bua_relay.c */

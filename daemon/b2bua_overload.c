@@ -2,7 +2,8 @@
  * b2bua_overload.c: admission of new calls under overload. A new INVITE is refused with
  * a fast 503 (Retry-After) before any SDP parsing, call state or media port is spent on
  * it when the daemon could not serve it well: the signalling loop is running late (a
- * periodic tick measures its lag), too many calls are still being set up, the media port
+ * periodic tick measures its lag), the media workers are busy (their threads' CPU time
+ * over the last second), too many calls are still being set up, the media port
  * range has no free pair for it, or the file descriptors left would eat into the reserve
  * kept for calls in progress. Calls already admitted are never touched here.
  *
@@ -67,6 +68,42 @@ overload_recount(struct b2bua *b)
 	b->ovl.fd_base = other > 0 ? (unsigned)other : 0;
 }
 
+unsigned
+overload_load_pct(uint64_t cpu_ns, int64_t wall_ms, unsigned workers)
+{
+	uint64_t wall_ns = (uint64_t)(wall_ms > 0 ? wall_ms : 0) * 1000000u * workers;
+	uint64_t pct;
+
+	if (wall_ns == 0)
+		return 0;
+	pct = cpu_ns / (wall_ns / 100 > 0 ? wall_ns / 100 : 1);
+	return pct > 100 ? 100 : (unsigned)pct;
+}
+
+/*
+ * The media workers' load: CPU time their threads used since the last sample over the
+ * wall time that passed, averaged over the workers (calls go to them in turn, so the mean
+ * is what a new call meets). Sampled with the descriptor recount, about once a second.
+ */
+static void
+overload_sample_media(struct b2bua *b, int64_t now)
+{
+	unsigned n = b->media != NULL ? media_engine_workers(b->media) : 0;
+	uint64_t cpu = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		cpu += media_engine_worker_cpu_ns(b->media, i);
+	if (b->ovl.media_sample_ms != 0 && cpu >= b->ovl.media_cpu_ns) {
+		unsigned load = overload_load_pct(cpu - b->ovl.media_cpu_ns,
+		                                  now - b->ovl.media_sample_ms, n);
+		if (load != b->ovl.media_load)
+			log_debug("media workers %u%% busy", load);
+		b->ovl.media_load = load;
+	}
+	b->ovl.media_cpu_ns = cpu;
+	b->ovl.media_sample_ms = now;
+}
+
 /*
  * Every OVERLOAD_TICK_MS: how late did we run? A loop busy for 300 ms runs this tick
  * ~250 ms late. The lag kept is smoothed over ticks (each late tick counts for a quarter),
@@ -87,8 +124,10 @@ overload_tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (late > 600000)
 		late = 600000;
 	b->ovl.lag_ms = (3 * b->ovl.lag_ms + (unsigned)late) / 4;
-	if (++b->ovl.ticks % OVERLOAD_RECOUNT_TICKS == 0)
+	if (++b->ovl.ticks % OVERLOAD_RECOUNT_TICKS == 0) {
 		overload_recount(b);
+		overload_sample_media(b, now);
+	}
 }
 
 int
@@ -141,6 +180,8 @@ overload_check(const struct b2bua *b)
 
 	if (l->max_loop_lag_ms != 0 && b->ovl.lag_ms > l->max_loop_lag_ms)
 		return "overload_loop_lag";
+	if (l->max_media_load != 0 && b->ovl.media_load >= l->max_media_load)
+		return "overload_media";
 	if (b->nlive - b->nanswered >= l->max_setup_calls)
 		return "overload_setup";
 	if (b->ovl.port_pairs < OVERLOAD_PAIRS_PER_CALL * (b->nmedia + 1))

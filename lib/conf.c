@@ -121,6 +121,7 @@ static const struct conf_keydef limits_keys[] = {
         KEY("max_setup_calls", CK_UINT, struct conf_limits, max_setup_calls, 1, 100000),
         KEYZ("max_loop_lag", CK_MS, struct conf_limits, max_loop_lag_ms, 20, 60000),
         KEY("fd_reserve", CK_UINT, struct conf_limits, fd_reserve, 8, 100000),
+        KEYZ("max_media_load", CK_UINT, struct conf_limits, max_media_load, 1, 100),
         KEYEND,
 };
 
@@ -664,6 +665,7 @@ set_defaults(struct conf *c)
 	c->limits.max_setup_calls = 200;
 	c->limits.max_loop_lag_ms = 250;
 	c->limits.fd_reserve = 64;
+	c->limits.max_media_load = 90;
 	c->telemetry.socket_mode = 0660;
 	c->telemetry.interim_interval_s = 0;
 	c->telemetry.queue_limit = 1024;

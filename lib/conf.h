@@ -84,6 +84,7 @@ struct conf_limits {
 	unsigned max_setup_calls; /* calls not yet answered (routing/early), default 200 */
 	unsigned max_loop_lag_ms; /* signalling loop lag (smoothed), default 250 ms; 0 off */
 	unsigned fd_reserve;      /* file descriptors kept for calls in progress, default 64 */
+	unsigned max_media_load;  /* media workers' mean busy %, default 90; 0 off */
 };
 
 /* [admission]: limits per source address (lib/admit.h). "Unknown" sources are neither in

@@ -74,7 +74,11 @@ conf_print(const struct conf *c, FILE *out)
 		fprintf(out, "loop lag not checked");
 	else
 		fprintf(out, "max loop lag %ums", c->limits.max_loop_lag_ms);
-	fprintf(out, ", %u fds in reserve\n", c->limits.fd_reserve);
+	fprintf(out, ", %u fds in reserve", c->limits.fd_reserve);
+	if (c->limits.max_media_load == 0)
+		fprintf(out, ", media load not checked\n");
+	else
+		fprintf(out, ", max media load %u%%\n", c->limits.max_media_load);
 	fprintf(out,
 	        "admission: unknown sources %u connections each, first request within %ums, "
 	        "%u requests/s (burst %u), banned %ums (scanners %ums); %u connections reserved "

@@ -125,6 +125,28 @@ START_TEST(overload_check_bounds_the_calls_in_setup)
 }
 END_TEST
 
+START_TEST(overload_check_sheds_while_media_workers_are_busy)
+{
+	struct fixture f;
+
+	/* two workers that used 0.9 s of CPU in 1 s: 45 % busy on average */
+	ck_assert_uint_eq(overload_load_pct(900000000u, 1000, 2), 45);
+	ck_assert_uint_eq(overload_load_pct(3000000000u, 1000, 2), 100); /* clamped */
+	ck_assert_uint_eq(overload_load_pct(5000000u, 0, 1), 0);         /* no time passed */
+	ck_assert_uint_eq(overload_load_pct(5000000u, 1000, 0), 0);      /* no workers */
+	setup(&f);
+	f.conf.limits.max_media_load = 90;
+	f.b.ovl.media_load = 89;
+	ck_assert_ptr_null(overload_check(&f.b));
+	f.b.ovl.media_load = 90;
+	ck_assert_str_eq(overload_check(&f.b), "overload_media");
+	f.conf.limits.max_media_load = 0; /* off */
+	f.b.ovl.media_load = 100;
+	ck_assert_ptr_null(overload_check(&f.b));
+	teardown(&f);
+}
+END_TEST
+
 START_TEST(overload_check_needs_two_free_port_pairs)
 {
 	struct fixture f;
@@ -170,6 +192,7 @@ overload_suite(void)
 	tcase_add_test(tc, overload_check_admits_an_idle_daemon);
 	tcase_add_test(tc, overload_check_sees_a_loop_that_stays_late_as_lag);
 	tcase_add_test(tc, overload_check_bounds_the_calls_in_setup);
+	tcase_add_test(tc, overload_check_sheds_while_media_workers_are_busy);
 	tcase_add_test(tc, overload_check_needs_two_free_port_pairs);
 	tcase_add_test(tc, overload_check_keeps_the_fd_reserve);
 	suite_add_tcase(s, tc);

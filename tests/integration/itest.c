@@ -141,9 +141,10 @@ itest_write_conf(struct itest *t, const struct itest_opts *o)
 	        mms, o->max_headers ? o->max_headers : 64,
 	        o->max_line_length ? o->max_line_length : (mms < 4096 ? mms : 4096),
 	        o->sip_extra ? o->sip_extra : "");
+	t->media_port_min = (uint16_t)pmin;
+	t->media_port_max = (uint16_t)(pmin + (o->media_ports ? o->media_ports : 1000) - 1);
 	fprintf(f, "[media]\naddress = %s\nport_min = %u\nport_max = %u\nworkers = 1\n%s\n", t->ip,
-	        pmin, pmin + (o->media_ports ? o->media_ports : 1000) - 1,
-	        o->media_extra ? o->media_extra : "");
+	        pmin, t->media_port_max, o->media_extra ? o->media_extra : "");
 	fprintf(f, "[telemetry]\nsocket = %s\ncontrol_socket = %s\n%s\n", t->tel_path, t->ctl_path,
 	        o->telemetry_extra ? o->telemetry_extra : "");
 	fprintf(f, "[trunk itest]\nsource = %s\n%s\n",

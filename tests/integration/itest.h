@@ -49,10 +49,11 @@ struct itest {
 	uint16_t port;
 	pid_t pid;
 	int notify_fd;
-	char agent_ip[32];   /* a random 127.x.y.z for agents the test starts */
-	uint16_t agent_port; /* port of the default [agent itest] */
-	char tel_path[192];  /* telemetry socket */
-	char ctl_path[192];  /* control socket */
+	char agent_ip[32];                       /* a random 127.x.y.z for agents the test starts */
+	uint16_t agent_port;                     /* port of the default [agent itest] */
+	uint16_t media_port_min, media_port_max; /* [media] port range, on `ip` */
+	char tel_path[192];                      /* telemetry socket */
+	char ctl_path[192];                      /* control socket */
 };
 
 /* Run suite `s` (Check, forking) and return the process exit status: 0 when every test
