@@ -97,8 +97,14 @@ metrics_http_request_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		/* evhttp_send_error() drops our headers: reply by hand to keep Allow. */
 		evhttp_add_header(out, "Allow", "GET");
-		evhttp_send_error(req, HTTP_BADMETHOD, NULL);
+		evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
+		if ((body = evbuffer_new()) != NULL)
+			evbuffer_add_printf(body, "only GET\n");
+		evhttp_send_reply(req, HTTP_BADMETHOD, "Method Not Allowed", body);
+		if (body != NULL)
+			evbuffer_free(body);
 		return;
 	}
 	s.stats = m->stats(NULL, m->arg);
