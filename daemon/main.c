@@ -95,6 +95,12 @@ daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
 		log_warnx("reload refused, keeping current config: %s", err);
 		goto out;
 	}
+	if (metrics_http_conf_changed(d->conf, c)) {
+		log_warnx("reload refused, keeping current config: [metrics] listen or "
+		          "allow_remote changed (needs a restart)");
+		conf_unref(c);
+		goto out;
+	}
 	if ((ctx = tls_server_ctx_new(&c->tls, err, sizeof(err))) == NULL) {
 		log_warnx("reload refused, keeping current config: %s", err);
 		conf_unref(c);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,39 @@ START_TEST(metrics_only_get_on_metrics_is_served)
 }
 END_TEST
 
+/* The listener is bound at start: a reload that moves it is refused by name and the
+ * old endpoint keeps answering; a reload that keeps it is applied. */
+START_TEST(metrics_reload_that_moves_the_listener_is_refused)
+{
+	struct itest_opts o = {.log_file = true};
+	struct itest t;
+	char extra[128], moved[128], *body;
+
+	o.extra = metrics_conf(extra, sizeof(extra));
+	itest_start(&t, &o);
+	snprintf(moved, sizeof(moved), "[metrics]\nlisten = %s:%u\n", metrics_ip,
+	         (unsigned)metrics_port + 2);
+	o.extra = moved;
+	itest_write_conf(&t, &o);
+	ck_assert_int_eq(kill(t.pid, SIGHUP), 0);
+	ck_assert(itest_wait_notify(&t, "READY=1", 5000));
+	ck_assert(itest_file_has(&t, "daemon.log",
+	                         "reload refused, keeping current config: [metrics] listen"));
+	ck_assert(!itest_file_has(&t, "daemon.log", "configuration reloaded"));
+	body = scrape(); /* still on the old address */
+	free(body);
+
+	o.extra = extra;
+	itest_write_conf(&t, &o);
+	ck_assert_int_eq(kill(t.pid, SIGHUP), 0);
+	ck_assert(itest_wait_notify(&t, "READY=1", 5000));
+	ck_assert(itest_file_has(&t, "daemon.log", "configuration reloaded"));
+	body = scrape();
+	free(body);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -261,6 +295,7 @@ main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, metrics_scrape_during_and_after_a_real_call);
 	tcase_add_test(tc, metrics_only_get_on_metrics_is_served);
+	tcase_add_test(tc, metrics_reload_that_moves_the_listener_is_refused);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
