@@ -53,8 +53,9 @@ enum sect_kind {
 	S_METRICS
 };
 
-static const char *const sect_names[] = {"general",   "tls",  "sip",   "media", "limits",
-                                         "telemetry", "pool", "trunk", "agent", "admission", "metrics"};
+static const char *const sect_names[] = {"general", "tls",       "sip",    "media",
+                                         "limits",  "telemetry", "pool",   "trunk",
+                                         "agent",   "admission", "metrics"};
 
 #define KEY(n, t, s, f, lo, hi)                                                                    \
 	{                                                                                          \
@@ -197,8 +198,8 @@ static const struct conf_keydef metrics_keys[] = {
 };
 
 static const struct conf_keydef *const sect_keys[] = {
-        general_keys,   tls_keys,  sip_keys,   media_keys, limits_keys,    telemetry_keys,
-        pool_keys,      trunk_keys, agent_keys, admission_keys, metrics_keys,
+        general_keys, tls_keys,   sip_keys,   media_keys,     limits_keys,  telemetry_keys,
+        pool_keys,    trunk_keys, agent_keys, admission_keys, metrics_keys,
 };
 
 /* One section header met in the file. */

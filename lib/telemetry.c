@@ -72,8 +72,8 @@ struct telemetry {
 	/* counters */
 	uint64_t calls_current, calls_started, tls_ok, tls_failed;
 	struct telemetry_drops drops;
-	json_t *by_outcome; /* {"completed": n, ...} */
-	json_t *refusals;   /* {"offer_refused": {"no_srtp": n}, ...} */
+	json_t *by_outcome;          /* {"completed": n, ...} */
+	json_t *refusals;            /* {"offer_refused": {"no_srtp": n}, ...} */
 	struct metrics_calls mcalls; /* histograms and media totals for /metrics */
 };
 
