@@ -95,6 +95,11 @@ json_t *telemetry_counters(const struct telemetry *t);
  */
 int telemetry_set_interim(struct telemetry *t, unsigned seconds, void (*cb)(void *arg), void *arg);
 
+/* Histograms and media totals of the calls seen so far (lib/metrics.h), for the
+ * metrics listener; owned by `t`, valid until telemetry_free(). NULL when t is NULL. */
+struct metrics_calls;
+const struct metrics_calls *telemetry_metrics(const struct telemetry *t);
+
 /* Count one successful TLS handshake (failures are counted from their events). */
 void telemetry_tls_handshake_ok(struct telemetry *t);
 
