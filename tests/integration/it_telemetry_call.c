@@ -374,6 +374,48 @@ START_TEST(dead_air_call_says_null_where_nothing_flowed)
 }
 END_TEST
 
+/* A number at a dotted path (integer or real). */
+static double
+real_at(const json_t *o, const char *path)
+{
+	const json_t *v = at_path(o, path);
+
+	ck_assert_msg(json_is_number(v), "%s is not a number", path);
+	return json_number_value(v);
+}
+
+START_TEST(out_directions_come_from_the_peers_receiver_reports)
+{
+	/* both swpeers send an SR every 50 packets with a report block about what they
+	 * receive (LSR/DLSR naming the last SR they got) */
+	const char *agent_args[] = {"--mode",    "echo", "--calls",     "1",
+	                            "--timeout", "40",   "--rtcp-sdes", NULL};
+	const char *call_args[] = {"--calls", "1", "--duration", "3", "--rtcp-sdes", NULL};
+	json_t *end = one_call_end(agent_args, call_args);
+	static const char *const legs[] = {"legs.trunk.out", "legs.agent.out"};
+
+	for (int i = 0; i < 2; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "%s.lost", legs[i]);
+		ck_assert_int_eq(num_at(end, p), 0); /* the swpeers report no loss */
+		snprintf(p, sizeof(p), "%s.loss", legs[i]);
+		ck_assert_double_eq(real_at(end, p), 0.0);
+		snprintf(p, sizeof(p), "%s.jitter_ms", legs[i]);
+		ck_assert_double_eq(real_at(end, p), 0.0);
+		/* loopback: well under a second, and measured (not null) */
+		snprintf(p, sizeof(p), "%s.rtt_ms", legs[i]);
+		double rtt = real_at(end, p);
+		ck_assert_msg(rtt > 0 && rtt < 1000, "%s = %f", p, rtt);
+		snprintf(p, sizeof(p), "%s.mos", legs[i]);
+		ck_assert_double_ge(real_at(end, p), 4.3);
+		fprintf(stderr, "figures: %s rtt_ms %.3f\n", legs[i], rtt);
+	}
+	/* the leg's RTT counts for the received direction too */
+	ck_assert(json_is_number(at_path(end, "legs.trunk.in.rtt_ms")));
+	json_decref(end);
+}
+END_TEST
+
 START_TEST(refused_offer_leaves_offer_refused_and_no_answer)
 {
 	static char tel[TEL_CAP];
@@ -460,6 +502,7 @@ main(void)
 	               answered_call_leaves_a_valid_ordered_record_with_the_peers_packet_counts);
 	tcase_add_test(tc, refused_offer_leaves_offer_refused_and_no_answer);
 	tcase_add_test(tc, dead_air_call_says_null_where_nothing_flowed);
+	tcase_add_test(tc, out_directions_come_from_the_peers_receiver_reports);
 	tcase_add_test(tc, reload_publishes_config_sha256_and_sigterm_publishes_daemon_stop);
 	suite_add_tcase(s, tc);
 	return itest_run(s);

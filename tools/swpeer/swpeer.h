@@ -156,6 +156,12 @@ struct media {
 	bool muted;       /* --media-stop-after elapsed: send nothing, echo nothing */
 	unsigned tamper;  /* --tamper N: corrupt every Nth packet sent (tests) */
 	bool rtcp_sdes;   /* --rtcp-sdes */
+	/* --rtcp-sdes: our SR carries a report block about rx_ssrc; LSR/DLSR name the last
+	 * SR received (middle 32 NTP bits, CLOCK_MONOTONIC arrival) */
+	bool have_rx_ssrc;
+	uint32_t rx_ssrc;
+	uint32_t lsr;
+	struct timespec lsr_at;
 	/* pattern we send */
 	uint8_t tx_dir;
 	uint32_t tx_call;
