@@ -472,33 +472,6 @@ rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/*
- * RTCP from a leg's peer (checked, decrypted) in pkt[0..len): its report blocks about what
- * sipwarden sends on that leg go into that leg's sending stats `tx` (loss, jitter, RTT).
- * Returns whether the compound holds an SR, with the middle 32 bits of its NTP time in
- * *sr_mid (for the RTT of the other leg, where it is relayed to).
- */
-static bool
-rtcp_take_reports(const uint8_t *pkt, size_t len, struct rtp_stats *tx, uint64_t mono,
-                  uint32_t *sr_mid)
-{
-	struct rtcp_pkt p;
-	struct rtcp_report rb;
-	size_t off = 0;
-	bool sr = false;
-
-	while (rtcp_next(pkt, len, &off, &p) == 1) {
-		if (p.type != RTCP_SR && p.type != RTCP_RR)
-			continue;
-		if (p.type == RTCP_SR && !sr)
-			sr = rtcp_sr_ntp_mid(&p, sr_mid) == 0;
-		for (unsigned i = 0; i < p.count; i++)
-			if (rtcp_report_block(&p, i, &rb) == 0)
-				(void)rtp_stats_report(tx, &rb, mono);
-	}
-	return sr;
-}
-
 /* Flush the queued sends: consecutive messages for the same socket go in one sendmmsg. */
 static void
 flush_sends(struct media_worker *w, struct media_leg *const *tx_leg)
@@ -613,7 +586,7 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 		memcpy(pkt, w->rtcp_out, n);
 		len = n;
 		rtp_stats_rtcp(rs, wire, wall);
-		have_sr = rtcp_take_reports(pkt, len, &l->tx_stats, mono, &sr_mid);
+		have_sr = rtp_stats_take_rtcp(&l->tx_stats, pkt, len, mono, &sr_mid);
 	} else {
 		rtp_stats_rtp(rs, pkt, len, wire, mono, wall);
 	}

@@ -270,6 +270,27 @@ rtp_stats_report(struct rtp_stats *s, const struct rtcp_report *rb, uint64_t mon
 }
 
 bool
+rtp_stats_take_rtcp(struct rtp_stats *s, const uint8_t *pkt, size_t len, uint64_t mono_ns,
+                    uint32_t *sr_mid)
+{
+	struct rtcp_pkt p;
+	struct rtcp_report rb;
+	size_t off = 0;
+	bool sr = false;
+
+	while (rtcp_next(pkt, len, &off, &p) == 1) {
+		if (p.type != RTCP_SR && p.type != RTCP_RR)
+			continue;
+		if (p.type == RTCP_SR && !sr)
+			sr = rtcp_sr_ntp_mid(&p, sr_mid) == 0;
+		for (unsigned i = 0; i < p.count; i++)
+			if (rtcp_report_block(&p, i, &rb) == 0)
+				(void)rtp_stats_report(s, &rb, mono_ns);
+	}
+	return sr;
+}
+
+bool
 rtp_stats_reported(const struct rtp_stats *s, int64_t *lost, double *jitter_ms, double *rtt_ms)
 {
 	if (s->reports == 0)

@@ -121,6 +121,15 @@ void rtp_stats_sr_sent(struct rtp_stats *s, uint32_t ntp_mid, uint64_t mono_ns);
  */
 int rtp_stats_report(struct rtp_stats *s, const struct rtcp_report *rb, uint64_t mono_ns);
 
+/*
+ * RTCP from the peer, a compound already checked (rtcp_check()) and decrypted, in
+ * pkt[0..len): take its report blocks (SR and RR) for this sending direction with
+ * rtp_stats_report(). Returns whether it holds an SR, with the middle 32 bits of that
+ * SR's NTP time in *sr_mid (the caller relays it to the other leg: rtp_stats_sr_sent()).
+ */
+bool rtp_stats_take_rtcp(struct rtp_stats *s, const uint8_t *pkt, size_t len, uint64_t mono_ns,
+                         uint32_t *sr_mid);
+
 /* Loss, jitter (ms) and RTT (ms) the peer reported; false when it reported nothing. */
 bool rtp_stats_reported(const struct rtp_stats *s, int64_t *lost, double *jitter_ms,
                         double *rtt_ms);

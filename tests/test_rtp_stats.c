@@ -271,6 +271,39 @@ START_TEST(rtp_stats_takes_receiver_reports_and_round_trip_time)
 }
 END_TEST
 
+/* A compound SR (with a block about someone else) + RR (about us) as the worker sees it. */
+START_TEST(rtp_stats_takes_report_blocks_from_a_compound)
+{
+	static const uint8_t pkt[] = {
+	        /* SR, 1 block: SSRC, NTP 0x0000abcd.12340000, RTP ts, counts */
+	        0x81, 200, 0, 12, 0, 0, 0, 1, 0x00, 0x00, 0xab, 0xcd, 0x12, 0x34, 0, 0, 0, 0, 0, 0,
+	        0, 0, 0, 0, 0, 0, 0, 0,
+	        /* block about 0x99 (not what we send) */
+	        0, 0, 0, 0x99, 0, 0, 0, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	        /* RR, 1 block about 0x5eed: 7 lost, jitter 16, LSR 0xabcd1234, DLSR 0 */
+	        0x81, 201, 0, 7, 0, 0, 0, 1, 0, 0, 0x5e, 0xed, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 16,
+	        0xab, 0xcd, 0x12, 0x34, 0, 0, 0, 0};
+	struct rtp_stats s;
+	uint32_t mid = 0;
+	int64_t lost;
+	double jit, rtt;
+
+	ck_assert_int_eq(rtcp_check(pkt, sizeof(pkt)), 0);
+	rtp_stats_init(&s, 8000);
+	rtp_stats_sent(&s, 0x5eed, 172, 1);
+	rtp_stats_sr_sent(&s, 0xabcd1234, 1000000000ull);
+	ck_assert(rtp_stats_take_rtcp(&s, pkt, sizeof(pkt), 1005000000ull, &mid));
+	ck_assert_uint_eq(mid, 0xabcd1234);
+	ck_assert(rtp_stats_reported(&s, &lost, &jit, &rtt));
+	ck_assert_int_eq(lost, 7);
+	ck_assert_double_eq_tol(jit, 2.0, 1e-9);
+	ck_assert_double_eq_tol(rtt, 5.0, 1e-9);
+	ck_assert_uint_eq(s.reports, 1); /* the block about 0x99 was not taken */
+	/* an RR alone: no SR */
+	ck_assert(!rtp_stats_take_rtcp(&s, pkt + 52, sizeof(pkt) - 52, 1005000000ull, &mid));
+}
+END_TEST
+
 static Suite *
 rtp_stats_suite(void)
 {
@@ -288,6 +321,7 @@ rtp_stats_suite(void)
 	tcase_add_test(tc, rtp_stats_jitter_follows_the_clock_rate);
 	tcase_add_test(tc, rtp_stats_counts_drops_by_reason);
 	tcase_add_test(tc, rtp_stats_takes_receiver_reports_and_round_trip_time);
+	tcase_add_test(tc, rtp_stats_takes_report_blocks_from_a_compound);
 	suite_add_tcase(s, tc);
 	return s;
 }
