@@ -3,8 +3,9 @@
  * tables in lib/conf.c (conf_keys_each()) must have an entry with its default or
  * "Required" in man/sipwarden.conf.5.scd, under the heading of its section; every event of
  * the schema table in lib/telemetry_event.c (telemetry_event_names()) must have a section
- * with an example in man/sipwarden-telemetry.7.scd. That the pages render without warnings
- * is checked by man/render (a meson test of its own), not here.
+ * with an example in man/sipwarden-telemetry.7.scd; every command and option that
+ * `sipwardenctl --help` and `sipwarden -h` print must be in their pages. That the pages render
+ * without warnings is checked by man/render (a meson test of its own), not here.
  */
 #include <check.h>
 #include <stdio.h>
@@ -204,6 +205,107 @@ START_TEST(telemetry_page_documents_every_event)
 }
 END_TEST
 
+/* What `exe arg` prints on stdout (and stderr), NUL-terminated; the caller frees it. */
+static char *
+run_help(const char *env, const char *arg)
+{
+	const char *exe = getenv(env);
+	char cmd[4200];
+	char *buf = malloc(65536);
+	size_t n;
+	FILE *p;
+
+	ck_assert_msg(exe != NULL, "%s not set", env);
+	ck_assert_ptr_nonnull(buf);
+	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", exe, arg);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	n = fread(buf, 1, 65535, p);
+	buf[n] = '\0';
+	pclose(p);
+	return buf;
+}
+
+/*
+ * Whether page has an entry for word: a line that starts with "*word*" followed by the end
+ * of the line, an argument (" _arg_", " [") or another name (", *").
+ */
+static bool
+page_has_entry(const char *page, const char *word)
+{
+	char want[128];
+	size_t n = (size_t)snprintf(want, sizeof(want), "*%s*", word);
+
+	for (const char *p = page; *p != '\0'; p = next_line(p)) {
+		if (strncmp(p, want, n) != 0)
+			continue;
+		if (p[n] == '\n' || strncmp(p + n, " _", 2) == 0 || strncmp(p + n, " [", 2) == 0 ||
+		    strncmp(p + n, ", *", 3) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Every command `sipwardenctl --help` lists (the lines under "commands:" that start with
+ * two spaces and a name) and every long option it names has an entry in sipwardenctl(1).
+ */
+START_TEST(ctl_page_documents_every_command_and_option)
+{
+	char *help = run_help("SW_SIPWARDENCTL", "--help");
+	char *page = read_page("sipwardenctl.1.scd");
+	const char *cmds = strstr(help, "\ncommands:\n");
+	size_t ncmds = 0, nopts = 0;
+
+	ck_assert_msg(cmds != NULL, "no commands: in %s", help);
+	for (const char *p = next_line(cmds + 1); *p != '\0'; p = next_line(p)) {
+		char name[64];
+
+		/* "  name": exactly two spaces (continuation lines are indented further). */
+		if (strncmp(p, "  ", 2) != 0 || sscanf(p + 2, "%63[a-z]", name) != 1)
+			continue;
+		ck_assert_msg(page_has_entry(page, name), "command %s not in sipwardenctl(1)",
+		              name);
+		ncmds++;
+	}
+	for (const char *p = help; (p = strstr(p, " --")) != NULL; p++) {
+		char opt[64], word[70];
+
+		if (sscanf(p + 1, "--%63[a-z-]", opt) != 1)
+			continue;
+		snprintf(word, sizeof(word), "--%s", opt);
+		ck_assert_msg(strstr(page, word) != NULL, "option %s not in sipwardenctl(1)", word);
+		nopts++;
+	}
+	ck_assert_uint_ge(ncmds, 7);
+	ck_assert_uint_ge(nopts, 5);
+	free(help);
+	free(page);
+}
+END_TEST
+
+/* Every option in `sipwarden -h` ("-X" or "--long") has an entry in sipwarden(8). */
+START_TEST(daemon_page_documents_every_option)
+{
+	char *help = run_help("SW_SIPWARDEN", "-h");
+	char *page = read_page("sipwarden.8.scd");
+	size_t nopts = 0;
+
+	for (const char *p = help; (p = strstr(p, " -")) != NULL; p++) {
+		char opt[64], word[70];
+
+		if (sscanf(p + 1, "-%63[a-zA-Z-]", opt) != 1)
+			continue;
+		snprintf(word, sizeof(word), "-%s", opt);
+		ck_assert_msg(page_has_entry(page, word), "option -%s not in sipwarden(8)", opt);
+		nopts++;
+	}
+	ck_assert_uint_ge(nopts, 4);
+	free(help);
+	free(page);
+}
+END_TEST
+
 static Suite *
 man_suite(void)
 {
@@ -213,6 +315,8 @@ man_suite(void)
 	tcase_add_test(tc, conf_page_documents_every_key_with_its_default);
 	tcase_add_test(tc, conf_page_check_notices_a_missing_key);
 	tcase_add_test(tc, telemetry_page_documents_every_event);
+	tcase_add_test(tc, ctl_page_documents_every_command_and_option);
+	tcase_add_test(tc, daemon_page_documents_every_option);
 	suite_add_tcase(s, tc);
 	return s;
 }
