@@ -202,6 +202,18 @@ static const struct conf_keydef *const sect_keys[] = {
         pool_keys,    trunk_keys, agent_keys, admission_keys, metrics_keys,
 };
 
+size_t
+conf_keys_each(void (*fn)(const char *sect, const char *key, void *arg), void *arg)
+{
+	size_t n = 0;
+
+	for (size_t s = 0; s < sizeof(sect_keys) / sizeof(sect_keys[0]); s++) {
+		for (const struct conf_keydef *k = sect_keys[s]; k->name != NULL; k++, n++)
+			fn(sect_names[s], k->name, arg);
+	}
+	return n;
+}
+
 /* One section header met in the file. */
 struct sect {
 	enum sect_kind kind;

@@ -191,6 +191,13 @@ void conf_unref(struct conf *c);
 /* Print a human summary of what was found (for `sipwarden -t`). */
 void conf_print(const struct conf *c, FILE *out);
 
+/*
+ * Calls fn(section, key, arg) for every key the parser accepts, in table order; section is
+ * the name inside the brackets ("tls", "trunk", ...). For documentation checks
+ * (tests/test_man.c). Returns the number of keys.
+ */
+size_t conf_keys_each(void (*fn)(const char *sect, const char *key, void *arg), void *arg);
+
 /* Address helpers shared with the rest of the tree. */
 int conf_sockaddr_parse(const char *s, uint16_t default_port, struct conf_sockaddr *out);
 const char *conf_sockaddr_str(const struct conf_sockaddr *a, char *buf, size_t len);
