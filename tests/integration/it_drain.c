@@ -6,7 +6,7 @@
  * calls again. systemd's STATUS= says which, with the number of calls. On SIGTERM with
  * [general] drain_timeout the daemon drains too: it exits 0 as soon as the last call has
  * ended, or ends what is left with BYE (reason "shutdown") when the time is up; a second
- * SIGTERM ends calls at once.
+ * SIGTERM ends calls at once. An agent calling out is refused the same way.
  */
 #include <check.h>
 #include <jansson.h>
@@ -314,6 +314,38 @@ START_TEST(a_second_sigterm_ends_the_calls_at_once)
 }
 END_TEST
 
+START_TEST(an_agent_calling_out_is_refused_while_draining)
+{
+	static char tel[1 << 20];
+	struct itest t;
+	struct itest_opts o = {.agent_pin = true};
+	char trunk_extra[64], *reply;
+	json_t *r;
+	int tfd;
+
+	/* nobody listens at the target: only the drain may answer */
+	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\n", itest_port());
+	o.trunk_extra = trunk_extra;
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	reply = itest_control(&t, "{\"cmd\":\"drain\"}", 2000);
+	ck_assert_msg(reply != NULL && strstr(reply, "\"draining\":true") != NULL, "drain: %s",
+	              reply ? reply : "(no reply)");
+	free(reply);
+	ck_assert_int_ne(itest_agent_calls(&t, "out.json", "+15550001", T_CALL_MS), 0);
+	r = itest_result(&t, "out.json");
+	ck_assert_int_eq(itest_num(r, "code"), 503);
+	json_decref(r);
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"security.limit_reached\"", 3000);
+	ck_assert_msg(itest_count_events(tel, "security.limit_reached", "draining") == 1,
+	              "telemetry: %s", tel);
+	ck_assert_msg(itest_count_events(tel, "call.start", NULL) == 0, "telemetry: %s", tel);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -329,6 +361,7 @@ main(void)
 	               sigterm_with_drain_timeout_ends_the_long_call_with_bye_after_it_and_exits_0);
 	tcase_add_test(tc, sigterm_with_drain_timeout_exits_when_the_last_call_ends);
 	tcase_add_test(tc, a_second_sigterm_ends_the_calls_at_once);
+	tcase_add_test(tc, an_agent_calling_out_is_refused_while_draining);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
