@@ -374,6 +374,8 @@ ctl_stats(const json_t *req, void *arg)
 	json_t *o = telemetry_counters(d->tel);
 
 	sip_server_get_stats(d->sip, &ss);
+	if (o != NULL)
+		json_object_set_new(o, "draining", json_boolean(d->draining));
 	if (o != NULL) {
 		json_t *calls = json_object_get(o, "calls");
 		if (json_is_object(calls))

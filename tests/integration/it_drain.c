@@ -119,6 +119,7 @@ START_TEST(drain_refuses_new_calls_and_options_keeps_the_call_in_progress_and_un
 	reply = itest_control(&t, "{\"cmd\":\"stats\"}", 2000);
 	ck_assert_ptr_nonnull(reply);
 	ck_assert_msg(strstr(reply, "\"draining\":2") != NULL, "stats: %s", reply);
+	ck_assert_msg(strstr(reply, "\"draining\":true") != NULL, "stats: %s", reply);
 	free(reply);
 
 	/* back in service */
@@ -126,6 +127,10 @@ START_TEST(drain_refuses_new_calls_and_options_keeps_the_call_in_progress_and_un
 	ck_assert_msg(itest_wait_notify(&t, "STATUS=running", 3000), "no STATUS=running");
 	itest_check_exit(&t, itest_caller(&t, "options_ok.json", options_ok, T_CALL_MS),
 	                 "options_ok.json");
+	reply = itest_control(&t, "{\"cmd\":\"stats\"}", 2000);
+	ck_assert_msg(reply != NULL && strstr(reply, "\"draining\":false") != NULL, "stats: %s",
+	              reply ? reply : "(no reply)");
+	free(reply);
 	itest_check_exit(&t, itest_caller(&t, "after.json", after, T_CALL_MS), "after.json");
 	json_decref(assert_result(&t, "after.json", 200));
 	itest_kill_child(ap);
