@@ -139,21 +139,6 @@ media_apply_leg(struct call *c, int legi)
 	return rc;
 }
 
-static void
-dir_telemetry(const struct rtp_stats *s, struct telemetry_dir *d, bool rx)
-{
-	memset(d, 0, sizeof(*d));
-	d->packets = s->packets;
-	d->bytes = s->bytes;
-	d->lost = rx ? rtp_stats_lost(s) : -1;
-	d->jitter_ms = rx ? rtp_stats_jitter_ms(s) : 0;
-	d->drops.auth = s->drops[RTP_DROP_AUTH];
-	d->drops.replay = s->drops[RTP_DROP_REPLAY];
-	d->drops.plaintext = s->drops[RTP_DROP_PLAINTEXT];
-	d->drops.unknown_source = s->drops[RTP_DROP_UNKNOWN_SOURCE];
-	d->drops.ssrc_limit = s->drops[RTP_DROP_SSRC_LIMIT];
-}
-
 void
 leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *suite_buf,
               size_t suite_len)
@@ -181,8 +166,9 @@ leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *s
 	out->signalling.peer =
 	        l->peer_addr.ss_family != 0 ? (const struct sockaddr *)&l->peer_addr : NULL;
 	if (c->have_stats) {
-		dir_telemetry(&ms->rx, &out->in, true);
-		dir_telemetry(&ms->tx, &out->out, false);
+		telemetry_dir_from_rx(&ms->rx, &out->in);
+		telemetry_dir_from_tx(&ms->tx, &out->out);
+		out->in.rtt_ms = out->out.rtt_ms; /* one round trip per leg, for both MOS */
 	} else {
 		out->in.lost = out->out.lost = -1;
 	}
@@ -257,17 +243,35 @@ interim_tick(void *arg)
 
 static const char *state_names[] = {"routing", "early", "answered", "ended"};
 
-/* Received-direction quality of leg `legi`: loss fraction, jitter (ms), MOS. */
-static void
+/*
+ * Received-direction quality of leg `legi`: loss fraction, jitter (ms), MOS (with the
+ * leg's RTT when its peer reported one). False when nothing was received: then the
+ * control socket says null, like telemetry, rather than a perfect 0 % and 4.4.
+ */
+static bool
 leg_quality(const struct call *c, int legi, double *loss, double *jitter, double *mos)
 {
 	const struct rtp_stats *rx = &c->stats.leg[legi].rx;
 	uint64_t expected = c->have_stats ? rtp_stats_expected(rx) : 0;
 	int64_t lost = c->have_stats ? rtp_stats_lost(rx) : 0;
+	double rtt = 0;
+	int64_t ignore;
+	double ignore_j;
 
+	*loss = *jitter = *mos = 0;
+	if (!c->have_stats || rx->packets == 0)
+		return false;
+	(void)rtp_stats_reported(&c->stats.leg[legi].tx, &ignore, &ignore_j, &rtt);
 	*loss = expected > 0 && lost > 0 ? (double)lost / (double)expected : 0;
-	*jitter = c->have_stats ? rtp_stats_jitter_ms(rx) : 0;
-	*mos = telemetry_mos(*loss, *jitter, 0, TELEMETRY_CODEC_G711);
+	*jitter = rtp_stats_jitter_ms(rx);
+	*mos = telemetry_mos(*loss, *jitter, rtt, TELEMETRY_CODEC_G711);
+	return true;
+}
+
+static json_t *
+num_or_null(bool known, double v)
+{
+	return known ? json_real(v) : json_null();
 }
 
 static json_t *
@@ -278,7 +282,7 @@ leg_json(const struct call *c, int legi)
 	double loss, jitter, mos;
 
 	leg_telemetry(c, legi, &t, suite, sizeof(suite));
-	leg_quality(c, legi, &loss, &jitter, &mos);
+	bool known = leg_quality(c, legi, &loss, &jitter, &mos);
 	if (t.latched != NULL) {
 		struct conf_sockaddr sa;
 		memcpy(&sa.ss, t.latched, sizeof(sa.ss));
@@ -286,12 +290,13 @@ leg_json(const struct call *c, int legi)
 		conf_sockaddr_str(&sa, addr, sizeof(addr));
 	}
 	return json_pack(
-	        "{s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}",
+	        "{s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
 	        "suite", t.suite, "tls", t.signalling.version, "latched", addr[0] ? addr : NULL,
 	        "packets_in", (json_int_t)t.in.packets, "packets_out", (json_int_t)t.out.packets,
 	        "bytes_in", (json_int_t)t.in.bytes, "lost_in",
-	        (json_int_t)(t.in.lost > 0 ? t.in.lost : 0), "loss", loss, "jitter_ms", jitter,
-	        "mos", mos, "drops_auth", (json_int_t)t.in.drops.auth, "drops_replay",
+	        (json_int_t)(t.in.lost > 0 ? t.in.lost : 0), "loss", num_or_null(known, loss),
+	        "jitter_ms", num_or_null(known, jitter), "mos", num_or_null(known, mos),
+	        "drops_auth", (json_int_t)t.in.drops.auth, "drops_replay",
 	        (json_int_t)t.in.drops.replay, "drops_plaintext", (json_int_t)t.in.drops.plaintext,
 	        "drops_unknown_source", (json_int_t)t.in.drops.unknown_source, "drops_ssrc_limit",
 	        (json_int_t)t.in.drops.ssrc_limit);
@@ -311,15 +316,25 @@ call_summary(const struct call *c)
 
 	leg_telemetry(c, tl, &t0, s0, sizeof(s0));
 	leg_telemetry(c, 1 - tl, &t1, s1, sizeof(s1));
-	leg_quality(c, tl, &l0, &j0, &m0);
-	leg_quality(c, 1 - tl, &l1, &j1, &m1);
-	/* the worst received direction */
-	return json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:{s:s?, s:s?}, s:f, s:f, s:f}", "call",
-	                 c->id, "state", state_names[c->state], "trunk", trunk, "agent", agent,
-	                 "duration_ms",
-	                 (json_int_t)(c->t_answer.tv_sec ? ms_since(&c->t_answer) : 0), "suites",
-	                 "trunk", t0.suite, "agent", t1.suite, "loss", l0 > l1 ? l0 : l1,
-	                 "jitter_ms", j0 > j1 ? j0 : j1, "mos", m0 < m1 ? m0 : m1);
+	bool k0 = leg_quality(c, tl, &l0, &j0, &m0);
+	bool k1 = leg_quality(c, 1 - tl, &l1, &j1, &m1);
+	/* the worst received direction of those that received anything */
+	if (!k0) {
+		l0 = l1;
+		j0 = j1;
+		m0 = m1;
+	} else if (!k1) {
+		l1 = l0;
+		j1 = j0;
+		m1 = m0;
+	}
+	return json_pack(
+	        "{s:s, s:s, s:s?, s:s?, s:I, s:{s:s?, s:s?}, s:o, s:o, s:o}", "call", c->id,
+	        "state", state_names[c->state], "trunk", trunk, "agent", agent, "duration_ms",
+	        (json_int_t)(c->t_answer.tv_sec ? ms_since(&c->t_answer) : 0), "suites", "trunk",
+	        t0.suite, "agent", t1.suite, "loss", num_or_null(k0 || k1, l0 > l1 ? l0 : l1),
+	        "jitter_ms", num_or_null(k0 || k1, j0 > j1 ? j0 : j1), "mos",
+	        num_or_null(k0 || k1, m0 < m1 ? m0 : m1));
 }
 
 json_t *

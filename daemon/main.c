@@ -26,6 +26,7 @@
 #include "control.h"
 #include "log.h"
 #include "media.h"
+#include "metrics_http.h"
 #include "sip_server.h"
 #include "sip_util.h"
 #include "telemetry.h"
@@ -48,6 +49,7 @@ struct daemon {
 	struct media_engine *media;
 	struct telemetry *tel;
 	struct control *ctl;
+	struct metrics_http *metrics; /* [metrics] listen, or NULL */
 	struct b2bua *b2bua;
 	struct event *sigterm, *sigint, *sighup;
 	struct event *tick;     /* every TICK_MS: STATUS=, the end of a drain on SIGTERM */
@@ -283,6 +285,12 @@ daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
 		log_warnx("reload refused, keeping current config: %s", err);
 		goto out;
 	}
+	if (metrics_http_conf_changed(d->conf, c)) {
+		log_warnx("reload refused, keeping current config: [metrics] listen or "
+		          "allow_remote changed (needs a restart)");
+		conf_unref(c);
+		goto out;
+	}
 	if ((ctx = tls_server_ctx_new(&c->tls, err, sizeof(err))) == NULL) {
 		log_warnx("reload refused, keeping current config: %s", err);
 		conf_unref(c);
@@ -313,6 +321,7 @@ out:
 static void
 daemon_free(struct daemon *d)
 {
+	metrics_http_free(d->metrics);
 	b2bua_free(d->b2bua);
 	control_free(d->ctl);
 	sip_server_free(d->sip);
@@ -513,6 +522,12 @@ daemon_start_calls(struct daemon *d)
 		control_register(d->ctl, "test_stall", ctl_test_stall, d);
 		log_warnx("this is a test build (SW_TEST_HOOKS): not for production");
 #endif
+	}
+	if (c->metrics.listen.len > 0 &&
+	    (d->metrics = metrics_http_start(d->base, &c->metrics.listen, ctl_stats, ctl_agents,
+	                                     d->tel, d, err, sizeof(err))) == NULL) {
+		log_error("metrics: %s", err);
+		return 1;
 	}
 	log_info("media: %u worker(s), ports %u-%u, %s crypto", media_engine_workers(d->media),
 	         c->media.port_min, c->media.port_max,

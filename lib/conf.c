@@ -49,11 +49,13 @@ enum sect_kind {
 	S_POOL,
 	S_TRUNK,
 	S_AGENT,
-	S_ADMISSION
+	S_ADMISSION,
+	S_METRICS
 };
 
-static const char *const sect_names[] = {"general",   "tls",  "sip",   "media", "limits",
-                                         "telemetry", "pool", "trunk", "agent", "admission"};
+static const char *const sect_names[] = {"general", "tls",       "sip",    "media",
+                                         "limits",  "telemetry", "pool",   "trunk",
+                                         "agent",   "admission", "metrics"};
 
 #define KEY(n, t, s, f, lo, hi)                                                                    \
 	{                                                                                          \
@@ -189,9 +191,16 @@ static const struct conf_keydef agent_keys[] = {
         KEYEND,
 };
 
+/* [metrics]: the Prometheus listener (daemon/metrics_http.c). */
+static const struct conf_keydef metrics_keys[] = {
+        KEY("listen", CK_ADDR, struct conf_metrics, listen, 9465, 0),
+        KEY("allow_remote", CK_BOOL, struct conf_metrics, allow_remote, 0, 0),
+        KEYEND,
+};
+
 static const struct conf_keydef *const sect_keys[] = {
-        general_keys,   tls_keys,  sip_keys,   media_keys, limits_keys,
-        telemetry_keys, pool_keys, trunk_keys, agent_keys, admission_keys,
+        general_keys, tls_keys,   sip_keys,   media_keys,     limits_keys,  telemetry_keys,
+        pool_keys,    trunk_keys, agent_keys, admission_keys, metrics_keys,
 };
 
 /* One section header met in the file. */
@@ -281,7 +290,7 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 	if (k == sizeof(sect_names) / sizeof(sect_names[0])) {
 		set_err(st, line,
 		        "unknown section [%s]: expected general, tls, sip, media, limits, "
-		        "telemetry, pool, trunk NAME, agent NAME or admission",
+		        "telemetry, pool, trunk NAME, agent NAME, admission or metrics",
 		        text);
 		return;
 	}
@@ -351,6 +360,9 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 		break;
 	case S_ADMISSION:
 		s->obj = &c->admission;
+		break;
+	case S_METRICS:
+		s->obj = &c->metrics;
 		break;
 	case S_TRUNK: {
 		struct conf_trunk *nt, *t;
@@ -572,6 +584,16 @@ check_cross(struct pstate *st)
 	    strcmp(c->telemetry.socket, c->telemetry.control_socket) == 0)
 		set_err(st, sect_line(st, S_TELEMETRY),
 		        "[telemetry] socket and control_socket: expected two different paths");
+
+	/* Plain HTTP without authentication: loopback only unless the operator says so. */
+	if (c->metrics.listen.len > 0 && !c->metrics.allow_remote &&
+	    !conf_sockaddr_is_loopback(&c->metrics.listen)) {
+		char a[INET6_ADDRSTRLEN + 8];
+		set_err(st, sect_line(st, S_METRICS),
+		        "[metrics] listen: expected a loopback address (127.0.0.0/8, [::1]) "
+		        "unless allow_remote = yes, got %s",
+		        conf_sockaddr_str(&c->metrics.listen, a, sizeof(a)));
+	}
 
 	if (c->admission.reserved_connections == UINT_MAX) /* not set: a quarter */
 		c->admission.reserved_connections = c->tls.max_connections / 4;

@@ -113,6 +113,12 @@ struct conf_telemetry {
 	unsigned control_mode;       /* default 0600 */
 };
 
+/* [metrics]: Prometheus text exposition over plain HTTP (GET /metrics). */
+struct conf_metrics {
+	struct conf_sockaddr listen; /* default off (len 0); port 9465 when omitted */
+	bool allow_remote;           /* a non-loopback listen address is refused unless yes */
+};
+
 /* [trunk NAME]: a SIP trunk (PBX, carrier) allowed to send calls in. */
 struct conf_trunk {
 	char name[CONF_NAME_MAX];
@@ -167,6 +173,7 @@ struct conf {
 	struct conf_limits limits;
 	struct conf_admission admission;
 	struct conf_telemetry telemetry;
+	struct conf_metrics metrics;
 	struct conf_pool pool;
 	struct conf_trunk *trunks;
 	size_t ntrunks;
@@ -188,6 +195,8 @@ void conf_print(const struct conf *c, FILE *out);
 /* Address helpers shared with the rest of the tree. */
 int conf_sockaddr_parse(const char *s, uint16_t default_port, struct conf_sockaddr *out);
 const char *conf_sockaddr_str(const struct conf_sockaddr *a, char *buf, size_t len);
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+bool conf_sockaddr_is_loopback(const struct conf_sockaddr *a);
 bool conf_cidr_match(const struct conf_cidr *c, const struct sockaddr *sa);
 /* The trunk whose allow-list holds `sa`, or NULL. */
 const struct conf_trunk *conf_trunk_by_source(const struct conf *c, const struct sockaddr *sa);

@@ -99,6 +99,12 @@ conf_print(const struct conf *c, FILE *out)
 	        c->telemetry.interim_interval_s, c->telemetry.queue_limit);
 	fprintf(out, "  control socket %s (mode %04o)\n",
 	        str_or(c->telemetry.control_socket, "(off)"), c->telemetry.control_mode);
+	if (c->metrics.listen.len > 0)
+		fprintf(out, "metrics: http://%s/metrics%s\n",
+		        conf_sockaddr_str(&c->metrics.listen, a, sizeof(a)),
+		        c->metrics.allow_remote ? " (remote allowed)" : "");
+	else
+		fprintf(out, "metrics: (off)\n");
 	fprintf(out, "pool: %s, ",
 	        c->pool.policy == AGENT_ROUND_ROBIN ? "round_robin" : "least_busy");
 	if (c->pool.probe_interval_ms == 0)

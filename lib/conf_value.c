@@ -230,6 +230,26 @@ conf_sockaddr_str(const struct conf_sockaddr *a, char *buf, size_t len)
 }
 
 bool
+conf_sockaddr_is_loopback(const struct conf_sockaddr *a)
+{
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (a->len == 0)
+		return false;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->ss;
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (a->ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->ss;
+		const uint8_t *b = sin6->sin6_addr.s6_addr;
+		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+		       (memcmp(b, v4mapped, sizeof(v4mapped)) == 0 && b[12] == 127);
+	}
+	return false;
+}
+
+bool
 conf_cidr_match(const struct conf_cidr *c, const struct sockaddr *sa)
 {
 	const uint8_t *addr;

@@ -518,6 +518,8 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 	struct media_leg *l = s->leg;
 	struct media_leg *m = &l->call->leg[l->id == MEDIA_LEG_A ? MEDIA_LEG_B : MEDIA_LEG_A];
 	struct rtp_stats *rs = &l->rx_stats;
+	bool have_sr = false;
+	uint32_t sr_mid = 0;
 	int rc;
 
 	size_t wire = len;
@@ -595,6 +597,7 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 		memcpy(pkt, w->rtcp_out, n);
 		len = n;
 		rtp_stats_rtcp(rs, wire, wall);
+		have_sr = rtp_stats_take_rtcp(&l->tx_stats, pkt, len, mono, &sr_mid);
 	} else {
 		rtp_stats_rtp(rs, pkt, len, wire, mono, wall);
 	}
@@ -628,7 +631,9 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 	if (rtcp)
 		rtp_stats_rtcp(ts, len, wall);
 	else
-		rtp_stats_sent(ts, len, wall);
+		rtp_stats_sent(ts, rd32(pkt + 8), len, wall);
+	if (have_sr)
+		rtp_stats_sr_sent(ts, sr_mid, mono); /* the peer's LSR will name it (RTT) */
 
 	unsigned n = w->nsend++;
 	w->dst[n] = mp->cur;

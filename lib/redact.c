@@ -5,8 +5,10 @@
  * never changes: SDES key material after "inline:", the values of Authorization and
  * Proxy-Authorization header lines, and digit runs that look like payment card numbers
  * (13-19 digits, optionally grouped by single spaces or dashes, Luhn-valid, not part of
- * a longer digit run). Not responsible for parsing SIP or SDP: it is plain, conservative
- * text work that errs towards masking.
+ * a longer digit run nor of a longer token: digits touching a letter belong to an
+ * identifier such as sipwarden's own hex call ids, tags and branches, which must stay
+ * as they are so that a log line still matches its telemetry). Not responsible for parsing SIP or
+ * SDP: it is plain, conservative text work that errs towards masking.
  */
 #include "redact.h"
 
@@ -21,6 +23,12 @@ static bool
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
+}
+
+static bool
+is_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 static bool
@@ -151,7 +159,10 @@ mask_authorization(char *s, size_t len)
  * Card numbers. A run is a maximal sequence of digit groups joined by single separators
  * (' ' or '-'). Any stretch of whole consecutive groups holding 13-19 digits that passes
  * Luhn is masked (so "port 5060 4111111111111111" still loses the card), but the digits of
- * one group are never split: a 20-digit number is not a card with an extra digit.
+ * one group are never split: a 20-digit number is not a card with an extra digit. A group
+ * that touches a letter ("7d1e4111...c0d2", "z9hG4bK4111...") is part of an alphanumeric
+ * token (an identifier, not a number someone dialled or typed) and is never masked; only
+ * the first and the last group of a run can touch one.
  */
 static size_t
 mask_cards(char *s, size_t len)
@@ -186,6 +197,8 @@ mask_cards(char *s, size_t len)
 				size_t q = p;
 				while (q < run_end && is_digit(s[q]))
 					q++;
+				if ((p > 0 && is_letter(s[p - 1])) || (q < len && is_letter(s[q])))
+					break; /* part of a token: ends the stretch */
 				if (nd + (q - p) > CARD_MAX_DIGITS) {
 					too_long = true;
 					break;

@@ -112,6 +112,41 @@ rtcp_sdes_walk(const struct rtcp_pkt *p, rtcp_sdes_cb cb, void *arg)
 	return sdes_walk(p, NULL, cb, arg);
 }
 
+int
+rtcp_report_block(const struct rtcp_pkt *p, unsigned i, struct rtcp_report *out)
+{
+	size_t at;
+	const uint8_t *b;
+
+	if (p == NULL || (p->type != RTCP_SR && p->type != RTCP_RR) || i >= p->count)
+		return -EINVAL;
+	at = (p->type == RTCP_SR ? 24 : 4) + (size_t)i * 24;
+	if (p->body_len < at + 24)
+		return -EBADMSG;
+	b = p->body + at;
+	out->reporter = rd32(p->body);
+	out->ssrc = rd32(b);
+	out->fraction = b[4];
+	/* 24-bit two's complement */
+	out->lost = (int32_t)(((uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7]) ^ 0x800000u) -
+	            0x800000;
+	out->ext_max = rd32(b + 8);
+	out->jitter = rd32(b + 12);
+	out->lsr = rd32(b + 16);
+	out->dlsr = rd32(b + 20);
+	return 0;
+}
+
+int
+rtcp_sr_ntp_mid(const struct rtcp_pkt *p, uint32_t *mid)
+{
+	if (p == NULL || p->type != RTCP_SR || p->body_len < 24)
+		return -EINVAL;
+	/* body: SSRC, NTP seconds, NTP fraction; the middle bits straddle the two */
+	*mid = rd32(p->body + 6);
+	return 0;
+}
+
 /* The checks beyond framing that a packet of a known type must pass. */
 static int
 pkt_check(const struct rtcp_pkt *p)

@@ -9,7 +9,8 @@
  * unknown content); SR, RR, feedback and XR packets pass unchanged. Every length is
  * checked against the buffer before it is used: input is an authenticated peer's at
  * best and a fuzzer's at worst. Nothing here allocates or logs. Not responsible for
- * SRTCP (srtp_leg.h) nor for RTCP statistics (rtp_stats.h).
+ * SRTCP (srtp_leg.h) nor for RTCP statistics (rtp_stats.h), which read the report
+ * blocks through rtcp_report_block().
  */
 #ifndef SW_RTCP_H
 #define SW_RTCP_H
@@ -77,6 +78,31 @@ typedef int (*rtcp_sdes_cb)(const struct rtcp_sdes_item *it, void *arg);
  * non-zero value cb returned. cb may be NULL (check only).
  */
 int rtcp_sdes_walk(const struct rtcp_pkt *p, rtcp_sdes_cb cb, void *arg);
+
+/*
+ * One report block of an SR or RR (RFC 3550 s6.4.1): what the reporter receives from
+ * source `ssrc`.
+ */
+struct rtcp_report {
+	uint32_t reporter; /* SSRC of the packet's sender */
+	uint32_t ssrc;     /* the source reported on */
+	uint8_t fraction;  /* fraction lost since the previous report, in 1/256 */
+	int32_t lost;      /* cumulative packets lost (signed 24 bits, sign-extended) */
+	uint32_t ext_max;  /* extended highest sequence number received */
+	uint32_t jitter;   /* interarrival jitter, timestamp units */
+	uint32_t lsr;      /* middle 32 bits of the NTP time of the last SR received, 0: none */
+	uint32_t dlsr;     /* delay since that SR, in 1/65536 s */
+};
+
+/*
+ * Report block i (0 <= i < p->count) of the SR or RR p (from rtcp_next()) into *out.
+ * Returns 0, -EINVAL (p is not an SR or RR, or i is out of range) or -EBADMSG (the body
+ * is too short for its count; rtcp_check() refuses such a compound already).
+ */
+int rtcp_report_block(const struct rtcp_pkt *p, unsigned i, struct rtcp_report *out);
+
+/* The middle 32 bits of the NTP timestamp of the SR p (what an RR's LSR names): 0, -EINVAL. */
+int rtcp_sr_ntp_mid(const struct rtcp_pkt *p, uint32_t *mid);
 
 /* Check the whole compound buf[0..len), SDES chunks and BYE reasons included: 0 or -EBADMSG. */
 int rtcp_check(const uint8_t *buf, size_t len);

@@ -3,8 +3,9 @@
  *
  * Pure arithmetic on plain structs, called on the packet path: no allocation, no locks,
  * no logging. A new SSRC or a restart after a large sequence jump folds the old source's
- * expected/received counts into *_prior so loss stays cumulative for the direction. Not
- * responsible for authenticating packets or for RTCP report generation.
+ * expected/received counts into *_prior so loss stays cumulative for the direction. For a
+ * sending direction, the peer's receiver reports and the round-trip time (RFC 3550
+ * s6.4.1). Not responsible for authenticating packets or for RTCP report generation.
  */
 #include "rtp_stats.h"
 
@@ -173,8 +174,10 @@ rtp_stats_rtp(struct rtp_stats *s, const uint8_t *hdr, size_t hdr_len, size_t wi
 }
 
 void
-rtp_stats_sent(struct rtp_stats *s, size_t wire_len, uint64_t wall_ns)
+rtp_stats_sent(struct rtp_stats *s, uint32_t ssrc, size_t wire_len, uint64_t wall_ns)
 {
+	s->have_tx_ssrc = true;
+	s->tx_ssrc = ssrc;
 	s->packets++;
 	s->bytes += wire_len;
 	touch(s, wall_ns);
@@ -231,4 +234,69 @@ rtp_stats_drops_total(const struct rtp_stats *s)
 	for (int i = 0; i < RTP_DROP_COUNT; i++)
 		t += s->drops[i];
 	return t;
+}
+
+void
+rtp_stats_sr_sent(struct rtp_stats *s, uint32_t ntp_mid, uint64_t mono_ns)
+{
+	s->sr_sent[s->sr_next].ntp_mid = ntp_mid;
+	s->sr_sent[s->sr_next].mono_ns = mono_ns;
+	s->sr_next = (s->sr_next + 1) % RTP_STATS_SR_RING;
+}
+
+int
+rtp_stats_report(struct rtp_stats *s, const struct rtcp_report *rb, uint64_t mono_ns)
+{
+	if (!s->have_tx_ssrc || rb->ssrc != s->tx_ssrc)
+		return -ENOENT;
+	s->reports++;
+	s->report_lost = rb->lost;
+	s->report_jitter = rb->jitter;
+	if (rb->lsr == 0)
+		return 0; /* no SR received yet */
+	for (unsigned i = 0; i < RTP_STATS_SR_RING; i++) {
+		uint64_t sent = s->sr_sent[i].mono_ns;
+		/* DLSR is in 1/65536 s */
+		uint64_t dlsr_ns = ((uint64_t)rb->dlsr * 1000000000u) >> 16;
+		if (sent == 0 || s->sr_sent[i].ntp_mid != rb->lsr)
+			continue;
+		/* a DLSR longer than the time since we sent the SR is a lie or a clock
+		 * step; keep the previous RTT rather than make one up */
+		if (mono_ns > sent && mono_ns - sent >= dlsr_ns)
+			s->rtt_ns = mono_ns - sent - dlsr_ns;
+		break;
+	}
+	return 0;
+}
+
+bool
+rtp_stats_take_rtcp(struct rtp_stats *s, const uint8_t *pkt, size_t len, uint64_t mono_ns,
+                    uint32_t *sr_mid)
+{
+	struct rtcp_pkt p;
+	struct rtcp_report rb;
+	size_t off = 0;
+	bool sr = false;
+
+	while (rtcp_next(pkt, len, &off, &p) == 1) {
+		if (p.type != RTCP_SR && p.type != RTCP_RR)
+			continue;
+		if (p.type == RTCP_SR && !sr)
+			sr = rtcp_sr_ntp_mid(&p, sr_mid) == 0;
+		for (unsigned i = 0; i < p.count; i++)
+			if (rtcp_report_block(&p, i, &rb) == 0)
+				(void)rtp_stats_report(s, &rb, mono_ns);
+	}
+	return sr;
+}
+
+bool
+rtp_stats_reported(const struct rtp_stats *s, int64_t *lost, double *jitter_ms, double *rtt_ms)
+{
+	if (s->reports == 0)
+		return false;
+	*lost = s->report_lost > 0 ? s->report_lost : 0;
+	*jitter_ms = (double)s->report_jitter * 1000.0 / (double)s->clock_rate;
+	*rtt_ms = (double)s->rtt_ns / 1e6;
+	return true;
 }

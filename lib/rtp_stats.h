@@ -6,8 +6,11 @@
  * and lost), interarrival jitter (RFC 3550 A.8, in timestamp units of the payload clock,
  * 8000 Hz unless set), drops by reason, first/last packet time and the latched address.
  * The struct is plain data: the owner (a media worker) updates it without locks and a
- * snapshot is a struct copy. Not responsible for deciding whether a packet is acceptable
- * (media_worker.c) nor for RTCP report blocks.
+ * snapshot is a struct copy. For a sending direction it also keeps what the peer reports
+ * about it (RFC 3550 s6.4.1 report blocks: loss, jitter) and the round-trip time to the
+ * peer, measured from the SRs relayed to it (see rtp_stats_report()). Not responsible
+ * for deciding whether a packet is acceptable (media_worker.c) nor for parsing RTCP
+ * (rtcp.c).
  */
 #ifndef SW_RTP_STATS_H
 #define SW_RTP_STATS_H
@@ -17,7 +20,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "rtcp.h"
+
 #define RTP_STATS_DEFAULT_CLOCK 8000
+#define RTP_STATS_SR_RING       4 /* SRs relayed per direction remembered for RTT */
 
 enum rtp_drop {
 	RTP_DROP_AUTH = 0,       /* failed SRTP authentication from the expected source */
@@ -63,6 +69,21 @@ struct rtp_stats {
 
 	bool latched; /* rx: the leg latched to latched_addr */
 	struct sockaddr_storage latched_addr;
+
+	/* tx: the SSRC of the last RTP packet sent, which the peer's reports are about */
+	bool have_tx_ssrc;
+	uint32_t tx_ssrc;
+	/* tx: SRs relayed to the peer: middle 32 NTP bits and CLOCK_MONOTONIC time sent */
+	struct {
+		uint32_t ntp_mid;
+		uint64_t mono_ns;
+	} sr_sent[RTP_STATS_SR_RING];
+	unsigned sr_next;
+	/* tx: the peer's latest report block about tx_ssrc */
+	uint64_t reports; /* report blocks taken */
+	int32_t report_lost;
+	uint32_t report_jitter; /* timestamp units */
+	uint64_t rtt_ns;        /* latest round-trip time; 0: none measured */
 };
 
 /* Zero `s` and set the payload clock rate (0 means RTP_STATS_DEFAULT_CLOCK). */
@@ -80,8 +101,38 @@ void rtp_stats_set_clock_rate(struct rtp_stats *s, uint32_t clock_rate);
 int rtp_stats_rtp(struct rtp_stats *s, const uint8_t *hdr, size_t hdr_len, size_t wire_len,
                   uint64_t mono_ns, uint64_t wall_ns);
 
-/* Count an RTP packet sent (no sequence analysis). */
-void rtp_stats_sent(struct rtp_stats *s, size_t wire_len, uint64_t wall_ns);
+/* Count an RTP packet sent with SSRC `ssrc` (no sequence analysis). */
+void rtp_stats_sent(struct rtp_stats *s, uint32_t ssrc, size_t wire_len, uint64_t wall_ns);
+
+/*
+ * Remember that an SR whose NTP timestamp has middle 32 bits `ntp_mid` was sent to the
+ * peer at `mono_ns` (CLOCK_MONOTONIC). sipwarden relays SRs, it does not make them: the
+ * NTP time is the other leg's peer's, and the peer's LSR names it.
+ */
+void rtp_stats_sr_sent(struct rtp_stats *s, uint32_t ntp_mid, uint64_t mono_ns);
+
+/*
+ * Take the peer's report block `rb`, received at `mono_ns`, for this sending direction.
+ * Only a block about the SSRC last sent counts; it sets the cumulative loss and jitter,
+ * and when its LSR names an SR remembered by rtp_stats_sr_sent(), the round-trip time
+ * between sipwarden and the peer: arrival - time that SR was sent - DLSR (RFC 3550
+ * s6.4.1, with sipwarden's own clock on both ends). Returns 0, -ENOENT (a block about
+ * another source: ignored).
+ */
+int rtp_stats_report(struct rtp_stats *s, const struct rtcp_report *rb, uint64_t mono_ns);
+
+/*
+ * RTCP from the peer, a compound already checked (rtcp_check()) and decrypted, in
+ * pkt[0..len): take its report blocks (SR and RR) for this sending direction with
+ * rtp_stats_report(). Returns whether it holds an SR, with the middle 32 bits of that
+ * SR's NTP time in *sr_mid (the caller relays it to the other leg: rtp_stats_sr_sent()).
+ */
+bool rtp_stats_take_rtcp(struct rtp_stats *s, const uint8_t *pkt, size_t len, uint64_t mono_ns,
+                         uint32_t *sr_mid);
+
+/* Loss, jitter (ms) and RTT (ms) the peer reported; false when it reported nothing. */
+bool rtp_stats_reported(const struct rtp_stats *s, int64_t *lost, double *jitter_ms,
+                        double *rtt_ms);
 
 /* Count an RTCP packet accepted or sent. */
 void rtp_stats_rtcp(struct rtp_stats *s, size_t wire_len, uint64_t wall_ns);

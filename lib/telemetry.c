@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "json_out.h"
+#include "metrics.h"
 #include "usock.h"
 
 #define TELEMETRY_IOV     64 /* events per writev() */
@@ -71,8 +72,9 @@ struct telemetry {
 	/* counters */
 	uint64_t calls_current, calls_started, tls_ok, tls_failed;
 	struct telemetry_drops drops;
-	json_t *by_outcome; /* {"completed": n, ...} */
-	json_t *refusals;   /* {"offer_refused": {"no_srtp": n}, ...} */
+	json_t *by_outcome;          /* {"completed": n, ...} */
+	json_t *refusals;            /* {"offer_refused": {"no_srtp": n}, ...} */
+	struct metrics_calls mcalls; /* histograms and media totals for /metrics */
 };
 
 static void
@@ -338,6 +340,7 @@ telemetry_new(struct event_base *base, const char *path, unsigned mode, const ch
 	json_out_timestamp(t->since, NULL);
 	t->by_outcome = json_object();
 	t->refusals = json_object();
+	metrics_calls_init(&t->mcalls);
 	if (t->by_outcome == NULL || t->refusals == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -445,6 +448,7 @@ telemetry_account(struct telemetry *t, const json_t *ev)
 {
 	const char *name = json_string_value(json_object_get(ev, "event"));
 
+	metrics_calls_observe(&t->mcalls, ev);
 	if (strcmp(name, "call.start") == 0) {
 		t->calls_current++;
 		t->calls_started++;
@@ -537,6 +541,12 @@ telemetry_set_interim(struct telemetry *t, unsigned seconds, void (*cb)(void *ar
 	if (t->interim == NULL || event_add(t->interim, &tv) < 0)
 		return -ENOMEM;
 	return 0;
+}
+
+const struct metrics_calls *
+telemetry_metrics(const struct telemetry *t)
+{
+	return t != NULL ? &t->mcalls : NULL;
 }
 
 void

@@ -30,6 +30,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "rtp_stats.h"
+
 struct event_base;
 
 #define TELEMETRY_SCHEMA_VERSION  1
@@ -95,6 +97,11 @@ json_t *telemetry_counters(const struct telemetry *t);
  */
 int telemetry_set_interim(struct telemetry *t, unsigned seconds, void (*cb)(void *arg), void *arg);
 
+/* Histograms and media totals of the calls seen so far (lib/metrics.h), for the
+ * metrics listener; owned by `t`, valid until telemetry_free(). NULL when t is NULL. */
+struct metrics_calls;
+const struct metrics_calls *telemetry_metrics(const struct telemetry *t);
+
 /* Count one successful TLS handshake (failures are counted from their events). */
 void telemetry_tls_handshake_ok(struct telemetry *t);
 
@@ -145,11 +152,22 @@ struct telemetry_drops {
 /* One direction of one media leg: "in" = from the peer to sipwarden, "out" = to it. */
 struct telemetry_dir {
 	uint64_t packets, bytes;
-	int64_t lost;     /* packets lost; < 0: unknown (loss, jitter, mos null) */
+	int64_t lost;     /* packets lost; < 0 or no packets: unknown (loss, jitter, mos null) */
 	double jitter_ms; /* interarrival jitter (RFC 3550) in ms */
-	double rtt_ms;    /* 0: unknown */
+	double rtt_ms;    /* round trip sipwarden <-> peer; 0: unknown (null; MOS counts 0) */
 	struct telemetry_drops drops;
+	bool sent; /* "out": packets are what was sent, so loss = lost / packets */
 };
+
+/*
+ * A received direction from the relay's counters: lost/jitter unknown (lost = -1) until
+ * a packet arrived. `rtt_ms` is left 0 (the caller copies the leg's RTT from "out").
+ */
+void telemetry_dir_from_rx(const struct rtp_stats *rx, struct telemetry_dir *d);
+
+/* A sending direction: loss, jitter and RTT from the peer's receiver reports, unknown
+ * (lost = -1) when nothing was sent or the peer reported nothing (rtp_stats_reported()). */
+void telemetry_dir_from_tx(const struct rtp_stats *tx, struct telemetry_dir *d);
 
 struct telemetry_leg {
 	const char *suite;              /* SRTP suite name, "RTP" for a legacy leg, NULL: none */

@@ -62,6 +62,7 @@ static const struct field f_dir[] = {
         {"loss", F_NUM | F_NULL, NULL},
         {"jitter_ms", F_NUM | F_NULL, NULL},
         {"mos", F_NUM | F_NULL, NULL},
+        {"rtt_ms", F_NUM | F_NULL | F_OPT, NULL}, /* added in schema 1; builders set it */
         {"drops", F_OBJ, f_drops},
         {NULL, 0, NULL},
 };
@@ -363,31 +364,66 @@ tls_json(const struct telemetry_tls *tls)
 	                 "peer", addr_json(tls->peer));
 }
 
+static void
+dir_drops(const struct rtp_stats *s, struct telemetry_dir *d)
+{
+	d->packets = s->packets;
+	d->bytes = s->bytes;
+	d->drops.auth = s->drops[RTP_DROP_AUTH];
+	d->drops.replay = s->drops[RTP_DROP_REPLAY];
+	d->drops.plaintext = s->drops[RTP_DROP_PLAINTEXT];
+	d->drops.unknown_source = s->drops[RTP_DROP_UNKNOWN_SOURCE];
+	d->drops.ssrc_limit = s->drops[RTP_DROP_SSRC_LIMIT];
+}
+
+void
+telemetry_dir_from_rx(const struct rtp_stats *rx, struct telemetry_dir *d)
+{
+	memset(d, 0, sizeof(*d));
+	dir_drops(rx, d);
+	d->lost = rx->packets > 0 ? rtp_stats_lost(rx) : -1;
+	d->jitter_ms = rx->packets > 0 ? rtp_stats_jitter_ms(rx) : 0;
+}
+
+void
+telemetry_dir_from_tx(const struct rtp_stats *tx, struct telemetry_dir *d)
+{
+	memset(d, 0, sizeof(*d));
+	dir_drops(tx, d);
+	d->sent = true;
+	if (tx->packets == 0 || !rtp_stats_reported(tx, &d->lost, &d->jitter_ms, &d->rtt_ms))
+		d->lost = -1;
+}
+
 static json_t *
 dir_json(const struct telemetry_dir *d)
 {
 	json_t *lost, *loss, *jitter, *mos;
+	double rtt = isfinite(d->rtt_ms) && d->rtt_ms > 0 ? d->rtt_ms : 0.0;
 
-	if (d->lost < 0) {
+	/* without packets there is nothing to measure: null, not a perfect 0 % and 4.4 */
+	if (d->lost < 0 || d->packets == 0) {
 		lost = json_null();
 		loss = json_null();
 		jitter = json_null();
 		mos = json_null();
 	} else {
 		double jit = isfinite(d->jitter_ms) && d->jitter_ms > 0 ? d->jitter_ms : 0.0;
-		uint64_t expected = d->packets + (uint64_t)d->lost;
+		uint64_t expected = d->sent ? d->packets : d->packets + (uint64_t)d->lost;
 		double f = expected ? (double)d->lost / (double)expected : 0.0;
+		if (f > 1.0)
+			f = 1.0;
 		lost = json_integer(d->lost);
 		loss = json_real(round(f * 1e6) / 1e6);
 		jitter = json_real(round(jit * 1000.0) / 1000.0);
-		mos = json_real(
-		        round(telemetry_mos(f, jit, d->rtt_ms, TELEMETRY_CODEC_G711) * 100.0) /
-		        100.0);
+		mos = json_real(round(telemetry_mos(f, jit, rtt, TELEMETRY_CODEC_G711) * 100.0) /
+		                100.0);
 	}
-	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "packets",
+	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "packets",
 	                 (json_int_t)d->packets, "bytes", (json_int_t)d->bytes, "lost", lost,
-	                 "loss", loss, "jitter_ms", jitter, "mos", mos, "drops", "auth",
-	                 (json_int_t)d->drops.auth, "replay", (json_int_t)d->drops.replay,
+	                 "loss", loss, "jitter_ms", jitter, "mos", mos, "rtt_ms",
+	                 rtt > 0 ? json_real(round(rtt * 1000.0) / 1000.0) : json_null(), "drops",
+	                 "auth", (json_int_t)d->drops.auth, "replay", (json_int_t)d->drops.replay,
 	                 "plaintext", (json_int_t)d->drops.plaintext, "unknown_source",
 	                 (json_int_t)d->drops.unknown_source, "ssrc_limit",
 	                 (json_int_t)d->drops.ssrc_limit);

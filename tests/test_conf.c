@@ -270,6 +270,38 @@ START_TEST(conf_loads_every_key_of_good_full)
 }
 END_TEST
 
+/* [metrics] is off unless listen is set; a remote address needs allow_remote = yes
+ * (bad-metrics-remote*.conf are the negative cases); the port defaults to 9465. */
+START_TEST(conf_metrics_listener_is_off_by_default_and_loopback_checked)
+{
+	char err[CONF_ERR_MAX] = "", a[64];
+	struct conf *c = load_fixture("good-minimal.conf", err, sizeof(err));
+	struct conf_sockaddr sa;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_uint_eq(c->metrics.listen.len, 0);
+	ck_assert(!c->metrics.allow_remote);
+	conf_unref(c);
+	c = load_fixture("good-metrics.conf", err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(conf_sockaddr_str(&c->metrics.listen, a, sizeof(a)), "0.0.0.0:9100");
+	ck_assert(c->metrics.allow_remote);
+	conf_unref(c);
+	ck_assert_int_eq(conf_sockaddr_parse("127.9.8.7", 9465, &sa), 0);
+	ck_assert(conf_sockaddr_is_loopback(&sa));
+	ck_assert_int_eq(conf_sockaddr_parse("[::1]:9465", 9465, &sa), 0);
+	ck_assert(conf_sockaddr_is_loopback(&sa));
+	ck_assert_int_eq(conf_sockaddr_parse("[::ffff:127.0.0.1]:9465", 9465, &sa), 0);
+	ck_assert(conf_sockaddr_is_loopback(&sa));
+	ck_assert_int_eq(conf_sockaddr_parse("128.0.0.1", 9465, &sa), 0);
+	ck_assert(!conf_sockaddr_is_loopback(&sa));
+	ck_assert_int_eq(conf_sockaddr_parse("[::ffff:10.0.0.1]:9465", 9465, &sa), 0);
+	ck_assert(!conf_sockaddr_is_loopback(&sa));
+	ck_assert_int_eq(conf_sockaddr_parse("[::2]:9465", 9465, &sa), 0);
+	ck_assert(!conf_sockaddr_is_loopback(&sa));
+}
+END_TEST
+
 START_TEST(conf_defaults_apply_when_keys_are_absent)
 {
 	char err[CONF_ERR_MAX] = "", a[64];
@@ -841,6 +873,7 @@ conf_suite(void)
 	tcase_add_test(tc, conf_missing_file_names_it);
 	tcase_add_test(tc, conf_shipped_localhost_config_loads_with_dev_certs);
 	tcase_add_test(tc, conf_production_example_is_valid);
+	tcase_add_test(tc, conf_metrics_listener_is_off_by_default_and_loopback_checked);
 	tcase_add_test(tc, conf_value_parsers_accept_documented_forms_only);
 	tcase_add_test(tc, conf_fingerprint_with_or_without_colons);
 	tcase_add_test(tc, conf_sockaddr_parse_and_print);

@@ -87,7 +87,7 @@ START_TEST(redact_masks_card_numbers)
 	redact_expect("4111 1111 1111 1111", "**** **** **** ****");
 	redact_expect("4111-1111-1111-1111.", "****-****-****-****.");
 	redact_expect("amex 378282246310005", "amex ***************"); /* 15 digits */
-	redact_expect("x4222222222222y", "x*************y");           /* 13 digits */
+	redact_expect("(4222222222222)", "(*************)");           /* 13 digits */
 	redact_expect("6011 0009 9013 9424 ", "**** **** **** **** ");
 	redact_expect("dtmf=5555555555554444#", "dtmf=****************#");
 	/* A card next to an unrelated number in the same grouped run still goes. */
@@ -118,6 +118,31 @@ START_TEST(redact_keeps_numbers_that_are_not_cards)
 	redact_expect("2001:db8::1 [::1]:5061", "2001:db8::1 [::1]:5061");
 	redact_expect("2026-11-28 04:06:43", "2026-11-28 04:06:43");
 	redact_expect("ts=1764302803123", "ts=1764302803123");
+}
+END_TEST
+
+/*
+ * sipwarden's own identifiers (call ids, tags, branches: hex) may hold a Luhn-valid run
+ * of 13-19 digits; masking it made a log line no longer match its telemetry. A digit run
+ * that touches a letter is part of a longer token, not a card number.
+ */
+START_TEST(redact_keeps_digit_runs_inside_identifiers)
+{
+	/* 32-hex call id with a Luhn-valid 16-digit run inside */
+	redact_expect("call 7d1e4111111111111111c0d2f4b8e9a1: bye",
+	              "call 7d1e4111111111111111c0d2f4b8e9a1: bye");
+	/* ...at its start, at its end, and a branch whose hex part is all digits */
+	redact_expect("4111111111111111abcdef0123456789", "4111111111111111abcdef0123456789");
+	redact_expect("id=abcdef01234567894111111111111111", "id=abcdef01234567894111111111111111");
+	redact_expect("branch=z9hG4bK4111111111111111;rport",
+	              "branch=z9hG4bK4111111111111111;rport");
+	redact_expect("Call-ID: 4111111111111111B@10.0.0.1", "Call-ID: 4111111111111111B@10.0.0.1");
+	/* a grouped card whose first group touches a letter keeps that group only */
+	redact_expect("ab4111 4111 1111 1111 1111", "ab4111 **** **** **** ****");
+	/* cards standing alone or grouped by separators still go */
+	redact_expect("sip:4111111111111111@10.0.0.1", "sip:****************@10.0.0.1");
+	redact_expect("to=4111-1111-1111-1111;", "to=****-****-****-****;");
+	redact_expect("call 7d1e 4111111111111111 c0d2", "call 7d1e **************** c0d2");
 }
 END_TEST
 
@@ -174,6 +199,7 @@ redact_suite(void)
 	tcase_add_test(tc, redact_keeps_other_auth_related_text);
 	tcase_add_test(tc, redact_masks_card_numbers);
 	tcase_add_test(tc, redact_keeps_numbers_that_are_not_cards);
+	tcase_add_test(tc, redact_keeps_digit_runs_inside_identifiers);
 	tcase_add_test(tc, redact_is_card_number_checks_digits_and_luhn);
 	tcase_add_test(tc, redact_returns_masked_count_and_keeps_length);
 	tcase_add_test(tc, redact_handles_pathological_input);

@@ -200,6 +200,63 @@ START_TEST(rtcp_reads_sr_and_sdes_as_rfc3550_lays_them_out)
 }
 END_TEST
 
+/* An RR block as RFC 3550 s6.4.1 lays it out, and the SR's NTP middle bits (for LSR). */
+START_TEST(rtcp_reads_report_blocks_of_sr_and_rr)
+{
+	struct b b = {0};
+	struct rtcp_pkt sp, rp;
+	struct rtcp_report rb;
+	uint32_t mid;
+	size_t off = 0;
+
+	sr(&b, 0x01020304, 1);
+	begin(&b, 2, RTCP_RR);
+	b32(&b, 0xcafe0001);  /* reporter */
+	b32(&b, 0x0badf00d);  /* source */
+	b32(&b, 0x40fffffeu); /* fraction 64/256, cumulative lost -2 */
+	b32(&b, 0x00010064);  /* one wrap, seq 100 */
+	b32(&b, 160);         /* jitter */
+	b32(&b, 0x12345678);  /* LSR */
+	b32(&b, 0x00018000);  /* DLSR 1.5 s */
+	b32(&b, 0x0badf00e);
+	b32(&b, 0x00000010); /* lost 16 */
+	for (int i = 0; i < 4; i++)
+		b32(&b, 0);
+	end(&b);
+	ck_assert_int_eq(rtcp_check(b.d, b.n), 0);
+	ck_assert_int_eq(rtcp_next(b.d, b.n, &off, &sp), 1);
+	ck_assert_int_eq(rtcp_next(b.d, b.n, &off, &rp), 1);
+
+	ck_assert_int_eq(rtcp_sr_ntp_mid(&sp, &mid), 0);
+	ck_assert_uint_eq(mid, 0x11112222u); /* low half of NTP seconds, high half of fraction */
+	ck_assert_int_eq(rtcp_sr_ntp_mid(&rp, &mid), -EINVAL);
+	ck_assert_int_eq(rtcp_report_block(&sp, 0, &rb), 0);
+	ck_assert_uint_eq(rb.reporter, 0x01020304);
+	ck_assert_uint_eq(rb.ssrc, 0xa0000000u);
+
+	ck_assert_int_eq(rtcp_report_block(&rp, 0, &rb), 0);
+	ck_assert_uint_eq(rb.reporter, 0xcafe0001);
+	ck_assert_uint_eq(rb.ssrc, 0x0badf00d);
+	ck_assert_uint_eq(rb.fraction, 64);
+	ck_assert_int_eq(rb.lost, -2);
+	ck_assert_uint_eq(rb.ext_max, 0x00010064);
+	ck_assert_uint_eq(rb.jitter, 160);
+	ck_assert_uint_eq(rb.lsr, 0x12345678);
+	ck_assert_uint_eq(rb.dlsr, 0x00018000);
+	ck_assert_int_eq(rtcp_report_block(&rp, 1, &rb), 0);
+	ck_assert_uint_eq(rb.ssrc, 0x0badf00e);
+	ck_assert_int_eq(rb.lost, 16);
+	/* past the count, or not a report */
+	ck_assert_int_eq(rtcp_report_block(&rp, 2, &rb), -EINVAL);
+	rp.type = RTCP_SDES;
+	ck_assert_int_eq(rtcp_report_block(&rp, 0, &rb), -EINVAL);
+	/* a count the body does not hold */
+	rp.type = RTCP_RR;
+	rp.body_len = 4 + 24 + 23;
+	ck_assert_int_eq(rtcp_report_block(&rp, 1, &rb), -EBADMSG);
+}
+END_TEST
+
 START_TEST(rtcp_rewrite_leaves_one_cname_of_ours_per_chunk)
 {
 	struct b b = {0};
@@ -546,6 +603,7 @@ rtcp_suite(void)
 	Suite *s = suite_create("rtcp");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, rtcp_reads_sr_and_sdes_as_rfc3550_lays_them_out);
+	tcase_add_test(tc, rtcp_reads_report_blocks_of_sr_and_rr);
 	tcase_add_test(tc, rtcp_rewrite_leaves_one_cname_of_ours_per_chunk);
 	tcase_add_test(tc, rtcp_rewrite_rr_sdes_bye_drops_items_and_the_bye_reason);
 	tcase_add_test(tc, rtcp_rewrite_handles_padding_app_and_empty_chunks);

@@ -4,6 +4,7 @@
  * loss, base_seq is the second), A.3 and A.8.
  */
 #include <check.h>
+#include <errno.h>
 #include <string.h>
 
 #include "rtp_stats.h"
@@ -202,6 +203,107 @@ START_TEST(rtp_stats_counts_drops_by_reason)
 }
 END_TEST
 
+/*
+ * The sending direction takes the peer's report blocks about the SSRC it sends, and the
+ * RTT from LSR/DLSR against the time the SR named by LSR was relayed to the peer.
+ */
+START_TEST(rtp_stats_takes_receiver_reports_and_round_trip_time)
+{
+	struct rtp_stats s;
+	struct rtcp_report rb = {0};
+	int64_t lost;
+	double jit, rtt;
+	const uint64_t t0 = 7000000000ull;
+
+	rtp_stats_init(&s, 8000);
+	ck_assert(!rtp_stats_reported(&s, &lost, &jit, &rtt));
+	rb.ssrc = 0x5eed;
+	rb.lost = 12;
+	rb.jitter = 80; /* 10 ms at 8 kHz */
+	/* nothing sent yet: a report is about someone else */
+	ck_assert_int_eq(rtp_stats_report(&s, &rb, t0), -ENOENT);
+	rtp_stats_sent(&s, 0x5eed, 182, 1);
+	rb.ssrc = 0x1111;
+	ck_assert_int_eq(rtp_stats_report(&s, &rb, t0), -ENOENT);
+	ck_assert(!rtp_stats_reported(&s, &lost, &jit, &rtt));
+
+	/* about our SSRC, no SR received by the peer yet (LSR 0): loss and jitter, no RTT */
+	rb.ssrc = 0x5eed;
+	ck_assert_int_eq(rtp_stats_report(&s, &rb, t0), 0);
+	ck_assert(rtp_stats_reported(&s, &lost, &jit, &rtt));
+	ck_assert_int_eq(lost, 12);
+	ck_assert_double_eq_tol(jit, 10.0, 1e-9);
+	ck_assert_double_eq(rtt, 0.0);
+
+	/* SRs relayed at t0 and t0 + 1 s; the peer answers the second after holding it
+	 * 0.25 s (DLSR 16384/65536) and its RR arrives 0.31 s after we sent the SR: 60 ms */
+	rtp_stats_sr_sent(&s, 0xaaaa0000, t0);
+	rtp_stats_sr_sent(&s, 0xbbbb0000, t0 + 1000000000ull);
+	rb.lsr = 0xbbbb0000;
+	rb.dlsr = 16384;
+	rb.lost = -3; /* duplicates: no negative loss */
+	ck_assert_int_eq(rtp_stats_report(&s, &rb, t0 + 1310000000ull), 0);
+	ck_assert(rtp_stats_reported(&s, &lost, &jit, &rtt));
+	ck_assert_int_eq(lost, 0);
+	ck_assert_double_eq_tol(rtt, 60.0, 1e-6);
+
+	/* an LSR we never relayed, or a DLSR longer than the time since: RTT kept */
+	rb.lsr = 0xcccc0000;
+	ck_assert_int_eq(rtp_stats_report(&s, &rb, t0 + 2000000000ull), 0);
+	rb.lsr = 0xaaaa0000;
+	rb.dlsr = 65536u * 5;
+	ck_assert_int_eq(rtp_stats_report(&s, &rb, t0 + 2000000000ull), 0);
+	ck_assert(rtp_stats_reported(&s, &lost, &jit, &rtt));
+	ck_assert_double_eq_tol(rtt, 60.0, 1e-6);
+
+	/* the ring keeps the last RTP_STATS_SR_RING SRs: the oldest is forgotten */
+	for (unsigned i = 0; i < RTP_STATS_SR_RING; i++)
+		rtp_stats_sr_sent(&s, 0xd0000000u + i, t0 + 3000000000ull);
+	rb.lsr = 0xbbbb0000;
+	rb.dlsr = 0;
+	ck_assert_int_eq(rtp_stats_report(&s, &rb, t0 + 4000000000ull), 0);
+	ck_assert(rtp_stats_reported(&s, &lost, &jit, &rtt));
+	ck_assert_double_eq_tol(rtt, 60.0, 1e-6);
+	rb.lsr = 0xd0000000u;
+	ck_assert_int_eq(rtp_stats_report(&s, &rb, t0 + 3020000000ull), 0);
+	ck_assert(rtp_stats_reported(&s, &lost, &jit, &rtt));
+	ck_assert_double_eq_tol(rtt, 20.0, 1e-6);
+}
+END_TEST
+
+/* A compound SR (with a block about someone else) + RR (about us) as the worker sees it. */
+START_TEST(rtp_stats_takes_report_blocks_from_a_compound)
+{
+	static const uint8_t pkt[] = {
+	        /* SR, 1 block: SSRC, NTP 0x0000abcd.12340000, RTP ts, counts */
+	        0x81, 200, 0, 12, 0, 0, 0, 1, 0x00, 0x00, 0xab, 0xcd, 0x12, 0x34, 0, 0, 0, 0, 0, 0,
+	        0, 0, 0, 0, 0, 0, 0, 0,
+	        /* block about 0x99 (not what we send) */
+	        0, 0, 0, 0x99, 0, 0, 0, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	        /* RR, 1 block about 0x5eed: 7 lost, jitter 16, LSR 0xabcd1234, DLSR 0 */
+	        0x81, 201, 0, 7, 0, 0, 0, 1, 0, 0, 0x5e, 0xed, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 16,
+	        0xab, 0xcd, 0x12, 0x34, 0, 0, 0, 0};
+	struct rtp_stats s;
+	uint32_t mid = 0;
+	int64_t lost;
+	double jit, rtt;
+
+	ck_assert_int_eq(rtcp_check(pkt, sizeof(pkt)), 0);
+	rtp_stats_init(&s, 8000);
+	rtp_stats_sent(&s, 0x5eed, 172, 1);
+	rtp_stats_sr_sent(&s, 0xabcd1234, 1000000000ull);
+	ck_assert(rtp_stats_take_rtcp(&s, pkt, sizeof(pkt), 1005000000ull, &mid));
+	ck_assert_uint_eq(mid, 0xabcd1234);
+	ck_assert(rtp_stats_reported(&s, &lost, &jit, &rtt));
+	ck_assert_int_eq(lost, 7);
+	ck_assert_double_eq_tol(jit, 2.0, 1e-9);
+	ck_assert_double_eq_tol(rtt, 5.0, 1e-9);
+	ck_assert_uint_eq(s.reports, 1); /* the block about 0x99 was not taken */
+	/* an RR alone: no SR */
+	ck_assert(!rtp_stats_take_rtcp(&s, pkt + 52, sizeof(pkt) - 52, 1005000000ull, &mid));
+}
+END_TEST
+
 static Suite *
 rtp_stats_suite(void)
 {
@@ -218,6 +320,8 @@ rtp_stats_suite(void)
 	tcase_add_test(tc, rtp_stats_computes_interarrival_jitter);
 	tcase_add_test(tc, rtp_stats_jitter_follows_the_clock_rate);
 	tcase_add_test(tc, rtp_stats_counts_drops_by_reason);
+	tcase_add_test(tc, rtp_stats_takes_receiver_reports_and_round_trip_time);
+	tcase_add_test(tc, rtp_stats_takes_report_blocks_from_a_compound);
 	suite_add_tcase(s, tc);
 	return s;
 }

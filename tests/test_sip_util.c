@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sip_util.h"
 
@@ -39,6 +41,41 @@ edit(const char *src, const char *from, const char *to)
 	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - src), src, to, p + strlen(from));
 	return buf;
 }
+
+/*
+ * Debian's libosip2 prints a line to stdout for every message it cannot parse, whatever
+ * osip_trace_disable_level() says: a peer sending garbage would write to the journal at
+ * the rate it sends. After sip_util_init() nothing reaches stdout or stderr.
+ */
+START_TEST(parse_errors_print_nothing)
+{
+	static const char *const bad[] = {"INVITE x SIP/2.0\r\nFoo\r\n\r\n", "garbage\r\n\r\n",
+	                                  "SIP/2.0 200\r\nX\r\n\r\n"};
+	char path[] = "/tmp/sw-test-trace-XXXXXX";
+	int fd = mkstemp(path), out = dup(1), err = dup(2);
+	struct stat st;
+
+	ck_assert_int_ge(fd, 0);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		osip_message_t *m = NULL;
+		ck_assert_int_ne(sip_util_parse(bad[i], strlen(bad[i]), &m), 0);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	dup2(out, 1);
+	dup2(err, 2);
+	close(out);
+	close(err);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	close(fd);
+	unlink(path);
+	ck_assert_msg(st.st_size == 0, "%lld bytes printed while parsing", (long long)st.st_size);
+}
+END_TEST
 
 START_TEST(response_copies_vias_callid_cseq_and_adds_to_tag)
 {
@@ -355,6 +392,7 @@ main(void)
 	int failed;
 
 	sip_util_init();
+	tcase_add_test(tc, parse_errors_print_nothing);
 	tcase_add_test(tc, response_copies_vias_callid_cseq_and_adds_to_tag);
 	tcase_add_test(tc, response_keeps_existing_to_tag);
 	tcase_add_test(tc, response_refused_without_callid);

@@ -157,8 +157,8 @@ emit_all(struct telemetry *t)
 	tl.first_packet_ms = 40;
 	tl.signalling = (struct telemetry_tls){"TLSv1.3", "TLS_AES_256_GCM_SHA384", fp,
 	                                       (struct sockaddr *)&src};
-	tl.in = (struct telemetry_dir){1500, 258000, 15, 3.5, 0, {2, 1, 0, 7, 4}};
-	tl.out = (struct telemetry_dir){1490, 256280, -1, 0, 0, {0, 0, 0, 0, 0}};
+	tl.in = (struct telemetry_dir){1500, 258000, 15, 3.5, 0, {2, 1, 0, 7, 4}, false};
+	tl.out = (struct telemetry_dir){1490, 256280, -1, 0, 0, {0, 0, 0, 0, 0}, true};
 	al = tl;
 	al.suite = "AEAD_AES_256_GCM";
 	al.latched = NULL;
@@ -259,6 +259,114 @@ START_TEST(telemetry_call_end_carries_legs_mos_and_posture)
 	                "peer_cert_sha256")),
 	        "abcd010203000000000000000000000000000000000000000000000000000000");
 	json_decref(ev);
+	close(r->fd);
+	free(r);
+	telemetry_free(t);
+}
+END_TEST
+
+/* The direction object `dir` ("in"/"out") of the trunk leg of a call.end built from tl. */
+static json_t *
+call_end_dir(struct telemetry *t, struct reader *r, const struct telemetry_leg *tl,
+             const char *which)
+{
+	struct telemetry_call_end e = {
+	        "c1", "timeout", "sipwarden", "media_timeout", 200, 30000, "agent-1", tl, NULL};
+	json_t *ev, *d;
+
+	ck_assert_int_eq(telemetry_call_end(t, &e), 0);
+	ev = read_event(r);
+	ck_assert_msg(telemetry_validate(ev, NULL, 0) == 0, "call.end does not validate");
+	d = json_object_get(json_object_get(json_object_get(ev, "legs"), "trunk"), which);
+	json_incref(d);
+	json_decref(ev);
+	return d;
+}
+
+/*
+ * A dead-air call (the agent answered and sent nothing) must not look perfect: a
+ * direction without packets has lost, loss, jitter_ms and mos null, not 0, 0 and 4.4.
+ */
+START_TEST(telemetry_direction_without_packets_says_null)
+{
+	struct telemetry *t = start(0660, 0);
+	struct reader *r = calloc(1, sizeof(*r));
+	struct telemetry_leg tl;
+	struct rtp_stats rx;
+	json_t *in;
+
+	r->fd = subscribe(t);
+	memset(&tl, 0, sizeof(tl));
+	tl.first_packet_ms = -1;
+	/* what the daemon passed for a received direction without packets */
+	tl.in = (struct telemetry_dir){0, 0, 0, 0, 0, {0, 0, 0, 0, 0}, false};
+	tl.out = (struct telemetry_dir){0, 0, -1, 0, 0, {0, 0, 0, 0, 0}, true};
+	in = call_end_dir(t, r, &tl, "in");
+	ck_assert_int_eq(json_integer_value(json_object_get(in, "packets")), 0);
+	ck_assert_msg(json_is_null(json_object_get(in, "mos")), "mos of a silent direction: %f",
+	              json_real_value(json_object_get(in, "mos")));
+	ck_assert(json_is_null(json_object_get(in, "loss")));
+	ck_assert(json_is_null(json_object_get(in, "jitter_ms")));
+	ck_assert(json_is_null(json_object_get(in, "lost")));
+	json_decref(in);
+
+	/* and from the relay's counters: a fresh receive direction is unknown too */
+	rtp_stats_init(&rx, 0);
+	telemetry_dir_from_rx(&rx, &tl.in);
+	ck_assert_int_lt(tl.in.lost, 0);
+	in = call_end_dir(t, r, &tl, "in");
+	ck_assert(json_is_null(json_object_get(in, "mos")));
+	json_decref(in);
+	close(r->fd);
+	free(r);
+	telemetry_free(t);
+}
+END_TEST
+
+/* The "out" direction says what the peer's receiver reports say, RTT included. */
+START_TEST(telemetry_out_direction_comes_from_receiver_reports)
+{
+	struct telemetry *t = start(0660, 0);
+	struct reader *r = calloc(1, sizeof(*r));
+	struct telemetry_leg tl;
+	struct rtp_stats tx;
+	struct rtcp_report rb = {0};
+	json_t *out;
+
+	r->fd = subscribe(t);
+	memset(&tl, 0, sizeof(tl));
+	tl.first_packet_ms = -1;
+	rtp_stats_init(&tx, 8000);
+	for (int i = 0; i < 1000; i++)
+		rtp_stats_sent(&tx, 77, 172, 1);
+	/* sent, but no report yet: unknown */
+	telemetry_dir_from_tx(&tx, &tl.out);
+	out = call_end_dir(t, r, &tl, "out");
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "packets")), 1000);
+	ck_assert(json_is_null(json_object_get(out, "loss")));
+	ck_assert(json_is_null(json_object_get(out, "mos")));
+	ck_assert(json_is_null(json_object_get(out, "rtt_ms")));
+	json_decref(out);
+
+	rb.ssrc = 77;
+	rb.lost = 20;
+	rb.jitter = 240; /* 30 ms */
+	rb.lsr = 0x00010000;
+	rb.dlsr = 0;
+	rtp_stats_sr_sent(&tx, 0x00010000, 1000000000ull);
+	ck_assert_int_eq(rtp_stats_report(&tx, &rb, 1400000000ull), 0); /* 400 ms RTT */
+	telemetry_dir_from_tx(&tx, &tl.out);
+	out = call_end_dir(t, r, &tl, "out");
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "lost")), 20);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(out, "loss")), 0.02, 1e-9);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(out, "jitter_ms")), 30.0, 1e-9);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(out, "rtt_ms")), 400.0, 1e-9);
+	/* MOS uses that RTT: lower than with the same loss and jitter and no delay */
+	ck_assert_double_eq_tol(json_real_value(json_object_get(out, "mos")),
+	                        telemetry_mos(0.02, 30.0, 400.0, TELEMETRY_CODEC_G711), 0.005);
+	ck_assert(json_real_value(json_object_get(out, "mos")) <
+	          telemetry_mos(0.02, 30.0, 0, TELEMETRY_CODEC_G711) - 0.1);
+	json_decref(out);
 	close(r->fd);
 	free(r);
 	telemetry_free(t);
@@ -802,6 +910,8 @@ telemetry_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, telemetry_every_emitted_event_validates_when_read_back);
 	tcase_add_test(tc, telemetry_call_end_carries_legs_mos_and_posture);
+	tcase_add_test(tc, telemetry_direction_without_packets_says_null);
+	tcase_add_test(tc, telemetry_out_direction_comes_from_receiver_reports);
 	tcase_add_test(tc, telemetry_validate_refuses_bad_events);
 	tcase_add_test(tc, telemetry_emit_refuses_invalid_event_and_sends_nothing);
 	tcase_add_test(tc, telemetry_two_subscribers_get_the_same_bytes);

@@ -5,7 +5,8 @@
  * too small. Properties: rtcp_rewrite() refuses exactly what rtcp_check() refuses; what
  * it writes passes rtcp_check(), holds no APP packet and no SDES item but our CNAME,
  * and is never larger than the output buffer; a too small buffer is -ENOSPC, not an
- * overflow.
+ * overflow. Every report block of every SR/RR of a checked compound reads (what the media
+ * worker feeds to rtp_stats_report()).
  */
 #include <errno.h>
 #include <string.h>
@@ -48,6 +49,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(p.type != RTCP_APP);
 			if (p.type == RTCP_SDES)
 				FUZZ_CHECK(rtcp_sdes_walk(&p, ours_cb, NULL) == 0);
+			if (p.type == RTCP_SR || p.type == RTCP_RR) {
+				struct rtcp_report rb;
+				uint32_t mid;
+				for (unsigned i = 0; i < p.count; i++)
+					FUZZ_CHECK(rtcp_report_block(&p, i, &rb) == 0);
+				FUZZ_CHECK(rtcp_report_block(&p, p.count, &rb) == -EINVAL);
+				FUZZ_CHECK((rtcp_sr_ntp_mid(&p, &mid) == 0) == (p.type == RTCP_SR));
+			}
 		}
 		FUZZ_CHECK(rc == 0);
 		/* one octet less room than the result needs is refused, never overrun */

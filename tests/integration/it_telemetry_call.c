@@ -5,7 +5,10 @@
  * event valid against the schema, with packet counts that match what the swpeer caller
  * and callee say they sent and received, a plausible setup time, suites on both legs,
  * and (interim_interval = 1s) growing call.interim records while it runs; two
- * subscribers read byte-identical streams. A refused offer leaves
+ * subscribers read byte-identical streams. A dead-air call (the agent answers and sends
+ * nothing) has null loss, jitter and MOS where nothing flowed, not a perfect 4.4. With
+ * RTCP, the "out" directions carry what the peers' receiver reports say, with the RTT.
+ * A refused offer leaves
  * security.offer_refused and no call.answer. A reload publishes config.loaded with the
  * SHA-256 of the file, and SIGTERM publishes daemon.stop before the stream closes.
  */
@@ -293,6 +296,126 @@ START_TEST(answered_call_leaves_a_valid_ordered_record_with_the_peers_packet_cou
 }
 END_TEST
 
+/* The call.end of one call between the swpeers with these arguments. */
+static json_t *
+one_call_end(const char **agent_args, const char **call_args)
+{
+	static char tel[TEL_CAP];
+	struct itest t;
+	json_t *evs, *end;
+	int fd, ie;
+	pid_t ap;
+
+	itest_start(&t, NULL);
+	fd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	ck_assert_int_eq(itest_caller(&t, "caller.json", call_args, T_CALL_MS), 0);
+	ck_assert_int_eq(itest_wait_child(ap, 10000), 0);
+	tel[0] = '\0';
+	itest_telemetry_read(fd, tel, sizeof(tel), "\"call.end\"", 5000);
+	itest_stop(&t);
+	read_to_eof(fd, tel, sizeof(tel), 3000);
+	close(fd);
+	evs = parse_stream(tel);
+	ie = find_ev(evs, "call.end", 0);
+	ck_assert_msg(ie >= 0, "no call.end:\n%s", tel);
+	end = json_deep_copy(json_array_get(evs, (size_t)ie));
+	json_decref(evs);
+	return end;
+}
+
+/* The JSON value at a dotted path, or NULL. */
+static const json_t *
+at_path(const json_t *o, const char *path)
+{
+	char buf[128], *save = NULL;
+	const json_t *v = o;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *k = strtok_r(buf, ".", &save); k != NULL && v != NULL;
+	     k = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, k);
+	return v;
+}
+
+static void
+assert_unknown(const json_t *end, const char *dir)
+{
+	static const char *const fields[] = {"lost", "loss", "jitter_ms", "mos", "rtt_ms"};
+	char path[96];
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		snprintf(path, sizeof(path), "%s.%s", dir, fields[i]);
+		ck_assert_msg(json_is_null(at_path(end, path)), "%s is not null", path);
+	}
+}
+
+START_TEST(dead_air_call_says_null_where_nothing_flowed)
+{
+	/* the agent answers and sends nothing; the caller expects nothing back */
+	const char *agent_args[] = {"--mode", "silent", "--calls", "1", "--timeout", "40", NULL};
+	const char *call_args[] = {"--calls", "1", "--duration", "2", "--peer-media", "none", NULL};
+	json_t *end = one_call_end(agent_args, call_args);
+
+	ck_assert_str_eq(str_at(end, "outcome"), "completed");
+	/* nothing from the agent, so nothing to the trunk */
+	ck_assert_int_eq(num_at(end, "legs.agent.in.packets"), 0);
+	ck_assert_int_eq(num_at(end, "legs.trunk.out.packets"), 0);
+	assert_unknown(end, "legs.agent.in");
+	assert_unknown(end, "legs.trunk.out");
+	/* sent to the agent, which sends no receiver reports: unknown too */
+	ck_assert_int_ge(num_at(end, "legs.agent.out.packets"), 50);
+	assert_unknown(end, "legs.agent.out");
+	/* what the caller sent was measured */
+	ck_assert_int_ge(num_at(end, "legs.trunk.in.packets"), 50);
+	ck_assert(json_is_number(at_path(end, "legs.trunk.in.mos")));
+	ck_assert_int_eq(num_at(end, "legs.trunk.in.lost"), 0);
+	json_decref(end);
+}
+END_TEST
+
+/* A number at a dotted path (integer or real). */
+static double
+real_at(const json_t *o, const char *path)
+{
+	const json_t *v = at_path(o, path);
+
+	ck_assert_msg(json_is_number(v), "%s is not a number", path);
+	return json_number_value(v);
+}
+
+START_TEST(out_directions_come_from_the_peers_receiver_reports)
+{
+	/* both swpeers send an SR every 50 packets with a report block about what they
+	 * receive (LSR/DLSR naming the last SR they got) */
+	const char *agent_args[] = {"--mode",    "echo", "--calls",     "1",
+	                            "--timeout", "40",   "--rtcp-sdes", NULL};
+	const char *call_args[] = {"--calls", "1", "--duration", "3", "--rtcp-sdes", NULL};
+	json_t *end = one_call_end(agent_args, call_args);
+	static const char *const legs[] = {"legs.trunk.out", "legs.agent.out"};
+
+	for (int i = 0; i < 2; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "%s.lost", legs[i]);
+		ck_assert_int_eq(num_at(end, p), 0); /* the swpeers report no loss */
+		snprintf(p, sizeof(p), "%s.loss", legs[i]);
+		ck_assert_double_eq(real_at(end, p), 0.0);
+		snprintf(p, sizeof(p), "%s.jitter_ms", legs[i]);
+		ck_assert_double_eq(real_at(end, p), 0.0);
+		/* loopback: well under a second, and measured (not null) */
+		snprintf(p, sizeof(p), "%s.rtt_ms", legs[i]);
+		double rtt = real_at(end, p);
+		ck_assert_msg(rtt > 0 && rtt < 1000, "%s = %f", p, rtt);
+		snprintf(p, sizeof(p), "%s.mos", legs[i]);
+		ck_assert_double_ge(real_at(end, p), 4.3);
+		fprintf(stderr, "figures: %s rtt_ms %.3f\n", legs[i], rtt);
+	}
+	/* the leg's RTT counts for the received direction too */
+	ck_assert(json_is_number(at_path(end, "legs.trunk.in.rtt_ms")));
+	json_decref(end);
+}
+END_TEST
+
 START_TEST(refused_offer_leaves_offer_refused_and_no_answer)
 {
 	static char tel[TEL_CAP];
@@ -378,6 +501,8 @@ main(void)
 	tcase_add_test(tc,
 	               answered_call_leaves_a_valid_ordered_record_with_the_peers_packet_counts);
 	tcase_add_test(tc, refused_offer_leaves_offer_refused_and_no_answer);
+	tcase_add_test(tc, dead_air_call_says_null_where_nothing_flowed);
+	tcase_add_test(tc, out_directions_come_from_the_peers_receiver_reports);
 	tcase_add_test(tc, reload_publishes_config_sha256_and_sigterm_publishes_daemon_stop);
 	suite_add_tcase(s, tc);
 	return itest_run(s);

@@ -7,8 +7,8 @@
  * a=crypto gets 488 with a Warning naming the reason (--accept-avp allows plain RTP,
  * --mode answer-plain answers plain RTP on purpose, to test a downgrade). Media starts
  * on ACK: echo returns every verified packet re-encrypted with our own key, pattern sends
- * our own pattern. --bye-after ends the call from this side. Not responsible for the
- * caller (call_uac.c) or transport (sip.c).
+ * our own pattern, silent sends nothing (a dead-air agent). --bye-after ends the call from this
+ * side. Not responsible for the caller (call_uac.c) or transport (sip.c).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -66,7 +66,8 @@ static const char usage_text[] =
         "  --mode MODE          echo (default): return each verified packet re-encrypted with\n"
         "                       our own key; pattern: send our own pattern; reject=CODE: refuse\n"
         "                       every INVITE with CODE and a Warning; noanswer: ring until\n"
-        "                       CANCEL; answer-plain: answer RTP/AVP without a=crypto (and echo)\n"
+        "                       CANCEL; answer-plain: answer RTP/AVP without a=crypto (and echo);\n"
+        "                       silent: answer, check what arrives, send no media (dead air)\n"
         "  --accept-avp         accept plain RTP offers (default: 488 with a Warning)\n"
         "  --ring-ms N          time between 180 Ringing and 200 OK (default 50)\n"
         "  --early-media        send 183 with the SDP answer instead of 180 (same SDP in the\n"
@@ -403,6 +404,8 @@ parse_args(int argc, char **argv)
 				opts.mode = MODE_NOANSWER;
 			else if (strcmp(optarg, "answer-plain") == 0)
 				opts.mode = MODE_ANSWER_PLAIN;
+			else if (strcmp(optarg, "silent") == 0)
+				opts.mode = MODE_SILENT;
 			else if (strncmp(optarg, "reject=", 7) == 0) {
 				opts.mode = MODE_REJECT;
 				opts.reject_code =

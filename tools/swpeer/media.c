@@ -184,7 +184,19 @@ rtp_header(struct media *m, uint8_t *b)
 	m->ts += PATTERN_PAYLOAD;
 }
 
-/* --rtcp-sdes: an SR and an SDES naming this host and tool, as a softphone sends them. */
+static void
+put32(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 24), b[1] = (uint8_t)(v >> 16), b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+}
+
+/*
+ * --rtcp-sdes: an SR and an SDES naming this host and tool, as a softphone sends them.
+ * The SR has the wall clock as its NTP time and, once media arrived, one report block
+ * about it (no loss or jitter measured: 0; LSR/DLSR from the last SR received, so the
+ * receiver of this report can compute the round trip).
+ */
 static void
 send_rtcp_sdes(struct media *m)
 {
@@ -192,12 +204,27 @@ send_rtcp_sdes(struct media *m)
 	char cname[96];
 	const char *text[3] = {cname, "swpeer test peer", "swpeer/" SW_VERSION};
 	static const uint8_t type[3] = {RTCP_SDES_CNAME, RTCP_SDES_NAME, RTCP_SDES_TOOL};
-	int n = 28;
+	int blocks = m->have_rx_ssrc ? 1 : 0, sr_len = 28 + 24 * blocks, n = sr_len;
+	struct timespec now;
 
 	snprintf(cname, sizeof(cname), "swpeer@%s", m->ip);
-	memset(b, 0, 32); /* the SR and the SDES header */
-	b[0] = 0x80, b[1] = RTCP_SR, b[3] = 6;
-	b[4] = m->ssrc >> 24, b[5] = m->ssrc >> 16, b[6] = m->ssrc >> 8, b[7] = m->ssrc;
+	memset(b, 0, (size_t)sr_len + 4); /* the SR and the SDES header */
+	b[0] = (uint8_t)(0x80 | blocks), b[1] = RTCP_SR, b[3] = (uint8_t)(sr_len / 4 - 1);
+	put32(b + 4, m->ssrc);
+	clock_gettime(CLOCK_REALTIME, &now);
+	put32(b + 8, (uint32_t)now.tv_sec + 2208988800u); /* NTP era 0 */
+	put32(b + 12, (uint32_t)(((uint64_t)now.tv_nsec << 32) / 1000000000u));
+	if (blocks) {
+		put32(b + 28, m->rx_ssrc);
+		if (m->lsr != 0) {
+			struct timespec mono;
+			clock_gettime(CLOCK_MONOTONIC, &mono);
+			int64_t ns = (int64_t)(mono.tv_sec - m->lsr_at.tv_sec) * 1000000000 +
+			             (mono.tv_nsec - m->lsr_at.tv_nsec);
+			put32(b + 44, m->lsr);
+			put32(b + 48, ns > 0 ? (uint32_t)(((uint64_t)ns << 16) / 1000000000u) : 0);
+		}
+	}
 	b[n++] = 0x81, b[n++] = RTCP_SDES, n += 2;
 	memcpy(b + n, b + 4, 4);
 	n += 4;
@@ -211,7 +238,7 @@ send_rtcp_sdes(struct media *m)
 	do
 		b[n++] = 0;
 	while (n % 4 != 0);
-	b[31] = (uint8_t)((n - 28) / 4 - 1);
+	b[sr_len + 3] = (uint8_t)((n - sr_len) / 4 - 1);
 	if (m->srtp && srtp_protect_rtcp(m->tx, b, &n) != srtp_err_status_ok) {
 		m->st.other_err++;
 		return;
@@ -250,9 +277,12 @@ inspect_rtcp(struct media *m, const uint8_t *buf, int len)
 		return;
 	if (rtcp_check(copy, (size_t)len) != 0)
 		return;
-	while (rtcp_next(copy, (size_t)len, &off, &p) == 1)
+	while (rtcp_next(copy, (size_t)len, &off, &p) == 1) {
 		if (p.type == RTCP_SDES)
 			(void)rtcp_sdes_walk(&p, sdes_item_cb, m);
+		if (p.type == RTCP_SR && rtcp_sr_ntp_mid(&p, &m->lsr) == 0)
+			clock_gettime(CLOCK_MONOTONIC, &m->lsr_at);
+	}
 }
 
 static void
@@ -392,6 +422,9 @@ handle_packet(struct media *m, uint8_t *buf, int len)
 		m->st.bad++;
 		return;
 	}
+	m->have_rx_ssrc = true;
+	m->rx_ssrc =
+	        (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 | (uint32_t)buf[10] << 8 | buf[11];
 	if (m->echo && m->may_send && m->has_remote && !m->muted) {
 		uint8_t out[PKT_MAX];
 

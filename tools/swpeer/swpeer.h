@@ -40,7 +40,14 @@
 
 enum role { ROLE_CALLER, ROLE_CALLEE };
 enum offer_kind { OFFER_SAVP, OFFER_AVP, OFFER_SAVP_WEAK };
-enum answer_mode { MODE_ECHO, MODE_PATTERN, MODE_REJECT, MODE_NOANSWER, MODE_ANSWER_PLAIN };
+enum answer_mode {
+	MODE_ECHO,
+	MODE_PATTERN,
+	MODE_REJECT,
+	MODE_NOANSWER,
+	MODE_ANSWER_PLAIN,
+	MODE_SILENT
+};
 enum pattern_id { PATTERN_SEQ = 1, PATTERN_TONE = 2 };
 enum peer_media { PEER_MEDIA_ECHO, PEER_MEDIA_PATTERN, PEER_MEDIA_NONE };
 
@@ -149,6 +156,12 @@ struct media {
 	bool muted;       /* --media-stop-after elapsed: send nothing, echo nothing */
 	unsigned tamper;  /* --tamper N: corrupt every Nth packet sent (tests) */
 	bool rtcp_sdes;   /* --rtcp-sdes */
+	/* --rtcp-sdes: our SR carries a report block about rx_ssrc; LSR/DLSR name the last
+	 * SR received (middle 32 NTP bits, CLOCK_MONOTONIC arrival) */
+	bool have_rx_ssrc;
+	uint32_t rx_ssrc;
+	uint32_t lsr;
+	struct timespec lsr_at;
 	/* pattern we send */
 	uint8_t tx_dir;
 	uint32_t tx_call;
