@@ -136,6 +136,15 @@ taken(osip_message_t *req)
 	return SIP_HOOK_TAKEN;
 }
 
+/* Draining (b2bua_set_draining): a new call from a known peer gets 503 + Retry-After. */
+static enum sip_hook_verdict
+refuse_draining(struct b2bua *b, uint64_t conn, osip_message_t *req)
+{
+	refuse(b, conn, req, 503, TELEMETRY_SEC_LIMIT_REACHED, "draining",
+	       "draining: not taking new calls");
+	return taken(req);
+}
+
 static enum sip_hook_verdict
 on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 {
@@ -158,8 +167,11 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		return taken(req);
 	}
 	/* an agent presenting its pinned certificate calls out through a trunk */
-	if ((ti = out_agent_by_cert(b, ci)) >= 0)
+	if ((ti = out_agent_by_cert(b, ci)) >= 0) {
+		if (b->draining)
+			return refuse_draining(b, conn, req);
 		return out_invite(b, conn, req, ti);
+	}
 	t = conf_trunk_by_source(b->conf, (const struct sockaddr *)&ci->peer);
 	if (t == NULL) {
 		refuse(b, conn, req, 403, TELEMETRY_SEC_PEER_UNKNOWN, "source_not_allowed",
@@ -172,6 +184,8 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		       "trunk certificate does not match the configuration");
 		return taken(req);
 	}
+	if (b->draining)
+		return refuse_draining(b, conn, req);
 	{
 		/* what would cross to the agent, or be echoed on this leg, fits its grammar */
 		const char *text = NULL;
@@ -359,6 +373,11 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 	      MSG_IS_INFO(req) || MSG_IS_OPTIONS(req)))
 		return SIP_HOOK_DEFAULT; /* REGISTER, SUBSCRIBE, ...: the server's answer */
 	if ((c = call_by_dialog(b, req, &legi)) == NULL) {
+		if (MSG_IS_OPTIONS(req) && (b->draining || b->stopping)) {
+			/* out of service: load balancers probing with OPTIONS steer away */
+			b2bua_reply(b, conn, req, 503, NULL, NULL, NULL);
+			return taken(req);
+		}
 		if (MSG_IS_ACK(req) || MSG_IS_OPTIONS(req))
 			return SIP_HOOK_DEFAULT; /* ACK absorbed, OPTIONS 200 */
 		/* RFC 3261 s12.2.2: a request in a dialog we do not have */
@@ -751,9 +770,21 @@ b2bua_reload(struct b2bua *b, struct conf *conf, char *err, size_t errlen)
 unsigned
 b2bua_shutdown(struct b2bua *b)
 {
+	b->stopping = true;
+	return b2bua_end_calls(b);
+}
+
+void
+b2bua_set_draining(struct b2bua *b, bool on)
+{
+	b->draining = on;
+}
+
+unsigned
+b2bua_end_calls(struct b2bua *b)
+{
 	unsigned n = 0;
 
-	b->stopping = true;
 	for (struct call *c = b->calls, *next; c != NULL; c = next) {
 		next = c->next;
 		if (c->state != CALL_ENDED) {

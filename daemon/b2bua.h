@@ -40,6 +40,19 @@ int b2bua_reload(struct b2bua *b, struct conf *conf, char *err, size_t errlen);
  * ones. Returns the number of calls that were ended. */
 unsigned b2bua_shutdown(struct b2bua *b);
 
+/* The same ending of every call in progress, without the stop: what happens when a
+ * drain's timeout passes. Returns the number of calls that were ended. */
+unsigned b2bua_end_calls(struct b2bua *b);
+
+/*
+ * Drain (on) or back in service (off). While draining, a new INVITE (from a trunk or an
+ * agent calling out) gets 503 with Retry-After and a security.limit_reached event with
+ * reason "draining", an OPTIONS outside a call gets 503 (so that load balancers probing
+ * with OPTIONS steer away), and calls in progress go on. The daemon (main.c) decides
+ * when to drain and when calls in progress are ended (b2bua_end_calls()).
+ */
+void b2bua_set_draining(struct b2bua *b, bool on);
+
 /* Free everything (calls still present are ended without signalling). */
 void b2bua_free(struct b2bua *b);
 

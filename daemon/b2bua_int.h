@@ -121,11 +121,11 @@ struct overload {
 	unsigned fd_base;     /* descriptors open that are not connections or media sockets
 	                         (listeners, event fds, logs, readers), recounted each second */
 	unsigned ticks;
-	unsigned port_pairs; /* RTP/RTCP pairs in the media port range */
+	unsigned port_pairs;     /* RTP/RTCP pairs in the media port range */
 	uint64_t media_cpu_ns;   /* the media workers' CPU time at the last sample */
 	int64_t media_sample_ms; /* when that was (monotonic), 0: none yet */
 	unsigned media_load;     /* their mean busy % over the last sample period */
-	unsigned long shed;  /* new calls refused under overload */
+	unsigned long shed;      /* new calls refused under overload */
 	int64_t last_log_ms;
 };
 
@@ -155,9 +155,10 @@ struct b2bua {
 	/* INVITEs to agents we cancelled, newest first */
 	struct cancelled_invite *cancelled;
 	bool stopping;
-	char sentby[272];          /* host:port for Via ([sip] hostname or the listen address) */
-	char contact[304];         /* our Contact value: <sip:sipwarden@sentby;transport=tls> */
-	char host[96];             /* for Warning and Call-IDs */
+	bool draining;     /* b2bua_set_draining(): no new calls, OPTIONS 503 (main.c decides) */
+	char sentby[272];  /* host:port for Via ([sip] hostname or the listen address) */
+	char contact[304]; /* our Contact value: <sip:sipwarden@sentby;transport=tls> */
+	char host[96];     /* for Warning and Call-IDs */
 	struct strmap *callids[2]; /* per leg: calls by their dialog's Call-ID (b2bua_call.c) */
 	struct strmap *by_media;   /* calls by media id (b2bua_call.c) */
 	struct overload ovl;

@@ -1,6 +1,6 @@
 /*
  * main.c: sipwarden's entry point: arguments, configuration load and reload, the
- * signalling event loop, signals and systemd readiness.
+ * signalling event loop, signals, drain, and systemd readiness, status and watchdog.
  *
  * Responsible for wiring lib/ modules to the OS and for the process lifecycle. Not
  * responsible for SIP or TLS behaviour (daemon/sip_server.c, lib/tls.c). sipwarden
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -21,6 +22,7 @@
 
 #include "b2bua.h"
 #include "conf.h"
+#include "conf_value.h"
 #include "control.h"
 #include "log.h"
 #include "media.h"
@@ -30,7 +32,12 @@
 #include "telemetry.h"
 #include "tls.h"
 
-#define DRAIN_MS 500 /* after ending calls at stop, time for BYEs and final stats */
+#define DRAIN_MS      500  /* after ending calls at stop, time for BYEs and final stats */
+#define TICK_MS       250  /* how often STATUS= and the end of a drain are looked at */
+#define STATUS_MIN_MS 1000 /* at most one STATUS= a second (each is a datagram) */
+#define STOP_MARGIN_S 15   /* EXTEND_TIMEOUT_USEC on SIGTERM: drain_timeout + this */
+#define DRAIN_MAX_MS  (24u * 3600u * 1000u) /* sipwardenctl drain --timeout, at most */
+#define WD_MIN_AGE_MS 1000 /* a worker counts as stuck only after this long, at least */
 
 /* struct daemon: everything the running process owns; freed by daemon_free(). */
 struct daemon {
@@ -45,7 +52,18 @@ struct daemon {
 	struct metrics_http *metrics; /* [metrics] listen, or NULL */
 	struct b2bua *b2bua;
 	struct event *sigterm, *sigint, *sighup;
-	bool stopping;
+	struct event *tick;     /* every TICK_MS: STATUS=, the end of a drain on SIGTERM */
+	struct event *drain_ev; /* one-shot: the drain's timeout */
+	struct event *wd_ev;    /* every half watchdog interval: WATCHDOG=1 if workers tick */
+	unsigned wd_max_age_ms; /* a media worker silent for longer is stuck */
+	unsigned wd_stale;      /* the stuck worker, while wd_stuck */
+	bool wd_stuck;          /* WATCHDOG=1 withheld */
+	bool stopping;          /* SIGTERM/SIGINT seen */
+	bool draining;          /* new calls refused (sipwardenctl drain, or SIGTERM) */
+	bool drain_exit;        /* SIGTERM drain: exit when no call is left */
+	bool ended;             /* calls ended, the loop exits shortly */
+	char status[160];       /* the last STATUS= sent */
+	int64_t status_ms;
 };
 
 static void
@@ -58,25 +76,197 @@ usage(FILE *out)
 	        "       sipwarden -h             this help\n");
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned
+calls_now(const struct daemon *d)
+{
+	return d->b2bua != NULL ? b2bua_calls(d->b2bua) : 0;
+}
+
+/*
+ * systemd's STATUS= line ("running, 3 calls", "draining, 1 call left", plus a stuck media
+ * worker): sent when it changes, at most once a second unless `now` (a change of state).
+ */
+static void
+daemon_status(struct daemon *d, bool now)
+{
+	char buf[sizeof(d->status)];
+	unsigned n = calls_now(d);
+	const char *s = n == 1 ? "" : "s";
+	int len;
+
+	if (d->ended)
+		len = snprintf(buf, sizeof(buf), "stopping");
+	else if (d->draining)
+		len = snprintf(buf, sizeof(buf), "%sdraining, %u call%s left",
+		               d->drain_exit ? "stopping: " : "", n, s);
+	else
+		len = snprintf(buf, sizeof(buf), "running, %u call%s", n, s);
+	if (d->wd_stuck && len > 0 && (size_t)len < sizeof(buf))
+		snprintf(buf + len, sizeof(buf) - (size_t)len,
+		         "; media worker %u stuck, watchdog withheld", d->wd_stale);
+	if (strcmp(buf, d->status) == 0 || (!now && mono_ms() - d->status_ms < STATUS_MIN_MS))
+		return;
+	sd_notifyf(0, "STATUS=%s", buf);
+	memcpy(d->status, buf, sizeof(buf));
+	d->status_ms = mono_ms();
+}
+
+/* End every call (BYE, reason "shutdown") and leave the loop once they are out. */
+static void
+daemon_end_calls_and_exit(struct daemon *d)
+{
+	d->ended = true;
+	if (d->b2bua != NULL && b2bua_shutdown(d->b2bua) > 0) {
+		struct timeval tv = {0, DRAIN_MS * 1000};
+		event_base_loopexit(d->base, &tv); /* let BYEs and call records go out */
+	} else {
+		event_base_loopbreak(d->base);
+	}
+	daemon_status(d, true);
+}
+
+/* Drain (new calls 503, OPTIONS 503) or not; `timeout_ms` > 0 ends the calls left then. */
+static void
+daemon_drain(struct daemon *d, bool on, unsigned timeout_ms)
+{
+	d->draining = on;
+	b2bua_set_draining(d->b2bua, on);
+	evtimer_del(d->drain_ev);
+	if (on && timeout_ms > 0) {
+		struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+		evtimer_add(d->drain_ev, &tv);
+	}
+	daemon_status(d, true);
+}
+
+static void
+daemon_drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	unsigned n;
+
+	(void)fd;
+	(void)what;
+	if (d->drain_exit) {
+		log_info("drain: timeout passed, ending %u call(s) and stopping", calls_now(d));
+		daemon_end_calls_and_exit(d);
+		return;
+	}
+	n = b2bua_end_calls(d->b2bua);
+	log_info("drain: timeout passed, %u call(s) ended with BYE; still draining "
+	         "(sipwardenctl undrain takes calls again)",
+	         n);
+	daemon_status(d, true);
+}
+
+static void
+daemon_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->drain_exit && !d->ended && calls_now(d) == 0) {
+		log_info("drain: no call left, stopping");
+		daemon_end_calls_and_exit(d);
+		return;
+	}
+	daemon_status(d, false);
+}
+
 static void
 daemon_stop_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
+	unsigned n = calls_now(d), timeout_s = d->conf->drain_timeout_s;
 
 	(void)what;
 	if (d->stopping) {
-		event_base_loopbreak(d->base); /* a second signal: stop at once */
+		if (d->drain_exit && !d->ended) {
+			log_info("signal %d again: ending the %u call(s) left now", (int)sig, n);
+			daemon_end_calls_and_exit(d);
+			return;
+		}
+		event_base_loopbreak(d->base); /* one more: stop at once */
 		return;
 	}
 	d->stopping = true;
-	log_info("signal %d: stopping", (int)sig);
 	sd_notify(0, "STOPPING=1");
-	if (d->b2bua != NULL && b2bua_shutdown(d->b2bua) > 0) {
-		struct timeval tv = {0, DRAIN_MS * 1000};
-		event_base_loopexit(d->base, &tv); /* let BYEs and call records go out */
+	if (timeout_s > 0 && n > 0 && d->b2bua != NULL) {
+		/* systemd waits for the drain (TimeoutStopSec only covers the default) */
+		sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu",
+		           (unsigned long long)(timeout_s + STOP_MARGIN_S) * 1000000ull);
+		log_info("signal %d: draining before stopping: %u call(s) may go on for up to %us, "
+		         "new calls get 503 (a second signal ends them at once)",
+		         (int)sig, n, timeout_s);
+		d->drain_exit = true;
+		daemon_drain(d, true, timeout_s * 1000);
 		return;
 	}
-	event_base_loopbreak(d->base);
+	log_info("signal %d: stopping", (int)sig);
+	daemon_end_calls_and_exit(d);
+}
+
+/* WATCHDOG=1 only while every media worker goes round its loop (a stuck main loop sends
+ * nothing either): systemd restarts a daemon that stops pinging. */
+static void
+daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	unsigned stale = 0;
+
+	(void)fd;
+	(void)what;
+	if (media_engine_workers_alive(d->media, d->wd_max_age_ms, &stale)) {
+		if (d->wd_stuck) {
+			log_info("watchdog: media workers run again, pings resume");
+			d->wd_stuck = false;
+			daemon_status(d, true);
+		}
+		sd_notify(0, "WATCHDOG=1");
+		return;
+	}
+	if (!d->wd_stuck) {
+		log_error("watchdog: media worker %u has not run for %llu ms; WATCHDOG=1 withheld "
+		          "(systemd restarts sipwarden if it stays stuck)",
+		          stale,
+		          (unsigned long long)media_engine_worker_tick_age_ms(d->media, stale));
+		d->wd_stuck = true;
+		d->wd_stale = stale;
+		daemon_status(d, true);
+	}
+}
+
+/* Under WatchdogSec= (WATCHDOG_USEC): ping at half the interval. 0, or 1 on failure. */
+static int
+daemon_watchdog_start(struct daemon *d)
+{
+	uint64_t usec = 0;
+	struct timeval tv;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return 0;
+	d->wd_max_age_ms = (unsigned)(usec / 2000u);
+	if (d->wd_max_age_ms < WD_MIN_AGE_MS)
+		d->wd_max_age_ms = WD_MIN_AGE_MS;
+	tv.tv_sec = (time_t)(usec / 2 / 1000000u);
+	tv.tv_usec = (suseconds_t)(usec / 2 % 1000000u);
+	if ((d->wd_ev = event_new(d->base, -1, EV_PERSIST, daemon_watchdog_cb, d)) == NULL ||
+	    evtimer_add(d->wd_ev, &tv) != 0)
+		return 1;
+	log_info("watchdog: WATCHDOG=1 every %llu ms while every media worker runs within %u ms",
+	         (unsigned long long)(usec / 2000u), d->wd_max_age_ms);
+	sd_notify(0, "WATCHDOG=1");
+	return 0;
 }
 
 static void
@@ -145,6 +335,12 @@ daemon_free(struct daemon *d)
 		event_free(d->sigint);
 	if (d->sighup != NULL)
 		event_free(d->sighup);
+	if (d->tick != NULL)
+		event_free(d->tick);
+	if (d->drain_ev != NULL)
+		event_free(d->drain_ev);
+	if (d->wd_ev != NULL)
+		event_free(d->wd_ev);
 	if (d->base != NULL) {
 		/* Connections use deferred callbacks: one still queued holds a reference to
 		 * its bufferevent, released only when it runs. Run what is queued (the
@@ -187,6 +383,8 @@ ctl_stats(const json_t *req, void *arg)
 	json_t *o = telemetry_counters(d->tel);
 
 	sip_server_get_stats(d->sip, &ss);
+	if (o != NULL)
+		json_object_set_new(o, "draining", json_boolean(d->draining));
 	if (o != NULL) {
 		json_t *calls = json_object_get(o, "calls");
 		if (json_is_object(calls))
@@ -213,6 +411,62 @@ ctl_stats(const json_t *req, void *arg)
 	}
 	return o;
 }
+
+/* {"cmd":"drain"[,"timeout":"10m"]}: refuse new calls; calls in progress go on, until
+ * the timeout when there is one (then BYE, reason "shutdown"). */
+static json_t *
+ctl_drain(const json_t *req, void *arg)
+{
+	struct daemon *d = arg;
+	const json_t *jt = json_object_get(req, "timeout");
+	unsigned long long ms = 0;
+
+	if (d->stopping)
+		return json_pack("{s:s}", "error", "sipwarden is stopping");
+	if (jt != NULL &&
+	    (!json_is_string(jt) || conf_value_duration_ms(json_string_value(jt), &ms) != 0 ||
+	     ms > DRAIN_MAX_MS))
+		return json_pack(
+		        "{s:s}", "error",
+		        "timeout: expected a duration such as 90s, 10m or 2h (at most 24h)");
+	log_info("drain (control socket): new calls get 503, %u call(s) in progress go on%s",
+	         calls_now(d), ms > 0 ? " until the timeout" : "");
+	daemon_drain(d, true, (unsigned)ms);
+	return json_pack("{s:b, s:I, s:o}", "draining", 1, "calls", (json_int_t)calls_now(d),
+	                 "timeout_ms", ms > 0 ? json_integer((json_int_t)ms) : json_null());
+}
+
+/* {"cmd":"undrain"}: take new calls again (not while stopping). */
+static json_t *
+ctl_undrain(const json_t *req, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->stopping)
+		return json_pack("{s:s}", "error", "sipwarden is stopping");
+	if (d->draining)
+		log_info("undrain (control socket): taking new calls again");
+	daemon_drain(d, false, 0);
+	return json_pack("{s:b, s:I}", "draining", 0, "calls", (json_int_t)calls_now(d));
+}
+
+#ifdef SW_TEST_HOOKS
+/* Test builds only: {"cmd":"test_stall","worker":N,"ms":M} stalls a media worker. */
+static json_t *
+ctl_test_stall(const json_t *req, void *arg)
+{
+	struct daemon *d = arg;
+	json_int_t w = json_integer_value(json_object_get(req, "worker"));
+	json_int_t ms = json_integer_value(json_object_get(req, "ms"));
+	int rc;
+
+	if (w < 0 || ms < 0 || ms > 60000)
+		return json_pack("{s:s}", "error", "worker and ms (0..60000) expected");
+	if ((rc = media_engine_test_stall(d->media, (unsigned)w, (unsigned)ms)) != 0)
+		return json_pack("{s:s}", "error", strerror(-rc));
+	return json_pack("{s:I, s:I}", "stalled", w, "ms", ms);
+}
+#endif
 
 /* Media, telemetry, control and the B2BUA on top of the SIP server. 0 or 1. */
 static int
@@ -262,6 +516,12 @@ daemon_start_calls(struct daemon *d)
 		control_register(d->ctl, "call", ctl_call, d);
 		control_register(d->ctl, "agents", ctl_agents, d);
 		control_register(d->ctl, "stats", ctl_stats, d);
+		control_register(d->ctl, "drain", ctl_drain, d);
+		control_register(d->ctl, "undrain", ctl_undrain, d);
+#ifdef SW_TEST_HOOKS
+		control_register(d->ctl, "test_stall", ctl_test_stall, d);
+		log_warnx("this is a test build (SW_TEST_HOOKS): not for production");
+#endif
 	}
 	if (c->metrics.listen.len > 0 &&
 	    (d->metrics = metrics_http_start(d->base, &c->metrics.listen, ctl_stats, ctl_agents,
@@ -401,11 +661,27 @@ main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	{
+		struct timeval tick = {0, TICK_MS * 1000};
+		d.tick = event_new(d.base, -1, EV_PERSIST, daemon_tick_cb, &d);
+		d.drain_ev = evtimer_new(d.base, daemon_drain_timeout_cb, &d);
+		if (d.tick == NULL || d.drain_ev == NULL || evtimer_add(d.tick, &tick) != 0) {
+			log_error("cannot create the drain and status timers");
+			rc = 1;
+			goto out;
+		}
+	}
 	log_info("sipwarden %s listening on %s (SIP over TLS, minimum %s)", SW_VERSION, addr,
 	         tls_version_name(d.conf->tls.min_version < TLS1_2_VERSION
 	                                  ? TLS1_2_VERSION
 	                                  : d.conf->tls.min_version));
 	sd_notify(0, "READY=1");
+	daemon_status(&d, true);
+	if (daemon_watchdog_start(&d) != 0) {
+		log_error("cannot start the watchdog timer");
+		rc = 1;
+		goto out;
+	}
 	rc = event_base_dispatch(d.base) < 0 ? 1 : 0;
 	log_info("stopped");
 out:

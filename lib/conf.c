@@ -77,6 +77,7 @@ static const char *const sect_names[] = {"general", "tls",       "sip",    "medi
 static const struct conf_keydef general_keys[] = {
         KEY("log_level", CK_LOGLEVEL, struct conf, log_level, 0, 0),
         KEY("log_syslog", CK_BOOL, struct conf, log_syslog, 0, 0),
+        KEYZ("drain_timeout", CK_SEC, struct conf, drain_timeout_s, 1, 86400),
         KEYEND,
 };
 
@@ -666,6 +667,8 @@ set_defaults(struct conf *c)
 
 	c->log_level = LOG_LVL_INFO;
 	c->log_syslog = false;
+	c->drain_timeout_s = 0; /* SIGTERM ends calls at once; `sipwardenctl drain` is the
+	                           graceful way, or set drain_timeout */
 	conf_sockaddr_parse("127.0.0.1:5061", 5061, &c->tls.listen);
 	c->tls.min_version = TLS1_3_VERSION;
 	c->tls.handshake_timeout_ms = 5000;

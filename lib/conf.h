@@ -166,6 +166,7 @@ struct conf {
 	uint8_t sha256[32]; /* of the file's bytes, for config.loaded telemetry */
 	enum log_level log_level;
 	bool log_syslog;
+	unsigned drain_timeout_s; /* SIGTERM: calls may go on this long; 0 (default) ends them */
 	struct conf_tls tls;
 	struct conf_sip sip;
 	struct conf_media media;

@@ -44,6 +44,11 @@ conf_print(const struct conf *c, FILE *out)
 		fprintf(out, "%02x", c->sha256[i]);
 	fprintf(out, ")\n");
 	fprintf(out, "log: %s%s\n", levels[c->log_level], c->log_syslog ? ", syslog" : "");
+	if (c->drain_timeout_s != 0)
+		fprintf(out, "stop: SIGTERM drains, calls in progress may go on for %us\n",
+		        c->drain_timeout_s);
+	else
+		fprintf(out, "stop: SIGTERM ends calls in progress at once\n");
 	fprintf(out, "tls: listen %s, TLS >= %s, max %u connections, handshake %ums, idle %ums\n",
 	        conf_sockaddr_str(&c->tls.listen, a, sizeof(a)),
 	        c->tls.min_version == TLS1_3_VERSION ? "1.3" : "1.2", c->tls.max_connections,

@@ -430,3 +430,55 @@ media_engine_worker_cpu_ns(const struct media_engine *e, unsigned worker)
 		return 0;
 	return media_worker_cpu_ns(e->workers[worker]);
 }
+
+/* ---- liveness ---- */
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t
+media_engine_worker_tick_age_ms(const struct media_engine *e, unsigned worker)
+{
+	uint64_t now = mono_ms(), tick;
+
+	if (worker >= e->nworkers)
+		return 0;
+	tick = media_worker_tick_ms(e->workers[worker]);
+	return now > tick ? now - tick : 0;
+}
+
+bool
+media_engine_workers_alive(const struct media_engine *e, unsigned max_age_ms, unsigned *stale)
+{
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		if (media_engine_worker_tick_age_ms(e, i) > max_age_ms) {
+			if (stale != NULL)
+				*stale = i;
+			return false;
+		}
+	}
+	return true;
+}
+
+#ifdef SW_TEST_HOOKS
+int
+media_engine_test_stall(struct media_engine *e, unsigned worker, unsigned ms)
+{
+	struct media_cmd *cmd;
+
+	if (worker >= e->nworkers)
+		return -EINVAL;
+	if ((cmd = calloc(1, sizeof(*cmd))) == NULL)
+		return -ENOMEM;
+	cmd->type = CMD_TEST_STALL;
+	cmd->cookie = ms;
+	media_worker_post(e->workers[worker], cmd);
+	return 0;
+}
+#endif

@@ -189,4 +189,19 @@ uint64_t media_engine_events_lost(const struct media_engine *e);
 unsigned media_engine_workers(const struct media_engine *e);
 uint64_t media_engine_worker_cpu_ns(const struct media_engine *e, unsigned worker);
 
+/*
+ * Liveness, for a watchdog: a worker goes round its loop at least every 250 ms unless it
+ * is stuck. Milliseconds since worker `worker` last did (0 for an index out of range),
+ * and true when every worker did within `max_age_ms`; when not, *stale (may be NULL)
+ * gets the first worker that did not. Any thread.
+ */
+uint64_t media_engine_worker_tick_age_ms(const struct media_engine *e, unsigned worker);
+bool media_engine_workers_alive(const struct media_engine *e, unsigned max_age_ms, unsigned *stale);
+
+#ifdef SW_TEST_HOOKS
+/* Test builds only (never in the installed daemon): make worker `worker` sleep `ms`
+ * milliseconds inside its loop, as a stuck worker would. 0, -EINVAL or -ENOMEM. */
+int media_engine_test_stall(struct media_engine *e, unsigned worker, unsigned ms);
+#endif
+
 #endif

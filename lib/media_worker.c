@@ -48,6 +48,7 @@ struct media_worker {
 	atomic_uint ring_head; /* consumer */
 	atomic_uint ring_tail; /* producer */
 	atomic_ullong ev_lost;
+	atomic_ullong tick_ms; /* last time round the loop (CLOCK_MONOTONIC ms), for liveness */
 
 	struct media_call *buckets[HASH_BUCKETS];
 	bool stop;
@@ -364,6 +365,16 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 	case CMD_STOP:
 		w->stop = true;
 		return; /* the stop command is embedded in the worker, not freed */
+#ifdef SW_TEST_HOOKS
+	case CMD_TEST_STALL: {
+		struct timespec ts = {(time_t)(cmd->cookie / 1000),
+		                      (long)(cmd->cookie % 1000) * 1000000};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		media_cmd_free(cmd);
+		return;
+	}
+#endif
 	case CMD_ADD:
 		if (call_add(w, cmd->call) == 0)
 			cmd->call = NULL; /* owned by the worker now */
@@ -699,6 +710,11 @@ worker_main(void *arg)
 	while (!w->stop) {
 		int n = epoll_wait(w->epfd, evs, EPOLL_EVENTS, 250);
 		bool cmds = false;
+
+		/* liveness for the watchdog (media_engine_workers_alive): one relaxed store
+		 * per wake-up, which is at most 250 ms apart unless the loop is stuck */
+		atomic_store_explicit(&w->tick_ms, now_ns(CLOCK_MONOTONIC) / 1000000u,
+		                      memory_order_relaxed);
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == NULL)
 				cmds = true;
@@ -753,6 +769,7 @@ media_worker_new(struct media_worker **out, unsigned idx, int ev_efd, unsigned r
 		err = -errno;
 		goto fail;
 	}
+	atomic_store(&w->tick_ms, now_ns(CLOCK_MONOTONIC) / 1000000u);
 	if ((err = pthread_create(&w->thr, NULL, worker_main, w)) != 0) {
 		err = -err;
 		goto fail;
@@ -836,4 +853,10 @@ media_worker_cpu_ns(const struct media_worker *w)
 	    clock_gettime(cid, &ts) != 0)
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+media_worker_tick_ms(const struct media_worker *w)
+{
+	return atomic_load_explicit(&((struct media_worker *)w)->tick_ms, memory_order_relaxed);
 }

@@ -88,7 +88,17 @@ struct media_snap_wait {
 /* Drop one reference to `sw`; frees it on the last. */
 void media_snap_wait_put(struct media_snap_wait *sw);
 
-enum media_cmd_type { CMD_ADD, CMD_UPDATE, CMD_DELETE, CMD_SNAPSHOT, CMD_SNAPSHOT_WAIT, CMD_STOP };
+enum media_cmd_type {
+	CMD_ADD,
+	CMD_UPDATE,
+	CMD_DELETE,
+	CMD_SNAPSHOT,
+	CMD_SNAPSHOT_WAIT,
+	CMD_STOP,
+#ifdef SW_TEST_HOOKS
+	CMD_TEST_STALL, /* test builds only: the worker sleeps `cookie` ms (a stuck worker) */
+#endif
+};
 
 /* A control-side request. Owner: the control side until posted, then the worker. */
 struct media_cmd {
@@ -130,5 +140,8 @@ int media_worker_drain(struct media_worker *w, media_event_cb cb, void *arg);
 
 uint64_t media_worker_events_lost(const struct media_worker *w);
 uint64_t media_worker_cpu_ns(const struct media_worker *w);
+/* CLOCK_MONOTONIC milliseconds when the worker last went round its loop (it does at
+ * least every 250 ms while it is not stuck); set at start. Any thread. */
+uint64_t media_worker_tick_ms(const struct media_worker *w);
 
 #endif

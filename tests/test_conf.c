@@ -175,6 +175,7 @@ START_TEST(conf_loads_every_key_of_good_full)
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_int_eq(c->log_level, LOG_LVL_DEBUG);
 	ck_assert(c->log_syslog);
+	ck_assert_uint_eq(c->drain_timeout_s, 120);
 	ck_assert_str_eq(conf_sockaddr_str(&c->tls.listen, a, sizeof(a)), "127.0.0.2:5062");
 	fixture_path(p, sizeof(p), "files/cert.pem");
 	/* Relative paths are resolved against the config's directory. */
@@ -309,6 +310,7 @@ START_TEST(conf_defaults_apply_when_keys_are_absent)
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_int_eq(c->log_level, LOG_LVL_INFO);
 	ck_assert(!c->log_syslog);
+	ck_assert_uint_eq(c->drain_timeout_s, 0); /* SIGTERM ends calls at once */
 	ck_assert_str_eq(conf_sockaddr_str(&c->tls.listen, a, sizeof(a)), "127.0.0.1:5061");
 	ck_assert_int_eq(c->tls.min_version, TLS1_3_VERSION);
 	ck_assert_ptr_null(c->tls.ciphers);

@@ -34,6 +34,7 @@ struct opts {
 	bool json;
 	bool color;
 	bool once;
+	const char *timeout; /* drain --timeout D */
 };
 
 /*
@@ -72,6 +73,11 @@ static const struct cmdhelp {
          "               reason, current calls, TLS handshakes, telemetry subscribers."},
         {"agents", "", "The agent pool: name, address, up/down, current calls."},
         {"version", "", "The daemon's version and telemetry schema version."},
+        {"drain", "",
+         "Take sipwarden out of service: new INVITEs get 503 (Retry-After), OPTIONS\n"
+         "               get 503 (load balancers steer away), calls in progress go on.\n"
+         "               --timeout D (90s, 10m, 2h): then end the calls left with BYE."},
+        {"undrain", "", "Back in service: take new calls again."},
         {"events", "",
          "Follow the telemetry stream (telemetry socket). One event per line:\n"
          "               readable, coloured on a terminal; --json prints the raw JSON lines."},
@@ -104,7 +110,10 @@ cmd_usage(const char *name, FILE *f)
 		if (strcmp(cmds[i].name, name) == 0) {
 			fprintf(f, "usage: sipwardenctl [options] %s%s%s%s\n\n  %s\n", name,
 			        cmds[i].args[0] ? " " : "", cmds[i].args,
-			        strcmp(name, "top") == 0 ? " [--once]" : " [--json]", cmds[i].text);
+			        strcmp(name, "top") == 0     ? " [--once]"
+			        : strcmp(name, "drain") == 0 ? " [--timeout D] [--json]"
+			                                     : " [--json]",
+			        cmds[i].text);
 			return 0;
 		}
 	}
@@ -449,6 +458,25 @@ human_agents(const json_t *r, FILE *f)
 	}
 }
 
+static void
+human_drain(const json_t *r, FILE *f)
+{
+	json_int_t n = json_integer_value(json_object_get(r, "calls"));
+	const json_t *to = json_object_get(r, "timeout_ms");
+
+	if (!json_is_true(json_object_get(r, "draining"))) {
+		fprintf(f, "running: taking new calls (%lld call%s in progress)\n", (long long)n,
+		        n == 1 ? "" : "s");
+		return;
+	}
+	fprintf(f, "draining: new calls get 503, %lld call%s in progress go%s on", (long long)n,
+	        n == 1 ? "" : "s", n == 1 ? "es" : "");
+	if (json_is_integer(to))
+		fprintf(f, " for up to %llds, then get BYE",
+		        (long long)(json_integer_value(to) / 1000));
+	fputs("\n", f);
+}
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -554,15 +582,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-	        {"socket", required_argument, NULL, 's'},
-	        {"control", required_argument, NULL, 'c'},
-	        {"json", no_argument, NULL, 'j'},
-	        {"no-color", no_argument, NULL, 'n'},
-	        {"once", no_argument, NULL, 'o'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	        {"socket", required_argument, NULL, 's'}, {"control", required_argument, NULL, 'c'},
+	        {"json", no_argument, NULL, 'j'},         {"no-color", no_argument, NULL, 'n'},
+	        {"once", no_argument, NULL, 'o'},         {"timeout", required_argument, NULL, 't'},
+	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
-	struct opts o = {DEFAULT_TELEMETRY, DEFAULT_CONTROL, false, true, false};
+	struct opts o = {DEFAULT_TELEMETRY, DEFAULT_CONTROL, false, true, false, NULL};
 	bool help = false, no_color = false;
 	const char *cmd = NULL, *arg = NULL;
 	struct sigaction sa;
@@ -585,6 +610,9 @@ main(int argc, char **argv)
 			break;
 		case 'o':
 			o.once = true;
+			break;
+		case 't':
+			o.timeout = optarg;
 			break;
 		case 'h':
 			help = true;
@@ -639,6 +667,20 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "version") == 0)
 		return print_reply(&o, request(&o, json_pack("{s:s}", "cmd", "version")),
 		                   human_version);
+	if (o.timeout != NULL && strcmp(cmd, "drain") != 0) {
+		fprintf(stderr, "sipwardenctl: --timeout goes with 'drain' only\n");
+		return 2;
+	}
+	if (strcmp(cmd, "drain") == 0)
+		return print_reply(&o,
+		                   request(&o, o.timeout != NULL
+		                                       ? json_pack("{s:s,s:s}", "cmd", "drain",
+		                                                   "timeout", o.timeout)
+		                                       : json_pack("{s:s}", "cmd", "drain")),
+		                   human_drain);
+	if (strcmp(cmd, "undrain") == 0)
+		return print_reply(&o, request(&o, json_pack("{s:s}", "cmd", "undrain")),
+		                   human_drain);
 	if (strcmp(cmd, "events") == 0)
 		return cmd_events(&o);
 	if (strcmp(cmd, "top") == 0)

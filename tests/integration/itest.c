@@ -126,7 +126,7 @@ itest_write_conf(struct itest *t, const struct itest_opts *o)
 	mms = o->max_message_size ? o->max_message_size : 8192;
 	f = fopen(t->conf_path, "w");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "[general]\nlog_level = debug\n\n");
+	fprintf(f, "[general]\nlog_level = debug\n%s\n", o->general_extra ? o->general_extra : "");
 	fprintf(f, "[tls]\nlisten = %s:%u\n", t->ip, t->port);
 	fprintf(f,
 	        "certificate = %s/server.crt\nprivate_key = %s/server.key\nca_file = %s/ca.crt\n",
@@ -184,6 +184,8 @@ itest_wait_notify(struct itest *t, const char *what, int timeout_ms)
 			n = recv(t->notify_fd, buf, sizeof(buf) - 1, 0);
 			if (n > 0) {
 				buf[n] = '\0';
+				if (strstr(buf, "STOPPING=1") != NULL)
+					t->saw_stopping = true;
 				if (strstr(buf, what) != NULL)
 					return true;
 			}
@@ -197,17 +199,19 @@ void
 itest_start(struct itest *t, const struct itest_opts *o)
 {
 	static const struct itest_opts defaults;
-	const char *daemon = getenv("SW_DAEMON");
+	const char *daemon;
 	const char *tmp = getenv("TMPDIR");
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	char notify_path[256];
+	char notify_path[256], wd[32];
 
 	if (o == NULL)
 		o = &defaults;
+	daemon = getenv(o->test_hooks ? "SW_DAEMON_HOOKS" : "SW_DAEMON");
 	signal(SIGPIPE, SIG_IGN); /* the daemon closing on us must not kill the test */
 	memset(t, 0, sizeof(*t));
 	t->notify_fd = -1;
-	ck_assert_msg(daemon != NULL, "SW_DAEMON not set");
+	ck_assert_msg(daemon != NULL, "%s not set",
+	              o->test_hooks ? "SW_DAEMON_HOOKS" : "SW_DAEMON");
 	snprintf(t->dir, sizeof(t->dir), "%s/sw-itest-XXXXXX", tmp != NULL ? tmp : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(t->dir));
 	cleanup_target = t;
@@ -253,6 +257,10 @@ itest_start(struct itest *t, const struct itest_opts *o)
 				_exit(125);
 		}
 		setenv("NOTIFY_SOCKET", notify_path, 1);
+		if (o->watchdog_usec != 0) {
+			snprintf(wd, sizeof(wd), "%lu", o->watchdog_usec);
+			setenv("WATCHDOG_USEC", wd, 1);
+		}
 		execl(daemon, daemon, "-c", t->conf_path, (char *)NULL);
 		_exit(127);
 	}
@@ -273,23 +281,46 @@ itest_alive(struct itest *t)
 void
 itest_stop(struct itest *t)
 {
-	int64_t end = itest_now_ms() + STOP_TIMEOUT_MS;
+	ck_assert_int_gt(t->pid, 0);
+	ck_assert_int_eq(kill(t->pid, SIGTERM), 0);
+	itest_wait_exit(t, STOP_TIMEOUT_MS);
+}
+
+int
+itest_notify_recv(struct itest *t, char *buf, size_t cap, int timeout_ms)
+{
+	struct pollfd p = {.fd = t->notify_fd, .events = POLLIN};
+	ssize_t n;
+
+	if (cap == 0 || poll(&p, 1, timeout_ms) <= 0)
+		return -1;
+	if ((n = recv(t->notify_fd, buf, cap - 1, 0)) < 0)
+		return -1;
+	buf[n] = '\0';
+	if (strstr(buf, "STOPPING=1") != NULL)
+		t->saw_stopping = true;
+	return (int)n;
+}
+
+void
+itest_wait_exit(struct itest *t, int timeout_ms)
+{
+	int64_t end = itest_now_ms() + timeout_ms;
 	int st = 0;
 	pid_t r = 0;
 	bool stopping;
 
 	ck_assert_int_gt(t->pid, 0);
-	ck_assert_int_eq(kill(t->pid, SIGTERM), 0);
 	while (itest_now_ms() < end && (r = waitpid(t->pid, &st, WNOHANG)) == 0)
 		usleep(10000);
 	if (r != t->pid) {
 		kill(t->pid, SIGKILL);
 		waitpid(t->pid, NULL, 0);
 		t->pid = 0;
-		ck_abort_msg("daemon did not exit within %d ms of SIGTERM", STOP_TIMEOUT_MS);
+		ck_abort_msg("daemon did not exit within %d ms of SIGTERM", timeout_ms);
 	}
 	t->pid = 0;
-	stopping = itest_wait_notify(t, "STOPPING=1", 100);
+	stopping = t->saw_stopping || itest_wait_notify(t, "STOPPING=1", 100);
 	ck_assert_msg(WIFEXITED(st), "daemon died of signal %d", WTERMSIG(st));
 	ck_assert_msg(WEXITSTATUS(st) == 0, "daemon exit status %d", WEXITSTATUS(st));
 	ck_assert_msg(stopping, "daemon did not send STOPPING=1");

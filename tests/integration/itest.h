@@ -40,6 +40,9 @@ struct itest_opts {
 	const char *extra;             /* more sections ([limits], [pool], ...) */
 	bool log_file;                 /* daemon stdout/stderr to DIR/daemon.log, not ours */
 	bool agent_pin;                /* pin DIR/agent.crt as the default agent's fingerprint */
+	const char *general_extra;     /* more lines for [general] ("drain_timeout = 2s\n") */
+	unsigned long watchdog_usec;   /* WATCHDOG_USEC in the daemon's environment (0: none) */
+	bool test_hooks;               /* run $SW_DAEMON_HOOKS, built with -DSW_TEST_HOOKS */
 };
 
 struct itest {
@@ -54,6 +57,7 @@ struct itest {
 	uint16_t media_port_min, media_port_max; /* [media] port range, on `ip` */
 	char tel_path[192];                      /* telemetry socket */
 	char ctl_path[192];                      /* control socket */
+	bool saw_stopping;                       /* a notify datagram had STOPPING=1 */
 };
 
 /* Run suite `s` (Check, forking) and return the process exit status: 0 when every test
@@ -64,6 +68,12 @@ int itest_run(Suite *s);
 void itest_start(struct itest *t, const struct itest_opts *o);
 /* SIGTERM, wait (bounded), assert exit status 0 and STOPPING=1; kill -9 on timeout. */
 void itest_stop(struct itest *t);
+/* The same without sending the signal (the test did): wait up to timeout_ms for the
+ * daemon to exit, assert exit status 0 and STOPPING=1, clean up. */
+void itest_wait_exit(struct itest *t, int timeout_ms);
+/* Receive one notify datagram ("WATCHDOG=1", "STATUS=..."), NUL-terminated, into buf:
+ * its length, or -1 when none came within timeout_ms. */
+int itest_notify_recv(struct itest *t, char *buf, size_t cap, int timeout_ms);
 /* (Re)write the config file from `o` (NULL: defaults), same listen address. */
 void itest_write_conf(struct itest *t, const struct itest_opts *o);
 /* Wait for a notify datagram containing `what` ("READY=1", ...); false on timeout. */
