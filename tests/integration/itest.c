@@ -14,6 +14,7 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,89 @@ static struct itest *cleanup_target;
 
 #define MAX_CHILDREN 128
 static pid_t children[MAX_CHILDREN];
+
+/*
+ * The daemon's notify datagrams are read by a thread as they come and queued here, so
+ * that the daemon never waits for the test (a Unix datagram socket holds 10 unread
+ * messages; sd_notify() blocks on the 11th, and a test busy for a minute would stall the
+ * daemon's loop). itest_notify_recv() takes them in order, as from the socket.
+ */
+static struct {
+	pthread_t thr;
+	bool running;
+	int fd;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char **msg; /* queue: msg[head..n) are unread */
+	size_t head, n, cap;
+} nq = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .fd = -1};
+
+static void *
+notify_reader(void *arg)
+{
+	char buf[1024];
+
+	(void)arg;
+	for (;;) {
+		struct pollfd p = {.fd = nq.fd, .events = POLLIN};
+		ssize_t n;
+		char *m;
+
+		pthread_mutex_lock(&nq.mu);
+		if (!nq.running) {
+			pthread_mutex_unlock(&nq.mu);
+			return NULL;
+		}
+		pthread_mutex_unlock(&nq.mu);
+		if (poll(&p, 1, 50) <= 0 || (n = recv(nq.fd, buf, sizeof(buf) - 1, 0)) <= 0)
+			continue;
+		buf[n] = '\0';
+		if ((m = strdup(buf)) == NULL)
+			continue;
+		pthread_mutex_lock(&nq.mu);
+		if (nq.n == nq.cap) {
+			size_t cap = nq.cap ? 2 * nq.cap : 64;
+			char **v = realloc(nq.msg, cap * sizeof(*v));
+			if (v == NULL) {
+				free(m);
+				pthread_mutex_unlock(&nq.mu);
+				continue;
+			}
+			nq.msg = v;
+			nq.cap = cap;
+		}
+		nq.msg[nq.n++] = m;
+		pthread_cond_broadcast(&nq.cv);
+		pthread_mutex_unlock(&nq.mu);
+	}
+}
+
+static void
+notify_reader_start(int fd)
+{
+	nq.fd = fd;
+	nq.running = true;
+	ck_assert_int_eq(pthread_create(&nq.thr, NULL, notify_reader, NULL), 0);
+}
+
+static void
+notify_reader_stop(void)
+{
+	pthread_mutex_lock(&nq.mu);
+	if (!nq.running) {
+		pthread_mutex_unlock(&nq.mu);
+		return;
+	}
+	nq.running = false;
+	pthread_mutex_unlock(&nq.mu);
+	pthread_join(nq.thr, NULL);
+	for (size_t i = nq.head; i < nq.n; i++)
+		free(nq.msg[i]);
+	free(nq.msg);
+	nq.msg = NULL;
+	nq.head = nq.n = nq.cap = 0;
+	nq.fd = -1;
+}
 
 int64_t
 itest_now_ms(void)
@@ -79,6 +163,7 @@ itest_cleanup(void)
 		waitpid(t->pid, NULL, 0);
 		t->pid = 0;
 	}
+	notify_reader_stop();
 	if (t->notify_fd >= 0)
 		close(t->notify_fd);
 	if (t->dir[0] != '\0')
@@ -171,25 +256,16 @@ bool
 itest_wait_notify(struct itest *t, const char *what, int timeout_ms)
 {
 	int64_t end = itest_now_ms() + timeout_ms;
-	char buf[512];
+	char buf[1024];
 
 	for (;;) {
 		int64_t left = end - itest_now_ms();
-		struct pollfd p = {.fd = t->notify_fd, .events = POLLIN};
-		ssize_t n;
 
 		if (left <= 0)
 			return false;
-		if (poll(&p, 1, left > 100 ? 100 : (int)left) > 0) {
-			n = recv(t->notify_fd, buf, sizeof(buf) - 1, 0);
-			if (n > 0) {
-				buf[n] = '\0';
-				if (strstr(buf, "STOPPING=1") != NULL)
-					t->saw_stopping = true;
-				if (strstr(buf, what) != NULL)
-					return true;
-			}
-		}
+		if (itest_notify_recv(t, buf, sizeof(buf), left > 100 ? 100 : (int)left) > 0 &&
+		    strstr(buf, what) != NULL)
+			return true;
 		if (t->pid > 0 && strcmp(what, "READY=1") == 0 && !itest_alive(t))
 			return false;
 	}
@@ -264,6 +340,8 @@ itest_start(struct itest *t, const struct itest_opts *o)
 		execl(daemon, daemon, "-c", t->conf_path, (char *)NULL);
 		_exit(127);
 	}
+	notify_reader_stop(); /* one daemon at a time per test process */
+	notify_reader_start(t->notify_fd);
 	ck_assert_msg(itest_wait_notify(t, "READY=1", READY_TIMEOUT_MS),
 	              "daemon did not send READY=1 within %d ms", READY_TIMEOUT_MS);
 }
@@ -289,17 +367,34 @@ itest_stop(struct itest *t)
 int
 itest_notify_recv(struct itest *t, char *buf, size_t cap, int timeout_ms)
 {
-	struct pollfd p = {.fd = t->notify_fd, .events = POLLIN};
-	ssize_t n;
+	struct timespec until;
+	char *m = NULL;
+	size_t len;
 
-	if (cap == 0 || poll(&p, 1, timeout_ms) <= 0)
+	if (cap == 0)
 		return -1;
-	if ((n = recv(t->notify_fd, buf, cap - 1, 0)) < 0)
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&nq.mu);
+	while (nq.head == nq.n && pthread_cond_timedwait(&nq.cv, &nq.mu, &until) == 0)
+		;
+	if (nq.head < nq.n)
+		m = nq.msg[nq.head++];
+	pthread_mutex_unlock(&nq.mu);
+	if (m == NULL)
 		return -1;
-	buf[n] = '\0';
+	len = strlen(m) < cap - 1 ? strlen(m) : cap - 1;
+	memcpy(buf, m, len);
+	buf[len] = '\0';
+	free(m);
 	if (strstr(buf, "STOPPING=1") != NULL)
 		t->saw_stopping = true;
-	return (int)n;
+	return (int)len;
 }
 
 void
