@@ -15,8 +15,9 @@
  * reference counting that lets a reload swap configs under running users.
  * Not responsible for: loading certificates into OpenSSL, binding sockets, or swapping a
  * new config in on reload (the daemon does that; a conf never changes once loaded).
- * Per-key value handling is in conf_field.c, scalar/list/address parsers in conf_value.c,
- * the summary in conf_print.c.
+ * The sections and keys (names, types, ranges) are tables in conf_keys.c, per-key value
+ * handling is in conf_field.c, scalar/list/address parsers in conf_value.c, the summary
+ * in conf_print.c.
  */
 #include "conf.h"
 
@@ -33,187 +34,12 @@
 #include <openssl/ssl.h>
 
 #include "conf_field.h"
+#include "conf_keys.h"
 #include "conf_value.h"
 
 #define CONF_MAX_FILE   (1024 * 1024)
 #define CONF_MAX_TRUNKS 256
 #define CONF_MAX_AGENTS 256
-
-enum sect_kind {
-	S_GENERAL,
-	S_TLS,
-	S_SIP,
-	S_MEDIA,
-	S_LIMITS,
-	S_TELEMETRY,
-	S_POOL,
-	S_TRUNK,
-	S_AGENT,
-	S_ADMISSION,
-	S_METRICS
-};
-
-static const char *const sect_names[] = {"general", "tls",       "sip",    "media",
-                                         "limits",  "telemetry", "pool",   "trunk",
-                                         "agent",   "admission", "metrics"};
-
-#define KEY(n, t, s, f, lo, hi)                                                                    \
-	{                                                                                          \
-		n, t, offsetof(s, f), lo, hi, false, false                                         \
-	}
-#define KEYZ(n, t, s, f, lo, hi)                                                                   \
-	{                                                                                          \
-		n, t, offsetof(s, f), lo, hi, true, false                                          \
-	}
-#define KEYR(n, t, s, f, lo, hi)                                                                   \
-	{                                                                                          \
-		n, t, offsetof(s, f), lo, hi, false, true                                          \
-	}
-#define KEYEND                                                                                     \
-	{                                                                                          \
-		NULL, CK_STR, 0, 0, 0, false, false                                                \
-	}
-
-static const struct conf_keydef general_keys[] = {
-        KEY("log_level", CK_LOGLEVEL, struct conf, log_level, 0, 0),
-        KEY("log_syslog", CK_BOOL, struct conf, log_syslog, 0, 0),
-        KEYZ("drain_timeout", CK_SEC, struct conf, drain_timeout_s, 1, 86400),
-        KEYEND,
-};
-
-static const struct conf_keydef tls_keys[] = {
-        KEY("listen", CK_ADDR, struct conf_tls, listen, 5061, 0),
-        KEYR("certificate", CK_FILE, struct conf_tls, certificate, 0, 0),
-        KEYR("private_key", CK_KEYFILE, struct conf_tls, private_key, 0, 0),
-        KEY("ca_file", CK_FILE, struct conf_tls, ca_file, 0, 0),
-        KEY("min_version", CK_TLSVER, struct conf_tls, min_version, 0, 0),
-        KEY("ciphers", CK_CIPHERS, struct conf_tls, ciphers, 0, 0),
-        KEY("ciphersuites", CK_SUITES13, struct conf_tls, ciphersuites, 0, 0),
-        KEY("handshake_timeout", CK_MS, struct conf_tls, handshake_timeout_ms, 100, 60000),
-        KEY("idle_timeout", CK_MS, struct conf_tls, idle_timeout_ms, 1000, 86400000),
-        KEY("max_connections", CK_UINT, struct conf_tls, max_connections, 1, 100000),
-        KEY("client_certificate", CK_FILE, struct conf_tls, client_certificate, 0, 0),
-        KEY("client_private_key", CK_KEYFILE, struct conf_tls, client_private_key, 0, 0),
-        KEYEND,
-};
-
-static const struct conf_keydef sip_keys[] = {
-        KEY("hostname", CK_HOSTNAME, struct conf_sip, hostname, 0, 0),
-        KEY("max_message_size", CK_SIZE, struct conf_sip, max_message_size, 1024, 1048576),
-        KEY("max_headers", CK_UINT, struct conf_sip, max_headers, 8, 1024),
-        KEY("max_line_length", CK_SIZE, struct conf_sip, max_line_length, 256, 65536),
-        KEY("transaction_timeout", CK_MS, struct conf_sip, transaction_timeout_ms, 1000, 300000),
-        KEY("agent_timeout", CK_MS, struct conf_sip, agent_timeout_ms, 500, 120000),
-        KEYEND,
-};
-
-static const struct conf_keydef media_keys[] = {
-        KEY("address", CK_IP, struct conf_media, address, 0, 0),
-        KEY("advertise", CK_IPSTR, struct conf_media, advertise, 0, 0),
-        KEY("port_min", CK_PORT, struct conf_media, port_min, 1024, 65535),
-        KEY("port_max", CK_PORT, struct conf_media, port_max, 1024, 65535),
-        KEYZ("workers", CK_UINT, struct conf_media, workers, 1, 64),
-        KEY("suites", CK_SRTP, struct conf_media, suites, 0, 0),
-        KEYZ("inactivity_timeout", CK_SEC, struct conf_media, inactivity_timeout_s, 1, 3600),
-        KEYZ("max_call_duration", CK_SEC, struct conf_media, max_call_duration_s, 60, 604800),
-        KEYEND,
-};
-
-static const struct conf_keydef limits_keys[] = {
-        KEY("max_calls", CK_UINT, struct conf_limits, max_calls, 1, 100000),
-        KEY("max_setup_calls", CK_UINT, struct conf_limits, max_setup_calls, 1, 100000),
-        KEYZ("max_loop_lag", CK_MS, struct conf_limits, max_loop_lag_ms, 20, 60000),
-        KEY("fd_reserve", CK_UINT, struct conf_limits, fd_reserve, 8, 100000),
-        KEYZ("max_media_load", CK_UINT, struct conf_limits, max_media_load, 1, 100),
-        KEYEND,
-};
-
-static const struct conf_keydef admission_keys[] = {
-        KEY("unknown_max_connections", CK_UINT, struct conf_admission, unknown_max_connections, 1,
-            100000),
-        KEY("reserved_connections", CK_UINT, struct conf_admission, reserved_connections, 0,
-            100000),
-        KEY("first_request_timeout", CK_MS, struct conf_admission, first_request_timeout_ms, 100,
-            60000),
-        KEYZ("unknown_request_rate", CK_UINT, struct conf_admission, unknown_request_rate, 1,
-             100000),
-        KEY("unknown_request_burst", CK_UINT, struct conf_admission, unknown_request_burst, 1,
-            1000000),
-        KEYZ("known_request_rate", CK_UINT, struct conf_admission, known_request_rate, 1, 1000000),
-        KEY("known_request_burst", CK_UINT, struct conf_admission, known_request_burst, 1,
-            10000000),
-        KEY("ban_time", CK_MS, struct conf_admission, ban_time_ms, 1000, 86400000),
-        KEY("scanner_ban_time", CK_MS, struct conf_admission, scanner_ban_time_ms, 1000, 604800000),
-        KEY("max_sources", CK_UINT, struct conf_admission, max_sources, 64, 1000000),
-        KEYEND,
-};
-
-static const struct conf_keydef telemetry_keys[] = {
-        KEY("socket", CK_SOCKPATH, struct conf_telemetry, socket, 0, 0),
-        KEY("socket_mode", CK_MODE, struct conf_telemetry, socket_mode, 0, 0770),
-        KEY("socket_group", CK_GROUP, struct conf_telemetry, socket_group, 0, 0),
-        KEYZ("interim_interval", CK_SEC, struct conf_telemetry, interim_interval_s, 1, 3600),
-        KEY("queue_limit", CK_UINT, struct conf_telemetry, queue_limit, 16, 1048576),
-        KEY("control_socket", CK_SOCKPATH, struct conf_telemetry, control_socket, 0, 0),
-        KEY("control_mode", CK_MODE, struct conf_telemetry, control_mode, 0, 0770),
-        KEYEND,
-};
-
-static const struct conf_keydef pool_keys[] = {
-        KEY("policy", CK_POLICY, struct conf_pool, policy, 0, 0),
-        KEYZ("probe_interval", CK_MS, struct conf_pool, probe_interval_ms, 500, 300000),
-        KEY("probe_failures", CK_UINT, struct conf_pool, probe_failures, 1, 100),
-        KEYEND,
-};
-
-static const struct conf_keydef trunk_keys[] = {
-        KEYR("source", CK_CIDRS, struct conf_trunk, sources, 0, 0),
-        KEY("ca_file", CK_FILE, struct conf_trunk, ca_file, 0, 0),
-        KEY("fingerprint", CK_FPR, struct conf_trunk, fingerprint, 0, 0),
-        KEY("target", CK_ADDR, struct conf_trunk, target, 5061, 0),
-        KEY("legacy_rtp", CK_BOOL, struct conf_trunk, legacy_rtp, 0, 0),
-        KEY("crypto_pad", CK_BOOL, struct conf_trunk, crypto_pad, 0, 0),
-        KEYZ("max_calls", CK_UINT, struct conf_trunk, max_calls, 1, 100000),
-        KEY("pass_headers", CK_HEADERS, struct conf_trunk, pass_headers, 0, 0),
-        KEYEND,
-};
-
-static const struct conf_keydef agent_keys[] = {
-        KEYR("address", CK_ADDR, struct conf_agent, address, 5061, 0),
-        {"transport", CK_TRANSPORT, 0, 0, 0, false, false},
-        KEY("server_name", CK_HOSTNAME, struct conf_agent, server_name, 0, 0),
-        KEY("weight", CK_UINT, struct conf_agent, weight, 1, 100),
-        KEY("client_certificate", CK_FILE, struct conf_agent, client_certificate, 0, 0),
-        KEY("client_private_key", CK_KEYFILE, struct conf_agent, client_private_key, 0, 0),
-        KEY("verify", CK_BOOL, struct conf_agent, verify, 0, 0),
-        KEY("crypto_pad", CK_BOOL, struct conf_agent, crypto_pad, 0, 0),
-        KEY("fingerprint", CK_FPR, struct conf_agent, fingerprint, 0, 0),
-        KEYEND,
-};
-
-/* [metrics]: the Prometheus listener (daemon/metrics_http.c). */
-static const struct conf_keydef metrics_keys[] = {
-        KEY("listen", CK_ADDR, struct conf_metrics, listen, 9465, 0),
-        KEY("allow_remote", CK_BOOL, struct conf_metrics, allow_remote, 0, 0),
-        KEYEND,
-};
-
-static const struct conf_keydef *const sect_keys[] = {
-        general_keys, tls_keys,   sip_keys,   media_keys,     limits_keys,  telemetry_keys,
-        pool_keys,    trunk_keys, agent_keys, admission_keys, metrics_keys,
-};
-
-size_t
-conf_keys_each(void (*fn)(const char *sect, const char *key, void *arg), void *arg)
-{
-	size_t n = 0;
-
-	for (size_t s = 0; s < sizeof(sect_keys) / sizeof(sect_keys[0]); s++) {
-		for (const struct conf_keydef *k = sect_keys[s]; k->name != NULL; k++, n++)
-			fn(sect_names[s], k->name, arg);
-	}
-	return n;
-}
 
 /* One section header met in the file. */
 struct sect {
@@ -296,10 +122,10 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 			break;
 		}
 	}
-	for (k = 0; k < sizeof(sect_names) / sizeof(sect_names[0]); k++)
-		if (strcmp(text, sect_names[k]) == 0)
+	for (k = 0; k < CONF_KEYS_NSECT; k++)
+		if (strcmp(text, conf_keys_sect_name((enum sect_kind)k)) == 0)
 			break;
-	if (k == sizeof(sect_names) / sizeof(sect_names[0])) {
+	if (k == CONF_KEYS_NSECT) {
 		set_err(st, line,
 		        "unknown section [%s]: expected general, tls, sip, media, limits, "
 		        "telemetry, pool, trunk NAME, agent NAME, admission or metrics",
@@ -492,7 +318,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return 0;
 	}
 	s = &st->sects[st->nsects - 1];
-	keys = sect_keys[s->kind];
+	keys = conf_keys_of(s->kind);
 	for (i = 0; keys[i].name != NULL; i++)
 		if (strcmp(keys[i].name, name) == 0)
 			break;
@@ -558,7 +384,7 @@ check_required(struct pstate *st)
 {
 	for (size_t i = 0; i < st->nsects; i++) {
 		const struct sect *s = &st->sects[i];
-		const struct conf_keydef *keys = sect_keys[s->kind];
+		const struct conf_keydef *keys = conf_keys_of(s->kind);
 		for (size_t k = 0; keys[k].name != NULL; k++)
 			if (keys[k].required && !(s->seen & (1ULL << k)))
 				set_err(st, s->line, "[%s] %s is required", s->label, keys[k].name);
