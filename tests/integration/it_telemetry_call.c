@@ -222,9 +222,11 @@ START_TEST(answered_call_leaves_a_valid_ordered_record_with_the_peers_packet_cou
 	ck_assert_str_eq(str_at(end, "reason"), "bye");
 	ck_assert_int_eq(num_at(end, "sip_code"), 200);
 
-	/* setup: at least the agent's 100 ms of ringing, at most what the caller saw */
+	/* setup: about the agent's 100 ms of ringing or more (its timer may fire a
+	 * millisecond early and both sides truncate to whole ms; with TCP_NODELAY nothing
+	 * else adds much), at most what the caller saw */
 	json_int_t setup = num_at(ans, "setup_ms");
-	ck_assert_msg(setup >= 100 && setup <= itest_num(caller, "setup_ms"),
+	ck_assert_msg(setup >= 95 && setup <= itest_num(caller, "setup_ms"),
 	              "setup_ms %lld, caller measured %lld", (long long)setup,
 	              (long long)itest_num(caller, "setup_ms"));
 
