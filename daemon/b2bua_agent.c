@@ -18,22 +18,13 @@
 #include <osipparser2/osip_parser.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "sip_grammar.h"
 #include "sip_util.h"
 #include "tls.h"
 
 /* Longest value of a trunk's pass_headers that crosses to the agent (bytes). */
 #define PASS_HEADER_MAX 1024
-
-/* Milliseconds on the monotonic clock, for the pool's retry backoff. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 /* The connection to agent `idx`, reused or opened now; 0 when it cannot be opened
  * (*err, when not NULL, gets the negative errno). */
@@ -98,7 +89,7 @@ agent_index_by_conn(struct b2bua *b, uint64_t conn, const struct sockaddr *peer)
 static void
 report(struct b2bua *b, int idx, bool ok, const char *why)
 {
-	int change = pool_report(b->pool, idx, ok, mono_ms());
+	int change = pool_report(b->pool, idx, ok, monotime_ms());
 	const struct conf_agent *a = &b->conf->agents[idx];
 
 	if (change == 0)
@@ -325,7 +316,7 @@ agent_route(struct call *c)
 	struct b2bua *b = c->b;
 	int idx, rc;
 
-	while ((idx = pool_pick(b->pool, c->tried, mono_ms())) >= 0) {
+	while ((idx = pool_pick(b->pool, c->tried, monotime_ms())) >= 0) {
 		if (idx < B2BUA_MAX_AGENTS)
 			c->tried |= UINT64_C(1) << idx;
 		if ((rc = agent_invite(c, idx)) == 0)

@@ -19,20 +19,12 @@
 #include <sys/resource.h>
 
 #include "log.h"
+#include "monotime.h"
 
 #define OVERLOAD_TICK_MS        50
 #define OVERLOAD_FDS_PER_CALL   4 /* two legs, an RTP and an RTCP socket each */
 #define OVERLOAD_PAIRS_PER_CALL 2
 #define OVERLOAD_RECOUNT_TICKS  20 /* recount open descriptors about once a second */
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* File descriptors open now (at start, then about once a second). */
 static unsigned
@@ -114,7 +106,7 @@ static void
 overload_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct b2bua *b = arg;
-	int64_t now = now_ms(), late = now - b->ovl.last_tick_ms - OVERLOAD_TICK_MS;
+	int64_t now = monotime_ms(), late = now - b->ovl.last_tick_ms - OVERLOAD_TICK_MS;
 
 	(void)fd;
 	(void)what;
@@ -144,7 +136,7 @@ overload_start(struct b2bua *b)
 	overload_recount(b);
 	b->ovl.port_pairs =
 	        cf->media.port_max >= first + 1 ? (cf->media.port_max - first + 1) / 2 : 0;
-	b->ovl.last_tick_ms = now_ms();
+	b->ovl.last_tick_ms = monotime_ms();
 	if ((b->ovl.tick = event_new(b->base, -1, EV_PERSIST, overload_tick_cb, b)) == NULL ||
 	    event_add(b->ovl.tick, &tv) != 0)
 		return -ENOMEM;
@@ -195,7 +187,7 @@ void
 overload_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, const char *reason)
 {
 	const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
-	int64_t now = now_ms();
+	int64_t now = monotime_ms();
 
 	b2bua_reply(b, conn, req, 503, NULL, "overloaded", NULL);
 	telemetry_security(b->tel, TELEMETRY_SEC_LIMIT_REACHED, NULL,

@@ -25,6 +25,7 @@
 #include "conf_value.h"
 #include "control.h"
 #include "log.h"
+#include "monotime.h"
 #include "media.h"
 #include "metrics_http.h"
 #include "sip_server.h"
@@ -76,15 +77,6 @@ usage(FILE *out)
 	        "       sipwarden -h             this help\n");
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static unsigned
 calls_now(const struct daemon *d)
 {
@@ -113,11 +105,11 @@ daemon_status(struct daemon *d, bool now)
 	if (d->wd_stuck && len > 0 && (size_t)len < sizeof(buf))
 		snprintf(buf + len, sizeof(buf) - (size_t)len,
 		         "; media worker %u stuck, watchdog withheld", d->wd_stale);
-	if (strcmp(buf, d->status) == 0 || (!now && mono_ms() - d->status_ms < STATUS_MIN_MS))
+	if (strcmp(buf, d->status) == 0 || (!now && monotime_ms() - d->status_ms < STATUS_MIN_MS))
 		return;
 	sd_notifyf(0, "STATUS=%s", buf);
 	memcpy(d->status, buf, sizeof(buf));
-	d->status_ms = mono_ms();
+	d->status_ms = monotime_ms();
 }
 
 /* End every call (BYE, reason "shutdown") and leave the loop once they are out. */
