@@ -22,28 +22,6 @@
 
 static const char *const agent_args[] = {"--mode", "echo", "--timeout", "60", "--verbose", NULL};
 
-/* Wait until the control socket reports `count` calls containing `also`. */
-static void
-wait_count(const struct itest *t, int count, const char *also, int timeout_ms)
-{
-	char want[32], *reply = NULL;
-	int64_t end = itest_now_ms() + timeout_ms;
-	bool ok = false;
-
-	snprintf(want, sizeof(want), "\"count\":%d", count);
-	while (!ok && itest_now_ms() < end) {
-		free(reply);
-		reply = itest_control(t, "{\"cmd\":\"calls\"}", 2000);
-		ok = reply != NULL && strstr(reply, want) != NULL &&
-		     (also == NULL || strstr(reply, also) != NULL);
-		if (!ok)
-			usleep(20000);
-	}
-	ck_assert_msg(ok, "wanted %d call(s) %s: %s", count, also ? also : "",
-	              reply ? reply : "(no reply)");
-	free(reply);
-}
-
 /* Run `sipwardenctl -c CTL args...`; its exit status. stdout goes to DIR/<out>. */
 static int
 ctl(const struct itest *t, const char *out, const char *a1, const char *a2, const char *a3)
@@ -88,7 +66,7 @@ START_TEST(drain_refuses_new_calls_and_options_keeps_the_call_in_progress_and_un
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	cp = itest_caller_spawn(&t, "first.json", first);
-	wait_count(&t, 1, "\"answered\"", 10000);
+	itest_wait_calls(&t, 1, "\"answered\"", 10000);
 
 	ck_assert_int_eq(ctl(&t, "drain.out", "drain", NULL, NULL), 0);
 	ck_assert_msg(itest_file_has(&t, "drain.out", "draining"), "sipwardenctl drain output");
@@ -166,7 +144,7 @@ START_TEST(drain_timeout_by_hand_ends_the_call_with_bye_and_keeps_refusing)
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	cp = itest_caller_spawn(&t, "long.json", longcall);
-	wait_count(&t, 1, "\"answered\"", 10000);
+	itest_wait_calls(&t, 1, "\"answered\"", 10000);
 
 	/* a timeout that is not a duration is refused by the daemon, nothing changes */
 	reply = itest_control(&t, "{\"cmd\":\"drain\",\"timeout\":\"2 days\"}", 2000);
@@ -219,7 +197,7 @@ START_TEST(sigterm_with_drain_timeout_ends_the_long_call_with_bye_after_it_and_e
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	cp = itest_caller_spawn(&t, "long.json", longcall);
-	wait_count(&t, 1, "\"answered\"", 10000);
+	itest_wait_calls(&t, 1, "\"answered\"", 10000);
 
 	t0 = itest_now_ms();
 	ck_assert_int_eq(kill(t.pid, SIGTERM), 0);
@@ -269,7 +247,7 @@ START_TEST(sigterm_with_drain_timeout_exits_when_the_last_call_ends)
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	cp = itest_caller_spawn(&t, "call.json", call);
-	wait_count(&t, 1, "\"answered\"", 10000);
+	itest_wait_calls(&t, 1, "\"answered\"", 10000);
 
 	t0 = itest_now_ms();
 	ck_assert_int_eq(kill(t.pid, SIGTERM), 0);
@@ -303,7 +281,7 @@ START_TEST(a_second_sigterm_ends_the_calls_at_once)
 	itest_start(&t, &o);
 	ap = itest_agent(&t, agent_args);
 	cp = itest_caller_spawn(&t, "long.json", longcall);
-	wait_count(&t, 1, "\"answered\"", 10000);
+	itest_wait_calls(&t, 1, "\"answered\"", 10000);
 	usleep(1000 * 1000); /* some media first: a call ended before any is a failed call */
 
 	ck_assert_int_eq(kill(t.pid, SIGTERM), 0);

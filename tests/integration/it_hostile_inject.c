@@ -85,23 +85,6 @@ send_invite(const struct itest *t, struct itest_conn *c, const char *ruser, cons
 	send_invite_x(t, c, ruser, from, callid, NULL);
 }
 
-/* Receive messages until a final response to CSeq method `method`; returns its code. */
-static int
-final_response(struct itest_conn *c, char *msg, const char *method)
-{
-	for (;;) {
-		char cseq[64];
-		int code;
-		ck_assert_msg(itest_recv_msg(c, msg, MSG_CAP, 10000) > 0, "no final response to %s",
-		              method);
-		code = itest_status(msg);
-		if (code < 200 || itest_header(msg, "CSeq", cseq, sizeof(cseq)) == NULL ||
-		    strstr(cseq, method) == NULL)
-			continue;
-		return code;
-	}
-}
-
 /* After a 200 in `msg` to our INVITE: ACK it; `ruri` and `to` (with sipwarden's tag)
  * receive what an in-dialog request of ours needs. */
 static void
@@ -145,7 +128,7 @@ bye(struct itest_conn *c, const char *ruri, const char *from, const char *to, co
 	         "Content-Length: 0\r\n\r\n",
 	         ruri, callid, from, to, callid);
 	ck_assert_int_eq(itest_send_str(c, req), 0);
-	ck_assert_int_eq(final_response(c, msg, "BYE"), 200);
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "BYE"), 200);
 }
 
 /* `n` copies of `ch` (static buffer, n < 2048). */
@@ -182,11 +165,11 @@ START_TEST(crlf_escaped_in_the_from_user_part_never_becomes_a_header_at_the_agen
 	ck_assert_ptr_nonnull(c);
 
 	send_invite(&t, c, "agent", inj, cid[0]);
-	inj_code = final_response(c, msg, "INVITE");
+	inj_code = itest_final_response(c, msg, MSG_CAP, "INVITE");
 
 	/* a user part that only needs escaping is a valid caller: it crosses, re-escaped */
 	send_invite(&t, c, "agent", ok, cid[1]);
-	ck_assert_int_eq(final_response(c, msg, "INVITE"), 200);
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "INVITE"), 200);
 	ack_200(c, msg, ok, cid[1], ruri, sizeof(ruri), to, sizeof(to));
 	bye(c, ruri, ok, to, cid[1]);
 	itest_kill_child(ap);
@@ -232,10 +215,10 @@ START_TEST(oversized_user_parts_get_4xx_and_leave_the_agent_in_the_pool)
 	snprintf(from, sizeof(from), "<sip:%s@127.0.0.1>;tag=long1", run_of('b', 245));
 	snprintf(cid, sizeof(cid), "long1-%u@127.0.0.1", (unsigned)getpid());
 	send_invite(&t, c, "agent", from, cid);
-	code[0] = final_response(c, msg, "INVITE");
+	code[0] = itest_final_response(c, msg, MSG_CAP, "INVITE");
 	snprintf(cid, sizeof(cid), "long2-%u@127.0.0.1", (unsigned)getpid());
 	send_invite(&t, c, run_of('7', 245), "<sip:1000@127.0.0.1>;tag=long2", cid);
-	code[1] = final_response(c, msg, "INVITE");
+	code[1] = itest_final_response(c, msg, MSG_CAP, "INVITE");
 	itest_conn_free(c);
 
 	/* the agent is still in the pool: a normal call is answered */
@@ -276,7 +259,7 @@ START_TEST(long_display_name_call_is_ended_by_the_agent_with_bye_at_the_trunk)
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
 	send_invite(&t, c, "agent", from, cid);
-	ck_assert_int_eq(final_response(c, msg, "INVITE"), 200);
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "INVITE"), 200);
 	ack_200(c, msg, from, cid, ruri, sizeof(ruri), to, sizeof(to));
 
 	/* the agent hangs up after a second: its BYE must cross to us */
@@ -400,9 +383,9 @@ START_TEST(passed_header_with_a_control_character_is_refused)
 	ck_assert_ptr_nonnull(c);
 	/* a terminal escape sequence for whoever looks at the agent's logs */
 	send_invite_x(&t, c, "agent", from[0], cid[0], "X-Ctx: a\x1b]0;pwned\x07b\r\n");
-	code = final_response(c, msg, "INVITE");
+	code = itest_final_response(c, msg, MSG_CAP, "INVITE");
 	send_invite_x(&t, c, "agent", from[1], cid[1], "X-Ctx: sales-42\r\n");
-	ck_assert_int_eq(final_response(c, msg, "INVITE"), 200);
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "INVITE"), 200);
 	ack_200(c, msg, from[1], cid[1], ruri, sizeof(ruri), to, sizeof(to));
 	bye(c, ruri, from[1], to, cid[1]);
 	itest_kill_child(ap);

@@ -98,23 +98,6 @@ crypto_key_of(const char *msg, unsigned char k[KEY_LEN])
 	memcpy(k, buf, KEY_LEN);
 }
 
-/* Receive messages until a final response to CSeq method `method`; returns its code. */
-static int
-final_response(struct itest_conn *c, char *msg, const char *method)
-{
-	for (;;) {
-		char cseq[64];
-		int code;
-		ck_assert_msg(itest_recv_msg(c, msg, MSG_CAP, 10000) > 0, "no final response to %s",
-		              method);
-		code = itest_status(msg);
-		if (code < 200 || itest_header(msg, "CSeq", cseq, sizeof(cseq)) == NULL ||
-		    strstr(cseq, method) == NULL)
-			continue;
-		return code;
-	}
-}
-
 static char *
 read_fd_all(int fd)
 {
@@ -189,7 +172,7 @@ START_TEST(call_keys_appear_in_neither_telemetry_nor_the_debug_log)
 	         t.ip, t.port, t.ip, (unsigned)getpid(), strlen(badsdp), badsdp);
 	ck_assert_ptr_nonnull(key_in(req, bad_keys[0]));
 	ck_assert_int_eq(itest_send_str(c, req), 0);
-	ck_assert_int_eq(final_response(c, msg, "INVITE"), 488);
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "INVITE"), 488);
 	ck_assert_ptr_null(key_in(msg, bad_keys[0]));
 	ck_assert_ptr_null(key_in(msg, bad_keys[1]));
 
@@ -220,7 +203,7 @@ START_TEST(call_keys_appear_in_neither_telemetry_nor_the_debug_log)
 	/* the search recognises a key where it is: in the offer we send, in the answer */
 	ck_assert_ptr_nonnull(key_in(req, trunk_key));
 	ck_assert_int_eq(itest_send_str(c, req), 0);
-	ck_assert_int_eq(final_response(c, msg, "INVITE"), 200);
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "INVITE"), 200);
 	crypto_key_of(msg, sw_key);
 	ck_assert_ptr_nonnull(key_in(msg, sw_key));
 	ck_assert_msg(memcmp(sw_key, trunk_key, KEY_LEN) != 0, "sipwarden echoed our key");
@@ -253,7 +236,7 @@ START_TEST(call_keys_appear_in_neither_telemetry_nor_the_debug_log)
 	         "Content-Length: 0\r\n\r\n",
 	         ruri, totag, callid);
 	ck_assert_int_eq(itest_send_str(c, req), 0);
-	ck_assert_int_eq(final_response(c, msg, "BYE"), 200);
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "BYE"), 200);
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
 	itest_conn_free(c);

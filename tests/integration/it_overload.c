@@ -24,28 +24,6 @@
 #define T_CALL_MS   30000
 #define FAST_503_MS 1000 /* loopback: the refusals take a few ms; a loaded CI box more */
 
-/* Wait until the control socket reports `count` calls (answered or not). */
-static void
-wait_count(const struct itest *t, int count, const char *also, int timeout_ms)
-{
-	char want[32], *reply = NULL;
-	int64_t end = itest_now_ms() + timeout_ms;
-	bool ok = false;
-
-	snprintf(want, sizeof(want), "\"count\":%d", count);
-	while (!ok && itest_now_ms() < end) {
-		free(reply);
-		reply = itest_control(t, "{\"cmd\":\"calls\"}", 2000);
-		ok = reply != NULL && strstr(reply, want) != NULL &&
-		     (also == NULL || strstr(reply, also) != NULL);
-		if (!ok)
-			usleep(20000);
-	}
-	ck_assert_msg(ok, "wanted %d call(s) %s: %s", count, also ? also : "",
-	              reply ? reply : "(no reply)");
-	free(reply);
-}
-
 /* Every call in DIR/name got `code`, passed, within max_ms; returns how many. */
 static size_t
 assert_refused_fast(const struct itest *t, const char *name, size_t n)
@@ -95,7 +73,7 @@ START_TEST(calls_in_setup_past_the_bound_get_a_fast_503_and_the_first_call_compl
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	cp = itest_caller_spawn(&t, "first.json", first);
-	wait_count(&t, 1, NULL, 10000);
+	itest_wait_calls(&t, 1, NULL, 10000);
 
 	ck_assert_int_eq(itest_caller(&t, "more.json", more, T_CALL_MS), 0);
 	assert_refused_fast(&t, "more.json", 3);
@@ -136,7 +114,7 @@ START_TEST(no_free_media_port_pair_sheds_new_calls_with_503_while_the_call_keeps
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	cp = itest_caller_spawn(&t, "first.json", first);
-	wait_count(&t, 1, "\"answered\"", 10000);
+	itest_wait_calls(&t, 1, "\"answered\"", 10000);
 
 	/* while its media flows, five more callers are refused at once */
 	ck_assert_int_eq(itest_caller(&t, "more.json", more, T_CALL_MS), 0);
@@ -213,7 +191,7 @@ START_TEST(few_file_descriptors_keep_a_reserve_for_the_call_in_progress_and_shed
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	cp = itest_caller_spawn(&t, "first.json", first);
-	wait_count(&t, 1, "\"answered\"", 10000);
+	itest_wait_calls(&t, 1, "\"answered\"", 10000);
 	usleep(1100 * 1000); /* the daemon recounts its descriptors once a second */
 
 	itest_check_exit(&t, itest_caller(&t, "more.json", more, T_CALL_MS), "more.json");
@@ -296,7 +274,7 @@ START_TEST(busy_media_workers_shed_new_calls_until_they_recover)
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	cp = itest_caller_spawn(&t, "first.json", first);
-	wait_count(&t, 1, "\"answered\"", 10000);
+	itest_wait_calls(&t, 1, "\"answered\"", 10000);
 
 	fp = media_flood(&t, 60000, 3500);
 	usleep(2200 * 1000); /* the load is sampled once a second */
@@ -345,7 +323,7 @@ START_TEST(agent_calling_out_is_shed_like_a_trunk_caller)
 	tfd = itest_telemetry_connect(&t);
 	ap = itest_agent(&t, agent_args);
 	cp = itest_caller_spawn(&t, "first.json", first);
-	wait_count(&t, 1, NULL, 10000);
+	itest_wait_calls(&t, 1, NULL, 10000);
 
 	ck_assert_int_eq(itest_agent_calls(&t, "out.json", "+15550001", T_CALL_MS), 1);
 	r = itest_result(&t, "out.json");

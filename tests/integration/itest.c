@@ -932,3 +932,41 @@ itest_agent_calls(const struct itest *t, const char *out, const char *dial, int 
 	snprintf(errp, sizeof(errp), "%s.log", outp);
 	return itest_wait_child(itest_spawn(argv, outp, errp), timeout_ms);
 }
+
+void
+itest_wait_calls(const struct itest *t, int count, const char *also, int timeout_ms)
+{
+	char want[32], *reply = NULL;
+	int64_t end = itest_now_ms() + timeout_ms;
+	bool ok = false;
+
+	snprintf(want, sizeof(want), "\"count\":%d", count);
+	while (!ok && itest_now_ms() < end) {
+		free(reply);
+		reply = itest_control(t, "{\"cmd\":\"calls\"}", 2000);
+		ok = reply != NULL && strstr(reply, want) != NULL &&
+		     (also == NULL || strstr(reply, also) != NULL);
+		if (!ok)
+			usleep(20000);
+	}
+	ck_assert_msg(ok, "wanted %d call(s) %s: %s", count, also ? also : "",
+	              reply ? reply : "(no reply)");
+	free(reply);
+}
+
+int
+itest_final_response(struct itest_conn *c, char *out, size_t cap, const char *method)
+{
+	for (;;) {
+		char cseq[64];
+		int code;
+
+		ck_assert_msg(itest_recv_msg(c, out, cap, 10000) > 0, "no final response to %s",
+		              method);
+		code = itest_status(out);
+		if (code < 200 || itest_header(out, "CSeq", cseq, sizeof(cseq)) == NULL ||
+		    strstr(cseq, method) == NULL)
+			continue;
+		return code;
+	}
+}

@@ -185,6 +185,12 @@ void itest_wait_no_calls(const struct itest *t, int timeout_ms);
 
 /* Send one request to the control socket and return the reply line (malloc'd), or NULL. */
 char *itest_control(const struct itest *t, const char *request, int timeout_ms);
+/* Wait until the control socket's `calls` reports `count` calls, the reply also
+ * containing `also` when not NULL (asserts on timeout). */
+void itest_wait_calls(const struct itest *t, int count, const char *also, int timeout_ms);
+/* Receive messages on `c` until a final response whose CSeq names `method`; its code
+ * (asserts when none comes within 10 s). The message is left in out[0..cap). */
+int itest_final_response(struct itest_conn *c, char *out, size_t cap, const char *method);
 /* Does the file DIR/<name> contain `needle`? (false when it does not exist) */
 bool itest_file_has(const struct itest *t, const char *name, const char *needle);
 /* A counter of the control socket's `stats` reply, `group`.`key` (asserts it is there). */
