@@ -90,7 +90,7 @@ START_TEST(responses_echo_the_record_route_and_our_bye_follows_it)
 {
 	static char msg[MSG_CAP], req[MSG_CAP];
 	const char *agent_args[] = {"--mode", "echo",      "--ring-ms", "100", "--bye-after",
-	                            "800",    "--timeout", "30",        NULL};
+	                            "0.8",    "--timeout", "30",        NULL};
 	const char *rr =
 	        "Record-Route: <sip:edge1.trunk.test;lr>, <sip:127.0.0.1:5099;transport=tls;lr>\r\n"
 	        "Record-Route: <sip:edge3.trunk.test;lr;ftag=rt1>\r\n";
