@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <osipparser2/osip_parser.h>
 
 #include "log.h"
@@ -46,11 +47,21 @@ t1_ms(const struct call *c)
 static void
 ok2xx_free(struct ok2xx *k)
 {
+	osip_body_t *body = NULL;
+
 	if (k == NULL)
 		return;
 	if (k->ev != NULL)
 		event_free(k->ev);
-	osip_message_free(k->resp);
+	if (k->resp != NULL) {
+		/* the SDP holds our key for this leg: wiped, as the call's own copy is */
+		if (osip_message_get_body(k->resp, 0, &body) >= 0 && body != NULL &&
+		    body->body != NULL)
+			OPENSSL_cleanse(body->body, body->length);
+		if (k->resp->message != NULL) /* libosip2's cached serialisation */
+			OPENSSL_cleanse(k->resp->message, k->resp->message_length);
+		osip_message_free(k->resp);
+	}
 	free(k);
 }
 

@@ -9,8 +9,8 @@
  * set); a CANCEL; a proxy that sends each request inside a dialog on a new connection
  * from another address of the trunk (accepted), and from an address outside the trunk's
  * sources (403, security.peer_unknown dialog_from_other_peer, the call goes on). With
- * the proxy in front of the agent, sipwarden's ACK and BYE carry the route the agent's
- * 200 recorded, and the agent's BYE through the proxy ends the call.
+ * the proxy in front of the agent, sipwarden's ACKs, relayed re-INVITEs and BYE carry the
+ * route the agent's 200 recorded.
  */
 #include <check.h>
 #include <jansson.h>
@@ -259,7 +259,8 @@ START_TEST(a_proxy_in_front_of_the_agent_gets_routed_ack_and_bye)
 	char agents[256];
 	struct itest_proxy p = {.cert = "agent"};
 	const char *agent_args[] = {"--mode", "echo", "--calls", "1", "--timeout", "20", NULL};
-	const char *call_args[] = {"--duration", "2", "--timeout", "15", NULL};
+	const char *call_args[] = {"--hold-after", "0.5", "--hold-for", "0.3", "--duration", "2",
+	                           "--timeout",    "15",  NULL};
 	json_t *caller, *agent, *end;
 	pid_t ap, pp;
 	int tfd;
@@ -284,9 +285,12 @@ START_TEST(a_proxy_in_front_of_the_agent_gets_routed_ack_and_bye)
 	agent = itest_result(&t, "agent.json");
 	assert_pass(caller, "caller");
 	assert_pass(agent, "agent");
-	/* sipwarden's ACK and the BYE it relayed from the trunk followed the route set */
+	/* sipwarden's ACKs, the re-INVITEs and the BYE it relayed from the trunk followed
+	 * the route set */
+	ck_assert_int_eq(itest_num(agent, "reinvites"), 2);
 	ck_assert_int_eq(itest_proxy_count(&t, "NOROUTE"), 0);
-	ck_assert_int_eq(itest_proxy_count(&t, "down> ACK "), 1);
+	ck_assert_int_eq(itest_proxy_count(&t, "down> INVITE "), 3);
+	ck_assert_int_eq(itest_proxy_count(&t, "down> ACK "), 3);
 	ck_assert_int_eq(itest_proxy_count(&t, "down> BYE "), 1);
 	end = call_end(tfd);
 	ck_assert_str_eq(itest_str(end, "ended_by"), "trunk");
