@@ -3,12 +3,14 @@
  * 3261 s13.3.1.4, on TLS too), from T1 = transaction_timeout / 64 doubling up to T2 = 8 x T1;
  * without an ACK within 64 x T1 (transaction_timeout) the call ends with BYE on both legs
  * and call.end reason no_ack (issue 10, item 0). The test is the trunk and writes its own
- * INVITE; transaction_timeout = 2s makes T1 31 ms and T2 250 ms.
+ * INVITE; transaction_timeout = 2s makes T1 31 ms and T2 250 ms. The same holds for the
+ * 200 sipwarden sends to an agent calling out through a trunk.
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -195,6 +197,93 @@ START_TEST(the_ack_stops_the_retransmissions_and_the_call_goes_on)
 }
 END_TEST
 
+/* A TLS connection to the daemon presenting the agent's certificate (DIR/agent.crt), as
+ * an agent calling out does: the harness's connections present none. */
+static struct itest_conn *
+agent_connect(const struct itest *t)
+{
+	struct itest_conn *c = itest_tcp_connect(t);
+	char crt[256], key[256];
+	int64_t end = itest_now_ms() + 5000;
+	int r;
+
+	ck_assert_ptr_nonnull(c);
+	c->ctx = SSL_CTX_new(TLS_client_method());
+	ck_assert_ptr_nonnull(c->ctx);
+	ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(
+	                         c->ctx, itest_path(t, "agent.crt", crt, sizeof(crt))),
+	                 1);
+	ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(c->ctx,
+	                                             itest_path(t, "agent.key", key, sizeof(key)),
+	                                             SSL_FILETYPE_PEM),
+	                 1);
+	c->ssl = SSL_new(c->ctx);
+	ck_assert_ptr_nonnull(c->ssl);
+	SSL_set_fd(c->ssl, c->fd);
+	while ((r = SSL_connect(c->ssl)) != 1) {
+		int e = SSL_get_error(c->ssl, r);
+		struct pollfd p = {.fd = c->fd,
+		                   .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN};
+		ck_assert_msg(e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE,
+		              "TLS handshake failed");
+		ck_assert_msg(itest_now_ms() < end && poll(&p, 1, 1000) >= 0,
+		              "TLS handshake timed out");
+	}
+	return c;
+}
+
+START_TEST(an_agent_calling_out_that_never_acks_gets_the_200_again_then_bye)
+{
+	static char msg[MSG_CAP];
+	struct itest_opts o = {.agent_pin = true, .sip_extra = "transaction_timeout = 2s\n"};
+	char trunk_extra[64], listen[64], cert[256], key[256], out[256], err[256], cid[64];
+	uint16_t tport = itest_port();
+	struct itest t;
+	struct itest_conn *c;
+	int n200 = 0, tfd;
+	int64_t first = 0;
+	pid_t cp;
+	json_t *ev;
+
+	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\n", tport);
+	o.trunk_extra = trunk_extra;
+	snprintf(cid, sizeof(cid), "out%u@127.0.0.1", (unsigned)getpid());
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", tport);
+	const char *argv[] = {getenv("SW_PEER"), "answer",
+	                      "--listen",        listen,
+	                      "--cert",          itest_path(&t, "trunk.crt", cert, sizeof(cert)),
+	                      "--key",           itest_path(&t, "trunk.key", key, sizeof(key)),
+	                      "--mode",          "echo",
+	                      "--calls",         "1",
+	                      "--timeout",       "20",
+	                      "--json",          NULL};
+	cp = itest_spawn(argv, itest_path(&t, "carrier.json", out, sizeof(out)),
+	                 itest_path(&t, "carrier.log", err, sizeof(err)));
+	usleep(300000);
+	c = agent_connect(&t);
+	send_invite(&t, c, cid, "");
+	count_200s(c, msg, &n200, &first, 5000);
+	ck_assert_msg(strncmp(msg, "BYE ", 4) == 0, "not a BYE: %.60s", msg);
+	ck_assert_msg(n200 >= 5, "the 200 came %d times", n200);
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	ev = itest_event(tel, "call.end");
+	ck_assert_msg(ev != NULL, "no call.end: %s", tel);
+	ck_assert_str_eq(itest_str(ev, "reason"), "no_ack");
+	json_decref(ev);
+	/* the carrier (leg B) got its BYE (its call fails: this agent sent no media) */
+	ck_assert_int_ge(itest_wait_child(cp, 10000), 0);
+	ev = itest_result(&t, "carrier.json");
+	ck_assert_str_eq(itest_str(ev, "ended_by"), "remote");
+	json_decref(ev);
+	close(tfd);
+	itest_conn_free(c);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -204,6 +293,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, a_200_without_ack_is_retransmitted_then_the_call_ends_no_ack);
 	tcase_add_test(tc, the_ack_stops_the_retransmissions_and_the_call_goes_on);
+	tcase_add_test(tc, an_agent_calling_out_that_never_acks_gets_the_200_again_then_bye);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
