@@ -207,6 +207,10 @@ START_TEST(requests_on_another_connection_from_the_trunk_are_accepted)
 	caller = itest_result(&t, "caller.json");
 	assert_pass(caller, "caller");
 	ck_assert_int_eq(itest_num(caller, "reinvites"), 2);
+	/* the ACKs on their new connections stopped sipwarden's 2xx at once: one 200 to
+	 * each INVITE and one to the BYE, no copies */
+	ck_assert_int_eq(itest_proxy_count(&t, "up> SIP/2.0 200"), 4);
+	ck_assert_int_eq(itest_proxy_count(&t, "NOROUTE"), 0);
 	end = call_end(tfd);
 	ck_assert_msg(strstr(tel, "\"security.") == NULL, "security event: %s", tel);
 	ck_assert_str_eq(itest_str(end, "ended_by"), "trunk");
