@@ -58,13 +58,32 @@ b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
             const char *warning, const char *sdp)
 {
 	osip_message_t *resp = NULL;
+	int rc;
+
+	if ((rc = b2bua_response(b, req, code, to_tag, warning, sdp, &resp)) != 0)
+		return rc;
+	rc = b2bua_send(b, conn, resp);
+	osip_message_free(resp);
+	return rc;
+}
+
+int
+b2bua_response(struct b2bua *b, const osip_message_t *req, int code, const char *to_tag,
+               const char *warning, const char *sdp, osip_message_t **out)
+{
+	osip_message_t *resp = NULL;
 	char buf[512];
 	int rc;
 
 	if ((rc = sip_util_response_new(&resp, req, code, NULL, to_tag)) != 0)
 		return rc;
-	if (code > 100 && code < 300 && MSG_IS_INVITE(req))
+	if (code > 100 && code < 300 && MSG_IS_INVITE(req)) {
 		osip_message_set_contact(resp, b->contact); /* also for early dialogs */
+		if ((rc = route_echo(resp, req)) != 0) {    /* RFC 3261 s12.1.1 */
+			osip_message_free(resp);
+			return rc;
+		}
+	}
 	if (code == 503 || code == 486 || code == 480)
 		sip_util_add_header(resp, "Retry-After", B2BUA_RETRY_AFTER);
 	if (code == 405 || code == 501 || (code == 200 && MSG_IS_OPTIONS(req)))
@@ -79,9 +98,8 @@ b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
 		osip_message_set_content_type(resp, "application/sdp");
 		osip_message_set_body(resp, sdp, strlen(sdp));
 	}
-	rc = b2bua_send(b, conn, resp);
-	osip_message_free(resp);
-	return rc;
+	*out = resp;
+	return 0;
 }
 
 /* ---- leg A: a new INVITE ------------------------------------------------------- */
@@ -397,6 +415,7 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 	if (c->leg[legi].conn != conn)
 		c->leg[legi].conn = conn; /* the peer reconnected */
 	if (MSG_IS_ACK(req)) {
+		ok2xx_ack(c, legi, req); /* our 2xx on this leg is acknowledged */
 		osip_message_free(req);
 		return SIP_HOOK_TAKEN;
 	}

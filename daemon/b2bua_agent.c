@@ -200,7 +200,8 @@ leg_b_check_input(const osip_message_t *req, const struct conf_trunk *t, const c
 			return 400;
 		}
 	}
-	return 0;
+	/* leg A's responses echo the Record-Route and its requests follow it */
+	return route_check_invite(req, reason, text);
 }
 
 /*
@@ -553,8 +554,7 @@ answered(struct call *c, osip_message_t *resp)
 	}
 	if (leg_b_take_answer(c, resp) != 0)
 		return;
-	b2bua_reply(b, c->leg[0].conn, c->a_invite, 200, c->leg[0].dlg->local_tag, NULL,
-	            c->a_answer);
+	ok2xx_reply(c, 0, c->a_invite, 200, c->a_answer); /* again and again until the ACK */
 	c->a_final_sent = true;
 	c->final_code = 200;
 	c->leg[0].dlg->confirmed = true;
@@ -586,8 +586,10 @@ agent_on_response(struct call *c, osip_message_t *resp)
 	struct b2bua *b = c->b;
 	int code = resp->status_code;
 
-	if (c->b_final && code < 300)
+	if (c->b_final && code < 300) {
+		ok2xx_ack_again(c, 1, resp); /* a copy of the 2xx: our ACK was lost */
 		return;
+	}
 	if (code < 200) {
 		if (code == 100)
 			return;

@@ -104,6 +104,7 @@ call_free(struct call *c)
 	leg_clear(&c->leg[0]);
 	leg_clear(&c->leg[1]);
 	pend_clear(c);
+	ok2xx_stop_all(c);
 	osip_message_free(c->a_invite);
 	osip_message_free(c->b_invite);
 	sdp_text_free(c->a_answer);
@@ -360,6 +361,7 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 		c->final_code = code ? code : 200;
 	c->state = CALL_ENDED;
 	pend_clear(c);
+	ok2xx_stop_all(c);
 	if (c->timer != NULL)
 		evtimer_del(c->timer);
 	if (c->media_id != 0 && media_call_delete(b->media, c->media_id) == 0) {

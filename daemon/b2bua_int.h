@@ -95,6 +95,7 @@ struct call {
 	struct event *pend_timer; /* no answer to a relayed request */
 	struct event *end_timer;  /* final stats from the media engine overdue */
 	struct relay_txn pend;    /* at most one relayed request at a time */
+	struct ok2xx *ok2xx[2];   /* per leg: our 2xx to an INVITE awaiting its ACK (b2bua_2xx.c) */
 	struct timespec t_invite, t_answer;
 	int final_code;
 	const char *outcome, *ended_by, *end_reason;
@@ -187,6 +188,9 @@ int b2bua_send(struct b2bua *b, uint64_t conn, osip_message_t *m);
 void b2bua_forged_response(struct b2bua *b, const struct call *c, uint64_t conn, const char *why);
 int b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
                 const char *to_tag, const char *warning, const char *sdp);
+/* The response b2bua_reply() sends, built only: *out (osip_message_free) or an error. */
+int b2bua_response(struct b2bua *b, const osip_message_t *req, int code, const char *to_tag,
+                   const char *warning, const char *sdp, osip_message_t **out);
 struct call *call_by_conn(struct b2bua *b, uint64_t conn, int *legi);
 int64_t ms_since(const struct timespec *t);
 
@@ -219,6 +223,21 @@ call_trunk_leg(const struct call *c)
 {
 	return c->outbound ? 1 : 0;
 }
+
+/* b2bua_route.c: may the Record-Route of an INVITE become leg A's route set? 0, or 400
+ * with a telemetry reason token and Warning text (static). Copy it, in order, into a
+ * dialog-creating response (1xx with To tag, 2xx) to that INVITE: 0 or -EINVAL/-ENOMEM. */
+int route_check_invite(const osip_message_t *req, const char **reason, const char **text);
+int route_echo(osip_message_t *resp, const osip_message_t *req);
+
+/* b2bua_2xx.c: send a 2xx (`code`, our `sdp`) to INVITE `req` on leg `legi` and keep
+ * sending it until its ACK (ok2xx_ack(), true when `ack` was it) or, after 64 x T1,
+ * end the call ("no_ack"). ok2xx_stop_all(): forget both legs' (call_end, call_free).
+ * ok2xx_ack_again(): ACK a copy of a 2xx to the INVITE we sent on leg `legi`. */
+int ok2xx_reply(struct call *c, int legi, const osip_message_t *req, int code, const char *sdp);
+bool ok2xx_ack(struct call *c, int legi, const osip_message_t *ack);
+void ok2xx_stop_all(struct call *c);
+void ok2xx_ack_again(struct call *c, int legi, const osip_message_t *resp);
 
 /* b2bua_out.c */
 enum sip_hook_verdict out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int agent);

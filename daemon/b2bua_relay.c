@@ -209,7 +209,10 @@ relay_response(struct call *c, osip_message_t *resp)
 		media_apply_leg(c, 0);
 		media_apply_leg(c, 1);
 	}
-	b2bua_reply(b, in->conn, c->pend.req, code, in->dlg->local_tag, NULL, sdp);
+	if (MSG_IS_INVITE(c->pend.req))
+		ok2xx_reply(c, legi, c->pend.req, code, sdp); /* until its ACK */
+	else
+		b2bua_reply(b, in->conn, c->pend.req, code, in->dlg->local_tag, NULL, sdp);
 	sdp_text_free(sdp);
 	pend_clear(c);
 }

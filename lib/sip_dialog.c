@@ -121,31 +121,65 @@ clear_routes(struct sip_dialog *d)
 	d->nroute = 0;
 }
 
-/* Record-Route of `m` into the route set, in order or reversed. */
-static int
-take_routes(struct sip_dialog *d, const osip_message_t *m, bool reverse)
+/* The text of Record-Route `rr` when it may become a Route of ours (its URI and the
+ * whole value in the grammar), else NULL; a new osip string. */
+static char *
+route_text(const osip_record_route_t *rr)
+{
+	char *s = NULL, *u = NULL;
+	int bad;
+
+	if (rr == NULL || rr->url == NULL || osip_uri_to_str(rr->url, &u) != 0)
+		return NULL;
+	bad = sip_grammar_uri(u, SIP_GRAMMAR_URI_MAX);
+	osip_free(u);
+	if (bad != 0 || osip_record_route_to_str((osip_record_route_t *)rr, &s) != 0)
+		return NULL;
+	if (sip_grammar_route(s, SIP_GRAMMAR_URI_MAX) != 0) {
+		osip_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+sip_dialog_routes_check(const osip_message_t *m, bool reverse)
 {
 	int n = osip_list_size(&m->record_routes);
+	osip_record_route_t *first;
+	osip_uri_param_t *lr = NULL;
 
-	clear_routes(d);
-	if (n < 0)
+	if (n <= 0)
 		return 0;
 	if (n > SIP_DIALOG_MAX_ROUTES)
 		return -E2BIG;
 	for (int i = 0; i < n; i++) {
-		osip_record_route_t *rr = osip_list_get(&m->record_routes, reverse ? n - 1 - i : i);
-		char *s = NULL, *u = NULL;
-		int bad;
+		char *s = route_text(osip_list_get(&m->record_routes, i));
+		if (s == NULL)
+			return -EINVAL;
+		osip_free(s);
+	}
+	/* RFC 3261 s12.2.1.1: a first route without "lr" is a strict router, which would
+	 * want our remote target moved into the Route and its URI into the Request-URI */
+	first = osip_list_get(&m->record_routes, reverse ? n - 1 : 0);
+	if (osip_uri_uparam_get_byname(first->url, "lr", &lr) != 0 || lr == NULL)
+		return -EPROTONOSUPPORT;
+	return 0;
+}
 
-		if (rr == NULL || rr->url == NULL || osip_uri_to_str(rr->url, &u) != 0)
-			return -EINVAL;
-		/* it becomes a Route of ours: the URI in the grammar, nothing else odd */
-		bad = sip_grammar_uri(u, SIP_GRAMMAR_URI_MAX);
-		osip_free(u);
-		if (bad != 0 || osip_record_route_to_str(rr, &s) != 0)
-			return -EINVAL;
-		if (sip_grammar_header_value(s, SIP_GRAMMAR_URI_MAX) != 0) {
-			osip_free(s);
+/* Record-Route of `m` into the route set, in order or reversed (checked first). */
+static int
+take_routes(struct sip_dialog *d, const osip_message_t *m, bool reverse)
+{
+	int n = osip_list_size(&m->record_routes), rc;
+
+	clear_routes(d);
+	if ((rc = sip_dialog_routes_check(m, reverse)) != 0 || n <= 0)
+		return rc;
+	for (int i = 0; i < n; i++) {
+		char *s = route_text(osip_list_get(&m->record_routes, reverse ? n - 1 - i : i));
+		if (s == NULL) {
+			clear_routes(d);
 			return -EINVAL;
 		}
 		d->route[d->nroute++] = s;

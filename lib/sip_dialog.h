@@ -64,6 +64,16 @@ int sip_dialog_new_uac(struct sip_dialog **out, const char *ruri, const char *lo
 void sip_dialog_free(struct sip_dialog *d);
 
 /*
+ * Whether the Record-Route headers of `m` may become a route set (an INVITE's in order,
+ * a response's `reverse`d): at most SIP_DIALOG_MAX_ROUTES of them, each URI and value in
+ * the grammar (sip_grammar_uri, sip_grammar_route), and the first route in sending order
+ * a loose router (";lr"): strict routing (RFC 2543) is refused, not emulated. No
+ * Record-Route is fine. 0, -E2BIG, -EINVAL or -EPROTONOSUPPORT (strict router). The
+ * dialog constructors and sip_dialog_update_uac() apply it themselves.
+ */
+int sip_dialog_routes_check(const osip_message_t *m, bool reverse);
+
+/*
  * Build a request in the dialog: Request-URI = remote target, Route = route set, a Via
  * with `via_sentby` ("host:port") and a new branch, From/To with tags, Call-ID, Contact,
  * Max-Forwards 70, and a new CSeq (the INVITE's for ACK; CANCEL is not built here).

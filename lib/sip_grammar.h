@@ -75,4 +75,15 @@ int sip_grammar_header_value(const char *v, size_t max);
  */
 int sip_grammar_uri(const char *uri, size_t max);
 
+/*
+ * One Route or Record-Route value (RFC 3261 s25.1 rec-route / route: name-addr
+ * *( SEMI rr-param )) as libosip2 writes it (osip_record_route_to_str), before sipwarden
+ * keeps it in a dialog's route set or echoes it in a response: an optional display name
+ * (sip_grammar_display_name), "<" a URI in sip_grammar_uri's grammar ">", then
+ * parameters ";" name ["=" value], the name a token, the value a token, a host (with
+ * ":" and IPv6 brackets) or a quoted string; whitespace only around ";" and "=". No
+ * control character anywhere. At most `max` bytes. 0, -EINVAL or -E2BIG.
+ */
+int sip_grammar_route(const char *v, size_t max);
+
 #endif

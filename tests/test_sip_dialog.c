@@ -138,6 +138,63 @@ START_TEST(sip_dialog_refuses_targets_and_routes_outside_the_uri_grammar)
 }
 END_TEST
 
+/* An INVITE with `rr` (Record-Route header lines) and nothing else odd. */
+static osip_message_t *
+invite_with_routes(const char *rr)
+{
+	char txt[4096];
+
+	snprintf(txt, sizeof(txt),
+	         "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\n"
+	         "From: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c1\r\n"
+	         "CSeq: 1 INVITE\r\nContact: <sip:x@10.0.0.1:5061>\r\n%sContent-Length: 0\r\n\r\n",
+	         rr);
+	return parse(txt);
+}
+
+START_TEST(sip_dialog_route_sets_are_bounded_loose_and_in_the_grammar)
+{
+	struct sip_dialog *d = NULL;
+	osip_message_t *m;
+	char rr[2048] = "";
+
+	/* in order for the UAS, and the first one (sending order) must carry lr */
+	m = invite_with_routes("Record-Route: <sip:p1.test;lr>, <sip:p2.test>\r\n");
+	ck_assert_int_eq(sip_dialog_routes_check(m, false), 0);
+	ck_assert_int_eq(sip_dialog_routes_check(m, true), -EPROTONOSUPPORT);
+	ck_assert_int_eq(sip_dialog_new_uas(&d, m, "<sip:sw@h>"), 0);
+	ck_assert_uint_eq(d->nroute, 2);
+	ck_assert_ptr_nonnull(strstr(d->route[0], "p1.test"));
+	sip_dialog_free(d);
+	d = NULL;
+	osip_message_free(m);
+
+	/* a strict router first: refused, not emulated */
+	m = invite_with_routes("Record-Route: <sip:p1.test;maddr=10.0.0.9>\r\n");
+	ck_assert_int_eq(sip_dialog_routes_check(m, false), -EPROTONOSUPPORT);
+	ck_assert_int_eq(sip_dialog_new_uas(&d, m, "<sip:sw@h>"), -EPROTONOSUPPORT);
+	ck_assert_ptr_null(d);
+	osip_message_free(m);
+
+	/* more than SIP_DIALOG_MAX_ROUTES, in one header or several */
+	for (int i = 0; i <= SIP_DIALOG_MAX_ROUTES; i++)
+		snprintf(rr + strlen(rr), sizeof(rr) - strlen(rr),
+		         "Record-Route: <sip:p%d.test;lr>\r\n", i);
+	m = invite_with_routes(rr);
+	ck_assert_int_eq(sip_dialog_routes_check(m, false), -E2BIG);
+	ck_assert_int_eq(sip_dialog_new_uas(&d, m, "<sip:sw@h>"), -E2BIG);
+	osip_message_free(m);
+
+	/* a parameter libosip2 keeps but the grammar refuses */
+	m = invite_with_routes("Record-Route: <sip:p1.test;lr>;x=\"a\r\n");
+	ck_assert_int_eq(sip_dialog_routes_check(m, false), -EINVAL);
+	osip_message_free(m);
+	m = invite_with_routes("");
+	ck_assert_int_eq(sip_dialog_routes_check(m, false), 0);
+	osip_message_free(m);
+}
+END_TEST
+
 START_TEST(sip_dialog_uac_learns_target_tag_and_reversed_routes_from_2xx)
 {
 	struct sip_dialog *d = NULL;
@@ -358,6 +415,7 @@ main(void)
 	tcase_add_test(tc, sip_dialog_tokens_are_random_and_sized);
 	tcase_add_test(tc, sip_dialog_bye_keeps_a_long_display_name_whole);
 	tcase_add_test(tc, sip_dialog_uri_re_escapes_a_hostile_user_part);
+	tcase_add_test(tc, sip_dialog_route_sets_are_bounded_loose_and_in_the_grammar);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -141,6 +141,45 @@ START_TEST(uri_takes_sip_uris_and_refuses_what_libosip2_took_leniently)
 }
 END_TEST
 
+START_TEST(route_takes_name_addrs_with_params_and_refuses_the_rest)
+{
+	static const char *const good[] = {
+	        "<sip:p1.trunk.test;lr>",
+	        "<sip:10.0.0.1:5061;transport=tls;lr>;ftag=abc",
+	        "\"Edge\" <sip:[2001:db8::1]:5061;lr>",
+	        "<sip:p1.test;lr> ; x-a = \"quoted ; value\" ;b=10.0.0.1:5",
+	};
+	static const char *const bad[] = {
+	        "sip:p1.trunk.test;lr",             /* no name-addr */
+	        "<sip:p1 .trunk.test;lr>",          /* URI grammar */
+	        "<sip:p1.test;lr>\r\nX-Inj: pwned", /* a line break */
+	        "<sip:p1.test;lr> junk",            /* not a parameter */
+	        "<sip:p1.test;lr>;=x",              /* no parameter name */
+	        "<sip:p1.test;lr>;a=\"open",        /* unterminated quote */
+	        "<sip:p1.test;lr>;a=",              /* no value */
+	        "Ed\"ge <sip:p1.test;lr>",          /* quote in an unquoted name */
+	        "<http://p1.test/>",                /* not a SIP URI */
+	        "<sip:p1.test;lr",                  /* no ">" */
+	        NULL,
+	};
+	char big[SIP_GRAMMAR_URI_MAX + 64];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(sip_grammar_route(good[i], SIP_GRAMMAR_URI_MAX) == 0, "refused: %s",
+		              good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(sip_grammar_route(bad[i], SIP_GRAMMAR_URI_MAX) == -EINVAL,
+		              "accepted: %s", bad[i] ? bad[i] : "NULL");
+	/* longer than the limit: refused, never cut */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "<sip:", 5);
+	memcpy(big + sizeof(big) - 5, ";lr>", 4);
+	ck_assert_int_eq(sip_grammar_route(big, SIP_GRAMMAR_URI_MAX), -E2BIG);
+	ck_assert_int_eq(sip_grammar_route(big, sizeof(big)), -E2BIG); /* the URI inside */
+}
+END_TEST
+
 int
 main(void)
 {
@@ -154,6 +193,7 @@ main(void)
 	tcase_add_test(tc, sip_grammar_display_name_refuses_what_would_end_the_value);
 	tcase_add_test(tc, sip_grammar_header_value_refuses_line_breaks);
 	tcase_add_test(tc, uri_takes_sip_uris_and_refuses_what_libosip2_took_leniently);
+	tcase_add_test(tc, route_takes_name_addrs_with_params_and_refuses_the_rest);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

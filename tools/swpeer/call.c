@@ -239,6 +239,36 @@ call_body(const osip_message_t *m, const char **body)
  * Send a request in this call's dialog: Via with a new branch (or `branch`), From with our
  * tag, To with `to_tag` when given, our Contact, and an SDP `body` when not NULL.
  */
+/*
+ * The route set of the dialog (RFC 3261 s12.1): the Record-Route of `m` (the INVITE we
+ * answer, in order; the 2xx to ours, `reverse`d) as Route lines for call_send_request().
+ * Loose routing only, which is all swpeer meets (sipwarden, the test proxy); what does
+ * not fit is left out and the requests go without it.
+ */
+void
+call_take_routes(struct call *c, const osip_message_t *m, bool reverse)
+{
+	int n = osip_list_size(&m->record_routes);
+	size_t used = 0;
+
+	c->route[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		osip_record_route_t *rr = osip_list_get(&m->record_routes, reverse ? n - 1 - i : i);
+		char *s = NULL;
+		int w;
+
+		if (osip_record_route_to_str(rr, &s) != 0)
+			continue;
+		w = snprintf(c->route + used, sizeof(c->route) - used, "Route: %s\r\n", s);
+		osip_free(s);
+		if (w < 0 || (size_t)w >= sizeof(c->route) - used) {
+			c->route[0] = '\0';
+			return;
+		}
+		used += (size_t)w;
+	}
+}
+
 int
 call_send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
                   const char *branch, const char *to_tag, const char *body)
@@ -271,6 +301,8 @@ call_send_request(struct call *c, const char *method, const char *ruri, uint32_t
 	                    c->local_uri, c->local_tag, c->remote_uri, to_tag ? ";tag=" : "",
 	                    to_tag ? to_tag : "", c->call_id, cseq, method,
 	                    call_contact(c, contact, sizeof(contact)), SWPEER_UA);
+	if (strcmp(method, "CANCEL") != 0)
+		evbuffer_add_printf(b, "%s", c->route);
 	if (strcmp(method, "INVITE") == 0)
 		evbuffer_add_printf(b, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n");
 	if (body)

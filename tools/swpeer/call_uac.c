@@ -276,6 +276,7 @@ invite_2xx(struct call *c, osip_message_t *m)
 	}
 	record_final(c, m);
 	snprintf(c->remote_tag, sizeof(c->remote_tag), "%s", tag ? tag : "");
+	call_take_routes(c, m, true);
 	if (osip_message_get_contact(m, 0, &ct) == 0 && ct && ct->url) {
 		char *u = NULL;
 

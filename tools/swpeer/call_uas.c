@@ -183,6 +183,7 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 			osip_free(s);
 		}
 	}
+	call_take_routes(c, m, false);
 	if (osip_message_clone(m, &c->invite) != 0) {
 		c->invite = NULL;
 		sip_respond(conn, m, 500, NULL, c->local_tag, NULL, NULL, NULL);

@@ -191,6 +191,14 @@ sip_respond(struct sipconn *c, const osip_message_t *req, int code, const char *
 	s = NULL;
 	if (req->cseq && osip_cseq_to_str(req->cseq, &s) == 0)
 		add_hdr(b, "CSeq", s);
+	/* a dialog-creating answer to an INVITE carries its Record-Route (RFC 3261 s12.1.1) */
+	for (int i = 0; code > 100 && code < 300 && MSG_IS_INVITE(req) && !sip_to_tag(req) &&
+	                i < osip_list_size(&req->record_routes);
+	     i++) {
+		s = NULL;
+		if (osip_record_route_to_str(osip_list_get(&req->record_routes, i), &s) == 0)
+			add_hdr(b, "Record-Route", s);
+	}
 	evbuffer_add_printf(b, "Server: %s\r\n", SWPEER_UA);
 	if (extra)
 		evbuffer_add(b, extra, strlen(extra));

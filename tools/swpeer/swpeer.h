@@ -224,6 +224,7 @@ struct call {
 	char local_tag[40], remote_tag[80];
 	char local_uri[160], remote_uri[256]; /* AORs for From/To */
 	char remote_target[256];              /* Contact of the peer: in-dialog Request-URI */
+	char route[1024]; /* route set as "Route: <uri;lr>\r\n" lines, in sending order */
 	char invite_branch[48];
 	uint32_t cseq, invite_cseq, bye_cseq, reinvite_cseq;
 	osip_message_t *invite; /* UAS: the INVITE we answer (clone) */
@@ -314,6 +315,7 @@ int call_send_request(struct call *c, const char *method, const char *ruri, uint
 const char *call_contact(struct call *c, char *buf, size_t len);
 void call_handle_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m);
 int call_body(const osip_message_t *m, const char **body);
+void call_take_routes(struct call *c, const osip_message_t *m, bool reverse);
 struct event *call_timer(struct call *c, struct event **slot, unsigned ms, event_callback_fn cb);
 void call_arm_media_stop(struct call *c);
 
