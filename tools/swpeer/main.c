@@ -44,14 +44,20 @@ static const char usage_text[] =
         "  --duration SECS      media time per answered call, then BYE (default 2)\n"
         "  --offer KIND         savp (default): RTP/SAVP, one a=crypto per suite, fresh keys\n"
         "                       avp: plain RTP/AVP; savp-weak: UNENCRYPTED/UNAUTHENTICATED\n"
-        "                       session parameters and the F8 suite (must be refused)\n"
+        "                       session parameters and the F8 suite (must be refused);\n"
+        "                       none: an INVITE without SDP (late offer): the 2xx carries\n"
+        "                       the offer, our answer goes in the ACK\n"
+        "  --ack-answer KIND    with --offer none: savp (default; our SRTP answer), avp (a\n"
+        "                       plain RTP/AVP answer) or none (an ACK without SDP); the last\n"
+        "                       two must make the other side end the call with a BYE\n"
         "  --peer-media KIND    what the callee sends back: echo (default; our own pattern\n"
         "                       must return intact), pattern (the callee's), none\n"
         "  --hold-after SECS    re-INVITE a=sendonly after SECS, resume after --hold-for\n"
         "  --hold-for SECS      length of the hold (default 0.5)\n"
         "  --reinvite-offer avp with --hold-after: instead of the hold, one re-INVITE whose\n"
         "                       offer is plain RTP/AVP (a downgrade attempt); the call goes\n"
-        "                       on with its SRTP keys whatever the answer (reinvite_code)\n"
+        "                       on with its SRTP keys whatever the answer (reinvite_code);\n"
+        "                       none: a re-INVITE without SDP, answered in the ACK\n"
         "  --options            send one OPTIONS per call instead of an INVITE (health probe;\n"
         "                       the code is checked against --expect, no media)\n"
         "  --cancel-after MS    CANCEL the INVITE after MS ms if no final answer came\n"
@@ -69,6 +75,9 @@ static const char usage_text[] =
         "                       CANCEL; answer-plain: answer RTP/AVP without a=crypto (and echo);\n"
         "                       silent: answer, check what arrives, send no media (dead air)\n"
         "  --accept-avp         accept plain RTP offers (default: 488 with a Warning)\n"
+        "                       An INVITE or re-INVITE without SDP gets our offer in the\n"
+        "                       200 (fresh keys, or our current key in a call) and the\n"
+        "                       answer is expected in the ACK.\n"
         "  --ring-ms N          time between 180 Ringing and 200 OK (default 50)\n"
         "  --early-media        send 183 with the SDP answer instead of 180 (same SDP in the\n"
         "                       200 OK)\n"
@@ -248,6 +257,7 @@ enum {
 	O_OPTIONS,
 	O_MSTOP,
 	O_REINVOFFER,
+	O_ACKANSWER,
 	O_HELP,
 };
 
@@ -287,6 +297,7 @@ static const struct option longopts[] = {
         {"options", no_argument, NULL, O_OPTIONS},
         {"media-stop-after", required_argument, NULL, O_MSTOP},
         {"reinvite-offer", required_argument, NULL, O_REINVOFFER},
+        {"ack-answer", required_argument, NULL, O_ACKANSWER},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -353,6 +364,8 @@ parse_args(int argc, char **argv)
 				opts.offer = OFFER_AVP;
 			else if (strcmp(optarg, "savp-weak") == 0)
 				opts.offer = OFFER_SAVP_WEAK;
+			else if (strcmp(optarg, "none") == 0)
+				opts.offer = OFFER_NONE;
 			else
 				die_usage("bad --offer", optarg);
 			break;
@@ -375,9 +388,22 @@ parse_args(int argc, char **argv)
 			opts.hold_ms = parse_secs_ms(optarg, "bad --hold-for");
 			break;
 		case O_REINVOFFER:
-			if (strcmp(optarg, "avp") != 0)
-				die_usage("bad --reinvite-offer (only avp)", optarg);
-			opts.reinvite_avp = true;
+			if (strcmp(optarg, "avp") == 0)
+				opts.reinvite_avp = true;
+			else if (strcmp(optarg, "none") == 0)
+				opts.reinvite_none = true;
+			else
+				die_usage("bad --reinvite-offer (avp or none)", optarg);
+			break;
+		case O_ACKANSWER:
+			if (strcmp(optarg, "savp") == 0)
+				opts.ack_answer = ACK_ANSWER_SAVP;
+			else if (strcmp(optarg, "avp") == 0)
+				opts.ack_answer = ACK_ANSWER_AVP;
+			else if (strcmp(optarg, "none") == 0)
+				opts.ack_answer = ACK_ANSWER_NONE;
+			else
+				die_usage("bad --ack-answer", optarg);
 			break;
 		case O_CANCEL:
 			opts.cancel_after_ms = parse_uint(optarg, 3600000, "bad --cancel-after");
