@@ -144,6 +144,42 @@ START_TEST(ack_without_answer_ends_the_call_with_bye_on_both_legs)
 }
 END_TEST
 
+START_TEST(plain_rtp_offer_in_the_agents_200_is_refused_with_488_and_bye)
+{
+	static char tel[1 << 20];
+	struct itest t;
+	json_t *caller, *agent, *ev;
+	pid_t ap;
+	int tfd;
+
+	itest_start(&t, NULL);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, (const char *const[]){"--mode", "answer-plain", "--calls", "1", NULL});
+	int rc = itest_caller(&t, "caller.json",
+	                      (const char *const[]){"--offer", "none", "--expect", "488", NULL},
+	                      T_CALL_MS);
+	itest_check_exit(&t, rc, "caller.json");
+	itest_wait_child(ap, 10000);
+	caller = itest_result(&t, "caller.json");
+	agent = itest_result(&t, "agent.json");
+	ck_assert_int_eq(itest_num(caller, "code"), 488);
+	/* the agent's 2xx got its ACK (no answer to a refused offer), then a BYE */
+	ck_assert_str_eq(itest_str(agent, "ended_by"), "remote");
+	ck_assert_int_eq(itest_num(agent, "ok"), 0);
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	ev = itest_event(tel, "security.offer_refused");
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "reason")), "no_srtp");
+	ck_assert_ptr_null(itest_event(tel, "call.answer"));
+	json_decref(ev);
+	json_decref(caller);
+	json_decref(agent);
+	itest_assert_no_calls(&t);
+	itest_stop(&t);
+}
+END_TEST
+
 START_TEST(offerless_invite_from_agent_calling_out)
 {
 	struct itest t;
@@ -243,6 +279,7 @@ main(void)
 	               offerless_invite_from_trunk_gets_our_offer_and_media_flows_on_fresh_keys);
 	tcase_add_test(tc, plain_rtp_answer_in_ack_ends_the_call_with_bye_on_both_legs);
 	tcase_add_test(tc, ack_without_answer_ends_the_call_with_bye_on_both_legs);
+	tcase_add_test(tc, plain_rtp_offer_in_the_agents_200_is_refused_with_488_and_bye);
 	tcase_add_test(tc, offerless_invite_from_agent_calling_out);
 	tcase_add_test(tc, offerless_reinvite_rekeys_both_legs_and_media_goes_on);
 	suite_add_tcase(s, tc);

@@ -319,7 +319,10 @@ call_late_offer(struct call *c, char *sdp, size_t len)
 	for (unsigned i = 0; i < c->noffer_keys; i++)
 		keys_wipe(&c->offer_keys[i]);
 	c->noffer_keys = 0;
-	if (c->media.srtp) {
+	if (o->mode == MODE_ANSWER_PLAIN && c->role == ROLE_CALLEE && !c->media.srtp) {
+		/* --mode answer-plain: a plain RTP/AVP offer (a downgrade attempt) */
+		return sdp_write(c, sdp, len, NULL, 0, false, DIR_SENDRECV);
+	} else if (c->media.srtp) {
 		c->offer_keys[0] = c->media.lkey;
 		c->offer_keys[0].tag = 1;
 		c->noffer_keys = 1;
