@@ -34,6 +34,7 @@ call_new(struct peer *p, enum role role, unsigned num)
 	c->role = role;
 	c->num = num;
 	c->media.fd = -1;
+	c->media.rtcp_fd = -1;
 	c->res.num = num;
 	c->res.role = role;
 	c->res.setup_ms = -1;
@@ -376,7 +377,8 @@ call_take_offer(struct call *c, const char *body, bool plain, char *sdp, size_t 
 			keys_wipe(&rk);
 		return why ? why : "plain RTP offered";
 	}
-	if (media_set_remote(&c->media, si.ip, si.port) < 0) {
+	if (media_set_remote(&c->media, si.ip, si.port) < 0 ||
+	    media_set_rtcp_mux(&c->media, si.rtcp_mux && !o->no_rtcp_mux) < 0) {
 		sdp_info_wipe(&si);
 		keys_wipe(&rk);
 		return "offer has no usable media address";

@@ -227,6 +227,11 @@ uac_apply_answer(struct call *c, const char *body)
 		sdp_info_wipe(&si);
 		return "answer has no usable media address";
 	}
+	/* rtcp-mux only when both SDPs had it (RFC 5761 s5.1.1) */
+	if (media_set_rtcp_mux(&c->media, si.rtcp_mux && !o->no_rtcp_mux) < 0) {
+		sdp_info_wipe(&si);
+		return "cannot bind the RTCP port";
+	}
 	c->media.may_send = si.dir == DIR_SENDRECV || si.dir == DIR_RECVONLY;
 	if (o->offer == OFFER_AVP) {
 		sdp_info_wipe(&si);

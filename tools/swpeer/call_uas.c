@@ -238,7 +238,8 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 	}
 	if (media_open(&c->media, o->media_ip[0] ? o->media_ip : conn->local_ip, o->rtp_lo,
 	               o->rtp_hi) < 0 ||
-	    media_set_remote(&c->media, si.ip, si.port) < 0) {
+	    media_set_remote(&c->media, si.ip, si.port) < 0 ||
+	    media_set_rtcp_mux(&c->media, si.rtcp_mux && !o->no_rtcp_mux) < 0) {
 		sdp_info_wipe(&si);
 		if (!plain)
 			keys_wipe(&rk);

@@ -103,6 +103,8 @@ static const char usage_text[] =
         "  --rtcp-sdes          send an SR with SDES (CNAME swpeer@<media ip>, NAME, TOOL)\n"
         "                       every 50 packets and report the SDES items received\n"
         "                       (sdes_items, sdes_foreign: not a CNAME, sdes_cname)\n"
+        "  --no-rtcp-mux        no a=rtcp-mux in our SDP; RTCP from and to port + 1 whenever\n"
+        "                       a side lacks rtcp-mux (with --rtcp-sdes)\n"
         "  --verbose            print SIP messages on stderr (a=crypto keys masked)\n"
         "\n"
         "setup_ms is INVITE to final response on the caller, INVITE to ACK on the callee.\n"
@@ -258,6 +260,7 @@ enum {
 	O_MSTOP,
 	O_REINVOFFER,
 	O_ACKANSWER,
+	O_NORTCPMUX,
 	O_HELP,
 };
 
@@ -298,6 +301,7 @@ static const struct option longopts[] = {
         {"media-stop-after", required_argument, NULL, O_MSTOP},
         {"reinvite-offer", required_argument, NULL, O_REINVOFFER},
         {"ack-answer", required_argument, NULL, O_ACKANSWER},
+        {"no-rtcp-mux", no_argument, NULL, O_NORTCPMUX},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -507,6 +511,9 @@ parse_args(int argc, char **argv)
 			break;
 		case O_RTCPSDES:
 			opts.rtcp_sdes = true;
+			break;
+		case O_NORTCPMUX:
+			opts.no_rtcp_mux = true;
 			break;
 		case O_HELP:
 		case 'h':

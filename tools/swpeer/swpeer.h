@@ -79,7 +79,8 @@ struct opts {
 	bool options;
 	const char *tls_name;
 	unsigned tamper;
-	bool rtcp_sdes; /* --rtcp-sdes: send SR+SDES every second, inspect SDES received */
+	bool rtcp_sdes;   /* --rtcp-sdes: send SR+SDES every second, inspect SDES received */
+	bool no_rtcp_mux; /* --no-rtcp-mux: no a=rtcp-mux in our SDP, RTCP on port + 1 */
 	/* callee */
 	char listen_host[64];
 	uint16_t listen_port;
@@ -134,6 +135,9 @@ struct media_stats {
  */
 struct media {
 	int fd;
+	int rtcp_fd;   /* port + 1, bound when the session has no rtcp-mux, else -1 */
+	bool rtcp_mux; /* negotiated: RTCP on the RTP port (default), else on port + 1 */
+	struct event *rtcp_ev;
 	uint16_t port;
 	char ip[64];
 	struct sockaddr_in remote;
@@ -341,6 +345,7 @@ int uas_judge_offer(const struct opts *o, const struct sdp_info *si, struct srtp
 int media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi);
 int media_set_srtp(struct media *m, const struct srtp_keys *local, const struct srtp_keys *remote);
 int media_set_remote(struct media *m, const char *ip, uint16_t port);
+int media_set_rtcp_mux(struct media *m, bool mux);
 int media_start(struct media *m, struct event_base *base);
 void media_send_pattern(struct media *m, bool on);
 void media_expect_rekey(struct media *m, bool pending);
