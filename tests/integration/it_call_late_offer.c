@@ -180,6 +180,59 @@ START_TEST(plain_rtp_offer_in_the_agents_200_is_refused_with_488_and_bye)
 }
 END_TEST
 
+START_TEST(no_ack_to_our_offer_ends_the_call_with_bye_on_both_legs)
+{
+	static char tel[1 << 20];
+	struct itest t;
+	struct itest_opts o = {.sip_extra = "transaction_timeout = 1s\n"};
+	struct itest_conn *c;
+	char req[1024], msg[8192], v[256];
+	json_t *agent, *end;
+	pid_t ap;
+	int tfd;
+
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, (const char *const[]){"--mode", "echo", "--calls", "1", NULL});
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	snprintf(req, sizeof(req),
+	         "INVITE sip:agent@127.0.0.1 SIP/2.0\r\n"
+	         "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKlate1\r\n"
+	         "Max-Forwards: 70\r\n"
+	         "From: <sip:itest@127.0.0.1>;tag=itest1\r\n"
+	         "To: <sip:agent@127.0.0.1>\r\n"
+	         "Call-ID: late-noack\r\n"
+	         "CSeq: 1 INVITE\r\n"
+	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
+	         "Content-Length: 0\r\n\r\n");
+	ck_assert_int_eq(itest_send_str(c, req), 0);
+	ck_assert_int_eq(itest_final_response(c, msg, sizeof(msg), "INVITE"), 200);
+	/* sipwarden's own offer, SRTP with its keys */
+	ck_assert_ptr_nonnull(strstr(msg, "RTP/SAVP"));
+	ck_assert_ptr_nonnull(strstr(msg, "a=crypto:1 "));
+	/* no ACK: within the transaction timeout (1 s here) a BYE comes */
+	int64_t t0 = itest_now_ms();
+	ck_assert_int_gt(itest_recv_msg(c, msg, sizeof(msg), 5000), 0);
+	ck_assert_msg(strncmp(msg, "BYE ", 4) == 0, "expected a BYE: %.80s", msg);
+	ck_assert_int_le(itest_now_ms() - t0, 4000);
+	ck_assert_str_eq(itest_header(msg, "Call-ID", v, sizeof(v)), "late-noack");
+	itest_wait_child(ap, 10000);
+	agent = itest_result(&t, "agent.json");
+	/* the agent got its ACK (without an answer), then a BYE */
+	ck_assert_str_eq(itest_str(agent, "ended_by"), "remote");
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	end = itest_event(tel, "call.end");
+	ck_assert_ptr_nonnull(end);
+	ck_assert_str_eq(json_string_value(json_object_get(end, "reason")), "no_ack");
+	json_decref(end);
+	json_decref(agent);
+	itest_conn_free(c);
+	itest_stop(&t);
+}
+END_TEST
+
 START_TEST(offerless_invite_from_agent_calling_out)
 {
 	struct itest t;
@@ -280,6 +333,7 @@ main(void)
 	tcase_add_test(tc, plain_rtp_answer_in_ack_ends_the_call_with_bye_on_both_legs);
 	tcase_add_test(tc, ack_without_answer_ends_the_call_with_bye_on_both_legs);
 	tcase_add_test(tc, plain_rtp_offer_in_the_agents_200_is_refused_with_488_and_bye);
+	tcase_add_test(tc, no_ack_to_our_offer_ends_the_call_with_bye_on_both_legs);
 	tcase_add_test(tc, offerless_invite_from_agent_calling_out);
 	tcase_add_test(tc, offerless_reinvite_rekeys_both_legs_and_media_goes_on);
 	suite_add_tcase(s, tc);
