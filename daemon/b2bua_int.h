@@ -101,8 +101,7 @@ struct call {
 	struct media_call_stats stats; /* last snapshot or final stats */
 	bool have_stats;
 	bool end_emitted;
-	struct late_offer
-	        *late; /* an offer in a 2xx awaiting the answer in an ACK (b2bua_late.c) */
+	struct late_offer *late; /* b2bua_late.c: an offer in a 2xx, its ACK awaited */
 };
 
 /* An INVITE to an agent that we CANCELled, kept until its final response (which needs
