@@ -37,6 +37,7 @@ struct late_offer {
 	struct event *timer;        /* no ACK within the transaction timeout */
 };
 
+/* Free the late offer of `c`, if any (call_free(), or once the ACK answered it). */
 void
 b2bua_late_free(struct call *c)
 {
@@ -69,6 +70,7 @@ send_ack(struct call *c, int legi, const char *sdp)
 	osip_message_free(ack);
 }
 
+/* The call ends (call_end()): the leg whose 2xx we have not ACKed yet gets its ACK. */
 void
 b2bua_late_end(struct call *c)
 {
@@ -169,6 +171,11 @@ cseq_of(const osip_message_t *m)
 	return (uint32_t)strtoul(m->cseq->number, NULL, 10);
 }
 
+/*
+ * Leg B's 2xx to the INVITE we sent without SDP (leg A's had none): police its offer,
+ * send leg A our own offer in the 200 and wait for its ACK. Ends the call (488 to leg A,
+ * ACK and BYE to leg B) when the offer is refused.
+ */
 void
 b2bua_late_answered(struct call *c, osip_message_t *resp)
 {
@@ -207,6 +214,11 @@ b2bua_late_answered(struct call *c, osip_message_t *resp)
 	log_info("call %s: late offer: leg B offered, our offer sent to leg A", c->id);
 }
 
+/*
+ * The 2xx to an offerless re-INVITE relayed from leg c->pend.from: police its offer
+ * (also against a downgrade of that leg), answer the re-INVITE 200 with our own offer
+ * and wait for the ACK. A refused offer: 488 to the re-INVITE, the call ends.
+ */
 void
 b2bua_late_reinvite_2xx(struct call *c, osip_message_t *resp)
 {
@@ -246,6 +258,12 @@ b2bua_late_reinvite_2xx(struct call *c, osip_message_t *resp)
 	         l->off, in);
 }
 
+/*
+ * An ACK on leg `legi` (from its peer, checked by the caller). When it acknowledges the
+ * 200 with our offer, its answer is policed (and, on a re-INVITE, must not weaken the
+ * leg); accepted: the offering leg gets our answer in our ACK and the relay is set on
+ * both legs; refused or missing: the call ends. Other ACKs are ignored.
+ */
 void
 b2bua_late_ack(struct call *c, int legi, const osip_message_t *ack)
 {
