@@ -169,7 +169,7 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 	const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
 	const struct conf_trunk *t;
 	struct sdp_desc *offer = NULL;
-	struct sdp_verdict v;
+	struct sdp_verdict v = {.media = -1, .crypto = -1};
 	struct sdp_policy pol;
 	osip_body_t *body = NULL;
 	const char *why = NULL;
@@ -228,22 +228,21 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		overload_refuse(b, conn, req, why);
 		return taken(req);
 	}
-	if (osip_message_get_body(req, 0, &body) < 0 || body == NULL || body->body == NULL) {
-		refuse(b, conn, req, 488, TELEMETRY_SEC_OFFER_REFUSED, "no_offer",
-		       "an INVITE without an SDP offer is not supported");
-		return taken(req);
-	}
-	if (sdp_parse(&offer, body->body, body->length, &why) != 0) {
-		refuse(b, conn, req, 488, TELEMETRY_SEC_OFFER_REFUSED, "malformed_sdp", why);
-		return taken(req);
-	}
-	pol = (struct sdp_policy){b->conf->media.suites, b->conf->media.nsuites, true,
-	                          t->legacy_rtp};
-	if (sdp_check_offer(offer, &pol, &v) != 0) {
-		refuse(b, conn, req, 488, TELEMETRY_SEC_OFFER_REFUSED, sdp_reason_name(v.reason),
-		       v.text);
-		sdp_desc_free(offer);
-		return taken(req);
+	/* no SDP: a late offer, the agent's 2xx will carry it (b2bua_late.c) */
+	if (osip_message_get_body(req, 0, &body) == 0 && body != NULL && body->body != NULL) {
+		if (sdp_parse(&offer, body->body, body->length, &why) != 0) {
+			refuse(b, conn, req, 488, TELEMETRY_SEC_OFFER_REFUSED, "malformed_sdp",
+			       why);
+			return taken(req);
+		}
+		pol = (struct sdp_policy){b->conf->media.suites, b->conf->media.nsuites, true,
+		                          t->legacy_rtp};
+		if (sdp_check_offer(offer, &pol, &v) != 0) {
+			refuse(b, conn, req, 488, TELEMETRY_SEC_OFFER_REFUSED,
+			       sdp_reason_name(v.reason), v.text);
+			sdp_desc_free(offer);
+			return taken(req);
+		}
 	}
 
 	if ((c = call_new(b)) == NULL) {
@@ -282,7 +281,9 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		osip_free(tu);
 	}
 	log_info("call %s: INVITE from trunk %s (%s), %s", c->id, t->name, ci->peer_str,
-	         v.srtp ? suite_info(v.suite)->name : "plain RTP");
+	         offer == NULL ? "no offer (late offer)"
+	         : v.srtp      ? suite_info(v.suite)->name
+	                       : "plain RTP");
 
 	if (media_setup_call(c) != 0) {
 		call_end(c, "failed", "sipwarden", "media_ports", 503);
@@ -416,6 +417,7 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 		c->leg[legi].conn = conn; /* the peer reconnected */
 	if (MSG_IS_ACK(req)) {
 		ok2xx_ack(c, legi, req); /* our 2xx on this leg is acknowledged */
+		b2bua_late_ack(c, legi, req); /* the answer to our late offer, if it is one */
 		osip_message_free(req);
 		return SIP_HOOK_TAKEN;
 	}

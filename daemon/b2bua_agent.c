@@ -249,7 +249,7 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 	if ((rc = sip_dialog_new_uac(&l->dlg, ruri, from, to, b->contact, b->host)) != 0)
 		goto out;
 	call_leg_index(c, 1);
-	{
+	if (c->leg[0].remote_sdp != NULL) { /* else a late offer: none here either */
 		struct sdp_local loc = {&l->origin, media_advertise(c), c->ports[1][0], pad};
 		l->origin.version++;
 		rc = sdp_build_offer(&sdp, &loc, c->leg[0].remote_sdp, &c->leg[0].verdict,
@@ -271,8 +271,10 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 	}
 	if ((rc = sip_util_add_header(inv, "Allow", SIP_SERVER_ALLOW)) != 0)
 		goto out;
-	osip_message_set_content_type(inv, "application/sdp");
-	osip_message_set_body(inv, sdp, strlen(sdp));
+	if (sdp != NULL) {
+		osip_message_set_content_type(inv, "application/sdp");
+		osip_message_set_body(inv, sdp, strlen(sdp));
+	}
 	if ((rc = b2bua_send(b, conn, inv)) != 0)
 		goto out;
 	osip_message_free(c->b_invite);
@@ -548,6 +550,11 @@ answered(struct call *c, osip_message_t *resp)
 		if (ci != NULL)
 			leg_capture_tls(l, ci);
 	}
+	if (c->leg[0].remote_sdp == NULL) {
+		/* leg A sent no offer: this 2xx carries one, the ACK waits (b2bua_late.c) */
+		b2bua_late_answered(c, resp);
+		return;
+	}
 	if (sip_dialog_request(l->dlg, "ACK", b->sentby, &ack) == 0) {
 		b2bua_send(b, l->conn, ack);
 		osip_message_free(ack);
@@ -558,6 +565,14 @@ answered(struct call *c, osip_message_t *resp)
 	c->a_final_sent = true;
 	c->final_code = 200;
 	c->leg[0].dlg->confirmed = true;
+	call_answered(c);
+}
+
+void
+call_answered(struct call *c)
+{
+	struct b2bua *b = c->b;
+
 	if (c->state != CALL_ANSWERED)
 		b->nanswered++; /* no longer in set-up (overload admission) */
 	c->state = CALL_ANSWERED;
@@ -602,7 +617,7 @@ agent_on_response(struct call *c, osip_message_t *resp)
 			/* early media: an SDP answer in a 18x sets up the media now, policed
 			 * like a 200's; the trunk gets our own SDP in the same provisional */
 			if (body != NULL && body->body != NULL && c->a_answer == NULL &&
-			    leg_b_take_answer(c, resp) != 0)
+			    c->leg[0].remote_sdp != NULL && leg_b_take_answer(c, resp) != 0)
 				return;
 			if (body != NULL && body->body != NULL && c->a_answer != NULL)
 				b2bua_reply(b, c->leg[0].conn, c->a_invite, code,

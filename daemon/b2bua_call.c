@@ -105,6 +105,7 @@ call_free(struct call *c)
 	leg_clear(&c->leg[1]);
 	pend_clear(c);
 	ok2xx_stop_all(c);
+	b2bua_late_free(c);
 	osip_message_free(c->a_invite);
 	osip_message_free(c->b_invite);
 	sdp_text_free(c->a_answer);
@@ -328,6 +329,7 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 
 	if (c->state == CALL_ENDED)
 		return;
+	b2bua_late_end(c); /* a late offer's 2xx is ACKed before the BYE */
 	/* an ended call no longer counts against the limits, even while its final
 	 * statistics are still on their way */
 	b->nlive--;

@@ -102,6 +102,7 @@ struct call {
 	struct media_call_stats stats; /* last snapshot or final stats */
 	bool have_stats;
 	bool end_emitted;
+	struct late_offer *late; /* b2bua_late.c: an offer in a 2xx, its ACK awaited */
 };
 
 /* An INVITE to an agent that we CANCELled, kept until its final response (which needs
@@ -270,6 +271,19 @@ int agent_index_by_conn(struct b2bua *b, uint64_t conn, const struct sockaddr *p
 void stray_invite_2xx(struct b2bua *b, uint64_t conn, osip_message_t *resp);
 void cancelled_final(struct b2bua *b, uint64_t conn, const osip_message_t *resp);
 void cancelled_free(struct b2bua *b);
+
+/* b2bua_late.c: late offers (INVITE and re-INVITE without SDP). _answered: leg B's 2xx
+ * to the offerless INVITE of a call whose leg A sent none; _reinvite_2xx: the 2xx to an
+ * offerless re-INVITE relayed from c->pend.from (both may end the call); _ack: an ACK
+ * on leg `legi` (ends the call when it should answer our offer and does not); _end:
+ * from call_end(), ACKs a 2xx still owed; _free: from call_free(). */
+void b2bua_late_answered(struct call *c, osip_message_t *resp);
+void b2bua_late_reinvite_2xx(struct call *c, osip_message_t *resp);
+void b2bua_late_ack(struct call *c, int legi, const osip_message_t *ack);
+void b2bua_late_end(struct call *c);
+void b2bua_late_free(struct call *c);
+/* b2bua_agent.c: leg A has its 200 and the media runs: count the call as answered. */
+void call_answered(struct call *c);
 
 /* b2bua_media.c */
 struct sdp_policy leg_policy(const struct call *c, int legi);

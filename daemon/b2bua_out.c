@@ -122,7 +122,7 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 	struct sdp_policy pol = {b->conf->media.suites, b->conf->media.nsuites, true, false};
 	const struct conf_trunk *t;
 	struct sdp_desc *offer = NULL;
-	struct sdp_verdict v;
+	struct sdp_verdict v = {.media = -1, .crypto = -1};
 	osip_body_t *body = NULL;
 	const char *why = NULL;
 	struct call *c;
@@ -162,14 +162,11 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 		overload_refuse(b, conn, req, why);
 		goto taken;
 	}
-	/* the agent leg is SRTP, always: the offer is judged like a trunk's (not legacy) */
-	if (osip_message_get_body(req, 0, &body) < 0 || body == NULL || body->body == NULL) {
-		why = "an INVITE without an SDP offer is not supported";
-		b2bua_reply(b, conn, req, 488, NULL, why, NULL);
-		goto taken;
-	}
-	if (sdp_parse(&offer, body->body, body->length, &why) != 0 ||
-	    sdp_check_offer(offer, &pol, &v) != 0) {
+	/* the agent leg is SRTP, always: the offer is judged like a trunk's (not legacy);
+	 * no SDP: a late offer, the trunk's 2xx will carry it (b2bua_late.c) */
+	if (osip_message_get_body(req, 0, &body) == 0 && body != NULL && body->body != NULL &&
+	    (sdp_parse(&offer, body->body, body->length, &why) != 0 ||
+	     sdp_check_offer(offer, &pol, &v) != 0)) {
 		const char *text = offer != NULL ? v.text : why;
 		b2bua_reply(b, conn, req, 488, NULL, text, NULL);
 		telemetry_security(b->tel, TELEMETRY_SEC_OFFER_REFUSED, NULL,

@@ -43,8 +43,8 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 	char *sdp = NULL;
 	const char *why = NULL;
 
-	if (c->pend.req != NULL || c->state != CALL_ANSWERED || out->dlg == NULL ||
-	    !out->dlg->confirmed) {
+	if (c->pend.req != NULL || c->late != NULL || c->state != CALL_ANSWERED ||
+	    out->dlg == NULL || !out->dlg->confirmed) {
 		b2bua_reply(b, in->conn, req, MSG_IS_INVITE(req) ? 491 : 500, in->dlg->local_tag,
 		            NULL, NULL);
 		osip_message_free(req);
@@ -54,9 +54,11 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 	if (offer_method) {
 		struct sdp_policy pol = leg_policy(c, legi);
 		struct sdp_verdict dv;
+		if ((body == NULL || body->body == NULL) && MSG_IS_INVITE(req))
+			goto relay; /* no offer: the 2xx brings one (b2bua_late.c) */
 		if (body == NULL || body->body == NULL) {
 			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag,
-			            "a re-INVITE without an SDP offer is not supported", NULL);
+			            "an UPDATE without an SDP offer is not supported", NULL);
 			osip_message_free(req);
 			return;
 		}
@@ -90,6 +92,7 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 			return;
 		}
 	}
+relay:
 	if (sip_dialog_request(out->dlg, req->sip_method, b->sentby, &fwd) != 0)
 		goto fail;
 	if (offer != NULL) {
@@ -156,6 +159,10 @@ relay_response(struct call *c, osip_message_t *resp)
 
 	if (code < 200)
 		return;
+	if (MSG_IS_RESPONSE_FOR(resp, "INVITE") && code < 300 && c->pend.offer == NULL) {
+		b2bua_late_reinvite_2xx(c, resp); /* an offerless re-INVITE: the offer is here */
+		return;
+	}
 	if (MSG_IS_RESPONSE_FOR(resp, "INVITE")) {
 		osip_message_t *ack = NULL;
 		if (code < 300)

@@ -246,7 +246,8 @@ int sdp_build_offer(char **out, const struct sdp_local *l, const struct sdp_desc
  * `*key`; every other one with port 0. Formats, rtpmap/fmtp, ptime come from
  * `media_answer` (the answer received on the other leg, its first m= line; formats
  * not in the offer are dropped) or, when it is NULL, from the offer. The direction is the
- * offer's mirrored, limited by `media_answer`'s; rtcp-mux only when both had it.
+ * offer's mirrored, limited by `media_answer`'s; rtcp-mux when the offer had it (each
+ * leg negotiates its own: the relay runs a leg muxed when that leg's offer was).
  * Returns 0 and `*out` as for sdp_build_offer(), -ENOMSG when no format is left,
  * -EINVAL, -ENOMEM, -EIO.
  */

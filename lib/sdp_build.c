@@ -355,8 +355,10 @@ sdp_build_answer(char **out, const struct sdp_local *l, const struct sdp_desc *o
 			sb_printf(&b, "m=%s 0 %s %s\r\n", m->type, m->proto_text, m->fmt0);
 			continue;
 		}
+		/* rtcp-mux as offered: each leg negotiates its own (the relay muxes per leg
+		 * and runs this one as its offer asked), whatever the other leg chose */
 		put_audio(&b, l->port, out_proto(om->proto, v->srtp), &fo, src->ptime,
-		          src->maxptime, dir, om->rtcp_mux && (am == NULL || am->rtcp_mux));
+		          src->maxptime, dir, om->rtcp_mux);
 		if (v->srtp) {
 			srtp_keys_wipe(key);
 			if ((rc = srtp_keys_generate(key, v->suite)) != 0) {

@@ -39,6 +39,18 @@ ok2xx_stop_all(struct call *c)
 }
 
 void
+b2bua_late_end(struct call *c)
+{
+	(void)c;
+}
+
+void
+b2bua_late_free(struct call *c)
+{
+	(void)c;
+}
+
+void
 leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *suite_buf,
               size_t suite_len)
 {

@@ -907,11 +907,13 @@ START_TEST(sdp_built_answer_mirrors_direction_and_negotiates_rtcp_mux)
 	sdp_text_free(text);
 	srtp_keys_wipe(&key);
 
-	/* the agent answered inactive and without rtcp-mux: both limit our answer */
+	/* the agent answered inactive and without rtcp-mux: the direction limits our
+	 * answer; rtcp-mux does not (each leg negotiates its own: the relay runs this leg
+	 * muxed because the offer was, so the answer must say so too) */
 	agent = agent_answer("RTP/SAVPF", "", "a=inactive\r\n");
 	ck_assert_int_eq(sdp_build_answer(&text, &leg.local, offer, &v, agent, &key), 0);
 	ck_assert_ptr_nonnull(strstr(text, "a=inactive\r\n"));
-	ck_assert_ptr_null(strstr(text, "rtcp-mux"));
+	ck_assert_ptr_nonnull(strstr(text, "a=rtcp-mux\r\n"));
 	sdp_text_free(text);
 	srtp_keys_wipe(&key);
 	sdp_desc_free(agent);
@@ -992,6 +994,73 @@ START_TEST(sdp_full_round_trip_offer_then_answer_between_legs)
 	sdp_desc_free(a_offer);
 	sdp_desc_free(a_answer);
 	sdp_desc_free(t_offer);
+}
+END_TEST
+
+/*
+ * A late offer (an INVITE without SDP) runs the same functions in the other order: the
+ * agent's offer comes in its 2xx, the trunk gets our offer in our 200 and answers in its
+ * ACK, the agent gets our answer in our ACK. Formats end as the trunk chose them, and
+ * every key is fresh on its leg.
+ */
+START_TEST(sdp_late_offer_chain_keeps_keys_on_their_leg)
+{
+	struct sdp_policy pol = POLICY(pref_default, true, false);
+	struct sdp_desc *a_offer = parse_file("carrier_unpadded.sdp"), *t_offer, *t_answer;
+	struct sdp_verdict av, tv, tav;
+	struct srtp_keys t_keys[SUITE_COUNT], a_key;
+	size_t nt = 0;
+	struct leg to_trunk, to_agent;
+	char *offer_text = NULL, *trunk_text = NULL, *answer_text = NULL;
+
+	/* the agent's offer in its 2xx, policed like any offer */
+	ck_assert_int_eq(sdp_check_offer(a_offer, &pol, &av), 0);
+	leg_init(&to_trunk, "127.0.0.7", 40020);
+	leg_init(&to_agent, "127.0.0.8", 40022);
+	/* our offer to the trunk, in our 200 */
+	ck_assert_int_eq(sdp_build_offer(&offer_text, &to_trunk.local, a_offer, &av, pol.suites,
+	                                 pol.nsuites, t_keys, SUITE_COUNT, &nt),
+	                 0);
+	ck_assert_ptr_null(strstr(offer_text, KEY128_A));
+	/* the trunk answers with PCMU only, in its ACK */
+	t_offer = parse_str(offer_text);
+	ck_assert_int_eq(sdp_check_offer(t_offer, &pol, &tv), 0);
+	t_answer = parse_str("v=0\r\no=pbx 1 1 IN IP4 192.0.2.50\r\ns=-\r\n"
+	                     "c=IN IP4 192.0.2.50\r\nt=0 0\r\n"
+	                     "m=audio 7000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+	                     "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY128_B "\r\n");
+	ck_assert_int_eq(sdp_check_answer(t_answer, &pol, t_keys, nt, &tav), 0);
+	/* our answer to the agent, in our ACK: its tag 2 (our preference), a fresh key, the
+	 * trunk's format */
+	ck_assert_int_eq(
+	        sdp_build_answer(&answer_text, &to_agent.local, a_offer, &av, t_answer, &a_key), 0);
+	ck_assert_ptr_nonnull(strstr(answer_text, "m=audio 40022 RTP/SAVP 0\r\n"));
+	ck_assert_ptr_nonnull(strstr(answer_text, "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:"));
+	ck_assert_ptr_null(strstr(answer_text, KEY128_A));
+	ck_assert_ptr_null(strstr(answer_text, KEY128_B));
+	for (size_t i = 0; i < nt; i++) {
+		ck_assert_int_ne(memcmp(t_keys[i].key, a_key.key, 16), 0);
+		ck_assert_int_ne(memcmp(t_keys[i].key, a_offer->media[0].crypto[1].keys[0].key, 16),
+		                 0);
+	}
+	/* an answer in the ACK with a tag we did not offer is refused */
+	trunk_text = strdup("v=0\r\no=pbx 1 2 IN IP4 192.0.2.50\r\ns=-\r\nc=IN IP4 192.0.2.50\r\n"
+	                    "t=0 0\r\nm=audio 7000 RTP/SAVP 0\r\n"
+	                    "a=crypto:9 AES_CM_128_HMAC_SHA1_80 inline:" KEY128_B "\r\n");
+	sdp_desc_free(t_answer);
+	t_answer = parse_str(trunk_text);
+	ck_assert_int_eq(sdp_check_answer(t_answer, &pol, t_keys, nt, &tav), -EPERM);
+	ck_assert_int_eq(tav.reason, SDP_R_CRYPTO_TAG_NOT_OFFERED);
+
+	free(trunk_text);
+	sdp_text_free(offer_text);
+	sdp_text_free(answer_text);
+	for (size_t i = 0; i < nt; i++)
+		srtp_keys_wipe(&t_keys[i]);
+	srtp_keys_wipe(&a_key);
+	sdp_desc_free(a_offer);
+	sdp_desc_free(t_offer);
+	sdp_desc_free(t_answer);
 }
 END_TEST
 
@@ -1157,6 +1226,7 @@ sdp_suite(void)
 	tcase_add_test(b, sdp_built_answer_mirrors_direction_and_negotiates_rtcp_mux);
 	tcase_add_test(b, sdp_built_answer_plain_for_legacy_offer);
 	tcase_add_test(b, sdp_full_round_trip_offer_then_answer_between_legs);
+	tcase_add_test(b, sdp_late_offer_chain_keeps_keys_on_their_leg);
 	suite_add_tcase(s, b);
 
 	tcase_add_test(h, sdp_hold_and_resume_detected);

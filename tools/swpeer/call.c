@@ -34,6 +34,7 @@ call_new(struct peer *p, enum role role, unsigned num)
 	c->role = role;
 	c->num = num;
 	c->media.fd = -1;
+	c->media.rtcp_fd = -1;
 	c->res.num = num;
 	c->res.role = role;
 	c->res.setup_ms = -1;
@@ -128,7 +129,8 @@ evaluate(struct call *c, const char *fail_why)
 			snprintf(r->why, sizeof(r->why), "too many packets missing");
 			return;
 		}
-		if (c->role == ROLE_CALLER && o->offer == OFFER_SAVP && !c->media.srtp) {
+		if (c->role == ROLE_CALLER && (o->offer == OFFER_SAVP || o->offer == OFFER_NONE) &&
+		    !c->media.srtp) {
 			snprintf(r->why, sizeof(r->why), "media not SRTP");
 			return;
 		}
@@ -334,6 +336,126 @@ answer_dir(enum sdp_dir offered)
 	}
 }
 
+/*
+ * Our offer for the 2xx to an INVITE without SDP: our media address, and our current
+ * key (tag 1) in a running SRTP call, else a fresh key per --suites (tags 1..n), kept in
+ * offer_keys for the answer in the ACK (uac_apply_answer). Length, or a negative errno.
+ */
+int
+call_late_offer(struct call *c, char *sdp, size_t len)
+{
+	const struct opts *o = c->peer->o;
+	char crypto[SUITE_COUNT + 1][160];
+	unsigned n = 0;
+	int rc;
+
+	for (unsigned i = 0; i < c->noffer_keys; i++)
+		keys_wipe(&c->offer_keys[i]);
+	c->noffer_keys = 0;
+	if (o->mode == MODE_ANSWER_PLAIN && c->role == ROLE_CALLEE && !c->media.srtp) {
+		/* --mode answer-plain: a plain RTP/AVP offer (a downgrade attempt) */
+		return sdp_write(c, sdp, len, NULL, 0, false, DIR_SENDRECV);
+	} else if (c->media.srtp) {
+		c->offer_keys[0] = c->media.lkey;
+		c->offer_keys[0].tag = 1;
+		c->noffer_keys = 1;
+	} else {
+		for (unsigned i = 0; i < o->nsuites; i++) {
+			if (keys_generate(&c->offer_keys[i], o->suites[i]) < 0)
+				return -EIO;
+			c->offer_keys[i].tag = i + 1;
+			c->noffer_keys++;
+		}
+	}
+	for (n = 0; n < c->noffer_keys; n++)
+		keys_format_crypto(&c->offer_keys[n], !o->no_pad, NULL, crypto[n],
+		                   sizeof(crypto[0]));
+	rc = sdp_write(c, sdp, len, crypto, n, true, DIR_SENDRECV);
+	OPENSSL_cleanse(crypto, sizeof(crypto));
+	return rc;
+}
+
+static enum sdp_dir answer_dir(enum sdp_dir offered);
+
+/*
+ * The offer in a 2xx to our INVITE without SDP: judged like a callee judges one; media
+ * goes to its address with its key and ours (kept on a re-INVITE when the suite stays,
+ * else fresh); our answer for the ACK is written into sdp. `plain`: answer RTP/AVP
+ * without keys and set up nothing (--ack-answer avp, a negative test). NULL, or why the
+ * offer cannot be used.
+ */
+const char *
+call_take_offer(struct call *c, const char *body, bool plain, char *sdp, size_t len)
+{
+	const struct opts *o = c->peer->o;
+	struct sdp_info si;
+	struct srtp_keys rk, lk;
+	char crypto[1][160];
+	const char *why = NULL;
+	bool avp;
+	enum sdp_dir d;
+
+	if (sdp_read(body, &si, &why) < 0)
+		return why;
+	why = NULL; /* sdp_read() sets it even when it succeeds */
+	d = answer_dir(si.dir);
+	if (plain) {
+		sdp_info_wipe(&si);
+		return sdp_write(c, sdp, len, NULL, 0, false, d) < 0 ? "answer too long" : NULL;
+	}
+	if (uas_judge_offer(o, &si, &rk, &avp, &why) != 0 || avp) {
+		sdp_info_wipe(&si);
+		if (!why)
+			keys_wipe(&rk);
+		return why ? why : "plain RTP offered";
+	}
+	if (media_set_remote(&c->media, si.ip, si.port) < 0 ||
+	    media_set_rtcp_mux(&c->media, si.rtcp_mux && !o->no_rtcp_mux) < 0) {
+		sdp_info_wipe(&si);
+		keys_wipe(&rk);
+		return "offer has no usable media address";
+	}
+	c->media.may_send = d == DIR_SENDRECV || d == DIR_SENDONLY;
+	sdp_info_wipe(&si);
+	lk = c->media.lkey;
+	if ((!c->media.srtp || lk.suite != rk.suite) && keys_generate(&lk, rk.suite) < 0) {
+		keys_wipe(&rk);
+		return "cannot generate a key";
+	}
+	lk.tag = rk.tag;
+	if (media_set_srtp(&c->media, &lk, &rk) < 0) {
+		keys_wipe(&rk);
+		keys_wipe(&lk);
+		return "cannot set up SRTP for this suite";
+	}
+	keys_wipe(&rk);
+	keys_format_crypto(&lk, !o->no_pad, NULL, crypto[0], sizeof(crypto[0]));
+	keys_wipe(&lk);
+	if (sdp_write(c, sdp, len, crypto, 1, false, d) < 0)
+		why = "answer too long";
+	OPENSSL_cleanse(crypto, sizeof(crypto));
+	return why;
+}
+
+/* ACK with the answer to the offer in our 2xx (c->late): apply it. False when it is
+ * unusable: the reason is kept and the call waits for the BYE the other side owes (the
+ * result then fails with that reason, ended by the remote side). */
+static bool
+late_ack(struct call *c, osip_message_t *m)
+{
+	const char *body, *why;
+
+	c->late = false;
+	call_body(m, &body);
+	why = body ? uac_apply_answer(c, body) : "ACK without an answer to our offer";
+	media_expect_rekey(&c->media, false);
+	if (why) {
+		snprintf(c->res.why, sizeof(c->res.why), "%s", why);
+		return false;
+	}
+	return true;
+}
+
 static void
 refuse_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m, const char *why)
 {
@@ -364,7 +486,18 @@ call_handle_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m)
 	}
 	call_body(m, &body);
 	if (!body) {
-		refuse_reoffer(c, conn, m, "offerless re-INVITE not supported");
+		/* a late offer: ours in the 200 (our key, which stays), the answer in the ACK */
+		if (call_late_offer(c, sdp, sizeof(sdp)) < 0) {
+			sip_respond(conn, m, 500, NULL, c->local_tag, NULL, NULL, NULL);
+			return;
+		}
+		media_expect_rekey(&c->media, true); /* the answer may carry a new key */
+		c->late = true;
+		snprintf(hdr, sizeof(hdr), "Contact: <%s>\r\n",
+		         call_contact(c, contact, sizeof(contact)));
+		sip_respond(conn, m, 200, NULL, c->local_tag, hdr, "application/sdp", sdp);
+		OPENSSL_cleanse(sdp, sizeof(sdp));
+		c->holds++;
 		return;
 	}
 	if (sdp_read(body, &si, &why) < 0) {
@@ -459,7 +592,9 @@ on_request(struct sipconn *conn, osip_message_t *m)
 		else
 			uas_on_invite(conn, m);
 	} else if (strcmp(method, "ACK") == 0) {
-		if (c && c->role == ROLE_CALLEE)
+		if (c && c->late && c->state == CS_CONFIRMED) /* re-INVITE: answer in the ACK */
+			late_ack(c, m);
+		else if (c && c->role == ROLE_CALLEE && (!c->late || late_ack(c, m)))
 			uas_on_ack(c, m);
 	} else if (strcmp(method, "CANCEL") == 0) {
 		uas_on_cancel(conn, m);
@@ -474,7 +609,11 @@ on_request(struct sipconn *conn, osip_message_t *m)
 			c->res.ended_by = 'r';
 		if (c->role == ROLE_CALLER && c->res.code == 0)
 			c->res.code = 200;
-		call_finish(c, NULL);
+		{
+			char why[sizeof(c->res.why)]; /* a failure noted before the BYE */
+			snprintf(why, sizeof(why), "%s", c->res.why);
+			call_finish(c, why[0] ? why : NULL);
+		}
 	} else {
 		sip_respond(conn, m, 501, NULL, "x", "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n",
 		            NULL, NULL);

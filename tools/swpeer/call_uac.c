@@ -117,7 +117,7 @@ call_conn_ready(struct call *c)
 		call_finish(c, "cannot bind an RTP port");
 		return;
 	}
-	if (build_offer(c, sdp, sizeof(sdp), DIR_SENDRECV) < 0) {
+	if (o->offer != OFFER_NONE && build_offer(c, sdp, sizeof(sdp), DIR_SENDRECV) < 0) {
 		call_finish(c, "cannot build the offer");
 		return;
 	}
@@ -126,7 +126,8 @@ call_conn_ready(struct call *c)
 	c->invite_cseq = c->cseq++;
 	clock_gettime(CLOCK_MONOTONIC, &c->t_start);
 	c->state = CS_CALLING;
-	call_send_request(c, "INVITE", o->to_uri, c->invite_cseq, c->invite_branch, NULL, sdp);
+	call_send_request(c, "INVITE", o->to_uri, c->invite_cseq, c->invite_branch, NULL,
+	                  o->offer == OFFER_NONE ? NULL : sdp);
 	OPENSSL_cleanse(sdp, sizeof(sdp));
 	if (o->cancel_after_ms)
 		call_timer(c, &c->ev_cancel, o->cancel_after_ms, uac_cancel_cb);
@@ -155,6 +156,13 @@ uac_send_reinvite(struct call *c, enum sdp_dir d, bool plain)
 
 	if (c->state != CS_CONFIRMED)
 		return;
+	if (c->peer->o->reinvite_none) { /* a late offer: the 2xx brings it */
+		c->reinvite_cseq = c->cseq++;
+		media_expect_rekey(&c->media, true);
+		call_send_request(c, "INVITE", c->remote_target, c->reinvite_cseq, NULL,
+		                  c->remote_tag, NULL);
+		return;
+	}
 	if (plain ? sdp_write(c, sdp, sizeof(sdp), NULL, 0, false, d) < 0
 	          : build_offer(c, sdp, sizeof(sdp), d) < 0)
 		return;
@@ -175,9 +183,9 @@ uac_hold_cb(evutil_socket_t fd, short what, void *arg)
 	struct call *c = arg;
 	const struct opts *o = c->peer->o;
 
-	if (o->reinvite_avp) {
+	if (o->reinvite_avp || o->reinvite_none) {
 		c->hold_done = true;
-		uac_send_reinvite(c, DIR_SENDRECV, true);
+		uac_send_reinvite(c, DIR_SENDRECV, o->reinvite_avp);
 	} else if (!c->on_hold && !c->hold_done) {
 		uac_send_reinvite(c, DIR_SENDONLY, false);
 		call_timer(c, &c->ev_hold, o->hold_ms, uac_hold_cb);
@@ -205,8 +213,8 @@ uac_send_bye(struct call *c)
  * Apply the answer to our offer. Returns NULL when media can start, else why the answer
  * is unacceptable (the call is then ended with a BYE).
  */
-static const char *
-apply_answer(struct call *c, const char *body)
+const char *
+uac_apply_answer(struct call *c, const char *body)
 {
 	const struct opts *o = c->peer->o;
 	struct sdp_info si;
@@ -218,6 +226,11 @@ apply_answer(struct call *c, const char *body)
 	if (media_set_remote(&c->media, si.ip, si.port) < 0) {
 		sdp_info_wipe(&si);
 		return "answer has no usable media address";
+	}
+	/* rtcp-mux only when both SDPs had it (RFC 5761 s5.1.1) */
+	if (media_set_rtcp_mux(&c->media, si.rtcp_mux && !o->no_rtcp_mux) < 0) {
+		sdp_info_wipe(&si);
+		return "cannot bind the RTCP port";
 	}
 	c->media.may_send = si.dir == DIR_SENDRECV || si.dir == DIR_RECVONLY;
 	if (o->offer == OFFER_AVP) {
@@ -285,10 +298,25 @@ invite_2xx(struct call *c, osip_message_t *m)
 			osip_free(u);
 		}
 	}
-	call_send_request(c, "ACK", c->remote_target, c->invite_cseq, NULL, c->remote_tag, NULL);
 	c->state = CS_CONFIRMED;
 	call_body(m, &body);
-	why = apply_answer(c, body);
+	if (o->offer == OFFER_NONE) {
+		/* the 2xx has the offer; our answer (or what --ack-answer says) in the ACK */
+		char sdp[4096];
+		why = body ? NULL : "2xx without an offer";
+		if (!why && o->ack_answer != ACK_ANSWER_NONE)
+			why = call_take_offer(c, body, o->ack_answer == ACK_ANSWER_AVP, sdp,
+			                      sizeof(sdp));
+		call_send_request(c, "ACK", c->remote_target, c->invite_cseq, NULL, c->remote_tag,
+		                  !why && o->ack_answer != ACK_ANSWER_NONE ? sdp : NULL);
+		OPENSSL_cleanse(sdp, sizeof(sdp));
+		if (!why && o->ack_answer != ACK_ANSWER_SAVP)
+			return; /* a refused answer: sipwarden is to end the call with a BYE */
+	} else {
+		call_send_request(c, "ACK", c->remote_target, c->invite_cseq, NULL, c->remote_tag,
+		                  NULL);
+		why = uac_apply_answer(c, body);
+	}
 	if (why) {
 		snprintf(c->res.why, sizeof(c->res.why), "%s", why);
 		uac_send_bye(c);
@@ -364,9 +392,21 @@ reinvite_response(struct call *c, osip_message_t *m)
 		                  NULL);
 		return;
 	}
-	call_send_request(c, "ACK", c->remote_target, c->reinvite_cseq, NULL, c->remote_tag, NULL);
 	call_body(m, &body);
-	if (body && (why = apply_answer(c, body)) != NULL) {
+	if (c->peer->o->reinvite_none) {
+		/* our re-INVITE had no SDP: the offer is here, the answer goes in the ACK */
+		char sdp[4096];
+		why = body ? call_take_offer(c, body, false, sdp, sizeof(sdp))
+		           : "2xx to an offerless re-INVITE without an offer";
+		call_send_request(c, "ACK", c->remote_target, c->reinvite_cseq, NULL, c->remote_tag,
+		                  why ? NULL : sdp);
+		OPENSSL_cleanse(sdp, sizeof(sdp));
+	} else {
+		call_send_request(c, "ACK", c->remote_target, c->reinvite_cseq, NULL, c->remote_tag,
+		                  NULL);
+		why = body ? uac_apply_answer(c, body) : NULL;
+	}
+	if (why != NULL) {
 		snprintf(c->res.why, sizeof(c->res.why), "re-INVITE: %s", why);
 		media_expect_rekey(&c->media, false);
 		uac_send_bye(c);

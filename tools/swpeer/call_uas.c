@@ -44,9 +44,9 @@ suite_allowed(const struct opts *o, enum srtp_suite s)
  * Decide on an offer: 0 with the peer's key in *rk (SRTP) or *plain set, or the SIP code
  * to refuse with and *why.
  */
-static int
-judge_offer(const struct opts *o, const struct sdp_info *si, struct srtp_keys *rk, bool *plain,
-            const char **why)
+int
+uas_judge_offer(const struct opts *o, const struct sdp_info *si, struct srtp_keys *rk, bool *plain,
+                const char **why)
 {
 	const char *w = NULL;
 
@@ -121,8 +121,21 @@ uas_answer_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (c->state != CS_PROCEEDING || !c->invite || !c->conn)
 		return;
-	if (uas_send_answer(c, 200) < 0)
+	if (c->late) {
+		/* the INVITE had no SDP: our offer in the 200, the answer in the ACK */
+		char sdp[4096], hdr[256], contact[160];
+		if (call_late_offer(c, sdp, sizeof(sdp)) < 0) {
+			call_finish(c, "cannot build the offer");
+			return;
+		}
+		snprintf(hdr, sizeof(hdr), "Contact: <%s>\r\n",
+		         call_contact(c, contact, sizeof(contact)));
+		sip_respond(c->conn, c->invite, 200, NULL, c->local_tag, hdr, "application/sdp",
+		            sdp);
+		OPENSSL_cleanse(sdp, sizeof(sdp));
+	} else if (uas_send_answer(c, 200) < 0) {
 		return;
+	}
 	c->state = CS_ANSWERED;
 	c->res.code = 200;
 	snprintf(c->res.reason, sizeof(c->res.reason), "%s", sip_reason(200));
@@ -134,8 +147,8 @@ uas_answer_cb(evutil_socket_t fd, short what, void *arg)
 	c->media.echo = o->mode == MODE_ECHO || o->mode == MODE_ANSWER_PLAIN;
 	c->media.tamper = o->tamper;
 	c->media.rtcp_sdes = o->rtcp_sdes;
-	if (media_start(&c->media, c->peer->base) < 0)
-		call_finish(c, "cannot start media");
+	if (!c->late && media_start(&c->media, c->peer->base) < 0)
+		call_finish(c, "cannot start media"); /* late: on the ACK with the answer */
 }
 
 /* A new INVITE: refuse it, or ring and answer per --mode. */
@@ -198,12 +211,26 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 		return;
 	}
 	call_body(m, &body);
+	if (!body) {
+		/* no offer: ours goes in the 200, the answer comes in the ACK */
+		if (media_open(&c->media, o->media_ip[0] ? o->media_ip : conn->local_ip, o->rtp_lo,
+		               o->rtp_hi) < 0) {
+			refuse(c, conn, m, 500, "cannot bind an RTP port");
+			call_finish(c, NULL);
+			return;
+		}
+		c->late = true;
+		sip_respond(conn, m, 180, NULL, c->local_tag, NULL, NULL, NULL);
+		if (o->mode != MODE_NOANSWER)
+			call_timer(c, &c->ev_answer, o->ring_ms, uas_answer_cb);
+		return;
+	}
 	if (sdp_read(body, &si, &why) < 0) {
 		refuse(c, conn, m, 488, why);
 		call_finish(c, NULL);
 		return;
 	}
-	code = judge_offer(o, &si, &rk, &plain, &why);
+	code = uas_judge_offer(o, &si, &rk, &plain, &why);
 	if (code) {
 		sdp_info_wipe(&si);
 		refuse(c, conn, m, code, why);
@@ -212,7 +239,8 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 	}
 	if (media_open(&c->media, o->media_ip[0] ? o->media_ip : conn->local_ip, o->rtp_lo,
 	               o->rtp_hi) < 0 ||
-	    media_set_remote(&c->media, si.ip, si.port) < 0) {
+	    media_set_remote(&c->media, si.ip, si.port) < 0 ||
+	    media_set_rtcp_mux(&c->media, si.rtcp_mux && !o->no_rtcp_mux) < 0) {
 		sdp_info_wipe(&si);
 		if (!plain)
 			keys_wipe(&rk);
@@ -257,6 +285,10 @@ uas_on_ack(struct call *c, osip_message_t *m)
 		return;
 	c->state = CS_CONFIRMED;
 	c->res.setup_ms = ms_since(&c->t_start);
+	if (media_start(&c->media, c->peer->base) < 0) { /* started already unless late */
+		call_finish(c, "cannot start media");
+		return;
+	}
 	if (o->mode == MODE_PATTERN)
 		media_send_pattern(&c->media, true);
 	call_arm_media_stop(c);

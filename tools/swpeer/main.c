@@ -44,14 +44,20 @@ static const char usage_text[] =
         "  --duration SECS      media time per answered call, then BYE (default 2)\n"
         "  --offer KIND         savp (default): RTP/SAVP, one a=crypto per suite, fresh keys\n"
         "                       avp: plain RTP/AVP; savp-weak: UNENCRYPTED/UNAUTHENTICATED\n"
-        "                       session parameters and the F8 suite (must be refused)\n"
+        "                       session parameters and the F8 suite (must be refused);\n"
+        "                       none: an INVITE without SDP (late offer): the 2xx carries\n"
+        "                       the offer, our answer goes in the ACK\n"
+        "  --ack-answer KIND    with --offer none: savp (default; our SRTP answer), avp (a\n"
+        "                       plain RTP/AVP answer) or none (an ACK without SDP); the last\n"
+        "                       two must make the other side end the call with a BYE\n"
         "  --peer-media KIND    what the callee sends back: echo (default; our own pattern\n"
         "                       must return intact), pattern (the callee's), none\n"
         "  --hold-after SECS    re-INVITE a=sendonly after SECS, resume after --hold-for\n"
         "  --hold-for SECS      length of the hold (default 0.5)\n"
         "  --reinvite-offer avp with --hold-after: instead of the hold, one re-INVITE whose\n"
         "                       offer is plain RTP/AVP (a downgrade attempt); the call goes\n"
-        "                       on with its SRTP keys whatever the answer (reinvite_code)\n"
+        "                       on with its SRTP keys whatever the answer (reinvite_code);\n"
+        "                       none: a re-INVITE without SDP, answered in the ACK\n"
         "  --options            send one OPTIONS per call instead of an INVITE (health probe;\n"
         "                       the code is checked against --expect, no media)\n"
         "  --cancel-after MS    CANCEL the INVITE after MS ms if no final answer came\n"
@@ -69,6 +75,9 @@ static const char usage_text[] =
         "                       CANCEL; answer-plain: answer RTP/AVP without a=crypto (and echo);\n"
         "                       silent: answer, check what arrives, send no media (dead air)\n"
         "  --accept-avp         accept plain RTP offers (default: 488 with a Warning)\n"
+        "                       An INVITE or re-INVITE without SDP gets our offer in the\n"
+        "                       200 (fresh keys, or our current key in a call; answer-plain:\n"
+        "                       plain RTP/AVP) and the answer is expected in the ACK.\n"
         "  --ring-ms N          time between 180 Ringing and 200 OK (default 50)\n"
         "  --early-media        send 183 with the SDP answer instead of 180 (same SDP in the\n"
         "                       200 OK)\n"
@@ -94,6 +103,8 @@ static const char usage_text[] =
         "  --rtcp-sdes          send an SR with SDES (CNAME swpeer@<media ip>, NAME, TOOL)\n"
         "                       every 50 packets and report the SDES items received\n"
         "                       (sdes_items, sdes_foreign: not a CNAME, sdes_cname)\n"
+        "  --no-rtcp-mux        no a=rtcp-mux in our SDP; RTCP from and to port + 1 whenever\n"
+        "                       a side lacks rtcp-mux (with --rtcp-sdes)\n"
         "  --verbose            print SIP messages on stderr (a=crypto keys masked)\n"
         "\n"
         "setup_ms is INVITE to final response on the caller, INVITE to ACK on the callee.\n"
@@ -248,6 +259,8 @@ enum {
 	O_OPTIONS,
 	O_MSTOP,
 	O_REINVOFFER,
+	O_ACKANSWER,
+	O_NORTCPMUX,
 	O_HELP,
 };
 
@@ -287,6 +300,8 @@ static const struct option longopts[] = {
         {"options", no_argument, NULL, O_OPTIONS},
         {"media-stop-after", required_argument, NULL, O_MSTOP},
         {"reinvite-offer", required_argument, NULL, O_REINVOFFER},
+        {"ack-answer", required_argument, NULL, O_ACKANSWER},
+        {"no-rtcp-mux", no_argument, NULL, O_NORTCPMUX},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -353,6 +368,8 @@ parse_args(int argc, char **argv)
 				opts.offer = OFFER_AVP;
 			else if (strcmp(optarg, "savp-weak") == 0)
 				opts.offer = OFFER_SAVP_WEAK;
+			else if (strcmp(optarg, "none") == 0)
+				opts.offer = OFFER_NONE;
 			else
 				die_usage("bad --offer", optarg);
 			break;
@@ -375,9 +392,22 @@ parse_args(int argc, char **argv)
 			opts.hold_ms = parse_secs_ms(optarg, "bad --hold-for");
 			break;
 		case O_REINVOFFER:
-			if (strcmp(optarg, "avp") != 0)
-				die_usage("bad --reinvite-offer (only avp)", optarg);
-			opts.reinvite_avp = true;
+			if (strcmp(optarg, "avp") == 0)
+				opts.reinvite_avp = true;
+			else if (strcmp(optarg, "none") == 0)
+				opts.reinvite_none = true;
+			else
+				die_usage("bad --reinvite-offer (avp or none)", optarg);
+			break;
+		case O_ACKANSWER:
+			if (strcmp(optarg, "savp") == 0)
+				opts.ack_answer = ACK_ANSWER_SAVP;
+			else if (strcmp(optarg, "avp") == 0)
+				opts.ack_answer = ACK_ANSWER_AVP;
+			else if (strcmp(optarg, "none") == 0)
+				opts.ack_answer = ACK_ANSWER_NONE;
+			else
+				die_usage("bad --ack-answer", optarg);
 			break;
 		case O_CANCEL:
 			opts.cancel_after_ms = parse_uint(optarg, 3600000, "bad --cancel-after");
@@ -481,6 +511,9 @@ parse_args(int argc, char **argv)
 			break;
 		case O_RTCPSDES:
 			opts.rtcp_sdes = true;
+			break;
+		case O_NORTCPMUX:
+			opts.no_rtcp_mux = true;
 			break;
 		case O_HELP:
 		case 'h':

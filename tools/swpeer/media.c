@@ -63,6 +63,8 @@ media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi)
 	uint32_t r;
 
 	m->fd = -1;
+	m->rtcp_fd = -1;
+	m->rtcp_mux = true;
 	if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
 		return -EINVAL;
 	snprintf(m->ip, sizeof(m->ip), "%s", ip);
@@ -88,6 +90,32 @@ media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi)
 	close(m->fd);
 	m->fd = -1;
 	return -EADDRINUSE;
+}
+
+/*
+ * What the SDP exchange decided about rtcp-mux: without it, RTCP is sent from and
+ * received on our port + 1 (bound here) and goes to the peer's port + 1. 0 or -errno.
+ */
+int
+media_set_rtcp_mux(struct media *m, bool mux)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(m->port + 1)};
+
+	m->rtcp_mux = mux;
+	if (mux || m->rtcp_fd >= 0)
+		return 0;
+	if (inet_pton(AF_INET, m->ip, &sa.sin_addr) != 1)
+		return -EINVAL;
+	m->rtcp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (m->rtcp_fd < 0)
+		return -errno;
+	if (bind(m->rtcp_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int rc = -errno;
+		close(m->rtcp_fd);
+		m->rtcp_fd = -1;
+		return rc;
+	}
+	return 0;
 }
 
 static int
@@ -241,6 +269,12 @@ send_rtcp_sdes(struct media *m)
 	b[sr_len + 3] = (uint8_t)((n - sr_len) / 4 - 1);
 	if (m->srtp && srtp_protect_rtcp(m->tx, b, &n) != srtp_err_status_ok) {
 		m->st.other_err++;
+		return;
+	}
+	if (!m->rtcp_mux && m->rtcp_fd >= 0) {
+		struct sockaddr_in to = m->remote;
+		to.sin_port = htons(ntohs(to.sin_port) + 1);
+		(void)!sendto(m->rtcp_fd, b, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to));
 		return;
 	}
 	(void)!sendto(m->fd, b, (size_t)n, 0, (struct sockaddr *)&m->remote, sizeof(m->remote));
@@ -465,6 +499,13 @@ media_start(struct media *m, struct event_base *base)
 		event_add(m->rx_ev, NULL);
 		event_add(m->tx_ev, &tv);
 	}
+	if (m->rtcp_fd >= 0 && !m->rtcp_ev) {
+		/* RTCP on port + 1 (no rtcp-mux): handle_packet() tells it by its type */
+		m->rtcp_ev = event_new(base, m->rtcp_fd, EV_READ | EV_PERSIST, media_rx_cb, m);
+		if (!m->rtcp_ev)
+			return -ENOMEM;
+		event_add(m->rtcp_ev, NULL);
+	}
 	return 0;
 }
 
@@ -515,7 +556,12 @@ media_close(struct media *m)
 		event_free(m->rx_ev);
 	if (m->tx_ev)
 		event_free(m->tx_ev);
-	m->rx_ev = m->tx_ev = NULL;
+	if (m->rtcp_ev)
+		event_free(m->rtcp_ev);
+	m->rx_ev = m->tx_ev = m->rtcp_ev = NULL;
+	if (m->rtcp_fd >= 0)
+		close(m->rtcp_fd);
+	m->rtcp_fd = -1;
 	if (m->tx)
 		srtp_dealloc(m->tx);
 	if (m->rx)

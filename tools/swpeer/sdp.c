@@ -3,8 +3,8 @@
  * reads from the peer's SDP (address, port, profile, a=crypto lines, direction).
  *
  * Reading uses libosip2's SDP parser; only the first m=audio line is looked at. Writing
- * is a fixed template: PCMU (PT 0), ptime 20, rtcp-mux, and the a=crypto lines it is
- * given. Not responsible for choosing keys (keys.c) or for the offer/answer decisions
+ * is a fixed template: PCMU (PT 0), ptime 20, rtcp-mux (unless --no-rtcp-mux), and the a=crypto
+ * lines it is given. Not responsible for choosing keys (keys.c) or for the offer/answer decisions
  * (call_uac.c, call_uas.c).
  */
 #include <errno.h>
@@ -56,9 +56,10 @@ sdp_write(struct call *c, char *buf, size_t len, char crypto[][160], unsigned nc
 	             "m=audio %u %s 0\r\n"
 	             "a=rtpmap:0 PCMU/8000\r\n"
 	             "a=ptime:%d\r\n"
-	             "a=rtcp-mux\r\n",
+	             "%s",
 	             c->num + 1000u, c->sdp_version++, m->ip, m->ip, m->port,
-	             (ncrypto || force_savp) ? "RTP/SAVP" : "RTP/AVP", PATTERN_PTIME_MS);
+	             (ncrypto || force_savp) ? "RTP/SAVP" : "RTP/AVP", PATTERN_PTIME_MS,
+	             c->peer->o->no_rtcp_mux ? "" : "a=rtcp-mux\r\n");
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	off = (size_t)n;

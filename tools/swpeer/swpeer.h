@@ -39,7 +39,9 @@
 #define REKEY_GRACE_MS   1000 /* the peer's previous key stays valid this long */
 
 enum role { ROLE_CALLER, ROLE_CALLEE };
-enum offer_kind { OFFER_SAVP, OFFER_AVP, OFFER_SAVP_WEAK };
+enum offer_kind { OFFER_SAVP, OFFER_AVP, OFFER_SAVP_WEAK, OFFER_NONE };
+/* --ack-answer: what a caller with --offer none answers in its ACK */
+enum ack_answer { ACK_ANSWER_SAVP, ACK_ANSWER_AVP, ACK_ANSWER_NONE };
 enum answer_mode {
 	MODE_ECHO,
 	MODE_PATTERN,
@@ -65,7 +67,9 @@ struct opts {
 	unsigned nsuites;
 	enum pattern_id pattern;
 	unsigned hold_after_ms, hold_ms;
-	bool reinvite_avp; /* --reinvite-offer avp: the re-INVITE offers plain RTP */
+	bool reinvite_avp;  /* --reinvite-offer avp: the re-INVITE offers plain RTP */
+	bool reinvite_none; /* --reinvite-offer none: the re-INVITE has no SDP (late offer) */
+	enum ack_answer ack_answer;
 	unsigned cancel_after_ms;
 	int expect;
 	enum peer_media peer_media;
@@ -75,7 +79,8 @@ struct opts {
 	bool options;
 	const char *tls_name;
 	unsigned tamper;
-	bool rtcp_sdes; /* --rtcp-sdes: send SR+SDES every second, inspect SDES received */
+	bool rtcp_sdes;   /* --rtcp-sdes: send SR+SDES every second, inspect SDES received */
+	bool no_rtcp_mux; /* --no-rtcp-mux: no a=rtcp-mux in our SDP, RTCP on port + 1 */
 	/* callee */
 	char listen_host[64];
 	uint16_t listen_port;
@@ -130,6 +135,9 @@ struct media_stats {
  */
 struct media {
 	int fd;
+	int rtcp_fd;   /* port + 1, bound when the session has no rtcp-mux, else -1 */
+	bool rtcp_mux; /* negotiated: RTCP on the RTP port (default), else on port + 1 */
+	struct event *rtcp_ev;
 	uint16_t port;
 	char ip[64];
 	struct sockaddr_in remote;
@@ -229,6 +237,7 @@ struct call {
 	uint32_t cseq, invite_cseq, bye_cseq, reinvite_cseq;
 	osip_message_t *invite; /* UAS: the INVITE we answer (clone) */
 	bool cancelled, bye_sent, on_hold, offered_srtp, hold_done;
+	bool late; /* our 2xx carried an offer (the INVITE had none): the ACK has the answer */
 	struct srtp_keys offer_keys[SUITE_COUNT + 1];
 	unsigned noffer_keys;
 	unsigned sdp_version;
@@ -318,21 +327,27 @@ int call_body(const osip_message_t *m, const char **body);
 void call_take_routes(struct call *c, const osip_message_t *m, bool reverse);
 struct event *call_timer(struct call *c, struct event **slot, unsigned ms, event_callback_fn cb);
 void call_arm_media_stop(struct call *c);
+int call_late_offer(struct call *c, char *sdp, size_t len);
+const char *call_take_offer(struct call *c, const char *body, bool plain, char *sdp, size_t len);
 
 /* call_uac.c: the caller */
 int call_start_caller(struct peer *p, unsigned num);
 void call_conn_ready(struct call *c);
 void uac_on_response(struct call *c, osip_message_t *m);
+const char *uac_apply_answer(struct call *c, const char *body);
 
 /* call_uas.c: the callee */
 void uas_on_invite(struct sipconn *conn, osip_message_t *m);
 void uas_on_ack(struct call *c, osip_message_t *m);
 void uas_on_cancel(struct sipconn *conn, osip_message_t *m);
+int uas_judge_offer(const struct opts *o, const struct sdp_info *si, struct srtp_keys *rk,
+                    bool *plain, const char **why);
 
 /* media.c */
 int media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi);
 int media_set_srtp(struct media *m, const struct srtp_keys *local, const struct srtp_keys *remote);
 int media_set_remote(struct media *m, const char *ip, uint16_t port);
+int media_set_rtcp_mux(struct media *m, bool mux);
 int media_start(struct media *m, struct event_base *base);
 void media_send_pattern(struct media *m, bool on);
 void media_expect_rekey(struct media *m, bool pending);
