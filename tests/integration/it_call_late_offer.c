@@ -211,10 +211,18 @@ START_TEST(no_ack_to_our_offer_ends_the_call_with_bye_on_both_legs)
 	/* sipwarden's own offer, SRTP with its keys */
 	ck_assert_ptr_nonnull(strstr(msg, "RTP/SAVP"));
 	ck_assert_ptr_nonnull(strstr(msg, "a=crypto:1 "));
-	/* no ACK: within the transaction timeout (1 s here) a BYE comes */
+	/* no ACK: the 200 comes again (RFC 3261 s13.3.1.4), and within the transaction
+	 * timeout (1 s here) a BYE comes */
 	int64_t t0 = itest_now_ms();
-	ck_assert_int_gt(itest_recv_msg(c, msg, sizeof(msg), 5000), 0);
+	int copies = 0;
+	for (;;) {
+		ck_assert_int_gt(itest_recv_msg(c, msg, sizeof(msg), 5000), 0);
+		if (strncmp(msg, "SIP/2.0 200 ", 12) != 0)
+			break;
+		copies++;
+	}
 	ck_assert_msg(strncmp(msg, "BYE ", 4) == 0, "expected a BYE: %.80s", msg);
+	ck_assert_int_ge(copies, 1);
 	ck_assert_int_le(itest_now_ms() - t0, 4000);
 	ck_assert_str_eq(itest_header(msg, "Call-ID", v, sizeof(v)), "late-noack");
 	itest_wait_child(ap, 10000);
