@@ -414,6 +414,12 @@ check_cross(struct pstate *st)
 		set_err(st, sect_line(st, S_SIP),
 		        "[sip] max_line_length: expected at most max_message_size (%u), got %u",
 		        c->sip.max_message_size, c->sip.max_line_length);
+	if (c->sip.session_expires_s != 0 &&
+	    c->sip.session_expires_s < c->sip.min_session_expires_s)
+		set_err(st, sect_line(st, S_SIP),
+		        "[sip] session_expires: expected 0 (off) or at least min_session_expires "
+		        "(%u), got %u",
+		        c->sip.min_session_expires_s, c->sip.session_expires_s);
 	if ((c->tls.client_certificate == NULL) != (c->tls.client_private_key == NULL))
 		set_err(st, tl,
 		        "[tls] client_certificate and client_private_key: expected both or "
@@ -505,6 +511,8 @@ set_defaults(struct conf *c)
 	c->sip.max_line_length = 4096;
 	c->sip.transaction_timeout_ms = 32000;
 	c->sip.agent_timeout_ms = 8000;
+	c->sip.session_expires_s = 1800;   /* RFC 4028 s4's recommendation */
+	c->sip.min_session_expires_s = 90; /* RFC 4028's floor */
 	conf_value_ip("127.0.0.1", &c->media.address);
 	c->media.port_min = 30000;
 	c->media.port_max = 39999;

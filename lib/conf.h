@@ -65,6 +65,8 @@ struct conf_sip {
 	unsigned max_line_length;        /* default 4096, 256..65536 */
 	unsigned transaction_timeout_ms; /* Timer B/F, default 32000 */
 	unsigned agent_timeout_ms;       /* no final answer from an agent -> next, default 8000 */
+	unsigned session_expires_s;      /* RFC 4028 interval we ask for / impose, 0 off; 1800 */
+	unsigned min_session_expires_s;  /* smaller Session-Expires get 422; default 90 */
 };
 
 struct conf_media {

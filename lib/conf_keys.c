@@ -61,6 +61,8 @@ static const struct conf_keydef sip_keys[] = {
         KEY("max_line_length", CK_SIZE, struct conf_sip, max_line_length, 256, 65536),
         KEY("transaction_timeout", CK_MS, struct conf_sip, transaction_timeout_ms, 1000, 300000),
         KEY("agent_timeout", CK_MS, struct conf_sip, agent_timeout_ms, 500, 120000),
+        KEYZ("session_expires", CK_SEC, struct conf_sip, session_expires_s, 2, 86400),
+        KEY("min_session_expires", CK_SEC, struct conf_sip, min_session_expires_s, 2, 86400),
         KEYEND,
 };
 

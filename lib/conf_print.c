@@ -61,6 +61,8 @@ conf_print(const struct conf *c, FILE *out)
 	fprintf(out, "sip: hostname %s, max message %u bytes, %u headers, line %u bytes\n",
 	        str_or(c->sip.hostname, "(listen address)"), c->sip.max_message_size,
 	        c->sip.max_headers, c->sip.max_line_length);
+	fprintf(out, "  session timers: %u s (min %u s)\n", c->sip.session_expires_s,
+	        c->sip.min_session_expires_s);
 	fprintf(out, "media: %s (advertise %s), ports %u-%u, ",
 	        ip_str(&c->media.address, a, sizeof(a)), str_or(c->media.advertise, "same"),
 	        c->media.port_min, c->media.port_max);
