@@ -213,6 +213,8 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 			return taken(req);
 		}
 	}
+	if (stimer_refuse(b, conn, req)) /* Session-Expires too small: 422 (b2bua_timer.c) */
+		return taken(req);
 	if (b->nlive >= b->conf->limits.max_calls) {
 		refuse(b, conn, req, 503, TELEMETRY_SEC_LIMIT_REACHED, "max_calls",
 		       "concurrent call limit reached");
@@ -440,7 +442,8 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 		return SIP_HOOK_TAKEN;
 	}
 	if (MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) || MSG_IS_INFO(req)) {
-		relay_request(c, legi, req);
+		if (!stimer_request(c, legi, req)) /* refreshes stay on their leg */
+			relay_request(c, legi, req);
 		return SIP_HOOK_TAKEN;
 	}
 	b2bua_reply(b, conn, req, 501, c->leg[legi].dlg->local_tag, NULL, NULL);
@@ -515,6 +518,8 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 			return handled(resp); /* e.g. the 200 to the BYE that ended it */
 		}
 		osip_free(cid);
+		if (stimer_response(c, legi, conn, resp)) /* to our session refresh */
+			return handled(resp);
 		if (legi == 1 && c->b_invite != NULL && MSG_IS_RESPONSE_FOR(resp, "INVITE") &&
 		    strcmp(resp->cseq->number, c->b_invite->cseq->number) == 0) {
 			if (answers(c, c->b_invite, c->leg[1].conn, conn, resp))

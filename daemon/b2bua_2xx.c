@@ -130,6 +130,7 @@ ok2xx_reply(struct call *c, int legi, const osip_message_t *req, int code, const
 		ok2xx_free(k);
 		return rc;
 	}
+	stimer_2xx(c, legi, req, k->resp, sdp); /* Session-Expires (b2bua_timer.c) */
 	rc = b2bua_send(b, l->conn, k->resp);
 	k->sent = 1;
 	k->deadline_ms = monotime_ms() + (int64_t)64 * k->interval_ms;

@@ -269,7 +269,8 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 		if (v != NULL && (rc = sip_util_add_header(inv, t->pass_headers[i], v)) != 0)
 			goto out;
 	}
-	if ((rc = sip_util_add_header(inv, "Allow", SIP_SERVER_ALLOW)) != 0)
+	if ((rc = sip_util_add_header(inv, "Allow", SIP_SERVER_ALLOW)) != 0 ||
+	    (rc = stimer_invite_headers(c, inv)) != 0)
 		goto out;
 	if (sdp != NULL) {
 		osip_message_set_content_type(inv, "application/sdp");
@@ -549,6 +550,11 @@ answered(struct call *c, osip_message_t *resp)
 		const struct sip_conn_info *ci = sip_server_conn_info(b->sip, l->conn);
 		if (ci != NULL)
 			leg_capture_tls(l, ci);
+	}
+	{
+		osip_body_t *ob = NULL; /* our offer, kept for re-INVITE refreshes */
+		osip_message_get_body(c->b_invite, 0, &ob);
+		stimer_leg_2xx(c, 1, resp, ob != NULL ? ob->body : NULL);
 	}
 	if (c->leg[0].remote_sdp == NULL) {
 		/* leg A sent no offer: this 2xx carries one, the ACK waits (b2bua_late.c) */

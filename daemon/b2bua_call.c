@@ -105,6 +105,7 @@ call_free(struct call *c)
 	leg_clear(&c->leg[1]);
 	pend_clear(c);
 	ok2xx_stop_all(c);
+	stimer_free(c);
 	b2bua_late_free(c);
 	osip_message_free(c->a_invite);
 	osip_message_free(c->b_invite);
@@ -364,6 +365,7 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 	c->state = CALL_ENDED;
 	pend_clear(c);
 	ok2xx_stop_all(c);
+	stimer_free(c);
 	if (c->timer != NULL)
 		evtimer_del(c->timer);
 	if (c->media_id != 0 && media_call_delete(b->media, c->media_id) == 0) {

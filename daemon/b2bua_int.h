@@ -103,6 +103,7 @@ struct call {
 	bool have_stats;
 	bool end_emitted;
 	struct late_offer *late; /* b2bua_late.c: an offer in a 2xx, its ACK awaited */
+	struct stimer *st;       /* b2bua_timer.c: session timers per leg, NULL none yet */
 };
 
 /* An INVITE to an agent that we CANCELled, kept until its final response (which needs
@@ -282,6 +283,25 @@ void b2bua_late_reinvite_2xx(struct call *c, osip_message_t *resp);
 void b2bua_late_ack(struct call *c, int legi, const osip_message_t *ack);
 void b2bua_late_end(struct call *c);
 void b2bua_late_free(struct call *c);
+/* b2bua_timer.c: session timers (RFC 4028), each leg its own. _refuse: an INVITE opening
+ * a call whose Session-Expires is malformed (400) or below [sip] min_session_expires
+ * (422 + Min-SE) was answered: true. _invite_headers: Session-Expires, Min-SE and
+ * Supported for our INVITE on leg B. _2xx: the timer headers of our 2xx to `req` from the
+ * peer of leg `legi` (the session is refreshed now; `sdp` is what we send, or NULL).
+ * _leg_2xx: the peer's 2xx to our INVITE on leg `legi` (`our_sdp`: our offer in it).
+ * _relayed: a request from leg `legi` crossed and got 2xx (`sdp`: our answer to it).
+ * _request: an in-dialog UPDATE without SDP or an unchanged re-INVITE, answered here
+ * (takes `req`): true. _response: the answer to our refresh on leg `legi`: true when it
+ * was one (may end the call). _free: from call_end() and call_free(). */
+bool stimer_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req);
+int stimer_invite_headers(struct call *c, osip_message_t *inv);
+void stimer_2xx(struct call *c, int legi, const osip_message_t *req, osip_message_t *resp,
+                const char *sdp);
+void stimer_leg_2xx(struct call *c, int legi, const osip_message_t *resp, const char *our_sdp);
+void stimer_relayed(struct call *c, int legi, const char *sdp);
+bool stimer_request(struct call *c, int legi, osip_message_t *req);
+bool stimer_response(struct call *c, int legi, uint64_t conn, osip_message_t *resp);
+void stimer_free(struct call *c);
 /* b2bua_agent.c: leg A has its 200 and the media runs: count the call as answered. */
 void call_answered(struct call *c);
 

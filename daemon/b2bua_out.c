@@ -148,6 +148,8 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 			goto taken;
 		}
 	}
+	if (stimer_refuse(b, conn, req)) /* Session-Expires too small: 422 (b2bua_timer.c) */
+		goto taken;
 	if (b->nlive >= b->conf->limits.max_calls ||
 	    (t->max_calls != 0 && b->trunk_calls[ti] >= t->max_calls)) {
 		const char *r =

@@ -216,6 +216,7 @@ relay_response(struct call *c, osip_message_t *resp)
 		media_apply_leg(c, 0);
 		media_apply_leg(c, 1);
 	}
+	stimer_relayed(c, legi, sdp); /* a refresh too; the SDPs now in use (b2bua_timer.c) */
 	if (MSG_IS_INVITE(c->pend.req))
 		ok2xx_reply(c, legi, c->pend.req, code, sdp); /* until its ACK */
 	else
