@@ -197,6 +197,8 @@ START_TEST(conf_loads_every_key_of_good_full)
 	ck_assert_uint_eq(c->sip.max_line_length, 2048);
 	ck_assert_uint_eq(c->sip.transaction_timeout_ms, 20000);
 	ck_assert_uint_eq(c->sip.agent_timeout_ms, 4000);
+	ck_assert_uint_eq(c->sip.session_expires_s, 600);
+	ck_assert_uint_eq(c->sip.min_session_expires_s, 120);
 	ck_assert_str_eq(conf_sockaddr_str(&c->media.address, a, sizeof(a)), "127.0.0.3:0");
 	ck_assert_str_eq(c->media.advertise, "198.51.100.7");
 	ck_assert_uint_eq(c->media.port_min, 40000);
@@ -323,6 +325,8 @@ START_TEST(conf_defaults_apply_when_keys_are_absent)
 	ck_assert_uint_eq(c->sip.max_line_length, 4096);
 	ck_assert_uint_eq(c->sip.transaction_timeout_ms, 32000);
 	ck_assert_uint_eq(c->sip.agent_timeout_ms, 8000);
+	ck_assert_uint_eq(c->sip.session_expires_s, 1800);
+	ck_assert_uint_eq(c->sip.min_session_expires_s, 90);
 	ck_assert_str_eq(conf_sockaddr_str(&c->media.address, a, sizeof(a)), "127.0.0.1:0");
 	ck_assert_uint_eq(c->media.port_min, 30000);
 	ck_assert_uint_eq(c->media.port_max, 39999);
