@@ -14,6 +14,7 @@
  */
 #include <check.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,18 @@ START_TEST(a_session_expires_below_the_minimum_gets_422_with_min_se)
 	ck_assert_int_eq(invite_final(c, msg), 422);
 	ck_assert_ptr_nonnull(itest_header(msg, "Min-SE", minse, sizeof(minse)));
 	ck_assert_str_eq(minse, "10");
+	/* hostile or broken values are refused, never guessed at */
+	{
+		const char *bad[] = {"Session-Expires: abc\r\n", "Session-Expires: 0\r\n",
+		                     "Session-Expires: 1800;refresher=proxy\r\n",
+		                     "Session-Expires: 99999999999\r\n", NULL};
+		for (int i = 0; bad[i] != NULL; i++) {
+			char bcid[80];
+			snprintf(bcid, sizeof(bcid), "bad%d-%s", i, cid);
+			send_invite(&t, c, bcid, bad[i], sdp, sizeof(sdp));
+			ck_assert_msg(invite_final(c, msg) == 400, "%s: %.40s", bad[i], msg);
+		}
+	}
 	itest_assert_no_calls(&t);
 	itest_conn_free(c);
 	itest_stop(&t);
@@ -397,6 +410,10 @@ START_TEST(reinvite_refreshes_on_both_legs_keep_the_media_flowing)
 	ck_assert_ptr_nonnull(
 	        log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)), &len));
 	ck_assert_int_ge(count(log, "<<< INVITE sip:"), 3);
+	/* sipwarden's INVITE to the agent asked for timers itself */
+	ck_assert_ptr_nonnull(strstr(log, "Session-Expires: 4\r\n"));
+	ck_assert_ptr_nonnull(strstr(log, "Supported: timer\r\n"));
+	ck_assert_ptr_nonnull(strstr(log, "Min-SE: 2\r\n"));
 	free(log);
 	ck_assert_ptr_nonnull(
 	        log = itest_read_file(itest_path(&t, "caller.json.log", path, sizeof(path)), &len));
@@ -404,6 +421,64 @@ START_TEST(reinvite_refreshes_on_both_legs_keep_the_media_flowing)
 	free(log);
 	assert_end(tfd, "bye");
 	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
+/* A TLS connection presenting the agent's certificate (DIR/agent.crt), as an agent
+ * calling out does: the harness's connections present none. */
+static struct itest_conn *
+agent_connect(const struct itest *t)
+{
+	struct itest_conn *c = itest_tcp_connect(t);
+	char crt[256], key[256];
+	int64_t end = itest_now_ms() + 5000;
+	int r;
+
+	ck_assert_ptr_nonnull(c);
+	c->ctx = SSL_CTX_new(TLS_client_method());
+	ck_assert_ptr_nonnull(c->ctx);
+	ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(
+	                         c->ctx, itest_path(t, "agent.crt", crt, sizeof(crt))),
+	                 1);
+	ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(c->ctx,
+	                                             itest_path(t, "agent.key", key, sizeof(key)),
+	                                             SSL_FILETYPE_PEM),
+	                 1);
+	c->ssl = SSL_new(c->ctx);
+	ck_assert_ptr_nonnull(c->ssl);
+	SSL_set_fd(c->ssl, c->fd);
+	while ((r = SSL_connect(c->ssl)) != 1) {
+		int e = SSL_get_error(c->ssl, r);
+		struct pollfd p = {.fd = c->fd,
+		                   .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN};
+		ck_assert_msg(e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE,
+		              "TLS handshake failed");
+		ck_assert_msg(itest_now_ms() < end && poll(&p, 1, 1000) >= 0,
+		              "TLS handshake timed out");
+	}
+	return c;
+}
+
+START_TEST(an_agent_calling_out_below_the_minimum_gets_422_too)
+{
+	static char msg[MSG_CAP];
+	struct itest_opts o = {.agent_pin = true,
+	                       .sip_extra = "min_session_expires = 10s\n",
+	                       .trunk_extra = "target = 127.0.0.1:9\n"};
+	char cid[64], sdp[1024], minse[32];
+	struct itest t;
+	struct itest_conn *c;
+
+	snprintf(cid, sizeof(cid), "seout%u@127.0.0.1", (unsigned)getpid());
+	itest_start(&t, &o);
+	c = agent_connect(&t);
+	send_invite(&t, c, cid, "Session-Expires: 9\r\n", sdp, sizeof(sdp));
+	ck_assert_int_eq(invite_final(c, msg), 422);
+	ck_assert_ptr_nonnull(itest_header(msg, "Min-SE", minse, sizeof(minse)));
+	ck_assert_str_eq(minse, "10");
+	itest_assert_no_calls(&t);
+	itest_conn_free(c);
 	itest_stop(&t);
 }
 END_TEST
@@ -421,6 +496,7 @@ main(void)
 	tcase_add_test(tc, without_update_the_refresh_is_a_reinvite_with_the_same_sdp_and_key);
 	tcase_add_test(tc, a_trunk_that_stops_refreshing_has_its_call_ended_session_expired);
 	tcase_add_test(tc, reinvite_refreshes_on_both_legs_keep_the_media_flowing);
+	tcase_add_test(tc, an_agent_calling_out_below_the_minimum_gets_422_too);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
