@@ -425,13 +425,12 @@ stimer_relayed(struct call *c, int legi, const char *sdp)
 		}
 	}
 	/* a 2xx to an UPDATE or re-INVITE refreshes the session (RFC 4028 s7.4), on both
-	 * legs here: the request crossed and was answered */
-	if (MSG_IS_UPDATE(c->pend.req)) {
-		if (in->interval != 0)
-			refreshed(in, in->interval, in->we_refresh);
-		if (out->interval != 0)
-			refreshed(out, out->interval, out->we_refresh);
-	}
+	 * legs here: the request crossed and was answered (the 2xx to a re-INVITE on leg
+	 * `legi` is ours and refreshes that leg in stimer_2xx()) */
+	if (MSG_IS_UPDATE(c->pend.req) && in->interval != 0)
+		refreshed(in, in->interval, in->we_refresh);
+	if (out->interval != 0)
+		refreshed(out, out->interval, out->we_refresh);
 }
 
 /* ---- our refreshes -------------------------------------------------------------------- */
