@@ -425,6 +425,68 @@ START_TEST(reinvite_refreshes_on_both_legs_keep_the_media_flowing)
 }
 END_TEST
 
+/* The trunk refreshes with a re-INVITE whose SDP is unchanged (same o= version, RFC 3264
+ * s8) and with an UPDATE without SDP: both are answered on the trunk's leg, the re-INVITE
+ * with the SDP and key of the first 200, and neither reaches the agent. */
+START_TEST(a_trunk_refresh_is_answered_on_its_leg_without_a_new_key)
+{
+	static char msg[MSG_CAP], req[MSG_CAP], first_sdp[4096];
+	const char *agent_args[] = {"--mode", "echo", "--timeout", "30", "--verbose", NULL};
+	char cid[64], sdp[1024], to[512], contact[512], path[256], se[64];
+	const char *body;
+	struct itest t;
+	struct itest_conn *c;
+	size_t len;
+	char *log;
+	int tfd;
+	pid_t ap;
+
+	snprintf(cid, sizeof(cid), "serx%u@127.0.0.1", (unsigned)getpid());
+	itest_start(&t, NULL);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	send_invite(&t, c, cid, "Supported: timer\r\nSession-Expires: 1800\r\n", sdp, sizeof(sdp));
+	ck_assert_int_eq(invite_final(c, msg), 200);
+	ck_assert_ptr_nonnull(body = strstr(msg, "\r\n\r\n"));
+	snprintf(first_sdp, sizeof(first_sdp), "%s", body + 4);
+	ack_200(c, msg, cid, to, sizeof(to), contact, sizeof(contact));
+
+	snprintf(req, sizeof(req),
+	         "INVITE %s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKre2\r\n"
+	         "Max-Forwards: 70\r\nFrom: <sip:+15550100@127.0.0.1>;tag=rt1\r\nTo: %s\r\n"
+	         "Call-ID: %s\r\nCSeq: 2 INVITE\r\n"
+	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
+	         "Supported: timer\r\nSession-Expires: 1800;refresher=uac\r\n"
+	         "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+	         contact, to, cid, strlen(sdp), sdp);
+	ck_assert_int_eq(itest_send_str(c, req), 0);
+	ck_assert_int_eq(invite_final(c, msg), 200);
+	ck_assert_ptr_nonnull(itest_header(msg, "Session-Expires", se, sizeof(se)));
+	ck_assert_str_eq(se, "1800;refresher=uac");
+	ck_assert_ptr_nonnull(body = strstr(msg, "\r\n\r\n"));
+	ck_assert_msg(strcmp(body + 4, first_sdp) == 0, "a new SDP:\n%s\nwas\n%s", body + 4,
+	              first_sdp);
+	send_in_dialog(c, "ACK", 2, cid, to, contact, "");
+	send_in_dialog(c, "UPDATE", 3, cid, to, contact, "Session-Expires: 1800;refresher=uac\r\n");
+	ck_assert_int_eq(invite_final(c, msg), 200);
+	ck_assert_msg(strstr(msg, "m=audio") == NULL, "an SDP in the 200 to the UPDATE");
+	send_in_dialog(c, "BYE", 4, cid, to, contact, "");
+	ck_assert_int_eq(invite_final(c, msg), 200);
+	assert_end(tfd, "bye");
+	itest_kill_child(ap);
+	ck_assert_ptr_nonnull(
+	        log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)), &len));
+	ck_assert_int_eq(count(log, "<<< INVITE sip:"), 1);
+	ck_assert_int_eq(count(log, "<<< UPDATE sip:"), 0);
+	free(log);
+	close(tfd);
+	itest_conn_free(c);
+	itest_stop(&t);
+}
+END_TEST
+
 /* A TLS connection presenting the agent's certificate (DIR/agent.crt), as an agent
  * calling out does: the harness's connections present none. */
 static struct itest_conn *
@@ -497,6 +559,7 @@ main(void)
 	tcase_add_test(tc, a_trunk_that_stops_refreshing_has_its_call_ended_session_expired);
 	tcase_add_test(tc, reinvite_refreshes_on_both_legs_keep_the_media_flowing);
 	tcase_add_test(tc, an_agent_calling_out_below_the_minimum_gets_422_too);
+	tcase_add_test(tc, a_trunk_refresh_is_answered_on_its_leg_without_a_new_key);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
