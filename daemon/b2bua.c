@@ -760,6 +760,7 @@ b2bua_reload(struct b2bua *b, struct conf *conf, char *err, size_t errlen)
 		b->agent_conn[i] = 0;
 	conf_unref(b->conf);
 	b->conf = conf_ref(conf);
+	pool_reconf(b->pool, conf);
 	set_identity(b);
 	if (b->tel != NULL)
 		telemetry_set_interim(b->tel, conf->telemetry.interim_interval_s,

@@ -202,7 +202,8 @@ void
 itest_write_conf(struct itest *t, const struct itest_opts *o)
 {
 	static const struct itest_opts defaults;
-	unsigned pmin = rnd(20000, 50000) & ~1u;
+	/* a rewrite keeps the media ports: they are bound at start (a reload refuses a move) */
+	unsigned pmin = t->media_port_min != 0 ? t->media_port_min : rnd(20000, 50000) & ~1u;
 	unsigned mms;
 	FILE *f;
 
