@@ -171,6 +171,7 @@ daemon_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	log_refusal_flush(); /* summaries of refusals whose window ended */
 	if (d->drain_exit && !d->ended && calls_now(d) == 0) {
 		log_info("drain: no call left, stopping");
 		daemon_end_calls_and_exit(d);

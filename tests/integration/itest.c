@@ -327,6 +327,15 @@ itest_start(struct itest *t, const struct itest_opts *o)
 			fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 			if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 				_exit(126);
+			if (o->journal) {
+				struct stat st;
+				char js[64];
+				if (fstat(fd, &st) != 0)
+					_exit(126);
+				snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+				         (unsigned long long)st.st_ino);
+				setenv("JOURNAL_STREAM", js, 1);
+			}
 		}
 		if (o->nofile != 0) {
 			struct rlimit rl = {o->nofile, o->nofile};

@@ -43,6 +43,8 @@ struct itest_opts {
 	const char *general_extra;     /* more lines for [general] ("drain_timeout = 2s\n") */
 	unsigned long watchdog_usec;   /* WATCHDOG_USEC in the daemon's environment (0: none) */
 	bool test_hooks;               /* run $SW_DAEMON_HOOKS, built with -DSW_TEST_HOOKS */
+	bool journal;                  /* with log_file: JOURNAL_STREAM names daemon.log, as
+	                                  systemd does for the journal's stream */
 };
 
 struct itest {
