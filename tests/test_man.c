@@ -321,6 +321,25 @@ START_TEST(daemon_page_documents_every_option)
 }
 END_TEST
 
+/* getopt_long: --help and --version work on both programs, the same as -h and -V. */
+START_TEST(long_options_help_and_version)
+{
+	char *out = run_help("SW_SIPWARDEN", "--version");
+
+	ck_assert_str_eq(out, "sipwarden " SW_VERSION "\n");
+	free(out);
+	out = run_help("SW_SIPWARDEN", "--help");
+	ck_assert_msg(strncmp(out, "usage: sipwarden", 16) == 0, "%s", out);
+	free(out);
+	out = run_help("SW_SIPWARDENCTL", "--version");
+	ck_assert_str_eq(out, "sipwardenctl " SW_VERSION "\n");
+	free(out);
+	out = run_help("SW_SIPWARDENCTL", "-V");
+	ck_assert_str_eq(out, "sipwardenctl " SW_VERSION "\n");
+	free(out);
+}
+END_TEST
+
 static Suite *
 man_suite(void)
 {
@@ -332,6 +351,7 @@ man_suite(void)
 	tcase_add_test(tc, telemetry_page_documents_every_event);
 	tcase_add_test(tc, ctl_page_documents_every_command_and_option);
 	tcase_add_test(tc, daemon_page_documents_every_option);
+	tcase_add_test(tc, long_options_help_and_version);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -172,7 +172,8 @@ START_TEST(reload_moving_media_or_sockets_is_refused_by_key_name)
 	snprintf(to, sizeof(to), "[media]\naddress = %s\n", t.ip);
 	conf_replace(&t, from, to);
 	sighup(&t);
-	ck_assert(itest_file_has(&t, "daemon.log", "[media] workers, [telemetry] socket (applied only at start"));
+	ck_assert(itest_file_has(&t, "daemon.log",
+	                         "[media] workers, [telemetry] socket (applied only at start"));
 	ck_assert(!itest_file_has(&t, "daemon.log", "configuration reloaded"));
 	itest_telemetry_read(tel, lines, sizeof(lines), "[telemetry] socket", 3000);
 	ev = itest_event(lines, "config.refused");
@@ -181,6 +182,25 @@ START_TEST(reload_moving_media_or_sockets_is_refused_by_key_name)
 	                 "[media] address");
 	json_decref(ev);
 	close(tel);
+	itest_stop(&t);
+}
+END_TEST
+
+/*
+ * At start the soft RLIMIT_NOFILE is raised to the hard limit, and a limit below what
+ * max_calls (4 media sockets each) and max_connections may need is warned about.
+ */
+START_TEST(start_raises_the_open_file_limit_and_warns_when_it_is_short)
+{
+	struct itest_opts o = {.log_file = true, .nofile = 256, .nofile_hard = 600};
+	struct itest t;
+
+	itest_start(&t, &o);
+	ck_assert(itest_file_has(&t, "daemon.log", "open files: limit 600 (was 256)"));
+	/* 4 x 1000 calls + 64 connections (+ reserve) do not fit in 600 */
+	ck_assert(itest_file_has(&t, "daemon.log",
+	                         "open files: limit 600 is below what max_calls and "
+	                         "max_connections may need"));
 	itest_stop(&t);
 }
 END_TEST
@@ -238,6 +258,7 @@ main(void)
 	tcase_add_test(tc, reload_adding_an_agent_is_refused_and_nothing_of_it_applies);
 	tcase_add_test(tc, reload_moving_media_or_sockets_is_refused_by_key_name);
 	tcase_add_test(tc, sipwardenctl_reload_says_ok_or_names_the_keys);
+	tcase_add_test(tc, start_raises_the_open_file_limit_and_warns_when_it_is_short);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }

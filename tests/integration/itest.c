@@ -338,7 +338,7 @@ itest_start(struct itest *t, const struct itest_opts *o)
 			}
 		}
 		if (o->nofile != 0) {
-			struct rlimit rl = {o->nofile, o->nofile};
+			struct rlimit rl = {o->nofile, o->nofile_hard ? o->nofile_hard : o->nofile};
 			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
 				_exit(125);
 		}

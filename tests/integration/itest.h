@@ -33,6 +33,7 @@ struct itest_opts {
 	const char *media_extra;       /* more lines for [media] */
 	unsigned media_ports;          /* size of the media port range (default 1000) */
 	unsigned nofile;               /* the daemon's RLIMIT_NOFILE, soft = hard (0: ours) */
+	unsigned nofile_hard;          /* with nofile: a higher hard limit (0: = nofile) */
 	const char *trunk_source;      /* [trunk itest] source (default 127.0.0.0/8) */
 	const char *trunk_extra;       /* more lines for [trunk itest] */
 	const char *telemetry_extra;   /* more lines for [telemetry] */
