@@ -81,9 +81,9 @@ static const struct cmdhelp {
         {"reload", "",
          "Re-read the config file, as SIGHUP does. Says 'reloaded', or exits 1 with\n"
          "               why it was refused and which keys need a restart instead."},
-        {"loglevel", "LEVEL",
-         "Show the log level, or set it to error, warn, info or debug (until the\n"
-         "               next reload, which applies [general] log_level again)."},
+        {"loglevel", "",
+         "Show the log level; 'loglevel LEVEL' sets error, warn, info or debug\n"
+         "               (until the next reload applies [general] log_level again)."},
         {"events", "",
          "Follow the telemetry stream (telemetry socket). One event per line:\n"
          "               readable, coloured on a terminal; --json prints the raw JSON lines."},
@@ -107,7 +107,7 @@ usage(FILE *f)
 	        "  -V, --version       print sipwardenctl's version\n\n"
 	        "commands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-8s %-5s %s\n", cmds[i].name, cmds[i].args, cmds[i].text);
+		fprintf(f, "  %-8s %-3s %s\n", cmds[i].name, cmds[i].args, cmds[i].text);
 }
 
 static int
@@ -117,9 +117,10 @@ cmd_usage(const char *name, FILE *f)
 		if (strcmp(cmds[i].name, name) == 0) {
 			fprintf(f, "usage: sipwardenctl [options] %s%s%s%s\n\n  %s\n", name,
 			        cmds[i].args[0] ? " " : "", cmds[i].args,
-			        strcmp(name, "top") == 0     ? " [--once]"
-			        : strcmp(name, "drain") == 0 ? " [--timeout D] [--json]"
-			                                     : " [--json]",
+			        strcmp(name, "top") == 0        ? " [--once]"
+			        : strcmp(name, "drain") == 0    ? " [--timeout D] [--json]"
+			        : strcmp(name, "loglevel") == 0 ? " [LEVEL] [--json]"
+			                                        : " [--json]",
 			        cmds[i].text);
 			return 0;
 		}
