@@ -21,10 +21,11 @@ saw (the agents in the order sipwarden tried them): `swpeer --capture FILE` file
                       among the capture-* seeds there;
   OUTDIR/sdp/         each SDP body whose shape (line types and attribute names, in
                       order) is new in the same way;
-  OUTDIR/rtp/         a few RTP packets and the RTCP compounds a peer sent (plaintext, the
-                      capture is taken before SRTP protect) in fuzz_rtp's format: mode 0
-                      (RTP) or 1 (RTCP), suite 0 (AES_CM_128_HMAC_SHA1_80), the packet;
-  OUTDIR/rtcp/        the RTCP compounds as they are (fuzz_rtcp's input).
+  OUTDIR/rtp/         the RTP packets and RTCP compounds a peer sent (plaintext: the capture
+                      is taken before SRTP protect) in fuzz_rtp's format: mode 0 (RTP) or
+                      1 (RTCP), suite 0 (AES_CM_128_HMAC_SHA1_80), the packet; one per
+                      shape (header octets and length; packet types of a compound);
+  OUTDIR/rtcp/        the RTCP compounds as they are (fuzz_rtcp's input), one per shape.
 
 --messages-only leaves out the sip_stream input: for a flow that the harness cannot
 replay as it happened (one driven by sipwarden's timers, or by config the harness does
@@ -186,7 +187,21 @@ def shape(target, data):
         start = head[0].split(b" ")
         kind = start[1] if start[0] == b"SIP/2.0" and len(start) > 1 else start[0]
         return (kind,) + tuple(l.split(b":", 1)[0] for l in head[1:]) + (b"\r\n\r\n" in data,)
-    return tuple(re.sub(rb"^(a=[^:\r]*|[a-z]=).*", rb"\1", l) for l in data.split(b"\r\n"))
+    if target == "sdp":
+        return tuple(re.sub(rb"^(a=[^:\r]*|[a-z]=).*", rb"\1", l) for l in data.split(b"\r\n"))
+    if target == "rtp":  # mode, suite, then the RTP or RTCP packet
+        return (data[:2],) + rtcp_shape(data[2:]) if data[:1] == b"\x01" else \
+            (data[:2], data[2], data[3] & 0x7f, len(data))
+    return rtcp_shape(data)
+
+
+def rtcp_shape(pkt):
+    """The (first octet, packet type) of each packet of an RTCP compound."""
+    out, off = [], 0
+    while off + 4 <= len(pkt):
+        out.append((pkt[off], pkt[off + 1]))
+        off += 4 * (struct.unpack(">H", pkt[off + 2:off + 4])[0] + 1)
+    return tuple(out)
 
 
 def known_shapes(outdir, target):
@@ -245,16 +260,19 @@ def main():
                     continue
                 shapes[target].add(shape(target, data))
                 write(outdir, target, f"{name}-{n:02d}", data, written)
-    # rtp and rtcp: the first two RTP packets, one from the middle, every RTCP compound
+    # rtp and rtcp: RTP packets and RTCP compounds of a shape not seen yet (header octets
+    # and length; packet types of a compound)
+    shapes.update({t: known_shapes(outdir, t) for t in ("rtp", "rtcp")})
     for slot, recs in sides:
         side = "trunk" if slot == TRUNK_SLOT else f"agent{slot - AGENT_SLOT + 1}"
-        rtp = [r.data for r in recs if r.kind == "RTP"]
-        for i, pkt in enumerate(rtp[:2] + rtp[len(rtp) // 2:len(rtp) // 2 + 1]):
-            write(outdir, "rtp", f"{name}-{side}-rtp-{i}", b"\x00\x00" + pkt, written)
-        for i, pkt in enumerate(r.data for r in recs if r.kind == "RTCP"):
-            if i < 2:
-                write(outdir, "rtp", f"{name}-{side}-rtcp-{i}", b"\x01\x00" + pkt, written)
-            write(outdir, "rtcp", f"{name}-{side}-{i}", pkt, written)
+        for i, r in enumerate(r for r in recs if r.kind in ("RTP", "RTCP")):
+            seeds = [("rtp", f"rtp-{i}", (b"\x00\x00" if r.kind == "RTP" else b"\x01\x00") + r.data)]
+            if r.kind == "RTCP":
+                seeds.append(("rtcp", f"{i}", r.data))
+            for target, suffix, data in seeds:
+                if shape(target, data) not in shapes[target]:
+                    shapes[target].add(shape(target, data))
+                    write(outdir, target, f"{name}-{side}-{suffix}", data, written)
 
 
 if __name__ == "__main__":
