@@ -8,7 +8,9 @@
  *
  * An input is a sequence of records: op, slot, length (2 octets, big-endian), payload.
  * Slots 0 and 1 are two connections from the trunk (127.0.0.1), slot 2 one from a stranger
- * (192.0.2.66); slots 3..5 are the connections sipwarden opened to agents, in order.
+ * (192.0.2.66); slots 3..5 are the connections sipwarden opened (to agents, or to the
+ * trunk's target for a call out), in order; slot 6 is an agent calling in with its pinned
+ * client certificate (its INVITEs are calls out through the trunk).
  *   op 0: the payload arrives on the slot (raw bytes: requests, responses, garbage);
  *   op 1: answer the last request sipwarden sent on the slot: status from a table
  *         (payload[0]), with a well-formed SRTP answer to its offer when payload[1] is odd,
@@ -59,8 +61,16 @@
 #include "telemetry.h"
 #include "tls.h"
 
-#define NSLOTS   6
-#define NINBOUND 3
+#define NSLOTS    7
+#define NINBOUND  3 /* slots 0..2: connections to sipwarden's listener */
+#define NOUTBOUND 3 /* slots 3..5: connections sipwarden opened */
+#define AGENT_IN  6 /* slot 6: an agent presenting the certificate [agent a1] pins */
+
+/* the pinned "certificate" of slot 6: its SHA-256, as [agent a1] fingerprint says */
+static const uint8_t agent_fp[32] = {0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1,
+                                     0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1,
+                                     0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1,
+                                     0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1};
 
 /* What the harness knows of one connection, from its peer's side. */
 struct slot {
@@ -266,6 +276,10 @@ slot_connect(struct slot *sl, const struct sockaddr *sa, socklen_t salen, bool o
 	struct tls_info tls = {.version = TLS1_3_VERSION, .version_name = "TLSv1.3"};
 
 	snprintf(tls.cipher, sizeof(tls.cipher), "TLS_AES_256_GCM_SHA384");
+	if (sl == &h.slot[AGENT_IN]) {
+		tls.has_peer_cert = tls.peer_verified = true;
+		memcpy(tls.peer_fp, agent_fp, sizeof(agent_fp));
+	}
 	if (bufferevent_pair_new(h.base, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, pair) !=
 	    0)
 		return -ENOMEM;
@@ -282,14 +296,14 @@ slot_connect(struct slot *sl, const struct sockaddr *sa, socklen_t salen, bool o
 	return 0;
 }
 
-/* The B2BUA opens a connection to an agent: the next outbound slot takes it. */
+/* The B2BUA opens a connection (an agent, a trunk's target): the next outbound slot. */
 static int
 connect_hook(void *arg, const struct sockaddr *sa, socklen_t salen, uint64_t *id)
 {
 	struct slot *sl;
 
 	(void)arg;
-	if (h.nout >= NSLOTS - NINBOUND)
+	if (h.nout >= NOUTBOUND)
 		return -ECONNREFUSED;
 	sl = &h.slot[NINBOUND + h.nout++];
 	slot_clear(sl);
@@ -304,7 +318,7 @@ slot_get(unsigned i)
 {
 	struct slot *sl = &h.slot[i % NSLOTS];
 
-	if (sl->peer == NULL && i % NSLOTS < NINBOUND) {
+	if (sl->peer == NULL && (i % NSLOTS < NINBOUND || i % NSLOTS == AGENT_IN)) {
 		struct sockaddr_in sin = {.sin_family = AF_INET};
 
 		sin.sin_port = htons((uint16_t)(40000 + i % NSLOTS));
@@ -513,7 +527,11 @@ setup(void)
 	struct media_engine_conf mc = {0};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&mc.local;
 	unsigned base_port = 20000 + (unsigned)(getpid() % 2000) * 16;
+	char fp[2 * sizeof(agent_fp) + 1];
 	FILE *f;
+
+	for (size_t i = 0; i < sizeof(agent_fp); i++)
+		snprintf(fp + 2 * i, 3, "%02x", agent_fp[i]);
 
 	snprintf(h.dir, sizeof(h.dir), "/tmp/sw-fuzz-stream-XXXXXX");
 	if (mkdtemp(h.dir) == NULL)
@@ -534,9 +552,10 @@ setup(void)
 	        "[telemetry]\nsocket = %s/tel.sock\n"
 	        "[pool]\nprobe_interval = 0\n"
 	        "[trunk t]\nsource = 127.0.0.1/32\npass_headers = X-Case\n"
-	        "[agent a1]\naddress = 127.0.0.1:5071\nverify = no\n"
+	        "target = 127.0.0.1:5080\n"
+	        "[agent a1]\naddress = 127.0.0.1:5071\nverify = no\nfingerprint = %s\n"
 	        "[agent a2]\naddress = 127.0.0.1:5072\nverify = no\n",
-	        base_port, h.dir, h.dir, h.dir, base_port + 2, base_port + 15, h.dir);
+	        base_port, h.dir, h.dir, h.dir, base_port + 2, base_port + 15, h.dir, fp);
 	fclose(f);
 	if ((h.conf = conf_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz_sip_stream: %s\n", err);
