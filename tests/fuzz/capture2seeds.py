@@ -2,6 +2,7 @@
 """capture2seeds.py: turn captures of real calls into fuzzer seeds.
 
     capture2seeds.py [--messages-only] OUTDIR NAME TRUNK_CAPTURE [AGENT_CAPTURE...]
+    capture2seeds.py --outbound [--messages-only] OUTDIR NAME AGENT_CAPTURE TRUNK_CAPTURE
 
 TRUNK_CAPTURE and each AGENT_CAPTURE are what the peers of one call through sipwarden
 saw (the agents in the order sipwarden tried them): `swpeer --capture FILE` files (tools/swpeer/capture.c) or SIPp message logs
@@ -27,6 +28,9 @@ saw (the agents in the order sipwarden tried them): `swpeer --capture FILE` file
                       shape (header octets and length; packet types of a compound);
   OUTDIR/rtcp/        the RTCP compounds as they are (fuzz_rtcp's input), one per shape.
 
+--outbound: a call out, placed by an agent presenting its pinned certificate (slot 6 of
+the harness) through the trunk's target (the first connection sipwarden opens, slot 3).
+
 --messages-only leaves out the sip_stream input: for a flow that the harness cannot
 replay as it happened (one driven by sipwarden's timers, or by config the harness does
 not have, such as a legacy RTP trunk).
@@ -40,7 +44,7 @@ import struct
 import sys
 from datetime import datetime
 
-TRUNK_SLOT, AGENT_SLOT, OP_SUBST = 0, 3, 5
+TRUNK_SLOT, AGENT_SLOT, AGENT_IN_SLOT, OP_SUBST = 0, 3, 6, 5
 COMPACT = {"f": "from", "t": "to", "i": "call-id", "v": "via", "l": "content-length"}
 
 
@@ -226,19 +230,23 @@ def write(outdir, target, name, data, written):
 
 def main():
     args = sys.argv[1:]
-    stream_too = not (args and args[0] == "--messages-only")
-    if not stream_too:
-        args = args[1:]
-    if not 3 <= len(args) <= 6:
+    outbound = "--outbound" in args[:2]
+    stream_too = "--messages-only" not in args[:2]
+    args = [a for a in args[:2] if a not in ("--outbound", "--messages-only")] + args[2:]
+    if not 3 <= len(args) <= 6 or (outbound and len(args) != 4):
         sys.exit(__doc__)
     outdir, name = args[0], args[1]
-    sides = [(TRUNK_SLOT, read_capture(args[2]))]
-    for i, path in enumerate(args[3:]):
-        sides.append((AGENT_SLOT + i, read_capture(path)))
+    if outbound:  # (slot, label, capture)
+        sides = [(AGENT_IN_SLOT, "agent", read_capture(args[2])),
+                 (AGENT_SLOT, "trunk", read_capture(args[3]))]
+    else:
+        sides = [(TRUNK_SLOT, "trunk", read_capture(args[2]))]
+        for i, path in enumerate(args[3:]):
+            sides.append((AGENT_SLOT + i, f"agent{i + 1}", read_capture(path)))
     written = set()
     # sip_stream: the peers' messages in the order they were sent
     sent = []
-    for slot, recs in sides:
+    for slot, side, recs in sides:
         tokens = sipwarden_tokens(recs)
         sent += [(r.usec, slot, substitute(r.data, tokens)) for r in recs
                  if r.kind == "SIP" and r.sent]
@@ -248,7 +256,7 @@ def main():
     # sip_msg and sdp: each message and body of a shape not seen yet, as it was
     shapes = {t: known_shapes(outdir, t) for t in ("sip_msg", "sdp")}
     n = 0
-    for slot, recs in sides:
+    for slot, side, recs in sides:
         for r in recs:
             if r.kind != "SIP":
                 continue
@@ -263,8 +271,7 @@ def main():
     # rtp and rtcp: RTP packets and RTCP compounds of a shape not seen yet (header octets
     # and length; packet types of a compound)
     shapes.update({t: known_shapes(outdir, t) for t in ("rtp", "rtcp")})
-    for slot, recs in sides:
-        side = "trunk" if slot == TRUNK_SLOT else f"agent{slot - AGENT_SLOT + 1}"
+    for slot, side, recs in sides:
         for i, r in enumerate(r for r in recs if r.kind in ("RTP", "RTCP")):
             seeds = [("rtp", f"rtp-{i}", (b"\x00\x00" if r.kind == "RTP" else b"\x01\x00") + r.data)]
             if r.kind == "RTCP":

@@ -25,6 +25,12 @@ EXPECT = {
     "call-cancel": [r"slot 0 <- SIP/2\.0 487", r"slot 3 <- CANCEL", r"slot 3 <- ACK"],
     "call-rejected-486": [r"slot 3 <- ACK", r"slot 0 <- SIP/2\.0 486"],
     "call-plain-offer-488": [r"slot 0 <- SIP/2\.0 488"],
+    # calls out: the agent (slot 6, pinned certificate) calls through the trunk's target
+    # (slot 3); then the agent or the trunk hangs up
+    "call-out-agent-bye": [r"slot 3 <- INVITE", r"slot 6 <- SIP/2\.0 200 .*INVITE\]",
+                           r"slot 6 <- SIP/2\.0 200 .*BYE\]", r"slot 3 <- BYE"],
+    "call-out-trunk-bye": [r"slot 3 <- INVITE", r"slot 6 <- SIP/2\.0 200 .*INVITE\]",
+                           r"slot 3 <- SIP/2\.0 200 .*BYE\]", r"slot 6 <- BYE"],
     # SIPp scenario pairs of tests/sipp/b2bua (TLS wrappers; uac_X + uas_Y: sipp-X-Y)
     "sipp-savp-call-answer": [OK_INVITE, r"slot 0 <- SIP/2\.0 200 .*BYE\]", r"slot 3 <- BYE"],
     "sipp-plain-offer-488-answer": [r"slot 0 <- SIP/2\.0 488"],

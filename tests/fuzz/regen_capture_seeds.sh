@@ -3,7 +3,7 @@
 # (tests/fuzz/corpus/*/capture-*) with new ones (`meson compile -C BUILDDIR
 # fuzz-capture-seeds` runs it). Two sources, each a real sipwarden from BUILDDIR:
 #   - swpeer on both sides (tests/fuzz/capture_calls.sh: --capture files, SRTP media and
-#     RTCP): capture-call-*;
+#     RTCP): capture-call-* (capture-call-out-*: calls out, from an agent to the trunk);
 #   - the SIPp scenario pairs of tests/sipp/b2bua through their TLS wrappers (SIPp's
 #     -trace_msg logs, kept with SW_SIPPB_KEEP=1): capture-sipp-* (skipped, with a note,
 #     when sipp or socat is missing).
@@ -25,7 +25,9 @@ rm -f "$corpus"/*/capture-*
 for t in "$tmp"/swpeer/*.trunk; do
 	name=$(basename "$t" .trunk)
 	a=$tmp/swpeer/$name.agent
-	if [[ -s $a ]]; then
+	if [[ $name == call-out-* ]]; then # the agent calls out through the trunk's target
+		python3 "$here/capture2seeds.py" --outbound "$corpus" "$name" "$a" "$t"
+	elif [[ -s $a ]]; then
 		python3 "$here/capture2seeds.py" "$corpus" "$name" "$t" "$a"
 	else
 		python3 "$here/capture2seeds.py" "$corpus" "$name" "$t"
