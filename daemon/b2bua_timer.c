@@ -47,6 +47,7 @@ struct stimer_leg {
 	osip_message_t *sent; /* our refresh in flight, or NULL */
 	uint64_t sent_conn;   /* the connection it left on */
 	char *sdp;            /* the SDP we last sent on this leg (re-INVITE refreshes) */
+	bool sdp_offer;       /* it was an offer (keys in the leg's offered[]), else an answer */
 	struct event *ev;
 };
 
@@ -348,8 +349,12 @@ stimer_2xx(struct call *c, int legi, const osip_message_t *req, osip_message_t *
 	if (s == NULL)
 		return;
 	if (sdp != NULL) {
+		osip_body_t *body = NULL;
 		sdp_clear(s);
 		s->sdp = strdup(sdp);
+		/* an offer when the request had none (a late offer), else our answer */
+		s->sdp_offer = osip_message_get_body(req, 0, &body) < 0 || body == NULL ||
+		               body->body == NULL;
 	}
 	s->peer_update = allows_update(req);
 	has = session_expires(req, &se, &r);
@@ -389,6 +394,7 @@ stimer_leg_2xx(struct call *c, int legi, const osip_message_t *resp, const char 
 	if (our_sdp != NULL) {
 		sdp_clear(s);
 		s->sdp = strdup(our_sdp);
+		s->sdp_offer = true;
 	}
 	s->peer_update = allows_update(resp);
 	if (session_expires(resp, &se, &r) == 1) {
@@ -415,6 +421,7 @@ stimer_relayed(struct call *c, int legi, const char *sdp)
 	if (sdp != NULL) {
 		sdp_clear(in);
 		in->sdp = strdup(sdp);
+		in->sdp_offer = false;
 	}
 	if (c->pend.sent != NULL && osip_message_get_body(c->pend.sent, 0, &body) >= 0 &&
 	    body != NULL && body->body != NULL) {
@@ -423,6 +430,7 @@ stimer_relayed(struct call *c, int legi, const char *sdp)
 			memcpy(out->sdp, body->body, body->length);
 			out->sdp[body->length] = '\0';
 		}
+		out->sdp_offer = true;
 	}
 	/* a 2xx to an UPDATE or re-INVITE refreshes the session (RFC 4028 s7.4), on both
 	 * legs here: the request crossed and was answered (the 2xx to a re-INVITE on leg
@@ -549,10 +557,15 @@ stimer_response(struct call *c, int legi, uint64_t conn, osip_message_t *resp)
 		osip_body_t *body = NULL;
 		const char *why = NULL;
 
+		/* an offer of ours repeated: any of its keys may be chosen (offered[]); our
+		 * answer repeated as an offer: its one key (tx) */
+		const struct srtp_keys *keys = s->sdp_offer ? l->offered : &l->tx;
+		size_t nkeys = s->sdp_offer ? l->noffered : 1;
+
 		osip_message_get_body(resp, 0, &body);
 		if (body == NULL || body->body == NULL ||
 		    sdp_parse(&answer, body->body, body->length, &why) != 0 ||
-		    sdp_check_answer(answer, &pol, &l->tx, 1, &v) != 0) {
+		    sdp_check_answer(answer, &pol, keys, nkeys, &v) != 0) {
 			sdp_desc_free(answer);
 			sent_clear(s);
 			telemetry_security(c->b->tel, TELEMETRY_SEC_OFFER_REFUSED, c->id,
@@ -561,9 +574,13 @@ stimer_response(struct call *c, int legi, uint64_t conn, osip_message_t *resp)
 			call_end(c, "failed", "sipwarden", "answer_refused", 0);
 			return true;
 		}
-		sdp_desc_free(l->remote_sdp);
-		l->remote_sdp = answer;
-		l->verdict = v;
+		if (s->sdp_offer) {
+			leg_set_answer(c, legi, answer, &v); /* tx: the offered key chosen */
+		} else {
+			sdp_desc_free(l->remote_sdp);
+			l->remote_sdp = answer;
+			l->verdict = v;
+		}
 		media_apply_leg(c, legi);
 	}
 	{
@@ -632,9 +649,12 @@ stimer_request(struct call *c, int legi, osip_message_t *req)
 		return true;
 	}
 	if (MSG_IS_INVITE(req) && !nobody && c->st != NULL && c->st->leg[legi].sdp != NULL &&
-	    c->pend.req == NULL && same_session(l, req)) {
+	    !c->st->leg[legi].sdp_offer && c->st->leg[legi].sent == NULL && c->pend.req == NULL &&
+	    same_session(l, req)) {
 		/* RFC 3264 s8: an unchanged offer; our answer is the SDP we last sent here,
-		 * with the same keys (ok2xx_reply() adds the timer headers, stimer_2xx()) */
+		 * with the same keys (ok2xx_reply() adds the timer headers, stimer_2xx()).
+		 * When what we last sent here was an offer (several keys to choose from), the
+		 * re-INVITE is relayed as any other. */
 		char *sdp = strdup(c->st->leg[legi].sdp);
 		if (sdp == NULL)
 			return false;
