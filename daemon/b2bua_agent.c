@@ -664,6 +664,13 @@ agent_on_response(struct call *c, osip_message_t *resp)
 		agent_failed(c, code == 503 ? "503" : code == 408 ? "timeout" : "5xx");
 		return;
 	}
+	if (code == 422 && stimer_retry_422(c, resp)) { /* session timer too short: again */
+		char hp[80];
+		agent_hostport(&c->conf->agents[c->agent], hp, sizeof(hp));
+		if (leg_b_invite(c, c->leg[1].conn, false, c->agent, hp,
+		                 c->conf->agents[c->agent].crypto_pad, false) == 0)
+			return;
+	}
 	/* 3xx/4xx/6xx: the agent refused this call; the trunk hears the same code */
 	report(b, c->agent, true, NULL);
 	call_end(c, code == 486 || code == 600 ? "busy" : "failed", "agent", "rejected", code);

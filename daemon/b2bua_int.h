@@ -295,6 +295,9 @@ void b2bua_late_free(struct call *c);
  * was one (may end the call). _free: from call_end() and call_free(). */
 bool stimer_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req);
 int stimer_invite_headers(struct call *c, osip_message_t *inv);
+/* Leg B's peer answered our INVITE 422 with a Min-SE above what we asked: true when the
+ * INVITE should go again (stimer_invite_headers() then asks for that Min-SE); once. */
+bool stimer_retry_422(struct call *c, const osip_message_t *resp);
 void stimer_2xx(struct call *c, int legi, const osip_message_t *req, osip_message_t *resp,
                 const char *sdp);
 void stimer_leg_2xx(struct call *c, int legi, const osip_message_t *resp, const char *our_sdp);

@@ -54,6 +54,8 @@ struct stimer_leg {
 /* Owner: struct call (c->st); freed by stimer_free(). */
 struct stimer {
 	struct stimer_leg leg[2];
+	unsigned b_min; /* leg B's peer answered 422 with this Min-SE: ask for it, 0 none */
+	bool b_retried; /* that retry is spent (one per call) */
 };
 
 /* ---- header parsing (peer bytes: strict) --------------------------------------------- */
@@ -323,17 +325,37 @@ int
 stimer_invite_headers(struct call *c, osip_message_t *inv)
 {
 	const struct conf_sip *sc = &c->conf->sip;
+	unsigned b_min = c->st != NULL ? c->st->b_min : 0;
+	unsigned se = sc->session_expires_s > b_min ? sc->session_expires_s : b_min;
+	unsigned min = sc->min_session_expires_s > b_min ? sc->min_session_expires_s : b_min;
 	char buf[16];
 	int rc;
 
-	if (sc->session_expires_s == 0)
+	if (se == 0)
 		return 0;
-	snprintf(buf, sizeof(buf), "%u", sc->min_session_expires_s);
+	snprintf(buf, sizeof(buf), "%u", min);
 	if ((rc = sip_util_add_header(inv, "Supported", "timer")) != 0 ||
 	    (rc = sip_util_add_header(inv, "Min-SE", buf)) != 0)
 		return rc;
-	snprintf(buf, sizeof(buf), "%u", sc->session_expires_s);
+	snprintf(buf, sizeof(buf), "%u", se);
 	return sip_util_add_header(inv, "Session-Expires", buf); /* the UAS picks the refresher */
+}
+
+bool
+stimer_retry_422(struct call *c, const osip_message_t *resp)
+{
+	unsigned min = min_se(resp);
+
+	/* RFC 4028 s7.4 (bis): once per call, and only for a larger interval than we asked
+	 * for (a 422 that asks for nothing new would only loop) */
+	if (leg_get(c, 1) == NULL || c->st->b_retried || min == 0 || min > SE_MAX ||
+	    min <= (c->conf->sip.session_expires_s > c->st->b_min ? c->conf->sip.session_expires_s
+	                                                          : c->st->b_min))
+		return false;
+	c->st->b_retried = true;
+	c->st->b_min = min;
+	log_info("call %s: leg B wants Session-Expires of at least %u s: asking again", c->id, min);
+	return true;
 }
 
 void
