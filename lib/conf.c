@@ -27,9 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <ini.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
@@ -128,7 +130,7 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 	if (k == CONF_KEYS_NSECT) {
 		set_err(st, line,
 		        "unknown section [%s]: expected general, tls, sip, media, limits, "
-		        "telemetry, pool, trunk NAME, agent NAME, admission or metrics",
+		        "telemetry, pool, trunk NAME, agent NAME, admission, metrics or cluster",
 		        text);
 		return;
 	}
@@ -201,6 +203,9 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 		break;
 	case S_METRICS:
 		s->obj = &c->metrics;
+		break;
+	case S_CLUSTER:
+		s->obj = &c->cluster;
 		break;
 	case S_TRUNK: {
 		struct conf_trunk *nt, *t;
@@ -393,6 +398,61 @@ check_required(struct pstate *st)
 		set_err(st, 0, "[tls] is required (certificate and private_key)");
 }
 
+/* [cluster]: the Redis address, names that go into Redis keys, the failure mode. */
+static void
+check_cluster(struct pstate *st)
+{
+	struct conf_cluster *k = &st->c->cluster;
+	int line = sect_line(st, S_CLUSTER);
+	char host[256];
+
+	if (k->redis == NULL)
+		return;
+	if (k->redis[0] == '/') {
+		if (strlen(k->redis) >= 108)
+			set_err(st, line, "[cluster] redis: Unix socket path longer than 107 bytes");
+	} else if (conf_sockaddr_parse(k->redis, 6379, &k->addr) != 0) {
+		set_err(st, line,
+		        "[cluster] redis: expected host:port (an IP address) or an absolute Unix "
+		        "socket path, got '%s'",
+		        k->redis);
+	}
+	if (k->instance == NULL) {
+		if (gethostname(host, sizeof(host)) != 0)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		if (!name_ok(host)) {
+			set_err(st, line,
+			        "[cluster] instance: the host name is not a usable instance name; "
+			        "expected instance = NAME");
+			return;
+		}
+		k->instance = strdup(host);
+	} else if (!name_ok(k->instance)) {
+		set_err(st, line,
+		        "[cluster] instance: expected 1..%d letters, digits, '-', '_' or '.', got "
+		        "'%s'",
+		        CONF_NAME_MAX - 1, k->instance);
+	}
+	if (k->prefix == NULL)
+		k->prefix = strdup("sipwarden");
+	else if (!name_ok(k->prefix))
+		set_err(st, line,
+		        "[cluster] prefix: expected 1..%d letters, digits, '-', '_' or '.', got '%s'",
+		        CONF_NAME_MAX - 1, k->prefix);
+	if (k->on_store_failure == NULL || strcmp(k->on_store_failure, "local") == 0)
+		k->refuse_on_failure = false;
+	else if (strcmp(k->on_store_failure, "refuse") == 0)
+		k->refuse_on_failure = true;
+	else
+		set_err(st, line, "[cluster] on_store_failure: expected local or refuse, got '%s'",
+		        k->on_store_failure);
+	if (k->instance == NULL || k->prefix == NULL)
+		set_err(st, line, "out of memory");
+	if (k->password != NULL && (k->password[0] == '\0' || strpbrk(k->password, " \t") != NULL))
+		set_err(st, line, "[cluster] password: expected a non-empty value without blanks");
+}
+
 /* Cross-field rules. Each names the line of its section header (0 when absent). */
 static void
 check_cross(struct pstate *st)
@@ -440,6 +500,8 @@ check_cross(struct pstate *st)
 		        "[admission] reserved_connections: expected at most [tls] max_connections "
 		        "(%u), got %u",
 		        c->tls.max_connections, c->admission.reserved_connections);
+
+	check_cluster(st);
 
 	if (c->ntrunks == 0)
 		set_err(st, 0, "no [trunk NAME] section: expected at least one trunk");
@@ -536,6 +598,8 @@ set_defaults(struct conf *c)
 	c->pool.policy = AGENT_LEAST_BUSY;
 	c->pool.probe_interval_ms = 5000;
 	c->pool.probe_failures = 2;
+	c->cluster.heartbeat_ttl_ms = 10000;
+	c->cluster.timeout_ms = 250;
 }
 
 /* Read the whole file (bounded) into memory. */
@@ -678,6 +742,13 @@ conf_unref(struct conf *c)
 	free(c->telemetry.socket);
 	free(c->telemetry.socket_group);
 	free(c->telemetry.control_socket);
+	free(c->cluster.redis);
+	if (c->cluster.password != NULL)
+		OPENSSL_cleanse(c->cluster.password, strlen(c->cluster.password));
+	free(c->cluster.password);
+	free(c->cluster.instance);
+	free(c->cluster.prefix);
+	free(c->cluster.on_store_failure);
 	for (size_t i = 0; i < c->ntrunks; i++) {
 		free(c->trunks[i].sources);
 		free(c->trunks[i].ca_file);

@@ -149,6 +149,22 @@ struct conf_agent {
 
 enum agent_policy { AGENT_ROUND_ROBIN, AGENT_LEAST_BUSY };
 
+/* [cluster]: instances sharing limits, bans and the call registry through Redis
+ * (daemon/cluster.c). Off (redis NULL) unless the section is present. */
+struct conf_cluster {
+	char *redis;                 /* "host:port" (IP literal, default port 6379) or an
+	                                absolute Unix socket path; NULL: clustering off */
+	struct conf_sockaddr addr;   /* redis as TCP address (len 0: a Unix socket) */
+	char *password;              /* AUTH, or NULL */
+	char *instance;              /* this instance's name; default: the host name */
+	char *prefix;                /* of every Redis key and channel, default "sipwarden" */
+	unsigned heartbeat_ttl_ms;   /* default 10000; a silent instance's calls are released
+	                                after this long */
+	unsigned timeout_ms;         /* an admission's wait for Redis, default 250 */
+	char *on_store_failure;      /* "local" (default) or "refuse", as written */
+	bool refuse_on_failure;      /* on_store_failure = refuse */
+};
+
 struct conf_pool {
 	enum agent_policy policy;   /* default least_busy */
 	unsigned probe_interval_ms; /* OPTIONS probe period, default 5000, 0 = no probes */
@@ -175,6 +191,7 @@ struct conf {
 	struct conf_telemetry telemetry;
 	struct conf_metrics metrics;
 	struct conf_pool pool;
+	struct conf_cluster cluster;
 	struct conf_trunk *trunks;
 	size_t ntrunks;
 	struct conf_agent *agents;

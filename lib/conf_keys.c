@@ -15,7 +15,7 @@
 
 static const char *const sect_names[CONF_KEYS_NSECT] = {"general", "tls",       "sip",    "media",
                                                         "limits",  "telemetry", "pool",   "trunk",
-                                                        "agent",   "admission", "metrics"};
+                                                        "agent",   "admission", "metrics", "cluster"};
 
 #define KEY(n, t, s, f, lo, hi, rl)                                                                \
 	{                                                                                          \
@@ -164,9 +164,21 @@ static const struct conf_keydef metrics_keys[] = {
         KEYEND,
 };
 
+/* [cluster]: Redis shared by several instances (daemon/cluster.c). */
+static const struct conf_keydef cluster_keys[] = {
+        KEYR("redis", CK_STR, struct conf_cluster, redis, 0, 0, RESTART),
+        KEY("password", CK_STR, struct conf_cluster, password, 0, 0, RESTART),
+        KEY("instance", CK_STR, struct conf_cluster, instance, 0, 0, RESTART),
+        KEY("prefix", CK_STR, struct conf_cluster, prefix, 0, 0, RESTART),
+        KEY("heartbeat_ttl", CK_MS, struct conf_cluster, heartbeat_ttl_ms, 2000, 300000, RESTART),
+        KEY("timeout", CK_MS, struct conf_cluster, timeout_ms, 10, 5000, RESTART),
+        KEY("on_store_failure", CK_STR, struct conf_cluster, on_store_failure, 0, 0, RESTART),
+        KEYEND,
+};
+
 static const struct conf_keydef *const sect_keys[CONF_KEYS_NSECT] = {
         general_keys, tls_keys,   sip_keys,   media_keys,     limits_keys,  telemetry_keys,
-        pool_keys,    trunk_keys, agent_keys, admission_keys, metrics_keys,
+        pool_keys,    trunk_keys, agent_keys, admission_keys, metrics_keys, cluster_keys,
 };
 
 size_t

@@ -105,6 +105,16 @@ conf_print(const struct conf *c, FILE *out)
 		        c->metrics.allow_remote ? " (remote allowed)" : "");
 	else
 		fprintf(out, "metrics: (off)\n");
+	if (c->cluster.redis != NULL)
+		fprintf(out,
+		        "cluster: instance %s, redis %s%s, prefix %s, heartbeat TTL %ums, timeout "
+		        "%ums, on store failure %s; max_calls limits are shared\n",
+		        c->cluster.instance, c->cluster.redis,
+		        c->cluster.password ? " (password set)" : "", c->cluster.prefix,
+		        c->cluster.heartbeat_ttl_ms, c->cluster.timeout_ms,
+		        c->cluster.refuse_on_failure ? "refuse" : "local");
+	else
+		fprintf(out, "cluster: (off)\n");
 	fprintf(out, "pool: %s, ",
 	        c->pool.policy == AGENT_ROUND_ROBIN ? "round_robin" : "least_busy");
 	if (c->pool.probe_interval_ms == 0)

@@ -35,6 +35,8 @@ sect_obj(const struct conf *c, enum sect_kind k)
 		return &c->admission;
 	case S_METRICS:
 		return &c->metrics;
+	case S_CLUSTER:
+		return &c->cluster;
 	case S_TRUNK:
 	case S_AGENT:
 		break;

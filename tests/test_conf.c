@@ -270,6 +270,31 @@ START_TEST(conf_loads_every_key_of_good_full)
 }
 END_TEST
 
+/* [cluster] is off unless the section is there; its values and defaults. */
+START_TEST(conf_cluster_is_off_by_default_and_read_with_defaults)
+{
+	char err[CONF_ERR_MAX] = "", a[64];
+	struct conf *c = load_fixture("good-minimal.conf", err, sizeof(err));
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_ptr_null(c->cluster.redis);
+	conf_unref(c);
+	c = load_fixture("good-cluster.conf", err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->cluster.redis, "127.0.0.1:6390");
+	ck_assert_str_eq(conf_sockaddr_str(&c->cluster.addr, a, sizeof(a)), "127.0.0.1:6390");
+	ck_assert_str_eq(c->cluster.password, "s3cret");
+	ck_assert_str_eq(c->cluster.instance, "sbc-a");
+	ck_assert_str_eq(c->cluster.prefix, "sw-test");
+	ck_assert_uint_eq(c->cluster.heartbeat_ttl_ms, 3000);
+	ck_assert_uint_eq(c->cluster.timeout_ms, 100);
+	ck_assert(c->cluster.refuse_on_failure);
+	conf_unref(c);
+	c = load_fixture("bad-cluster-failure.conf", err, sizeof(err));
+	ck_assert_ptr_null(c);
+}
+END_TEST
+
 /* [metrics] is off unless listen is set; a remote address needs allow_remote = yes
  * (bad-metrics-remote*.conf are the negative cases); the port defaults to 9465. */
 START_TEST(conf_metrics_listener_is_off_by_default_and_loopback_checked)
@@ -874,6 +899,7 @@ conf_suite(void)
 	tcase_add_test(tc, conf_shipped_localhost_config_loads_with_dev_certs);
 	tcase_add_test(tc, conf_production_example_is_valid);
 	tcase_add_test(tc, conf_metrics_listener_is_off_by_default_and_loopback_checked);
+	tcase_add_test(tc, conf_cluster_is_off_by_default_and_read_with_defaults);
 	tcase_add_test(tc, conf_value_parsers_accept_documented_forms_only);
 	tcase_add_test(tc, conf_fingerprint_with_or_without_colons);
 	tcase_add_test(tc, conf_sockaddr_parse_and_print);
