@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <osipparser2/osip_parser.h>
 
+#include "cluster.h"
 #include "log.h"
 #include "sip_util.h"
 #include "tls.h"
@@ -247,10 +248,25 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		}
 	}
 
+	/* [cluster]: the shared limits answer asynchronously; the INVITE comes back here
+	 * through b2bua_cluster_done() and passes the checks above again */
+	if (b->cluster != NULL && b->cluster_granted != req) {
+		sdp_desc_free(offer);
+		if (cluster_admit(b->cluster, conn, req, t->name, b->conf->limits.max_calls,
+		                  t->max_calls, b->nlive, b->trunk_calls[ti]) != 0) {
+			b2bua_reply(b, conn, req, 500, NULL, NULL, NULL);
+			return taken(req);
+		}
+		return SIP_HOOK_TAKEN;
+	}
 	if ((c = call_new(b)) == NULL) {
 		sdp_desc_free(offer);
 		b2bua_reply(b, conn, req, 500, NULL, NULL, NULL);
 		return taken(req);
+	}
+	if (b->cluster != NULL) {
+		c->cluster_counted = b->cluster_in_store;
+		b->cluster_taken = true;
 	}
 	b->trunk_calls[ti]++;
 	c->trunk = ti;
@@ -293,6 +309,58 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 	}
 	agent_route(c); /* ends the call when no agent takes it */
 	return SIP_HOOK_TAKEN;
+}
+
+/* ---- [cluster] -------------------------------------------------------------------- */
+
+void
+b2bua_set_cluster(struct b2bua *b, struct cluster *cl)
+{
+	b->cluster = cl;
+}
+
+/* The cluster's verdict on an INVITE on_new_invite() held (daemon/cluster.h). */
+void
+b2bua_cluster_done(void *arg, uint64_t conn, void *token, const char *trunk, const char *refusal,
+                   bool in_store)
+{
+	struct b2bua *b = arg;
+	osip_message_t *req = token;
+
+	if (refusal != NULL) {
+		refuse(b, conn, req, 503, TELEMETRY_SEC_LIMIT_REACHED, refusal,
+		       strcmp(refusal, "trunk_max_calls") == 0
+		               ? "concurrent call limit of this trunk reached (all instances)"
+		       : strcmp(refusal, "max_calls") == 0
+		               ? "concurrent call limit reached (all instances)"
+		       : strcmp(refusal, "cluster_unavailable") == 0
+		               ? "call limits cannot be checked: shared store unavailable"
+		               : "shutting down");
+		osip_message_free(req);
+		return;
+	}
+	b->cluster_granted = req;
+	b->cluster_in_store = in_store;
+	b->cluster_taken = false;
+	on_new_invite(b, conn, req); /* checks again (the connection may be gone) */
+	if (in_store && !b->cluster_taken)
+		cluster_release(b->cluster, trunk);
+	b->cluster_granted = NULL;
+	b->cluster_in_store = false;
+}
+
+void
+call_cluster_release(struct call *c)
+{
+	struct b2bua *b = c->b;
+
+	if (b->cluster == NULL)
+		return;
+	if (c->cluster_counted && c->trunk >= 0 && (size_t)c->trunk < c->conf->ntrunks)
+		cluster_release(b->cluster, c->conf->trunks[c->trunk].name);
+	else
+		cluster_changed(b->cluster);
+	c->cluster_counted = false;
 }
 
 /* ---- leg A: CANCEL --------------------------------------------------------------- */

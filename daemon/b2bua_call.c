@@ -98,6 +98,8 @@ call_free(struct call *c)
 	if (c->trunk_counted && c->trunk >= 0 && b->trunk_calls != NULL &&
 	    (size_t)c->trunk < b->ntrunk_calls && b->trunk_calls[c->trunk] > 0)
 		b->trunk_calls[c->trunk]--;
+	if (c->cluster_counted)
+		call_cluster_release(c);
 	if (c->agent_counted)
 		pool_call_end(b->pool, c->agent);
 	strmap_del(&c->by_media);
@@ -338,6 +340,7 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 	if (c->trunk >= 0 && (size_t)c->trunk < b->ntrunk_calls && b->trunk_calls[c->trunk] > 0)
 		b->trunk_calls[c->trunk]--;
 	c->trunk_counted = false;
+	call_cluster_release(c);
 	c->outcome = outcome;
 	c->ended_by = ended_by;
 	c->end_reason = reason;

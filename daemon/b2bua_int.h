@@ -88,6 +88,7 @@ struct call {
 	bool trunk_counted;       /* counted in b->trunk_calls */
 	bool outbound;            /* an agent called out: leg A agent, leg B trunk */
 	bool agent_counted;       /* pool_call_start() done for `agent` */
+	bool cluster_counted;     /* [cluster]: counted in Redis, released when it ends */
 	uint64_t media_id;
 	struct strmap_node by_media; /* in b->by_media while media_id is set (b2bua_call.c) */
 	uint16_t ports[2][2];
@@ -164,6 +165,11 @@ struct b2bua {
 	struct strmap *callids[2]; /* per leg: calls by their dialog's Call-ID (b2bua_call.c) */
 	struct strmap *by_media;   /* calls by media id (b2bua_call.c) */
 	struct overload ovl;
+	/* [cluster] (daemon/cluster.c), or NULL: a new INVITE is held until the shared
+	 * limits answer, then comes back to on_new_invite() as `cluster_granted` */
+	struct cluster *cluster;
+	const osip_message_t *cluster_granted;
+	bool cluster_in_store, cluster_taken;
 };
 
 /* b2bua.c, b2bua_call.c */
@@ -196,6 +202,8 @@ struct call *call_by_conn(struct b2bua *b, uint64_t conn, int *legi);
 int64_t ms_since(const struct timespec *t);
 
 void pend_clear(struct call *c);
+/* [cluster]: the call no longer counts (release it in Redis, or republish). b2bua.c */
+void call_cluster_release(struct call *c);
 
 /* b2bua_overload.c: start the lag tick (0 or -ENOMEM), stop it; the reason
  * ("overload_loop_lag", "overload_setup", "overload_ports", "overload_fds") a new INVITE

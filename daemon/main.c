@@ -22,6 +22,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "b2bua.h"
+#include "cluster.h"
 #include "conf.h"
 #include "conf_reload.h"
 #include "conf_value.h"
@@ -54,6 +55,7 @@ struct daemon {
 	struct control *ctl;
 	struct metrics_http *metrics; /* [metrics] listen, or NULL */
 	struct b2bua *b2bua;
+	struct cluster *cluster; /* [cluster], or NULL */
 	struct event *sigterm, *sigint, *sighup;
 	struct event *tick;     /* every TICK_MS: STATUS=, the end of a drain on SIGTERM */
 	struct event *drain_ev; /* one-shot: the drain's timeout */
@@ -344,6 +346,9 @@ static void
 daemon_free(struct daemon *d)
 {
 	metrics_http_free(d->metrics);
+	if (d->b2bua != NULL)
+		b2bua_set_cluster(d->b2bua, NULL);
+	cluster_free(d->cluster); /* answers the INVITEs it holds: before the B2BUA goes */
 	b2bua_free(d->b2bua);
 	control_free(d->ctl);
 	sip_server_free(d->sip);
@@ -405,6 +410,8 @@ ctl_stats(const json_t *req, void *arg)
 	json_t *o = telemetry_counters(d->tel);
 
 	sip_server_get_stats(d->sip, &ss);
+	if (o != NULL && d->cluster != NULL)
+		json_object_set_new(o, "cluster", cluster_json(d->cluster));
 	if (o != NULL)
 		json_object_set_new(o, "draining", json_boolean(d->draining));
 	if (o != NULL) {
@@ -430,6 +437,8 @@ ctl_stats(const json_t *req, void *arg)
 		                  "scanners", (json_int_t)ss.scanners, "shed", (json_int_t)ss.shed,
 		                  "sources", (json_int_t)ss.sources, "banned_now",
 		                  (json_int_t)ss.sources_banned));
+		json_object_set_new(json_object_get(o, "admission"), "bans_remote",
+		                    json_integer((json_int_t)ss.bans_remote));
 	}
 	return o;
 }
@@ -535,6 +544,69 @@ ctl_test_stall(const json_t *req, void *arg)
 }
 #endif
 
+/* {"cmd":"cluster"}: the instances sharing limits through Redis (sipwardenctl --cluster). */
+static json_t *
+ctl_cluster(const json_t *req, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->cluster == NULL)
+		return json_pack("{s:s}", "error", "clustering is off (no [cluster] section)");
+	return cluster_json(d->cluster);
+}
+
+/* ---- [cluster] hooks: daemon/cluster.h ---- */
+
+static void
+daemon_cluster_admit_done(void *arg, uint64_t conn, void *token, const char *trunk,
+                          const char *refusal, bool in_store)
+{
+	struct daemon *d = arg;
+	b2bua_cluster_done(d->b2bua, conn, token, trunk, refusal, in_store);
+}
+
+static json_t *
+daemon_cluster_calls(void *arg)
+{
+	struct daemon *d = arg;
+	return b2bua_calls_json(d->b2bua);
+}
+
+static void
+daemon_cluster_ban(void *arg, const struct sockaddr *sa, unsigned ms, const char *reason,
+                   const char *from)
+{
+	struct daemon *d = arg;
+	(void)from;
+	sip_server_ban(d->sip, sa, ms, reason);
+}
+
+static void
+daemon_ban_decided(void *arg, const char *source, unsigned ms, const char *reason)
+{
+	struct daemon *d = arg;
+	cluster_ban(d->cluster, source, ms, reason);
+}
+
+static int
+daemon_start_cluster(struct daemon *d)
+{
+	struct cluster_hooks h = {daemon_cluster_admit_done, daemon_cluster_calls,
+	                          daemon_cluster_ban, d};
+	int rc;
+
+	if (d->conf->cluster.redis == NULL)
+		return 0;
+	if ((rc = cluster_new(&d->cluster, d->base, d->conf, d->tel, &h)) != 0 ||
+	    (rc = telemetry_set_instance(d->tel, d->conf->cluster.instance)) != 0) {
+		log_error("cluster: %s", strerror(-rc));
+		return 1;
+	}
+	b2bua_set_cluster(d->b2bua, d->cluster);
+	sip_server_set_ban_hook(d->sip, daemon_ban_decided, d);
+	return 0;
+}
+
 /* Media, telemetry, control and the B2BUA on top of the SIP server. 0 or 1. */
 static int
 daemon_start_calls(struct daemon *d)
@@ -572,6 +644,8 @@ daemon_start_calls(struct daemon *d)
 		log_error("%s", err);
 		return 1;
 	}
+	if (daemon_start_cluster(d) != 0)
+		return 1;
 	if (c->telemetry.control_socket != NULL) {
 		d->ctl = control_new(d->base, c->telemetry.control_socket,
 		                     c->telemetry.control_mode, NULL, err, sizeof(err));
@@ -587,6 +661,7 @@ daemon_start_calls(struct daemon *d)
 		control_register(d->ctl, "undrain", ctl_undrain, d);
 		control_register(d->ctl, "reload", ctl_reload, d);
 		control_register(d->ctl, "loglevel", ctl_loglevel, d);
+		control_register(d->ctl, "cluster", ctl_cluster, d);
 #ifdef SW_TEST_HOOKS
 		control_register(d->ctl, "test_stall", ctl_test_stall, d);
 		log_warnx("this is a test build (SW_TEST_HOOKS): not for production");

@@ -410,7 +410,8 @@ check_cluster(struct pstate *st)
 		return;
 	if (k->redis[0] == '/') {
 		if (strlen(k->redis) >= 108)
-			set_err(st, line, "[cluster] redis: Unix socket path longer than 107 bytes");
+			set_err(st, line,
+			        "[cluster] redis: Unix socket path longer than 107 bytes");
 	} else if (conf_sockaddr_parse(k->redis, 6379, &k->addr) != 0) {
 		set_err(st, line,
 		        "[cluster] redis: expected host:port (an IP address) or an absolute Unix "
@@ -438,7 +439,8 @@ check_cluster(struct pstate *st)
 		k->prefix = strdup("sipwarden");
 	else if (!name_ok(k->prefix))
 		set_err(st, line,
-		        "[cluster] prefix: expected 1..%d letters, digits, '-', '_' or '.', got '%s'",
+		        "[cluster] prefix: expected 1..%d letters, digits, '-', '_' or '.', got "
+		        "'%s'",
 		        CONF_NAME_MAX - 1, k->prefix);
 	if (k->on_store_failure == NULL || strcmp(k->on_store_failure, "local") == 0)
 		k->refuse_on_failure = false;

@@ -152,17 +152,17 @@ enum agent_policy { AGENT_ROUND_ROBIN, AGENT_LEAST_BUSY };
 /* [cluster]: instances sharing limits, bans and the call registry through Redis
  * (daemon/cluster.c). Off (redis NULL) unless the section is present. */
 struct conf_cluster {
-	char *redis;                 /* "host:port" (IP literal, default port 6379) or an
-	                                absolute Unix socket path; NULL: clustering off */
-	struct conf_sockaddr addr;   /* redis as TCP address (len 0: a Unix socket) */
-	char *password;              /* AUTH, or NULL */
-	char *instance;              /* this instance's name; default: the host name */
-	char *prefix;                /* of every Redis key and channel, default "sipwarden" */
-	unsigned heartbeat_ttl_ms;   /* default 10000; a silent instance's calls are released
-	                                after this long */
-	unsigned timeout_ms;         /* an admission's wait for Redis, default 250 */
-	char *on_store_failure;      /* "local" (default) or "refuse", as written */
-	bool refuse_on_failure;      /* on_store_failure = refuse */
+	char *redis;               /* "host:port" (IP literal, default port 6379) or an
+	                              absolute Unix socket path; NULL: clustering off */
+	struct conf_sockaddr addr; /* redis as TCP address (len 0: a Unix socket) */
+	char *password;            /* AUTH, or NULL */
+	char *instance;            /* this instance's name; default: the host name */
+	char *prefix;              /* of every Redis key and channel, default "sipwarden" */
+	unsigned heartbeat_ttl_ms; /* default 10000; a silent instance's calls are released
+	                              after this long */
+	unsigned timeout_ms;       /* an admission's wait for Redis, default 250 */
+	char *on_store_failure;    /* "local" (default) or "refuse", as written */
+	bool refuse_on_failure;    /* on_store_failure = refuse */
 };
 
 struct conf_pool {

@@ -13,9 +13,9 @@
 
 #include "conf.h"
 
-static const char *const sect_names[CONF_KEYS_NSECT] = {"general", "tls",       "sip",    "media",
-                                                        "limits",  "telemetry", "pool",   "trunk",
-                                                        "agent",   "admission", "metrics", "cluster"};
+static const char *const sect_names[CONF_KEYS_NSECT] = {
+        "general", "tls",   "sip",   "media",     "limits",  "telemetry",
+        "pool",    "trunk", "agent", "admission", "metrics", "cluster"};
 
 #define KEY(n, t, s, f, lo, hi, rl)                                                                \
 	{                                                                                          \

@@ -226,6 +226,8 @@ enum telemetry_security {
 	                                    "max_calls_per_source", "max_connections" */
 	TELEMETRY_SEC_INPUT_REFUSED,     /* peer text that may not be copied into a message:
 	                                    "from_user_invalid", "ruri_user_too_long", ... */
+	TELEMETRY_SEC_CLUSTER_DEGRADED,  /* [cluster] Redis failed: "store_unreachable",
+	                                    "store_timeout", "store_error" (once per outage) */
 };
 /*
  * security.<kind> {call|null, source|null, reason, detail?, sip_code (offer_refused,
@@ -249,6 +251,9 @@ int telemetry_flood(struct telemetry *t, const char *source, const char *reason,
                     const char *detail);
 int telemetry_source_banned(struct telemetry *t, const char *source, const char *reason,
                             uint64_t duration_ms);
+
+/* [cluster]: every event from now on carries "instance": `name` (copied; NULL: none). */
+int telemetry_set_instance(struct telemetry *t, const char *name);
 
 /* agent.up / agent.down {agent, address, reason|null}. */
 int telemetry_agent(struct telemetry *t, const char *agent, bool up, const struct sockaddr *address,

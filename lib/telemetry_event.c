@@ -91,7 +91,7 @@ static const struct field f_suites[] = {
 };
 
 #define COMMON                                                                                     \
-	{"v", F_INT, NULL}, {"ts", F_STR, NULL},                                                   \
+	{"v", F_INT, NULL}, {"ts", F_STR, NULL}, {"instance", F_STR | F_OPT, NULL},                \
 	{                                                                                          \
 		"event", F_STR, NULL                                                               \
 	}
@@ -176,6 +176,7 @@ static const struct {
         {"security.input_refused", e_security_code},
         {"security.flood", e_security},
         {"security.source_banned", e_security_ban},
+        {"security.cluster_degraded", e_security},
         {"agent.up", e_agent},
         {"agent.down", e_agent},
         {"telemetry.dropped", e_dropped},
@@ -553,6 +554,7 @@ telemetry_security(struct telemetry *t, enum telemetry_security kind, const char
 	        [TELEMETRY_SEC_DOWNGRADE_REFUSED] = "security.downgrade_refused",
 	        [TELEMETRY_SEC_LIMIT_REACHED] = "security.limit_reached",
 	        [TELEMETRY_SEC_INPUT_REFUSED] = "security.input_refused",
+	        [TELEMETRY_SEC_CLUSTER_DEGRADED] = "security.cluster_degraded",
 	};
 	json_t *ev;
 
