@@ -189,6 +189,8 @@ emit_all(struct telemetry *t)
 	                        "from_user_invalid", "From user part is not valid", 400));
 	EMIT(telemetry_flood(t, "192.0.2.66", "connections", "32 connections open"));
 	EMIT(telemetry_source_banned(t, "2001:db8:1:2::/64", "scanner", 3600000));
+	EMIT(telemetry_security(t, TELEMETRY_SEC_CLUSTER_DEGRADED, NULL, NULL, "store_unreachable",
+	                        "connection lost", 0));
 	EMIT(telemetry_agent(t, "agent-1", true, (struct sockaddr *)&agent, NULL));
 	EMIT(telemetry_agent(t, "agent-1", false, (struct sockaddr *)&agent, "options_timeout"));
 	EMIT(telemetry_daemon_stop(t, "signal"));
@@ -201,6 +203,32 @@ emit_all(struct telemetry *t)
 	}
 	return n;
 }
+
+/* [cluster]: with an instance name set, every event carries it, and still validates. */
+START_TEST(telemetry_instance_name_is_stamped_on_every_event)
+{
+	struct telemetry *t = start(0660, 0);
+	struct reader *r = calloc(1, sizeof(*r));
+	json_t *ev;
+
+	r->fd = subscribe(t);
+	ck_assert_int_eq(telemetry_daemon_start(t), 0);
+	ck_assert_int_eq(telemetry_set_instance(t, "sbc-a"), 0);
+	ck_assert_int_eq(telemetry_security(t, TELEMETRY_SEC_LIMIT_REACHED, NULL, NULL,
+	                                    "max_calls", NULL, 503),
+	                 0);
+	ev = read_event(r);
+	ck_assert_ptr_null(json_object_get(ev, "instance"));
+	json_decref(ev);
+	ev = read_event(r);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "instance")), "sbc-a");
+	ck_assert_int_eq(telemetry_validate(ev, NULL, 0), 0);
+	json_decref(ev);
+	close(r->fd);
+	free(r);
+	telemetry_free(t);
+}
+END_TEST
 
 START_TEST(telemetry_every_emitted_event_validates_when_read_back)
 {
@@ -916,6 +944,7 @@ telemetry_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, telemetry_every_emitted_event_validates_when_read_back);
+	tcase_add_test(tc, telemetry_instance_name_is_stamped_on_every_event);
 	tcase_add_test(tc, telemetry_call_end_carries_legs_mos_and_posture);
 	tcase_add_test(tc, telemetry_direction_without_packets_says_null);
 	tcase_add_test(tc, telemetry_out_direction_comes_from_receiver_reports);
