@@ -11,7 +11,8 @@
  * admitted by the admit script, atomically across instances; when Redis is out or does
  * not answer within [cluster] timeout, on_store_failure decides (local share or 503) and
  * security.cluster_degraded is reported once per outage. Calls in progress are never
- * touched by any of this.
+ * touched by any of this. The view for the control socket and the bans are in
+ * cluster_view.c.
  */
 #include "cluster.h"
 
@@ -26,6 +27,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "cluster_int.h"
 #include "cluster_proto.h"
 #include "conf.h"
 #include "log.h"
@@ -40,56 +42,10 @@
 #include <hiredis/adapters/libevent.h>
 #pragma GCC diagnostic pop
 
-#define BACKOFF_MIN_MS  250
-#define BACKOFF_MAX_MS  8000
-#define CHANGED_MS      100  /* a change is republished within this */
-#define VIEW_STALE_MS   1000 /* a view older than this is refreshed when asked for */
-#define VIEW_INTEREST_S 30   /* after a request, views are refreshed with heartbeats */
-#define MAX_ARGS        4096 /* heartbeat arguments: counts and registry entries */
-
-/*
- * struct held: an INVITE waiting for the admit script's answer.
- * Owner: struct cluster's list until the reply arrives (hiredis always calls back, with a
- * NULL reply when the connection goes). `decided`: the timeout or a failure already gave
- * the verdict; a late grant is then released again.
- */
-struct held {
-	struct held *next, *prev;
-	struct cluster *cl;
-	uint64_t conn;
-	void *token;
-	char trunk[CONF_NAME_MAX];
-	unsigned local_all, local_trunk, gmax, tmax;
-	struct event *timer;
-	bool decided;
-};
-
-struct cluster {
-	struct event_base *base;
-	struct conf *conf; /* reference */
-	const struct conf_cluster *k;
-	struct telemetry *tel;
-	struct cluster_hooks hooks;
-	redisAsyncContext *cmd, *sub;
-	bool cmd_up;           /* connected and answered a heartbeat */
-	bool hb_waiting;       /* a heartbeat reply is outstanding */
-	bool degraded;         /* reported security.cluster_degraded, not yet restored */
-	bool closing;          /* cluster_free(): callbacks only clean up */
-	unsigned live;         /* instances alive at the last heartbeat (>= 1) */
-	unsigned backoff_ms;   /* next reconnect delay */
-	struct event *hb;      /* heartbeat period */
-	struct event *retry;   /* reconnect */
-	struct event *changed; /* coalesced republish */
-	struct held *held;
-	unsigned nheld;
-	json_t *view;        /* last VIEW, or NULL */
-	int64_t view_ms;     /* when it arrived (monotonic) */
-	int64_t interest_ms; /* last time someone asked for it */
-	bool view_waiting;
-	/* counters for the control socket */
-	uint64_t admitted, refused, local_admitted, store_refused, timeouts, errors;
-	uint64_t reconnects, bans_sent, bans_received;
-};
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 8000
+#define CHANGED_MS     100  /* a change is republished within this */
+#define MAX_ARGS       4096 /* heartbeat arguments: counts and registry entries */
 
 static void cl_connect(struct cluster *cl);
 
@@ -139,9 +95,9 @@ cluster_store_ok(const struct cluster *cl)
 /* ---- sending ---------------------------------------------------------------------- */
 
 /* EVAL script with argv (no keys: the scripts build them from the prefix). */
-static int
-cl_eval(struct cluster *cl, enum cluster_script s, redisCallbackFn *fn, void *priv, int argc,
-        const char **argv, const size_t *lens)
+int
+cluster_eval(struct cluster *cl, enum cluster_script s, redisCallbackFn *fn, void *priv, int argc,
+             const char **argv, const size_t *lens)
 {
 	const char *av[MAX_ARGS + 3];
 	size_t al[MAX_ARGS + 3];
@@ -240,8 +196,8 @@ admit_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	/* the struct stays until the reply (or the disconnect) comes */
 }
 
-static void
-release_cb(redisAsyncContext *ac, void *r, void *priv)
+void
+cluster_ignore_cb(redisAsyncContext *ac, void *r, void *priv)
 {
 	(void)ac;
 	(void)r;
@@ -260,7 +216,7 @@ admit_reply_cb(redisAsyncContext *ac, void *reply, void *priv)
 	if (rc == 0 && h->decided && res.granted && !cl->closing && cl->cmd != NULL) {
 		/* answered too late: the call went another way; give the place back */
 		const char *av[] = {cl->k->prefix, cl->k->instance, h->trunk};
-		cl_eval(cl, CLUSTER_SCRIPT_RELEASE, release_cb, NULL, 3, av, NULL);
+		cluster_eval(cl, CLUSTER_SCRIPT_RELEASE, cluster_ignore_cb, NULL, 3, av, NULL);
 	} else if (rc == 0) {
 		cl_restored(cl);
 		held_decide(h, res.granted ? NULL : res.reason, res.granted);
@@ -313,7 +269,7 @@ cluster_admit(struct cluster *cl, uint64_t conn, void *token, const char *trunk,
 	av[2] = h->trunk;
 	av[3] = gs;
 	av[4] = ts;
-	if (cl_eval(cl, CLUSTER_SCRIPT_ADMIT, admit_reply_cb, h, 5, av, NULL) != 0) {
+	if (cluster_eval(cl, CLUSTER_SCRIPT_ADMIT, admit_reply_cb, h, 5, av, NULL) != 0) {
 		held_store_failed(h);
 		held_unlink(h);
 		return 0;
@@ -333,7 +289,7 @@ cluster_release(struct cluster *cl, const char *trunk)
 	av[1] = cl->k->instance;
 	av[2] = trunk;
 	if (cl->cmd_up)
-		cl_eval(cl, CLUSTER_SCRIPT_RELEASE, release_cb, NULL, 3, av, NULL);
+		cluster_eval(cl, CLUSTER_SCRIPT_RELEASE, cluster_ignore_cb, NULL, 3, av, NULL);
 	cluster_changed(cl);
 }
 
@@ -465,7 +421,7 @@ heartbeat_send(struct cluster *cl)
 	}
 	for (i = 0; i < n; i++)
 		al[i] = strlen(av[i]);
-	if (cl_eval(cl, CLUSTER_SCRIPT_HEARTBEAT, heartbeat_cb, cl, (int)n, av, al) == 0)
+	if (cluster_eval(cl, CLUSTER_SCRIPT_HEARTBEAT, heartbeat_cb, cl, (int)n, av, al) == 0)
 		cl->hb_waiting = true;
 done:
 	if (owned != NULL)
@@ -478,8 +434,6 @@ done:
 	json_decref(now);
 }
 
-static void view_send(struct cluster *cl);
-
 static void
 hb_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -489,7 +443,7 @@ hb_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	heartbeat_send(cl);
 	if (monotime_ms() - cl->interest_ms < VIEW_INTEREST_S * 1000)
-		view_send(cl);
+		cluster_view_send(cl);
 	timer_set(cl->hb, cl->k->heartbeat_ttl_ms / 3);
 }
 
@@ -509,139 +463,6 @@ cluster_changed(struct cluster *cl)
 {
 	if (cl != NULL && !cl->closing && !evtimer_pending(cl->changed, NULL))
 		timer_set(cl->changed, CHANGED_MS);
-}
-
-/* ---- the view (sipwardenctl --cluster) ------------------------------------------------ */
-
-static void
-view_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct cluster *cl = priv;
-	json_t *v;
-
-	(void)ac;
-	cl->view_waiting = false;
-	if (cl->closing || (v = cluster_proto_view(reply)) == NULL)
-		return;
-	json_decref(cl->view);
-	cl->view = v;
-	cl->view_ms = monotime_ms();
-}
-
-static void
-view_send(struct cluster *cl)
-{
-	const char *av[] = {cl->k->prefix};
-
-	if (cl->view_waiting || !cl->cmd_up)
-		return;
-	if (cl_eval(cl, CLUSTER_SCRIPT_VIEW, view_cb, cl, 1, av, NULL) == 0)
-		cl->view_waiting = true;
-}
-
-json_t *
-cluster_json(struct cluster *cl)
-{
-	int64_t now = monotime_ms();
-	json_t *o;
-
-	cl->interest_ms = now;
-	if (cl->view == NULL || now - cl->view_ms > VIEW_STALE_MS)
-		view_send(cl);
-	o = json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}}",
-	              "instance", cl->k->instance, "redis", cl->k->redis, "on_store_failure",
-	              cl->k->refuse_on_failure ? "refuse" : "local", "store_ok",
-	              cluster_store_ok(cl), "instances_alive", (int)cl->live, "prefix",
-	              cl->k->prefix, "counters", "admitted", (json_int_t)cl->admitted, "refused",
-	              (json_int_t)cl->refused, "admitted_local_share",
-	              (json_int_t)cl->local_admitted, "refused_store_failure",
-	              (json_int_t)cl->store_refused, "timeouts", (json_int_t)cl->timeouts, "errors",
-	              (json_int_t)cl->errors, "reconnects", (json_int_t)cl->reconnects, "bans_sent",
-	              (json_int_t)cl->bans_sent, "bans_received", (json_int_t)cl->bans_received,
-	              "held", (int)cl->nheld);
-	if (o == NULL)
-		return NULL;
-	json_object_set(o, "view", cl->view != NULL ? cl->view : json_null());
-	json_object_set_new(o, "age_ms",
-	                    cl->view != NULL ? json_integer(now - cl->view_ms) : json_null());
-	return o;
-}
-
-/* ---- bans ----------------------------------------------------------------------------- */
-
-void
-cluster_ban(struct cluster *cl, const char *source, unsigned ms, const char *reason)
-{
-	char mss[16];
-	const char *av[5];
-
-	if (cl == NULL || !cl->cmd_up)
-		return; /* bans are local while Redis is out */
-	snprintf(mss, sizeof(mss), "%u", ms);
-	av[0] = cl->k->prefix;
-	av[1] = cl->k->instance;
-	av[2] = source;
-	av[3] = mss;
-	av[4] = reason;
-	if (cl_eval(cl, CLUSTER_SCRIPT_BAN, release_cb, NULL, 5, av, NULL) == 0)
-		cl->bans_sent++;
-}
-
-static void
-ban_apply(struct cluster *cl, const struct cluster_ban *b)
-{
-	struct sockaddr_storage ss;
-
-	if (b->instance != NULL && strcmp(b->instance, cl->k->instance) == 0)
-		return; /* ours */
-	if (cluster_proto_ban_addr(b->source, &ss) != 0)
-		return;
-	cl->bans_received++;
-	cl->hooks.ban(cl->hooks.arg, (const struct sockaddr *)&ss, (unsigned)b->ms, b->reason,
-	              b->instance != NULL ? b->instance : "(stored)");
-}
-
-/* The bans in force when we (re)connect. */
-static void
-bans_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct cluster *cl = priv;
-	redisReply *r = reply;
-
-	(void)ac;
-	if (cl->closing || r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
-		return;
-	for (size_t i = 0; i < r->elements; i += 2) {
-		struct cluster_ban b;
-		char *end;
-		unsigned long ms;
-		if (r->element[i]->type != REDIS_REPLY_STRING ||
-		    r->element[i + 1]->type != REDIS_REPLY_STRING)
-			continue;
-		ms = strtoul(r->element[i + 1]->str, &end, 10);
-		if (*end != '\0' || cluster_proto_ban_member_parse(r->element[i]->str, ms, &b) != 0)
-			continue;
-		ban_apply(cl, &b);
-	}
-}
-
-static void
-sub_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct cluster *cl = priv;
-	redisReply *r = reply;
-	struct cluster_ban b;
-
-	(void)ac;
-	if (cl->closing || r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
-	    r->element[0]->type != REDIS_REPLY_STRING ||
-	    strcmp(r->element[0]->str, "message") != 0 || r->element[2]->type != REDIS_REPLY_STRING)
-		return;
-	if (cluster_proto_ban_parse(r->element[2]->str, &b) != 0) {
-		log_debug("cluster: malformed ban message ignored");
-		return;
-	}
-	ban_apply(cl, &b);
 }
 
 /* ---- connections ----------------------------------------------------------------------- */
@@ -746,7 +567,7 @@ cl_open(struct cluster *cl)
 	redisAsyncSetConnectCallback(ac, connect_cb);
 	redisAsyncSetDisconnectCallback(ac, disconnect_cb);
 	if (cl->k->password != NULL)
-		redisAsyncCommand(ac, release_cb, NULL, "AUTH %s", cl->k->password);
+		redisAsyncCommand(ac, cluster_ignore_cb, NULL, "AUTH %s", cl->k->password);
 	return ac;
 }
 
@@ -765,12 +586,12 @@ cl_connect(struct cluster *cl)
 	}
 	if (cl->sub == NULL && (cl->sub = cl_open(cl)) != NULL) {
 		snprintf(channel, sizeof(channel), "%s:bans", cl->k->prefix);
-		redisAsyncCommand(cl->sub, sub_cb, cl, "SUBSCRIBE %s", channel);
+		redisAsyncCommand(cl->sub, cluster_sub_cb, cl, "SUBSCRIBE %s", channel);
 		fresh = true;
 	}
 	/* bans published while either connection was down: the stored ones in force */
 	if (fresh && cl->cmd != NULL)
-		cl_eval(cl, CLUSTER_SCRIPT_BANS, bans_cb, cl, 1, av, NULL);
+		cluster_eval(cl, CLUSTER_SCRIPT_BANS, cluster_bans_cb, cl, 1, av, NULL);
 	if ((cl->cmd == NULL || cl->sub == NULL) && !evtimer_pending(cl->retry, NULL)) {
 		cl_degrade(cl, "store_unreachable", "cannot connect");
 		timer_set(cl->retry, cl->backoff_ms);
