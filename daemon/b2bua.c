@@ -327,6 +327,11 @@ b2bua_cluster_done(void *arg, uint64_t conn, void *token, const char *trunk, con
 	struct b2bua *b = arg;
 	osip_message_t *req = token;
 
+	if (refusal != NULL && strcmp(refusal, "cancelled") == 0) {
+		b2bua_reply(b, conn, req, 487, NULL, NULL, NULL); /* on_cancel() sent 200 */
+		osip_message_free(req);
+		return;
+	}
 	if (refusal != NULL) {
 		refuse(b, conn, req, 503, TELEMETRY_SEC_LIMIT_REACHED, refusal,
 		       strcmp(refusal, "trunk_max_calls") == 0
@@ -402,6 +407,12 @@ cancel_match(const struct call *c, int legi, const osip_message_t *req)
 	return c->a_invite != NULL && c->state != CALL_ENDED && same_txn(c->a_invite, req);
 }
 
+static bool
+held_same_txn(void *token, void *arg)
+{
+	return same_txn(token, arg);
+}
+
 static void
 on_cancel(struct b2bua *b, uint64_t conn, osip_message_t *req)
 {
@@ -416,6 +427,12 @@ on_cancel(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		b2bua_reply(b, conn, req, 200, NULL, NULL, NULL);
 		if (!c->a_final_sent)
 			call_end(c, "cancelled", "trunk", "cancel", 487);
+		return;
+	}
+	/* [cluster]: an INVITE still waiting for the shared limits ends here (487) */
+	if (b->cluster != NULL && cluster_holds(b->cluster, conn, held_same_txn, req)) {
+		b2bua_reply(b, conn, req, 200, NULL, NULL, NULL);
+		cluster_cancel_held(b->cluster, conn, held_same_txn, req);
 		return;
 	}
 	b2bua_reply(b, conn, req, 481, NULL, NULL, NULL);

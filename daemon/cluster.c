@@ -278,6 +278,32 @@ cluster_admit(struct cluster *cl, uint64_t conn, void *token, const char *trunk,
 	return 0;
 }
 
+static struct held *
+held_find(struct cluster *cl, uint64_t conn, bool (*match)(void *token, void *arg), void *arg)
+{
+	for (struct held *h = cl->held; h != NULL; h = h->next)
+		if (!h->decided && h->conn == conn && match(h->token, arg))
+			return h;
+	return NULL;
+}
+
+bool
+cluster_holds(struct cluster *cl, uint64_t conn, bool (*match)(void *token, void *arg), void *arg)
+{
+	return held_find(cl, conn, match, arg) != NULL;
+}
+
+void
+cluster_cancel_held(struct cluster *cl, uint64_t conn, bool (*match)(void *token, void *arg),
+                    void *arg)
+{
+	struct held *h = held_find(cl, conn, match, arg);
+
+	/* the struct stays until Redis answers: a grant is then given back */
+	if (h != NULL)
+		held_decide(h, "cancelled", false);
+}
+
 void
 cluster_release(struct cluster *cl, const char *trunk)
 {

@@ -64,6 +64,17 @@ void cluster_free(struct cluster *cl);
 int cluster_admit(struct cluster *cl, uint64_t conn, void *token, const char *trunk, unsigned gmax,
                   unsigned tmax, unsigned local_all, unsigned local_trunk);
 
+/*
+ * A CANCEL arrived on `conn` for an INVITE this cluster may hold: `match(token, arg)`
+ * tells which. cluster_holds() says whether one is held; cluster_cancel_held() gives it
+ * the verdict "cancelled" at once (hooks.admit_done runs before it returns); a grant that
+ * comes later from Redis is given back.
+ */
+bool cluster_holds(struct cluster *cl, uint64_t conn, bool (*match)(void *token, void *arg),
+                   void *arg);
+void cluster_cancel_held(struct cluster *cl, uint64_t conn, bool (*match)(void *token, void *arg),
+                         void *arg);
+
 /* A call admitted with in_store ended: uncount it in Redis (best effort; the next
  * heartbeat republishes the truth anyway). */
 void cluster_release(struct cluster *cl, const char *trunk);

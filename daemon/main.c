@@ -597,8 +597,7 @@ daemon_start_cluster(struct daemon *d)
 
 	if (d->conf->cluster.redis == NULL)
 		return 0;
-	if ((rc = cluster_new(&d->cluster, d->base, d->conf, d->tel, &h)) != 0 ||
-	    (rc = telemetry_set_instance(d->tel, d->conf->cluster.instance)) != 0) {
+	if ((rc = cluster_new(&d->cluster, d->base, d->conf, d->tel, &h)) != 0) {
 		log_error("cluster: %s", strerror(-rc));
 		return 1;
 	}
@@ -621,6 +620,10 @@ daemon_start_calls(struct daemon *d)
 	                       sizeof(err));
 	if (d->tel == NULL) {
 		log_error("telemetry: %s", err);
+		return 1;
+	}
+	if (c->cluster.redis != NULL && telemetry_set_instance(d->tel, c->cluster.instance) != 0) {
+		log_error("telemetry: out of memory");
 		return 1;
 	}
 	telemetry_daemon_start(d->tel);

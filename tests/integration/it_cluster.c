@@ -6,8 +6,8 @@
  * 503 (on_store_failure = refuse) or are admitted on the instance's share (local, with
  * security.cluster_degraded), calls in progress complete, and the counts converge once
  * Redis is back; an instance killed with SIGKILL has its calls released after the
- * heartbeat TTL. Each test starts its own redis-server on a loopback port in a temp dir
- * (no persistence) and kills it at the end.
+ * heartbeat TTL; a CANCEL while the INVITE waits for Redis ends it with 487. Each test starts its
+ * own redis-server on a loopback port in a temp dir (no persistence) and kills it at the end.
  */
 #include <check.h>
 #include <errno.h>
@@ -218,6 +218,16 @@ counts_converged(json_t *j)
 			ok++;
 	}
 	return json_array_size(inst) == 2 && ok == 2;
+}
+
+/* The view lists one instance with no call counted. */
+static bool
+no_calls_counted(json_t *j)
+{
+	json_t *inst = json_object_get(json_object_get(j, "view"), "instances");
+
+	return json_array_size(inst) == 1 &&
+	       json_integer_value(json_object_get(json_array_get(inst, 0), "calls")) == 0;
 }
 
 static bool
@@ -463,6 +473,83 @@ START_TEST(an_instance_killed_with_sigkill_has_its_calls_released_after_the_hear
 }
 END_TEST
 
+/* An INVITE from the trunk (127.0.0.1) with an SRTP offer, and its CANCEL. */
+static void
+send_invite_or_cancel(const struct itest *t, struct itest_conn *c, const char *method)
+{
+	static const char sdp[] = "v=0\r\n"
+	                          "o=itest 1 1 IN IP4 127.0.0.1\r\n"
+	                          "s=-\r\n"
+	                          "c=IN IP4 127.0.0.1\r\n"
+	                          "t=0 0\r\n"
+	                          "m=audio 40000 RTP/SAVP 0\r\n"
+	                          "a=rtpmap:0 PCMU/8000\r\n"
+	                          "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+	                          "inline:d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj\r\n"
+	                          "a=sendrecv\r\n";
+	bool inv = strcmp(method, "INVITE") == 0;
+	char req[4096];
+
+	snprintf(req, sizeof(req),
+	         "%s sip:agent@%s:%u SIP/2.0\r\n"
+	         "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKheld1\r\n"
+	         "Max-Forwards: 70\r\n"
+	         "From: <sip:caller@127.0.0.1>;tag=held1\r\n"
+	         "To: <sip:agent@%s>\r\n"
+	         "Call-ID: held-call-1\r\n"
+	         "CSeq: 1 %s\r\n"
+	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
+	         "%s"
+	         "Content-Length: %zu\r\n\r\n%s",
+	         method, t->ip, t->port, t->ip, method,
+	         inv ? "Content-Type: application/sdp\r\n" : "", inv ? strlen(sdp) : 0,
+	         inv ? sdp : "");
+	ck_assert_int_eq(itest_send_str(c, req), 0);
+}
+
+START_TEST(a_cancel_while_the_invite_waits_for_redis_ends_it_with_487)
+{
+	struct itest a;
+	struct itest_conn *c;
+	char msg[8192];
+	int st, got200 = 0, got487 = 0;
+
+	redis_start();
+	start_instance(&a, 0, "sbc-a", "local", NULL, "127.0.0.1/32");
+	ck_assert(wait_cluster(&a, store_ok, 5000));
+	c = itest_tls_connect_from(&a, "127.0.0.1", 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+
+	/* Redis stops answering: the INVITE is held for [cluster] timeout (500 ms) */
+	ck_assert_int_eq(kill(redis_pid, SIGSTOP), 0);
+	send_invite_or_cancel(&a, c, "INVITE");
+	usleep(100000);
+	send_invite_or_cancel(&a, c, "CANCEL");
+	for (int i = 0; i < 2 && itest_recv_msg(c, msg, sizeof(msg), 3000) > 0; i++) {
+		char cseq[64] = "";
+		st = itest_status(msg);
+		itest_header(msg, "CSeq", cseq, sizeof(cseq));
+		if (st == 200 && strstr(cseq, "CANCEL") != NULL)
+			got200++;
+		else if (st == 487 && strstr(cseq, "INVITE") != NULL)
+			got487++;
+		else
+			ck_abort_msg("unexpected answer: %.300s", msg);
+	}
+	ck_assert_int_eq(got200, 1);
+	ck_assert_int_eq(got487, 1);
+	itest_assert_no_calls(&a);
+
+	/* Redis answers again: the late grant is given back, the count is 0 */
+	ck_assert_int_eq(kill(redis_pid, SIGCONT), 0);
+	ck_assert(wait_cluster(&a, store_ok, 5000));
+	ck_assert_msg(wait_cluster(&a, no_calls_counted, 5000), "a held call is still counted");
+	itest_conn_free(c);
+	itest_stop(&a);
+	redis_cleanup();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -475,7 +562,7 @@ main(void)
 		return 77;
 	}
 	tcase_set_timeout(tc, 150);
-	/* IT_CLUSTER_ONLY=N runs test N alone (1..4), for debugging */
+	/* IT_CLUSTER_ONLY=N runs test N alone (1..5), for debugging */
 	only = getenv("IT_CLUSTER_ONLY") != NULL ? atoi(getenv("IT_CLUSTER_ONLY")) : 0;
 	if (only == 0 || only == 1)
 		tcase_add_test(tc, two_instances_share_a_trunk_limit_and_list_each_others_calls);
@@ -489,6 +576,8 @@ main(void)
 		tcase_add_test(
 		        tc,
 		        an_instance_killed_with_sigkill_has_its_calls_released_after_the_heartbeat_ttl);
+	if (only == 0 || only == 5)
+		tcase_add_test(tc, a_cancel_while_the_invite_waits_for_redis_ends_it_with_487);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
