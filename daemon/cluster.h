@@ -94,6 +94,8 @@ void cluster_ban(struct cluster *cl, const char *source, unsigned ms, const char
  * client asks again for a fresh one (sipwardenctl does). New reference.
  */
 json_t *cluster_json(struct cluster *cl);
+/* The same without the view, and without asking Redis for one (for "stats", /metrics). */
+json_t *cluster_stats_json(const struct cluster *cl);
 
 /* Whether [cluster] differs between two configs (a reload cannot change it). */
 bool cluster_conf_changed(const struct conf *a, const struct conf *b);

@@ -41,6 +41,22 @@ cluster_view_send(struct cluster *cl)
 }
 
 json_t *
+cluster_stats_json(const struct cluster *cl)
+{
+	return json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}}",
+	                 "instance", cl->k->instance, "redis", cl->k->redis, "on_store_failure",
+	                 cl->k->refuse_on_failure ? "refuse" : "local", "store_ok",
+	                 cluster_store_ok(cl), "instances_alive", (int)cl->live, "prefix",
+	                 cl->k->prefix, "counters", "admitted", (json_int_t)cl->admitted, "refused",
+	                 (json_int_t)cl->refused, "admitted_local_share",
+	                 (json_int_t)cl->local_admitted, "refused_store_failure",
+	                 (json_int_t)cl->store_refused, "timeouts", (json_int_t)cl->timeouts,
+	                 "errors", (json_int_t)cl->errors, "reconnects", (json_int_t)cl->reconnects,
+	                 "bans_sent", (json_int_t)cl->bans_sent, "bans_received",
+	                 (json_int_t)cl->bans_received, "held", (int)cl->nheld);
+}
+
+json_t *
 cluster_json(struct cluster *cl)
 {
 	int64_t now = monotime_ms();
@@ -49,18 +65,7 @@ cluster_json(struct cluster *cl)
 	cl->interest_ms = now;
 	if (cl->view == NULL || now - cl->view_ms > VIEW_STALE_MS)
 		cluster_view_send(cl);
-	o = json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}}",
-	              "instance", cl->k->instance, "redis", cl->k->redis, "on_store_failure",
-	              cl->k->refuse_on_failure ? "refuse" : "local", "store_ok",
-	              cluster_store_ok(cl), "instances_alive", (int)cl->live, "prefix",
-	              cl->k->prefix, "counters", "admitted", (json_int_t)cl->admitted, "refused",
-	              (json_int_t)cl->refused, "admitted_local_share",
-	              (json_int_t)cl->local_admitted, "refused_store_failure",
-	              (json_int_t)cl->store_refused, "timeouts", (json_int_t)cl->timeouts, "errors",
-	              (json_int_t)cl->errors, "reconnects", (json_int_t)cl->reconnects, "bans_sent",
-	              (json_int_t)cl->bans_sent, "bans_received", (json_int_t)cl->bans_received,
-	              "held", (int)cl->nheld);
-	if (o == NULL)
+	if ((o = cluster_stats_json(cl)) == NULL)
 		return NULL;
 	json_object_set(o, "view", cl->view != NULL ? cl->view : json_null());
 	json_object_set_new(o, "age_ms",

@@ -411,7 +411,7 @@ ctl_stats(const json_t *req, void *arg)
 
 	sip_server_get_stats(d->sip, &ss);
 	if (o != NULL && d->cluster != NULL)
-		json_object_set_new(o, "cluster", cluster_json(d->cluster));
+		json_object_set_new(o, "cluster", cluster_stats_json(d->cluster));
 	if (o != NULL)
 		json_object_set_new(o, "draining", json_boolean(d->draining));
 	if (o != NULL) {

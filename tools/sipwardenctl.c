@@ -657,9 +657,13 @@ human_cluster_stats(const json_t *reply, FILE *f)
 		        fprintf(f, " %s=%lld", esc(k), (long long)json_integer_value(v));
 		fprintf(f, "\n");
 	}
+	json_t *own = json_deep_copy(reply);
+
 	fprintf(f, "\nthis instance (%s):", str_or(json_object_get(reply, "instance"), "?"));
-	print_flat(reply, "", " ", "=", "", f);
+	json_object_del(own, "view");
+	print_flat(own, "", " ", "=", "", f);
 	fprintf(f, "\n");
+	json_decref(own);
 }
 
 static int

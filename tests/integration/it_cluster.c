@@ -284,6 +284,14 @@ START_TEST(two_instances_share_a_trunk_limit_and_list_each_others_calls)
 	                      itest_file_has(&a, "ctl.out", "2 call(s) on 2 instance(s)"),
 	              "sipwardenctl --cluster calls: %s", itest_read_file(out, NULL));
 
+	snprintf(cmd, sizeof(cmd), "%s -c %s --cluster stats > %s/ctl.out 2>&1",
+	         getenv("SW_SIPWARDENCTL"), b.ctl_path, a.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(itest_file_has(&a, "ctl.out", "sbc-a") &&
+	                      itest_file_has(&a, "ctl.out", "itest=1") &&
+	                      itest_file_has(&a, "ctl.out", "store_ok=true"),
+	              "sipwardenctl --cluster stats: %s", itest_read_file(out, NULL));
+
 	/* the calls in progress were not disturbed; once they ended, a call goes through */
 	ck_assert_int_eq(itest_wait_child(ca, T_CALL_MS), 0);
 	ck_assert_int_eq(itest_wait_child(cb, T_CALL_MS), 0);
