@@ -305,8 +305,9 @@ START_TEST(two_instances_share_a_trunk_limit_and_list_each_others_calls)
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "security.limit_reached", 5000);
 	ck_assert_msg(itest_count_events(tel, "security.limit_reached", "trunk_max_calls") == 1,
-	              "telemetry: %s", tel);
-	ck_assert_msg(strstr(tel, "\"instance\":\"sbc-a\"") != NULL, "no instance in: %s", tel);
+	              "telemetry: %.3000s", tel);
+	ck_assert_msg(strstr(tel, "\"instance\":\"sbc-a\"") != NULL, "no instance in: %.3000s",
+	              tel);
 	close(tfd);
 	itest_kill_child(aa);
 	itest_kill_child(ab);
@@ -424,9 +425,11 @@ START_TEST(redis_down_refuse_gives_503_local_admits_and_both_converge_when_it_re
 
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), NULL, 1000);
-	ck_assert_msg(itest_count_events(tel, "security.cluster_degraded", NULL) == 1,
-	              "telemetry: %s", tel);
-	ck_assert_msg(strstr(tel, "\"instance\":\"sbc-b\"") != NULL, "no instance: %s", tel);
+	/* once for the outage (a slow answer on a loaded box may add a store_timeout) */
+	ck_assert_msg(itest_count_events(tel, "security.cluster_degraded", "store_unreachable") ==
+	                      1,
+	              "telemetry: %.3000s", tel);
+	ck_assert_msg(strstr(tel, "\"instance\":\"sbc-b\"") != NULL, "no instance: %.3000s", tel);
 	close(tfd);
 	itest_kill_child(aa);
 	itest_kill_child(ab);
