@@ -6,8 +6,9 @@
  * 503 (on_store_failure = refuse) or are admitted on the instance's share (local, with
  * security.cluster_degraded), calls in progress complete, and the counts converge once
  * Redis is back; an instance killed with SIGKILL has its calls released after the
- * heartbeat TTL; a CANCEL while the INVITE waits for Redis ends it with 487. Each test starts its
- * own redis-server on a loopback port in a temp dir (no persistence) and kills it at the end.
+ * heartbeat TTL; a CANCEL while the INVITE waits for Redis ends it with 487; a reload may not
+ * change [cluster]. Each test starts its own redis-server on a loopback port in a temp dir (no
+ * persistence) and kills it at the end.
  */
 #include <check.h>
 #include <errno.h>
@@ -92,13 +93,15 @@ redis_start(void)
 /* ---- two daemons --------------------------------------------------------------------- */
 
 static char extra_buf[2][512];
+static bool log_to_file; /* start_instance(): the daemon's log to DIR/daemon.log */
 
 /* Daemon `name` with [cluster] on our Redis; `trunk_extra` for its trunk. */
 static void
 start_instance(struct itest *t, int i, const char *name, const char *failure,
                const char *trunk_extra, const char *trunk_source)
 {
-	struct itest_opts o = {.trunk_extra = trunk_extra, .trunk_source = trunk_source};
+	struct itest_opts o = {
+	        .trunk_extra = trunk_extra, .trunk_source = trunk_source, .log_file = log_to_file};
 
 	snprintf(extra_buf[i], sizeof(extra_buf[i]),
 	         "[cluster]\nredis = 127.0.0.1:%u\ninstance = %s\nprefix = it\n"
@@ -561,6 +564,38 @@ START_TEST(a_cancel_while_the_invite_waits_for_redis_ends_it_with_487)
 }
 END_TEST
 
+/* [cluster] cannot change on reload: the reload is refused and the instance keeps its
+ * name and store. */
+START_TEST(a_reload_that_changes_the_cluster_section_is_refused)
+{
+	struct itest a;
+	struct itest_opts o = {0};
+	char extra[512], *r;
+
+	redis_start();
+	log_to_file = true;
+	start_instance(&a, 0, "sbc-a", "local", NULL, NULL);
+	log_to_file = false;
+	ck_assert(wait_cluster(&a, store_ok, 5000));
+	snprintf(extra, sizeof(extra),
+	         "[cluster]\nredis = 127.0.0.1:%u\ninstance = sbc-z\nprefix = it\n", redis_port);
+	o.extra = extra;
+	o.log_file = true;
+	itest_write_conf(&a, &o);
+	ck_assert_int_eq(kill(a.pid, SIGHUP), 0);
+	ck_assert(itest_wait_notify(&a, "READY=1", 5000));
+	r = itest_control(&a, "{\"cmd\":\"cluster\"}", 2000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_msg(strstr(r, "\"instance\":\"sbc-a\"") != NULL, "after reload: %.500s", r);
+	free(r);
+	ck_assert_msg(itest_file_has(&a, "daemon.log",
+	                             "reload refused, keeping current config: [cluster] changed"),
+	              "reload not refused");
+	itest_stop(&a);
+	redis_cleanup();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -573,7 +608,7 @@ main(void)
 		return 77;
 	}
 	tcase_set_timeout(tc, 150);
-	/* IT_CLUSTER_ONLY=N runs test N alone (1..5), for debugging */
+	/* IT_CLUSTER_ONLY=N runs test N alone (1..6), for debugging */
 	only = getenv("IT_CLUSTER_ONLY") != NULL ? atoi(getenv("IT_CLUSTER_ONLY")) : 0;
 	if (only == 0 || only == 1)
 		tcase_add_test(tc, two_instances_share_a_trunk_limit_and_list_each_others_calls);
@@ -589,6 +624,8 @@ main(void)
 		        an_instance_killed_with_sigkill_has_its_calls_released_after_the_heartbeat_ttl);
 	if (only == 0 || only == 5)
 		tcase_add_test(tc, a_cancel_while_the_invite_waits_for_redis_ends_it_with_487);
+	if (only == 0 || only == 6)
+		tcase_add_test(tc, a_reload_that_changes_the_cluster_section_is_refused);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
