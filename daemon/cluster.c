@@ -146,10 +146,6 @@ held_decide(struct held *h, const char *refusal, bool in_store)
 	h->decided = true;
 	if (h->timer != NULL)
 		evtimer_del(h->timer);
-	if (refusal == NULL)
-		cl->admitted++;
-	else
-		cl->refused++;
 	cl->hooks.admit_done(cl->hooks.arg, h->conn, h->token, h->trunk, refusal, in_store);
 	if (refusal == NULL)
 		cluster_changed(cl);
@@ -163,6 +159,8 @@ held_store_failed(struct held *h)
 	unsigned gs = cluster_proto_share(h->gmax, cl->live);
 	unsigned ts = cluster_proto_share(h->tmax, cl->live);
 
+	if (h->decided)
+		return;
 	if (cl->closing) {
 		held_decide(h, "shutting_down", false);
 		return;
@@ -173,11 +171,10 @@ held_store_failed(struct held *h)
 		return;
 	}
 	/* local: this instance's share of each limit, counting what it holds */
-	if (h->local_all >= gs)
-		held_decide(h, "max_calls", false);
-	else if (h->tmax != 0 && h->local_trunk >= ts)
-		held_decide(h, "trunk_max_calls", false);
-	else {
+	if (h->local_all >= gs || (h->tmax != 0 && h->local_trunk >= ts)) {
+		cl->local_refused++;
+		held_decide(h, h->local_all >= gs ? "max_calls" : "trunk_max_calls", false);
+	} else {
 		cl->local_admitted++;
 		held_decide(h, NULL, false);
 	}
@@ -219,6 +216,10 @@ admit_reply_cb(redisAsyncContext *ac, void *reply, void *priv)
 		cluster_eval(cl, CLUSTER_SCRIPT_RELEASE, cluster_ignore_cb, NULL, 3, av, NULL);
 	} else if (rc == 0) {
 		cl_restored(cl);
+		if (!h->decided && res.granted)
+			cl->admitted++;
+		else if (!h->decided)
+			cl->refused++;
 		held_decide(h, res.granted ? NULL : res.reason, res.granted);
 	} else {
 		if (rc == -EPROTO) {

@@ -60,7 +60,7 @@ struct cluster {
 	int64_t interest_ms; /* last time someone asked for it */
 	bool view_waiting;
 	/* counters for the control socket */
-	uint64_t admitted, refused, local_admitted, store_refused, timeouts, errors;
+	uint64_t admitted, refused, local_admitted, local_refused, store_refused, timeouts, errors;
 	uint64_t reconnects, bans_sent, bans_received;
 };
 

@@ -43,17 +43,31 @@ cluster_view_send(struct cluster *cl)
 json_t *
 cluster_stats_json(const struct cluster *cl)
 {
-	return json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}}",
-	                 "instance", cl->k->instance, "redis", cl->k->redis, "on_store_failure",
-	                 cl->k->refuse_on_failure ? "refuse" : "local", "store_ok",
-	                 cluster_store_ok(cl), "instances_alive", (int)cl->live, "prefix",
-	                 cl->k->prefix, "counters", "admitted", (json_int_t)cl->admitted, "refused",
-	                 (json_int_t)cl->refused, "admitted_local_share",
-	                 (json_int_t)cl->local_admitted, "refused_store_failure",
-	                 (json_int_t)cl->store_refused, "timeouts", (json_int_t)cl->timeouts,
-	                 "errors", (json_int_t)cl->errors, "reconnects", (json_int_t)cl->reconnects,
-	                 "bans_sent", (json_int_t)cl->bans_sent, "bans_received",
-	                 (json_int_t)cl->bans_received, "held", (int)cl->nheld);
+	json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:i,s:i,s:s}", "instance", cl->k->instance, "redis",
+	                      cl->k->redis, "on_store_failure",
+	                      cl->k->refuse_on_failure ? "refuse" : "local", "store_ok",
+	                      cluster_store_ok(cl), "store_up", cluster_store_ok(cl) ? 1 : 0,
+	                      "instances_alive", (int)cl->live, "prefix", cl->k->prefix);
+	const struct {
+		const char *name;
+		uint64_t v;
+	} n[] = {
+	        {"admitted", cl->admitted},
+	        {"refused", cl->refused},
+	        {"admitted_local_share", cl->local_admitted},
+	        {"refused_local_share", cl->local_refused},
+	        {"refused_store_failure", cl->store_refused},
+	        {"timeouts", cl->timeouts},
+	        {"errors", cl->errors},
+	        {"reconnects", cl->reconnects},
+	        {"bans_sent", cl->bans_sent},
+	        {"bans_received", cl->bans_received},
+	        {"held", cl->nheld},
+	};
+
+	for (size_t i = 0; o != NULL && i < sizeof(n) / sizeof(n[0]); i++)
+		json_object_set_new(o, n[i].name, json_integer((json_int_t)n[i].v));
+	return o;
 }
 
 json_t *
