@@ -26,6 +26,7 @@
 #include <event2/event.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <openssl/rand.h>
 
 #include "cluster_int.h"
 #include "cluster_proto.h"
@@ -334,21 +335,34 @@ static void
 heartbeat_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct cluster *cl = priv;
-	long long live = cluster_proto_heartbeat_reply(reply);
+	struct cluster_heartbeat hb;
+	int rc = cluster_proto_heartbeat_reply(reply, &hb);
 
 	(void)ac;
 	cl->hb_waiting = false;
 	if (cl->closing)
 		return;
-	if (live > 0) {
-		cl->live = (unsigned)live;
+	if (rc == 0) {
+		cl->live = hb.live;
 		if (!cl->cmd_up)
 			log_info("cluster: instance %s joined through Redis %s (%u instance(s) "
 			         "alive)",
 			         cl->k->instance, cl->k->redis, cl->live);
 		cl->cmd_up = true;
 		cl_restored(cl);
-	} else if (live == -EPROTO) {
+		/* once may be our own restart within the TTL; twice in a row is a twin */
+		if (hb.clash && cl->clash_last) {
+			cl->clashes++;
+			if (monotime_ms() - cl->clash_log_ms >= 60000) {
+				cl->clash_log_ms = monotime_ms();
+				log_warnx("cluster: another process heartbeats as instance %s: the "
+				          "shared limits are wrong until each instance has its own "
+				          "[cluster] instance name",
+				          cl->k->instance);
+			}
+		}
+		cl->clash_last = hb.clash;
+	} else if (rc == -EPROTO) {
 		cl->errors++;
 		cl_degrade(cl, "store_error",
 		           reply != NULL && ((redisReply *)reply)->type == REDIS_REPLY_ERROR
@@ -400,7 +414,7 @@ heartbeat_send(struct cluster *cl)
 		snprintf(f, sizeof(f), "t:%s", h->trunk);
 		count_add(counts, f, 1);
 	}
-	cap = 4 + 2 * json_object_size(counts) + 2 * json_array_size(calls);
+	cap = 5 + 2 * json_object_size(counts) + 2 * json_array_size(calls);
 	if (cap > MAX_ARGS)
 		cap = MAX_ARGS;
 	av = calloc(cap, sizeof(*av));
@@ -413,6 +427,7 @@ heartbeat_send(struct cluster *cl)
 	av[n++] = cl->k->prefix;
 	av[n++] = cl->k->instance;
 	av[n++] = ttl;
+	av[n++] = cl->nonce;
 	av[n++] = num;
 	json_object_foreach(counts, key, v)
 	{
@@ -657,6 +672,16 @@ cluster_new(struct cluster **out, struct event_base *base, struct conf *conf, st
 	cl->hooks = *hooks;
 	cl->live = 1;
 	cl->backoff_ms = BACKOFF_MIN_MS;
+	{
+		/* this process's heartbeat value: tells a twin under the same name */
+		unsigned char r[8];
+		if (RAND_bytes(r, sizeof(r)) != 1) {
+			cluster_free(cl);
+			return -EIO;
+		}
+		for (size_t i = 0; i < sizeof(r); i++)
+			snprintf(cl->nonce + 2 * i, 3, "%02x", r[i]);
+	}
 	cl->hb = evtimer_new(base, hb_timer_cb, cl);
 	cl->retry = evtimer_new(base, retry_cb, cl);
 	cl->changed = evtimer_new(base, changed_cb, cl);

@@ -61,7 +61,10 @@ struct cluster {
 	bool view_waiting;
 	/* counters for the control socket */
 	uint64_t admitted, refused, local_admitted, local_refused, store_refused, timeouts, errors;
-	uint64_t reconnects, bans_sent, bans_received;
+	uint64_t reconnects, bans_sent, bans_received, clashes;
+	char nonce[17];       /* this process's heartbeat value (random hex) */
+	bool clash_last;      /* the last heartbeat found another process's value */
+	int64_t clash_log_ms; /* last warning about a twin */
 };
 
 /* EVAL script `s` with argv (lens NULL: strlen) on the command connection. 0, or

@@ -63,6 +63,7 @@ cluster_stats_json(const struct cluster *cl)
 	        {"bans_sent", cl->bans_sent},
 	        {"bans_received", cl->bans_received},
 	        {"held", cl->nheld},
+	        {"instance_name_clashes", cl->clashes},
 	};
 
 	for (size_t i = 0; o != NULL && i < sizeof(n) / sizeof(n[0]); i++)

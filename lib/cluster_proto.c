@@ -33,27 +33,31 @@
 	"local t = redis.call('TIME')\n"                                                           \
 	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
-static const char script_heartbeat[] = LUA_LIVE LUA_NOW
-        "local p, me, ttl, n = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])\n"
-        "redis.call('SET', p..':hb:'..me, '1', 'PX', ttl)\n"
-        "redis.call('SADD', p..':instances', me)\n"
-        "local h, r = p..':count:'..me, p..':reg:'..me\n"
-        "redis.call('DEL', h, r)\n"
-        "local i = 5\n"
-        "for k = 1, n do\n"
-        "  redis.call('HSET', h, ARGV[i], ARGV[i + 1])\n"
-        "  i = i + 2\n"
-        "end\n"
-        "while i < #ARGV do\n"
-        "  redis.call('HSET', r, ARGV[i], ARGV[i + 1])\n"
-        "  i = i + 2\n"
-        "end\n"
-        "redis.call('PEXPIRE', h, ttl * 3)\n"
-        "redis.call('PEXPIRE', r, ttl)\n"
-        "local n_live = 0\n"
-        "live(p, me, function(x) n_live = n_live + 1 end)\n"
-        "redis.call('ZREMRANGEBYSCORE', p..':bans', '-inf', now)\n"
-        "return n_live\n";
+static const char script_heartbeat[] =
+        LUA_LIVE LUA_NOW "local p, me, ttl, nonce = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]\n"
+                         "local n = tonumber(ARGV[5])\n"
+                         "local old = redis.call('GET', p..':hb:'..me)\n"
+                         "redis.call('SET', p..':hb:'..me, nonce, 'PX', ttl)\n"
+                         "redis.call('SADD', p..':instances', me)\n"
+                         "local h, r = p..':count:'..me, p..':reg:'..me\n"
+                         "redis.call('DEL', h, r)\n"
+                         "local i = 6\n"
+                         "for k = 1, n do\n"
+                         "  redis.call('HSET', h, ARGV[i], ARGV[i + 1])\n"
+                         "  i = i + 2\n"
+                         "end\n"
+                         "while i < #ARGV do\n"
+                         "  redis.call('HSET', r, ARGV[i], ARGV[i + 1])\n"
+                         "  i = i + 2\n"
+                         "end\n"
+                         "redis.call('PEXPIRE', h, ttl * 3)\n"
+                         "redis.call('PEXPIRE', r, ttl)\n"
+                         "local n_live = 0\n"
+                         "live(p, me, function(x) n_live = n_live + 1 end)\n"
+                         "redis.call('ZREMRANGEBYSCORE', p..':bans', '-inf', now)\n"
+                         "local clash = 0\n"
+                         "if old and old ~= nonce then clash = 1 end\n"
+                         "return {n_live, clash}\n";
 
 static const char script_admit[] =
         LUA_LIVE "local p, me, tr = ARGV[1], ARGV[2], 't:'..ARGV[3]\n"
@@ -149,14 +153,18 @@ cluster_proto_admit_reply(const redisReply *r, struct cluster_admit_result *out)
 	return 0;
 }
 
-long long
-cluster_proto_heartbeat_reply(const redisReply *r)
+int
+cluster_proto_heartbeat_reply(const redisReply *r, struct cluster_heartbeat *out)
 {
 	if (r == NULL)
 		return -EINVAL;
-	if (r->type != REDIS_REPLY_INTEGER || r->integer < 1 || r->integer > INT_MAX)
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !is_int(r->element[0]) ||
+	    !is_int(r->element[1]) || r->element[0]->integer < 1 ||
+	    r->element[0]->integer > INT_MAX || (unsigned long long)r->element[1]->integer > 1)
 		return -EPROTO;
-	return r->integer;
+	out->live = (unsigned)r->element[0]->integer;
+	out->clash = r->element[1]->integer == 1;
+	return 0;
 }
 
 unsigned

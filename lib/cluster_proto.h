@@ -10,7 +10,7 @@
  *
  * Keys, all under the configured prefix P and instance name I:
  *   P:instances      set of instance names that ever sent a heartbeat
- *   P:hb:I           heartbeat, a string with a TTL (heartbeat_ttl)
+ *   P:hb:I           heartbeat: the nonce of the process sending it, TTL heartbeat_ttl
  *   P:count:I        hash: "all" -> I's live calls, "t:TRUNK" -> I's calls of TRUNK
  *   P:reg:I          hash: call id -> JSON {id, instance, trunk, agent, state, start}, TTL
  *   P:bans           sorted set: "SOURCE REASON" scored by its expiry (Redis TIME, ms)
@@ -29,7 +29,8 @@
 #include <jansson.h>
 
 enum cluster_script {
-	CLUSTER_SCRIPT_HEARTBEAT, /* P I TTL N (FIELD COUNT)*N (CALLID JSON)* -> live instances */
+	CLUSTER_SCRIPT_HEARTBEAT, /* P I TTL NONCE N (FIELD COUNT)*N (CALLID JSON)*
+	                             -> {live instances, clash} */
 	CLUSTER_SCRIPT_ADMIT,     /* P I TRUNK GMAX TMAX -> {granted, reason, all, trunk} */
 	CLUSTER_SCRIPT_RELEASE,   /* P I TRUNK -> 1 */
 	CLUSTER_SCRIPT_BAN,       /* P I SOURCE MS REASON -> 1 (stores and publishes) */
@@ -55,8 +56,15 @@ struct cluster_admit_result {
  */
 int cluster_proto_admit_reply(const redisReply *r, struct cluster_admit_result *out);
 
-/* Read a HEARTBEAT reply: the number of live instances (>= 1) or a negative errno. */
-long long cluster_proto_heartbeat_reply(const redisReply *r);
+/* The outcome of CLUSTER_SCRIPT_HEARTBEAT. */
+struct cluster_heartbeat {
+	unsigned live; /* instances alive, this one included (>= 1) */
+	bool clash;    /* the heartbeat held another process's nonce: two processes use
+	                  this instance name (or this one restarted within the TTL) */
+};
+
+/* Read a HEARTBEAT reply. 0, -EPROTO (another shape), -EINVAL (no reply). */
+int cluster_proto_heartbeat_reply(const redisReply *r, struct cluster_heartbeat *out);
 
 /*
  * One instance's share of a limit while Redis cannot be asked: `limit` divided by the

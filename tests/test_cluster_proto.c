@@ -256,15 +256,27 @@ run(redisContext *c, enum cluster_script s, int argc, const char **argv)
 	return r;
 }
 
+/* A heartbeat of `inst` (process `nonce`) with its counts and one registry entry; returns
+ * whether it reported a clash (another process heartbeating under the same name). */
+static bool
+heartbeat_n(redisContext *c, const char *inst, const char *nonce, const char *ttl, const char *all,
+            const char *trunk)
+{
+	const char *av[] = {
+	        "p", inst, ttl, nonce, "2", "all", all, "t:pbx", trunk, "c1", "{\"id\":\"c1\"}"};
+	redisReply *r = run(c, CLUSTER_SCRIPT_HEARTBEAT, 11, av);
+	struct cluster_heartbeat hb;
+
+	ck_assert_int_eq(cluster_proto_heartbeat_reply(r, &hb), 0);
+	ck_assert_int_ge(hb.live, 1);
+	freeReplyObject(r);
+	return hb.clash;
+}
+
 static void
 heartbeat(redisContext *c, const char *inst, const char *ttl, const char *all, const char *trunk)
 {
-	const char *av[] = {"p", inst,    ttl,   "2",  "all",
-	                    all, "t:pbx", trunk, "c1", "{\"id\":\"c1\"}"};
-	redisReply *r = run(c, CLUSTER_SCRIPT_HEARTBEAT, 10, av);
-
-	ck_assert_int_ge(cluster_proto_heartbeat_reply(r), 1);
-	freeReplyObject(r);
+	heartbeat_n(c, inst, inst, ttl, all, trunk);
 }
 
 static bool
@@ -339,6 +351,42 @@ START_TEST(scripts_share_a_trunk_limit_and_release_a_silent_instance)
 }
 END_TEST
 
+START_TEST(heartbeat_reports_two_processes_under_one_instance_name)
+{
+	redisContext *c = redis_start();
+
+	if (c == NULL) {
+		fprintf(stderr, "SKIP: no redis-server\n");
+		return;
+	}
+	ck_assert(!heartbeat_n(c, "a", "n1", "60000", "0", "0")); /* first */
+	ck_assert(!heartbeat_n(c, "a", "n1", "60000", "0", "0")); /* itself again */
+	ck_assert(heartbeat_n(c, "a", "n2", "60000", "0", "0"));  /* someone else */
+	ck_assert(heartbeat_n(c, "a", "n1", "60000", "0", "0"));
+	redisFree(c);
+	redis_stop();
+}
+END_TEST
+
+START_TEST(heartbeat_reply_is_read_strictly)
+{
+	struct cluster_heartbeat hb;
+	redisReply *r = r_arr(2, r_int(3), r_int(1));
+
+	ck_assert_int_eq(cluster_proto_heartbeat_reply(r, &hb), 0);
+	ck_assert_uint_eq(hb.live, 3);
+	ck_assert(hb.clash);
+	freeReplyObject(r);
+	r = r_arr(2, r_int(0), r_int(0)); /* we are alive at least */
+	ck_assert_int_eq(cluster_proto_heartbeat_reply(r, &hb), -EPROTO);
+	freeReplyObject(r);
+	r = r_int(2);
+	ck_assert_int_eq(cluster_proto_heartbeat_reply(r, &hb), -EPROTO);
+	freeReplyObject(r);
+	ck_assert_int_eq(cluster_proto_heartbeat_reply(NULL, &hb), -EINVAL);
+}
+END_TEST
+
 START_TEST(scripts_store_publish_and_list_bans)
 {
 	redisContext *c = redis_start(), *sub;
@@ -397,6 +445,8 @@ main(void)
 	tcase_add_test(tc, view_reply_is_read_and_bad_entries_skipped);
 	tcase_add_test(tc, scripts_share_a_trunk_limit_and_release_a_silent_instance);
 	tcase_add_test(tc, scripts_store_publish_and_list_bans);
+	tcase_add_test(tc, heartbeat_reports_two_processes_under_one_instance_name);
+	tcase_add_test(tc, heartbeat_reply_is_read_strictly);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

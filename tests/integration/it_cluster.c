@@ -6,9 +6,10 @@
  * 503 (on_store_failure = refuse) or are admitted on the instance's share (local, with
  * security.cluster_degraded), calls in progress complete, and the counts converge once
  * Redis is back; an instance killed with SIGKILL has its calls released after the
- * heartbeat TTL; a CANCEL while the INVITE waits for Redis ends it with 487; a reload may not
- * change [cluster]. Each test starts its own redis-server on a loopback port in a temp dir (no
- * persistence) and kills it at the end.
+ * heartbeat TTL; a CANCEL while the INVITE waits for Redis ends it with 487; a reload may
+ * not change [cluster]; two processes under one instance name are told. Each test starts
+ * its own redis-server on a loopback port in a temp dir (no persistence) and kills it at
+ * the end.
  */
 #include <check.h>
 #include <errno.h>
@@ -596,6 +597,35 @@ START_TEST(a_reload_that_changes_the_cluster_section_is_refused)
 }
 END_TEST
 
+/* Two processes under one instance name would count each other's calls as their own:
+ * each is told in its log (and counted) once the heartbeat shows it twice in a row. */
+START_TEST(two_processes_with_one_instance_name_are_told)
+{
+	struct itest a, b;
+	int64_t end;
+	bool told = false;
+
+	redis_start();
+	log_to_file = true;
+	start_instance(&a, 0, "twin", "local", NULL, NULL);
+	log_to_file = false;
+	ck_assert(wait_cluster(&a, store_ok, 5000));
+	ck_assert(!itest_file_has(&a, "daemon.log", "another process heartbeats"));
+	start_instance(&b, 1, "twin", "local", NULL, NULL);
+	end = itest_now_ms() + 4 * TTL_MS;
+	while (!told && itest_now_ms() < end) {
+		told = itest_file_has(&a, "daemon.log",
+		                      "another process heartbeats as instance twin");
+		if (!told)
+			usleep(100000);
+	}
+	ck_assert_msg(told, "no warning about the twin");
+	stop_first(&a);
+	itest_stop(&b);
+	redis_cleanup();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -608,7 +638,7 @@ main(void)
 		return 77;
 	}
 	tcase_set_timeout(tc, 150);
-	/* IT_CLUSTER_ONLY=N runs test N alone (1..6), for debugging */
+	/* IT_CLUSTER_ONLY=N runs test N alone (1..7), for debugging */
 	only = getenv("IT_CLUSTER_ONLY") != NULL ? atoi(getenv("IT_CLUSTER_ONLY")) : 0;
 	if (only == 0 || only == 1)
 		tcase_add_test(tc, two_instances_share_a_trunk_limit_and_list_each_others_calls);
@@ -626,6 +656,8 @@ main(void)
 		tcase_add_test(tc, a_cancel_while_the_invite_waits_for_redis_ends_it_with_487);
 	if (only == 0 || only == 6)
 		tcase_add_test(tc, a_reload_that_changes_the_cluster_section_is_refused);
+	if (only == 0 || only == 7)
+		tcase_add_test(tc, two_processes_with_one_instance_name_are_told);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
