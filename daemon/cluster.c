@@ -640,23 +640,6 @@ cl_connect(struct cluster *cl)
 	}
 }
 
-static bool
-str_differs(const char *a, const char *b)
-{
-	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
-}
-
-bool
-cluster_conf_changed(const struct conf *a, const struct conf *b)
-{
-	const struct conf_cluster *x = &a->cluster, *y = &b->cluster;
-
-	return str_differs(x->redis, y->redis) || str_differs(x->password, y->password) ||
-	       str_differs(x->instance, y->instance) || str_differs(x->prefix, y->prefix) ||
-	       x->heartbeat_ttl_ms != y->heartbeat_ttl_ms || x->timeout_ms != y->timeout_ms ||
-	       x->refuse_on_failure != y->refuse_on_failure;
-}
-
 int
 cluster_new(struct cluster **out, struct event_base *base, struct conf *conf, struct telemetry *tel,
             const struct cluster_hooks *hooks)

@@ -97,9 +97,6 @@ json_t *cluster_json(struct cluster *cl);
 /* The same without the view, and without asking Redis for one (for "stats", /metrics). */
 json_t *cluster_stats_json(const struct cluster *cl);
 
-/* Whether [cluster] differs between two configs (a reload cannot change it). */
-bool cluster_conf_changed(const struct conf *a, const struct conf *b);
-
 /* Whether the store is usable now (connected, last answer in time). */
 bool cluster_store_ok(const struct cluster *cl);
 

@@ -590,7 +590,7 @@ START_TEST(a_reload_that_changes_the_cluster_section_is_refused)
 	ck_assert_msg(strstr(r, "\"instance\":\"sbc-a\"") != NULL, "after reload: %.500s", r);
 	free(r);
 	ck_assert_msg(itest_file_has(&a, "daemon.log",
-	                             "reload refused, keeping current config: [cluster] changed"),
+	                             "reload refused, keeping current config: [cluster] instance"),
 	              "reload not refused");
 	itest_stop(&a);
 	redis_cleanup();
