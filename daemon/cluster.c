@@ -706,6 +706,7 @@ cluster_free(struct cluster *cl)
 	if (cl->changed != NULL)
 		event_free(cl->changed);
 	json_decref(cl->view);
+	free(cl->wire);
 	conf_unref(cl->conf);
 	free(cl);
 }

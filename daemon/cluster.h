@@ -55,6 +55,17 @@ int cluster_new(struct cluster **out, struct event_base *base, struct conf *conf
 void cluster_free(struct cluster *cl);
 
 /*
+ * cluster_wire.c: cluster_new() with the hooks going to the B2BUA `b` and the SIP server
+ * `sip`, which are told of the cluster (held INVITEs, bans both ways). cluster_stop()
+ * unhooks them and frees the cluster (before the B2BUA and the server go).
+ */
+struct b2bua;
+struct sip_server;
+int cluster_start(struct cluster **out, struct event_base *base, struct conf *conf,
+                  struct telemetry *tel, struct b2bua *b, struct sip_server *sip);
+void cluster_stop(struct cluster *cl);
+
+/*
  * Ask whether a new call of `trunk` (name) may start, against `gmax` calls in all and
  * `tmax` of the trunk (0: none) across the instances. `local_all` and `local_trunk` are
  * this instance's calls now (for the local share when Redis is out). The verdict comes

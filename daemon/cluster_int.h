@@ -43,6 +43,7 @@ struct cluster {
 	const struct conf_cluster *k;
 	struct telemetry *tel;
 	struct cluster_hooks hooks;
+	struct cluster_wire *wire; /* cluster_wire.c's, owned (freed by cluster_free) */
 	redisAsyncContext *cmd, *sub;
 	bool cmd_up;           /* connected and answered a heartbeat */
 	bool hb_waiting;       /* a heartbeat reply is outstanding */

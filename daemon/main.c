@@ -346,9 +346,7 @@ static void
 daemon_free(struct daemon *d)
 {
 	metrics_http_free(d->metrics);
-	if (d->b2bua != NULL)
-		b2bua_set_cluster(d->b2bua, NULL);
-	cluster_free(d->cluster); /* answers the INVITEs it holds: before the B2BUA goes */
+	cluster_stop(d->cluster); /* answers the INVITEs it holds: before the B2BUA goes */
 	b2bua_free(d->b2bua);
 	control_free(d->ctl);
 	sip_server_free(d->sip);
@@ -555,57 +553,6 @@ ctl_cluster(const json_t *req, void *arg)
 	return cluster_json(d->cluster);
 }
 
-/* ---- [cluster] hooks: daemon/cluster.h ---- */
-
-static void
-daemon_cluster_admit_done(void *arg, uint64_t conn, void *token, const char *trunk,
-                          const char *refusal, bool in_store)
-{
-	struct daemon *d = arg;
-	b2bua_cluster_done(d->b2bua, conn, token, trunk, refusal, in_store);
-}
-
-static json_t *
-daemon_cluster_calls(void *arg)
-{
-	struct daemon *d = arg;
-	return b2bua_calls_json(d->b2bua);
-}
-
-static void
-daemon_cluster_ban(void *arg, const struct sockaddr *sa, unsigned ms, const char *reason,
-                   const char *from)
-{
-	struct daemon *d = arg;
-	(void)from;
-	sip_server_ban(d->sip, sa, ms, reason);
-}
-
-static void
-daemon_ban_decided(void *arg, const char *source, unsigned ms, const char *reason)
-{
-	struct daemon *d = arg;
-	cluster_ban(d->cluster, source, ms, reason);
-}
-
-static int
-daemon_start_cluster(struct daemon *d)
-{
-	struct cluster_hooks h = {daemon_cluster_admit_done, daemon_cluster_calls,
-	                          daemon_cluster_ban, d};
-	int rc;
-
-	if (d->conf->cluster.redis == NULL)
-		return 0;
-	if ((rc = cluster_new(&d->cluster, d->base, d->conf, d->tel, &h)) != 0) {
-		log_error("cluster: %s", strerror(-rc));
-		return 1;
-	}
-	b2bua_set_cluster(d->b2bua, d->cluster);
-	sip_server_set_ban_hook(d->sip, daemon_ban_decided, d);
-	return 0;
-}
-
 /* Media, telemetry, control and the B2BUA on top of the SIP server. 0 or 1. */
 static int
 daemon_start_calls(struct daemon *d)
@@ -647,8 +594,11 @@ daemon_start_calls(struct daemon *d)
 		log_error("%s", err);
 		return 1;
 	}
-	if (daemon_start_cluster(d) != 0)
+	if (c->cluster.redis != NULL &&
+	    (rc = cluster_start(&d->cluster, d->base, d->conf, d->tel, d->b2bua, d->sip)) != 0) {
+		log_error("cluster: %s", strerror(-rc));
 		return 1;
+	}
 	if (c->telemetry.control_socket != NULL) {
 		d->ctl = control_new(d->base, c->telemetry.control_socket,
 		                     c->telemetry.control_mode, NULL, err, sizeof(err));
