@@ -214,8 +214,8 @@ START_TEST(telemetry_instance_name_is_stamped_on_every_event)
 	r->fd = subscribe(t);
 	ck_assert_int_eq(telemetry_daemon_start(t), 0);
 	ck_assert_int_eq(telemetry_set_instance(t, "sbc-a"), 0);
-	ck_assert_int_eq(telemetry_security(t, TELEMETRY_SEC_LIMIT_REACHED, NULL, NULL,
-	                                    "max_calls", NULL, 503),
+	ck_assert_int_eq(telemetry_security(t, TELEMETRY_SEC_LIMIT_REACHED, NULL, NULL, "max_calls",
+	                                    NULL, 503),
 	                 0);
 	ev = read_event(r);
 	ck_assert_ptr_null(json_object_get(ev, "instance"));

@@ -706,16 +706,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-	        {"socket", required_argument, NULL, 's'},
-	        {"control", required_argument, NULL, 'c'},
-	        {"json", no_argument, NULL, 'j'},
-	        {"no-color", no_argument, NULL, 'n'},
-	        {"once", no_argument, NULL, 'o'},
-	        {"timeout", required_argument, NULL, 't'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},
-	        {"cluster", no_argument, NULL, 'C'},
-	        {NULL, 0, NULL, 0},
+	        {"socket", required_argument, NULL, 's'}, {"control", required_argument, NULL, 'c'},
+	        {"json", no_argument, NULL, 'j'},         {"no-color", no_argument, NULL, 'n'},
+	        {"once", no_argument, NULL, 'o'},         {"timeout", required_argument, NULL, 't'},
+	        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+	        {"cluster", no_argument, NULL, 'C'},      {NULL, 0, NULL, 0},
 	};
 	struct opts o = {DEFAULT_TELEMETRY, DEFAULT_CONTROL, false, true, false, NULL, false};
 	bool help = false, no_color = false;
