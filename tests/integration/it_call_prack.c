@@ -360,6 +360,131 @@ START_TEST(reliable_183_with_early_media_from_the_agent_to_a_trunk_requiring_100
 }
 END_TEST
 
+START_TEST(the_200_waits_for_the_prack_of_a_reliable_183_with_sdp)
+{
+	static char msg[MSG_CAP], r183[MSG_CAP];
+	struct itest_opts o = {.sip_extra = "transaction_timeout = 8s\n"};
+	/* the agent answers 100 ms after its (unreliable) 183 with SDP */
+	const char *agent_args[] = {
+	        "--mode", "echo", "--early-media", "--ring-ms", "100", "--timeout", "30", NULL};
+	char cid[64], rack[64], v[64];
+	struct itest t;
+	struct itest_conn *c;
+	int64_t until;
+	int r;
+	pid_t ap;
+
+	snprintf(cid, sizeof(cid), "held%u@127.0.0.1", (unsigned)getpid());
+	itest_start(&t, &o);
+	ap = itest_agent(&t, agent_args);
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	send_invite(&t, c, cid, "Require: 100rel\r\n");
+	do
+		ck_assert_msg(itest_recv_msg(c, r183, MSG_CAP, 5000) > 0, "no 183");
+	while (itest_status(r183) == 100);
+	ck_assert_int_eq(itest_status(r183), 183);
+	ck_assert_ptr_nonnull(itest_header(r183, "RSeq", v, sizeof(v)));
+	ck_assert_msg(strstr(r183, "m=audio") != NULL, "the 183 carries no SDP");
+	/* RFC 3262 s3: no 2xx while that 183 is unacknowledged (the agent has answered
+	 * 100 ms after it; T1 is 125 ms, so copies of the 183 come meanwhile) */
+	until = itest_now_ms() + 800;
+	while ((r = itest_recv_msg(c, msg, MSG_CAP, (int)(until - itest_now_ms()))) > 0 &&
+	       itest_now_ms() < until)
+		ck_assert_msg(itest_status(msg) == 183, "before the PRACK: %.60s", msg);
+	snprintf(rack, sizeof(rack), "%lu 1 INVITE", strtoul(v, NULL, 10));
+	ck_assert_int_eq(prack(c, r183, cid, 2, rack), 200);
+	answer_ack_bye(c, cid, 3);
+	itest_kill_child(ap);
+	itest_conn_free(c);
+	itest_stop(&t);
+}
+END_TEST
+
+START_TEST(an_agent_calling_out_requiring_100rel_to_a_reliable_carrier)
+{
+	struct itest_opts o = {.agent_pin = true};
+	char trunk_extra[64], listen[64], cert[256], key[256], out[256], err[256];
+	char to[128], ca[256], acert[256], akey[256], outp[256], errp[272], path[256];
+	uint16_t tport = itest_port();
+	struct itest t;
+	json_t *r;
+	size_t len;
+	char *log;
+	pid_t cp;
+
+	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\n", tport);
+	o.trunk_extra = trunk_extra;
+	itest_start(&t, &o);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", tport);
+	const char *cargv[] = {getenv("SW_PEER"),
+	                       "answer",
+	                       "--listen",
+	                       listen,
+	                       "--cert",
+	                       itest_path(&t, "trunk.crt", cert, sizeof(cert)),
+	                       "--key",
+	                       itest_path(&t, "trunk.key", key, sizeof(key)),
+	                       "--mode",
+	                       "echo",
+	                       "--early-media",
+	                       "--reliable",
+	                       "--ring-ms",
+	                       "200",
+	                       "--calls",
+	                       "1",
+	                       "--timeout",
+	                       "30",
+	                       "--verbose",
+	                       "--json",
+	                       NULL};
+	cp = itest_spawn(cargv, itest_path(&t, "carrier.json", out, sizeof(out)),
+	                 itest_path(&t, "carrier.log", err, sizeof(err)));
+	usleep(300000);
+	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
+	const char *aargv[] = {getenv("SW_PEER"),
+	                       "call",
+	                       "--to",
+	                       to,
+	                       "--ca",
+	                       itest_path(&t, "ca.crt", ca, sizeof(ca)),
+	                       "--tls-name",
+	                       "localhost",
+	                       "--cert",
+	                       itest_path(&t, "agent.crt", acert, sizeof(acert)),
+	                       "--key",
+	                       itest_path(&t, "agent.key", akey, sizeof(akey)),
+	                       "--calls",
+	                       "1",
+	                       "--duration",
+	                       "2",
+	                       "--100rel",
+	                       "--verbose",
+	                       "--json",
+	                       NULL};
+	itest_path(&t, "caller.json", outp, sizeof(outp));
+	snprintf(errp, sizeof(errp), "%s.log", outp);
+	itest_check_exit(&t, itest_wait_child(itest_spawn(aargv, outp, errp), T_CALL_MS),
+	                 "caller.json.log");
+	ck_assert_int_ge(itest_wait_child(cp, 10000), 0);
+	r = itest_result(&t, "caller.json");
+	ck_assert_int_eq(itest_num(r, "code"), 200);
+	ck_assert_int_eq(itest_num(r, "auth_fail"), 0);
+	ck_assert_int_ge(itest_num(r, "ok"), itest_num(r, "sent") - 2);
+	json_decref(r);
+	/* the agent (leg A) got a reliable 183 and PRACKed it; sipwarden PRACKed the
+	 * carrier's (leg B), which answered only after that */
+	log = itest_read_file(itest_path(&t, "caller.json.log", path, sizeof(path)), &len);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_msg(strstr(log, "RSeq:") != NULL, "the agent got no reliable provisional");
+	ck_assert_msg(strstr(log, "PRACK sip:") != NULL, "the agent sent no PRACK");
+	free(log);
+	ck_assert_msg(itest_file_has(&t, "carrier.log", "PRACK sip:"),
+	              "sipwarden did not PRACK the carrier");
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -373,6 +498,8 @@ main(void)
 	tcase_add_test(tc, prack_outside_a_call_is_481_and_options_say_100rel);
 	tcase_add_test(tc,
 	               reliable_183_with_early_media_from_the_agent_to_a_trunk_requiring_100rel);
+	tcase_add_test(tc, the_200_waits_for_the_prack_of_a_reliable_183_with_sdp);
+	tcase_add_test(tc, an_agent_calling_out_requiring_100rel_to_a_reliable_carrier);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
