@@ -64,6 +64,7 @@ struct prack {
 	/* leg B: the agent's (or, calling out, the trunk's) reliable provisionals */
 	uint32_t b_rseq; /* the last one PRACKed, valid when b_seen */
 	bool b_seen;
+	char *b_dialog; /* "Call-ID tag" of the dialog b_rseq belongs to (failover: new) */
 };
 
 static unsigned
@@ -127,6 +128,7 @@ prack_free(struct call *c)
 	prack_out_clear(p);
 	if (p->ev != NULL)
 		event_free(p->ev);
+	free(p->b_dialog);
 	free(p);
 	c->prack = NULL;
 }
@@ -331,6 +333,7 @@ prack_agent_provisional(struct call *c, const osip_message_t *resp)
 	const char *v;
 	char rack[32];
 	uint32_t rseq;
+	size_t cid_len;
 
 	if (!prack_has_tag(resp, "require", "100rel"))
 		return true; /* an ordinary provisional */
@@ -341,8 +344,25 @@ prack_agent_provisional(struct call *c, const osip_message_t *resp)
 		          resp->status_code);
 		return false;
 	}
+	cid_len = strlen(l->dlg->call_id);
 	if ((p = prack_get(c)) == NULL)
 		return true;
+	/* "Call-ID tag": neither a Call-ID word nor a tag holds a space */
+	if (p->b_dialog == NULL || strncmp(p->b_dialog, l->dlg->call_id, cid_len) != 0 ||
+	    p->b_dialog[cid_len] != ' ' ||
+	    strcmp(p->b_dialog + cid_len + 1, l->dlg->remote_tag) != 0) {
+		/* the first reliable one in this dialog (a new agent after failover) */
+		size_t tag_len = strlen(l->dlg->remote_tag);
+		char *d = malloc(cid_len + 1 + tag_len + 1);
+		if (d == NULL)
+			return true;
+		memcpy(d, l->dlg->call_id, cid_len);
+		d[cid_len] = ' ';
+		memcpy(d + cid_len + 1, l->dlg->remote_tag, tag_len + 1);
+		free(p->b_dialog);
+		p->b_dialog = d;
+		p->b_seen = false;
+	}
 	if (p->b_seen && rseq != p->b_rseq + 1)
 		return false; /* a copy (its PRACK is on its way) or out of order */
 	snprintf(rack, sizeof(rack), "%u %u INVITE", rseq, l->dlg->invite_cseq);

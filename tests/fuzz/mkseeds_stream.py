@@ -80,6 +80,11 @@ PRACK_FLOWS = {
         rec(RESP, AG1, bytes([S183, 1 | REL])) + rec(RESP, AG1, bytes([S183, 1 | REL])) +
         rec(RESP, AG1, bytes([S180, REL | 4])) + rec(RESP, AG1, bytes([S200, 1])) +
         rec(REQ, T, bytes([ACK])) + rec(REQ, T, bytes([BYE])),
+    # failover: the next agent's reliable 183 starts its own RSeq space and is PRACKed
+    "prack-failover-new-rseq": rec(RAW, T, invite()) + rec(LOOP, 0) +
+        rec(RESP, AG1, bytes([S183, 1 | REL | 4 * 9])) + rec(RESP, AG1, bytes([S503, 0])) +
+        rec(RESP, AG2, bytes([S183, 1 | REL])) + rec(RESP, AG2, bytes([S200, 1])) +
+        rec(REQ, T, bytes([ACK])) + rec(REQ, T, bytes([BYE])),
     # both: reliable on each leg, a PRACK in no dialog (481), the right one, a CANCEL
     "prack-both-legs-cancel": rec(RAW, T, invite(extra=REQ100REL)) + rec(LOOP, 0) +
         rec(RESP, AG1, bytes([S183, 1 | REL])) + rec(REQ, T, bytes([PRACK])) + rec(RAW, T, "PRACK sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:40000;branch=z9hG4bKp1\r\n"
