@@ -62,8 +62,9 @@ default_request(struct sip_server *s, struct sip_conn *c, const osip_message_t *
 		return;
 	}
 	if (strcmp(m, "CANCEL") != 0 && (require = sip_util_header(req, "require")) != NULL) {
-		/* We support no extension: every option-tag in Require is unsupported. The
-		 * gate let only option-tags through; libosip2 keeps one per header. */
+		/* No extension applies outside a call (100rel is for INVITEs, which the
+		 * B2BUA takes): every option-tag in Require is unsupported here. The gate let
+		 * only option-tags through; libosip2 keeps one per header. */
 		size_t n = sizeof("Unsupported: ") + strlen(require);
 		char *line = malloc(n);
 		const char *hdrs[] = {line, NULL};
