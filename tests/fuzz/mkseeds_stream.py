@@ -81,6 +81,13 @@ PRACK_FLOWS = {
         rec(RESP, AG1, bytes([S183, 1 | REL])) + rec(RESP, AG1, bytes([S183, 1 | REL])) +
         rec(RESP, AG1, bytes([S180, REL | 4])) + rec(RESP, AG1, bytes([S200, 1])) +
         rec(REQ, T, bytes([ACK])) + rec(REQ, T, bytes([BYE])),
+    # one unacknowledged at a time: the 183 with SDP waits for the 180's PRACK, then goes
+    # reliably (next RSeq) and the 2xx waits for its PRACK
+    "prack-183-queued-behind-180": rec(RAW, T, invite(extra=REQ100REL)) + rec(LOOP, 0) +
+        rec(RESP, AG1, bytes([S180, 0])) + rec(RESP, AG1, bytes([S183, 1])) +
+        rec(RESP, AG1, bytes([S180, 0])) + rec(REQ, T, bytes([PRACK])) +
+        rec(RESP, AG1, bytes([S200, 1])) + rec(REQ, T, bytes([PRACK])) +
+        rec(REQ, T, bytes([ACK])) + rec(REQ, T, bytes([BYE])),
     # failover: the next agent's reliable 183 starts its own RSeq space and is PRACKed
     "prack-failover-new-rseq": rec(RAW, T, invite()) + rec(LOOP, 0) +
         rec(RESP, AG1, bytes([S183, 1 | REL | 4 * 9])) + rec(RESP, AG1, bytes([S503, 0])) +
