@@ -269,8 +269,11 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 		if (v != NULL && (rc = sip_util_add_header(inv, t->pass_headers[i], v)) != 0)
 			goto out;
 	}
-	if ((rc = sip_util_add_header(inv, "Allow", SIP_SERVER_ALLOW)) != 0 ||
-	    (rc = sip_util_add_header(inv, "Supported", "100rel")) != 0) /* b2bua_prack.c */
+	if ((rc = sip_util_add_header(inv, "Allow", SIP_SERVER_ALLOW)) != 0)
+		goto out;
+	/* reliable 18x only with our offer in the INVITE: then a 18x can carry an answer but
+	 * never an offer that a PRACK would have to answer (b2bua_prack.c) */
+	if (sdp != NULL && (rc = sip_util_add_header(inv, "Supported", "100rel")) != 0)
 		goto out;
 	if (sdp != NULL) {
 		osip_message_set_content_type(inv, "application/sdp");

@@ -22,7 +22,9 @@
  * in its dialog (RAck from our own numbers); a copy (the same RSeq) or one out of order
  * is neither PRACKed nor relayed (RFC 3262 s4). The provisional crosses to leg A as any
  * other does (reliably when leg A asks for that). `100rel` is in the Supported of the
- * INVITEs sipwarden sends and of its OPTIONS answers (b2bua_agent.c, b2bua.c).
+ * INVITEs sipwarden sends with an offer (not of offerless ones: a reliable 18x could
+ * then carry an offer, which the PRACK would have to answer, and sipwarden does not) and
+ * of its OPTIONS answers (b2bua_agent.c, b2bua.c).
  *
  * Owner of struct prack (c->prack): its call; freed by prack_free() from call_free().
  * Not responsible for which provisional is sent when (b2bua_agent.c) or the 2xx
@@ -342,6 +344,14 @@ prack_agent_provisional(struct call *c, const osip_message_t *resp)
 	    l->dlg == NULL || l->dlg->remote_tag == NULL || l->conn == 0) {
 		log_debug("call %s: reliable %d without a usable RSeq or To tag ignored", c->id,
 		          resp->status_code);
+		return false;
+	}
+	if (c->b_invite != NULL && osip_list_size(&c->b_invite->bodies) == 0 &&
+	    osip_list_size(&resp->bodies) > 0) {
+		/* an offer in a reliable 18x to our offerless INVITE (which did not say 100rel):
+		 * its PRACK would have to carry the answer; not acknowledged, not relayed */
+		log_info("call %s: reliable %d with an offer to an offerless INVITE ignored", c->id,
+		         resp->status_code);
 		return false;
 	}
 	cid_len = strlen(l->dlg->call_id);

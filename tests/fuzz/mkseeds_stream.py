@@ -88,6 +88,13 @@ PRACK_FLOWS = {
         rec(RESP, AG1, bytes([S180, 0])) + rec(REQ, T, bytes([PRACK])) +
         rec(RESP, AG1, bytes([S200, 1])) + rec(REQ, T, bytes([PRACK])) +
         rec(REQ, T, bytes([ACK])) + rec(REQ, T, bytes([BYE])),
+    # late offer: the agent's reliable 183 with an offer is neither PRACKed nor relayed;
+    # the offer in its 200 is taken as usual
+    "prack-offer-in-reliable-183-ignored": rec(RAW, T, invite().split("Content-Type:")[0] +
+        "Content-Length: 0\r\n\r\n") + rec(LOOP, 0) +
+        rec(RESP, AG1, bytes([S183, REL]) + SDP.encode()) +
+        rec(RESP, AG1, bytes([S200, 0]) + SDP.encode()) + rec(REQ, T, bytes([ACK])) +
+        rec(REQ, T, bytes([BYE])),
     # failover: the next agent's reliable 183 starts its own RSeq space and is PRACKed
     "prack-failover-new-rseq": rec(RAW, T, invite()) + rec(LOOP, 0) +
         rec(RESP, AG1, bytes([S183, 1 | REL | 4 * 9])) + rec(RESP, AG1, bytes([S503, 0])) +
