@@ -89,8 +89,10 @@ b2bua_response(struct b2bua *b, const osip_message_t *req, int code, const char 
 		sip_util_add_header(resp, "Retry-After", B2BUA_RETRY_AFTER);
 	if (code == 405 || code == 501 || (code == 200 && MSG_IS_OPTIONS(req)))
 		sip_util_add_header(resp, "Allow", SIP_SERVER_ALLOW);
-	if (code == 200 && MSG_IS_OPTIONS(req))
+	if (code == 200 && MSG_IS_OPTIONS(req)) {
 		sip_util_add_header(resp, "Accept", "application/sdp");
+		sip_util_add_header(resp, "Supported", "100rel"); /* b2bua_prack.c */
+	}
 	if (warning != NULL) {
 		warning_value(b, warning, buf, sizeof(buf));
 		sip_util_add_header(resp, "Warning", buf);
@@ -476,7 +478,7 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 		return SIP_HOOK_TAKEN;
 	}
 	if (!(MSG_IS_BYE(req) || MSG_IS_ACK(req) || MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) ||
-	      MSG_IS_INFO(req) || MSG_IS_OPTIONS(req)))
+	      MSG_IS_INFO(req) || MSG_IS_OPTIONS(req) || MSG_IS_PRACK(req)))
 		return SIP_HOOK_DEFAULT; /* REGISTER, SUBSCRIBE, ...: the server's answer */
 	if ((c = call_by_dialog(b, req, &legi)) == NULL) {
 		if (MSG_IS_OPTIONS(req) && (b->draining || b->stopping)) {
@@ -503,7 +505,7 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 	if (c->leg[legi].conn != conn)
 		c->leg[legi].conn = conn; /* the peer reconnected */
 	if (MSG_IS_ACK(req)) {
-		ok2xx_ack(c, legi, req); /* our 2xx on this leg is acknowledged */
+		ok2xx_ack(c, legi, req);      /* our 2xx on this leg is acknowledged */
 		b2bua_late_ack(c, legi, req); /* the answer to our late offer, if it is one */
 		osip_message_free(req);
 		return SIP_HOOK_TAKEN;
@@ -520,6 +522,10 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 		call_end(c, c->state == CALL_ANSWERED ? "completed" : "cancelled", leg_who(c, legi),
 		         "bye", 200);
 		return SIP_HOOK_TAKEN;
+	}
+	if (MSG_IS_PRACK(req)) { /* b2bua_prack.c */
+		prack_request(c, legi, conn, req);
+		return taken(req);
 	}
 	if (MSG_IS_OPTIONS(req)) {
 		b2bua_reply(b, conn, req, 200, c->leg[legi].dlg->local_tag, NULL, NULL);

@@ -104,6 +104,7 @@ struct call {
 	bool have_stats;
 	bool end_emitted;
 	struct late_offer *late; /* b2bua_late.c: an offer in a 2xx, its ACK awaited */
+	struct prack *prack;     /* b2bua_prack.c: RFC 3262 state, NULL until needed */
 };
 
 /* An INVITE to an agent that we CANCELled, kept until its final response (which needs
@@ -290,6 +291,17 @@ void b2bua_late_reinvite_2xx(struct call *c, osip_message_t *resp);
 void b2bua_late_ack(struct call *c, int legi, const osip_message_t *ack);
 void b2bua_late_end(struct call *c);
 void b2bua_late_free(struct call *c);
+/* b2bua_prack.c: reliable provisional responses (RFC 3262). _provisional: send 180/183
+ * (our `sdp` or NULL) to leg A's INVITE, reliably when it requires 100rel; _final_2xx:
+ * send the 200 to it (ok2xx_reply), held while a reliable provisional with SDP awaits its
+ * PRACK; _request: answer a PRACK received on leg `legi`; _agent_provisional: PRACK a
+ * reliable 1xx from leg B, false when it is a copy or unusable (do not relay it);
+ * _free: from call_free(). */
+int prack_provisional(struct call *c, int code, const char *sdp);
+int prack_final_2xx(struct call *c);
+void prack_request(struct call *c, int legi, uint64_t conn, const osip_message_t *req);
+bool prack_agent_provisional(struct call *c, const osip_message_t *resp);
+void prack_free(struct call *c);
 /* b2bua_agent.c: leg A has its 200 and the media runs: count the call as answered. */
 void call_answered(struct call *c);
 

@@ -157,6 +157,6 @@ int sip_server_reply(struct sip_server *s, uint64_t conn, const osip_message_t *
 void sip_server_get_stats(const struct sip_server *s, struct sip_server_stats *out);
 
 /* The Allow value the server advertises. */
-#define SIP_SERVER_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"
+#define SIP_SERVER_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK"
 
 #endif

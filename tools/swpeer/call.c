@@ -306,7 +306,11 @@ call_send_request(struct call *c, const char *method, const char *ruri, uint32_t
 	if (strcmp(method, "CANCEL") != 0)
 		evbuffer_add_printf(b, "%s", c->route);
 	if (strcmp(method, "INVITE") == 0)
-		evbuffer_add_printf(b, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n");
+		evbuffer_add_printf(b, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK\r\n%s",
+		                    c->peer->o->rel100 ? "Supported: 100rel\r\nRequire: 100rel\r\n"
+		                                       : "");
+	if (strcmp(method, "PRACK") == 0)
+		evbuffer_add_printf(b, "RAck: %s\r\n", c->rack);
 	if (body)
 		evbuffer_add_printf(b, "Content-Type: application/sdp\r\n");
 	evbuffer_add_printf(b, "Content-Length: %zu\r\n\r\n", blen);
@@ -598,6 +602,13 @@ on_request(struct sipconn *conn, osip_message_t *m)
 			uas_on_ack(c, m);
 	} else if (strcmp(method, "CANCEL") == 0) {
 		uas_on_cancel(conn, m);
+	} else if (strcmp(method, "PRACK") == 0) {
+		if (!c || c->role != ROLE_CALLEE) {
+			sip_respond(conn, m, 481, NULL, NULL, NULL, NULL, NULL);
+			return;
+		}
+		sip_respond(conn, m, 200, NULL, NULL, NULL, NULL, NULL);
+		c->pracked = true; /* the 200 OK may go (uas_answer_cb) */
 	} else if (strcmp(method, "BYE") == 0) {
 		if (!c) {
 			sip_respond(conn, m, 481, NULL, NULL, NULL, NULL, NULL);

@@ -350,6 +350,39 @@ invite_2xx(struct call *c, osip_message_t *m)
 		call_timer(c, &c->ev_hold, o->hold_after_ms, uac_hold_cb);
 }
 
+/* --100rel: PRACK a reliable provisional (Require: 100rel, RSeq) in its early dialog,
+ * each RSeq once (a copy is not PRACKed again). */
+static void
+uac_prack(struct call *c, osip_message_t *m)
+{
+	osip_header_t *req = NULL, *rs = NULL;
+	const char *tag = sip_to_tag(m);
+	osip_contact_t *ct = NULL;
+	unsigned long rseq;
+	char *end;
+
+	if (osip_message_header_get_byname(m, "require", 0, &req) < 0 || !req->hvalue ||
+	    !strstr(req->hvalue, "100rel") ||
+	    osip_message_header_get_byname(m, "rseq", 0, &rs) < 0 || !rs->hvalue || !tag)
+		return;
+	rseq = strtoul(rs->hvalue, &end, 10);
+	if (*end != '\0' || rseq == 0 || rseq > 0xffffffffUL || rseq == c->rseq)
+		return;
+	c->rseq = rseq;
+	snprintf(c->remote_tag, sizeof(c->remote_tag), "%s", tag);
+	call_take_routes(c, m, true);
+	if (osip_message_get_contact(m, 0, &ct) == 0 && ct && ct->url) {
+		char *u = NULL;
+
+		if (osip_uri_to_str(ct->url, &u) == 0) {
+			snprintf(c->remote_target, sizeof(c->remote_target), "%s", u);
+			osip_free(u);
+		}
+	}
+	snprintf(c->rack, sizeof(c->rack), "%lu %u INVITE", rseq, c->invite_cseq);
+	call_send_request(c, "PRACK", c->remote_target, c->cseq++, NULL, c->remote_tag, NULL);
+}
+
 static void
 invite_response(struct call *c, osip_message_t *m)
 {
@@ -357,6 +390,8 @@ invite_response(struct call *c, osip_message_t *m)
 	const char *tag = sip_to_tag(m);
 
 	if (code < 200) {
+		if (c->peer->o->rel100 && code > 100)
+			uac_prack(c, m);
 		if (c->state == CS_CALLING) {
 			c->state = CS_PROCEEDING;
 			if (c->cancelled)

@@ -60,6 +60,8 @@ static const char usage_text[] =
         "                       none: a re-INVITE without SDP, answered in the ACK\n"
         "  --options            send one OPTIONS per call instead of an INVITE (health probe;\n"
         "                       the code is checked against --expect, no media)\n"
+        "  --100rel             require reliable provisional responses (Require: 100rel in\n"
+        "                       the INVITE) and PRACK each new one (RFC 3262)\n"
         "  --cancel-after MS    CANCEL the INVITE after MS ms if no final answer came\n"
         "  --expect CODE        final SIP code each call must get (default 200; for 200 the\n"
         "                       media must also arrive intact)\n"
@@ -81,6 +83,8 @@ static const char usage_text[] =
         "  --ring-ms N          time between 180 Ringing and 200 OK (default 50)\n"
         "  --early-media        send 183 with the SDP answer instead of 180 (same SDP in the\n"
         "                       200 OK)\n"
+        "  --reliable           send the 180/183 reliably (Require: 100rel, RSeq) and the\n"
+        "                       200 OK only once that provisional got its PRACK\n"
         "  --bye-after SECS     send BYE SECS after the ACK\n"
         "  --calls N            exit after N calls (default: run until --timeout or a signal)\n"
         "\n"
@@ -261,6 +265,8 @@ enum {
 	O_TLSNAME,
 	O_NOPAD,
 	O_OPTIONS,
+	O_REL100,
+	O_RELIABLE,
 	O_MSTOP,
 	O_REINVOFFER,
 	O_ACKANSWER,
@@ -303,6 +309,8 @@ static const struct option longopts[] = {
         {"tls-name", required_argument, NULL, O_TLSNAME},
         {"no-pad", no_argument, NULL, O_NOPAD},
         {"options", no_argument, NULL, O_OPTIONS},
+        {"100rel", no_argument, NULL, O_REL100},
+        {"reliable", no_argument, NULL, O_RELIABLE},
         {"media-stop-after", required_argument, NULL, O_MSTOP},
         {"reinvite-offer", required_argument, NULL, O_REINVOFFER},
         {"ack-answer", required_argument, NULL, O_ACKANSWER},
@@ -452,6 +460,12 @@ parse_args(int argc, char **argv)
 			break;
 		case O_EARLY:
 			opts.early_media = true;
+			break;
+		case O_REL100:
+			opts.rel100 = true;
+			break;
+		case O_RELIABLE:
+			opts.reliable = true;
 			break;
 		case O_RING:
 			opts.ring_ms = parse_uint(optarg, 3600000, "bad --ring-ms");

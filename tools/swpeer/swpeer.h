@@ -88,9 +88,11 @@ struct opts {
 	int reject_code;
 	unsigned ring_ms;
 	bool early_media; /* answer: 183 with the SDP answer instead of 180 */
+	bool reliable;    /* answer: 18x reliable (RFC 3262), the 200 only after its PRACK */
 	unsigned bye_after_ms;
 	bool accept_avp;
 	/* both */
+	bool rel100; /* call: Require: 100rel, PRACK reliable 18x */
 	const char *ca, *cert, *key;
 	char media_ip[64];
 	uint16_t rtp_lo, rtp_hi;
@@ -239,7 +241,10 @@ struct call {
 	uint32_t cseq, invite_cseq, bye_cseq, reinvite_cseq;
 	osip_message_t *invite; /* UAS: the INVITE we answer (clone) */
 	bool cancelled, bye_sent, on_hold, offered_srtp, hold_done;
-	bool late; /* our 2xx carried an offer (the INVITE had none): the ACK has the answer */
+	bool late;     /* our 2xx carried an offer (the INVITE had none): the ACK has the answer */
+	char rack[40]; /* caller: RAck of the PRACK being sent */
+	unsigned long rseq; /* caller: last RSeq PRACKed; callee: RSeq of our 18x */
+	bool pracked;       /* callee: our reliable 18x got its PRACK */
 	struct srtp_keys offer_keys[SUITE_COUNT + 1];
 	unsigned noffer_keys;
 	unsigned sdp_version;
