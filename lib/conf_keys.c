@@ -10,9 +10,9 @@
 
 #include "conf.h"
 
-static const char *const sect_names[CONF_KEYS_NSECT] = {"general", "tls",       "sip",    "media",
-                                                        "limits",  "telemetry", "pool",   "trunk",
-                                                        "agent",   "admission", "metrics"};
+static const char *const sect_names[CONF_KEYS_NSECT] = {
+        "general", "tls",   "sip",   "media",     "limits",  "telemetry",
+        "pool",    "trunk", "agent", "admission", "metrics", "transfer"};
 
 #define KEY(n, t, s, f, lo, hi)                                                                    \
 	{                                                                                          \
@@ -132,6 +132,7 @@ static const struct conf_keydef trunk_keys[] = {
         KEY("crypto_pad", CK_BOOL, struct conf_trunk, crypto_pad, 0, 0),
         KEYZ("max_calls", CK_UINT, struct conf_trunk, max_calls, 1, 100000),
         KEY("pass_headers", CK_HEADERS, struct conf_trunk, pass_headers, 0, 0),
+        KEY("transfer", CK_XFERMODE, struct conf_trunk, transfer, 0, 0),
         KEYEND,
 };
 
@@ -155,9 +156,16 @@ static const struct conf_keydef metrics_keys[] = {
         KEYEND,
 };
 
+/* [transfer NAME]: the transfer allow-list (daemon/b2bua_transfer.c). */
+static const struct conf_keydef transfer_keys[] = {
+        KEYR("match", CK_XFERURI, struct conf_transfer, match, 0, 0),
+        KEYR("target", CK_XFERURI, struct conf_transfer, target, 0, 0),
+        KEYEND,
+};
+
 static const struct conf_keydef *const sect_keys[CONF_KEYS_NSECT] = {
         general_keys, tls_keys,   sip_keys,   media_keys,     limits_keys,  telemetry_keys,
-        pool_keys,    trunk_keys, agent_keys, admission_keys, metrics_keys,
+        pool_keys,    trunk_keys, agent_keys, admission_keys, metrics_keys, transfer_keys,
 };
 
 size_t
