@@ -389,7 +389,7 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 		return SIP_HOOK_TAKEN;
 	}
 	if (!(MSG_IS_BYE(req) || MSG_IS_ACK(req) || MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) ||
-	      MSG_IS_INFO(req) || MSG_IS_OPTIONS(req)))
+	      MSG_IS_INFO(req) || MSG_IS_OPTIONS(req) || MSG_IS_REFER(req) || MSG_IS_NOTIFY(req)))
 		return SIP_HOOK_DEFAULT; /* REGISTER, SUBSCRIBE, ...: the server's answer */
 	if ((c = call_by_dialog(b, req, &legi)) == NULL) {
 		if (MSG_IS_OPTIONS(req) && (b->draining || b->stopping)) {
@@ -416,7 +416,7 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 	if (c->leg[legi].conn != conn)
 		c->leg[legi].conn = conn; /* the peer reconnected */
 	if (MSG_IS_ACK(req)) {
-		ok2xx_ack(c, legi, req); /* our 2xx on this leg is acknowledged */
+		ok2xx_ack(c, legi, req);      /* our 2xx on this leg is acknowledged */
 		b2bua_late_ack(c, legi, req); /* the answer to our late offer, if it is one */
 		osip_message_free(req);
 		return SIP_HOOK_TAKEN;
@@ -441,6 +441,10 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 	}
 	if (MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) || MSG_IS_INFO(req)) {
 		relay_request(c, legi, req);
+		return SIP_HOOK_TAKEN;
+	}
+	if (MSG_IS_REFER(req) || MSG_IS_NOTIFY(req)) {
+		xfer_request(c, legi, req); /* b2bua_transfer.c */
 		return SIP_HOOK_TAKEN;
 	}
 	b2bua_reply(b, conn, req, 501, c->leg[legi].dlg->local_tag, NULL, NULL);
@@ -528,7 +532,8 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 				relay_response(c, resp);
 			return handled(resp);
 		}
-		return handled(resp); /* e.g. the 200 to our BYE */
+		xfer_response(c, legi, conn, resp); /* our REFER's answer (b2bua_transfer.c) */
+		return handled(resp);               /* e.g. the 200 to our BYE */
 	}
 	osip_free(cid);
 	if (MSG_IS_RESPONSE_FOR(resp, "INVITE"))

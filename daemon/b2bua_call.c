@@ -106,6 +106,7 @@ call_free(struct call *c)
 	pend_clear(c);
 	ok2xx_stop_all(c);
 	b2bua_late_free(c);
+	xfer_free(c);
 	osip_message_free(c->a_invite);
 	osip_message_free(c->b_invite);
 	sdp_text_free(c->a_answer);
