@@ -239,6 +239,85 @@ START_TEST(refer_to_injection_attempts_are_refused_with_nothing_copied)
 }
 END_TEST
 
+/* An agent that called out (leg A) hands its callee on the trunk (leg B) over too. */
+START_TEST(agent_calling_out_transfers_through_the_trunk)
+{
+	struct itest t;
+	struct itest_opts o = {.agent_pin = true, .extra = xfer_sect};
+	char trunk_extra[96], listen[64], cert[256], key[256], out[256], err[256];
+	char to[128], ca[256], acert[256], akey[256], aout[256], aerr[272];
+	uint16_t tport = itest_port();
+	json_t *agent, *carrier, *xfer, *end;
+	pid_t cp;
+	int tfd;
+
+	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\ntransfer = refer\n",
+	         tport);
+	o.trunk_extra = trunk_extra;
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", tport);
+	const char *cargv[] = {getenv("SW_PEER"), "answer",
+	                       "--listen",        listen,
+	                       "--cert",          itest_path(&t, "trunk.crt", cert, sizeof(cert)),
+	                       "--key",           itest_path(&t, "trunk.key", key, sizeof(key)),
+	                       "--calls",         "1",
+	                       "--timeout",       "20",
+	                       "--accept-refer",  "200",
+	                       "--json",          NULL};
+	cp = itest_spawn(cargv, itest_path(&t, "carrier.json", out, sizeof(out)),
+	                 itest_path(&t, "carrier.log", err, sizeof(err)));
+	usleep(300000);
+	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
+	itest_path(&t, "agent.json", aout, sizeof(aout));
+	snprintf(aerr, sizeof(aerr), "%s.log", aout);
+	const char *aargv[] = {getenv("SW_PEER"),
+	                       "call",
+	                       "--to",
+	                       to,
+	                       "--ca",
+	                       itest_path(&t, "ca.crt", ca, sizeof(ca)),
+	                       "--tls-name",
+	                       "localhost",
+	                       "--cert",
+	                       itest_path(&t, "agent.crt", acert, sizeof(acert)),
+	                       "--key",
+	                       itest_path(&t, "agent.key", akey, sizeof(akey)),
+	                       "--duration",
+	                       "6",
+	                       "--refer",
+	                       MATCH,
+	                       "--json",
+	                       NULL};
+	ck_assert_int_ge(itest_wait_child(itest_spawn(aargv, aout, aerr), T_CALL_MS), 0);
+	ck_assert_int_ge(itest_wait_child(cp, 10000), 0);
+	agent = itest_result(&t, "agent.json");
+	carrier = itest_result(&t, "carrier.json");
+	ck_assert_int_eq(itest_num(carrier, "refers"), 1);
+	ck_assert_str_eq(itest_str(carrier, "refer_to"), "<" TARGET ">");
+	ck_assert_int_eq(itest_num(agent, "refer_code"), 202);
+	ck_assert_int_eq(itest_num(agent, "notify_code"), 200);
+	ck_assert_str_eq(itest_str(agent, "ended_by"), "remote");
+	ck_assert_str_eq(itest_str(carrier, "ended_by"), "remote");
+
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	xfer = itest_event(tel, "call.transfer");
+	end = itest_event(tel, "call.end");
+	ck_assert_msg(xfer != NULL && end != NULL, "telemetry: %s", tel);
+	ck_assert_str_eq(itest_str(xfer, "outcome"), "transferred");
+	ck_assert_str_eq(itest_str(xfer, "agent"), "itest");
+	ck_assert_str_eq(itest_str(end, "reason"), "transferred");
+	json_decref(xfer);
+	json_decref(end);
+	json_decref(agent);
+	json_decref(carrier);
+	itest_assert_no_calls(&t);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -250,6 +329,7 @@ main(void)
 	tcase_add_test(tc, uri_not_on_the_allow_list_gets_403_and_the_call_goes_on);
 	tcase_add_test(tc, trunk_declining_the_refer_leaves_the_caller_with_the_agent);
 	tcase_add_test(tc, refer_to_injection_attempts_are_refused_with_nothing_copied);
+	tcase_add_test(tc, agent_calling_out_transfers_through_the_trunk);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }

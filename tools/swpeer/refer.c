@@ -1,13 +1,14 @@
 /*
  * refer.c: swpeer's side of a transfer (RFC 3515), for testing sipwarden's hand-off.
  *
- * Callee (agent side) with --refer URI: 0.5 s after the ACK it sends REFER with
- * "Refer-To: URI" exactly as given (tests pass hostile values on purpose), records the
- * final response (refer_code) and answers each NOTIFY 200, recording the status of its
- * message/sipfrag (notify_code). Caller (trunk side): a REFER in the dialog is recorded
- * (refer_to, printable ASCII only) and, with --accept-refer CODE, answered 202 and followed
- * by NOTIFY "SIP/2.0 100 Trying" then NOTIFY "SIP/2.0 CODE" (terminated); without it the
- * REFER gets 603. Owns nothing: the call's timer slot ev_refer is freed with the call.
+ * With --refer URI (the agent side: a callee, or a caller that is an agent calling out),
+ * 0.5 s after the ACK it sends REFER with "Refer-To: URI" exactly as given (tests pass
+ * hostile values on purpose), records the final response (refer_code) and answers each
+ * NOTIFY 200, recording the status of its message/sipfrag (notify_code). The trunk side
+ * (either role) records a REFER in the dialog (refer_to, printable ASCII only) and, with
+ * --accept-refer CODE, answers it 202 and sends NOTIFY "SIP/2.0 100 Trying" then NOTIFY
+ * "SIP/2.0 CODE" (terminated); without it the REFER gets 603. Owns nothing: the call's
+ * timer slot ev_refer is freed with the call.
  */
 #include "swpeer.h"
 
