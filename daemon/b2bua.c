@@ -397,8 +397,9 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 			b2bua_reply(b, conn, req, 503, NULL, NULL, NULL);
 			return taken(req);
 		}
-		if (MSG_IS_ACK(req) || MSG_IS_OPTIONS(req))
-			return SIP_HOOK_DEFAULT; /* ACK absorbed, OPTIONS 200 */
+		if (MSG_IS_ACK(req) || MSG_IS_OPTIONS(req) || MSG_IS_REFER(req) ||
+		    MSG_IS_NOTIFY(req))
+			return SIP_HOOK_DEFAULT; /* ACK absorbed, OPTIONS 200, REFER/NOTIFY 405 */
 		/* RFC 3261 s12.2.2: a request in a dialog we do not have */
 		b2bua_reply(b, conn, req, 481, NULL, NULL, NULL);
 		return taken(req);

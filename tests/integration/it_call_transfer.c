@@ -239,6 +239,31 @@ START_TEST(refer_to_injection_attempts_are_refused_with_nothing_copied)
 }
 END_TEST
 
+/* REFER and NOTIFY outside any call keep the answer they had before transfers existed:
+ * 405 with Allow (no standalone REFER, no subscriptions). */
+START_TEST(refer_and_notify_outside_a_call_get_405)
+{
+	static const char *const methods[] = {"REFER", "NOTIFY"};
+	struct itest t;
+	struct itest_conn *c;
+	char req[1024], resp[4096], allow[256];
+
+	start(&t, "refer");
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	for (unsigned i = 0; i < 2; i++) {
+		itest_request(req, sizeof(req), methods[i], "xfer-none", i + 1);
+		ck_assert_int_eq(itest_send_str(c, req), 0);
+		ck_assert_int_gt(itest_recv_msg(c, resp, sizeof(resp), 5000), 0);
+		ck_assert_int_eq(itest_status(resp), 405);
+		ck_assert_ptr_nonnull(itest_header(resp, "Allow", allow, sizeof(allow)));
+		ck_assert_ptr_null(strstr(allow, "REFER"));
+	}
+	itest_conn_free(c);
+	itest_stop(&t);
+}
+END_TEST
+
 /* An agent that called out (leg A) hands its callee on the trunk (leg B) over too. */
 START_TEST(agent_calling_out_transfers_through_the_trunk)
 {
@@ -330,6 +355,7 @@ main(void)
 	tcase_add_test(tc, trunk_declining_the_refer_leaves_the_caller_with_the_agent);
 	tcase_add_test(tc, refer_to_injection_attempts_are_refused_with_nothing_copied);
 	tcase_add_test(tc, agent_calling_out_transfers_through_the_trunk);
+	tcase_add_test(tc, refer_and_notify_outside_a_call_get_405);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
