@@ -239,6 +239,32 @@ START_TEST(refer_to_injection_attempts_are_refused_with_nothing_copied)
 }
 END_TEST
 
+/* A transfer is the agent's to ask for: a REFER from the trunk gets 405 and nothing
+ * reaches the agent, even for a URI on the allow-list. */
+START_TEST(refer_from_the_trunk_gets_405)
+{
+	struct itest t;
+	const char *agent_args[] = {"--mode", "echo", "--calls", "1", "--timeout", "20", NULL};
+	const char *call_args[] = {"--duration", "2", "--timeout", "15", "--refer", MATCH, NULL};
+	json_t *caller, *agent;
+	pid_t ap;
+
+	start(&t, "refer");
+	ap = itest_agent(&t, agent_args);
+	ck_assert_int_ge(itest_caller(&t, "caller.json", call_args, T_CALL_MS), 0);
+	ck_assert_int_ge(itest_wait_child(ap, 10000), 0);
+	caller = itest_result(&t, "caller.json");
+	agent = itest_result(&t, "agent.json");
+	ck_assert_int_eq(itest_num(caller, "refer_code"), 405);
+	ck_assert_int_eq(itest_num(agent, "refers"), 0);
+	ck_assert_str_eq(itest_str(caller, "result"), "pass");
+	json_decref(agent);
+	json_decref(caller);
+	itest_assert_no_calls(&t);
+	itest_stop(&t);
+}
+END_TEST
+
 /* REFER and NOTIFY outside any call keep the answer they had before transfers existed:
  * 405 with Allow (no standalone REFER, no subscriptions). */
 START_TEST(refer_and_notify_outside_a_call_get_405)
@@ -348,7 +374,7 @@ main(void)
 {
 	Suite *s = suite_create("call_transfer");
 	TCase *tc = tcase_create("transfer");
-	tcase_set_timeout(tc, 90);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, transfer_off_by_default_gets_403);
 	tcase_add_test(tc, allowed_transfer_in_refer_mode_reaches_the_trunk_and_ends_the_call);
 	tcase_add_test(tc, uri_not_on_the_allow_list_gets_403_and_the_call_goes_on);
@@ -356,6 +382,7 @@ main(void)
 	tcase_add_test(tc, refer_to_injection_attempts_are_refused_with_nothing_copied);
 	tcase_add_test(tc, agent_calling_out_transfers_through_the_trunk);
 	tcase_add_test(tc, refer_and_notify_outside_a_call_get_405);
+	tcase_add_test(tc, refer_from_the_trunk_gets_405);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
