@@ -96,6 +96,12 @@ START_TEST(conf_good_fixtures_load)
 		conf_print(c, fp);
 		fclose(fp);
 		ck_assert_msg(strstr(out, "trunk ") != NULL, "%s: no trunk in summary", names[i]);
+		ck_assert_msg(strstr(out, "transfer by agents: ") != NULL, "%s: %s", names[i], out);
+		if (c->ntransfers > 0) /* good-full.conf */
+			ck_assert_msg(strstr(out,
+			                     "transfer sales: an agent's Refer-To "
+			                     "sip:sales@agents.invalid goes to sips:7001@") != NULL,
+			              "%s: %s", names[i], out);
 		free(out);
 		conf_unref(c);
 	}
