@@ -286,9 +286,11 @@ void b2bua_late_free(struct call *c);
 /* b2bua_transfer.c: transfer by REFER from an agent (struct xfer, c->xfer). _request: a
  * REFER or NOTIFY on leg `legi` of a call (takes `req`; a NOTIFY reporting success ends
  * the call); _response: a response on leg `legi`, true when it claimed to answer our
- * REFER; _free: from call_free(). */
+ * REFER; _end: from call_end(), records a transfer still in progress ("ended"); _free:
+ * from call_free(). */
 void xfer_request(struct call *c, int legi, osip_message_t *req);
 bool xfer_response(struct call *c, int legi, uint64_t conn, const osip_message_t *resp);
+void xfer_end(struct call *c);
 void xfer_free(struct call *c);
 /* b2bua_agent.c: leg A has its 200 and the media runs: count the call as answered. */
 void call_answered(struct call *c);

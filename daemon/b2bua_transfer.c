@@ -14,7 +14,8 @@
  * at once, then whatever status the trunk reports, re-written by us (status code only,
  * our reason phrase). A final 2xx ends the call with BYE on both legs (call.end reason
  * "transferred"); a REFER the trunk refuses, a final status >= 300 or no final status in
- * XFER_TIMEOUT_MS leaves the caller with the agent. call.transfer records each attempt.
+ * XFER_TIMEOUT_MS leaves the caller with the agent. call.transfer records each attempt,
+ * also one the call's end cut short (outcome "ended").
  *
  * Owns struct xfer (one per call at most, c->xfer); freed by xfer_free(). Not
  * responsible for dialogs (lib/sip_dialog.c) or the call's end (b2bua_call.c).
@@ -72,6 +73,19 @@ agent_name(const struct call *c)
 {
 	return c->agent >= 0 && (size_t)c->agent < c->conf->nagents ? c->conf->agents[c->agent].name
 	                                                            : NULL;
+}
+
+void
+xfer_end(struct call *c)
+{
+	struct xfer *x = c->xfer;
+
+	if (x != NULL) {
+		struct telemetry_transfer t = {
+		        c->id, agent_name(c), x->dest->name, "refer", "ended", 0, -1};
+		telemetry_call_transfer(c->b->tel, &t);
+		xfer_free(c);
+	}
 }
 
 /* NOTIFY in the agent's dialog with a sipfrag of `code`, our reason phrase. */

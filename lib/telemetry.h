@@ -213,12 +213,13 @@ int telemetry_call_end(struct telemetry *t, const struct telemetry_call_end *e);
 
 /* call.transfer {call, agent, target, mode, outcome, sip_code, answer_ms|null}: an
  * agent's transfer ended: "transferred" (the trunk reported 2xx), "refused" (the trunk
- * answered the REFER, or reported, >= 300), "failed" (no answer, a local error). */
+ * answered the REFER, or reported, >= 300), "failed" (no final status in time), "ended"
+ * (the call ended first). */
 struct telemetry_transfer {
 	const char *call, *agent;
 	const char *target;  /* the [transfer NAME] name */
 	const char *mode;    /* "refer" */
-	const char *outcome; /* "transferred", "refused", "failed" */
+	const char *outcome; /* "transferred", "refused", "failed", "ended" */
 	int sip_code;        /* the final status the trunk reported (0 none) */
 	int64_t answer_ms;   /* REFER -> final status, -1 none */
 };

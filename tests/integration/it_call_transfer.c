@@ -239,6 +239,43 @@ START_TEST(refer_to_injection_attempts_are_refused_with_nothing_copied)
 }
 END_TEST
 
+/* The trunk accepts the REFER but never reports a final status, and hangs up: the
+ * attempt is still recorded (call.transfer "ended"), the agent was told of the progress,
+ * and the call ends as an ordinary BYE from the trunk. */
+START_TEST(call_ending_during_a_transfer_records_it_as_ended)
+{
+	struct itest t;
+	json_t *caller, *agent, *xfer, *end;
+	int tfd;
+
+	start(&t, "refer");
+	tfd = itest_telemetry_connect(&t);
+	one_call(&t, MATCH, "180", "3", &caller, &agent);
+	ck_assert_int_eq(itest_num(caller, "refers"), 1);
+	ck_assert_int_eq(itest_num(agent, "refer_code"), 202);
+	ck_assert_int_eq(itest_num(agent, "notify_code"), 180);
+	ck_assert_str_eq(itest_str(caller, "ended_by"), "local");
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	xfer = itest_event(tel, "call.transfer");
+	end = itest_event(tel, "call.end");
+	ck_assert_msg(xfer != NULL && end != NULL, "telemetry: %s", tel);
+	ck_assert_str_eq(itest_str(xfer, "outcome"), "ended");
+	ck_assert_int_eq(itest_num(xfer, "sip_code"), 0);
+	ck_assert(json_is_null(json_object_get(xfer, "answer_ms")));
+	ck_assert_msg(strstr(tel, "\"call.transfer\"") < strstr(tel, "\"call.end\""), "%s", tel);
+	ck_assert_str_eq(itest_str(end, "reason"), "bye");
+	ck_assert_str_eq(itest_str(end, "ended_by"), "trunk");
+	json_decref(xfer);
+	json_decref(end);
+	json_decref(agent);
+	json_decref(caller);
+	itest_assert_no_calls(&t);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 /* A transfer is the agent's to ask for: a REFER from the trunk gets 405 and nothing
  * reaches the agent, even for a URI on the allow-list. */
 START_TEST(refer_from_the_trunk_gets_405)
@@ -374,7 +411,7 @@ main(void)
 {
 	Suite *s = suite_create("call_transfer");
 	TCase *tc = tcase_create("transfer");
-	tcase_set_timeout(tc, 120);
+	tcase_set_timeout(tc, 150);
 	tcase_add_test(tc, transfer_off_by_default_gets_403);
 	tcase_add_test(tc, allowed_transfer_in_refer_mode_reaches_the_trunk_and_ends_the_call);
 	tcase_add_test(tc, uri_not_on_the_allow_list_gets_403_and_the_call_goes_on);
@@ -383,6 +420,7 @@ main(void)
 	tcase_add_test(tc, agent_calling_out_transfers_through_the_trunk);
 	tcase_add_test(tc, refer_and_notify_outside_a_call_get_405);
 	tcase_add_test(tc, refer_from_the_trunk_gets_405);
+	tcase_add_test(tc, call_ending_during_a_transfer_records_it_as_ended);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }

@@ -65,7 +65,8 @@ static const char usage_text[] =
         "                       media must also arrive intact)\n"
         "  --max-loss PCT       missing packets tolerated, percent (default 2; 2 always ok)\n"
         "  --accept-refer CODE  answer a REFER in the call 202, then NOTIFY sipfrag 100 and\n"
-        "                       CODE (200..699); without it a REFER gets 603\n"
+        "                       CODE (100..699; 1xx: no final status follows); without it\n"
+        "                       a REFER gets 603\n"
         "\n"
         "answer options:\n"
         "  --listen IP:PORT     TLS listening address (required)\n"
@@ -472,8 +473,8 @@ parse_args(int argc, char **argv)
 			break;
 		case O_ACCEPTREFER:
 			opts.accept_refer = (int)parse_uint(optarg, 699, "bad --accept-refer");
-			if (opts.accept_refer < 200)
-				die_usage("--accept-refer code must be 200..699", optarg);
+			if (opts.accept_refer < 100)
+				die_usage("--accept-refer code must be 100..699", optarg);
 			break;
 		case O_MEDIAIP: {
 			struct in_addr a;

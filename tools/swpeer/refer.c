@@ -7,7 +7,8 @@
  * NOTIFY 200, recording the status of its message/sipfrag (notify_code). The trunk side
  * (either role) records a REFER in the dialog (refer_to, printable ASCII only) and, with
  * --accept-refer CODE, answers it 202 and sends NOTIFY "SIP/2.0 100 Trying" then NOTIFY
- * "SIP/2.0 CODE" (terminated); without it the REFER gets 603. Owns nothing: the call's
+ * "SIP/2.0 CODE" (terminated; a 1xx CODE leaves the subscription active and never
+ * reports a final status); without it the REFER gets 603. Owns nothing: the call's
  * timer slot ev_refer is freed with the call.
  */
 #include "swpeer.h"
@@ -93,5 +94,5 @@ refer_on_request(struct call *c, struct sipconn *conn, osip_message_t *m)
 	}
 	sip_respond(conn, m, 202, NULL, NULL, NULL, NULL, NULL);
 	notify(c, 100, false);
-	notify(c, o->accept_refer, true);
+	notify(c, o->accept_refer, o->accept_refer >= 200); /* 1xx: no final status, ever */
 }
