@@ -113,7 +113,9 @@ refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
 	b2bua_reply(b, conn, req, code, NULL, text, NULL);
 	telemetry_security(b->tel, kind, NULL, ci ? (const struct sockaddr *)&ci->peer : NULL,
 	                   reason, text, code);
-	log_info("INVITE from %s refused with %d: %s", ci ? ci->peer_str : "?", code, text);
+	/* the first refusal from a source is logged, the rest summarised (log.h) */
+	log_refusal(ci ? (const struct sockaddr *)&ci->peer : NULL, reason,
+	            "INVITE from %s refused with %d: %s", ci ? ci->peer_str : "?", code, text);
 }
 
 void
@@ -787,6 +789,7 @@ b2bua_reload(struct b2bua *b, struct conf *conf, char *err, size_t errlen)
 		b->agent_conn[i] = 0;
 	conf_unref(b->conf);
 	b->conf = conf_ref(conf);
+	pool_reconf(b->pool, conf);
 	set_identity(b);
 	if (b->tel != NULL)
 		telemetry_set_interim(b->tel, conf->telemetry.interim_interval_s,

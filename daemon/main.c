@@ -8,6 +8,7 @@
  * for compatibility with scripts that pass it and changes nothing.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include "b2bua.h"
 #include "conf.h"
+#include "conf_reload.h"
 #include "conf_value.h"
 #include "control.h"
 #include "log.h"
@@ -74,7 +76,9 @@ usage(FILE *out)
 	        "usage: sipwarden -c FILE [-f]   run (always in the foreground; -f is accepted)\n"
 	        "       sipwarden -t -c FILE     check FILE, print what it holds, exit 0 or 1\n"
 	        "       sipwarden -V             print the version\n"
-	        "       sipwarden -h             this help\n");
+	        "       sipwarden -h             this help\n"
+	        "long options: --config FILE (-c), --foreground (-f), --check (-t), --version "
+	        "(-V), --help (-h)\n");
 }
 
 static unsigned
@@ -167,6 +171,7 @@ daemon_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	log_refusal_flush(); /* summaries of refusals whose window ended */
 	if (d->drain_exit && !d->ended && calls_now(d) == 0) {
 		log_info("drain: no call left, stopping");
 		daemon_end_calls_and_exit(d);
@@ -261,44 +266,47 @@ daemon_watchdog_start(struct daemon *d)
 	return 0;
 }
 
-static void
-daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
+/*
+ * Re-read the config file and swap it in, or refuse and keep the running one entirely.
+ * Everything that can fail is done before anything is swapped: load and check the file,
+ * compare it with the running one (a key that only applies at start refuses the reload,
+ * by name: conf_reload.h), build the TLS contexts (server, agents, trunks). Returns 0, or
+ * -1 with the reason in `why` and the keys that need a restart in `diff`; either way it
+ * is logged and reported on the telemetry socket (config.loaded / config.refused).
+ */
+static int
+daemon_reload(struct daemon *d, struct conf_diff *diff, char *why, size_t wl)
 {
-	struct daemon *d = arg;
-	char err[CONF_ERR_MAX];
+	char err[CONF_ERR_MAX], keys[CONF_DIFF_MAX * CONF_DIFF_NAMELEN];
+	const char *names[CONF_DIFF_MAX], *reason = "invalid";
 	struct conf *c;
-	SSL_CTX *ctx;
+	SSL_CTX *ctx = NULL;
 	int rc;
 
-	(void)sig;
-	(void)what;
-	sd_notify(0, "RELOADING=1");
+	memset(diff, 0, sizeof(*diff));
 	if ((c = conf_load(d->conf_path, err, sizeof(err))) == NULL) {
-		log_warnx("reload refused, keeping current config: %s", err);
-		goto out;
+		snprintf(why, wl, "%s", err);
+		goto refused;
 	}
-	if (metrics_http_conf_changed(d->conf, c)) {
-		log_warnx("reload refused, keeping current config: [metrics] listen or "
-		          "allow_remote changed (needs a restart)");
-		conf_unref(c);
-		goto out;
+	if (conf_reload_diff(d->conf, c, diff) > 0) {
+		reason = "restart_needed";
+		snprintf(why, wl, "%s (applied only at start: restart sipwarden to change)",
+		         conf_reload_diff_str(diff, keys, sizeof(keys)));
+		goto refused;
 	}
+	reason = "tls";
 	if ((ctx = tls_server_ctx_new(&c->tls, err, sizeof(err))) == NULL) {
-		log_warnx("reload refused, keeping current config: %s", err);
-		conf_unref(c);
-		goto out;
+		snprintf(why, wl, "%s", err);
+		goto refused;
 	}
-	if ((rc = sip_server_reload(d->sip, c, ctx)) != 0) {
-		log_warnx("reload refused, keeping current config: %s",
-		          rc == -EBUSY ? "[tls] listen changed (needs a restart)" : strerror(-rc));
-		SSL_CTX_free(ctx);
-		conf_unref(c);
-		goto out;
+	/* b2bua_reload() builds the agents' and trunks' contexts before it changes anything */
+	if (d->b2bua != NULL && b2bua_reload(d->b2bua, c, err, sizeof(err)) != 0) {
+		snprintf(why, wl, "%s", err);
+		goto refused;
 	}
-	if (d->b2bua != NULL && (rc = b2bua_reload(d->b2bua, c, err, sizeof(err))) != 0) {
-		/* the SIP server already took the new limits; calls keep the old pool shape */
-		log_warnx("reload: calls keep the current trunks and agents: %s", err);
-	}
+	/* [tls] listen is a restart key, so this cannot refuse any more */
+	if ((rc = sip_server_reload(d->sip, c, ctx)) != 0)
+		log_error("reload: the SIP listener kept its config: %s", strerror(-rc));
 	SSL_CTX_free(d->ctx);
 	d->ctx = ctx;
 	conf_unref(d->conf);
@@ -306,7 +314,29 @@ daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
 	log_init("sipwarden", c->log_level, c->log_syslog);
 	telemetry_config_loaded(d->tel, c->path, c->sha256);
 	log_info("configuration reloaded from %s", d->conf_path);
-out:
+	return 0;
+refused:
+	SSL_CTX_free(ctx);
+	if (c != NULL)
+		conf_unref(c);
+	log_warnx("reload refused, keeping current config: %s", why);
+	for (size_t i = 0; i < diff->n; i++)
+		names[i] = diff->key[i];
+	telemetry_config_refused(d->tel, d->conf_path, reason, why, names, diff->n);
+	return -1;
+}
+
+static void
+daemon_reload_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct conf_diff diff;
+	char why[CONF_ERR_MAX + CONF_DIFF_MAX * CONF_DIFF_NAMELEN];
+
+	(void)sig;
+	(void)what;
+	sd_notify(0, "RELOADING=1");
+	daemon_reload(d, &diff, why, sizeof(why));
 	sd_notify(0, "READY=1");
 }
 
@@ -442,6 +472,51 @@ ctl_undrain(const json_t *req, void *arg)
 	return json_pack("{s:b, s:I}", "draining", 0, "calls", (json_int_t)calls_now(d));
 }
 
+/* {"cmd":"reload"}: what SIGHUP does; {"reloaded":true,"path":...} or {"error":..., "keys":[...]}
+ * (the keys that only a restart applies, empty when the file itself was refused). */
+static json_t *
+ctl_reload(const json_t *req, void *arg)
+{
+	struct daemon *d = arg;
+	struct conf_diff diff;
+	char why[CONF_ERR_MAX + CONF_DIFF_MAX * CONF_DIFF_NAMELEN];
+	json_t *keys;
+
+	(void)req;
+	if (d->stopping)
+		return json_pack("{s:s}", "error", "sipwarden is stopping");
+	log_info("reload (control socket)");
+	sd_notify(0, "RELOADING=1");
+	if (daemon_reload(d, &diff, why, sizeof(why)) == 0) {
+		sd_notify(0, "READY=1");
+		return json_pack("{s:b, s:s}", "reloaded", 1, "path", d->conf_path);
+	}
+	sd_notify(0, "READY=1");
+	keys = json_array();
+	for (size_t i = 0; keys != NULL && i < diff.n; i++)
+		json_array_append_new(keys, json_string(diff.key[i]));
+	return json_pack("{s:b, s:s, s:o}", "reloaded", 0, "error", why, "keys", keys);
+}
+
+/* {"cmd":"loglevel"[,"level":"debug"]}: the level in force (and the one before when it
+ * is changed). Until the next reload, which sets [general] log_level again. */
+static json_t *
+ctl_loglevel(const json_t *req, void *arg)
+{
+	static const char *names[] = {"error", "warn", "info", "debug"};
+	const json_t *jl = json_object_get(req, "level");
+	enum log_level was = log_getlevel(), lvl;
+
+	(void)arg;
+	if (jl == NULL)
+		return json_pack("{s:s}", "level", names[was]);
+	if (!json_is_string(jl) || log_level_parse(json_string_value(jl), &lvl) != 0)
+		return json_pack("{s:s}", "error", "level: expected error, warn, info or debug");
+	log_setlevel(lvl);
+	log_warnx("log level %s (was %s), set on the control socket", names[lvl], names[was]);
+	return json_pack("{s:s, s:s}", "level", names[lvl], "was", names[was]);
+}
+
 #ifdef SW_TEST_HOOKS
 /* Test builds only: {"cmd":"test_stall","worker":N,"ms":M} stalls a media worker. */
 static json_t *
@@ -510,6 +585,8 @@ daemon_start_calls(struct daemon *d)
 		control_register(d->ctl, "stats", ctl_stats, d);
 		control_register(d->ctl, "drain", ctl_drain, d);
 		control_register(d->ctl, "undrain", ctl_undrain, d);
+		control_register(d->ctl, "reload", ctl_reload, d);
+		control_register(d->ctl, "loglevel", ctl_loglevel, d);
 #ifdef SW_TEST_HOOKS
 		control_register(d->ctl, "test_stall", ctl_test_stall, d);
 		log_warnx("this is a test build (SW_TEST_HOOKS): not for production");
@@ -587,7 +664,13 @@ main(int argc, char **argv)
 	bool check = false;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "c:ftVh")) != -1) {
+	static const struct option lopts[] = {
+	        {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
+	        {"check", no_argument, NULL, 't'},        {"version", no_argument, NULL, 'V'},
+	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+
+	while ((ch = getopt_long(argc, argv, "c:ftVh", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			d.conf_path = optarg;

@@ -192,16 +192,6 @@ metrics_http_start(struct event_base *base, const struct conf_sockaddr *listen, 
 	return m;
 }
 
-bool
-metrics_http_conf_changed(const struct conf *old, const struct conf *new)
-{
-	char a[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 8];
-
-	return old->metrics.allow_remote != new->metrics.allow_remote ||
-	       strcmp(conf_sockaddr_str(&old->metrics.listen, a, sizeof(a)),
-	              conf_sockaddr_str(&new->metrics.listen, b, sizeof(b))) != 0;
-}
-
 void
 metrics_http_free(struct metrics_http *m)
 {

@@ -27,8 +27,5 @@ struct metrics_http *metrics_http_start(struct event_base *base, const struct co
                                         control_cb stats, control_cb agents, struct telemetry *tel,
                                         void *arg, char *err, size_t errlen);
 void metrics_http_free(struct metrics_http *m);
-/* True when [metrics] differs between two configs: the listener is bound at start only,
- * so a reload that changes it is refused (daemon/main.c). */
-bool metrics_http_conf_changed(const struct conf *old, const struct conf *new);
 
 #endif

@@ -251,8 +251,9 @@ sip_dispatch_framing_error(struct sip_conn *c, const char *buf, size_t len, cons
 	size_t hlen = 0;
 
 	c->srv->stats.framing_closed++;
-	log_info("conn %llu %s: framing error (%s), closing", (unsigned long long)c->info.id,
-	         c->info.peer_str, why);
+	log_refusal((const struct sockaddr *)&c->info.peer, "framing",
+	            "conn %llu %s: framing error (%s), closing", (unsigned long long)c->info.id,
+	            c->info.peer_str, why);
 	/* The header block, when it is all here, still addresses a 400. */
 	if (c->frame.header_end > 0 && c->frame.header_end <= len)
 		hlen = c->frame.header_end;

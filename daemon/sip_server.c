@@ -369,8 +369,9 @@ conn_hs_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->handshaken)
 		return;
 	c->srv->stats.handshake_timeout++;
-	log_info("conn %llu %s: TLS handshake timeout, closing", (unsigned long long)c->info.id,
-	         c->info.peer_str);
+	log_refusal((const struct sockaddr *)&c->info.peer, "tls_handshake_timeout",
+	            "conn %llu %s: TLS handshake timeout, closing", (unsigned long long)c->info.id,
+	            c->info.peer_str);
 	if (c->srv->hooks.tls_cb != NULL)
 		c->srv->hooks.tls_cb(c->srv->hooks.arg, c->info.id, false, "timeout");
 	sip_conn_close_now(c);
@@ -425,8 +426,9 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		c->broken = true;
 		if (!c->handshaken) {
 			c->srv->stats.handshake_failed++;
-			log_info("conn %llu %s: TLS handshake failed",
-			         (unsigned long long)c->info.id, c->info.peer_str);
+			log_refusal((const struct sockaddr *)&c->info.peer, "tls_handshake_failed",
+			            "conn %llu %s: TLS handshake failed",
+			            (unsigned long long)c->info.id, c->info.peer_str);
 			if (c->srv->hooks.tls_cb != NULL)
 				c->srv->hooks.tls_cb(c->srv->hooks.arg, c->info.id, false,
 				                     (what & BEV_EVENT_EOF) ? "eof" : "handshake");

@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "conf.h"
+#include "conf_reload.h"
 
 /* How to read and check one key's value. */
 enum conf_ktype {
@@ -54,6 +55,7 @@ struct conf_keydef {
 	unsigned long min, max;
 	bool zero_ok; /* 0 allowed besides [min, max] (means "off") */
 	bool required;
+	enum conf_reload reload; /* a change applies on reload, or needs a restart */
 };
 
 /* What a field parser needs besides the value: the conf being built (media suites),

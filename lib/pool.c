@@ -56,6 +56,15 @@ pool_new(const struct conf *c)
 }
 
 void
+pool_reconf(struct pool *p, const struct conf *c)
+{
+	p->policy = c->pool.policy;
+	p->max_failures = c->pool.probe_failures ? c->pool.probe_failures : 1;
+	for (size_t i = 0; i < p->n && i < c->nagents; i++)
+		p->e[i].weight = c->agents[i].weight ? c->agents[i].weight : 1;
+}
+
+void
 pool_free(struct pool *p)
 {
 	if (p == NULL)

@@ -40,6 +40,10 @@ struct pool_agent_info {
 /* New pool for the agents of `c` (all start up). NULL on allocation failure. The pool
  * copies what it needs; `c` may be freed afterwards. */
 struct pool *pool_new(const struct conf *c);
+/* A reload: take [pool] policy, probe_failures and the agents' weights from `c`, whose
+ * agents are those of pool_new()'s config in the same order (conf_reload.h refuses any
+ * other). Health, calls in progress and counters stay. */
+void pool_reconf(struct pool *p, const struct conf *c);
 void pool_free(struct pool *p);
 size_t pool_size(const struct pool *p);
 

@@ -182,6 +182,12 @@ int telemetry_daemon_start(struct telemetry *t);
 int telemetry_daemon_stop(struct telemetry *t, const char *reason);
 /* config.loaded {path, sha256}: `sha256` is the 32-byte digest of the file (conf->sha256). */
 int telemetry_config_loaded(struct telemetry *t, const char *path, const uint8_t sha256[32]);
+/* config.refused {path, reason, detail, keys}: a reload that was refused, the running config
+ * stays. `reason` is "invalid" (the file does not load), "restart_needed" (`keys` names what
+ * only a restart applies, e.g. "[media] address") or "tls" (certificates or keys that do
+ * not load into OpenSSL). */
+int telemetry_config_refused(struct telemetry *t, const char *path, const char *reason,
+                             const char *detail, const char *const *keys, size_t nkeys);
 
 /* call.start: a trunk INVITE was accepted for routing. `from_user`/`to_user` are the
  * user parts of From/To (card-number-like digit runs are masked). */

@@ -30,7 +30,8 @@ enum {
 	F_BOOL = 8,
 	F_OBJ = 16,
 	F_NULL = 32,
-	F_OPT = 64, /* may be absent */
+	F_OPT = 64,   /* may be absent */
+	F_STRS = 128, /* an array of strings */
 };
 
 struct field {
@@ -109,6 +110,12 @@ static const struct field e_daemon_start[] = {
 static const struct field e_daemon_stop[] = {COMMON, {"reason", F_STR, NULL}, END};
 static const struct field e_config_loaded[] = {
         COMMON, {"path", F_STR, NULL}, {"sha256", F_STR, NULL}, END};
+static const struct field e_config_refused[] = {COMMON,
+                                                {"path", F_STR, NULL},
+                                                {"reason", F_STR, NULL},
+                                                {"detail", F_STR, NULL},
+                                                {"keys", F_STRS, NULL},
+                                                END};
 static const struct field e_call_start[] = {COMMON,
                                             CALL,
                                             {"trunk", F_STR, NULL},
@@ -171,6 +178,7 @@ static const struct {
         {"daemon.start", e_daemon_start},
         {"daemon.stop", e_daemon_stop},
         {"config.loaded", e_config_loaded},
+        {"config.refused", e_config_refused},
         {"call.start", e_call_start},
         {"call.answer", e_call_answer},
         {"call.interim", e_call_interim},
@@ -220,6 +228,18 @@ type_ok(const json_t *v, unsigned types)
 		return types & F_OBJ;
 	case JSON_NULL:
 		return types & F_NULL;
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *e;
+		if (!(types & F_STRS))
+			return false;
+		json_array_foreach(v, i, e)
+		{
+			if (!json_is_string(e))
+				return false;
+		}
+		return true;
+	}
 	default:
 		return false;
 	}
@@ -480,6 +500,19 @@ telemetry_config_loaded(struct telemetry *t, const char *path, const uint8_t sha
 	return telemetry_emit(t,
 	                      json_pack("{s:s,s:s,s:s}", "event", "config.loaded", "path",
 	                                path ? path : "", "sha256", json_out_hex(hex, sha256, 32)));
+}
+
+int
+telemetry_config_refused(struct telemetry *t, const char *path, const char *reason,
+                         const char *detail, const char *const *keys, size_t nkeys)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < nkeys; i++)
+		json_array_append_new(arr, json_string(keys[i]));
+	return telemetry_emit(t, json_pack("{s:s,s:s,s:s,s:s,s:o}", "event", "config.refused",
+	                                   "path", path ? path : "", "reason", reason, "detail",
+	                                   detail ? detail : "", "keys", arr));
 }
 
 int

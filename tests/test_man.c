@@ -1,7 +1,8 @@
 /*
  * test_man: the man pages in man/ cannot drift from the code. Every key of the config
  * tables in lib/conf.c (conf_keys_each()) must have an entry with its default or
- * "Required" in man/sipwarden.conf.5.scd, under the heading of its section; every event of
+ * "Required" in man/sipwarden.conf.5.scd, under the heading of its section, saying "Needs a
+ * restart" exactly when a reload cannot apply it (conf_reload.h); every event of
  * the schema table in lib/telemetry_event.c (telemetry_event_names()) must have a section
  * with an example in man/sipwarden-telemetry.7.scd; every command and option that
  * `sipwardenctl --help` and `sipwarden -h` print must be in their pages. That the pages render
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "conf_reload.h"
 #include "telemetry.h"
 
 /* The whole of SW_SRCDIR/man/<name>, NUL-terminated; the caller frees it. */
@@ -75,10 +77,10 @@ find_section(const char *page, const char *sect, const char **end)
 /*
  * Whether the section text [s, e) has an entry for key: a line starting with "*key*"
  * whose paragraph (up to the next entry or heading) says "Default" or "Required".
- * *has_default tells the second part.
+ * *has_default tells the second part, *restart whether it says "Needs a restart".
  */
 static bool
-find_entry(const char *s, const char *e, const char *key, bool *has_default)
+find_entry(const char *s, const char *e, const char *key, bool *has_default, bool *restart)
 {
 	size_t n = strlen(key);
 
@@ -89,10 +91,12 @@ find_entry(const char *s, const char *e, const char *key, bool *has_default)
 		const char *q = next_line(p);
 		while (q < e && *q != '*' && *q != '#')
 			q = next_line(q);
-		*has_default = false;
+		*has_default = *restart = false;
 		for (const char *r = p; r < q; r++) {
 			if (strncmp(r, "Default", 7) == 0 || strncmp(r, "Required", 8) == 0)
 				*has_default = true;
+			if (strncmp(r, "Needs a restart", 15) == 0)
+				*restart = true;
 		}
 		return true;
 	}
@@ -103,7 +107,8 @@ struct key_check {
 	const char *page;
 	char missing[4096];   /* "[sect] key" of every key without an entry */
 	char nodefault[4096]; /* ... of every entry that gives no default */
-	size_t n_missing, n_nodefault;
+	char restart[4096];   /* ... whose "Needs a restart" disagrees with conf_reload_rule() */
+	size_t n_missing, n_nodefault, n_restart;
 };
 
 static void
@@ -119,14 +124,20 @@ check_key_cb(const char *sect, const char *key, void *arg)
 {
 	struct key_check *kc = arg;
 	const char *end, *s = find_section(kc->page, sect, &end);
-	bool has_default = false;
+	bool has_default = false, restart = false;
 
-	if (s == NULL || !find_entry(s, end, key, &has_default)) {
+	if (s == NULL || !find_entry(s, end, key, &has_default, &restart)) {
 		kc->n_missing++;
 		append(kc->missing, sizeof(kc->missing), sect, key);
-	} else if (!has_default) {
+		return;
+	}
+	if (!has_default) {
 		kc->n_nodefault++;
 		append(kc->nodefault, sizeof(kc->nodefault), sect, key);
+	}
+	if (restart != (conf_reload_rule(sect, key) == CONF_RELOAD_RESTART)) {
+		kc->n_restart++;
+		append(kc->restart, sizeof(kc->restart), sect, key);
 	}
 }
 
@@ -146,6 +157,9 @@ START_TEST(conf_page_documents_every_key_with_its_default)
 	check_keys(page, &kc);
 	ck_assert_msg(kc.n_missing == 0, "keys not in man/sipwarden.conf.5.scd:%s", kc.missing);
 	ck_assert_msg(kc.n_nodefault == 0, "keys without a default in the page:%s", kc.nodefault);
+	ck_assert_msg(kc.n_restart == 0,
+	              "\"Needs a restart\" in the page disagrees with lib/conf_keys.c for:%s",
+	              kc.restart);
 	free(page);
 }
 END_TEST
@@ -228,7 +242,8 @@ run_help(const char *env, const char *arg)
 
 /*
  * Whether page has an entry for word: a line that starts with "*word*" followed by the end
- * of the line, an argument (" _arg_", " [") or another name (", *").
+ * of the line, an argument (" _arg_", " [") or another name (", *", or "++" and the
+ * next line: scdoc's line break).
  */
 static bool
 page_has_entry(const char *page, const char *word)
@@ -240,7 +255,7 @@ page_has_entry(const char *page, const char *word)
 		if (strncmp(p, want, n) != 0)
 			continue;
 		if (p[n] == '\n' || strncmp(p + n, " _", 2) == 0 || strncmp(p + n, " [", 2) == 0 ||
-		    strncmp(p + n, ", *", 3) == 0)
+		    strncmp(p + n, ", *", 3) == 0 || strncmp(p + n, "++\n", 3) == 0)
 			return true;
 	}
 	return false;
@@ -306,6 +321,25 @@ START_TEST(daemon_page_documents_every_option)
 }
 END_TEST
 
+/* getopt_long: --help and --version work on both programs, the same as -h and -V. */
+START_TEST(long_options_help_and_version)
+{
+	char *out = run_help("SW_SIPWARDEN", "--version");
+
+	ck_assert_str_eq(out, "sipwarden " SW_VERSION "\n");
+	free(out);
+	out = run_help("SW_SIPWARDEN", "--help");
+	ck_assert_msg(strncmp(out, "usage: sipwarden", 16) == 0, "%s", out);
+	free(out);
+	out = run_help("SW_SIPWARDENCTL", "--version");
+	ck_assert_str_eq(out, "sipwardenctl " SW_VERSION "\n");
+	free(out);
+	out = run_help("SW_SIPWARDENCTL", "-V");
+	ck_assert_str_eq(out, "sipwardenctl " SW_VERSION "\n");
+	free(out);
+}
+END_TEST
+
 static Suite *
 man_suite(void)
 {
@@ -317,6 +351,7 @@ man_suite(void)
 	tcase_add_test(tc, telemetry_page_documents_every_event);
 	tcase_add_test(tc, ctl_page_documents_every_command_and_option);
 	tcase_add_test(tc, daemon_page_documents_every_option);
+	tcase_add_test(tc, long_options_help_and_version);
 	suite_add_tcase(s, tc);
 	return s;
 }

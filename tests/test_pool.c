@@ -44,6 +44,32 @@ START_TEST(pool_round_robin_follows_weights)
 }
 END_TEST
 
+/* A reload: new weights, policy and probe_failures apply; calls in progress stay counted. */
+START_TEST(pool_reconf_applies_weights_and_policy_keeps_calls)
+{
+	setup3(AGENT_LEAST_BUSY, 1, 1, 1);
+	struct pool *p = pool_new(&cf);
+	struct pool_agent_info info;
+	unsigned count[3] = {0};
+
+	pool_call_start(p, 1);
+	setup3(AGENT_ROUND_ROBIN, 1, 0, 3); /* weight 0 counts as 1 */
+	cf.pool.probe_failures = 1;
+	pool_reconf(p, &cf);
+	ck_assert(pool_agent(p, 2, &info));
+	ck_assert_uint_eq(info.weight, 3);
+	ck_assert(pool_agent(p, 1, &info));
+	ck_assert_uint_eq(info.active, 1);
+	for (int i = 0; i < 500; i++)
+		count[pool_pick(p, 0, 0)]++;
+	ck_assert_uint_eq(count[0], 100);
+	ck_assert_uint_eq(count[1], 100);
+	ck_assert_uint_eq(count[2], 300);
+	ck_assert_int_eq(pool_report(p, 0, false, 0), -1); /* down after one failure now */
+	pool_free(p);
+}
+END_TEST
+
 START_TEST(pool_least_busy_prefers_idle_agent)
 {
 	setup3(AGENT_LEAST_BUSY, 1, 1, 1);
@@ -211,6 +237,7 @@ main(void)
 	Suite *s = suite_create("pool");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, pool_round_robin_follows_weights);
+	tcase_add_test(tc, pool_reconf_applies_weights_and_policy_keeps_calls);
 	tcase_add_test(tc, pool_least_busy_prefers_idle_agent);
 	tcase_add_test(tc, pool_least_busy_scales_by_weight);
 	tcase_add_test(tc, pool_skips_tried_and_down_agents);

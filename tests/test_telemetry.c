@@ -200,6 +200,13 @@ emit_all(struct telemetry *t)
 	EMIT(telemetry_agent(t, "agent-1", true, (struct sockaddr *)&agent, NULL));
 	EMIT(telemetry_agent(t, "agent-1", false, (struct sockaddr *)&agent, "options_timeout"));
 	EMIT(telemetry_daemon_stop(t, "signal"));
+	{
+		const char *keys[] = {"[media] address", "[agent b] added"};
+		EMIT(telemetry_config_refused(t, "/etc/sipwarden/sipwarden.conf", "restart_needed",
+		                              "[media] address, [agent b] added", keys, 2));
+		EMIT(telemetry_config_refused(t, "/etc/sipwarden/sipwarden.conf", "invalid",
+		                              "sipwarden.conf:3: unknown key", NULL, 0));
+	}
 	return n;
 }
 

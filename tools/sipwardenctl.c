@@ -78,6 +78,12 @@ static const struct cmdhelp {
          "               get 503 (load balancers steer away), calls in progress go on.\n"
          "               --timeout D (90s, 10m, 2h): then end the calls left with BYE."},
         {"undrain", "", "Back in service: take new calls again."},
+        {"reload", "",
+         "Re-read the config file, as SIGHUP does. Says 'reloaded', or exits 1 with\n"
+         "               why it was refused and which keys need a restart instead."},
+        {"loglevel", "",
+         "Show the log level; 'loglevel LEVEL' sets error, warn, info or debug\n"
+         "               (until the next reload applies [general] log_level again)."},
         {"events", "",
          "Follow the telemetry stream (telemetry socket). One event per line:\n"
          "               readable, coloured on a terminal; --json prints the raw JSON lines."},
@@ -97,7 +103,8 @@ usage(FILE *f)
 	        ")\n"
 	        "  -j, --json          print raw JSON replies / event lines\n"
 	        "      --no-color      never colour (also when NO_COLOR is set or not a TTY)\n"
-	        "  -h, --help          this help; 'sipwardenctl COMMAND --help' for one command\n\n"
+	        "  -h, --help          this help; 'sipwardenctl COMMAND --help' for one command\n"
+	        "  -V, --version       print sipwardenctl's version\n\n"
 	        "commands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %-3s %s\n", cmds[i].name, cmds[i].args, cmds[i].text);
@@ -110,9 +117,10 @@ cmd_usage(const char *name, FILE *f)
 		if (strcmp(cmds[i].name, name) == 0) {
 			fprintf(f, "usage: sipwardenctl [options] %s%s%s%s\n\n  %s\n", name,
 			        cmds[i].args[0] ? " " : "", cmds[i].args,
-			        strcmp(name, "top") == 0     ? " [--once]"
-			        : strcmp(name, "drain") == 0 ? " [--timeout D] [--json]"
-			                                     : " [--json]",
+			        strcmp(name, "top") == 0        ? " [--once]"
+			        : strcmp(name, "drain") == 0    ? " [--timeout D] [--json]"
+			        : strcmp(name, "loglevel") == 0 ? " [LEVEL] [--json]"
+			                                        : " [--json]",
 			        cmds[i].text);
 			return 0;
 		}
@@ -477,6 +485,23 @@ human_drain(const json_t *r, FILE *f)
 	fputs("\n", f);
 }
 
+static void
+human_reload(const json_t *r, FILE *f)
+{
+	fprintf(f, "reloaded %s\n", str_or(json_object_get(r, "path"), "?"));
+}
+
+static void
+human_loglevel(const json_t *r, FILE *f)
+{
+	const char *was = json_string_value(json_object_get(r, "was"));
+
+	fprintf(f, "log level %s", str_or(json_object_get(r, "level"), "?"));
+	if (was != NULL)
+		fprintf(f, " (was %s)", esc(was));
+	fputc('\n', f);
+}
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -582,10 +607,15 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-	        {"socket", required_argument, NULL, 's'}, {"control", required_argument, NULL, 'c'},
-	        {"json", no_argument, NULL, 'j'},         {"no-color", no_argument, NULL, 'n'},
-	        {"once", no_argument, NULL, 'o'},         {"timeout", required_argument, NULL, 't'},
-	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	        {"socket", required_argument, NULL, 's'},
+	        {"control", required_argument, NULL, 'c'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"no-color", no_argument, NULL, 'n'},
+	        {"once", no_argument, NULL, 'o'},
+	        {"timeout", required_argument, NULL, 't'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct opts o = {DEFAULT_TELEMETRY, DEFAULT_CONTROL, false, true, false, NULL};
 	bool help = false, no_color = false;
@@ -594,7 +624,7 @@ main(int argc, char **argv)
 	int ch;
 
 	/* Options may come before or after the command: permute, then take positionals. */
-	while ((ch = getopt_long(argc, argv, "s:c:jh", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:c:jhV", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			o.telemetry = optarg;
@@ -617,6 +647,9 @@ main(int argc, char **argv)
 		case 'h':
 			help = true;
 			break;
+		case 'V':
+			printf("sipwardenctl %s\n", SW_VERSION);
+			return 0;
 		default:
 			usage(stderr);
 			return 2;
@@ -635,7 +668,8 @@ main(int argc, char **argv)
 		return cmd == NULL && !help ? 2 : 0;
 	}
 	o.color = !no_color && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
-	if (optind < argc || (arg != NULL && strcmp(cmd, "show") != 0)) {
+	if (optind < argc ||
+	    (arg != NULL && strcmp(cmd, "show") != 0 && strcmp(cmd, "loglevel") != 0)) {
 		fprintf(stderr, "sipwardenctl: too many arguments for '%s'\n", cmd);
 		cmd_usage(cmd, stderr);
 		return 2;
@@ -681,6 +715,15 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "undrain") == 0)
 		return print_reply(&o, request(&o, json_pack("{s:s}", "cmd", "undrain")),
 		                   human_drain);
+	if (strcmp(cmd, "reload") == 0)
+		return print_reply(&o, request(&o, json_pack("{s:s}", "cmd", "reload")),
+		                   human_reload);
+	if (strcmp(cmd, "loglevel") == 0)
+		return print_reply(&o,
+		                   request(&o, arg != NULL ? json_pack("{s:s,s:s}", "cmd",
+		                                                       "loglevel", "level", arg)
+		                                           : json_pack("{s:s}", "cmd", "loglevel")),
+		                   human_loglevel);
 	if (strcmp(cmd, "events") == 0)
 		return cmd_events(&o);
 	if (strcmp(cmd, "top") == 0)

@@ -8,7 +8,9 @@
  *
  * An input is a sequence of records: op, slot, length (2 octets, big-endian), payload.
  * Slots 0 and 1 are two connections from the trunk (127.0.0.1), slot 2 one from a stranger
- * (192.0.2.66); slots 3..5 are the connections sipwarden opened to agents, in order.
+ * (192.0.2.66); slots 3..5 are the connections sipwarden opened (to agents, or to the
+ * trunk's target for a call out), in order; slot 6 is an agent calling in with its pinned
+ * client certificate (its INVITEs are calls out through the trunk).
  *   op 0: the payload arrives on the slot (raw bytes: requests, responses, garbage);
  *   op 1: answer the last request sipwarden sent on the slot: status from a table
  *         (payload[0]), with a well-formed SRTP answer to its offer when payload[1] is odd,
@@ -17,7 +19,15 @@
  *         UPDATE, INFO, ACK, OPTIONS, CANCEL by payload[0]; payload[1..] may replace the
  *         body), built from what sipwarden sent, as a peer would;
  *   op 3: the slot's peer hangs up;
- *   op 4: the event loop runs (media events, deferred callbacks).
+ *   op 4: the event loop runs (media events, deferred callbacks);
+ *   op 5: like op 0, but placeholders in the payload are first replaced by what sipwarden
+ *         last sent on the slot: ${tag} its own tag in the dialog (To-tag of its responses,
+ *         From-tag of its requests), ${callid} the Call-ID of its last request, and
+ *         ${branch:METHOD} the top Via branch of its last METHOD request. Seeds captured
+ *         from real peers (tests/fuzz/capture2seeds.py) replay this way: the peer's bytes
+ *         as they were, the identifiers sipwarden chose in this run.
+ * The op is the op octet mod 5, except that an octet of 5 mod 10 is op 5 (op 0 when the
+ * payload holds no placeholder, as it was before op 5 existed).
  * Responses and requests built by ops 1 and 2 carry the right tags and branches, so the
  * fuzzer reaches call set-up, answered calls, relayed re-INVITEs and tear-down, and can
  * still put any bytes anywhere with op 0 (forged responses included). Every input ends
@@ -29,6 +39,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -50,8 +61,16 @@
 #include "telemetry.h"
 #include "tls.h"
 
-#define NSLOTS   6
-#define NINBOUND 3
+#define NSLOTS    7
+#define NINBOUND  3 /* slots 0..2: connections to sipwarden's listener */
+#define NOUTBOUND 3 /* slots 3..5: connections sipwarden opened */
+#define AGENT_IN  6 /* slot 6: an agent presenting the certificate [agent a1] pins */
+
+/* the pinned "certificate" of slot 6: its SHA-256, as [agent a1] fingerprint says */
+static const uint8_t agent_fp[32] = {0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1,
+                                     0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1,
+                                     0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1,
+                                     0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1, 0xa1};
 
 /* What the harness knows of one connection, from its peer's side. */
 struct slot {
@@ -62,6 +81,14 @@ struct slot {
 	char to_tag[24];          /* our tag in the dialog of last_req */
 	unsigned cseq;            /* our next CSeq in that dialog */
 	unsigned branch;          /* our next Via branch number */
+	/* op 5: what sipwarden chose on this slot */
+	char sw_tag[64];     /* its own tag in the last dialog */
+	char sw_callid[128]; /* Call-ID of its last request */
+	struct {             /* top Via branch of its last request of a method */
+		char method[16];
+		char branch[96];
+	} sw_branch[6];
+	unsigned sw_nbranch; /* entries written (ring) */
 };
 
 static struct {
@@ -80,14 +107,25 @@ static struct {
 static void
 trace(const struct slot *sl, const char *dir, const char *buf, size_t len)
 {
-	const char *eol = memchr(buf, '\r', len);
+	const char *eol = memchr(buf, '\r', len), *cseq = NULL;
+	int clen = 0;
 
-	if (h.trace)
-		fprintf(stderr, "slot %d %s %.*s\n", (int)(sl - h.slot), dir,
-		        (int)(eol != NULL ? (size_t)(eol - buf)
-		              : len > 60  ? 60
-		                          : len),
-		        buf);
+	if (!h.trace)
+		return;
+	/* the CSeq too, so that a trace tells which request a response answers */
+	for (size_t i = 0; i + 7 < len && cseq == NULL; i++)
+		if (buf[i] == '\n' && strncasecmp(buf + i + 1, "CSeq:", 5) == 0) {
+			const char *e;
+			for (cseq = buf + i + 6; cseq < buf + len && *cseq == ' '; cseq++)
+				;
+			e = memchr(cseq, '\r', len - (size_t)(cseq - buf));
+			clen = e != NULL && e - cseq < 40 ? (int)(e - cseq) : 0;
+		}
+	fprintf(stderr, "slot %d %s %.*s [%.*s]\n", (int)(sl - h.slot), dir,
+	        (int)(eol != NULL ? (size_t)(eol - buf)
+	              : len > 60  ? 60
+	                          : len),
+	        buf, clen, clen > 0 ? cseq : "");
 }
 
 static const int statuses[] = {100, 180, 183, 200, 202, 300, 401, 404, 408, 481,
@@ -126,6 +164,48 @@ run_loop(void)
 		event_base_loop(h.base, EVLOOP_NONBLOCK);
 }
 
+/* Copy `v` into a fixed field when it fits (harness bookkeeping: a longer one is ignored). */
+static void
+keep(char *dst, size_t size, const char *v)
+{
+	if (v != NULL && strlen(v) < size)
+		memcpy(dst, v, strlen(v) + 1);
+}
+
+/* For op 5: the tag, Call-ID and branches sipwarden chose in message `m` on slot `sl`. */
+static void
+slot_learn(struct slot *sl, const osip_message_t *m)
+{
+	osip_generic_param_t *tag = NULL, *br = NULL;
+	osip_via_t *via = NULL;
+
+	if (MSG_IS_RESPONSE(m)) {
+		if (m->to != NULL && osip_to_get_tag(m->to, &tag) == 0 && tag != NULL)
+			keep(sl->sw_tag, sizeof(sl->sw_tag), tag->gvalue);
+		return;
+	}
+	if (m->from != NULL && osip_from_get_tag(m->from, &tag) == 0 && tag != NULL)
+		keep(sl->sw_tag, sizeof(sl->sw_tag), tag->gvalue);
+	if (m->call_id != NULL && m->call_id->number != NULL) {
+		char *cid = NULL;
+		if (osip_call_id_to_str(m->call_id, &cid) == 0)
+			keep(sl->sw_callid, sizeof(sl->sw_callid), cid);
+		osip_free(cid);
+	}
+	if (m->sip_method != NULL && osip_message_get_via(m, 0, &via) >= 0 && via != NULL &&
+	    osip_via_param_get_byname(via, "branch", &br) >= 0 && br != NULL &&
+	    br->gvalue != NULL) {
+		unsigned i, n = sizeof(sl->sw_branch) / sizeof(sl->sw_branch[0]);
+		for (i = 0; i < n && strcmp(sl->sw_branch[i].method, m->sip_method) != 0; i++)
+			;
+		if (i == n)
+			i = sl->sw_nbranch++ % n;
+		sl->sw_branch[i].method[0] = '\0';
+		keep(sl->sw_branch[i].branch, sizeof(sl->sw_branch[i].branch), br->gvalue);
+		keep(sl->sw_branch[i].method, sizeof(sl->sw_branch[i].method), m->sip_method);
+	}
+}
+
 /* sipwarden wrote to slot `sl`: keep the last request and message for ops 1 and 2. */
 static void
 peer_read_cb(struct bufferevent *bev, void *arg)
@@ -161,6 +241,7 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 				evbuffer_drain(in, consume);
 				continue;
 			}
+			slot_learn(sl, m);
 			if (MSG_IS_REQUEST(m) && !MSG_IS_ACK(m)) {
 				osip_message_free(sl->last_req);
 				if (osip_message_clone(m, &sl->last_req) != 0)
@@ -195,6 +276,10 @@ slot_connect(struct slot *sl, const struct sockaddr *sa, socklen_t salen, bool o
 	struct tls_info tls = {.version = TLS1_3_VERSION, .version_name = "TLSv1.3"};
 
 	snprintf(tls.cipher, sizeof(tls.cipher), "TLS_AES_256_GCM_SHA384");
+	if (sl == &h.slot[AGENT_IN]) {
+		tls.has_peer_cert = tls.peer_verified = true;
+		memcpy(tls.peer_fp, agent_fp, sizeof(agent_fp));
+	}
 	if (bufferevent_pair_new(h.base, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, pair) !=
 	    0)
 		return -ENOMEM;
@@ -211,14 +296,14 @@ slot_connect(struct slot *sl, const struct sockaddr *sa, socklen_t salen, bool o
 	return 0;
 }
 
-/* The B2BUA opens a connection to an agent: the next outbound slot takes it. */
+/* The B2BUA opens a connection (an agent, a trunk's target): the next outbound slot. */
 static int
 connect_hook(void *arg, const struct sockaddr *sa, socklen_t salen, uint64_t *id)
 {
 	struct slot *sl;
 
 	(void)arg;
-	if (h.nout >= NSLOTS - NINBOUND)
+	if (h.nout >= NOUTBOUND)
 		return -ECONNREFUSED;
 	sl = &h.slot[NINBOUND + h.nout++];
 	slot_clear(sl);
@@ -233,7 +318,7 @@ slot_get(unsigned i)
 {
 	struct slot *sl = &h.slot[i % NSLOTS];
 
-	if (sl->peer == NULL && i % NSLOTS < NINBOUND) {
+	if (sl->peer == NULL && (i % NSLOTS < NINBOUND || i % NSLOTS == AGENT_IN)) {
 		struct sockaddr_in sin = {.sin_family = AF_INET};
 
 		sin.sin_port = htons((uint16_t)(40000 + i % NSLOTS));
@@ -388,6 +473,52 @@ out:
 	osip_free(ruri);
 }
 
+/* The value of placeholder ${name} on slot `sl` (op 5), or NULL: not known. */
+static const char *
+placeholder(const struct slot *sl, const char *name, size_t len)
+{
+	if (len == 3 && memcmp(name, "tag", 3) == 0)
+		return sl->sw_tag[0] != '\0' ? sl->sw_tag : NULL;
+	if (len == 6 && memcmp(name, "callid", 6) == 0)
+		return sl->sw_callid[0] != '\0' ? sl->sw_callid : NULL;
+	if (len > 7 && memcmp(name, "branch:", 7) == 0)
+		for (size_t i = 0; i < sizeof(sl->sw_branch) / sizeof(sl->sw_branch[0]); i++)
+			if (strlen(sl->sw_branch[i].method) == len - 7 &&
+			    memcmp(sl->sw_branch[i].method, name + 7, len - 7) == 0)
+				return sl->sw_branch[i].branch;
+	return NULL;
+}
+
+/* op 5: the payload with its placeholders replaced; an unknown one stays as it is. */
+static void
+op_raw_subst(struct slot *sl, const uint8_t *p, size_t n)
+{
+	struct evbuffer *out = evbuffer_new();
+	size_t i = 0, lit = 0, len;
+	const char *v;
+
+	if (out == NULL)
+		return;
+	while (i + 3 < n) {
+		const uint8_t *end;
+		if (p[i] != '$' || p[i + 1] != '{' ||
+		    (end = memchr(p + i + 2, '}', n - i - 2 < 32 ? n - i - 2 : 32)) == NULL ||
+		    (v = placeholder(sl, (const char *)p + i + 2, (size_t)(end - p) - i - 2)) ==
+		            NULL) {
+			i++;
+			continue;
+		}
+		evbuffer_add(out, p + lit, i - lit);
+		evbuffer_add(out, v, strlen(v));
+		i = lit = (size_t)(end - p) + 1;
+	}
+	evbuffer_add(out, p + lit, n - lit);
+	len = evbuffer_get_length(out);
+	if (len > 0)
+		send_text(sl, (const char *)evbuffer_pullup(out, -1), len);
+	evbuffer_free(out);
+}
+
 static void
 setup(void)
 {
@@ -396,7 +527,11 @@ setup(void)
 	struct media_engine_conf mc = {0};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&mc.local;
 	unsigned base_port = 20000 + (unsigned)(getpid() % 2000) * 16;
+	char fp[2 * sizeof(agent_fp) + 1];
 	FILE *f;
+
+	for (size_t i = 0; i < sizeof(agent_fp); i++)
+		snprintf(fp + 2 * i, 3, "%02x", agent_fp[i]);
 
 	snprintf(h.dir, sizeof(h.dir), "/tmp/sw-fuzz-stream-XXXXXX");
 	if (mkdtemp(h.dir) == NULL)
@@ -417,9 +552,10 @@ setup(void)
 	        "[telemetry]\nsocket = %s/tel.sock\n"
 	        "[pool]\nprobe_interval = 0\n"
 	        "[trunk t]\nsource = 127.0.0.1/32\npass_headers = X-Case\n"
-	        "[agent a1]\naddress = 127.0.0.1:5071\nverify = no\n"
+	        "target = 127.0.0.1:5080\n"
+	        "[agent a1]\naddress = 127.0.0.1:5071\nverify = no\nfingerprint = %s\n"
 	        "[agent a2]\naddress = 127.0.0.1:5072\nverify = no\n",
-	        base_port, h.dir, h.dir, h.dir, base_port + 2, base_port + 15, h.dir);
+	        base_port, h.dir, h.dir, h.dir, base_port + 2, base_port + 15, h.dir, fp);
 	fclose(f);
 	if ((h.conf = conf_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz_sip_stream: %s\n", err);
@@ -459,7 +595,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (b2bua_new(&b, h.base, h.conf, h.sip, h.media, h.tel, err, sizeof(err)) != 0)
 		abort();
 	while (off + 4 <= size && records++ < 64) {
-		unsigned op = data[off] % 5, si = data[off + 1];
+		unsigned op = data[off] % 10 == 5 ? 5 : data[off] % 5, si = data[off + 1];
 		size_t n = (size_t)data[off + 2] << 8 | data[off + 3];
 		const uint8_t *p = data + off + 4;
 		struct slot *sl;
@@ -486,6 +622,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3:
 			slot_hangup(sl);
 			run_loop();
+			break;
+		case 5:
+			op_raw_subst(sl, p, n);
 			break;
 		}
 	}

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Write the seed inputs of fuzz_sip_stream (record format in fuzz_sip_stream.c) to
-corpus/sip_stream/. Run from tests/fuzz when the record format or the flows change."""
+corpus/sip_stream/. Run from tests/fuzz when the record format or the flows change.
+The capture-* seeds next to them come from real calls instead: regen_capture_seeds.sh."""
 import os, struct
 
 SDP = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"

@@ -202,7 +202,8 @@ void
 itest_write_conf(struct itest *t, const struct itest_opts *o)
 {
 	static const struct itest_opts defaults;
-	unsigned pmin = rnd(20000, 50000) & ~1u;
+	/* a rewrite keeps the media ports: they are bound at start (a reload refuses a move) */
+	unsigned pmin = t->media_port_min != 0 ? t->media_port_min : rnd(20000, 50000) & ~1u;
 	unsigned mms;
 	FILE *f;
 
@@ -326,9 +327,18 @@ itest_start(struct itest *t, const struct itest_opts *o)
 			fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 			if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 				_exit(126);
+			if (o->journal) {
+				struct stat st;
+				char js[64];
+				if (fstat(fd, &st) != 0)
+					_exit(126);
+				snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+				         (unsigned long long)st.st_ino);
+				setenv("JOURNAL_STREAM", js, 1);
+			}
 		}
 		if (o->nofile != 0) {
-			struct rlimit rl = {o->nofile, o->nofile};
+			struct rlimit rl = {o->nofile, o->nofile_hard ? o->nofile_hard : o->nofile};
 			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
 				_exit(125);
 		}

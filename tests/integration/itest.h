@@ -33,6 +33,7 @@ struct itest_opts {
 	const char *media_extra;       /* more lines for [media] */
 	unsigned media_ports;          /* size of the media port range (default 1000) */
 	unsigned nofile;               /* the daemon's RLIMIT_NOFILE, soft = hard (0: ours) */
+	unsigned nofile_hard;          /* with nofile: a higher hard limit (0: = nofile) */
 	const char *trunk_source;      /* [trunk itest] source (default 127.0.0.0/8) */
 	const char *trunk_extra;       /* more lines for [trunk itest] */
 	const char *telemetry_extra;   /* more lines for [telemetry] */
@@ -43,6 +44,8 @@ struct itest_opts {
 	const char *general_extra;     /* more lines for [general] ("drain_timeout = 2s\n") */
 	unsigned long watchdog_usec;   /* WATCHDOG_USEC in the daemon's environment (0: none) */
 	bool test_hooks;               /* run $SW_DAEMON_HOOKS, built with -DSW_TEST_HOOKS */
+	bool journal;                  /* with log_file: JOURNAL_STREAM names daemon.log, as
+	                                  systemd does for the journal's stream */
 };
 
 struct itest {

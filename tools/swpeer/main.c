@@ -112,6 +112,9 @@ static const char usage_text[] =
         "  --no-rtcp-mux        no a=rtcp-mux in our SDP; RTCP from and to port + 1 whenever\n"
         "                       a side lacks rtcp-mux (with --rtcp-sdes)\n"
         "  --verbose            print SIP messages on stderr (a=crypto keys masked)\n"
+        "  --capture FILE       write every SIP message sent and received (plaintext) and every\n"
+        "                       RTP/RTCP packet sent (before SRTP) to FILE, with time stamps:\n"
+        "                       test calls only, it holds the SRTP keys (tests/fuzz seeds)\n"
         "\n"
         "setup_ms is INVITE to final response on the caller, INVITE to ACK on the callee.\n"
         "Per call: call, role, code, reason, warning, setup_ms, suite, local_key_hash and\n"
@@ -260,6 +263,7 @@ enum {
 	O_INSECURE,
 	O_ACCEPTAVP,
 	O_VERBOSE,
+	O_CAPTURE,
 	O_TAMPER,
 	O_RTCPSDES,
 	O_TLSNAME,
@@ -303,6 +307,7 @@ static const struct option longopts[] = {
         {"insecure", no_argument, NULL, O_INSECURE},
         {"accept-avp", no_argument, NULL, O_ACCEPTAVP},
         {"verbose", no_argument, NULL, O_VERBOSE},
+        {"capture", required_argument, NULL, O_CAPTURE},
         {"tamper", required_argument, NULL, O_TAMPER},
         {"rtcp-sdes", no_argument, NULL, O_RTCPSDES},
         {"tls-name", required_argument, NULL, O_TLSNAME},
@@ -513,6 +518,9 @@ parse_args(int argc, char **argv)
 		case O_ACCEPTAVP:
 			opts.accept_avp = true;
 			break;
+		case O_CAPTURE:
+			opts.capture = optarg;
+			break;
 		case O_VERBOSE:
 			opts.verbose = true;
 			break;
@@ -683,6 +691,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	parser_init();
+	if (opts.capture && capture_open(opts.capture) != 0) {
+		fprintf(stderr, "swpeer: cannot write %s\n", opts.capture);
+		return 2;
+	}
 	p->o = &opts;
 	LIST_INIT(&p->calls);
 	LIST_INIT(&p->conns);

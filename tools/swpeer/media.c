@@ -187,6 +187,7 @@ media_set_remote(struct media *m, const char *ip, uint16_t port)
 static void
 send_rtp(struct media *m, uint8_t *buf, int len)
 {
+	capture_write("RTP", '>', 0, buf, (size_t)len);
 	if (m->srtp && srtp_protect(m->tx, buf, &len) != srtp_err_status_ok) {
 		m->st.other_err++;
 		return;
@@ -267,6 +268,7 @@ send_rtcp_sdes(struct media *m)
 		b[n++] = 0;
 	while (n % 4 != 0);
 	b[sr_len + 3] = (uint8_t)((n - sr_len) / 4 - 1);
+	capture_write("RTCP", '>', 0, b, (size_t)n);
 	if (m->srtp && srtp_protect_rtcp(m->tx, b, &n) != srtp_err_status_ok) {
 		m->st.other_err++;
 		return;

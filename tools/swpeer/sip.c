@@ -139,6 +139,7 @@ sip_send(struct sipconn *c, const char *buf, size_t len)
 		return -ENOTCONN;
 	if (c->peer->o->verbose)
 		trace(">>>", buf, len);
+	capture_write("SIP", '>', c->num, buf, len);
 	return bufferevent_write(c->bev, buf, len) == 0 ? 0 : -ENOMEM;
 }
 
@@ -252,6 +253,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		}
 		if (c->peer->o->verbose)
 			trace("<<<", (const char *)data, total);
+		capture_write("SIP", '<', c->num, data, total);
 		if (osip_message_init(&m) != 0)
 			goto bad;
 		if (osip_message_parse(m, (const char *)data, total) != 0 || !m->call_id ||
@@ -329,10 +331,12 @@ static const struct sipframe_limits limits = {
 static struct sipconn *
 conn_new(struct peer *p, struct bufferevent *bev, struct call *owner)
 {
+	static unsigned nconns;
 	struct sipconn *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
+	c->num = ++nconns;
 	c->peer = p;
 	c->bev = bev;
 	c->owner = owner;

@@ -101,6 +101,7 @@ struct opts {
 	unsigned media_stop_ms; /* --media-stop-after: go silent, keep the call */
 	bool json;
 	bool verbose;
+	const char *capture; /* --capture FILE */
 };
 
 struct peer;
@@ -119,6 +120,7 @@ struct sipconn {
 	uint16_t local_port;
 	bool up;
 	bool in_cb, dead, closing;
+	unsigned num;          /* --capture: connection number, from 1 */
 	struct sipframe frame; /* framing state of the input stream */
 };
 
@@ -372,6 +374,10 @@ void media_send_pattern(struct media *m, bool on);
 void media_expect_rekey(struct media *m, bool pending);
 void media_close(struct media *m);
 void media_finalize_stats(struct media *m);
+
+/* capture.c: --capture FILE (SIP in plaintext, RTP/RTCP before SRTP) */
+int capture_open(const char *path);
+void capture_write(const char *kind, char dir, unsigned conn, const void *buf, size_t len);
 
 /* report.c */
 void report_call(const struct opts *o, const struct call_result *r);
