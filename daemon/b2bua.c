@@ -478,7 +478,8 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 		return SIP_HOOK_TAKEN;
 	}
 	if (!(MSG_IS_BYE(req) || MSG_IS_ACK(req) || MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) ||
-	      MSG_IS_INFO(req) || MSG_IS_OPTIONS(req) || MSG_IS_PRACK(req)))
+	      MSG_IS_INFO(req) || MSG_IS_OPTIONS(req) || MSG_IS_PRACK(req) || MSG_IS_REFER(req) ||
+	      MSG_IS_NOTIFY(req)))
 		return SIP_HOOK_DEFAULT; /* REGISTER, SUBSCRIBE, ...: the server's answer */
 	if ((c = call_by_dialog(b, req, &legi)) == NULL) {
 		if (MSG_IS_OPTIONS(req) && (b->draining || b->stopping)) {
@@ -486,8 +487,9 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 			b2bua_reply(b, conn, req, 503, NULL, NULL, NULL);
 			return taken(req);
 		}
-		if (MSG_IS_ACK(req) || MSG_IS_OPTIONS(req))
-			return SIP_HOOK_DEFAULT; /* ACK absorbed, OPTIONS 200 */
+		if (MSG_IS_ACK(req) || MSG_IS_OPTIONS(req) || MSG_IS_REFER(req) ||
+		    MSG_IS_NOTIFY(req))
+			return SIP_HOOK_DEFAULT; /* ACK absorbed, OPTIONS 200, REFER/NOTIFY 405 */
 		/* RFC 3261 s12.2.2: a request in a dialog we do not have */
 		b2bua_reply(b, conn, req, 481, NULL, NULL, NULL);
 		return taken(req);
@@ -534,6 +536,10 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 	}
 	if (MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) || MSG_IS_INFO(req)) {
 		relay_request(c, legi, req);
+		return SIP_HOOK_TAKEN;
+	}
+	if (MSG_IS_REFER(req) || MSG_IS_NOTIFY(req)) {
+		xfer_request(c, legi, req); /* b2bua_transfer.c */
 		return SIP_HOOK_TAKEN;
 	}
 	b2bua_reply(b, conn, req, 501, c->leg[legi].dlg->local_tag, NULL, NULL);
@@ -621,7 +627,8 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 				relay_response(c, resp);
 			return handled(resp);
 		}
-		return handled(resp); /* e.g. the 200 to our BYE */
+		xfer_response(c, legi, conn, resp); /* our REFER's answer (b2bua_transfer.c) */
+		return handled(resp);               /* e.g. the 200 to our BYE */
 	}
 	osip_free(cid);
 	if (MSG_IS_RESPONSE_FOR(resp, "INVITE"))

@@ -109,6 +109,7 @@ call_free(struct call *c)
 	ok2xx_stop_all(c);
 	b2bua_late_free(c);
 	prack_free(c);
+	xfer_free(c);
 	osip_message_free(c->a_invite);
 	osip_message_free(c->b_invite);
 	sdp_text_free(c->a_answer);
@@ -333,6 +334,7 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 	if (c->state == CALL_ENDED)
 		return;
 	b2bua_late_end(c); /* a late offer's 2xx is ACKed before the BYE */
+	xfer_end(c);       /* a transfer in progress is recorded as cut short */
 	/* an ended call no longer counts against the limits, even while its final
 	 * statistics are still on their way */
 	b->nlive--;

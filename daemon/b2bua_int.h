@@ -105,6 +105,7 @@ struct call {
 	bool end_emitted;
 	struct late_offer *late; /* b2bua_late.c: an offer in a 2xx, its ACK awaited */
 	struct prack *prack;     /* b2bua_prack.c: RFC 3262 state, NULL until needed */
+	struct xfer *xfer;       /* b2bua_transfer.c: the agent's transfer in progress */
 };
 
 /* An INVITE to an agent that we CANCELled, kept until its final response (which needs
@@ -302,6 +303,15 @@ int prack_final_2xx(struct call *c);
 void prack_request(struct call *c, int legi, uint64_t conn, const osip_message_t *req);
 bool prack_agent_provisional(struct call *c, const osip_message_t *resp);
 void prack_free(struct call *c);
+/* b2bua_transfer.c: transfer by REFER from an agent (struct xfer, c->xfer). _request: a
+ * REFER or NOTIFY on leg `legi` of a call (takes `req`; a NOTIFY reporting success ends
+ * the call); _response: a response on leg `legi`, true when it claimed to answer our
+ * REFER; _end: from call_end(), records a transfer still in progress ("ended"); _free:
+ * from call_free(). */
+void xfer_request(struct call *c, int legi, osip_message_t *req);
+bool xfer_response(struct call *c, int legi, uint64_t conn, const osip_message_t *resp);
+void xfer_end(struct call *c);
+void xfer_free(struct call *c);
 /* b2bua_agent.c: leg A has its 200 and the media runs: count the call as answered. */
 void call_answered(struct call *c);
 

@@ -39,9 +39,10 @@
 #include "conf_keys.h"
 #include "conf_value.h"
 
-#define CONF_MAX_FILE   (1024 * 1024)
-#define CONF_MAX_TRUNKS 256
-#define CONF_MAX_AGENTS 256
+#define CONF_MAX_FILE      (1024 * 1024)
+#define CONF_MAX_TRUNKS    256
+#define CONF_MAX_AGENTS    256
+#define CONF_MAX_TRANSFERS 256
 
 /* One section header met in the file. */
 struct sect {
@@ -130,11 +131,12 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 	if (k == CONF_KEYS_NSECT) {
 		set_err(st, line,
 		        "unknown section [%s]: expected general, tls, sip, media, limits, "
-		        "telemetry, pool, trunk NAME, agent NAME, admission, metrics or cluster",
+		        "telemetry, pool, trunk NAME, agent NAME, admission, metrics, cluster or "
+		        "transfer NAME",
 		        text);
 		return;
 	}
-	if (k == S_TRUNK || k == S_AGENT) {
+	if (k == S_TRUNK || k == S_AGENT || k == S_TRANSFER) {
 		if (name == NULL || !name_ok(name)) {
 			set_err(st, line,
 			        "[%s]: expected a name of 1..%d letters, digits, '-', '_' or '.' "
@@ -160,7 +162,13 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 			        name, o->line);
 			return;
 		}
-		if (k != S_TRUNK && k != S_AGENT) {
+		if (k == S_TRANSFER && strcmp(c->transfers[(uintptr_t)o->obj].name, name) == 0) {
+			set_err(st, line,
+			        "[transfer %s]: duplicate transfer name (first at line %d)", name,
+			        o->line);
+			return;
+		}
+		if (k != S_TRUNK && k != S_AGENT && k != S_TRANSFER) {
 			set_err(st, line, "[%s]: duplicate section (first at line %d)", text,
 			        o->line);
 			return;
@@ -248,6 +256,23 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 		s->obj = (void *)(uintptr_t)(c->nagents - 1);
 		break;
 	}
+	case S_TRANSFER: {
+		struct conf_transfer *nx;
+		if (c->ntransfers == CONF_MAX_TRANSFERS) {
+			set_err(st, line, "too many transfers (at most %d)", CONF_MAX_TRANSFERS);
+			return;
+		}
+		nx = realloc(c->transfers, (c->ntransfers + 1) * sizeof(*nx));
+		if (nx == NULL) {
+			set_err(st, line, "out of memory");
+			return;
+		}
+		c->transfers = nx;
+		memset(&nx[c->ntransfers], 0, sizeof(*nx));
+		snprintf(nx[c->ntransfers].name, sizeof(nx->name), "%s", name);
+		s->obj = (void *)(uintptr_t)c->ntransfers++;
+		break;
+	}
 	}
 	snprintf(s->label, sizeof(s->label), "%s%s%s", text, name ? " " : "", name ? name : "");
 	st->nsects++;
@@ -262,6 +287,8 @@ sect_obj(struct pstate *st, const struct sect *s)
 		return &st->c->trunks[(uintptr_t)s->obj];
 	if (s->kind == S_AGENT)
 		return &st->c->agents[(uintptr_t)s->obj];
+	if (s->kind == S_TRANSFER)
+		return &st->c->transfers[(uintptr_t)s->obj];
 	return s->obj;
 }
 
@@ -525,6 +552,17 @@ check_cross(struct pstate *st)
 				        "agent "
 				        "against",
 				        s->label);
+		} else if (s->kind == S_TRANSFER) {
+			/* one match, one destination: the first of two would silently win */
+			const struct conf_transfer *x = &c->transfers[(uintptr_t)s->obj];
+			for (size_t j = 0; j < i; j++) {
+				const struct sect *o = &st->sects[j];
+				if (o->kind == S_TRANSFER && x->match != NULL &&
+				    strcmp(c->transfers[(uintptr_t)o->obj].match, x->match) == 0)
+					set_err(st, s->line,
+					        "[%s] match: the same as [%s] (line %d)", s->label,
+					        o->label, o->line);
+			}
 		} else if (s->kind == S_TRUNK) {
 			const struct conf_trunk *t = &c->trunks[(uintptr_t)s->obj];
 			/* An address must name one trunk: first-match on overlaps is a trap. */
@@ -763,5 +801,19 @@ conf_unref(struct conf *c)
 		free(c->agents[i].client_private_key);
 	}
 	free(c->agents);
+	for (size_t i = 0; i < c->ntransfers; i++) {
+		free(c->transfers[i].match);
+		free(c->transfers[i].target);
+	}
+	free(c->transfers);
 	free(c);
+}
+
+const struct conf_transfer *
+conf_transfer_by_match(const struct conf *c, const char *uri)
+{
+	for (size_t i = 0; i < c->ntransfers; i++)
+		if (strcmp(c->transfers[i].match, uri) == 0)
+			return &c->transfers[i];
+	return NULL;
 }

@@ -15,7 +15,7 @@
 
 static const char *const sect_names[CONF_KEYS_NSECT] = {
         "general", "tls",   "sip",   "media",     "limits",  "telemetry",
-        "pool",    "trunk", "agent", "admission", "metrics", "cluster"};
+        "pool",    "trunk", "agent", "admission", "metrics", "cluster", "transfer"};
 
 #define KEY(n, t, s, f, lo, hi, rl)                                                                \
 	{                                                                                          \
@@ -141,6 +141,7 @@ static const struct conf_keydef trunk_keys[] = {
         KEY("crypto_pad", CK_BOOL, struct conf_trunk, crypto_pad, 0, 0, LIVE),
         KEYZ("max_calls", CK_UINT, struct conf_trunk, max_calls, 1, 100000, LIVE),
         KEY("pass_headers", CK_HEADERS, struct conf_trunk, pass_headers, 0, 0, LIVE),
+        KEY("transfer", CK_XFERMODE, struct conf_trunk, transfer, 0, 0, LIVE),
         KEYEND,
 };
 
@@ -176,9 +177,17 @@ static const struct conf_keydef cluster_keys[] = {
         KEYEND,
 };
 
+/* [transfer NAME]: the transfer allow-list (daemon/b2bua_transfer.c). */
+static const struct conf_keydef transfer_keys[] = {
+        KEYR("match", CK_XFERURI, struct conf_transfer, match, 0, 0, LIVE),
+        KEYR("target", CK_XFERURI, struct conf_transfer, target, 0, 0, LIVE),
+        KEYEND,
+};
+
 static const struct conf_keydef *const sect_keys[CONF_KEYS_NSECT] = {
         general_keys, tls_keys,   sip_keys,   media_keys,     limits_keys,  telemetry_keys,
         pool_keys,    trunk_keys, agent_keys, admission_keys, metrics_keys, cluster_keys,
+        transfer_keys,
 };
 
 size_t

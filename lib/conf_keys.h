@@ -22,10 +22,11 @@ enum sect_kind {
 	S_AGENT,
 	S_ADMISSION,
 	S_METRICS,
-	S_CLUSTER
+	S_CLUSTER,
+	S_TRANSFER
 };
 
-#define CONF_KEYS_NSECT ((unsigned)S_CLUSTER + 1)
+#define CONF_KEYS_NSECT ((unsigned)S_TRANSFER + 1)
 
 /* "general", "tls", ... for a section kind. */
 const char *conf_keys_sect_name(enum sect_kind k);

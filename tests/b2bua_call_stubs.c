@@ -63,6 +63,18 @@ prack_free(struct call *c)
 }
 
 void
+xfer_free(struct call *c)
+{
+	(void)c;
+}
+
+void
+xfer_end(struct call *c)
+{
+	(void)c;
+}
+
+void
 leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *suite_buf,
               size_t suite_len)
 {

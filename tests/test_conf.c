@@ -96,6 +96,12 @@ START_TEST(conf_good_fixtures_load)
 		conf_print(c, fp);
 		fclose(fp);
 		ck_assert_msg(strstr(out, "trunk ") != NULL, "%s: no trunk in summary", names[i]);
+		ck_assert_msg(strstr(out, "transfer by agents: ") != NULL, "%s: %s", names[i], out);
+		if (c->ntransfers > 0) /* good-full.conf */
+			ck_assert_msg(strstr(out,
+			                     "transfer sales: an agent's Refer-To "
+			                     "sip:sales@agents.invalid goes to sips:7001@") != NULL,
+			              "%s: %s", names[i], out);
 		free(out);
 		conf_unref(c);
 	}
@@ -242,7 +248,18 @@ START_TEST(conf_loads_every_key_of_good_full)
 	ck_assert_str_eq(t->pass_headers[0], "X-Customer-Id");
 	ck_assert_str_eq(t->pass_headers[1], "x-campaign");
 	ck_assert_ptr_null(t->pass_headers[2]);
+	ck_assert_int_eq(t->transfer, TRANSFER_REFER);
+	ck_assert_uint_eq(c->ntransfers, 2);
+	ck_assert_str_eq(c->transfers[0].name, "sales");
+	ck_assert_str_eq(c->transfers[0].match, "sip:sales@agents.invalid");
+	ck_assert_str_eq(c->transfers[0].target, "sips:7001@pbx.example.com;transport=tls");
+	ck_assert_str_eq(c->transfers[1].target, "tel:+1-555-123-0000");
+	ck_assert_ptr_eq(conf_transfer_by_match(c, "tel:+15550001"), &c->transfers[1]);
+	/* byte for byte: no case folding, no un-escaping */
+	ck_assert_ptr_null(conf_transfer_by_match(c, "sip:SALES@agents.invalid"));
+	ck_assert_ptr_null(conf_transfer_by_match(c, "sip:sale%73@agents.invalid"));
 	t = &c->trunks[1];
+	ck_assert_int_eq(t->transfer, TRANSFER_OFF); /* default: agents cannot transfer */
 	ck_assert_str_eq(t->name, "pbx");
 	ck_assert(t->legacy_rtp);
 	ck_assert(t->crypto_pad); /* default */
@@ -387,6 +404,8 @@ START_TEST(conf_defaults_apply_when_keys_are_absent)
 	ck_assert(!c->trunks[0].legacy_rtp);
 	ck_assert(c->trunks[0].crypto_pad);
 	ck_assert(!c->trunks[0].fingerprint.set);
+	ck_assert_int_eq(c->trunks[0].transfer, TRANSFER_OFF);
+	ck_assert_uint_eq(c->ntransfers, 0);
 	ck_assert_uint_eq(c->agents[0].weight, 1);
 	ck_assert(c->agents[0].verify);
 	ck_assert(c->agents[0].crypto_pad);

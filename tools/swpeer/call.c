@@ -170,6 +170,7 @@ call_finish(struct call *c, const char *fail_why)
 	free_timer(&c->ev_hold);
 	free_timer(&c->ev_stop);
 	free_timer(&c->ev_bye);
+	free_timer(&c->ev_refer);
 	free_timer(&c->ev_answer);
 	free_timer(&c->ev_mute);
 	media_close(&c->media);
@@ -247,6 +248,10 @@ call_body(const osip_message_t *m, const char **body)
  * Loose routing only, which is all swpeer meets (sipwarden, the test proxy); what does
  * not fit is left out and the requests go without it.
  */
+static int send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
+                        const char *branch, const char *to_tag, const char *extra,
+                        const char *ctype, const char *body);
+
 void
 call_take_routes(struct call *c, const osip_message_t *m, bool reverse)
 {
@@ -274,6 +279,22 @@ call_take_routes(struct call *c, const osip_message_t *m, bool reverse)
 int
 call_send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
                   const char *branch, const char *to_tag, const char *body)
+{
+	return send_request(c, method, ruri, cseq, branch, to_tag, NULL,
+	                    body ? "application/sdp" : NULL, body);
+}
+
+int
+call_send_request_ext(struct call *c, const char *method, const char *ruri, uint32_t cseq,
+                      const char *to_tag, const char *extra, const char *ctype, const char *body)
+{
+	return send_request(c, method, ruri, cseq, NULL, to_tag, extra, ctype, body);
+}
+
+static int
+send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
+             const char *branch, const char *to_tag, const char *extra, const char *ctype,
+             const char *body)
 {
 	struct evbuffer *b;
 	char br[48], contact[160];
@@ -311,8 +332,10 @@ call_send_request(struct call *c, const char *method, const char *ruri, uint32_t
 		                                       : "");
 	if (strcmp(method, "PRACK") == 0)
 		evbuffer_add_printf(b, "RAck: %s\r\n", c->rack);
-	if (body)
-		evbuffer_add_printf(b, "Content-Type: application/sdp\r\n");
+	if (extra)
+		evbuffer_add_printf(b, "%s", extra);
+	if (body && ctype)
+		evbuffer_add_printf(b, "Content-Type: %s\r\n", ctype);
 	evbuffer_add_printf(b, "Content-Length: %zu\r\n\r\n", blen);
 	if (blen)
 		evbuffer_add(b, body, blen);
@@ -625,6 +648,8 @@ on_request(struct sipconn *conn, osip_message_t *m)
 			snprintf(why, sizeof(why), "%s", c->res.why);
 			call_finish(c, why[0] ? why : NULL);
 		}
+	} else if (c && (strcmp(method, "REFER") == 0 || strcmp(method, "NOTIFY") == 0)) {
+		refer_on_request(c, conn, m);
 	} else {
 		sip_respond(conn, m, 501, NULL, "x", "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n",
 		            NULL, NULL);
@@ -647,6 +672,6 @@ call_on_message(struct sipconn *conn, osip_message_t *m)
 		return;
 	c = call_find(conn->peer, cid);
 	osip_free(cid);
-	if (c)
+	if (c && !refer_on_response(c, m))
 		uac_on_response(c, m);
 }

@@ -348,6 +348,7 @@ invite_2xx(struct call *c, osip_message_t *m)
 	call_timer(c, &c->ev_stop, o->duration_ms, uac_stop_cb);
 	if (o->hold_after_ms && o->hold_after_ms < o->duration_ms)
 		call_timer(c, &c->ev_hold, o->hold_after_ms, uac_hold_cb);
+	refer_arm(c); /* --refer: an agent calling out transfers too */
 }
 
 /* --100rel: PRACK a reliable provisional (Require: 100rel, RSeq) in its early dialog,

@@ -315,6 +315,7 @@ uas_on_ack(struct call *c, osip_message_t *m)
 	call_arm_media_stop(c);
 	if (o->bye_after_ms)
 		call_timer(c, &c->ev_bye, o->bye_after_ms, uas_bye_cb);
+	refer_arm(c);
 }
 
 /* CANCEL: 200 for it; if the INVITE is still pending, 487 for that and the call ends. */

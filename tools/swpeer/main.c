@@ -66,6 +66,9 @@ static const char usage_text[] =
         "  --expect CODE        final SIP code each call must get (default 200; for 200 the\n"
         "                       media must also arrive intact)\n"
         "  --max-loss PCT       missing packets tolerated, percent (default 2; 2 always ok)\n"
+        "  --accept-refer CODE  answer a REFER in the call 202, then NOTIFY sipfrag 100 and\n"
+        "                       CODE (100..699; 1xx: no final status follows); without it\n"
+        "                       a REFER gets 603\n"
         "\n"
         "answer options:\n"
         "  --listen IP:PORT     TLS listening address (required)\n"
@@ -86,6 +89,9 @@ static const char usage_text[] =
         "  --reliable           send the 180/183 reliably (Require: 100rel, RSeq) and the\n"
         "                       200 OK only once that provisional got its PRACK\n"
         "  --bye-after SECS     send BYE SECS after the ACK\n"
+        "  --refer URI          0.5 s after the ACK send REFER with Refer-To: URI (as given);\n"
+        "                       NOTIFYs are answered 200 (also with call: an agent calling\n"
+        "                       out)\n"
         "  --calls N            exit after N calls (default: run until --timeout or a signal)\n"
         "\n"
         "common options:\n"
@@ -118,7 +124,9 @@ static const char usage_text[] =
         "Per call: call, role, code, reason, warning, setup_ms, suite, local_key_hash and\n"
         "remote_key_hash (first 8 hex of SHA-256 of key||salt, never the key), sent, received,\n"
         "ok, bad, missing, auth_fail, replay, duplicate, rtcp, reinvites, reinvite_code (final\n"
-        "code of the last re-INVITE sent, 0 none), ended_by (local or remote: who sent the\n"
+        "code of the last re-INVITE sent, 0 none), refer_code (final response to our REFER),\n"
+        "notify_code (status of the last NOTIFY sipfrag), notifies, refers, refer_to (the\n"
+        "Refer-To of a REFER received), ended_by (local or remote: who sent the\n"
         "BYE; - when none), result (pass/fail), why.\n"
         "Exit status: 0 when every call met its expectation, 1 otherwise, 2 on usage errors.\n";
 
@@ -271,6 +279,8 @@ enum {
 	O_REINVOFFER,
 	O_ACKANSWER,
 	O_NORTCPMUX,
+	O_REFER,
+	O_ACCEPTREFER,
 	O_HELP,
 };
 
@@ -315,6 +325,8 @@ static const struct option longopts[] = {
         {"reinvite-offer", required_argument, NULL, O_REINVOFFER},
         {"ack-answer", required_argument, NULL, O_ACKANSWER},
         {"no-rtcp-mux", no_argument, NULL, O_NORTCPMUX},
+        {"refer", required_argument, NULL, O_REFER},
+        {"accept-refer", required_argument, NULL, O_ACCEPTREFER},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -472,6 +484,16 @@ parse_args(int argc, char **argv)
 			break;
 		case O_BYE:
 			opts.bye_after_ms = parse_secs_ms(optarg, "bad --bye-after");
+			break;
+		case O_REFER:
+			if (strlen(optarg) > 1024 || strpbrk(optarg, "\r\n") != NULL)
+				die_usage("bad --refer (one line, at most 1024 bytes)", NULL);
+			opts.refer_uri = optarg;
+			break;
+		case O_ACCEPTREFER:
+			opts.accept_refer = (int)parse_uint(optarg, 699, "bad --accept-refer");
+			if (opts.accept_refer < 100)
+				die_usage("--accept-refer code must be 100..699", optarg);
 			break;
 		case O_MEDIAIP: {
 			struct in_addr a;

@@ -58,6 +58,12 @@ report_call(const struct opts *o, const struct call_result *r)
 		}
 		json_object_set_new(j, "reinvites", json_integer(r->reinvites));
 		json_object_set_new(j, "reinvite_code", json_integer(r->reinvite_code));
+		json_object_set_new(j, "refer_code", json_integer(r->refer_code));
+		json_object_set_new(j, "notify_code", json_integer(r->notify_code));
+		json_object_set_new(j, "notifies", json_integer(r->notifies));
+		json_object_set_new(j, "refers", json_integer(r->refers));
+		if (r->refer_to[0])
+			json_object_set_new(j, "refer_to", json_string(r->refer_to));
 		json_object_set_new(j, "ended_by",
 		                    json_string(r->ended_by == 'l'   ? "local"
 		                                : r->ended_by == 'r' ? "remote"

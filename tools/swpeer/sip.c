@@ -52,6 +52,8 @@ sip_reason(int code)
 		return "Ringing";
 	case 200:
 		return "OK";
+	case 202:
+		return "Accepted";
 	case 400:
 		return "Bad Request";
 	case 403:

@@ -91,6 +91,9 @@ struct opts {
 	bool reliable;    /* answer: 18x reliable (RFC 3262), the 200 only after its PRACK */
 	unsigned bye_after_ms;
 	bool accept_avp;
+	const char *refer_uri; /* --refer: REFER with this Refer-To 0.5 s after the ACK */
+	/* caller */
+	int accept_refer; /* --accept-refer CODE: 202, then NOTIFY sipfrag CODE; 0: 603 */
 	/* both */
 	bool rel100; /* call: Require: 100rel, PRACK reliable 18x */
 	const char *ca, *cert, *key;
@@ -205,6 +208,11 @@ struct call_result {
 	unsigned reinvites; /* re-INVITEs that got a 2xx (sent or answered) */
 	int reinvite_code;  /* final code of the last re-INVITE we sent, 0 none */
 	char ended_by;      /* 'l': we sent the BYE, 'r': the peer did, 0: no BYE */
+	int refer_code;     /* final response to our REFER, 0 none (refer.c) */
+	int notify_code;    /* status in the last NOTIFY sipfrag received, 0 none */
+	unsigned notifies;  /* NOTIFYs received */
+	unsigned refers;    /* REFERs received */
+	char refer_to[256]; /* Refer-To of the last REFER received (printable ASCII) */
 	bool had_media;
 	bool pass;
 	char why[160];
@@ -238,7 +246,7 @@ struct call {
 	char remote_target[256];              /* Contact of the peer: in-dialog Request-URI */
 	char route[1024]; /* route set as "Route: <uri;lr>\r\n" lines, in sending order */
 	char invite_branch[48];
-	uint32_t cseq, invite_cseq, bye_cseq, reinvite_cseq;
+	uint32_t cseq, invite_cseq, bye_cseq, reinvite_cseq, refer_cseq;
 	osip_message_t *invite; /* UAS: the INVITE we answer (clone) */
 	bool cancelled, bye_sent, on_hold, offered_srtp, hold_done;
 	bool late;     /* our 2xx carried an offer (the INVITE had none): the ACK has the answer */
@@ -249,7 +257,7 @@ struct call {
 	unsigned noffer_keys;
 	unsigned sdp_version;
 	struct timespec t_start;
-	struct event *ev_cancel, *ev_hold, *ev_stop, *ev_bye, *ev_answer, *ev_mute;
+	struct event *ev_cancel, *ev_hold, *ev_stop, *ev_bye, *ev_answer, *ev_mute, *ev_refer;
 	unsigned holds; /* re-INVITEs answered 2xx */
 	bool bye_by_remote;
 	struct media media;
@@ -328,6 +336,10 @@ void call_conn_closed(struct sipconn *conn);
 void call_abort_all(struct peer *p, const char *why);
 int call_send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
                       const char *branch, const char *to_tag, const char *body);
+/* The same with `extra` header lines (each ending CRLF) and the body's `ctype`. */
+int call_send_request_ext(struct call *c, const char *method, const char *ruri, uint32_t cseq,
+                          const char *to_tag, const char *extra, const char *ctype,
+                          const char *body);
 const char *call_contact(struct call *c, char *buf, size_t len);
 void call_handle_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m);
 int call_body(const osip_message_t *m, const char **body);
@@ -349,6 +361,13 @@ void uas_on_ack(struct call *c, osip_message_t *m);
 void uas_on_cancel(struct sipconn *conn, osip_message_t *m);
 int uas_judge_offer(const struct opts *o, const struct sdp_info *si, struct srtp_keys *rk,
                     bool *plain, const char **why);
+
+/* refer.c: transfer (RFC 3515). refer_arm: after the ACK, REFER per --refer;
+ * refer_on_request: a REFER (caller side, --accept-refer) or NOTIFY in the dialog of `c`;
+ * refer_on_response: true when `m` answered our REFER (recorded). */
+void refer_arm(struct call *c);
+void refer_on_request(struct call *c, struct sipconn *conn, osip_message_t *m);
+bool refer_on_response(struct call *c, const osip_message_t *m);
 
 /* media.c */
 int media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi);
