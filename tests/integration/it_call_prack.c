@@ -440,7 +440,7 @@ START_TEST(an_agent_calling_out_requiring_100rel_to_a_reliable_carrier)
 	                       NULL};
 	cp = itest_spawn(cargv, itest_path(&t, "carrier.json", out, sizeof(out)),
 	                 itest_path(&t, "carrier.log", err, sizeof(err)));
-	usleep(300000);
+	itest_wait_listening("127.0.0.1", tport, 10000); /* the carrier is up */
 	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
 	const char *aargv[] = {getenv("SW_PEER"),
 	                       "call",

@@ -355,7 +355,7 @@ START_TEST(agent_calling_out_transfers_through_the_trunk)
 	                       "--json",          NULL};
 	cp = itest_spawn(cargv, itest_path(&t, "carrier.json", out, sizeof(out)),
 	                 itest_path(&t, "carrier.log", err, sizeof(err)));
-	usleep(300000);
+	itest_wait_listening("127.0.0.1", tport, 10000); /* the carrier is up */
 	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
 	itest_path(&t, "agent.json", aout, sizeof(aout));
 	snprintf(aerr, sizeof(aerr), "%s.log", aout);
