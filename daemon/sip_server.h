@@ -156,6 +156,10 @@ int sip_server_reply(struct sip_server *s, uint64_t conn, const osip_message_t *
 
 void sip_server_get_stats(const struct sip_server *s, struct sip_server_stats *out);
 
+/* Connections open now: what sip_server_get_stats() says in `open`, without its walk of the
+ * admission table (for the per-INVITE overload check). */
+size_t sip_server_open_conns(const struct sip_server *s);
+
 /* The Allow value the server advertises. */
 #define SIP_SERVER_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK"
 

@@ -9,6 +9,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -852,6 +853,31 @@ START_TEST(media_hold_sends_nothing)
 }
 END_TEST
 
+/* A worker's event queue is allocated whole at start and becomes resident as it wraps,
+ * whatever the load: 4,096 whole events (2 KB of statistics each) were 8.7 MB a worker.
+ * (Under ASan mallinfo2() sees nothing.) */
+START_TEST(media_event_queue_of_4096_costs_under_4_mb_per_worker)
+{
+	struct media_engine_conf c;
+	struct media_engine *e = NULL;
+	struct mallinfo2 before, after;
+	size_t used;
+
+	memset(&c, 0, sizeof(c));
+	c.workers = 1;
+	c.local = sa4(lo, 0);
+	c.port_min = range_lo;
+	c.port_max = (uint16_t)(range_lo + 9);
+	c.event_queue_len = 4096;
+	before = mallinfo2();
+	ck_assert_int_eq(media_engine_new(&e, &c), 0);
+	after = mallinfo2();
+	used = (after.uordblks + after.hblkhd) - (before.uordblks + before.hblkhd);
+	ck_assert_msg(used < (4u << 20), "an engine with one worker allocated %zu bytes", used);
+	media_engine_free(e);
+}
+END_TEST
+
 START_TEST(media_snapshot_while_flowing)
 {
 	struct peer a, b;
@@ -1003,6 +1029,7 @@ media_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, media_relays_srtp_both_ways_with_independent_keys);
+	tcase_add_test(tc, media_event_queue_of_4096_costs_under_4_mb_per_worker);
 	tcase_add_test(tc, media_relays_srtcp_both_ways);
 	tcase_add_test(tc, media_relays_rtcp_mux_on_the_rtp_port);
 	tcase_add_test(tc, media_rewrites_rtcp_sdes_to_one_cname_per_leg);

@@ -38,6 +38,7 @@ call_new(struct peer *p, enum role role, unsigned num)
 	c->res.num = num;
 	c->res.role = role;
 	c->res.setup_ms = -1;
+	c->res.setup_us = -1;
 	sip_random_token(c->local_tag, 17);
 	RAND_bytes((uint8_t *)&c->cseq, sizeof(c->cseq));
 	c->cseq = (c->cseq & 0xffff) + 1;
@@ -47,12 +48,32 @@ call_new(struct peer *p, enum role role, unsigned num)
 	return c;
 }
 
+static unsigned
+callid_bucket(const char *call_id)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: Call-IDs here are ours or the peer's, not secret */
+
+	for (const unsigned char *s = (const unsigned char *)call_id; *s; s++)
+		h = (h ^ *s) * 16777619u;
+	return h % CALL_HASH;
+}
+
+/* Put `c` in the Call-ID index once its call_id is set (call_finish() takes it out). */
+void
+call_index(struct call *c)
+{
+	if (c->hashed)
+		return;
+	LIST_INSERT_HEAD(&c->peer->hash[callid_bucket(c->call_id)], c, hentry);
+	c->hashed = true;
+}
+
 struct call *
 call_find(struct peer *p, const char *call_id)
 {
 	struct call *c;
 
-	LIST_FOREACH(c, &p->calls, entry)
+	LIST_FOREACH(c, &p->hash[callid_bucket(call_id)], hentry)
 	if (strcmp(c->call_id, call_id) == 0 && c->state != CS_DONE)
 		return c;
 	return NULL;
@@ -173,6 +194,7 @@ call_finish(struct call *c, const char *fail_why)
 	free_timer(&c->ev_refer);
 	free_timer(&c->ev_answer);
 	free_timer(&c->ev_mute);
+	free_timer(&c->ev_start);
 	media_close(&c->media);
 	for (unsigned i = 0; i < c->noffer_keys; i++)
 		keys_wipe(&c->offer_keys[i]);
@@ -183,6 +205,8 @@ call_finish(struct call *c, const char *fail_why)
 		sipconn_close_later(c->conn);
 	c->conn = NULL;
 	LIST_REMOVE(c, entry);
+	if (c->hashed)
+		LIST_REMOVE(c, hentry);
 	peer_call_done(p, c);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);

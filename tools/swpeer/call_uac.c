@@ -21,7 +21,35 @@
 
 static void uac_send_bye(struct call *c);
 
-/* Start caller call number `num`: a new TLS connection; the INVITE follows on connect. */
+static void
+uac_start_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *c = arg;
+
+	if (c->state == CS_CONNECTING && c->conn && c->conn->up)
+		call_conn_ready(c);
+}
+
+/* A shared connection's handshake completed: every call waiting on it sends its INVITE. */
+void
+call_shared_conn_up(struct sipconn *conn)
+{
+	struct call *c;
+
+	for (;;) { /* call_conn_ready() may end a call (and start others): rescan */
+		LIST_FOREACH(c, &conn->peer->calls, entry)
+		if (c->conn == conn && c->state == CS_CONNECTING)
+			break;
+		if (!c)
+			return;
+		call_conn_ready(c);
+	}
+}
+
+/*
+ * Start caller call number `num`: a new TLS connection (the INVITE follows on connect), or
+ * with --connections one of the shared ones (at once when it is up, from the loop).
+ */
 int
 call_start_caller(struct peer *p, unsigned num)
 {
@@ -36,6 +64,17 @@ call_start_caller(struct peer *p, unsigned num)
 	snprintf(c->local_uri, sizeof(c->local_uri), "sip:swpeer-%u@swpeer.invalid", num);
 	snprintf(c->remote_uri, sizeof(c->remote_uri), "%s", o->to_uri);
 	snprintf(c->remote_target, sizeof(c->remote_target), "%s", o->to_uri);
+	call_index(c);
+	if (o->connections) {
+		c->conn = sip_shared_conn(p, (num - 1) % o->connections);
+		if (!c->conn) {
+			call_finish(c, "cannot open TLS connection");
+			return -ECONNREFUSED;
+		}
+		if (c->conn->up) /* not from here: this may run inside another call's end */
+			call_timer(c, &c->ev_start, 0, uac_start_cb);
+		return 0;
+	}
 	c->conn = sip_connect(p, o->to_host, o->to_port, c);
 	if (!c->conn) {
 		call_finish(c, "cannot open TLS connection");
@@ -273,6 +312,7 @@ record_final(struct call *c, osip_message_t *m)
 	if (w)
 		snprintf(c->res.warning, sizeof(c->res.warning), "%s", w);
 	c->res.setup_ms = ms_since(&c->t_start);
+	c->res.setup_us = us_since(&c->t_start);
 }
 
 static void

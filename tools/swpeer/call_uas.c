@@ -194,6 +194,7 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 	if (osip_call_id_to_str(m->call_id, &s) == 0) {
 		snprintf(c->call_id, sizeof(c->call_id), "%s", s);
 		osip_free(s);
+		call_index(c);
 	}
 	s = NULL;
 	if (m->from->url && osip_uri_to_str(m->from->url, &s) == 0) {
@@ -306,6 +307,7 @@ uas_on_ack(struct call *c, osip_message_t *m)
 		return;
 	c->state = CS_CONFIRMED;
 	c->res.setup_ms = ms_since(&c->t_start);
+	c->res.setup_us = us_since(&c->t_start);
 	if (media_start(&c->media, c->peer->base) < 0) { /* started already unless late */
 		call_finish(c, "cannot start media");
 		return;

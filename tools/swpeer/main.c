@@ -41,6 +41,11 @@ static const char usage_text[] =
         "  --cert C --key K     client certificate to present (mutual TLS)\n"
         "  --calls N            calls to place (default 1)\n"
         "  --concurrent M       calls in progress at once (default 1)\n"
+        "  --rate R             start R calls per second instead, on a fixed schedule\n"
+        "                       (open loop: --concurrent is ignored; load tools)\n"
+        "  --connections K      carry the calls over K shared TLS connections (call n\n"
+        "                       on connection n mod K), as a trunk does; default: one\n"
+        "                       connection per call\n"
         "  --duration SECS      media time per answered call, then BYE (default 2)\n"
         "  --offer KIND         savp (default): RTP/SAVP, one a=crypto per suite, fresh keys\n"
         "                       avp: plain RTP/AVP; savp-weak: UNENCRYPTED/UNAUTHENTICATED\n"
@@ -121,7 +126,8 @@ static const char usage_text[] =
         "                       test calls only, it holds the SRTP keys (tests/fuzz seeds)\n"
         "\n"
         "setup_ms is INVITE to final response on the caller, INVITE to ACK on the callee.\n"
-        "Per call: call, role, code, reason, warning, setup_ms, suite, local_key_hash and\n"
+        "Per call: call, role, code, reason, warning, setup_ms, setup_us (the same in\n"
+        "microseconds), suite, local_key_hash and\n"
         "remote_key_hash (first 8 hex of SHA-256 of key||salt, never the key), sent, received,\n"
         "ok, bad, missing, auth_fail, replay, duplicate, rtcp, reinvites, reinvite_code (final\n"
         "code of the last re-INVITE sent, 0 none), refer_code (final response to our REFER),\n"
@@ -132,6 +138,15 @@ static const char usage_text[] =
 
 static struct opts opts;
 static struct peer peer;
+
+long
+us_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000000 + (now.tv_nsec - t0->tv_nsec) / 1000;
+}
 
 long
 ms_since(const struct timespec *t0)
@@ -281,6 +296,8 @@ enum {
 	O_NORTCPMUX,
 	O_REFER,
 	O_ACCEPTREFER,
+	O_RATE,
+	O_CONNS,
 	O_HELP,
 };
 
@@ -327,6 +344,8 @@ static const struct option longopts[] = {
         {"no-rtcp-mux", no_argument, NULL, O_NORTCPMUX},
         {"refer", required_argument, NULL, O_REFER},
         {"accept-refer", required_argument, NULL, O_ACCEPTREFER},
+        {"rate", required_argument, NULL, O_RATE},
+        {"connections", required_argument, NULL, O_CONNS},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -382,6 +401,12 @@ parse_args(int argc, char **argv)
 			break;
 		case O_CONC:
 			opts.concurrent = parse_uint(optarg, 100000, "bad --concurrent");
+			break;
+		case O_RATE:
+			opts.rate = parse_uint(optarg, 100000, "bad --rate");
+			break;
+		case O_CONNS:
+			opts.connections = parse_uint(optarg, 10000, "bad --connections");
 			break;
 		case O_DUR:
 			opts.duration_ms = parse_secs_ms(optarg, "bad --duration");
@@ -592,6 +617,8 @@ parse_args(int argc, char **argv)
 			die_usage("--calls and --concurrent must be at least 1", NULL);
 		if (opts.duration_ms == 0)
 			opts.duration_ms = 1;
+		if (opts.rate)
+			opts.concurrent = opts.calls;
 	} else {
 		if (!opts.listen_port)
 			die_usage("answer needs --listen", NULL);
@@ -656,6 +683,26 @@ signal_cb(evutil_socket_t fd, short what, void *arg)
 	stop_all(arg, "interrupted");
 }
 
+/*
+ * --rate: start every call that is due by now (call n at (n-1)/R s after the first), so
+ * the offered rate does not bend to how fast calls complete (an open-loop generator).
+ */
+static void
+rate_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer *p = arg;
+	uint64_t due = (uint64_t)us_since(&p->t_rate0) * p->o->rate / 1000000 + 1;
+
+	if (due > p->o->calls)
+		due = p->o->calls;
+	while (p->started < due && !p->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &p->t_last);
+		call_start_caller(p, ++p->started);
+	}
+	if (p->started >= p->o->calls || p->stopping)
+		event_del(p->ev_rate);
+}
+
 /* A call ended (its result is printed): count it, start the next one or finish. */
 void
 peer_call_done(struct peer *p, struct call *c)
@@ -671,7 +718,8 @@ peer_call_done(struct peer *p, struct call *c)
 	if (p->stopping)
 		return;
 	if (p->o->role == ROLE_CALLER) {
-		while (p->active < p->o->concurrent && p->started < p->o->calls && !p->stopping)
+		while (!p->o->rate && p->active < p->o->concurrent && p->started < p->o->calls &&
+		       !p->stopping)
 			call_start_caller(p, ++p->started);
 		if (p->finished >= p->o->calls) {
 			p->stopping = true;
@@ -711,6 +759,12 @@ main(int argc, char **argv)
 	}
 	p->o = &opts;
 	LIST_INIT(&p->calls);
+	for (unsigned i = 0; i < CALL_HASH; i++)
+		LIST_INIT(&p->hash[i]);
+	if (opts.connections && !(p->shared = calloc(opts.connections, sizeof(*p->shared)))) {
+		fprintf(stderr, "swpeer: out of memory\n");
+		return 1;
+	}
 	LIST_INIT(&p->conns);
 	if (!(p->base = event_base_new()) || !(p->ssl = tls_context())) {
 		fprintf(stderr, "swpeer: cannot set up TLS (certificate, key or CA)\n");
@@ -735,9 +789,20 @@ main(int argc, char **argv)
 		p->ev_timeout = evtimer_new(p->base, timeout_cb, p);
 		evtimer_add(p->ev_timeout, &tv);
 	}
-	if (opts.role == ROLE_CALLER)
+	if (opts.role == ROLE_CALLER && opts.rate) {
+		struct timeval tick = {0, 1000};
+
+		p->ev_rate = event_new(p->base, -1, EV_PERSIST, rate_cb, p);
+		clock_gettime(CLOCK_MONOTONIC, &p->t_rate0);
+		if (!p->ev_rate || event_add(p->ev_rate, &tick) != 0) {
+			fprintf(stderr, "swpeer: cannot start the --rate timer\n");
+			return 1;
+		}
+		rate_cb(-1, 0, p);
+	} else if (opts.role == ROLE_CALLER) {
 		while (p->active < opts.concurrent && p->started < opts.calls && !p->stopping)
 			call_start_caller(p, ++p->started);
+	}
 
 	event_base_dispatch(p->base);
 
@@ -754,6 +819,9 @@ main(int argc, char **argv)
 		evconnlistener_free(p->listener);
 	if (p->ev_timeout)
 		event_free(p->ev_timeout);
+	if (p->ev_rate)
+		event_free(p->ev_rate);
+	free(p->shared);
 	event_free(p->ev_sigint);
 	event_free(p->ev_sigterm);
 	SSL_CTX_free(p->ssl);

@@ -61,6 +61,8 @@ struct opts {
 	char to_host[128];
 	uint16_t to_port;
 	unsigned calls, concurrent;
+	unsigned connections; /* --connections K: calls share K TLS connections; 0: one each */
+	unsigned rate;        /* --rate R: start R calls per second (not --concurrent) */
 	unsigned duration_ms;
 	enum offer_kind offer;
 	enum srtp_suite suites[SUITE_COUNT];
@@ -121,6 +123,8 @@ struct sipconn {
 	char local_ip[64];
 	uint16_t local_port;
 	bool up;
+	bool shared;   /* one of the peer's --connections, carrying many calls */
+	unsigned slot; /* shared: its index in peer->shared */
 	bool in_cb, dead, closing;
 	unsigned num;          /* --capture: connection number, from 1 */
 	struct sipframe frame; /* framing state of the input stream */
@@ -202,6 +206,7 @@ struct call_result {
 	char reason[64];
 	char warning[200];
 	long setup_ms;
+	long setup_us; /* the same in microseconds (load tools want finer than 1 ms) */
 	char suite[48];
 	char lhash[KEY_HASH_HEX + 1], rhash[KEY_HASH_HEX + 1];
 	struct media_stats st;
@@ -235,6 +240,8 @@ enum call_state {
  */
 struct call {
 	LIST_ENTRY(call) entry;
+	LIST_ENTRY(call) hentry; /* in peer->hash[] by Call-ID while `hashed` */
+	bool hashed;
 	struct peer *peer;
 	struct sipconn *conn;
 	unsigned num;
@@ -257,7 +264,8 @@ struct call {
 	unsigned noffer_keys;
 	unsigned sdp_version;
 	struct timespec t_start;
-	struct event *ev_cancel, *ev_hold, *ev_stop, *ev_bye, *ev_answer, *ev_mute, *ev_refer;
+	struct event *ev_cancel, *ev_hold, *ev_stop, *ev_bye, *ev_answer, *ev_mute, *ev_refer,
+	        *ev_start;
 	unsigned holds; /* re-INVITEs answered 2xx */
 	bool bye_by_remote;
 	struct media media;
@@ -267,6 +275,8 @@ struct call {
 LIST_HEAD(call_list, call);
 LIST_HEAD(conn_list, sipconn);
 
+#define CALL_HASH 8192 /* Call-ID buckets: a load run keeps thousands of calls */
+
 /* struct peer: the whole process state. Owner: main(). */
 struct peer {
 	struct event_base *base;
@@ -274,9 +284,13 @@ struct peer {
 	SSL_CTX *ssl;
 	struct evconnlistener *listener;
 	struct call_list calls;
+	struct call_list hash[CALL_HASH];
 	struct conn_list conns;
+	struct sipconn **shared; /* --connections: K slots, NULL while none is open */
 	unsigned started, finished, passed, failed, active;
 	struct event *ev_timeout, *ev_sigint, *ev_sigterm;
+	struct event *ev_rate;           /* --rate: starts the calls that are due */
+	struct timespec t_rate0, t_last; /* --rate: first and latest call start */
 	bool stopping;
 };
 
@@ -316,6 +330,7 @@ void keys_hash(const struct srtp_keys *k, char out[KEY_HASH_HEX + 1]);
 /* sip.c */
 int sip_listen(struct peer *p, const char *host, uint16_t port);
 struct sipconn *sip_connect(struct peer *p, const char *host, uint16_t port, struct call *owner);
+struct sipconn *sip_shared_conn(struct peer *p, unsigned idx);
 void sipconn_close(struct sipconn *c);
 void sipconn_close_later(struct sipconn *c);
 int sip_send(struct sipconn *c, const char *buf, size_t len);
@@ -331,6 +346,7 @@ const char *sip_from_tag(const osip_message_t *m);
 struct call *call_new(struct peer *p, enum role role, unsigned num);
 void call_finish(struct call *c, const char *fail_why);
 struct call *call_find(struct peer *p, const char *call_id);
+void call_index(struct call *c);
 void call_on_message(struct sipconn *conn, osip_message_t *m);
 void call_conn_closed(struct sipconn *conn);
 void call_abort_all(struct peer *p, const char *why);
@@ -352,6 +368,7 @@ const char *call_take_offer(struct call *c, const char *body, bool plain, char *
 /* call_uac.c: the caller */
 int call_start_caller(struct peer *p, unsigned num);
 void call_conn_ready(struct call *c);
+void call_shared_conn_up(struct sipconn *conn);
 void uac_on_response(struct call *c, osip_message_t *m);
 const char *uac_apply_answer(struct call *c, const char *body);
 
@@ -391,5 +408,6 @@ void report_summary(const struct opts *o, const struct peer *p);
 /* main.c */
 void peer_call_done(struct peer *p, struct call *c);
 long ms_since(const struct timespec *t0);
+long us_since(const struct timespec *t0);
 
 #endif
