@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <osipparser2/osip_parser.h>
 
+#include "cluster.h"
 #include "log.h"
 #include "sip_util.h"
 #include "tls.h"
@@ -88,8 +89,10 @@ b2bua_response(struct b2bua *b, const osip_message_t *req, int code, const char 
 		sip_util_add_header(resp, "Retry-After", B2BUA_RETRY_AFTER);
 	if (code == 405 || code == 501 || (code == 200 && MSG_IS_OPTIONS(req)))
 		sip_util_add_header(resp, "Allow", SIP_SERVER_ALLOW);
-	if (code == 200 && MSG_IS_OPTIONS(req))
+	if (code == 200 && MSG_IS_OPTIONS(req)) {
 		sip_util_add_header(resp, "Accept", "application/sdp");
+		sip_util_add_header(resp, "Supported", "100rel"); /* b2bua_prack.c */
+	}
 	if (warning != NULL) {
 		warning_value(b, warning, buf, sizeof(buf));
 		sip_util_add_header(resp, "Warning", buf);
@@ -249,10 +252,25 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		}
 	}
 
+	/* [cluster]: the shared limits answer asynchronously; the INVITE comes back here
+	 * through b2bua_cluster_done() and passes the checks above again */
+	if (b->cluster != NULL && b->cluster_granted != req) {
+		sdp_desc_free(offer);
+		if (cluster_admit(b->cluster, conn, req, t->name, b->conf->limits.max_calls,
+		                  t->max_calls, b->nlive, b->trunk_calls[ti]) != 0) {
+			b2bua_reply(b, conn, req, 500, NULL, NULL, NULL);
+			return taken(req);
+		}
+		return SIP_HOOK_TAKEN;
+	}
 	if ((c = call_new(b)) == NULL) {
 		sdp_desc_free(offer);
 		b2bua_reply(b, conn, req, 500, NULL, NULL, NULL);
 		return taken(req);
+	}
+	if (b->cluster != NULL) {
+		c->cluster_counted = b->cluster_in_store;
+		b->cluster_taken = true;
 	}
 	b->trunk_calls[ti]++;
 	c->trunk = ti;
@@ -297,6 +315,63 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 	return SIP_HOOK_TAKEN;
 }
 
+/* ---- [cluster] -------------------------------------------------------------------- */
+
+void
+b2bua_set_cluster(struct b2bua *b, struct cluster *cl)
+{
+	b->cluster = cl;
+}
+
+/* The cluster's verdict on an INVITE on_new_invite() held (daemon/cluster.h). */
+void
+b2bua_cluster_done(void *arg, uint64_t conn, void *token, const char *trunk, const char *refusal,
+                   bool in_store)
+{
+	struct b2bua *b = arg;
+	osip_message_t *req = token;
+
+	if (refusal != NULL && strcmp(refusal, "cancelled") == 0) {
+		b2bua_reply(b, conn, req, 487, NULL, NULL, NULL); /* on_cancel() sent 200 */
+		osip_message_free(req);
+		return;
+	}
+	if (refusal != NULL) {
+		refuse(b, conn, req, 503, TELEMETRY_SEC_LIMIT_REACHED, refusal,
+		       strcmp(refusal, "trunk_max_calls") == 0
+		               ? "concurrent call limit of this trunk reached (all instances)"
+		       : strcmp(refusal, "max_calls") == 0
+		               ? "concurrent call limit reached (all instances)"
+		       : strcmp(refusal, "cluster_unavailable") == 0
+		               ? "call limits cannot be checked: shared store unavailable"
+		               : "shutting down");
+		osip_message_free(req);
+		return;
+	}
+	b->cluster_granted = req;
+	b->cluster_in_store = in_store;
+	b->cluster_taken = false;
+	on_new_invite(b, conn, req); /* checks again (the connection may be gone) */
+	if (in_store && !b->cluster_taken)
+		cluster_release(b->cluster, trunk);
+	b->cluster_granted = NULL;
+	b->cluster_in_store = false;
+}
+
+void
+call_cluster_release(struct call *c)
+{
+	struct b2bua *b = c->b;
+
+	if (b->cluster == NULL)
+		return;
+	if (c->cluster_counted && c->trunk >= 0 && (size_t)c->trunk < c->conf->ntrunks)
+		cluster_release(b->cluster, c->conf->trunks[c->trunk].name);
+	else
+		cluster_changed(b->cluster);
+	c->cluster_counted = false;
+}
+
 /* ---- leg A: CANCEL --------------------------------------------------------------- */
 
 static const char *
@@ -336,6 +411,12 @@ cancel_match(const struct call *c, int legi, const osip_message_t *req)
 	return c->a_invite != NULL && c->state != CALL_ENDED && same_txn(c->a_invite, req);
 }
 
+static bool
+held_same_txn(void *token, void *arg)
+{
+	return same_txn(token, arg);
+}
+
 static void
 on_cancel(struct b2bua *b, uint64_t conn, osip_message_t *req)
 {
@@ -350,6 +431,12 @@ on_cancel(struct b2bua *b, uint64_t conn, osip_message_t *req)
 		b2bua_reply(b, conn, req, 200, NULL, NULL, NULL);
 		if (!c->a_final_sent)
 			call_end(c, "cancelled", "trunk", "cancel", 487);
+		return;
+	}
+	/* [cluster]: an INVITE still waiting for the shared limits ends here (487) */
+	if (b->cluster != NULL && cluster_holds(b->cluster, conn, held_same_txn, req)) {
+		b2bua_reply(b, conn, req, 200, NULL, NULL, NULL);
+		cluster_cancel_held(b->cluster, conn, held_same_txn, req);
 		return;
 	}
 	b2bua_reply(b, conn, req, 481, NULL, NULL, NULL);
@@ -393,7 +480,8 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 		return SIP_HOOK_TAKEN;
 	}
 	if (!(MSG_IS_BYE(req) || MSG_IS_ACK(req) || MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) ||
-	      MSG_IS_INFO(req) || MSG_IS_OPTIONS(req)))
+	      MSG_IS_INFO(req) || MSG_IS_OPTIONS(req) || MSG_IS_PRACK(req) || MSG_IS_REFER(req) ||
+	      MSG_IS_NOTIFY(req)))
 		return SIP_HOOK_DEFAULT; /* REGISTER, SUBSCRIBE, ...: the server's answer */
 	if ((c = call_by_dialog(b, req, &legi)) == NULL) {
 		if (MSG_IS_OPTIONS(req) && (b->draining || b->stopping)) {
@@ -401,8 +489,9 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 			b2bua_reply(b, conn, req, 503, NULL, NULL, NULL);
 			return taken(req);
 		}
-		if (MSG_IS_ACK(req) || MSG_IS_OPTIONS(req))
-			return SIP_HOOK_DEFAULT; /* ACK absorbed, OPTIONS 200 */
+		if (MSG_IS_ACK(req) || MSG_IS_OPTIONS(req) || MSG_IS_REFER(req) ||
+		    MSG_IS_NOTIFY(req))
+			return SIP_HOOK_DEFAULT; /* ACK absorbed, OPTIONS 200, REFER/NOTIFY 405 */
 		/* RFC 3261 s12.2.2: a request in a dialog we do not have */
 		b2bua_reply(b, conn, req, 481, NULL, NULL, NULL);
 		return taken(req);
@@ -420,7 +509,7 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 	if (c->leg[legi].conn != conn)
 		c->leg[legi].conn = conn; /* the peer reconnected */
 	if (MSG_IS_ACK(req)) {
-		ok2xx_ack(c, legi, req); /* our 2xx on this leg is acknowledged */
+		ok2xx_ack(c, legi, req);      /* our 2xx on this leg is acknowledged */
 		b2bua_late_ack(c, legi, req); /* the answer to our late offer, if it is one */
 		osip_message_free(req);
 		return SIP_HOOK_TAKEN;
@@ -438,6 +527,10 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 		         "bye", 200);
 		return SIP_HOOK_TAKEN;
 	}
+	if (MSG_IS_PRACK(req)) { /* b2bua_prack.c */
+		prack_request(c, legi, conn, req);
+		return taken(req);
+	}
 	if (MSG_IS_OPTIONS(req)) {
 		b2bua_reply(b, conn, req, 200, c->leg[legi].dlg->local_tag, NULL, NULL);
 		osip_message_free(req);
@@ -446,6 +539,10 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 	if (MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) || MSG_IS_INFO(req)) {
 		if (!stimer_request(c, legi, req)) /* refreshes stay on their leg */
 			relay_request(c, legi, req);
+		return SIP_HOOK_TAKEN;
+	}
+	if (MSG_IS_REFER(req) || MSG_IS_NOTIFY(req)) {
+		xfer_request(c, legi, req); /* b2bua_transfer.c */
 		return SIP_HOOK_TAKEN;
 	}
 	b2bua_reply(b, conn, req, 501, c->leg[legi].dlg->local_tag, NULL, NULL);
@@ -535,7 +632,8 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 				relay_response(c, resp);
 			return handled(resp);
 		}
-		return handled(resp); /* e.g. the 200 to our BYE */
+		xfer_response(c, legi, conn, resp); /* our REFER's answer (b2bua_transfer.c) */
+		return handled(resp);               /* e.g. the 200 to our BYE */
 	}
 	osip_free(cid);
 	if (MSG_IS_RESPONSE_FOR(resp, "INVITE"))

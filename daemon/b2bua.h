@@ -53,6 +53,16 @@ unsigned b2bua_end_calls(struct b2bua *b);
  */
 void b2bua_set_draining(struct b2bua *b, bool on);
 
+/*
+ * [cluster]: hold each new INVITE from a trunk, once it passed every local check, until
+ * `cl` (daemon/cluster.h; NULL: off) admits it against the shared limits. Not owned.
+ * b2bua_cluster_done() is the cluster's admit_done hook (arg: the b2bua).
+ */
+struct cluster;
+void b2bua_set_cluster(struct b2bua *b, struct cluster *cl);
+void b2bua_cluster_done(void *arg, uint64_t conn, void *token, const char *trunk,
+                        const char *refusal, bool in_store);
+
 /* Free everything (calls still present are ended without signalling). */
 void b2bua_free(struct b2bua *b);
 

@@ -272,6 +272,10 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 	if ((rc = sip_util_add_header(inv, "Allow", SIP_SERVER_ALLOW)) != 0 ||
 	    (rc = stimer_invite_headers(c, inv)) != 0)
 		goto out;
+	/* reliable 18x only with our offer in the INVITE: then a 18x can carry an answer but
+	 * never an offer that a PRACK would have to answer (b2bua_prack.c) */
+	if (sdp != NULL && (rc = sip_util_add_header(inv, "Supported", "100rel")) != 0)
+		goto out;
 	if (sdp != NULL) {
 		osip_message_set_content_type(inv, "application/sdp");
 		osip_message_set_body(inv, sdp, strlen(sdp));
@@ -567,7 +571,7 @@ answered(struct call *c, osip_message_t *resp)
 	}
 	if (leg_b_take_answer(c, resp) != 0)
 		return;
-	ok2xx_reply(c, 0, c->a_invite, 200, c->a_answer); /* again and again until the ACK */
+	prack_final_2xx(c); /* ok2xx_reply(), after the PRACK an early answer may need */
 	c->a_final_sent = true;
 	c->final_code = 200;
 	c->leg[0].dlg->confirmed = true;
@@ -615,6 +619,8 @@ agent_on_response(struct call *c, osip_message_t *resp)
 		if (code == 100)
 			return;
 		sip_dialog_update_uac(c->leg[1].dlg, resp);
+		if (!prack_agent_provisional(c, resp))
+			return; /* a copy of a reliable one (PRACKed already), or unusable */
 		/* [sip] agent_timeout bounds the wait for a final answer: ringing does not
 		 * extend it (an agent that rings and never answers is failed over) */
 		if ((code == 180 || code == 183) && c->state != CALL_ANSWERED) {
@@ -626,11 +632,9 @@ agent_on_response(struct call *c, osip_message_t *resp)
 			    c->leg[0].remote_sdp != NULL && leg_b_take_answer(c, resp) != 0)
 				return;
 			if (body != NULL && body->body != NULL && c->a_answer != NULL)
-				b2bua_reply(b, c->leg[0].conn, c->a_invite, code,
-				            c->leg[0].dlg->local_tag, NULL, c->a_answer);
+				prack_provisional(c, code, c->a_answer);
 			else if (c->state == CALL_ROUTING)
-				b2bua_reply(b, c->leg[0].conn, c->a_invite, code,
-				            c->leg[0].dlg->local_tag, NULL, NULL);
+				prack_provisional(c, code, NULL);
 			c->state = CALL_EARLY;
 		}
 		return;

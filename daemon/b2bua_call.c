@@ -98,6 +98,8 @@ call_free(struct call *c)
 	if (c->trunk_counted && c->trunk >= 0 && b->trunk_calls != NULL &&
 	    (size_t)c->trunk < b->ntrunk_calls && b->trunk_calls[c->trunk] > 0)
 		b->trunk_calls[c->trunk]--;
+	if (c->cluster_counted)
+		call_cluster_release(c);
 	if (c->agent_counted)
 		pool_call_end(b->pool, c->agent);
 	strmap_del(&c->by_media);
@@ -107,6 +109,8 @@ call_free(struct call *c)
 	ok2xx_stop_all(c);
 	stimer_free(c);
 	b2bua_late_free(c);
+	prack_free(c);
+	xfer_free(c);
 	osip_message_free(c->a_invite);
 	osip_message_free(c->b_invite);
 	sdp_text_free(c->a_answer);
@@ -331,6 +335,7 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 	if (c->state == CALL_ENDED)
 		return;
 	b2bua_late_end(c); /* a late offer's 2xx is ACKed before the BYE */
+	xfer_end(c);       /* a transfer in progress is recorded as cut short */
 	/* an ended call no longer counts against the limits, even while its final
 	 * statistics are still on their way */
 	b->nlive--;
@@ -339,6 +344,7 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 	if (c->trunk >= 0 && (size_t)c->trunk < b->ntrunk_calls && b->trunk_calls[c->trunk] > 0)
 		b->trunk_calls[c->trunk]--;
 	c->trunk_counted = false;
+	call_cluster_release(c);
 	c->outcome = outcome;
 	c->ended_by = ended_by;
 	c->end_reason = reason;

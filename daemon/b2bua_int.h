@@ -88,6 +88,7 @@ struct call {
 	bool trunk_counted;       /* counted in b->trunk_calls */
 	bool outbound;            /* an agent called out: leg A agent, leg B trunk */
 	bool agent_counted;       /* pool_call_start() done for `agent` */
+	bool cluster_counted;     /* [cluster]: counted in Redis, released when it ends */
 	uint64_t media_id;
 	struct strmap_node by_media; /* in b->by_media while media_id is set (b2bua_call.c) */
 	uint16_t ports[2][2];
@@ -103,6 +104,8 @@ struct call {
 	bool have_stats;
 	bool end_emitted;
 	struct late_offer *late; /* b2bua_late.c: an offer in a 2xx, its ACK awaited */
+	struct prack *prack;     /* b2bua_prack.c: RFC 3262 state, NULL until needed */
+	struct xfer *xfer;       /* b2bua_transfer.c: the agent's transfer in progress */
 	struct stimer *st;       /* b2bua_timer.c: session timers per leg, NULL none yet */
 };
 
@@ -165,6 +168,11 @@ struct b2bua {
 	struct strmap *callids[2]; /* per leg: calls by their dialog's Call-ID (b2bua_call.c) */
 	struct strmap *by_media;   /* calls by media id (b2bua_call.c) */
 	struct overload ovl;
+	/* [cluster] (daemon/cluster.c), or NULL: a new INVITE is held until the shared
+	 * limits answer, then comes back to on_new_invite() as `cluster_granted` */
+	struct cluster *cluster;
+	const osip_message_t *cluster_granted;
+	bool cluster_in_store, cluster_taken;
 };
 
 /* b2bua.c, b2bua_call.c */
@@ -197,6 +205,8 @@ struct call *call_by_conn(struct b2bua *b, uint64_t conn, int *legi);
 int64_t ms_since(const struct timespec *t);
 
 void pend_clear(struct call *c);
+/* [cluster]: the call no longer counts (release it in Redis, or republish). b2bua.c */
+void call_cluster_release(struct call *c);
 
 /* b2bua_overload.c: start the lag tick (0 or -ENOMEM), stop it; the reason
  * ("overload_loop_lag", "overload_setup", "overload_ports", "overload_fds") a new INVITE
@@ -283,6 +293,26 @@ void b2bua_late_reinvite_2xx(struct call *c, osip_message_t *resp);
 void b2bua_late_ack(struct call *c, int legi, const osip_message_t *ack);
 void b2bua_late_end(struct call *c);
 void b2bua_late_free(struct call *c);
+/* b2bua_prack.c: reliable provisional responses (RFC 3262). _provisional: send 180/183
+ * (our `sdp` or NULL) to leg A's INVITE, reliably when it requires 100rel; _final_2xx:
+ * send the 200 to it (ok2xx_reply), held while a reliable provisional with SDP awaits its
+ * PRACK; _request: answer a PRACK received on leg `legi`; _agent_provisional: PRACK a
+ * reliable 1xx from leg B, false when it is a copy or unusable (do not relay it);
+ * _free: from call_free(). */
+int prack_provisional(struct call *c, int code, const char *sdp);
+int prack_final_2xx(struct call *c);
+void prack_request(struct call *c, int legi, uint64_t conn, const osip_message_t *req);
+bool prack_agent_provisional(struct call *c, const osip_message_t *resp);
+void prack_free(struct call *c);
+/* b2bua_transfer.c: transfer by REFER from an agent (struct xfer, c->xfer). _request: a
+ * REFER or NOTIFY on leg `legi` of a call (takes `req`; a NOTIFY reporting success ends
+ * the call); _response: a response on leg `legi`, true when it claimed to answer our
+ * REFER; _end: from call_end(), records a transfer still in progress ("ended"); _free:
+ * from call_free(). */
+void xfer_request(struct call *c, int legi, osip_message_t *req);
+bool xfer_response(struct call *c, int legi, uint64_t conn, const osip_message_t *resp);
+void xfer_end(struct call *c);
+void xfer_free(struct call *c);
 /* b2bua_timer.c: session timers (RFC 4028), each leg its own. _refuse: an INVITE opening
  * a call whose Session-Expires is malformed (400) or below [sip] min_session_expires
  * (422 + Min-SE) was answered: true. _invite_headers: Session-Expires, Min-SE and

@@ -158,10 +158,7 @@ overload_stop(struct b2bua *b)
 static long
 fds_free(const struct b2bua *b)
 {
-	struct sip_server_stats ss = {0};
-
-	sip_server_get_stats(b->sip, &ss);
-	return (long)b->ovl.fd_limit - (long)b->ovl.fd_base - (long)ss.open -
+	return (long)b->ovl.fd_limit - (long)b->ovl.fd_base - (long)sip_server_open_conns(b->sip) -
 	       (long)OVERLOAD_FDS_PER_CALL * (long)b->nmedia - (long)b->conf->limits.fd_reserve;
 }
 

@@ -176,9 +176,9 @@ sip_admit_handshake(struct sip_conn *c)
 	          c->info.peer_str);
 }
 
-/* Close every inbound connection from the (unknown) source of c, c after its output. */
+/* Close every inbound connection from the (unknown) source `sa`, after its output. */
 static void
-close_source(struct sip_server *s, const struct sip_conn *c)
+close_source(struct sip_server *s, const struct sockaddr *sa)
 {
 	size_t n = 0, cap = s->stats.open;
 	uint64_t *ids = calloc(cap > 0 ? cap : 1, sizeof(*ids));
@@ -189,8 +189,7 @@ close_source(struct sip_server *s, const struct sip_conn *c)
 	TAILQ_FOREACH(o, &s->conns, entry)
 	{
 		if (n < cap && !o->info.outbound && o->cls == ADMIT_UNKNOWN &&
-		    admit_same_source((const struct sockaddr *)&o->info.peer,
-		                      (const struct sockaddr *)&c->info.peer, ADMIT_UNKNOWN))
+		    admit_same_source((const struct sockaddr *)&o->info.peer, sa, ADMIT_UNKNOWN))
 			ids[n++] = o->info.id;
 	}
 	/* By id: closing one may run hooks that close others. */
@@ -210,7 +209,42 @@ banned(struct sip_server *s, struct sip_conn *c, const char *reason, unsigned ms
 	s->stats.bans++;
 	log_info("source %s banned for %u ms (%s)", src, ms, reason);
 	telemetry_source_banned(s->tel, src, reason, ms);
-	close_source(s, c);
+	if (s->ban_hook != NULL)
+		s->ban_hook(s->ban_arg, src, ms, reason);
+	close_source(s, (const struct sockaddr *)&c->info.peer);
+}
+
+void
+sip_server_set_ban_hook(struct sip_server *s,
+                        void (*hook)(void *arg, const char *source, unsigned ms,
+                                     const char *reason),
+                        void *arg)
+{
+	s->ban_hook = hook;
+	s->ban_arg = arg;
+}
+
+int
+sip_server_ban(struct sip_server *s, const struct sockaddr *sa, unsigned ms, const char *reason)
+{
+	/* admit keeps the reason as a static string: only the reasons it gives itself */
+	static const char *const known[] = {"request_rate", "scanner", "sweep"};
+	const char *why = "cluster";
+	char src[INET6_ADDRSTRLEN + 8];
+	int rc;
+
+	if (admit_classify(s->conf, sa) != ADMIT_UNKNOWN)
+		return -EPERM;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(reason, known[i]) == 0)
+			why = known[i];
+	if ((rc = admit_ban(s->admit, sa, ADMIT_UNKNOWN, now_ms(), ms, why)) != 0)
+		return rc;
+	s->stats.bans_remote++;
+	admit_source_str(sa, ADMIT_UNKNOWN, src, sizeof(src));
+	log_info("source %s banned for %u ms (%s, by another instance)", src, ms, why);
+	close_source(s, sa);
+	return 0;
 }
 
 bool

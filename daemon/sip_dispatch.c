@@ -25,7 +25,7 @@ static bool
 method_not_allowed(const char *m)
 {
 	static const char *const known[] = {"REGISTER", "SUBSCRIBE", "NOTIFY", "PUBLISH",
-	                                    "REFER",    "MESSAGE",   "PRACK",  NULL};
+	                                    "REFER",    "MESSAGE",   NULL};
 	for (size_t i = 0; known[i] != NULL; i++)
 		if (strcmp(m, known[i]) == 0)
 			return true;
@@ -35,8 +35,8 @@ method_not_allowed(const char *m)
 static bool
 method_allowed(const char *m)
 {
-	static const char *const allowed[] = {"INVITE",  "ACK",    "BYE",  "CANCEL",
-	                                      "OPTIONS", "UPDATE", "INFO", NULL};
+	static const char *const allowed[] = {"INVITE", "ACK",  "BYE",   "CANCEL", "OPTIONS",
+	                                      "UPDATE", "INFO", "PRACK", NULL};
 	for (size_t i = 0; allowed[i] != NULL; i++)
 		if (strcmp(m, allowed[i]) == 0)
 			return true;
@@ -48,8 +48,8 @@ static void
 default_request(struct sip_server *s, struct sip_conn *c, const osip_message_t *req)
 {
 	static const char *const allow[] = {"Allow: " SIP_SERVER_ALLOW, NULL};
-	static const char *const options[] = {"Allow: " SIP_SERVER_ALLOW,
-	                                      "Supported: ", "Accept: application/sdp", NULL};
+	static const char *const options[] = {"Allow: " SIP_SERVER_ALLOW, "Supported: 100rel",
+	                                      "Accept: application/sdp", NULL};
 	static const char *const retry[] = {"Retry-After: 30", NULL};
 	const char *m = req->sip_method;
 	const char *scheme = req->req_uri != NULL ? req->req_uri->scheme : NULL;
@@ -62,8 +62,9 @@ default_request(struct sip_server *s, struct sip_conn *c, const osip_message_t *
 		return;
 	}
 	if (strcmp(m, "CANCEL") != 0 && (require = sip_util_header(req, "require")) != NULL) {
-		/* We support no extension: every option-tag in Require is unsupported. The
-		 * gate let only option-tags through; libosip2 keeps one per header. */
+		/* No extension applies outside a call (100rel is for INVITEs, which the
+		 * B2BUA takes): every option-tag in Require is unsupported here. The gate let
+		 * only option-tags through; libosip2 keeps one per header. */
 		size_t n = sizeof("Unsupported: ") + strlen(require);
 		char *line = malloc(n);
 		const char *hdrs[] = {line, NULL};
@@ -80,7 +81,7 @@ default_request(struct sip_server *s, struct sip_conn *c, const osip_message_t *
 	else if (strcmp(m, "INVITE") == 0)
 		sip_server_reply(s, id, req, 503, NULL, retry);
 	else if (strcmp(m, "BYE") == 0 || strcmp(m, "CANCEL") == 0 || strcmp(m, "UPDATE") == 0 ||
-	         strcmp(m, "INFO") == 0)
+	         strcmp(m, "INFO") == 0 || strcmp(m, "PRACK") == 0)
 		sip_server_reply(s, id, req, 481, NULL, NULL);
 	else if (method_not_allowed(m))
 		sip_server_reply(s, id, req, 405, NULL, allow);

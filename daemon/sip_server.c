@@ -270,6 +270,12 @@ sip_server_get_stats(const struct sip_server *s, struct sip_server_stats *out)
 	out->sources_banned = as.banned;
 }
 
+size_t
+sip_server_open_conns(const struct sip_server *s)
+{
+	return s->stats.open;
+}
+
 void
 sip_server_set_telemetry(struct sip_server *s, struct telemetry *tel)
 {

@@ -81,6 +81,7 @@ struct sip_server_stats {
 	uint64_t refused_banned, refused_source, refused_strangers, refused_table,
 	        first_request_timeout, bans, scanners, shed;
 	size_t sources, sources_banned;
+	uint64_t bans_remote; /* [cluster]: bans other instances published, applied here */
 };
 
 /*
@@ -100,6 +101,19 @@ int sip_server_reload(struct sip_server *s, struct conf *conf, SSL_CTX *ctx);
 
 /* Where security.flood / security.source_banned go (NULL: nowhere). Not owned. */
 void sip_server_set_telemetry(struct sip_server *s, struct telemetry *tel);
+
+/*
+ * [cluster] (daemon/sip_admit.c): `hook(arg, source, ms, reason)` is told of every ban
+ * this server decides (source as lib/admit.h prints it; NULL: nobody); sip_server_ban()
+ * applies a ban another instance decided on the stranger `sa`: refused at accept from
+ * now on and its open connections closed. Trunks and agents are never banned (-EPERM).
+ */
+void sip_server_set_ban_hook(struct sip_server *s,
+                             void (*hook)(void *arg, const char *source, unsigned ms,
+                                          const char *reason),
+                             void *arg);
+int sip_server_ban(struct sip_server *s, const struct sockaddr *sa, unsigned ms,
+                   const char *reason);
 
 /* Replace the hooks (NULL: none). */
 void sip_server_set_hooks(struct sip_server *s, const struct sip_server_hooks *hooks);
@@ -142,7 +156,11 @@ int sip_server_reply(struct sip_server *s, uint64_t conn, const osip_message_t *
 
 void sip_server_get_stats(const struct sip_server *s, struct sip_server_stats *out);
 
+/* Connections open now: what sip_server_get_stats() says in `open`, without its walk of the
+ * admission table (for the per-INVITE overload check). */
+size_t sip_server_open_conns(const struct sip_server *s);
+
 /* The Allow value the server advertises. */
-#define SIP_SERVER_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"
+#define SIP_SERVER_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK"
 
 #endif

@@ -60,6 +60,9 @@ struct sip_server {
 	/* sip_server_set_connect_hook(): outbound connections from a harness, not TCP */
 	int (*connect_hook)(void *arg, const struct sockaddr *sa, socklen_t salen, uint64_t *id);
 	void *connect_arg;
+	/* sip_server_set_ban_hook(): bans decided here go to the other instances */
+	void (*ban_hook)(void *arg, const char *source, unsigned ms, const char *reason);
+	void *ban_arg;
 	TAILQ_HEAD(, sip_conn) conns;
 	struct sip_conn *buckets[CONN_BUCKETS];
 };

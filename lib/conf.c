@@ -27,9 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <ini.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
@@ -37,9 +39,10 @@
 #include "conf_keys.h"
 #include "conf_value.h"
 
-#define CONF_MAX_FILE   (1024 * 1024)
-#define CONF_MAX_TRUNKS 256
-#define CONF_MAX_AGENTS 256
+#define CONF_MAX_FILE      (1024 * 1024)
+#define CONF_MAX_TRUNKS    256
+#define CONF_MAX_AGENTS    256
+#define CONF_MAX_TRANSFERS 256
 
 /* One section header met in the file. */
 struct sect {
@@ -128,11 +131,12 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 	if (k == CONF_KEYS_NSECT) {
 		set_err(st, line,
 		        "unknown section [%s]: expected general, tls, sip, media, limits, "
-		        "telemetry, pool, trunk NAME, agent NAME, admission or metrics",
+		        "telemetry, pool, trunk NAME, agent NAME, admission, metrics, cluster or "
+		        "transfer NAME",
 		        text);
 		return;
 	}
-	if (k == S_TRUNK || k == S_AGENT) {
+	if (k == S_TRUNK || k == S_AGENT || k == S_TRANSFER) {
 		if (name == NULL || !name_ok(name)) {
 			set_err(st, line,
 			        "[%s]: expected a name of 1..%d letters, digits, '-', '_' or '.' "
@@ -158,7 +162,13 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 			        name, o->line);
 			return;
 		}
-		if (k != S_TRUNK && k != S_AGENT) {
+		if (k == S_TRANSFER && strcmp(c->transfers[(uintptr_t)o->obj].name, name) == 0) {
+			set_err(st, line,
+			        "[transfer %s]: duplicate transfer name (first at line %d)", name,
+			        o->line);
+			return;
+		}
+		if (k != S_TRUNK && k != S_AGENT && k != S_TRANSFER) {
 			set_err(st, line, "[%s]: duplicate section (first at line %d)", text,
 			        o->line);
 			return;
@@ -202,6 +212,9 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 	case S_METRICS:
 		s->obj = &c->metrics;
 		break;
+	case S_CLUSTER:
+		s->obj = &c->cluster;
+		break;
 	case S_TRUNK: {
 		struct conf_trunk *nt, *t;
 		if (c->ntrunks == CONF_MAX_TRUNKS) {
@@ -243,6 +256,23 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 		s->obj = (void *)(uintptr_t)(c->nagents - 1);
 		break;
 	}
+	case S_TRANSFER: {
+		struct conf_transfer *nx;
+		if (c->ntransfers == CONF_MAX_TRANSFERS) {
+			set_err(st, line, "too many transfers (at most %d)", CONF_MAX_TRANSFERS);
+			return;
+		}
+		nx = realloc(c->transfers, (c->ntransfers + 1) * sizeof(*nx));
+		if (nx == NULL) {
+			set_err(st, line, "out of memory");
+			return;
+		}
+		c->transfers = nx;
+		memset(&nx[c->ntransfers], 0, sizeof(*nx));
+		snprintf(nx[c->ntransfers].name, sizeof(nx->name), "%s", name);
+		s->obj = (void *)(uintptr_t)c->ntransfers++;
+		break;
+	}
 	}
 	snprintf(s->label, sizeof(s->label), "%s%s%s", text, name ? " " : "", name ? name : "");
 	st->nsects++;
@@ -257,6 +287,8 @@ sect_obj(struct pstate *st, const struct sect *s)
 		return &st->c->trunks[(uintptr_t)s->obj];
 	if (s->kind == S_AGENT)
 		return &st->c->agents[(uintptr_t)s->obj];
+	if (s->kind == S_TRANSFER)
+		return &st->c->transfers[(uintptr_t)s->obj];
 	return s->obj;
 }
 
@@ -393,6 +425,63 @@ check_required(struct pstate *st)
 		set_err(st, 0, "[tls] is required (certificate and private_key)");
 }
 
+/* [cluster]: the Redis address, names that go into Redis keys, the failure mode. */
+static void
+check_cluster(struct pstate *st)
+{
+	struct conf_cluster *k = &st->c->cluster;
+	int line = sect_line(st, S_CLUSTER);
+	char host[256];
+
+	if (k->redis == NULL)
+		return;
+	if (k->redis[0] == '/') {
+		if (strlen(k->redis) >= 108)
+			set_err(st, line,
+			        "[cluster] redis: Unix socket path longer than 107 bytes");
+	} else if (conf_sockaddr_parse(k->redis, 6379, &k->addr) != 0) {
+		set_err(st, line,
+		        "[cluster] redis: expected host:port (an IP address) or an absolute Unix "
+		        "socket path, got '%s'",
+		        k->redis);
+	}
+	if (k->instance == NULL) {
+		if (gethostname(host, sizeof(host)) != 0)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		if (!name_ok(host)) {
+			set_err(st, line,
+			        "[cluster] instance: the host name is not a usable instance name; "
+			        "expected instance = NAME");
+			return;
+		}
+		k->instance = strdup(host);
+	} else if (!name_ok(k->instance)) {
+		set_err(st, line,
+		        "[cluster] instance: expected 1..%d letters, digits, '-', '_' or '.', got "
+		        "'%s'",
+		        CONF_NAME_MAX - 1, k->instance);
+	}
+	if (k->prefix == NULL)
+		k->prefix = strdup("sipwarden");
+	else if (!name_ok(k->prefix))
+		set_err(st, line,
+		        "[cluster] prefix: expected 1..%d letters, digits, '-', '_' or '.', got "
+		        "'%s'",
+		        CONF_NAME_MAX - 1, k->prefix);
+	if (k->on_store_failure == NULL || strcmp(k->on_store_failure, "local") == 0)
+		k->refuse_on_failure = false;
+	else if (strcmp(k->on_store_failure, "refuse") == 0)
+		k->refuse_on_failure = true;
+	else
+		set_err(st, line, "[cluster] on_store_failure: expected local or refuse, got '%s'",
+		        k->on_store_failure);
+	if (k->instance == NULL || k->prefix == NULL)
+		set_err(st, line, "out of memory");
+	if (k->password != NULL && (k->password[0] == '\0' || strpbrk(k->password, " \t") != NULL))
+		set_err(st, line, "[cluster] password: expected a non-empty value without blanks");
+}
+
 /* Cross-field rules. Each names the line of its section header (0 when absent). */
 static void
 check_cross(struct pstate *st)
@@ -447,6 +536,8 @@ check_cross(struct pstate *st)
 		        "(%u), got %u",
 		        c->tls.max_connections, c->admission.reserved_connections);
 
+	check_cluster(st);
+
 	if (c->ntrunks == 0)
 		set_err(st, 0, "no [trunk NAME] section: expected at least one trunk");
 	if (c->nagents == 0)
@@ -467,6 +558,17 @@ check_cross(struct pstate *st)
 				        "agent "
 				        "against",
 				        s->label);
+		} else if (s->kind == S_TRANSFER) {
+			/* one match, one destination: the first of two would silently win */
+			const struct conf_transfer *x = &c->transfers[(uintptr_t)s->obj];
+			for (size_t j = 0; j < i; j++) {
+				const struct sect *o = &st->sects[j];
+				if (o->kind == S_TRANSFER && x->match != NULL &&
+				    strcmp(c->transfers[(uintptr_t)o->obj].match, x->match) == 0)
+					set_err(st, s->line,
+					        "[%s] match: the same as [%s] (line %d)", s->label,
+					        o->label, o->line);
+			}
 		} else if (s->kind == S_TRUNK) {
 			const struct conf_trunk *t = &c->trunks[(uintptr_t)s->obj];
 			/* An address must name one trunk: first-match on overlaps is a trap. */
@@ -544,6 +646,8 @@ set_defaults(struct conf *c)
 	c->pool.policy = AGENT_LEAST_BUSY;
 	c->pool.probe_interval_ms = 5000;
 	c->pool.probe_failures = 2;
+	c->cluster.heartbeat_ttl_ms = 10000;
+	c->cluster.timeout_ms = 250;
 }
 
 /* Read the whole file (bounded) into memory. */
@@ -686,6 +790,13 @@ conf_unref(struct conf *c)
 	free(c->telemetry.socket);
 	free(c->telemetry.socket_group);
 	free(c->telemetry.control_socket);
+	free(c->cluster.redis);
+	if (c->cluster.password != NULL)
+		OPENSSL_cleanse(c->cluster.password, strlen(c->cluster.password));
+	free(c->cluster.password);
+	free(c->cluster.instance);
+	free(c->cluster.prefix);
+	free(c->cluster.on_store_failure);
 	for (size_t i = 0; i < c->ntrunks; i++) {
 		free(c->trunks[i].sources);
 		free(c->trunks[i].ca_file);
@@ -698,5 +809,19 @@ conf_unref(struct conf *c)
 		free(c->agents[i].client_private_key);
 	}
 	free(c->agents);
+	for (size_t i = 0; i < c->ntransfers; i++) {
+		free(c->transfers[i].match);
+		free(c->transfers[i].target);
+	}
+	free(c->transfers);
 	free(c);
+}
+
+const struct conf_transfer *
+conf_transfer_by_match(const struct conf *c, const char *uri)
+{
+	for (size_t i = 0; i < c->ntransfers; i++)
+		if (strcmp(c->transfers[i].match, uri) == 0)
+			return &c->transfers[i];
+	return NULL;
 }

@@ -121,6 +121,26 @@ struct conf_metrics {
 	bool allow_remote;           /* a non-loopback listen address is refused unless yes */
 };
 
+/* [trunk NAME] transfer: what an agent's REFER in a call from (or to) this trunk does. */
+enum transfer_mode {
+	TRANSFER_OFF,   /* refused with 403 (the default) */
+	TRANSFER_REFER, /* sipwarden REFERs the trunk to the mapped target (daemon/b2bua_transfer.c)
+	                 */
+};
+
+/* Longest URI a [transfer NAME] match or target may be (and a Refer-To sipwarden reads). */
+#define CONF_TRANSFER_URI_MAX 512
+
+/* [transfer NAME]: one destination agents may hand callers to. `match` is the URI an
+ * agent asks for (compared byte for byte with its Refer-To URI), `target` where the call
+ * really goes; both sip:, sips: (sip_grammar_uri) or tel: (sip_grammar_phone), no
+ * "?headers". */
+struct conf_transfer {
+	char name[CONF_NAME_MAX];
+	char *match;
+	char *target;
+};
+
 /* [trunk NAME]: a SIP trunk (PBX, carrier) allowed to send calls in. */
 struct conf_trunk {
 	char name[CONF_NAME_MAX];
@@ -133,6 +153,7 @@ struct conf_trunk {
 	bool crypto_pad;             /* base64 '=' padding in a=crypto we send (default yes) */
 	unsigned max_calls;          /* 0 = only the global limit */
 	char **pass_headers;         /* extra X- headers allowed to cross, NULL terminated */
+	enum transfer_mode transfer; /* default off */
 };
 
 /* [agent NAME]: one AI voice agent of the pool. */
@@ -150,6 +171,22 @@ struct conf_agent {
 };
 
 enum agent_policy { AGENT_ROUND_ROBIN, AGENT_LEAST_BUSY };
+
+/* [cluster]: instances sharing limits, bans and the call registry through Redis
+ * (daemon/cluster.c). Off (redis NULL) unless the section is present. */
+struct conf_cluster {
+	char *redis;               /* "host:port" (IP literal, default port 6379) or an
+	                              absolute Unix socket path; NULL: clustering off */
+	struct conf_sockaddr addr; /* redis as TCP address (len 0: a Unix socket) */
+	char *password;            /* AUTH, or NULL */
+	char *instance;            /* this instance's name; default: the host name */
+	char *prefix;              /* of every Redis key and channel, default "sipwarden" */
+	unsigned heartbeat_ttl_ms; /* default 10000; a silent instance's calls are released
+	                              after this long */
+	unsigned timeout_ms;       /* an admission's wait for Redis, default 250 */
+	char *on_store_failure;    /* "local" (default) or "refuse", as written */
+	bool refuse_on_failure;    /* on_store_failure = refuse */
+};
 
 struct conf_pool {
 	enum agent_policy policy;   /* default least_busy */
@@ -177,10 +214,13 @@ struct conf {
 	struct conf_telemetry telemetry;
 	struct conf_metrics metrics;
 	struct conf_pool pool;
+	struct conf_cluster cluster;
 	struct conf_trunk *trunks;
 	size_t ntrunks;
 	struct conf_agent *agents;
 	size_t nagents;
+	struct conf_transfer *transfers; /* the transfer allow-list */
+	size_t ntransfers;
 };
 
 /*
@@ -207,6 +247,8 @@ const char *conf_sockaddr_str(const struct conf_sockaddr *a, char *buf, size_t l
 /* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
 bool conf_sockaddr_is_loopback(const struct conf_sockaddr *a);
 bool conf_cidr_match(const struct conf_cidr *c, const struct sockaddr *sa);
+/* The [transfer NAME] whose match is exactly `uri`, or NULL. */
+const struct conf_transfer *conf_transfer_by_match(const struct conf *c, const char *uri);
 /* The trunk whose allow-list holds `sa`, or NULL. */
 const struct conf_trunk *conf_trunk_by_source(const struct conf *c, const struct sockaddr *sa);
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf_value.h"
+#include "sip_grammar.h"
 
 #define CONF_SUN_PATH_MAX ((int)sizeof(((struct sockaddr_un *)0)->sun_path))
 
@@ -80,6 +81,30 @@ replace_str(void *field, char *v)
 	char **p = field;
 	free(*p);
 	*p = v;
+}
+
+/* A transfer URI: sip:/sips: in sip_grammar_uri's grammar or tel: + a
+ * telephone-subscriber, no "?headers", at most CONF_TRANSFER_URI_MAX bytes. */
+static int
+conf_field_xfer_uri(const char *v, char *why, size_t wl)
+{
+	int rc = -EINVAL;
+
+	if (strchr(v, '?') != NULL) {
+		snprintf(why, wl, "expected a URI without ?headers, got '%s'", v);
+		return -1;
+	}
+	if (strncasecmp(v, "sip:", 4) == 0 || strncasecmp(v, "sips:", 5) == 0)
+		rc = sip_grammar_uri(v, CONF_TRANSFER_URI_MAX);
+	else if (strncasecmp(v, "tel:", 4) == 0)
+		rc = sip_grammar_phone(v + 4, CONF_TRANSFER_URI_MAX);
+	if (rc != 0) {
+		snprintf(why, wl,
+		         "expected a sip:, sips: or tel: URI of at most %d bytes, got '%.80s'",
+		         CONF_TRANSFER_URI_MAX, v);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -306,6 +331,24 @@ conf_field_parse(struct conf_field_ctx *st, const struct conf_keydef *k, void *f
 		if (strcasecmp(v, "tls") != 0) {
 			snprintf(why, wl,
 			         "expected tls, got '%s': signalling to agents must be TLS", v);
+			return -1;
+		}
+		return 0;
+	case CK_XFERURI:
+		if (conf_field_xfer_uri(v, why, wl) != 0)
+			return -1;
+		if ((p = strdup(v)) == NULL)
+			goto oom;
+		replace_str(field, p);
+		return 0;
+	case CK_XFERMODE:
+		if (strcmp(v, "off") == 0)
+			*(enum transfer_mode *)field = TRANSFER_OFF;
+		else if (strcmp(v, "refer") == 0)
+			*(enum transfer_mode *)field = TRANSFER_REFER;
+		else {
+			snprintf(why, wl, "expected refer or off, got '%s'%s", v,
+			         strcmp(v, "bridge") == 0 ? " (bridge is not implemented)" : "");
 			return -1;
 		}
 		return 0;

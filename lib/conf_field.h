@@ -44,6 +44,8 @@ enum conf_ktype {
 	CK_POLICY,    /* enum agent_policy */
 	CK_TRANSPORT, /* only "tls"; nothing stored */
 	CK_GROUP,     /* char* existing group name */
+	CK_XFERURI,   /* char* sip:/sips:/tel: URI without headers (transfer match/target) */
+	CK_XFERMODE,  /* enum transfer_mode: off or refer */
 };
 
 struct conf_keydef {

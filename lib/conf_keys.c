@@ -13,9 +13,9 @@
 
 #include "conf.h"
 
-static const char *const sect_names[CONF_KEYS_NSECT] = {"general", "tls",       "sip",    "media",
-                                                        "limits",  "telemetry", "pool",   "trunk",
-                                                        "agent",   "admission", "metrics"};
+static const char *const sect_names[CONF_KEYS_NSECT] = {
+        "general", "tls",   "sip",   "media",     "limits",  "telemetry",
+        "pool",    "trunk", "agent", "admission", "metrics", "cluster", "transfer"};
 
 #define KEY(n, t, s, f, lo, hi, rl)                                                                \
 	{                                                                                          \
@@ -143,6 +143,7 @@ static const struct conf_keydef trunk_keys[] = {
         KEY("crypto_pad", CK_BOOL, struct conf_trunk, crypto_pad, 0, 0, LIVE),
         KEYZ("max_calls", CK_UINT, struct conf_trunk, max_calls, 1, 100000, LIVE),
         KEY("pass_headers", CK_HEADERS, struct conf_trunk, pass_headers, 0, 0, LIVE),
+        KEY("transfer", CK_XFERMODE, struct conf_trunk, transfer, 0, 0, LIVE),
         KEYEND,
 };
 
@@ -166,9 +167,29 @@ static const struct conf_keydef metrics_keys[] = {
         KEYEND,
 };
 
+/* [cluster]: Redis shared by several instances (daemon/cluster.c). */
+static const struct conf_keydef cluster_keys[] = {
+        KEYR("redis", CK_STR, struct conf_cluster, redis, 0, 0, RESTART),
+        KEY("password", CK_STR, struct conf_cluster, password, 0, 0, RESTART),
+        KEY("instance", CK_STR, struct conf_cluster, instance, 0, 0, RESTART),
+        KEY("prefix", CK_STR, struct conf_cluster, prefix, 0, 0, RESTART),
+        KEY("heartbeat_ttl", CK_MS, struct conf_cluster, heartbeat_ttl_ms, 2000, 300000, RESTART),
+        KEY("timeout", CK_MS, struct conf_cluster, timeout_ms, 10, 5000, RESTART),
+        KEY("on_store_failure", CK_STR, struct conf_cluster, on_store_failure, 0, 0, RESTART),
+        KEYEND,
+};
+
+/* [transfer NAME]: the transfer allow-list (daemon/b2bua_transfer.c). */
+static const struct conf_keydef transfer_keys[] = {
+        KEYR("match", CK_XFERURI, struct conf_transfer, match, 0, 0, LIVE),
+        KEYR("target", CK_XFERURI, struct conf_transfer, target, 0, 0, LIVE),
+        KEYEND,
+};
+
 static const struct conf_keydef *const sect_keys[CONF_KEYS_NSECT] = {
         general_keys, tls_keys,   sip_keys,   media_keys,     limits_keys,  telemetry_keys,
-        pool_keys,    trunk_keys, agent_keys, admission_keys, metrics_keys,
+        pool_keys,    trunk_keys, agent_keys, admission_keys, metrics_keys, cluster_keys,
+        transfer_keys,
 };
 
 size_t

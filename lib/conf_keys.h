@@ -21,10 +21,12 @@ enum sect_kind {
 	S_TRUNK,
 	S_AGENT,
 	S_ADMISSION,
-	S_METRICS
+	S_METRICS,
+	S_CLUSTER,
+	S_TRANSFER
 };
 
-#define CONF_KEYS_NSECT ((unsigned)S_METRICS + 1)
+#define CONF_KEYS_NSECT ((unsigned)S_TRANSFER + 1)
 
 /* "general", "tls", ... for a section kind. */
 const char *conf_keys_sect_name(enum sect_kind k);

@@ -107,6 +107,16 @@ conf_print(const struct conf *c, FILE *out)
 		        c->metrics.allow_remote ? " (remote allowed)" : "");
 	else
 		fprintf(out, "metrics: (off)\n");
+	if (c->cluster.redis != NULL)
+		fprintf(out,
+		        "cluster: instance %s, redis %s%s, prefix %s, heartbeat TTL %ums, timeout "
+		        "%ums, on store failure %s; max_calls limits are shared\n",
+		        c->cluster.instance, c->cluster.redis,
+		        c->cluster.password ? " (password set)" : "", c->cluster.prefix,
+		        c->cluster.heartbeat_ttl_ms, c->cluster.timeout_ms,
+		        c->cluster.refuse_on_failure ? "refuse" : "local");
+	else
+		fprintf(out, "cluster: (off)\n");
 	fprintf(out, "pool: %s, ",
 	        c->pool.policy == AGENT_ROUND_ROBIN ? "round_robin" : "least_busy");
 	if (c->pool.probe_interval_ms == 0)
@@ -134,7 +144,13 @@ conf_print(const struct conf *c, FILE *out)
 				fprintf(out, " %s", t->pass_headers[j]);
 			fprintf(out, "\n");
 		}
+		fprintf(out, "  transfer by agents: %s\n",
+		        t->transfer == TRANSFER_REFER ? "refer (to the [transfer] allow-list)"
+		                                      : "off");
 	}
+	for (size_t i = 0; i < c->ntransfers; i++)
+		fprintf(out, "transfer %s: an agent's Refer-To %s goes to %s\n",
+		        c->transfers[i].name, c->transfers[i].match, c->transfers[i].target);
 	for (size_t i = 0; i < c->nagents; i++) {
 		const struct conf_agent *ag = &c->agents[i];
 		fprintf(out, "agent %s: %s over TLS, server name %s, weight %u, verify %s%s%s%s\n",

@@ -12,7 +12,8 @@
 #include "conf_field.h"
 #include "conf_keys.h"
 
-/* Where the keys of a single section live in `c` (NULL for [trunk] and [agent]). */
+/* Where the keys of a single section live in `c` (NULL for [trunk], [agent] and
+ * [transfer]). */
 static const void *
 sect_obj(const struct conf *c, enum sect_kind k)
 {
@@ -35,8 +36,11 @@ sect_obj(const struct conf *c, enum sect_kind k)
 		return &c->admission;
 	case S_METRICS:
 		return &c->metrics;
+	case S_CLUSTER:
+		return &c->cluster;
 	case S_TRUNK:
 	case S_AGENT:
+	case S_TRANSFER:
 		break;
 	}
 	return NULL;
@@ -67,6 +71,7 @@ value_eq(const struct conf_keydef *k, const void *oa, const void *ob)
 	case CK_CIPHERS:
 	case CK_SUITES13:
 	case CK_GROUP:
+	case CK_XFERURI:
 		return str_eq(*(char *const *)(const void *)a, *(char *const *)(const void *)b);
 	case CK_BOOL:
 		return *(const bool *)(const void *)a == *(const bool *)(const void *)b;
@@ -86,6 +91,9 @@ value_eq(const struct conf_keydef *k, const void *oa, const void *ob)
 		       *(const enum agent_policy *)(const void *)b;
 	case CK_TLSVER:
 		return *(const int *)(const void *)a == *(const int *)(const void *)b;
+	case CK_XFERMODE:
+		return *(const enum transfer_mode *)(const void *)a ==
+		       *(const enum transfer_mode *)(const void *)b;
 	case CK_ADDR:
 	case CK_IP: {
 		const struct conf_sockaddr *x = (const void *)a, *y = (const void *)b;
@@ -192,6 +200,8 @@ conf_reload_diff(const struct conf *cur, const struct conf *next, struct conf_di
 	for (unsigned s = 0; s < CONF_KEYS_NSECT; s++) {
 		enum sect_kind k = (enum sect_kind)s;
 
+		if (k == S_TRANSFER)
+			continue; /* the allow-list is all live: calls keep the conf they began with */
 		if (k == S_TRUNK || k == S_AGENT)
 			diff_named(cur, next, k, out);
 		else
@@ -244,6 +254,7 @@ conf_reload_each(void (*fn)(const char *sect, const char *key, enum conf_reload 
 		struct conf c;
 		struct conf_trunk t;
 		struct conf_agent a;
+		struct conf_transfer x;
 	} a, b;
 	size_t n = 0;
 

@@ -8,11 +8,12 @@
  * batches (sendmmsg). The packet path takes no lock, allocates nothing (libsrtp allocates
  * once per new authenticated SSRC, at most SRTP_LEG_MAX_SSRCS per session) and never
  * logs. Commands from the control side are taken from a short mutex-protected list only
- * when the eventfd fires. Events go back through a single-producer ring. Not responsible
+ * when the eventfd fires. Events go back through media_evring.h. Not responsible
  * for binding ports or building SRTP sessions (media.c does that before handing a call
  * over).
  */
 #include "media_worker.h"
+#include "media_evring.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -43,12 +44,8 @@ struct media_worker {
 	struct media_cmd *cmd_head, *cmd_tail;
 	struct media_cmd stop_cmd;
 
-	struct media_event *ring;
-	unsigned ring_len;
-	atomic_uint ring_head; /* consumer */
-	atomic_uint ring_tail; /* producer */
-	atomic_ullong ev_lost;
-	atomic_ullong tick_ms; /* last time round the loop (CLOCK_MONOTONIC ms), for liveness */
+	struct media_evring *evr; /* events to the control side (media_evring.h) */
+	atomic_ullong tick_ms;    /* last time round the loop (CLOCK_MONOTONIC ms), for liveness */
 
 	struct media_call *buckets[HASH_BUCKETS];
 	bool stop;
@@ -117,29 +114,18 @@ sa_is_hold(const struct sockaddr_storage *ss)
 	return true;
 }
 
-/* ---- events (producer side) ---- */
+/* ---- events (producer side: media_evring.h) ---- */
 
 static struct media_event *
-ev_reserve(struct media_worker *w)
+ev_reserve(struct media_worker *w, bool with_stats)
 {
-	unsigned t = atomic_load_explicit(&w->ring_tail, memory_order_relaxed);
-	unsigned h = atomic_load_explicit(&w->ring_head, memory_order_acquire);
-	if (t - h >= w->ring_len) {
-		atomic_fetch_add_explicit(&w->ev_lost, 1, memory_order_relaxed);
-		return NULL;
-	}
-	struct media_event *ev = &w->ring[t % w->ring_len];
-	memset(ev, 0, sizeof(*ev));
-	return ev;
+	return media_evring_reserve(w->evr, with_stats);
 }
 
 static void
 ev_commit(struct media_worker *w)
 {
-	uint64_t one = 1;
-	unsigned t = atomic_load_explicit(&w->ring_tail, memory_order_relaxed);
-	atomic_store_explicit(&w->ring_tail, t + 1, memory_order_release);
-	(void)!write(w->ev_efd, &one, sizeof(one));
+	media_evring_commit(w->evr);
 }
 
 static void
@@ -166,7 +152,7 @@ static void
 post_leg_event(struct media_worker *w, struct media_leg *l, enum media_event_type type,
                const struct sockaddr_storage *addr)
 {
-	struct media_event *ev = ev_reserve(w);
+	struct media_event *ev = ev_reserve(w, false);
 	if (ev == NULL)
 		return;
 	ev->type = type;
@@ -387,7 +373,7 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 		if (c == NULL)
 			break;
 		call_unlink(w, c);
-		if ((ev = ev_reserve(w)) != NULL) {
+		if ((ev = ev_reserve(w, true)) != NULL) {
 			ev->type = MEDIA_EV_CALL_DELETED;
 			ev->call_id = c->id;
 			ev->cookie = cmd->cookie;
@@ -397,7 +383,7 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 		media_call_free(c);
 		break;
 	case CMD_SNAPSHOT:
-		if (c != NULL && (ev = ev_reserve(w)) != NULL) {
+		if (c != NULL && (ev = ev_reserve(w, true)) != NULL) {
 			ev->type = MEDIA_EV_SNAPSHOT;
 			ev->call_id = c->id;
 			ev->cookie = cmd->cookie;
@@ -412,7 +398,7 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 		break;
 	}
 	if (c == NULL && cmd->type != CMD_ADD && cmd->type != CMD_SNAPSHOT_WAIT &&
-	    (ev = ev_reserve(w)) != NULL) {
+	    (ev = ev_reserve(w, false)) != NULL) {
 		ev->type = MEDIA_EV_ERROR;
 		ev->call_id = cmd->call_id;
 		ev->cookie = cmd->cookie;
@@ -749,13 +735,13 @@ media_worker_new(struct media_worker **out, unsigned idx, int ev_efd, unsigned r
 	w->idx = idx;
 	w->ev_efd = ev_efd;
 	w->idle_notice_s = idle_notice_s;
-	w->ring_len = ring_len;
 	w->epfd = w->cmd_efd = -1;
 	w->stop_cmd.type = CMD_STOP;
 	pthread_mutex_init(&w->cmd_mu, NULL);
-	w->ring = calloc(ring_len, sizeof(*w->ring));
+	if ((err = media_evring_new(&w->evr, ring_len, ev_efd)) != 0)
+		goto fail;
 	w->buf = calloc(BATCH, PKT_BUF);
-	if (w->ring == NULL || w->buf == NULL) {
+	if (w->buf == NULL) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -812,9 +798,7 @@ media_worker_free(struct media_worker *w)
 	if (w->cmd_efd >= 0)
 		close(w->cmd_efd);
 	pthread_mutex_destroy(&w->cmd_mu);
-	if (w->ring != NULL)
-		OPENSSL_cleanse(w->ring, sizeof(*w->ring) * w->ring_len);
-	free(w->ring);
+	media_evring_free(w->evr);
 	if (w->buf != NULL)
 		OPENSSL_cleanse(w->buf, (size_t)BATCH * PKT_BUF);
 	free(w->buf);
@@ -824,23 +808,13 @@ media_worker_free(struct media_worker *w)
 int
 media_worker_drain(struct media_worker *w, media_event_cb cb, void *arg)
 {
-	unsigned h = atomic_load_explicit(&w->ring_head, memory_order_relaxed);
-	unsigned t = atomic_load_explicit(&w->ring_tail, memory_order_acquire);
-	int n = 0;
-
-	while (h != t) {
-		cb(&w->ring[h % w->ring_len], arg);
-		h++;
-		n++;
-		atomic_store_explicit(&w->ring_head, h, memory_order_release);
-	}
-	return n;
+	return media_evring_drain(w->evr, cb, arg);
 }
 
 uint64_t
 media_worker_events_lost(const struct media_worker *w)
 {
-	return atomic_load_explicit(&((struct media_worker *)w)->ev_lost, memory_order_relaxed);
+	return media_evring_lost(w->evr);
 }
 
 uint64_t

@@ -366,9 +366,21 @@ static int
 parse_media_attrs(struct sdp_stream *m, sdp_media_t *med, bool *dir_set, const char **why)
 {
 	long tags[SDP_MAX_CRYPTO];
-	unsigned ntags = 0, ncrypto_lines = 0;
+	unsigned ntags = 0, ncrypto_lines = 0, cap = 0;
 	int i, rc;
 
+	/* a=crypto entries are large (keys, MKIs): allocate the lines present, not the
+	 * SDP_MAX_CRYPTO a stream may have (a call keeps its peers' SDP for its lifetime) */
+	for (i = 0; i < osip_list_size(&med->a_attributes); i++) {
+		sdp_attribute_t *a = osip_list_get(&med->a_attributes, i);
+
+		if (a->a_att_field != NULL && strcmp(a->a_att_field, "crypto") == 0 &&
+		    cap < SDP_MAX_CRYPTO)
+			cap++;
+	}
+	if (cap > 0 && (m->crypto = calloc(cap, sizeof(*m->crypto))) == NULL)
+		return -ENOMEM;
+	m->crypto_cap = cap;
 	for (i = 0; i < osip_list_size(&med->a_attributes); i++) {
 		sdp_attribute_t *a = osip_list_get(&med->a_attributes, i);
 		const char *f = a->a_att_field, *v = a->a_att_value;
@@ -622,8 +634,9 @@ sdp_desc_free(struct sdp_desc *d)
 	for (i = 0; i < d->nmedia; i++) {
 		struct sdp_stream *m = &d->media[i];
 
-		for (k = 0; k < SDP_MAX_CRYPTO; k++)
+		for (k = 0; k < m->crypto_cap; k++)
 			sdes_crypto_wipe(&m->crypto[k]);
+		free(m->crypto);
 		for (k = 0; k < m->nformats; k++) {
 			free(m->formats[k].rtpmap);
 			free(m->formats[k].fmtp);

@@ -83,8 +83,9 @@ struct sdp_stream {
 	unsigned ptime, maxptime; /* ms; 0: not given */
 	enum sdp_dir dir;         /* as signalled (media, else session attribute) */
 	bool rtcp_mux;
-	struct sdes_crypto crypto[SDP_MAX_CRYPTO]; /* lines sdes_parse() accepted */
-	unsigned ncrypto;
+	struct sdes_crypto *crypto; /* lines sdes_parse() accepted (crypto_cap allocated, one
+	                               per a=crypto line up to SDP_MAX_CRYPTO) */
+	unsigned ncrypto, crypto_cap;
 	unsigned ncrypto_bad;       /* lines sdes_parse() refused */
 	const char *crypto_bad_why; /* static reason for the first refused line */
 	bool crypto_dup_tag;        /* two a=crypto lines with one tag */

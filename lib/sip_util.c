@@ -234,8 +234,7 @@ sip_util_header(const osip_message_t *m, const char *name)
 	return h->hvalue != NULL ? h->hvalue : "";
 }
 
-/* Parse a decimal string of at most `max` value; false on anything else. */
-static bool
+bool
 sip_util_decimal(const char *s, unsigned long long max)
 {
 	unsigned long long v = 0;

@@ -89,6 +89,10 @@ bool sip_util_response_matches(const osip_message_t *sent, const osip_message_t 
 /* Whether two Call-IDs are the same (number and host, byte for byte), without allocating. */
 bool sip_util_callid_equal(const osip_call_id_t *a, const osip_call_id_t *b);
 
+/* Whether s is a decimal number (digits only, no sign or space, not empty) of at most
+ * `max`: the strict reading of peer integers (CSeq, Max-Forwards, RSeq, RAck). */
+bool sip_util_decimal(const char *s, unsigned long long max);
+
 /* Whether s is an RFC 3261 token (a method, an option-tag): non-empty, no NULL. */
 bool sip_util_is_token(const char *s);
 

@@ -63,6 +63,7 @@ struct telemetry {
 	void (*interim_cb)(void *);
 	void *interim_arg;
 	char *path;
+	char *instance; /* [cluster] instance name stamped on every event, or NULL */
 	size_t queue_limit;
 	struct sub *subs;
 	unsigned nsubs;
@@ -137,7 +138,9 @@ blob_from_event(struct telemetry *t, json_t *event, int *rc)
 	                json_out_timestamp(ts, NULL), "event", json_object_get(event, "event"));
 	if (out == NULL || json_object_update(out, event) < 0 ||
 	    json_object_set_new(out, "v", json_integer(TELEMETRY_SCHEMA_VERSION)) < 0 ||
-	    json_object_set_new(out, "ts", json_string(ts)) < 0)
+	    json_object_set_new(out, "ts", json_string(ts)) < 0 ||
+	    (t->instance != NULL &&
+	     json_object_set_new(out, "instance", json_string(t->instance)) < 0))
 		goto done;
 	json_out_redact(out);
 	if (telemetry_validate(out, err, sizeof(err)) < 0) {
@@ -395,9 +398,24 @@ telemetry_free(struct telemetry *t)
 		unlink(t->path);
 		free(t->path);
 	}
+	free(t->instance);
 	json_decref(t->by_outcome);
 	json_decref(t->refusals);
 	free(t);
+}
+
+int
+telemetry_set_instance(struct telemetry *t, const char *name)
+{
+	char *copy = NULL;
+
+	if (t == NULL)
+		return 0;
+	if (name != NULL && (copy = strdup(name)) == NULL)
+		return -ENOMEM;
+	free(t->instance);
+	t->instance = copy;
+	return 0;
 }
 
 static void

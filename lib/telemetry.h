@@ -217,6 +217,29 @@ struct telemetry_call_end {
 };
 int telemetry_call_end(struct telemetry *t, const struct telemetry_call_end *e);
 
+/* call.transfer {call, agent, target, mode, outcome, sip_code, answer_ms|null}: an
+ * agent's transfer ended: "transferred" (the trunk reported 2xx), "refused" (the trunk
+ * answered the REFER, or reported, >= 300), "failed" (no final status in time), "ended"
+ * (the call ended first). */
+struct telemetry_transfer {
+	const char *call, *agent;
+	const char *target;  /* the [transfer NAME] name */
+	const char *mode;    /* "refer" */
+	const char *outcome; /* "transferred", "refused", "failed", "ended" */
+	int sip_code;        /* the final status the trunk reported (0 none) */
+	int64_t answer_ms;   /* REFER -> final status, -1 none */
+};
+int telemetry_call_transfer(struct telemetry *t, const struct telemetry_transfer *x);
+
+/* security.transfer_refused {call, source, reason, sip_code, agent, requested}: an agent's
+ * REFER refused ("transfer_off", "not_allowed", "embedded_headers", "refer_to_invalid",
+ * "refer_to_too_long", "not_answered", "busy"). `requested` is the Refer-To as received,
+ * escaped (vis, C style) and cut to TELEMETRY_REQUESTED_MAX bytes, or NULL. */
+#define TELEMETRY_REQUESTED_MAX 256
+int telemetry_transfer_refused(struct telemetry *t, const char *call, const struct sockaddr *source,
+                               const char *agent, const char *reason, const char *requested,
+                               int sip_code);
+
 enum telemetry_security {
 	TELEMETRY_SEC_OFFER_REFUSED,        /* 488 to an offer: reason e.g. "no_srtp" */
 	TELEMETRY_SEC_TLS_HANDSHAKE_FAILED, /* reason "handshake", "timeout", "cert_verify" */
@@ -226,6 +249,8 @@ enum telemetry_security {
 	                                    "max_calls_per_source", "max_connections" */
 	TELEMETRY_SEC_INPUT_REFUSED,     /* peer text that may not be copied into a message:
 	                                    "from_user_invalid", "ruri_user_too_long", ... */
+	TELEMETRY_SEC_CLUSTER_DEGRADED,  /* [cluster] Redis failed: "store_unreachable",
+	                                    "store_timeout", "store_error" (once per outage) */
 };
 /*
  * security.<kind> {call|null, source|null, reason, detail?, sip_code (offer_refused,
@@ -249,6 +274,9 @@ int telemetry_flood(struct telemetry *t, const char *source, const char *reason,
                     const char *detail);
 int telemetry_source_banned(struct telemetry *t, const char *source, const char *reason,
                             uint64_t duration_ms);
+
+/* [cluster]: every event from now on carries "instance": `name` (copied; NULL: none). */
+int telemetry_set_instance(struct telemetry *t, const char *name);
 
 /* agent.up / agent.down {agent, address, reason|null}. */
 int telemetry_agent(struct telemetry *t, const char *agent, bool up, const struct sockaddr *address,

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "json_out.h"
+#include "vis.h"
 
 enum {
 	F_STR = 1,
@@ -91,7 +92,7 @@ static const struct field f_suites[] = {
 };
 
 #define COMMON                                                                                     \
-	{"v", F_INT, NULL}, {"ts", F_STR, NULL},                                                   \
+	{"v", F_INT, NULL}, {"ts", F_STR, NULL}, {"instance", F_STR | F_OPT, NULL},                \
 	{                                                                                          \
 		"event", F_STR, NULL                                                               \
 	}
@@ -146,9 +147,23 @@ static const struct field e_call_end[] = {COMMON,
 	{                                                                                          \
 		"detail", F_STR | F_OPT, NULL                                                      \
 	}
+static const struct field e_call_transfer[] = {COMMON,
+                                               CALL,
+                                               {"agent", F_STR | F_NULL, NULL},
+                                               {"target", F_STR | F_NULL, NULL},
+                                               {"mode", F_STR, NULL},
+                                               {"outcome", F_STR, NULL},
+                                               {"sip_code", F_INT, NULL},
+                                               {"answer_ms", F_INT | F_NULL, NULL},
+                                               END};
 static const struct field e_security[] = {SECURITY, END};
 static const struct field e_security_code[] = {SECURITY, {"sip_code", F_INT, NULL}, END};
 static const struct field e_security_ban[] = {SECURITY, {"duration_ms", F_INT, NULL}, END};
+static const struct field e_security_xfer[] = {SECURITY,
+                                               {"sip_code", F_INT, NULL},
+                                               {"agent", F_STR | F_NULL, NULL},
+                                               {"requested", F_STR | F_NULL, NULL},
+                                               END};
 static const struct field e_agent[] = {COMMON,
                                        {"agent", F_STR, NULL},
                                        {"address", F_STR | F_NULL, NULL},
@@ -168,6 +183,7 @@ static const struct {
         {"call.answer", e_call_answer},
         {"call.interim", e_call_interim},
         {"call.end", e_call_end},
+        {"call.transfer", e_call_transfer},
         {"security.offer_refused", e_security_code},
         {"security.tls_handshake_failed", e_security},
         {"security.peer_unknown", e_security},
@@ -176,6 +192,8 @@ static const struct {
         {"security.input_refused", e_security_code},
         {"security.flood", e_security},
         {"security.source_banned", e_security_ban},
+        {"security.cluster_degraded", e_security},
+        {"security.transfer_refused", e_security_xfer},
         {"agent.up", e_agent},
         {"agent.down", e_agent},
         {"telemetry.dropped", e_dropped},
@@ -553,6 +571,7 @@ telemetry_security(struct telemetry *t, enum telemetry_security kind, const char
 	        [TELEMETRY_SEC_DOWNGRADE_REFUSED] = "security.downgrade_refused",
 	        [TELEMETRY_SEC_LIMIT_REACHED] = "security.limit_reached",
 	        [TELEMETRY_SEC_INPUT_REFUSED] = "security.input_refused",
+	        [TELEMETRY_SEC_CLUSTER_DEGRADED] = "security.cluster_degraded",
 	};
 	json_t *ev;
 
@@ -598,4 +617,36 @@ telemetry_agent(struct telemetry *t, const char *agent, bool up, const struct so
 	return telemetry_emit(
 	        t, json_pack("{s:s,s:s?,s:o,s:o}", "event", up ? "agent.up" : "agent.down", "agent",
 	                     agent, "address", addr_json(address), "reason", str_or_null(reason)));
+}
+
+int
+telemetry_call_transfer(struct telemetry *t, const struct telemetry_transfer *x)
+{
+	json_t *ev = json_pack(
+	        "{s:s,s:s?,s:o,s:o,s:s?,s:s?,s:i,s:o}", "event", "call.transfer", "call", x->call,
+	        "agent", str_or_null(x->agent), "target", str_or_null(x->target), "mode", x->mode,
+	        "outcome", x->outcome, "sip_code", x->sip_code, "answer_ms",
+	        x->answer_ms >= 0 ? json_integer((json_int_t)x->answer_ms) : json_null());
+
+	return telemetry_emit(t, ev);
+}
+
+int
+telemetry_transfer_refused(struct telemetry *t, const char *call, const struct sockaddr *source,
+                           const char *agent, const char *reason, const char *requested,
+                           int sip_code)
+{
+	char buf[VIS_MAX(TELEMETRY_REQUESTED_MAX)];
+	size_t n = requested != NULL ? strlen(requested) : 0;
+	json_t *ev;
+
+	/* peer text: escaped for terminals, and bounded (a record, not a message) */
+	if (requested != NULL)
+		vis_encode(buf, requested,
+		           n < TELEMETRY_REQUESTED_MAX ? n : TELEMETRY_REQUESTED_MAX, VIS_C);
+	ev = json_pack("{s:s,s:o,s:o,s:s?,s:i,s:o,s:o}", "event", "security.transfer_refused",
+	               "call", str_or_null(call), "source", addr_json(source), "reason", reason,
+	               "sip_code", sip_code, "agent", str_or_null(agent), "requested",
+	               requested != NULL ? json_string(buf) : json_null());
+	return telemetry_emit(t, ev);
 }

@@ -27,6 +27,12 @@ b2bua_reply(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
 }
 
 void
+call_cluster_release(struct call *c)
+{
+	(void)c;
+}
+
+void
 agent_cancel(struct call *c)
 {
 	(void)c;
@@ -52,6 +58,24 @@ b2bua_late_free(struct call *c)
 
 void
 stimer_free(struct call *c)
+{
+	(void)c;
+}
+
+void
+prack_free(struct call *c)
+{
+	(void)c;
+}
+
+void
+xfer_free(struct call *c)
+{
+	(void)c;
+}
+
+void
+xfer_end(struct call *c)
 {
 	(void)c;
 }

@@ -13,6 +13,7 @@
 #include "sip_server.h"
 
 static size_t stub_open_conns;
+static unsigned stub_stats_calls; /* full statistics asked for (they scan the admission table) */
 
 void
 sip_server_get_stats(const struct sip_server *s, struct sip_server_stats *out)
@@ -20,6 +21,14 @@ sip_server_get_stats(const struct sip_server *s, struct sip_server_stats *out)
 	(void)s;
 	memset(out, 0, sizeof(*out));
 	out->open = stub_open_conns;
+	stub_stats_calls++;
+}
+
+size_t
+sip_server_open_conns(const struct sip_server *s)
+{
+	(void)s;
+	return stub_open_conns;
 }
 
 const struct sip_conn_info *
@@ -183,6 +192,20 @@ START_TEST(overload_check_keeps_the_fd_reserve)
 }
 END_TEST
 
+/* overload_check() runs for every INVITE: it must not cost a walk of the admission table
+ * (sip_server_get_stats() counts banned sources over all [admission] max_sources slots). */
+START_TEST(overload_check_does_not_walk_the_admission_table)
+{
+	struct fixture f;
+
+	setup(&f);
+	stub_stats_calls = 0;
+	ck_assert_ptr_null(overload_check(&f.b));
+	ck_assert_uint_eq(stub_stats_calls, 0);
+	teardown(&f);
+}
+END_TEST
+
 static Suite *
 overload_suite(void)
 {
@@ -190,6 +213,7 @@ overload_suite(void)
 	TCase *tc = tcase_create("check");
 
 	tcase_add_test(tc, overload_check_admits_an_idle_daemon);
+	tcase_add_test(tc, overload_check_does_not_walk_the_admission_table);
 	tcase_add_test(tc, overload_check_sees_a_loop_that_stays_late_as_lag);
 	tcase_add_test(tc, overload_check_bounds_the_calls_in_setup);
 	tcase_add_test(tc, overload_check_sheds_while_media_workers_are_busy);

@@ -96,6 +96,12 @@ START_TEST(conf_good_fixtures_load)
 		conf_print(c, fp);
 		fclose(fp);
 		ck_assert_msg(strstr(out, "trunk ") != NULL, "%s: no trunk in summary", names[i]);
+		ck_assert_msg(strstr(out, "transfer by agents: ") != NULL, "%s: %s", names[i], out);
+		if (c->ntransfers > 0) /* good-full.conf */
+			ck_assert_msg(strstr(out,
+			                     "transfer sales: an agent's Refer-To "
+			                     "sip:sales@agents.invalid goes to sips:7001@") != NULL,
+			              "%s: %s", names[i], out);
 		free(out);
 		conf_unref(c);
 	}
@@ -244,7 +250,18 @@ START_TEST(conf_loads_every_key_of_good_full)
 	ck_assert_str_eq(t->pass_headers[0], "X-Customer-Id");
 	ck_assert_str_eq(t->pass_headers[1], "x-campaign");
 	ck_assert_ptr_null(t->pass_headers[2]);
+	ck_assert_int_eq(t->transfer, TRANSFER_REFER);
+	ck_assert_uint_eq(c->ntransfers, 2);
+	ck_assert_str_eq(c->transfers[0].name, "sales");
+	ck_assert_str_eq(c->transfers[0].match, "sip:sales@agents.invalid");
+	ck_assert_str_eq(c->transfers[0].target, "sips:7001@pbx.example.com;transport=tls");
+	ck_assert_str_eq(c->transfers[1].target, "tel:+1-555-123-0000");
+	ck_assert_ptr_eq(conf_transfer_by_match(c, "tel:+15550001"), &c->transfers[1]);
+	/* byte for byte: no case folding, no un-escaping */
+	ck_assert_ptr_null(conf_transfer_by_match(c, "sip:SALES@agents.invalid"));
+	ck_assert_ptr_null(conf_transfer_by_match(c, "sip:sale%73@agents.invalid"));
 	t = &c->trunks[1];
+	ck_assert_int_eq(t->transfer, TRANSFER_OFF); /* default: agents cannot transfer */
 	ck_assert_str_eq(t->name, "pbx");
 	ck_assert(t->legacy_rtp);
 	ck_assert(t->crypto_pad); /* default */
@@ -269,6 +286,31 @@ START_TEST(conf_loads_every_key_of_good_full)
 	ck_assert_ptr_nonnull(ag->client_certificate);
 	ck_assert_ptr_nonnull(ag->client_private_key);
 	conf_unref(c);
+}
+END_TEST
+
+/* [cluster] is off unless the section is there; its values and defaults. */
+START_TEST(conf_cluster_is_off_by_default_and_read_with_defaults)
+{
+	char err[CONF_ERR_MAX] = "", a[64];
+	struct conf *c = load_fixture("good-minimal.conf", err, sizeof(err));
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_ptr_null(c->cluster.redis);
+	conf_unref(c);
+	c = load_fixture("good-cluster.conf", err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->cluster.redis, "127.0.0.1:6390");
+	ck_assert_str_eq(conf_sockaddr_str(&c->cluster.addr, a, sizeof(a)), "127.0.0.1:6390");
+	ck_assert_str_eq(c->cluster.password, "s3cret");
+	ck_assert_str_eq(c->cluster.instance, "sbc-a");
+	ck_assert_str_eq(c->cluster.prefix, "sw-test");
+	ck_assert_uint_eq(c->cluster.heartbeat_ttl_ms, 3000);
+	ck_assert_uint_eq(c->cluster.timeout_ms, 100);
+	ck_assert(c->cluster.refuse_on_failure);
+	conf_unref(c);
+	c = load_fixture("bad-cluster-failure.conf", err, sizeof(err));
+	ck_assert_ptr_null(c);
 }
 END_TEST
 
@@ -366,6 +408,8 @@ START_TEST(conf_defaults_apply_when_keys_are_absent)
 	ck_assert(!c->trunks[0].legacy_rtp);
 	ck_assert(c->trunks[0].crypto_pad);
 	ck_assert(!c->trunks[0].fingerprint.set);
+	ck_assert_int_eq(c->trunks[0].transfer, TRANSFER_OFF);
+	ck_assert_uint_eq(c->ntransfers, 0);
 	ck_assert_uint_eq(c->agents[0].weight, 1);
 	ck_assert(c->agents[0].verify);
 	ck_assert(c->agents[0].crypto_pad);
@@ -878,6 +922,7 @@ conf_suite(void)
 	tcase_add_test(tc, conf_shipped_localhost_config_loads_with_dev_certs);
 	tcase_add_test(tc, conf_production_example_is_valid);
 	tcase_add_test(tc, conf_metrics_listener_is_off_by_default_and_loopback_checked);
+	tcase_add_test(tc, conf_cluster_is_off_by_default_and_read_with_defaults);
 	tcase_add_test(tc, conf_value_parsers_accept_documented_forms_only);
 	tcase_add_test(tc, conf_fingerprint_with_or_without_colons);
 	tcase_add_test(tc, conf_sockaddr_parse_and_print);

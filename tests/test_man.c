@@ -186,7 +186,7 @@ START_TEST(conf_page_check_notices_a_missing_key)
 	ck_assert_ptr_nonnull(entry);
 	memcpy(entry, "## [xrunk", 9);
 	check_keys(page, &kc);
-	ck_assert_uint_eq(kc.n_missing, 8);
+	ck_assert_uint_eq(kc.n_missing, 9);
 	free(page);
 }
 END_TEST

@@ -44,7 +44,11 @@ stats_fixture(void)
 	        "\"idle_timeout\":1,\"framing_closed\":2,\"parse_errors\":6},"
 	        "\"admission\":{\"refused_banned\":11,\"refused_source\":12,"
 	        "\"refused_strangers\":13,\"refused_table\":14,\"first_request_timeout\":15,"
-	        "\"bans\":16,\"scanners\":17,\"shed\":18,\"sources\":19,\"banned_now\":1}}";
+	        "\"bans\":16,\"scanners\":17,\"shed\":18,\"sources\":19,\"banned_now\":1,"
+	        "\"bans_remote\":21},"
+	        "\"cluster\":{\"instance\":\"sbc-a\",\"store_up\":1,\"instances_alive\":2,"
+	        "\"admitted\":30,\"refused\":31,\"admitted_local_share\":32,"
+	        "\"refused_store_failure\":33,\"timeouts\":34,\"reconnects\":35}}";
 	json_error_t je;
 	json_t *j = json_loads(js, 0, &je);
 
@@ -105,6 +109,15 @@ START_TEST(metrics_counters_come_out_with_help_and_type)
 	ck_line(t, "sipwarden_connections_refused_total{reason=\"table_full\"} 14");
 	ck_line(t, "sipwarden_connections_closed_total{reason=\"framing\"} 2");
 	ck_line(t, "sipwarden_admission_bans_total 16");
+	ck_line(t, "sipwarden_admission_remote_bans_total 21");
+	ck_line(t, "sipwarden_cluster_store_up 1");
+	ck_line(t, "sipwarden_cluster_instances 2");
+	ck_line(t, "sipwarden_cluster_admissions_total{result=\"admitted\"} 30");
+	ck_line(t, "sipwarden_cluster_admissions_total{result=\"refused\"} 31");
+	ck_line(t, "sipwarden_cluster_admissions_total{result=\"admitted_local_share\"} 32");
+	ck_line(t, "sipwarden_cluster_admissions_total{result=\"refused_store_failure\"} 33");
+	ck_line(t, "sipwarden_cluster_timeouts_total 34");
+	ck_line(t, "sipwarden_cluster_reconnects_total 35");
 	ck_line(t, "sipwarden_admission_banned_sources 1");
 	ck_line(t, "# TYPE process_open_fds gauge");
 	ck_line(t, "process_open_fds 17");

@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,30 @@ START_TEST(sdp_parses_asterisk_offer_fields)
 	ck_assert_uint_eq(m->crypto[0].tag, 1);
 	ck_assert_int_eq(m->crypto[0].suite, SUITE_AES_CM_128_HMAC_SHA1_80);
 	ck_assert_int_eq(m->crypto[1].suite, SUITE_AES_CM_128_HMAC_SHA1_32);
+	sdp_desc_free(d);
+}
+END_TEST
+
+/* A call keeps both peers' parsed SDP for its lifetime: what one desc costs is per call.
+ * (Under ASan mallinfo2() sees nothing; the check is for the normal build.) */
+START_TEST(sdp_desc_costs_what_its_lines_need)
+{
+	struct mallinfo2 before, after;
+	struct sdp_desc *d = NULL;
+	const char *why = NULL;
+	size_t len;
+	char *body = load("asterisk_savp_two_crypto.sdp", &len);
+
+	ck_assert_int_eq(sdp_parse(&d, body, len, &why), 0); /* first use sets up libraries */
+	sdp_desc_free(d);
+	before = mallinfo2();
+	ck_assert_int_eq(sdp_parse(&d, body, len, &why), 0);
+	after = mallinfo2();
+	free(body);
+	ck_assert_uint_eq(d->media[0].ncrypto, 2);
+	ck_assert_msg(after.uordblks - before.uordblks <= 4096,
+	              "one audio line with two a=crypto keeps %zu bytes",
+	              after.uordblks - before.uordblks);
 	sdp_desc_free(d);
 }
 END_TEST
@@ -1187,6 +1212,7 @@ sdp_suite(void)
 	      *h = tcase_create("hold_reinvite");
 
 	tcase_add_test(p, sdp_parses_asterisk_offer_fields);
+	tcase_add_test(p, sdp_desc_costs_what_its_lines_need);
 	tcase_add_test(p, sdp_parses_ipv6_media_level_connection_and_rtcp_mux);
 	tcase_add_test(p, sdp_parses_dtls_proto_and_session_level_hold_address);
 	tcase_add_test(p, sdp_tolerates_lf_only_and_missing_final_newline);

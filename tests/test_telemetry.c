@@ -189,6 +189,16 @@ emit_all(struct telemetry *t)
 	                        "from_user_invalid", "From user part is not valid", 400));
 	EMIT(telemetry_flood(t, "192.0.2.66", "connections", "32 connections open"));
 	EMIT(telemetry_source_banned(t, "2001:db8:1:2::/64", "scanner", 3600000));
+	EMIT(telemetry_security(t, TELEMETRY_SEC_CLUSTER_DEGRADED, NULL, NULL, "store_unreachable",
+	                        "connection lost", 0));
+	{
+		struct telemetry_transfer x = {"c1",          "agent-1", "sales", "refer",
+		                               "transferred", 200,       6120};
+		EMIT(telemetry_call_transfer(t, &x));
+		EMIT(telemetry_transfer_refused(t, "c1", (struct sockaddr *)&src, "agent-1",
+		                                "not_allowed", "<sip:+19005550100@x.example>",
+		                                403));
+	}
 	EMIT(telemetry_agent(t, "agent-1", true, (struct sockaddr *)&agent, NULL));
 	EMIT(telemetry_agent(t, "agent-1", false, (struct sockaddr *)&agent, "options_timeout"));
 	EMIT(telemetry_daemon_stop(t, "signal"));
@@ -201,6 +211,32 @@ emit_all(struct telemetry *t)
 	}
 	return n;
 }
+
+/* [cluster]: with an instance name set, every event carries it, and still validates. */
+START_TEST(telemetry_instance_name_is_stamped_on_every_event)
+{
+	struct telemetry *t = start(0660, 0);
+	struct reader *r = calloc(1, sizeof(*r));
+	json_t *ev;
+
+	r->fd = subscribe(t);
+	ck_assert_int_eq(telemetry_daemon_start(t), 0);
+	ck_assert_int_eq(telemetry_set_instance(t, "sbc-a"), 0);
+	ck_assert_int_eq(telemetry_security(t, TELEMETRY_SEC_LIMIT_REACHED, NULL, NULL, "max_calls",
+	                                    NULL, 503),
+	                 0);
+	ev = read_event(r);
+	ck_assert_ptr_null(json_object_get(ev, "instance"));
+	json_decref(ev);
+	ev = read_event(r);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "instance")), "sbc-a");
+	ck_assert_int_eq(telemetry_validate(ev, NULL, 0), 0);
+	json_decref(ev);
+	close(r->fd);
+	free(r);
+	telemetry_free(t);
+}
+END_TEST
 
 START_TEST(telemetry_every_emitted_event_validates_when_read_back)
 {
@@ -227,6 +263,41 @@ START_TEST(telemetry_every_emitted_event_validates_when_read_back)
 	for (int k = 0; names[k] != NULL; k++)
 		ck_assert_msg(seen[k] || strcmp(names[k], "telemetry.dropped") == 0,
 		              "no builder produced %s", names[k]);
+	close(r->fd);
+	free(r);
+	telemetry_free(t);
+}
+END_TEST
+
+/* security.transfer_refused carries the agent's Refer-To escaped for terminals and cut to
+ * TELEMETRY_REQUESTED_MAX bytes: an escape sequence or a line break never arrives raw. */
+START_TEST(telemetry_transfer_refused_escapes_and_bounds_the_requested_uri)
+{
+	struct telemetry *t = start(0660, 0);
+	struct reader *r = calloc(1, sizeof(*r));
+	char req[1200];
+	const char *got;
+	json_t *ev;
+
+	memset(req, 'a', sizeof(req) - 1);
+	req[sizeof(req) - 1] = '\0';
+	{
+		static const char head[] = "\x1b]0;owned\x07<sip:x\r\nX-Evil: 1@y>";
+		memcpy(req, head, sizeof(head) - 1);
+	}
+	r->fd = subscribe(t);
+	ck_assert_int_eq(
+	        telemetry_transfer_refused(t, "c1", NULL, NULL, "refer_to_invalid", req, 400), 0);
+	ev = read_event(r);
+	got = json_string_value(json_object_get(ev, "requested"));
+	ck_assert_ptr_nonnull(got);
+	for (const char *p = got; *p != '\0'; p++)
+		ck_assert_msg((unsigned char)*p >= 0x20 && *p != 0x7f, "control byte in %s", got);
+	ck_assert_ptr_nonnull(strstr(got, "\\x1b]0;owned"));
+	ck_assert_ptr_nonnull(strstr(got, "\\r\\nX-Evil"));
+	ck_assert_uint_le(strlen(got), 256 + 3 * 6);
+	ck_assert(json_is_null(json_object_get(ev, "agent")));
+	json_decref(ev);
 	close(r->fd);
 	free(r);
 	telemetry_free(t);
@@ -916,7 +987,9 @@ telemetry_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, telemetry_every_emitted_event_validates_when_read_back);
+	tcase_add_test(tc, telemetry_instance_name_is_stamped_on_every_event);
 	tcase_add_test(tc, telemetry_call_end_carries_legs_mos_and_posture);
+	tcase_add_test(tc, telemetry_transfer_refused_escapes_and_bounds_the_requested_uri);
 	tcase_add_test(tc, telemetry_direction_without_packets_says_null);
 	tcase_add_test(tc, telemetry_out_direction_comes_from_receiver_reports);
 	tcase_add_test(tc, telemetry_validate_refuses_bad_events);

@@ -35,6 +35,7 @@ struct opts {
 	bool color;
 	bool once;
 	const char *timeout; /* drain --timeout D */
+	bool cluster;        /* --cluster: calls/stats of every instance ([cluster]) */
 };
 
 /*
@@ -102,6 +103,8 @@ usage(FILE *f)
 	        "  -s, --socket PATH   telemetry socket, for 'events' (default " DEFAULT_TELEMETRY
 	        ")\n"
 	        "  -j, --json          print raw JSON replies / event lines\n"
+	        "      --cluster       'calls' and 'stats' of every instance sharing this one's\n"
+	        "                      Redis ([cluster]), as the registry holds them\n"
 	        "      --no-color      never colour (also when NO_COLOR is set or not a TTY)\n"
 	        "  -h, --help          this help; 'sipwardenctl COMMAND --help' for one command\n"
 	        "  -V, --version       print sipwardenctl's version\n\n"
@@ -603,21 +606,113 @@ cmd_top(const struct opts *o)
 	return 0;
 }
 
+/* ---- --cluster ------------------------------------------------------------------- */
+
+#define CLUSTER_FRESH_MS 1500 /* a view older than this is asked for again */
+#define CLUSTER_WAIT_MS  3000
+
+/* The registry of every instance: INSTANCE CALL TRUNK AGENT STATE AGE. */
+static void
+human_cluster_calls(const json_t *reply, FILE *f)
+{
+	const json_t *calls = json_object_get(json_object_get(reply, "view"), "calls"), *c;
+	struct timespec now;
+	size_t i;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	fprintf(f, "%-16s %-32s %-12s %-12s %-9s %9s\n", "INSTANCE", "CALL", "TRUNK", "AGENT",
+	        "STATE", "AGE");
+	json_array_foreach(calls, i, c)
+	{
+		char age[32];
+		json_int_t start = json_integer_value(json_object_get(c, "start"));
+		fmt_duration(age, sizeof(age),
+		             (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - start);
+		fprintf(f, "%-16.16s %-32.32s %-12.12s %-12.12s %-9.9s %9s\n",
+		        str_or(json_object_get(c, "instance"), "?"),
+		        str_or(json_object_get(c, "id"), "?"),
+		        str_or(json_object_get(c, "trunk"), "-"),
+		        str_or(json_object_get(c, "agent"), "-"),
+		        str_or(json_object_get(c, "state"), "-"), age);
+	}
+	fprintf(f, "%zu call(s) on %zu instance(s)\n", json_array_size(calls),
+	        json_array_size(json_object_get(json_object_get(reply, "view"), "instances")));
+}
+
+/* Every instance's counts, then this one's view of the store. */
+static void
+human_cluster_stats(const json_t *reply, FILE *f)
+{
+	const json_t *inst = json_object_get(json_object_get(reply, "view"), "instances"), *x;
+	size_t i;
+
+	fprintf(f, "%-16s %6s  %s\n", "INSTANCE", "CALLS", "BY TRUNK");
+	json_array_foreach(inst, i, x)
+	{
+		const char *k;
+		json_t *v;
+		fprintf(f, "%-16.16s %6lld ", str_or(json_object_get(x, "instance"), "?"),
+		        (long long)json_integer_value(json_object_get(x, "calls")));
+		json_object_foreach(json_object_get(x, "trunks"), k, v)
+		        fprintf(f, " %s=%lld", esc(k), (long long)json_integer_value(v));
+		fprintf(f, "\n");
+	}
+	json_t *own = json_deep_copy(reply);
+
+	fprintf(f, "\nthis instance (%s):", str_or(json_object_get(reply, "instance"), "?"));
+	json_object_del(own, "view");
+	print_flat(own, "", " ", "=", "", f);
+	fprintf(f, "\n");
+	json_decref(own);
+}
+
+static int
+cmd_cluster(const struct opts *o, bool calls)
+{
+	struct timespec t0, t;
+	json_t *reply = NULL;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		const json_t *age;
+		long waited;
+		json_decref(reply);
+		reply = request(o, json_pack("{s:s}", "cmd", "cluster"));
+		if (reply == NULL || json_object_get(reply, "error") != NULL)
+			break;
+		age = json_object_get(reply, "age_ms");
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		waited = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if ((json_is_integer(age) && json_integer_value(age) <= CLUSTER_FRESH_MS) ||
+		    waited > CLUSTER_WAIT_MS)
+			break;
+		usleep(100000); /* the daemon is asking Redis */
+	}
+	if (reply != NULL && json_object_get(reply, "error") == NULL &&
+	    !json_is_object(json_object_get(reply, "view"))) {
+		json_decref(reply);
+		fprintf(stderr, "sipwardenctl: no view of the cluster yet (is Redis reachable?)\n");
+		return 1;
+	}
+	if (o->json && reply != NULL && calls) {
+		json_t *v = json_incref(json_object_get(reply, "view"));
+		json_decref(reply);
+		reply = v;
+	}
+	return print_reply(o, reply, calls ? human_cluster_calls : human_cluster_stats);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-	        {"socket", required_argument, NULL, 's'},
-	        {"control", required_argument, NULL, 'c'},
-	        {"json", no_argument, NULL, 'j'},
-	        {"no-color", no_argument, NULL, 'n'},
-	        {"once", no_argument, NULL, 'o'},
-	        {"timeout", required_argument, NULL, 't'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},
-	        {NULL, 0, NULL, 0},
+	        {"socket", required_argument, NULL, 's'}, {"control", required_argument, NULL, 'c'},
+	        {"json", no_argument, NULL, 'j'},         {"no-color", no_argument, NULL, 'n'},
+	        {"once", no_argument, NULL, 'o'},         {"timeout", required_argument, NULL, 't'},
+	        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+	        {"cluster", no_argument, NULL, 'C'},      {NULL, 0, NULL, 0},
 	};
-	struct opts o = {DEFAULT_TELEMETRY, DEFAULT_CONTROL, false, true, false, NULL};
+	struct opts o = {DEFAULT_TELEMETRY, DEFAULT_CONTROL, false, true, false, NULL, false};
 	bool help = false, no_color = false;
 	const char *cmd = NULL, *arg = NULL;
 	struct sigaction sa;
@@ -650,6 +745,9 @@ main(int argc, char **argv)
 		case 'V':
 			printf("sipwardenctl %s\n", SW_VERSION);
 			return 0;
+		case 'C':
+			o.cluster = true;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -680,6 +778,12 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (o.cluster && strcmp(cmd, "calls") != 0 && strcmp(cmd, "stats") != 0) {
+		fprintf(stderr, "sipwardenctl: --cluster goes with 'calls' and 'stats' only\n");
+		return 2;
+	}
+	if (o.cluster)
+		return cmd_cluster(&o, strcmp(cmd, "calls") == 0);
 	if (strcmp(cmd, "calls") == 0)
 		return print_reply(&o, request(&o, json_pack("{s:s}", "cmd", "calls")),
 		                   print_calls_table);

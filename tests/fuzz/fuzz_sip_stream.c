@@ -12,12 +12,14 @@
  * trunk's target for a call out), in order; slot 6 is an agent calling in with its pinned
  * client certificate (its INVITEs are calls out through the trunk).
  *   op 0: the payload arrives on the slot (raw bytes: requests, responses, garbage);
- *   op 1: answer the last request sipwarden sent on the slot: status from a table
+ *   op 1: answer the last request sipwarden sent on the slot (not a PRACK): status from a table
  *         (payload[0]), with a well-formed SRTP answer to its offer when payload[1] is odd,
- *         else with the rest of the payload as the body;
+ *         else with the rest of the payload as the body; a 101..199 is reliable (Require:
+ *         100rel, RSeq 1 + payload[1] / 4) when payload[1] & 2;
  *   op 2: a request inside the dialog of the last message on the slot (BYE, re-INVITE,
- *         UPDATE, INFO, ACK, OPTIONS, CANCEL by payload[0]; payload[1..] may replace the
- *         body), built from what sipwarden sent, as a peer would;
+ *         UPDATE, INFO, ACK, OPTIONS, CANCEL, PRACK by payload[0]; payload[1..] may replace
+ *         the body), built from what sipwarden sent, as a peer would (a PRACK's RAck names
+ *         the RSeq and CSeq of that message, when it has an RSeq);
  *   op 3: the slot's peer hangs up;
  *   op 4: the event loop runs (media events, deferred callbacks);
  *   op 5: like op 0, but placeholders in the payload are first replaced by what sipwarden
@@ -242,7 +244,8 @@ peer_read_cb(struct bufferevent *bev, void *arg)
 				continue;
 			}
 			slot_learn(sl, m);
-			if (MSG_IS_REQUEST(m) && !MSG_IS_ACK(m)) {
+			/* sipwarden's PRACKs go unanswered: op 1 keeps answering its INVITE */
+			if (MSG_IS_REQUEST(m) && !MSG_IS_ACK(m) && !MSG_IS_PRACK(m)) {
 				osip_message_free(sl->last_req);
 				if (osip_message_clone(m, &sl->last_req) != 0)
 					sl->last_req = NULL;
@@ -399,6 +402,12 @@ op_respond(struct slot *sl, const uint8_t *p, size_t n)
 	                                                  status > 100 ? sl->to_tag : NULL) != 0)
 		return;
 	osip_message_set_contact(resp, "<sip:peer@127.0.0.1:5070;transport=tls>");
+	if (n > 1 && (p[1] & 2) && status > 100 && status < 200) { /* RFC 3262 */
+		char rseq[8];
+		snprintf(rseq, sizeof(rseq), "%u", 1u + p[1] / 4u);
+		sip_util_add_header(resp, "Require", "100rel");
+		sip_util_add_header(resp, "RSeq", rseq);
+	}
 	if (n > 1 && (p[1] & 1) && (sdp = srtp_answer(sl->last_req)) != NULL)
 		set_body(resp, sdp, strlen(sdp));
 	else if (n > 2)
@@ -420,7 +429,8 @@ op_request(struct slot *sl, const uint8_t *p, size_t n)
 	osip_from_t *from = NULL, *to = NULL;
 	osip_contact_t *ct = NULL;
 	char *fs = NULL, *ts = NULL, *cid = NULL, *ruri = NULL, *text = NULL, *sdp = NULL;
-	char head[4096];
+	char head[4096], rack[96] = "";
+	const char *rseq;
 	size_t len;
 	bool we_called;
 
@@ -437,14 +447,18 @@ op_request(struct slot *sl, const uint8_t *p, size_t n)
 		osip_uri_to_str(ct->url, &ruri);
 	else
 		ruri = osip_strdup("sip:sipwarden@127.0.0.1");
+	if (strcmp(method, "PRACK") == 0 && MSG_IS_RESPONSE(m) && m->cseq != NULL &&
+	    (rseq = sip_util_header(m, "rseq")) != NULL && strlen(rseq) < 16 &&
+	    strlen(m->cseq->number) < 16)
+		snprintf(rack, sizeof(rack), "RAck: %s %s INVITE\r\n", rseq, m->cseq->number);
 	if (osip_from_to_str(from, &fs) != 0 || osip_to_to_str(to, &ts) != 0 ||
 	    osip_call_id_to_str(m->call_id, &cid) != 0 || ruri == NULL)
 		goto out;
 	snprintf(head, sizeof(head),
 	         "%s %s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5070;branch=z9hG4bKfz%u\r\n"
 	         "Max-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %u %s\r\n"
-	         "Contact: <sip:peer@127.0.0.1:5070;transport=tls>\r\nContent-Length: 0\r\n\r\n",
-	         method, ruri, sl->branch++, fs, ts, cid, sl->cseq++, method);
+	         "Contact: <sip:peer@127.0.0.1:5070;transport=tls>\r\n%sContent-Length: 0\r\n\r\n",
+	         method, ruri, sl->branch++, fs, ts, cid, sl->cseq++, method, rack);
 	if (sip_util_parse(head, strlen(head), &req) != 0)
 		goto out;
 	if (strcmp(method, "INVITE") == 0 || strcmp(method, "UPDATE") == 0) {

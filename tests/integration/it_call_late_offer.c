@@ -265,7 +265,7 @@ START_TEST(offerless_invite_from_agent_calling_out)
 	                      "--json",          NULL};
 	cp = itest_spawn(argv, itest_path(&t, "carrier.json", out, sizeof(out)),
 	                 itest_path(&t, "carrier.log", err, sizeof(err)));
-	usleep(300000);
+	itest_wait_listening("127.0.0.1", tport, 10000); /* the carrier is up */
 	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
 	const char *cargv[] = {getenv("SW_PEER"),
 	                       "call",

@@ -261,7 +261,7 @@ START_TEST(an_agent_calling_out_that_never_acks_gets_the_200_again_then_bye)
 	                      "--json",          NULL};
 	cp = itest_spawn(argv, itest_path(&t, "carrier.json", out, sizeof(out)),
 	                 itest_path(&t, "carrier.log", err, sizeof(err)));
-	usleep(300000);
+	itest_wait_listening("127.0.0.1", tport, 10000); /* the carrier is up */
 	c = agent_connect(&t);
 	send_invite(&t, c, cid, "");
 	count_200s(c, msg, &n200, &first, 5000);

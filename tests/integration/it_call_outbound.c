@@ -42,7 +42,7 @@ START_TEST(agent_with_pinned_certificate_calls_out_through_the_trunk_target)
 	                      "--json",          NULL};
 	cp = itest_spawn(argv, itest_path(&t, "carrier.json", out, sizeof(out)),
 	                 itest_path(&t, "carrier.log", err, sizeof(err)));
-	usleep(300000);
+	itest_wait_listening("127.0.0.1", tport, 10000); /* the carrier is up */
 
 	ck_assert_int_eq(itest_agent_calls(&t, "caller.json", "+15550001", T_CALL_MS), 0);
 	ck_assert_int_eq(itest_wait_child(cp, 10000), 0);

@@ -158,6 +158,9 @@ size_t itest_telemetry_read(int fd, char *buf, size_t cap, const char *until, in
 /* Start `swpeer answer` as the default agent with extra args (NULL-terminated list);
  * waits until it accepts TCP connections. Output JSON goes to DIR/agent.json. */
 pid_t itest_agent(const struct itest *t, const char *const extra[]);
+/* Wait until ip:port accepts TCP connections (a peer just spawned), at most timeout_ms;
+ * the test fails if it never does. */
+void itest_wait_listening(const char *ip, uint16_t port, int timeout_ms);
 /* Run `swpeer call` toward the daemon with extra args; output to DIR/<out>. Returns the
  * exit status (-1 on timeout). itest_caller_spawn() starts it without waiting. */
 int itest_caller(const struct itest *t, const char *out, const char *const extra[], int timeout_ms);

@@ -143,6 +143,16 @@ itest_agent(const struct itest *t, const char *const extra[])
 	return pid;
 }
 
+void
+itest_wait_listening(const char *ip, uint16_t port, int timeout_ms)
+{
+	for (int waited = 0; !tcp_accepts(ip, port); waited += 10) {
+		ck_assert_msg(waited < timeout_ms, "nothing listens on %s:%u after %d ms", ip, port,
+		              timeout_ms);
+		usleep(10000);
+	}
+}
+
 pid_t
 itest_caller_spawn(const struct itest *t, const char *out, const char *const extra[])
 {

@@ -38,6 +38,7 @@ call_new(struct peer *p, enum role role, unsigned num)
 	c->res.num = num;
 	c->res.role = role;
 	c->res.setup_ms = -1;
+	c->res.setup_us = -1;
 	sip_random_token(c->local_tag, 17);
 	RAND_bytes((uint8_t *)&c->cseq, sizeof(c->cseq));
 	c->cseq = (c->cseq & 0xffff) + 1;
@@ -47,12 +48,32 @@ call_new(struct peer *p, enum role role, unsigned num)
 	return c;
 }
 
+static unsigned
+callid_bucket(const char *call_id)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: Call-IDs here are ours or the peer's, not secret */
+
+	for (const unsigned char *s = (const unsigned char *)call_id; *s; s++)
+		h = (h ^ *s) * 16777619u;
+	return h % CALL_HASH;
+}
+
+/* Put `c` in the Call-ID index once its call_id is set (call_finish() takes it out). */
+void
+call_index(struct call *c)
+{
+	if (c->hashed)
+		return;
+	LIST_INSERT_HEAD(&c->peer->hash[callid_bucket(c->call_id)], c, hentry);
+	c->hashed = true;
+}
+
 struct call *
 call_find(struct peer *p, const char *call_id)
 {
 	struct call *c;
 
-	LIST_FOREACH(c, &p->calls, entry)
+	LIST_FOREACH(c, &p->hash[callid_bucket(call_id)], hentry)
 	if (strcmp(c->call_id, call_id) == 0 && c->state != CS_DONE)
 		return c;
 	return NULL;
@@ -170,8 +191,10 @@ call_finish(struct call *c, const char *fail_why)
 	free_timer(&c->ev_hold);
 	free_timer(&c->ev_stop);
 	free_timer(&c->ev_bye);
+	free_timer(&c->ev_refer);
 	free_timer(&c->ev_answer);
 	free_timer(&c->ev_mute);
+	free_timer(&c->ev_start);
 	media_close(&c->media);
 	for (unsigned i = 0; i < c->noffer_keys; i++)
 		keys_wipe(&c->offer_keys[i]);
@@ -182,6 +205,8 @@ call_finish(struct call *c, const char *fail_why)
 		sipconn_close_later(c->conn);
 	c->conn = NULL;
 	LIST_REMOVE(c, entry);
+	if (c->hashed)
+		LIST_REMOVE(c, hentry);
 	peer_call_done(p, c);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
@@ -247,6 +272,10 @@ call_body(const osip_message_t *m, const char **body)
  * Loose routing only, which is all swpeer meets (sipwarden, the test proxy); what does
  * not fit is left out and the requests go without it.
  */
+static int send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
+                        const char *branch, const char *to_tag, const char *extra,
+                        const char *ctype, const char *body);
+
 void
 call_take_routes(struct call *c, const osip_message_t *m, bool reverse)
 {
@@ -274,6 +303,22 @@ call_take_routes(struct call *c, const osip_message_t *m, bool reverse)
 int
 call_send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
                   const char *branch, const char *to_tag, const char *body)
+{
+	return send_request(c, method, ruri, cseq, branch, to_tag, NULL,
+	                    body ? "application/sdp" : NULL, body);
+}
+
+int
+call_send_request_ext(struct call *c, const char *method, const char *ruri, uint32_t cseq,
+                      const char *to_tag, const char *extra, const char *ctype, const char *body)
+{
+	return send_request(c, method, ruri, cseq, NULL, to_tag, extra, ctype, body);
+}
+
+static int
+send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
+             const char *branch, const char *to_tag, const char *extra, const char *ctype,
+             const char *body)
 {
 	struct evbuffer *b;
 	char br[48], contact[160];
@@ -306,9 +351,15 @@ call_send_request(struct call *c, const char *method, const char *ruri, uint32_t
 	if (strcmp(method, "CANCEL") != 0)
 		evbuffer_add_printf(b, "%s", c->route);
 	if (strcmp(method, "INVITE") == 0)
-		evbuffer_add_printf(b, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n");
-	if (body)
-		evbuffer_add_printf(b, "Content-Type: application/sdp\r\n");
+		evbuffer_add_printf(b, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK\r\n%s",
+		                    c->peer->o->rel100 ? "Supported: 100rel\r\nRequire: 100rel\r\n"
+		                                       : "");
+	if (strcmp(method, "PRACK") == 0)
+		evbuffer_add_printf(b, "RAck: %s\r\n", c->rack);
+	if (extra)
+		evbuffer_add_printf(b, "%s", extra);
+	if (body && ctype)
+		evbuffer_add_printf(b, "Content-Type: %s\r\n", ctype);
 	evbuffer_add_printf(b, "Content-Length: %zu\r\n\r\n", blen);
 	if (blen)
 		evbuffer_add(b, body, blen);
@@ -598,6 +649,13 @@ on_request(struct sipconn *conn, osip_message_t *m)
 			uas_on_ack(c, m);
 	} else if (strcmp(method, "CANCEL") == 0) {
 		uas_on_cancel(conn, m);
+	} else if (strcmp(method, "PRACK") == 0) {
+		if (!c || c->role != ROLE_CALLEE) {
+			sip_respond(conn, m, 481, NULL, NULL, NULL, NULL, NULL);
+			return;
+		}
+		sip_respond(conn, m, 200, NULL, NULL, NULL, NULL, NULL);
+		c->pracked = true; /* the 200 OK may go (uas_answer_cb) */
 	} else if (strcmp(method, "BYE") == 0) {
 		if (!c) {
 			sip_respond(conn, m, 481, NULL, NULL, NULL, NULL, NULL);
@@ -614,6 +672,8 @@ on_request(struct sipconn *conn, osip_message_t *m)
 			snprintf(why, sizeof(why), "%s", c->res.why);
 			call_finish(c, why[0] ? why : NULL);
 		}
+	} else if (c && (strcmp(method, "REFER") == 0 || strcmp(method, "NOTIFY") == 0)) {
+		refer_on_request(c, conn, m);
 	} else {
 		sip_respond(conn, m, 501, NULL, "x", "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n",
 		            NULL, NULL);
@@ -636,6 +696,6 @@ call_on_message(struct sipconn *conn, osip_message_t *m)
 		return;
 	c = call_find(conn->peer, cid);
 	osip_free(cid);
-	if (c)
+	if (c && !refer_on_response(c, m))
 		uac_on_response(c, m);
 }

@@ -21,7 +21,35 @@
 
 static void uac_send_bye(struct call *c);
 
-/* Start caller call number `num`: a new TLS connection; the INVITE follows on connect. */
+static void
+uac_start_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *c = arg;
+
+	if (c->state == CS_CONNECTING && c->conn && c->conn->up)
+		call_conn_ready(c);
+}
+
+/* A shared connection's handshake completed: every call waiting on it sends its INVITE. */
+void
+call_shared_conn_up(struct sipconn *conn)
+{
+	struct call *c;
+
+	for (;;) { /* call_conn_ready() may end a call (and start others): rescan */
+		LIST_FOREACH(c, &conn->peer->calls, entry)
+		if (c->conn == conn && c->state == CS_CONNECTING)
+			break;
+		if (!c)
+			return;
+		call_conn_ready(c);
+	}
+}
+
+/*
+ * Start caller call number `num`: a new TLS connection (the INVITE follows on connect), or
+ * with --connections one of the shared ones (at once when it is up, from the loop).
+ */
 int
 call_start_caller(struct peer *p, unsigned num)
 {
@@ -36,6 +64,17 @@ call_start_caller(struct peer *p, unsigned num)
 	snprintf(c->local_uri, sizeof(c->local_uri), "sip:swpeer-%u@swpeer.invalid", num);
 	snprintf(c->remote_uri, sizeof(c->remote_uri), "%s", o->to_uri);
 	snprintf(c->remote_target, sizeof(c->remote_target), "%s", o->to_uri);
+	call_index(c);
+	if (o->connections) {
+		c->conn = sip_shared_conn(p, (num - 1) % o->connections);
+		if (!c->conn) {
+			call_finish(c, "cannot open TLS connection");
+			return -ECONNREFUSED;
+		}
+		if (c->conn->up) /* not from here: this may run inside another call's end */
+			call_timer(c, &c->ev_start, 0, uac_start_cb);
+		return 0;
+	}
 	c->conn = sip_connect(p, o->to_host, o->to_port, c);
 	if (!c->conn) {
 		call_finish(c, "cannot open TLS connection");
@@ -273,6 +312,7 @@ record_final(struct call *c, osip_message_t *m)
 	if (w)
 		snprintf(c->res.warning, sizeof(c->res.warning), "%s", w);
 	c->res.setup_ms = ms_since(&c->t_start);
+	c->res.setup_us = us_since(&c->t_start);
 }
 
 static void
@@ -348,6 +388,40 @@ invite_2xx(struct call *c, osip_message_t *m)
 	call_timer(c, &c->ev_stop, o->duration_ms, uac_stop_cb);
 	if (o->hold_after_ms && o->hold_after_ms < o->duration_ms)
 		call_timer(c, &c->ev_hold, o->hold_after_ms, uac_hold_cb);
+	refer_arm(c); /* --refer: an agent calling out transfers too */
+}
+
+/* --100rel: PRACK a reliable provisional (Require: 100rel, RSeq) in its early dialog,
+ * each RSeq once (a copy is not PRACKed again). */
+static void
+uac_prack(struct call *c, osip_message_t *m)
+{
+	osip_header_t *req = NULL, *rs = NULL;
+	const char *tag = sip_to_tag(m);
+	osip_contact_t *ct = NULL;
+	unsigned long rseq;
+	char *end;
+
+	if (osip_message_header_get_byname(m, "require", 0, &req) < 0 || !req->hvalue ||
+	    !strstr(req->hvalue, "100rel") ||
+	    osip_message_header_get_byname(m, "rseq", 0, &rs) < 0 || !rs->hvalue || !tag)
+		return;
+	rseq = strtoul(rs->hvalue, &end, 10);
+	if (*end != '\0' || rseq == 0 || rseq > 0xffffffffUL || rseq == c->rseq)
+		return;
+	c->rseq = rseq;
+	snprintf(c->remote_tag, sizeof(c->remote_tag), "%s", tag);
+	call_take_routes(c, m, true);
+	if (osip_message_get_contact(m, 0, &ct) == 0 && ct && ct->url) {
+		char *u = NULL;
+
+		if (osip_uri_to_str(ct->url, &u) == 0) {
+			snprintf(c->remote_target, sizeof(c->remote_target), "%s", u);
+			osip_free(u);
+		}
+	}
+	snprintf(c->rack, sizeof(c->rack), "%lu %u INVITE", rseq, c->invite_cseq);
+	call_send_request(c, "PRACK", c->remote_target, c->cseq++, NULL, c->remote_tag, NULL);
 }
 
 static void
@@ -357,6 +431,8 @@ invite_response(struct call *c, osip_message_t *m)
 	const char *tag = sip_to_tag(m);
 
 	if (code < 200) {
+		if (c->peer->o->rel100 && code > 100)
+			uac_prack(c, m);
 		if (c->state == CS_CALLING) {
 			c->state = CS_PROCEEDING;
 			if (c->cancelled)

@@ -91,11 +91,26 @@ uas_bye_cb(evutil_socket_t fd, short what, void *arg)
 	call_send_request(c, "BYE", c->remote_target, c->bye_cseq, NULL, c->remote_tag, NULL);
 }
 
+/* The header lines of a provisional `code` (Contact; --reliable: Require: 100rel, RSeq). */
+static void
+uas_prov_headers(struct call *c, int code, char *hdr, size_t len)
+{
+	char contact[160];
+
+	if (code < 200 && c->peer->o->reliable) {
+		c->rseq = 1;
+		snprintf(hdr, len, "Contact: <%s>\r\nRequire: 100rel\r\nRSeq: %lu\r\n",
+		         call_contact(c, contact, sizeof(contact)), c->rseq);
+	} else {
+		snprintf(hdr, len, "Contact: <%s>\r\n", call_contact(c, contact, sizeof(contact)));
+	}
+}
+
 /* Send `code` (183 or 200) with our SDP answer and Contact. 0 or -1 (call finished). */
 static int
 uas_send_answer(struct call *c, int code)
 {
-	char sdp[4096], crypto[1][160], hdr[256], contact[160];
+	char sdp[4096], crypto[1][160], hdr[256];
 	int rc;
 
 	if (c->media.srtp)
@@ -107,7 +122,7 @@ uas_send_answer(struct call *c, int code)
 		call_finish(c, "cannot build the answer");
 		return -1;
 	}
-	snprintf(hdr, sizeof(hdr), "Contact: <%s>\r\n", call_contact(c, contact, sizeof(contact)));
+	uas_prov_headers(c, code, hdr, sizeof(hdr));
 	sip_respond(c->conn, c->invite, code, NULL, c->local_tag, hdr, "application/sdp", sdp);
 	OPENSSL_cleanse(sdp, sizeof(sdp));
 	return 0;
@@ -121,6 +136,10 @@ uas_answer_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (c->state != CS_PROCEEDING || !c->invite || !c->conn)
 		return;
+	if (o->reliable && !c->pracked) { /* RFC 3262 s3: not before the 18x's PRACK */
+		call_timer(c, &c->ev_answer, 20, uas_answer_cb);
+		return;
+	}
 	if (c->late) {
 		/* the INVITE had no SDP: our offer in the 200, the answer in the ACK */
 		char sdp[4096], hdr[256], contact[160];
@@ -161,7 +180,7 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 	struct sdp_info si;
 	struct srtp_keys rk, lk;
 	const char *body, *why = NULL;
-	char *s = NULL;
+	char *s = NULL, hdr[256];
 	osip_contact_t *ct = NULL;
 	bool plain;
 	int code;
@@ -175,6 +194,7 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 	if (osip_call_id_to_str(m->call_id, &s) == 0) {
 		snprintf(c->call_id, sizeof(c->call_id), "%s", s);
 		osip_free(s);
+		call_index(c);
 	}
 	s = NULL;
 	if (m->from->url && osip_uri_to_str(m->from->url, &s) == 0) {
@@ -220,7 +240,8 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 			return;
 		}
 		c->late = true;
-		sip_respond(conn, m, 180, NULL, c->local_tag, NULL, NULL, NULL);
+		uas_prov_headers(c, 180, hdr, sizeof(hdr));
+		sip_respond(conn, m, 180, NULL, c->local_tag, hdr, NULL, NULL);
 		if (o->mode != MODE_NOANSWER)
 			call_timer(c, &c->ev_answer, o->ring_ms, uas_answer_cb);
 		return;
@@ -269,7 +290,8 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 		if (uas_send_answer(c, 183) < 0)
 			return;
 	} else {
-		sip_respond(conn, m, 180, NULL, c->local_tag, NULL, NULL, NULL);
+		uas_prov_headers(c, 180, hdr, sizeof(hdr));
+		sip_respond(conn, m, 180, NULL, c->local_tag, hdr, NULL, NULL);
 	}
 	if (o->mode != MODE_NOANSWER)
 		call_timer(c, &c->ev_answer, o->ring_ms, uas_answer_cb);
@@ -285,6 +307,7 @@ uas_on_ack(struct call *c, osip_message_t *m)
 		return;
 	c->state = CS_CONFIRMED;
 	c->res.setup_ms = ms_since(&c->t_start);
+	c->res.setup_us = us_since(&c->t_start);
 	if (media_start(&c->media, c->peer->base) < 0) { /* started already unless late */
 		call_finish(c, "cannot start media");
 		return;
@@ -294,6 +317,7 @@ uas_on_ack(struct call *c, osip_message_t *m)
 	call_arm_media_stop(c);
 	if (o->bye_after_ms)
 		call_timer(c, &c->ev_bye, o->bye_after_ms, uas_bye_cb);
+	refer_arm(c);
 }
 
 /* CANCEL: 200 for it; if the INVITE is still pending, 487 for that and the call ends. */

@@ -41,6 +41,11 @@ static const char usage_text[] =
         "  --cert C --key K     client certificate to present (mutual TLS)\n"
         "  --calls N            calls to place (default 1)\n"
         "  --concurrent M       calls in progress at once (default 1)\n"
+        "  --rate R             start R calls per second instead, on a fixed schedule\n"
+        "                       (open loop: --concurrent is ignored; load tools)\n"
+        "  --connections K      carry the calls over K shared TLS connections (call n\n"
+        "                       on connection n mod K), as a trunk does; default: one\n"
+        "                       connection per call\n"
         "  --duration SECS      media time per answered call, then BYE (default 2)\n"
         "  --offer KIND         savp (default): RTP/SAVP, one a=crypto per suite, fresh keys\n"
         "                       avp: plain RTP/AVP; savp-weak: UNENCRYPTED/UNAUTHENTICATED\n"
@@ -60,10 +65,15 @@ static const char usage_text[] =
         "                       none: a re-INVITE without SDP, answered in the ACK\n"
         "  --options            send one OPTIONS per call instead of an INVITE (health probe;\n"
         "                       the code is checked against --expect, no media)\n"
+        "  --100rel             require reliable provisional responses (Require: 100rel in\n"
+        "                       the INVITE) and PRACK each new one (RFC 3262)\n"
         "  --cancel-after MS    CANCEL the INVITE after MS ms if no final answer came\n"
         "  --expect CODE        final SIP code each call must get (default 200; for 200 the\n"
         "                       media must also arrive intact)\n"
         "  --max-loss PCT       missing packets tolerated, percent (default 2; 2 always ok)\n"
+        "  --accept-refer CODE  answer a REFER in the call 202, then NOTIFY sipfrag 100 and\n"
+        "                       CODE (100..699; 1xx: no final status follows); without it\n"
+        "                       a REFER gets 603\n"
         "\n"
         "answer options:\n"
         "  --listen IP:PORT     TLS listening address (required)\n"
@@ -81,7 +91,12 @@ static const char usage_text[] =
         "  --ring-ms N          time between 180 Ringing and 200 OK (default 50)\n"
         "  --early-media        send 183 with the SDP answer instead of 180 (same SDP in the\n"
         "                       200 OK)\n"
+        "  --reliable           send the 180/183 reliably (Require: 100rel, RSeq) and the\n"
+        "                       200 OK only once that provisional got its PRACK\n"
         "  --bye-after SECS     send BYE SECS after the ACK\n"
+        "  --refer URI          0.5 s after the ACK send REFER with Refer-To: URI (as given);\n"
+        "                       NOTIFYs are answered 200 (also with call: an agent calling\n"
+        "                       out)\n"
         "  --calls N            exit after N calls (default: run until --timeout or a signal)\n"
         "\n"
         "common options:\n"
@@ -111,15 +126,27 @@ static const char usage_text[] =
         "                       test calls only, it holds the SRTP keys (tests/fuzz seeds)\n"
         "\n"
         "setup_ms is INVITE to final response on the caller, INVITE to ACK on the callee.\n"
-        "Per call: call, role, code, reason, warning, setup_ms, suite, local_key_hash and\n"
+        "Per call: call, role, code, reason, warning, setup_ms, setup_us (the same in\n"
+        "microseconds), suite, local_key_hash and\n"
         "remote_key_hash (first 8 hex of SHA-256 of key||salt, never the key), sent, received,\n"
         "ok, bad, missing, auth_fail, replay, duplicate, rtcp, reinvites, reinvite_code (final\n"
-        "code of the last re-INVITE sent, 0 none), ended_by (local or remote: who sent the\n"
+        "code of the last re-INVITE sent, 0 none), refer_code (final response to our REFER),\n"
+        "notify_code (status of the last NOTIFY sipfrag), notifies, refers, refer_to (the\n"
+        "Refer-To of a REFER received), ended_by (local or remote: who sent the\n"
         "BYE; - when none), result (pass/fail), why.\n"
         "Exit status: 0 when every call met its expectation, 1 otherwise, 2 on usage errors.\n";
 
 static struct opts opts;
 static struct peer peer;
+
+long
+us_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000000 + (now.tv_nsec - t0->tv_nsec) / 1000;
+}
 
 long
 ms_since(const struct timespec *t0)
@@ -261,10 +288,16 @@ enum {
 	O_TLSNAME,
 	O_NOPAD,
 	O_OPTIONS,
+	O_REL100,
+	O_RELIABLE,
 	O_MSTOP,
 	O_REINVOFFER,
 	O_ACKANSWER,
 	O_NORTCPMUX,
+	O_REFER,
+	O_ACCEPTREFER,
+	O_RATE,
+	O_CONNS,
 	O_HELP,
 };
 
@@ -303,10 +336,16 @@ static const struct option longopts[] = {
         {"tls-name", required_argument, NULL, O_TLSNAME},
         {"no-pad", no_argument, NULL, O_NOPAD},
         {"options", no_argument, NULL, O_OPTIONS},
+        {"100rel", no_argument, NULL, O_REL100},
+        {"reliable", no_argument, NULL, O_RELIABLE},
         {"media-stop-after", required_argument, NULL, O_MSTOP},
         {"reinvite-offer", required_argument, NULL, O_REINVOFFER},
         {"ack-answer", required_argument, NULL, O_ACKANSWER},
         {"no-rtcp-mux", no_argument, NULL, O_NORTCPMUX},
+        {"refer", required_argument, NULL, O_REFER},
+        {"accept-refer", required_argument, NULL, O_ACCEPTREFER},
+        {"rate", required_argument, NULL, O_RATE},
+        {"connections", required_argument, NULL, O_CONNS},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -362,6 +401,12 @@ parse_args(int argc, char **argv)
 			break;
 		case O_CONC:
 			opts.concurrent = parse_uint(optarg, 100000, "bad --concurrent");
+			break;
+		case O_RATE:
+			opts.rate = parse_uint(optarg, 100000, "bad --rate");
+			break;
+		case O_CONNS:
+			opts.connections = parse_uint(optarg, 10000, "bad --connections");
 			break;
 		case O_DUR:
 			opts.duration_ms = parse_secs_ms(optarg, "bad --duration");
@@ -453,11 +498,27 @@ parse_args(int argc, char **argv)
 		case O_EARLY:
 			opts.early_media = true;
 			break;
+		case O_REL100:
+			opts.rel100 = true;
+			break;
+		case O_RELIABLE:
+			opts.reliable = true;
+			break;
 		case O_RING:
 			opts.ring_ms = parse_uint(optarg, 3600000, "bad --ring-ms");
 			break;
 		case O_BYE:
 			opts.bye_after_ms = parse_secs_ms(optarg, "bad --bye-after");
+			break;
+		case O_REFER:
+			if (strlen(optarg) > 1024 || strpbrk(optarg, "\r\n") != NULL)
+				die_usage("bad --refer (one line, at most 1024 bytes)", NULL);
+			opts.refer_uri = optarg;
+			break;
+		case O_ACCEPTREFER:
+			opts.accept_refer = (int)parse_uint(optarg, 699, "bad --accept-refer");
+			if (opts.accept_refer < 100)
+				die_usage("--accept-refer code must be 100..699", optarg);
 			break;
 		case O_MEDIAIP: {
 			struct in_addr a;
@@ -556,6 +617,8 @@ parse_args(int argc, char **argv)
 			die_usage("--calls and --concurrent must be at least 1", NULL);
 		if (opts.duration_ms == 0)
 			opts.duration_ms = 1;
+		if (opts.rate)
+			opts.concurrent = opts.calls;
 	} else {
 		if (!opts.listen_port)
 			die_usage("answer needs --listen", NULL);
@@ -620,6 +683,26 @@ signal_cb(evutil_socket_t fd, short what, void *arg)
 	stop_all(arg, "interrupted");
 }
 
+/*
+ * --rate: start every call that is due by now (call n at (n-1)/R s after the first), so
+ * the offered rate does not bend to how fast calls complete (an open-loop generator).
+ */
+static void
+rate_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peer *p = arg;
+	uint64_t due = (uint64_t)us_since(&p->t_rate0) * p->o->rate / 1000000 + 1;
+
+	if (due > p->o->calls)
+		due = p->o->calls;
+	while (p->started < due && !p->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &p->t_last);
+		call_start_caller(p, ++p->started);
+	}
+	if (p->started >= p->o->calls || p->stopping)
+		event_del(p->ev_rate);
+}
+
 /* A call ended (its result is printed): count it, start the next one or finish. */
 void
 peer_call_done(struct peer *p, struct call *c)
@@ -635,7 +718,8 @@ peer_call_done(struct peer *p, struct call *c)
 	if (p->stopping)
 		return;
 	if (p->o->role == ROLE_CALLER) {
-		while (p->active < p->o->concurrent && p->started < p->o->calls && !p->stopping)
+		while (!p->o->rate && p->active < p->o->concurrent && p->started < p->o->calls &&
+		       !p->stopping)
 			call_start_caller(p, ++p->started);
 		if (p->finished >= p->o->calls) {
 			p->stopping = true;
@@ -675,6 +759,12 @@ main(int argc, char **argv)
 	}
 	p->o = &opts;
 	LIST_INIT(&p->calls);
+	for (unsigned i = 0; i < CALL_HASH; i++)
+		LIST_INIT(&p->hash[i]);
+	if (opts.connections && !(p->shared = calloc(opts.connections, sizeof(*p->shared)))) {
+		fprintf(stderr, "swpeer: out of memory\n");
+		return 1;
+	}
 	LIST_INIT(&p->conns);
 	if (!(p->base = event_base_new()) || !(p->ssl = tls_context())) {
 		fprintf(stderr, "swpeer: cannot set up TLS (certificate, key or CA)\n");
@@ -699,9 +789,20 @@ main(int argc, char **argv)
 		p->ev_timeout = evtimer_new(p->base, timeout_cb, p);
 		evtimer_add(p->ev_timeout, &tv);
 	}
-	if (opts.role == ROLE_CALLER)
+	if (opts.role == ROLE_CALLER && opts.rate) {
+		struct timeval tick = {0, 1000};
+
+		p->ev_rate = event_new(p->base, -1, EV_PERSIST, rate_cb, p);
+		clock_gettime(CLOCK_MONOTONIC, &p->t_rate0);
+		if (!p->ev_rate || event_add(p->ev_rate, &tick) != 0) {
+			fprintf(stderr, "swpeer: cannot start the --rate timer\n");
+			return 1;
+		}
+		rate_cb(-1, 0, p);
+	} else if (opts.role == ROLE_CALLER) {
 		while (p->active < opts.concurrent && p->started < opts.calls && !p->stopping)
 			call_start_caller(p, ++p->started);
+	}
 
 	event_base_dispatch(p->base);
 
@@ -718,6 +819,9 @@ main(int argc, char **argv)
 		evconnlistener_free(p->listener);
 	if (p->ev_timeout)
 		event_free(p->ev_timeout);
+	if (p->ev_rate)
+		event_free(p->ev_rate);
+	free(p->shared);
 	event_free(p->ev_sigint);
 	event_free(p->ev_sigterm);
 	SSL_CTX_free(p->ssl);

@@ -36,6 +36,7 @@ report_call(const struct opts *o, const struct call_result *r)
 		if (r->warning[0])
 			json_object_set_new(j, "warning", json_string(r->warning));
 		json_object_set_new(j, "setup_ms", json_integer(r->setup_ms));
+		json_object_set_new(j, "setup_us", json_integer(r->setup_us));
 		json_object_set_new(j, "suite", json_string(r->suite));
 		json_object_set_new(j, "local_key_hash", json_string(r->lhash[0] ? r->lhash : "-"));
 		json_object_set_new(j, "remote_key_hash",
@@ -58,6 +59,12 @@ report_call(const struct opts *o, const struct call_result *r)
 		}
 		json_object_set_new(j, "reinvites", json_integer(r->reinvites));
 		json_object_set_new(j, "reinvite_code", json_integer(r->reinvite_code));
+		json_object_set_new(j, "refer_code", json_integer(r->refer_code));
+		json_object_set_new(j, "notify_code", json_integer(r->notify_code));
+		json_object_set_new(j, "notifies", json_integer(r->notifies));
+		json_object_set_new(j, "refers", json_integer(r->refers));
+		if (r->refer_to[0])
+			json_object_set_new(j, "refer_to", json_string(r->refer_to));
 		json_object_set_new(j, "ended_by",
 		                    json_string(r->ended_by == 'l'   ? "local"
 		                                : r->ended_by == 'r' ? "remote"
@@ -92,7 +99,14 @@ report_summary(const struct opts *o, const struct peer *p)
 	unsigned planned = o->role == ROLE_CALLER ? o->calls : p->started;
 	unsigned failed = p->failed + (planned > p->finished ? planned - p->finished : 0);
 
-	if (o->json)
+	if (o->json && o->rate) /* start_span_ms: first to last call start, for the real rate */
+		printf("{\"summary\":true,\"role\":\"%s\",\"calls\":%u,\"finished\":%u,\"passed\":%"
+		       "u,\"failed\":%u,\"rate\":%u,\"started\":%u,\"start_span_ms\":%ld}\n",
+		       role_name(o->role), planned, p->finished, p->passed, failed, o->rate,
+		       p->started,
+		       (long)((p->t_last.tv_sec - p->t_rate0.tv_sec) * 1000 +
+		              (p->t_last.tv_nsec - p->t_rate0.tv_nsec) / 1000000));
+	else if (o->json)
 		printf("{\"summary\":true,\"role\":\"%s\",\"calls\":%u,\"finished\":%u,\"passed\":%"
 		       "u,"
 		       "\"failed\":%u}\n",

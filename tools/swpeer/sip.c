@@ -3,9 +3,9 @@
  * framing (lib/sipframe), parsing with libosip2, and helpers to write responses.
  *
  * A listener accepts TLS connections (callee); sip_connect() opens one (caller, one
- * connection per call). lib/sipframe finds message boundaries (Content-Length, limits,
- * keep-alives); each whole message is parsed with osip_message_parse() and handed
- * to call.c; a connection that breaks framing or sends garbage is closed. CRLFCRLF
+ * connection per call, or --connections shared ones). lib/sipframe finds message boundaries
+ * (Content-Length, limits, keep-alives); each whole message is parsed with osip_message_parse() and
+ * handed to call.c; a connection that breaks framing or sends garbage is closed. CRLFCRLF
  * keep-alives are answered with CRLF. Not responsible for dialogs or SDP (call.c).
  */
 #include <arpa/inet.h>
@@ -52,6 +52,8 @@ sip_reason(int code)
 		return "Ringing";
 	case 200:
 		return "OK";
+	case 202:
+		return "Accepted";
 	case 400:
 		return "Bad Request";
 	case 403:
@@ -297,6 +299,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		fill_local(c);
 		if (c->owner)
 			call_conn_ready(c->owner);
+		else if (c->shared)
+			call_shared_conn_up(c);
 		return;
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
@@ -308,12 +312,12 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			char buf[256];
 
 			ERR_error_string_n(e, buf, sizeof(buf));
-			if (ERR_GET_LIB(e) != 0 && (c->owner || c->peer->o->verbose))
+			if (ERR_GET_LIB(e) != 0 && (c->owner || c->shared || c->peer->o->verbose))
 				fprintf(stderr, "swpeer: TLS: %s\n", buf);
 			tls_err |= ERR_GET_LIB(e) != 0;
 		}
 		if (!tls_err && (what & BEV_EVENT_ERROR) && serr &&
-		    (c->owner || c->peer->o->verbose))
+		    (c->owner || c->shared || c->peer->o->verbose))
 			fprintf(stderr, "swpeer: connection: %s\n",
 			        evutil_socket_error_to_string(serr));
 		sipconn_close(c);
@@ -351,6 +355,8 @@ conn_free(struct sipconn *c)
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 
 	c->closing = true;
+	if (c->shared && c->peer->shared[c->slot] == c)
+		c->peer->shared[c->slot] = NULL;
 	call_conn_closed(c);
 	LIST_REMOVE(c, entry);
 	if (ssl)
@@ -501,5 +507,26 @@ sip_connect(struct peer *p, const char *host, uint16_t port, struct call *owner)
 		return NULL;
 	}
 	nodelay(bufferevent_getfd(bev));
+	return c;
+}
+
+/*
+ * --connections: the shared connection in slot `idx` (< --connections), opened now when
+ * there is none (calls on it wait for its handshake: call_shared_conn_up()). NULL when it
+ * cannot be opened.
+ */
+struct sipconn *
+sip_shared_conn(struct peer *p, unsigned idx)
+{
+	struct sipconn *c = p->shared[idx];
+
+	if (c && !c->closing && !c->dead)
+		return c;
+	c = sip_connect(p, p->o->to_host, p->o->to_port, NULL);
+	if (!c)
+		return NULL;
+	c->shared = true;
+	c->slot = idx;
+	p->shared[idx] = c;
 	return c;
 }

@@ -61,6 +61,8 @@ struct opts {
 	char to_host[128];
 	uint16_t to_port;
 	unsigned calls, concurrent;
+	unsigned connections; /* --connections K: calls share K TLS connections; 0: one each */
+	unsigned rate;        /* --rate R: start R calls per second (not --concurrent) */
 	unsigned duration_ms;
 	enum offer_kind offer;
 	enum srtp_suite suites[SUITE_COUNT];
@@ -88,9 +90,14 @@ struct opts {
 	int reject_code;
 	unsigned ring_ms;
 	bool early_media; /* answer: 183 with the SDP answer instead of 180 */
+	bool reliable;    /* answer: 18x reliable (RFC 3262), the 200 only after its PRACK */
 	unsigned bye_after_ms;
 	bool accept_avp;
+	const char *refer_uri; /* --refer: REFER with this Refer-To 0.5 s after the ACK */
+	/* caller */
+	int accept_refer; /* --accept-refer CODE: 202, then NOTIFY sipfrag CODE; 0: 603 */
 	/* both */
+	bool rel100; /* call: Require: 100rel, PRACK reliable 18x */
 	const char *ca, *cert, *key;
 	char media_ip[64];
 	uint16_t rtp_lo, rtp_hi;
@@ -116,6 +123,8 @@ struct sipconn {
 	char local_ip[64];
 	uint16_t local_port;
 	bool up;
+	bool shared;   /* one of the peer's --connections, carrying many calls */
+	unsigned slot; /* shared: its index in peer->shared */
 	bool in_cb, dead, closing;
 	unsigned num;          /* --capture: connection number, from 1 */
 	struct sipframe frame; /* framing state of the input stream */
@@ -197,12 +206,18 @@ struct call_result {
 	char reason[64];
 	char warning[200];
 	long setup_ms;
+	long setup_us; /* the same in microseconds (load tools want finer than 1 ms) */
 	char suite[48];
 	char lhash[KEY_HASH_HEX + 1], rhash[KEY_HASH_HEX + 1];
 	struct media_stats st;
 	unsigned reinvites; /* re-INVITEs that got a 2xx (sent or answered) */
 	int reinvite_code;  /* final code of the last re-INVITE we sent, 0 none */
 	char ended_by;      /* 'l': we sent the BYE, 'r': the peer did, 0: no BYE */
+	int refer_code;     /* final response to our REFER, 0 none (refer.c) */
+	int notify_code;    /* status in the last NOTIFY sipfrag received, 0 none */
+	unsigned notifies;  /* NOTIFYs received */
+	unsigned refers;    /* REFERs received */
+	char refer_to[256]; /* Refer-To of the last REFER received (printable ASCII) */
 	bool had_media;
 	bool pass;
 	char why[160];
@@ -225,6 +240,8 @@ enum call_state {
  */
 struct call {
 	LIST_ENTRY(call) entry;
+	LIST_ENTRY(call) hentry; /* in peer->hash[] by Call-ID while `hashed` */
+	bool hashed;
 	struct peer *peer;
 	struct sipconn *conn;
 	unsigned num;
@@ -236,15 +253,19 @@ struct call {
 	char remote_target[256];              /* Contact of the peer: in-dialog Request-URI */
 	char route[1024]; /* route set as "Route: <uri;lr>\r\n" lines, in sending order */
 	char invite_branch[48];
-	uint32_t cseq, invite_cseq, bye_cseq, reinvite_cseq;
+	uint32_t cseq, invite_cseq, bye_cseq, reinvite_cseq, refer_cseq;
 	osip_message_t *invite; /* UAS: the INVITE we answer (clone) */
 	bool cancelled, bye_sent, on_hold, offered_srtp, hold_done;
-	bool late; /* our 2xx carried an offer (the INVITE had none): the ACK has the answer */
+	bool late;     /* our 2xx carried an offer (the INVITE had none): the ACK has the answer */
+	char rack[40]; /* caller: RAck of the PRACK being sent */
+	unsigned long rseq; /* caller: last RSeq PRACKed; callee: RSeq of our 18x */
+	bool pracked;       /* callee: our reliable 18x got its PRACK */
 	struct srtp_keys offer_keys[SUITE_COUNT + 1];
 	unsigned noffer_keys;
 	unsigned sdp_version;
 	struct timespec t_start;
-	struct event *ev_cancel, *ev_hold, *ev_stop, *ev_bye, *ev_answer, *ev_mute;
+	struct event *ev_cancel, *ev_hold, *ev_stop, *ev_bye, *ev_answer, *ev_mute, *ev_refer,
+	        *ev_start;
 	unsigned holds; /* re-INVITEs answered 2xx */
 	bool bye_by_remote;
 	struct media media;
@@ -254,6 +275,8 @@ struct call {
 LIST_HEAD(call_list, call);
 LIST_HEAD(conn_list, sipconn);
 
+#define CALL_HASH 8192 /* Call-ID buckets: a load run keeps thousands of calls */
+
 /* struct peer: the whole process state. Owner: main(). */
 struct peer {
 	struct event_base *base;
@@ -261,9 +284,13 @@ struct peer {
 	SSL_CTX *ssl;
 	struct evconnlistener *listener;
 	struct call_list calls;
+	struct call_list hash[CALL_HASH];
 	struct conn_list conns;
+	struct sipconn **shared; /* --connections: K slots, NULL while none is open */
 	unsigned started, finished, passed, failed, active;
 	struct event *ev_timeout, *ev_sigint, *ev_sigterm;
+	struct event *ev_rate;           /* --rate: starts the calls that are due */
+	struct timespec t_rate0, t_last; /* --rate: first and latest call start */
 	bool stopping;
 };
 
@@ -303,6 +330,7 @@ void keys_hash(const struct srtp_keys *k, char out[KEY_HASH_HEX + 1]);
 /* sip.c */
 int sip_listen(struct peer *p, const char *host, uint16_t port);
 struct sipconn *sip_connect(struct peer *p, const char *host, uint16_t port, struct call *owner);
+struct sipconn *sip_shared_conn(struct peer *p, unsigned idx);
 void sipconn_close(struct sipconn *c);
 void sipconn_close_later(struct sipconn *c);
 int sip_send(struct sipconn *c, const char *buf, size_t len);
@@ -318,11 +346,16 @@ const char *sip_from_tag(const osip_message_t *m);
 struct call *call_new(struct peer *p, enum role role, unsigned num);
 void call_finish(struct call *c, const char *fail_why);
 struct call *call_find(struct peer *p, const char *call_id);
+void call_index(struct call *c);
 void call_on_message(struct sipconn *conn, osip_message_t *m);
 void call_conn_closed(struct sipconn *conn);
 void call_abort_all(struct peer *p, const char *why);
 int call_send_request(struct call *c, const char *method, const char *ruri, uint32_t cseq,
                       const char *branch, const char *to_tag, const char *body);
+/* The same with `extra` header lines (each ending CRLF) and the body's `ctype`. */
+int call_send_request_ext(struct call *c, const char *method, const char *ruri, uint32_t cseq,
+                          const char *to_tag, const char *extra, const char *ctype,
+                          const char *body);
 const char *call_contact(struct call *c, char *buf, size_t len);
 void call_handle_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m);
 int call_body(const osip_message_t *m, const char **body);
@@ -335,6 +368,7 @@ const char *call_take_offer(struct call *c, const char *body, bool plain, char *
 /* call_uac.c: the caller */
 int call_start_caller(struct peer *p, unsigned num);
 void call_conn_ready(struct call *c);
+void call_shared_conn_up(struct sipconn *conn);
 void uac_on_response(struct call *c, osip_message_t *m);
 const char *uac_apply_answer(struct call *c, const char *body);
 
@@ -344,6 +378,13 @@ void uas_on_ack(struct call *c, osip_message_t *m);
 void uas_on_cancel(struct sipconn *conn, osip_message_t *m);
 int uas_judge_offer(const struct opts *o, const struct sdp_info *si, struct srtp_keys *rk,
                     bool *plain, const char **why);
+
+/* refer.c: transfer (RFC 3515). refer_arm: after the ACK, REFER per --refer;
+ * refer_on_request: a REFER (caller side, --accept-refer) or NOTIFY in the dialog of `c`;
+ * refer_on_response: true when `m` answered our REFER (recorded). */
+void refer_arm(struct call *c);
+void refer_on_request(struct call *c, struct sipconn *conn, osip_message_t *m);
+bool refer_on_response(struct call *c, const osip_message_t *m);
 
 /* media.c */
 int media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi);
@@ -367,5 +408,6 @@ void report_summary(const struct opts *o, const struct peer *p);
 /* main.c */
 void peer_call_done(struct peer *p, struct call *c);
 long ms_since(const struct timespec *t0);
+long us_since(const struct timespec *t0);
 
 #endif
