@@ -48,8 +48,9 @@ static void
 default_request(struct sip_server *s, struct sip_conn *c, const osip_message_t *req)
 {
 	static const char *const allow[] = {"Allow: " SIP_SERVER_ALLOW, NULL};
-	static const char *const options[] = {"Allow: " SIP_SERVER_ALLOW, "Supported: 100rel",
-	                                      "Accept: application/sdp", NULL};
+	static const char *const options[] = {"Allow: " SIP_SERVER_ALLOW,
+	                                      "Supported: 100rel, timer", "Accept: application/sdp",
+	                                      NULL};
 	static const char *const retry[] = {"Retry-After: 30", NULL};
 	const char *m = req->sip_method;
 	const char *scheme = req->req_uri != NULL ? req->req_uri->scheme : NULL;

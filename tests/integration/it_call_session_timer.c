@@ -200,6 +200,15 @@ START_TEST(a_session_expires_below_the_minimum_gets_422_with_min_se)
 		}
 	}
 	itest_assert_no_calls(&t);
+	/* OPTIONS outside a call (the server's answer) list timer in Supported */
+	{
+		static char req[MSG_CAP];
+		char v[128];
+		ck_assert_int_eq(itest_send_str(c, itest_options(req, sizeof(req), "opt1@x", 1)), 0);
+		ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "OPTIONS"), 200);
+		ck_assert_msg(itest_header(msg, "Supported", v, sizeof(v)) && strstr(v, "timer"),
+		              "OPTIONS 200 without Supported: timer: %s", msg);
+	}
 	itest_conn_free(c);
 	itest_stop(&t);
 }
