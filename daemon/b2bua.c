@@ -91,7 +91,7 @@ b2bua_response(struct b2bua *b, const osip_message_t *req, int code, const char 
 		sip_util_add_header(resp, "Allow", SIP_SERVER_ALLOW);
 	if (code == 200 && MSG_IS_OPTIONS(req)) {
 		sip_util_add_header(resp, "Accept", "application/sdp");
-		sip_util_add_header(resp, "Supported", "100rel, timer"); /* prack.c, timer.c */
+		sip_util_add_header(resp, "Supported", "100rel, timer"); /* RFC 3262, RFC 4028 */
 	}
 	if (warning != NULL) {
 		warning_value(b, warning, buf, sizeof(buf));
