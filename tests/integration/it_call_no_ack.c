@@ -22,52 +22,6 @@
 
 static char tel[1 << 20];
 
-/* An SDES-SRTP offer with a fresh key into sdp. */
-static void
-offer(char *sdp, size_t cap)
-{
-	unsigned char key[46];
-	char k64[80];
-
-	ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
-	EVP_EncodeBlock((unsigned char *)k64, key, (int)sizeof(key));
-	snprintf(sdp, cap,
-	         "v=0\r\n"
-	         "o=itest 1 1 IN IP4 127.0.0.1\r\n"
-	         "s=-\r\n"
-	         "c=IN IP4 127.0.0.1\r\n"
-	         "t=0 0\r\n"
-	         "m=audio %u RTP/SAVP 0\r\n"
-	         "a=rtpmap:0 PCMU/8000\r\n"
-	         "a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:%s\r\n"
-	         "a=sendrecv\r\n",
-	         itest_port(), k64);
-}
-
-/* An INVITE with Call-ID `callid` and `rr` (Record-Route lines ending in CRLF). */
-static void
-send_invite(const struct itest *t, struct itest_conn *c, const char *callid, const char *rr)
-{
-	static char req[MSG_CAP];
-	char sdp[1024];
-
-	offer(sdp, sizeof(sdp));
-	snprintf(req, sizeof(req),
-	         "INVITE sip:agent@%s:%u SIP/2.0\r\n"
-	         "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bK%s\r\n"
-	         "Max-Forwards: 70\r\n"
-	         "%s"
-	         "From: <sip:+15550100@127.0.0.1>;tag=rt1\r\n"
-	         "To: <sip:agent@%s>\r\n"
-	         "Call-ID: %s\r\n"
-	         "CSeq: 1 INVITE\r\n"
-	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
-	         "Content-Type: application/sdp\r\n"
-	         "Content-Length: %zu\r\n\r\n%s",
-	         t->ip, t->port, callid, rr, t->ip, callid, strlen(sdp), sdp);
-	ck_assert_int_eq(itest_send_str(c, req), 0);
-}
-
 /* Read until a request or a response arrives that is not a 200 to the INVITE; counts the
  * 200s (and when the first came) on the way. Returns what ended the wait in msg. */
 static void
@@ -108,7 +62,7 @@ START_TEST(a_200_without_ack_is_retransmitted_then_the_call_ends_no_ack)
 	ap = itest_agent(&t, agent_args);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	send_invite(&t, c, cid, "");
+	itest_send_invite(&t, c, cid, "", NULL, 0);
 	/* never ACK: the 200 comes again and again, then sipwarden's BYE */
 	count_200s(c, msg, &n200, &first, 5000);
 	waited = itest_now_ms() - first;
@@ -163,7 +117,7 @@ START_TEST(the_ack_stops_the_retransmissions_and_the_call_goes_on)
 	ap = itest_agent(&t, agent_args);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	send_invite(&t, c, cid, "");
+	itest_send_invite(&t, c, cid, "", NULL, 0);
 	/* wait for the 200 to come twice (the retransmission), then ACK */
 	while (n200 < 2) {
 		ck_assert_msg(itest_recv_msg(c, msg, MSG_CAP, 5000) > 0, "the 200 came %d times",
@@ -263,7 +217,7 @@ START_TEST(an_agent_calling_out_that_never_acks_gets_the_200_again_then_bye)
 	                 itest_path(&t, "carrier.log", err, sizeof(err)));
 	itest_wait_listening("127.0.0.1", tport, 10000); /* the carrier is up */
 	c = agent_connect(&t);
-	send_invite(&t, c, cid, "");
+	itest_send_invite(&t, c, cid, "", NULL, 0);
 	count_200s(c, msg, &n200, &first, 5000);
 	ck_assert_msg(strncmp(msg, "BYE ", 4) == 0, "not a BYE: %.60s", msg);
 	ck_assert_msg(n200 >= 5, "the 200 came %d times", n200);

@@ -24,51 +24,6 @@
 
 static char tel[1 << 20];
 
-static void
-offer(char *sdp, size_t cap)
-{
-	unsigned char key[46];
-	char k64[80];
-
-	ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
-	EVP_EncodeBlock((unsigned char *)k64, key, (int)sizeof(key));
-	snprintf(sdp, cap,
-	         "v=0\r\n"
-	         "o=itest 1 1 IN IP4 127.0.0.1\r\n"
-	         "s=-\r\n"
-	         "c=IN IP4 127.0.0.1\r\n"
-	         "t=0 0\r\n"
-	         "m=audio %u RTP/SAVP 0\r\n"
-	         "a=rtpmap:0 PCMU/8000\r\n"
-	         "a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:%s\r\n"
-	         "a=sendrecv\r\n",
-	         itest_port(), k64);
-}
-
-/* An INVITE (CSeq 1) with Call-ID `callid` and `extra` header lines (ending in CRLF). */
-static void
-send_invite(const struct itest *t, struct itest_conn *c, const char *callid, const char *extra)
-{
-	static char req[MSG_CAP];
-	char sdp[1024];
-
-	offer(sdp, sizeof(sdp));
-	snprintf(req, sizeof(req),
-	         "INVITE sip:agent@%s:%u SIP/2.0\r\n"
-	         "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bK%s\r\n"
-	         "Max-Forwards: 70\r\n"
-	         "%s"
-	         "From: <sip:+15550100@127.0.0.1>;tag=rt1\r\n"
-	         "To: <sip:agent@%s>\r\n"
-	         "Call-ID: %s\r\n"
-	         "CSeq: 1 INVITE\r\n"
-	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
-	         "Content-Type: application/sdp\r\n"
-	         "Content-Length: %zu\r\n\r\n%s",
-	         t->ip, t->port, callid, extra, t->ip, callid, strlen(sdp), sdp);
-	ck_assert_int_eq(itest_send_str(c, req), 0);
-}
-
 /* A request `method` (CSeq `cseq`) in the dialog a response `resp` (our To tag, its
  * Contact) made, with `extra` header lines (ending in CRLF). */
 static void
@@ -161,7 +116,7 @@ START_TEST(a_trunk_requiring_100rel_gets_a_reliable_180_until_its_prack)
 	ap = itest_agent(&t, agent_args);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	send_invite(&t, c, cid, "Require: 100rel\r\nSupported: timer\r\n");
+	itest_send_invite(&t, c, cid, "Require: 100rel\r\nSupported: timer\r\n", NULL, 0);
 	rseq = first_reliable_180(c, r180);
 	/* 31, 62, 125 ms: the same 180 (same RSeq) comes again while no PRACK does */
 	while (copies < 3) {
@@ -211,7 +166,7 @@ START_TEST(no_prack_within_64_t1_answers_the_invite_5xx)
 	ap = itest_agent(&t, agent_args);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	send_invite(&t, c, cid, "Require: 100rel\r\n");
+	itest_send_invite(&t, c, cid, "Require: 100rel\r\n", NULL, 0);
 	first_reliable_180(c, msg);
 	first = itest_now_ms();
 	for (;;) {
@@ -261,7 +216,7 @@ START_TEST(a_prack_with_a_wrong_or_malformed_rack_is_refused)
 	ap = itest_agent(&t, agent_args);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	send_invite(&t, c, cid, "Supported: 100rel\r\nRequire: 100rel\r\n");
+	itest_send_invite(&t, c, cid, "Supported: 100rel\r\nRequire: 100rel\r\n", NULL, 0);
 	rseq = first_reliable_180(c, r180);
 	/* not the RSeq, not the INVITE's CSeq, not INVITE: no such provisional (481) */
 	snprintf(rack, sizeof(rack), "%lu 1 INVITE", rseq + 1);
@@ -379,7 +334,7 @@ START_TEST(the_200_waits_for_the_prack_of_a_reliable_183_with_sdp)
 	ap = itest_agent(&t, agent_args);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	send_invite(&t, c, cid, "Require: 100rel\r\n");
+	itest_send_invite(&t, c, cid, "Require: 100rel\r\n", NULL, 0);
 	do
 		ck_assert_msg(itest_recv_msg(c, r183, MSG_CAP, 5000) > 0, "no 183");
 	while (itest_status(r183) == 100);

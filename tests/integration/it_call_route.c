@@ -23,52 +23,6 @@
 
 static char tel[1 << 20];
 
-/* An SDES-SRTP offer with a fresh key into sdp. */
-static void
-offer(char *sdp, size_t cap)
-{
-	unsigned char key[46];
-	char k64[80];
-
-	ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
-	EVP_EncodeBlock((unsigned char *)k64, key, (int)sizeof(key));
-	snprintf(sdp, cap,
-	         "v=0\r\n"
-	         "o=itest 1 1 IN IP4 127.0.0.1\r\n"
-	         "s=-\r\n"
-	         "c=IN IP4 127.0.0.1\r\n"
-	         "t=0 0\r\n"
-	         "m=audio %u RTP/SAVP 0\r\n"
-	         "a=rtpmap:0 PCMU/8000\r\n"
-	         "a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:%s\r\n"
-	         "a=sendrecv\r\n",
-	         itest_port(), k64);
-}
-
-/* An INVITE with Call-ID `callid` and `rr` (Record-Route lines ending in CRLF). */
-static void
-send_invite(const struct itest *t, struct itest_conn *c, const char *callid, const char *rr)
-{
-	static char req[MSG_CAP];
-	char sdp[1024];
-
-	offer(sdp, sizeof(sdp));
-	snprintf(req, sizeof(req),
-	         "INVITE sip:agent@%s:%u SIP/2.0\r\n"
-	         "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bK%s\r\n"
-	         "Max-Forwards: 70\r\n"
-	         "%s"
-	         "From: <sip:+15550100@127.0.0.1>;tag=rt1\r\n"
-	         "To: <sip:agent@%s>\r\n"
-	         "Call-ID: %s\r\n"
-	         "CSeq: 1 INVITE\r\n"
-	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
-	         "Content-Type: application/sdp\r\n"
-	         "Content-Length: %zu\r\n\r\n%s",
-	         t->ip, t->port, callid, rr, t->ip, callid, strlen(sdp), sdp);
-	ck_assert_int_eq(itest_send_str(c, req), 0);
-}
-
 /* Record-Route or Route lines of `msg` ("Name: value" each, in order) into out. */
 static void
 route_lines(const char *msg, const char *name, char *out, size_t cap)
@@ -108,7 +62,7 @@ START_TEST(responses_echo_the_record_route_and_our_bye_follows_it)
 	ap = itest_agent(&t, agent_args);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	send_invite(&t, c, cid, rr);
+	itest_send_invite(&t, c, cid, rr, NULL, 0);
 	for (;;) {
 		ck_assert_msg(itest_recv_msg(c, msg, MSG_CAP, 10000) > 0,
 		              "no answer to the INVITE");
@@ -183,7 +137,7 @@ START_TEST(a_record_route_sipwarden_cannot_follow_is_refused_with_400)
 	ck_assert_ptr_nonnull(c);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(cid, sizeof(cid), "bad%zu-%u@127.0.0.1", i, (unsigned)getpid());
-		send_invite(&t, c, cid, bad[i].rr);
+		itest_send_invite(&t, c, cid, bad[i].rr, NULL, 0);
 		ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "INVITE"), 400);
 		ck_assert_msg(itest_header(msg, "Warning", warn, sizeof(warn)) != NULL &&
 		                      strstr(warn, "Record-Route") != NULL,

@@ -29,52 +29,6 @@
 
 static char tel[1 << 20];
 
-static void
-offer(char *sdp, size_t cap)
-{
-	unsigned char key[46];
-	char k64[80];
-
-	ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
-	EVP_EncodeBlock((unsigned char *)k64, key, (int)sizeof(key));
-	snprintf(sdp, cap,
-	         "v=0\r\n"
-	         "o=itest 1 1 IN IP4 127.0.0.1\r\n"
-	         "s=-\r\n"
-	         "c=IN IP4 127.0.0.1\r\n"
-	         "t=0 0\r\n"
-	         "m=audio %u RTP/SAVP 0\r\n"
-	         "a=rtpmap:0 PCMU/8000\r\n"
-	         "a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:%s\r\n"
-	         "a=sendrecv\r\n",
-	         itest_port(), k64);
-}
-
-/* An INVITE with Call-ID `callid` and `extra` header lines (each ending in CRLF); our
- * SDP goes into `sdp` (for answering a re-INVITE with it). */
-static void
-send_invite(const struct itest *t, struct itest_conn *c, const char *callid, const char *extra,
-            char *sdp, size_t sdpcap)
-{
-	static char req[MSG_CAP];
-
-	offer(sdp, sdpcap);
-	snprintf(req, sizeof(req),
-	         "INVITE sip:agent@%s:%u SIP/2.0\r\n"
-	         "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bK%s\r\n"
-	         "Max-Forwards: 70\r\n"
-	         "%s"
-	         "From: <sip:+15550100@127.0.0.1>;tag=rt1\r\n"
-	         "To: <sip:agent@%s>\r\n"
-	         "Call-ID: %s\r\n"
-	         "CSeq: 1 INVITE\r\n"
-	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
-	         "Content-Type: application/sdp\r\n"
-	         "Content-Length: %zu\r\n\r\n%s",
-	         t->ip, t->port, callid, extra, t->ip, callid, strlen(sdp), sdp);
-	ck_assert_int_eq(itest_send_str(c, req), 0);
-}
-
 /* Wait for the final response to the INVITE into msg; returns its status. */
 static int
 invite_final(struct itest_conn *c, char *msg)
@@ -182,8 +136,8 @@ START_TEST(a_session_expires_below_the_minimum_gets_422_with_min_se)
 	itest_start(&t, &o);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	send_invite(&t, c, cid, "Supported: timer\r\nSession-Expires: 5;refresher=uac\r\n", sdp,
-	            sizeof(sdp));
+	itest_send_invite(&t, c, cid, "Supported: timer\r\nSession-Expires: 5;refresher=uac\r\n",
+	                  sdp, sizeof(sdp));
 	ck_assert_int_eq(invite_final(c, msg), 422);
 	ck_assert_ptr_nonnull(itest_header(msg, "Min-SE", minse, sizeof(minse)));
 	ck_assert_str_eq(minse, "10");
@@ -195,7 +149,7 @@ START_TEST(a_session_expires_below_the_minimum_gets_422_with_min_se)
 		for (int i = 0; bad[i] != NULL; i++) {
 			char bcid[80];
 			snprintf(bcid, sizeof(bcid), "bad%d-%s", i, cid);
-			send_invite(&t, c, bcid, bad[i], sdp, sizeof(sdp));
+			itest_send_invite(&t, c, bcid, bad[i], sdp, sizeof(sdp));
 			ck_assert_msg(invite_final(c, msg) == 400, "%s: %.40s", bad[i], msg);
 		}
 	}
@@ -204,7 +158,8 @@ START_TEST(a_session_expires_below_the_minimum_gets_422_with_min_se)
 	{
 		static char req[MSG_CAP];
 		char v[128];
-		ck_assert_int_eq(itest_send_str(c, itest_options(req, sizeof(req), "opt1@x", 1)), 0);
+		ck_assert_int_eq(itest_send_str(c, itest_options(req, sizeof(req), "opt1@x", 1)),
+		                 0);
 		ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "OPTIONS"), 200);
 		ck_assert_msg(itest_header(msg, "Supported", v, sizeof(v)) && strstr(v, "timer"),
 		              "OPTIONS 200 without Supported: timer: %s", msg);
@@ -234,7 +189,8 @@ START_TEST(a_trunk_that_asks_nothing_is_refreshed_with_update_and_a_481_ends_the
 	ap = itest_agent(&t, agent_args);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	send_invite(&t, c, cid, "Allow: INVITE, ACK, BYE, CANCEL, UPDATE\r\n", sdp, sizeof(sdp));
+	itest_send_invite(&t, c, cid, "Allow: INVITE, ACK, BYE, CANCEL, UPDATE\r\n", sdp,
+	                  sizeof(sdp));
 	ck_assert_int_eq(invite_final(c, msg), 200);
 	t200 = itest_now_ms();
 	ck_assert_ptr_nonnull(itest_header(msg, "Session-Expires", se, sizeof(se)));
@@ -297,7 +253,7 @@ START_TEST(without_update_the_refresh_is_a_reinvite_with_the_same_sdp_and_key)
 	ap = itest_agent(&t, agent_args);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	send_invite(&t, c, cid, "Allow: INVITE, ACK, BYE, CANCEL\r\n", sdp, sizeof(sdp));
+	itest_send_invite(&t, c, cid, "Allow: INVITE, ACK, BYE, CANCEL\r\n", sdp, sizeof(sdp));
 	ck_assert_int_eq(invite_final(c, msg), 200);
 	ck_assert_ptr_nonnull(body = strstr(msg, "\r\n\r\n"));
 	snprintf(first_sdp, sizeof(first_sdp), "%s", body + 4);
@@ -347,8 +303,8 @@ START_TEST(a_trunk_that_stops_refreshing_has_its_call_ended_session_expired)
 	ap = itest_agent(&t, agent_args);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	send_invite(&t, c, cid, "Supported: timer\r\nSession-Expires: 6;refresher=uac\r\n", sdp,
-	            sizeof(sdp));
+	itest_send_invite(&t, c, cid, "Supported: timer\r\nSession-Expires: 6;refresher=uac\r\n",
+	                  sdp, sizeof(sdp));
 	ck_assert_int_eq(invite_final(c, msg), 200);
 	ck_assert_ptr_nonnull(itest_header(msg, "Session-Expires", se, sizeof(se)));
 	ck_assert_str_eq(se, "6;refresher=uac");
@@ -456,7 +412,8 @@ START_TEST(a_trunk_refresh_is_answered_on_its_leg_without_a_new_key)
 	ap = itest_agent(&t, agent_args);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	send_invite(&t, c, cid, "Supported: timer\r\nSession-Expires: 1800\r\n", sdp, sizeof(sdp));
+	itest_send_invite(&t, c, cid, "Supported: timer\r\nSession-Expires: 1800\r\n", sdp,
+	                  sizeof(sdp));
 	ck_assert_int_eq(invite_final(c, msg), 200);
 	ck_assert_ptr_nonnull(body = strstr(msg, "\r\n\r\n"));
 	snprintf(first_sdp, sizeof(first_sdp), "%s", body + 4);
@@ -544,7 +501,7 @@ START_TEST(an_agent_calling_out_below_the_minimum_gets_422_too)
 	snprintf(cid, sizeof(cid), "seout%u@127.0.0.1", (unsigned)getpid());
 	itest_start(&t, &o);
 	c = agent_connect(&t);
-	send_invite(&t, c, cid, "Session-Expires: 9\r\n", sdp, sizeof(sdp));
+	itest_send_invite(&t, c, cid, "Session-Expires: 9\r\n", sdp, sizeof(sdp));
 	ck_assert_int_eq(invite_final(c, msg), 422);
 	ck_assert_ptr_nonnull(itest_header(msg, "Min-SE", minse, sizeof(minse)));
 	ck_assert_str_eq(minse, "10");

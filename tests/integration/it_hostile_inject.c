@@ -29,28 +29,6 @@
 
 static char tel[1 << 20];
 
-/* An SDES-SRTP offer with a fresh key into sdp. */
-static void
-offer(char *sdp, size_t cap)
-{
-	unsigned char key[46];
-	char k64[80];
-
-	ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
-	EVP_EncodeBlock((unsigned char *)k64, key, (int)sizeof(key));
-	snprintf(sdp, cap,
-	         "v=0\r\n"
-	         "o=itest 1 1 IN IP4 127.0.0.1\r\n"
-	         "s=-\r\n"
-	         "c=IN IP4 127.0.0.1\r\n"
-	         "t=0 0\r\n"
-	         "m=audio %u RTP/SAVP 0\r\n"
-	         "a=rtpmap:0 PCMU/8000\r\n"
-	         "a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:%s\r\n"
-	         "a=sendrecv\r\n",
-	         itest_port(), k64);
-}
-
 /* Send an INVITE for request-URI user `ruser` with header value `from` (must carry a
  * tag), Call-ID `callid` and `extra` header lines (each ending in CRLF, or NULL). */
 static void
@@ -60,7 +38,7 @@ send_invite_x(const struct itest *t, struct itest_conn *c, const char *ruser, co
 	static char req[MSG_CAP];
 	char sdp[1024];
 
-	offer(sdp, sizeof(sdp));
+	itest_sdes_offer(sdp, sizeof(sdp));
 	snprintf(req, sizeof(req),
 	         "INVITE sip:%s@%s:%u SIP/2.0\r\n"
 	         "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bK%s\r\n"

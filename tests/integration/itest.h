@@ -161,6 +161,13 @@ pid_t itest_agent(const struct itest *t, const char *const extra[]);
 /* Wait until ip:port accepts TCP connections (a peer just spawned), at most timeout_ms;
  * the test fails if it never does. */
 void itest_wait_listening(const char *ip, uint16_t port, int timeout_ms);
+/* An SDES-SRTP offer (AES_256_CM_HMAC_SHA1_80, a fresh random key, PCMU) into sdp. */
+void itest_sdes_offer(char *sdp, size_t cap);
+/* A trunk's INVITE (CSeq 1, From tag rt1, Via branch z9hG4bK<callid>) with Call-ID
+ * `callid`, `extra` header lines (each ending in CRLF; "" for none) and a fresh offer,
+ * copied into sdp when it is not NULL. */
+void itest_send_invite(const struct itest *t, struct itest_conn *c, const char *callid,
+                       const char *extra, char *sdp, size_t sdpcap);
 /* Run `swpeer call` toward the daemon with extra args; output to DIR/<out>. Returns the
  * exit status (-1 on timeout). itest_caller_spawn() starts it without waiting. */
 int itest_caller(const struct itest *t, const char *out, const char *const extra[], int timeout_ms);

@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 char *
@@ -329,4 +330,53 @@ itest_wait_no_calls(const struct itest *t, int timeout_ms)
 	}
 	ck_assert_msg(reply != NULL && strstr(reply, "\"count\":0") != NULL, "calls: %s", reply);
 	free(reply);
+}
+
+void
+itest_sdes_offer(char *sdp, size_t cap)
+{
+	unsigned char key[46];
+	char k64[80];
+
+	ck_assert_int_eq(RAND_bytes(key, sizeof(key)), 1);
+	EVP_EncodeBlock((unsigned char *)k64, key, (int)sizeof(key));
+	snprintf(sdp, cap,
+	         "v=0\r\n"
+	         "o=itest 1 1 IN IP4 127.0.0.1\r\n"
+	         "s=-\r\n"
+	         "c=IN IP4 127.0.0.1\r\n"
+	         "t=0 0\r\n"
+	         "m=audio %u RTP/SAVP 0\r\n"
+	         "a=rtpmap:0 PCMU/8000\r\n"
+	         "a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:%s\r\n"
+	         "a=sendrecv\r\n",
+	         itest_port(), k64);
+}
+
+void
+itest_send_invite(const struct itest *t, struct itest_conn *c, const char *callid,
+                  const char *extra, char *sdp, size_t sdpcap)
+{
+	static char req[16384];
+	char own[1024];
+
+	if (sdp == NULL) {
+		sdp = own;
+		sdpcap = sizeof(own);
+	}
+	itest_sdes_offer(sdp, sdpcap);
+	snprintf(req, sizeof(req),
+	         "INVITE sip:agent@%s:%u SIP/2.0\r\n"
+	         "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bK%s\r\n"
+	         "Max-Forwards: 70\r\n"
+	         "%s"
+	         "From: <sip:+15550100@127.0.0.1>;tag=rt1\r\n"
+	         "To: <sip:agent@%s>\r\n"
+	         "Call-ID: %s\r\n"
+	         "CSeq: 1 INVITE\r\n"
+	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
+	         "Content-Type: application/sdp\r\n"
+	         "Content-Length: %zu\r\n\r\n%s",
+	         t->ip, t->port, callid, extra, t->ip, callid, strlen(sdp), sdp);
+	ck_assert_int_eq(itest_send_str(c, req), 0);
 }
