@@ -245,8 +245,8 @@ START_TEST(offerless_invite_from_agent_calling_out)
 {
 	struct itest t;
 	struct itest_opts o = {.agent_pin = true};
-	char trunk_extra[64], listen[64], cert[256], key[256], acert[256], akey[256], ca[256];
-	char to[128], out[256], err[256], cout[256], cerr[256];
+	char trunk_extra[64], acert[256], akey[256], ca[256];
+	char to[128], cout[256], cerr[256];
 	uint16_t tport = itest_port();
 	json_t *caller, *carrier;
 	pid_t cp;
@@ -254,18 +254,9 @@ START_TEST(offerless_invite_from_agent_calling_out)
 	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\n", tport);
 	o.trunk_extra = trunk_extra;
 	itest_start(&t, &o);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", tport);
-	const char *argv[] = {getenv("SW_PEER"), "answer",
-	                      "--listen",        listen,
-	                      "--cert",          itest_path(&t, "trunk.crt", cert, sizeof(cert)),
-	                      "--key",           itest_path(&t, "trunk.key", key, sizeof(key)),
-	                      "--mode",          "echo",
-	                      "--calls",         "1",
-	                      "--timeout",       "40",
-	                      "--json",          NULL};
-	cp = itest_spawn(argv, itest_path(&t, "carrier.json", out, sizeof(out)),
-	                 itest_path(&t, "carrier.log", err, sizeof(err)));
-	itest_wait_listening("127.0.0.1", tport, 10000); /* the carrier is up */
+	cp = itest_carrier(
+	        &t, tport,
+	        (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout", "40", NULL});
 	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
 	const char *cargv[] = {getenv("SW_PEER"),
 	                       "call",

@@ -190,7 +190,7 @@ START_TEST(an_agent_calling_out_that_never_acks_gets_the_200_again_then_bye)
 {
 	static char msg[MSG_CAP];
 	struct itest_opts o = {.agent_pin = true, .sip_extra = "transaction_timeout = 2s\n"};
-	char trunk_extra[64], listen[64], cert[256], key[256], out[256], err[256], cid[64];
+	char trunk_extra[64], cid[64];
 	uint16_t tport = itest_port();
 	struct itest t;
 	struct itest_conn *c;
@@ -204,18 +204,9 @@ START_TEST(an_agent_calling_out_that_never_acks_gets_the_200_again_then_bye)
 	snprintf(cid, sizeof(cid), "out%u@127.0.0.1", (unsigned)getpid());
 	itest_start(&t, &o);
 	tfd = itest_telemetry_connect(&t);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", tport);
-	const char *argv[] = {getenv("SW_PEER"), "answer",
-	                      "--listen",        listen,
-	                      "--cert",          itest_path(&t, "trunk.crt", cert, sizeof(cert)),
-	                      "--key",           itest_path(&t, "trunk.key", key, sizeof(key)),
-	                      "--mode",          "echo",
-	                      "--calls",         "1",
-	                      "--timeout",       "20",
-	                      "--json",          NULL};
-	cp = itest_spawn(argv, itest_path(&t, "carrier.json", out, sizeof(out)),
-	                 itest_path(&t, "carrier.log", err, sizeof(err)));
-	itest_wait_listening("127.0.0.1", tport, 10000); /* the carrier is up */
+	cp = itest_carrier(
+	        &t, tport,
+	        (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout", "20", NULL});
 	c = agent_connect(&t);
 	itest_send_invite(&t, c, cid, "", NULL, 0);
 	count_200s(c, msg, &n200, &first, 5000);

@@ -20,7 +20,7 @@ START_TEST(agent_with_pinned_certificate_calls_out_through_the_trunk_target)
 	static char tel[1 << 20];
 	struct itest t;
 	struct itest_opts o = {.agent_pin = true};
-	char trunk_extra[64], listen[64], cert[256], key[256], out[256], err[256];
+	char trunk_extra[64];
 	uint16_t tport = itest_port();
 	json_t *caller, *carrier, *start, *end;
 	pid_t cp;
@@ -31,18 +31,9 @@ START_TEST(agent_with_pinned_certificate_calls_out_through_the_trunk_target)
 	o.trunk_extra = trunk_extra;
 	itest_start(&t, &o);
 	tfd = itest_telemetry_connect(&t);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", tport);
-	const char *argv[] = {getenv("SW_PEER"), "answer",
-	                      "--listen",        listen,
-	                      "--cert",          itest_path(&t, "trunk.crt", cert, sizeof(cert)),
-	                      "--key",           itest_path(&t, "trunk.key", key, sizeof(key)),
-	                      "--mode",          "echo",
-	                      "--calls",         "1",
-	                      "--timeout",       "40",
-	                      "--json",          NULL};
-	cp = itest_spawn(argv, itest_path(&t, "carrier.json", out, sizeof(out)),
-	                 itest_path(&t, "carrier.log", err, sizeof(err)));
-	itest_wait_listening("127.0.0.1", tport, 10000); /* the carrier is up */
+	cp = itest_carrier(
+	        &t, tport,
+	        (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout", "40", NULL});
 
 	ck_assert_int_eq(itest_agent_calls(&t, "caller.json", "+15550001", T_CALL_MS), 0);
 	ck_assert_int_eq(itest_wait_child(cp, 10000), 0);

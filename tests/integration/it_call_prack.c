@@ -359,7 +359,7 @@ END_TEST
 START_TEST(an_agent_calling_out_requiring_100rel_to_a_reliable_carrier)
 {
 	struct itest_opts o = {.agent_pin = true};
-	char trunk_extra[64], listen[64], cert[256], key[256], out[256], err[256];
+	char trunk_extra[64];
 	char to[128], ca[256], acert[256], akey[256], outp[256], errp[272], path[256];
 	uint16_t tport = itest_port();
 	struct itest t;
@@ -371,31 +371,10 @@ START_TEST(an_agent_calling_out_requiring_100rel_to_a_reliable_carrier)
 	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\n", tport);
 	o.trunk_extra = trunk_extra;
 	itest_start(&t, &o);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", tport);
-	const char *cargv[] = {getenv("SW_PEER"),
-	                       "answer",
-	                       "--listen",
-	                       listen,
-	                       "--cert",
-	                       itest_path(&t, "trunk.crt", cert, sizeof(cert)),
-	                       "--key",
-	                       itest_path(&t, "trunk.key", key, sizeof(key)),
-	                       "--mode",
-	                       "echo",
-	                       "--early-media",
-	                       "--reliable",
-	                       "--ring-ms",
-	                       "200",
-	                       "--calls",
-	                       "1",
-	                       "--timeout",
-	                       "30",
-	                       "--verbose",
-	                       "--json",
-	                       NULL};
-	cp = itest_spawn(cargv, itest_path(&t, "carrier.json", out, sizeof(out)),
-	                 itest_path(&t, "carrier.log", err, sizeof(err)));
-	itest_wait_listening("127.0.0.1", tport, 10000); /* the carrier is up */
+	cp = itest_carrier(&t, tport,
+	                   (const char *const[]){"--mode", "echo", "--early-media", "--reliable",
+	                                         "--ring-ms", "200", "--calls", "1", "--timeout",
+	                                         "30", "--verbose", NULL});
 	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
 	const char *aargv[] = {getenv("SW_PEER"),
 	                       "call",

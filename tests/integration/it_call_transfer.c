@@ -332,7 +332,7 @@ START_TEST(agent_calling_out_transfers_through_the_trunk)
 {
 	struct itest t;
 	struct itest_opts o = {.agent_pin = true, .extra = xfer_sect};
-	char trunk_extra[96], listen[64], cert[256], key[256], out[256], err[256];
+	char trunk_extra[96];
 	char to[128], ca[256], acert[256], akey[256], aout[256], aerr[272];
 	uint16_t tport = itest_port();
 	json_t *agent, *carrier, *xfer, *end;
@@ -344,18 +344,9 @@ START_TEST(agent_calling_out_transfers_through_the_trunk)
 	o.trunk_extra = trunk_extra;
 	itest_start(&t, &o);
 	tfd = itest_telemetry_connect(&t);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", tport);
-	const char *cargv[] = {getenv("SW_PEER"), "answer",
-	                       "--listen",        listen,
-	                       "--cert",          itest_path(&t, "trunk.crt", cert, sizeof(cert)),
-	                       "--key",           itest_path(&t, "trunk.key", key, sizeof(key)),
-	                       "--calls",         "1",
-	                       "--timeout",       "20",
-	                       "--accept-refer",  "200",
-	                       "--json",          NULL};
-	cp = itest_spawn(cargv, itest_path(&t, "carrier.json", out, sizeof(out)),
-	                 itest_path(&t, "carrier.log", err, sizeof(err)));
-	itest_wait_listening("127.0.0.1", tport, 10000); /* the carrier is up */
+	cp = itest_carrier(&t, tport,
+	                   (const char *const[]){"--calls", "1", "--timeout", "20",
+	                                         "--accept-refer", "200", NULL});
 	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
 	itest_path(&t, "agent.json", aout, sizeof(aout));
 	snprintf(aerr, sizeof(aerr), "%s.log", aout);

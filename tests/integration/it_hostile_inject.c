@@ -279,7 +279,7 @@ START_TEST(agent_calling_out_with_an_oversized_number_gets_414)
 {
 	struct itest t;
 	struct itest_opts o = {.agent_pin = true};
-	char trunk_extra[64], listen[64], cert[256], key[256], out[256], err[256];
+	char trunk_extra[64];
 	char ca[256], acert[256], akey[256], outp[256], errp[272];
 	static char to[4096];
 	uint16_t tport = itest_port();
@@ -290,18 +290,9 @@ START_TEST(agent_calling_out_with_an_oversized_number_gets_414)
 	o.trunk_extra = trunk_extra;
 	itest_start(&t, &o);
 	tfd = itest_telemetry_connect(&t);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%u", tport);
-	const char *cargv[] = {getenv("SW_PEER"), "answer",
-	                       "--listen",        listen,
-	                       "--cert",          itest_path(&t, "trunk.crt", cert, sizeof(cert)),
-	                       "--key",           itest_path(&t, "trunk.key", key, sizeof(key)),
-	                       "--mode",          "echo",
-	                       "--calls",         "1",
-	                       "--timeout",       "20",
-	                       "--json",          NULL};
-	cp = itest_spawn(cargv, itest_path(&t, "carrier.json", out, sizeof(out)),
-	                 itest_path(&t, "carrier.log", err, sizeof(err)));
-	usleep(300000);
+	cp = itest_carrier(
+	        &t, tport,
+	        (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout", "20", NULL});
 
 	/* 200 digits: more than the 128 bytes a user part may have */
 	snprintf(to, sizeof(to), "sip:%s@%s:%u", run_of('7', 200), t.ip, t.port);

@@ -161,6 +161,10 @@ pid_t itest_agent(const struct itest *t, const char *const extra[]);
 /* Wait until ip:port accepts TCP connections (a peer just spawned), at most timeout_ms;
  * the test fails if it never does. */
 void itest_wait_listening(const char *ip, uint16_t port, int timeout_ms);
+/* A carrier behind a trunk's target: `swpeer answer` on 127.0.0.1:port with the trunk's
+ * certificate and `extra` options (NULL-terminated), its JSON in DIR/carrier.json; returns
+ * once it listens (the test fails if it never does). */
+pid_t itest_carrier(const struct itest *t, uint16_t port, const char *const extra[]);
 /* An SDES-SRTP offer (AES_256_CM_HMAC_SHA1_80, a fresh random key, PCMU) into sdp. */
 void itest_sdes_offer(char *sdp, size_t cap);
 /* A trunk's INVITE (CSeq 1, From tag rt1, Via branch z9hG4bK<callid>) with Call-ID

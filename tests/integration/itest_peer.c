@@ -380,3 +380,30 @@ itest_send_invite(const struct itest *t, struct itest_conn *c, const char *calli
 	         t->ip, t->port, callid, extra, t->ip, callid, strlen(sdp), sdp);
 	ck_assert_int_eq(itest_send_str(c, req), 0);
 }
+
+pid_t
+itest_carrier(const struct itest *t, uint16_t port, const char *const extra[])
+{
+	char listen[64], cert[256], key[256], out[256], err[256];
+	const char *argv[64] = {0};
+	size_t n = 0;
+	pid_t pid;
+
+	ck_assert_msg(getenv("SW_PEER") != NULL, "SW_PEER not set");
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	argv[n++] = getenv("SW_PEER");
+	argv[n++] = "answer";
+	argv[n++] = "--listen";
+	argv[n++] = listen;
+	argv[n++] = "--cert";
+	argv[n++] = itest_path(t, "trunk.crt", cert, sizeof(cert));
+	argv[n++] = "--key";
+	argv[n++] = itest_path(t, "trunk.key", key, sizeof(key));
+	argv[n++] = "--json";
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
+		argv[n++] = extra[i];
+	pid = itest_spawn(argv, itest_path(t, "carrier.json", out, sizeof(out)),
+	                  itest_path(t, "carrier.log", err, sizeof(err)));
+	itest_wait_listening("127.0.0.1", port, 10000);
+	return pid;
+}
