@@ -335,6 +335,9 @@ void stimer_relayed(struct call *c, int legi, const char *sdp);
 bool stimer_request(struct call *c, int legi, osip_message_t *req);
 bool stimer_response(struct call *c, int legi, uint64_t conn, osip_message_t *resp);
 void stimer_free(struct call *c);
+/* b2bua.c: fill in the SIP server hooks for requests, responses, closed and idle
+ * connections (b2bua_life.c registers them with its own TLS hook). */
+void b2bua_sip_hooks(struct sip_server_hooks *h);
 /* b2bua_agent.c: leg A has its 200 and the media runs: count the call as answered. */
 void call_answered(struct call *c);
 
