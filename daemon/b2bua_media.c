@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 
@@ -104,6 +105,25 @@ sdp_addr_to_sockaddr(const struct sdp_addr *a, uint16_t port, struct sockaddr_st
 	}
 }
 
+/*
+ * The telephone-event payload type (RFC 4733) in the leg's SDP, if any: its packets are
+ * relayed and re-keyed like audio, and counted per direction (never their digits).
+ */
+static bool
+telephone_event_pt(const struct sdp_stream *m, uint8_t *pt)
+{
+	static const char te[] = "telephone-event/";
+
+	for (size_t i = 0; i < m->nformats; i++) {
+		const char *map = m->formats[i].rtpmap;
+		if (map != NULL && strncasecmp(map, te, sizeof(te) - 1) == 0) {
+			*pt = m->formats[i].pt;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Configure the relay's leg `legi` from what that leg negotiated. */
 int
 media_apply_leg(struct call *c, int legi)
@@ -129,6 +149,7 @@ media_apply_leg(struct call *c, int legi)
 		mc.tx = l->tx;
 	}
 	mc.clock_rate = 8000;
+	mc.has_dtmf_pt = telephone_event_pt(m, &mc.dtmf_pt);
 	rc = media_leg_update(c->b->media, c->media_id, legi == 0 ? MEDIA_LEG_A : MEDIA_LEG_B, &mc);
 	srtp_keys_wipe(&mc.rx);
 	srtp_keys_wipe(&mc.tx);

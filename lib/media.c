@@ -294,6 +294,8 @@ media_leg_update(struct media_engine *e, uint64_t call_id, enum media_leg_id leg
 	cmd->upd.mux = conf->rtcp_mux;
 	cmd->upd.plain = conf->plain_rtp;
 	cmd->upd.clock_rate = conf->clock_rate;
+	cmd->upd.has_dtmf_pt = conf->has_dtmf_pt;
+	cmd->upd.dtmf_pt = conf->dtmf_pt;
 	/*
 	 * Sessions are always built here so key errors surface now. The worker keeps its
 	 * current session instead when the keys are unchanged (it compares with

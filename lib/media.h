@@ -76,6 +76,8 @@ struct media_leg_conf {
 	struct srtp_keys rx;                 /* the peer's a=crypto: we unprotect with it */
 	struct srtp_keys tx;                 /* ours for this leg: we protect with it */
 	uint32_t clock_rate;                 /* payload clock for jitter; 0: 8000 */
+	bool has_dtmf_pt;                    /* the leg negotiated telephone-event (RFC 4733) */
+	uint8_t dtmf_pt;                     /* its payload type: such packets are counted */
 };
 
 /* One leg in a snapshot. Plain data. */

@@ -331,6 +331,8 @@ leg_apply_update(struct media_worker *w, struct media_leg *l, struct media_cmd *
 	cmd->upd.tx = NULL;
 	rtp_stats_set_clock_rate(&l->rx_stats, cmd->upd.clock_rate);
 	rtp_stats_set_clock_rate(&l->tx_stats, cmd->upd.clock_rate);
+	dtmf_count_set_pt(&l->rx_stats.dtmf, cmd->upd.has_dtmf_pt, cmd->upd.dtmf_pt);
+	dtmf_count_set_pt(&l->tx_stats.dtmf, cmd->upd.has_dtmf_pt, cmd->upd.dtmf_pt);
 	if (!l->configured) {
 		l->configured = true;
 		l->last_rx_mono = now_ns(CLOCK_MONOTONIC);
@@ -586,6 +588,7 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 		have_sr = rtp_stats_take_rtcp(&l->tx_stats, pkt, len, mono, &sr_mid);
 	} else {
 		rtp_stats_rtp(rs, pkt, len, wire, mono, wall);
+		(void)dtmf_count_rtp(&rs->dtmf, pkt, len);
 	}
 	l->last_rx_mono = mono;
 	if (!l->seen_first) {
@@ -616,8 +619,10 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 	}
 	if (rtcp)
 		rtp_stats_rtcp(ts, len, wall);
-	else
+	else {
 		rtp_stats_sent(ts, rd32(pkt + 8), len, wall);
+		(void)dtmf_count_rtp(&ts->dtmf, pkt, len); /* the header is in clear */
+	}
 	if (have_sr)
 		rtp_stats_sr_sent(ts, sr_mid, mono); /* the peer's LSR will name it (RTT) */
 

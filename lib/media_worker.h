@@ -112,6 +112,8 @@ struct media_cmd {
 		struct sockaddr_storage rtp, rtcp;
 		bool mux, plain;
 		uint32_t clock_rate;
+		bool has_dtmf_pt;
+		uint8_t dtmf_pt;
 		struct srtp_leg *rx, *tx; /* NULL on a plain leg */
 	} upd;                            /* CMD_UPDATE */
 	struct media_snap_wait *wait;     /* CMD_SNAPSHOT_WAIT (holds one reference) */

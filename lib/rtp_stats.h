@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dtmf_count.h"
 #include "rtcp.h"
 
 #define RTP_STATS_DEFAULT_CLOCK 8000
@@ -84,6 +85,10 @@ struct rtp_stats {
 	int32_t report_lost;
 	uint32_t report_jitter; /* timestamp units */
 	uint64_t rtt_ns;        /* latest round-trip time; 0: none measured */
+
+	/* RFC 4733 telephone-events in this direction, counted by the media worker on the
+	 * negotiated payload type (dtmf_count.h); never their digits */
+	struct dtmf_count dtmf;
 };
 
 /* Zero `s` and set the payload clock rate (0 means RTP_STATS_DEFAULT_CLOCK). */

@@ -156,7 +156,8 @@ struct telemetry_dir {
 	double jitter_ms; /* interarrival jitter (RFC 3550) in ms */
 	double rtt_ms;    /* round trip sipwarden <-> peer; 0: unknown (null; MOS counts 0) */
 	struct telemetry_drops drops;
-	bool sent; /* "out": packets are what was sent, so loss = lost / packets */
+	uint64_t dtmf_events; /* RFC 4733 events (key presses), never their digits */
+	bool sent;            /* "out": packets are what was sent, so loss = lost / packets */
 };
 
 /*

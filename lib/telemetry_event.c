@@ -66,6 +66,7 @@ static const struct field f_dir[] = {
         {"mos", F_NUM | F_NULL, NULL},
         {"rtt_ms", F_NUM | F_NULL | F_OPT, NULL}, /* added in schema 1; builders set it */
         {"drops", F_OBJ, f_drops},
+        {"dtmf_events", F_INT | F_OPT, NULL}, /* added in schema 1; builders set it */
         {NULL, 0, NULL},
 };
 
@@ -412,6 +413,7 @@ dir_drops(const struct rtp_stats *s, struct telemetry_dir *d)
 	d->drops.plaintext = s->drops[RTP_DROP_PLAINTEXT];
 	d->drops.unknown_source = s->drops[RTP_DROP_UNKNOWN_SOURCE];
 	d->drops.ssrc_limit = s->drops[RTP_DROP_SSRC_LIMIT];
+	d->dtmf_events = s->dtmf.events;
 }
 
 void
@@ -457,14 +459,15 @@ dir_json(const struct telemetry_dir *d)
 		mos = json_real(round(telemetry_mos(f, jit, rtt, TELEMETRY_CODEC_G711) * 100.0) /
 		                100.0);
 	}
-	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "packets",
+	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I},s:I}", "packets",
 	                 (json_int_t)d->packets, "bytes", (json_int_t)d->bytes, "lost", lost,
 	                 "loss", loss, "jitter_ms", jitter, "mos", mos, "rtt_ms",
 	                 rtt > 0 ? json_real(round(rtt * 1000.0) / 1000.0) : json_null(), "drops",
 	                 "auth", (json_int_t)d->drops.auth, "replay", (json_int_t)d->drops.replay,
 	                 "plaintext", (json_int_t)d->drops.plaintext, "unknown_source",
 	                 (json_int_t)d->drops.unknown_source, "ssrc_limit",
-	                 (json_int_t)d->drops.ssrc_limit);
+	                 (json_int_t)d->drops.ssrc_limit, "dtmf_events",
+	                 (json_int_t)d->dtmf_events);
 }
 
 static json_t *

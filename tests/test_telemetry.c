@@ -157,8 +157,8 @@ emit_all(struct telemetry *t)
 	tl.first_packet_ms = 40;
 	tl.signalling = (struct telemetry_tls){"TLSv1.3", "TLS_AES_256_GCM_SHA384", fp,
 	                                       (struct sockaddr *)&src};
-	tl.in = (struct telemetry_dir){1500, 258000, 15, 3.5, 0, {2, 1, 0, 7, 4}, false};
-	tl.out = (struct telemetry_dir){1490, 256280, -1, 0, 0, {0, 0, 0, 0, 0}, true};
+	tl.in = (struct telemetry_dir){1500, 258000, 15, 3.5, 0, {2, 1, 0, 7, 4}, 16, false};
+	tl.out = (struct telemetry_dir){1490, 256280, -1, 0, 0, {0, 0, 0, 0, 0}, 2, true};
 	al = tl;
 	al.suite = "AEAD_AES_256_GCM";
 	al.latched = NULL;
@@ -327,6 +327,24 @@ START_TEST(telemetry_call_end_carries_legs_mos_and_posture)
 	        7);
 	ck_assert_int_eq(
 	        json_integer_value(json_object_get(json_object_get(in, "drops"), "ssrc_limit")), 4);
+	/* DTMF: how many key presses per direction, never which keys */
+	ck_assert_int_eq(json_integer_value(json_object_get(in, "dtmf_events")), 16);
+	ck_assert_int_eq(
+	        json_integer_value(json_object_get(
+	                json_object_get(json_object_get(json_object_get(ev, "legs"), "trunk"),
+	                                "out"),
+	                "dtmf_events")),
+	        2);
+	{
+		struct rtp_stats rs;
+		struct telemetry_dir d;
+		rtp_stats_init(&rs, 0);
+		rs.dtmf.events = 5;
+		telemetry_dir_from_rx(&rs, &d);
+		ck_assert_uint_eq(d.dtmf_events, 5);
+		telemetry_dir_from_tx(&rs, &d);
+		ck_assert_uint_eq(d.dtmf_events, 5);
+	}
 	ck_assert(json_is_null(json_object_get(
 	        json_object_get(json_object_get(json_object_get(ev, "legs"), "trunk"), "out"),
 	        "mos")));
@@ -377,8 +395,8 @@ START_TEST(telemetry_direction_without_packets_says_null)
 	memset(&tl, 0, sizeof(tl));
 	tl.first_packet_ms = -1;
 	/* what the daemon passed for a received direction without packets */
-	tl.in = (struct telemetry_dir){0, 0, 0, 0, 0, {0, 0, 0, 0, 0}, false};
-	tl.out = (struct telemetry_dir){0, 0, -1, 0, 0, {0, 0, 0, 0, 0}, true};
+	tl.in = (struct telemetry_dir){0, 0, 0, 0, 0, {0, 0, 0, 0, 0}, 0, false};
+	tl.out = (struct telemetry_dir){0, 0, -1, 0, 0, {0, 0, 0, 0, 0}, 0, true};
 	in = call_end_dir(t, r, &tl, "in");
 	ck_assert_int_eq(json_integer_value(json_object_get(in, "packets")), 0);
 	ck_assert_msg(json_is_null(json_object_get(in, "mos")), "mos of a silent direction: %f",
