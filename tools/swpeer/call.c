@@ -467,6 +467,7 @@ call_take_offer(struct call *c, const char *body, bool plain, char *sdp, size_t 
 		return "offer has no usable media address";
 	}
 	c->media.may_send = d == DIR_SENDRECV || d == DIR_SENDONLY;
+	media_set_dtmf(&c->media, o->dtmf >= 0 ? si.te_pt : -1);
 	sdp_info_wipe(&si);
 	lk = c->media.lkey;
 	if ((!c->media.srtp || lk.suite != rk.suite) && keys_generate(&lk, rk.suite) < 0) {
@@ -597,6 +598,7 @@ call_handle_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m)
 	}
 	d = answer_dir(si.dir);
 	c->media.may_send = d == DIR_SENDRECV || d == DIR_SENDONLY;
+	media_set_dtmf(&c->media, c->peer->o->dtmf >= 0 ? si.te_pt : -1);
 	sdp_info_wipe(&si);
 	sdp_write(c, sdp, sizeof(sdp), crypto, c->media.srtp ? 1 : 0, false, d);
 	OPENSSL_cleanse(crypto, sizeof(crypto));

@@ -271,6 +271,7 @@ uac_apply_answer(struct call *c, const char *body)
 		sdp_info_wipe(&si);
 		return "cannot bind the RTCP port";
 	}
+	media_set_dtmf(&c->media, o->dtmf >= 0 ? si.te_pt : -1);
 	c->media.may_send = si.dir == DIR_SENDRECV || si.dir == DIR_RECVONLY;
 	if (o->offer == OFFER_AVP) {
 		sdp_info_wipe(&si);
@@ -377,6 +378,7 @@ invite_2xx(struct call *c, osip_message_t *m)
 	c->media.rx_call = o->peer_media == PEER_MEDIA_ECHO ? c->num : 0;
 	c->media.expect_back = o->peer_media == PEER_MEDIA_ECHO;
 	c->media.tamper = o->tamper;
+	c->media.dtmf_left = o->dtmf > 0 ? (unsigned)o->dtmf : 0;
 	c->media.rtcp_sdes = o->rtcp_sdes;
 	if (media_start(&c->media, c->peer->base) < 0) {
 		snprintf(c->res.why, sizeof(c->res.why), "cannot start media");

@@ -165,6 +165,7 @@ uas_answer_cb(evutil_socket_t fd, short what, void *arg)
 	c->media.rx_dir = 'C';
 	c->media.echo = o->mode == MODE_ECHO || o->mode == MODE_ANSWER_PLAIN;
 	c->media.tamper = o->tamper;
+	c->media.dtmf_left = o->dtmf > 0 ? (unsigned)o->dtmf : 0;
 	c->media.rtcp_sdes = o->rtcp_sdes;
 	if (!c->late && media_start(&c->media, c->peer->base) < 0)
 		call_finish(c, "cannot start media"); /* late: on the ACK with the answer */
@@ -270,6 +271,7 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 		return;
 	}
 	c->media.may_send = si.dir == DIR_SENDRECV || si.dir == DIR_RECVONLY;
+	media_set_dtmf(&c->media, o->dtmf >= 0 ? si.te_pt : -1);
 	sdp_info_wipe(&si);
 	if (!plain) {
 		int rc = keys_generate(&lk, rk.suite);

@@ -120,6 +120,10 @@ static const char usage_text[] =
         "                       (sdes_items, sdes_foreign: not a CNAME, sdes_cname)\n"
         "  --no-rtcp-mux        no a=rtcp-mux in our SDP; RTCP from and to port + 1 whenever\n"
         "                       a side lacks rtcp-mux (with --rtcp-sdes)\n"
+        "  --dtmf N             offer/answer telephone-event (RFC 4733, PT 101) and, when the\n"
+        "                       peer's SDP has it too, send N events (one every 0.5 s, each\n"
+        "                       2 updates + 3 end packets); report dtmf_sent, dtmf_received\n"
+        "                       (distinct events, by RTP timestamp)\n"
         "  --verbose            print SIP messages on stderr (a=crypto keys masked)\n"
         "  --capture FILE       write every SIP message sent and received (plaintext) and every\n"
         "                       RTP/RTCP packet sent (before SRTP) to FILE, with time stamps:\n"
@@ -298,6 +302,7 @@ enum {
 	O_ACCEPTREFER,
 	O_RATE,
 	O_CONNS,
+	O_DTMF,
 	O_HELP,
 };
 
@@ -346,6 +351,7 @@ static const struct option longopts[] = {
         {"accept-refer", required_argument, NULL, O_ACCEPTREFER},
         {"rate", required_argument, NULL, O_RATE},
         {"connections", required_argument, NULL, O_CONNS},
+        {"dtmf", required_argument, NULL, O_DTMF},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
 };
@@ -375,6 +381,7 @@ parse_args(int argc, char **argv)
 	opts.expect = 200;
 	opts.peer_media = PEER_MEDIA_ECHO;
 	opts.max_loss_pct = 2;
+	opts.dtmf = -1;
 	opts.mode = MODE_ECHO;
 	opts.ring_ms = 50;
 	opts.rtp_lo = 20000;
@@ -583,6 +590,9 @@ parse_args(int argc, char **argv)
 			break;
 		case O_NORTCPMUX:
 			opts.no_rtcp_mux = true;
+			break;
+		case O_DTMF:
+			opts.dtmf = (int)parse_uint(optarg, 1000, "bad --dtmf");
 			break;
 		case O_HELP:
 		case 'h':

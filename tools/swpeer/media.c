@@ -213,6 +213,38 @@ rtp_header(struct media *m, uint8_t *b)
 	m->ts += PATTERN_PAYLOAD;
 }
 
+/* --dtmf: the telephone-event payload type both SDPs had; < 0: none (send none, and
+ * packets of that type are not DTMF) */
+void
+media_set_dtmf(struct media *m, int pt)
+{
+	m->dtmf_on = pt >= 0 && pt < 128;
+	m->dtmf_pt = m->dtmf_on ? (uint8_t)pt : 0;
+}
+
+/*
+ * --dtmf: one RFC 4733 event (key `event`, 0..15) as a phone sends it: two updates and
+ * the end packet three times, all with the timestamp of the event's start.
+ */
+static void
+send_dtmf(struct media *m, uint8_t event)
+{
+	uint8_t b[PKT_MAX];
+	uint32_t ts = m->ts;
+
+	for (int i = 0; i < 5; i++) {
+		uint16_t dur = (uint16_t)(PATTERN_PAYLOAD * (i < 2 ? i + 1 : 3));
+		rtp_header(m, b);
+		m->ts = ts; /* rtp_header() advanced it: every packet of the event keeps it */
+		b[1] = (uint8_t)((i == 0 ? 0x80 : 0) | m->dtmf_pt); /* marker on the first */
+		b[RTP_HDR] = event;
+		b[RTP_HDR + 1] = (uint8_t)((i >= 2 ? 0x80 : 0) | 10); /* E bit, volume -10 dBm0 */
+		b[RTP_HDR + 2] = (uint8_t)(dur >> 8), b[RTP_HDR + 3] = (uint8_t)dur;
+		send_rtp(m, b, RTP_HDR + 4);
+	}
+	m->st.dtmf_sent++;
+}
+
 static void
 put32(uint8_t *b, uint32_t v)
 {
@@ -335,6 +367,10 @@ media_tx_cb(evutil_socket_t fd, short what, void *arg)
 	if (m->expect_back)
 		m->st.sent_expect_back++;
 	send_rtp(m, buf, RTP_HDR + PATTERN_PAYLOAD);
+	if (m->dtmf_on && m->dtmf_left > 0 && m->tx_index % 25 == 10) {
+		m->dtmf_left--;
+		send_dtmf(m, (uint8_t)(m->dtmf_left % 10));
+	}
 	if (m->rtcp_sdes && m->tx_index % 50 == 1)
 		send_rtcp_sdes(m);
 }
@@ -453,6 +489,16 @@ handle_packet(struct media *m, uint8_t *buf, int len)
 			return;
 		}
 		hl += 4 + 4 * ((buf[hl + 2] << 8) | buf[hl + 3]);
+	}
+	if (m->dtmf_on && (buf[1] & 0x7f) == m->dtmf_pt && len >= hl + 4) {
+		/* an RFC 4733 event: its packets share one timestamp */
+		uint32_t ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 |
+		              (uint32_t)buf[6] << 8 | buf[7];
+		if (!m->have_dtmf_rx || ts != m->dtmf_rx_ts)
+			m->st.dtmf_recv++;
+		m->have_dtmf_rx = true;
+		m->dtmf_rx_ts = ts;
+		return;
 	}
 	if (len < hl || (buf[1] & 0x7f) != 0 || !verify(m, buf + hl, (size_t)(len - hl))) {
 		m->st.bad++;

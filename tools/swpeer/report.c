@@ -50,6 +50,11 @@ report_call(const struct opts *o, const struct call_result *r)
 		json_object_set_new(j, "replay", json_integer((json_int_t)s->replay));
 		json_object_set_new(j, "duplicate", json_integer((json_int_t)s->dup));
 		json_object_set_new(j, "rtcp", json_integer((json_int_t)s->rtcp));
+		if (o->dtmf >= 0) {
+			json_object_set_new(j, "dtmf_sent", json_integer((json_int_t)s->dtmf_sent));
+			json_object_set_new(j, "dtmf_received",
+			                    json_integer((json_int_t)s->dtmf_recv));
+		}
 		if (o->rtcp_sdes) {
 			json_object_set_new(j, "sdes_items",
 			                    json_integer((json_int_t)s->sdes_items));

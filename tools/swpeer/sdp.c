@@ -3,7 +3,8 @@
  * reads from the peer's SDP (address, port, profile, a=crypto lines, direction).
  *
  * Reading uses libosip2's SDP parser; only the first m=audio line is looked at. Writing
- * is a fixed template: PCMU (PT 0), ptime 20, rtcp-mux (unless --no-rtcp-mux), and the a=crypto
+ * is a fixed template: PCMU (PT 0), with --dtmf telephone-event (PT 101), ptime 20, rtcp-mux
+ * (unless --no-rtcp-mux), and the a=crypto
  * lines it is given. Not responsible for choosing keys (keys.c) or for the offer/answer decisions
  * (call_uac.c, call_uas.c).
  */
@@ -53,13 +54,18 @@ sdp_write(struct call *c, char *buf, size_t len, char crypto[][160], unsigned nc
 	             "s=swpeer\r\n"
 	             "c=IN IP4 %s\r\n"
 	             "t=0 0\r\n"
-	             "m=audio %u %s 0\r\n"
+	             "m=audio %u %s 0%s\r\n"
 	             "a=rtpmap:0 PCMU/8000\r\n"
+	             "%s"
 	             "a=ptime:%d\r\n"
 	             "%s",
 	             c->num + 1000u, c->sdp_version++, m->ip, m->ip, m->port,
-	             (ncrypto || force_savp) ? "RTP/SAVP" : "RTP/AVP", PATTERN_PTIME_MS,
-	             c->peer->o->no_rtcp_mux ? "" : "a=rtcp-mux\r\n");
+	             (ncrypto || force_savp) ? "RTP/SAVP" : "RTP/AVP",
+	             c->peer->o->dtmf >= 0 ? " 101" : "",
+	             c->peer->o->dtmf >= 0
+	                     ? "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n"
+	                     : "",
+	             PATTERN_PTIME_MS, c->peer->o->no_rtcp_mux ? "" : "a=rtcp-mux\r\n");
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	off = (size_t)n;
@@ -102,6 +108,7 @@ sdp_read(const char *body, struct sdp_info *out, const char **why)
 
 	memset(out, 0, sizeof(*out));
 	out->dir = DIR_SENDRECV;
+	out->te_pt = -1;
 	*why = "no SDP";
 	if (!body || sdp_message_init(&sdp) != 0)
 		return -EINVAL;
@@ -137,6 +144,13 @@ sdp_read(const char *body, struct sdp_info *out, const char **why)
 				break;
 			if ((int)(d = dir_of(f)) >= 0) {
 				out->dir = d;
+			} else if (lvl == 0 && strcasecmp(f, "rtpmap") == 0 && v &&
+			           out->te_pt < 0) {
+				unsigned pt;
+				char enc[17];
+				if (sscanf(v, "%u %16[^/]", &pt, enc) == 2 && pt < 128 &&
+				    strcasecmp(enc, "telephone-event") == 0)
+					out->te_pt = (int)pt;
 			} else if (lvl == 0 && strcasecmp(f, "rtcp-mux") == 0) {
 				out->rtcp_mux = true;
 			} else if (lvl == 0 && strcasecmp(f, "crypto") == 0 && v &&

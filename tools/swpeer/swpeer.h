@@ -83,6 +83,7 @@ struct opts {
 	unsigned tamper;
 	bool rtcp_sdes;   /* --rtcp-sdes: send SR+SDES every second, inspect SDES received */
 	bool no_rtcp_mux; /* --no-rtcp-mux: no a=rtcp-mux in our SDP, RTCP on port + 1 */
+	int dtmf;         /* --dtmf N: telephone-event in our SDP, send N events; -1: none */
 	/* callee */
 	char listen_host[64];
 	uint16_t listen_port;
@@ -138,6 +139,8 @@ struct media_stats {
 	 * (printable ASCII only, else '?') */
 	uint64_t sdes_items, sdes_foreign;
 	char sdes_cname[64];
+	/* --dtmf: RFC 4733 events sent, and distinct events received (by RTP timestamp) */
+	uint64_t dtmf_sent, dtmf_recv;
 };
 
 /*
@@ -175,6 +178,13 @@ struct media {
 	bool muted;       /* --media-stop-after elapsed: send nothing, echo nothing */
 	unsigned tamper;  /* --tamper N: corrupt every Nth packet sent (tests) */
 	bool rtcp_sdes;   /* --rtcp-sdes */
+	/* --dtmf: the telephone-event payload type both SDPs had (dtmf_on), events still to
+	 * send, the timestamp of the last event received */
+	bool dtmf_on;
+	uint8_t dtmf_pt;
+	unsigned dtmf_left;
+	bool have_dtmf_rx;
+	uint32_t dtmf_rx_ts;
 	/* --rtcp-sdes: our SR carries a report block about rx_ssrc; LSR/DLSR name the last
 	 * SR received (middle 32 NTP bits, CLOCK_MONOTONIC arrival) */
 	bool have_rx_ssrc;
@@ -302,6 +312,7 @@ struct sdp_info {
 	char ip[64];
 	uint16_t port;
 	bool savp, avp, rtcp_mux;
+	int te_pt; /* a=rtpmap:PT telephone-event/...; -1: none */
 	enum sdp_dir dir;
 	char crypto[SDP_MAX_CRYPTO][160];
 	unsigned ncrypto;
@@ -391,6 +402,7 @@ int media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi);
 int media_set_srtp(struct media *m, const struct srtp_keys *local, const struct srtp_keys *remote);
 int media_set_remote(struct media *m, const char *ip, uint16_t port);
 int media_set_rtcp_mux(struct media *m, bool mux);
+void media_set_dtmf(struct media *m, int pt);
 int media_start(struct media *m, struct event_base *base);
 void media_send_pattern(struct media *m, bool on);
 void media_expect_rekey(struct media *m, bool pending);
