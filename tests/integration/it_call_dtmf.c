@@ -6,7 +6,8 @@
  * sends when sipwarden's answer has it; the agent only takes it as DTMF when sipwarden's
  * offer has it), the events must arrive re-keyed and intact (SRTP on both legs), and
  * call.end must count three events into the trunk leg and three out of the agent leg,
- * none the other way, and carry no digit.
+ * none the other way, and carry no digit. The same holds for an agent calling out (its
+ * key presses count into the agent leg and out of the trunk leg).
  */
 #include <check.h>
 #include <jansson.h>
@@ -77,6 +78,62 @@ START_TEST(dtmf_is_negotiated_relayed_and_counted_without_digits)
 }
 END_TEST
 
+START_TEST(dtmf_from_an_agent_calling_out_is_counted_on_its_legs)
+{
+	static char tel[1 << 20];
+	struct itest t;
+	struct itest_opts o = {.agent_pin = true};
+	char trunk_extra[64], to[128], ca[256], cert[256], key[256], outp[256], errp[272];
+	uint16_t tport = itest_port();
+	const char *argv[] = {
+	        getenv("SW_PEER"), "call",   "--to",   to,       "--ca", ca,        "--tls-name",
+	        "localhost",       "--cert", cert,     "--key",  key,    "--calls", "1",
+	        "--duration",      "2",      "--json", "--dtmf", "2",    NULL};
+	json_t *caller, *carrier, *end;
+	pid_t cp;
+	int tfd;
+
+	/* the trunk's target is a carrier on 127.0.0.1 (its certificate names that IP) */
+	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\n", tport);
+	o.trunk_extra = trunk_extra;
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	cp = itest_carrier(&t, tport,
+	                   (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout",
+	                                         "40", "--dtmf", "0", NULL});
+	/* the agent calls out (as itest_agent_calls(), with --dtmf) */
+	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
+	itest_path(&t, "ca.crt", ca, sizeof(ca));
+	itest_path(&t, "agent.crt", cert, sizeof(cert));
+	itest_path(&t, "agent.key", key, sizeof(key));
+	itest_path(&t, "caller.json", outp, sizeof(outp));
+	snprintf(errp, sizeof(errp), "%s.log", outp);
+	ck_assert_int_eq(itest_wait_child(itest_spawn(argv, outp, errp), T_CALL_MS), 0);
+	ck_assert_int_eq(itest_wait_child(cp, 10000), 0);
+
+	caller = itest_result(&t, "caller.json");
+	carrier = itest_result(&t, "carrier.json");
+	ck_assert_int_eq(itest_num(caller, "code"), 200);
+	ck_assert_int_eq(itest_num(caller, "dtmf_sent"), 2);
+	ck_assert_int_eq(itest_num(carrier, "dtmf_received"), 2);
+	ck_assert_int_eq(itest_num(carrier, "bad"), 0);
+
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	end = itest_event(tel, "call.end");
+	ck_assert_ptr_nonnull(end);
+	ck_assert_int_eq(dtmf_of(end, "agent", "in"), 2);
+	ck_assert_int_eq(dtmf_of(end, "trunk", "out"), 2);
+	ck_assert_int_eq(dtmf_of(end, "agent", "out"), 0);
+	ck_assert_int_eq(dtmf_of(end, "trunk", "in"), 0);
+	json_decref(end);
+	json_decref(caller);
+	json_decref(carrier);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -84,6 +141,7 @@ main(void)
 	TCase *tc = tcase_create("call");
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, dtmf_is_negotiated_relayed_and_counted_without_digits);
+	tcase_add_test(tc, dtmf_from_an_agent_calling_out_is_counted_on_its_legs);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
