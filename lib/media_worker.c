@@ -129,26 +129,6 @@ ev_commit(struct media_worker *w)
 }
 
 static void
-fill_stats(const struct media_call *c, struct media_call_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->call_id = c->id;
-	for (int i = 0; i < 2; i++) {
-		const struct media_leg *l = &c->leg[i];
-		struct media_leg_stats *ls = &st->leg[i];
-		ls->rx = l->rx_stats;
-		ls->tx = l->tx_stats;
-		ls->local_rtp_port = l->sock[0].port;
-		ls->local_rtcp_port = l->sock[1].port;
-		ls->peer_rtp = l->peer[0].cur;
-		ls->configured = l->configured;
-		ls->plain_rtp = l->plain;
-		ls->rtcp_mux = l->mux;
-		ls->latched = l->peer[0].latched || (!l->mux && l->peer[1].latched);
-	}
-}
-
-static void
 post_leg_event(struct media_worker *w, struct media_leg *l, enum media_event_type type,
                const struct sockaddr_storage *addr)
 {
@@ -165,61 +145,6 @@ post_leg_event(struct media_worker *w, struct media_leg *l, enum media_event_typ
 }
 
 /* ---- calls ---- */
-
-void
-media_call_free(struct media_call *c)
-{
-	if (c == NULL)
-		return;
-	for (int i = 0; i < 2; i++) {
-		struct media_leg *l = &c->leg[i];
-		for (int k = 0; k < 2; k++)
-			if (l->sock[k].fd >= 0)
-				close(l->sock[k].fd);
-		srtp_leg_free(l->rx);
-		srtp_leg_free(l->tx);
-	}
-	OPENSSL_cleanse(c, sizeof(*c));
-	free(c);
-}
-
-void
-media_snap_wait_put(struct media_snap_wait *sw)
-{
-	if (sw != NULL && atomic_fetch_sub(&sw->refs, 1) == 1) {
-		pthread_mutex_destroy(&sw->mu);
-		pthread_cond_destroy(&sw->cv);
-		free(sw);
-	}
-}
-
-static void
-snap_wait_finish(struct media_snap_wait *sw, int rc, const struct media_call *c)
-{
-	pthread_mutex_lock(&sw->mu);
-	sw->rc = rc;
-	if (c != NULL)
-		fill_stats(c, &sw->stats);
-	sw->done = true;
-	pthread_cond_signal(&sw->cv);
-	pthread_mutex_unlock(&sw->mu);
-}
-
-void
-media_cmd_free(struct media_cmd *cmd)
-{
-	if (cmd == NULL)
-		return;
-	media_call_free(cmd->call);
-	srtp_leg_free(cmd->upd.rx);
-	srtp_leg_free(cmd->upd.tx);
-	if (cmd->wait != NULL) {
-		snap_wait_finish(cmd->wait, -ECANCELED, NULL);
-		media_snap_wait_put(cmd->wait);
-	}
-	OPENSSL_cleanse(cmd, sizeof(*cmd));
-	free(cmd);
-}
 
 static unsigned
 hash_id(uint64_t id)
@@ -379,7 +304,7 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 			ev->type = MEDIA_EV_CALL_DELETED;
 			ev->call_id = c->id;
 			ev->cookie = cmd->cookie;
-			fill_stats(c, &ev->stats);
+			media_call_fill_stats(c, &ev->stats);
 			ev_commit(w);
 		}
 		media_call_free(c);
@@ -389,12 +314,12 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 			ev->type = MEDIA_EV_SNAPSHOT;
 			ev->call_id = c->id;
 			ev->cookie = cmd->cookie;
-			fill_stats(c, &ev->stats);
+			media_call_fill_stats(c, &ev->stats);
 			ev_commit(w);
 		}
 		break;
 	case CMD_SNAPSHOT_WAIT:
-		snap_wait_finish(cmd->wait, c != NULL ? 0 : -ENOENT, c);
+		media_snap_wait_finish(cmd->wait, c != NULL ? 0 : -ENOENT, c);
 		media_snap_wait_put(cmd->wait);
 		cmd->wait = NULL;
 		break;

@@ -88,6 +88,12 @@ struct media_snap_wait {
 /* Drop one reference to `sw`; frees it on the last. */
 void media_snap_wait_put(struct media_snap_wait *sw);
 
+/* Hand the waiter its result (`rc`, and `c`'s statistics unless NULL) and wake it. */
+void media_snap_wait_finish(struct media_snap_wait *sw, int rc, const struct media_call *c);
+
+/* A snapshot of `c`'s statistics (media_call.c). Called by the call's owner only. */
+void media_call_fill_stats(const struct media_call *c, struct media_call_stats *st);
+
 enum media_cmd_type {
 	CMD_ADD,
 	CMD_UPDATE,
