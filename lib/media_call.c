@@ -18,7 +18,7 @@ media_call_fill_stats(const struct media_call *c, struct media_call_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->call_id = c->id;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < MEDIA_LEGS; i++) {
 		const struct media_leg *l = &c->leg[i];
 		struct media_leg_stats *ls = &st->leg[i];
 		ls->rx = l->rx_stats;
@@ -38,7 +38,7 @@ media_call_free(struct media_call *c)
 {
 	if (c == NULL)
 		return;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < MEDIA_LEGS; i++) {
 		struct media_leg *l = &c->leg[i];
 		for (int k = 0; k < 2; k++)
 			if (l->sock[k].fd >= 0)
@@ -78,6 +78,8 @@ media_cmd_free(struct media_cmd *cmd)
 	if (cmd == NULL)
 		return;
 	media_call_free(cmd->call);
+	for (int k = 0; k < 2 && cmd->add.bound; k++)
+		close(cmd->add.sock[k].fd);
 	srtp_leg_free(cmd->upd.rx);
 	srtp_leg_free(cmd->upd.tx);
 	if (cmd->wait != NULL) {

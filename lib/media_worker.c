@@ -169,7 +169,7 @@ call_unlink(struct media_worker *w, struct media_call *c)
 		pp = &(*pp)->hnext;
 	if (*pp == c)
 		*pp = c->hnext;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < MEDIA_LEGS; i++)
 		for (int k = 0; k < 2; k++)
 			if (c->leg[i].sock[k].fd >= 0)
 				epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->leg[i].sock[k].fd, NULL);
@@ -191,6 +191,7 @@ call_add(struct media_worker *w, struct media_call *c)
 		}
 		c->leg[i].call = c;
 	}
+	c->leg[MEDIA_LEG_C].call = c;
 	unsigned b = hash_id(c->id);
 	c->hnext = w->buckets[b];
 	w->buckets[b] = c;
@@ -265,6 +266,67 @@ leg_apply_update(struct media_worker *w, struct media_leg *l, struct media_cmd *
 	(void)w;
 }
 
+/* Leg C loses its sockets, keys and statistics (CMD_LEG_DROP, or before a new one). */
+static void
+leg_c_clear(struct media_worker *w, struct media_call *c)
+{
+	struct media_leg *l = &c->leg[MEDIA_LEG_C];
+
+	for (int k = 0; k < 2; k++)
+		if (l->sock[k].fd >= 0) {
+			epoll_ctl(w->epfd, EPOLL_CTL_DEL, l->sock[k].fd, NULL);
+			close(l->sock[k].fd);
+		}
+	if (l->pair >= 0)
+		c->leg[l->pair].pair = -1;
+	srtp_leg_free(l->rx);
+	srtp_leg_free(l->tx);
+	OPENSSL_cleanse(l, sizeof(*l));
+	l->call = c;
+	l->id = MEDIA_LEG_C;
+	l->pair = -1;
+	l->sock[0].fd = l->sock[1].fd = -1;
+	rtp_stats_init(&l->rx_stats, 0);
+	rtp_stats_init(&l->tx_stats, 0);
+}
+
+/* CMD_LEG_ADD: leg C takes the command's sockets. Returns 0 or a negative errno. */
+static int
+leg_c_add(struct media_worker *w, struct media_call *c, struct media_cmd *cmd)
+{
+	struct media_leg *l = &c->leg[MEDIA_LEG_C];
+
+	leg_c_clear(w, c);
+	memcpy(l->cname, cmd->add.cname, sizeof(l->cname));
+	for (int k = 0; k < 2; k++) {
+		l->sock[k] = cmd->add.sock[k];
+		l->sock[k].leg = l;
+	}
+	cmd->add.bound = false; /* the leg owns the fds now */
+	for (int k = 0; k < 2; k++) {
+		struct epoll_event ee = {.events = EPOLLIN, .data.ptr = &l->sock[k]};
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, l->sock[k].fd, &ee) != 0) {
+			int err = -errno;
+			leg_c_clear(w, c);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* CMD_PAIR: x and y relay to each other; their former partners to no one. */
+static void
+legs_pair(struct media_call *c, int x, int y)
+{
+	int old[2] = {c->leg[x].pair, c->leg[y].pair};
+
+	for (int i = 0; i < 2; i++)
+		if (old[i] >= 0)
+			c->leg[old[i]].pair = -1;
+	c->leg[x].pair = y;
+	c->leg[y].pair = x;
+}
+
 static void
 handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 {
@@ -295,6 +357,18 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 	case CMD_UPDATE:
 		if (c != NULL)
 			leg_apply_update(w, &c->leg[cmd->leg], cmd);
+		break;
+	case CMD_LEG_ADD:
+		if (c != NULL)
+			(void)leg_c_add(w, c, cmd); /* a failure leaves leg C without sockets */
+		break;
+	case CMD_LEG_DROP:
+		if (c != NULL)
+			leg_c_clear(w, c);
+		break;
+	case CMD_PAIR:
+		if (c != NULL)
+			legs_pair(c, cmd->leg, cmd->leg2);
 		break;
 	case CMD_DELETE:
 		if (c == NULL)
@@ -429,7 +503,7 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 	uint8_t *pkt = w->buf[bi];
 	const struct sockaddr_storage *src = &w->src[bi];
 	struct media_leg *l = s->leg;
-	struct media_leg *m = &l->call->leg[l->id == MEDIA_LEG_A ? MEDIA_LEG_B : MEDIA_LEG_A];
+	struct media_leg *m;
 	struct rtp_stats *rs = &l->rx_stats;
 	bool have_sr = false;
 	uint32_t sr_mid = 0;
@@ -443,10 +517,11 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 		rtp_stats_drop(rs, RTP_DROP_MALFORMED);
 		return;
 	}
-	if (!l->configured) {
+	if (!l->configured || l->pair < 0) { /* not set up, or moved away from */
 		rtp_stats_drop(rs, RTP_DROP_OTHER);
 		return;
 	}
+	m = &l->call->leg[l->pair];
 	/* with rtcp-mux everything arrives on and goes to the RTP port */
 	struct media_peer *p = &l->peer[(s->rtcp && !l->mux) ? 1 : 0];
 	if (s->rtcp && l->mux) {
@@ -605,9 +680,10 @@ check_idle(struct media_worker *w, uint64_t mono)
 
 	for (unsigned b = 0; b < HASH_BUCKETS; b++) {
 		for (struct media_call *c = w->buckets[b]; c != NULL; c = c->hnext) {
-			for (int i = 0; i < 2; i++) {
+			for (int i = 0; i < MEDIA_LEGS; i++) {
 				struct media_leg *l = &c->leg[i];
-				if (l->configured && !l->idle && mono - l->last_rx_mono >= limit) {
+				if (l->configured && l->pair >= 0 && !l->idle &&
+				    mono - l->last_rx_mono >= limit) {
 					l->idle = true;
 					post_leg_event(w, l, MEDIA_EV_IDLE, NULL);
 				}

@@ -50,7 +50,8 @@ struct media_peer {
 struct media_leg {
 	struct media_call *call;
 	enum media_leg_id id;
-	struct media_sock sock[2]; /* [0] RTP (even), [1] RTCP (odd) */
+	struct media_sock sock[2]; /* [0] RTP (even), [1] RTCP (odd); fd -1: none */
+	int pair;                  /* the leg it relays to (enum media_leg_id), -1: none */
 	struct media_peer peer[2]; /* [0] RTP, [1] RTCP (unused with rtcp-mux) */
 	bool configured, plain, mux;
 	struct srtp_leg *rx, *tx; /* NULL on a plain (legacy RTP) leg */
@@ -63,13 +64,13 @@ struct media_leg {
 };
 
 /*
- * struct media_call: two legs. Owner: the control side until posted with CMD_ADD, then
- * its worker, which frees it with media_call_free() on delete or shutdown.
+ * struct media_call: two legs, three after a media_leg_add(). Owner: the control side until posted
+ * with CMD_ADD, then its worker, which frees it with media_call_free() on delete or shutdown.
  */
 struct media_call {
 	uint64_t id;
 	struct media_call *hnext;
-	struct media_leg leg[2];
+	struct media_leg leg[MEDIA_LEGS];
 };
 
 /* Close the sockets, free the SRTP sessions (wiping keys), free the call. NULL is fine. */
@@ -101,6 +102,9 @@ enum media_cmd_type {
 	CMD_SNAPSHOT,
 	CMD_SNAPSHOT_WAIT,
 	CMD_STOP,
+	CMD_LEG_ADD,  /* leg C gets the sockets in `add` */
+	CMD_LEG_DROP, /* leg C closes its sockets */
+	CMD_PAIR,     /* legs `leg` and `leg2` relay to each other */
 #ifdef SW_TEST_HOOKS
 	CMD_TEST_STALL, /* test builds only: the worker sleeps `cookie` ms (a stuck worker) */
 #endif
@@ -112,8 +116,13 @@ struct media_cmd {
 	enum media_cmd_type type;
 	uint64_t call_id;
 	uint64_t cookie;
-	enum media_leg_id leg;
+	enum media_leg_id leg, leg2;
 	struct media_call *call; /* CMD_ADD */
+	struct {
+		bool bound; /* the fds below are open and owned by the command */
+		struct media_sock sock[2];
+		uint8_t cname[RTCP_CNAME_LEN];
+	} add; /* CMD_LEG_ADD */
 	struct {
 		struct sockaddr_storage rtp, rtcp;
 		bool mux, plain;
