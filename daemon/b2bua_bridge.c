@@ -275,7 +275,8 @@ bridge_start(struct call *c, const struct conf_transfer *dest)
 	x->dest = dest;
 	x->trunk = ti;
 	x->leg.human = true;
-	x->leg.peer = -1;
+	x->leg.trunk = true;
+	x->leg.peer = ti;
 	x->leg.first_packet_ms = -1;
 	c->bridge = x;
 	clock_gettime(CLOCK_MONOTONIC, &x->t0);

@@ -36,7 +36,8 @@ enum call_state {
 struct call_leg {
 	bool trunk;    /* the peer is a trunk (else an agent) */
 	bool human;    /* the peer is whom a bridge transfer called (b2bua_bridge.c): media
-	                  on MEDIA_LEG_C, `trunk` false, `peer` -1 */
+	                  on MEDIA_LEG_C; reached through trunk `peer` (`trunk` true: in-dialog
+	                  requests from that trunk's sources are its), but SRTP always */
 	int peer;      /* index in conf->trunks / conf->agents, -1 none */
 	uint64_t conn; /* SIP connection to the peer, 0 none */
 	struct sip_dialog *dlg;

@@ -21,7 +21,7 @@ leg_policy(const struct call *c, int legi)
 	struct sdp_policy p = {c->conf->media.suites, c->conf->media.nsuites, true, false};
 
 	/* plain RTP only on a trunk leg the config marks legacy; the agent leg is SRTP */
-	if (l->trunk && l->peer >= 0)
+	if (l->trunk && l->peer >= 0 && !l->human)
 		p.legacy_rtp = c->conf->trunks[l->peer].legacy_rtp;
 	return p;
 }
