@@ -7,7 +7,8 @@
  * verify every packet with their own keys), the agent gets NOTIFY 200 and BYE, and
  * call.end records the human leg. A busy human leaves the caller with the agent (media
  * still flowing, NOTIFY 486 to the agent); a URI not on the allow-list gets 403 and calls
- * nobody; the caller hanging up while the human rings cancels that call.
+ * nobody; the caller hanging up while the human rings cancels that call; a human
+ * answering without SRTP is hung up on (security.offer_refused) and the caller stays.
  */
 #include <check.h>
 #include <jansson.h>
@@ -302,6 +303,50 @@ START_TEST(caller_hanging_up_while_the_human_rings_cancels_the_bridge_call)
 }
 END_TEST
 
+/* Negative: the human answers without SRTP (plain RTP/AVP): the answer is policed like
+ * any other, so that call gets ACK and BYE, security.offer_refused, the agent NOTIFY 488,
+ * and the caller stays with the agent with its media untouched. */
+START_TEST(human_answering_without_srtp_is_hung_up_on_and_the_caller_stays)
+{
+	struct itest t;
+	uint16_t tport = itest_port();
+	json_t *caller, *agent, *human, *xfer, *sec;
+	pid_t cp;
+	int tfd;
+
+	start(&t, tport);
+	tfd = itest_telemetry_connect(&t);
+	cp = itest_carrier(&t, tport,
+	                   (const char *const[]){"--mode", "answer-plain", "--calls", "1",
+	                                         "--timeout", "30", NULL});
+	one_call(&t, MATCH, "4", &caller, &agent);
+	ck_assert_int_ge(itest_wait_child(cp, 10000), 0);
+	human = itest_result(&t, "carrier.json");
+	ck_assert_str_eq(itest_str(human, "ended_by"), "remote");
+	ck_assert_int_eq(itest_num(agent, "refer_code"), 202);
+	ck_assert_int_eq(itest_num(agent, "notify_code"), 488);
+	ck_assert_int_ge(itest_num(caller, "ok"), itest_num(caller, "sent") - 2);
+	ck_assert_str_eq(itest_str(caller, "ended_by"), "local");
+	ck_assert_str_eq(itest_str(agent, "ended_by"), "remote");
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	xfer = itest_event(tel, "call.transfer");
+	sec = itest_event(tel, "security.offer_refused");
+	ck_assert_msg(xfer != NULL && sec != NULL, "telemetry: %s", tel);
+	ck_assert_str_eq(itest_str(xfer, "outcome"), "failed");
+	ck_assert_int_eq(itest_num(xfer, "sip_code"), 488);
+	ck_assert_int_eq(itest_num(sec, "sip_code"), 488);
+	json_decref(sec);
+	json_decref(xfer);
+	json_decref(human);
+	json_decref(agent);
+	json_decref(caller);
+	itest_assert_no_calls(&t);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -312,6 +357,7 @@ main(void)
 	tcase_add_test(tc, busy_human_leaves_the_caller_with_the_agent);
 	tcase_add_test(tc, uri_not_on_the_allow_list_gets_403_and_calls_nobody);
 	tcase_add_test(tc, caller_hanging_up_while_the_human_rings_cancels_the_bridge_call);
+	tcase_add_test(tc, human_answering_without_srtp_is_hung_up_on_and_the_caller_stays);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
