@@ -663,6 +663,7 @@ on_closed(void *arg, uint64_t conn)
 
 	agent_conn_closed(b, conn);
 	out_conn_closed(b, conn);
+	bridge_conn_closed(b, conn); /* a bridge call still ringing on it fails */
 	while ((c = call_by_conn(b, conn, &legi)) != NULL) {
 		if (legi == 1 && c->state != CALL_ANSWERED && c->b_invite != NULL && !c->b_final &&
 		    !c->outbound) {

@@ -17,7 +17,8 @@
  * change), the agent gets NOTIFY 200 and a BYE, and the call goes on as before:
  * re-INVITEs, session timers and BYE from either side work on the new leg. A final
  * status >= 300, no answer within [sip] transaction_timeout (CANCEL), a 2xx that cannot
- * be used or whose answer is refused (ACK + BYE), or a trunk that cannot be reached leaves
+ * be used or whose answer is refused (ACK + BYE), or a trunk that cannot be reached (or
+ * whose connection closes while it rings: 503) leaves
  * the caller with the agent, the media untouched, and the agent gets a final NOTIFY with
  * that status. The call ending while it rings cancels it. call.transfer records each
  * attempt (mode "bridge"); call.end gets the new leg as "human" (bridge_legs()).
@@ -106,7 +107,7 @@ cancel_invite(struct call *c)
 	struct bridge *x = c->bridge;
 	osip_message_t *m = NULL;
 
-	if (x->invite != NULL && sip_dialog_cancel(x->invite, &m) == 0)
+	if (x->invite != NULL && x->leg.conn != 0 && sip_dialog_cancel(x->invite, &m) == 0)
 		b2bua_send(c->b, x->leg.conn, m);
 	osip_message_free(m);
 }
@@ -475,6 +476,19 @@ bridge_response(struct b2bua *b, uint64_t conn, const char *cid, osip_message_t 
 		return true;
 	}
 	return false;
+}
+
+void
+bridge_conn_closed(struct b2bua *b, uint64_t conn)
+{
+	/* one walk of the table, as call_by_conn() does for the calls' own legs */
+	for (struct call *c = b->calls; c != NULL; c = c->next) {
+		struct bridge *x = c->bridge;
+		if (x != NULL && x->state == BRIDGE_RINGING && x->leg.conn == conn) {
+			x->leg.conn = 0; /* nothing more can come, nothing to CANCEL on */
+			fail(c, 503, "failed");
+		}
+	}
 }
 
 void

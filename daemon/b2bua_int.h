@@ -341,6 +341,8 @@ void xfer_notify(struct call *c, struct call_leg *l, int code, bool final);
 int bridge_start(struct call *c, const struct conf_transfer *dest);
 bool bridge_response(struct b2bua *b, uint64_t conn, const char *cid, osip_message_t *resp);
 void bridge_end(struct call *c);
+/* b2bua_bridge.c: connection `conn` closed: a bridge call ringing on it failed (503). */
+void bridge_conn_closed(struct b2bua *b, uint64_t conn);
 bool bridge_legs(const struct call *c, struct telemetry_leg *agent, char *abuf, size_t alen,
                  struct telemetry_leg *human, char *hbuf, size_t hlen);
 void bridge_free(struct call *c);

@@ -347,6 +347,37 @@ START_TEST(human_answering_without_srtp_is_hung_up_on_and_the_caller_stays)
 }
 END_TEST
 
+/* Nobody listens at the trunk's target: the connection fails at once, the agent hears
+ * 503 while the call goes on (not after [sip] transaction_timeout), the caller stays. */
+START_TEST(unreachable_trunk_target_leaves_the_caller_with_the_agent)
+{
+	struct itest t;
+	json_t *caller, *agent, *xfer;
+	int tfd;
+
+	start(&t, itest_port()); /* no carrier there */
+	tfd = itest_telemetry_connect(&t);
+	one_call(&t, MATCH, "3", &caller, &agent);
+	ck_assert_int_eq(itest_num(agent, "refer_code"), 202);
+	ck_assert_int_eq(itest_num(agent, "notify_code"), 503);
+	ck_assert_int_ge(itest_num(caller, "ok"), itest_num(caller, "sent") - 2);
+	ck_assert_str_eq(itest_str(caller, "ended_by"), "local");
+	ck_assert_str_eq(itest_str(agent, "ended_by"), "remote");
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	xfer = itest_event(tel, "call.transfer");
+	ck_assert_msg(xfer != NULL, "telemetry: %s", tel);
+	ck_assert_str_eq(itest_str(xfer, "outcome"), "failed");
+	ck_assert_int_eq(itest_num(xfer, "sip_code"), 503);
+	json_decref(xfer);
+	json_decref(agent);
+	json_decref(caller);
+	itest_assert_no_calls(&t);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -358,6 +389,7 @@ main(void)
 	tcase_add_test(tc, uri_not_on_the_allow_list_gets_403_and_calls_nobody);
 	tcase_add_test(tc, caller_hanging_up_while_the_human_rings_cancels_the_bridge_call);
 	tcase_add_test(tc, human_answering_without_srtp_is_hung_up_on_and_the_caller_stays);
+	tcase_add_test(tc, unreachable_trunk_target_leaves_the_caller_with_the_agent);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
