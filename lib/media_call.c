@@ -1,8 +1,9 @@
 /*
  * media_call.c: what a media call and a command own, and how they are freed: sockets,
  * SRTP sessions (keys wiped), a blocking snapshot's rendezvous; and a call's statistics
- * as a plain snapshot. Used by the control side (media.c, on failure before a call is
- * posted) and by its worker (media_worker.c). Not responsible for the packet path.
+ * as a plain snapshot; leg C (a bridge transfer's) added and cleared, legs paired. Used by the
+ * control side (media.c, on failure before a call is posted) and by its worker (media_worker.c).
+ * Not responsible for the packet path.
  */
 #include "media_worker.h"
 
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 
 #include <openssl/crypto.h>
 
@@ -88,4 +90,65 @@ media_cmd_free(struct media_cmd *cmd)
 	}
 	OPENSSL_cleanse(cmd, sizeof(*cmd));
 	free(cmd);
+}
+
+/* Leg C loses its sockets, keys and statistics (CMD_LEG_DROP, or before a new one). */
+void
+media_call_leg_c_clear(struct media_call *c, int epfd)
+{
+	struct media_leg *l = &c->leg[MEDIA_LEG_C];
+
+	for (int k = 0; k < 2; k++)
+		if (l->sock[k].fd >= 0) {
+			epoll_ctl(epfd, EPOLL_CTL_DEL, l->sock[k].fd, NULL);
+			close(l->sock[k].fd);
+		}
+	if (l->pair >= 0)
+		c->leg[l->pair].pair = -1;
+	srtp_leg_free(l->rx);
+	srtp_leg_free(l->tx);
+	OPENSSL_cleanse(l, sizeof(*l));
+	l->call = c;
+	l->id = MEDIA_LEG_C;
+	l->pair = -1;
+	l->sock[0].fd = l->sock[1].fd = -1;
+	rtp_stats_init(&l->rx_stats, 0);
+	rtp_stats_init(&l->tx_stats, 0);
+}
+
+/* CMD_LEG_ADD: leg C takes the command's sockets. Returns 0 or a negative errno. */
+int
+media_call_leg_c_add(struct media_call *c, int epfd, struct media_cmd *cmd)
+{
+	struct media_leg *l = &c->leg[MEDIA_LEG_C];
+
+	media_call_leg_c_clear(c, epfd);
+	memcpy(l->cname, cmd->add.cname, sizeof(l->cname));
+	for (int k = 0; k < 2; k++) {
+		l->sock[k] = cmd->add.sock[k];
+		l->sock[k].leg = l;
+	}
+	cmd->add.bound = false; /* the leg owns the fds now */
+	for (int k = 0; k < 2; k++) {
+		struct epoll_event ee = {.events = EPOLLIN, .data.ptr = &l->sock[k]};
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, l->sock[k].fd, &ee) != 0) {
+			int err = -errno;
+			media_call_leg_c_clear(c, epfd);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* CMD_PAIR: x and y relay to each other; their former partners to no one. */
+void
+media_call_pair_legs(struct media_call *c, int x, int y)
+{
+	int old[2] = {c->leg[x].pair, c->leg[y].pair};
+
+	for (int i = 0; i < 2; i++)
+		if (old[i] >= 0)
+			c->leg[old[i]].pair = -1;
+	c->leg[x].pair = y;
+	c->leg[y].pair = x;
 }

@@ -266,67 +266,6 @@ leg_apply_update(struct media_worker *w, struct media_leg *l, struct media_cmd *
 	(void)w;
 }
 
-/* Leg C loses its sockets, keys and statistics (CMD_LEG_DROP, or before a new one). */
-static void
-leg_c_clear(struct media_worker *w, struct media_call *c)
-{
-	struct media_leg *l = &c->leg[MEDIA_LEG_C];
-
-	for (int k = 0; k < 2; k++)
-		if (l->sock[k].fd >= 0) {
-			epoll_ctl(w->epfd, EPOLL_CTL_DEL, l->sock[k].fd, NULL);
-			close(l->sock[k].fd);
-		}
-	if (l->pair >= 0)
-		c->leg[l->pair].pair = -1;
-	srtp_leg_free(l->rx);
-	srtp_leg_free(l->tx);
-	OPENSSL_cleanse(l, sizeof(*l));
-	l->call = c;
-	l->id = MEDIA_LEG_C;
-	l->pair = -1;
-	l->sock[0].fd = l->sock[1].fd = -1;
-	rtp_stats_init(&l->rx_stats, 0);
-	rtp_stats_init(&l->tx_stats, 0);
-}
-
-/* CMD_LEG_ADD: leg C takes the command's sockets. Returns 0 or a negative errno. */
-static int
-leg_c_add(struct media_worker *w, struct media_call *c, struct media_cmd *cmd)
-{
-	struct media_leg *l = &c->leg[MEDIA_LEG_C];
-
-	leg_c_clear(w, c);
-	memcpy(l->cname, cmd->add.cname, sizeof(l->cname));
-	for (int k = 0; k < 2; k++) {
-		l->sock[k] = cmd->add.sock[k];
-		l->sock[k].leg = l;
-	}
-	cmd->add.bound = false; /* the leg owns the fds now */
-	for (int k = 0; k < 2; k++) {
-		struct epoll_event ee = {.events = EPOLLIN, .data.ptr = &l->sock[k]};
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, l->sock[k].fd, &ee) != 0) {
-			int err = -errno;
-			leg_c_clear(w, c);
-			return err;
-		}
-	}
-	return 0;
-}
-
-/* CMD_PAIR: x and y relay to each other; their former partners to no one. */
-static void
-legs_pair(struct media_call *c, int x, int y)
-{
-	int old[2] = {c->leg[x].pair, c->leg[y].pair};
-
-	for (int i = 0; i < 2; i++)
-		if (old[i] >= 0)
-			c->leg[old[i]].pair = -1;
-	c->leg[x].pair = y;
-	c->leg[y].pair = x;
-}
-
 static void
 handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 {
@@ -360,15 +299,15 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 		break;
 	case CMD_LEG_ADD:
 		if (c != NULL)
-			(void)leg_c_add(w, c, cmd); /* a failure leaves leg C without sockets */
+			(void)media_call_leg_c_add(c, w->epfd, cmd); /* failed: no sockets */
 		break;
 	case CMD_LEG_DROP:
 		if (c != NULL)
-			leg_c_clear(w, c);
+			media_call_leg_c_clear(c, w->epfd);
 		break;
 	case CMD_PAIR:
 		if (c != NULL)
-			legs_pair(c, cmd->leg, cmd->leg2);
+			media_call_pair_legs(c, cmd->leg, cmd->leg2);
 		break;
 	case CMD_DELETE:
 		if (c == NULL)

@@ -24,6 +24,7 @@
 #define MEDIA_AUTH_SSRCS 4 /* SSRCs remembered per leg as authenticated */
 
 struct media_leg;
+struct media_cmd;
 
 /* One bound UDP socket of a leg. Owner: its leg. */
 struct media_sock {
@@ -94,6 +95,14 @@ void media_snap_wait_finish(struct media_snap_wait *sw, int rc, const struct med
 
 /* A snapshot of `c`'s statistics (media_call.c). Called by the call's owner only. */
 void media_call_fill_stats(const struct media_call *c, struct media_call_stats *st);
+
+/* media_call.c, for the worker that owns `c` (its epoll set `epfd`): leg C takes the
+ * sockets of a CMD_LEG_ADD `cmd` (0, or a negative errno and no sockets), or loses its
+ * sockets, keys and statistics; legs `x` and `y` relay to each other, their former
+ * partners to no one. */
+int media_call_leg_c_add(struct media_call *c, int epfd, struct media_cmd *cmd);
+void media_call_leg_c_clear(struct media_call *c, int epfd);
+void media_call_pair_legs(struct media_call *c, int x, int y);
 
 enum media_cmd_type {
 	CMD_ADD,
