@@ -320,6 +320,14 @@ move(struct call *c, osip_message_t *resp, struct sdp_desc *answer, const struct
 	struct call_leg tmp;
 	osip_body_t *ob = NULL;
 
+	if (c->pend.req != NULL) {
+		/* a request relayed across the agent's leg: its answer cannot come back through
+		 * the new leg; the caller may send it again (491), the agent's is dropped */
+		if (c->pend.from == tl)
+			b2bua_reply(b, c->leg[tl].conn, c->pend.req, 491, c->leg[tl].dlg->local_tag,
+			            NULL, NULL);
+		pend_clear(c);
+	}
 	strmap_del(&c->leg[al].by_callid);
 	strmap_del(&x->leg.by_callid);
 	tmp = c->leg[al];

@@ -259,7 +259,7 @@ on_refer(struct call *c, int legi, osip_message_t *req)
 	osip_message_t *m = NULL;
 	int code;
 
-	if (legi == tl) { /* a transfer is the agent's to ask for */
+	if (legi == tl || al->human) { /* a transfer is the agent's to ask for */
 		b2bua_reply(b, al->conn, req, 405, al->dlg->local_tag, NULL, NULL);
 		return;
 	}

@@ -88,7 +88,9 @@ START_TEST(answered_bridge_moves_the_caller_to_the_human_and_hangs_up_on_the_age
 	                                         "30", "--verbose",
 	                                         /* it joins the caller's stream mid-way: the
 	                                            packets the agent had count as missing */
-	                                         "--max-loss", "40", NULL});
+	                                         "--max-loss", "40",
+	                                         /* and tries to transfer the caller on */
+	                                         "--refer", MATCH, NULL});
 	one_call(&t, MATCH, "6", &caller, &agent);
 	ck_assert_int_ge(itest_wait_child(cp, 10000), 0);
 	human = itest_result(&t, "carrier.json");
@@ -105,6 +107,7 @@ START_TEST(answered_bridge_moves_the_caller_to_the_human_and_hangs_up_on_the_age
 	ck_assert_int_eq(itest_num(human, "auth_fail"), 0);
 	ck_assert_int_eq(itest_num(human, "bad"), 0);
 	ck_assert_str_eq(itest_str(human, "ended_by"), "remote");
+	ck_assert_int_eq(itest_num(human, "refer_code"), 405); /* a transfer is the agent's */
 	{
 		char *dump = json_dumps(human, 0);
 		ck_assert_msg(strcmp(itest_str(human, "result"), "pass") == 0, "human: %s", dump);
