@@ -8,7 +8,8 @@
  * call.end records the human leg. A busy human leaves the caller with the agent (media
  * still flowing, NOTIFY 486 to the agent); a URI not on the allow-list gets 403 and calls
  * nobody; the caller hanging up while the human rings cancels that call; a human
- * answering without SRTP is hung up on (security.offer_refused) and the caller stays.
+ * answering without SRTP is hung up on (security.offer_refused) and the caller stays;
+ * nobody at the trunk's target fails at once; an agent calling out bridges its callee.
  */
 #include <check.h>
 #include <jansson.h>
@@ -381,6 +382,90 @@ START_TEST(unreachable_trunk_target_leaves_the_caller_with_the_agent)
 }
 END_TEST
 
+/* An agent that called out (leg A) hands its callee (leg B, on the trunk) to a person
+ * reached through the same trunk: the callee's media moves, the agent is hung up on, and
+ * the person called sees the callee's number. The carrier plays both (two calls), silent
+ * so that no media loops between them once they are bridged. */
+START_TEST(agent_calling_out_bridges_its_callee_to_a_human)
+{
+	struct itest t;
+	struct itest_opts o = {.agent_pin = true, .extra = xfer_sect};
+	char trunk_extra[96], to[128], ca[256], acert[256], akey[256], aout[256], aerr[272];
+	uint16_t tport = itest_port();
+	json_t *agent, *calls, *callee, *human, *xfer, *end;
+	pid_t cp;
+	int tfd;
+
+	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\ntransfer = bridge\n",
+	         tport);
+	o.trunk_extra = trunk_extra;
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	cp = itest_carrier(&t, tport,
+	                   (const char *const[]){"--mode", "silent", "--calls", "2", "--timeout",
+	                                         "30", "--bye-after", "4", "--verbose", NULL});
+	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
+	itest_path(&t, "agent.json", aout, sizeof(aout));
+	snprintf(aerr, sizeof(aerr), "%s.log", aout);
+	const char *aargv[] = {getenv("SW_PEER"),
+	                       "call",
+	                       "--to",
+	                       to,
+	                       "--ca",
+	                       itest_path(&t, "ca.crt", ca, sizeof(ca)),
+	                       "--tls-name",
+	                       "localhost",
+	                       "--cert",
+	                       itest_path(&t, "agent.crt", acert, sizeof(acert)),
+	                       "--key",
+	                       itest_path(&t, "agent.key", akey, sizeof(akey)),
+	                       "--duration",
+	                       "8",
+	                       "--peer-media",
+	                       "none",
+	                       "--refer",
+	                       MATCH,
+	                       "--json",
+	                       NULL};
+	ck_assert_int_ge(itest_wait_child(itest_spawn(aargv, aout, aerr), T_CALL_MS), 0);
+	ck_assert_int_ge(itest_wait_child(cp, 15000), 0);
+	agent = itest_result(&t, "agent.json");
+	calls = itest_results(&t, "carrier.json");
+	ck_assert_uint_eq(json_array_size(calls), 2);
+	callee = json_array_get(calls, 0);
+	human = json_array_get(calls, 1);
+	ck_assert_int_eq(itest_num(agent, "refer_code"), 202);
+	ck_assert_int_eq(itest_num(agent, "notify_code"), 200);
+	ck_assert_str_eq(itest_str(agent, "ended_by"), "remote");
+	ck_assert_int_eq(itest_num(callee, "code"), 200);
+	ck_assert_int_eq(itest_num(human, "code"), 200);
+	/* the callee hung up (--bye-after) while talking to the human: the human got BYE */
+	ck_assert_str_eq(itest_str(callee, "ended_by"), "local");
+	ck_assert_str_eq(itest_str(human, "ended_by"), "remote");
+	ck_assert_str_ne(itest_str(human, "remote_key_hash"), itest_str(callee, "remote_key_hash"));
+	ck_assert_msg(file_has(&t, "carrier.log", "From: <sip:+15550001@"),
+	              "the callee's number was not presented");
+
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	xfer = itest_event(tel, "call.transfer");
+	end = itest_event(tel, "call.end");
+	ck_assert_msg(xfer != NULL && end != NULL, "telemetry: %s", tel);
+	ck_assert_str_eq(itest_str(xfer, "mode"), "bridge");
+	ck_assert_str_eq(itest_str(xfer, "outcome"), "transferred");
+	ck_assert_str_eq(itest_str(end, "ended_by"), "trunk");
+	ck_assert_msg(json_is_object(json_object_get(json_object_get(end, "legs"), "human")),
+	              "telemetry: %s", tel);
+	json_decref(xfer);
+	json_decref(end);
+	json_decref(calls);
+	json_decref(agent);
+	itest_assert_no_calls(&t);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -393,6 +478,7 @@ main(void)
 	tcase_add_test(tc, caller_hanging_up_while_the_human_rings_cancels_the_bridge_call);
 	tcase_add_test(tc, human_answering_without_srtp_is_hung_up_on_and_the_caller_stays);
 	tcase_add_test(tc, unreachable_trunk_target_leaves_the_caller_with_the_agent);
+	tcase_add_test(tc, agent_calling_out_bridges_its_callee_to_a_human);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
