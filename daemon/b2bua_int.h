@@ -63,6 +63,7 @@ struct relay_txn {
 	uint64_t conn;          /* the connection `sent` left on: its answer must come back here */
 	struct sdp_desc *offer; /* parsed SDP offer of `req`, if any */
 	struct sdp_verdict verdict;
+	bool keep; /* `offer` kept its side's crypto: our keys stay on both legs (relay.c) */
 };
 
 /*
