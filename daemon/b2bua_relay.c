@@ -298,10 +298,20 @@ relay_response(struct call *c, osip_message_t *resp)
 		media_apply_leg(c, 1);
 	}
 	stimer_relayed(c, legi, sdp); /* a refresh too; the SDPs now in use (b2bua_timer.c) */
-	if (MSG_IS_INVITE(c->pend.req))
+	if (MSG_IS_INVITE(c->pend.req)) {
 		ok2xx_reply(c, legi, c->pend.req, code, sdp); /* until its ACK */
-	else
+	} else if (MSG_IS_UPDATE(c->pend.req)) {
+		/* a 2xx to an UPDATE refreshes the session as a re-INVITE's does (RFC 4028
+		 * s7.4): the same timer headers (b2bua_timer.c) */
+		osip_message_t *r = NULL;
+		if (b2bua_response(b, c->pend.req, code, in->dlg->local_tag, NULL, sdp, &r) == 0) {
+			stimer_2xx(c, legi, c->pend.req, r, sdp);
+			b2bua_send(b, in->conn, r);
+			osip_message_free(r);
+		}
+	} else {
 		b2bua_reply(b, in->conn, c->pend.req, code, in->dlg->local_tag, NULL, sdp);
+	}
 	sdp_text_free(sdp);
 	pend_clear(c);
 }

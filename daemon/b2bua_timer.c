@@ -2,8 +2,10 @@
  * b2bua_timer.c: session timers (RFC 4028), per leg. sipwarden is a UA of its own on each
  * leg, so each leg negotiates its own Session-Expires and refresher, keeps its own clock
  * and is refreshed on its own: a refresh from one peer is answered here and never crosses
- * to the other leg (a B2BUA that relays refreshes would tie both peers' timers together and
- * re-key the other leg; not relaying keeps the keys where they are). As the refresher,
+ * to the other leg (a B2BUA that relays refreshes would tie both peers' timers together).
+ * A refresh whose offer changed (a new o= version) does cross, keeping the keys on both
+ * legs when its side kept its crypto (b2bua_relay.c); the 2xx to it, re-INVITE or UPDATE,
+ * carries this leg's Session-Expires like any other (stimer_2xx). As the refresher,
  * sipwarden sends an UPDATE without SDP every half interval, or, when the peer's Allow
  * does not list UPDATE, a re-INVITE with the very SDP (and keys) it last sent on that leg.
  * A peer's UPDATE without SDP, and a re-INVITE whose SDP keeps the session version of the
@@ -455,10 +457,8 @@ stimer_relayed(struct call *c, int legi, const char *sdp)
 		out->sdp_offer = true;
 	}
 	/* a 2xx to an UPDATE or re-INVITE refreshes the session (RFC 4028 s7.4), on both
-	 * legs here: the request crossed and was answered (the 2xx to a re-INVITE on leg
-	 * `legi` is ours and refreshes that leg in stimer_2xx()) */
-	if (MSG_IS_UPDATE(c->pend.req) && in->interval != 0)
-		refreshed(in, in->interval, in->we_refresh);
+	 * legs here: the request crossed and was answered (our 2xx to it on leg `legi`
+	 * refreshes that leg and carries its timer headers: stimer_2xx()) */
 	if (out->interval != 0)
 		refreshed(out, out->interval, out->we_refresh);
 }

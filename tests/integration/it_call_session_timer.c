@@ -453,6 +453,81 @@ START_TEST(a_trunk_refresh_is_answered_on_its_leg_without_a_new_key)
 }
 END_TEST
 
+/* The a=crypto line of an SDP message (its key included) into out. */
+static void
+crypto_line(const char *msg, char *out, size_t cap)
+{
+	const char *p = strstr(msg, "a=crypto:");
+
+	ck_assert_msg(p != NULL, "no a=crypto: %s", msg);
+	snprintf(out, cap, "%.*s", (int)strcspn(p, "\r\n"), p);
+}
+
+/* The trunk sends an UPDATE with a new SDP version but its key unchanged (RFC 4028 s7.4: a
+ * refresh may carry an offer): it crosses to the agent; the 2xx carries Session-Expires
+ * as the 2xx to a refresh re-INVITE does, and our answer keeps the key of the first 200. */
+START_TEST(a_relayed_update_with_sdp_gets_session_expires_and_keeps_our_key)
+{
+	static char msg[MSG_CAP], req[MSG_CAP], sdp2[1024];
+	const char *agent_args[] = {"--mode", "echo", "--timeout", "30", "--verbose", NULL};
+	char cid[64], sdp[1024], to[512], contact[512], path[256], se[64], req_h[32];
+	char first_crypto[256], crypto[256];
+	struct itest t;
+	struct itest_conn *c;
+	size_t len;
+	char *log, *o;
+	int tfd;
+	pid_t ap;
+
+	snprintf(cid, sizeof(cid), "seupdsdp%u@127.0.0.1", (unsigned)getpid());
+	itest_start(&t, NULL);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	itest_send_invite(&t, c, cid, "Supported: timer\r\nSession-Expires: 1800\r\n", sdp,
+	                  sizeof(sdp));
+	ck_assert_int_eq(invite_final(c, msg), 200);
+	crypto_line(msg, first_crypto, sizeof(first_crypto));
+	ack_200(c, msg, cid, to, sizeof(to), contact, sizeof(contact));
+
+	/* the same SDP, one version later */
+	snprintf(sdp2, sizeof(sdp2), "%s", sdp);
+	ck_assert_ptr_nonnull(o = strstr(sdp2, "o=itest 1 1 "));
+	o[10] = '2';
+	snprintf(req, sizeof(req),
+	         "UPDATE %s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKupd2\r\n"
+	         "Max-Forwards: 70\r\nFrom: <sip:+15550100@127.0.0.1>;tag=rt1\r\nTo: %s\r\n"
+	         "Call-ID: %s\r\nCSeq: 2 UPDATE\r\n"
+	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
+	         "Supported: timer\r\nSession-Expires: 1800;refresher=uac\r\n"
+	         "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+	         contact, to, cid, strlen(sdp2), sdp2);
+	ck_assert_int_eq(itest_send_str(c, req), 0);
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "UPDATE"), 200);
+	ck_assert_msg(itest_header(msg, "Session-Expires", se, sizeof(se)) != NULL,
+	              "no Session-Expires in the 2xx to the UPDATE: %s", msg);
+	ck_assert_str_eq(se, "1800;refresher=uac");
+	ck_assert_ptr_nonnull(itest_header(msg, "Require", req_h, sizeof(req_h)));
+	ck_assert_str_eq(req_h, "timer");
+	crypto_line(msg, crypto, sizeof(crypto));
+	ck_assert_msg(strcmp(crypto, first_crypto) == 0, "our key changed: %s, was %s", crypto,
+	              first_crypto);
+
+	send_in_dialog(c, "BYE", 3, cid, to, contact, "");
+	ck_assert_int_eq(invite_final(c, msg), 200);
+	assert_end(tfd, "bye");
+	itest_kill_child(ap);
+	ck_assert_ptr_nonnull(
+	        log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)), &len));
+	ck_assert_int_eq(count(log, "<<< UPDATE sip:"), 1);
+	free(log);
+	close(tfd);
+	itest_conn_free(c);
+	itest_stop(&t);
+}
+END_TEST
+
 /* A TLS connection presenting the agent's certificate (DIR/agent.crt), as an agent
  * calling out does: the harness's connections present none. */
 static struct itest_conn *
@@ -526,6 +601,7 @@ main(void)
 	tcase_add_test(tc, reinvite_refreshes_on_both_legs_keep_the_media_flowing);
 	tcase_add_test(tc, an_agent_calling_out_below_the_minimum_gets_422_too);
 	tcase_add_test(tc, a_trunk_refresh_is_answered_on_its_leg_without_a_new_key);
+	tcase_add_test(tc, a_relayed_update_with_sdp_gets_session_expires_and_keeps_our_key);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
