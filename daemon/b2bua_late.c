@@ -6,8 +6,10 @@
  * ACK is policed like any answer. Only then does the other leg get sipwarden's answer in
  * the ACK for its 2xx, and the relay start (or change) on both legs. An answer that is
  * refused, or an ACK without one, ends the call with BYE on both legs and a
- * security.offer_refused event; so does no ACK within the transaction timeout. Keys are
- * generated per leg here (sdp_build_*), never copied across.
+ * security.offer_refused event. The 2xx carrying our offer is sent by b2bua_2xx.c, which
+ * also sends it again until the ACK and ends the call ("no_ack") after 64 x T1 without
+ * one, as for any 2xx: no timer of its own here. Keys are generated per leg here
+ * (sdp_build_*), never copied across.
  *
  * Owns struct late_offer (one per call at most, c->late). Not responsible for the
  * INVITEs themselves (b2bua.c, b2bua_out.c, b2bua_agent.c, b2bua_relay.c), the policy
@@ -15,7 +17,6 @@
  */
 #include "b2bua_int.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +35,6 @@ struct late_offer {
 	uint32_t cseq;              /* CSeq number of the INVITE that leg sent (its ACK's) */
 	struct sdp_desc *offer;     /* the offer of leg `off`, accepted */
 	struct sdp_verdict verdict; /* what it chose */
-	struct event *timer;        /* no ACK within the transaction timeout */
 };
 
 /* Free the late offer of `c`, if any (call_free(), or once the ACK answered it). */
@@ -45,8 +45,6 @@ b2bua_late_free(struct call *c)
 
 	if (l == NULL)
 		return;
-	if (l->timer != NULL)
-		event_free(l->timer);
 	sdp_desc_free(l->offer);
 	free(l);
 	c->late = NULL;
@@ -90,15 +88,6 @@ refuse_and_end(struct call *c, int legi, const char *reason, const char *text)
 	log_info("call %s: late offer refused on leg %d (%s): %s", c->id, legi, reason, text);
 	c->end_warning = text;
 	call_end(c, "refused", "sipwarden", "offer_refused", 488);
-}
-
-static void
-ack_timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct call *c = arg;
-
-	log_info("call %s: no ACK with an answer to our offer", c->id);
-	call_end(c, "failed", "sipwarden", "no_ack", 408);
 }
 
 /*
@@ -153,18 +142,6 @@ build_offer(struct call *c, struct late_offer *l, bool plain, char **sdp)
 	                       &a->noffered);
 }
 
-static int
-start(struct call *c, struct late_offer *l)
-{
-	struct timeval tv = {c->conf->sip.transaction_timeout_ms / 1000,
-	                     (c->conf->sip.transaction_timeout_ms % 1000) * 1000};
-
-	if ((l->timer = evtimer_new(c->b->base, ack_timeout_cb, c)) == NULL ||
-	    evtimer_add(l->timer, &tv) != 0)
-		return -ENOMEM;
-	return 0;
-}
-
 static uint32_t
 cseq_of(const osip_message_t *m)
 {
@@ -173,7 +150,7 @@ cseq_of(const osip_message_t *m)
 
 /*
  * Leg B's 2xx to the INVITE we sent without SDP (leg A's had none): police its offer,
- * send leg A our own offer in the 200 and wait for its ACK. Ends the call (488 to leg A,
+ * send leg A our own offer in the 200 (until its ACK, b2bua_2xx.c). Ends the call (488 to leg A,
  * ACK and BYE to leg B) when the offer is refused.
  */
 void
@@ -198,7 +175,7 @@ b2bua_late_answered(struct call *c, osip_message_t *resp)
 		return;
 	}
 	/* plain RTP toward a legacy trunk, as for an INVITE sipwarden sends it */
-	if (build_offer(c, l, leg_policy(c, 0).legacy_rtp, &sdp) != 0 || start(c, l) != 0) {
+	if (build_offer(c, l, leg_policy(c, 0).legacy_rtp, &sdp) != 0) {
 		sdp_text_free(sdp);
 		call_end(c, "failed", "sipwarden", "internal", 500);
 		return;
@@ -243,7 +220,7 @@ b2bua_late_reinvite_2xx(struct call *c, osip_message_t *resp)
 		refuse_and_end(c, l->off, reason, text);
 		return;
 	}
-	if (build_offer(c, l, leg_is_plain(c, in), &sdp) != 0 || start(c, l) != 0) {
+	if (build_offer(c, l, leg_is_plain(c, in), &sdp) != 0) {
 		sdp_text_free(sdp);
 		b2bua_reply(c->b, c->leg[in].conn, c->pend.req, 500, c->leg[in].dlg->local_tag,
 		            NULL, NULL);
