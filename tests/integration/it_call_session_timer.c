@@ -8,16 +8,21 @@
  * trunk that is the refresher and stops refreshing has its call ended at SE - min(32,
  * SE/3) (session_expired), an UPDATE without SDP from it is a valid refresh. With swpeer on
  * both sides, refreshes by re-INVITE leave the media flowing with no failed packet.
+ * A relayed UPDATE with SDP gets Session-Expires in its 2xx and keeps our key; a carrier's
+ * 422 on an agent's call out is retried once with its Min-SE (the test is the carrier).
  * min_session_expires is lowered to 2 s for the test (the RFC's and default floor is 90 s).
  * Each timing check measures one timer from the message that armed it, with generous
  * bounds.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -586,6 +591,125 @@ START_TEST(an_agent_calling_out_below_the_minimum_gets_422_too)
 }
 END_TEST
 
+/* A carrier the test plays itself: a TLS listener on 127.0.0.1:port with the trunk's
+ * certificate (as itest_carrier()'s swpeer), returning its listening socket. */
+static int
+carrier_listen(uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	ck_assert_int_ge(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	return fd;
+}
+
+/* sipwarden's connection to the carrier (within 10 s), TLS accepted. */
+static struct itest_conn *
+carrier_accept(const struct itest *t, int lfd)
+{
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+	struct itest_conn *c = calloc(1, sizeof(*c));
+	char crt[256], key[256];
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(poll(&p, 1, 10000) == 1, "sipwarden did not call the carrier");
+	ck_assert_int_ge(c->fd = accept(lfd, NULL, NULL), 0);
+	ck_assert_ptr_nonnull(c->ctx = SSL_CTX_new(TLS_server_method()));
+	ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(
+	                         c->ctx, itest_path(t, "trunk.crt", crt, sizeof(crt))),
+	                 1);
+	ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(c->ctx,
+	                                             itest_path(t, "trunk.key", key, sizeof(key)),
+	                                             SSL_FILETYPE_PEM),
+	                 1);
+	ck_assert_ptr_nonnull(c->ssl = SSL_new(c->ctx));
+	SSL_set_fd(c->ssl, c->fd);
+	ck_assert_int_eq(SSL_accept(c->ssl), 1);
+	return c;
+}
+
+/* RFC 4028 s7.4 (bis): a carrier answering an agent's call out 422 with a Min-SE above
+ * what sipwarden asked for gets the INVITE once more, asking for that Min-SE; a second
+ * 422 is final (the agent hears it). */
+START_TEST(a_trunks_422_on_a_call_out_is_retried_once_with_its_min_se)
+{
+	static char msg[MSG_CAP];
+	struct itest_opts o = {.agent_pin = true};
+	char trunk_extra[64], to[128], ca[256], acert[256], akey[256], outp[256], errp[272];
+	char se[64], minse[64], via1[256], via2[256];
+	uint16_t tport = itest_port();
+	struct itest t;
+	struct itest_conn *k;
+	json_t *r;
+	int lfd;
+	pid_t ap;
+
+	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\n", tport);
+	o.trunk_extra = trunk_extra;
+	itest_start(&t, &o);
+	lfd = carrier_listen(tport);
+	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
+	const char *aargv[] = {getenv("SW_PEER"),
+	                       "call",
+	                       "--to",
+	                       to,
+	                       "--ca",
+	                       itest_path(&t, "ca.crt", ca, sizeof(ca)),
+	                       "--tls-name",
+	                       "localhost",
+	                       "--cert",
+	                       itest_path(&t, "agent.crt", acert, sizeof(acert)),
+	                       "--key",
+	                       itest_path(&t, "agent.key", akey, sizeof(akey)),
+	                       "--calls",
+	                       "1",
+	                       "--expect",
+	                       "422",
+	                       "--json",
+	                       NULL};
+	itest_path(&t, "caller.json", outp, sizeof(outp));
+	snprintf(errp, sizeof(errp), "%s.log", outp);
+	ap = itest_spawn(aargv, outp, errp);
+	k = carrier_accept(&t, lfd);
+
+	/* the first INVITE asks for the default (1800 s); 422: at least 3600 */
+	next_request(k, msg, 10000);
+	ck_assert_msg(strncmp(msg, "INVITE ", 7) == 0, "not an INVITE: %.60s", msg);
+	ck_assert_ptr_nonnull(itest_header(msg, "Session-Expires", se, sizeof(se)));
+	ck_assert_str_eq(se, "1800");
+	ck_assert_ptr_nonnull(itest_header(msg, "Via", via1, sizeof(via1)));
+	respond(k, msg, 422, "Min-SE: 3600\r\n", NULL);
+	next_request(k, msg, 5000);
+	ck_assert_msg(strncmp(msg, "ACK ", 4) == 0, "not an ACK: %.60s", msg);
+
+	/* once more, asking for that */
+	next_request(k, msg, 5000);
+	ck_assert_msg(strncmp(msg, "INVITE ", 7) == 0, "the INVITE did not come again: %.60s", msg);
+	ck_assert_ptr_nonnull(itest_header(msg, "Session-Expires", se, sizeof(se)));
+	ck_assert_str_eq(se, "3600");
+	ck_assert_ptr_nonnull(itest_header(msg, "Min-SE", minse, sizeof(minse)));
+	ck_assert_str_eq(minse, "3600");
+	ck_assert_ptr_nonnull(itest_header(msg, "Via", via2, sizeof(via2)));
+	ck_assert_str_ne(via1, via2); /* a new transaction */
+	/* a second 422 is not retried: the agent hears it */
+	respond(k, msg, 422, "Min-SE: 7200\r\n", NULL);
+	next_request(k, msg, 5000);
+	ck_assert_msg(strncmp(msg, "ACK ", 4) == 0, "not an ACK: %.60s", msg);
+	itest_check_exit(&t, itest_wait_child(ap, 10000), "caller.json.log");
+	r = itest_result(&t, "caller.json");
+	ck_assert_int_eq(itest_num(r, "code"), 422);
+	json_decref(r);
+	itest_assert_no_calls(&t);
+	itest_conn_free(k);
+	close(lfd);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -602,6 +726,7 @@ main(void)
 	tcase_add_test(tc, an_agent_calling_out_below_the_minimum_gets_422_too);
 	tcase_add_test(tc, a_trunk_refresh_is_answered_on_its_leg_without_a_new_key);
 	tcase_add_test(tc, a_relayed_update_with_sdp_gets_session_expires_and_keeps_our_key);
+	tcase_add_test(tc, a_trunks_422_on_a_call_out_is_retried_once_with_its_min_se);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
