@@ -326,9 +326,10 @@ void xfer_free(struct call *c);
  * peer of leg `legi` (the session is refreshed now; `sdp` is what we send, or NULL).
  * _leg_2xx: the peer's 2xx to our INVITE on leg `legi` (`our_sdp`: our offer in it).
  * _relayed: a request from leg `legi` crossed and got 2xx (`sdp`: our answer to it).
- * _request: an in-dialog UPDATE without SDP or an unchanged re-INVITE, answered here
- * (takes `req`): true. _response: the answer to our refresh on leg `legi`: true when it
- * was one (may end the call). _free: from call_end() and call_free(). */
+ * _request: an in-dialog UPDATE without SDP or an unchanged re-INVITE, answered here,
+ * or a re-offer crossing our refresh re-INVITE, answered 491 (takes `req`): true. _response: the
+ * answer to our refresh on leg `legi`: true when it was one (may end the call). _free: from
+ * call_end() and call_free(). */
 bool stimer_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req);
 int stimer_invite_headers(struct call *c, osip_message_t *inv);
 /* Leg B's peer answered our INVITE 422 with a Min-SE above what we asked: true when the
@@ -339,6 +340,9 @@ void stimer_2xx(struct call *c, int legi, const osip_message_t *req, osip_messag
 void stimer_leg_2xx(struct call *c, int legi, const osip_message_t *resp, const char *our_sdp);
 void stimer_relayed(struct call *c, int legi, const char *sdp);
 bool stimer_request(struct call *c, int legi, osip_message_t *req);
+/* Our refresh re-INVITE (an offer) is in flight on leg `legi`: a re-INVITE or an offer
+ * from either side that would meet it on that leg gets 491 (glare). */
+bool stimer_glare(const struct call *c, int legi);
 bool stimer_response(struct call *c, int legi, uint64_t conn, osip_message_t *resp);
 void stimer_free(struct call *c);
 /* b2bua.c: fill in the SIP server hooks for requests, responses, closed and idle

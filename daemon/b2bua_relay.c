@@ -102,9 +102,12 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 	bool keep = false;
 
 	if (c->pend.req != NULL || c->late != NULL || c->state != CALL_ANSWERED ||
-	    out->dlg == NULL || !out->dlg->confirmed) {
-		b2bua_reply(b, in->conn, req, MSG_IS_INVITE(req) ? 491 : 500, in->dlg->local_tag,
-		            NULL, NULL);
+	    out->dlg == NULL || !out->dlg->confirmed ||
+	    (offer_method && stimer_glare(c, 1 - legi))) {
+		/* one offer at a time: our refresh re-INVITE on the other leg (b2bua_timer.c)
+		 * would meet this one there (glare) */
+		bool glare = MSG_IS_INVITE(req) || (offer_method && stimer_glare(c, 1 - legi));
+		b2bua_reply(b, in->conn, req, glare ? 491 : 500, in->dlg->local_tag, NULL, NULL);
 		osip_message_free(req);
 		return;
 	}

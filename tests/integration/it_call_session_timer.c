@@ -591,6 +591,69 @@ START_TEST(an_agent_calling_out_below_the_minimum_gets_422_too)
 }
 END_TEST
 
+/* Glare (RFC 3261 s14.2, RFC 3311 s5.2): while sipwarden's refresh re-INVITE (an offer)
+ * waits for the trunk's answer, the trunk's own re-INVITE and its UPDATE with SDP get
+ * 491 and cross to nobody; the refresh then completes and the call goes on. */
+START_TEST(a_reoffer_crossing_our_refresh_reinvite_gets_491)
+{
+	static char msg[MSG_CAP], req[MSG_CAP], ours[MSG_CAP];
+	struct itest_opts o = {.sip_extra = "min_session_expires = 2s\nsession_expires = 4s\n"};
+	const char *agent_args[] = {"--mode", "echo", "--timeout", "30", "--verbose", NULL};
+	const char *methods[] = {"INVITE", "UPDATE"};
+	char cid[64], sdp[1024], to[512], contact[512], path[256];
+	struct itest t;
+	struct itest_conn *c;
+	size_t len;
+	char *log;
+	int tfd;
+	pid_t ap;
+
+	snprintf(cid, sizeof(cid), "seglare%u@127.0.0.1", (unsigned)getpid());
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	itest_send_invite(&t, c, cid, "Allow: INVITE, ACK, BYE, CANCEL\r\n", sdp, sizeof(sdp));
+	ck_assert_int_eq(invite_final(c, msg), 200);
+	ack_200(c, msg, cid, to, sizeof(to), contact, sizeof(contact));
+
+	/* sipwarden's refresh, left unanswered for now */
+	next_request(c, ours, 6000);
+	ck_assert_msg(strncmp(ours, "INVITE ", 7) == 0, "not a re-INVITE: %.60s", ours);
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(req, sizeof(req),
+		         "%s %s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKgl%u\r\n"
+		         "Max-Forwards: 70\r\nFrom: <sip:+15550100@127.0.0.1>;tag=rt1\r\nTo: %s\r\n"
+		         "Call-ID: %s\r\nCSeq: %u %s\r\n"
+		         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
+		         "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+		         methods[i], contact, i, to, cid, 2 + i, methods[i], strlen(sdp), sdp);
+		ck_assert_int_eq(itest_send_str(c, req), 0);
+		ck_assert_msg(itest_final_response(c, msg, MSG_CAP, methods[i]) == 491,
+		              "%s crossing our refresh: %.60s", methods[i], msg);
+		if (i == 0)
+			send_in_dialog(c, "ACK", 2, cid, to, contact, "");
+	}
+	/* the refresh completes */
+	respond(c, ours, 200, "", sdp);
+	next_request(c, msg, 3000);
+	ck_assert_msg(strncmp(msg, "ACK ", 4) == 0, "not an ACK: %.60s", msg);
+	send_in_dialog(c, "BYE", 4, cid, to, contact, "");
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "BYE"), 200);
+	assert_end(tfd, "bye");
+	itest_kill_child(ap);
+	/* neither crossed to the agent */
+	ck_assert_ptr_nonnull(
+	        log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)), &len));
+	ck_assert_int_eq(count(log, "<<< UPDATE sip:"), 0);
+	free(log);
+	close(tfd);
+	itest_conn_free(c);
+	itest_stop(&t);
+}
+END_TEST
+
 /* A carrier the test plays itself: a TLS listener on 127.0.0.1:port with the trunk's
  * certificate (as itest_carrier()'s swpeer), returning its listening socket. */
 static int
@@ -727,6 +790,7 @@ main(void)
 	tcase_add_test(tc, a_trunk_refresh_is_answered_on_its_leg_without_a_new_key);
 	tcase_add_test(tc, a_relayed_update_with_sdp_gets_session_expires_and_keeps_our_key);
 	tcase_add_test(tc, a_trunks_422_on_a_call_out_is_retried_once_with_its_min_se);
+	tcase_add_test(tc, a_reoffer_crossing_our_refresh_reinvite_gets_491);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
