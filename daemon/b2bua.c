@@ -540,6 +540,8 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 		return SIP_HOOK_TAKEN;
 	}
 	if (MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) || MSG_IS_INFO(req)) {
+		if (prack_require_refuse(b, conn, req)) /* Require: unknown extension: 420 */
+			return taken(req);
 		if (!stimer_request(c, legi, req)) /* refreshes stay on their leg */
 			relay_request(c, legi, req);
 		return SIP_HOOK_TAKEN;

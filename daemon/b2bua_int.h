@@ -305,10 +305,11 @@ int prack_final_2xx(struct call *c);
 void prack_request(struct call *c, int legi, uint64_t conn, const osip_message_t *req);
 bool prack_agent_provisional(struct call *c, const osip_message_t *resp);
 void prack_free(struct call *c);
-/* b2bua_prack.c: an INVITE opening a call (from a trunk, or an agent calling out) whose
- * Require names an option-tag other than 100rel and timer was answered 420 with
+/* b2bua_prack.c: an INVITE opening a call (from a trunk, or an agent calling out), or a
+ * re-INVITE/UPDATE/INFO in one, whose Require names an option-tag other than 100rel and
+ * timer was answered 420 with
  * Unsupported (400 when that list would pass SIP_UTIL_UNSUPPORTED_*), and reported
- * (security.input_refused): true. No call state exists yet. */
+ * (security.input_refused): true. No call state is touched. */
 bool prack_require_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req);
 /* b2bua_transfer.c: transfer by REFER from an agent (struct xfer, c->xfer). _request: a
  * REFER or NOTIFY on leg `legi` of a call (takes `req`; a NOTIFY reporting success ends

@@ -26,9 +26,10 @@
  * then carry an offer, which the PRACK would have to answer, and sipwarden does not) and
  * of its OPTIONS answers (b2bua_agent.c, b2bua.c).
  *
- * The door (prack_require_refuse): an INVITE opening a call whose Require names an
- * option-tag other than 100rel and timer gets 420 with Unsupported listing those tags
- * (RFC 3261 s8.2.2.3), or 400 when the list would exceed what sipwarden writes back.
+ * The door (prack_require_refuse): an INVITE opening a call (or a re-INVITE, UPDATE or
+ * INFO in one) whose Require names an option-tag other than 100rel and timer gets 420 with
+ * Unsupported listing those tags (RFC 3261 s8.2.2.3), or 400 when the list would exceed what
+ * sipwarden writes back.
  *
  * Owner of struct prack (c->prack): its call; freed by prack_free() from call_free().
  * Not responsible for which provisional is sent when (b2bua_agent.c) or the 2xx
@@ -134,8 +135,8 @@ prack_require_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req)
 		free(tags);
 		telemetry_security(b->tel, TELEMETRY_SEC_INPUT_REFUSED, NULL, src,
 		                   "unsupported_extension", detail, 420);
-		log_refusal(src, "unsupported_extension", "INVITE from %s refused with 420: %s",
-		            ci != NULL ? ci->peer_str : "?", detail);
+		log_refusal(src, "unsupported_extension", "%s from %s refused with 420: %s",
+		            req->sip_method, ci != NULL ? ci->peer_str : "?", detail);
 		return true;
 	}
 	/* more tags than an Unsupported we would write (or a list the gate should have
@@ -143,8 +144,8 @@ prack_require_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req)
 	b2bua_reply(b, conn, req, 400, NULL, "too many option-tags in Require", NULL);
 	telemetry_security(b->tel, TELEMETRY_SEC_INPUT_REFUSED, NULL, src, "require_too_long",
 	                   "too many option-tags in Require", 400);
-	log_refusal(src, "require_too_long", "INVITE from %s refused with 400: Require too long",
-	            ci != NULL ? ci->peer_str : "?");
+	log_refusal(src, "require_too_long", "%s from %s refused with 400: Require too long",
+	            req->sip_method, ci != NULL ? ci->peer_str : "?");
 	return true;
 }
 

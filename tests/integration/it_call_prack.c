@@ -514,6 +514,21 @@ START_TEST(an_invite_requiring_an_unknown_extension_gets_420_with_unsupported)
 	json_decref(ev);
 	itest_assert_no_calls(&t);
 
+	/* outside a call nothing is supported: every Require header's tags are listed */
+	{
+		static char req[MSG_CAP];
+		itest_options(req, sizeof(req), "ext-opt@127.0.0.1", 1);
+		char *mf = strstr(req, "Max-Forwards:");
+		ck_assert_ptr_nonnull(mf);
+		const char *rq = "Require: foo\r\nRequire: bar,baz\r\n";
+		memmove(mf + strlen(rq), mf, strlen(mf) + 1);
+		memcpy(mf, rq, strlen(rq));
+		ck_assert_int_eq(itest_send_str(c, req), 0);
+		ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "OPTIONS"), 420);
+		ck_assert_ptr_nonnull(itest_header(msg, "Unsupported", v, sizeof(v)));
+		ck_assert_str_eq(v, "foo, bar, baz");
+	}
+
 	/* what sipwarden supports still makes a call */
 	ap = itest_agent(&t, agent_args);
 	snprintf(cid, sizeof(cid), "extok%u@127.0.0.1", (unsigned)getpid());
@@ -524,7 +539,24 @@ START_TEST(an_invite_requiring_an_unknown_extension_gets_420_with_unsupported)
 	rseq = first_reliable_180(c, r180);
 	snprintf(rack, sizeof(rack), "%lu 1 INVITE", rseq);
 	ck_assert_int_eq(prack(c, r180, cid, 2, rack), 200);
-	answer_ack_bye(c, cid, 3);
+	/* in the call: a re-INVITE requiring an unknown extension gets 420 too, the call
+	 * goes on (the BYE below is answered) */
+	{
+		static char ok[MSG_CAP];
+		for (;;) {
+			ck_assert_msg(itest_recv_msg(c, ok, MSG_CAP, 10000) > 0, "no 200");
+			if (itest_status(ok) == 200)
+				break;
+		}
+		send_in_dialog(c, ok, cid, "ACK", 1, "");
+		send_in_dialog(c, ok, cid, "INVITE", 3, "Require: timer, foo\r\n");
+		ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "INVITE"), 420);
+		ck_assert_ptr_nonnull(itest_header(msg, "Unsupported", v, sizeof(v)));
+		ck_assert_str_eq(v, "foo");
+		send_in_dialog(c, ok, cid, "ACK", 3, "");
+		send_in_dialog(c, ok, cid, "BYE", 4, "");
+		ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "BYE"), 200);
+	}
 	itest_kill_child(ap);
 	close(tfd);
 	itest_conn_free(c);
