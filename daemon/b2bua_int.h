@@ -222,6 +222,11 @@ void overload_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, 
 /* b2bua_relay.c */
 void relay_request(struct call *c, int legi, osip_message_t *req);
 void relay_response(struct call *c, osip_message_t *resp);
+/* Does a re-offer from leg `legi` (`offer`, verdict `v`) keep the crypto that leg runs
+ * with, and may the other leg keep the key sipwarden sends on it? Then sipwarden re-offers
+ * and answers with the keys each leg already has (b2bua_relay.c, b2bua_late.c). */
+bool relay_keeps_keys(const struct call *c, int legi, const struct sdp_desc *offer,
+                      const struct sdp_verdict *v);
 
 /* Who is at the other end of leg `legi`: "trunk" or "agent" (for call.end ended_by). */
 static inline const char *

@@ -6,7 +6,9 @@
  * ACK is policed like any answer. Only then does the other leg get sipwarden's answer in
  * the ACK for its 2xx, and the relay start (or change) on both legs. An answer that is
  * refused, or an ACK without one, ends the call with BYE on both legs and a
- * security.offer_refused event. The 2xx carrying our offer is sent by b2bua_2xx.c, which
+ * security.offer_refused event. An offerless re-INVITE whose offer (in the 2xx) keeps the
+ * crypto its leg runs with keeps sipwarden's keys on both legs, as a relayed re-offer
+ * does (b2bua_relay.c). The 2xx carrying our offer is sent by b2bua_2xx.c, which
  * also sends it again until the ACK and ends the call ("no_ack") after 64 x T1 without
  * one, as for any 2xx: no timer of its own here. Keys are generated per leg here
  * (sdp_build_*), never copied across.
@@ -35,6 +37,7 @@ struct late_offer {
 	uint32_t cseq;              /* CSeq number of the INVITE that leg sent (its ACK's) */
 	struct sdp_desc *offer;     /* the offer of leg `off`, accepted */
 	struct sdp_verdict verdict; /* what it chose */
+	bool keep;                  /* a re-INVITE's offer kept its leg's crypto: keys stay */
 };
 
 /* Free the late offer of `c`, if any (call_free(), or once the ACK answered it). */
@@ -125,7 +128,8 @@ take_offer(struct call *c, int off, const osip_message_t *m, bool reinvite, stru
 	return 0;
 }
 
-/* Our offer to leg `ans` built from `l->offer`: fresh keys in that leg's `offered`. */
+/* Our offer to leg `ans` built from `l->offer`: fresh keys in that leg's `offered`, or,
+ * when the offering leg kept its crypto (l->keep), the one key leg `ans` runs with. */
 static int
 build_offer(struct call *c, struct late_offer *l, bool plain, char **sdp)
 {
@@ -137,6 +141,11 @@ build_offer(struct call *c, struct late_offer *l, bool plain, char **sdp)
 	for (size_t i = 0; i < a->noffered; i++)
 		srtp_keys_wipe(&a->offered[i]);
 	a->noffered = 0;
+	if (l->keep && !plain) {
+		a->offered[0] = a->tx;
+		a->noffered = 1;
+		return sdp_build_reoffer(sdp, &loc, l->offer, &l->verdict, a->offered, 1);
+	}
 	return sdp_build_offer(sdp, &loc, l->offer, &l->verdict, c->conf->media.suites,
 	                       plain ? 0 : c->conf->media.nsuites, a->offered, SUITE_COUNT,
 	                       &a->noffered);
@@ -220,6 +229,8 @@ b2bua_late_reinvite_2xx(struct call *c, osip_message_t *resp)
 		refuse_and_end(c, l->off, reason, text);
 		return;
 	}
+	/* a refresh by offerless re-INVITE: the offer keeps its leg's key, ours stay too */
+	l->keep = relay_keeps_keys(c, l->off, l->offer, &l->verdict);
 	if (build_offer(c, l, leg_is_plain(c, in), &sdp) != 0) {
 		sdp_text_free(sdp);
 		b2bua_reply(c->b, c->leg[in].conn, c->pend.req, 500, c->leg[in].dlg->local_tag,
@@ -285,8 +296,15 @@ b2bua_late_ack(struct call *c, int legi, const osip_message_t *ack)
 	{
 		struct sdp_local loc = {&o->origin, media_advertise(c), c->ports[l->off][0],
 		                        leg_crypto_pad(c, l->off)};
+		int rc;
 		o->origin.version++;
-		if (sdp_build_answer(&sdp, &loc, l->offer, &l->verdict, answer, &o->tx) != 0) {
+		if (l->keep && l->verdict.srtp && o->tx.suite == l->verdict.suite &&
+		    o->tx.tag == l->verdict.tag)
+			rc = sdp_build_answer_keep(&sdp, &loc, l->offer, &l->verdict, answer,
+			                           &o->tx);
+		else
+			rc = sdp_build_answer(&sdp, &loc, l->offer, &l->verdict, answer, &o->tx);
+		if (rc != 0) {
 			sdp_desc_free(answer);
 			refuse_and_end(c, l->ans, "no_audio",
 			               "the answer leaves no format both sides can use");

@@ -86,6 +86,13 @@ key_may_stay(const struct call *c, int legi)
 	return false;
 }
 
+bool
+relay_keeps_keys(const struct call *c, int legi, const struct sdp_desc *offer,
+                 const struct sdp_verdict *v)
+{
+	return same_crypto(&c->leg[legi], offer, v) && key_may_stay(c, 1 - legi);
+}
+
 /* Relay a request received on leg `legi` (re-INVITE, UPDATE, INFO) to the other leg. */
 void
 relay_request(struct call *c, int legi, osip_message_t *req)
@@ -160,7 +167,7 @@ relay:
 		struct sdp_local l = {&out->origin, media_advertise(c), c->ports[1 - legi][0],
 		                      leg_crypto_pad(c, 1 - legi)};
 		out->origin.version++;
-		keep = same_crypto(in, offer, &v) && key_may_stay(c, 1 - legi);
+		keep = relay_keeps_keys(c, legi, offer, &v);
 		for (size_t i = 0; i < out->noffered; i++)
 			srtp_keys_wipe(&out->offered[i]);
 		out->noffered = 0;

@@ -109,6 +109,27 @@ START_TEST(an_update_with_sdp_keeping_the_trunks_key_rekeys_neither_leg)
 }
 END_TEST
 
+/* An offerless re-INVITE (some PBXes refresh that way): the agent offers its current key
+ * in its 200, so sipwarden offers the trunk the key it runs with and answers the agent
+ * with its own current key in the ACK: no new key on either leg. */
+START_TEST(an_offerless_reinvite_keeps_the_keys_on_both_legs)
+{
+	const char *call_args[] = {"--hold-after", "1", "--reinvite-offer", "none",
+	                           "--duration",   "3", "--timeout",        "15",
+	                           "--verbose",    NULL};
+	struct itest t;
+	json_t *caller, *agent;
+
+	itest_start(&t, NULL);
+	run_call(&t, call_args, 1, &caller, &agent);
+	ck_assert_int_eq(itest_num(agent, "rekeys"), 0);
+	ck_assert_int_eq(itest_num(caller, "rekeys"), 0);
+	json_decref(caller);
+	json_decref(agent);
+	itest_stop(&t);
+}
+END_TEST
+
 START_TEST(a_reoffer_with_a_new_key_gets_new_keys_on_both_legs)
 {
 	const char *call_args[] = {"--hold-after", "1", "--reinvite-offer", "rekey",
@@ -136,6 +157,7 @@ main(void)
 	tcase_add_test(tc, a_hold_and_resume_keeping_the_trunks_key_rekey_neither_leg);
 	tcase_add_test(tc, an_update_with_sdp_keeping_the_trunks_key_rekeys_neither_leg);
 	tcase_add_test(tc, a_reoffer_with_a_new_key_gets_new_keys_on_both_legs);
+	tcase_add_test(tc, an_offerless_reinvite_keeps_the_keys_on_both_legs);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
