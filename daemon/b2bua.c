@@ -219,6 +219,8 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 			return taken(req);
 		}
 	}
+	if (prack_require_refuse(b, conn, req)) /* Require: an unknown extension: 420 */
+		return taken(req);
 	if (stimer_refuse(b, conn, req)) /* Session-Expires too small: 422 (b2bua_timer.c) */
 		return taken(req);
 	if (b->nlive >= b->conf->limits.max_calls) {
@@ -538,6 +540,8 @@ on_request(void *arg, uint64_t conn, osip_message_t *req)
 		return SIP_HOOK_TAKEN;
 	}
 	if (MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) || MSG_IS_INFO(req)) {
+		if (prack_require_refuse(b, conn, req)) /* Require: unknown extension: 420 */
+			return taken(req);
 		if (!stimer_request(c, legi, req)) /* refreshes stay on their leg */
 			relay_request(c, legi, req);
 		return SIP_HOOK_TAKEN;

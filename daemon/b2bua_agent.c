@@ -658,6 +658,17 @@ agent_on_response(struct call *c, osip_message_t *resp)
 		}
 	}
 	c->b_final = true;
+	if (c->outbound && code == 422 && stimer_retry_422(c, resp)) {
+		/* the carrier wants a longer session timer (RFC 4028 s7.4): once more */
+		const struct conf_trunk *t = &c->conf->trunks[c->trunk];
+		char hp[80];
+		conf_sockaddr_str(&t->target, hp, sizeof(hp));
+		if (leg_b_invite(c, c->leg[1].conn, true, c->trunk, hp, t->crypto_pad,
+		                 t->legacy_rtp) == 0) {
+			leg_b_timer(c, c->conf->sip.transaction_timeout_ms);
+			return;
+		}
+	}
 	if (c->outbound) {
 		/* the trunk refused the agent's call: the agent hears the same code */
 		call_end(c, code == 486 || code == 600 ? "busy" : "failed", "trunk", "rejected",

@@ -66,6 +66,7 @@ struct relay_txn {
 	uint64_t conn;          /* the connection `sent` left on: its answer must come back here */
 	struct sdp_desc *offer; /* parsed SDP offer of `req`, if any */
 	struct sdp_verdict verdict;
+	bool keep; /* `offer` kept its side's crypto: our keys stay on both legs (relay.c) */
 };
 
 /*
@@ -225,6 +226,11 @@ void overload_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, 
 /* b2bua_relay.c */
 void relay_request(struct call *c, int legi, osip_message_t *req);
 void relay_response(struct call *c, osip_message_t *resp);
+/* Does a re-offer from leg `legi` (`offer`, verdict `v`) keep the crypto that leg runs
+ * with, and may the other leg keep the key sipwarden sends on it? Then sipwarden re-offers
+ * and answers with the keys each leg already has (b2bua_relay.c, b2bua_late.c). */
+bool relay_keeps_keys(const struct call *c, int legi, const struct sdp_desc *offer,
+                      const struct sdp_verdict *v);
 
 /* Who is at the other end of leg `legi`: "trunk" or "agent" (for call.end ended_by). */
 static inline const char *
@@ -319,6 +325,12 @@ int prack_final_2xx(struct call *c);
 void prack_request(struct call *c, int legi, uint64_t conn, const osip_message_t *req);
 bool prack_agent_provisional(struct call *c, const osip_message_t *resp);
 void prack_free(struct call *c);
+/* b2bua_prack.c: an INVITE opening a call (from a trunk, or an agent calling out), or a
+ * re-INVITE/UPDATE/INFO in one, whose Require names an option-tag other than 100rel and
+ * timer was answered 420 with
+ * Unsupported (400 when that list would pass SIP_UTIL_UNSUPPORTED_*), and reported
+ * (security.input_refused): true. No call state is touched. */
+bool prack_require_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req);
 /* b2bua_transfer.c: transfer by REFER from an agent (struct xfer, c->xfer). _request: a
  * REFER or NOTIFY on leg `legi` of a call (takes `req`; a NOTIFY reporting success ends
  * the call); _response: a response on leg `legi`, true when it claimed to answer our
@@ -353,9 +365,10 @@ void bridge_free(struct call *c);
  * peer of leg `legi` (the session is refreshed now; `sdp` is what we send, or NULL).
  * _leg_2xx: the peer's 2xx to our INVITE on leg `legi` (`our_sdp`: our offer in it).
  * _relayed: a request from leg `legi` crossed and got 2xx (`sdp`: our answer to it).
- * _request: an in-dialog UPDATE without SDP or an unchanged re-INVITE, answered here
- * (takes `req`): true. _response: the answer to our refresh on leg `legi`: true when it
- * was one (may end the call). _free: from call_end() and call_free(). */
+ * _request: an in-dialog UPDATE without SDP or an unchanged re-INVITE, answered here,
+ * or a re-offer crossing our refresh re-INVITE, answered 491 (takes `req`): true. _response: the
+ * answer to our refresh on leg `legi`: true when it was one (may end the call). _free: from
+ * call_end() and call_free(). */
 bool stimer_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req);
 int stimer_invite_headers(struct call *c, osip_message_t *inv);
 /* Leg B's peer answered our INVITE 422 with a Min-SE above what we asked: true when the
@@ -366,6 +379,9 @@ void stimer_2xx(struct call *c, int legi, const osip_message_t *req, osip_messag
 void stimer_leg_2xx(struct call *c, int legi, const osip_message_t *resp, const char *our_sdp);
 void stimer_relayed(struct call *c, int legi, const char *sdp);
 bool stimer_request(struct call *c, int legi, osip_message_t *req);
+/* Our refresh re-INVITE (an offer) is in flight on leg `legi`: a re-INVITE or an offer
+ * from either side that would meet it on that leg gets 491 (glare). */
+bool stimer_glare(const struct call *c, int legi);
 bool stimer_response(struct call *c, int legi, uint64_t conn, osip_message_t *resp);
 void stimer_free(struct call *c);
 /* b2bua.c: fill in the SIP server hooks for requests, responses, closed and idle

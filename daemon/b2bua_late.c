@@ -6,8 +6,12 @@
  * ACK is policed like any answer. Only then does the other leg get sipwarden's answer in
  * the ACK for its 2xx, and the relay start (or change) on both legs. An answer that is
  * refused, or an ACK without one, ends the call with BYE on both legs and a
- * security.offer_refused event; so does no ACK within the transaction timeout. Keys are
- * generated per leg here (sdp_build_*), never copied across.
+ * security.offer_refused event. An offerless re-INVITE whose offer (in the 2xx) keeps the
+ * crypto its leg runs with keeps sipwarden's keys on both legs, as a relayed re-offer
+ * does (b2bua_relay.c). The 2xx carrying our offer is sent by b2bua_2xx.c, which
+ * also sends it again until the ACK and ends the call ("no_ack") after 64 x T1 without
+ * one, as for any 2xx: no timer of its own here. Keys are generated per leg here
+ * (sdp_build_*), never copied across.
  *
  * Owns struct late_offer (one per call at most, c->late). Not responsible for the
  * INVITEs themselves (b2bua.c, b2bua_out.c, b2bua_agent.c, b2bua_relay.c), the policy
@@ -15,7 +19,6 @@
  */
 #include "b2bua_int.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +37,7 @@ struct late_offer {
 	uint32_t cseq;              /* CSeq number of the INVITE that leg sent (its ACK's) */
 	struct sdp_desc *offer;     /* the offer of leg `off`, accepted */
 	struct sdp_verdict verdict; /* what it chose */
-	struct event *timer;        /* no ACK within the transaction timeout */
+	bool keep;                  /* a re-INVITE's offer kept its leg's crypto: keys stay */
 };
 
 /* Free the late offer of `c`, if any (call_free(), or once the ACK answered it). */
@@ -45,8 +48,6 @@ b2bua_late_free(struct call *c)
 
 	if (l == NULL)
 		return;
-	if (l->timer != NULL)
-		event_free(l->timer);
 	sdp_desc_free(l->offer);
 	free(l);
 	c->late = NULL;
@@ -92,15 +93,6 @@ refuse_and_end(struct call *c, int legi, const char *reason, const char *text)
 	call_end(c, "refused", "sipwarden", "offer_refused", 488);
 }
 
-static void
-ack_timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct call *c = arg;
-
-	log_info("call %s: no ACK with an answer to our offer", c->id);
-	call_end(c, "failed", "sipwarden", "no_ack", 408);
-}
-
 /*
  * The offer in `m` (a 2xx from leg `off`'s peer), policed for that leg; for a re-INVITE
  * it must not weaken the leg either. 0 with *out and *v, or -1 with *reason and *text.
@@ -136,7 +128,8 @@ take_offer(struct call *c, int off, const osip_message_t *m, bool reinvite, stru
 	return 0;
 }
 
-/* Our offer to leg `ans` built from `l->offer`: fresh keys in that leg's `offered`. */
+/* Our offer to leg `ans` built from `l->offer`: fresh keys in that leg's `offered`, or,
+ * when the offering leg kept its crypto (l->keep), the one key leg `ans` runs with. */
 static int
 build_offer(struct call *c, struct late_offer *l, bool plain, char **sdp)
 {
@@ -148,21 +141,14 @@ build_offer(struct call *c, struct late_offer *l, bool plain, char **sdp)
 	for (size_t i = 0; i < a->noffered; i++)
 		srtp_keys_wipe(&a->offered[i]);
 	a->noffered = 0;
+	if (l->keep && !plain) {
+		a->offered[0] = a->tx;
+		a->noffered = 1;
+		return sdp_build_reoffer(sdp, &loc, l->offer, &l->verdict, a->offered, 1);
+	}
 	return sdp_build_offer(sdp, &loc, l->offer, &l->verdict, c->conf->media.suites,
 	                       plain ? 0 : c->conf->media.nsuites, a->offered, SUITE_COUNT,
 	                       &a->noffered);
-}
-
-static int
-start(struct call *c, struct late_offer *l)
-{
-	struct timeval tv = {c->conf->sip.transaction_timeout_ms / 1000,
-	                     (c->conf->sip.transaction_timeout_ms % 1000) * 1000};
-
-	if ((l->timer = evtimer_new(c->b->base, ack_timeout_cb, c)) == NULL ||
-	    evtimer_add(l->timer, &tv) != 0)
-		return -ENOMEM;
-	return 0;
 }
 
 static uint32_t
@@ -173,7 +159,7 @@ cseq_of(const osip_message_t *m)
 
 /*
  * Leg B's 2xx to the INVITE we sent without SDP (leg A's had none): police its offer,
- * send leg A our own offer in the 200 and wait for its ACK. Ends the call (488 to leg A,
+ * send leg A our own offer in the 200 (until its ACK, b2bua_2xx.c). Ends the call (488 to leg A,
  * ACK and BYE to leg B) when the offer is refused.
  */
 void
@@ -198,7 +184,7 @@ b2bua_late_answered(struct call *c, osip_message_t *resp)
 		return;
 	}
 	/* plain RTP toward a legacy trunk, as for an INVITE sipwarden sends it */
-	if (build_offer(c, l, leg_policy(c, 0).legacy_rtp, &sdp) != 0 || start(c, l) != 0) {
+	if (build_offer(c, l, leg_policy(c, 0).legacy_rtp, &sdp) != 0) {
 		sdp_text_free(sdp);
 		call_end(c, "failed", "sipwarden", "internal", 500);
 		return;
@@ -243,7 +229,9 @@ b2bua_late_reinvite_2xx(struct call *c, osip_message_t *resp)
 		refuse_and_end(c, l->off, reason, text);
 		return;
 	}
-	if (build_offer(c, l, leg_is_plain(c, in), &sdp) != 0 || start(c, l) != 0) {
+	/* a refresh by offerless re-INVITE: the offer keeps its leg's key, ours stay too */
+	l->keep = relay_keeps_keys(c, l->off, l->offer, &l->verdict);
+	if (build_offer(c, l, leg_is_plain(c, in), &sdp) != 0) {
 		sdp_text_free(sdp);
 		b2bua_reply(c->b, c->leg[in].conn, c->pend.req, 500, c->leg[in].dlg->local_tag,
 		            NULL, NULL);
@@ -308,8 +296,15 @@ b2bua_late_ack(struct call *c, int legi, const osip_message_t *ack)
 	{
 		struct sdp_local loc = {&o->origin, media_advertise(c), c->ports[l->off][0],
 		                        leg_crypto_pad(c, l->off)};
+		int rc;
 		o->origin.version++;
-		if (sdp_build_answer(&sdp, &loc, l->offer, &l->verdict, answer, &o->tx) != 0) {
+		if (l->keep && l->verdict.srtp && o->tx.suite == l->verdict.suite &&
+		    o->tx.tag == l->verdict.tag)
+			rc = sdp_build_answer_keep(&sdp, &loc, l->offer, &l->verdict, answer,
+			                           &o->tx);
+		else
+			rc = sdp_build_answer(&sdp, &loc, l->offer, &l->verdict, answer, &o->tx);
+		if (rc != 0) {
 			sdp_desc_free(answer);
 			refuse_and_end(c, l->ans, "no_audio",
 			               "the answer leaves no format both sides can use");

@@ -148,6 +148,8 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 			goto taken;
 		}
 	}
+	if (prack_require_refuse(b, conn, req)) /* Require: an unknown extension: 420 */
+		goto taken;
 	if (stimer_refuse(b, conn, req)) /* Session-Expires too small: 422 (b2bua_timer.c) */
 		goto taken;
 	if (b->nlive >= b->conf->limits.max_calls ||

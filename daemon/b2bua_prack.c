@@ -26,6 +26,11 @@
  * then carry an offer, which the PRACK would have to answer, and sipwarden does not) and
  * of its OPTIONS answers (b2bua_agent.c, b2bua.c).
  *
+ * The door (prack_require_refuse): an INVITE opening a call (or a re-INVITE, UPDATE or
+ * INFO in one) whose Require names an option-tag other than 100rel and timer gets 420 with
+ * Unsupported listing those tags (RFC 3261 s8.2.2.3), or 400 when the list would exceed what
+ * sipwarden writes back.
+ *
  * Owner of struct prack (c->prack): its call; freed by prack_free() from call_free().
  * Not responsible for which provisional is sent when (b2bua_agent.c) or the 2xx
  * retransmissions (b2bua_2xx.c).
@@ -99,6 +104,49 @@ prack_has_tag(const osip_message_t *m, const char *name, const char *tag)
 		}
 	}
 	return false;
+}
+
+/* ---- the door: Require of an INVITE opening a call ------------------------------------ */
+
+/* The option-tags sipwarden supports in an INVITE's Require (RFC 3262, RFC 4028). */
+static const char *const prack_supported[] = {"100rel", "timer", NULL};
+
+bool
+prack_require_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req)
+{
+	const struct sip_conn_info *ci = sip_server_conn_info(b->sip, conn);
+	const struct sockaddr *src = ci != NULL ? (const struct sockaddr *)&ci->peer : NULL;
+	osip_message_t *resp = NULL;
+	char *tags = NULL;
+	char detail[SIP_UTIL_UNSUPPORTED_LEN + 32];
+	int rc = sip_util_unsupported(req, prack_supported, &tags);
+
+	if (rc == 0 && tags == NULL)
+		return false;
+	if (rc == 0) {
+		/* RFC 3261 s8.2.2.3: 420 listing what we do not support; the tags passed the
+		 * token grammar and the bounds of sip_util_unsupported() */
+		snprintf(detail, sizeof(detail), "unsupported: %s", tags);
+		if (b2bua_response(b, req, 420, NULL, NULL, NULL, &resp) == 0) {
+			sip_util_add_header(resp, "Unsupported", tags);
+			b2bua_send(b, conn, resp);
+			osip_message_free(resp);
+		}
+		free(tags);
+		telemetry_security(b->tel, TELEMETRY_SEC_INPUT_REFUSED, NULL, src,
+		                   "unsupported_extension", detail, 420);
+		log_refusal(src, "unsupported_extension", "%s from %s refused with 420: %s",
+		            req->sip_method, ci != NULL ? ci->peer_str : "?", detail);
+		return true;
+	}
+	/* more tags than an Unsupported we would write (or a list the gate should have
+	 * refused): refused whole rather than answered with a cut list */
+	b2bua_reply(b, conn, req, 400, NULL, "too many option-tags in Require", NULL);
+	telemetry_security(b->tel, TELEMETRY_SEC_INPUT_REFUSED, NULL, src, "require_too_long",
+	                   "too many option-tags in Require", 400);
+	log_refusal(src, "require_too_long", "%s from %s refused with 400: Require too long",
+	            req->sip_method, ci != NULL ? ci->peer_str : "?");
+	return true;
 }
 
 static struct prack *

@@ -4,6 +4,15 @@
  * offer and, in addition, must not weaken the protection the call runs with; the other
  * leg gets a new offer with fresh keys of its own, and its answer sets both legs' media
  * anew. One relayed request per call at a time (491 otherwise).
+ *
+ * Re-keying follows the offering side (RFC 4568 s7.1.4): a re-offer that keeps the crypto
+ * its leg runs with (the same a=crypto suite, tag and key; or plain RTP again on a legacy
+ * leg) is a refresh, a hold or a media change, not a new key, so sipwarden keeps its own
+ * keys too: the other leg is offered the one key it runs with, and the answer on the
+ * offering leg carries the key that leg already has. The media sessions then stay as
+ * they are (rollover counters, replay windows). A re-offer with a new key or suite gets
+ * fresh keys on both legs, as does one whose other leg runs a suite the current config
+ * no longer lists (the policy demands a change).
  */
 #include "b2bua_int.h"
 
@@ -12,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
 #include <osipparser2/osip_parser.h>
 
 #include "log.h"
@@ -29,6 +39,60 @@ pend_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Does offer `d` (verdict `v`) keep the crypto leg `l` runs with: plain RTP again, or
+ * the same a=crypto (suite, tag, master key, salt, MKI)? Keys compared in constant time. */
+static bool
+same_crypto(const struct call_leg *l, const struct sdp_desc *d, const struct sdp_verdict *v)
+{
+	const struct sdp_stream *om, *nm;
+	const struct srtp_keys *a, *n;
+	const struct suite_info *si;
+
+	if (l->remote_sdp == NULL || l->verdict.media < 0 ||
+	    (size_t)l->verdict.media >= l->remote_sdp->nmedia || v->media < 0 ||
+	    (size_t)v->media >= d->nmedia)
+		return false;
+	if (!l->verdict.srtp || !v->srtp)
+		return !l->verdict.srtp && !v->srtp;
+	om = &l->remote_sdp->media[l->verdict.media];
+	nm = &d->media[v->media];
+	if (l->verdict.crypto < 0 || (unsigned)l->verdict.crypto >= om->ncrypto || v->crypto < 0 ||
+	    (unsigned)v->crypto >= nm->ncrypto)
+		return false;
+	a = &om->crypto[l->verdict.crypto].keys[0];
+	n = &nm->crypto[v->crypto].keys[0];
+	if ((si = suite_info(a->suite)) == NULL || a->suite != n->suite ||
+	    l->verdict.tag != v->tag || a->mki_len != n->mki_len || a->mki_len > sizeof(a->mki))
+		return false;
+	return CRYPTO_memcmp(a->key, n->key, si->key_len) == 0 &&
+	       CRYPTO_memcmp(a->salt, n->salt, si->salt_len) == 0 &&
+	       CRYPTO_memcmp(a->mki, n->mki, a->mki_len) == 0;
+}
+
+/* May leg `legi` go on with the key sipwarden sends on it: SRTP with a suite the current
+ * config still lists (a reload may have dropped it), or a plain legacy leg (no key)? */
+static bool
+key_may_stay(const struct call *c, int legi)
+{
+	const struct call_leg *l = &c->leg[legi];
+
+	if (leg_is_plain(c, legi))
+		return true;
+	if (!l->verdict.srtp || l->tx.suite == SUITE_NONE || l->tx.tag == 0)
+		return false;
+	for (size_t i = 0; i < c->conf->media.nsuites; i++)
+		if (c->conf->media.suites[i] == l->tx.suite)
+			return true;
+	return false;
+}
+
+bool
+relay_keeps_keys(const struct call *c, int legi, const struct sdp_desc *offer,
+                 const struct sdp_verdict *v)
+{
+	return same_crypto(&c->leg[legi], offer, v) && key_may_stay(c, 1 - legi);
+}
+
 /* Relay a request received on leg `legi` (re-INVITE, UPDATE, INFO) to the other leg. */
 void
 relay_request(struct call *c, int legi, osip_message_t *req)
@@ -42,11 +106,15 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 	struct sdp_verdict v = {0};
 	char *sdp = NULL;
 	const char *why = NULL;
+	bool keep = false;
 
 	if (c->pend.req != NULL || c->late != NULL || c->state != CALL_ANSWERED ||
-	    out->dlg == NULL || !out->dlg->confirmed) {
-		b2bua_reply(b, in->conn, req, MSG_IS_INVITE(req) ? 491 : 500, in->dlg->local_tag,
-		            NULL, NULL);
+	    out->dlg == NULL || !out->dlg->confirmed ||
+	    (offer_method && stimer_glare(c, 1 - legi))) {
+		/* one offer at a time: our refresh re-INVITE on the other leg (b2bua_timer.c)
+		 * would meet this one there (glare) */
+		bool glare = MSG_IS_INVITE(req) || (offer_method && stimer_glare(c, 1 - legi));
+		b2bua_reply(b, in->conn, req, glare ? 491 : 500, in->dlg->local_tag, NULL, NULL);
 		osip_message_free(req);
 		return;
 	}
@@ -99,12 +167,24 @@ relay:
 		struct sdp_local l = {&out->origin, media_advertise(c), c->ports[1 - legi][0],
 		                      leg_crypto_pad(c, 1 - legi)};
 		out->origin.version++;
+		keep = relay_keeps_keys(c, legi, offer, &v);
 		for (size_t i = 0; i < out->noffered; i++)
 			srtp_keys_wipe(&out->offered[i]);
-		if (sdp_build_offer(&sdp, &l, offer, &v, b->conf->media.suites,
-		                    leg_is_plain(c, 1 - legi) ? 0 : b->conf->media.nsuites,
-		                    out->offered, SUITE_COUNT, &out->noffered) != 0)
+		out->noffered = 0;
+		if (keep && !leg_is_plain(c, 1 - legi)) {
+			/* the offering side kept its key: the other leg is offered the one key
+			 * it runs with (the answer can only choose it: no new key) */
+			out->offered[0] = out->tx;
+			out->noffered = 1;
+			if (sdp_build_reoffer(&sdp, &l, offer, &v, out->offered, 1) != 0)
+				goto fail;
+		} else if (sdp_build_offer(&sdp, &l, offer, &v, b->conf->media.suites,
+		                           leg_is_plain(c, 1 - legi) ? 0 : b->conf->media.nsuites,
+		                           out->offered, SUITE_COUNT, &out->noffered) != 0) {
 			goto fail;
+		}
+		log_debug("call %s: re-offer from leg %c %s", c->id, legi == 0 ? 'A' : 'B',
+		          keep ? "keeps its key: keys stay" : "changes its crypto: new keys");
 		osip_message_set_content_type(fwd, "application/sdp");
 		osip_message_set_body(fwd, sdp, strlen(sdp));
 		sdp_text_free(sdp);
@@ -128,6 +208,7 @@ relay:
 	c->pend.conn = out->conn;
 	c->pend.offer = offer;
 	c->pend.verdict = v;
+	c->pend.keep = keep;
 	if (c->pend_timer == NULL)
 		c->pend_timer = evtimer_new(b->base, pend_timeout_cb, c);
 	if (c->pend_timer != NULL) {
@@ -201,9 +282,19 @@ relay_response(struct call *c, osip_message_t *resp)
 		struct sdp_local l = {&in->origin, media_advertise(c), c->ports[legi][0],
 		                      leg_crypto_pad(c, legi)};
 		in->origin.version++;
-		srtp_keys_wipe(&in->tx);
-		if (sdp_build_answer(&sdp, &l, c->pend.offer, &c->pend.verdict, answer, &in->tx) !=
-		    0) {
+		if (c->pend.keep && c->pend.verdict.srtp && in->tx.suite == c->pend.verdict.suite &&
+		    in->tx.tag == c->pend.verdict.tag) {
+			/* the offer kept its key: so does our answer (same key, same session) */
+			if (sdp_build_answer_keep(&sdp, &l, c->pend.offer, &c->pend.verdict, answer,
+			                          &in->tx) != 0)
+				sdp = NULL;
+		} else {
+			srtp_keys_wipe(&in->tx);
+			if (sdp_build_answer(&sdp, &l, c->pend.offer, &c->pend.verdict, answer,
+			                     &in->tx) != 0)
+				sdp = NULL;
+		}
+		if (sdp == NULL) {
 			b2bua_reply(b, in->conn, c->pend.req, 500, in->dlg->local_tag, NULL, NULL);
 			pend_clear(c);
 			call_end(c, "failed", "sipwarden", "internal", 0);
@@ -217,10 +308,20 @@ relay_response(struct call *c, osip_message_t *resp)
 		media_apply_leg(c, 1);
 	}
 	stimer_relayed(c, legi, sdp); /* a refresh too; the SDPs now in use (b2bua_timer.c) */
-	if (MSG_IS_INVITE(c->pend.req))
+	if (MSG_IS_INVITE(c->pend.req)) {
 		ok2xx_reply(c, legi, c->pend.req, code, sdp); /* until its ACK */
-	else
+	} else if (MSG_IS_UPDATE(c->pend.req)) {
+		/* a 2xx to an UPDATE refreshes the session as a re-INVITE's does (RFC 4028
+		 * s7.4): the same timer headers (b2bua_timer.c) */
+		osip_message_t *r = NULL;
+		if (b2bua_response(b, c->pend.req, code, in->dlg->local_tag, NULL, sdp, &r) == 0) {
+			stimer_2xx(c, legi, c->pend.req, r, sdp);
+			b2bua_send(b, in->conn, r);
+			osip_message_free(r);
+		}
+	} else {
 		b2bua_reply(b, in->conn, c->pend.req, code, in->dlg->local_tag, NULL, sdp);
+	}
 	sdp_text_free(sdp);
 	pend_clear(c);
 }

@@ -2,8 +2,10 @@
  * b2bua_timer.c: session timers (RFC 4028), per leg. sipwarden is a UA of its own on each
  * leg, so each leg negotiates its own Session-Expires and refresher, keeps its own clock
  * and is refreshed on its own: a refresh from one peer is answered here and never crosses
- * to the other leg (a B2BUA that relays refreshes would tie both peers' timers together and
- * re-key the other leg; not relaying keeps the keys where they are). As the refresher,
+ * to the other leg (a B2BUA that relays refreshes would tie both peers' timers together).
+ * A refresh whose offer changed (a new o= version) does cross, keeping the keys on both
+ * legs when its side kept its crypto (b2bua_relay.c); the 2xx to it, re-INVITE or UPDATE,
+ * carries this leg's Session-Expires like any other (stimer_2xx). As the refresher,
  * sipwarden sends an UPDATE without SDP every half interval, or, when the peer's Allow
  * does not list UPDATE, a re-INVITE with the very SDP (and keys) it last sent on that leg.
  * A peer's UPDATE without SDP, and a re-INVITE whose SDP keeps the session version of the
@@ -12,7 +14,10 @@
  * SE - min(32, SE/3); we refresh and no refresh of ours succeeded within SE) ends the call
  * with BYE on both legs, call.end reason "session_expired"; a refresh of ours answered
  * 408 or 481 (RFC 4028 s10, RFC 5057: the dialog is gone) ends it at once with reason
- * "refresh_failed". One timer per leg does both jobs (refresh, expiry). Not responsible
+ * "refresh_failed". While our refresh re-INVITE (an offer) waits for its answer on a leg,
+ * a re-INVITE or an UPDATE with an offer that would meet it there, from that leg's peer or
+ * relayed from the other leg, is answered 491 (glare, RFC 3261 s14.2, RFC 3311 s5.2).
+ * One timer per leg does both jobs (refresh, expiry). Not responsible
  * for the requests that do cross (b2bua_relay.c); it only learns from their 2xx.
  */
 #include "b2bua_int.h"
@@ -455,10 +460,8 @@ stimer_relayed(struct call *c, int legi, const char *sdp)
 		out->sdp_offer = true;
 	}
 	/* a 2xx to an UPDATE or re-INVITE refreshes the session (RFC 4028 s7.4), on both
-	 * legs here: the request crossed and was answered (the 2xx to a re-INVITE on leg
-	 * `legi` is ours and refreshes that leg in stimer_2xx()) */
-	if (MSG_IS_UPDATE(c->pend.req) && in->interval != 0)
-		refreshed(in, in->interval, in->we_refresh);
+	 * legs here: the request crossed and was answered (our 2xx to it on leg `legi`
+	 * refreshes that leg and carries its timer headers: stimer_2xx()) */
 	if (out->interval != 0)
 		refreshed(out, out->interval, out->we_refresh);
 }
@@ -644,6 +647,14 @@ same_session(const struct call_leg *l, const osip_message_t *req)
 }
 
 bool
+stimer_glare(const struct call *c, int legi)
+{
+	const struct stimer_leg *s = c->st != NULL ? &c->st->leg[legi] : NULL;
+
+	return s != NULL && s->sent != NULL && MSG_IS_INVITE(s->sent);
+}
+
+bool
 stimer_request(struct call *c, int legi, osip_message_t *req)
 {
 	struct call_leg *l = &c->leg[legi];
@@ -655,6 +666,14 @@ stimer_request(struct call *c, int legi, osip_message_t *req)
 	if (c->state != CALL_ANSWERED || c->late != NULL)
 		return false;
 	nobody = osip_message_get_body(req, 0, &body) < 0 || body == NULL || body->body == NULL;
+	if (stimer_glare(c, legi) && (MSG_IS_INVITE(req) || (MSG_IS_UPDATE(req) && !nobody))) {
+		/* glare with our refresh re-INVITE (an offer) on this leg: RFC 3261 s14.2 for
+		 * a re-INVITE, RFC 3311 s5.2 for an UPDATE with an offer; the peer tries
+		 * again after our refresh */
+		b2bua_reply(c->b, l->conn, req, 491, l->dlg->local_tag, NULL, NULL);
+		osip_message_free(req);
+		return true;
+	}
 	if (MSG_IS_UPDATE(req) && nobody) {
 		/* a refresh (or a keep-alive) without an offer: answered here, nothing crosses */
 		if ((s = leg_get(c, legi)) == NULL ||

@@ -54,7 +54,8 @@ default_request(struct sip_server *s, struct sip_conn *c, const osip_message_t *
 	static const char *const retry[] = {"Retry-After: 30", NULL};
 	const char *m = req->sip_method;
 	const char *scheme = req->req_uri != NULL ? req->req_uri->scheme : NULL;
-	const char *require;
+	char *tags = NULL;
+	int rc;
 	uint64_t id = c->info.id;
 
 	if (scheme == NULL || (strcasecmp(scheme, "sip") != 0 && strcasecmp(scheme, "sips") != 0 &&
@@ -62,19 +63,24 @@ default_request(struct sip_server *s, struct sip_conn *c, const osip_message_t *
 		sip_server_reply(s, id, req, 416, NULL, NULL);
 		return;
 	}
-	if (strcmp(m, "CANCEL") != 0 && (require = sip_util_header(req, "require")) != NULL) {
+	if (strcmp(m, "CANCEL") != 0 && (rc = sip_util_unsupported(req, NULL, &tags)) != 0) {
+		/* a list longer than we write back is refused whole, never cut */
+		sip_server_reply(s, id, req, 400, "Too Many Option-Tags in Require", NULL);
+		return;
+	}
+	if (tags != NULL) {
 		/* No extension applies outside a call (100rel is for INVITEs, which the
-		 * B2BUA takes): every option-tag in Require is unsupported here. The gate let
-		 * only option-tags through; libosip2 keeps one per header. */
-		size_t n = sizeof("Unsupported: ") + strlen(require);
+		 * B2BUA takes): every option-tag of every Require is unsupported here. */
+		size_t n = sizeof("Unsupported: ") + strlen(tags);
 		char *line = malloc(n);
 		const char *hdrs[] = {line, NULL};
 
-		if (line == NULL)
-			return;
-		snprintf(line, n, "Unsupported: %s", require);
-		sip_server_reply(s, id, req, 420, NULL, hdrs);
-		free(line);
+		if (line != NULL) {
+			snprintf(line, n, "Unsupported: %s", tags);
+			sip_server_reply(s, id, req, 420, NULL, hdrs);
+			free(line);
+		}
+		free(tags);
 		return;
 	}
 	if (strcmp(m, "OPTIONS") == 0)

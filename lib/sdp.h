@@ -256,6 +256,19 @@ int sdp_build_answer(char **out, const struct sdp_local *l, const struct sdp_des
                      const struct sdp_verdict *v, const struct sdp_desc *media_answer,
                      struct srtp_keys *key);
 
+/*
+ * Re-offers and answers that keep the keys a leg runs with (RFC 4568 s7.1.4: a key that
+ * stays the same is sent again as it is): as sdp_build_offer() / sdp_build_answer(), but
+ * writing keys[0..nkeys) (each a usable suite, suites and tags distinct) / `*key` (its
+ * suite and tag must be v->suite and v->tag) as they are, and generating none. Nothing is
+ * written to the keys. Same returns, -EINVAL also for keys that break those rules.
+ */
+int sdp_build_reoffer(char **out, const struct sdp_local *l, const struct sdp_desc *from,
+                      const struct sdp_verdict *fromv, const struct srtp_keys *keys, size_t nkeys);
+int sdp_build_answer_keep(char **out, const struct sdp_local *l, const struct sdp_desc *offer,
+                          const struct sdp_verdict *v, const struct sdp_desc *media_answer,
+                          const struct srtp_keys *key);
+
 /* Wipe (it carries keys) and free a text from sdp_build_*(). NULL is fine. */
 void sdp_text_free(char *s);
 

@@ -223,10 +223,12 @@ finish(struct sbuf *b, char **out)
 	return 0;
 }
 
-int
-sdp_build_offer(char **out, const struct sdp_local *l, const struct sdp_desc *from,
-                const struct sdp_verdict *fromv, const enum srtp_suite *suites, size_t nsuites,
-                struct srtp_keys *keys, size_t nkeys_max, size_t *nkeys)
+/* sdp_build_offer() and sdp_build_reoffer(): `keep` writes keys[0..*nkeys) as they are
+ * instead of generating them for `suites`. */
+static int
+build_offer(char **out, const struct sdp_local *l, const struct sdp_desc *from,
+            const struct sdp_verdict *fromv, const enum srtp_suite *suites, size_t nsuites,
+            struct srtp_keys *keys, size_t nkeys_max, size_t *nkeys, bool keep)
 {
 	char addr[SDP_ADDR_MAX];
 	const char *atype;
@@ -270,6 +272,10 @@ sdp_build_offer(char **out, const struct sdp_local *l, const struct sdp_desc *fr
 	put_audio(&b, l->port, out_proto(m->proto, nuse > 0), &fo, m->ptime, m->maxptime,
 	          sdp_stream_dir(m), m->rtcp_mux);
 	for (i = 0; i < nuse; i++) {
+		if (keep) {
+			put_crypto(&b, &keys[i], l->crypto_pad);
+			continue;
+		}
 		srtp_keys_wipe(&keys[i]); /* no stale tag or MKI from the caller's memory */
 		if ((rc = srtp_keys_generate(&keys[i], use[i])) != 0) {
 			for (j = 0; j <= i; j++)
@@ -281,12 +287,43 @@ sdp_build_offer(char **out, const struct sdp_local *l, const struct sdp_desc *fr
 		put_crypto(&b, &keys[i], l->crypto_pad);
 	}
 	if ((rc = finish(&b, out)) != 0) {
-		for (i = 0; i < nuse; i++)
+		for (i = 0; i < nuse && !keep; i++)
 			srtp_keys_wipe(&keys[i]);
 		return rc;
 	}
 	*nkeys = nuse;
 	return 0;
+}
+
+int
+sdp_build_offer(char **out, const struct sdp_local *l, const struct sdp_desc *from,
+                const struct sdp_verdict *fromv, const enum srtp_suite *suites, size_t nsuites,
+                struct srtp_keys *keys, size_t nkeys_max, size_t *nkeys)
+{
+	return build_offer(out, l, from, fromv, suites, nsuites, keys, nkeys_max, nkeys, false);
+}
+
+int
+sdp_build_reoffer(char **out, const struct sdp_local *l, const struct sdp_desc *from,
+                  const struct sdp_verdict *fromv, const struct srtp_keys *keys, size_t nkeys)
+{
+	enum srtp_suite suites[SUITE_COUNT];
+	size_t n = nkeys;
+
+	if (keys == NULL || nkeys == 0 || nkeys > SUITE_COUNT)
+		return -EINVAL;
+	for (size_t i = 0; i < nkeys; i++) {
+		const struct suite_info *si = suite_info(keys[i].suite);
+		if (si == NULL || !si->usable || keys[i].tag == 0)
+			return -EINVAL;
+		for (size_t j = 0; j < i; j++)
+			if (keys[j].suite == keys[i].suite || keys[j].tag == keys[i].tag)
+				return -EINVAL;
+		suites[i] = keys[i].suite;
+	}
+	/* build_offer() only reads the keys when it keeps them */
+	return build_offer(out, l, from, fromv, suites, nkeys, (struct srtp_keys *)keys, nkeys, &n,
+	                   true);
 }
 
 static const struct sdp_format *
@@ -300,10 +337,11 @@ format_in(const struct sdp_stream *m, uint8_t pt)
 	return NULL;
 }
 
-int
-sdp_build_answer(char **out, const struct sdp_local *l, const struct sdp_desc *offer,
-                 const struct sdp_verdict *v, const struct sdp_desc *media_answer,
-                 struct srtp_keys *key)
+/* sdp_build_answer() and sdp_build_answer_keep(): `keep` writes *key as it is. */
+static int
+build_answer(char **out, const struct sdp_local *l, const struct sdp_desc *offer,
+             const struct sdp_verdict *v, const struct sdp_desc *media_answer,
+             struct srtp_keys *key, bool keep)
 {
 	char addr[SDP_ADDR_MAX];
 	const char *atype;
@@ -318,7 +356,7 @@ sdp_build_answer(char **out, const struct sdp_local *l, const struct sdp_desc *o
 		return -EINVAL;
 	if (v->reason != SDP_OK || v->media < 0 || (size_t)v->media >= offer->nmedia)
 		return -EINVAL;
-	if (v->srtp && key == NULL)
+	if (v->srtp && (key == NULL || (keep && (key->suite != v->suite || key->tag != v->tag))))
 		return -EINVAL;
 	om = &offer->media[v->media];
 	if (v->srtp && (v->crypto < 0 || (unsigned)v->crypto >= om->ncrypto))
@@ -359,7 +397,9 @@ sdp_build_answer(char **out, const struct sdp_local *l, const struct sdp_desc *o
 		 * and runs this one as its offer asked), whatever the other leg chose */
 		put_audio(&b, l->port, out_proto(om->proto, v->srtp), &fo, src->ptime,
 		          src->maxptime, dir, om->rtcp_mux);
-		if (v->srtp) {
+		if (v->srtp && keep) {
+			put_crypto(&b, key, l->crypto_pad);
+		} else if (v->srtp) {
 			srtp_keys_wipe(key);
 			if ((rc = srtp_keys_generate(key, v->suite)) != 0) {
 				srtp_keys_wipe(key);
@@ -371,9 +411,26 @@ sdp_build_answer(char **out, const struct sdp_local *l, const struct sdp_desc *o
 		}
 	}
 	if ((rc = finish(&b, out)) != 0) {
-		if (v->srtp)
+		if (v->srtp && !keep)
 			srtp_keys_wipe(key);
 		return rc;
 	}
 	return 0;
+}
+
+int
+sdp_build_answer(char **out, const struct sdp_local *l, const struct sdp_desc *offer,
+                 const struct sdp_verdict *v, const struct sdp_desc *media_answer,
+                 struct srtp_keys *key)
+{
+	return build_answer(out, l, offer, v, media_answer, key, false);
+}
+
+int
+sdp_build_answer_keep(char **out, const struct sdp_local *l, const struct sdp_desc *offer,
+                      const struct sdp_verdict *v, const struct sdp_desc *media_answer,
+                      const struct srtp_keys *key)
+{
+	/* build_answer() only reads the key when it keeps it */
+	return build_answer(out, l, offer, v, media_answer, (struct srtp_keys *)key, true);
 }

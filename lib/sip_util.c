@@ -290,6 +290,84 @@ sip_util_token_list(const char *v)
 	}
 }
 
+static bool
+sip_util_token_char(char ch)
+{
+	return isalnum((unsigned char)ch) || (ch != '\0' && strchr("-.!%*_+`'~", ch) != NULL);
+}
+
+/* Whether tag[0..n) is in `list` (NULL-terminated), without case. */
+static bool
+sip_util_tag_in(const char *const list[], const char *tag, size_t n)
+{
+	for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+		if (strlen(list[i]) == n && strncasecmp(list[i], tag, n) == 0)
+			return true;
+	return false;
+}
+
+/* Whether tag[0..n) is already in the "a, b" list buf[0..len). */
+static bool
+sip_util_listed(const char *buf, size_t len, const char *tag, size_t n)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *e = memchr(p, ',', (size_t)(end - p));
+		size_t l = e != NULL ? (size_t)(e - p) : (size_t)(end - p);
+		if (l == n && strncasecmp(p, tag, n) == 0)
+			return true;
+		p = e != NULL ? e + 2 : end;
+	}
+	return false;
+}
+
+int
+sip_util_unsupported(const osip_message_t *req, const char *const supported[], char **out)
+{
+	char buf[SIP_UTIL_UNSUPPORTED_LEN + 1];
+	size_t len = 0, ntags = 0;
+	osip_header_t *h = NULL;
+
+	for (int pos = 0; (pos = osip_message_header_get_byname(req, "require", pos, &h)) >= 0;
+	     pos++) {
+		const char *p = h != NULL ? h->hvalue : NULL;
+
+		if (p == NULL || !sip_util_token_list(p))
+			return -EBADMSG;
+		while (*p != '\0') {
+			const char *tag;
+			size_t n;
+
+			while (*p == ' ' || *p == '\t' || *p == ',')
+				p++;
+			for (tag = p; sip_util_token_char(*p); p++)
+				;
+			if ((n = (size_t)(p - tag)) == 0)
+				continue; /* the end (the list's grammar was checked above) */
+			if (sip_util_tag_in(supported, tag, n) || sip_util_listed(buf, len, tag, n))
+				continue;
+			if (++ntags > SIP_UTIL_UNSUPPORTED_MAX ||
+			    len + (len > 0 ? 2 : 0) + n > SIP_UTIL_UNSUPPORTED_LEN)
+				return -E2BIG; /* refused, never cut */
+			if (len > 0) {
+				memcpy(buf + len, ", ", 2);
+				len += 2;
+			}
+			memcpy(buf + len, tag, n);
+			len += n;
+		}
+	}
+	if (len == 0) {
+		*out = NULL;
+		return 0;
+	}
+	buf[len] = '\0';
+	if ((*out = strdup(buf)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
 /* The top Via's branch, or NULL. */
 static const char *
 sip_util_top_branch(const osip_message_t *m)

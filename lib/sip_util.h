@@ -123,6 +123,21 @@ int sip_util_new_branch(char *buf, size_t len);
 /* Random Call-ID "<32 hex>@host" (host may be NULL: no "@host"). Returns 0, -EIO or -ENOSPC. */
 int sip_util_new_callid(char *buf, size_t len, const char *host);
 
+/* Bounds of an Unsupported value sip_util_unsupported() builds. */
+#define SIP_UTIL_UNSUPPORTED_MAX 16  /* option-tags */
+#define SIP_UTIL_UNSUPPORTED_LEN 256 /* bytes of "tag, tag" */
+
+/*
+ * The option-tags named in the Require headers of `req` (every instance, each an RFC 3261
+ * option-tag list) that are not in `supported` (NULL-terminated, compared without case),
+ * each once, as the value of an Unsupported header, "a, b" (RFC 3261 s8.2.2.3). Returns 0
+ * with *out a new string (free()) or NULL when every tag is supported; -EBADMSG when a
+ * Require value is not an option-tag list; -E2BIG when more than SIP_UTIL_UNSUPPORTED_MAX
+ * tags or SIP_UTIL_UNSUPPORTED_LEN bytes would be listed (the caller refuses the request:
+ * the list is never cut); -ENOMEM. *out is untouched on error.
+ */
+int sip_util_unsupported(const osip_message_t *req, const char *const supported[], char **out);
+
 /* The value of the first header `name` (case-insensitive, any header osip keeps in its
  * generic list, e.g. "max-forwards", "require"), or NULL. */
 const char *sip_util_header(const osip_message_t *m, const char *name);

@@ -954,6 +954,67 @@ START_TEST(sdp_built_answer_mirrors_direction_and_negotiates_rtcp_mux)
 }
 END_TEST
 
+/* A re-offer or answer that keeps a leg's key writes that key and makes none (RFC 4568
+ * s7.1.4); keys that break the rules are refused, not replaced. */
+START_TEST(sdp_reoffer_and_answer_keep_write_the_given_key)
+{
+	struct sdp_policy pol = POLICY(pref_default, true, false);
+	struct sdp_desc *offer = parse_str(
+	        "v=0\r\no=- 1 2 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n"
+	        "m=audio 4000 RTP/SAVP 0\r\n"
+	        "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" KEY128_A "\r\n");
+	struct sdp_desc *back;
+	struct sdp_verdict v;
+	struct srtp_keys key, copy;
+	struct leg leg;
+	char *text = NULL;
+
+	ck_assert_int_eq(sdp_check_offer(offer, &pol, &v), 0);
+	leg_init(&leg, "127.0.0.5", 40010);
+	ck_assert_int_eq(srtp_keys_generate(&key, SUITE_AES_CM_128_HMAC_SHA1_80), 0);
+	key.tag = 5;
+	copy = key;
+	/* the re-offer: exactly this key, under its tag */
+	ck_assert_int_eq(sdp_build_reoffer(&text, &leg.local, offer, &v, &key, 1), 0);
+	back = parse_str(text);
+	ck_assert_uint_eq(back->media[0].ncrypto, 1);
+	ck_assert_uint_eq(back->media[0].crypto[0].tag, 5);
+	ck_assert_int_eq(back->media[0].crypto[0].suite, SUITE_AES_CM_128_HMAC_SHA1_80);
+	ck_assert_int_eq(memcmp(back->media[0].crypto[0].keys[0].key, copy.key, 16), 0);
+	ck_assert_int_eq(memcmp(back->media[0].crypto[0].keys[0].salt, copy.salt, 14), 0);
+	ck_assert_int_eq(memcmp(&key, &copy, sizeof(key)), 0);
+	sdp_desc_free(back);
+	sdp_text_free(text);
+
+	/* the answer: the tag must be the offer's */
+	text = NULL;
+	ck_assert_int_eq(sdp_build_answer_keep(&text, &leg.local, offer, &v, NULL, &key), -EINVAL);
+	ck_assert_ptr_null(text);
+	key.tag = v.tag;
+	ck_assert_int_eq(sdp_build_answer_keep(&text, &leg.local, offer, &v, NULL, &key), 0);
+	back = parse_str(text);
+	ck_assert_uint_eq(back->media[0].crypto[0].tag, 3);
+	ck_assert_int_eq(memcmp(back->media[0].crypto[0].keys[0].key, copy.key, 16), 0);
+	sdp_desc_free(back);
+	sdp_text_free(text);
+
+	/* another suite than the offer chose, an unusable or tagless key: refused */
+	text = NULL;
+	key.suite = SUITE_AES_256_CM_HMAC_SHA1_80;
+	ck_assert_int_eq(sdp_build_answer_keep(&text, &leg.local, offer, &v, NULL, &key), -EINVAL);
+	key.suite = SUITE_NONE;
+	ck_assert_int_eq(sdp_build_reoffer(&text, &leg.local, offer, &v, &key, 1), -EINVAL);
+	key = copy;
+	key.tag = 0;
+	ck_assert_int_eq(sdp_build_reoffer(&text, &leg.local, offer, &v, &key, 1), -EINVAL);
+	ck_assert_int_eq(sdp_build_reoffer(&text, &leg.local, offer, &v, &key, 0), -EINVAL);
+	ck_assert_ptr_null(text);
+	srtp_keys_wipe(&key);
+	srtp_keys_wipe(&copy);
+	sdp_desc_free(offer);
+}
+END_TEST
+
 START_TEST(sdp_built_answer_plain_for_legacy_offer)
 {
 	struct sdp_policy pol = POLICY(pref_default, true, true);
@@ -1250,6 +1311,7 @@ sdp_suite(void)
 	tcase_add_test(b, sdp_answer_to_plain_offer_needs_legacy_peer_and_rtp_avp);
 	tcase_add_test(b, sdp_built_answer_to_trunk_uses_chosen_tag_fresh_key_and_rejects_video);
 	tcase_add_test(b, sdp_built_answer_mirrors_direction_and_negotiates_rtcp_mux);
+	tcase_add_test(b, sdp_reoffer_and_answer_keep_write_the_given_key);
 	tcase_add_test(b, sdp_built_answer_plain_for_legacy_offer);
 	tcase_add_test(b, sdp_full_round_trip_offer_then_answer_between_legs);
 	tcase_add_test(b, sdp_late_offer_chain_keeps_keys_on_their_leg);

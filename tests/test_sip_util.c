@@ -164,6 +164,72 @@ START_TEST(check_rejects_bad_requests)
 }
 END_TEST
 
+/* RFC 3261 s8.2.2.3: the 420's Unsupported lists each unknown option-tag of every Require
+ * once; known ones (any case) are left out; a list too long is refused, never cut. */
+START_TEST(unsupported_lists_unknown_require_tags_and_refuses_overlong_lists)
+{
+	static const char *const known[] = {"100rel", "timer", NULL};
+	static char many[2048];
+	osip_message_t *m;
+	char *u = (char *)"untouched";
+
+	m = parse(edit(options_req, "Max-Forwards: 70\r\n",
+	               "Max-Forwards: 70\r\nRequire: 100rel , foo\r\nRequire: Timer,bar,foo\r\n"));
+	ck_assert_int_eq(sip_util_unsupported(m, known, &u), 0);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_str_eq(u, "foo, bar");
+	free(u);
+	osip_message_free(m);
+
+	m = parse(edit(options_req, "Max-Forwards: 70\r\n",
+	               "Max-Forwards: 70\r\nRequire: 100REL, timer\r\n"));
+	ck_assert_int_eq(sip_util_unsupported(m, known, &u), 0);
+	ck_assert_ptr_null(u);
+	osip_message_free(m);
+
+	m = parse(options_req); /* no Require at all */
+	u = (char *)"untouched";
+	ck_assert_int_eq(sip_util_unsupported(m, known, &u), 0);
+	ck_assert_ptr_null(u);
+	osip_message_free(m);
+
+	/* 17 unknown tags: more than SIP_UTIL_UNSUPPORTED_MAX */
+	snprintf(many, sizeof(many), "Max-Forwards: 70\r\nRequire: ");
+	for (int i = 0; i <= SIP_UTIL_UNSUPPORTED_MAX; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "%sx%d", i ? "," : "",
+		         i);
+	strcat(many, "\r\n");
+	m = parse(edit(options_req, "Max-Forwards: 70\r\n", many));
+	u = (char *)"untouched";
+	ck_assert_int_eq(sip_util_unsupported(m, known, &u), -E2BIG);
+	ck_assert_str_eq(u, "untouched");
+	osip_message_free(m);
+
+	/* one tag longer than SIP_UTIL_UNSUPPORTED_LEN bytes */
+	snprintf(many, sizeof(many), "Max-Forwards: 70\r\nRequire: %0300d\r\n", 7);
+	m = parse(edit(options_req, "Max-Forwards: 70\r\n", many));
+	ck_assert_int_eq(sip_util_unsupported(m, known, &u), -E2BIG);
+	osip_message_free(m);
+
+	/* the same text 20 times is one tag */
+	snprintf(many, sizeof(many), "Max-Forwards: 70\r\nRequire: ");
+	for (int i = 0; i < 20; i++)
+		strcat(many, i ? ",foo" : "foo");
+	strcat(many, "\r\n");
+	m = parse(edit(options_req, "Max-Forwards: 70\r\n", many));
+	ck_assert_int_eq(sip_util_unsupported(m, known, &u), 0);
+	ck_assert_str_eq(u, "foo");
+	free(u);
+	osip_message_free(m);
+
+	/* not an option-tag list (the gate refuses it; this must not list it either) */
+	m = parse(
+	        edit(options_req, "Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nRequire: a b\r\n"));
+	ck_assert_int_eq(sip_util_unsupported(m, known, &u), -EBADMSG);
+	osip_message_free(m);
+}
+END_TEST
+
 START_TEST(check_rejects_doubled_single_headers_and_bad_require)
 {
 	static const struct {
@@ -399,6 +465,7 @@ main(void)
 	tcase_add_test(tc, check_accepts_good_request);
 	tcase_add_test(tc, check_rejects_bad_requests);
 	tcase_add_test(tc, check_rejects_doubled_single_headers_and_bad_require);
+	tcase_add_test(tc, unsupported_lists_unknown_require_tags_and_refuses_overlong_lists);
 	tcase_add_test(tc, check_response_accepts_a_whole_response);
 	tcase_add_test(tc, check_response_refuses_what_a_handler_would_dereference);
 	tcase_add_test(tc, response_matches_only_our_branch_callid_and_cseq);

@@ -9,6 +9,7 @@
  * the call completes with early media; swpeer --100rel as the trunk PRACKs sipwarden's.
  */
 #include <check.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,6 +420,150 @@ START_TEST(an_agent_calling_out_requiring_100rel_to_a_reliable_carrier)
 }
 END_TEST
 
+/* A TLS connection presenting the agent's certificate (DIR/agent.crt), as an agent
+ * calling out does: the harness's connections present none. */
+static struct itest_conn *
+agent_connect(const struct itest *t)
+{
+	struct itest_conn *c = itest_tcp_connect(t);
+	char crt[256], key[256];
+	int64_t end = itest_now_ms() + 5000;
+	int r;
+
+	ck_assert_ptr_nonnull(c);
+	c->ctx = SSL_CTX_new(TLS_client_method());
+	ck_assert_ptr_nonnull(c->ctx);
+	ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(
+	                         c->ctx, itest_path(t, "agent.crt", crt, sizeof(crt))),
+	                 1);
+	ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(c->ctx,
+	                                             itest_path(t, "agent.key", key, sizeof(key)),
+	                                             SSL_FILETYPE_PEM),
+	                 1);
+	c->ssl = SSL_new(c->ctx);
+	ck_assert_ptr_nonnull(c->ssl);
+	SSL_set_fd(c->ssl, c->fd);
+	while ((r = SSL_connect(c->ssl)) != 1) {
+		int e = SSL_get_error(c->ssl, r);
+		struct pollfd p = {.fd = c->fd,
+		                   .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN};
+		ck_assert_msg(e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE,
+		              "TLS handshake failed");
+		ck_assert_msg(itest_now_ms() < end && poll(&p, 1, 1000) >= 0,
+		              "TLS handshake timed out");
+	}
+	return c;
+}
+
+/* RFC 3261 s8.2.2.3: an INVITE requiring an extension sipwarden lacks gets 420 listing
+ * exactly those option-tags (not 100rel or timer), no call, and security.input_refused;
+ * from a trunk and from an agent calling out. A list longer than sipwarden would write
+ * back is refused whole (400), never cut. Require: 100rel, timer still makes a call. */
+START_TEST(an_invite_requiring_an_unknown_extension_gets_420_with_unsupported)
+{
+	static char msg[MSG_CAP], r180[MSG_CAP], many[4096];
+	struct itest_opts o = {.agent_pin = true, .trunk_extra = "target = 127.0.0.1:9\n"};
+	const char *agent_args[] = {"--mode", "echo", "--ring-ms", "300", "--timeout", "30", NULL};
+	char cid[64], v[256], rack[64];
+	struct itest t;
+	struct itest_conn *c, *ac;
+	unsigned long rseq;
+	json_t *ev;
+	pid_t ap;
+	int tfd;
+
+	snprintf(cid, sizeof(cid), "ext%u@127.0.0.1", (unsigned)getpid());
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	itest_send_invite(&t, c, cid, "Require: 100rel, Timer\r\nRequire: foo,bar ,foo\r\n", NULL,
+	                  0);
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "INVITE"), 420);
+	ck_assert_msg(itest_header(msg, "Unsupported", v, sizeof(v)) != NULL, "no Unsupported: %s",
+	              msg);
+	ck_assert_str_eq(v, "foo, bar");
+
+	/* more unknown tags than an Unsupported sipwarden writes: 400, nothing cut */
+	snprintf(many, sizeof(many), "Require: ");
+	for (int i = 0; i < 40; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "%sext%d", i ? "," : "",
+		         i);
+	strcat(many, "\r\n");
+	itest_send_invite(&t, c, "ext-many@127.0.0.1", many, NULL, 0);
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "INVITE"), 400);
+	ck_assert_msg(strstr(msg, "Unsupported") == NULL, "a cut Unsupported list: %s", msg);
+
+	/* an agent calling out */
+	ac = agent_connect(&t);
+	itest_send_invite(&t, ac, "ext-out@127.0.0.1", "Require: precondition\r\n", NULL, 0);
+	ck_assert_int_eq(itest_final_response(ac, msg, MSG_CAP, "INVITE"), 420);
+	ck_assert_ptr_nonnull(itest_header(msg, "Unsupported", v, sizeof(v)));
+	ck_assert_str_eq(v, "precondition");
+	itest_conn_free(ac);
+
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "precondition", 5000);
+	ck_assert_int_eq(itest_count_events(tel, "security.input_refused", "unsupported_extension"),
+	                 2);
+	ck_assert_int_eq(itest_count_events(tel, "security.input_refused", "require_too_long"), 1);
+	ck_assert_int_eq(itest_count_events(tel, "call.start", NULL), 0);
+	ev = itest_event(tel, "security.input_refused");
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_int_eq(itest_num(ev, "sip_code"), 420);
+	json_decref(ev);
+	itest_assert_no_calls(&t);
+
+	/* outside a call nothing is supported: every Require header's tags are listed */
+	{
+		static char req[MSG_CAP];
+		itest_options(req, sizeof(req), "ext-opt@127.0.0.1", 1);
+		char *mf = strstr(req, "Max-Forwards:");
+		ck_assert_ptr_nonnull(mf);
+		const char *rq = "Require: foo\r\nRequire: bar,baz\r\n";
+		memmove(mf + strlen(rq), mf, strlen(mf) + 1);
+		memcpy(mf, rq, strlen(rq));
+		ck_assert_int_eq(itest_send_str(c, req), 0);
+		ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "OPTIONS"), 420);
+		ck_assert_ptr_nonnull(itest_header(msg, "Unsupported", v, sizeof(v)));
+		ck_assert_str_eq(v, "foo, bar, baz");
+	}
+
+	/* what sipwarden supports still makes a call */
+	ap = itest_agent(&t, agent_args);
+	snprintf(cid, sizeof(cid), "extok%u@127.0.0.1", (unsigned)getpid());
+	itest_send_invite(&t, c, cid,
+	                  "Require: 100rel, timer\r\nSupported: timer\r\n"
+	                  "Session-Expires: 1800;refresher=uac\r\n",
+	                  NULL, 0);
+	rseq = first_reliable_180(c, r180);
+	snprintf(rack, sizeof(rack), "%lu 1 INVITE", rseq);
+	ck_assert_int_eq(prack(c, r180, cid, 2, rack), 200);
+	/* in the call: a re-INVITE requiring an unknown extension gets 420 too, the call
+	 * goes on (the BYE below is answered) */
+	{
+		static char ok[MSG_CAP];
+		for (;;) {
+			ck_assert_msg(itest_recv_msg(c, ok, MSG_CAP, 10000) > 0, "no 200");
+			if (itest_status(ok) == 200)
+				break;
+		}
+		send_in_dialog(c, ok, cid, "ACK", 1, "");
+		send_in_dialog(c, ok, cid, "INVITE", 3, "Require: timer, foo\r\n");
+		ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "INVITE"), 420);
+		ck_assert_ptr_nonnull(itest_header(msg, "Unsupported", v, sizeof(v)));
+		ck_assert_str_eq(v, "foo");
+		send_in_dialog(c, ok, cid, "ACK", 3, "");
+		send_in_dialog(c, ok, cid, "BYE", 4, "");
+		ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "BYE"), 200);
+	}
+	itest_kill_child(ap);
+	close(tfd);
+	itest_conn_free(c);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -434,6 +579,7 @@ main(void)
 	               reliable_183_with_early_media_from_the_agent_to_a_trunk_requiring_100rel);
 	tcase_add_test(tc, the_200_waits_for_the_prack_of_a_reliable_183_with_sdp);
 	tcase_add_test(tc, an_agent_calling_out_requiring_100rel_to_a_reliable_carrier);
+	tcase_add_test(tc, an_invite_requiring_an_unknown_extension_gets_420_with_unsupported);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }

@@ -8,16 +8,21 @@
  * trunk that is the refresher and stops refreshing has its call ended at SE - min(32,
  * SE/3) (session_expired), an UPDATE without SDP from it is a valid refresh. With swpeer on
  * both sides, refreshes by re-INVITE leave the media flowing with no failed packet.
+ * A relayed UPDATE with SDP gets Session-Expires in its 2xx and keeps our key; a carrier's
+ * 422 on an agent's call out is retried once with its Min-SE (the test is the carrier).
  * min_session_expires is lowered to 2 s for the test (the RFC's and default floor is 90 s).
  * Each timing check measures one timer from the message that armed it, with generous
  * bounds.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -453,6 +458,81 @@ START_TEST(a_trunk_refresh_is_answered_on_its_leg_without_a_new_key)
 }
 END_TEST
 
+/* The a=crypto line of an SDP message (its key included) into out. */
+static void
+crypto_line(const char *msg, char *out, size_t cap)
+{
+	const char *p = strstr(msg, "a=crypto:");
+
+	ck_assert_msg(p != NULL, "no a=crypto: %s", msg);
+	snprintf(out, cap, "%.*s", (int)strcspn(p, "\r\n"), p);
+}
+
+/* The trunk sends an UPDATE with a new SDP version but its key unchanged (RFC 4028 s7.4: a
+ * refresh may carry an offer): it crosses to the agent; the 2xx carries Session-Expires
+ * as the 2xx to a refresh re-INVITE does, and our answer keeps the key of the first 200. */
+START_TEST(a_relayed_update_with_sdp_gets_session_expires_and_keeps_our_key)
+{
+	static char msg[MSG_CAP], req[MSG_CAP], sdp2[1024];
+	const char *agent_args[] = {"--mode", "echo", "--timeout", "30", "--verbose", NULL};
+	char cid[64], sdp[1024], to[512], contact[512], path[256], se[64], req_h[32];
+	char first_crypto[256], crypto[256];
+	struct itest t;
+	struct itest_conn *c;
+	size_t len;
+	char *log, *o;
+	int tfd;
+	pid_t ap;
+
+	snprintf(cid, sizeof(cid), "seupdsdp%u@127.0.0.1", (unsigned)getpid());
+	itest_start(&t, NULL);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	itest_send_invite(&t, c, cid, "Supported: timer\r\nSession-Expires: 1800\r\n", sdp,
+	                  sizeof(sdp));
+	ck_assert_int_eq(invite_final(c, msg), 200);
+	crypto_line(msg, first_crypto, sizeof(first_crypto));
+	ack_200(c, msg, cid, to, sizeof(to), contact, sizeof(contact));
+
+	/* the same SDP, one version later */
+	snprintf(sdp2, sizeof(sdp2), "%s", sdp);
+	ck_assert_ptr_nonnull(o = strstr(sdp2, "o=itest 1 1 "));
+	o[10] = '2';
+	snprintf(req, sizeof(req),
+	         "UPDATE %s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKupd2\r\n"
+	         "Max-Forwards: 70\r\nFrom: <sip:+15550100@127.0.0.1>;tag=rt1\r\nTo: %s\r\n"
+	         "Call-ID: %s\r\nCSeq: 2 UPDATE\r\n"
+	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
+	         "Supported: timer\r\nSession-Expires: 1800;refresher=uac\r\n"
+	         "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+	         contact, to, cid, strlen(sdp2), sdp2);
+	ck_assert_int_eq(itest_send_str(c, req), 0);
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "UPDATE"), 200);
+	ck_assert_msg(itest_header(msg, "Session-Expires", se, sizeof(se)) != NULL,
+	              "no Session-Expires in the 2xx to the UPDATE: %s", msg);
+	ck_assert_str_eq(se, "1800;refresher=uac");
+	ck_assert_ptr_nonnull(itest_header(msg, "Require", req_h, sizeof(req_h)));
+	ck_assert_str_eq(req_h, "timer");
+	crypto_line(msg, crypto, sizeof(crypto));
+	ck_assert_msg(strcmp(crypto, first_crypto) == 0, "our key changed: %s, was %s", crypto,
+	              first_crypto);
+
+	send_in_dialog(c, "BYE", 3, cid, to, contact, "");
+	ck_assert_int_eq(invite_final(c, msg), 200);
+	assert_end(tfd, "bye");
+	itest_kill_child(ap);
+	ck_assert_ptr_nonnull(
+	        log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)), &len));
+	ck_assert_int_eq(count(log, "<<< UPDATE sip:"), 1);
+	free(log);
+	close(tfd);
+	itest_conn_free(c);
+	itest_stop(&t);
+}
+END_TEST
+
 /* A TLS connection presenting the agent's certificate (DIR/agent.crt), as an agent
  * calling out does: the harness's connections present none. */
 static struct itest_conn *
@@ -511,6 +591,188 @@ START_TEST(an_agent_calling_out_below_the_minimum_gets_422_too)
 }
 END_TEST
 
+/* Glare (RFC 3261 s14.2, RFC 3311 s5.2): while sipwarden's refresh re-INVITE (an offer)
+ * waits for the trunk's answer, the trunk's own re-INVITE and its UPDATE with SDP get
+ * 491 and cross to nobody; the refresh then completes and the call goes on. */
+START_TEST(a_reoffer_crossing_our_refresh_reinvite_gets_491)
+{
+	static char msg[MSG_CAP], req[MSG_CAP], ours[MSG_CAP];
+	struct itest_opts o = {.sip_extra = "min_session_expires = 2s\nsession_expires = 4s\n"};
+	const char *agent_args[] = {"--mode", "echo", "--timeout", "30", "--verbose", NULL};
+	const char *methods[] = {"INVITE", "UPDATE"};
+	char cid[64], sdp[1024], to[512], contact[512], path[256];
+	struct itest t;
+	struct itest_conn *c;
+	size_t len;
+	char *log;
+	int tfd;
+	pid_t ap;
+
+	snprintf(cid, sizeof(cid), "seglare%u@127.0.0.1", (unsigned)getpid());
+	itest_start(&t, &o);
+	tfd = itest_telemetry_connect(&t);
+	ap = itest_agent(&t, agent_args);
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	itest_send_invite(&t, c, cid, "Allow: INVITE, ACK, BYE, CANCEL\r\n", sdp, sizeof(sdp));
+	ck_assert_int_eq(invite_final(c, msg), 200);
+	ack_200(c, msg, cid, to, sizeof(to), contact, sizeof(contact));
+
+	/* sipwarden's refresh, left unanswered for now */
+	next_request(c, ours, 6000);
+	ck_assert_msg(strncmp(ours, "INVITE ", 7) == 0, "not a re-INVITE: %.60s", ours);
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(req, sizeof(req),
+		         "%s %s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKgl%u\r\n"
+		         "Max-Forwards: 70\r\nFrom: <sip:+15550100@127.0.0.1>;tag=rt1\r\nTo: %s\r\n"
+		         "Call-ID: %s\r\nCSeq: %u %s\r\n"
+		         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
+		         "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+		         methods[i], contact, i, to, cid, 2 + i, methods[i], strlen(sdp), sdp);
+		ck_assert_int_eq(itest_send_str(c, req), 0);
+		ck_assert_msg(itest_final_response(c, msg, MSG_CAP, methods[i]) == 491,
+		              "%s crossing our refresh: %.60s", methods[i], msg);
+		if (i == 0)
+			send_in_dialog(c, "ACK", 2, cid, to, contact, "");
+	}
+	/* the refresh completes */
+	respond(c, ours, 200, "", sdp);
+	next_request(c, msg, 3000);
+	ck_assert_msg(strncmp(msg, "ACK ", 4) == 0, "not an ACK: %.60s", msg);
+	send_in_dialog(c, "BYE", 4, cid, to, contact, "");
+	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "BYE"), 200);
+	assert_end(tfd, "bye");
+	itest_kill_child(ap);
+	/* neither crossed to the agent */
+	ck_assert_ptr_nonnull(
+	        log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)), &len));
+	ck_assert_int_eq(count(log, "<<< UPDATE sip:"), 0);
+	free(log);
+	close(tfd);
+	itest_conn_free(c);
+	itest_stop(&t);
+}
+END_TEST
+
+/* A carrier the test plays itself: a TLS listener on 127.0.0.1:port with the trunk's
+ * certificate (as itest_carrier()'s swpeer), returning its listening socket. */
+static int
+carrier_listen(uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	ck_assert_int_ge(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	return fd;
+}
+
+/* sipwarden's connection to the carrier (within 10 s), TLS accepted. */
+static struct itest_conn *
+carrier_accept(const struct itest *t, int lfd)
+{
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+	struct itest_conn *c = calloc(1, sizeof(*c));
+	char crt[256], key[256];
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(poll(&p, 1, 10000) == 1, "sipwarden did not call the carrier");
+	ck_assert_int_ge(c->fd = accept(lfd, NULL, NULL), 0);
+	ck_assert_ptr_nonnull(c->ctx = SSL_CTX_new(TLS_server_method()));
+	ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(
+	                         c->ctx, itest_path(t, "trunk.crt", crt, sizeof(crt))),
+	                 1);
+	ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(c->ctx,
+	                                             itest_path(t, "trunk.key", key, sizeof(key)),
+	                                             SSL_FILETYPE_PEM),
+	                 1);
+	ck_assert_ptr_nonnull(c->ssl = SSL_new(c->ctx));
+	SSL_set_fd(c->ssl, c->fd);
+	ck_assert_int_eq(SSL_accept(c->ssl), 1);
+	return c;
+}
+
+/* RFC 4028 s7.4 (bis): a carrier answering an agent's call out 422 with a Min-SE above
+ * what sipwarden asked for gets the INVITE once more, asking for that Min-SE; a second
+ * 422 is final (the agent hears it). */
+START_TEST(a_trunks_422_on_a_call_out_is_retried_once_with_its_min_se)
+{
+	static char msg[MSG_CAP];
+	struct itest_opts o = {.agent_pin = true};
+	char trunk_extra[64], to[128], ca[256], acert[256], akey[256], outp[256], errp[272];
+	char se[64], minse[64], via1[256], via2[256];
+	uint16_t tport = itest_port();
+	struct itest t;
+	struct itest_conn *k;
+	json_t *r;
+	int lfd;
+	pid_t ap;
+
+	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\n", tport);
+	o.trunk_extra = trunk_extra;
+	itest_start(&t, &o);
+	lfd = carrier_listen(tport);
+	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
+	const char *aargv[] = {getenv("SW_PEER"),
+	                       "call",
+	                       "--to",
+	                       to,
+	                       "--ca",
+	                       itest_path(&t, "ca.crt", ca, sizeof(ca)),
+	                       "--tls-name",
+	                       "localhost",
+	                       "--cert",
+	                       itest_path(&t, "agent.crt", acert, sizeof(acert)),
+	                       "--key",
+	                       itest_path(&t, "agent.key", akey, sizeof(akey)),
+	                       "--calls",
+	                       "1",
+	                       "--expect",
+	                       "422",
+	                       "--json",
+	                       NULL};
+	itest_path(&t, "caller.json", outp, sizeof(outp));
+	snprintf(errp, sizeof(errp), "%s.log", outp);
+	ap = itest_spawn(aargv, outp, errp);
+	k = carrier_accept(&t, lfd);
+
+	/* the first INVITE asks for the default (1800 s); 422: at least 3600 */
+	next_request(k, msg, 10000);
+	ck_assert_msg(strncmp(msg, "INVITE ", 7) == 0, "not an INVITE: %.60s", msg);
+	ck_assert_ptr_nonnull(itest_header(msg, "Session-Expires", se, sizeof(se)));
+	ck_assert_str_eq(se, "1800");
+	ck_assert_ptr_nonnull(itest_header(msg, "Via", via1, sizeof(via1)));
+	respond(k, msg, 422, "Min-SE: 3600\r\n", NULL);
+	next_request(k, msg, 5000);
+	ck_assert_msg(strncmp(msg, "ACK ", 4) == 0, "not an ACK: %.60s", msg);
+
+	/* once more, asking for that */
+	next_request(k, msg, 5000);
+	ck_assert_msg(strncmp(msg, "INVITE ", 7) == 0, "the INVITE did not come again: %.60s", msg);
+	ck_assert_ptr_nonnull(itest_header(msg, "Session-Expires", se, sizeof(se)));
+	ck_assert_str_eq(se, "3600");
+	ck_assert_ptr_nonnull(itest_header(msg, "Min-SE", minse, sizeof(minse)));
+	ck_assert_str_eq(minse, "3600");
+	ck_assert_ptr_nonnull(itest_header(msg, "Via", via2, sizeof(via2)));
+	ck_assert_str_ne(via1, via2); /* a new transaction */
+	/* a second 422 is not retried: the agent hears it */
+	respond(k, msg, 422, "Min-SE: 7200\r\n", NULL);
+	next_request(k, msg, 5000);
+	ck_assert_msg(strncmp(msg, "ACK ", 4) == 0, "not an ACK: %.60s", msg);
+	itest_check_exit(&t, itest_wait_child(ap, 10000), "caller.json.log");
+	r = itest_result(&t, "caller.json");
+	ck_assert_int_eq(itest_num(r, "code"), 422);
+	json_decref(r);
+	itest_assert_no_calls(&t);
+	itest_conn_free(k);
+	close(lfd);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -526,6 +788,9 @@ main(void)
 	tcase_add_test(tc, reinvite_refreshes_on_both_legs_keep_the_media_flowing);
 	tcase_add_test(tc, an_agent_calling_out_below_the_minimum_gets_422_too);
 	tcase_add_test(tc, a_trunk_refresh_is_answered_on_its_leg_without_a_new_key);
+	tcase_add_test(tc, a_relayed_update_with_sdp_gets_session_expires_and_keeps_our_key);
+	tcase_add_test(tc, a_trunks_422_on_a_call_out_is_retried_once_with_its_min_se);
+	tcase_add_test(tc, a_reoffer_crossing_our_refresh_reinvite_gets_491);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }

@@ -184,6 +184,7 @@ call_finish(struct call *c, const char *fail_why)
 		snprintf(r->suite, sizeof(r->suite), "%s", r->had_media ? "plain" : "none");
 	}
 	r->reinvites = c->holds;
+	r->rekeys = c->media.rekeys;
 	evaluate(c, fail_why);
 	report_call(p->o, r);
 
@@ -674,6 +675,13 @@ on_request(struct sipconn *conn, osip_message_t *m)
 			snprintf(why, sizeof(why), "%s", c->res.why);
 			call_finish(c, why[0] ? why : NULL);
 		}
+	} else if (c && strcmp(method, "UPDATE") == 0) {
+		/* a re-offer as a re-INVITE's (no ACK follows); without SDP a refresh */
+		const char *ub;
+		if (call_body(m, &ub) > 0)
+			call_handle_reoffer(c, conn, m);
+		else
+			sip_respond(conn, m, 200, NULL, c->local_tag, NULL, NULL, NULL);
 	} else if (c && (strcmp(method, "REFER") == 0 || strcmp(method, "NOTIFY") == 0)) {
 		refer_on_request(c, conn, m);
 	} else {

@@ -202,17 +202,35 @@ uac_send_reinvite(struct call *c, enum sdp_dir d, bool plain)
 		                  c->remote_tag, NULL);
 		return;
 	}
-	if (plain ? sdp_write(c, sdp, sizeof(sdp), NULL, 0, false, d) < 0
-	          : build_offer(c, sdp, sizeof(sdp), d) < 0)
+	if (c->peer->o->reinvite_rekey && c->media.srtp) {
+		/* a new key of the same suite and tag: the answer is matched against it */
+		char crypto[1][160];
+		struct srtp_keys *k = &c->offer_keys[0];
+		int rc;
+
+		for (unsigned i = 0; i < c->noffer_keys; i++)
+			keys_wipe(&c->offer_keys[i]);
+		if (keys_generate(k, c->media.lkey.suite) < 0)
+			return;
+		k->tag = c->media.lkey.tag;
+		c->noffer_keys = 1;
+		keys_format_crypto(k, !c->peer->o->no_pad, NULL, crypto[0], sizeof(crypto[0]));
+		rc = sdp_write(c, sdp, sizeof(sdp), crypto, 1, true, d);
+		OPENSSL_cleanse(crypto, sizeof(crypto));
+		if (rc < 0)
+			return;
+	} else if (plain ? sdp_write(c, sdp, sizeof(sdp), NULL, 0, false, d) < 0
+	                 : build_offer(c, sdp, sizeof(sdp), d) < 0) {
 		return;
+	}
 	c->reinvite_cseq = c->cseq++;
 	if (!plain && c->media.srtp)
 		media_expect_rekey(&c->media, true); /* the answer may carry a new key */
 	c->on_hold = d != DIR_SENDRECV;
 	if (c->on_hold)
 		c->media.expect_back = false;
-	call_send_request(c, "INVITE", c->remote_target, c->reinvite_cseq, NULL, c->remote_tag,
-	                  sdp);
+	call_send_request(c, c->peer->o->reinvite_update ? "UPDATE" : "INVITE", c->remote_target,
+	                  c->reinvite_cseq, NULL, c->remote_tag, sdp);
 	OPENSSL_cleanse(sdp, sizeof(sdp));
 }
 
@@ -222,7 +240,7 @@ uac_hold_cb(evutil_socket_t fd, short what, void *arg)
 	struct call *c = arg;
 	const struct opts *o = c->peer->o;
 
-	if (o->reinvite_avp || o->reinvite_none) {
+	if (o->reinvite_avp || o->reinvite_none || o->reinvite_rekey || o->reinvite_update) {
 		c->hold_done = true;
 		uac_send_reinvite(c, DIR_SENDRECV, o->reinvite_avp);
 	} else if (!c->on_hold && !c->hold_done) {
@@ -459,6 +477,8 @@ invite_response(struct call *c, osip_message_t *m)
 static void
 reinvite_response(struct call *c, osip_message_t *m)
 {
+	bool ack = m->cseq != NULL && m->cseq->method != NULL &&
+	           strcmp(m->cseq->method, "INVITE") == 0;
 	const char *body, *why;
 
 	if (m->status_code < 200)
@@ -466,8 +486,9 @@ reinvite_response(struct call *c, osip_message_t *m)
 	c->res.reinvite_code = m->status_code;
 	if (m->status_code >= 300) {
 		media_expect_rekey(&c->media, false);
-		call_send_request(c, "ACK", c->remote_target, c->reinvite_cseq, NULL, c->remote_tag,
-		                  NULL);
+		if (ack)
+			call_send_request(c, "ACK", c->remote_target, c->reinvite_cseq, NULL,
+			                  c->remote_tag, NULL);
 		return;
 	}
 	call_body(m, &body);
@@ -480,8 +501,9 @@ reinvite_response(struct call *c, osip_message_t *m)
 		                  why ? NULL : sdp);
 		OPENSSL_cleanse(sdp, sizeof(sdp));
 	} else {
-		call_send_request(c, "ACK", c->remote_target, c->reinvite_cseq, NULL, c->remote_tag,
-		                  NULL);
+		if (ack) /* an UPDATE (--reinvite-offer update) has no ACK */
+			call_send_request(c, "ACK", c->remote_target, c->reinvite_cseq, NULL,
+			                  c->remote_tag, NULL);
 		why = body ? uac_apply_answer(c, body) : NULL;
 	}
 	if (why != NULL) {
@@ -515,6 +537,9 @@ uac_on_response(struct call *c, osip_message_t *m)
 			invite_response(c, m);
 		else if (n == c->reinvite_cseq)
 			reinvite_response(c, m);
+	} else if (strcmp(method, "UPDATE") == 0 && c->role == ROLE_CALLER &&
+	           n == c->reinvite_cseq) {
+		reinvite_response(c, m);
 	} else if (strcmp(method, "BYE") == 0 && n == c->bye_cseq && m->status_code >= 200) {
 		char why[sizeof(c->res.why)];
 

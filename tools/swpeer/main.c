@@ -62,7 +62,9 @@ static const char usage_text[] =
         "  --reinvite-offer avp with --hold-after: instead of the hold, one re-INVITE whose\n"
         "                       offer is plain RTP/AVP (a downgrade attempt); the call goes\n"
         "                       on with its SRTP keys whatever the answer (reinvite_code);\n"
-        "                       none: a re-INVITE without SDP, answered in the ACK\n"
+        "                       none: a re-INVITE without SDP, answered in the ACK;\n"
+        "                       rekey: a re-INVITE offering a new key (same suite);\n"
+        "                       update: an UPDATE carrying our SDP (new version, same key)\n"
         "  --options            send one OPTIONS per call instead of an INVITE (health probe;\n"
         "                       the code is checked against --expect, no media)\n"
         "  --100rel             require reliable provisional responses (Require: 100rel in\n"
@@ -134,7 +136,8 @@ static const char usage_text[] =
         "microseconds), suite, local_key_hash and\n"
         "remote_key_hash (first 8 hex of SHA-256 of key||salt, never the key), sent, received,\n"
         "ok, bad, missing, auth_fail, replay, duplicate, rtcp, reinvites, reinvite_code (final\n"
-        "code of the last re-INVITE sent, 0 none), refer_code (final response to our REFER),\n"
+        "code of the last re-INVITE sent, 0 none), rekeys (times the peer's key changed), "
+        "refer_code (final response to our REFER),\n"
         "notify_code (status of the last NOTIFY sipfrag), notifies, refers, refer_to (the\n"
         "Refer-To of a REFER received), ended_by (local or remote: who sent the\n"
         "BYE; - when none), result (pass/fail), why.\n"
@@ -453,8 +456,13 @@ parse_args(int argc, char **argv)
 				opts.reinvite_avp = true;
 			else if (strcmp(optarg, "none") == 0)
 				opts.reinvite_none = true;
+			else if (strcmp(optarg, "rekey") == 0)
+				opts.reinvite_rekey = true;
+			else if (strcmp(optarg, "update") == 0)
+				opts.reinvite_update = true;
 			else
-				die_usage("bad --reinvite-offer (avp or none)", optarg);
+				die_usage("bad --reinvite-offer (avp, none, rekey or update)",
+				          optarg);
 			break;
 		case O_ACKANSWER:
 			if (strcmp(optarg, "savp") == 0)

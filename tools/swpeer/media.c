@@ -154,6 +154,7 @@ media_set_srtp(struct media *m, const struct srtp_keys *local, const struct srtp
 	m->rx_prev = NULL;
 	if (m->rx && CRYPTO_memcmp(&m->rkey, remote, sizeof(*remote)) != 0) {
 		/* the peer re-keyed: its packets under the old key are still valid briefly */
+		m->rekeys++;
 		m->rx_prev = m->rx;
 		clock_gettime(CLOCK_MONOTONIC, &m->rx_prev_until);
 		m->rx_prev_until.tv_sec += REKEY_GRACE_MS / 1000;

@@ -64,6 +64,7 @@ report_call(const struct opts *o, const struct call_result *r)
 		}
 		json_object_set_new(j, "reinvites", json_integer(r->reinvites));
 		json_object_set_new(j, "reinvite_code", json_integer(r->reinvite_code));
+		json_object_set_new(j, "rekeys", json_integer(r->rekeys));
 		json_object_set_new(j, "refer_code", json_integer(r->refer_code));
 		json_object_set_new(j, "notify_code", json_integer(r->notify_code));
 		json_object_set_new(j, "notifies", json_integer(r->notifies));

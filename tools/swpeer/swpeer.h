@@ -69,8 +69,10 @@ struct opts {
 	unsigned nsuites;
 	enum pattern_id pattern;
 	unsigned hold_after_ms, hold_ms;
-	bool reinvite_avp;  /* --reinvite-offer avp: the re-INVITE offers plain RTP */
-	bool reinvite_none; /* --reinvite-offer none: the re-INVITE has no SDP (late offer) */
+	bool reinvite_avp;    /* --reinvite-offer avp: the re-INVITE offers plain RTP */
+	bool reinvite_none;   /* --reinvite-offer none: the re-INVITE has no SDP (late offer) */
+	bool reinvite_rekey;  /* --reinvite-offer rekey: the re-INVITE offers a new key */
+	bool reinvite_update; /* --reinvite-offer update: an UPDATE with our SDP (same key) */
 	enum ack_answer ack_answer;
 	unsigned cancel_after_ms;
 	int expect;
@@ -170,6 +172,7 @@ struct media {
 	int held_len[REKEY_HELD];
 	unsigned nheld;
 	char lhash[KEY_HASH_HEX + 1], rhash[KEY_HASH_HEX + 1];
+	unsigned rekeys; /* times the peer's key changed after the first (re-offers) */
 	struct event *rx_ev, *tx_ev;
 	bool sending;     /* pattern timer runs */
 	bool echo;        /* callee echo: return every verified packet */
@@ -222,6 +225,7 @@ struct call_result {
 	struct media_stats st;
 	unsigned reinvites; /* re-INVITEs that got a 2xx (sent or answered) */
 	int reinvite_code;  /* final code of the last re-INVITE we sent, 0 none */
+	unsigned rekeys;    /* times the peer's SRTP key changed during the call */
 	char ended_by;      /* 'l': we sent the BYE, 'r': the peer did, 0: no BYE */
 	int refer_code;     /* final response to our REFER, 0 none (refer.c) */
 	int notify_code;    /* status in the last NOTIFY sipfrag received, 0 none */
