@@ -421,6 +421,9 @@ void capture_write(const char *kind, char dir, unsigned conn, const void *buf, s
 void report_call(const struct opts *o, const struct call_result *r);
 void report_summary(const struct opts *o, const struct peer *p);
 
+/* args.c: parse the command line into *o (exits 2 on a usage error, 0 after --help). */
+void swpeer_args(struct opts *o, int argc, char **argv);
+
 /* main.c */
 void peer_call_done(struct peer *p, struct call *c);
 long ms_since(const struct timespec *t0);
