@@ -151,41 +151,6 @@ START_TEST(the_ack_stops_the_retransmissions_and_the_call_goes_on)
 }
 END_TEST
 
-/* A TLS connection to the daemon presenting the agent's certificate (DIR/agent.crt), as
- * an agent calling out does: the harness's connections present none. */
-static struct itest_conn *
-agent_connect(const struct itest *t)
-{
-	struct itest_conn *c = itest_tcp_connect(t);
-	char crt[256], key[256];
-	int64_t end = itest_now_ms() + 5000;
-	int r;
-
-	ck_assert_ptr_nonnull(c);
-	c->ctx = SSL_CTX_new(TLS_client_method());
-	ck_assert_ptr_nonnull(c->ctx);
-	ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(
-	                         c->ctx, itest_path(t, "agent.crt", crt, sizeof(crt))),
-	                 1);
-	ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(c->ctx,
-	                                             itest_path(t, "agent.key", key, sizeof(key)),
-	                                             SSL_FILETYPE_PEM),
-	                 1);
-	c->ssl = SSL_new(c->ctx);
-	ck_assert_ptr_nonnull(c->ssl);
-	SSL_set_fd(c->ssl, c->fd);
-	while ((r = SSL_connect(c->ssl)) != 1) {
-		int e = SSL_get_error(c->ssl, r);
-		struct pollfd p = {.fd = c->fd,
-		                   .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN};
-		ck_assert_msg(e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE,
-		              "TLS handshake failed");
-		ck_assert_msg(itest_now_ms() < end && poll(&p, 1, 1000) >= 0,
-		              "TLS handshake timed out");
-	}
-	return c;
-}
-
 START_TEST(an_agent_calling_out_that_never_acks_gets_the_200_again_then_bye)
 {
 	static char msg[MSG_CAP];
@@ -207,7 +172,7 @@ START_TEST(an_agent_calling_out_that_never_acks_gets_the_200_again_then_bye)
 	cp = itest_carrier(
 	        &t, tport,
 	        (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout", "20", NULL});
-	c = agent_connect(&t);
+	c = itest_tls_connect_as(&t, "agent");
 	itest_send_invite(&t, c, cid, "", NULL, 0);
 	count_200s(c, msg, &n200, &first, 5000);
 	ck_assert_msg(strncmp(msg, "BYE ", 4) == 0, "not a BYE: %.60s", msg);

@@ -420,41 +420,6 @@ START_TEST(an_agent_calling_out_requiring_100rel_to_a_reliable_carrier)
 }
 END_TEST
 
-/* A TLS connection presenting the agent's certificate (DIR/agent.crt), as an agent
- * calling out does: the harness's connections present none. */
-static struct itest_conn *
-agent_connect(const struct itest *t)
-{
-	struct itest_conn *c = itest_tcp_connect(t);
-	char crt[256], key[256];
-	int64_t end = itest_now_ms() + 5000;
-	int r;
-
-	ck_assert_ptr_nonnull(c);
-	c->ctx = SSL_CTX_new(TLS_client_method());
-	ck_assert_ptr_nonnull(c->ctx);
-	ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(
-	                         c->ctx, itest_path(t, "agent.crt", crt, sizeof(crt))),
-	                 1);
-	ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(c->ctx,
-	                                             itest_path(t, "agent.key", key, sizeof(key)),
-	                                             SSL_FILETYPE_PEM),
-	                 1);
-	c->ssl = SSL_new(c->ctx);
-	ck_assert_ptr_nonnull(c->ssl);
-	SSL_set_fd(c->ssl, c->fd);
-	while ((r = SSL_connect(c->ssl)) != 1) {
-		int e = SSL_get_error(c->ssl, r);
-		struct pollfd p = {.fd = c->fd,
-		                   .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN};
-		ck_assert_msg(e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE,
-		              "TLS handshake failed");
-		ck_assert_msg(itest_now_ms() < end && poll(&p, 1, 1000) >= 0,
-		              "TLS handshake timed out");
-	}
-	return c;
-}
-
 /* RFC 3261 s8.2.2.3: an INVITE requiring an extension sipwarden lacks gets 420 listing
  * exactly those option-tags (not 100rel or timer), no call, and security.input_refused;
  * from a trunk and from an agent calling out. A list longer than sipwarden would write
@@ -495,7 +460,7 @@ START_TEST(an_invite_requiring_an_unknown_extension_gets_420_with_unsupported)
 	ck_assert_msg(strstr(msg, "Unsupported") == NULL, "a cut Unsupported list: %s", msg);
 
 	/* an agent calling out */
-	ac = agent_connect(&t);
+	ac = itest_tls_connect_as(&t, "agent");
 	itest_send_invite(&t, ac, "ext-out@127.0.0.1", "Require: precondition\r\n", NULL, 0);
 	ck_assert_int_eq(itest_final_response(ac, msg, MSG_CAP, "INVITE"), 420);
 	ck_assert_ptr_nonnull(itest_header(msg, "Unsupported", v, sizeof(v)));

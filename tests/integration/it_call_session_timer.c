@@ -533,41 +533,6 @@ START_TEST(a_relayed_update_with_sdp_gets_session_expires_and_keeps_our_key)
 }
 END_TEST
 
-/* A TLS connection presenting the agent's certificate (DIR/agent.crt), as an agent
- * calling out does: the harness's connections present none. */
-static struct itest_conn *
-agent_connect(const struct itest *t)
-{
-	struct itest_conn *c = itest_tcp_connect(t);
-	char crt[256], key[256];
-	int64_t end = itest_now_ms() + 5000;
-	int r;
-
-	ck_assert_ptr_nonnull(c);
-	c->ctx = SSL_CTX_new(TLS_client_method());
-	ck_assert_ptr_nonnull(c->ctx);
-	ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(
-	                         c->ctx, itest_path(t, "agent.crt", crt, sizeof(crt))),
-	                 1);
-	ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(c->ctx,
-	                                             itest_path(t, "agent.key", key, sizeof(key)),
-	                                             SSL_FILETYPE_PEM),
-	                 1);
-	c->ssl = SSL_new(c->ctx);
-	ck_assert_ptr_nonnull(c->ssl);
-	SSL_set_fd(c->ssl, c->fd);
-	while ((r = SSL_connect(c->ssl)) != 1) {
-		int e = SSL_get_error(c->ssl, r);
-		struct pollfd p = {.fd = c->fd,
-		                   .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN};
-		ck_assert_msg(e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE,
-		              "TLS handshake failed");
-		ck_assert_msg(itest_now_ms() < end && poll(&p, 1, 1000) >= 0,
-		              "TLS handshake timed out");
-	}
-	return c;
-}
-
 START_TEST(an_agent_calling_out_below_the_minimum_gets_422_too)
 {
 	static char msg[MSG_CAP];
@@ -580,7 +545,7 @@ START_TEST(an_agent_calling_out_below_the_minimum_gets_422_too)
 
 	snprintf(cid, sizeof(cid), "seout%u@127.0.0.1", (unsigned)getpid());
 	itest_start(&t, &o);
-	c = agent_connect(&t);
+	c = itest_tls_connect_as(&t, "agent");
 	itest_send_invite(&t, c, cid, "Session-Expires: 9\r\n", sdp, sizeof(sdp));
 	ck_assert_int_eq(invite_final(c, msg), 422);
 	ck_assert_ptr_nonnull(itest_header(msg, "Min-SE", minse, sizeof(minse)));

@@ -108,6 +108,9 @@ struct itest_conn *itest_tls_connect(const struct itest *t, int min, int max,
 struct itest_conn *itest_tcp_connect_from(const struct itest *t, const char *src);
 struct itest_conn *itest_tls_connect_from(const struct itest *t, const char *src, int min, int max,
                                           unsigned long *ssl_err);
+/* A TLS connection presenting DIR/<name>.crt and .key (e.g. "agent": an agent calling
+ * out; the connections above present none). Fails the test when it cannot connect. */
+struct itest_conn *itest_tls_connect_as(const struct itest *t, const char *name);
 void itest_conn_free(struct itest_conn *c);
 
 /* Write all of buf. Returns 0 or -1. */

@@ -96,13 +96,15 @@ itest_tls_connect(const struct itest *t, int min, int max, unsigned long *ssl_er
 	return itest_tls_connect_from(t, NULL, min, max, ssl_err);
 }
 
-struct itest_conn *
-itest_tls_connect_from(const struct itest *t, const char *src, int min, int max,
-                       unsigned long *ssl_err)
+/* The TLS connections of the tests; `as` names DIR/<as>.crt/.key presented as the
+ * client's certificate (NULL: none, as trunks on an address allow-list connect). */
+static struct itest_conn *
+tls_connect(const struct itest *t, const char *src, int min, int max, const char *as,
+            unsigned long *ssl_err)
 {
 	struct itest_conn *c = itest_tcp_connect_from(t, src);
 	int64_t end = itest_now_ms() + 5000;
-	char ca[256];
+	char ca[256], crt[256], key[256];
 	int r;
 
 	if (ssl_err != NULL)
@@ -125,6 +127,13 @@ itest_tls_connect_from(const struct itest *t, const char *src, int min, int max,
 	if (SSL_CTX_load_verify_locations(c->ctx, ca, NULL) != 1)
 		goto fail;
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+	if (as != NULL) {
+		snprintf(crt, sizeof(crt), "%s/%s.crt", t->dir, as);
+		snprintf(key, sizeof(key), "%s/%s.key", t->dir, as);
+		if (SSL_CTX_use_certificate_chain_file(c->ctx, crt) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(c->ctx, key, SSL_FILETYPE_PEM) != 1)
+			goto fail;
+	}
 	if ((c->ssl = SSL_new(c->ctx)) == NULL)
 		goto fail;
 	SSL_set_fd(c->ssl, c->fd);
@@ -139,6 +148,24 @@ fail:
 	ERR_clear_error();
 	itest_conn_free(c);
 	return NULL;
+}
+
+struct itest_conn *
+itest_tls_connect_from(const struct itest *t, const char *src, int min, int max,
+                       unsigned long *ssl_err)
+{
+	return tls_connect(t, src, min, max, NULL, ssl_err);
+}
+
+struct itest_conn *
+itest_tls_connect_as(const struct itest *t, const char *name)
+{
+	unsigned long err;
+	struct itest_conn *c = tls_connect(t, NULL, 0, 0, name, &err);
+
+	ck_assert_msg(c != NULL, "TLS connection as %s failed: %s", name,
+	              ERR_reason_error_string(err) != NULL ? ERR_reason_error_string(err) : "?");
+	return c;
 }
 
 void
