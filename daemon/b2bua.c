@@ -608,6 +608,10 @@ on_response(void *arg, uint64_t conn, osip_message_t *resp)
 		return handled(resp);
 	if (osip_call_id_to_str(resp->call_id, &cid) != 0)
 		return SIP_HOOK_DEFAULT;
+	if (bridge_response(b, conn, cid, resp)) { /* a bridge transfer's (b2bua_bridge.c) */
+		osip_free(cid);
+		return handled(resp);
+	}
 	for (int legi = 1; legi >= 0; legi--) {
 		if ((c = call_by_callid(b, cid, legi)) == NULL)
 			continue;
@@ -659,6 +663,7 @@ on_closed(void *arg, uint64_t conn)
 
 	agent_conn_closed(b, conn);
 	out_conn_closed(b, conn);
+	bridge_conn_closed(b, conn); /* a bridge call still ringing on it fails */
 	while ((c = call_by_conn(b, conn, &legi)) != NULL) {
 		if (legi == 1 && c->state != CALL_ANSWERED && c->b_invite != NULL && !c->b_final &&
 		    !c->outbound) {

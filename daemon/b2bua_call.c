@@ -111,6 +111,7 @@ call_free(struct call *c)
 	b2bua_late_free(c);
 	prack_free(c);
 	xfer_free(c);
+	bridge_free(c);
 	osip_message_free(c->a_invite);
 	osip_message_free(c->b_invite);
 	sdp_text_free(c->a_answer);
@@ -336,6 +337,7 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 		return;
 	b2bua_late_end(c); /* a late offer's 2xx is ACKed before the BYE */
 	xfer_end(c);       /* a transfer in progress is recorded as cut short */
+	bridge_end(c);     /* a bridge transfer's call still ringing is cancelled */
 	/* an ended call no longer counts against the limits, even while its final
 	 * statistics are still on their way */
 	b->nlive--;
@@ -387,8 +389,8 @@ call_end(struct call *c, const char *outcome, const char *ended_by, const char *
 void
 call_finish(struct call *c)
 {
-	struct telemetry_leg legs[2];
-	char s0[40], s1[40];
+	struct telemetry_leg legs[2], human;
+	char s0[40], s1[40], s2[40];
 	struct telemetry_call_end e = {0};
 	bool agent_leg = c->leg[1].dlg != NULL || c->agent >= 0;
 
@@ -407,6 +409,8 @@ call_finish(struct call *c)
 	e.agent = c->agent >= 0 ? c->conf->agents[c->agent].name : NULL;
 	e.trunk_leg = &legs[0];
 	e.agent_leg = agent_leg ? &legs[1] : NULL;
+	if (bridge_legs(c, &legs[1], s1, sizeof(s1), &human, s2, sizeof(s2)))
+		e.human_leg = &human; /* and legs[1] the agent's again after a move */
 	telemetry_call_end(c->b->tel, &e);
 	log_info("call %s ended: %s by %s (%s), code %d", c->id, e.outcome, e.ended_by, e.reason,
 	         e.sip_code);

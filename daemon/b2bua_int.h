@@ -35,6 +35,9 @@ enum call_state {
  */
 struct call_leg {
 	bool trunk;    /* the peer is a trunk (else an agent) */
+	bool human;    /* the peer is whom a bridge transfer called (b2bua_bridge.c): media
+	                  on MEDIA_LEG_C; reached through trunk `peer` (`trunk` true: in-dialog
+	                  requests from that trunk's sources are its), but SRTP always */
 	int peer;      /* index in conf->trunks / conf->agents, -1 none */
 	uint64_t conn; /* SIP connection to the peer, 0 none */
 	struct sip_dialog *dlg;
@@ -106,6 +109,7 @@ struct call {
 	struct late_offer *late; /* b2bua_late.c: an offer in a 2xx, its ACK awaited */
 	struct prack *prack;     /* b2bua_prack.c: RFC 3262 state, NULL until needed */
 	struct xfer *xfer;       /* b2bua_transfer.c: the agent's transfer in progress */
+	struct bridge *bridge;   /* b2bua_bridge.c: a bridge transfer's call, NULL none */
 	struct stimer *st;       /* b2bua_timer.c: session timers per leg, NULL none yet */
 };
 
@@ -226,7 +230,15 @@ void relay_response(struct call *c, osip_message_t *resp);
 static inline const char *
 leg_who(const struct call *c, int legi)
 {
-	return c->leg[legi].trunk ? "trunk" : "agent";
+	return c->leg[legi].human ? "human" : c->leg[legi].trunk ? "trunk" : "agent";
+}
+
+/* The media relay's leg of call leg `legi`: its own (A, B), or C once a bridge transfer
+ * moved the caller to the person it called (b2bua_bridge.c). */
+static inline enum media_leg_id
+call_mleg(const struct call *c, int legi)
+{
+	return c->leg[legi].human ? MEDIA_LEG_C : (enum media_leg_id)legi;
 }
 
 /* The leg that faces the trunk: A for calls from a trunk, B for calls from an agent. */
@@ -257,6 +269,9 @@ int out_agent_by_cert(const struct b2bua *b, const struct sip_conn_info *ci);
 SSL_CTX **out_trunk_ctxs_new(const struct conf *conf, char *err, size_t errlen);
 void out_trunk_ctxs_free(SSL_CTX **v, size_t n);
 void out_conn_closed(struct b2bua *b, uint64_t conn);
+/* The connection to trunk `ti`'s target (reused, or opened now; TLS, its IP verified):
+ * its id, or 0 when it cannot be opened. */
+uint64_t out_trunk_conn(struct b2bua *b, int ti);
 
 /* b2bua_agent.c */
 int leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char *hp, bool pad,
@@ -313,6 +328,24 @@ void xfer_request(struct call *c, int legi, osip_message_t *req);
 bool xfer_response(struct call *c, int legi, uint64_t conn, const osip_message_t *resp);
 void xfer_end(struct call *c);
 void xfer_free(struct call *c);
+/* NOTIFY (Event: refer, message/sipfrag "SIP/2.0 `code` <our phrase>") in the dialog of
+ * leg `l` (the agent's): Subscription-State active, or terminated when `final`. */
+void xfer_notify(struct call *c, struct call_leg *l, int code, bool final);
+/* b2bua_bridge.c: transfer = bridge (struct bridge, c->bridge). _start: place the call
+ * to `dest` for the agent's REFER (0: answer it 202, then bridge_* reports by NOTIFY; or
+ * the status to refuse it with); _response: a response whose Call-ID is `cid`, true when
+ * it belonged to a bridge call (answered, refused, or our BYE's 200 to the agent moved
+ * away); _end: from call_end() (cancels a call still ringing, records it "ended");
+ * _legs: call.end's legs, true with `human` filled when a bridge call was placed (and
+ * `agent` re-filled after a move); _free: from call_free(). */
+int bridge_start(struct call *c, const struct conf_transfer *dest);
+bool bridge_response(struct b2bua *b, uint64_t conn, const char *cid, osip_message_t *resp);
+void bridge_end(struct call *c);
+/* b2bua_bridge.c: connection `conn` closed: a bridge call ringing on it failed (503). */
+void bridge_conn_closed(struct b2bua *b, uint64_t conn);
+bool bridge_legs(const struct call *c, struct telemetry_leg *agent, char *abuf, size_t alen,
+                 struct telemetry_leg *human, char *hbuf, size_t hlen);
+void bridge_free(struct call *c);
 /* b2bua_timer.c: session timers (RFC 4028), each leg its own. _refuse: an INVITE opening
  * a call whose Session-Expires is malformed (400) or below [sip] min_session_expires
  * (422 + Min-SE) was answered: true. _invite_headers: Session-Expires, Min-SE and
@@ -348,6 +381,9 @@ int media_apply_leg(struct call *c, int legi);
 void b2bua_media_cb(evutil_socket_t fd, short what, void *arg);
 void leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *suite_buf,
                    size_t suite_len);
+/* The same for leg `l` of `c` (c->leg[] or a bridge's), whose media is relay leg `ml`. */
+void leg_telemetry_of(const struct call *c, const struct call_leg *l, enum media_leg_id ml,
+                      struct telemetry_leg *out, char *suite_buf, size_t suite_len);
 json_t *call_json(const struct call *c);
 const char *suite_name_of(const struct srtp_keys *k, bool plain);
 bool leg_is_plain(const struct call *c, int legi);

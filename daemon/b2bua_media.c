@@ -21,7 +21,7 @@ leg_policy(const struct call *c, int legi)
 	struct sdp_policy p = {c->conf->media.suites, c->conf->media.nsuites, true, false};
 
 	/* plain RTP only on a trunk leg the config marks legacy; the agent leg is SRTP */
-	if (l->trunk && l->peer >= 0)
+	if (l->trunk && l->peer >= 0 && !l->human)
 		p.legacy_rtp = c->conf->trunks[l->peer].legacy_rtp;
 	return p;
 }
@@ -150,7 +150,7 @@ media_apply_leg(struct call *c, int legi)
 	}
 	mc.clock_rate = 8000;
 	mc.has_dtmf_pt = telephone_event_pt(m, &mc.dtmf_pt);
-	rc = media_leg_update(c->b->media, c->media_id, legi == 0 ? MEDIA_LEG_A : MEDIA_LEG_B, &mc);
+	rc = media_leg_update(c->b->media, c->media_id, call_mleg(c, legi), &mc);
 	srtp_keys_wipe(&mc.rx);
 	srtp_keys_wipe(&mc.tx);
 	if (rc != 0)
@@ -164,8 +164,14 @@ void
 leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *suite_buf,
               size_t suite_len)
 {
-	const struct call_leg *l = &c->leg[legi];
-	const struct media_leg_stats *ms = &c->stats.leg[legi];
+	leg_telemetry_of(c, &c->leg[legi], call_mleg(c, legi), out, suite_buf, suite_len);
+}
+
+void
+leg_telemetry_of(const struct call *c, const struct call_leg *l, enum media_leg_id ml,
+                 struct telemetry_leg *out, char *suite_buf, size_t suite_len)
+{
+	const struct media_leg_stats *ms = &c->stats.leg[ml];
 	const char *suite = NULL;
 
 	memset(out, 0, sizeof(*out));
@@ -200,10 +206,15 @@ on_media_event(const struct media_event *ev, void *arg)
 {
 	struct b2bua *b = arg;
 	struct call *c = call_by_media(b, ev->call_id);
-	int legi = ev->leg == MEDIA_LEG_A ? 0 : 1;
+	int legi = -1;
 
 	if (c == NULL)
 		return;
+	for (int i = 0; i < 2; i++)
+		if (call_mleg(c, i) == ev->leg)
+			legi = i;
+	if (legi < 0 && ev->type != MEDIA_EV_CALL_DELETED && ev->type != MEDIA_EV_SNAPSHOT)
+		return; /* a leg no call leg uses: a bridge's while it rings, or the one it left */
 	switch (ev->type) {
 	case MEDIA_EV_CALL_DELETED:
 		c->stats = ev->stats;
@@ -272,7 +283,7 @@ static const char *state_names[] = {"routing", "early", "answered", "ended"};
 static bool
 leg_quality(const struct call *c, int legi, double *loss, double *jitter, double *mos)
 {
-	const struct rtp_stats *rx = &c->stats.leg[legi].rx;
+	const struct rtp_stats *rx = &c->stats.leg[call_mleg(c, legi)].rx;
 	uint64_t expected = c->have_stats ? rtp_stats_expected(rx) : 0;
 	int64_t lost = c->have_stats ? rtp_stats_lost(rx) : 0;
 	double rtt = 0;
@@ -282,7 +293,7 @@ leg_quality(const struct call *c, int legi, double *loss, double *jitter, double
 	*loss = *jitter = *mos = 0;
 	if (!c->have_stats || rx->packets == 0)
 		return false;
-	(void)rtp_stats_reported(&c->stats.leg[legi].tx, &ignore, &ignore_j, &rtt);
+	(void)rtp_stats_reported(&c->stats.leg[call_mleg(c, legi)].tx, &ignore, &ignore_j, &rtt);
 	*loss = expected > 0 && lost > 0 ? (double)lost / (double)expected : 0;
 	*jitter = rtp_stats_jitter_ms(rx);
 	*mos = telemetry_mos(*loss, *jitter, rtt, TELEMETRY_CODEC_G711);

@@ -76,8 +76,8 @@ out_conn_closed(struct b2bua *b, uint64_t conn)
 			b->trunk_conn[i] = 0;
 }
 
-static uint64_t
-trunk_conn(struct b2bua *b, int ti)
+uint64_t
+out_trunk_conn(struct b2bua *b, int ti)
 {
 	const struct conf_trunk *t = &b->conf->trunks[ti];
 	const struct sockaddr *sa = (const struct sockaddr *)&t->target.ss;
@@ -220,7 +220,7 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 		return SIP_HOOK_TAKEN;
 	}
 	conf_sockaddr_str(&t->target, hp, sizeof(hp));
-	if ((tconn = trunk_conn(b, ti)) == 0 ||
+	if ((tconn = out_trunk_conn(b, ti)) == 0 ||
 	    leg_b_invite(c, tconn, true, ti, hp, t->crypto_pad, t->legacy_rtp) != 0) {
 		c->end_warning = "the trunk cannot be reached";
 		call_end(c, "failed", "sipwarden", "trunk_unreachable", 503);

@@ -2,7 +2,8 @@
  * b2bua_transfer.c: hand-off to a human (RFC 3515 REFER from an agent, issue 10 item 1).
  *
  * After answer, an agent may send REFER in its dialog. Whether that is allowed is the
- * config's: the trunk of the call must have `transfer = refer` (default off) and the URI
+ * config's: the trunk of the call must have `transfer = refer` or `bridge` (default off;
+ * bridge mode: b2bua_bridge.c places the call, this file only admits it) and the URI
  * inside Refer-To must be, byte for byte, the `match` of a [transfer NAME]; anything else
  * is refused (403, 400 for a Refer-To that is not a plain sip:/sips:/tel: URI) and reported
  * as security.transfer_refused, and the call goes on. The agent's text is only compared:
@@ -89,10 +90,9 @@ xfer_end(struct call *c)
 }
 
 /* NOTIFY in the agent's dialog with a sipfrag of `code`, our reason phrase. */
-static void
-notify_agent(struct call *c, int code, bool final)
+void
+xfer_notify(struct call *c, struct call_leg *l, int code, bool final)
 {
-	struct call_leg *l = &c->leg[agent_leg(c)];
 	osip_message_t *m = NULL;
 	const char *phrase = osip_message_get_reason(code);
 	char frag[96];
@@ -122,7 +122,7 @@ finish(struct call *c, int code, const char *outcome)
 	                               code,
 	                               code >= 200 && code < 300 ? ms_since(&c->xfer->t0) : -1};
 
-	notify_agent(c, code, true);
+	xfer_notify(c, &c->leg[agent_leg(c)], code, true);
 	telemetry_call_transfer(c->b->tel, &t);
 	log_info("call %s: transfer to %s %s (%d)", c->id, c->xfer->dest->name, outcome, code);
 	xfer_free(c);
@@ -259,11 +259,11 @@ on_refer(struct call *c, int legi, osip_message_t *req)
 	osip_message_t *m = NULL;
 	int code;
 
-	if (legi == tl) { /* a transfer is the agent's to ask for */
+	if (legi == tl || al->human) { /* a transfer is the agent's to ask for */
 		b2bua_reply(b, al->conn, req, 405, al->dlg->local_tag, NULL, NULL);
 		return;
 	}
-	if (tr == NULL || tr->transfer != TRANSFER_REFER) {
+	if (tr == NULL || tr->transfer == TRANSFER_OFF) {
 		refuse(c, legi, req, 403, "transfer_off", v);
 		return;
 	}
@@ -283,8 +283,18 @@ on_refer(struct call *c, int legi, osip_message_t *req)
 		refuse(c, legi, req, 403, "not_allowed", v);
 		return;
 	}
-	if (c->xfer != NULL) { /* one at a time */
+	if (c->xfer != NULL) { /* one at a time (b2bua_bridge.c counts its own) */
 		b2bua_reply(b, al->conn, req, 491, al->dlg->local_tag, NULL, NULL);
+		return;
+	}
+	if (tr->transfer == TRANSFER_BRIDGE) { /* sipwarden places the call (b2bua_bridge.c) */
+		if ((code = bridge_start(c, dest)) != 0) {
+			b2bua_reply(b, al->conn, req, code, al->dlg->local_tag, NULL, NULL);
+			return;
+		}
+		b2bua_reply(b, al->conn, req, 202, al->dlg->local_tag, NULL, NULL);
+		xfer_notify(c, al, 100, false);
+		log_info("call %s: agent transfers the caller to %s (bridge)", c->id, dest->name);
 		return;
 	}
 	snprintf(target, sizeof(target), "<%s>", dest->target); /* ours, checked at load */
@@ -306,7 +316,7 @@ on_refer(struct call *c, int legi, osip_message_t *req)
 		evtimer_add(x->timer, &tv);
 	}
 	b2bua_reply(b, al->conn, req, 202, al->dlg->local_tag, NULL, NULL);
-	notify_agent(c, 100, false);
+	xfer_notify(c, al, 100, false);
 	log_info("call %s: agent transfers the caller to %s", c->id, dest->name);
 }
 
@@ -357,7 +367,7 @@ on_notify(struct call *c, int legi, osip_message_t *req)
 	}
 	b2bua_reply(c->b, l->conn, req, 200, l->dlg->local_tag, NULL, NULL);
 	if (code < 200)
-		notify_agent(c, code, false);
+		xfer_notify(c, &c->leg[agent_leg(c)], code, false);
 	else
 		finish(c, code, code < 300 ? "transferred" : "refused");
 }

@@ -489,6 +489,8 @@ check_cross(struct pstate *st)
 	struct conf *c = st->c;
 	const struct conf_media *m = &c->media;
 	int ml = sect_line(st, S_MEDIA), tl = sect_line(st, S_TLS);
+	const char *why;
+	char buf[256];
 
 	if (m->port_min % 2 != 0)
 		set_err(st, ml,
@@ -569,8 +571,12 @@ check_cross(struct pstate *st)
 					        "[%s] match: the same as [%s] (line %d)", s->label,
 					        o->label, o->line);
 			}
+			if ((why = conf_transfer_check(c, x, buf, sizeof(buf))) != NULL)
+				set_err(st, s->line, "[%s] %s", s->label, why);
 		} else if (s->kind == S_TRUNK) {
 			const struct conf_trunk *t = &c->trunks[(uintptr_t)s->obj];
+			if ((why = conf_transfer_check_trunk(c, t, buf, sizeof(buf))) != NULL)
+				set_err(st, s->line, "[%s] %s", s->label, why);
 			/* An address must name one trunk: first-match on overlaps is a trap. */
 			for (size_t j = 0; j < i; j++) {
 				const struct sect *o = &st->sects[j];
@@ -809,19 +815,6 @@ conf_unref(struct conf *c)
 		free(c->agents[i].client_private_key);
 	}
 	free(c->agents);
-	for (size_t i = 0; i < c->ntransfers; i++) {
-		free(c->transfers[i].match);
-		free(c->transfers[i].target);
-	}
-	free(c->transfers);
+	conf_transfers_free(c);
 	free(c);
-}
-
-const struct conf_transfer *
-conf_transfer_by_match(const struct conf *c, const char *uri)
-{
-	for (size_t i = 0; i < c->ntransfers; i++)
-		if (strcmp(c->transfers[i].match, uri) == 0)
-			return &c->transfers[i];
-	return NULL;
 }

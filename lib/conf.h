@@ -126,6 +126,8 @@ enum transfer_mode {
 	TRANSFER_OFF,   /* refused with 403 (the default) */
 	TRANSFER_REFER, /* sipwarden REFERs the trunk to the mapped target (daemon/b2bua_transfer.c)
 	                 */
+	TRANSFER_BRIDGE, /* sipwarden calls the mapped target itself and moves the caller's media
+	                    to that call on answer (daemon/b2bua_bridge.c) */
 };
 
 /* Longest URI a [transfer NAME] match or target may be (and a Refer-To sipwarden reads). */
@@ -139,6 +141,8 @@ struct conf_transfer {
 	char name[CONF_NAME_MAX];
 	char *match;
 	char *target;
+	char *trunk; /* bridge mode: the [trunk NAME] (with a target) the new call goes
+	                through; NULL: the call's own trunk (lib/conf_transfer.c) */
 };
 
 /* [trunk NAME]: a SIP trunk (PBX, carrier) allowed to send calls in. */
@@ -247,8 +251,17 @@ const char *conf_sockaddr_str(const struct conf_sockaddr *a, char *buf, size_t l
 /* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
 bool conf_sockaddr_is_loopback(const struct conf_sockaddr *a);
 bool conf_cidr_match(const struct conf_cidr *c, const struct sockaddr *sa);
-/* The [transfer NAME] whose match is exactly `uri`, or NULL. */
+/* lib/conf_transfer.c: the [transfer NAME] whose match is exactly `uri`, or NULL; the
+ * index of the trunk a bridge to `x` from a call of trunk `from` goes through (x->trunk,
+ * else `from`), -1 when that trunk has no target; the cross-field rules of one [transfer]
+ * and of one trunk's `transfer` (NULL, or the error text, in buf); free them all. */
 const struct conf_transfer *conf_transfer_by_match(const struct conf *c, const char *uri);
+int conf_transfer_bridge_trunk(const struct conf *c, const struct conf_transfer *x, int from);
+const char *conf_transfer_check(const struct conf *c, const struct conf_transfer *x, char *buf,
+                                size_t len);
+const char *conf_transfer_check_trunk(const struct conf *c, const struct conf_trunk *t, char *buf,
+                                      size_t len);
+void conf_transfers_free(struct conf *c);
 /* The trunk whose allow-list holds `sa`, or NULL. */
 const struct conf_trunk *conf_trunk_by_source(const struct conf *c, const struct sockaddr *sa);
 

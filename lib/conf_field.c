@@ -346,9 +346,10 @@ conf_field_parse(struct conf_field_ctx *st, const struct conf_keydef *k, void *f
 			*(enum transfer_mode *)field = TRANSFER_OFF;
 		else if (strcmp(v, "refer") == 0)
 			*(enum transfer_mode *)field = TRANSFER_REFER;
+		else if (strcmp(v, "bridge") == 0)
+			*(enum transfer_mode *)field = TRANSFER_BRIDGE;
 		else {
-			snprintf(why, wl, "expected refer or off, got '%s'%s", v,
-			         strcmp(v, "bridge") == 0 ? " (bridge is not implemented)" : "");
+			snprintf(why, wl, "expected off, refer or bridge, got '%s'", v);
 			return -1;
 		}
 		return 0;

@@ -183,6 +183,7 @@ static const struct conf_keydef cluster_keys[] = {
 static const struct conf_keydef transfer_keys[] = {
         KEYR("match", CK_XFERURI, struct conf_transfer, match, 0, 0, LIVE),
         KEYR("target", CK_XFERURI, struct conf_transfer, target, 0, 0, LIVE),
+        KEY("trunk", CK_STR, struct conf_transfer, trunk, 0, 0, LIVE),
         KEYEND,
 };
 

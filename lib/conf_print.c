@@ -145,12 +145,16 @@ conf_print(const struct conf *c, FILE *out)
 			fprintf(out, "\n");
 		}
 		fprintf(out, "  transfer by agents: %s\n",
-		        t->transfer == TRANSFER_REFER ? "refer (to the [transfer] allow-list)"
-		                                      : "off");
+		        t->transfer == TRANSFER_REFER    ? "refer (to the [transfer] allow-list)"
+		        : t->transfer == TRANSFER_BRIDGE ? "bridge (sipwarden calls the [transfer] "
+		                                           "target and moves the caller)"
+		                                         : "off");
 	}
 	for (size_t i = 0; i < c->ntransfers; i++)
-		fprintf(out, "transfer %s: an agent's Refer-To %s goes to %s\n",
-		        c->transfers[i].name, c->transfers[i].match, c->transfers[i].target);
+		fprintf(out, "transfer %s: an agent's Refer-To %s goes to %s%s%s\n",
+		        c->transfers[i].name, c->transfers[i].match, c->transfers[i].target,
+		        c->transfers[i].trunk ? ", bridged through trunk " : "",
+		        c->transfers[i].trunk ? c->transfers[i].trunk : "");
 	for (size_t i = 0; i < c->nagents; i++) {
 		const struct conf_agent *ag = &c->agents[i];
 		fprintf(out, "agent %s: %s over TLS, server name %s, weight %u, verify %s%s%s%s\n",

@@ -234,9 +234,10 @@ media_call_new(struct media_engine *e, uint64_t *call_id, uint16_t ports[2][2])
 		free(cmd);
 		return -ENOMEM;
 	}
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < MEDIA_LEGS; i++) {
 		c->leg[i].id = (enum media_leg_id)i;
 		c->leg[i].call = c;
+		c->leg[i].pair = i == MEDIA_LEG_C ? -1 : 1 - i; /* A <-> B */
 		c->leg[i].sock[0].fd = c->leg[i].sock[1].fd = -1;
 		rtp_stats_init(&c->leg[i].rx_stats, 0);
 		rtp_stats_init(&c->leg[i].tx_stats, 0);
@@ -277,7 +278,7 @@ media_leg_update(struct media_engine *e, uint64_t call_id, enum media_leg_id leg
 
 	if (w == NULL)
 		return -ENOENT;
-	if ((leg != MEDIA_LEG_A && leg != MEDIA_LEG_B) || conf == NULL ||
+	if ((leg != MEDIA_LEG_A && leg != MEDIA_LEG_B && leg != MEDIA_LEG_C) || conf == NULL ||
 	    (conf->remote_rtp.ss_family != AF_INET && conf->remote_rtp.ss_family != AF_INET6) ||
 	    (conf->remote_rtcp.ss_family != AF_UNSPEC &&
 	     conf->remote_rtcp.ss_family != conf->remote_rtp.ss_family))
@@ -326,6 +327,61 @@ post_simple(struct media_engine *e, uint64_t call_id, enum media_cmd_type type, 
 	cmd->cookie = cookie;
 	media_worker_post(w, cmd);
 	return 0;
+}
+
+int
+media_leg_add(struct media_engine *e, uint64_t call_id, uint16_t ports[2])
+{
+	struct media_worker *w = worker_of(e, call_id);
+	struct media_leg tmp;
+	struct media_cmd *cmd;
+	int rc;
+
+	if (w == NULL)
+		return -ENOENT;
+	if ((cmd = calloc(1, sizeof(*cmd))) == NULL)
+		return -ENOMEM;
+	memset(&tmp, 0, sizeof(tmp));
+	if ((rc = rtcp_cname_new(cmd->add.cname)) != 0 || (rc = bind_pair(e, &tmp)) != 0) {
+		media_cmd_free(cmd);
+		return rc;
+	}
+	cmd->type = CMD_LEG_ADD;
+	cmd->call_id = call_id;
+	cmd->leg = MEDIA_LEG_C;
+	cmd->add.bound = true;
+	cmd->add.sock[0] = tmp.sock[0];
+	cmd->add.sock[1] = tmp.sock[1];
+	ports[0] = tmp.sock[0].port;
+	ports[1] = tmp.sock[1].port;
+	media_worker_post(w, cmd);
+	return 0;
+}
+
+int
+media_call_pair(struct media_engine *e, uint64_t call_id, enum media_leg_id x, enum media_leg_id y)
+{
+	struct media_worker *w = worker_of(e, call_id);
+	struct media_cmd *cmd;
+
+	if (w == NULL)
+		return -ENOENT;
+	if ((unsigned)x >= MEDIA_LEGS || (unsigned)y >= MEDIA_LEGS || x == y)
+		return -EINVAL;
+	if ((cmd = calloc(1, sizeof(*cmd))) == NULL)
+		return -ENOMEM;
+	cmd->type = CMD_PAIR;
+	cmd->call_id = call_id;
+	cmd->leg = x;
+	cmd->leg2 = y;
+	media_worker_post(w, cmd);
+	return 0;
+}
+
+int
+media_leg_drop(struct media_engine *e, uint64_t call_id)
+{
+	return post_simple(e, call_id, CMD_LEG_DROP, 0);
 }
 
 int

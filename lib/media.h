@@ -52,7 +52,15 @@
 #include "rtp_stats.h"
 #include "suite.h"
 
-enum media_leg_id { MEDIA_LEG_A = 0, MEDIA_LEG_B = 1 };
+/*
+ * A call's legs: A and B from the start, relaying to each other; C only after
+ * media_leg_add() (a bridge transfer's new leg), relaying nothing until media_call_pair()
+ * makes it the partner of A or B. Each leg relays only to its partner; the leg left
+ * without one keeps its sockets and statistics but relays nothing (its packets are
+ * dropped and counted as "other") and reports no idleness.
+ */
+enum media_leg_id { MEDIA_LEG_A = 0, MEDIA_LEG_B = 1, MEDIA_LEG_C = 2 };
+#define MEDIA_LEGS 3
 
 /* Engine configuration, copied by media_engine_new(). */
 struct media_engine_conf {
@@ -91,7 +99,7 @@ struct media_leg_stats {
 
 struct media_call_stats {
 	uint64_t call_id;
-	struct media_leg_stats leg[2];
+	struct media_leg_stats leg[MEDIA_LEGS]; /* [MEDIA_LEG_C] zero until it is added */
 };
 
 enum media_event_type {
@@ -159,6 +167,30 @@ int media_call_new(struct media_engine *e, uint64_t *call_id, uint16_t ports[2][
  */
 int media_leg_update(struct media_engine *e, uint64_t call_id, enum media_leg_id leg,
                      const struct media_leg_conf *conf);
+
+/*
+ * Give the call a third leg (MEDIA_LEG_C) with a fresh local port pair, bound now:
+ * ports[0] RTP, ports[1] RTCP. It relays nothing until configured (media_leg_update) and
+ * paired (media_call_pair). A call that has a leg C already gets a new one (the old one's
+ * sockets closed, keys wiped, statistics reset). Returns 0 once queued, -ENOENT,
+ * -EADDRINUSE (range exhausted), -ENOMEM.
+ */
+int media_leg_add(struct media_engine *e, uint64_t call_id, uint16_t ports[2]);
+
+/*
+ * Close leg C's sockets and wipe its keys (a bridge that was not answered); its
+ * statistics read zero afterwards. Returns 0 once queued, -ENOENT.
+ */
+int media_leg_drop(struct media_engine *e, uint64_t call_id);
+
+/*
+ * Make legs `x` and `y` (different) relay to each other from the next packet on. The
+ * legs they relayed to before are left without a partner. Applied by the call's worker
+ * between two batches of packets, after every command queued before it: configure the
+ * new leg first. Returns 0 once queued, -EINVAL, -ENOENT, -ENOMEM.
+ */
+int media_call_pair(struct media_engine *e, uint64_t call_id, enum media_leg_id x,
+                    enum media_leg_id y);
 
 /* Delete a call: the worker closes its sockets, wipes its keys and posts
  * MEDIA_EV_CALL_DELETED with the final stats. Returns 0 once queued. */

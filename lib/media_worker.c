@@ -129,26 +129,6 @@ ev_commit(struct media_worker *w)
 }
 
 static void
-fill_stats(const struct media_call *c, struct media_call_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->call_id = c->id;
-	for (int i = 0; i < 2; i++) {
-		const struct media_leg *l = &c->leg[i];
-		struct media_leg_stats *ls = &st->leg[i];
-		ls->rx = l->rx_stats;
-		ls->tx = l->tx_stats;
-		ls->local_rtp_port = l->sock[0].port;
-		ls->local_rtcp_port = l->sock[1].port;
-		ls->peer_rtp = l->peer[0].cur;
-		ls->configured = l->configured;
-		ls->plain_rtp = l->plain;
-		ls->rtcp_mux = l->mux;
-		ls->latched = l->peer[0].latched || (!l->mux && l->peer[1].latched);
-	}
-}
-
-static void
 post_leg_event(struct media_worker *w, struct media_leg *l, enum media_event_type type,
                const struct sockaddr_storage *addr)
 {
@@ -165,61 +145,6 @@ post_leg_event(struct media_worker *w, struct media_leg *l, enum media_event_typ
 }
 
 /* ---- calls ---- */
-
-void
-media_call_free(struct media_call *c)
-{
-	if (c == NULL)
-		return;
-	for (int i = 0; i < 2; i++) {
-		struct media_leg *l = &c->leg[i];
-		for (int k = 0; k < 2; k++)
-			if (l->sock[k].fd >= 0)
-				close(l->sock[k].fd);
-		srtp_leg_free(l->rx);
-		srtp_leg_free(l->tx);
-	}
-	OPENSSL_cleanse(c, sizeof(*c));
-	free(c);
-}
-
-void
-media_snap_wait_put(struct media_snap_wait *sw)
-{
-	if (sw != NULL && atomic_fetch_sub(&sw->refs, 1) == 1) {
-		pthread_mutex_destroy(&sw->mu);
-		pthread_cond_destroy(&sw->cv);
-		free(sw);
-	}
-}
-
-static void
-snap_wait_finish(struct media_snap_wait *sw, int rc, const struct media_call *c)
-{
-	pthread_mutex_lock(&sw->mu);
-	sw->rc = rc;
-	if (c != NULL)
-		fill_stats(c, &sw->stats);
-	sw->done = true;
-	pthread_cond_signal(&sw->cv);
-	pthread_mutex_unlock(&sw->mu);
-}
-
-void
-media_cmd_free(struct media_cmd *cmd)
-{
-	if (cmd == NULL)
-		return;
-	media_call_free(cmd->call);
-	srtp_leg_free(cmd->upd.rx);
-	srtp_leg_free(cmd->upd.tx);
-	if (cmd->wait != NULL) {
-		snap_wait_finish(cmd->wait, -ECANCELED, NULL);
-		media_snap_wait_put(cmd->wait);
-	}
-	OPENSSL_cleanse(cmd, sizeof(*cmd));
-	free(cmd);
-}
 
 static unsigned
 hash_id(uint64_t id)
@@ -244,7 +169,7 @@ call_unlink(struct media_worker *w, struct media_call *c)
 		pp = &(*pp)->hnext;
 	if (*pp == c)
 		*pp = c->hnext;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < MEDIA_LEGS; i++)
 		for (int k = 0; k < 2; k++)
 			if (c->leg[i].sock[k].fd >= 0)
 				epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->leg[i].sock[k].fd, NULL);
@@ -266,6 +191,7 @@ call_add(struct media_worker *w, struct media_call *c)
 		}
 		c->leg[i].call = c;
 	}
+	c->leg[MEDIA_LEG_C].call = c;
 	unsigned b = hash_id(c->id);
 	c->hnext = w->buckets[b];
 	w->buckets[b] = c;
@@ -371,6 +297,18 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 		if (c != NULL)
 			leg_apply_update(w, &c->leg[cmd->leg], cmd);
 		break;
+	case CMD_LEG_ADD:
+		if (c != NULL)
+			(void)media_call_leg_c_add(c, w->epfd, cmd); /* failed: no sockets */
+		break;
+	case CMD_LEG_DROP:
+		if (c != NULL)
+			media_call_leg_c_clear(c, w->epfd);
+		break;
+	case CMD_PAIR:
+		if (c != NULL)
+			media_call_pair_legs(c, cmd->leg, cmd->leg2);
+		break;
 	case CMD_DELETE:
 		if (c == NULL)
 			break;
@@ -379,7 +317,7 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 			ev->type = MEDIA_EV_CALL_DELETED;
 			ev->call_id = c->id;
 			ev->cookie = cmd->cookie;
-			fill_stats(c, &ev->stats);
+			media_call_fill_stats(c, &ev->stats);
 			ev_commit(w);
 		}
 		media_call_free(c);
@@ -389,12 +327,12 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 			ev->type = MEDIA_EV_SNAPSHOT;
 			ev->call_id = c->id;
 			ev->cookie = cmd->cookie;
-			fill_stats(c, &ev->stats);
+			media_call_fill_stats(c, &ev->stats);
 			ev_commit(w);
 		}
 		break;
 	case CMD_SNAPSHOT_WAIT:
-		snap_wait_finish(cmd->wait, c != NULL ? 0 : -ENOENT, c);
+		media_snap_wait_finish(cmd->wait, c != NULL ? 0 : -ENOENT, c);
 		media_snap_wait_put(cmd->wait);
 		cmd->wait = NULL;
 		break;
@@ -504,7 +442,7 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 	uint8_t *pkt = w->buf[bi];
 	const struct sockaddr_storage *src = &w->src[bi];
 	struct media_leg *l = s->leg;
-	struct media_leg *m = &l->call->leg[l->id == MEDIA_LEG_A ? MEDIA_LEG_B : MEDIA_LEG_A];
+	struct media_leg *m;
 	struct rtp_stats *rs = &l->rx_stats;
 	bool have_sr = false;
 	uint32_t sr_mid = 0;
@@ -518,10 +456,11 @@ relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t l
 		rtp_stats_drop(rs, RTP_DROP_MALFORMED);
 		return;
 	}
-	if (!l->configured) {
+	if (!l->configured || l->pair < 0) { /* not set up, or moved away from */
 		rtp_stats_drop(rs, RTP_DROP_OTHER);
 		return;
 	}
+	m = &l->call->leg[l->pair];
 	/* with rtcp-mux everything arrives on and goes to the RTP port */
 	struct media_peer *p = &l->peer[(s->rtcp && !l->mux) ? 1 : 0];
 	if (s->rtcp && l->mux) {
@@ -680,9 +619,10 @@ check_idle(struct media_worker *w, uint64_t mono)
 
 	for (unsigned b = 0; b < HASH_BUCKETS; b++) {
 		for (struct media_call *c = w->buckets[b]; c != NULL; c = c->hnext) {
-			for (int i = 0; i < 2; i++) {
+			for (int i = 0; i < MEDIA_LEGS; i++) {
 				struct media_leg *l = &c->leg[i];
-				if (l->configured && !l->idle && mono - l->last_rx_mono >= limit) {
+				if (l->configured && l->pair >= 0 && !l->idle &&
+				    mono - l->last_rx_mono >= limit) {
 					l->idle = true;
 					post_leg_event(w, l, MEDIA_EV_IDLE, NULL);
 				}

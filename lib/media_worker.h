@@ -24,6 +24,7 @@
 #define MEDIA_AUTH_SSRCS 4 /* SSRCs remembered per leg as authenticated */
 
 struct media_leg;
+struct media_cmd;
 
 /* One bound UDP socket of a leg. Owner: its leg. */
 struct media_sock {
@@ -50,7 +51,8 @@ struct media_peer {
 struct media_leg {
 	struct media_call *call;
 	enum media_leg_id id;
-	struct media_sock sock[2]; /* [0] RTP (even), [1] RTCP (odd) */
+	struct media_sock sock[2]; /* [0] RTP (even), [1] RTCP (odd); fd -1: none */
+	int pair;                  /* the leg it relays to (enum media_leg_id), -1: none */
 	struct media_peer peer[2]; /* [0] RTP, [1] RTCP (unused with rtcp-mux) */
 	bool configured, plain, mux;
 	struct srtp_leg *rx, *tx; /* NULL on a plain (legacy RTP) leg */
@@ -63,13 +65,13 @@ struct media_leg {
 };
 
 /*
- * struct media_call: two legs. Owner: the control side until posted with CMD_ADD, then
- * its worker, which frees it with media_call_free() on delete or shutdown.
+ * struct media_call: two legs, three after a media_leg_add(). Owner: the control side until posted
+ * with CMD_ADD, then its worker, which frees it with media_call_free() on delete or shutdown.
  */
 struct media_call {
 	uint64_t id;
 	struct media_call *hnext;
-	struct media_leg leg[2];
+	struct media_leg leg[MEDIA_LEGS];
 };
 
 /* Close the sockets, free the SRTP sessions (wiping keys), free the call. NULL is fine. */
@@ -88,6 +90,20 @@ struct media_snap_wait {
 /* Drop one reference to `sw`; frees it on the last. */
 void media_snap_wait_put(struct media_snap_wait *sw);
 
+/* Hand the waiter its result (`rc`, and `c`'s statistics unless NULL) and wake it. */
+void media_snap_wait_finish(struct media_snap_wait *sw, int rc, const struct media_call *c);
+
+/* A snapshot of `c`'s statistics (media_call.c). Called by the call's owner only. */
+void media_call_fill_stats(const struct media_call *c, struct media_call_stats *st);
+
+/* media_call.c, for the worker that owns `c` (its epoll set `epfd`): leg C takes the
+ * sockets of a CMD_LEG_ADD `cmd` (0, or a negative errno and no sockets), or loses its
+ * sockets, keys and statistics; legs `x` and `y` relay to each other, their former
+ * partners to no one. */
+int media_call_leg_c_add(struct media_call *c, int epfd, struct media_cmd *cmd);
+void media_call_leg_c_clear(struct media_call *c, int epfd);
+void media_call_pair_legs(struct media_call *c, int x, int y);
+
 enum media_cmd_type {
 	CMD_ADD,
 	CMD_UPDATE,
@@ -95,6 +111,9 @@ enum media_cmd_type {
 	CMD_SNAPSHOT,
 	CMD_SNAPSHOT_WAIT,
 	CMD_STOP,
+	CMD_LEG_ADD,  /* leg C gets the sockets in `add` */
+	CMD_LEG_DROP, /* leg C closes its sockets */
+	CMD_PAIR,     /* legs `leg` and `leg2` relay to each other */
 #ifdef SW_TEST_HOOKS
 	CMD_TEST_STALL, /* test builds only: the worker sleeps `cookie` ms (a stuck worker) */
 #endif
@@ -106,8 +125,13 @@ struct media_cmd {
 	enum media_cmd_type type;
 	uint64_t call_id;
 	uint64_t cookie;
-	enum media_leg_id leg;
+	enum media_leg_id leg, leg2;
 	struct media_call *call; /* CMD_ADD */
+	struct {
+		bool bound; /* the fds below are open and owned by the command */
+		struct media_sock sock[2];
+		uint8_t cname[RTCP_CNAME_LEN];
+	} add; /* CMD_LEG_ADD */
 	struct {
 		struct sockaddr_storage rtp, rtcp;
 		bool mux, plain;

@@ -215,6 +215,8 @@ struct telemetry_call_end {
 	const char *agent;    /* agent that took the call, or NULL */
 	const struct telemetry_leg *trunk_leg;
 	const struct telemetry_leg *agent_leg; /* NULL if no agent leg was set up */
+	const struct telemetry_leg *human_leg; /* the call a bridge transfer placed, or NULL
+	                                          (then legs has no "human") */
 };
 int telemetry_call_end(struct telemetry *t, const struct telemetry_call_end *e);
 
@@ -225,8 +227,9 @@ int telemetry_call_end(struct telemetry *t, const struct telemetry_call_end *e);
 struct telemetry_transfer {
 	const char *call, *agent;
 	const char *target;  /* the [transfer NAME] name */
-	const char *mode;    /* "refer" */
-	const char *outcome; /* "transferred", "refused", "failed", "ended" */
+	const char *mode;    /* "refer" or "bridge" */
+	const char *outcome; /* "transferred", "refused", "failed", "ended"; bridge also
+	                        "no_answer" (nobody answered in time) */
 	int sip_code;        /* the final status the trunk reported (0 none) */
 	int64_t answer_ms;   /* REFER -> final status, -1 none */
 };

@@ -83,6 +83,7 @@ static const struct field f_leg[] = {
 static const struct field f_legs[] = {
         {"trunk", F_OBJ, f_leg},
         {"agent", F_OBJ | F_NULL, f_leg},
+        {"human", F_OBJ | F_OPT, f_leg}, /* call.end after a bridge transfer's call */
         {NULL, 0, NULL},
 };
 
@@ -553,13 +554,16 @@ telemetry_call_interim(struct telemetry *t, const char *call, int64_t duration_m
 int
 telemetry_call_end(struct telemetry *t, const struct telemetry_call_end *e)
 {
-	return telemetry_emit(t,
-	                      json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:i,s:I,s:o,s:{s:o,s:o}}",
-	                                "event", "call.end", "call", e->call, "outcome", e->outcome,
-	                                "ended_by", e->ended_by, "reason", e->reason, "sip_code",
-	                                e->sip_code, "duration_ms", (json_int_t)e->duration_ms,
-	                                "agent", str_or_null(e->agent), "legs", "trunk",
-	                                leg_json(e->trunk_leg), "agent", leg_json(e->agent_leg)));
+	json_t *ev =
+	        json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:i,s:I,s:o,s:{s:o,s:o}}", "event", "call.end",
+	                  "call", e->call, "outcome", e->outcome, "ended_by", e->ended_by, "reason",
+	                  e->reason, "sip_code", e->sip_code, "duration_ms",
+	                  (json_int_t)e->duration_ms, "agent", str_or_null(e->agent), "legs",
+	                  "trunk", leg_json(e->trunk_leg), "agent", leg_json(e->agent_leg));
+
+	if (ev != NULL && e->human_leg != NULL)
+		json_object_set_new(json_object_get(ev, "legs"), "human", leg_json(e->human_leg));
+	return telemetry_emit(t, ev);
 }
 
 int

@@ -81,6 +81,26 @@ xfer_end(struct call *c)
 }
 
 void
+bridge_end(struct call *c)
+{
+	(void)c;
+}
+
+void
+bridge_free(struct call *c)
+{
+	(void)c;
+}
+
+bool
+bridge_legs(const struct call *c, struct telemetry_leg *agent, char *abuf, size_t alen,
+            struct telemetry_leg *human, char *hbuf, size_t hlen)
+{
+	(void)c, (void)agent, (void)abuf, (void)alen, (void)human, (void)hbuf, (void)hlen;
+	return false;
+}
+
+void
 leg_telemetry(const struct call *c, int legi, struct telemetry_leg *out, char *suite_buf,
               size_t suite_len)
 {

@@ -250,12 +250,18 @@ START_TEST(conf_loads_every_key_of_good_full)
 	ck_assert_str_eq(t->pass_headers[0], "X-Customer-Id");
 	ck_assert_str_eq(t->pass_headers[1], "x-campaign");
 	ck_assert_ptr_null(t->pass_headers[2]);
-	ck_assert_int_eq(t->transfer, TRANSFER_REFER);
+	ck_assert_int_eq(t->transfer, TRANSFER_BRIDGE);
 	ck_assert_uint_eq(c->ntransfers, 2);
 	ck_assert_str_eq(c->transfers[0].name, "sales");
 	ck_assert_str_eq(c->transfers[0].match, "sip:sales@agents.invalid");
 	ck_assert_str_eq(c->transfers[0].target, "sips:7001@pbx.example.com;transport=tls");
 	ck_assert_str_eq(c->transfers[1].target, "tel:+1-555-123-0000");
+	ck_assert_ptr_null(c->transfers[0].trunk);
+	ck_assert_str_eq(c->transfers[1].trunk, "carrier");
+	/* a bridge goes through the destination's trunk, else the call's: one with a target */
+	ck_assert_int_eq(conf_transfer_bridge_trunk(c, &c->transfers[0], 0), 0);
+	ck_assert_int_eq(conf_transfer_bridge_trunk(c, &c->transfers[0], 1), -1);
+	ck_assert_int_eq(conf_transfer_bridge_trunk(c, &c->transfers[1], 1), 0);
 	ck_assert_ptr_eq(conf_transfer_by_match(c, "tel:+15550001"), &c->transfers[1]);
 	/* byte for byte: no case folding, no un-escaping */
 	ck_assert_ptr_null(conf_transfer_by_match(c, "sip:SALES@agents.invalid"));

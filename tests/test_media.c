@@ -934,6 +934,70 @@ START_TEST(media_snapshot_while_flowing)
 }
 END_TEST
 
+/* A bridge transfer: leg C gets its own ports and keys, A is paired with it, and B (the
+ * agent) is left relaying nothing; A's keys and session are untouched by the move. */
+START_TEST(media_moves_a_leg_to_a_new_third_leg_with_its_own_keys)
+{
+	struct peer a, b, h;
+	uint16_t pc[2];
+	struct media_call_stats st;
+
+	peer_new(&a, true);
+	peer_new(&b, true);
+	peer_new(&h, true);
+	configure(MEDIA_LEG_A, &a, false, false);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], 0x11);
+	expect_rtp(&b, s, 0x11, &a);
+
+	ck_assert_int_eq(media_leg_add(eng, cid, pc), 0);
+	ck_assert_uint_eq(pc[0] % 2, 0);
+	ck_assert_uint_eq(pc[1], pc[0] + 1);
+	ck_assert_uint_ne(pc[0], ports[MEDIA_LEG_A][0]);
+	ck_assert_uint_ne(pc[0], ports[MEDIA_LEG_B][0]);
+	/* not yet paired: the new leg relays nothing, A still goes to B */
+	configure(MEDIA_LEG_C, &h, false, false);
+	sync_engine(NULL);
+	s = peer_send(&h, pc[0], 0x22);
+	ck_assert_uint_eq(drain_count(a.fd, 200), 0);
+	s = peer_send(&a, ports[MEDIA_LEG_A][0], 0x12);
+	expect_rtp(&b, s, 0x12, &a);
+
+	ck_assert_int_eq(media_call_pair(eng, cid, MEDIA_LEG_A, MEDIA_LEG_C), 0);
+	ck_assert_int_eq(media_call_pair(eng, cid, MEDIA_LEG_A, MEDIA_LEG_A), -EINVAL);
+	sync_engine(NULL);
+	for (int i = 0; i < 10; i++) {
+		s = peer_send(&a, ports[MEDIA_LEG_A][0], (uint8_t)i);
+		expect_rtp(&h, s, (uint8_t)i, &a); /* the human decrypts with its own keys */
+		s = peer_send(&h, pc[0], (uint8_t)(0x40 + i));
+		expect_rtp(&a, s, (uint8_t)(0x40 + i), &h); /* A's keys did not change */
+	}
+	/* the agent's leg relays nothing any more, and what it sends is counted */
+	s = peer_send(&b, ports[MEDIA_LEG_B][0], 0x33);
+	ck_assert_uint_eq(drain_count(a.fd, 200), 0);
+	ck_assert_uint_eq(drain_count(b.fd, 10), 0);
+	sync_engine(&st);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_C].rx.packets, 10);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_C].tx.packets, 10);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_C].local_rtp_port, pc[0]);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].tx.packets, 2);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_B].rx.drops[RTP_DROP_OTHER], 1);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.packets, 12);
+
+	/* dropping leg C leaves A without a partner until paired again (here: with B) */
+	ck_assert_int_eq(media_leg_drop(eng, cid), 0);
+	ck_assert_int_eq(media_call_pair(eng, cid, MEDIA_LEG_A, MEDIA_LEG_B), 0);
+	sync_engine(&st);
+	ck_assert_uint_eq(st.leg[MEDIA_LEG_C].local_rtp_port, 0);
+	s = peer_send(&a, ports[MEDIA_LEG_A][0], 0x44);
+	expect_rtp(&b, s, 0x44, &a);
+	peer_free(&a);
+	peer_free(&b);
+	peer_free(&h);
+}
+END_TEST
+
 START_TEST(media_reports_idle_legs)
 {
 	struct peer a, b;
@@ -1043,6 +1107,7 @@ media_suite(void)
 	tcase_add_test(tc, media_hold_sends_nothing);
 	tcase_add_test(tc, media_snapshot_while_flowing);
 	tcase_add_test(tc, media_reports_idle_legs);
+	tcase_add_test(tc, media_moves_a_leg_to_a_new_third_leg_with_its_own_keys);
 	tcase_add_test(tc, media_allocates_even_odd_ports_in_range_and_reports_exhaustion);
 	tcase_add_test(tc, media_skips_ports_in_use);
 	suite_add_tcase(s, tc);

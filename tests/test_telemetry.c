@@ -145,7 +145,7 @@ emit_all(struct telemetry *t)
 {
 	static const uint8_t fp[32] = {0xab, 0xcd, 1, 2, 3};
 	struct sockaddr_in src, agent, latched;
-	struct telemetry_leg tl, al;
+	struct telemetry_leg tl, al, hl;
 	int n = 0;
 
 	sin_make(&src, "192.0.2.10", 5061);
@@ -165,6 +165,10 @@ emit_all(struct telemetry *t)
 	al.first_packet_ms = -1;
 	al.signalling.peer_sha256 = NULL;
 	al.signalling.peer = (struct sockaddr *)&agent;
+	hl = al; /* the person a bridge transfer called: no media counted here */
+	memset(&hl.in, 0, sizeof(hl.in));
+	memset(&hl.out, 0, sizeof(hl.out));
+	hl.in.lost = hl.out.lost = -1;
 
 	EMIT(telemetry_daemon_start(t));
 	EMIT(telemetry_config_loaded(t, "/etc/sipwarden/sipwarden.conf", fp));
@@ -172,8 +176,9 @@ emit_all(struct telemetry *t)
 	EMIT(telemetry_call_answer(t, "c1", "agent-1", 180, tl.suite, al.suite));
 	EMIT(telemetry_call_interim(t, "c1", 10000, &tl, &al));
 	EMIT(telemetry_call_interim(t, "c1", 10000, &tl, NULL));
+	/* after a bridge transfer: legs.human too (call_end_dir() checks one without) */
 	struct telemetry_call_end e = {"c1",  "completed", "trunk", "bye", 200,
-	                               30000, "agent-1",   &tl,     &al};
+	                               30000, "agent-1",   &tl,     &al,   &hl};
 	EMIT(telemetry_call_end(t, &e));
 	EMIT(telemetry_security(t, TELEMETRY_SEC_OFFER_REFUSED, NULL, (struct sockaddr *)&src,
 	                        "no_srtp", "RTP/AVP", 488));
@@ -366,8 +371,9 @@ static json_t *
 call_end_dir(struct telemetry *t, struct reader *r, const struct telemetry_leg *tl,
              const char *which)
 {
-	struct telemetry_call_end e = {
-	        "c1", "timeout", "sipwarden", "media_timeout", 200, 30000, "agent-1", tl, NULL};
+	struct telemetry_call_end e = {"c1", "timeout", "sipwarden", "media_timeout",
+	                               200,  30000,     "agent-1",   tl,
+	                               NULL, NULL};
 	json_t *ev, *d;
 
 	ck_assert_int_eq(telemetry_call_end(t, &e), 0);

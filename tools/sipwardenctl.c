@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sipwardenctl.h"
 #include "usock.h"
 #include "vis.h"
 
@@ -28,22 +29,12 @@
 #define REPLY_MAX         (16u << 20)
 #define REPLY_TIMEOUT_MS  5000
 
-struct opts {
-	const char *telemetry;
-	const char *control;
-	bool json;
-	bool color;
-	bool once;
-	const char *timeout; /* drain --timeout D */
-	bool cluster;        /* --cluster: calls/stats of every instance ([cluster]) */
-};
-
 /*
  * `s` escaped for a terminal (vis.h, C style). The result lives until eight more calls
  * have been made, enough for the strings of one printf.
  */
-static const char *
-esc(const char *s)
+const char *
+ctl_esc(const char *s)
 {
 	static char *ring[8];
 	static unsigned next;
@@ -235,8 +226,8 @@ request_fd(int fd, json_t *req)
 	return j;
 }
 
-static json_t *
-request(const struct opts *o, json_t *req)
+json_t *
+ctl_request(const struct ctl_opts *o, json_t *req)
 {
 	int fd = connect_or_explain(o->control, "control", "--control");
 	json_t *j;
@@ -253,8 +244,8 @@ request(const struct opts *o, json_t *req)
 
 /* ---- formatting -------------------------------------------------------------- */
 
-static void
-fmt_duration(char *buf, size_t n, json_int_t ms)
+void
+ctl_fmt_duration(char *buf, size_t n, json_int_t ms)
 {
 	long s = (long)(ms / 1000);
 
@@ -265,11 +256,11 @@ fmt_duration(char *buf, size_t n, json_int_t ms)
 }
 
 /* The string `v` escaped for a terminal, or `dflt`. */
-static const char *
-str_or(const json_t *v, const char *dflt)
+const char *
+ctl_str_or(const json_t *v, const char *dflt)
 {
 	const char *s = json_string_value(v);
-	return s != NULL ? esc(s) : dflt;
+	return s != NULL ? ctl_esc(s) : dflt;
 }
 
 /* Shorten an SRTP suite name for tables. */
@@ -311,19 +302,19 @@ print_calls_table_w(const json_t *reply, int idw, FILE *f)
 		char dur[32], suites[48], loss[16], jit[16], mos[16];
 		const json_t *s = json_object_get(c, "suites");
 
-		fmt_duration(dur, sizeof(dur),
-		             json_integer_value(json_object_get(c, "duration_ms")));
+		ctl_fmt_duration(dur, sizeof(dur),
+		                 json_integer_value(json_object_get(c, "duration_ms")));
 		snprintf(suites, sizeof(suites), "%s/%s",
-		         esc(suite_short(json_string_value(json_object_get(s, "trunk")))),
-		         esc(suite_short(json_string_value(json_object_get(s, "agent")))));
+		         ctl_esc(suite_short(json_string_value(json_object_get(s, "trunk")))),
+		         ctl_esc(suite_short(json_string_value(json_object_get(s, "agent")))));
 		fmt_num(loss, sizeof(loss), json_object_get(c, "loss"), 2, 100.0);
 		fmt_num(jit, sizeof(jit), json_object_get(c, "jitter_ms"), 1, 1.0);
 		fmt_num(mos, sizeof(mos), json_object_get(c, "mos"), 2, 1.0);
 		fprintf(f, "%-*.*s %-12.12s %-12.12s %-9.9s %9s %-20.20s %6s %7s %4s\n", idw, idw,
-		        str_or(json_object_get(c, "call"), "?"),
-		        str_or(json_object_get(c, "trunk"), "-"),
-		        str_or(json_object_get(c, "agent"), "-"),
-		        str_or(json_object_get(c, "state"), "-"), dur, suites, loss, jit, mos);
+		        ctl_str_or(json_object_get(c, "call"), "?"),
+		        ctl_str_or(json_object_get(c, "trunk"), "-"),
+		        ctl_str_or(json_object_get(c, "agent"), "-"),
+		        ctl_str_or(json_object_get(c, "state"), "-"), dur, suites, loss, jit, mos);
 	}
 }
 
@@ -335,9 +326,9 @@ print_calls_table(const json_t *reply, FILE *f)
 }
 
 /* key=value for scalars, dotted keys for nested objects, nulls left out. */
-static void
-print_flat(const json_t *j, const char *prefix, const char *lead, const char *sep, const char *end,
-           FILE *f)
+void
+ctl_print_flat(const json_t *j, const char *prefix, const char *lead, const char *sep,
+               const char *end, FILE *f)
 {
 	const char *key;
 	json_t *v;
@@ -349,19 +340,20 @@ print_flat(const json_t *j, const char *prefix, const char *lead, const char *se
 		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "", key);
 		switch (json_typeof(v)) {
 		case JSON_OBJECT:
-			print_flat(v, name, lead, sep, end, f);
+			ctl_print_flat(v, name, lead, sep, end, f);
 			break;
 		case JSON_NULL:
 			break;
 		case JSON_STRING:
-			fprintf(f, "%s%s%s%s%s", lead, esc(name), sep, esc(json_string_value(v)),
-			        end);
+			fprintf(f, "%s%s%s%s%s", lead, ctl_esc(name), sep,
+			        ctl_esc(json_string_value(v)), end);
 			break;
 		default: {
 			char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT |
 			                                JSON_REAL_PRECISION(4));
 			char *e = s != NULL ? vis_dup(s, VIS_JSON) : NULL;
-			fprintf(f, "%s%s%s%s%s", lead, esc(name), sep, e != NULL ? e : "?", end);
+			fprintf(f, "%s%s%s%s%s", lead, ctl_esc(name), sep, e != NULL ? e : "?",
+			        end);
 			free(e);
 			free(s);
 		}
@@ -372,8 +364,8 @@ print_flat(const json_t *j, const char *prefix, const char *lead, const char *se
 static void
 print_event(const json_t *ev, bool color, FILE *f)
 {
-	const char *name = str_or(json_object_get(ev, "event"), "?");
-	const char *ts = str_or(json_object_get(ev, "ts"), "");
+	const char *name = ctl_str_or(json_object_get(ev, "event"), "?");
+	const char *ts = ctl_str_or(json_object_get(ev, "ts"), "");
 	const char *col = "";
 	const char *key;
 	json_t *v;
@@ -395,11 +387,11 @@ print_event(const json_t *ev, bool color, FILE *f)
 		if (strcmp(key, "v") == 0 || strcmp(key, "ts") == 0 || strcmp(key, "event") == 0)
 			continue;
 		if (json_is_object(v)) {
-			print_flat(v, key, " ", "=", "", f);
+			ctl_print_flat(v, key, " ", "=", "", f);
 			continue;
 		}
 		json_t *one = json_pack("{s:O}", key, v);
-		print_flat(one, "", " ", "=", "", f);
+		ctl_print_flat(one, "", " ", "=", "", f);
 		json_decref(one);
 	}
 	fputc('\n', f);
@@ -407,15 +399,15 @@ print_event(const json_t *ev, bool color, FILE *f)
 
 /* ---- commands ---------------------------------------------------------------- */
 
-static int
-print_reply(const struct opts *o, json_t *reply, void (*human)(const json_t *, FILE *))
+int
+ctl_print_reply(const struct ctl_opts *o, json_t *reply, void (*human)(const json_t *, FILE *))
 {
 	const char *err;
 
 	if (reply == NULL)
 		return 1;
 	if ((err = json_string_value(json_object_get(reply, "error"))) != NULL) {
-		fprintf(stderr, "sipwardenctl: sipwarden says: %s\n", esc(err));
+		fprintf(stderr, "sipwardenctl: sipwarden says: %s\n", ctl_esc(err));
 		json_decref(reply);
 		return 1;
 	}
@@ -438,14 +430,14 @@ print_reply(const struct opts *o, json_t *reply, void (*human)(const json_t *, F
 static void
 human_stats(const json_t *r, FILE *f)
 {
-	print_flat(r, "", "", "  ", "\n", f);
+	ctl_print_flat(r, "", "", "  ", "\n", f);
 }
 
 static void
 human_version(const json_t *r, FILE *f)
 {
 	fprintf(f, "sipwarden %s (telemetry schema %lld), sipwardenctl %s\n",
-	        str_or(json_object_get(r, "version"), "?"),
+	        ctl_str_or(json_object_get(r, "version"), "?"),
 	        (long long)json_integer_value(json_object_get(r, "schema")), SW_VERSION);
 }
 
@@ -460,8 +452,8 @@ human_agents(const json_t *r, FILE *f)
 	{
 		const json_t *up = json_object_get(a, "up");
 		fprintf(f, "%-16.16s %-24.24s %-5s %6lld\n",
-		        str_or(json_object_get(a, "name"), "?"),
-		        str_or(json_object_get(a, "address"), "-"),
+		        ctl_str_or(json_object_get(a, "name"), "?"),
+		        ctl_str_or(json_object_get(a, "address"), "-"),
 		        json_is_true(up)    ? "up"
 		        : json_is_false(up) ? "down"
 		                            : "?",
@@ -491,7 +483,7 @@ human_drain(const json_t *r, FILE *f)
 static void
 human_reload(const json_t *r, FILE *f)
 {
-	fprintf(f, "reloaded %s\n", str_or(json_object_get(r, "path"), "?"));
+	fprintf(f, "reloaded %s\n", ctl_str_or(json_object_get(r, "path"), "?"));
 }
 
 static void
@@ -499,9 +491,9 @@ human_loglevel(const json_t *r, FILE *f)
 {
 	const char *was = json_string_value(json_object_get(r, "was"));
 
-	fprintf(f, "log level %s", str_or(json_object_get(r, "level"), "?"));
+	fprintf(f, "log level %s", ctl_str_or(json_object_get(r, "level"), "?"));
 	if (was != NULL)
-		fprintf(f, " (was %s)", esc(was));
+		fprintf(f, " (was %s)", ctl_esc(was));
 	fputc('\n', f);
 }
 
@@ -514,7 +506,7 @@ on_signal(int sig)
 }
 
 static int
-cmd_events(const struct opts *o)
+cmd_events(const struct ctl_opts *o)
 {
 	int fd = connect_or_explain(o->telemetry, "telemetry", "-s");
 	char buf[65536];
@@ -544,7 +536,7 @@ cmd_events(const struct opts *o)
 				if (ev != NULL)
 					print_event(ev, o->color, stdout);
 				else
-					printf("(unreadable) %s\n", esc(start));
+					printf("(unreadable) %s\n", ctl_esc(start));
 				json_decref(ev);
 			}
 			start = nl + 1;
@@ -563,7 +555,7 @@ cmd_events(const struct opts *o)
 }
 
 static int
-cmd_top(const struct opts *o)
+cmd_top(const struct ctl_opts *o)
 {
 	bool tty = isatty(STDOUT_FILENO);
 	int fd = connect_or_explain(o->control, "control", "--control");
@@ -584,7 +576,7 @@ cmd_top(const struct opts *o)
 		}
 		if (json_object_get(reply, "error") != NULL) {
 			fprintf(stderr, "sipwardenctl: sipwarden says: %s\n",
-			        str_or(json_object_get(reply, "error"), "?"));
+			        ctl_str_or(json_object_get(reply, "error"), "?"));
 			json_decref(reply);
 			close(fd);
 			return 1;
@@ -606,102 +598,6 @@ cmd_top(const struct opts *o)
 	return 0;
 }
 
-/* ---- --cluster ------------------------------------------------------------------- */
-
-#define CLUSTER_FRESH_MS 1500 /* a view older than this is asked for again */
-#define CLUSTER_WAIT_MS  3000
-
-/* The registry of every instance: INSTANCE CALL TRUNK AGENT STATE AGE. */
-static void
-human_cluster_calls(const json_t *reply, FILE *f)
-{
-	const json_t *calls = json_object_get(json_object_get(reply, "view"), "calls"), *c;
-	struct timespec now;
-	size_t i;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	fprintf(f, "%-16s %-32s %-12s %-12s %-9s %9s\n", "INSTANCE", "CALL", "TRUNK", "AGENT",
-	        "STATE", "AGE");
-	json_array_foreach(calls, i, c)
-	{
-		char age[32];
-		json_int_t start = json_integer_value(json_object_get(c, "start"));
-		fmt_duration(age, sizeof(age),
-		             (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - start);
-		fprintf(f, "%-16.16s %-32.32s %-12.12s %-12.12s %-9.9s %9s\n",
-		        str_or(json_object_get(c, "instance"), "?"),
-		        str_or(json_object_get(c, "id"), "?"),
-		        str_or(json_object_get(c, "trunk"), "-"),
-		        str_or(json_object_get(c, "agent"), "-"),
-		        str_or(json_object_get(c, "state"), "-"), age);
-	}
-	fprintf(f, "%zu call(s) on %zu instance(s)\n", json_array_size(calls),
-	        json_array_size(json_object_get(json_object_get(reply, "view"), "instances")));
-}
-
-/* Every instance's counts, then this one's view of the store. */
-static void
-human_cluster_stats(const json_t *reply, FILE *f)
-{
-	const json_t *inst = json_object_get(json_object_get(reply, "view"), "instances"), *x;
-	size_t i;
-
-	fprintf(f, "%-16s %6s  %s\n", "INSTANCE", "CALLS", "BY TRUNK");
-	json_array_foreach(inst, i, x)
-	{
-		const char *k;
-		json_t *v;
-		fprintf(f, "%-16.16s %6lld ", str_or(json_object_get(x, "instance"), "?"),
-		        (long long)json_integer_value(json_object_get(x, "calls")));
-		json_object_foreach(json_object_get(x, "trunks"), k, v)
-		        fprintf(f, " %s=%lld", esc(k), (long long)json_integer_value(v));
-		fprintf(f, "\n");
-	}
-	json_t *own = json_deep_copy(reply);
-
-	fprintf(f, "\nthis instance (%s):", str_or(json_object_get(reply, "instance"), "?"));
-	json_object_del(own, "view");
-	print_flat(own, "", " ", "=", "", f);
-	fprintf(f, "\n");
-	json_decref(own);
-}
-
-static int
-cmd_cluster(const struct opts *o, bool calls)
-{
-	struct timespec t0, t;
-	json_t *reply = NULL;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		const json_t *age;
-		long waited;
-		json_decref(reply);
-		reply = request(o, json_pack("{s:s}", "cmd", "cluster"));
-		if (reply == NULL || json_object_get(reply, "error") != NULL)
-			break;
-		age = json_object_get(reply, "age_ms");
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		waited = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-		if ((json_is_integer(age) && json_integer_value(age) <= CLUSTER_FRESH_MS) ||
-		    waited > CLUSTER_WAIT_MS)
-			break;
-		usleep(100000); /* the daemon is asking Redis */
-	}
-	if (reply != NULL && json_object_get(reply, "error") == NULL &&
-	    !json_is_object(json_object_get(reply, "view"))) {
-		json_decref(reply);
-		fprintf(stderr, "sipwardenctl: no view of the cluster yet (is Redis reachable?)\n");
-		return 1;
-	}
-	if (o->json && reply != NULL && calls) {
-		json_t *v = json_incref(json_object_get(reply, "view"));
-		json_decref(reply);
-		reply = v;
-	}
-	return print_reply(o, reply, calls ? human_cluster_calls : human_cluster_stats);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -712,7 +608,7 @@ main(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
 	        {"cluster", no_argument, NULL, 'C'},      {NULL, 0, NULL, 0},
 	};
-	struct opts o = {DEFAULT_TELEMETRY, DEFAULT_CONTROL, false, true, false, NULL, false};
+	struct ctl_opts o = {DEFAULT_TELEMETRY, DEFAULT_CONTROL, false, true, false, NULL, false};
 	bool help = false, no_color = false;
 	const char *cmd = NULL, *arg = NULL;
 	struct sigaction sa;
@@ -783,51 +679,53 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (o.cluster)
-		return cmd_cluster(&o, strcmp(cmd, "calls") == 0);
+		return ctl_cluster(&o, strcmp(cmd, "calls") == 0);
 	if (strcmp(cmd, "calls") == 0)
-		return print_reply(&o, request(&o, json_pack("{s:s}", "cmd", "calls")),
-		                   print_calls_table);
+		return ctl_print_reply(&o, ctl_request(&o, json_pack("{s:s}", "cmd", "calls")),
+		                       print_calls_table);
 	if (strcmp(cmd, "show") == 0) {
 		if (arg == NULL) {
 			fprintf(stderr,
 			        "sipwardenctl: show needs a call id (see 'sipwardenctl calls')\n");
 			return 2;
 		}
-		return print_reply(
-		        &o, request(&o, json_pack("{s:s,s:s}", "cmd", "call", "id", arg)), NULL);
+		return ctl_print_reply(
+		        &o, ctl_request(&o, json_pack("{s:s,s:s}", "cmd", "call", "id", arg)),
+		        NULL);
 	}
 	if (strcmp(cmd, "stats") == 0)
-		return print_reply(&o, request(&o, json_pack("{s:s}", "cmd", "stats")),
-		                   human_stats);
+		return ctl_print_reply(&o, ctl_request(&o, json_pack("{s:s}", "cmd", "stats")),
+		                       human_stats);
 	if (strcmp(cmd, "agents") == 0)
-		return print_reply(&o, request(&o, json_pack("{s:s}", "cmd", "agents")),
-		                   human_agents);
+		return ctl_print_reply(&o, ctl_request(&o, json_pack("{s:s}", "cmd", "agents")),
+		                       human_agents);
 	if (strcmp(cmd, "version") == 0)
-		return print_reply(&o, request(&o, json_pack("{s:s}", "cmd", "version")),
-		                   human_version);
+		return ctl_print_reply(&o, ctl_request(&o, json_pack("{s:s}", "cmd", "version")),
+		                       human_version);
 	if (o.timeout != NULL && strcmp(cmd, "drain") != 0) {
 		fprintf(stderr, "sipwardenctl: --timeout goes with 'drain' only\n");
 		return 2;
 	}
 	if (strcmp(cmd, "drain") == 0)
-		return print_reply(&o,
-		                   request(&o, o.timeout != NULL
-		                                       ? json_pack("{s:s,s:s}", "cmd", "drain",
-		                                                   "timeout", o.timeout)
-		                                       : json_pack("{s:s}", "cmd", "drain")),
-		                   human_drain);
+		return ctl_print_reply(
+		        &o,
+		        ctl_request(&o, o.timeout != NULL ? json_pack("{s:s,s:s}", "cmd", "drain",
+		                                                      "timeout", o.timeout)
+		                                          : json_pack("{s:s}", "cmd", "drain")),
+		        human_drain);
 	if (strcmp(cmd, "undrain") == 0)
-		return print_reply(&o, request(&o, json_pack("{s:s}", "cmd", "undrain")),
-		                   human_drain);
+		return ctl_print_reply(&o, ctl_request(&o, json_pack("{s:s}", "cmd", "undrain")),
+		                       human_drain);
 	if (strcmp(cmd, "reload") == 0)
-		return print_reply(&o, request(&o, json_pack("{s:s}", "cmd", "reload")),
-		                   human_reload);
+		return ctl_print_reply(&o, ctl_request(&o, json_pack("{s:s}", "cmd", "reload")),
+		                       human_reload);
 	if (strcmp(cmd, "loglevel") == 0)
-		return print_reply(&o,
-		                   request(&o, arg != NULL ? json_pack("{s:s,s:s}", "cmd",
-		                                                       "loglevel", "level", arg)
-		                                           : json_pack("{s:s}", "cmd", "loglevel")),
-		                   human_loglevel);
+		return ctl_print_reply(
+		        &o,
+		        ctl_request(&o, arg != NULL ? json_pack("{s:s,s:s}", "cmd", "loglevel",
+		                                                "level", arg)
+		                                    : json_pack("{s:s}", "cmd", "loglevel")),
+		        human_loglevel);
 	if (strcmp(cmd, "events") == 0)
 		return cmd_events(&o);
 	if (strcmp(cmd, "top") == 0)
