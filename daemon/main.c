@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,12 +366,24 @@ daemon_free(struct daemon *d)
 	if (d->tel != NULL)
 		telemetry_daemon_stop(d->tel, d->stopping ? "signal" : "error");
 	telemetry_free(d->tel);
+	/* Freeing a signal event brings back the default action: a SIGTERM arriving from
+	 * here on (an impatient operator, systemd plus a script) would kill the process
+	 * before it exits 0. Hold them blocked, then ignore them, for the rest of the exit. */
+	sigset_t stop_sigs;
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 	if (d->sigterm != NULL)
 		event_free(d->sigterm);
 	if (d->sigint != NULL)
 		event_free(d->sigint);
 	if (d->sighup != NULL)
 		event_free(d->sighup);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	if (d->tick != NULL)
 		event_free(d->tick);
 	if (d->drain_ev != NULL)

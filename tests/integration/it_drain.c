@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "itest.h"
@@ -297,6 +298,33 @@ START_TEST(a_second_sigterm_ends_the_calls_at_once)
 }
 END_TEST
 
+/* Signals that keep coming while sipwarden is already stopping (an impatient operator,
+ * systemd's stop plus a script's) never kill it: it finishes its shutdown and exits 0.
+ * SIGTERM every millisecond until it is gone, so one lands after the loop has ended
+ * (freeing libevent's signal events brings back the default action, which killed it:
+ * status 143 under ASan, whose exit takes long enough). */
+START_TEST(sigterms_during_shutdown_never_kill_it)
+{
+	struct itest t;
+	siginfo_t si = {0};
+	int64_t end;
+	int sent = 0;
+
+	itest_start(&t, NULL);
+	end = itest_now_ms() + 10000;
+	/* until it has exited (not reaped yet: itest_wait_exit checks how) */
+	while (itest_now_ms() < end &&
+	       waitid(P_PID, (id_t)t.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == 0) {
+		kill(t.pid, SIGTERM);
+		sent++;
+		usleep(1000);
+	}
+	ck_assert_msg(si.si_pid == t.pid, "daemon did not exit within 10 s of %d SIGTERMs", sent);
+	itest_wait_exit(&t, 1000); /* exit status 0, not killed by a signal */
+}
+END_TEST
+
 START_TEST(an_agent_calling_out_is_refused_while_draining)
 {
 	static char tel[1 << 20];
@@ -345,6 +373,7 @@ main(void)
 	tcase_add_test(tc, sigterm_with_drain_timeout_exits_when_the_last_call_ends);
 	tcase_add_test(tc, a_second_sigterm_ends_the_calls_at_once);
 	tcase_add_test(tc, an_agent_calling_out_is_refused_while_draining);
+	tcase_add_test(tc, sigterms_during_shutdown_never_kill_it);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
