@@ -17,7 +17,7 @@
  * new config in on reload (the daemon does that; a conf never changes once loaded).
  * The sections and keys (names, types, ranges) are tables in conf_keys.c, per-key value
  * handling is in conf_field.c, scalar/list/address parsers in conf_value.c, the summary
- * in conf_print.c.
+ * in conf_print.c, the rules across keys and sections in conf_check.c.
  */
 #include "conf.h"
 
@@ -36,6 +36,7 @@
 #include <openssl/ssl.h>
 
 #include "conf_field.h"
+#include "conf_int.h"
 #include "conf_keys.h"
 #include "conf_value.h"
 
@@ -44,34 +45,8 @@
 #define CONF_MAX_AGENTS    256
 #define CONF_MAX_TRANSFERS 256
 
-/* One section header met in the file. */
-struct sect {
-	enum sect_kind kind;
-	int line;
-	void *obj;     /* where the keys go: struct conf, conf_tls, ..., conf_trunk, conf_agent */
-	uint64_t seen; /* bit i: keydef i was set */
-	char label[2 * (CONF_NAME_MAX + 32)];
-};
-
-/* Parse state: the file in memory, the reader's position, the first error. */
-struct pstate {
-	struct conf *c;
-	struct conf_field_ctx fctx; /* for conf_field_parse() */
-	const char *buf;
-	size_t len, pos;
-	int line; /* line last handed to inih */
-	struct sect *sects;
-	size_t nsects;
-	bool in_bad_sect; /* keys after an unknown section header are not reported again */
-	int err_line;     /* -1: no error yet */
-	char err[CONF_ERR_MAX];
-};
-
-static void set_err(struct pstate *st, int line, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(struct pstate *st, int line, const char *fmt, ...)
+void
+conf_set_err(struct pstate *st, int line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -85,8 +60,8 @@ set_err(struct pstate *st, int line, const char *fmt, ...)
 
 /* ---- section headers ------------------------------------------------------------- */
 
-static bool
-name_ok(const char *s)
+bool
+conf_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n >= CONF_NAME_MAX)
@@ -111,7 +86,7 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 
 	st->in_bad_sect = true;
 	if (hlen >= sizeof(text)) {
-		set_err(st, line, "section header too long");
+		conf_set_err(st, line, "section header too long");
 		return;
 	}
 	memcpy(text, h, hlen);
@@ -129,7 +104,8 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 		if (strcmp(text, conf_keys_sect_name((enum sect_kind)k)) == 0)
 			break;
 	if (k == CONF_KEYS_NSECT) {
-		set_err(st, line,
+		conf_set_err(
+		        st, line,
 		        "unknown section [%s]: expected general, tls, sip, media, limits, "
 		        "telemetry, pool, trunk NAME, agent NAME, admission, metrics, cluster or "
 		        "transfer NAME",
@@ -137,15 +113,16 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 		return;
 	}
 	if (k == S_TRUNK || k == S_AGENT || k == S_TRANSFER) {
-		if (name == NULL || !name_ok(name)) {
-			set_err(st, line,
+		if (name == NULL || !conf_name_ok(name)) {
+			conf_set_err(
+			        st, line,
 			        "[%s]: expected a name of 1..%d letters, digits, '-', '_' or '.' "
 			        "after '%s'",
 			        text, CONF_NAME_MAX - 1, text);
 			return;
 		}
 	} else if (name != NULL && *name != '\0') {
-		set_err(st, line, "[%s %s]: section [%s] takes no name", text, name, text);
+		conf_set_err(st, line, "[%s %s]: section [%s] takes no name", text, name, text);
 		return;
 	}
 	for (size_t i = 0; i < st->nsects; i++) {
@@ -153,30 +130,32 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 		if (o->kind != (enum sect_kind)k)
 			continue;
 		if (k == S_TRUNK && strcmp(c->trunks[(uintptr_t)o->obj].name, name) == 0) {
-			set_err(st, line, "[trunk %s]: duplicate trunk name (first at line %d)",
-			        name, o->line);
+			conf_set_err(st, line,
+			             "[trunk %s]: duplicate trunk name (first at line %d)", name,
+			             o->line);
 			return;
 		}
 		if (k == S_AGENT && strcmp(c->agents[(uintptr_t)o->obj].name, name) == 0) {
-			set_err(st, line, "[agent %s]: duplicate agent name (first at line %d)",
-			        name, o->line);
+			conf_set_err(st, line,
+			             "[agent %s]: duplicate agent name (first at line %d)", name,
+			             o->line);
 			return;
 		}
 		if (k == S_TRANSFER && strcmp(c->transfers[(uintptr_t)o->obj].name, name) == 0) {
-			set_err(st, line,
-			        "[transfer %s]: duplicate transfer name (first at line %d)", name,
-			        o->line);
+			conf_set_err(st, line,
+			             "[transfer %s]: duplicate transfer name (first at line %d)",
+			             name, o->line);
 			return;
 		}
 		if (k != S_TRUNK && k != S_AGENT && k != S_TRANSFER) {
-			set_err(st, line, "[%s]: duplicate section (first at line %d)", text,
-			        o->line);
+			conf_set_err(st, line, "[%s]: duplicate section (first at line %d)", text,
+			             o->line);
 			return;
 		}
 	}
 	ns = realloc(st->sects, (st->nsects + 1) * sizeof(*ns));
 	if (ns == NULL) {
-		set_err(st, line, "out of memory");
+		conf_set_err(st, line, "out of memory");
 		return;
 	}
 	st->sects = ns;
@@ -218,12 +197,12 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 	case S_TRUNK: {
 		struct conf_trunk *nt, *t;
 		if (c->ntrunks == CONF_MAX_TRUNKS) {
-			set_err(st, line, "too many trunks (at most %d)", CONF_MAX_TRUNKS);
+			conf_set_err(st, line, "too many trunks (at most %d)", CONF_MAX_TRUNKS);
 			return;
 		}
 		nt = realloc(c->trunks, (c->ntrunks + 1) * sizeof(*nt));
 		if (nt == NULL) {
-			set_err(st, line, "out of memory");
+			conf_set_err(st, line, "out of memory");
 			return;
 		}
 		c->trunks = nt;
@@ -238,12 +217,12 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 	case S_AGENT: {
 		struct conf_agent *na, *a;
 		if (c->nagents == CONF_MAX_AGENTS) {
-			set_err(st, line, "too many agents (at most %d)", CONF_MAX_AGENTS);
+			conf_set_err(st, line, "too many agents (at most %d)", CONF_MAX_AGENTS);
 			return;
 		}
 		na = realloc(c->agents, (c->nagents + 1) * sizeof(*na));
 		if (na == NULL) {
-			set_err(st, line, "out of memory");
+			conf_set_err(st, line, "out of memory");
 			return;
 		}
 		c->agents = na;
@@ -259,12 +238,13 @@ section_begin(struct pstate *st, const char *h, size_t hlen, int line)
 	case S_TRANSFER: {
 		struct conf_transfer *nx;
 		if (c->ntransfers == CONF_MAX_TRANSFERS) {
-			set_err(st, line, "too many transfers (at most %d)", CONF_MAX_TRANSFERS);
+			conf_set_err(st, line, "too many transfers (at most %d)",
+			             CONF_MAX_TRANSFERS);
 			return;
 		}
 		nx = realloc(c->transfers, (c->ntransfers + 1) * sizeof(*nx));
 		if (nx == NULL) {
-			set_err(st, line, "out of memory");
+			conf_set_err(st, line, "out of memory");
 			return;
 		}
 		c->transfers = nx;
@@ -316,11 +296,12 @@ reader(char *str, int num, void *stream)
 		start++;
 	n = end - start;
 	if (memchr(st->buf + start, '\0', n) != NULL) {
-		set_err(st, st->line, "NUL byte in the file");
+		conf_set_err(st, st->line, "NUL byte in the file");
 		return NULL;
 	}
 	if (num < 3 || n > (size_t)num - 3) {
-		set_err(st, st->line, "line too long: expected at most %d characters", num - 3);
+		conf_set_err(st, st->line, "line too long: expected at most %d characters",
+		             num - 3);
 		return NULL;
 	}
 	memcpy(str, st->buf + start, n);
@@ -346,7 +327,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 	if (st->in_bad_sect)
 		return 0; /* the section header line already has its error */
 	if (st->nsects == 0) {
-		set_err(st, st->line, "'%s' outside a section: expected a [section] first", name);
+		conf_set_err(st, st->line, "'%s' outside a section: expected a [section] first",
+		             name);
 		return 0;
 	}
 	s = &st->sects[st->nsects - 1];
@@ -361,240 +343,24 @@ handler(void *user, const char *section, const char *name, const char *value)
 		for (size_t j = 0; keys[j].name != NULL && n < sizeof(list); j++)
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", j ? ", " : "",
 			                      keys[j].name);
-		set_err(st, st->line, "[%s] unknown key '%s': expected one of %s", s->label, name,
-		        list);
+		conf_set_err(st, st->line, "[%s] unknown key '%s': expected one of %s", s->label,
+		             name, list);
 		return 0;
 	}
 	if (s->seen & (1ULL << i)) {
-		set_err(st, st->line, "[%s] %s: duplicate key", s->label, name);
+		conf_set_err(st, st->line, "[%s] %s: duplicate key", s->label, name);
 		return 0;
 	}
 	s->seen |= 1ULL << i;
 	if (conf_field_parse(&st->fctx, &keys[i], (char *)sect_obj(st, s) + keys[i].off, value, why,
 	                     sizeof(why)) < 0) {
-		set_err(st, st->line, "[%s] %s: %s", s->label, name, why);
+		conf_set_err(st, st->line, "[%s] %s: %s", s->label, name, why);
 		return 0;
 	}
 	return 1;
 }
 
 /* ---- whole-file checks ----------------------------------------------------------- */
-
-static const struct sect *
-find_sect(const struct pstate *st, enum sect_kind kind)
-{
-	for (size_t i = 0; i < st->nsects; i++)
-		if (st->sects[i].kind == kind)
-			return &st->sects[i];
-	return NULL;
-}
-
-static int
-sect_line(const struct pstate *st, enum sect_kind kind)
-{
-	const struct sect *s = find_sect(st, kind);
-	return s ? s->line : 0;
-}
-
-static bool
-cidr_overlap(const struct conf_cidr *a, const struct conf_cidr *b)
-{
-	unsigned bits = a->prefix < b->prefix ? a->prefix : b->prefix;
-
-	if (a->family != b->family)
-		return false;
-	for (unsigned i = 0; i < bits; i++) {
-		unsigned m = 0x80u >> (i % 8);
-		if ((a->addr[i / 8] & m) != (b->addr[i / 8] & m))
-			return false;
-	}
-	return true;
-}
-
-static void
-check_required(struct pstate *st)
-{
-	for (size_t i = 0; i < st->nsects; i++) {
-		const struct sect *s = &st->sects[i];
-		const struct conf_keydef *keys = conf_keys_of(s->kind);
-		for (size_t k = 0; keys[k].name != NULL; k++)
-			if (keys[k].required && !(s->seen & (1ULL << k)))
-				set_err(st, s->line, "[%s] %s is required", s->label, keys[k].name);
-	}
-	if (find_sect(st, S_TLS) == NULL)
-		set_err(st, 0, "[tls] is required (certificate and private_key)");
-}
-
-/* [cluster]: the Redis address, names that go into Redis keys, the failure mode. */
-static void
-check_cluster(struct pstate *st)
-{
-	struct conf_cluster *k = &st->c->cluster;
-	int line = sect_line(st, S_CLUSTER);
-	char host[256];
-
-	if (k->redis == NULL)
-		return;
-	if (k->redis[0] == '/') {
-		if (strlen(k->redis) >= 108)
-			set_err(st, line,
-			        "[cluster] redis: Unix socket path longer than 107 bytes");
-	} else if (conf_sockaddr_parse(k->redis, 6379, &k->addr) != 0) {
-		set_err(st, line,
-		        "[cluster] redis: expected host:port (an IP address) or an absolute Unix "
-		        "socket path, got '%s'",
-		        k->redis);
-	}
-	if (k->instance == NULL) {
-		if (gethostname(host, sizeof(host)) != 0)
-			host[0] = '\0';
-		host[sizeof(host) - 1] = '\0';
-		if (!name_ok(host)) {
-			set_err(st, line,
-			        "[cluster] instance: the host name is not a usable instance name; "
-			        "expected instance = NAME");
-			return;
-		}
-		k->instance = strdup(host);
-	} else if (!name_ok(k->instance)) {
-		set_err(st, line,
-		        "[cluster] instance: expected 1..%d letters, digits, '-', '_' or '.', got "
-		        "'%s'",
-		        CONF_NAME_MAX - 1, k->instance);
-	}
-	if (k->prefix == NULL)
-		k->prefix = strdup("sipwarden");
-	else if (!name_ok(k->prefix))
-		set_err(st, line,
-		        "[cluster] prefix: expected 1..%d letters, digits, '-', '_' or '.', got "
-		        "'%s'",
-		        CONF_NAME_MAX - 1, k->prefix);
-	if (k->on_store_failure == NULL || strcmp(k->on_store_failure, "local") == 0)
-		k->refuse_on_failure = false;
-	else if (strcmp(k->on_store_failure, "refuse") == 0)
-		k->refuse_on_failure = true;
-	else
-		set_err(st, line, "[cluster] on_store_failure: expected local or refuse, got '%s'",
-		        k->on_store_failure);
-	if (k->instance == NULL || k->prefix == NULL)
-		set_err(st, line, "out of memory");
-	if (k->password != NULL && (k->password[0] == '\0' || strpbrk(k->password, " \t") != NULL))
-		set_err(st, line, "[cluster] password: expected a non-empty value without blanks");
-}
-
-/* Cross-field rules. Each names the line of its section header (0 when absent). */
-static void
-check_cross(struct pstate *st)
-{
-	struct conf *c = st->c;
-	const struct conf_media *m = &c->media;
-	int ml = sect_line(st, S_MEDIA), tl = sect_line(st, S_TLS);
-	const char *why;
-	char buf[256];
-
-	if (m->port_min % 2 != 0)
-		set_err(st, ml,
-		        "[media] port_min: expected an even port (RTP even, RTCP odd), got %u",
-		        m->port_min);
-	else if (m->port_min >= m->port_max || m->port_max - m->port_min + 1 < 4)
-		set_err(st, ml,
-		        "[media] port_min/port_max: expected port_min < port_max and room for at "
-		        "least 4 ports, got %u..%u",
-		        m->port_min, m->port_max);
-	if (c->sip.max_line_length > c->sip.max_message_size)
-		set_err(st, sect_line(st, S_SIP),
-		        "[sip] max_line_length: expected at most max_message_size (%u), got %u",
-		        c->sip.max_message_size, c->sip.max_line_length);
-	if (c->sip.session_expires_s != 0 &&
-	    c->sip.session_expires_s < c->sip.min_session_expires_s)
-		set_err(st, sect_line(st, S_SIP),
-		        "[sip] session_expires: expected 0 (off) or at least min_session_expires "
-		        "(%u), got %u",
-		        c->sip.min_session_expires_s, c->sip.session_expires_s);
-	if ((c->tls.client_certificate == NULL) != (c->tls.client_private_key == NULL))
-		set_err(st, tl,
-		        "[tls] client_certificate and client_private_key: expected both or "
-		        "neither");
-	if (c->telemetry.socket && c->telemetry.control_socket &&
-	    strcmp(c->telemetry.socket, c->telemetry.control_socket) == 0)
-		set_err(st, sect_line(st, S_TELEMETRY),
-		        "[telemetry] socket and control_socket: expected two different paths");
-
-	/* Plain HTTP without authentication: loopback only unless the operator says so. */
-	if (c->metrics.listen.len > 0 && !c->metrics.allow_remote &&
-	    !conf_sockaddr_is_loopback(&c->metrics.listen)) {
-		char a[INET6_ADDRSTRLEN + 8];
-		set_err(st, sect_line(st, S_METRICS),
-		        "[metrics] listen: expected a loopback address (127.0.0.0/8, [::1]) "
-		        "unless allow_remote = yes, got %s",
-		        conf_sockaddr_str(&c->metrics.listen, a, sizeof(a)));
-	}
-
-	if (c->admission.reserved_connections == UINT_MAX) /* not set: a quarter */
-		c->admission.reserved_connections = c->tls.max_connections / 4;
-	else if (c->admission.reserved_connections > c->tls.max_connections)
-		set_err(st, sect_line(st, S_ADMISSION),
-		        "[admission] reserved_connections: expected at most [tls] max_connections "
-		        "(%u), got %u",
-		        c->tls.max_connections, c->admission.reserved_connections);
-
-	check_cluster(st);
-
-	if (c->ntrunks == 0)
-		set_err(st, 0, "no [trunk NAME] section: expected at least one trunk");
-	if (c->nagents == 0)
-		set_err(st, 0, "no [agent NAME] section: expected at least one agent");
-
-	for (size_t i = 0; i < st->nsects; i++) {
-		const struct sect *s = &st->sects[i];
-		if (s->kind == S_AGENT) {
-			const struct conf_agent *a = &c->agents[(uintptr_t)s->obj];
-			if ((a->client_certificate == NULL) != (a->client_private_key == NULL))
-				set_err(st, s->line,
-				        "[%s] client_certificate and client_private_key: expected "
-				        "both or neither",
-				        s->label);
-			if (a->verify && c->tls.ca_file == NULL)
-				set_err(st, s->line,
-				        "[%s] verify = yes: expected [tls] ca_file to verify the "
-				        "agent "
-				        "against",
-				        s->label);
-		} else if (s->kind == S_TRANSFER) {
-			/* one match, one destination: the first of two would silently win */
-			const struct conf_transfer *x = &c->transfers[(uintptr_t)s->obj];
-			for (size_t j = 0; j < i; j++) {
-				const struct sect *o = &st->sects[j];
-				if (o->kind == S_TRANSFER && x->match != NULL &&
-				    strcmp(c->transfers[(uintptr_t)o->obj].match, x->match) == 0)
-					set_err(st, s->line,
-					        "[%s] match: the same as [%s] (line %d)", s->label,
-					        o->label, o->line);
-			}
-			if ((why = conf_transfer_check(c, x, buf, sizeof(buf))) != NULL)
-				set_err(st, s->line, "[%s] %s", s->label, why);
-		} else if (s->kind == S_TRUNK) {
-			const struct conf_trunk *t = &c->trunks[(uintptr_t)s->obj];
-			if ((why = conf_transfer_check_trunk(c, t, buf, sizeof(buf))) != NULL)
-				set_err(st, s->line, "[%s] %s", s->label, why);
-			/* An address must name one trunk: first-match on overlaps is a trap. */
-			for (size_t j = 0; j < i; j++) {
-				const struct sect *o = &st->sects[j];
-				const struct conf_trunk *u;
-				if (o->kind != S_TRUNK)
-					continue;
-				u = &c->trunks[(uintptr_t)o->obj];
-				for (size_t x = 0; x < t->nsources; x++)
-					for (size_t y = 0; y < u->nsources; y++)
-						if (cidr_overlap(&t->sources[x], &u->sources[y]))
-							set_err(st, s->line,
-							        "[%s] source: overlaps the "
-							        "sources of [trunk %s]",
-							        s->label, u->name);
-			}
-		}
-	}
-}
 
 static void
 set_defaults(struct conf *c)
@@ -749,13 +515,14 @@ conf_load(const char *path, char *err, size_t errlen)
 
 	rc = ini_parse_stream(reader, &st, handler, &st);
 	if (rc > 0)
-		set_err(&st, rc, "syntax error: expected [section], key = value, or a comment");
+		conf_set_err(&st, rc,
+		             "syntax error: expected [section], key = value, or a comment");
 	else if (rc < 0)
-		set_err(&st, 0, "cannot parse (error %d)", rc);
+		conf_set_err(&st, 0, "cannot parse (error %d)", rc);
 	if (st.err_line < 0)
-		check_required(&st);
+		conf_check_required(&st);
 	if (st.err_line < 0)
-		check_cross(&st);
+		conf_check_cross(&st);
 
 	if (st.fctx.ssl)
 		SSL_CTX_free(st.fctx.ssl);
