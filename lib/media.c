@@ -37,6 +37,7 @@ struct media_engine {
 	int ev_efd;
 	atomic_ullong next_seq;
 	atomic_uint next_worker;
+	enum media_io io; /* the path the workers run (never MEDIA_IO_AUTO) */
 };
 
 /* ---- process-wide init ---- */
@@ -113,9 +114,17 @@ media_engine_new(struct media_engine **out, const struct media_engine_conf *conf
 		free(e);
 		return err;
 	}
+	/* auto: io_uring when the first worker gets its ring, else epoll for all of them */
+	e->io = conf->io == MEDIA_IO_EPOLL ? MEDIA_IO_EPOLL : MEDIA_IO_URING;
 	for (unsigned i = 0; i < e->nworkers; i++) {
-		if ((err = media_worker_new(&e->workers[i], i, e->ev_efd, ring,
-		                            conf->idle_notice_s)) != 0) {
+		err = media_worker_new(&e->workers[i], i, e->ev_efd, ring, conf->idle_notice_s,
+		                       e->io);
+		if (err != 0 && i == 0 && conf->io == MEDIA_IO_AUTO) {
+			e->io = MEDIA_IO_EPOLL;
+			err = media_worker_new(&e->workers[i], i, e->ev_efd, ring,
+			                       conf->idle_notice_s, e->io);
+		}
+		if (err != 0) {
 			media_engine_free(e);
 			return err;
 		}
@@ -473,6 +482,25 @@ media_engine_events_lost(const struct media_engine *e)
 	for (unsigned i = 0; i < e->nworkers; i++)
 		n += media_worker_events_lost(e->workers[i]);
 	return n;
+}
+
+enum media_io
+media_engine_io(const struct media_engine *e)
+{
+	return e->io;
+}
+
+const char *
+media_io_name(enum media_io io)
+{
+	switch (io) {
+	case MEDIA_IO_URING:
+		return "uring";
+	case MEDIA_IO_EPOLL:
+		return "epoll";
+	default:
+		return "auto";
+	}
 }
 
 unsigned

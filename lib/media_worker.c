@@ -14,8 +14,10 @@
 #include "media_worker.h"
 #include "media_evring.h"
 #include "media_relay.h"
+#include "media_uring.h"
 
 #include <errno.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +39,10 @@ struct media_worker {
 	bool thr_started;
 	int epfd, cmd_efd, ev_efd;
 	unsigned idle_notice_s;
+	enum media_io io;      /* MEDIA_IO_EPOLL or MEDIA_IO_URING */
+	struct media_uring *u; /* MEDIA_IO_URING: made and used by the worker thread */
+	sem_t started;         /* the thread has set its I/O path up (start_rc) */
+	int start_rc;
 
 	pthread_mutex_t cmd_mu;
 	struct media_cmd *cmd_head, *cmd_tail;
@@ -97,6 +103,8 @@ call_unlink(struct media_worker *w, struct media_call *c)
 		pp = &(*pp)->hnext;
 	if (*pp == c)
 		*pp = c->hnext;
+	if (w->io != MEDIA_IO_EPOLL)
+		return; /* io_uring: media_uring_del_call() cancels the receives */
 	for (int i = 0; i < MEDIA_LEGS; i++)
 		for (int k = 0; k < 2; k++)
 			if (c->leg[i].sock[k].fd >= 0)
@@ -106,6 +114,19 @@ call_unlink(struct media_worker *w, struct media_call *c)
 static int
 call_add(struct media_worker *w, struct media_call *c)
 {
+	if (w->io == MEDIA_IO_URING) {
+		for (int i = 0; i < 2; i++) {
+			c->leg[i].call = c;
+			c->leg[i].sock[0].leg = c->leg[i].sock[1].leg = &c->leg[i];
+		}
+		int rc = media_uring_add_call(w->u, c);
+		if (rc != 0)
+			return rc;
+		unsigned b = hash_id(c->id);
+		c->hnext = w->buckets[b];
+		w->buckets[b] = c;
+		return 0;
+	}
 	for (int i = 0; i < 2; i++) {
 		for (int k = 0; k < 2; k++) {
 			struct media_sock *s = &c->leg[i].sock[k];
@@ -150,8 +171,13 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 	}
 #endif
 	case CMD_ADD:
-		if (call_add(w, cmd->call) == 0)
+		if (call_add(w, cmd->call) == 0) {
 			cmd->call = NULL; /* owned by the worker now */
+		} else if (w->io == MEDIA_IO_URING) {
+			/* receives it armed may name it: freed once the kernel lets go */
+			media_uring_del_call(w->u, cmd->call);
+			cmd->call = NULL;
+		}
 		break;
 	case CMD_UPDATE:
 		if (c != NULL)
@@ -180,7 +206,10 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 			media_call_fill_stats(c, &ev->stats);
 			ev_commit(w);
 		}
-		media_call_free(c);
+		if (w->io == MEDIA_IO_URING)
+			media_uring_del_call(w->u, c);
+		else
+			media_call_free(c);
 		break;
 	case CMD_SNAPSHOT:
 		if (c != NULL && (ev = ev_reserve(w, true)) != NULL) {
@@ -335,10 +364,29 @@ check_idle(struct media_worker *w, uint64_t mono)
 	}
 }
 
-static void *
-worker_main(void *arg)
+/* Once per round of either loop: liveness, then commands, then idle legs. */
+static void
+worker_round_end(struct media_worker *w, bool cmds, uint64_t *next_idle)
 {
-	struct media_worker *w = arg;
+	/* liveness for the watchdog (media_engine_workers_alive): one relaxed store per
+	 * wake-up, which is at most 250 ms apart unless the loop is stuck */
+	atomic_store_explicit(&w->tick_ms, media_relay_now_ns(CLOCK_MONOTONIC) / 1000000u,
+	                      memory_order_relaxed);
+	/* commands after sockets: a delete must not free a socket still in this round */
+	if (cmds)
+		drain_cmds(w);
+	if (w->idle_notice_s > 0) {
+		uint64_t mono = media_relay_now_ns(CLOCK_MONOTONIC);
+		if (mono >= *next_idle) {
+			check_idle(w, mono);
+			*next_idle = mono + 1000000000u;
+		}
+	}
+}
+
+static void
+epoll_loop(struct media_worker *w)
+{
 	struct epoll_event evs[EPOLL_EVENTS];
 	uint64_t next_idle = media_relay_now_ns(CLOCK_MONOTONIC) + 1000000000u;
 
@@ -346,27 +394,44 @@ worker_main(void *arg)
 		int n = epoll_wait(w->epfd, evs, EPOLL_EVENTS, 250);
 		bool cmds = false;
 
-		/* liveness for the watchdog (media_engine_workers_alive): one relaxed store
-		 * per wake-up, which is at most 250 ms apart unless the loop is stuck */
-		atomic_store_explicit(&w->tick_ms, media_relay_now_ns(CLOCK_MONOTONIC) / 1000000u,
-		                      memory_order_relaxed);
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == NULL)
 				cmds = true;
 			else
 				read_socket(w, evs[i].data.ptr);
 		}
-		/* commands after sockets: a delete must not free a socket still in evs[] */
-		if (cmds)
-			drain_cmds(w);
-		if (w->idle_notice_s > 0) {
-			uint64_t mono = media_relay_now_ns(CLOCK_MONOTONIC);
-			if (mono >= next_idle) {
-				check_idle(w, mono);
-				next_idle = mono + 1000000000u;
-			}
-		}
+		worker_round_end(w, cmds, &next_idle);
 	}
+}
+
+static void
+uring_loop(struct media_worker *w)
+{
+	uint64_t next_idle = media_relay_now_ns(CLOCK_MONOTONIC) + 1000000000u;
+
+	while (!w->stop) {
+		bool cmds = false;
+		if (media_uring_run(w->u, 250, &cmds) != 0)
+			cmds = true; /* the ring failed: at least keep taking commands */
+		worker_round_end(w, cmds, &next_idle);
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct media_worker *w = arg;
+
+	/* the ring is single-issuer: the thread that submits makes it */
+	if (w->io == MEDIA_IO_URING)
+		w->start_rc = media_uring_new(&w->u, w->cmd_efd, &w->relay);
+	sem_post(&w->started);
+	if (w->start_rc != 0)
+		return NULL;
+	if (w->io == MEDIA_IO_URING)
+		uring_loop(w);
+	else
+		epoll_loop(w);
 	return NULL;
 }
 
@@ -374,7 +439,7 @@ worker_main(void *arg)
 
 int
 media_worker_new(struct media_worker **out, unsigned idx, int ev_efd, unsigned ring_len,
-                 unsigned idle_notice_s)
+                 unsigned idle_notice_s, enum media_io io)
 {
 	struct media_worker *w = calloc(1, sizeof(*w));
 	int err;
@@ -385,26 +450,34 @@ media_worker_new(struct media_worker **out, unsigned idx, int ev_efd, unsigned r
 	w->ev_efd = ev_efd;
 	w->idle_notice_s = idle_notice_s;
 	w->epfd = w->cmd_efd = -1;
+	w->io = io == MEDIA_IO_URING ? MEDIA_IO_URING : MEDIA_IO_EPOLL;
 	w->stop_cmd.type = CMD_STOP;
 	pthread_mutex_init(&w->cmd_mu, NULL);
+	sem_init(&w->started, 0, 0);
 	if ((err = media_evring_new(&w->evr, ring_len, ev_efd)) != 0)
 		goto fail;
 	w->relay.evr = w->evr;
 	w->relay.idle_notice_s = idle_notice_s;
-	w->buf = calloc(BATCH, MEDIA_PKT_BUF);
-	if (w->buf == NULL) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    (w->cmd_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+	if ((w->cmd_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		err = -errno;
 		goto fail;
 	}
-	struct epoll_event ee = {.events = EPOLLIN, .data.ptr = NULL};
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->cmd_efd, &ee) != 0) {
-		err = -errno;
-		goto fail;
+	if (w->io == MEDIA_IO_EPOLL) {
+		/* the io_uring path has its own buffers (media_uring.c) */
+		w->buf = calloc(BATCH, MEDIA_PKT_BUF);
+		if (w->buf == NULL) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+			err = -errno;
+			goto fail;
+		}
+		struct epoll_event ee = {.events = EPOLLIN, .data.ptr = NULL};
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->cmd_efd, &ee) != 0) {
+			err = -errno;
+			goto fail;
+		}
 	}
 	atomic_store(&w->tick_ms, media_relay_now_ns(CLOCK_MONOTONIC) / 1000000u);
 	if ((err = pthread_create(&w->thr, NULL, worker_main, w)) != 0) {
@@ -412,6 +485,10 @@ media_worker_new(struct media_worker **out, unsigned idx, int ev_efd, unsigned r
 		goto fail;
 	}
 	w->thr_started = true;
+	while (sem_wait(&w->started) != 0 && errno == EINTR)
+		;
+	if ((err = w->start_rc) != 0)
+		goto fail; /* the thread has returned; media_worker_free() joins it */
 	*out = w;
 	return 0;
 fail:
@@ -436,6 +513,9 @@ media_worker_free(struct media_worker *w)
 			media_cmd_free(list);
 		list = next;
 	}
+	/* the ring first: its exit cancels every request, and frees the deleted calls the
+	 * kernel still held; then every call still owned */
+	media_uring_free(w->u);
 	for (unsigned b = 0; b < HASH_BUCKETS; b++) {
 		struct media_call *c = w->buckets[b];
 		while (c != NULL) {
@@ -449,6 +529,7 @@ media_worker_free(struct media_worker *w)
 	if (w->cmd_efd >= 0)
 		close(w->cmd_efd);
 	pthread_mutex_destroy(&w->cmd_mu);
+	sem_destroy(&w->started);
 	media_evring_free(w->evr);
 	if (w->buf != NULL)
 		OPENSSL_cleanse(w->buf, (size_t)BATCH * MEDIA_PKT_BUF);

@@ -72,6 +72,10 @@ struct media_call {
 	uint64_t id;
 	struct media_call *hnext;
 	struct media_leg leg[MEDIA_LEGS];
+	/* io_uring path only (media_uring.c): requests the kernel still holds for this call
+	 * (armed receives, sends in flight); a deleted call is freed when they reach 0 */
+	unsigned io_refs;
+	bool io_dying;
 };
 
 /* Close the sockets, free the SRTP sessions (wiping keys), free the call. NULL is fine. */
@@ -149,11 +153,13 @@ void media_cmd_free(struct media_cmd *cmd);
 struct media_worker;
 
 /*
- * Start worker `idx`: its thread, epoll set and command eventfd. Events are posted to
- * a ring of `ring_len` and signalled on `ev_efd` (not owned). Returns 0 or negative errno.
+ * Start worker `idx`: its thread, command eventfd and its I/O path `io` (MEDIA_IO_URING
+ * or MEDIA_IO_EPOLL; the io_uring ring is set up by the thread, and this waits for it).
+ * Events are posted to a ring of `ring_len` and signalled on `ev_efd` (not owned).
+ * Returns 0 or negative errno (for io_uring: -ENOTSUP or the kernel's refusal).
  */
 int media_worker_new(struct media_worker **out, unsigned idx, int ev_efd, unsigned ring_len,
-                     unsigned idle_notice_s);
+                     unsigned idle_notice_s, enum media_io io);
 
 /* Stop the thread, free every call it owns (wiping keys) and every queued command. */
 void media_worker_free(struct media_worker *w);
