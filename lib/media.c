@@ -517,6 +517,14 @@ media_engine_worker_cpu_ns(const struct media_engine *e, unsigned worker)
 	return media_worker_cpu_ns(e->workers[worker]);
 }
 
+uint64_t
+media_engine_worker_syscalls(const struct media_engine *e, unsigned worker)
+{
+	if (worker >= e->nworkers)
+		return 0;
+	return media_worker_syscalls(e->workers[worker]);
+}
+
 /* ---- liveness ---- */
 
 static uint64_t

@@ -238,6 +238,10 @@ const char *media_io_name(enum media_io io);
 /* Number of workers, and CPU time a worker thread has used so far (ns), or 0. */
 unsigned media_engine_workers(const struct media_engine *e);
 uint64_t media_engine_worker_cpu_ns(const struct media_engine *e, unsigned worker);
+/* I/O system calls a worker made so far (epoll_wait, recvmmsg, sendmmsg; io_uring_enter),
+ * as of its last time round its loop; 0 for an index out of range (tools divide it by
+ * packets). */
+uint64_t media_engine_worker_syscalls(const struct media_engine *e, unsigned worker);
 
 /*
  * Liveness, for a watchdog: a worker goes round its loop at least every 250 ms unless it

@@ -62,6 +62,13 @@ media_uring_rearms(const struct media_uring *u)
 	return 0;
 }
 
+unsigned long long
+media_uring_syscalls(const struct media_uring *u)
+{
+	(void)u;
+	return 0;
+}
+
 #else
 
 #include <poll.h>
@@ -109,7 +116,7 @@ struct media_uring {
 	struct msghdr rmsg; /* the receive layout: URING_NAME_LEN of name, no control */
 	struct uring_slot *slot;
 	struct media_call *dying; /* deleted calls the kernel still holds, through hnext */
-	unsigned long long rearms;
+	unsigned long long rearms, enters;
 };
 
 static uint8_t *
@@ -142,6 +149,7 @@ sqe_get(struct media_uring *u)
 	if (sqe == NULL) {
 		buf_flush(u);
 		(void)io_uring_submit(&u->ring);
+		u->enters++;
 		sqe = io_uring_get_sqe(&u->ring);
 	}
 	return sqe;
@@ -382,6 +390,7 @@ media_uring_run(struct media_uring *u, unsigned timeout_ms, bool *cmds)
 
 	buf_flush(u);
 	int rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts, NULL);
+	u->enters++;
 	if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
 		return rc;
 
@@ -416,6 +425,12 @@ unsigned long long
 media_uring_rearms(const struct media_uring *u)
 {
 	return u->rearms;
+}
+
+unsigned long long
+media_uring_syscalls(const struct media_uring *u)
+{
+	return u->enters;
 }
 
 #endif

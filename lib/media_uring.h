@@ -56,4 +56,7 @@ int media_uring_run(struct media_uring *u, unsigned timeout_ms, bool *cmds);
 /* Receives re-armed after the buffer ring ran dry (-ENOBUFS), since start. */
 unsigned long long media_uring_rearms(const struct media_uring *u);
 
+/* io_uring_enter calls made so far (one per round, more when the SQ filled up). */
+unsigned long long media_uring_syscalls(const struct media_uring *u);
+
 #endif

@@ -50,6 +50,8 @@ struct media_worker {
 
 	struct media_evring *evr; /* events to the control side (media_evring.h) */
 	atomic_ullong tick_ms;    /* last time round the loop (CLOCK_MONOTONIC ms), for liveness */
+	uint64_t nsys;            /* I/O system calls so far (worker thread only) ... */
+	atomic_ullong nsys_pub;   /* ... published once per round, for tools */
 
 	struct media_call *buckets[HASH_BUCKETS];
 	bool stop;
@@ -282,6 +284,7 @@ flush_sends(struct media_worker *w, struct media_leg *const *tx_leg)
 		unsigned off = i;
 		while (off < j) {
 			int n = sendmmsg(w->sfd[i], &w->smsg[off], j - off, MSG_DONTWAIT);
+			w->nsys++;
 			if (n <= 0) {
 				/* full socket buffer or unreachable: drop the message, move on */
 				rtp_stats_drop(&tx_leg[off]->tx_stats, RTP_DROP_OTHER);
@@ -312,6 +315,7 @@ read_socket(struct media_worker *w, struct media_sock *s)
 			};
 		}
 		int n = recvmmsg(s->fd, w->rmsg, BATCH, MSG_DONTWAIT, NULL);
+		w->nsys++;
 		if (n <= 0)
 			return;
 		uint64_t mono = media_relay_now_ns(CLOCK_MONOTONIC),
@@ -372,6 +376,8 @@ worker_round_end(struct media_worker *w, bool cmds, uint64_t *next_idle)
 	 * wake-up, which is at most 250 ms apart unless the loop is stuck */
 	atomic_store_explicit(&w->tick_ms, media_relay_now_ns(CLOCK_MONOTONIC) / 1000000u,
 	                      memory_order_relaxed);
+	atomic_store_explicit(&w->nsys_pub, w->u != NULL ? media_uring_syscalls(w->u) : w->nsys,
+	                      memory_order_relaxed);
 	/* commands after sockets: a delete must not free a socket still in this round */
 	if (cmds)
 		drain_cmds(w);
@@ -392,6 +398,7 @@ epoll_loop(struct media_worker *w)
 
 	while (!w->stop) {
 		int n = epoll_wait(w->epfd, evs, EPOLL_EVENTS, 250);
+		w->nsys++;
 		bool cmds = false;
 
 		for (int i = 0; i < n; i++) {
@@ -559,6 +566,12 @@ media_worker_cpu_ns(const struct media_worker *w)
 	    clock_gettime(cid, &ts) != 0)
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+media_worker_syscalls(const struct media_worker *w)
+{
+	return atomic_load_explicit(&((struct media_worker *)w)->nsys_pub, memory_order_relaxed);
 }
 
 uint64_t

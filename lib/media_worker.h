@@ -172,6 +172,9 @@ int media_worker_drain(struct media_worker *w, media_event_cb cb, void *arg);
 
 uint64_t media_worker_events_lost(const struct media_worker *w);
 uint64_t media_worker_cpu_ns(const struct media_worker *w);
+/* I/O system calls the worker made (epoll_wait, recvmmsg, sendmmsg; io_uring_enter), as
+ * of its last round. Any thread. */
+uint64_t media_worker_syscalls(const struct media_worker *w);
 /* CLOCK_MONOTONIC milliseconds when the worker last went round its loop (it does at
  * least every 250 ms while it is not stuck); set at start. Any thread. */
 uint64_t media_worker_tick_ms(const struct media_worker *w);
