@@ -114,15 +114,19 @@ media_engine_new(struct media_engine **out, const struct media_engine_conf *conf
 		free(e);
 		return err;
 	}
-	/* auto: io_uring when the first worker gets its ring, else epoll for all of them */
+	/* auto: io_uring when every worker gets its ring, else epoll for all of them */
 	e->io = conf->io == MEDIA_IO_EPOLL ? MEDIA_IO_EPOLL : MEDIA_IO_URING;
 	for (unsigned i = 0; i < e->nworkers; i++) {
 		err = media_worker_new(&e->workers[i], i, e->ev_efd, ring, conf->idle_notice_s,
 		                       e->io);
-		if (err != 0 && i == 0 && conf->io == MEDIA_IO_AUTO) {
+		if (err != 0 && conf->io == MEDIA_IO_AUTO && e->io == MEDIA_IO_URING) {
+			for (unsigned k = 0; k < i; k++) {
+				media_worker_free(e->workers[k]);
+				e->workers[k] = NULL;
+			}
 			e->io = MEDIA_IO_EPOLL;
-			err = media_worker_new(&e->workers[i], i, e->ev_efd, ring,
-			                       conf->idle_notice_s, e->io);
+			i = (unsigned)-1; /* again from worker 0, on epoll */
+			continue;
 		}
 		if (err != 0) {
 			media_engine_free(e);

@@ -80,7 +80,7 @@ media_uring_syscalls(const struct media_uring *u)
 
 #define URING_NBUF     512 /* provided buffers per worker (a power of two) */
 #define URING_BUF_LEN  (MEDIA_PKT_BUF + 64)
-#define URING_NAME_LEN ((socklen_t)sizeof(struct sockaddr_in6))
+#define URING_NAME_LEN 32 /* >= sizeof(struct sockaddr_in6); keeps the payload 16-aligned */
 #define URING_SQ       1024
 #define URING_CQ       8192
 #define URING_BGID     0
@@ -190,6 +190,7 @@ media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r)
 		return -ENOMEM;
 	u->cmd_efd = cmd_efd;
 	u->relay = r;
+	_Static_assert(URING_NAME_LEN >= sizeof(struct sockaddr_in6), "room for an IPv6 source");
 	u->rmsg.msg_namelen = URING_NAME_LEN;
 	u->slot = calloc(URING_NBUF, sizeof(*u->slot));
 	u->bufs = calloc(URING_NBUF, URING_BUF_LEN);

@@ -20,8 +20,15 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stddef.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <openssl/rand.h>
 
@@ -1182,6 +1189,53 @@ START_TEST(media_deletes_a_call_while_packets_flow)
 }
 END_TEST
 
+/* Where the kernel refuses io_uring (here: a seccomp filter answering io_uring_setup with
+ * EPERM, as container runtimes do), io = uring refuses to start with the kernel's error
+ * and io = auto runs on epoll. In a child: the filter cannot be taken off again. */
+START_TEST(media_io_auto_falls_back_to_epoll_where_io_uring_is_refused)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		struct sock_filter f[] = {
+		        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+		        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+			_exit(10);
+		struct media_engine_conf c;
+		struct media_engine *e = NULL;
+		memset(&c, 0, sizeof(c));
+		c.workers = 2;
+		c.local = sa4(lo, 0);
+		c.port_min = (uint16_t)(range_lo + 200);
+		c.port_max = (uint16_t)(range_lo + 209);
+		c.io = MEDIA_IO_URING;
+		int rc = media_engine_new(&e, &c);
+		if (rc != -EPERM && rc != -ENOTSUP) /* -ENOTSUP: built without liburing */
+			_exit(11);
+		c.io = MEDIA_IO_AUTO;
+		if (media_engine_new(&e, &c) != 0)
+			_exit(12);
+		if (media_engine_io(e) != MEDIA_IO_EPOLL)
+			_exit(13);
+		media_engine_free(e);
+		_exit(0);
+	}
+	int st = 0;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	              "child: status %d (10 seccomp, 11 uring not refused, 12 auto failed, 13 "
+	              "auto not on epoll)",
+	              WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+END_TEST
+
 static Suite *
 media_suite(void)
 {
@@ -1210,6 +1264,7 @@ media_suite(void)
 	tcase_add_test(tc, media_engine_runs_the_io_path_asked_for);
 	tcase_add_test(tc, media_drops_an_oversized_datagram_as_malformed);
 	tcase_add_test(tc, media_deletes_a_call_while_packets_flow);
+	tcase_add_test(tc, media_io_auto_falls_back_to_epoll_where_io_uring_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
