@@ -294,6 +294,34 @@ sink_main(void *arg)
 	return NULL;
 }
 
+/* The kernel's UDP receive-buffer and send-buffer errors (system-wide: /proc/net/snmp). */
+static void
+udp_errors(uint64_t *rcvbuf, uint64_t *sndbuf)
+{
+	char line[512];
+	bool header = true;
+	FILE *f = fopen("/proc/net/snmp", "r");
+	*rcvbuf = *sndbuf = 0;
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "Udp: ", 5) != 0)
+			continue;
+		if (header) {
+			header = false;
+			continue;
+		}
+		unsigned long long v[6];
+		if (sscanf(line + 5, "%llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		           &v[4], &v[5]) == 6) {
+			*rcvbuf = v[4];
+			*sndbuf = v[5];
+		}
+		break;
+	}
+	fclose(f);
+}
+
 static double
 pct(double p, uint64_t total)
 {
@@ -310,6 +338,7 @@ struct result {
 	double pps, loss_pct, p50_ms, p99_ms, ns_pkt, gen_cpu, sink_cpu, offered;
 	double sys_pkt; /* the engine's I/O system calls per delivered packet; < 0: not counted */
 	uint64_t sent, recv;
+	uint64_t udp_rcvbuf_err, udp_sndbuf_err; /* during the run, system-wide */
 };
 
 /* run the load for `secs` against whatever relay listens on calls[].relay_port */
@@ -332,6 +361,8 @@ run_load(unsigned secs, uint64_t (*cpu)(void *), void *cpu_arg, struct result *r
 	atomic_store(&gen_stop, false);
 	atomic_store(&sink_stop, false);
 	pthread_create(&s, NULL, sink_main, NULL);
+	uint64_t rb0, sb0, rb1, sb1;
+	udp_errors(&rb0, &sb0);
 	uint64_t cpu0 = cpu(cpu_arg), t0 = now_ns();
 	pthread_create(&g, NULL, gen_main, NULL);
 	sleep(secs);
@@ -339,8 +370,18 @@ run_load(unsigned secs, uint64_t (*cpu)(void *), void *cpu_arg, struct result *r
 	r->gen_cpu = (double)thread_cpu_ns(g) / (double)(tg - t0);
 	atomic_store(&gen_stop, true);
 	pthread_join(g, NULL);
-	usleep(300000); /* drain */
+	/* drain: until nothing arrived for 300 ms (at most 5 s), so that late is not lost */
+	uint64_t last = atomic_load(&recv_total);
+	for (int quiet = 0, waited = 0; quiet < 3 && waited < 50; waited++) {
+		usleep(100000);
+		uint64_t now = atomic_load(&recv_total);
+		quiet = now == last ? quiet + 1 : 0;
+		last = now;
+	}
 	uint64_t cpu1 = cpu(cpu_arg), t1 = now_ns();
+	udp_errors(&rb1, &sb1);
+	r->udp_rcvbuf_err = rb1 - rb0;
+	r->udp_sndbuf_err = sb1 - sb0;
 	r->sink_cpu = (double)thread_cpu_ns(s) / (double)(t1 - t0);
 	atomic_store(&sink_stop, true);
 	pthread_join(s, NULL);
@@ -412,13 +453,22 @@ run_engine(unsigned secs, uint16_t pmin, enum media_io io, unsigned workers, str
 	for (unsigned i = 0; i < workers; i++)
 		sys1 += media_engine_worker_syscalls(e, i);
 	r->sys_pkt = r->recv ? (double)(sys1 - sys0) / (double)r->recv : 0;
-	uint64_t drops = 0;
-	for (unsigned i = 0; i < ncalls; i += ncalls / 10 ? ncalls / 10 : 1)
-		if (media_call_snapshot_wait(e, ids[i], &st, 5000) == 0)
-			drops += rtp_stats_drops_total(&st.leg[0].rx) +
-			         rtp_stats_drops_total(&st.leg[1].rx);
-	if (drops)
-		printf("  (engine counted %" PRIu64 " drops on sampled calls)\n", drops);
+	/* every call: what the engine took in and sent, next to what the sinks got */
+	uint64_t drops = 0, in = 0, out = 0;
+	for (unsigned i = 0; i < ncalls; i++) {
+		if (media_call_snapshot_wait(e, ids[i], &st, 5000) != 0)
+			continue;
+		for (int l = 0; l < 2; l++) {
+			drops += rtp_stats_drops_total(&st.leg[l].rx) +
+			         rtp_stats_drops_total(&st.leg[l].tx);
+			in += st.leg[l].rx.packets;
+			out += st.leg[l].tx.packets;
+		}
+	}
+	if (drops || in != r->sent || out != r->recv)
+		printf("  (engine: %" PRIu64 " packets in, %" PRIu64 " out, %" PRIu64
+		       " dropped; generator sent %" PRIu64 ", sinks got %" PRIu64 ")\n",
+		       in, out, drops, r->sent, r->recv);
 	media_engine_free(e);
 	free(ids);
 	return 0;
@@ -533,9 +583,13 @@ print_row(const char *name, unsigned n, const struct result *r)
 	if (r->sys_pkt >= 0)
 		snprintf(sys, sizeof(sys), "%.3f", r->sys_pkt);
 	printf("%6u %-12s %9.0f %8.3f%% %8.3f %8.3f %7.0f %8s   (offered %.0f of %u pps, generator "
-	       "%.0f%% CPU, sink %.0f%% CPU)\n",
+	       "%.0f%% CPU, sink %.0f%% CPU",
 	       n, name, r->pps, r->loss_pct, r->p50_ms, r->p99_ms, r->ns_pkt, sys, r->offered,
 	       n * PPS * 2, 100 * r->gen_cpu, 100 * r->sink_cpu);
+	if (r->udp_rcvbuf_err || r->udp_sndbuf_err)
+		printf("; UDP buffer errors: %" PRIu64 " receive, %" PRIu64 " send",
+		       r->udp_rcvbuf_err, r->udp_sndbuf_err);
+	printf(")\n");
 }
 
 /* One relay under test: the engine on an I/O path with n workers, or the reference. */
@@ -576,10 +630,11 @@ main(int argc, char **argv)
 {
 	unsigned secs = 5, levels[16] = {500, 1000, 1500, 2000, 2500, 3000, 4000}, nlevels = 7;
 	unsigned workers[4] = {1, 2}, nwork = 2;
+	bool want_uring = true, want_epoll = true;
 	bool nss = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "d:l:nw:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:l:nr:w:s:")) != -1) {
 		switch (opt) {
 		case 'd':
 			secs = (unsigned)atoi(optarg);
@@ -593,6 +648,11 @@ main(int argc, char **argv)
 		case 'n':
 			nss = true;
 			break;
+		case 'r': /* engine paths to run: uring, epoll or both (the reference always runs)
+		           */
+			want_uring = strstr(optarg, "uring") != NULL;
+			want_epoll = strstr(optarg, "epoll") != NULL;
+			break;
 		case 'w':
 			nwork = 0;
 			for (char *t = strtok(optarg, ","); t != NULL && nwork < 3;
@@ -604,8 +664,9 @@ main(int argc, char **argv)
 			nsock = (unsigned)atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: bench_media [-d secs] [-l n,n,...] [-w n,n] [-n] "
-			                "[-s sockets]\n");
+			fprintf(stderr, "usage: bench_media [-d secs] [-l n,n,...] [-w n,n] [-r "
+			                "uring,epoll] "
+			                "[-n] [-s sockets]\n");
 			return 2;
 		}
 	}
@@ -634,6 +695,8 @@ main(int argc, char **argv)
 	memset(kinds, 0, sizeof(kinds));
 	for (unsigned wi = 0; wi < nwork && nk + 3 <= MAX_KINDS; wi++) {
 		for (int p = 0; p < 2; p++) {
+			if ((p == 0 && !want_uring) || (p == 1 && !want_epoll))
+				continue;
 			struct kind *k = &kinds[nk++];
 			k->io = p == 0 ? MEDIA_IO_URING : MEDIA_IO_EPOLL;
 			k->workers = workers[wi];
