@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rtp_stats.h"
 
@@ -46,6 +47,18 @@ media_uring_del_call(struct media_uring *u, struct media_call *c)
 {
 	(void)u;
 	media_call_free(c);
+}
+
+void
+media_uring_leg_release(struct media_uring *u, struct media_call *c, int leg)
+{
+	(void)u, (void)c, (void)leg;
+}
+
+void
+media_uring_leg_arm(struct media_uring *u, struct media_call *c, int leg)
+{
+	(void)u, (void)c, (void)leg;
 }
 
 int
@@ -86,11 +99,12 @@ media_uring_syscalls(const struct media_uring *u)
 #define URING_BGID     0
 
 /* user_data tags (low 3 bits) */
-#define UD_RECV        0u /* | struct media_sock * */
+#define UD_RECV        0u /* | struct media_sock * | its leg's io_gen << 48 */
 #define UD_SEND        1u /* | bid << 3 */
 #define UD_CMD         2u
 #define UD_CANCEL      3u
 #define UD_TAG(x)      ((unsigned)((x)&7u))
+#define UD_PTR_MASK    0x0000fffffffffff8ull /* user-space pointers fit in 48 bits */
 
 /* A buffer's send, valid from its queueing to its completion. */
 struct uring_slot {
@@ -155,6 +169,14 @@ sqe_get(struct media_uring *u)
 	return sqe;
 }
 
+/* A receive's user_data: its socket, and the generation of the leg's sockets. */
+static uint64_t
+recv_ud(const struct media_sock *s)
+{
+	const struct media_call *c = s->leg->call;
+	return (uint64_t)(uintptr_t)s | (uint64_t)c->io_gen[s->leg->id] << 48 | UD_RECV;
+}
+
 static int
 arm_recv(struct media_uring *u, struct media_sock *s)
 {
@@ -164,7 +186,7 @@ arm_recv(struct media_uring *u, struct media_sock *s)
 	io_uring_prep_recvmsg_multishot(sqe, s->fd, &u->rmsg, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = URING_BGID;
-	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | UD_RECV);
+	io_uring_sqe_set_data64(sqe, recv_ud(s));
 	return 0;
 }
 
@@ -280,6 +302,37 @@ call_unref(struct media_uring *u, struct media_call *c)
 	media_call_free(c);
 }
 
+/*
+ * Submit what is queued and run the kernel's pending completions now. Sends name their
+ * socket by fd number, so they must have left before a socket is closed (the number may
+ * be reused at once); and a cancelled receive lets go of its socket only once its
+ * completion has run (DEFER_TASKRUN runs it in io_uring_enter). The completions are
+ * handled in the next round.
+ */
+static void
+settle(struct media_uring *u)
+{
+	buf_flush(u);
+	(void)io_uring_submit_and_get_events(&u->ring);
+	u->enters++;
+}
+
+/* Cancel the receives on leg `l`'s sockets (those that have one), queued after every
+ * send already queued. */
+static void
+cancel_recvs(struct media_uring *u, struct media_leg *l)
+{
+	for (int k = 0; k < 2; k++) {
+		if (l->sock[k].fd < 0)
+			continue;
+		struct io_uring_sqe *sqe = sqe_get(u);
+		if (sqe == NULL)
+			continue; /* the ring's exit cancels it at the latest */
+		io_uring_prep_cancel64(sqe, recv_ud(&l->sock[k]), 0);
+		io_uring_sqe_set_data64(sqe, UD_CANCEL);
+	}
+}
+
 void
 media_uring_del_call(struct media_uring *u, struct media_call *c)
 {
@@ -290,24 +343,47 @@ media_uring_del_call(struct media_uring *u, struct media_call *c)
 	}
 	c->hnext = u->dying;
 	u->dying = c;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < MEDIA_LEGS; i++)
+		cancel_recvs(u, &c->leg[i]);
+	settle(u);
+	/* the kernel holds no socket of the call any more: the ports are free as soon as the
+	 * fds close, as on the epoll path; the memory waits for the last completion */
+	for (int i = 0; i < MEDIA_LEGS; i++) {
 		for (int k = 0; k < 2; k++) {
-			struct io_uring_sqe *sqe = sqe_get(u);
-			if (sqe == NULL)
-				continue; /* the ring's exit cancels it at the latest */
-			io_uring_prep_cancel64(
-			        sqe, (uint64_t)(uintptr_t)&c->leg[i].sock[k] | UD_RECV, 0);
-			io_uring_sqe_set_data64(sqe, UD_CANCEL);
+			if (c->leg[i].sock[k].fd >= 0)
+				close(c->leg[i].sock[k].fd);
+			c->leg[i].sock[k].fd = -1;
 		}
+	}
+}
+
+void
+media_uring_leg_release(struct media_uring *u, struct media_call *c, int leg)
+{
+	cancel_recvs(u, &c->leg[leg]);
+	settle(u);
+	c->io_gen[leg]++;
+}
+
+void
+media_uring_leg_arm(struct media_uring *u, struct media_call *c, int leg)
+{
+	for (int k = 0; k < 2; k++) {
+		struct media_sock *s = &c->leg[leg].sock[k];
+		if (s->fd >= 0 && arm_recv(u, s) == 0)
+			c->io_refs++;
 	}
 }
 
 /* One multishot receive completion on socket `s`. */
 static void
-on_recv(struct media_uring *u, struct media_sock *s, const struct io_uring_cqe *cqe, uint64_t mono,
+on_recv(struct media_uring *u, uint64_t ud, const struct io_uring_cqe *cqe, uint64_t mono,
         uint64_t wall)
 {
+	struct media_sock *s = (struct media_sock *)(uintptr_t)(ud & UD_PTR_MASK);
 	struct media_call *c = s->leg->call;
+	/* the leg lost these sockets since (leg C dropped or replaced): nothing to relay */
+	bool stale = (uint16_t)(ud >> 48) != c->io_gen[s->leg->id];
 
 	if (cqe->flags & IORING_CQE_F_BUFFER) {
 		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
@@ -316,8 +392,8 @@ on_recv(struct media_uring *u, struct media_sock *s, const struct io_uring_cqe *
 		        cqe->res > 0 ? io_uring_recvmsg_validate(b, cqe->res, &u->rmsg) : NULL;
 		bool sent = false;
 
-		if (c->io_dying) {
-			/* deleted while the packet was on its way: nobody relays it */
+		if (c->io_dying || stale) {
+			/* deleted (or the socket dropped) while the packet was on its way */
 		} else if (o == NULL || (o->flags & MSG_TRUNC) ||
 		           io_uring_recvmsg_payload_length(o, cqe->res, &u->rmsg) > MEDIA_PKT_MAX) {
 			rtp_stats_drop(&s->leg->rx_stats, RTP_DROP_MALFORMED);
@@ -360,7 +436,7 @@ on_recv(struct media_uring *u, struct media_sock *s, const struct io_uring_cqe *
 	if (cqe->flags & IORING_CQE_F_MORE)
 		return;
 	/* the multishot receive ended: out of buffers (-ENOBUFS), cancelled, or an error */
-	if (!c->io_dying && cqe->res != -ECANCELED && arm_recv(u, s) == 0) {
+	if (!c->io_dying && !stale && cqe->res != -ECANCELED && arm_recv(u, s) == 0) {
 		if (cqe->res == -ENOBUFS)
 			u->rearms++;
 		return;
@@ -402,8 +478,7 @@ media_uring_run(struct media_uring *u, unsigned timeout_ms, bool *cmds)
 		uint64_t ud = io_uring_cqe_get_data64(cqe);
 		switch (UD_TAG(ud)) {
 		case UD_RECV:
-			on_recv(u, (struct media_sock *)(uintptr_t)(ud & ~(uint64_t)7), cqe, mono,
-			        wall);
+			on_recv(u, ud, cqe, mono, wall);
 			break;
 		case UD_SEND:
 			on_send(u, (unsigned)(ud >> 3), cqe->res);

@@ -41,6 +41,16 @@ void media_uring_free(struct media_uring *u);
 int media_uring_add_call(struct media_uring *u, struct media_call *c);
 
 /*
+ * Leg `leg` of `c` is about to lose its sockets (media_call_leg_c_clear/_add): cancel
+ * their receives; completions still on their way are recognised as stale and only give
+ * back their buffers. The leg's socket structs keep pointing at the leg.
+ */
+void media_uring_leg_release(struct media_uring *u, struct media_call *c, int leg);
+
+/* Arm receives on leg `leg`'s sockets (those with an fd). */
+void media_uring_leg_arm(struct media_uring *u, struct media_call *c, int leg);
+
+/*
  * The call was unlinked: cancel its receives; it is freed (media_call_free()) once the
  * kernel has completed every request that names it. Ownership passes here.
  */

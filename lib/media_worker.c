@@ -117,7 +117,7 @@ static int
 call_add(struct media_worker *w, struct media_call *c)
 {
 	if (w->io == MEDIA_IO_URING) {
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < MEDIA_LEGS; i++) {
 			c->leg[i].call = c;
 			c->leg[i].sock[0].leg = c->leg[i].sock[1].leg = &c->leg[i];
 		}
@@ -186,12 +186,24 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 			media_relay_leg_update(&c->leg[cmd->leg], cmd);
 		break;
 	case CMD_LEG_ADD:
-		if (c != NULL)
+		if (c != NULL && w->io == MEDIA_IO_URING) {
+			media_uring_leg_release(w->u, c, MEDIA_LEG_C);
+			if (media_call_leg_c_add(c, -1, cmd) == 0)
+				media_uring_leg_arm(w->u, c, MEDIA_LEG_C);
+		} else if (c != NULL) {
 			(void)media_call_leg_c_add(c, w->epfd, cmd); /* failed: no sockets */
+		}
 		break;
 	case CMD_LEG_DROP:
-		if (c != NULL)
+		if (c != NULL && w->io == MEDIA_IO_URING) {
+			media_uring_leg_release(w->u, c, MEDIA_LEG_C);
+			media_call_leg_c_clear(c, -1);
+			/* stale completions still find their leg (and call) through these */
+			for (int k = 0; k < 2; k++)
+				c->leg[MEDIA_LEG_C].sock[k].leg = &c->leg[MEDIA_LEG_C];
+		} else if (c != NULL) {
 			media_call_leg_c_clear(c, w->epfd);
+		}
 		break;
 	case CMD_PAIR:
 		if (c != NULL)

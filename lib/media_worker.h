@@ -76,6 +76,7 @@ struct media_call {
 	 * (armed receives, sends in flight); a deleted call is freed when they reach 0 */
 	unsigned io_refs;
 	bool io_dying;
+	uint16_t io_gen[MEDIA_LEGS]; /* bumped when a leg's sockets go: older receives are stale */
 };
 
 /* Close the sockets, free the SRTP sessions (wiping keys), free the call. NULL is fine. */
@@ -100,10 +101,10 @@ void media_snap_wait_finish(struct media_snap_wait *sw, int rc, const struct med
 /* A snapshot of `c`'s statistics (media_call.c). Called by the call's owner only. */
 void media_call_fill_stats(const struct media_call *c, struct media_call_stats *st);
 
-/* media_call.c, for the worker that owns `c` (its epoll set `epfd`): leg C takes the
- * sockets of a CMD_LEG_ADD `cmd` (0, or a negative errno and no sockets), or loses its
- * sockets, keys and statistics; legs `x` and `y` relay to each other, their former
- * partners to no one. */
+/* media_call.c, for the worker that owns `c` (its epoll set `epfd`, -1 on the io_uring
+ * path, which arms and cancels the sockets' receives itself): leg C takes the sockets of
+ * a CMD_LEG_ADD `cmd` (0, or a negative errno and no sockets), or loses its sockets, keys
+ * and statistics; legs `x` and `y` relay to each other, their former partners to no one. */
 int media_call_leg_c_add(struct media_call *c, int epfd, struct media_cmd *cmd);
 void media_call_leg_c_clear(struct media_call *c, int epfd);
 void media_call_pair_legs(struct media_call *c, int x, int y);
