@@ -299,27 +299,17 @@ static void
 udp_errors(uint64_t *rcvbuf, uint64_t *sndbuf)
 {
 	char line[512];
-	bool header = true;
+	unsigned long long v[6];
+	int seen = 0; /* the second "Udp: " line holds the values */
 	FILE *f = fopen("/proc/net/snmp", "r");
 	*rcvbuf = *sndbuf = 0;
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "Udp: ", 5) != 0)
-			continue;
-		if (header) {
-			header = false;
-			continue;
-		}
-		unsigned long long v[6];
-		if (sscanf(line + 5, "%llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-		           &v[4], &v[5]) == 6) {
-			*rcvbuf = v[4];
-			*sndbuf = v[5];
-		}
-		break;
-	}
-	fclose(f);
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "Udp: ", 5) == 0 && ++seen == 2 &&
+		    sscanf(line + 5, "%llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		           &v[4], &v[5]) == 6)
+			*rcvbuf = v[4], *sndbuf = v[5];
+	if (f != NULL)
+		fclose(f);
 }
 
 static double
