@@ -82,6 +82,12 @@ daemon_ctl_stats(const json_t *req, void *arg)
 		                  (json_int_t)ss.sources_banned));
 		json_object_set_new(json_object_get(o, "admission"), "bans_remote",
 		                    json_integer((json_int_t)ss.bans_remote));
+		if (d->media != NULL)
+			json_object_set_new(o, "media",
+			                    json_pack("{s:s,s:I}", "io",
+			                              media_io_name(media_engine_io(d->media)),
+			                              "workers",
+			                              (json_int_t)media_engine_workers(d->media)));
 	}
 	return o;
 }

@@ -407,8 +407,15 @@ daemon_start_calls(struct daemon *d)
 	mc.port_min = c->media.port_min;
 	mc.port_max = c->media.port_max;
 	mc.idle_notice_s = c->media.inactivity_timeout_s;
+	mc.io = c->media.io == CONF_MEDIA_IO_URING   ? MEDIA_IO_URING
+	        : c->media.io == CONF_MEDIA_IO_EPOLL ? MEDIA_IO_EPOLL
+	                                             : MEDIA_IO_AUTO;
 	if ((rc = media_engine_new(&d->media, &mc)) != 0) {
-		log_error("media engine: %s", strerror(-rc));
+		if (mc.io == MEDIA_IO_URING)
+			log_error("media engine: [media] io = uring: io_uring unavailable: %s",
+			          strerror(-rc));
+		else
+			log_error("media engine: %s", strerror(-rc));
 		return 1;
 	}
 	if ((rc = b2bua_new(&d->b2bua, d->base, d->conf, d->sip, d->media, d->tel, err,
@@ -437,9 +444,13 @@ daemon_start_calls(struct daemon *d)
 		log_error("metrics: %s", err);
 		return 1;
 	}
-	log_info("media: %u worker(s), ports %u-%u, %s crypto", media_engine_workers(d->media),
-	         c->media.port_min, c->media.port_max,
-	         media_global_openssl() ? "OpenSSL" : "libsrtp built-in");
+	log_info("media: %u worker(s), ports %u-%u, %s crypto, io %s%s",
+	         media_engine_workers(d->media), c->media.port_min, c->media.port_max,
+	         media_global_openssl() ? "OpenSSL" : "libsrtp built-in",
+	         media_io_name(media_engine_io(d->media)),
+	         c->media.io == CONF_MEDIA_IO_AUTO && media_engine_io(d->media) == MEDIA_IO_EPOLL
+	                 ? " (io_uring unavailable)"
+	                 : "");
 	return 0;
 }
 

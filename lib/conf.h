@@ -69,11 +69,15 @@ struct conf_sip {
 	unsigned min_session_expires_s;  /* smaller Session-Expires get 422; default 90 */
 };
 
+/* [media] io: how media workers move packets (media.h enum media_io, same order). */
+enum conf_media_io { CONF_MEDIA_IO_AUTO = 0, CONF_MEDIA_IO_URING, CONF_MEDIA_IO_EPOLL };
+
 struct conf_media {
 	struct conf_sockaddr address; /* local address media sockets bind to (port ignored) */
 	char *advertise;              /* address put in c= (default: address) */
 	uint16_t port_min, port_max;  /* default 30000..39999; even/odd pairs inside */
 	unsigned workers;             /* 0 = one per core */
+	enum conf_media_io io;        /* the workers' I/O path, default auto (media.h) */
 	enum srtp_suite suites[SUITE_COUNT]; /* preference order, SUITE_NONE terminated */
 	size_t nsuites;
 	unsigned inactivity_timeout_s; /* no authenticated packet for N s ends the call; 0 off */

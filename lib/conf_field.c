@@ -353,6 +353,18 @@ conf_field_parse(struct conf_field_ctx *st, const struct conf_keydef *k, void *f
 			return -1;
 		}
 		return 0;
+	case CK_MEDIAIO:
+		if (strcmp(v, "auto") == 0)
+			*(enum conf_media_io *)field = CONF_MEDIA_IO_AUTO;
+		else if (strcmp(v, "uring") == 0)
+			*(enum conf_media_io *)field = CONF_MEDIA_IO_URING;
+		else if (strcmp(v, "epoll") == 0)
+			*(enum conf_media_io *)field = CONF_MEDIA_IO_EPOLL;
+		else {
+			snprintf(why, wl, "expected auto, uring or epoll, got '%s'", v);
+			return -1;
+		}
+		return 0;
 	case CK_GROUP:
 		if (*v == '\0' || getgrnam(v) == NULL) {
 			snprintf(why, wl, "expected an existing group name, got '%s'", v);

@@ -46,6 +46,7 @@ enum conf_ktype {
 	CK_GROUP,     /* char* existing group name */
 	CK_XFERURI,   /* char* sip:/sips:/tel: URI without headers (transfer match/target) */
 	CK_XFERMODE,  /* enum transfer_mode: off or refer */
+	CK_MEDIAIO,   /* enum conf_media_io: auto, uring or epoll */
 };
 
 struct conf_keydef {

@@ -78,6 +78,7 @@ static const struct conf_keydef media_keys[] = {
         KEY("port_min", CK_PORT, struct conf_media, port_min, 1024, 65535, RESTART),
         KEY("port_max", CK_PORT, struct conf_media, port_max, 1024, 65535, RESTART),
         KEYZ("workers", CK_UINT, struct conf_media, workers, 1, 64, RESTART),
+        KEY("io", CK_MEDIAIO, struct conf_media, io, 0, 0, RESTART),
         KEY("suites", CK_SRTP, struct conf_media, suites, 0, 0, LIVE),
         KEYZ("inactivity_timeout", CK_SEC, struct conf_media, inactivity_timeout_s, 1, 3600,
              RESTART),

@@ -67,9 +67,14 @@ conf_print(const struct conf *c, FILE *out)
 	        ip_str(&c->media.address, a, sizeof(a)), str_or(c->media.advertise, "same"),
 	        c->media.port_min, c->media.port_max);
 	if (c->media.workers == 0)
-		fprintf(out, "one worker per core\n");
+		fprintf(out, "one worker per core");
 	else
-		fprintf(out, "%u workers\n", c->media.workers);
+		fprintf(out, "%u workers", c->media.workers);
+	fprintf(out, ", io %s\n",
+	        c->media.io == CONF_MEDIA_IO_URING ? "uring"
+	        : c->media.io == CONF_MEDIA_IO_EPOLL
+	                ? "epoll"
+	                : "auto (io_uring if the kernel has it, else epoll)");
 	fprintf(out, "  suites:");
 	for (size_t i = 0; i < c->media.nsuites; i++)
 		fprintf(out, " %s", suite_info(c->media.suites[i])->name);

@@ -94,6 +94,9 @@ value_eq(const struct conf_keydef *k, const void *oa, const void *ob)
 	case CK_XFERMODE:
 		return *(const enum transfer_mode *)(const void *)a ==
 		       *(const enum transfer_mode *)(const void *)b;
+	case CK_MEDIAIO:
+		return *(const enum conf_media_io *)(const void *)a ==
+		       *(const enum conf_media_io *)(const void *)b;
 	case CK_ADDR:
 	case CK_IP: {
 		const struct conf_sockaddr *x = (const void *)a, *y = (const void *)b;
@@ -201,7 +204,8 @@ conf_reload_diff(const struct conf *cur, const struct conf *next, struct conf_di
 		enum sect_kind k = (enum sect_kind)s;
 
 		if (k == S_TRANSFER)
-			continue; /* the allow-list is all live: calls keep the conf they began with */
+			continue; /* the allow-list is all live: calls keep the conf they began with
+			           */
 		if (k == S_TRUNK || k == S_AGENT)
 			diff_named(cur, next, k, out);
 		else

@@ -37,6 +37,7 @@ struct media_engine {
 	int ev_efd;
 	atomic_ullong next_seq;
 	atomic_uint next_worker;
+	enum media_io io; /* the path the workers run (never MEDIA_IO_AUTO) */
 };
 
 /* ---- process-wide init ---- */
@@ -113,9 +114,21 @@ media_engine_new(struct media_engine **out, const struct media_engine_conf *conf
 		free(e);
 		return err;
 	}
+	/* auto: io_uring when every worker gets its ring, else epoll for all of them */
+	e->io = conf->io == MEDIA_IO_EPOLL ? MEDIA_IO_EPOLL : MEDIA_IO_URING;
 	for (unsigned i = 0; i < e->nworkers; i++) {
-		if ((err = media_worker_new(&e->workers[i], i, e->ev_efd, ring,
-		                            conf->idle_notice_s)) != 0) {
+		err = media_worker_new(&e->workers[i], i, e->ev_efd, ring, conf->idle_notice_s,
+		                       e->io);
+		if (err != 0 && conf->io == MEDIA_IO_AUTO && e->io == MEDIA_IO_URING) {
+			for (unsigned k = 0; k < i; k++) {
+				media_worker_free(e->workers[k]);
+				e->workers[k] = NULL;
+			}
+			e->io = MEDIA_IO_EPOLL;
+			i = (unsigned)-1; /* again from worker 0, on epoll */
+			continue;
+		}
+		if (err != 0) {
 			media_engine_free(e);
 			return err;
 		}
@@ -475,6 +488,25 @@ media_engine_events_lost(const struct media_engine *e)
 	return n;
 }
 
+enum media_io
+media_engine_io(const struct media_engine *e)
+{
+	return e->io;
+}
+
+const char *
+media_io_name(enum media_io io)
+{
+	switch (io) {
+	case MEDIA_IO_URING:
+		return "uring";
+	case MEDIA_IO_EPOLL:
+		return "epoll";
+	default:
+		return "auto";
+	}
+}
+
 unsigned
 media_engine_workers(const struct media_engine *e)
 {
@@ -487,6 +519,14 @@ media_engine_worker_cpu_ns(const struct media_engine *e, unsigned worker)
 	if (worker >= e->nworkers)
 		return 0;
 	return media_worker_cpu_ns(e->workers[worker]);
+}
+
+uint64_t
+media_engine_worker_syscalls(const struct media_engine *e, unsigned worker)
+{
+	if (worker >= e->nworkers)
+		return 0;
+	return media_worker_syscalls(e->workers[worker]);
 }
 
 /* ---- liveness ---- */

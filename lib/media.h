@@ -62,6 +62,15 @@
 enum media_leg_id { MEDIA_LEG_A = 0, MEDIA_LEG_B = 1, MEDIA_LEG_C = 2 };
 #define MEDIA_LEGS 3
 
+/*
+ * How the workers wait for and move packets. MEDIA_IO_URING: io_uring (media_uring.h),
+ * multishot receive into a ring of provided buffers and sends submitted in batches, one
+ * io_uring_enter per batch for all of a worker's sockets. MEDIA_IO_EPOLL: epoll with
+ * recvmmsg/sendmmsg per socket, the portable path. MEDIA_IO_AUTO: io_uring when this
+ * build has it and the kernel accepts the ring, else epoll.
+ */
+enum media_io { MEDIA_IO_AUTO = 0, MEDIA_IO_URING, MEDIA_IO_EPOLL };
+
 /* Engine configuration, copied by media_engine_new(). */
 struct media_engine_conf {
 	unsigned workers;              /* 0: one per online CPU */
@@ -70,6 +79,7 @@ struct media_engine_conf {
 	unsigned idle_notice_s;        /* MEDIA_EV_IDLE after this many seconds without
 	                                  accepted packets on a leg; 0: never */
 	unsigned event_queue_len;      /* per worker; 0: 4096 */
+	enum media_io io;              /* 0: MEDIA_IO_AUTO */
 };
 
 /*
@@ -142,8 +152,10 @@ bool media_global_openssl(void);
 
 /*
  * Start an engine with its worker threads. Returns 0 and sets *out, or -EINVAL (bad
- * range/address), -ENOMEM, or a negative errno from thread/eventfd creation. Owner: the
- * caller, stopped and freed with media_engine_free().
+ * range/address), -ENOMEM, or a negative errno from thread/eventfd creation; with
+ * MEDIA_IO_URING, -ENOTSUP when this build has no io_uring or the kernel's error when it
+ * refuses the ring (-EPERM, -ENOSYS, -EINVAL). Owner: the caller, stopped and freed with
+ * media_engine_free().
  */
 int media_engine_new(struct media_engine **out, const struct media_engine_conf *conf);
 
@@ -219,9 +231,17 @@ int media_engine_drain_events(struct media_engine *e, media_event_cb cb, void *a
 /* Events lost because a worker's event queue was full (since start). */
 uint64_t media_engine_events_lost(const struct media_engine *e);
 
+/* The I/O path the workers run (never MEDIA_IO_AUTO), and its name: "uring" or "epoll". */
+enum media_io media_engine_io(const struct media_engine *e);
+const char *media_io_name(enum media_io io);
+
 /* Number of workers, and CPU time a worker thread has used so far (ns), or 0. */
 unsigned media_engine_workers(const struct media_engine *e);
 uint64_t media_engine_worker_cpu_ns(const struct media_engine *e, unsigned worker);
+/* I/O system calls a worker made so far (epoll_wait, recvmmsg, sendmmsg; io_uring_enter),
+ * as of its last time round its loop; 0 for an index out of range (tools divide it by
+ * packets). */
+uint64_t media_engine_worker_syscalls(const struct media_engine *e, unsigned worker);
 
 /*
  * Liveness, for a watchdog: a worker goes round its loop at least every 250 ms unless it

@@ -100,7 +100,8 @@ media_call_leg_c_clear(struct media_call *c, int epfd)
 
 	for (int k = 0; k < 2; k++)
 		if (l->sock[k].fd >= 0) {
-			epoll_ctl(epfd, EPOLL_CTL_DEL, l->sock[k].fd, NULL);
+			if (epfd >= 0)
+				epoll_ctl(epfd, EPOLL_CTL_DEL, l->sock[k].fd, NULL);
 			close(l->sock[k].fd);
 		}
 	if (l->pair >= 0)
@@ -129,7 +130,8 @@ media_call_leg_c_add(struct media_call *c, int epfd, struct media_cmd *cmd)
 		l->sock[k].leg = l;
 	}
 	cmd->add.bound = false; /* the leg owns the fds now */
-	for (int k = 0; k < 2; k++) {
+	/* epfd -1: the io_uring path arms the sockets' receives itself */
+	for (int k = 0; k < 2 && epfd >= 0; k++) {
 		struct epoll_event ee = {.events = EPOLLIN, .data.ptr = &l->sock[k]};
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, l->sock[k].fd, &ee) != 0) {
 			int err = -errno;

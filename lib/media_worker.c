@@ -1,21 +1,23 @@
 /*
- * media_worker.c: a media worker thread and the packet path.
+ * media_worker.c: a media worker thread, its commands and its epoll loop.
  *
  * Each worker owns its calls outright: their sockets, SRTP sessions and counters. It waits
  * in epoll on its sockets and its command eventfd, reads packets in batches (recvmmsg),
- * decides per packet (source, authentication, latching), rewrites RTCP for the other leg
- * (rtcp.h: SDES down to that leg's CNAME), re-protects in place and sends in
- * batches (sendmmsg). The packet path takes no lock, allocates nothing (libsrtp allocates
- * once per new authenticated SSRC, at most SRTP_LEG_MAX_SSRCS per session) and never
- * logs. Commands from the control side are taken from a short mutex-protected list only
- * when the eventfd fires. Events go back through media_evring.h. Not responsible
- * for binding ports or building SRTP sessions (media.c does that before handing a call
- * over).
+ * hands each to media_relay_packet() (media_relay.h: source, authentication, latching,
+ * RTCP rewrite, re-protect in place) and sends in batches (sendmmsg). The packet path
+ * takes no lock, allocates nothing (libsrtp allocates once per new authenticated SSRC,
+ * at most SRTP_LEG_MAX_SSRCS per session) and never logs. Commands from the control side
+ * are taken from a short mutex-protected list only when the eventfd fires. Events go back
+ * through media_evring.h. Not responsible for binding ports or building SRTP sessions
+ * (media.c does that before handing a call over).
  */
 #include "media_worker.h"
 #include "media_evring.h"
+#include "media_relay.h"
+#include "media_uring.h"
 
 #include <errno.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,8 +29,6 @@
 #include <openssl/crypto.h>
 
 #define BATCH        32
-#define PKT_BUF      2048 /* MTU-sized packet plus SRTP trailer room */
-#define PKT_MAX      1500
 #define READS_PER_FD 8 /* batches per socket per wake-up, so one flood cannot starve */
 #define HASH_BUCKETS 4096
 #define EPOLL_EVENTS 64
@@ -39,6 +39,10 @@ struct media_worker {
 	bool thr_started;
 	int epfd, cmd_efd, ev_efd;
 	unsigned idle_notice_s;
+	enum media_io io;      /* MEDIA_IO_EPOLL or MEDIA_IO_URING */
+	struct media_uring *u; /* MEDIA_IO_URING: made and used by the worker thread */
+	sem_t started;         /* the thread has set its I/O path up (start_rc) */
+	int start_rc;
 
 	pthread_mutex_t cmd_mu;
 	struct media_cmd *cmd_head, *cmd_tail;
@@ -46,73 +50,21 @@ struct media_worker {
 
 	struct media_evring *evr; /* events to the control side (media_evring.h) */
 	atomic_ullong tick_ms;    /* last time round the loop (CLOCK_MONOTONIC ms), for liveness */
+	uint64_t nsys;            /* I/O system calls so far (worker thread only) ... */
+	atomic_ullong nsys_pub;   /* ... published once per round, for tools */
 
 	struct media_call *buckets[HASH_BUCKETS];
 	bool stop;
 
 	/* packet path scratch, allocated once */
-	uint8_t (*buf)[PKT_BUF];
+	uint8_t (*buf)[MEDIA_PKT_BUF];
 	struct mmsghdr rmsg[BATCH], smsg[BATCH];
 	struct iovec riov[BATCH], siov[BATCH];
 	struct sockaddr_storage src[BATCH], dst[BATCH];
 	int sfd[BATCH];
 	unsigned nsend;
-	uint8_t rtcp_out[PKT_BUF]; /* rtcp_rewrite() writes here, then back over the packet */
+	struct media_relay relay; /* the packet path's decisions (media_relay.h) */
 };
-
-/* ---- small helpers ---- */
-
-static uint64_t
-now_ns(clockid_t clk)
-{
-	struct timespec ts;
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static socklen_t
-sa_len(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
-static bool
-sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		struct sockaddr_in x, y;
-		memcpy(&x, a, sizeof(x));
-		memcpy(&y, b, sizeof(y));
-		return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		struct sockaddr_in6 x, y;
-		memcpy(&x, a, sizeof(x));
-		memcpy(&y, b, sizeof(y));
-		return x.sin6_port == y.sin6_port &&
-		       memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr)) == 0;
-	}
-	return false;
-}
-
-/* 0.0.0.0 / :: / port 0 / no family: the peer is on hold (or not known) */
-static bool
-sa_is_hold(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET) {
-		struct sockaddr_in s;
-		memcpy(&s, ss, sizeof(s));
-		return s.sin_port == 0 || s.sin_addr.s_addr == htonl(INADDR_ANY);
-	}
-	if (ss->ss_family == AF_INET6) {
-		struct sockaddr_in6 s;
-		memcpy(&s, ss, sizeof(s));
-		return s.sin6_port == 0 || memcmp(&s.sin6_addr, &in6addr_any, 16) == 0;
-	}
-	return true;
-}
 
 /* ---- events (producer side: media_evring.h) ---- */
 
@@ -126,22 +78,6 @@ static void
 ev_commit(struct media_worker *w)
 {
 	media_evring_commit(w->evr);
-}
-
-static void
-post_leg_event(struct media_worker *w, struct media_leg *l, enum media_event_type type,
-               const struct sockaddr_storage *addr)
-{
-	struct media_event *ev = ev_reserve(w, false);
-	if (ev == NULL)
-		return;
-	ev->type = type;
-	ev->call_id = l->call->id;
-	ev->leg = l->id;
-	ev->idle_s = w->idle_notice_s;
-	if (addr != NULL)
-		ev->addr = *addr;
-	ev_commit(w);
 }
 
 /* ---- calls ---- */
@@ -169,6 +105,8 @@ call_unlink(struct media_worker *w, struct media_call *c)
 		pp = &(*pp)->hnext;
 	if (*pp == c)
 		*pp = c->hnext;
+	if (w->io != MEDIA_IO_EPOLL)
+		return; /* io_uring: media_uring_del_call() cancels the receives */
 	for (int i = 0; i < MEDIA_LEGS; i++)
 		for (int k = 0; k < 2; k++)
 			if (c->leg[i].sock[k].fd >= 0)
@@ -178,6 +116,19 @@ call_unlink(struct media_worker *w, struct media_call *c)
 static int
 call_add(struct media_worker *w, struct media_call *c)
 {
+	if (w->io == MEDIA_IO_URING) {
+		for (int i = 0; i < MEDIA_LEGS; i++) {
+			c->leg[i].call = c;
+			c->leg[i].sock[0].leg = c->leg[i].sock[1].leg = &c->leg[i];
+		}
+		int rc = media_uring_add_call(w->u, c);
+		if (rc != 0)
+			return rc;
+		unsigned b = hash_id(c->id);
+		c->hnext = w->buckets[b];
+		w->buckets[b] = c;
+		return 0;
+	}
 	for (int i = 0; i < 2; i++) {
 		for (int k = 0; k < 2; k++) {
 			struct media_sock *s = &c->leg[i].sock[k];
@@ -196,74 +147,6 @@ call_add(struct media_worker *w, struct media_call *c)
 	c->hnext = w->buckets[b];
 	w->buckets[b] = c;
 	return 0;
-}
-
-static void
-peer_set(struct media_peer *p, const struct sockaddr_storage *addr)
-{
-	bool same = sa_equal(&p->signalled, addr);
-	p->signalled = *addr;
-	p->hold = sa_is_hold(addr);
-	if (!same || !p->latched) {
-		p->latched = false;
-		p->cur = *addr;
-		p->cur_len = sa_len(addr);
-	}
-}
-
-static void
-leg_apply_update(struct media_worker *w, struct media_leg *l, struct media_cmd *cmd)
-{
-	struct sockaddr_storage rtcp = cmd->upd.rtcp;
-
-	if (rtcp.ss_family == AF_UNSPEC) {
-		/* RTCP on the RTP port + 1 (RFC 3550 s11), via typed copies */
-		rtcp = cmd->upd.rtp;
-		if (rtcp.ss_family == AF_INET) {
-			struct sockaddr_in in;
-			memcpy(&in, &rtcp, sizeof(in));
-			if (in.sin_port != 0)
-				in.sin_port = htons((uint16_t)(ntohs(in.sin_port) + 1));
-			memcpy(&rtcp, &in, sizeof(in));
-		} else if (rtcp.ss_family == AF_INET6) {
-			struct sockaddr_in6 in6;
-			memcpy(&in6, &rtcp, sizeof(in6));
-			if (in6.sin6_port != 0)
-				in6.sin6_port = htons((uint16_t)(ntohs(in6.sin6_port) + 1));
-			memcpy(&rtcp, &in6, sizeof(in6));
-		}
-	}
-	peer_set(&l->peer[0], &cmd->upd.rtp);
-	peer_set(&l->peer[1], &rtcp);
-	l->mux = cmd->upd.mux;
-	if (l->plain != cmd->upd.plain)
-		l->n_auth_ssrc = 0;
-	l->plain = cmd->upd.plain;
-	/* unchanged keys keep their session: rollover counter and replay window survive */
-	if (srtp_leg_same_keys(l->rx, cmd->upd.rx)) {
-		srtp_leg_free(cmd->upd.rx);
-	} else {
-		srtp_leg_free(l->rx);
-		l->rx = cmd->upd.rx;
-		l->n_auth_ssrc = 0;
-	}
-	cmd->upd.rx = NULL;
-	if (srtp_leg_same_keys(l->tx, cmd->upd.tx)) {
-		srtp_leg_free(cmd->upd.tx);
-	} else {
-		srtp_leg_free(l->tx);
-		l->tx = cmd->upd.tx;
-	}
-	cmd->upd.tx = NULL;
-	rtp_stats_set_clock_rate(&l->rx_stats, cmd->upd.clock_rate);
-	rtp_stats_set_clock_rate(&l->tx_stats, cmd->upd.clock_rate);
-	dtmf_count_set_pt(&l->rx_stats.dtmf, cmd->upd.has_dtmf_pt, cmd->upd.dtmf_pt);
-	dtmf_count_set_pt(&l->tx_stats.dtmf, cmd->upd.has_dtmf_pt, cmd->upd.dtmf_pt);
-	if (!l->configured) {
-		l->configured = true;
-		l->last_rx_mono = now_ns(CLOCK_MONOTONIC);
-	}
-	(void)w;
 }
 
 static void
@@ -290,20 +173,37 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 	}
 #endif
 	case CMD_ADD:
-		if (call_add(w, cmd->call) == 0)
+		if (call_add(w, cmd->call) == 0) {
 			cmd->call = NULL; /* owned by the worker now */
+		} else if (w->io == MEDIA_IO_URING) {
+			/* receives it armed may name it: freed once the kernel lets go */
+			media_uring_del_call(w->u, cmd->call);
+			cmd->call = NULL;
+		}
 		break;
 	case CMD_UPDATE:
 		if (c != NULL)
-			leg_apply_update(w, &c->leg[cmd->leg], cmd);
+			media_relay_leg_update(&c->leg[cmd->leg], cmd);
 		break;
 	case CMD_LEG_ADD:
-		if (c != NULL)
+		if (c != NULL && w->io == MEDIA_IO_URING) {
+			media_uring_leg_release(w->u, c, MEDIA_LEG_C);
+			if (media_call_leg_c_add(c, -1, cmd) == 0)
+				media_uring_leg_arm(w->u, c, MEDIA_LEG_C);
+		} else if (c != NULL) {
 			(void)media_call_leg_c_add(c, w->epfd, cmd); /* failed: no sockets */
+		}
 		break;
 	case CMD_LEG_DROP:
-		if (c != NULL)
+		if (c != NULL && w->io == MEDIA_IO_URING) {
+			media_uring_leg_release(w->u, c, MEDIA_LEG_C);
+			media_call_leg_c_clear(c, -1);
+			/* stale completions still find their leg (and call) through these */
+			for (int k = 0; k < 2; k++)
+				c->leg[MEDIA_LEG_C].sock[k].leg = &c->leg[MEDIA_LEG_C];
+		} else if (c != NULL) {
 			media_call_leg_c_clear(c, w->epfd);
+		}
 		break;
 	case CMD_PAIR:
 		if (c != NULL)
@@ -320,7 +220,10 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 			media_call_fill_stats(c, &ev->stats);
 			ev_commit(w);
 		}
-		media_call_free(c);
+		if (w->io == MEDIA_IO_URING)
+			media_uring_del_call(w->u, c);
+		else
+			media_call_free(c);
 		break;
 	case CMD_SNAPSHOT:
 		if (c != NULL && (ev = ev_reserve(w, true)) != NULL) {
@@ -381,34 +284,6 @@ media_worker_post(struct media_worker *w, struct media_cmd *cmd)
 
 /* ---- packet path ---- */
 
-static bool
-ssrc_known(const struct media_leg *l, uint32_t ssrc)
-{
-	for (unsigned i = 0; i < l->n_auth_ssrc; i++)
-		if (l->auth_ssrc[i] == ssrc)
-			return true;
-	return false;
-}
-
-static void
-ssrc_remember(struct media_leg *l, uint32_t ssrc)
-{
-	if (ssrc_known(l, ssrc))
-		return;
-	if (l->n_auth_ssrc < MEDIA_AUTH_SSRCS) {
-		l->auth_ssrc[l->n_auth_ssrc++] = ssrc;
-	} else {
-		memmove(l->auth_ssrc, l->auth_ssrc + 1, sizeof(uint32_t) * (MEDIA_AUTH_SSRCS - 1));
-		l->auth_ssrc[MEDIA_AUTH_SSRCS - 1] = ssrc;
-	}
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Flush the queued sends: consecutive messages for the same socket go in one sendmmsg. */
 static void
 flush_sends(struct media_worker *w, struct media_leg *const *tx_leg)
@@ -421,6 +296,7 @@ flush_sends(struct media_worker *w, struct media_leg *const *tx_leg)
 		unsigned off = i;
 		while (off < j) {
 			int n = sendmmsg(w->sfd[i], &w->smsg[off], j - off, MSG_DONTWAIT);
+			w->nsys++;
 			if (n <= 0) {
 				/* full socket buffer or unreachable: drop the message, move on */
 				rtp_stats_drop(&tx_leg[off]->tx_stats, RTP_DROP_OTHER);
@@ -434,151 +310,6 @@ flush_sends(struct media_worker *w, struct media_leg *const *tx_leg)
 	w->nsend = 0;
 }
 
-/* One received packet in buf[0..len) from src on socket s. May queue one send. */
-static void
-relay_packet(struct media_worker *w, struct media_sock *s, unsigned bi, size_t len, uint64_t mono,
-             uint64_t wall, struct media_leg **tx_leg)
-{
-	uint8_t *pkt = w->buf[bi];
-	const struct sockaddr_storage *src = &w->src[bi];
-	struct media_leg *l = s->leg;
-	struct media_leg *m;
-	struct rtp_stats *rs = &l->rx_stats;
-	bool have_sr = false;
-	uint32_t sr_mid = 0;
-	int rc;
-
-	size_t wire = len;
-	bool rtcp = s->rtcp;
-	if (!rtcp && l->mux && len >= 2 && (pkt[1] & 0x7f) >= 64 && (pkt[1] & 0x7f) <= 95)
-		rtcp = true; /* RFC 5761 s4 */
-	if (len < (rtcp ? 8u : 12u) || (pkt[0] >> 6) != 2) {
-		rtp_stats_drop(rs, RTP_DROP_MALFORMED);
-		return;
-	}
-	if (!l->configured || l->pair < 0) { /* not set up, or moved away from */
-		rtp_stats_drop(rs, RTP_DROP_OTHER);
-		return;
-	}
-	m = &l->call->leg[l->pair];
-	/* with rtcp-mux everything arrives on and goes to the RTP port */
-	struct media_peer *p = &l->peer[(s->rtcp && !l->mux) ? 1 : 0];
-	if (s->rtcp && l->mux) {
-		rtp_stats_drop(rs, RTP_DROP_UNKNOWN_SOURCE);
-		return;
-	}
-	bool expected = sa_equal(src, p->latched ? &p->cur : &p->signalled);
-
-	if (l->plain) {
-		if (!expected) {
-			rtp_stats_drop(rs, RTP_DROP_UNKNOWN_SOURCE);
-			return;
-		}
-	} else {
-		if (p->latched && !expected) {
-			rtp_stats_drop(rs, RTP_DROP_UNKNOWN_SOURCE);
-			return;
-		}
-		uint32_t ssrc = rtcp ? rd32(pkt + 4) : rd32(pkt + 8);
-		rc = rtcp ? srtp_leg_unprotect_rtcp(l->rx, pkt, &len)
-		          : srtp_leg_unprotect(l->rx, pkt, &len);
-		if (rc != 0) {
-			enum rtp_drop why = RTP_DROP_OTHER;
-			if (!expected)
-				why = RTP_DROP_UNKNOWN_SOURCE;
-			else if (rc == -EALREADY)
-				why = RTP_DROP_REPLAY;
-			else if (rc == -EDQUOT)
-				why = RTP_DROP_SSRC_LIMIT;
-			else if (rc == -EBADMSG)
-				why = ssrc_known(l, ssrc) ? RTP_DROP_AUTH : RTP_DROP_PLAINTEXT;
-			else if (rc == -EINVAL)
-				why = RTP_DROP_MALFORMED;
-			rtp_stats_drop(rs, why);
-			return;
-		}
-		if (!rtcp)
-			ssrc_remember(l, ssrc);
-		if (!expected && !p->hold) {
-			/* authenticated packet from a new source: latch, once */
-			p->cur = *src;
-			p->cur_len = sa_len(src);
-			p->latched = true;
-			if (s->rtcp == false) {
-				rs->latched = true;
-				rs->latched_addr = *src;
-			}
-			post_leg_event(w, l, MEDIA_EV_LATCHED, src);
-		}
-	}
-
-	if (rtcp) {
-		/* SDES and BYE text name the sender's host and software (rtcp.h) */
-		size_t n;
-		rc = rtcp_rewrite(pkt, len, w->rtcp_out, PKT_BUF - SRTP_LEG_TRAILER_MAX, &n,
-		                  m->cname, RTCP_CNAME_LEN);
-		if (rc != 0) {
-			rtp_stats_drop(rs, rc == -EBADMSG ? RTP_DROP_MALFORMED : RTP_DROP_OTHER);
-			return;
-		}
-		memcpy(pkt, w->rtcp_out, n);
-		len = n;
-		rtp_stats_rtcp(rs, wire, wall);
-		have_sr = rtp_stats_take_rtcp(&l->tx_stats, pkt, len, mono, &sr_mid);
-	} else {
-		rtp_stats_rtp(rs, pkt, len, wire, mono, wall);
-		(void)dtmf_count_rtp(&rs->dtmf, pkt, len);
-	}
-	l->last_rx_mono = mono;
-	if (!l->seen_first) {
-		l->seen_first = true;
-		post_leg_event(w, l, MEDIA_EV_FIRST_PACKET, src);
-	}
-	if (l->idle) {
-		l->idle = false;
-		post_leg_event(w, l, MEDIA_EV_ACTIVE, NULL);
-	}
-
-	/* toward the other leg */
-	struct media_peer *mp = &m->peer[(rtcp && !m->mux) ? 1 : 0];
-	struct rtp_stats *ts = &m->tx_stats;
-	if (!m->configured || mp->hold) {
-		rtp_stats_drop(ts, RTP_DROP_OTHER);
-		return;
-	}
-	if (!m->plain) {
-		rc = rtcp ? srtp_leg_protect_rtcp(m->tx, pkt, &len, PKT_BUF)
-		          : srtp_leg_protect(m->tx, pkt, &len, PKT_BUF);
-		if (rc != 0) {
-			rtp_stats_drop(ts, rc == -EALREADY ? RTP_DROP_REPLAY
-			                   : rc == -EDQUOT ? RTP_DROP_SSRC_LIMIT
-			                                   : RTP_DROP_OTHER);
-			return;
-		}
-	}
-	if (rtcp)
-		rtp_stats_rtcp(ts, len, wall);
-	else {
-		rtp_stats_sent(ts, rd32(pkt + 8), len, wall);
-		(void)dtmf_count_rtp(&ts->dtmf, pkt, len); /* the header is in clear */
-	}
-	if (have_sr)
-		rtp_stats_sr_sent(ts, sr_mid, mono); /* the peer's LSR will name it (RTT) */
-
-	unsigned n = w->nsend++;
-	w->dst[n] = mp->cur;
-	w->siov[n].iov_base = pkt;
-	w->siov[n].iov_len = len;
-	w->smsg[n].msg_hdr = (struct msghdr){
-	        .msg_name = &w->dst[n],
-	        .msg_namelen = mp->cur_len,
-	        .msg_iov = &w->siov[n],
-	        .msg_iovlen = 1,
-	};
-	w->sfd[n] = m->sock[(rtcp && !m->mux) ? 1 : 0].fd;
-	tx_leg[n] = m;
-}
-
 static void
 read_socket(struct media_worker *w, struct media_sock *s)
 {
@@ -587,7 +318,7 @@ read_socket(struct media_worker *w, struct media_sock *s)
 	for (int round = 0; round < READS_PER_FD; round++) {
 		for (unsigned i = 0; i < BATCH; i++) {
 			w->riov[i].iov_base = w->buf[i];
-			w->riov[i].iov_len = PKT_MAX;
+			w->riov[i].iov_len = MEDIA_PKT_MAX;
 			w->rmsg[i].msg_hdr = (struct msghdr){
 			        .msg_name = &w->src[i],
 			        .msg_namelen = sizeof(w->src[i]),
@@ -596,15 +327,33 @@ read_socket(struct media_worker *w, struct media_sock *s)
 			};
 		}
 		int n = recvmmsg(s->fd, w->rmsg, BATCH, MSG_DONTWAIT, NULL);
+		w->nsys++;
 		if (n <= 0)
 			return;
-		uint64_t mono = now_ns(CLOCK_MONOTONIC), wall = now_ns(CLOCK_REALTIME);
+		uint64_t mono = media_relay_now_ns(CLOCK_MONOTONIC),
+		         wall = media_relay_now_ns(CLOCK_REALTIME);
 		for (int i = 0; i < n; i++) {
 			if (w->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				rtp_stats_drop(&s->leg->rx_stats, RTP_DROP_MALFORMED);
 				continue;
 			}
-			relay_packet(w, s, (unsigned)i, w->rmsg[i].msg_len, mono, wall, tx_leg);
+			size_t len = w->rmsg[i].msg_len;
+			struct media_relay_out out;
+			if (!media_relay_packet(&w->relay, s, w->buf[i], &len, MEDIA_PKT_BUF,
+			                        &w->src[i], mono, wall, &out))
+				continue;
+			unsigned k = w->nsend++;
+			w->dst[k] = *out.dst;
+			w->siov[k].iov_base = w->buf[i];
+			w->siov[k].iov_len = len;
+			w->smsg[k].msg_hdr = (struct msghdr){
+			        .msg_name = &w->dst[k],
+			        .msg_namelen = out.dst_len,
+			        .msg_iov = &w->siov[k],
+			        .msg_iovlen = 1,
+			};
+			w->sfd[k] = out.fd;
+			tx_leg[k] = out.leg;
 		}
 		flush_sends(w, tx_leg);
 		if (n < BATCH)
@@ -624,10 +373,66 @@ check_idle(struct media_worker *w, uint64_t mono)
 				if (l->configured && l->pair >= 0 && !l->idle &&
 				    mono - l->last_rx_mono >= limit) {
 					l->idle = true;
-					post_leg_event(w, l, MEDIA_EV_IDLE, NULL);
+					media_relay_event(&w->relay, l, MEDIA_EV_IDLE, NULL);
 				}
 			}
 		}
+	}
+}
+
+/* Once per round of either loop: liveness, then commands, then idle legs. */
+static void
+worker_round_end(struct media_worker *w, bool cmds, uint64_t *next_idle)
+{
+	/* liveness for the watchdog (media_engine_workers_alive): one relaxed store per
+	 * wake-up, which is at most 250 ms apart unless the loop is stuck */
+	atomic_store_explicit(&w->tick_ms, media_relay_now_ns(CLOCK_MONOTONIC) / 1000000u,
+	                      memory_order_relaxed);
+	atomic_store_explicit(&w->nsys_pub, w->u != NULL ? media_uring_syscalls(w->u) : w->nsys,
+	                      memory_order_relaxed);
+	/* commands after sockets: a delete must not free a socket still in this round */
+	if (cmds)
+		drain_cmds(w);
+	if (w->idle_notice_s > 0) {
+		uint64_t mono = media_relay_now_ns(CLOCK_MONOTONIC);
+		if (mono >= *next_idle) {
+			check_idle(w, mono);
+			*next_idle = mono + 1000000000u;
+		}
+	}
+}
+
+static void
+epoll_loop(struct media_worker *w)
+{
+	struct epoll_event evs[EPOLL_EVENTS];
+	uint64_t next_idle = media_relay_now_ns(CLOCK_MONOTONIC) + 1000000000u;
+
+	while (!w->stop) {
+		int n = epoll_wait(w->epfd, evs, EPOLL_EVENTS, 250);
+		w->nsys++;
+		bool cmds = false;
+
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == NULL)
+				cmds = true;
+			else
+				read_socket(w, evs[i].data.ptr);
+		}
+		worker_round_end(w, cmds, &next_idle);
+	}
+}
+
+static void
+uring_loop(struct media_worker *w)
+{
+	uint64_t next_idle = media_relay_now_ns(CLOCK_MONOTONIC) + 1000000000u;
+
+	while (!w->stop) {
+		bool cmds = false;
+		if (media_uring_run(w->u, 250, &cmds) != 0)
+			cmds = true; /* the ring failed: at least keep taking commands */
+		worker_round_end(w, cmds, &next_idle);
 	}
 }
 
@@ -635,34 +440,17 @@ static void *
 worker_main(void *arg)
 {
 	struct media_worker *w = arg;
-	struct epoll_event evs[EPOLL_EVENTS];
-	uint64_t next_idle = now_ns(CLOCK_MONOTONIC) + 1000000000u;
 
-	while (!w->stop) {
-		int n = epoll_wait(w->epfd, evs, EPOLL_EVENTS, 250);
-		bool cmds = false;
-
-		/* liveness for the watchdog (media_engine_workers_alive): one relaxed store
-		 * per wake-up, which is at most 250 ms apart unless the loop is stuck */
-		atomic_store_explicit(&w->tick_ms, now_ns(CLOCK_MONOTONIC) / 1000000u,
-		                      memory_order_relaxed);
-		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr == NULL)
-				cmds = true;
-			else
-				read_socket(w, evs[i].data.ptr);
-		}
-		/* commands after sockets: a delete must not free a socket still in evs[] */
-		if (cmds)
-			drain_cmds(w);
-		if (w->idle_notice_s > 0) {
-			uint64_t mono = now_ns(CLOCK_MONOTONIC);
-			if (mono >= next_idle) {
-				check_idle(w, mono);
-				next_idle = mono + 1000000000u;
-			}
-		}
-	}
+	/* the ring is single-issuer: the thread that submits makes it */
+	if (w->io == MEDIA_IO_URING)
+		w->start_rc = media_uring_new(&w->u, w->cmd_efd, &w->relay);
+	sem_post(&w->started);
+	if (w->start_rc != 0)
+		return NULL;
+	if (w->io == MEDIA_IO_URING)
+		uring_loop(w);
+	else
+		epoll_loop(w);
 	return NULL;
 }
 
@@ -670,7 +458,7 @@ worker_main(void *arg)
 
 int
 media_worker_new(struct media_worker **out, unsigned idx, int ev_efd, unsigned ring_len,
-                 unsigned idle_notice_s)
+                 unsigned idle_notice_s, enum media_io io)
 {
 	struct media_worker *w = calloc(1, sizeof(*w));
 	int err;
@@ -681,31 +469,45 @@ media_worker_new(struct media_worker **out, unsigned idx, int ev_efd, unsigned r
 	w->ev_efd = ev_efd;
 	w->idle_notice_s = idle_notice_s;
 	w->epfd = w->cmd_efd = -1;
+	w->io = io == MEDIA_IO_URING ? MEDIA_IO_URING : MEDIA_IO_EPOLL;
 	w->stop_cmd.type = CMD_STOP;
 	pthread_mutex_init(&w->cmd_mu, NULL);
+	sem_init(&w->started, 0, 0);
 	if ((err = media_evring_new(&w->evr, ring_len, ev_efd)) != 0)
 		goto fail;
-	w->buf = calloc(BATCH, PKT_BUF);
-	if (w->buf == NULL) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    (w->cmd_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+	w->relay.evr = w->evr;
+	w->relay.idle_notice_s = idle_notice_s;
+	if ((w->cmd_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		err = -errno;
 		goto fail;
 	}
-	struct epoll_event ee = {.events = EPOLLIN, .data.ptr = NULL};
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->cmd_efd, &ee) != 0) {
-		err = -errno;
-		goto fail;
+	if (w->io == MEDIA_IO_EPOLL) {
+		/* the io_uring path has its own buffers (media_uring.c) */
+		w->buf = calloc(BATCH, MEDIA_PKT_BUF);
+		if (w->buf == NULL) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+			err = -errno;
+			goto fail;
+		}
+		struct epoll_event ee = {.events = EPOLLIN, .data.ptr = NULL};
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->cmd_efd, &ee) != 0) {
+			err = -errno;
+			goto fail;
+		}
 	}
-	atomic_store(&w->tick_ms, now_ns(CLOCK_MONOTONIC) / 1000000u);
+	atomic_store(&w->tick_ms, media_relay_now_ns(CLOCK_MONOTONIC) / 1000000u);
 	if ((err = pthread_create(&w->thr, NULL, worker_main, w)) != 0) {
 		err = -err;
 		goto fail;
 	}
 	w->thr_started = true;
+	while (sem_wait(&w->started) != 0 && errno == EINTR)
+		;
+	if ((err = w->start_rc) != 0)
+		goto fail; /* the thread has returned; media_worker_free() joins it */
 	*out = w;
 	return 0;
 fail:
@@ -730,6 +532,9 @@ media_worker_free(struct media_worker *w)
 			media_cmd_free(list);
 		list = next;
 	}
+	/* the ring first: its exit cancels every request, and frees the deleted calls the
+	 * kernel still held; then every call still owned */
+	media_uring_free(w->u);
 	for (unsigned b = 0; b < HASH_BUCKETS; b++) {
 		struct media_call *c = w->buckets[b];
 		while (c != NULL) {
@@ -743,9 +548,10 @@ media_worker_free(struct media_worker *w)
 	if (w->cmd_efd >= 0)
 		close(w->cmd_efd);
 	pthread_mutex_destroy(&w->cmd_mu);
+	sem_destroy(&w->started);
 	media_evring_free(w->evr);
 	if (w->buf != NULL)
-		OPENSSL_cleanse(w->buf, (size_t)BATCH * PKT_BUF);
+		OPENSSL_cleanse(w->buf, (size_t)BATCH * MEDIA_PKT_BUF);
 	free(w->buf);
 	free(w);
 }
@@ -772,6 +578,12 @@ media_worker_cpu_ns(const struct media_worker *w)
 	    clock_gettime(cid, &ts) != 0)
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+media_worker_syscalls(const struct media_worker *w)
+{
+	return atomic_load_explicit(&((struct media_worker *)w)->nsys_pub, memory_order_relaxed);
 }
 
 uint64_t

@@ -72,6 +72,11 @@ struct media_call {
 	uint64_t id;
 	struct media_call *hnext;
 	struct media_leg leg[MEDIA_LEGS];
+	/* io_uring path only (media_uring.c): requests the kernel still holds for this call
+	 * (armed receives, sends in flight); a deleted call is freed when they reach 0 */
+	unsigned io_refs;
+	bool io_dying;
+	uint16_t io_gen[MEDIA_LEGS]; /* bumped when a leg's sockets go: older receives are stale */
 };
 
 /* Close the sockets, free the SRTP sessions (wiping keys), free the call. NULL is fine. */
@@ -96,10 +101,10 @@ void media_snap_wait_finish(struct media_snap_wait *sw, int rc, const struct med
 /* A snapshot of `c`'s statistics (media_call.c). Called by the call's owner only. */
 void media_call_fill_stats(const struct media_call *c, struct media_call_stats *st);
 
-/* media_call.c, for the worker that owns `c` (its epoll set `epfd`): leg C takes the
- * sockets of a CMD_LEG_ADD `cmd` (0, or a negative errno and no sockets), or loses its
- * sockets, keys and statistics; legs `x` and `y` relay to each other, their former
- * partners to no one. */
+/* media_call.c, for the worker that owns `c` (its epoll set `epfd`, -1 on the io_uring
+ * path, which arms and cancels the sockets' receives itself): leg C takes the sockets of
+ * a CMD_LEG_ADD `cmd` (0, or a negative errno and no sockets), or loses its sockets, keys
+ * and statistics; legs `x` and `y` relay to each other, their former partners to no one. */
 int media_call_leg_c_add(struct media_call *c, int epfd, struct media_cmd *cmd);
 void media_call_leg_c_clear(struct media_call *c, int epfd);
 void media_call_pair_legs(struct media_call *c, int x, int y);
@@ -149,11 +154,13 @@ void media_cmd_free(struct media_cmd *cmd);
 struct media_worker;
 
 /*
- * Start worker `idx`: its thread, epoll set and command eventfd. Events are posted to
- * a ring of `ring_len` and signalled on `ev_efd` (not owned). Returns 0 or negative errno.
+ * Start worker `idx`: its thread, command eventfd and its I/O path `io` (MEDIA_IO_URING
+ * or MEDIA_IO_EPOLL; the io_uring ring is set up by the thread, and this waits for it).
+ * Events are posted to a ring of `ring_len` and signalled on `ev_efd` (not owned).
+ * Returns 0 or negative errno (for io_uring: -ENOTSUP or the kernel's refusal).
  */
 int media_worker_new(struct media_worker **out, unsigned idx, int ev_efd, unsigned ring_len,
-                     unsigned idle_notice_s);
+                     unsigned idle_notice_s, enum media_io io);
 
 /* Stop the thread, free every call it owns (wiping keys) and every queued command. */
 void media_worker_free(struct media_worker *w);
@@ -166,6 +173,9 @@ int media_worker_drain(struct media_worker *w, media_event_cb cb, void *arg);
 
 uint64_t media_worker_events_lost(const struct media_worker *w);
 uint64_t media_worker_cpu_ns(const struct media_worker *w);
+/* I/O system calls the worker made (epoll_wait, recvmmsg, sendmmsg; io_uring_enter), as
+ * of its last round. Any thread. */
+uint64_t media_worker_syscalls(const struct media_worker *w);
 /* CLOCK_MONOTONIC milliseconds when the worker last went round its loop (it does at
  * least every 250 ms while it is not stuck); set at start. Any thread. */
 uint64_t media_worker_tick_ms(const struct media_worker *w);

@@ -210,6 +210,7 @@ START_TEST(conf_loads_every_key_of_good_full)
 	ck_assert_uint_eq(c->media.port_min, 40000);
 	ck_assert_uint_eq(c->media.port_max, 40003);
 	ck_assert_uint_eq(c->media.workers, 4);
+	ck_assert_int_eq(c->media.io, CONF_MEDIA_IO_EPOLL);
 	ck_assert_uint_eq(c->media.nsuites, 2);
 	ck_assert_int_eq(c->media.suites[0], SUITE_AEAD_AES_256_GCM);
 	ck_assert_int_eq(c->media.suites[1], SUITE_AES_CM_128_HMAC_SHA1_80);
@@ -379,6 +380,7 @@ START_TEST(conf_defaults_apply_when_keys_are_absent)
 	ck_assert_uint_eq(c->media.port_min, 30000);
 	ck_assert_uint_eq(c->media.port_max, 39999);
 	ck_assert_uint_eq(c->media.workers, 0);
+	ck_assert_int_eq(c->media.io, CONF_MEDIA_IO_AUTO);
 	ck_assert_uint_eq(c->media.nsuites, 6);
 	ck_assert_int_eq(c->media.suites[0], SUITE_AES_CM_128_HMAC_SHA1_80);
 	ck_assert_int_eq(c->media.suites[1], SUITE_AEAD_AES_128_GCM);

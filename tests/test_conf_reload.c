@@ -158,14 +158,14 @@ END_TEST
 START_TEST(restart_keys_are_named_in_table_order)
 {
 	struct conf *a = load(NULL, NULL, NULL);
-	struct conf *b = load("address = 127.0.0.2\nworkers = 3\n", NULL,
+	struct conf *b = load("address = 127.0.0.2\nworkers = 3\nio = epoll\n", NULL,
 	                      "[telemetry]\nsocket = /tmp/x.sock\n\n[pool]\nprobe_interval = 0\n");
 	struct conf_diff d;
 	char buf[512];
 
-	ck_assert_uint_eq(conf_reload_diff(a, b, &d), 4);
+	ck_assert_uint_eq(conf_reload_diff(a, b, &d), 5);
 	ck_assert_str_eq(conf_reload_diff_str(&d, buf, sizeof(buf)),
-	                 "[media] address, [media] workers, [telemetry] socket, "
+	                 "[media] address, [media] workers, [media] io, [telemetry] socket, "
 	                 "[pool] probe_interval");
 	conf_unref(b);
 	/* back to the first file: nothing */

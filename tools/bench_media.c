@@ -9,9 +9,13 @@
  * (recvmmsg -> srtp_unprotect -> srtp_protect -> sendmmsg, nothing else) on its own
  * sockets. Printed per level and relay: delivered packets/s, loss, added latency p50/p99
  * (send call to kernel receive, through the relay and loopback twice), and relay CPU
- * ns/packet from the relay thread's CLOCK_THREAD_CPUTIME. A tool, not a test.
+ * ns/packet from the relay threads' CLOCK_THREAD_CPUTIME. The engine runs on each of its
+ * I/O paths (io_uring and epoll, media.h) with 1 and with 2 workers, next to the
+ * reference, level by level; a relay that lost more than LOSS_FREE_PCT at a level is not
+ * run at higher ones. The summary gives each relay's highest loss-free rate, its ratio to
+ * the reference's, and p99 at 1,000 calls (100,000 packets/s). A tool, not a test.
  *
- *   bench_media [-d seconds] [-l 100,500,1000,2000] [-n] [-s sockets]
+ *   bench_media [-d seconds] [-l 500,1000,...] [-w 1,2] [-n] [-s sockets]
  *     -n: libsrtp's own (NSS) crypto instead of the OpenSSL plug-in
  */
 #include <errno.h>
@@ -38,13 +42,15 @@
 #include "srtp_leg.h"
 #include <srtp2/srtp.h>
 
-#define PKT_LEN   172
-#define PPS       50
-#define SLOTS     256
-#define MAXSOCK   64
-#define BATCH     32
-#define HIST_US   200000 /* latency histogram: 1 us buckets up to 200 ms */
-#define MAX_CALLS 4096
+#define PKT_LEN       172
+#define PPS           50
+#define SLOTS         256
+#define MAXSOCK       64
+#define BATCH         32
+#define HIST_US       200000 /* latency histogram: 1 us buckets up to 200 ms */
+#define MAX_CALLS     4096
+#define LOSS_FREE_PCT 0.01 /* "loss-free": at most this share lost (late stragglers) */
+#define MAX_KINDS     9
 
 struct bcall {
 	srtp_t gen[2];         /* generator: dir 0 = A sends (KA), dir 1 = B sends (KB) */
@@ -288,6 +294,24 @@ sink_main(void *arg)
 	return NULL;
 }
 
+/* The kernel's UDP receive-buffer and send-buffer errors (system-wide: /proc/net/snmp). */
+static void
+udp_errors(uint64_t *rcvbuf, uint64_t *sndbuf)
+{
+	char line[512];
+	unsigned long long v[6];
+	int seen = 0; /* the second "Udp: " line holds the values */
+	FILE *f = fopen("/proc/net/snmp", "r");
+	*rcvbuf = *sndbuf = 0;
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "Udp: ", 5) == 0 && ++seen == 2 &&
+		    sscanf(line + 5, "%llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		           &v[4], &v[5]) == 6)
+			*rcvbuf = v[4], *sndbuf = v[5];
+	if (f != NULL)
+		fclose(f);
+}
+
 static double
 pct(double p, uint64_t total)
 {
@@ -302,7 +326,9 @@ pct(double p, uint64_t total)
 
 struct result {
 	double pps, loss_pct, p50_ms, p99_ms, ns_pkt, gen_cpu, sink_cpu, offered;
+	double sys_pkt; /* the engine's I/O system calls per delivered packet; < 0: not counted */
 	uint64_t sent, recv;
+	uint64_t udp_rcvbuf_err, udp_sndbuf_err; /* during the run, system-wide */
 };
 
 /* run the load for `secs` against whatever relay listens on calls[].relay_port */
@@ -325,6 +351,8 @@ run_load(unsigned secs, uint64_t (*cpu)(void *), void *cpu_arg, struct result *r
 	atomic_store(&gen_stop, false);
 	atomic_store(&sink_stop, false);
 	pthread_create(&s, NULL, sink_main, NULL);
+	uint64_t rb0, sb0, rb1, sb1;
+	udp_errors(&rb0, &sb0);
 	uint64_t cpu0 = cpu(cpu_arg), t0 = now_ns();
 	pthread_create(&g, NULL, gen_main, NULL);
 	sleep(secs);
@@ -332,8 +360,18 @@ run_load(unsigned secs, uint64_t (*cpu)(void *), void *cpu_arg, struct result *r
 	r->gen_cpu = (double)thread_cpu_ns(g) / (double)(tg - t0);
 	atomic_store(&gen_stop, true);
 	pthread_join(g, NULL);
-	usleep(300000); /* drain */
+	/* drain: until nothing arrived for 300 ms (at most 5 s), so that late is not lost */
+	uint64_t last = atomic_load(&recv_total);
+	for (int quiet = 0, waited = 0; quiet < 3 && waited < 50; waited++) {
+		usleep(100000);
+		uint64_t now = atomic_load(&recv_total);
+		quiet = now == last ? quiet + 1 : 0;
+		last = now;
+	}
 	uint64_t cpu1 = cpu(cpu_arg), t1 = now_ns();
+	udp_errors(&rb1, &sb1);
+	r->udp_rcvbuf_err = rb1 - rb0;
+	r->udp_sndbuf_err = sb1 - sb0;
 	r->sink_cpu = (double)thread_cpu_ns(s) / (double)(t1 - t0);
 	atomic_store(&sink_stop, true);
 	pthread_join(s, NULL);
@@ -353,23 +391,27 @@ run_load(unsigned secs, uint64_t (*cpu)(void *), void *cpu_arg, struct result *r
 static uint64_t
 engine_cpu(void *arg)
 {
-	return media_engine_worker_cpu_ns(arg, 0);
+	uint64_t ns = 0;
+	for (unsigned i = 0; i < media_engine_workers(arg); i++)
+		ns += media_engine_worker_cpu_ns(arg, i);
+	return ns;
 }
 
-static void
-run_engine(unsigned secs, uint16_t pmin, struct result *r)
+/* 0, or the engine's refusal (an I/O path this build or kernel does not have) */
+static int
+run_engine(unsigned secs, uint16_t pmin, enum media_io io, unsigned workers, struct result *r)
 {
 	struct media_engine_conf ec;
 	struct media_engine *e;
+	int err;
 	memset(&ec, 0, sizeof(ec));
-	ec.workers = 1;
+	ec.workers = workers;
+	ec.io = io;
 	ec.local = sa4(0);
 	ec.port_min = pmin;
 	ec.port_max = (uint16_t)(pmin + ncalls * 4 + 400);
-	if (media_engine_new(&e, &ec) != 0) {
-		fprintf(stderr, "bench_media: media_engine_new failed\n");
-		exit(1);
-	}
+	if ((err = media_engine_new(&e, &ec)) != 0)
+		return err;
 	uint64_t *ids = calloc(ncalls, sizeof(*ids));
 	for (unsigned i = 0; i < ncalls; i++) {
 		uint16_t ports[2][2];
@@ -394,16 +436,32 @@ run_engine(unsigned secs, uint16_t pmin, struct result *r)
 	}
 	struct media_call_stats st;
 	media_call_snapshot_wait(e, ids[ncalls - 1], &st, 5000);
+	uint64_t sys0 = 0, sys1 = 0;
+	for (unsigned i = 0; i < workers; i++)
+		sys0 += media_engine_worker_syscalls(e, i);
 	run_load(secs, engine_cpu, e, r);
-	uint64_t drops = 0;
-	for (unsigned i = 0; i < ncalls; i += ncalls / 10 ? ncalls / 10 : 1)
-		if (media_call_snapshot_wait(e, ids[i], &st, 5000) == 0)
-			drops += rtp_stats_drops_total(&st.leg[0].rx) +
-			         rtp_stats_drops_total(&st.leg[1].rx);
-	if (drops)
-		printf("  (engine counted %" PRIu64 " drops on sampled calls)\n", drops);
+	for (unsigned i = 0; i < workers; i++)
+		sys1 += media_engine_worker_syscalls(e, i);
+	r->sys_pkt = r->recv ? (double)(sys1 - sys0) / (double)r->recv : 0;
+	/* every call: what the engine took in and sent, next to what the sinks got */
+	uint64_t drops = 0, in = 0, out = 0;
+	for (unsigned i = 0; i < ncalls; i++) {
+		if (media_call_snapshot_wait(e, ids[i], &st, 5000) != 0)
+			continue;
+		for (int l = 0; l < 2; l++) {
+			drops += rtp_stats_drops_total(&st.leg[l].rx) +
+			         rtp_stats_drops_total(&st.leg[l].tx);
+			in += st.leg[l].rx.packets;
+			out += st.leg[l].tx.packets;
+		}
+	}
+	if (drops || in != r->sent || out != r->recv)
+		printf("  (engine: %" PRIu64 " packets in, %" PRIu64 " out, %" PRIu64
+		       " dropped; generator sent %" PRIu64 ", sinks got %" PRIu64 ")\n",
+		       in, out, drops, r->sent, r->recv);
 	media_engine_free(e);
 	free(ids);
+	return 0;
 }
 
 /* ---- the reference relay ---- */
@@ -511,20 +569,62 @@ run_reference(unsigned secs, struct result *r)
 static void
 print_row(const char *name, unsigned n, const struct result *r)
 {
-	printf("%6u %-9s %9.0f %8.3f%% %8.3f %8.3f %9.0f   (offered %.0f pps, generator %.0f%% "
-	       "CPU, sink %.0f%% CPU)\n",
-	       n, name, r->pps, r->loss_pct, r->p50_ms, r->p99_ms, r->ns_pkt, r->offered,
-	       100 * r->gen_cpu, 100 * r->sink_cpu);
+	char sys[16] = "-";
+	if (r->sys_pkt >= 0)
+		snprintf(sys, sizeof(sys), "%.3f", r->sys_pkt);
+	printf("%6u %-12s %9.0f %8.3f%% %8.3f %8.3f %7.0f %8s   (offered %.0f of %u pps, generator "
+	       "%.0f%% CPU, sink %.0f%% CPU",
+	       n, name, r->pps, r->loss_pct, r->p50_ms, r->p99_ms, r->ns_pkt, sys, r->offered,
+	       n * PPS * 2, 100 * r->gen_cpu, 100 * r->sink_cpu);
+	if (r->udp_rcvbuf_err || r->udp_sndbuf_err)
+		printf("; UDP buffer errors: %" PRIu64 " receive, %" PRIu64 " send",
+		       r->udp_rcvbuf_err, r->udp_sndbuf_err);
+	printf(")\n");
+}
+
+/* One relay under test: the engine on an I/O path with n workers, or the reference. */
+struct kind {
+	char name[16];
+	bool reference;
+	enum media_io io;
+	unsigned workers;
+	bool failed, skipped; /* lost too much at a level / cannot run here */
+	double best_pps;      /* highest loss-free delivered rate */
+	unsigned best_calls;
+	double p99_100k, loss_100k; /* at 1,000 calls; p99 < 0: not measured */
+	double ns_pkt;              /* relay CPU per packet at the highest level it ran */
+	unsigned ns_calls;
+};
+
+static void
+fresh_generator(void)
+{
+	/* fresh generator sessions: every relay starts with new replay windows */
+	for (unsigned i = 0; i < ncalls; i++) {
+		for (int d = 0; d < 2; d++) {
+			srtp_dealloc(calls[i].gen[d]);
+			calls[i].gen[d] = mk_srtp(&calls[i].k[d * 2], true);
+		}
+	}
+}
+
+static double
+load_avg(void)
+{
+	double l[1] = {0};
+	return getloadavg(l, 1) == 1 ? l[0] : -1;
 }
 
 int
 main(int argc, char **argv)
 {
-	unsigned secs = 10, levels[16] = {100, 500, 1000, 2000}, nlevels = 4;
+	unsigned secs = 5, levels[16] = {500, 1000, 1500, 2000, 2500, 3000, 4000}, nlevels = 7;
+	unsigned workers[4] = {1, 2}, nwork = 2;
+	bool want_uring = true, want_epoll = true;
 	bool nss = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "d:l:ns:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:l:nr:w:s:")) != -1) {
 		switch (opt) {
 		case 'd':
 			secs = (unsigned)atoi(optarg);
@@ -538,12 +638,25 @@ main(int argc, char **argv)
 		case 'n':
 			nss = true;
 			break;
+		case 'r': /* engine paths to run: uring, epoll or both (the reference always runs)
+		           */
+			want_uring = strstr(optarg, "uring") != NULL;
+			want_epoll = strstr(optarg, "epoll") != NULL;
+			break;
+		case 'w':
+			nwork = 0;
+			for (char *t = strtok(optarg, ","); t != NULL && nwork < 3;
+			     t = strtok(NULL, ","))
+				if (atoi(t) > 0)
+					workers[nwork++] = (unsigned)atoi(t);
+			break;
 		case 's':
 			nsock = (unsigned)atoi(optarg);
 			break;
 		default:
-			fprintf(stderr,
-			        "usage: bench_media [-d secs] [-l n,n,...] [-n] [-s sockets]\n");
+			fprintf(stderr, "usage: bench_media [-d secs] [-l n,n,...] [-w n,n] [-r "
+			                "uring,epoll] "
+			                "[-n] [-s sockets]\n");
 			return 2;
 		}
 	}
@@ -567,16 +680,41 @@ main(int argc, char **argv)
 		sock_a[s] = udp_bind(0, &addr_a[s]);
 		sock_b[s] = udp_bind(0, &addr_b[s]);
 	}
-	printf("bench_media: %s crypto, 1 worker, %u s per level, %d pps/direction/call, %d-octet "
-	       "RTP, AES_CM_128_HMAC_SHA1_80 both legs, %u peer sockets per side, %s\n",
+	struct kind kinds[MAX_KINDS];
+	unsigned nk = 0;
+	memset(kinds, 0, sizeof(kinds));
+	for (unsigned wi = 0; wi < nwork && nk + 3 <= MAX_KINDS; wi++) {
+		for (int p = 0; p < 2; p++) {
+			if ((p == 0 && !want_uring) || (p == 1 && !want_epoll))
+				continue;
+			struct kind *k = &kinds[nk++];
+			k->io = p == 0 ? MEDIA_IO_URING : MEDIA_IO_EPOLL;
+			k->workers = workers[wi];
+			snprintf(k->name, sizeof(k->name), "%s %uw", media_io_name(k->io),
+			         k->workers);
+		}
+	}
+	kinds[nk].reference = true;
+	snprintf(kinds[nk++].name, sizeof(kinds[0].name), "reference");
+	for (unsigned i = 0; i < nk; i++)
+		kinds[i].p99_100k = -1;
+
+	printf("bench_media: %s crypto, %u s per level, %d pps/direction/call, %d-octet RTP, "
+	       "AES_CM_128_HMAC_SHA1_80 both legs, %u peer sockets per side, %s, %ld CPUs, load "
+	       "average %.2f at start\n",
 	       media_global_openssl() ? "OpenSSL plug-in" : "libsrtp default (NSS)", secs, PPS,
-	       PKT_LEN, nsock, inet_ntoa(lo));
-	printf("%6s %-9s %9s %9s %8s %8s %9s\n", "calls", "relay", "pps", "loss", "p50 ms",
-	       "p99 ms", "ns/pkt");
+	       PKT_LEN, nsock, inet_ntoa(lo), sysconf(_SC_NPROCESSORS_ONLN), load_avg());
+	printf("%6s %-12s %9s %9s %8s %8s %7s %8s\n", "calls", "relay", "pps", "loss", "p50 ms",
+	       "p99 ms", "ns/pkt", "sys/pkt");
 	for (unsigned li = 0; li < nlevels; li++) {
 		ncalls = levels[li];
 		if (ncalls == 0 || ncalls > MAX_CALLS)
 			continue;
+		bool any = false;
+		for (unsigned i = 0; i < nk; i++)
+			any |= !kinds[i].failed && !kinds[i].skipped;
+		if (!any)
+			break;
 		calls = calloc(ncalls, sizeof(*calls));
 		for (unsigned i = 0; i < ncalls; i++) {
 			for (int k = 0; k < 4; k++)
@@ -587,21 +725,42 @@ main(int argc, char **argv)
 			calls[i].seq[0] &= 0x7fff;
 			calls[i].seq[1] &= 0x7fff;
 		}
-		struct result re, rr;
-		run_engine(secs, pbase, &re);
-		print_row("sipwarden", ncalls, &re);
-		/* reference: fresh generator sessions (the relay's replay windows are new too) */
-		for (unsigned i = 0; i < ncalls; i++) {
-			for (int d = 0; d < 2; d++) {
-				srtp_dealloc(calls[i].gen[d]);
-				calls[i].gen[d] = mk_srtp(&calls[i].k[d * 2], true);
+		for (unsigned i = 0; i < nk; i++) {
+			struct kind *k = &kinds[i];
+			struct result res;
+			if (k->failed || k->skipped)
+				continue;
+			fresh_generator();
+			if (k->reference) {
+				run_reference(secs, &res);
+				res.sys_pkt = -1;
+			} else {
+				int err = run_engine(secs, pbase, k->io, k->workers, &res);
+				if (err != 0) {
+					printf("%6u %-12s unavailable here: %s\n", ncalls, k->name,
+					       strerror(-err));
+					k->skipped = true;
+					continue;
+				}
 			}
+			print_row(k->name, ncalls, &res);
+			if (res.loss_pct > LOSS_FREE_PCT) {
+				k->failed = true;
+			} else if (res.pps > k->best_pps) {
+				k->best_pps = res.pps;
+				k->best_calls = ncalls;
+			}
+			if (res.ns_pkt > 0 && (k->ns_pkt == 0 || ncalls >= k->ns_calls)) {
+				k->ns_pkt = res.ns_pkt; /* at the highest level it ran */
+				k->ns_calls = ncalls;
+			}
+			if (ncalls == 1000) {
+				k->p99_100k = res.p99_ms;
+				k->loss_100k = res.loss_pct;
+			}
+			fflush(stdout);
 		}
-		run_reference(secs, &rr);
-		print_row("reference", ncalls, &rr);
-		printf("%6u ratio     ns/pkt sipwarden/reference = %.2f\n", ncalls,
-		       rr.ns_pkt > 0 ? re.ns_pkt / rr.ns_pkt : 0);
-		fflush(stdout);
+		printf("       (load average %.2f)\n", load_avg());
 		for (unsigned i = 0; i < ncalls; i++) {
 			srtp_dealloc(calls[i].gen[0]);
 			srtp_dealloc(calls[i].gen[1]);
@@ -609,6 +768,28 @@ main(int argc, char **argv)
 				OPENSSL_cleanse(&calls[i].k[k], sizeof(calls[i].k[k]));
 		}
 		free(calls);
+	}
+	const struct kind *ref = &kinds[nk - 1];
+	printf("\nsummary (loss-free: at most %.2f%% lost; a relay that never lost more than that "
+	       "was limited by the levels run or by the box, not by itself)\n",
+	       LOSS_FREE_PCT);
+	printf("%-12s %14s %8s %12s %14s %12s %22s\n", "relay", "loss-free pps", "(calls)",
+	       "x reference", "CPU ns/pkt", "1e9/ns (x)", "p99 ms at 100k pps");
+	for (unsigned i = 0; i < nk; i++) {
+		const struct kind *k = &kinds[i];
+		if (k->skipped) {
+			printf("%-12s unavailable here\n", k->name);
+			continue;
+		}
+		char p99[32] = "not run";
+		if (k->p99_100k >= 0)
+			snprintf(p99, sizeof(p99), "%.3f (loss %.3f%%)", k->p99_100k, k->loss_100k);
+		char cap[32];
+		snprintf(cap, sizeof(cap), "%.0fk (%.2f)", k->ns_pkt > 0 ? 1e6 / k->ns_pkt : 0,
+		         k->ns_pkt > 0 && ref->ns_pkt > 0 ? ref->ns_pkt / k->ns_pkt : 0);
+		printf("%-12s %14.0f %8u %12.2f %14.0f %12s %22s%s\n", k->name, k->best_pps,
+		       k->best_calls, ref->best_pps > 0 ? k->best_pps / ref->best_pps : 0,
+		       k->ns_pkt, cap, p99, k->failed ? "" : "  (never lost: ceiling not reached)");
 	}
 	for (unsigned s = 0; s < nsock; s++) {
 		close(sock_a[s]);

@@ -206,6 +206,14 @@ START_TEST(control_and_sipwardenctl_describe_a_live_call_and_count_it_after)
 	j = control(&t, "{\"cmd\":\"stats\"}");
 	ck_assert_int_eq(num_at(j, "calls.current"), 1);
 	ck_assert_int_eq(num_at(j, "calls.started"), 1);
+	/* the media workers' I/O path: the one SW_MEDIA_IO asked for, else either */
+	const char *io = getenv("SW_MEDIA_IO");
+	ck_assert_msg(strcmp(str_at(j, "media.io"), "uring") == 0 ||
+	                      strcmp(str_at(j, "media.io"), "epoll") == 0,
+	              "stats media.io: %s", str_at(j, "media.io"));
+	if (io != NULL && (strcmp(io, "uring") == 0 || strcmp(io, "epoll") == 0))
+		ck_assert_str_eq(str_at(j, "media.io"), io);
+	ck_assert_int_eq(num_at(j, "media.workers"), 1);
 	json_decref(j);
 
 	/* sipwardenctl: the table row and `show` for that id */

@@ -229,8 +229,13 @@ itest_write_conf(struct itest *t, const struct itest_opts *o)
 	        o->sip_extra ? o->sip_extra : "");
 	t->media_port_min = (uint16_t)pmin;
 	t->media_port_max = (uint16_t)(pmin + (o->media_ports ? o->media_ports : 1000) - 1);
-	fprintf(f, "[media]\naddress = %s\nport_min = %u\nport_max = %u\nworkers = 1\n%s\n", t->ip,
-	        pmin, t->media_port_max, o->media_extra ? o->media_extra : "");
+	/* SW_MEDIA_IO=uring|epoll runs the media workers on that path ([media] io) */
+	const char *io = getenv("SW_MEDIA_IO");
+	if (io == NULL || (strcmp(io, "uring") != 0 && strcmp(io, "epoll") != 0))
+		io = "auto";
+	fprintf(f,
+	        "[media]\naddress = %s\nport_min = %u\nport_max = %u\nworkers = 1\nio = %s\n%s\n",
+	        t->ip, pmin, t->media_port_max, io, o->media_extra ? o->media_extra : "");
 	fprintf(f, "[telemetry]\nsocket = %s\ncontrol_socket = %s\n%s\n", t->tel_path, t->ctl_path,
 	        o->telemetry_extra ? o->telemetry_extra : "");
 	fprintf(f, "[trunk itest]\nsource = %s\n%s\n",
