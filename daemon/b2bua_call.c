@@ -115,6 +115,7 @@ call_free(struct call *c)
 	osip_message_free(c->a_invite);
 	osip_message_free(c->b_invite);
 	sdp_text_free(c->a_answer);
+	free(c->stats);
 	if (c->timer != NULL)
 		event_free(c->timer);
 	if (c->pend_timer != NULL)

@@ -104,8 +104,9 @@ struct call {
 	struct timespec t_invite, t_answer;
 	int final_code;
 	const char *outcome, *ended_by, *end_reason;
-	struct media_call_stats stats; /* last snapshot or final stats */
-	bool have_stats;
+	/* last snapshot or final stats, NULL until the media engine sent one: 3 KiB that most
+	 * live calls never need (snapshots come for interim telemetry and the control socket) */
+	struct media_call_stats *stats;
 	bool end_emitted;
 	struct late_offer *late; /* b2bua_late.c: an offer in a 2xx, its ACK awaited */
 	struct prack *prack;     /* b2bua_prack.c: RFC 3262 state, NULL until needed */
