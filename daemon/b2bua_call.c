@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "log.h"
+#include "sip_util.h"
 
 /* ---- the call table -------------------------------------------------------------- */
 
@@ -112,8 +113,8 @@ call_free(struct call *c)
 	prack_free(c);
 	xfer_free(c);
 	bridge_free(c);
-	osip_message_free(c->a_invite);
-	osip_message_free(c->b_invite);
+	sip_util_free_wiped(c->a_invite); /* their SDPs hold keys */
+	sip_util_free_wiped(c->b_invite);
 	sdp_text_free(c->a_answer);
 	free(c->stats);
 	if (c->timer != NULL)
