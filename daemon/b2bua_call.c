@@ -8,6 +8,7 @@
  */
 #include "b2bua_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,18 @@ call_new(struct b2bua *b)
 	return c;
 }
 
+static void
+offer_drop(struct call_leg *l)
+{
+	if (l->offered != NULL) {
+		for (size_t i = 0; i < l->noffered; i++)
+			srtp_keys_wipe(&l->offered[i]);
+		free(l->offered);
+	}
+	l->offered = NULL;
+	l->noffered = 0;
+}
+
 void
 leg_clear(struct call_leg *l)
 {
@@ -62,9 +75,16 @@ leg_clear(struct call_leg *l)
 	sdp_desc_free(l->remote_sdp);
 	l->remote_sdp = NULL;
 	srtp_keys_wipe(&l->tx);
-	for (size_t i = 0; i < SUITE_COUNT; i++)
-		srtp_keys_wipe(&l->offered[i]);
-	l->noffered = 0;
+	offer_drop(l);
+}
+
+int
+leg_offer_room(struct call_leg *l, size_t n)
+{
+	offer_drop(l);
+	if ((l->offered = calloc(n > 0 ? n : 1, sizeof(*l->offered))) == NULL)
+		return -ENOMEM;
+	return 0;
 }
 
 void
