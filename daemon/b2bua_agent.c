@@ -251,10 +251,12 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 	call_leg_index(c, 1);
 	if (c->leg[0].remote_sdp != NULL) { /* else a late offer: none here either */
 		struct sdp_local loc = {&l->origin, media_advertise(c), c->ports[1][0], pad};
+		size_t ns = plain ? 0 : c->conf->media.nsuites;
 		l->origin.version++;
+		if ((rc = leg_offer_room(l, ns)) != 0)
+			goto out;
 		rc = sdp_build_offer(&sdp, &loc, c->leg[0].remote_sdp, &c->leg[0].verdict,
-		                     c->conf->media.suites, plain ? 0 : c->conf->media.nsuites,
-		                     l->offered, SUITE_COUNT, &l->noffered);
+		                     c->conf->media.suites, ns, l->offered, ns, &l->noffered);
 		if (rc != 0)
 			goto out;
 	}
@@ -282,7 +284,8 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 	}
 	if ((rc = b2bua_send(b, conn, inv)) != 0)
 		goto out;
-	osip_message_free(c->b_invite);
+	sip_util_forget_text(inv); /* libosip2's copy of what was sent: 1.4 KiB a call */
+	sip_util_free_wiped(c->b_invite);
 	c->b_invite = inv;
 	inv = NULL;
 	c->b_final = false;

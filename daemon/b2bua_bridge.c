@@ -220,9 +220,10 @@ send_invite(struct call *c, const char *hp)
 	/* the formats the call negotiated (leg B's answer, or the trunk's): the caller's
 	 * leg keeps its answer, so the person called must pick among them */
 	x->leg.origin.version++;
-	if ((rc = sdp_build_offer(&sdp, &loc, c->leg[1].remote_sdp, &c->leg[1].verdict,
+	if ((rc = leg_offer_room(&x->leg, c->conf->media.nsuites)) != 0 ||
+	    (rc = sdp_build_offer(&sdp, &loc, c->leg[1].remote_sdp, &c->leg[1].verdict,
 	                          c->conf->media.suites, c->conf->media.nsuites, x->leg.offered,
-	                          SUITE_COUNT, &x->leg.noffered)) != 0 ||
+	                          c->conf->media.nsuites, &x->leg.noffered)) != 0 ||
 	    (rc = sip_dialog_request(x->leg.dlg, "INVITE", b->sentby, &inv)) != 0 ||
 	    (pai != NULL && (rc = sip_util_add_header(inv, "P-Asserted-Identity", pai)) != 0) ||
 	    (rc = sip_util_add_header(inv, "Allow", SIP_SERVER_ALLOW)) != 0)

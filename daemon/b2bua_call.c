@@ -8,6 +8,7 @@
  */
 #include "b2bua_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "log.h"
+#include "sip_util.h"
 
 /* ---- the call table -------------------------------------------------------------- */
 
@@ -52,6 +54,18 @@ call_new(struct b2bua *b)
 	return c;
 }
 
+static void
+offer_drop(struct call_leg *l)
+{
+	if (l->offered != NULL) {
+		for (size_t i = 0; i < l->noffered; i++)
+			srtp_keys_wipe(&l->offered[i]);
+		free(l->offered);
+	}
+	l->offered = NULL;
+	l->noffered = 0;
+}
+
 void
 leg_clear(struct call_leg *l)
 {
@@ -61,9 +75,16 @@ leg_clear(struct call_leg *l)
 	sdp_desc_free(l->remote_sdp);
 	l->remote_sdp = NULL;
 	srtp_keys_wipe(&l->tx);
-	for (size_t i = 0; i < SUITE_COUNT; i++)
-		srtp_keys_wipe(&l->offered[i]);
-	l->noffered = 0;
+	offer_drop(l);
+}
+
+int
+leg_offer_room(struct call_leg *l, size_t n)
+{
+	offer_drop(l);
+	if ((l->offered = calloc(n > 0 ? n : 1, sizeof(*l->offered))) == NULL)
+		return -ENOMEM;
+	return 0;
 }
 
 void
@@ -112,9 +133,10 @@ call_free(struct call *c)
 	prack_free(c);
 	xfer_free(c);
 	bridge_free(c);
-	osip_message_free(c->a_invite);
-	osip_message_free(c->b_invite);
+	sip_util_free_wiped(c->a_invite); /* their SDPs hold keys */
+	sip_util_free_wiped(c->b_invite);
 	sdp_text_free(c->a_answer);
+	free(c->stats);
 	if (c->timer != NULL)
 		event_free(c->timer);
 	if (c->pend_timer != NULL)

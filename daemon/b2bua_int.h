@@ -41,11 +41,14 @@ struct call_leg {
 	int peer;      /* index in conf->trunks / conf->agents, -1 none */
 	uint64_t conn; /* SIP connection to the peer, 0 none */
 	struct sip_dialog *dlg;
-	struct sdp_origin origin;              /* our o= on this leg */
-	struct sdp_desc *remote_sdp;           /* the peer's last offer or answer on this leg */
-	struct sdp_verdict verdict;            /* what that SDP negotiated */
-	struct srtp_keys tx;                   /* our key toward this peer (the one in our SDP) */
-	struct srtp_keys offered[SUITE_COUNT]; /* B: keys of our last offer, by tag order */
+	struct sdp_origin origin;    /* our o= on this leg */
+	struct sdp_desc *remote_sdp; /* the peer's last offer or answer on this leg */
+	struct sdp_verdict verdict;  /* what that SDP negotiated */
+	struct srtp_keys tx;         /* our key toward this peer (the one in our SDP) */
+	/* keys of our last offer on this leg, by tag order: noffered of them in an array of
+	 * as many as it offered suites (leg_offer_room()), NULL before any; wiped when
+	 * replaced and by leg_clear() */
+	struct srtp_keys *offered;
 	size_t noffered;
 	bool media_ready; /* media_leg_update() done */
 	/* TLS posture of the signalling hop, captured when the leg started */
@@ -104,8 +107,9 @@ struct call {
 	struct timespec t_invite, t_answer;
 	int final_code;
 	const char *outcome, *ended_by, *end_reason;
-	struct media_call_stats stats; /* last snapshot or final stats */
-	bool have_stats;
+	/* last snapshot or final stats, NULL until the media engine sent one: 3 KiB that most
+	 * live calls never need (snapshots come for interim telemetry and the control socket) */
+	struct media_call_stats *stats;
 	bool end_emitted;
 	struct late_offer *late; /* b2bua_late.c: an offer in a 2xx, its ACK awaited */
 	struct prack *prack;     /* b2bua_prack.c: RFC 3262 state, NULL until needed */
@@ -184,6 +188,9 @@ struct b2bua {
 struct call *call_new(struct b2bua *b);
 void call_finish(struct call *c);
 void leg_clear(struct call_leg *l);
+/* Wipe and free leg `l`'s offered keys, then make room for `n` (at least one) of the new
+ * offer's: 0, or -ENOMEM with none. */
+int leg_offer_room(struct call_leg *l, size_t n);
 void leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci);
 void call_media_index(struct call *c);
 struct call *call_by_media(struct b2bua *b, uint64_t media_id);

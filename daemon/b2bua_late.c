@@ -19,6 +19,7 @@
  */
 #include "b2bua_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,18 +138,18 @@ build_offer(struct call *c, struct late_offer *l, bool plain, char **sdp)
 	struct sdp_local loc = {&a->origin, media_advertise(c), c->ports[l->ans][0],
 	                        leg_crypto_pad(c, l->ans)};
 
+	size_t ns = plain ? 0 : c->conf->media.nsuites;
+
 	a->origin.version++;
-	for (size_t i = 0; i < a->noffered; i++)
-		srtp_keys_wipe(&a->offered[i]);
-	a->noffered = 0;
+	if (leg_offer_room(a, l->keep && !plain ? 1 : ns) != 0)
+		return -ENOMEM;
 	if (l->keep && !plain) {
 		a->offered[0] = a->tx;
 		a->noffered = 1;
 		return sdp_build_reoffer(sdp, &loc, l->offer, &l->verdict, a->offered, 1);
 	}
-	return sdp_build_offer(sdp, &loc, l->offer, &l->verdict, c->conf->media.suites,
-	                       plain ? 0 : c->conf->media.nsuites, a->offered, SUITE_COUNT,
-	                       &a->noffered);
+	return sdp_build_offer(sdp, &loc, l->offer, &l->verdict, c->conf->media.suites, ns,
+	                       a->offered, ns, &a->noffered);
 }
 
 static uint32_t

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -171,7 +172,7 @@ void
 leg_telemetry_of(const struct call *c, const struct call_leg *l, enum media_leg_id ml,
                  struct telemetry_leg *out, char *suite_buf, size_t suite_len)
 {
-	const struct media_leg_stats *ms = &c->stats.leg[ml];
+	const struct media_leg_stats *ms = c->stats != NULL ? &c->stats->leg[ml] : NULL;
 	const char *suite = NULL;
 
 	memset(out, 0, sizeof(*out));
@@ -183,7 +184,7 @@ leg_telemetry_of(const struct call *c, const struct call_leg *l, enum media_leg_
 	out->suite = suite ? suite_buf : NULL;
 	/* where accepted media comes from: the latched source, or the signalled address
 	 * once authenticated packets arrived from it */
-	out->latched = c->have_stats && (ms->latched || ms->rx.packets > 0)
+	out->latched = ms != NULL && (ms->latched || ms->rx.packets > 0)
 	                       ? (const struct sockaddr *)&ms->peer_rtp
 	                       : NULL;
 	out->first_packet_ms = l->first_packet_ms;
@@ -192,13 +193,25 @@ leg_telemetry_of(const struct call *c, const struct call_leg *l, enum media_leg_
 	out->signalling.peer_sha256 = l->has_peer_cert ? l->peer_sha256 : NULL;
 	out->signalling.peer =
 	        l->peer_addr.ss_family != 0 ? (const struct sockaddr *)&l->peer_addr : NULL;
-	if (c->have_stats) {
+	if (ms != NULL) {
 		telemetry_dir_from_rx(&ms->rx, &out->in);
 		telemetry_dir_from_tx(&ms->tx, &out->out);
 		out->in.rtt_ms = out->out.rtt_ms; /* one round trip per leg, for both MOS */
 	} else {
 		out->in.lost = out->out.lost = -1;
 	}
+}
+
+/* Keep `st` as the call's latest media stats (allocated with the first; without memory
+ * the call keeps what it had, and reports no media stats if it had none). */
+static void
+call_keep_stats(struct call *c, const struct media_call_stats *st)
+{
+	if (c->stats == NULL && (c->stats = malloc(sizeof(*c->stats))) == NULL) {
+		log_warn("call %s: no memory for its media stats", c->id);
+		return;
+	}
+	*c->stats = *st;
 }
 
 static void
@@ -217,14 +230,12 @@ on_media_event(const struct media_event *ev, void *arg)
 		return; /* a leg no call leg uses: a bridge's while it rings, or the one it left */
 	switch (ev->type) {
 	case MEDIA_EV_CALL_DELETED:
-		c->stats = ev->stats;
-		c->have_stats = true;
+		call_keep_stats(c, &ev->stats);
 		if (c->state == CALL_ENDED)
 			call_finish(c);
 		break;
 	case MEDIA_EV_SNAPSHOT:
-		c->stats = ev->stats;
-		c->have_stats = true;
+		call_keep_stats(c, &ev->stats);
 		if (ev->cookie == 1 && c->state == CALL_ANSWERED) {
 			struct telemetry_leg legs[2];
 			char s0[40], s1[40];
@@ -283,17 +294,17 @@ static const char *state_names[] = {"routing", "early", "answered", "ended"};
 static bool
 leg_quality(const struct call *c, int legi, double *loss, double *jitter, double *mos)
 {
-	const struct rtp_stats *rx = &c->stats.leg[call_mleg(c, legi)].rx;
-	uint64_t expected = c->have_stats ? rtp_stats_expected(rx) : 0;
-	int64_t lost = c->have_stats ? rtp_stats_lost(rx) : 0;
 	double rtt = 0;
 	int64_t ignore;
 	double ignore_j;
 
 	*loss = *jitter = *mos = 0;
-	if (!c->have_stats || rx->packets == 0)
+	if (c->stats == NULL || c->stats->leg[call_mleg(c, legi)].rx.packets == 0)
 		return false;
-	(void)rtp_stats_reported(&c->stats.leg[call_mleg(c, legi)].tx, &ignore, &ignore_j, &rtt);
+	const struct rtp_stats *rx = &c->stats->leg[call_mleg(c, legi)].rx;
+	uint64_t expected = rtp_stats_expected(rx);
+	int64_t lost = rtp_stats_lost(rx);
+	(void)rtp_stats_reported(&c->stats->leg[call_mleg(c, legi)].tx, &ignore, &ignore_j, &rtt);
 	*loss = expected > 0 && lost > 0 ? (double)lost / (double)expected : 0;
 	*jitter = rtp_stats_jitter_ms(rx);
 	*mos = telemetry_mos(*loss, *jitter, rtt, TELEMETRY_CODEC_G711);

@@ -199,6 +199,7 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 	c->leg[0].verdict = v;
 	leg_capture_tls(&c->leg[0], ci);
 	c->a_invite = req;
+	sip_util_forget_text(req); /* kept for the call's life: the parsed form suffices */
 	if (sip_dialog_new_uas(&c->leg[0].dlg, req, b->contact) != 0 ||
 	    sdp_origin_init(&c->leg[0].origin) != 0 || sdp_origin_init(&c->leg[1].origin) != 0) {
 		c->end_warning = "missing dialog headers";

@@ -168,9 +168,9 @@ relay:
 		                      leg_crypto_pad(c, 1 - legi)};
 		out->origin.version++;
 		keep = relay_keeps_keys(c, legi, offer, &v);
-		for (size_t i = 0; i < out->noffered; i++)
-			srtp_keys_wipe(&out->offered[i]);
-		out->noffered = 0;
+		size_t ns = leg_is_plain(c, 1 - legi) ? 0 : b->conf->media.nsuites;
+		if (leg_offer_room(out, keep && !leg_is_plain(c, 1 - legi) ? 1 : ns) != 0)
+			goto fail;
 		if (keep && !leg_is_plain(c, 1 - legi)) {
 			/* the offering side kept its key: the other leg is offered the one key
 			 * it runs with (the answer can only choose it: no new key) */
@@ -178,9 +178,8 @@ relay:
 			out->noffered = 1;
 			if (sdp_build_reoffer(&sdp, &l, offer, &v, out->offered, 1) != 0)
 				goto fail;
-		} else if (sdp_build_offer(&sdp, &l, offer, &v, b->conf->media.suites,
-		                           leg_is_plain(c, 1 - legi) ? 0 : b->conf->media.nsuites,
-		                           out->offered, SUITE_COUNT, &out->noffered) != 0) {
+		} else if (sdp_build_offer(&sdp, &l, offer, &v, b->conf->media.suites, ns,
+		                           out->offered, ns, &out->noffered) != 0) {
 			goto fail;
 		}
 		log_debug("call %s: re-offer from leg %c %s", c->id, legi == 0 ? 'A' : 'B',

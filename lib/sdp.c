@@ -491,6 +491,8 @@ parse_media(struct sdp_desc *d, sdp_media_t *med, struct sdp_stream *m, enum sdp
 			*why = "too many formats on an m= line";
 			return -EINVAL;
 		}
+		if ((m->formats = calloc((size_t)np, sizeof(*m->formats))) == NULL)
+			return -ENOMEM;
 		for (i = 0; i < np; i++) {
 			long pt = parse_uint(osip_list_get(&med->m_payloads, i), 127);
 
@@ -641,6 +643,7 @@ sdp_desc_free(struct sdp_desc *d)
 			free(m->formats[k].rtpmap);
 			free(m->formats[k].fmtp);
 		}
+		free(m->formats);
 	}
 	free(d->media);
 	free(d);

@@ -76,9 +76,10 @@ struct sdp_stream {
 	char proto_text[SDP_TOKEN_MAX]; /* as received (validated token) */
 	char fmt0[SDP_TOKEN_MAX];       /* first format token as received (for rejecting) */
 	enum sdp_proto proto;
-	uint16_t port;                              /* 0: stream disabled */
-	struct sdp_addr conn;                       /* media-level c=, else session-level c= */
-	struct sdp_format formats[SDP_MAX_FORMATS]; /* RTP protos only; m= order */
+	uint16_t port;              /* 0: stream disabled */
+	struct sdp_addr conn;       /* media-level c=, else session-level c= */
+	struct sdp_format *formats; /* RTP protos only; m= order; as many allocated as the m=
+	                               line lists (a call keeps its peers' SDP for its life) */
 	unsigned nformats;
 	unsigned ptime, maxptime; /* ms; 0: not given */
 	enum sdp_dir dir;         /* as signalled (media, else session attribute) */

@@ -219,7 +219,16 @@ finish(struct sbuf *b, char **out)
 		sb_wipe(b);
 		return rc;
 	}
-	*out = b->p;
+	/* the text is kept (a call keeps its answer to leg A): hand out a copy of its size,
+	 * not the buffer it grew in (1 KiB or more); the buffer holds keys: wiped */
+	char *t = malloc(b->len + 1);
+	if (t == NULL) {
+		sb_wipe(b);
+		return -ENOMEM;
+	}
+	memcpy(t, b->p, b->len + 1);
+	sb_wipe(b);
+	*out = t;
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 /*
- * srtp_ossl.c: OpenSSL EVP implementations of libsrtp2's AES-ICM, AES-GCM and HMAC-SHA1
- * types, and their registration with libsrtp.
+ * srtp_ossl.c: OpenSSL implementations of libsrtp2's AES-ICM, AES-GCM (EVP) and HMAC-SHA1
+ * (SHA-1 states keyed once) types, and their registration with libsrtp.
  *
  * libsrtp keeps the protocol (key derivation, ROC, replay window, SRTCP framing); the
  * types here only compute. Each libsrtp stream allocates its own cipher/auth objects and
@@ -11,8 +11,10 @@
  * thread's error queue before returning, so a later SSL_get_error() on that thread does
  * not read a stale error. Not responsible for sessions, policies or keys' lifetime
  * (srtp_leg.c); libsrtp hands the session keys to init() and we keep them only inside
- * the EVP contexts (wiped by EVP_*_free).
+ * the EVP contexts (wiped by EVP_*_free) and the HMAC objects (wiped on dealloc).
  */
+/* SHA1_Init/Update/Final (struct hmac) are deprecated in OpenSSL 3, not removed: see there */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "srtp_ossl.h"
 #include "srtp_ossl_int.h"
 
@@ -22,11 +24,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
 #include <srtp2/crypto_types.h>
 #include <srtp2/srtp.h>
@@ -52,7 +53,6 @@ const srtp_auth_type_t *srtp_crypto_kernel_get_auth_type(srtp_auth_type_id_t id)
  */
 static EVP_CIPHER *evp_ctr[3]; /* AES-128/192/256-CTR */
 static EVP_CIPHER *evp_gcm[2]; /* AES-128/256-GCM */
-static EVP_MAC *evp_hmac;
 
 static srtp_err_status_t
 ossl_fail(srtp_err_status_t st)
@@ -379,10 +379,24 @@ gcm_decrypt(void *state, uint8_t *buf, unsigned int *len)
 
 /* -------------------------------------------------------------- HMAC-SHA1 ---- */
 
-/* struct hmac: one HMAC-SHA1 object. Owner: libsrtp; freed by hmac_dealloc(). */
+/*
+ * struct hmac: one HMAC-SHA1 object (RFC 2104). Owner: libsrtp; freed by hmac_dealloc(),
+ * which wipes it. init() hashes the key's inner and outer pads once and keeps those two
+ * SHA-1 states; a message starts from a copy of the inner one. SHA-1's own state (not
+ * EVP_MAC) because OpenSSL 3's HMAC held ~770 heap bytes in seven allocations per object
+ * and duplicated its digest context (an allocation) for every message: this is one
+ * allocation of sizeof(struct hmac), and a message allocates nothing. The SHA1_* calls
+ * are deprecated in OpenSSL 3 but kept by Debian's build; the result is checked
+ * against libsrtp's own HMAC (tests/test_srtp_ossl.c) and by libsrtp's self-test.
+ * The two keyed states are as secret as the key: the object is wiped when freed.
+ */
+#define HMAC_BLOCK 64 /* SHA-1's block */
+
 struct hmac {
 	srtp_auth_t a;
-	EVP_MAC_CTX *ctx;
+	SHA_CTX inner; /* after (key ^ ipad) */
+	SHA_CTX outer; /* after (key ^ opad) */
+	SHA_CTX msg;   /* the message so far: inner || data */
 };
 
 static const srtp_auth_type_t hmac_type;
@@ -391,22 +405,11 @@ static srtp_err_status_t
 hmac_alloc(srtp_auth_t **ap, int key_len, int out_len)
 {
 	struct hmac *s;
-	char digest[] = "SHA1";
-	OSSL_PARAM params[] = {
-	        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-	        OSSL_PARAM_construct_end(),
-	};
 
 	if (key_len < 0 || key_len > SHA1_LEN || out_len < 0 || out_len > SHA1_LEN)
 		return srtp_err_status_bad_param;
 	if ((s = OPENSSL_zalloc(sizeof(*s))) == NULL)
 		return ossl_fail(srtp_err_status_alloc_fail);
-	if ((s->ctx = EVP_MAC_CTX_new(evp_hmac)) == NULL ||
-	    !EVP_MAC_CTX_set_params(s->ctx, params)) {
-		EVP_MAC_CTX_free(s->ctx);
-		OPENSSL_free(s);
-		return ossl_fail(srtp_err_status_alloc_fail);
-	}
 	s->a.type = &hmac_type;
 	s->a.state = s;
 	s->a.out_len = out_len;
@@ -419,13 +422,9 @@ hmac_alloc(srtp_auth_t **ap, int key_len, int out_len)
 static srtp_err_status_t
 hmac_dealloc(srtp_auth_t *a)
 {
-	struct hmac *s;
-
 	if (a == NULL)
 		return srtp_err_status_bad_param;
-	s = a->state;
-	EVP_MAC_CTX_free(s->ctx);
-	OPENSSL_clear_free(s, sizeof(*s));
+	OPENSSL_clear_free(a->state, sizeof(struct hmac));
 	return srtp_err_status_ok;
 }
 
@@ -434,11 +433,22 @@ static srtp_err_status_t
 hmac_init(void *state, const uint8_t *key, int key_len)
 {
 	struct hmac *s = state;
+	uint8_t pad[HMAC_BLOCK];
+	int ok;
 
-	if (key_len < 0 || key_len > SHA1_LEN)
+	if (key_len < 0 || key_len > SHA1_LEN) /* shorter than a block: used as it is */
 		return srtp_err_status_bad_param;
-	if (!EVP_MAC_init(s->ctx, key, (size_t)key_len, NULL))
+	memset(pad, 0x36, sizeof(pad));
+	for (int i = 0; i < key_len; i++)
+		pad[i] ^= key[i];
+	ok = SHA1_Init(&s->inner) && SHA1_Update(&s->inner, pad, sizeof(pad));
+	for (size_t i = 0; i < sizeof(pad); i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	ok = ok && SHA1_Init(&s->outer) && SHA1_Update(&s->outer, pad, sizeof(pad));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	if (!ok)
 		return ossl_fail(srtp_err_status_auth_fail);
+	s->msg = s->inner;
 	return srtp_err_status_ok;
 }
 
@@ -448,8 +458,7 @@ hmac_start(void *state)
 {
 	struct hmac *s = state;
 
-	if (!EVP_MAC_init(s->ctx, NULL, 0, NULL))
-		return ossl_fail(srtp_err_status_auth_fail);
+	s->msg = s->inner;
 	return srtp_err_status_ok;
 }
 
@@ -460,7 +469,7 @@ hmac_update(void *state, const uint8_t *buf, int len)
 
 	if (len < 0)
 		return srtp_err_status_bad_param;
-	if (len > 0 && !EVP_MAC_update(s->ctx, buf, (size_t)len))
+	if (len > 0 && !SHA1_Update(&s->msg, buf, (size_t)len))
 		return ossl_fail(srtp_err_status_auth_fail);
 	return srtp_err_status_ok;
 }
@@ -470,18 +479,21 @@ hmac_compute(void *state, const uint8_t *buf, int len, int tag_len, uint8_t *tag
 {
 	struct hmac *s = state;
 	uint8_t md[SHA1_LEN];
-	size_t outl = 0;
+	SHA_CTX out;
 	srtp_err_status_t st;
+	int ok;
 
 	if (tag_len < 0 || tag_len > SHA1_LEN)
 		return srtp_err_status_bad_param;
 	if ((st = hmac_update(state, buf, len)) != srtp_err_status_ok)
 		return st;
-	if (!EVP_MAC_final(s->ctx, md, &outl, sizeof(md)) || outl != sizeof(md))
-		return ossl_fail(srtp_err_status_auth_fail);
-	memcpy(tag, md, (size_t)tag_len);
+	out = s->outer;
+	ok = SHA1_Final(md, &s->msg) && SHA1_Update(&out, md, sizeof(md)) && SHA1_Final(md, &out);
+	if (ok)
+		memcpy(tag, md, (size_t)tag_len);
 	OPENSSL_cleanse(md, sizeof(md));
-	return srtp_err_status_ok;
+	OPENSSL_cleanse(&out, sizeof(out));
+	return ok ? srtp_err_status_ok : ossl_fail(srtp_err_status_auth_fail);
 }
 
 /* ------------------------------------------------------------ descriptors ---- */
@@ -580,8 +592,6 @@ fetch_all(void)
 		if (evp_gcm[i] == NULL &&
 		    (evp_gcm[i] = EVP_CIPHER_fetch(NULL, gcm_names[i], NULL)) == NULL)
 			goto fail;
-	if (evp_hmac == NULL && (evp_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
-		goto fail;
 	return 0;
 fail:
 	ERR_clear_error();

@@ -77,6 +77,32 @@ START_TEST(parse_errors_print_nothing)
 }
 END_TEST
 
+/*
+ * A kept message (a call's INVITEs) need not keep libosip2's copy of its text: after
+ * sip_util_forget_text() it is gone and the message serialises to the same text.
+ */
+START_TEST(forget_text_drops_the_copy_and_serialises_the_same)
+{
+	osip_message_t *m = parse(options_req);
+	char *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+
+	ck_assert_int_eq(sip_util_serialize(m, &a, &alen), 0);
+	ck_assert_ptr_nonnull(m->message); /* libosip2 keeps a copy of what it wrote */
+	sip_util_forget_text(m);
+	ck_assert_ptr_null(m->message);
+	ck_assert_int_eq(sip_util_serialize(m, &b, &blen), 0);
+	ck_assert_uint_eq(alen, blen);
+	ck_assert(memcmp(a, b, alen) == 0);
+	sip_util_forget_text(m);
+	sip_util_forget_text(NULL);
+	osip_free(a);
+	osip_free(b);
+	sip_util_free_wiped(m);
+	sip_util_free_wiped(NULL);
+}
+END_TEST
+
 START_TEST(response_copies_vias_callid_cseq_and_adds_to_tag)
 {
 	osip_message_t *req = parse(options_req), *resp = NULL;
@@ -459,6 +485,7 @@ main(void)
 
 	sip_util_init();
 	tcase_add_test(tc, parse_errors_print_nothing);
+	tcase_add_test(tc, forget_text_drops_the_copy_and_serialises_the_same);
 	tcase_add_test(tc, response_copies_vias_callid_cseq_and_adds_to_tag);
 	tcase_add_test(tc, response_keeps_existing_to_tag);
 	tcase_add_test(tc, response_refused_without_callid);

@@ -12,6 +12,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -660,6 +661,44 @@ START_TEST(hmac_type_is_ready_after_init_and_restarts_per_message)
 }
 END_TEST
 
+/*
+ * Every SRTP session holds two HMAC objects (RTP, RTCP), four sessions a call: keyed,
+ * one costs at most HMAC_OBJECT_BUDGET heap bytes (glibc's chunk overhead included).
+ * OpenSSL's EVP_MAC HMAC took about 800 in seven allocations (issue 12: memory per call).
+ */
+#define HMAC_OBJECT_BUDGET 512
+#define HMAC_OBJECTS       16
+
+START_TEST(hmac_object_keyed_fits_its_budget)
+{
+	static const uint8_t key[20] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
+	const srtp_auth_type_t *at;
+	srtp_auth_t *a[HMAC_OBJECTS];
+	uint8_t tag[20];
+
+	setup_installed();
+	at = srtp_ossl_auth_type();
+	/* one object first: OpenSSL's first-use caches are not the object's */
+	ck_assert_int_eq(srtp_auth_type_alloc(at, &a[0], 20, 10), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_init(a[0], key), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_compute(a[0], key, 20, tag), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_dealloc(a[0]), srtp_err_status_ok);
+
+	size_t before = mallinfo2().uordblks;
+	for (int i = 0; i < HMAC_OBJECTS; i++) {
+		ck_assert_int_eq(srtp_auth_type_alloc(at, &a[i], 20, 10), srtp_err_status_ok);
+		ck_assert_int_eq(srtp_auth_init(a[i], key), srtp_err_status_ok);
+		ck_assert_int_eq(srtp_auth_start(a[i]), srtp_err_status_ok);
+		ck_assert_int_eq(srtp_auth_compute(a[i], key, 20, tag), srtp_err_status_ok);
+	}
+	size_t per = (mallinfo2().uordblks - before) / HMAC_OBJECTS;
+	ck_assert_msg(per <= HMAC_OBJECT_BUDGET, "a keyed HMAC object takes %zu heap bytes", per);
+	for (int i = 0; i < HMAC_OBJECTS; i++)
+		ck_assert_int_eq(srtp_auth_dealloc(a[i]), srtp_err_status_ok);
+	srtp_shutdown();
+}
+END_TEST
+
 /* --------------------------------------------- cross-check against NSS ---- */
 
 #define RTP_PACKETS  5000
@@ -890,6 +929,7 @@ srtp_ossl_suite(void)
 	tcase_add_test(tv, rfc6188_keystreams_through_openssl_icm_types);
 	tcase_add_test(tv, rfc3711_b3_and_rfc6188_key_derivation_through_openssl_icm_types);
 	tcase_add_test(tv, hmac_type_is_ready_after_init_and_restarts_per_message);
+	tcase_add_test(tv, hmac_object_keyed_fits_its_budget);
 	suite_add_tcase(s, tv);
 
 	tcase_set_timeout(tx, 240);
