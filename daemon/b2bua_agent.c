@@ -1,8 +1,8 @@
 /*
  * b2bua_agent.c: leg B of a call (sipwarden as UAC toward an agent of the pool), agent
- * failover, OPTIONS health probes, and the clean-up of answers that arrive for INVITEs
- * we already gave up on. Connections to agents are opened through the SIP server and
- * reused while they stay up. It also owns the door check of what leg B copies from leg A
+ * failover (its OPTIONS health probes: b2bua_probe.c), and the clean-up of answers that arrive for
+ * INVITEs we already gave up on. Connections to agents are opened through the SIP server and reused
+ * while they stay up. It also owns the door check of what leg B copies from leg A
  * (leg_b_check_input(), called before a call is created) and decides what counts
  * against an agent's health: its transport, its timeouts and its 5xx, never a local
  * error.
@@ -56,7 +56,7 @@ agent_conn_err(struct b2bua *b, int idx, int *err)
 	return conn;
 }
 
-static uint64_t
+uint64_t
 agent_conn(struct b2bua *b, int idx)
 {
 	return agent_conn_err(b, idx, NULL);
@@ -86,8 +86,9 @@ agent_index_by_conn(struct b2bua *b, uint64_t conn, const struct sockaddr *peer)
 	return -1;
 }
 
-static void
-report(struct b2bua *b, int idx, bool ok, const char *why)
+/* Agent idx seen up (ok) or down (why): logged and reported once per change of state. */
+void
+agent_report(struct b2bua *b, int idx, bool ok, const char *why)
 {
 	int change = pool_report(b->pool, idx, ok, monotime_ms());
 	const struct conf_agent *a = &b->conf->agents[idx];
@@ -101,7 +102,7 @@ report(struct b2bua *b, int idx, bool ok, const char *why)
 }
 
 /* Host part of an agent's address for URIs: "127.0.0.1:5071" or "[::1]:5071". */
-static void
+void
 agent_hostport(const struct conf_agent *a, char *buf, size_t len)
 {
 	conf_sockaddr_str(&a->address, buf, len);
@@ -340,7 +341,7 @@ agent_route(struct call *c)
 			call_end(c, "failed", "sipwarden", "internal", 500);
 			return rc;
 		}
-		report(b, idx, false, "connection_failed");
+		agent_report(b, idx, false, "connection_failed");
 		if (idx >= B2BUA_MAX_AGENTS)
 			break;
 	}
@@ -452,7 +453,7 @@ agent_failed(struct call *c, const char *why)
 
 	agent_cancel(c);
 	if (c->agent >= 0) {
-		report(b, c->agent, false, why);
+		agent_report(b, c->agent, false, why);
 		if (c->agent_counted)
 			pool_call_end(b->pool, c->agent);
 		c->agent_counted = false;
@@ -591,7 +592,7 @@ call_answered(struct call *c)
 	c->state = CALL_ANSWERED;
 	clock_gettime(CLOCK_MONOTONIC, &c->t_answer);
 	if (!c->outbound)
-		report(b, c->agent, true, NULL);
+		agent_report(b, c->agent, true, NULL);
 	if (c->conf->media.max_call_duration_s > 0)
 		timer_set(c, c->conf->media.max_call_duration_s * 1000u, agent_timeout_cb);
 	else if (c->timer != NULL)
@@ -690,7 +691,7 @@ agent_on_response(struct call *c, osip_message_t *resp)
 			return;
 	}
 	/* 3xx/4xx/6xx: the agent refused this call; the trunk hears the same code */
-	report(b, c->agent, true, NULL);
+	agent_report(b, c->agent, true, NULL);
 	call_end(c, code == 486 || code == 600 ? "busy" : "failed", "agent", "rejected", code);
 }
 
@@ -713,90 +714,4 @@ stray_invite_2xx(struct b2bua *b, uint64_t conn, osip_message_t *resp)
 	osip_message_free(ack);
 	osip_message_free(bye);
 	sip_dialog_free(d);
-}
-
-/* ---- health probes -------------------------------------------------------------- */
-
-void
-agent_conn_closed(struct b2bua *b, uint64_t conn)
-{
-	for (size_t i = 0; i < b->nagents; i++) {
-		if (b->agent_conn[i] != conn)
-			continue;
-		b->agent_conn[i] = 0;
-		if (b->probe_req[i] != NULL) {
-			osip_message_free(b->probe_req[i]);
-			b->probe_req[i] = NULL;
-			report(b, (int)i, false, "connection_lost");
-		}
-	}
-}
-
-/*
- * A response to a probe: only on the agent's connection and with the probe's top Via
- * branch, Call-ID and CSeq (a response with a probe's Call-ID from elsewhere is reported
- * as forged). True when it was one of ours, forged or not (nothing else wants it).
- */
-bool
-agent_probe_response(struct b2bua *b, uint64_t conn, osip_message_t *resp)
-{
-	if (!MSG_IS_RESPONSE_FOR(resp, "OPTIONS"))
-		return false;
-	for (size_t i = 0; i < b->nagents; i++) {
-		osip_message_t *probe = b->probe_req[i];
-
-		if (probe == NULL || !sip_util_callid_equal(probe->call_id, resp->call_id))
-			continue;
-		if (conn != b->agent_conn[i] || !sip_util_response_matches(probe, resp)) {
-			b2bua_forged_response(b, NULL, conn,
-			                      conn != b->agent_conn[i]
-			                              ? "not on the connection the request left on"
-			                              : "not the Via branch of the request");
-			return true;
-		}
-		if (resp->status_code < 200)
-			return true;
-		osip_message_free(probe);
-		b->probe_req[i] = NULL;
-		report(b, (int)i, resp->status_code < 500, "probe answered 5xx");
-		return true;
-	}
-	return false;
-}
-
-void
-agent_probe_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct b2bua *b = arg;
-
-	for (size_t i = 0; i < b->nagents; i++) {
-		const struct conf_agent *a = &b->conf->agents[i];
-		struct sip_dialog *d = NULL;
-		osip_message_t *opt = NULL;
-		char hp[80], ruri[160], to[160], from[160];
-		uint64_t conn;
-
-		if (b->probe_req[i] != NULL) {
-			osip_message_free(b->probe_req[i]);
-			b->probe_req[i] = NULL;
-			report(b, (int)i, false, "probe timeout");
-		}
-		if ((conn = agent_conn(b, (int)i)) == 0) {
-			report(b, (int)i, false, "connection_failed");
-			continue;
-		}
-		agent_hostport(a, hp, sizeof(hp));
-		snprintf(ruri, sizeof(ruri), "sip:%s;transport=tls", hp);
-		snprintf(to, sizeof(to), "<sip:%s>", hp);
-		snprintf(from, sizeof(from), "<sip:sipwarden@%s>", b->host);
-		if (sip_dialog_new_uac(&d, ruri, from, to, b->contact, b->host) != 0)
-			continue;
-		if (sip_dialog_request(d, "OPTIONS", b->sentby, &opt) == 0 &&
-		    b2bua_send(b, conn, opt) == 0) {
-			b->probe_req[i] = opt; /* what its answer must match */
-			opt = NULL;
-		}
-		osip_message_free(opt);
-		sip_dialog_free(d);
-	}
 }

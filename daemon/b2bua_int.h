@@ -303,6 +303,12 @@ int agent_route(struct call *c);
 void agent_on_response(struct call *c, osip_message_t *resp);
 void agent_cancel(struct call *c);
 void agent_failed(struct call *c, const char *why);
+/* b2bua_agent.c, for the probes: agent idx's connection (reused or opened; 0: none), its
+ * health seen by a probe (logged and reported once per change), its host:port for URIs. */
+uint64_t agent_conn(struct b2bua *b, int idx);
+void agent_report(struct b2bua *b, int idx, bool ok, const char *why);
+void agent_hostport(const struct conf_agent *a, char *buf, size_t len);
+/* b2bua_probe.c */
 void agent_conn_closed(struct b2bua *b, uint64_t conn);
 bool agent_probe_response(struct b2bua *b, uint64_t conn, osip_message_t *resp);
 void agent_probe_cb(evutil_socket_t fd, short what, void *arg);
