@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "media.h"
+#include "memwipe.h"
 #include "sip_server.h"
 #include "telemetry.h"
 
@@ -82,6 +83,9 @@ daemon_ctl_stats(const json_t *req, void *arg)
 		                  (json_int_t)ss.sources_banned));
 		json_object_set_new(json_object_get(o, "admission"), "bans_remote",
 		                    json_integer((json_int_t)ss.bans_remote));
+		json_object_set_new(
+		        o, "memory",
+		        json_pack("{s:I}", "wiped_bytes", (json_int_t)memwipe_wiped_bytes()));
 		if (d->media != NULL)
 			json_object_set_new(o, "media",
 			                    json_pack("{s:s,s:I}", "io",

@@ -31,6 +31,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
+#include "memwipe.h"
 #include "monotime.h"
 #include "media.h"
 #include "metrics_http.h"
@@ -520,6 +521,7 @@ main(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 
+	memwipe_install(); /* SIP text holds SDES keys: wiped as it is freed */
 	while ((ch = getopt_long(argc, argv, "c:ftVh", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

@@ -9,7 +9,8 @@
  * searched for the refused keys, the trunk's key and the key sipwarden chose for the
  * trunk leg (from its 200 OK), as base64 (padded and unpadded, also a 16-character
  * prefix) and as hex (upper and lower case, also the master key alone). The call must be visible in
- * both, so the search cannot pass on an empty stream or log.
+ * both, so the search cannot pass on an empty stream or log. The SIP text the daemon freed
+ * was wiped first (stats memory.wiped_bytes).
  */
 #include <check.h>
 #include <fcntl.h>
@@ -239,6 +240,9 @@ START_TEST(call_keys_appear_in_neither_telemetry_nor_the_debug_log)
 	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "BYE"), 200);
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	/* the SIP text of the call (keys in its SDP) was wiped as libosip2 and libevent freed
+	 * it (lib/memwipe.c): at least the INVITE, its 200 and the relayed pair */
+	ck_assert_int_ge(itest_stat(&t, "memory", "wiped_bytes"), 4 * 1000);
 	itest_conn_free(c);
 	itest_kill_child(ap); /* it counts our call as failed: we sent no media */
 	itest_stop(&t);       /* the whole log, and the stream to its end */
