@@ -83,12 +83,8 @@ START_TEST(dtmf_from_an_agent_calling_out_is_counted_on_its_legs)
 	static char tel[1 << 20];
 	struct itest t;
 	struct itest_opts o = {.agent_pin = true};
-	char trunk_extra[64], to[128], ca[256], cert[256], key[256], outp[256], errp[272];
+	char trunk_extra[64];
 	uint16_t tport = itest_port();
-	const char *argv[] = {
-	        getenv("SW_PEER"), "call",   "--to",   to,       "--ca", ca,        "--tls-name",
-	        "localhost",       "--cert", cert,     "--key",  key,    "--calls", "1",
-	        "--duration",      "2",      "--json", "--dtmf", "2",    NULL};
 	json_t *caller, *carrier, *end;
 	pid_t cp;
 	int tfd;
@@ -102,13 +98,13 @@ START_TEST(dtmf_from_an_agent_calling_out_is_counted_on_its_legs)
 	                   (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout",
 	                                         "40", "--dtmf", "0", NULL});
 	/* the agent calls out (as itest_agent_calls(), with --dtmf) */
-	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
-	itest_path(&t, "ca.crt", ca, sizeof(ca));
-	itest_path(&t, "agent.crt", cert, sizeof(cert));
-	itest_path(&t, "agent.key", key, sizeof(key));
-	itest_path(&t, "caller.json", outp, sizeof(outp));
-	snprintf(errp, sizeof(errp), "%s.log", outp);
-	ck_assert_int_eq(itest_wait_child(itest_spawn(argv, outp, errp), T_CALL_MS), 0);
+	ck_assert_int_eq(
+	        itest_wait_child(
+	                itest_agent_call_spawn(&t, "caller.json", "+15550001",
+	                                       (const char *const[]){"--calls", "1", "--duration",
+	                                                             "2", "--dtmf", "2", NULL}),
+	                T_CALL_MS),
+	        0);
 	ck_assert_int_eq(itest_wait_child(cp, 10000), 0);
 
 	caller = itest_result(&t, "caller.json");

@@ -245,8 +245,7 @@ START_TEST(offerless_invite_from_agent_calling_out)
 {
 	struct itest t;
 	struct itest_opts o = {.agent_pin = true};
-	char trunk_extra[64], acert[256], akey[256], ca[256];
-	char to[128], cout[256], cerr[256];
+	char trunk_extra[64];
 	uint16_t tport = itest_port();
 	json_t *caller, *carrier;
 	pid_t cp;
@@ -257,28 +256,8 @@ START_TEST(offerless_invite_from_agent_calling_out)
 	cp = itest_carrier(
 	        &t, tport,
 	        (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout", "40", NULL});
-	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
-	const char *cargv[] = {getenv("SW_PEER"),
-	                       "call",
-	                       "--to",
-	                       to,
-	                       "--ca",
-	                       itest_path(&t, "ca.crt", ca, sizeof(ca)),
-	                       "--tls-name",
-	                       "localhost",
-	                       "--cert",
-	                       itest_path(&t, "agent.crt", acert, sizeof(acert)),
-	                       "--key",
-	                       itest_path(&t, "agent.key", akey, sizeof(akey)),
-	                       "--offer",
-	                       "none",
-	                       "--duration",
-	                       "2",
-	                       "--json",
-	                       NULL};
-	int rc = itest_wait_child(itest_spawn(cargv,
-	                                      itest_path(&t, "caller.json", cout, sizeof(cout)),
-	                                      itest_path(&t, "caller.log", cerr, sizeof(cerr))),
+	const char *const cargv[] = {"--offer", "none", "--duration", "2", NULL};
+	int rc = itest_wait_child(itest_agent_call_spawn(&t, "caller.json", "+15550001", cargv),
 	                          T_CALL_MS);
 	itest_check_exit(&t, rc, "caller.json");
 	itest_check_exit(&t, itest_wait_child(cp, 10000), "carrier.json");

@@ -361,7 +361,7 @@ START_TEST(an_agent_calling_out_requiring_100rel_to_a_reliable_carrier)
 {
 	struct itest_opts o = {.agent_pin = true};
 	char trunk_extra[64];
-	char to[128], ca[256], acert[256], akey[256], outp[256], errp[272], path[256];
+	char path[256];
 	uint16_t tport = itest_port();
 	struct itest t;
 	json_t *r;
@@ -376,31 +376,13 @@ START_TEST(an_agent_calling_out_requiring_100rel_to_a_reliable_carrier)
 	                   (const char *const[]){"--mode", "echo", "--early-media", "--reliable",
 	                                         "--ring-ms", "200", "--calls", "1", "--timeout",
 	                                         "30", "--verbose", NULL});
-	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
-	const char *aargv[] = {getenv("SW_PEER"),
-	                       "call",
-	                       "--to",
-	                       to,
-	                       "--ca",
-	                       itest_path(&t, "ca.crt", ca, sizeof(ca)),
-	                       "--tls-name",
-	                       "localhost",
-	                       "--cert",
-	                       itest_path(&t, "agent.crt", acert, sizeof(acert)),
-	                       "--key",
-	                       itest_path(&t, "agent.key", akey, sizeof(akey)),
-	                       "--calls",
-	                       "1",
-	                       "--duration",
-	                       "2",
-	                       "--100rel",
-	                       "--verbose",
-	                       "--json",
-	                       NULL};
-	itest_path(&t, "caller.json", outp, sizeof(outp));
-	snprintf(errp, sizeof(errp), "%s.log", outp);
-	itest_check_exit(&t, itest_wait_child(itest_spawn(aargv, outp, errp), T_CALL_MS),
-	                 "caller.json.log");
+	const char *const aargv[] = {"--calls",  "1",         "--duration", "2",
+	                             "--100rel", "--verbose", NULL};
+	itest_check_exit(
+	        &t,
+	        itest_wait_child(itest_agent_call_spawn(&t, "caller.json", "+15550001", aargv),
+	                         T_CALL_MS),
+	        "caller.json.log");
 	ck_assert_int_ge(itest_wait_child(cp, 10000), 0);
 	r = itest_result(&t, "caller.json");
 	ck_assert_int_eq(itest_num(r, "code"), 200);

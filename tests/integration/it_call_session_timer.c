@@ -667,7 +667,7 @@ START_TEST(a_trunks_422_on_a_call_out_is_retried_once_with_its_min_se)
 {
 	static char msg[MSG_CAP];
 	struct itest_opts o = {.agent_pin = true};
-	char trunk_extra[64], to[128], ca[256], acert[256], akey[256], outp[256], errp[272];
+	char trunk_extra[64];
 	char se[64], minse[64], via1[256], via2[256];
 	uint16_t tport = itest_port();
 	struct itest t;
@@ -680,28 +680,8 @@ START_TEST(a_trunks_422_on_a_call_out_is_retried_once_with_its_min_se)
 	o.trunk_extra = trunk_extra;
 	itest_start(&t, &o);
 	lfd = carrier_listen(tport);
-	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
-	const char *aargv[] = {getenv("SW_PEER"),
-	                       "call",
-	                       "--to",
-	                       to,
-	                       "--ca",
-	                       itest_path(&t, "ca.crt", ca, sizeof(ca)),
-	                       "--tls-name",
-	                       "localhost",
-	                       "--cert",
-	                       itest_path(&t, "agent.crt", acert, sizeof(acert)),
-	                       "--key",
-	                       itest_path(&t, "agent.key", akey, sizeof(akey)),
-	                       "--calls",
-	                       "1",
-	                       "--expect",
-	                       "422",
-	                       "--json",
-	                       NULL};
-	itest_path(&t, "caller.json", outp, sizeof(outp));
-	snprintf(errp, sizeof(errp), "%s.log", outp);
-	ap = itest_spawn(aargv, outp, errp);
+	ap = itest_agent_call_spawn(&t, "caller.json", "+15550001",
+	                            (const char *const[]){"--calls", "1", "--expect", "422", NULL});
 	k = carrier_accept(&t, lfd);
 
 	/* the first INVITE asks for the default (1800 s); 422: at least 3600 */

@@ -390,7 +390,7 @@ START_TEST(agent_calling_out_bridges_its_callee_to_a_human)
 {
 	struct itest t;
 	struct itest_opts o = {.agent_pin = true, .extra = xfer_sect};
-	char trunk_extra[96], to[128], ca[256], acert[256], akey[256], aout[256], aerr[272];
+	char trunk_extra[96];
 	uint16_t tport = itest_port();
 	json_t *agent, *calls, *callee, *human, *xfer, *end;
 	pid_t cp;
@@ -404,30 +404,12 @@ START_TEST(agent_calling_out_bridges_its_callee_to_a_human)
 	cp = itest_carrier(&t, tport,
 	                   (const char *const[]){"--mode", "silent", "--calls", "2", "--timeout",
 	                                         "30", "--bye-after", "4", "--verbose", NULL});
-	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
-	itest_path(&t, "agent.json", aout, sizeof(aout));
-	snprintf(aerr, sizeof(aerr), "%s.log", aout);
-	const char *aargv[] = {getenv("SW_PEER"),
-	                       "call",
-	                       "--to",
-	                       to,
-	                       "--ca",
-	                       itest_path(&t, "ca.crt", ca, sizeof(ca)),
-	                       "--tls-name",
-	                       "localhost",
-	                       "--cert",
-	                       itest_path(&t, "agent.crt", acert, sizeof(acert)),
-	                       "--key",
-	                       itest_path(&t, "agent.key", akey, sizeof(akey)),
-	                       "--duration",
-	                       "8",
-	                       "--peer-media",
-	                       "none",
-	                       "--refer",
-	                       MATCH,
-	                       "--json",
-	                       NULL};
-	ck_assert_int_ge(itest_wait_child(itest_spawn(aargv, aout, aerr), T_CALL_MS), 0);
+	const char *const aargv[] = {"--duration", "8", "--peer-media", "none", "--refer",
+	                             MATCH,        NULL};
+	ck_assert_int_ge(
+	        itest_wait_child(itest_agent_call_spawn(&t, "agent.json", "+15550001", aargv),
+	                         T_CALL_MS),
+	        0);
 	ck_assert_int_ge(itest_wait_child(cp, 15000), 0);
 	agent = itest_result(&t, "agent.json");
 	calls = itest_results(&t, "carrier.json");

@@ -280,8 +280,6 @@ START_TEST(agent_calling_out_with_an_oversized_number_gets_414)
 	struct itest t;
 	struct itest_opts o = {.agent_pin = true};
 	char trunk_extra[64];
-	char ca[256], acert[256], akey[256], outp[256], errp[272];
-	static char to[4096];
 	uint16_t tport = itest_port();
 	int tfd;
 	pid_t cp;
@@ -295,29 +293,12 @@ START_TEST(agent_calling_out_with_an_oversized_number_gets_414)
 	        (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout", "20", NULL});
 
 	/* 200 digits: more than the 128 bytes a user part may have */
-	snprintf(to, sizeof(to), "sip:%s@%s:%u", run_of('7', 200), t.ip, t.port);
-	const char *argv[] = {getenv("SW_PEER"),
-	                      "call",
-	                      "--to",
-	                      to,
-	                      "--ca",
-	                      itest_path(&t, "ca.crt", ca, sizeof(ca)),
-	                      "--tls-name",
-	                      "localhost",
-	                      "--cert",
-	                      itest_path(&t, "agent.crt", acert, sizeof(acert)),
-	                      "--key",
-	                      itest_path(&t, "agent.key", akey, sizeof(akey)),
-	                      "--expect",
-	                      "414",
-	                      "--timeout",
-	                      "10",
-	                      "--json",
-	                      NULL};
-	itest_path(&t, "caller.json", outp, sizeof(outp));
-	snprintf(errp, sizeof(errp), "%s.log", outp);
-	itest_check_exit(&t, itest_wait_child(itest_spawn(argv, outp, errp), T_CALL_MS),
-	                 "caller.json");
+	const char *const argv[] = {"--expect", "414", "--timeout", "10", NULL};
+	itest_check_exit(
+	        &t,
+	        itest_wait_child(itest_agent_call_spawn(&t, "caller.json", run_of('7', 200), argv),
+	                         T_CALL_MS),
+	        "caller.json");
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"security.input_refused\"", 3000);
 	ck_assert_msg(itest_count_events(tel, "security.input_refused", "ruri_user_too_long") == 1,

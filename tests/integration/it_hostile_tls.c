@@ -195,7 +195,7 @@ START_TEST(trunk_target_certificate_for_another_ip_is_refused)
 {
 	struct itest t;
 	struct itest_opts o = {.agent_pin = true};
-	char trunk_extra[64], listen[64], to[128], ca[256], cert[256], key[256], out[256], err[256];
+	char trunk_extra[64], listen[64], cert[256], key[256], out[256], err[256];
 	uint16_t tport = itest_port();
 	json_t *caller;
 	pid_t cp;
@@ -219,27 +219,8 @@ START_TEST(trunk_target_certificate_for_another_ip_is_refused)
 	wait_listening(tport);
 
 	/* the agent: swpeer presenting agent.crt (pinned), dialling out */
-	snprintf(to, sizeof(to), "sip:+15550001@%s:%u", t.ip, t.port);
-	const char *agent[] = {getenv("SW_PEER"),
-	                       "call",
-	                       "--to",
-	                       to,
-	                       "--ca",
-	                       itest_path(&t, "ca.crt", ca, sizeof(ca)),
-	                       "--tls-name",
-	                       "localhost",
-	                       "--cert",
-	                       itest_path(&t, "agent.crt", cert, sizeof(cert)),
-	                       "--key",
-	                       itest_path(&t, "agent.key", key, sizeof(key)),
-	                       "--duration",
-	                       "1",
-	                       "--timeout",
-	                       "20",
-	                       "--json",
-	                       NULL};
-	rc = itest_wait_child(itest_spawn(agent, itest_path(&t, "caller.json", out, sizeof(out)),
-	                                  itest_path(&t, "caller.log", err, sizeof(err))),
+	const char *const agent[] = {"--duration", "1", "--timeout", "20", NULL};
+	rc = itest_wait_child(itest_agent_call_spawn(&t, "caller.json", "+15550001", agent),
 	                      T_CALL_MS + 5000);
 	ck_assert_int_eq(rc, 1);
 	caller = itest_result(&t, "caller.json");

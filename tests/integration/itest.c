@@ -588,18 +588,11 @@ itest_file_has(const struct itest *t, const char *name, const char *needle)
 int
 itest_agent_calls(const struct itest *t, const char *out, const char *dial, int timeout_ms)
 {
-	char to[128], ca[256], cert[256], key[256], outp[256], errp[272];
-	const char *argv[] = {getenv("SW_PEER"), "call",      "--to",       to,   "--ca",   ca,
-	                      "--tls-name",      "localhost", "--cert",     cert, "--key",  key,
-	                      "--calls",         "1",         "--duration", "2",  "--json", NULL};
-
-	snprintf(to, sizeof(to), "sip:%s@%s:%u", dial, t->ip, t->port);
-	itest_path(t, "ca.crt", ca, sizeof(ca));
-	itest_path(t, "agent.crt", cert, sizeof(cert));
-	itest_path(t, "agent.key", key, sizeof(key));
-	itest_path(t, out, outp, sizeof(outp));
-	snprintf(errp, sizeof(errp), "%s.log", outp);
-	return itest_wait_child(itest_spawn(argv, outp, errp), timeout_ms);
+	return itest_wait_child(
+	        itest_agent_call_spawn(
+	                t, out, dial,
+	                (const char *const[]){"--calls", "1", "--duration", "2", NULL}),
+	        timeout_ms);
 }
 
 void

@@ -182,6 +182,10 @@ int itest_caller(const struct itest *t, const char *out, const char *const extra
  * 2 s of media, results in DIR/out (stderr in DIR/out.log); swpeer's exit status. */
 int itest_agent_calls(const struct itest *t, const char *out, const char *dial, int timeout_ms);
 pid_t itest_caller_spawn(const struct itest *t, const char *out, const char *const extra[]);
+/* `swpeer call` as an agent calling out (presenting DIR/agent.crt) to `dial` (a user part)
+ * through the daemon, with extra args; results in DIR/out, stderr in DIR/out.log. */
+pid_t itest_agent_call_spawn(const struct itest *t, const char *out, const char *dial,
+                             const char *const extra[]);
 
 /* swpeer result files (one JSON object per line; calls are the objects with "code"). */
 /* All call results in DIR/name, as a new array (empty when the file is missing). */

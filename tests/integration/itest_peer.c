@@ -181,6 +181,40 @@ itest_caller_spawn(const struct itest *t, const char *out, const char *const ext
 	return itest_spawn(argv, outp, errp);
 }
 
+pid_t
+itest_agent_call_spawn(const struct itest *t, const char *out, const char *dial,
+                       const char *const extra[])
+{
+	const char *peer = getenv("SW_PEER");
+	char to[256], ca[256], cert[256], key[256], outp[256], errp[272];
+	const char *argv[64] = {0};
+	size_t n = 0;
+
+	ck_assert_msg(peer != NULL, "SW_PEER not set");
+	snprintf(to, sizeof(to), "sip:%s@%s:%u", dial, t->ip, t->port);
+	itest_path(t, "ca.crt", ca, sizeof(ca));
+	itest_path(t, "agent.crt", cert, sizeof(cert));
+	itest_path(t, "agent.key", key, sizeof(key));
+	itest_path(t, out, outp, sizeof(outp));
+	snprintf(errp, sizeof(errp), "%s.log", outp);
+	argv[n++] = peer;
+	argv[n++] = "call";
+	argv[n++] = "--to";
+	argv[n++] = to;
+	argv[n++] = "--ca";
+	argv[n++] = ca;
+	argv[n++] = "--tls-name";
+	argv[n++] = "localhost";
+	argv[n++] = "--cert";
+	argv[n++] = cert;
+	argv[n++] = "--key";
+	argv[n++] = key;
+	argv[n++] = "--json";
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
+		argv[n++] = extra[i];
+	return itest_spawn(argv, outp, errp);
+}
+
 int
 itest_caller(const struct itest *t, const char *out, const char *const extra[], int timeout_ms)
 {
