@@ -286,7 +286,7 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 	if ((rc = b2bua_send(b, conn, inv)) != 0)
 		goto out;
 	sip_util_forget_text(inv); /* libosip2's copy of what was sent: 1.4 KiB a call */
-	sip_util_free_wiped(c->b_invite);
+	osip_message_free(c->b_invite);
 	c->b_invite = inv;
 	inv = NULL;
 	c->b_final = false;

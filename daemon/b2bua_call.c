@@ -133,8 +133,8 @@ call_free(struct call *c)
 	prack_free(c);
 	xfer_free(c);
 	bridge_free(c);
-	sip_util_free_wiped(c->a_invite); /* their SDPs hold keys */
-	sip_util_free_wiped(c->b_invite);
+	osip_message_free(c->a_invite); /* their SDPs hold keys: wiped as freed (memwipe) */
+	osip_message_free(c->b_invite);
 	sdp_text_free(c->a_answer);
 	free(c->stats);
 	if (c->timer != NULL)

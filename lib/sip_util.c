@@ -610,20 +610,6 @@ sip_util_forget_text(osip_message_t *m)
 	m->message_property = 2; /* libosip2: the text is not up to date with the structure */
 }
 
-void
-sip_util_free_wiped(osip_message_t *m)
-{
-	osip_body_t *body;
-
-	if (m == NULL)
-		return;
-	for (int i = 0; osip_message_get_body(m, i, &body) >= 0; i++)
-		if (body != NULL && body->body != NULL)
-			OPENSSL_cleanse(body->body, body->length);
-	sip_util_forget_text(m);
-	osip_message_free(m);
-}
-
 /* nbytes random bytes as lowercase hex into buf (2*nbytes+1 needed). */
 static int
 sip_util_hex_random(char *buf, size_t len, size_t nbytes)

@@ -121,8 +121,6 @@ int sip_util_serialize(osip_message_t *m, char **out, size_t *len);
  * builds it again. For messages a call keeps after they were read or sent.
  */
 void sip_util_forget_text(osip_message_t *m);
-/* osip_message_free() after wiping the bodies and the kept text (an SDP with keys). */
-void sip_util_free_wiped(osip_message_t *m);
 
 /* Random From/To tag: 20 hex characters. buf must hold SIP_UTIL_TAG_LEN. Returns 0 or -EIO. */
 int sip_util_new_tag(char *buf, size_t len);
