@@ -154,36 +154,14 @@ itest_wait_listening(const char *ip, uint16_t port, int timeout_ms)
 	}
 }
 
-pid_t
-itest_caller_spawn(const struct itest *t, const char *out, const char *const extra[])
-{
-	const char *peer = getenv("SW_PEER");
-	char to[96], ca[256], outp[256], errp[272];
-	const char *argv[64] = {0};
-	size_t n = 0;
-
-	ck_assert_msg(peer != NULL, "SW_PEER not set");
-	snprintf(to, sizeof(to), "sip:agent@%s:%u", t->ip, t->port);
-	itest_path(t, "ca.crt", ca, sizeof(ca));
-	itest_path(t, out, outp, sizeof(outp));
-	snprintf(errp, sizeof(errp), "%s.log", outp);
-	argv[n++] = peer;
-	argv[n++] = "call";
-	argv[n++] = "--to";
-	argv[n++] = to;
-	argv[n++] = "--ca";
-	argv[n++] = ca;
-	argv[n++] = "--tls-name";
-	argv[n++] = "localhost";
-	argv[n++] = "--json";
-	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
-		argv[n++] = extra[i];
-	return itest_spawn(argv, outp, errp);
-}
-
-pid_t
-itest_agent_call_spawn(const struct itest *t, const char *out, const char *dial,
-                       const char *const extra[])
+/*
+ * swpeer calling sip:<dial>@<daemon> over TLS (--json output to `out`, its stderr to
+ * `out`.log), presenting the agent's certificate when `agent_cert`, then the `extra`
+ * arguments: the argv both itest_caller_spawn() and itest_agent_call_spawn() start.
+ */
+static pid_t
+peer_call_spawn(const struct itest *t, const char *out, const char *dial, bool agent_cert,
+                const char *const extra[])
 {
 	const char *peer = getenv("SW_PEER");
 	char to[256], ca[256], cert[256], key[256], outp[256], errp[272];
@@ -193,8 +171,6 @@ itest_agent_call_spawn(const struct itest *t, const char *out, const char *dial,
 	ck_assert_msg(peer != NULL, "SW_PEER not set");
 	snprintf(to, sizeof(to), "sip:%s@%s:%u", dial, t->ip, t->port);
 	itest_path(t, "ca.crt", ca, sizeof(ca));
-	itest_path(t, "agent.crt", cert, sizeof(cert));
-	itest_path(t, "agent.key", key, sizeof(key));
 	itest_path(t, out, outp, sizeof(outp));
 	snprintf(errp, sizeof(errp), "%s.log", outp);
 	argv[n++] = peer;
@@ -205,14 +181,31 @@ itest_agent_call_spawn(const struct itest *t, const char *out, const char *dial,
 	argv[n++] = ca;
 	argv[n++] = "--tls-name";
 	argv[n++] = "localhost";
-	argv[n++] = "--cert";
-	argv[n++] = cert;
-	argv[n++] = "--key";
-	argv[n++] = key;
+	if (agent_cert) {
+		itest_path(t, "agent.crt", cert, sizeof(cert));
+		itest_path(t, "agent.key", key, sizeof(key));
+		argv[n++] = "--cert";
+		argv[n++] = cert;
+		argv[n++] = "--key";
+		argv[n++] = key;
+	}
 	argv[n++] = "--json";
 	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
 		argv[n++] = extra[i];
 	return itest_spawn(argv, outp, errp);
+}
+
+pid_t
+itest_caller_spawn(const struct itest *t, const char *out, const char *const extra[])
+{
+	return peer_call_spawn(t, out, "agent", false, extra);
+}
+
+pid_t
+itest_agent_call_spawn(const struct itest *t, const char *out, const char *dial,
+                       const char *const extra[])
+{
+	return peer_call_spawn(t, out, dial, true, extra);
 }
 
 int
