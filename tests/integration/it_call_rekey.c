@@ -65,21 +65,41 @@ run_call(struct itest *t, const char *const call_args[], int nre, json_t **calle
 	itest_assert_no_calls(t);
 }
 
+/* Each case: the daemon, one call with `call_args` (nre re-offers), then the keys each
+ * peer saw change (`rekeys` on both legs) and, unless NULL, `agent_log` in the agent's
+ * log. */
+static void
+rekey_case(const char *const call_args[], int nre, int rekeys, const char *agent_log)
+{
+	struct itest t;
+	json_t *caller, *agent;
+	char path[256];
+	size_t len;
+	char *log;
+
+	itest_start(&t, NULL);
+	run_call(&t, call_args, nre, &caller, &agent);
+	ck_assert_int_eq(itest_num(agent, "rekeys"), rekeys);
+	ck_assert_int_eq(itest_num(caller, "rekeys"), rekeys);
+	if (agent_log != NULL) {
+		ck_assert_ptr_nonnull(
+		        log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)),
+		                              &len));
+		ck_assert_ptr_nonnull(strstr(log, agent_log));
+		free(log);
+	}
+	json_decref(caller);
+	json_decref(agent);
+	itest_stop(&t);
+}
+
 START_TEST(a_hold_and_resume_keeping_the_trunks_key_rekey_neither_leg)
 {
 	const char *call_args[] = {"--hold-after", "1",  "--hold-for", "0.5", "--duration", "3",
 	                           "--timeout",    "15", "--verbose",  NULL};
-	struct itest t;
-	json_t *caller, *agent;
 
-	itest_start(&t, NULL);
-	run_call(&t, call_args, 2, &caller, &agent);
 	/* the agent's key from sipwarden and the caller's from sipwarden never changed */
-	ck_assert_int_eq(itest_num(agent, "rekeys"), 0);
-	ck_assert_int_eq(itest_num(caller, "rekeys"), 0);
-	json_decref(caller);
-	json_decref(agent);
-	itest_stop(&t);
+	rekey_case(call_args, 2, 0, NULL);
 }
 END_TEST
 
@@ -88,24 +108,8 @@ START_TEST(an_update_with_sdp_keeping_the_trunks_key_rekeys_neither_leg)
 	const char *call_args[] = {"--hold-after", "1", "--reinvite-offer", "update",
 	                           "--duration",   "3", "--timeout",        "15",
 	                           "--verbose",    NULL};
-	struct itest t;
-	json_t *caller, *agent;
-	char path[256];
-	size_t len;
-	char *log;
 
-	itest_start(&t, NULL);
-	run_call(&t, call_args, 1, &caller, &agent);
-	ck_assert_int_eq(itest_num(agent, "rekeys"), 0);
-	ck_assert_int_eq(itest_num(caller, "rekeys"), 0);
-	/* it crossed as an UPDATE */
-	ck_assert_ptr_nonnull(
-	        log = itest_read_file(itest_path(&t, "agent.log", path, sizeof(path)), &len));
-	ck_assert_ptr_nonnull(strstr(log, "<<< UPDATE sip:"));
-	free(log);
-	json_decref(caller);
-	json_decref(agent);
-	itest_stop(&t);
+	rekey_case(call_args, 1, 0, "<<< UPDATE sip:"); /* it crossed as an UPDATE */
 }
 END_TEST
 
@@ -117,16 +121,8 @@ START_TEST(an_offerless_reinvite_keeps_the_keys_on_both_legs)
 	const char *call_args[] = {"--hold-after", "1", "--reinvite-offer", "none",
 	                           "--duration",   "3", "--timeout",        "15",
 	                           "--verbose",    NULL};
-	struct itest t;
-	json_t *caller, *agent;
 
-	itest_start(&t, NULL);
-	run_call(&t, call_args, 1, &caller, &agent);
-	ck_assert_int_eq(itest_num(agent, "rekeys"), 0);
-	ck_assert_int_eq(itest_num(caller, "rekeys"), 0);
-	json_decref(caller);
-	json_decref(agent);
-	itest_stop(&t);
+	rekey_case(call_args, 1, 0, NULL);
 }
 END_TEST
 
@@ -135,16 +131,8 @@ START_TEST(a_reoffer_with_a_new_key_gets_new_keys_on_both_legs)
 	const char *call_args[] = {"--hold-after", "1", "--reinvite-offer", "rekey",
 	                           "--duration",   "3", "--timeout",        "15",
 	                           "--verbose",    NULL};
-	struct itest t;
-	json_t *caller, *agent;
 
-	itest_start(&t, NULL);
-	run_call(&t, call_args, 1, &caller, &agent);
-	ck_assert_int_eq(itest_num(agent, "rekeys"), 1);
-	ck_assert_int_eq(itest_num(caller, "rekeys"), 1);
-	json_decref(caller);
-	json_decref(agent);
-	itest_stop(&t);
+	rekey_case(call_args, 1, 1, NULL);
 }
 END_TEST
 

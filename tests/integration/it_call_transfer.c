@@ -18,26 +18,16 @@
 #include "itest.h"
 
 #define T_CALL_MS 20000
-#define MATCH     "<sip:sales@agents.invalid>"
-#define TARGET    "sip:7001@pbx.example.com"
+#define MATCH     ITEST_XFER_MATCH
+#define TARGET    ITEST_XFER_TARGET
 
 static char tel[1 << 20];
 
-static const char xfer_sect[] = "[transfer sales]\n"
-                                "match = sip:sales@agents.invalid\n"
-                                "target = " TARGET "\n";
-
+/* The daemon with the trunk's transfer `mode` (NULL: not configured). */
 static void
 start(struct itest *t, const char *mode)
 {
-	struct itest_opts o = {0};
-	char trunk[64];
-
-	if (mode != NULL)
-		snprintf(trunk, sizeof(trunk), "transfer = %s\n", mode);
-	o.trunk_extra = mode != NULL ? trunk : NULL;
-	o.extra = xfer_sect;
-	itest_start(t, &o);
+	itest_start_transfer(t, mode, 0, false);
 }
 
 /* One call: the agent REFERs to `refer_to`, the caller answers REFERs per `accept`
@@ -46,17 +36,11 @@ static void
 one_call(struct itest *t, const char *refer_to, const char *accept, const char *dur,
          json_t **caller, json_t **agent)
 {
-	const char *agent_args[] = {"--mode", "echo",    "--calls", "1",         "--timeout",
-	                            "20",     "--refer", refer_to,  "--verbose", NULL};
 	const char *call_args[] = {
 	        "--duration", dur, "--timeout", "15", accept ? "--accept-refer" : NULL,
 	        accept,       NULL};
-	pid_t ap = itest_agent(t, agent_args);
 
-	ck_assert_int_ge(itest_caller(t, "caller.json", call_args, T_CALL_MS), 0);
-	ck_assert_int_ge(itest_wait_child(ap, 10000), 0);
-	*caller = itest_result(t, "caller.json");
-	*agent = itest_result(t, "agent.json");
+	itest_refer_call(t, refer_to, "20", call_args, T_CALL_MS, caller, agent);
 }
 
 /* The agent's REFER was refused with `code` and nothing reached the trunk; the call
@@ -331,17 +315,12 @@ END_TEST
 START_TEST(agent_calling_out_transfers_through_the_trunk)
 {
 	struct itest t;
-	struct itest_opts o = {.agent_pin = true, .extra = xfer_sect};
-	char trunk_extra[96];
 	uint16_t tport = itest_port();
 	json_t *agent, *carrier, *xfer, *end;
 	pid_t cp;
 	int tfd;
 
-	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\ntransfer = refer\n",
-	         tport);
-	o.trunk_extra = trunk_extra;
-	itest_start(&t, &o);
+	itest_start_transfer(&t, "refer", tport, true);
 	tfd = itest_telemetry_connect(&t);
 	cp = itest_carrier(&t, tport,
 	                   (const char *const[]){"--calls", "1", "--timeout", "20",

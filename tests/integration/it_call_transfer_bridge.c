@@ -22,41 +22,58 @@
 #include "itest.h"
 
 #define T_CALL_MS 25000
-#define MATCH     "<sip:sales@agents.invalid>"
-#define TARGET    "sip:7001@pbx.example.com"
+#define MATCH     ITEST_XFER_MATCH
+#define TARGET    ITEST_XFER_TARGET
 
 static char tel[1 << 20];
 
-static const char xfer_sect[] = "[transfer sales]\n"
-                                "match = sip:sales@agents.invalid\n"
-                                "target = " TARGET "\n";
-
-/* The daemon with the trunk in bridge mode, its target a carrier on `tport`. */
-static void
-start(struct itest *t, uint16_t tport)
+/*
+ * Each case's set-up: the daemon with the trunk in bridge mode (telemetry connected into
+ * *tfd), a carrier playing the person called at the trunk's target, run with
+ * `carrier_args` (NULL: nobody listens there), and one call: the agent REFERs to
+ * `refer_to`, the caller talks for `dur` seconds. Returns the carrier's pid (0: none).
+ */
+static pid_t
+bridge_call(struct itest *t, int *tfd, const char *const carrier_args[], const char *refer_to,
+            const char *dur, json_t **caller, json_t **agent)
 {
-	static char trunk[96];
-	struct itest_opts o = {0};
+	const char *call_args[] = {"--duration", dur, "--timeout", "20", NULL};
+	uint16_t tport = itest_port();
+	pid_t cp = 0;
 
-	snprintf(trunk, sizeof(trunk), "target = 127.0.0.1:%u\ntransfer = bridge\n", tport);
-	o.trunk_extra = trunk;
-	o.extra = xfer_sect;
-	itest_start(t, &o);
+	itest_start_transfer(t, "bridge", tport, false);
+	*tfd = itest_telemetry_connect(t);
+	if (carrier_args != NULL)
+		cp = itest_carrier(t, tport, carrier_args);
+	itest_refer_call(t, refer_to, "25", call_args, T_CALL_MS, caller, agent);
+	return cp;
 }
 
-/* One call: the agent REFERs to `refer_to`; the caller talks for `dur` seconds. */
-static void
-one_call(struct itest *t, const char *refer_to, const char *dur, json_t **caller, json_t **agent)
+/* The human's call result, once the carrier `cp` has exited. */
+static json_t *
+human_result(struct itest *t, pid_t cp)
 {
-	const char *agent_args[] = {"--mode", "echo",    "--calls", "1",         "--timeout",
-	                            "25",     "--refer", refer_to,  "--verbose", NULL};
-	const char *call_args[] = {"--duration", dur, "--timeout", "20", NULL};
-	pid_t ap = itest_agent(t, agent_args);
+	ck_assert_int_ge(itest_wait_child(cp, 10000), 0);
+	return itest_result(t, "carrier.json");
+}
 
-	ck_assert_int_ge(itest_caller(t, "caller.json", call_args, T_CALL_MS), 0);
-	ck_assert_int_ge(itest_wait_child(ap, 10000), 0);
-	*caller = itest_result(t, "caller.json");
-	*agent = itest_result(t, "agent.json");
+/* The telemetry stream up to call.end, into tel. */
+static void
+read_to_call_end(int tfd)
+{
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+}
+
+/* Each case's end: the results dropped, no call left, the daemon stopped. */
+static void
+finish(struct itest *t, int tfd, json_t *caller, json_t *agent)
+{
+	json_decref(agent);
+	json_decref(caller);
+	itest_assert_no_calls(t);
+	close(tfd);
+	itest_stop(t);
 }
 
 static bool
@@ -77,24 +94,20 @@ file_has(const struct itest *t, const char *name, const char *what)
 START_TEST(answered_bridge_moves_the_caller_to_the_human_and_hangs_up_on_the_agent)
 {
 	struct itest t;
-	uint16_t tport = itest_port();
 	json_t *caller, *agent, *human, *xfer, *end, *legs;
 	pid_t cp;
 	int tfd;
 
-	start(&t, tport);
-	tfd = itest_telemetry_connect(&t);
-	cp = itest_carrier(&t, tport,
-	                   (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout",
-	                                         "30", "--verbose",
-	                                         /* it joins the caller's stream mid-way: the
-	                                            packets the agent had count as missing */
-	                                         "--max-loss", "40",
-	                                         /* and tries to transfer the caller on */
-	                                         "--refer", MATCH, NULL});
-	one_call(&t, MATCH, "6", &caller, &agent);
-	ck_assert_int_ge(itest_wait_child(cp, 10000), 0);
-	human = itest_result(&t, "carrier.json");
+	cp = bridge_call(&t, &tfd,
+	                 (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout", "30",
+	                                       "--verbose",
+	                                       /* it joins the caller's stream mid-way: the
+	                                          packets the agent had count as missing */
+	                                       "--max-loss", "40",
+	                                       /* and tries to transfer the caller on */
+	                                       "--refer", MATCH, NULL},
+	                 MATCH, "6", &caller, &agent);
+	human = human_result(&t, cp);
 
 	/* the agent: 202, NOTIFY 100 then 200, then sipwarden's BYE */
 	ck_assert_int_eq(itest_num(agent, "refer_code"), 202);
@@ -137,8 +150,7 @@ START_TEST(answered_bridge_moves_the_caller_to_the_human_and_hangs_up_on_the_age
 	ck_assert_msg(file_has(&t, "carrier.log", "INVITE " TARGET), "no INVITE to the target");
 	ck_assert_msg(file_has(&t, "carrier.log", "From: <sip:swpeer-"), "caller not presented");
 
-	tel[0] = '\0';
-	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	read_to_call_end(tfd);
 	xfer = itest_event(tel, "call.transfer");
 	end = itest_event(tel, "call.end");
 	ck_assert_msg(xfer != NULL && end != NULL, "telemetry: %s", tel);
@@ -163,30 +175,22 @@ START_TEST(answered_bridge_moves_the_caller_to_the_human_and_hangs_up_on_the_age
 	json_decref(xfer);
 	json_decref(end);
 	json_decref(human);
-	json_decref(agent);
-	json_decref(caller);
-	itest_assert_no_calls(&t);
-	close(tfd);
-	itest_stop(&t);
+	finish(&t, tfd, caller, agent);
 }
 END_TEST
 
 START_TEST(busy_human_leaves_the_caller_with_the_agent)
 {
 	struct itest t;
-	uint16_t tport = itest_port();
 	json_t *caller, *agent, *human, *xfer, *end;
 	pid_t cp;
 	int tfd;
 
-	start(&t, tport);
-	tfd = itest_telemetry_connect(&t);
-	cp = itest_carrier(&t, tport,
-	                   (const char *const[]){"--mode", "reject=486", "--calls", "1",
-	                                         "--timeout", "30", NULL});
-	one_call(&t, MATCH, "4", &caller, &agent);
-	ck_assert_int_ge(itest_wait_child(cp, 10000), 0);
-	human = itest_result(&t, "carrier.json");
+	cp = bridge_call(&t, &tfd,
+	                 (const char *const[]){"--mode", "reject=486", "--calls", "1", "--timeout",
+	                                       "30", NULL},
+	                 MATCH, "4", &caller, &agent);
+	human = human_result(&t, cp);
 
 	ck_assert_int_eq(itest_num(human, "code"), 486);
 	ck_assert_int_eq(itest_num(agent, "refer_code"), 202);
@@ -201,8 +205,7 @@ START_TEST(busy_human_leaves_the_caller_with_the_agent)
 	ck_assert_str_eq(itest_str(caller, "result"), "pass");
 	ck_assert_str_eq(itest_str(agent, "result"), "pass");
 
-	tel[0] = '\0';
-	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	read_to_call_end(tfd);
 	xfer = itest_event(tel, "call.transfer");
 	end = itest_event(tel, "call.end");
 	ck_assert_msg(xfer != NULL && end != NULL, "telemetry: %s", tel);
@@ -216,11 +219,7 @@ START_TEST(busy_human_leaves_the_caller_with_the_agent)
 	json_decref(xfer);
 	json_decref(end);
 	json_decref(human);
-	json_decref(agent);
-	json_decref(caller);
-	itest_assert_no_calls(&t);
-	close(tfd);
-	itest_stop(&t);
+	finish(&t, tfd, caller, agent);
 }
 END_TEST
 
@@ -229,17 +228,14 @@ END_TEST
 START_TEST(uri_not_on_the_allow_list_gets_403_and_calls_nobody)
 {
 	struct itest t;
-	uint16_t tport = itest_port();
 	json_t *caller, *agent, *sec;
 	pid_t cp;
 	int tfd;
 
-	start(&t, tport);
-	tfd = itest_telemetry_connect(&t);
-	cp = itest_carrier(&t, tport,
-	                   (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout", "6",
-	                                         "--verbose", NULL});
-	one_call(&t, "<sip:+19005550100@premium.example>", "3", &caller, &agent);
+	cp = bridge_call(&t, &tfd,
+	                 (const char *const[]){"--mode", "echo", "--calls", "1", "--timeout", "6",
+	                                       "--verbose", NULL},
+	                 "<sip:+19005550100@premium.example>", "3", &caller, &agent);
 	ck_assert_int_eq(itest_num(agent, "refer_code"), 403);
 	ck_assert_int_eq(itest_num(agent, "notifies"), 0);
 	{
@@ -248,8 +244,7 @@ START_TEST(uri_not_on_the_allow_list_gets_403_and_calls_nobody)
 		free(dump);
 	}
 	ck_assert_str_eq(itest_str(caller, "ended_by"), "local");
-	tel[0] = '\0';
-	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	read_to_call_end(tfd);
 	sec = itest_event(tel, "security.transfer_refused");
 	ck_assert_msg(sec != NULL, "telemetry: %s", tel);
 	ck_assert_str_eq(itest_str(sec, "reason"), "not_allowed");
@@ -258,11 +253,7 @@ START_TEST(uri_not_on_the_allow_list_gets_403_and_calls_nobody)
 	itest_kill_child(cp);
 	ck_assert_msg(!file_has(&t, "carrier.log", "INVITE "), "the carrier was called");
 	json_decref(sec);
-	json_decref(agent);
-	json_decref(caller);
-	itest_assert_no_calls(&t);
-	close(tfd);
-	itest_stop(&t);
+	finish(&t, tfd, caller, agent);
 }
 END_TEST
 
@@ -271,25 +262,20 @@ END_TEST
 START_TEST(caller_hanging_up_while_the_human_rings_cancels_the_bridge_call)
 {
 	struct itest t;
-	uint16_t tport = itest_port();
 	json_t *caller, *agent, *human, *xfer, *end;
 	pid_t cp;
 	int tfd;
 
-	start(&t, tport);
-	tfd = itest_telemetry_connect(&t);
-	cp = itest_carrier(&t, tport,
-	                   (const char *const[]){"--mode", "noanswer", "--calls", "1", "--timeout",
-	                                         "30", NULL});
-	one_call(&t, MATCH, "3", &caller, &agent);
-	ck_assert_int_ge(itest_wait_child(cp, 10000), 0);
-	human = itest_result(&t, "carrier.json");
+	cp = bridge_call(&t, &tfd,
+	                 (const char *const[]){"--mode", "noanswer", "--calls", "1", "--timeout",
+	                                       "30", NULL},
+	                 MATCH, "3", &caller, &agent);
+	human = human_result(&t, cp);
 	ck_assert_int_eq(itest_num(human, "code"), 487);
 	ck_assert_int_eq(itest_num(agent, "refer_code"), 202);
 	ck_assert_str_eq(itest_str(agent, "ended_by"), "remote");
 	ck_assert_str_eq(itest_str(caller, "ended_by"), "local");
-	tel[0] = '\0';
-	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	read_to_call_end(tfd);
 	xfer = itest_event(tel, "call.transfer");
 	end = itest_event(tel, "call.end");
 	ck_assert_msg(xfer != NULL && end != NULL, "telemetry: %s", tel);
@@ -299,11 +285,7 @@ START_TEST(caller_hanging_up_while_the_human_rings_cancels_the_bridge_call)
 	json_decref(xfer);
 	json_decref(end);
 	json_decref(human);
-	json_decref(agent);
-	json_decref(caller);
-	itest_assert_no_calls(&t);
-	close(tfd);
-	itest_stop(&t);
+	finish(&t, tfd, caller, agent);
 }
 END_TEST
 
@@ -313,27 +295,22 @@ END_TEST
 START_TEST(human_answering_without_srtp_is_hung_up_on_and_the_caller_stays)
 {
 	struct itest t;
-	uint16_t tport = itest_port();
 	json_t *caller, *agent, *human, *xfer, *sec;
 	pid_t cp;
 	int tfd;
 
-	start(&t, tport);
-	tfd = itest_telemetry_connect(&t);
-	cp = itest_carrier(&t, tport,
-	                   (const char *const[]){"--mode", "answer-plain", "--calls", "1",
-	                                         "--timeout", "30", NULL});
-	one_call(&t, MATCH, "4", &caller, &agent);
-	ck_assert_int_ge(itest_wait_child(cp, 10000), 0);
-	human = itest_result(&t, "carrier.json");
+	cp = bridge_call(&t, &tfd,
+	                 (const char *const[]){"--mode", "answer-plain", "--calls", "1",
+	                                       "--timeout", "30", NULL},
+	                 MATCH, "4", &caller, &agent);
+	human = human_result(&t, cp);
 	ck_assert_str_eq(itest_str(human, "ended_by"), "remote");
 	ck_assert_int_eq(itest_num(agent, "refer_code"), 202);
 	ck_assert_int_eq(itest_num(agent, "notify_code"), 488);
 	ck_assert_int_ge(itest_num(caller, "ok"), itest_num(caller, "sent") - 2);
 	ck_assert_str_eq(itest_str(caller, "ended_by"), "local");
 	ck_assert_str_eq(itest_str(agent, "ended_by"), "remote");
-	tel[0] = '\0';
-	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	read_to_call_end(tfd);
 	xfer = itest_event(tel, "call.transfer");
 	sec = itest_event(tel, "security.offer_refused");
 	ck_assert_msg(xfer != NULL && sec != NULL, "telemetry: %s", tel);
@@ -343,11 +320,7 @@ START_TEST(human_answering_without_srtp_is_hung_up_on_and_the_caller_stays)
 	json_decref(sec);
 	json_decref(xfer);
 	json_decref(human);
-	json_decref(agent);
-	json_decref(caller);
-	itest_assert_no_calls(&t);
-	close(tfd);
-	itest_stop(&t);
+	finish(&t, tfd, caller, agent);
 }
 END_TEST
 
@@ -359,26 +332,19 @@ START_TEST(unreachable_trunk_target_leaves_the_caller_with_the_agent)
 	json_t *caller, *agent, *xfer;
 	int tfd;
 
-	start(&t, itest_port()); /* no carrier there */
-	tfd = itest_telemetry_connect(&t);
-	one_call(&t, MATCH, "3", &caller, &agent);
+	bridge_call(&t, &tfd, NULL, MATCH, "3", &caller, &agent); /* no carrier there */
 	ck_assert_int_eq(itest_num(agent, "refer_code"), 202);
 	ck_assert_int_eq(itest_num(agent, "notify_code"), 503);
 	ck_assert_int_ge(itest_num(caller, "ok"), itest_num(caller, "sent") - 2);
 	ck_assert_str_eq(itest_str(caller, "ended_by"), "local");
 	ck_assert_str_eq(itest_str(agent, "ended_by"), "remote");
-	tel[0] = '\0';
-	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	read_to_call_end(tfd);
 	xfer = itest_event(tel, "call.transfer");
 	ck_assert_msg(xfer != NULL, "telemetry: %s", tel);
 	ck_assert_str_eq(itest_str(xfer, "outcome"), "failed");
 	ck_assert_int_eq(itest_num(xfer, "sip_code"), 503);
 	json_decref(xfer);
-	json_decref(agent);
-	json_decref(caller);
-	itest_assert_no_calls(&t);
-	close(tfd);
-	itest_stop(&t);
+	finish(&t, tfd, caller, agent);
 }
 END_TEST
 
@@ -389,17 +355,12 @@ END_TEST
 START_TEST(agent_calling_out_bridges_its_callee_to_a_human)
 {
 	struct itest t;
-	struct itest_opts o = {.agent_pin = true, .extra = xfer_sect};
-	char trunk_extra[96];
 	uint16_t tport = itest_port();
 	json_t *agent, *calls, *callee, *human, *xfer, *end;
 	pid_t cp;
 	int tfd;
 
-	snprintf(trunk_extra, sizeof(trunk_extra), "target = 127.0.0.1:%u\ntransfer = bridge\n",
-	         tport);
-	o.trunk_extra = trunk_extra;
-	itest_start(&t, &o);
+	itest_start_transfer(&t, "bridge", tport, true);
 	tfd = itest_telemetry_connect(&t);
 	cp = itest_carrier(&t, tport,
 	                   (const char *const[]){"--mode", "silent", "--calls", "2", "--timeout",
@@ -428,8 +389,7 @@ START_TEST(agent_calling_out_bridges_its_callee_to_a_human)
 	ck_assert_msg(file_has(&t, "carrier.log", "From: <sip:+15550001@"),
 	              "the callee's number was not presented");
 
-	tel[0] = '\0';
-	itest_telemetry_read(tfd, tel, sizeof(tel), "\"call.end\"", 5000);
+	read_to_call_end(tfd);
 	xfer = itest_event(tel, "call.transfer");
 	end = itest_event(tel, "call.end");
 	ck_assert_msg(xfer != NULL && end != NULL, "telemetry: %s", tel);

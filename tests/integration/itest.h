@@ -187,6 +187,20 @@ pid_t itest_caller_spawn(const struct itest *t, const char *out, const char *con
 pid_t itest_agent_call_spawn(const struct itest *t, const char *out, const char *dial,
                              const char *const extra[]);
 
+/* The transfer tests (it_call_transfer*): a [transfer sales] section sends an agent's
+ * REFER to ITEST_XFER_MATCH on to ITEST_XFER_TARGET. */
+#define ITEST_XFER_MATCH  "<sip:sales@agents.invalid>"
+#define ITEST_XFER_TARGET "sip:7001@pbx.example.com"
+/* The daemon with that section, on the trunk `target = 127.0.0.1:<tport>` unless tport is
+ * 0 and `transfer = <mode>` unless mode is NULL (the default: off), agents pinned as
+ * struct itest_opts' agent_pin says. */
+void itest_start_transfer(struct itest *t, const char *mode, uint16_t tport, bool agent_pin);
+/* One call: an echo agent (swpeer answer --timeout agent_timeout) that REFERs to
+ * `refer_to`, and `swpeer call` with call_args waited for up to call_ms; both must exit,
+ * their results (new references) into *caller and *agent. */
+void itest_refer_call(struct itest *t, const char *refer_to, const char *agent_timeout,
+                      const char *const call_args[], int call_ms, json_t **caller, json_t **agent);
+
 /* swpeer result files (one JSON object per line; calls are the objects with "code"). */
 /* All call results in DIR/name, as a new array (empty when the file is missing). */
 json_t *itest_results(const struct itest *t, const char *name);

@@ -215,6 +215,40 @@ itest_caller(const struct itest *t, const char *out, const char *const extra[], 
 }
 
 void
+itest_start_transfer(struct itest *t, const char *mode, uint16_t tport, bool agent_pin)
+{
+	struct itest_opts o = {.agent_pin = agent_pin};
+	char trunk[96];
+	size_t n = 0;
+
+	trunk[0] = '\0';
+	if (tport != 0)
+		n += (size_t)snprintf(trunk + n, sizeof(trunk) - n, "target = 127.0.0.1:%u\n",
+		                      tport);
+	if (mode != NULL)
+		snprintf(trunk + n, sizeof(trunk) - n, "transfer = %s\n", mode);
+	o.trunk_extra = trunk[0] != '\0' ? trunk : NULL;
+	o.extra = "[transfer sales]\n"
+	          "match = sip:sales@agents.invalid\n"
+	          "target = " ITEST_XFER_TARGET "\n";
+	itest_start(t, &o);
+}
+
+void
+itest_refer_call(struct itest *t, const char *refer_to, const char *agent_timeout,
+                 const char *const call_args[], int call_ms, json_t **caller, json_t **agent)
+{
+	const char *agent_args[] = {"--mode",      "echo",    "--calls", "1",         "--timeout",
+	                            agent_timeout, "--refer", refer_to,  "--verbose", NULL};
+	pid_t ap = itest_agent(t, agent_args);
+
+	ck_assert_int_ge(itest_caller(t, "caller.json", call_args, call_ms), 0);
+	ck_assert_int_ge(itest_wait_child(ap, 10000), 0);
+	*caller = itest_result(t, "caller.json");
+	*agent = itest_result(t, "agent.json");
+}
+
+void
 itest_cert_sha256(const char *path, char out[65])
 {
 	FILE *f = fopen(path, "r");
