@@ -7,13 +7,14 @@
  * here first). Also: every value of good-full.conf, the defaults, the shipped
  * conf/sipwarden.conf and conf/sipwarden.conf.example (paths redirected to dummies),
  * the SHA-256, and the address helpers.
+ * One Check suite in three files: this one has the fixture (test_conf.h), loading and
+ * the suite; test_conf_files.c the shipped configs and key file modes; test_conf_value.c
+ * the value parsers and address helpers.
  */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
-#include <grp.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,16 +26,17 @@
 
 #include "conf.h"
 #include "conf_value.h"
+#include "test_conf.h"
 
 static char confdir[1024];
 
-static void
+void
 fixture_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", confdir, name);
 }
 
-static void
+void
 setup(void)
 {
 	const char *td = getenv("SW_TESTDATA");
@@ -48,7 +50,7 @@ setup(void)
 	ck_assert_int_eq(chmod(p, 0644), 0);
 }
 
-static struct conf *
+struct conf *
 load_fixture(const char *name, char *err, size_t errlen)
 {
 	char p[1200];
@@ -511,405 +513,6 @@ START_TEST(conf_missing_file_names_it)
 }
 END_TEST
 
-/* Make dir/name (mode) with dummy content. */
-static void
-touch(const char *dir, const char *name, mode_t mode)
-{
-	char p[1400];
-	FILE *fp;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	fp = fopen(p, "w");
-	ck_assert_ptr_nonnull(fp);
-	fputs("-----BEGIN DUMMY-----\n-----END DUMMY-----\n", fp);
-	fclose(fp);
-	ck_assert_int_eq(chmod(p, mode), 0);
-}
-
-static char *
-slurp(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = calloc(1, 65536);
-	ck_assert_ptr_nonnull(fp);
-	fread(buf, 1, 65535, fp);
-	fclose(fp);
-	return buf;
-}
-
-static void
-rm_rf(const char *dir)
-{
-	char cmd[1200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-START_TEST(conf_shipped_localhost_config_loads_with_dev_certs)
-{
-	const char *src = getenv("SW_SRCDIR");
-	char tmpl[] = "/tmp/sw-conf-XXXXXX", p[1400], d[1400], err[CONF_ERR_MAX] = "", a[64];
-	char *text;
-	struct conf *c;
-	FILE *fp;
-
-	ck_assert_ptr_nonnull(src);
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	/* The layout tools/demo uses: conf/ next to dev-certs/ and .run/. */
-	snprintf(d, sizeof(d), "%s/conf", tmpl);
-	ck_assert_int_eq(mkdir(d, 0700), 0);
-	snprintf(d, sizeof(d), "%s/dev-certs", tmpl);
-	ck_assert_int_eq(mkdir(d, 0700), 0);
-	touch(d, "server.crt", 0644);
-	touch(d, "server.key", 0600);
-	touch(d, "ca.crt", 0644);
-	snprintf(p, sizeof(p), "%s/conf/sipwarden.conf", src);
-	text = slurp(p);
-	snprintf(p, sizeof(p), "%s/conf/sipwarden.conf", tmpl);
-	fp = fopen(p, "w");
-	fputs(text, fp);
-	fclose(fp);
-	free(text);
-
-	c = conf_load(p, err, sizeof(err));
-	ck_assert_msg(c != NULL, "%s", err);
-	ck_assert_str_eq(conf_sockaddr_str(&c->tls.listen, a, sizeof(a)), "127.0.0.1:5061");
-	ck_assert_uint_eq(c->media.port_min, 30000);
-	ck_assert_uint_eq(c->media.port_max, 30999);
-	ck_assert_uint_eq(c->ntrunks, 1);
-	ck_assert_str_eq(c->trunks[0].name, "lab");
-	ck_assert_uint_eq(c->nagents, 1);
-	ck_assert_str_eq(c->agents[0].name, "echo");
-	ck_assert_str_eq(c->agents[0].server_name, "agent.test");
-	ck_assert(c->agents[0].verify);
-	snprintf(p, sizeof(p), "%s/conf/../.run/telemetry.sock", tmpl);
-	ck_assert_str_eq(c->telemetry.socket, p);
-	conf_unref(c);
-	rm_rf(tmpl);
-}
-END_TEST
-
-/* A copy of good-minimal.conf in a fresh directory whose key file has mode `mode`. */
-static struct conf *
-load_minimal_with_key_mode(mode_t mode, char *tmpl, char *err, size_t errlen)
-{
-	char p[1400], d[1400], *text;
-	struct conf *c;
-	FILE *fp;
-
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	snprintf(d, sizeof(d), "%s/files", tmpl);
-	ck_assert_int_eq(mkdir(d, 0700), 0);
-	touch(d, "cert.pem", 0644);
-	touch(d, "ca.pem", 0644);
-	touch(d, "key.pem", mode);
-	fixture_path(p, sizeof(p), "good-minimal.conf");
-	text = slurp(p);
-	snprintf(p, sizeof(p), "%s/sipwarden.conf", tmpl);
-	fp = fopen(p, "w");
-	fputs(text, fp);
-	fclose(fp);
-	free(text);
-	c = conf_load(p, err, errlen);
-	return c;
-}
-
-START_TEST(conf_refuses_private_key_readable_by_group)
-{
-	static const mode_t bad[] = {0640, 0604, 0644, 0660, 0610, 0601};
-	static const mode_t good[] = {0600, 0400};
-
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char tmpl[] = "/tmp/sw-conf-XXXXXX", want[1400], err[CONF_ERR_MAX] = "";
-		struct conf *c = load_minimal_with_key_mode(bad[i], tmpl, err, sizeof(err));
-		ck_assert_ptr_null(c);
-		snprintf(want, sizeof(want),
-		         "%s/files/key.pem: private key is accessible by group/others (mode %04o); "
-		         "chmod 600 it",
-		         tmpl, (unsigned)bad[i]);
-		ck_assert_msg(strstr(err, want) != NULL, "got %s\nwant %s", err, want);
-		rm_rf(tmpl);
-	}
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		char tmpl[] = "/tmp/sw-conf-XXXXXX", err[CONF_ERR_MAX] = "";
-		struct conf *c = load_minimal_with_key_mode(good[i], tmpl, err, sizeof(err));
-		ck_assert_msg(c != NULL, "mode %04o: %s", (unsigned)good[i], err);
-		conf_unref(c);
-		rm_rf(tmpl);
-	}
-}
-END_TEST
-
-/* Replace every occurrence of `from` by `to` in s (malloc'd result). */
-static char *
-replace_all(const char *s, const char *from, const char *to)
-{
-	size_t fl = strlen(from), tl = strlen(to), n = 0;
-	const char *p;
-	char *out, *o;
-
-	for (p = s; (p = strstr(p, from)) != NULL; p += fl)
-		n++;
-	out = malloc(strlen(s) + n * tl + 1);
-	ck_assert_ptr_nonnull(out);
-	for (o = out, p = s;;) {
-		const char *q = strstr(p, from);
-		if (q == NULL) {
-			strcpy(o, p);
-			break;
-		}
-		memcpy(o, p, (size_t)(q - p));
-		o += q - p;
-		memcpy(o, to, tl);
-		o += tl;
-		p = q + fl;
-	}
-	return out;
-}
-
-START_TEST(conf_production_example_is_valid)
-{
-	const char *src = getenv("SW_SRCDIR");
-	char tmpl[] = "/tmp/sw-conf-XXXXXX", p[1400], d[1400], err[CONF_ERR_MAX] = "";
-	static const char *const files[] = {"sipwarden.crt", "agents-ca.crt",
-	                                    "sipwarden-client.crt", "carrier-a-ca.crt",
-	                                    "voice-2-client.crt"};
-	static const char *const keys[] = {"sipwarden.key", "sipwarden-client.key",
-	                                   "voice-2-client.key"};
-	struct group *g = getgrgid(getgid());
-	char *text, *t2, *t3;
-	struct conf *c;
-	FILE *fp;
-
-	ck_assert_ptr_nonnull(src);
-	ck_assert_ptr_nonnull(g);
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	snprintf(d, sizeof(d), "%s/tls", tmpl);
-	ck_assert_int_eq(mkdir(d, 0700), 0);
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		touch(d, files[i], 0644);
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		touch(d, keys[i], 0600);
-	snprintf(p, sizeof(p), "%s/conf/sipwarden.conf.example", src);
-	text = slurp(p);
-	snprintf(d, sizeof(d), "%s/tls/", tmpl);
-	t2 = replace_all(text, "/etc/sipwarden/tls/", d);
-	t3 = replace_all(t2, "sipwarden-telemetry", g->gr_name);
-	snprintf(p, sizeof(p), "%s/sipwarden.conf", tmpl);
-	fp = fopen(p, "w");
-	fputs(t3, fp);
-	fclose(fp);
-	free(text), free(t2), free(t3);
-
-	c = conf_load(p, err, sizeof(err));
-	ck_assert_msg(c != NULL, "%s", err);
-	ck_assert_uint_eq(c->ntrunks, 1);
-	ck_assert_uint_eq(c->nagents, 2);
-	ck_assert_str_eq(c->telemetry.socket, "/run/sipwarden/telemetry.sock");
-	conf_unref(c);
-	rm_rf(tmpl);
-}
-END_TEST
-
-START_TEST(conf_value_parsers_accept_documented_forms_only)
-{
-	unsigned long long ms;
-	unsigned long u;
-	bool b;
-
-	ck_assert_int_eq(conf_value_duration_ms("300ms", &ms), 0);
-	ck_assert_uint_eq(ms, 300);
-	ck_assert_int_eq(conf_value_duration_ms("5s", &ms), 0);
-	ck_assert_uint_eq(ms, 5000);
-	ck_assert_int_eq(conf_value_duration_ms("2m", &ms), 0);
-	ck_assert_uint_eq(ms, 120000);
-	ck_assert_int_eq(conf_value_duration_ms("1h", &ms), 0);
-	ck_assert_uint_eq(ms, 3600000);
-	ck_assert_int_eq(conf_value_duration_ms("7", &ms), 0);
-	ck_assert_uint_eq(ms, 7000);
-	ck_assert_int_lt(conf_value_duration_ms("", &ms), 0);
-	ck_assert_int_lt(conf_value_duration_ms("s", &ms), 0);
-	ck_assert_int_lt(conf_value_duration_ms("5 s", &ms), 0);
-	ck_assert_int_lt(conf_value_duration_ms("-5s", &ms), 0);
-	ck_assert_int_lt(conf_value_duration_ms("1.5s", &ms), 0);
-	ck_assert_int_lt(conf_value_duration_ms("5d", &ms), 0);
-	ck_assert_int_lt(conf_value_duration_ms("99999999999s", &ms), 0);
-
-	ck_assert_int_eq(conf_value_size("64k", &u), 0);
-	ck_assert_uint_eq(u, 65536);
-	ck_assert_int_eq(conf_value_size("1000", &u), 0);
-	ck_assert_uint_eq(u, 1000);
-	ck_assert_int_lt(conf_value_size("k", &u), 0);
-	ck_assert_int_lt(conf_value_size("1M", &u), 0);
-	ck_assert_int_lt(conf_value_size("4194304k", &u), 0);
-
-	ck_assert_int_eq(conf_value_uint("4294967295", &u), 0);
-	ck_assert_int_lt(conf_value_uint("4294967296", &u), 0);
-	ck_assert_int_lt(conf_value_uint("+1", &u), 0);
-	ck_assert_int_lt(conf_value_uint("0x10", &u), 0);
-	ck_assert_int_lt(conf_value_uint("1 ", &u), 0);
-
-	ck_assert_int_eq(conf_value_mode("0660", &u), 0);
-	ck_assert_uint_eq(u, 0660);
-	ck_assert_int_lt(conf_value_mode("0680", &u), 0);
-	ck_assert_int_lt(conf_value_mode("00660", &u), 0);
-
-	static const char *const yes[] = {"yes", "YES", "true", "on", "1"};
-	static const char *const no[] = {"no", "False", "off", "0"};
-	for (size_t i = 0; i < 5; i++) {
-		b = false;
-		ck_assert_int_eq(conf_value_bool(yes[i], &b), 0);
-		ck_assert(b);
-	}
-	for (size_t i = 0; i < 4; i++) {
-		b = true;
-		ck_assert_int_eq(conf_value_bool(no[i], &b), 0);
-		ck_assert(!b);
-	}
-	ck_assert_int_lt(conf_value_bool("y", &b), 0);
-	ck_assert_int_lt(conf_value_bool("2", &b), 0);
-}
-END_TEST
-
-START_TEST(conf_fingerprint_with_or_without_colons)
-{
-	uint8_t a[32], b[32];
-
-	ck_assert_int_eq(conf_value_fingerprint("3A:F5:8B:54:1C:0E:2E:86:DA:72:91:3C:7A:1E:57:0F:"
-	                                        "CE:D9:16:4B:43:63:B4:E6:A6:91:47:5E:D1:0B:6C:3E",
-	                                        a),
-	                 0);
-	ck_assert_int_eq(conf_value_fingerprint("3af58b541c0e2e86da72913c7a1e570fced9164b4363b4e6"
-	                                        "a691475ed10b6c3e",
-	                                        b),
-	                 0);
-	ck_assert_mem_eq(a, b, 32);
-	/* Too short, too long, stray colon, non-hex. */
-	ck_assert_int_lt(conf_value_fingerprint("3af58b", a), 0);
-	ck_assert_int_lt(conf_value_fingerprint("3af58b541c0e2e86da72913c7a1e570fced9164b4363b4e6"
-	                                        "a691475ed10b6c3e00",
-	                                        a),
-	                 0);
-	ck_assert_int_lt(conf_value_fingerprint("3A:F58B:54:1C:0E:2E:86:DA:72:91:3C:7A:1E:57:0F:"
-	                                        "CE:D9:16:4B:43:63:B4:E6:A6:91:47:5E:D1:0B:6C:3E",
-	                                        a),
-	                 0);
-	ck_assert_int_lt(conf_value_fingerprint("zzf58b541c0e2e86da72913c7a1e570fced9164b4363b4e6"
-	                                        "a691475ed10b6c3e",
-	                                        a),
-	                 0);
-	ck_assert_int_lt(conf_value_fingerprint("3A:F5:8B:54:1C:0E:2E:86:DA:72:91:3C:7A:1E:57:0F:"
-	                                        "CE:D9:16:4B:43:63:B4:E6:A6:91:47:5E:D1:0B:6C:3E:",
-	                                        a),
-	                 0);
-}
-END_TEST
-
-START_TEST(conf_sockaddr_parse_and_print)
-{
-	struct conf_sockaddr a;
-	char buf[64];
-
-	ck_assert_int_eq(conf_sockaddr_parse("192.0.2.1:5061", 0, &a), 0);
-	ck_assert_str_eq(conf_sockaddr_str(&a, buf, sizeof(buf)), "192.0.2.1:5061");
-	ck_assert_int_eq(conf_sockaddr_parse("192.0.2.1", 5061, &a), 0);
-	ck_assert_str_eq(conf_sockaddr_str(&a, buf, sizeof(buf)), "192.0.2.1:5061");
-	ck_assert_int_eq(conf_sockaddr_parse("[2001:db8::1]:5062", 0, &a), 0);
-	ck_assert_str_eq(conf_sockaddr_str(&a, buf, sizeof(buf)), "[2001:db8::1]:5062");
-	ck_assert_int_eq(conf_sockaddr_parse("2001:db8::1", 5061, &a), 0);
-	ck_assert_str_eq(conf_sockaddr_str(&a, buf, sizeof(buf)), "[2001:db8::1]:5061");
-	ck_assert_int_eq(conf_sockaddr_parse("[::1]", 7, &a), 0);
-	ck_assert_str_eq(conf_sockaddr_str(&a, buf, sizeof(buf)), "[::1]:7");
-	ck_assert_uint_eq(a.len, sizeof(struct sockaddr_in6));
-	static const char *const bad[] = {"",
-	                                  "example.com:5061",
-	                                  "192.0.2.1:",
-	                                  "192.0.2.1:0",
-	                                  "192.0.2.1:65536",
-	                                  "192.0.2.1:50x",
-	                                  "[192.0.2.1]:5061",
-	                                  "[::1",
-	                                  "[::1]5061",
-	                                  "256.0.0.1",
-	                                  "192.0.2.1:-1"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(conf_sockaddr_parse(bad[i], 5061, &a) < 0, "accepted '%s'", bad[i]);
-}
-END_TEST
-
-static struct sockaddr_storage
-sa_of(const char *ip)
-{
-	struct sockaddr_storage ss;
-
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(ip, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		ck_assert_int_eq(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		ck_assert_int_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
-	}
-	return ss;
-}
-
-START_TEST(conf_trunk_by_source_matches_allow_list_only)
-{
-	char err[CONF_ERR_MAX] = "";
-	struct conf *c = load_fixture("good-full.conf", err, sizeof(err));
-	struct sockaddr_storage ss;
-
-	ck_assert_msg(c != NULL, "%s", err);
-	ss = sa_of("192.0.2.77");
-	ck_assert_str_eq(conf_trunk_by_source(c, (struct sockaddr *)&ss)->name, "carrier");
-	ss = sa_of("198.51.100.1");
-	ck_assert_str_eq(conf_trunk_by_source(c, (struct sockaddr *)&ss)->name, "carrier");
-	ss = sa_of("2001:db8:ffff::9");
-	ck_assert_str_eq(conf_trunk_by_source(c, (struct sockaddr *)&ss)->name, "carrier");
-	ss = sa_of("10.1.200.3");
-	ck_assert_str_eq(conf_trunk_by_source(c, (struct sockaddr *)&ss)->name, "pbx");
-	/* IPv4-mapped IPv6 (a dual-stack socket) is the IPv4 address. */
-	ss = sa_of("::ffff:10.1.0.1");
-	ck_assert_str_eq(conf_trunk_by_source(c, (struct sockaddr *)&ss)->name, "pbx");
-	/* Outside every list. */
-	static const char *const others[] = {"192.0.3.1",   "198.51.100.2", "10.2.0.1",
-	                                     "2001:db9::1", "127.0.0.1",    "::ffff:192.0.3.1"};
-	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		ss = sa_of(others[i]);
-		ck_assert_msg(conf_trunk_by_source(c, (struct sockaddr *)&ss) == NULL, "%s matched",
-		              others[i]);
-	}
-	conf_unref(c);
-}
-END_TEST
-
-START_TEST(conf_cidr_match_edges)
-{
-	struct conf_cidr *list;
-	size_t n;
-	char why[256];
-	struct sockaddr_storage ss;
-
-	ck_assert_int_eq(conf_value_cidrs("0.0.0.0/0, ::/0", &list, &n, why, sizeof(why)), 0);
-	ck_assert_uint_eq(n, 2);
-	ss = sa_of("203.0.113.9");
-	ck_assert(conf_cidr_match(&list[0], (struct sockaddr *)&ss));
-	ck_assert(!conf_cidr_match(&list[1], (struct sockaddr *)&ss));
-	free(list);
-	ck_assert_int_eq(conf_value_cidrs("192.0.2.128/25", &list, &n, why, sizeof(why)), 0);
-	ss = sa_of("192.0.2.127");
-	ck_assert(!conf_cidr_match(&list[0], (struct sockaddr *)&ss));
-	ss = sa_of("192.0.2.128");
-	ck_assert(conf_cidr_match(&list[0], (struct sockaddr *)&ss));
-	free(list);
-	ck_assert_int_lt(conf_value_cidrs("", &list, &n, why, sizeof(why)), 0);
-	ck_assert_int_lt(conf_value_cidrs("192.0.2.0/24,", &list, &n, why, sizeof(why)), 0);
-	ck_assert_int_lt(conf_value_cidrs("example.com", &list, &n, why, sizeof(why)), 0);
-}
-END_TEST
-
 static Suite *
 conf_suite(void)
 {
@@ -923,20 +526,14 @@ conf_suite(void)
 	tcase_add_test(tc, conf_defaults_apply_when_keys_are_absent);
 	tcase_add_test(tc, conf_loads_admission_keys);
 	tcase_add_test(tc, conf_indented_lines_and_inline_comments);
-	tcase_add_test(tc, conf_refuses_private_key_readable_by_group);
 	tcase_add_test(tc, conf_sha256_is_of_the_file_bytes);
 	tcase_add_test(tc, conf_ref_keeps_conf_alive);
 	tcase_add_test(tc, conf_missing_file_names_it);
-	tcase_add_test(tc, conf_shipped_localhost_config_loads_with_dev_certs);
-	tcase_add_test(tc, conf_production_example_is_valid);
 	tcase_add_test(tc, conf_metrics_listener_is_off_by_default_and_loopback_checked);
 	tcase_add_test(tc, conf_cluster_is_off_by_default_and_read_with_defaults);
-	tcase_add_test(tc, conf_value_parsers_accept_documented_forms_only);
-	tcase_add_test(tc, conf_fingerprint_with_or_without_colons);
-	tcase_add_test(tc, conf_sockaddr_parse_and_print);
-	tcase_add_test(tc, conf_trunk_by_source_matches_allow_list_only);
-	tcase_add_test(tc, conf_cidr_match_edges);
 	suite_add_tcase(s, tc);
+	suite_add_tcase(s, conf_files_tcase());
+	suite_add_tcase(s, conf_value_tcase());
 	return s;
 }
 
