@@ -73,5 +73,8 @@ unsigned b2bua_calls(const struct b2bua *b);
 json_t *b2bua_calls_json(struct b2bua *b);
 json_t *b2bua_call_json(struct b2bua *b, const char *id);
 json_t *b2bua_agents_json(struct b2bua *b);
+/* `stats` → "overload": what admission of new calls sees now (b2bua_overload.c):
+ * {"loop_lag_ms","admit_pct","media_load_pct","in_setup","shed"}. A new object. */
+json_t *b2bua_overload_json(const struct b2bua *b);
 
 #endif

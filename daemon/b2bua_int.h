@@ -128,10 +128,16 @@ struct cancelled_invite {
 };
 
 /* Overload measurements (b2bua_overload.c). Owner: struct b2bua. */
+#define OVERLOAD_TICK_MS        10
+#define OVERLOAD_STANDING_TICKS 3 /* a standing queue delays this many ticks in a row */
 struct overload {
-	struct event *tick;   /* periodic, measures the loop's lag */
-	int64_t last_tick_ms; /* monotonic */
-	unsigned lag_ms;      /* recent lag, smoothed over ticks */
+	struct event *tick;    /* every OVERLOAD_TICK_MS, measures the loop's lag */
+	int64_t last_tick_ms;  /* monotonic */
+	unsigned late_ms[OVERLOAD_STANDING_TICKS]; /* the last ticks' lag, a ring */
+	unsigned late_next;    /* where the next goes */
+	unsigned lag_ms;       /* the least of them: the loop's standing lag */
+	unsigned admit_milli;  /* the share of new calls admitted, 0..1000 (of the loop) */
+	unsigned admit_credit; /* accumulates admit_milli per new call; 1000 admits one */
 	unsigned fd_limit;    /* RLIMIT_NOFILE when the B2BUA started */
 	unsigned fd_base;     /* descriptors open that are not connections or media sockets
 	                         (listeners, event fds, logs, readers), recounted each second */
@@ -221,11 +227,16 @@ void pend_clear(struct call *c);
 void call_cluster_release(struct call *c);
 
 /* b2bua_overload.c: start the lag tick (0 or -ENOMEM), stop it; the reason
- * ("overload_loop_lag", "overload_setup", "overload_ports", "overload_fds") a new INVITE
- * must be refused for, or NULL; refuse it (503 + Retry-After, telemetry, counted). */
+ * ("overload_loop_lag", "overload_media", "overload_setup", "overload_ports",
+ * "overload_fds") a new INVITE must be refused for, or NULL (a call admitted: it counts
+ * against the share the loop's lag allows); refuse it (503 + Retry-After, telemetry,
+ * counted). */
 int overload_start(struct b2bua *b);
 void overload_stop(struct b2bua *b);
-const char *overload_check(const struct b2bua *b);
+const char *overload_check(struct b2bua *b);
+/* One tick's lag `late_ms` against the bound `max_ms` (0: off): updates the standing lag
+ * and the share of new calls admitted. The tick calls it; pure, for tests. */
+void overload_lag_sample(struct overload *o, unsigned late_ms, unsigned max_ms);
 /* Mean busy % of `workers` threads that used `cpu_ns` of CPU in `wall_ms` (0..100). */
 unsigned overload_load_pct(uint64_t cpu_ns, int64_t wall_ms, unsigned workers);
 void overload_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, const char *reason);

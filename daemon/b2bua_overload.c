@@ -21,10 +21,13 @@
 #include "log.h"
 #include "monotime.h"
 
-#define OVERLOAD_TICK_MS        50
+#define OVERLOAD_ADMIT_ALL      1000
+#define OVERLOAD_ADMIT_MIN      20  /* 2 %: a probe of whether the loop keeps up */
+#define OVERLOAD_ADMIT_UP       20  /* +2 % per tick on time: all again within 0.5 s */
+#define OVERLOAD_ADMIT_DOWN_PCT 70  /* x 0.7 per tick of standing lag */
 #define OVERLOAD_FDS_PER_CALL   4 /* two legs, an RTP and an RTCP socket each */
 #define OVERLOAD_PAIRS_PER_CALL 2
-#define OVERLOAD_RECOUNT_TICKS  20 /* recount open descriptors about once a second */
+#define OVERLOAD_RECOUNT_TICKS  100 /* recount open descriptors about once a second */
 
 /* File descriptors open now (at start, then about once a second). */
 static unsigned
@@ -97,25 +100,54 @@ overload_sample_media(struct b2bua *b, int64_t now)
 }
 
 /*
- * Every OVERLOAD_TICK_MS: how late did we run? A loop busy for 300 ms runs this tick
- * ~250 ms late. The lag kept is smoothed over ticks (each late tick counts for a quarter),
- * so that one burst of work (fifty TLS handshakes at once) does not shed calls while a
- * loop that stays late is seen within a few ticks.
+ * Every OVERLOAD_TICK_MS: how late did we run? A tick runs late by the work the loop did
+ * before it, which is also how long a request that arrived meanwhile waited to be read.
+ * The standing lag is the least of the last OVERLOAD_STANDING_TICKS ticks' (a queue, as
+ * CoDel judges one: one burst of work, fifty TLS handshakes at once, delays one tick,
+ * not three in a row). While it is over `max_loop_lag` the share of new calls admitted
+ * is cut by 30 % a tick, and while it is not it grows back by 2 points a tick: admission
+ * settles at what the loop can carry with a queue near the bound, and a refusal, cheap,
+ * is sent after about that long instead of after a queue of hundreds of milliseconds.
  */
+void
+overload_lag_sample(struct overload *o, unsigned late_ms, unsigned max_ms)
+{
+	unsigned least = late_ms;
+
+	o->late_ms[o->late_next] = late_ms;
+	o->late_next = (o->late_next + 1) % OVERLOAD_STANDING_TICKS;
+	for (unsigned i = 0; i < OVERLOAD_STANDING_TICKS; i++)
+		if (o->late_ms[i] < least)
+			least = o->late_ms[i];
+	o->lag_ms = least;
+	if (max_ms != 0 && least > max_ms) {
+		o->admit_milli = o->admit_milli * OVERLOAD_ADMIT_DOWN_PCT / 100;
+		if (o->admit_milli < OVERLOAD_ADMIT_MIN)
+			o->admit_milli = OVERLOAD_ADMIT_MIN;
+	} else if ((o->admit_milli += OVERLOAD_ADMIT_UP) > OVERLOAD_ADMIT_ALL || max_ms == 0) {
+		o->admit_milli = OVERLOAD_ADMIT_ALL;
+	}
+}
+
 static void
 overload_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct b2bua *b = arg;
+	struct timeval tv = {0, OVERLOAD_TICK_MS * 1000};
 	int64_t now = monotime_ms(), late = now - b->ovl.last_tick_ms - OVERLOAD_TICK_MS;
 
 	(void)fd;
 	(void)what;
+	/* re-armed from now (not a persistent event, which would make up for a late tick by
+	 * running the next one early): each tick's lag is its own */
 	b->ovl.last_tick_ms = now;
+	if (event_add(b->ovl.tick, &tv) != 0)
+		log_warnx("overload: the lag tick could not be re-armed");
 	if (late < 0)
 		late = 0;
 	if (late > 600000)
 		late = 600000;
-	b->ovl.lag_ms = (3 * b->ovl.lag_ms + (unsigned)late) / 4;
+	overload_lag_sample(&b->ovl, (unsigned)late, b->conf->limits.max_loop_lag_ms);
 	if (++b->ovl.ticks % OVERLOAD_RECOUNT_TICKS == 0) {
 		overload_recount(b);
 		overload_sample_media(b, now);
@@ -137,7 +169,8 @@ overload_start(struct b2bua *b)
 	b->ovl.port_pairs =
 	        cf->media.port_max >= first + 1 ? (cf->media.port_max - first + 1) / 2 : 0;
 	b->ovl.last_tick_ms = monotime_ms();
-	if ((b->ovl.tick = event_new(b->base, -1, EV_PERSIST, overload_tick_cb, b)) == NULL ||
+	b->ovl.admit_milli = OVERLOAD_ADMIT_ALL;
+	if ((b->ovl.tick = event_new(b->base, -1, 0, overload_tick_cb, b)) == NULL ||
 	    event_add(b->ovl.tick, &tv) != 0)
 		return -ENOMEM;
 	log_info("admission: %u file descriptors in use, limit %u, %u kept in reserve; %u media "
@@ -163,12 +196,10 @@ fds_free(const struct b2bua *b)
 }
 
 const char *
-overload_check(const struct b2bua *b)
+overload_check(struct b2bua *b)
 {
 	const struct conf_limits *l = &b->conf->limits;
 
-	if (l->max_loop_lag_ms != 0 && b->ovl.lag_ms > l->max_loop_lag_ms)
-		return "overload_loop_lag";
 	if (l->max_media_load != 0 && b->ovl.media_load >= l->max_media_load)
 		return "overload_media";
 	if (b->nlive - b->nanswered >= l->max_setup_calls)
@@ -177,6 +208,13 @@ overload_check(const struct b2bua *b)
 		return "overload_ports";
 	if (fds_free(b) < OVERLOAD_FDS_PER_CALL)
 		return "overload_fds";
+	/* last, so that only calls admitted otherwise draw on the loop's share */
+	if (l->max_loop_lag_ms != 0 && b->ovl.admit_milli < OVERLOAD_ADMIT_ALL) {
+		b->ovl.admit_credit += b->ovl.admit_milli;
+		if (b->ovl.admit_credit < OVERLOAD_ADMIT_ALL)
+			return "overload_loop_lag";
+		b->ovl.admit_credit -= OVERLOAD_ADMIT_ALL;
+	}
 	return NULL;
 }
 
@@ -198,4 +236,13 @@ overload_refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, const
 		          reason, b->ovl.shed, b->nlive - b->nanswered, b->ovl.lag_ms, b->nmedia);
 		b->ovl.last_log_ms = now;
 	}
+}
+
+json_t *
+b2bua_overload_json(const struct b2bua *b)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "loop_lag_ms", (json_int_t)b->ovl.lag_ms,
+	                 "admit_pct", (json_int_t)(b->ovl.admit_milli / 10), "media_load_pct",
+	                 (json_int_t)b->ovl.media_load, "in_setup",
+	                 (json_int_t)(b->nlive - b->nanswered), "shed", (json_int_t)b->ovl.shed);
 }

@@ -83,6 +83,7 @@ daemon_ctl_stats(const json_t *req, void *arg)
 		                  (json_int_t)ss.sources_banned));
 		json_object_set_new(json_object_get(o, "admission"), "bans_remote",
 		                    json_integer((json_int_t)ss.bans_remote));
+		json_object_set_new(o, "overload", b2bua_overload_json(d->b2bua));
 		json_object_set_new(
 		        o, "memory",
 		        json_pack("{s:I}", "wiped_bytes", (json_int_t)memwipe_wiped_bytes()));

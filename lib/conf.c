@@ -408,7 +408,7 @@ set_defaults(struct conf *c)
 	c->admission.scanner_ban_time_ms = 3600000;
 	c->admission.max_sources = 8192;
 	c->limits.max_setup_calls = 200;
-	c->limits.max_loop_lag_ms = 250;
+	c->limits.max_loop_lag_ms = 10;
 	c->limits.fd_reserve = 64;
 	c->limits.max_media_load = 90;
 	c->telemetry.socket_mode = 0660;

@@ -88,7 +88,7 @@ struct conf_limits {
 	unsigned max_calls; /* global concurrent calls, default 1000 */
 	/* overload shedding: a new INVITE gets 503 + Retry-After when one is exceeded */
 	unsigned max_setup_calls; /* calls not yet answered (routing/early), default 200 */
-	unsigned max_loop_lag_ms; /* signalling loop lag (smoothed), default 250 ms; 0 off */
+	unsigned max_loop_lag_ms; /* standing lag of the signalling loop, default 10 ms; 0 off */
 	unsigned fd_reserve;      /* file descriptors kept for calls in progress, default 64 */
 	unsigned max_media_load;  /* media workers' mean busy %, default 90; 0 off */
 };

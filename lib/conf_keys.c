@@ -89,7 +89,7 @@ static const struct conf_keydef media_keys[] = {
 static const struct conf_keydef limits_keys[] = {
         KEY("max_calls", CK_UINT, struct conf_limits, max_calls, 1, 100000, LIVE),
         KEY("max_setup_calls", CK_UINT, struct conf_limits, max_setup_calls, 1, 100000, LIVE),
-        KEYZ("max_loop_lag", CK_MS, struct conf_limits, max_loop_lag_ms, 20, 60000, LIVE),
+        KEYZ("max_loop_lag", CK_MS, struct conf_limits, max_loop_lag_ms, 1, 60000, LIVE),
         KEY("fd_reserve", CK_UINT, struct conf_limits, fd_reserve, 8, 100000, LIVE),
         KEYZ("max_media_load", CK_UINT, struct conf_limits, max_media_load, 1, 100, LIVE),
         KEYEND,

@@ -405,7 +405,7 @@ START_TEST(conf_defaults_apply_when_keys_are_absent)
 	ck_assert_uint_eq(c->admission.scanner_ban_time_ms, 3600000);
 	ck_assert_uint_eq(c->admission.max_sources, 8192);
 	ck_assert_uint_eq(c->limits.max_setup_calls, 200);
-	ck_assert_uint_eq(c->limits.max_loop_lag_ms, 250);
+	ck_assert_uint_eq(c->limits.max_loop_lag_ms, 10);
 	ck_assert_uint_eq(c->limits.fd_reserve, 64);
 	ck_assert_ptr_null(c->telemetry.socket);
 	ck_assert_uint_eq(c->telemetry.socket_mode, 0660);

@@ -68,7 +68,7 @@ START_TEST(global_max_calls_refuses_the_third_call_with_503_and_keeps_the_first_
 {
 	static char tel[1 << 20];
 	struct itest t;
-	struct itest_opts o = {.extra = "[limits]\nmax_calls = 2\n"};
+	struct itest_opts o = {.limits_extra = "max_calls = 2\n"};
 	const char *agent_args[] = {"--mode", "echo", "--calls", "3", "--timeout", "40", NULL};
 	const char *two[] = {"--calls", "2", "--concurrent", "2", "--duration", "4", NULL};
 	const char *third[] = {"--calls", "1", "--expect", "503", "--verbose", NULL};

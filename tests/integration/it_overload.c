@@ -59,13 +59,14 @@ START_TEST(calls_in_setup_past_the_bound_get_a_fast_503_and_the_first_call_compl
 {
 	static char tel[1 << 20];
 	struct itest t;
-	struct itest_opts o = {.extra = "[limits]\nmax_setup_calls = 1\n"};
+	struct itest_opts o = {.limits_extra = "max_setup_calls = 1\n"};
 	/* the agent rings 2 s before it answers (any number of calls): the first call stays
 	 * in set-up, and without the bound the others would be answered too */
 	const char *agent_args[] = {"--mode", "echo", "--ring-ms", "2000", "--timeout", "40", NULL};
 	const char *first[] = {"--calls", "1", "--duration", "2", NULL};
 	const char *more[] = {"--calls",  "3",   "--concurrent", "3",
 	                      "--expect", "503", "--verbose",    NULL};
+	char *stats;
 	pid_t ap, cp;
 	int tfd;
 
@@ -77,6 +78,12 @@ START_TEST(calls_in_setup_past_the_bound_get_a_fast_503_and_the_first_call_compl
 
 	ck_assert_int_eq(itest_caller(&t, "more.json", more, T_CALL_MS), 0);
 	assert_refused_fast(&t, "more.json", 3);
+	/* what admission sees, in stats: the call in set-up and the three shed */
+	stats = itest_control(&t, "{\"cmd\":\"stats\"}", 2000);
+	ck_assert_ptr_nonnull(stats);
+	ck_assert_msg(strstr(stats, "\"in_setup\":1") != NULL && strstr(stats, "\"shed\":3") != NULL,
+	              "stats: %s", stats);
+	free(stats);
 	ck_assert_msg(itest_file_has(&t, "more.json.log", "Retry-After:"),
 	              "503 without Retry-After");
 	ck_assert_msg(!itest_file_has(&t, "more.json.log", "100 Trying"),
@@ -168,7 +175,7 @@ START_TEST(few_file_descriptors_keep_a_reserve_for_the_call_in_progress_and_shed
 {
 	static char tel[1 << 20];
 	struct itest t;
-	struct itest_opts o = {.extra = "[limits]\nfd_reserve = 8\n", .log_file = true};
+	struct itest_opts o = {.limits_extra = "fd_reserve = 8\n", .log_file = true};
 	const char *agent_args[] = {"--mode", "echo", "--timeout", "40", NULL};
 	const char *first[] = {"--calls", "1", "--duration", "4", NULL};
 	/* one after the other: each caller call opens its own TLS connection */
@@ -262,7 +269,7 @@ START_TEST(busy_media_workers_shed_new_calls_until_they_recover)
 	/* two calls' worth of ports; 3 % of the worker's time counts as busy here, which
 	 * the flood is (measured 8-13 %, plain and ASan builds) and one call's 200 packets/s
 	 * is not (0-1 %) */
-	struct itest_opts o = {.media_ports = 8, .extra = "[limits]\nmax_media_load = 3\n"};
+	struct itest_opts o = {.media_ports = 8, .limits_extra = "max_media_load = 3\n"};
 	const char *agent_args[] = {"--mode", "echo", "--timeout", "40", NULL};
 	const char *first[] = {"--calls", "1", "--duration", "9", NULL};
 	const char *more[] = {"--calls", "2", "--expect", "503", "--verbose", NULL};
@@ -310,7 +317,7 @@ START_TEST(agent_calling_out_is_shed_like_a_trunk_caller)
 	/* the trunk has a target, but nothing listens there: a call that got that far would
 	 * fail otherwise, not with a 503 */
 	struct itest_opts o = {.agent_pin = true,
-	                       .extra = "[limits]\nmax_setup_calls = 1\n",
+	                       .limits_extra = "max_setup_calls = 1\n",
 	                       .trunk_extra = trunk_extra};
 	const char *agent_args[] = {"--mode", "echo", "--ring-ms", "2000", "--timeout", "40", NULL};
 	const char *first[] = {"--calls", "1", "--duration", "1", NULL};

@@ -38,7 +38,8 @@ struct itest_opts {
 	const char *trunk_extra;       /* more lines for [trunk itest] */
 	const char *telemetry_extra;   /* more lines for [telemetry] */
 	const char *agents;            /* replaces the default [agent itest] section(s) */
-	const char *extra;             /* more sections ([limits], [pool], ...) */
+	const char *limits_extra;      /* more lines for [limits] ("max_calls = 2\n") */
+	const char *extra;             /* more sections ([pool], ...) */
 	bool log_file;                 /* daemon stdout/stderr to DIR/daemon.log, not ours */
 	bool agent_pin;                /* pin DIR/agent.crt as the default agent's fingerprint */
 	const char *general_extra;     /* more lines for [general] ("drain_timeout = 2s\n") */
