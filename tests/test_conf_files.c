@@ -213,8 +213,36 @@ START_TEST(conf_production_example_is_valid)
 	ck_assert_uint_eq(c->ntrunks, 1);
 	ck_assert_uint_eq(c->nagents, 2);
 	ck_assert_str_eq(c->telemetry.socket, "/run/sipwarden/telemetry.sock");
+	/* where sipwardenctl looks by default, so the unit's ExecReload reaches it */
+	ck_assert_str_eq(c->telemetry.control_socket, "/run/sipwarden/control.sock");
 	conf_unref(c);
 	rm_rf(tmpl);
+}
+END_TEST
+
+/*
+ * `systemctl reload sipwarden` must fail when the reload is refused: the unit reloads
+ * through `sipwardenctl reload` (which exits 1 naming the keys, it_reload), not a bare
+ * SIGHUP whose verdict systemd never sees.
+ */
+START_TEST(systemd_unit_reload_reports_the_verdict)
+{
+	const char *src = getenv("SW_SRCDIR");
+	char p[1400];
+	char *text, *line, *end;
+
+	ck_assert_ptr_nonnull(src);
+	snprintf(p, sizeof(p), "%s/systemd/sipwarden.service", src);
+	text = slurp(p);
+	line = strstr(text, "\nExecReload=");
+	ck_assert_msg(line != NULL, "no ExecReload in %s", p);
+	line += strlen("\nExecReload=");
+	end = strchr(line, '\n');
+	ck_assert_ptr_nonnull(end);
+	*end = '\0';
+	ck_assert_str_eq(line, "/usr/bin/sipwardenctl reload");
+	ck_assert_msg(strstr(end + 1, "\nExecReload=") == NULL, "a second ExecReload");
+	free(text);
 }
 END_TEST
 
@@ -227,5 +255,6 @@ conf_files_tcase(void)
 	tcase_add_test(tc, conf_refuses_private_key_readable_by_group);
 	tcase_add_test(tc, conf_shipped_localhost_config_loads_with_dev_certs);
 	tcase_add_test(tc, conf_production_example_is_valid);
+	tcase_add_test(tc, systemd_unit_reload_reports_the_verdict);
 	return tc;
 }
