@@ -22,10 +22,10 @@
 #include "monotime.h"
 
 #define OVERLOAD_ADMIT_ALL      1000
-#define OVERLOAD_ADMIT_MIN      20  /* 2 %: a probe of whether the loop keeps up */
-#define OVERLOAD_ADMIT_UP       20  /* +2 % per tick on time: all again within 0.5 s */
-#define OVERLOAD_ADMIT_DOWN_PCT 70  /* x 0.7 per tick of standing lag */
-#define OVERLOAD_FDS_PER_CALL   4 /* two legs, an RTP and an RTCP socket each */
+#define OVERLOAD_ADMIT_MIN      20 /* 2 %: a probe of whether the loop keeps up */
+#define OVERLOAD_ADMIT_UP       20 /* +2 % per tick on time: all again within 0.5 s */
+#define OVERLOAD_ADMIT_DOWN_PCT 70 /* x 0.7 per tick of standing lag */
+#define OVERLOAD_FDS_PER_CALL   4  /* two legs, an RTP and an RTCP socket each */
 #define OVERLOAD_PAIRS_PER_CALL 2
 #define OVERLOAD_RECOUNT_TICKS  100 /* recount open descriptors about once a second */
 

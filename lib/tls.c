@@ -49,8 +49,11 @@ tls_ctx_common(SSL_CTX *ctx, const struct conf_tls *t, char *err, size_t errlen)
 		tls_err(err, errlen, "cannot set the minimum TLS version", NULL);
 		return -EINVAL;
 	}
+	/* SSL_OP_CLEANSE_PLAINTEXT: the SIP text read (SDP with SDES keys in clear) is wiped
+	 * from OpenSSL's record buffer once handed over, not left there until overwritten */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-	                                 SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	                                 SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE |
+	                                 SSL_OP_CLEANSE_PLAINTEXT);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_set_cipher_list(ctx, t->ciphers != NULL ? t->ciphers : TLS_DEFAULT_CIPHERS) !=
 	    1) {

@@ -1,6 +1,7 @@
 /*
  * test_tls: TLS contexts from struct conf_tls: version floor, key/cert matching,
- * cipher lists, and what tls_info_get() reports after an in-memory handshake.
+ * cipher lists, what tls_info_get() reports after an in-memory handshake, and that the
+ * SIP text (with its SDES keys) read from TLS leaves no copy in OpenSSL's buffers.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -12,8 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 
 #include "tls.h"
 
@@ -403,6 +407,116 @@ START_TEST(tls12_ciphers_setting_overrides_the_default)
 }
 END_TEST
 
+#ifndef __SANITIZE_ADDRESS__
+#define SECRET_LEN  40
+#define SECRET_MASK 0x5a
+
+/*
+ * Whether this process's writable memory (heap and anonymous mappings; not the stack,
+ * where the search runs) holds the secret, given masked: each byte XOR SECRET_MASK, so
+ * that the search itself keeps no copy. Read through /proc/self/mem, so that freed blocks
+ * (which sanitizers poison) can be read too.
+ */
+static bool
+memory_holds(const uint8_t masked[SECRET_LEN])
+{
+	static uint8_t chunk[1 << 16];
+	FILE *maps = fopen("/proc/self/maps", "r");
+	int mem = open("/proc/self/mem", O_RDONLY);
+	char line[512];
+	bool found = false;
+
+	ck_assert_ptr_nonnull(maps);
+	ck_assert_int_ge(mem, 0);
+	while (!found && fgets(line, sizeof(line), maps) != NULL) {
+		unsigned long lo, hi;
+		char perms[8], path[256] = "";
+
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &lo, &hi, perms, path) < 3 ||
+		    perms[0] != 'r' || perms[1] != 'w' ||
+		    (path[0] != '\0' && strcmp(path, "[heap]") != 0))
+			continue;
+		for (unsigned long at = lo; !found && at < hi; at += sizeof(chunk) - SECRET_LEN) {
+			size_t want = hi - at < sizeof(chunk) ? hi - at : sizeof(chunk);
+			ssize_t n = pread(mem, chunk, want, (off_t)at);
+
+			for (ssize_t i = 0; n >= SECRET_LEN && i <= n - SECRET_LEN && !found; i++) {
+				size_t k = 0;
+
+				if (chunk[i] != (masked[0] ^ SECRET_MASK))
+					continue;
+				while (k < SECRET_LEN && chunk[i + k] == (masked[k] ^ SECRET_MASK))
+					k++;
+				found = k == SECRET_LEN;
+			}
+			if (n <= 0 || (size_t)n < want)
+				break;
+		}
+	}
+	OPENSSL_cleanse(chunk, sizeof(chunk));
+	close(mem);
+	fclose(maps);
+	return found;
+}
+
+/*
+ * An SDES key crosses TLS as SIP text; once sipwarden has read it, OpenSSL's own record
+ * buffer must not keep it (SSL_OP_CLEANSE_PLAINTEXT): before, the decrypted record stayed
+ * in the freed read buffer. The reader's own buffer is the caller's to wipe (done here).
+ */
+START_TEST(plaintext_read_leaves_no_copy_in_openssl_buffers)
+{
+	struct conf_tls t = base_conf();
+	char err[256] = "";
+	uint8_t masked[SECRET_LEN], buf[SECRET_LEN + 8], line[SECRET_LEN];
+	SSL_CTX *sctx, *cctx;
+	SSL *srv, *cli;
+
+	sctx = tls_server_ctx_new(&t, err, sizeof(err));
+	ck_assert_msg(sctx != NULL, "%s", err);
+	ck_assert(SSL_CTX_get_options(sctx) & SSL_OP_CLEANSE_PLAINTEXT);
+	cctx = tls_client_ctx_new(&t, NULL, NULL, false, err, sizeof(err));
+	ck_assert_msg(cctx != NULL, "%s", err);
+	ck_assert(SSL_CTX_get_options(cctx) & SSL_OP_CLEANSE_PLAINTEXT);
+	srv = SSL_new(sctx);
+	cli = tls_client_ssl_new(cctx, "localhost");
+	ck_assert(handshake(cli, srv));
+	/* a connection keeps its read buffer while more is pending (records of a message
+	 * that spans several, or several messages at once under load): keep it here too, so
+	 * that the test sees a buffer that lives, not one freed and reused by chance */
+	SSL_clear_mode(srv, SSL_MODE_RELEASE_BUFFERS);
+
+	/* a random line: it can be in memory only as what crossed TLS */
+	ck_assert_int_eq(RAND_bytes(line, sizeof(line)), 1);
+	for (size_t i = 0; i < sizeof(line); i++) {
+		line[i] = (uint8_t)('A' + line[i] % 26);
+		masked[i] = line[i] ^ SECRET_MASK;
+	}
+	/* the search sees a copy on the heap (it would not pass by being blind) */
+	{
+		char *copy = malloc(SECRET_LEN);
+
+		ck_assert_ptr_nonnull(copy);
+		memcpy(copy, line, SECRET_LEN);
+		ck_assert(memory_holds(masked));
+		OPENSSL_cleanse(copy, SECRET_LEN);
+		free(copy);
+	}
+	ck_assert_int_eq(SSL_write(cli, line, sizeof(line)), (int)sizeof(line));
+	OPENSSL_cleanse(line, sizeof(line));
+	ck_assert_int_eq(SSL_read(srv, buf, sizeof(buf)), SECRET_LEN);
+	for (size_t i = 0; i < SECRET_LEN; i++)
+		ck_assert_uint_eq(buf[i], masked[i] ^ SECRET_MASK);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	ck_assert_msg(!memory_holds(masked), "the plaintext read is still in memory");
+	SSL_free(cli);
+	SSL_free(srv);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+END_TEST
+#endif
+
 int
 main(void)
 {
@@ -426,6 +540,11 @@ main(void)
 	tcase_add_test(tc, tls12_default_refuses_cbc_suites);
 	tcase_add_test(tc, tls12_default_accepts_ecdhe_aead_suites);
 	tcase_add_test(tc, tls12_ciphers_setting_overrides_the_default);
+#ifndef __SANITIZE_ADDRESS__
+	/* AddressSanitizer reserves terabytes of sparse memory for its heap and shadow: the
+	 * search runs in the plain build */
+	tcase_add_test(tc, plaintext_read_leaves_no_copy_in_openssl_buffers);
+#endif
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
