@@ -27,7 +27,7 @@ media_call_fill_stats(const struct media_call *c, struct media_call_stats *st)
 		ls->tx = l->tx_stats;
 		ls->local_rtp_port = l->sock[0].port;
 		ls->local_rtcp_port = l->sock[1].port;
-		ls->peer_rtp = l->peer[0].cur;
+		memcpy(&ls->peer_rtp, &l->peer[0].cur, sizeof(l->peer[0].cur));
 		ls->configured = l->configured;
 		ls->plain_rtp = l->plain;
 		ls->rtcp_mux = l->mux;

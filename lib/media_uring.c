@@ -110,7 +110,7 @@ media_uring_syscalls(const struct media_uring *u)
 struct uring_slot {
 	struct msghdr msg;
 	struct iovec iov;
-	struct sockaddr_storage dst;
+	union media_addr dst;
 	struct media_leg *leg; /* the leg it leaves on; its call holds a reference for us */
 };
 

@@ -60,7 +60,8 @@ struct media_worker {
 	uint8_t (*buf)[MEDIA_PKT_BUF];
 	struct mmsghdr rmsg[BATCH], smsg[BATCH];
 	struct iovec riov[BATCH], siov[BATCH];
-	struct sockaddr_storage src[BATCH], dst[BATCH];
+	struct sockaddr_storage src[BATCH];
+	union media_addr dst[BATCH];
 	int sfd[BATCH];
 	unsigned nsend;
 	struct media_relay relay; /* the packet path's decisions (media_relay.h) */

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "media.h"
@@ -34,10 +35,21 @@ struct media_sock {
 	struct media_leg *leg;
 };
 
+/*
+ * An IPv4 or IPv6 socket address as a leg keeps it: 28 octets, where a sockaddr_storage
+ * takes 128 (a call keeps four per leg). Any other family is kept as AF_UNSPEC-like
+ * garbage that matches nothing (media_relay.c copies only what fits).
+ */
+union media_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 /* Where one kind of traffic (RTP, or RTCP without mux) of a leg goes and comes from. */
 struct media_peer {
-	struct sockaddr_storage signalled; /* from SDP */
-	struct sockaddr_storage cur;       /* destination now: signalled or latched */
+	union media_addr signalled; /* from SDP */
+	union media_addr cur;       /* destination now: signalled or latched */
 	socklen_t cur_len;
 	bool hold; /* 0.0.0.0 or port 0: send nothing */
 	bool latched;

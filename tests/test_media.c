@@ -4,9 +4,9 @@
  * range; peers are plain sockets that run their own SRTP with srtp_leg (test_media.h).
  * The cases live by role in test_media_relay.c (what is relayed and what is dropped),
  * test_media_events.c (events, snapshots, leg C, deleting calls) and test_media_ports.c
- * (ports and I/O paths). SW_MEDIA_IO=epoll|uring forces the workers' I/O path
- * (tests/meson.build runs this executable once per path; "uring" exits 77 when io_uring is
- * unavailable).
+ * (ports and I/O paths); test_media_budget.c holds the media state of a call to its size.
+ * SW_MEDIA_IO=epoll|uring forces the workers' I/O path (tests/meson.build runs this executable once
+ * per path; "uring" exits 77 when io_uring is unavailable).
  */
 #include "test_media.h"
 
@@ -20,6 +20,7 @@ media_suite(void)
 	test_media_relay_add(tc);
 	test_media_events_add(tc);
 	test_media_ports_add(tc);
+	test_media_budget_add(tc);
 	suite_add_tcase(s, tc);
 	return s;
 }

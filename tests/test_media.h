@@ -98,5 +98,6 @@ bool ports_free_within_2s(const uint16_t *p, int n);
 void test_media_relay_add(TCase *tc);
 void test_media_events_add(TCase *tc);
 void test_media_ports_add(TCase *tc);
+void test_media_budget_add(TCase *tc);
 
 #endif
