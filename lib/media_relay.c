@@ -219,7 +219,7 @@ media_relay_packet(struct media_relay *r, struct media_sock *s, uint8_t *pkt, si
 		rtp_stats_drop(rs, RTP_DROP_OTHER);
 		return false;
 	}
-	m = &l->call->leg[l->pair];
+	m = l->call->leg[l->pair];
 	/* with rtcp-mux everything arrives on and goes to the RTP port */
 	struct media_peer *p = &l->peer[(s->rtcp && !l->mux) ? 1 : 0];
 	if (s->rtcp && l->mux) {

@@ -16,8 +16,16 @@ START_TEST(media_leg_fits_its_budget)
 }
 END_TEST
 
+/* 4,640 bytes a call before: three legs inline, leg C unused by most calls */
+START_TEST(media_call_holds_two_legs_inline_and_leg_c_only_when_added)
+{
+	ck_assert_uint_le(sizeof(struct media_call), 2 * sizeof(struct media_leg) + 128);
+}
+END_TEST
+
 void
 test_media_budget_add(TCase *tc)
 {
 	tcase_add_test(tc, media_leg_fits_its_budget);
+	tcase_add_test(tc, media_call_holds_two_legs_inline_and_leg_c_only_when_added);
 }
