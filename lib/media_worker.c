@@ -15,6 +15,7 @@
 #include "media_evring.h"
 #include "media_relay.h"
 #include "media_uring.h"
+#include "srtp_ossl.h"
 
 #include <errno.h>
 #include <semaphore.h>
@@ -434,8 +435,10 @@ worker_main(void *arg)
 {
 	struct media_worker *w = arg;
 
+	/* AES-ICM computes on per-thread contexts: made now, not by the first packet */
+	w->start_rc = srtp_ossl_thread_init();
 	/* the ring is single-issuer: the thread that submits makes it */
-	if (w->io == MEDIA_IO_URING)
+	if (w->start_rc == 0 && w->io == MEDIA_IO_URING)
 		w->start_rc = media_uring_new(&w->u, w->cmd_efd, &w->relay);
 	sem_post(&w->started);
 	if (w->start_rc != 0)

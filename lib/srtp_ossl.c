@@ -4,14 +4,18 @@
  *
  * libsrtp keeps the protocol (key derivation, ROC, replay window, SRTCP framing); the
  * types here only compute. Each libsrtp stream allocates its own cipher/auth objects and
- * one srtp_t is used by one thread at a time, so the per-object EVP contexts need no
- * locks. Algorithms are fetched once (OpenSSL 3's implicit fetch on every init is slow);
- * contexts are allocated in alloc() and keyed in init(), so a packet costs an IV reset
- * and the EVP calls, no allocation on the cipher side. Any OpenSSL failure clears the
+ * one srtp_t is used by one thread at a time. Algorithms are fetched once (OpenSSL 3's
+ * implicit fetch on every init is slow). AES-ICM objects hold their key, not an EVP
+ * context: a context with its key schedule is ~700 heap bytes and a call holds eight
+ * objects, so each thread keeps one AES-CTR context per key length and an object keys it
+ * (an AES-NI key expansion) when it is not the one that used it last (see struct icm).
+ * GCM objects keep their own EVP context (GHASH tables), created in alloc() and keyed in
+ * init(). A packet allocates nothing on the cipher side. Any OpenSSL failure clears the
  * thread's error queue before returning, so a later SSL_get_error() on that thread does
  * not read a stale error. Not responsible for sessions, policies or keys' lifetime
- * (srtp_leg.c); libsrtp hands the session keys to init() and we keep them only inside
- * the EVP contexts (wiped by EVP_*_free) and the HMAC objects (wiped on dealloc).
+ * (srtp_leg.c); libsrtp hands the session keys to init() and we keep them in the objects
+ * (wiped on dealloc) and the EVP contexts (GCM: wiped by EVP_*_free; a thread's AES-CTR
+ * context: overwritten when the object that keyed it last is freed on that thread).
  */
 /* SHA1_Init/Update/Final (struct hmac) are deprecated in OpenSSL 3, not removed: see there */
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -20,6 +24,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -65,15 +71,90 @@ ossl_fail(srtp_err_status_t st)
 
 /*
  * struct icm: one AES counter-mode object. Owner: libsrtp (via the srtp_cipher_t it is
- * allocated with); freed by icm_dealloc().
+ * allocated with); freed by icm_dealloc(), which wipes it.
+ *
+ * It holds its AES key and computes on its thread's AES-CTR context for its key length
+ * (struct icm_tls). `serial` names this keying (unique in the process, so a freed
+ * object's address reused by another never passes for it); the context remembers the
+ * serial it was last keyed with and where that keystream stands. set_iv() keys the
+ * context (unless it is ours already) and sets the counter; encrypt() runs on it, and if
+ * another object used the context in between (libsrtp never does that inside a packet,
+ * but nothing forbids it) keys it again at the counter `used` octets after `ctr`.
  */
 struct icm {
 	srtp_cipher_t c;
-	EVP_CIPHER_CTX *ctx;
+	int idx;            /* 0, 1, 2: AES-128/192/256 */
 	int aes_len;        /* AES key octets: 16, 24, 32 */
+	uint64_t serial;    /* this keying, 0: not keyed */
+	uint8_t key[32];    /* AES key */
 	uint8_t offset[16]; /* session salt || 0x0000 */
+	uint8_t ctr[16];    /* counter block set_iv() started this segment at */
 	size_t left;        /* keystream octets left in this segment */
+	size_t used;        /* keystream octets used since set_iv() */
 };
+
+/*
+ * struct icm_tls: one thread's AES-CTR contexts, one per key length, each with the serial
+ * of the object whose key and keystream position it holds (0: none). Allocated on the
+ * thread's first use (media workers call srtp_ossl_thread_init() when they start, so
+ * their packets never allocate) and freed by the pthread key's destructor.
+ */
+struct icm_tls {
+	EVP_CIPHER_CTX *ctx[3];
+	uint64_t serial[3];
+};
+
+static _Thread_local struct icm_tls icm_tls;
+static pthread_key_t icm_tls_key;
+static pthread_once_t icm_tls_once = PTHREAD_ONCE_INIT;
+static atomic_uint_fast64_t icm_serials;
+
+static void
+icm_tls_free(void *arg)
+{
+	struct icm_tls *t = arg;
+
+	for (int i = 0; i < 3; i++) {
+		EVP_CIPHER_CTX_free(t->ctx[i]); /* frees (and wipes) the key schedule */
+		t->ctx[i] = NULL;
+		t->serial[i] = 0;
+	}
+}
+
+static void
+icm_tls_key_make(void)
+{
+	(void)pthread_key_create(&icm_tls_key, icm_tls_free);
+}
+
+/* This thread's AES-CTR context for key length `idx`, or NULL without memory. */
+static EVP_CIPHER_CTX *
+icm_ctx(int idx)
+{
+	struct icm_tls *t = &icm_tls;
+
+	if (t->ctx[idx] != NULL)
+		return t->ctx[idx];
+	pthread_once(&icm_tls_once, icm_tls_key_make);
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL || !EVP_EncryptInit_ex2(ctx, evp_ctr[idx], NULL, NULL, NULL)) {
+		EVP_CIPHER_CTX_free(ctx);
+		ERR_clear_error();
+		return NULL;
+	}
+	t->ctx[idx] = ctx;
+	(void)pthread_setspecific(icm_tls_key, t);
+	return ctx;
+}
+
+int
+srtp_ossl_thread_init(void)
+{
+	for (int i = 0; i < 3; i++)
+		if (evp_ctr[i] != NULL && icm_ctx(i) == NULL)
+			return -ENOMEM;
+	return 0;
+}
 
 static const srtp_cipher_type_t icm_types[3];
 
@@ -103,10 +184,7 @@ icm_alloc(const srtp_cipher_type_t *type, srtp_cipher_t **cp, int key_len)
 		return srtp_err_status_bad_param;
 	if ((s = OPENSSL_zalloc(sizeof(*s))) == NULL)
 		return ossl_fail(srtp_err_status_alloc_fail);
-	if ((s->ctx = EVP_CIPHER_CTX_new()) == NULL) {
-		OPENSSL_free(s);
-		return ossl_fail(srtp_err_status_alloc_fail);
-	}
+	s->idx = i;
 	s->aes_len = key_len - ICM_SALT_LEN;
 	s->c.type = type;
 	s->c.state = s;
@@ -137,6 +215,20 @@ icm256_alloc(srtp_cipher_t **cp, int key_len, int tag_len)
 	return icm_alloc(&icm_types[2], cp, key_len);
 }
 
+/* If this thread's context holds `s`'s key schedule, overwrite it with a zero key. */
+static void
+icm_forget(struct icm *s)
+{
+	static const uint8_t zero[32];
+	struct icm_tls *t = &icm_tls;
+
+	if (s->serial == 0 || t->serial[s->idx] != s->serial)
+		return;
+	t->serial[s->idx] = 0;
+	if (!EVP_EncryptInit_ex2(t->ctx[s->idx], NULL, zero, zero, NULL))
+		ERR_clear_error();
+}
+
 static srtp_err_status_t
 icm_dealloc(srtp_cipher_t *c)
 {
@@ -145,7 +237,7 @@ icm_dealloc(srtp_cipher_t *c)
 	if (c == NULL)
 		return srtp_err_status_bad_param;
 	s = c->state;
-	EVP_CIPHER_CTX_free(s->ctx);
+	icm_forget(s);
 	OPENSSL_clear_free(s, sizeof(*s));
 	return srtp_err_status_ok;
 }
@@ -156,12 +248,51 @@ icm_init(void *state, const uint8_t *key)
 {
 	struct icm *s = state;
 
+	icm_forget(s);
+	memcpy(s->key, key, (size_t)s->aes_len);
 	memset(s->offset, 0, sizeof(s->offset));
 	memcpy(s->offset, key + s->aes_len, ICM_SALT_LEN);
-	s->left = 0;
-	if (!EVP_EncryptInit_ex2(s->ctx, evp_ctr[icm_index(s->c.key_len)], key, NULL, NULL))
-		return ossl_fail(srtp_err_status_init_fail);
+	s->left = s->used = 0;
+	s->serial = atomic_fetch_add(&icm_serials, 1) + 1;
+	/* a context now, so the first packet does not make it (an allocation) */
+	if (icm_ctx(s->idx) == NULL)
+		return srtp_err_status_init_fail;
 	return srtp_err_status_ok;
+}
+
+/*
+ * Key this thread's context with `s` (unless it holds `s` already) at the counter `used`
+ * octets past s->ctr, ready to continue s's keystream. 0 or -1 on an OpenSSL failure.
+ */
+static int
+icm_bind(struct icm *s, bool fresh)
+{
+	struct icm_tls *t = &icm_tls;
+	EVP_CIPHER_CTX *ctx = icm_ctx(s->idx);
+	uint8_t ctr[16], skip[16];
+	size_t blocks = s->used / 16;
+	int outl;
+
+	if (ctx == NULL)
+		return -1;
+	if (fresh && t->serial[s->idx] == s->serial) /* ours: a new counter is enough */
+		return EVP_EncryptInit_ex2(ctx, NULL, NULL, s->ctr, NULL) ? 0 : -1;
+	/* 128-bit big-endian ctr + blocks, as OpenSSL's CTR mode counts */
+	memcpy(ctr, s->ctr, sizeof(ctr));
+	for (int i = 15; i >= 0 && blocks != 0; i--) {
+		blocks += ctr[i];
+		ctr[i] = (uint8_t)blocks;
+		blocks >>= 8;
+	}
+	t->serial[s->idx] = 0;
+	if (!EVP_EncryptInit_ex2(ctx, NULL, s->key, ctr, NULL))
+		return -1;
+	memset(skip, 0, sizeof(skip));
+	if (s->used % 16 != 0 && !EVP_EncryptUpdate(ctx, skip, &outl, skip, (int)(s->used % 16)))
+		return -1;
+	OPENSSL_cleanse(skip, sizeof(skip));
+	t->serial[s->idx] = s->serial;
+	return 0;
 }
 
 /* The counter is iv XOR (salt || 0x0000); the keystream then runs across encrypt calls. */
@@ -169,15 +300,15 @@ static srtp_err_status_t
 icm_set_iv(void *state, uint8_t *iv, srtp_cipher_direction_t dir)
 {
 	struct icm *s = state;
-	uint8_t ctr[16];
 	unsigned int low;
 
 	(void)dir;
-	for (size_t i = 0; i < sizeof(ctr); i++)
-		ctr[i] = iv[i] ^ s->offset[i];
-	low = (unsigned int)ctr[14] << 8 | ctr[15];
+	for (size_t i = 0; i < sizeof(s->ctr); i++)
+		s->ctr[i] = iv[i] ^ s->offset[i];
+	low = (unsigned int)s->ctr[14] << 8 | s->ctr[15];
 	s->left = (size_t)(ICM_MAX_BLOCK - low) * 16;
-	if (!EVP_EncryptInit_ex2(s->ctx, NULL, NULL, ctr, NULL)) {
+	s->used = 0;
+	if (icm_bind(s, true) != 0) {
 		s->left = 0;
 		return ossl_fail(srtp_err_status_cipher_fail);
 	}
@@ -195,9 +326,13 @@ icm_encrypt(void *state, uint8_t *buf, unsigned int *len)
 	/* Like libsrtp's own ICM, refuse to run the 16-bit block counter past its end. */
 	if (*len > s->left || *len > INT_MAX)
 		return srtp_err_status_terminus;
-	if (!EVP_EncryptUpdate(s->ctx, buf, &outl, buf, (int)*len) || outl != (int)*len)
+	if (icm_tls.serial[s->idx] != s->serial && icm_bind(s, false) != 0)
+		return ossl_fail(srtp_err_status_cipher_fail);
+	if (!EVP_EncryptUpdate(icm_tls.ctx[s->idx], buf, &outl, buf, (int)*len) ||
+	    outl != (int)*len)
 		return ossl_fail(srtp_err_status_cipher_fail);
 	s->left -= *len;
+	s->used += *len;
 	return srtp_err_status_ok;
 }
 

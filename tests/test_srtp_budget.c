@@ -1,0 +1,206 @@
+/*
+ * test_srtp_budget.c: what the OpenSSL crypto objects of lib/srtp_ossl.c may cost, and
+ * that their per-packet calls allocate nothing (issue 12: resident memory per live call;
+ * the media path is allocation-free). A call holds four SRTP sessions, each with an
+ * AES-ICM and an HMAC-SHA1 object for RTP and for SRTCP: eight of each per call, for the
+ * call's life. Heap is measured with mallinfo2() (glibc's chunk overhead included);
+ * OpenSSL's allocations are counted through CRYPTO_set_mem_functions(), installed in
+ * main() before OpenSSL allocates anything. Byte-identical output is tests/test_srtp_ossl.c's
+ * job; here only the one property per-thread contexts add: objects interleaved on one
+ * thread keep their own keystreams.
+ */
+#include <check.h>
+#include <malloc.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <srtp2/srtp.h>
+
+#include "srtp_ossl.h"
+
+static atomic_ulong ossl_allocs; /* OpenSSL allocations (malloc and realloc) so far */
+
+static void *
+count_malloc(size_t n, const char *file, int line)
+{
+	(void)file, (void)line;
+	atomic_fetch_add(&ossl_allocs, 1);
+	return malloc(n);
+}
+
+static void *
+count_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file, (void)line;
+	atomic_fetch_add(&ossl_allocs, 1);
+	return realloc(p, n);
+}
+
+static void
+count_free(void *p, const char *file, int line)
+{
+	(void)file, (void)line;
+	free(p);
+}
+
+static void
+setup_installed(void)
+{
+	ck_assert_int_eq(srtp_init(), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_ossl_install(), 0);
+}
+
+/* AES-128 key || 14-octet salt */
+static const uint8_t icm_key[30] = {0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7,
+                                    0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c, 0xf0, 0xf1, 0xf2, 0xf3,
+                                    0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd};
+
+static srtp_cipher_t *
+icm_new(const uint8_t *key)
+{
+	srtp_cipher_t *c = NULL;
+
+	ck_assert_int_eq(srtp_cipher_type_alloc(srtp_ossl_cipher_type(SRTP_AES_ICM_128), &c, 30, 0),
+	                 srtp_err_status_ok);
+	ck_assert_int_eq(srtp_cipher_init(c, key), srtp_err_status_ok);
+	return c;
+}
+
+/* One packet's worth: set the IV, encrypt 160 octets (a G.711 payload) in place. */
+static void
+icm_packet(srtp_cipher_t *c, uint8_t iv0, uint8_t *buf, unsigned int len)
+{
+	uint8_t iv[16] = {iv0};
+
+	ck_assert_int_eq(srtp_cipher_set_iv(c, iv, srtp_direction_encrypt), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_cipher_encrypt(c, buf, &len), srtp_err_status_ok);
+}
+
+/*
+ * A keyed AES-ICM object costs at most ICM_OBJECT_BUDGET heap bytes. With an
+ * EVP_CIPHER_CTX of its own it held about 700 in three allocations (the context, its
+ * provider state with the AES key schedule, the object).
+ */
+#define ICM_OBJECT_BUDGET 160
+#define ICM_OBJECTS       16
+
+START_TEST(icm_object_keyed_fits_its_budget)
+{
+	srtp_cipher_t *c[ICM_OBJECTS];
+	uint8_t buf[160] = {0};
+
+	setup_installed();
+	/* one object first: OpenSSL's first-use caches (and this thread's contexts) */
+	c[0] = icm_new(icm_key);
+	icm_packet(c[0], 1, buf, sizeof(buf));
+	srtp_cipher_dealloc(c[0]);
+
+	size_t before = mallinfo2().uordblks;
+	for (int i = 0; i < ICM_OBJECTS; i++) {
+		c[i] = icm_new(icm_key);
+		icm_packet(c[i], 1, buf, sizeof(buf));
+	}
+	size_t per = (mallinfo2().uordblks - before) / ICM_OBJECTS;
+	ck_assert_msg(per <= ICM_OBJECT_BUDGET, "a keyed AES-ICM object takes %zu heap bytes", per);
+	for (int i = 0; i < ICM_OBJECTS; i++)
+		srtp_cipher_dealloc(c[i]);
+	srtp_shutdown();
+}
+END_TEST
+
+/* set_iv and encrypt, as libsrtp calls them per packet, allocate nothing in OpenSSL. */
+START_TEST(icm_packets_allocate_nothing)
+{
+	srtp_cipher_t *a, *b;
+	uint8_t buf[160] = {0};
+
+	setup_installed();
+	a = icm_new(icm_key);
+	b = icm_new(icm_key + 1);
+	icm_packet(a, 1, buf, sizeof(buf));
+	icm_packet(b, 1, buf, sizeof(buf));
+	unsigned long before = atomic_load(&ossl_allocs);
+	for (int i = 0; i < 100; i++) {
+		icm_packet(a, (uint8_t)i, buf, sizeof(buf));
+		icm_packet(b, (uint8_t)i, buf, sizeof(buf));
+	}
+	ck_assert_uint_eq(atomic_load(&ossl_allocs) - before, 0);
+	srtp_cipher_dealloc(a);
+	srtp_cipher_dealloc(b);
+	srtp_shutdown();
+}
+END_TEST
+
+/*
+ * Two objects with different keys used in turn on one thread, each with its keystream
+ * split across encrypt calls around the other's: every output is what the object gives
+ * when used alone.
+ */
+START_TEST(icm_objects_interleaved_on_one_thread_keep_their_keystreams)
+{
+	uint8_t key2[30], iv[16] = {7}, alone[2][300], mixed[2][300];
+	srtp_cipher_t *c[2];
+	unsigned int len;
+
+	memcpy(key2, icm_key, sizeof(key2));
+	key2[0] ^= 0x55;
+	setup_installed();
+	for (int k = 0; k < 2; k++) {
+		memset(alone[k], 0, sizeof(alone[k]));
+		c[k] = icm_new(k == 0 ? icm_key : key2);
+		icm_packet(c[k], 7, alone[k], sizeof(alone[k]));
+		srtp_cipher_dealloc(c[k]);
+	}
+	memset(mixed, 0, sizeof(mixed));
+	c[0] = icm_new(icm_key);
+	c[1] = icm_new(key2);
+	ck_assert_int_eq(srtp_cipher_set_iv(c[0], iv, srtp_direction_encrypt), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_cipher_set_iv(c[1], iv, srtp_direction_encrypt), srtp_err_status_ok);
+	/* pieces that end mid-block, so a resumed keystream must skip into its block */
+	static const unsigned int pieces[] = {5, 17, 33, 100, 145};
+	unsigned int off[2] = {0, 0};
+	for (size_t i = 0; i < 2 * sizeof(pieces) / sizeof(pieces[0]); i++) {
+		int k = (int)(i % 2);
+		len = pieces[i / 2];
+		ck_assert_int_eq(srtp_cipher_encrypt(c[k], mixed[k] + off[k], &len),
+		                 srtp_err_status_ok);
+		off[k] += len;
+	}
+	ck_assert_uint_eq(off[0], 300);
+	ck_assert_mem_eq(mixed[0], alone[0], 300);
+	ck_assert_mem_eq(mixed[1], alone[1], 300);
+	ck_assert_mem_ne(alone[0], alone[1], 16);
+	srtp_cipher_dealloc(c[0]);
+	srtp_cipher_dealloc(c[1]);
+	srtp_shutdown();
+}
+END_TEST
+
+static Suite *
+srtp_budget_suite(void)
+{
+	Suite *s = suite_create("srtp_budget");
+	TCase *tc = tcase_create("icm");
+
+	tcase_add_test(tc, icm_object_keyed_fits_its_budget);
+	tcase_add_test(tc, icm_packets_allocate_nothing);
+	tcase_add_test(tc, icm_objects_interleaved_on_one_thread_keep_their_keystreams);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	/* before OpenSSL allocates anything, or it refuses */
+	if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free))
+		return EXIT_FAILURE;
+	SRunner *sr = srunner_create(srtp_budget_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
