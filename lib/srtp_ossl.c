@@ -516,25 +516,66 @@ gcm_decrypt(void *state, uint8_t *buf, unsigned int *len)
 
 /*
  * struct hmac: one HMAC-SHA1 object (RFC 2104). Owner: libsrtp; freed by hmac_dealloc(),
- * which wipes it. init() hashes the key's inner and outer pads once and keeps those two
- * SHA-1 states; a message starts from a copy of the inner one. SHA-1's own state (not
- * EVP_MAC) because OpenSSL 3's HMAC held ~770 heap bytes in seven allocations per object
- * and duplicated its digest context (an allocation) for every message: this is one
- * allocation of sizeof(struct hmac), and a message allocates nothing. The SHA1_* calls
- * are deprecated in OpenSSL 3 but kept by Debian's build; the result is checked
- * against libsrtp's own HMAC (tests/test_srtp_ossl.c) and by libsrtp's self-test.
- * The two keyed states are as secret as the key: the object is wiped when freed.
+ * which wipes it. init() hashes the key's inner and outer pads once and keeps the SHA-1
+ * chaining values after them (20 octets each: after one block a SHA-1 state is just
+ * that); a message resumes SHA-1 from the inner one in its thread's SHA_CTX (hmac_tls),
+ * the outer hash from the outer one. SHA-1's own state (not EVP_MAC) because OpenSSL 3's
+ * HMAC held ~770 heap bytes in seven allocations per object and duplicated its digest
+ * context (an allocation) for every message; three SHA_CTX an object were 336 bytes,
+ * and a call holds eight objects: this is one allocation of sizeof(struct hmac), and a
+ * message allocates nothing. The SHA1_* calls and SHA_CTX's fields are deprecated in
+ * OpenSSL 3 but kept by Debian's build; the result is checked against libsrtp's own HMAC
+ * (tests/test_srtp_ossl.c) and by libsrtp's self-test. The chaining values are as secret
+ * as the key: the object is wiped when freed, the thread's message state after each tag.
+ *
+ * A message runs start() [update()...] compute() on one thread with no other object's
+ * message in between (libsrtp computes one tag at a time); `serial` names the object's
+ * keying so that compute() or update() on an object whose message is not the thread's
+ * (another object's came in between, or none was started) is refused, never computed
+ * from another state.
  */
 #define HMAC_BLOCK 64 /* SHA-1's block */
 
 struct hmac {
 	srtp_auth_t a;
-	SHA_CTX inner; /* after (key ^ ipad) */
-	SHA_CTX outer; /* after (key ^ opad) */
-	SHA_CTX msg;   /* the message so far: inner || data */
+	uint64_t serial;   /* this keying, 0: not keyed */
+	SHA_LONG inner[5]; /* SHA-1 chaining value after (key ^ ipad) */
+	SHA_LONG outer[5]; /* after (key ^ opad) */
 };
 
+/* The message in progress on this thread: inner || data so far, and whose it is. */
+static _Thread_local struct {
+	SHA_CTX msg;
+	uint64_t serial; /* its object's, 0: none */
+} hmac_tls;
+static atomic_uint_fast64_t hmac_serials;
+
 static const srtp_auth_type_t hmac_type;
+
+/* A SHA-1 state that has hashed one block and has chaining value `h`. */
+static void
+sha1_resume(SHA_CTX *c, const SHA_LONG h[5])
+{
+	memset(c, 0, sizeof(*c));
+	c->h0 = h[0];
+	c->h1 = h[1];
+	c->h2 = h[2];
+	c->h3 = h[3];
+	c->h4 = h[4];
+	c->Nl = HMAC_BLOCK * 8;
+}
+
+/* SHA-1 of one block `pad`, stopped before padding: its chaining value into `h`. */
+static int
+sha1_block(const uint8_t *pad, SHA_LONG h[5])
+{
+	SHA_CTX c;
+	int ok = SHA1_Init(&c) && SHA1_Update(&c, pad, HMAC_BLOCK);
+
+	h[0] = c.h0, h[1] = c.h1, h[2] = c.h2, h[3] = c.h3, h[4] = c.h4;
+	OPENSSL_cleanse(&c, sizeof(c));
+	return ok;
+}
 
 static srtp_err_status_t
 hmac_alloc(srtp_auth_t **ap, int key_len, int out_len)
@@ -554,12 +595,36 @@ hmac_alloc(srtp_auth_t **ap, int key_len, int out_len)
 	return srtp_err_status_ok;
 }
 
+/* Wipe this thread's message state if it is `s`'s. */
+static void
+hmac_tls_drop(const struct hmac *s)
+{
+	if (s->serial != 0 && hmac_tls.serial == s->serial) {
+		OPENSSL_cleanse(&hmac_tls.msg, sizeof(hmac_tls.msg));
+		hmac_tls.serial = 0;
+	}
+}
+
 static srtp_err_status_t
 hmac_dealloc(srtp_auth_t *a)
 {
 	if (a == NULL)
 		return srtp_err_status_bad_param;
+	hmac_tls_drop(a->state);
 	OPENSSL_clear_free(a->state, sizeof(struct hmac));
+	return srtp_err_status_ok;
+}
+
+/* Restarts from the keyed inner state, as this thread's message. */
+static srtp_err_status_t
+hmac_start(void *state)
+{
+	struct hmac *s = state;
+
+	if (s->serial == 0)
+		return srtp_err_status_auth_fail;
+	sha1_resume(&hmac_tls.msg, s->inner);
+	hmac_tls.serial = s->serial;
 	return srtp_err_status_ok;
 }
 
@@ -573,28 +638,21 @@ hmac_init(void *state, const uint8_t *key, int key_len)
 
 	if (key_len < 0 || key_len > SHA1_LEN) /* shorter than a block: used as it is */
 		return srtp_err_status_bad_param;
+	hmac_tls_drop(s);
 	memset(pad, 0x36, sizeof(pad));
 	for (int i = 0; i < key_len; i++)
 		pad[i] ^= key[i];
-	ok = SHA1_Init(&s->inner) && SHA1_Update(&s->inner, pad, sizeof(pad));
+	ok = sha1_block(pad, s->inner);
 	for (size_t i = 0; i < sizeof(pad); i++)
 		pad[i] ^= 0x36 ^ 0x5c;
-	ok = ok && SHA1_Init(&s->outer) && SHA1_Update(&s->outer, pad, sizeof(pad));
+	ok = ok && sha1_block(pad, s->outer);
 	OPENSSL_cleanse(pad, sizeof(pad));
-	if (!ok)
+	if (!ok) {
+		s->serial = 0;
 		return ossl_fail(srtp_err_status_auth_fail);
-	s->msg = s->inner;
-	return srtp_err_status_ok;
-}
-
-/* Restarts from the keyed state set by init(). */
-static srtp_err_status_t
-hmac_start(void *state)
-{
-	struct hmac *s = state;
-
-	s->msg = s->inner;
-	return srtp_err_status_ok;
+	}
+	s->serial = atomic_fetch_add(&hmac_serials, 1) + 1;
+	return hmac_start(s);
 }
 
 static srtp_err_status_t
@@ -604,7 +662,9 @@ hmac_update(void *state, const uint8_t *buf, int len)
 
 	if (len < 0)
 		return srtp_err_status_bad_param;
-	if (len > 0 && !SHA1_Update(&s->msg, buf, (size_t)len))
+	if (s->serial == 0 || hmac_tls.serial != s->serial)
+		return srtp_err_status_auth_fail; /* no message of this object's in progress */
+	if (len > 0 && !SHA1_Update(&hmac_tls.msg, buf, (size_t)len))
 		return ossl_fail(srtp_err_status_auth_fail);
 	return srtp_err_status_ok;
 }
@@ -622,10 +682,12 @@ hmac_compute(void *state, const uint8_t *buf, int len, int tag_len, uint8_t *tag
 		return srtp_err_status_bad_param;
 	if ((st = hmac_update(state, buf, len)) != srtp_err_status_ok)
 		return st;
-	out = s->outer;
-	ok = SHA1_Final(md, &s->msg) && SHA1_Update(&out, md, sizeof(md)) && SHA1_Final(md, &out);
+	sha1_resume(&out, s->outer);
+	ok = SHA1_Final(md, &hmac_tls.msg) && SHA1_Update(&out, md, sizeof(md)) &&
+	     SHA1_Final(md, &out);
 	if (ok)
 		memcpy(tag, md, (size_t)tag_len);
+	hmac_tls_drop(s); /* one tag per message */
 	OPENSSL_cleanse(md, sizeof(md));
 	OPENSSL_cleanse(&out, sizeof(out));
 	return ok ? srtp_err_status_ok : ossl_fail(srtp_err_status_auth_fail);

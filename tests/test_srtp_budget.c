@@ -179,6 +179,81 @@ START_TEST(icm_objects_interleaved_on_one_thread_keep_their_keystreams)
 }
 END_TEST
 
+/*
+ * A keyed HMAC-SHA1 object costs at most HMAC_BUDGET heap bytes: the two keyed SHA-1
+ * chaining values, not three SHA_CTX (the message's state is the thread's). It was 336
+ * (srtp_auth_t and three 96-byte SHA_CTX).
+ */
+#define HMAC_BUDGET  128
+#define HMAC_OBJECTS 16
+
+static srtp_auth_t *
+hmac_new(const uint8_t *key)
+{
+	srtp_auth_t *a = NULL;
+
+	ck_assert_int_eq(srtp_auth_type_alloc(srtp_ossl_auth_type(), &a, 20, 10),
+	                 srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_init(a, key), srtp_err_status_ok);
+	return a;
+}
+
+START_TEST(hmac_object_keyed_fits_the_smaller_budget)
+{
+	srtp_auth_t *a[HMAC_OBJECTS];
+	uint8_t tag[20];
+
+	setup_installed();
+	a[0] = hmac_new(icm_key);
+	ck_assert_int_eq(srtp_auth_compute(a[0], icm_key, 20, tag), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_dealloc(a[0]), srtp_err_status_ok);
+
+	size_t before = mallinfo2().uordblks;
+	for (int i = 0; i < HMAC_OBJECTS; i++) {
+		a[i] = hmac_new(icm_key);
+		ck_assert_int_eq(srtp_auth_start(a[i]), srtp_err_status_ok);
+		ck_assert_int_eq(srtp_auth_compute(a[i], icm_key, 20, tag), srtp_err_status_ok);
+	}
+	size_t per = (mallinfo2().uordblks - before) / HMAC_OBJECTS;
+	ck_assert_msg(per <= HMAC_BUDGET, "a keyed HMAC object takes %zu heap bytes", per);
+	for (int i = 0; i < HMAC_OBJECTS; i++)
+		ck_assert_int_eq(srtp_auth_dealloc(a[i]), srtp_err_status_ok);
+	srtp_shutdown();
+}
+END_TEST
+
+/* RFC 2202 test case 2 on two objects used in turn, one message each, start to tag;
+ * and a message's state never outlives its tag: compute() without start() refuses. */
+START_TEST(hmac_objects_used_in_turn_give_their_own_tags)
+{
+	static const uint8_t key[] = "Jefe";
+	static const uint8_t data[] = "what do ya want for nothing?";
+	static const uint8_t want[10] = {0xef, 0xfc, 0xdf, 0x6a, 0xe5,
+	                                 0xeb, 0x2f, 0xa2, 0xd2, 0x74};
+	uint8_t other_key[20] = {0}, tag[20], tag2[20];
+	srtp_auth_t *a = NULL, *b;
+
+	setup_installed();
+	ck_assert_int_eq(srtp_auth_type_alloc(srtp_ossl_auth_type(), &a, 4, 10),
+	                 srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_init(a, key), srtp_err_status_ok);
+	b = hmac_new(other_key);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(srtp_auth_start(b), srtp_err_status_ok);
+		ck_assert_int_eq(srtp_auth_compute(b, data, 28, tag2), srtp_err_status_ok);
+		ck_assert_int_eq(srtp_auth_start(a), srtp_err_status_ok);
+		ck_assert_int_eq(srtp_auth_update(a, data, 11), srtp_err_status_ok);
+		ck_assert_int_eq(srtp_auth_compute(a, data + 11, 17, tag), srtp_err_status_ok);
+		ck_assert_mem_eq(tag, want, 10);
+		ck_assert_mem_ne(tag2, want, 10);
+	}
+	ck_assert_int_ne(srtp_auth_compute(a, data, 28, tag), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_dealloc(a), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_dealloc(b), srtp_err_status_ok);
+	srtp_shutdown();
+}
+END_TEST
+
 static Suite *
 srtp_budget_suite(void)
 {
@@ -189,6 +264,10 @@ srtp_budget_suite(void)
 	tcase_add_test(tc, icm_packets_allocate_nothing);
 	tcase_add_test(tc, icm_objects_interleaved_on_one_thread_keep_their_keystreams);
 	suite_add_tcase(s, tc);
+	TCase *th = tcase_create("hmac");
+	tcase_add_test(th, hmac_object_keyed_fits_the_smaller_budget);
+	tcase_add_test(th, hmac_objects_used_in_turn_give_their_own_tags);
+	suite_add_tcase(s, th);
 	return s;
 }
 
