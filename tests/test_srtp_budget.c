@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 #include <srtp2/srtp.h>
 
+#include "srtp_leg.h"
 #include "srtp_ossl.h"
 
 static atomic_ulong ossl_allocs; /* OpenSSL allocations (malloc and realloc) so far */
@@ -254,6 +255,50 @@ START_TEST(hmac_objects_used_in_turn_give_their_own_tags)
 }
 END_TEST
 
+/*
+ * A session as a call leg holds it (srtp_leg.h: one direction, one SSRC's stream made by
+ * its first packet), OpenSSL objects and libsrtp's stream template, stream and list
+ * included, costs at most SESSION_BUDGET heap bytes; a call holds four. struct srtp_leg
+ * kept a copy of its struct srtp_keys (184 B, room for a 128-octet MKI) only to tell
+ * whether a re-INVITE changed the keys.
+ */
+#define SESSION_BUDGET 1400
+#define SESSIONS       16
+
+START_TEST(srtp_session_with_one_stream_fits_its_budget)
+{
+	struct srtp_keys k;
+	struct srtp_leg *tx[SESSIONS];
+	uint8_t pkt[172 + SRTP_LEG_TRAILER_MAX];
+	size_t len;
+
+	setup_installed();
+	memset(&k, 0, sizeof(k));
+	k.suite = SUITE_AES_CM_128_HMAC_SHA1_80;
+	memcpy(k.key, icm_key, 16);
+	memcpy(k.salt, icm_key + 16, 14);
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x80;
+	pkt[11] = 1; /* SSRC 1 */
+	ck_assert_int_eq(srtp_leg_new(&tx[0], &k, SRTP_LEG_OUTBOUND), 0);
+	len = 172;
+	ck_assert_int_eq(srtp_leg_protect(tx[0], pkt, &len, sizeof(pkt)), 0);
+	srtp_leg_free(tx[0]);
+
+	size_t before = mallinfo2().uordblks;
+	for (int i = 0; i < SESSIONS; i++) {
+		ck_assert_int_eq(srtp_leg_new(&tx[i], &k, SRTP_LEG_OUTBOUND), 0);
+		len = 172;
+		ck_assert_int_eq(srtp_leg_protect(tx[i], pkt, &len, sizeof(pkt)), 0);
+	}
+	size_t per = (mallinfo2().uordblks - before) / SESSIONS;
+	ck_assert_msg(per <= SESSION_BUDGET, "a session with one stream takes %zu heap bytes", per);
+	for (int i = 0; i < SESSIONS; i++)
+		srtp_leg_free(tx[i]);
+	srtp_shutdown();
+}
+END_TEST
+
 static Suite *
 srtp_budget_suite(void)
 {
@@ -268,6 +313,9 @@ srtp_budget_suite(void)
 	tcase_add_test(th, hmac_object_keyed_fits_the_smaller_budget);
 	tcase_add_test(th, hmac_objects_used_in_turn_give_their_own_tags);
 	suite_add_tcase(s, th);
+	TCase *ts = tcase_create("session");
+	tcase_add_test(ts, srtp_session_with_one_stream_fits_its_budget);
+	suite_add_tcase(s, ts);
 	return s;
 }
 
