@@ -116,11 +116,13 @@ END_TEST
 START_TEST(icm_packets_allocate_nothing)
 {
 	srtp_cipher_t *a, *b;
-	uint8_t buf[160] = {0};
+	uint8_t buf[160] = {0}, key2[30];
 
+	memcpy(key2, icm_key, sizeof(key2));
+	key2[0] ^= 1;
 	setup_installed();
 	a = icm_new(icm_key);
-	b = icm_new(icm_key + 1);
+	b = icm_new(key2);
 	icm_packet(a, 1, buf, sizeof(buf));
 	icm_packet(b, 1, buf, sizeof(buf));
 	unsigned long before = atomic_load(&ossl_allocs);
