@@ -1,6 +1,7 @@
 /*
- * srtp_ossl.c: OpenSSL implementations of libsrtp2's AES-ICM, AES-GCM (EVP) and HMAC-SHA1
- * (SHA-1 states keyed once) types, and their registration with libsrtp.
+ * srtp_ossl.c: OpenSSL implementations of libsrtp2's AES-ICM (EVP) and HMAC-SHA1 (SHA-1
+ * states keyed once) types, and the registration of those and of the AES-GCM types
+ * (srtp_ossl_gcm.c) with libsrtp.
  *
  * libsrtp keeps the protocol (key derivation, ROC, replay window, SRTCP framing); the
  * types here only compute. Each libsrtp stream allocates its own cipher/auth objects and
@@ -9,8 +10,8 @@
  * context: a context with its key schedule is ~700 heap bytes and a call holds eight
  * objects, so each thread keeps one AES-CTR context per key length and an object keys it
  * (an AES-NI key expansion) when it is not the one that used it last (see struct icm).
- * GCM objects keep their own EVP context (GHASH tables), created in alloc() and keyed in
- * init(). A packet allocates nothing on the cipher side. Any OpenSSL failure clears the
+ * GCM objects keep their own EVP context (GHASH tables; srtp_ossl_gcm.c). A packet
+ * allocates nothing on the cipher side. Any OpenSSL failure clears the
  * thread's error queue before returning, so a later SSL_get_error() on that thread does
  * not read a stale error. Not responsible for sessions, policies or keys' lifetime
  * (srtp_leg.c); libsrtp hands the session keys to init() and we keep them in the objects
@@ -46,9 +47,6 @@ const srtp_cipher_type_t *srtp_crypto_kernel_get_cipher_type(srtp_cipher_type_id
 const srtp_auth_type_t *srtp_crypto_kernel_get_auth_type(srtp_auth_type_id_t id);
 
 #define ICM_SALT_LEN  14 /* SRTP_SALT_LEN */
-#define GCM_SALT_LEN  12 /* SRTP_AEAD_SALT_LEN */
-#define GCM_IV_LEN    12
-#define GCM_TAG_MAX   16
 #define SHA1_LEN      20
 #define ICM_MAX_BLOCK 0x10000 /* a keystream segment ends before the 16-bit counter wraps */
 
@@ -58,10 +56,9 @@ const srtp_auth_type_t *srtp_crypto_kernel_get_auth_type(srtp_auth_type_id_t id)
  * first registration, read-only afterwards.
  */
 static EVP_CIPHER *evp_ctr[3]; /* AES-128/192/256-CTR */
-static EVP_CIPHER *evp_gcm[2]; /* AES-128/256-GCM */
 
-static srtp_err_status_t
-ossl_fail(srtp_err_status_t st)
+srtp_err_status_t
+srtp_ossl_fail(srtp_err_status_t st)
 {
 	ERR_clear_error();
 	return st;
@@ -183,7 +180,7 @@ icm_alloc(const srtp_cipher_type_t *type, srtp_cipher_t **cp, int key_len)
 	if (i < 0 || &icm_types[i] != type)
 		return srtp_err_status_bad_param;
 	if ((s = OPENSSL_zalloc(sizeof(*s))) == NULL)
-		return ossl_fail(srtp_err_status_alloc_fail);
+		return srtp_ossl_fail(srtp_err_status_alloc_fail);
 	s->idx = i;
 	s->aes_len = key_len - ICM_SALT_LEN;
 	s->c.type = type;
@@ -310,7 +307,7 @@ icm_set_iv(void *state, uint8_t *iv, srtp_cipher_direction_t dir)
 	s->used = 0;
 	if (icm_bind(s, true) != 0) {
 		s->left = 0;
-		return ossl_fail(srtp_err_status_cipher_fail);
+		return srtp_ossl_fail(srtp_err_status_cipher_fail);
 	}
 	return srtp_err_status_ok;
 }
@@ -327,189 +324,13 @@ icm_encrypt(void *state, uint8_t *buf, unsigned int *len)
 	if (*len > s->left || *len > INT_MAX)
 		return srtp_err_status_terminus;
 	if (icm_tls.serial[s->idx] != s->serial && icm_bind(s, false) != 0)
-		return ossl_fail(srtp_err_status_cipher_fail);
+		return srtp_ossl_fail(srtp_err_status_cipher_fail);
 	if (!EVP_EncryptUpdate(icm_tls.ctx[s->idx], buf, &outl, buf, (int)*len) ||
 	    outl != (int)*len)
-		return ossl_fail(srtp_err_status_cipher_fail);
+		return srtp_ossl_fail(srtp_err_status_cipher_fail);
 	s->left -= *len;
 	s->used += *len;
 	return srtp_err_status_ok;
-}
-
-/* ---------------------------------------------------------------- AES-GCM ---- */
-
-/*
- * struct gcm: one AES-GCM object. Owner: libsrtp; freed by gcm_dealloc(). `iv` is kept so
- * a failed decryption can be undone (see gcm_decrypt()).
- */
-struct gcm {
-	srtp_cipher_t c;
-	EVP_CIPHER_CTX *ctx;
-	int tag_len; /* 8 or 16 */
-	int dir;     /* srtp_direction_encrypt/decrypt, from set_iv */
-	uint8_t iv[GCM_IV_LEN];
-};
-
-static const srtp_cipher_type_t gcm_types[2];
-
-static srtp_err_status_t
-gcm_alloc(const srtp_cipher_type_t *type, srtp_cipher_t **cp, int key_len, int tag_len)
-{
-	struct gcm *s;
-	int want = type == &gcm_types[0] ? SRTP_AES_GCM_128_KEY_LEN_WSALT
-	                                 : SRTP_AES_GCM_256_KEY_LEN_WSALT;
-
-	if (key_len != want || (tag_len != 8 && tag_len != GCM_TAG_MAX))
-		return srtp_err_status_bad_param;
-	if ((s = OPENSSL_zalloc(sizeof(*s))) == NULL)
-		return ossl_fail(srtp_err_status_alloc_fail);
-	if ((s->ctx = EVP_CIPHER_CTX_new()) == NULL) {
-		OPENSSL_free(s);
-		return ossl_fail(srtp_err_status_alloc_fail);
-	}
-	s->tag_len = tag_len;
-	s->dir = -1;
-	s->c.type = type;
-	s->c.state = s;
-	s->c.key_len = key_len;
-	s->c.algorithm = (int)type->id;
-	*cp = &s->c;
-	return srtp_err_status_ok;
-}
-
-static srtp_err_status_t
-gcm128_alloc(srtp_cipher_t **cp, int key_len, int tag_len)
-{
-	return gcm_alloc(&gcm_types[0], cp, key_len, tag_len);
-}
-
-static srtp_err_status_t
-gcm256_alloc(srtp_cipher_t **cp, int key_len, int tag_len)
-{
-	return gcm_alloc(&gcm_types[1], cp, key_len, tag_len);
-}
-
-static srtp_err_status_t
-gcm_dealloc(srtp_cipher_t *c)
-{
-	struct gcm *s;
-
-	if (c == NULL)
-		return srtp_err_status_bad_param;
-	s = c->state;
-	EVP_CIPHER_CTX_free(s->ctx);
-	OPENSSL_clear_free(s, sizeof(*s));
-	return srtp_err_status_ok;
-}
-
-/* key = AES key || 12-octet salt; the salt is unused here (srtp.c builds the IV). */
-static srtp_err_status_t
-gcm_init(void *state, const uint8_t *key)
-{
-	struct gcm *s = state;
-	EVP_CIPHER *evp = evp_gcm[s->c.type == &gcm_types[0] ? 0 : 1];
-
-	s->dir = -1;
-	if (!EVP_CipherInit_ex2(s->ctx, evp, key, NULL, 1, NULL))
-		return ossl_fail(srtp_err_status_init_fail);
-	return srtp_err_status_ok;
-}
-
-static srtp_err_status_t
-gcm_set_iv(void *state, uint8_t *iv, srtp_cipher_direction_t dir)
-{
-	struct gcm *s = state;
-
-	if (dir != srtp_direction_encrypt && dir != srtp_direction_decrypt)
-		return srtp_err_status_bad_param;
-	memcpy(s->iv, iv, GCM_IV_LEN);
-	s->dir = -1;
-	if (!EVP_CipherInit_ex2(s->ctx, NULL, NULL, iv, dir == srtp_direction_encrypt, NULL))
-		return ossl_fail(srtp_err_status_init_fail);
-	s->dir = dir;
-	return srtp_err_status_ok;
-}
-
-/* May be called more than once after set_iv() (SRTCP: header, then the E||index word). */
-static srtp_err_status_t
-gcm_set_aad(void *state, const uint8_t *aad, uint32_t len)
-{
-	struct gcm *s = state;
-	int outl;
-
-	if (s->dir < 0 || len > INT_MAX)
-		return srtp_err_status_bad_param;
-	if (len == 0)
-		return srtp_err_status_ok;
-	if (!EVP_CipherUpdate(s->ctx, NULL, &outl, aad, (int)len))
-		return ossl_fail(srtp_err_status_cipher_fail);
-	return srtp_err_status_ok;
-}
-
-static srtp_err_status_t
-gcm_encrypt(void *state, uint8_t *buf, unsigned int *len)
-{
-	struct gcm *s = state;
-	int outl;
-
-	if (s->dir != srtp_direction_encrypt || *len > INT_MAX)
-		return srtp_err_status_bad_param;
-	if (*len == 0)
-		return srtp_err_status_ok; /* SRTCP without encryption: tag over AAD only */
-	if (!EVP_EncryptUpdate(s->ctx, buf, &outl, buf, (int)*len) || outl != (int)*len)
-		return ossl_fail(srtp_err_status_cipher_fail);
-	return srtp_err_status_ok;
-}
-
-static srtp_err_status_t
-gcm_get_tag(void *state, uint8_t *tag, uint32_t *len)
-{
-	struct gcm *s = state;
-	uint8_t none[GCM_TAG_MAX];
-	int outl = 0;
-
-	if (s->dir != srtp_direction_encrypt)
-		return srtp_err_status_bad_param;
-	s->dir = -1; /* one tag per IV */
-	if (!EVP_EncryptFinal_ex(s->ctx, none, &outl) ||
-	    !EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_GET_TAG, s->tag_len, tag))
-		return ossl_fail(srtp_err_status_cipher_fail);
-	*len = (uint32_t)s->tag_len;
-	return srtp_err_status_ok;
-}
-
-/*
- * buf holds ciphertext || tag and *len counts both. On success the plaintext replaces the
- * ciphertext and *len drops the tag. OpenSSL writes plaintext before it checks the tag, so
- * on a bad tag the ciphertext is restored (counter mode: encrypting with the same key and
- * IV gives it back) and no unauthenticated plaintext reaches the caller.
- */
-static srtp_err_status_t
-gcm_decrypt(void *state, uint8_t *buf, unsigned int *len)
-{
-	struct gcm *s = state;
-	uint8_t none[GCM_TAG_MAX];
-	int n, outl = 0;
-
-	if (s->dir != srtp_direction_decrypt || *len > INT_MAX || *len < (unsigned int)s->tag_len)
-		return srtp_err_status_bad_param;
-	s->dir = -1;
-	n = (int)*len - s->tag_len;
-	if (!EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_AEAD_SET_TAG, s->tag_len, buf + n))
-		return ossl_fail(srtp_err_status_cipher_fail);
-	if (n > 0 && (!EVP_DecryptUpdate(s->ctx, buf, &outl, buf, n) || outl != n)) {
-		/* cannot tell how much was written: hide it */
-		OPENSSL_cleanse(buf, (size_t)n);
-		return ossl_fail(srtp_err_status_cipher_fail);
-	}
-	if (EVP_DecryptFinal_ex(s->ctx, none, &outl) == 1) {
-		*len = (unsigned int)n;
-		return srtp_err_status_ok;
-	}
-	if (n > 0 && (!EVP_CipherInit_ex2(s->ctx, NULL, NULL, s->iv, 1, NULL) ||
-	              !EVP_EncryptUpdate(s->ctx, buf, &outl, buf, n) || outl != n))
-		OPENSSL_cleanse(buf, (size_t)n); /* could not restore: hide it */
-	return ossl_fail(srtp_err_status_auth_fail);
 }
 
 /* -------------------------------------------------------------- HMAC-SHA1 ---- */
@@ -585,7 +406,7 @@ hmac_alloc(srtp_auth_t **ap, int key_len, int out_len)
 	if (key_len < 0 || key_len > SHA1_LEN || out_len < 0 || out_len > SHA1_LEN)
 		return srtp_err_status_bad_param;
 	if ((s = OPENSSL_zalloc(sizeof(*s))) == NULL)
-		return ossl_fail(srtp_err_status_alloc_fail);
+		return srtp_ossl_fail(srtp_err_status_alloc_fail);
 	s->a.type = &hmac_type;
 	s->a.state = s;
 	s->a.out_len = out_len;
@@ -649,7 +470,7 @@ hmac_init(void *state, const uint8_t *key, int key_len)
 	OPENSSL_cleanse(pad, sizeof(pad));
 	if (!ok) {
 		s->serial = 0;
-		return ossl_fail(srtp_err_status_auth_fail);
+		return srtp_ossl_fail(srtp_err_status_auth_fail);
 	}
 	s->serial = atomic_fetch_add(&hmac_serials, 1) + 1;
 	return hmac_start(s);
@@ -665,7 +486,7 @@ hmac_update(void *state, const uint8_t *buf, int len)
 	if (s->serial == 0 || hmac_tls.serial != s->serial)
 		return srtp_err_status_auth_fail; /* no message of this object's in progress */
 	if (len > 0 && !SHA1_Update(&hmac_tls.msg, buf, (size_t)len))
-		return ossl_fail(srtp_err_status_auth_fail);
+		return srtp_ossl_fail(srtp_err_status_auth_fail);
 	return srtp_err_status_ok;
 }
 
@@ -690,7 +511,7 @@ hmac_compute(void *state, const uint8_t *buf, int len, int tag_len, uint8_t *tag
 	hmac_tls_drop(s); /* one tag per message */
 	OPENSSL_cleanse(md, sizeof(md));
 	OPENSSL_cleanse(&out, sizeof(out));
-	return ok ? srtp_err_status_ok : ossl_fail(srtp_err_status_auth_fail);
+	return ok ? srtp_err_status_ok : srtp_ossl_fail(srtp_err_status_auth_fail);
 }
 
 /* ------------------------------------------------------------ descriptors ---- */
@@ -732,35 +553,6 @@ static const srtp_cipher_type_t icm_types[3] = {
         },
 };
 
-static const srtp_cipher_type_t gcm_types[2] = {
-        {
-                .alloc = gcm128_alloc,
-                .dealloc = gcm_dealloc,
-                .init = gcm_init,
-                .set_aad = gcm_set_aad,
-                .encrypt = gcm_encrypt,
-                .decrypt = gcm_decrypt,
-                .set_iv = gcm_set_iv,
-                .get_tag = gcm_get_tag,
-                .description = "AES-128 GCM (OpenSSL)",
-                .test_data = &srtp_ossl_vec_gcm128,
-                .id = SRTP_AES_GCM_128,
-        },
-        {
-                .alloc = gcm256_alloc,
-                .dealloc = gcm_dealloc,
-                .init = gcm_init,
-                .set_aad = gcm_set_aad,
-                .encrypt = gcm_encrypt,
-                .decrypt = gcm_decrypt,
-                .set_iv = gcm_set_iv,
-                .get_tag = gcm_get_tag,
-                .description = "AES-256 GCM (OpenSSL)",
-                .test_data = &srtp_ossl_vec_gcm256,
-                .id = SRTP_AES_GCM_256,
-        },
-};
-
 static const srtp_auth_type_t hmac_type = {
         .alloc = hmac_alloc,
         .dealloc = hmac_dealloc,
@@ -786,8 +578,8 @@ fetch_all(void)
 		    (evp_ctr[i] = EVP_CIPHER_fetch(NULL, ctr_names[i], NULL)) == NULL)
 			goto fail;
 	for (size_t i = 0; i < 2; i++)
-		if (evp_gcm[i] == NULL &&
-		    (evp_gcm[i] = EVP_CIPHER_fetch(NULL, gcm_names[i], NULL)) == NULL)
+		if (srtp_ossl_gcm_evp[i] == NULL &&
+		    (srtp_ossl_gcm_evp[i] = EVP_CIPHER_fetch(NULL, gcm_names[i], NULL)) == NULL)
 			goto fail;
 	return 0;
 fail:
@@ -800,7 +592,8 @@ srtp_ossl_install(void)
 {
 	/* ICM first: the key derivation of every suite runs on it. */
 	static const srtp_cipher_type_t *const order[] = {
-	        &icm_types[0], &icm_types[2], &icm_types[1], &gcm_types[0], &gcm_types[1],
+	        &icm_types[0],           &icm_types[2],           &icm_types[1],
+	        &srtp_ossl_gcm_types[0], &srtp_ossl_gcm_types[1],
 	};
 
 	if (srtp_ossl_installed())
@@ -834,7 +627,8 @@ srtp_ossl_installed(void)
 		if (srtp_crypto_kernel_get_cipher_type(icm_types[i].id) != &icm_types[i])
 			return false;
 	for (size_t i = 0; i < 2; i++)
-		if (srtp_crypto_kernel_get_cipher_type(gcm_types[i].id) != &gcm_types[i])
+		if (srtp_crypto_kernel_get_cipher_type(srtp_ossl_gcm_types[i].id) !=
+		    &srtp_ossl_gcm_types[i])
 			return false;
 	return srtp_crypto_kernel_get_auth_type(SRTP_HMAC_SHA1) == &hmac_type;
 }
@@ -850,9 +644,9 @@ srtp_ossl_cipher_type(srtp_cipher_type_id_t id)
 	case SRTP_AES_ICM_256:
 		return &icm_types[2];
 	case SRTP_AES_GCM_128:
-		return &gcm_types[0];
+		return &srtp_ossl_gcm_types[0];
 	case SRTP_AES_GCM_256:
-		return &gcm_types[1];
+		return &srtp_ossl_gcm_types[1];
 	default:
 		return NULL;
 	}
