@@ -251,7 +251,8 @@ icm_init(void *state, const uint8_t *key)
 	memcpy(s->offset, key + s->aes_len, ICM_SALT_LEN);
 	s->left = s->used = 0;
 	s->serial = atomic_fetch_add(&icm_serials, 1) + 1;
-	/* a context now, so the first packet does not make it (an allocation) */
+	/* this thread's context now, so its first packet does not make it (media workers
+	 * make theirs when they start: srtp_ossl_thread_init()) */
 	if (icm_ctx(s->idx) == NULL)
 		return srtp_err_status_init_fail;
 	return srtp_err_status_ok;
