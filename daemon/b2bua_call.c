@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <osipparser2/osip_parser.h>
 
 #include "log.h"
 #include "sip_util.h"
@@ -76,6 +77,17 @@ leg_clear(struct call_leg *l)
 	l->remote_sdp = NULL;
 	srtp_keys_wipe(&l->tx);
 	offer_drop(l);
+}
+
+void
+call_msg_drop_bodies(osip_message_t *m)
+{
+	if (m == NULL)
+		return;
+	/* osip_body_free() goes through libosip2's allocator, which wipes (memwipe.h) */
+	osip_list_special_free(&m->bodies, (void (*)(void *))osip_body_free);
+	osip_list_init(&m->bodies);
+	osip_message_force_update(m); /* serialised again, it is rebuilt without them */
 }
 
 int

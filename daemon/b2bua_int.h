@@ -197,6 +197,8 @@ void leg_clear(struct call_leg *l);
 /* Wipe and free leg `l`'s offered keys, then make room for `n` (at least one) of the new
  * offer's: 0, or -ENOMEM with none. */
 int leg_offer_room(struct call_leg *l, size_t n);
+/* Free (wiped) the bodies of a message the call keeps only for its headers. */
+void call_msg_drop_bodies(osip_message_t *m);
 void leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci);
 void call_media_index(struct call *c);
 struct call *call_by_media(struct b2bua *b, uint64_t media_id);

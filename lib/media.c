@@ -247,21 +247,18 @@ media_call_new(struct media_engine *e, uint64_t *call_id, uint16_t ports[2][2])
 		free(cmd);
 		return -ENOMEM;
 	}
-	for (int i = 0; i < MEDIA_LEGS; i++) {
-		c->leg[i].id = (enum media_leg_id)i;
-		c->leg[i].call = c;
-		c->leg[i].pair = i == MEDIA_LEG_C ? -1 : 1 - i; /* A <-> B */
-		c->leg[i].sock[0].fd = c->leg[i].sock[1].fd = -1;
-		rtp_stats_init(&c->leg[i].rx_stats, 0);
-		rtp_stats_init(&c->leg[i].tx_stats, 0);
-		if ((rc = rtcp_cname_new(c->leg[i].cname)) != 0) {
+	for (int i = 0; i < 2; i++) { /* leg C: media_leg_add() */
+		c->leg[i] = &c->leg_ab[i];
+		media_leg_init(c->leg[i], c, (enum media_leg_id)i);
+		c->leg[i]->pair = 1 - i; /* A <-> B */
+		if ((rc = rtcp_cname_new(c->leg[i]->cname)) != 0) {
 			media_call_free(c);
 			free(cmd);
 			return rc;
 		}
 	}
 	for (int i = 0; i < 2; i++) {
-		if ((rc = bind_pair(e, &c->leg[i])) != 0) {
+		if ((rc = bind_pair(e, c->leg[i])) != 0) {
 			media_call_free(c);
 			free(cmd);
 			return rc;
@@ -271,8 +268,8 @@ media_call_new(struct media_engine *e, uint64_t *call_id, uint16_t ports[2][2])
 	uint64_t seq = atomic_fetch_add(&e->next_seq, 1);
 	c->id = seq << 8 | widx;
 	for (int i = 0; i < 2; i++) {
-		ports[i][0] = c->leg[i].sock[0].port;
-		ports[i][1] = c->leg[i].sock[1].port;
+		ports[i][0] = c->leg[i]->sock[0].port;
+		ports[i][1] = c->leg[i]->sock[1].port;
 	}
 	*call_id = c->id;
 	cmd->type = CMD_ADD;
@@ -354,6 +351,11 @@ media_leg_add(struct media_engine *e, uint64_t call_id, uint16_t ports[2])
 		return -ENOENT;
 	if ((cmd = calloc(1, sizeof(*cmd))) == NULL)
 		return -ENOMEM;
+	/* leg C's memory, taken by a call that has none yet (the worker never allocates) */
+	if ((cmd->add.leg = malloc(sizeof(*cmd->add.leg))) == NULL) {
+		free(cmd);
+		return -ENOMEM;
+	}
 	memset(&tmp, 0, sizeof(tmp));
 	if ((rc = rtcp_cname_new(cmd->add.cname)) != 0 || (rc = bind_pair(e, &tmp)) != 0) {
 		media_cmd_free(cmd);

@@ -21,13 +21,15 @@ media_call_fill_stats(const struct media_call *c, struct media_call_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->call_id = c->id;
 	for (int i = 0; i < MEDIA_LEGS; i++) {
-		const struct media_leg *l = &c->leg[i];
+		const struct media_leg *l = c->leg[i];
 		struct media_leg_stats *ls = &st->leg[i];
+		if (l == NULL)
+			continue; /* leg C never added: zero */
 		ls->rx = l->rx_stats;
 		ls->tx = l->tx_stats;
 		ls->local_rtp_port = l->sock[0].port;
 		ls->local_rtcp_port = l->sock[1].port;
-		ls->peer_rtp = l->peer[0].cur;
+		memcpy(&ls->peer_rtp, &l->peer[0].cur, sizeof(l->peer[0].cur));
 		ls->configured = l->configured;
 		ls->plain_rtp = l->plain;
 		ls->rtcp_mux = l->mux;
@@ -36,17 +38,36 @@ media_call_fill_stats(const struct media_call *c, struct media_call_stats *st)
 }
 
 void
+media_leg_init(struct media_leg *l, struct media_call *c, enum media_leg_id id)
+{
+	memset(l, 0, sizeof(*l));
+	l->call = c;
+	l->id = id;
+	l->pair = -1;
+	l->sock[0].fd = l->sock[1].fd = -1;
+	l->sock[0].leg = l->sock[1].leg = l;
+	rtp_stats_init(&l->rx_stats, 0);
+	rtp_stats_init(&l->tx_stats, 0);
+}
+
+void
 media_call_free(struct media_call *c)
 {
 	if (c == NULL)
 		return;
 	for (int i = 0; i < MEDIA_LEGS; i++) {
-		struct media_leg *l = &c->leg[i];
+		struct media_leg *l = c->leg[i];
+		if (l == NULL)
+			continue;
 		for (int k = 0; k < 2; k++)
 			if (l->sock[k].fd >= 0)
 				close(l->sock[k].fd);
 		srtp_leg_free(l->rx);
 		srtp_leg_free(l->tx);
+	}
+	if (c->leg[MEDIA_LEG_C] != NULL) {
+		OPENSSL_cleanse(c->leg[MEDIA_LEG_C], sizeof(struct media_leg));
+		free(c->leg[MEDIA_LEG_C]);
 	}
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
@@ -84,6 +105,7 @@ media_cmd_free(struct media_cmd *cmd)
 		close(cmd->add.sock[k].fd);
 	srtp_leg_free(cmd->upd.rx);
 	srtp_leg_free(cmd->upd.tx);
+	free(cmd->add.leg); /* never used: no sockets, keys or statistics in it */
 	if (cmd->wait != NULL) {
 		media_snap_wait_finish(cmd->wait, -ECANCELED, NULL);
 		media_snap_wait_put(cmd->wait);
@@ -96,8 +118,10 @@ media_cmd_free(struct media_cmd *cmd)
 void
 media_call_leg_c_clear(struct media_call *c, int epfd)
 {
-	struct media_leg *l = &c->leg[MEDIA_LEG_C];
+	struct media_leg *l = c->leg[MEDIA_LEG_C];
 
+	if (l == NULL)
+		return;
 	for (int k = 0; k < 2; k++)
 		if (l->sock[k].fd >= 0) {
 			if (epfd >= 0)
@@ -105,24 +129,27 @@ media_call_leg_c_clear(struct media_call *c, int epfd)
 			close(l->sock[k].fd);
 		}
 	if (l->pair >= 0)
-		c->leg[l->pair].pair = -1;
+		c->leg[l->pair]->pair = -1;
 	srtp_leg_free(l->rx);
 	srtp_leg_free(l->tx);
 	OPENSSL_cleanse(l, sizeof(*l));
-	l->call = c;
-	l->id = MEDIA_LEG_C;
-	l->pair = -1;
-	l->sock[0].fd = l->sock[1].fd = -1;
-	rtp_stats_init(&l->rx_stats, 0);
-	rtp_stats_init(&l->tx_stats, 0);
+	media_leg_init(l, c, MEDIA_LEG_C);
 }
 
-/* CMD_LEG_ADD: leg C takes the command's sockets. Returns 0 or a negative errno. */
+/* CMD_LEG_ADD: leg C takes the command's sockets (and, the first time, its memory).
+ * Returns 0 or a negative errno. */
 int
 media_call_leg_c_add(struct media_call *c, int epfd, struct media_cmd *cmd)
 {
-	struct media_leg *l = &c->leg[MEDIA_LEG_C];
+	struct media_leg *l = c->leg[MEDIA_LEG_C];
 
+	if (l == NULL) {
+		if ((l = cmd->add.leg) == NULL)
+			return -ENOMEM; /* not reached: media_leg_add() allocates it */
+		cmd->add.leg = NULL;
+		media_leg_init(l, c, MEDIA_LEG_C);
+		c->leg[MEDIA_LEG_C] = l;
+	}
 	media_call_leg_c_clear(c, epfd);
 	memcpy(l->cname, cmd->add.cname, sizeof(l->cname));
 	for (int k = 0; k < 2; k++) {
@@ -142,15 +169,18 @@ media_call_leg_c_add(struct media_call *c, int epfd, struct media_cmd *cmd)
 	return 0;
 }
 
-/* CMD_PAIR: x and y relay to each other; their former partners to no one. */
+/* CMD_PAIR: x and y relay to each other; their former partners to no one. A leg C that
+ * was never added pairs with nothing. */
 void
 media_call_pair_legs(struct media_call *c, int x, int y)
 {
-	int old[2] = {c->leg[x].pair, c->leg[y].pair};
+	if (c->leg[x] == NULL || c->leg[y] == NULL)
+		return;
+	int old[2] = {c->leg[x]->pair, c->leg[y]->pair};
 
 	for (int i = 0; i < 2; i++)
 		if (old[i] >= 0)
-			c->leg[old[i]].pair = -1;
-	c->leg[x].pair = y;
-	c->leg[y].pair = x;
+			c->leg[old[i]]->pair = -1;
+	c->leg[x]->pair = y;
+	c->leg[y]->pair = x;
 }

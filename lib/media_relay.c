@@ -31,25 +31,33 @@ sa_len(const struct sockaddr_storage *ss)
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
+/* A packet's source `a` against a leg's address `b`. */
 static bool
-sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+sa_equal(const struct sockaddr_storage *a, const union media_addr *b)
 {
-	if (a->ss_family != b->ss_family)
+	if (a->ss_family != b->sa.sa_family)
 		return false;
 	if (a->ss_family == AF_INET) {
-		struct sockaddr_in x, y;
+		struct sockaddr_in x;
 		memcpy(&x, a, sizeof(x));
-		memcpy(&y, b, sizeof(y));
-		return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
+		return x.sin_port == b->in.sin_port && x.sin_addr.s_addr == b->in.sin_addr.s_addr;
 	}
 	if (a->ss_family == AF_INET6) {
-		struct sockaddr_in6 x, y;
+		struct sockaddr_in6 x;
 		memcpy(&x, a, sizeof(x));
-		memcpy(&y, b, sizeof(y));
-		return x.sin6_port == y.sin6_port &&
-		       memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr)) == 0;
+		return x.sin6_port == b->in6.sin6_port &&
+		       memcmp(&x.sin6_addr, &b->in6.sin6_addr, sizeof(x.sin6_addr)) == 0;
 	}
 	return false;
+}
+
+/* `ss` as a leg keeps it: IPv4 and IPv6 whole, any other family as zeroes (no family). */
+static void
+sa_keep(union media_addr *out, const struct sockaddr_storage *ss)
+{
+	memset(out, 0, sizeof(*out));
+	if (ss->ss_family == AF_INET || ss->ss_family == AF_INET6)
+		memcpy(out, ss, sa_len(ss));
 }
 
 /* 0.0.0.0 / :: / port 0 / no family: the peer is on hold (or not known) */
@@ -92,12 +100,12 @@ media_relay_event(struct media_relay *r, struct media_leg *l, enum media_event_t
 static void
 peer_set(struct media_peer *p, const struct sockaddr_storage *addr)
 {
-	bool same = sa_equal(&p->signalled, addr);
-	p->signalled = *addr;
+	bool same = sa_equal(addr, &p->signalled);
+	sa_keep(&p->signalled, addr);
 	p->hold = sa_is_hold(addr);
 	if (!same || !p->latched) {
 		p->latched = false;
-		p->cur = *addr;
+		p->cur = p->signalled;
 		p->cur_len = sa_len(addr);
 	}
 }
@@ -211,7 +219,7 @@ media_relay_packet(struct media_relay *r, struct media_sock *s, uint8_t *pkt, si
 		rtp_stats_drop(rs, RTP_DROP_OTHER);
 		return false;
 	}
-	m = &l->call->leg[l->pair];
+	m = l->call->leg[l->pair];
 	/* with rtcp-mux everything arrives on and goes to the RTP port */
 	struct media_peer *p = &l->peer[(s->rtcp && !l->mux) ? 1 : 0];
 	if (s->rtcp && l->mux) {
@@ -252,13 +260,11 @@ media_relay_packet(struct media_relay *r, struct media_sock *s, uint8_t *pkt, si
 			ssrc_remember(l, ssrc);
 		if (!expected && !p->hold) {
 			/* authenticated packet from a new source: latch, once */
-			p->cur = *src;
+			sa_keep(&p->cur, src);
 			p->cur_len = sa_len(src);
 			p->latched = true;
-			if (s->rtcp == false) {
+			if (s->rtcp == false)
 				rs->latched = true;
-				rs->latched_addr = *src;
-			}
 			media_relay_event(r, l, MEDIA_EV_LATCHED, src);
 		}
 	}

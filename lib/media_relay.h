@@ -36,7 +36,7 @@ struct media_relay {
 /* Where a relayed packet goes: the other leg's socket and its peer's address now. */
 struct media_relay_out {
 	int fd;
-	const struct sockaddr_storage *dst; /* valid until the next packet of that leg */
+	const union media_addr *dst; /* valid until the next packet of that leg */
 	socklen_t dst_len;
 	struct media_leg *leg; /* the leg it leaves on (its tx counters) */
 };

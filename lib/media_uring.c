@@ -110,7 +110,7 @@ media_uring_syscalls(const struct media_uring *u)
 struct uring_slot {
 	struct msghdr msg;
 	struct iovec iov;
-	struct sockaddr_storage dst;
+	union media_addr dst;
 	struct media_leg *leg; /* the leg it leaves on; its call holds a reference for us */
 };
 
@@ -277,7 +277,7 @@ media_uring_add_call(struct media_uring *u, struct media_call *c)
 {
 	for (int i = 0; i < 2; i++) {
 		for (int k = 0; k < 2; k++) {
-			int rc = arm_recv(u, &c->leg[i].sock[k]);
+			int rc = arm_recv(u, &c->leg[i]->sock[k]);
 			if (rc != 0) {
 				/* the ones armed stay counted; the caller deletes the call */
 				return rc;
@@ -322,7 +322,7 @@ settle(struct media_uring *u)
 static void
 cancel_recvs(struct media_uring *u, struct media_leg *l)
 {
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 2 && l != NULL; k++) {
 		if (l->sock[k].fd < 0)
 			continue;
 		struct io_uring_sqe *sqe = sqe_get(u);
@@ -344,15 +344,15 @@ media_uring_del_call(struct media_uring *u, struct media_call *c)
 	c->hnext = u->dying;
 	u->dying = c;
 	for (int i = 0; i < MEDIA_LEGS; i++)
-		cancel_recvs(u, &c->leg[i]);
+		cancel_recvs(u, c->leg[i]);
 	settle(u);
 	/* the kernel holds no socket of the call any more: the ports are free as soon as the
 	 * fds close, as on the epoll path; the memory waits for the last completion */
 	for (int i = 0; i < MEDIA_LEGS; i++) {
-		for (int k = 0; k < 2; k++) {
-			if (c->leg[i].sock[k].fd >= 0)
-				close(c->leg[i].sock[k].fd);
-			c->leg[i].sock[k].fd = -1;
+		for (int k = 0; k < 2 && c->leg[i] != NULL; k++) {
+			if (c->leg[i]->sock[k].fd >= 0)
+				close(c->leg[i]->sock[k].fd);
+			c->leg[i]->sock[k].fd = -1;
 		}
 	}
 }
@@ -360,7 +360,7 @@ media_uring_del_call(struct media_uring *u, struct media_call *c)
 void
 media_uring_leg_release(struct media_uring *u, struct media_call *c, int leg)
 {
-	cancel_recvs(u, &c->leg[leg]);
+	cancel_recvs(u, c->leg[leg]);
 	settle(u);
 	c->io_gen[leg]++;
 }
@@ -368,8 +368,8 @@ media_uring_leg_release(struct media_uring *u, struct media_call *c, int leg)
 void
 media_uring_leg_arm(struct media_uring *u, struct media_call *c, int leg)
 {
-	for (int k = 0; k < 2; k++) {
-		struct media_sock *s = &c->leg[leg].sock[k];
+	for (int k = 0; k < 2 && c->leg[leg] != NULL; k++) {
+		struct media_sock *s = &c->leg[leg]->sock[k];
 		if (s->fd >= 0 && arm_recv(u, s) == 0)
 			c->io_refs++;
 	}

@@ -15,6 +15,7 @@
 #include "media_evring.h"
 #include "media_relay.h"
 #include "media_uring.h"
+#include "srtp_ossl.h"
 
 #include <errno.h>
 #include <semaphore.h>
@@ -60,7 +61,8 @@ struct media_worker {
 	uint8_t (*buf)[MEDIA_PKT_BUF];
 	struct mmsghdr rmsg[BATCH], smsg[BATCH];
 	struct iovec riov[BATCH], siov[BATCH];
-	struct sockaddr_storage src[BATCH], dst[BATCH];
+	struct sockaddr_storage src[BATCH];
+	union media_addr dst[BATCH];
 	int sfd[BATCH];
 	unsigned nsend;
 	struct media_relay relay; /* the packet path's decisions (media_relay.h) */
@@ -108,19 +110,15 @@ call_unlink(struct media_worker *w, struct media_call *c)
 	if (w->io != MEDIA_IO_EPOLL)
 		return; /* io_uring: media_uring_del_call() cancels the receives */
 	for (int i = 0; i < MEDIA_LEGS; i++)
-		for (int k = 0; k < 2; k++)
-			if (c->leg[i].sock[k].fd >= 0)
-				epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->leg[i].sock[k].fd, NULL);
+		for (int k = 0; k < 2 && c->leg[i] != NULL; k++)
+			if (c->leg[i]->sock[k].fd >= 0)
+				epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->leg[i]->sock[k].fd, NULL);
 }
 
 static int
 call_add(struct media_worker *w, struct media_call *c)
 {
 	if (w->io == MEDIA_IO_URING) {
-		for (int i = 0; i < MEDIA_LEGS; i++) {
-			c->leg[i].call = c;
-			c->leg[i].sock[0].leg = c->leg[i].sock[1].leg = &c->leg[i];
-		}
 		int rc = media_uring_add_call(w->u, c);
 		if (rc != 0)
 			return rc;
@@ -131,18 +129,15 @@ call_add(struct media_worker *w, struct media_call *c)
 	}
 	for (int i = 0; i < 2; i++) {
 		for (int k = 0; k < 2; k++) {
-			struct media_sock *s = &c->leg[i].sock[k];
+			struct media_sock *s = &c->leg[i]->sock[k];
 			struct epoll_event ee = {.events = EPOLLIN, .data.ptr = s};
-			s->leg = &c->leg[i];
 			if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->fd, &ee) != 0) {
 				int err = -errno;
 				call_unlink(w, c);
 				return err;
 			}
 		}
-		c->leg[i].call = c;
 	}
-	c->leg[MEDIA_LEG_C].call = c;
 	unsigned b = hash_id(c->id);
 	c->hnext = w->buckets[b];
 	w->buckets[b] = c;
@@ -182,8 +177,8 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 		}
 		break;
 	case CMD_UPDATE:
-		if (c != NULL)
-			media_relay_leg_update(&c->leg[cmd->leg], cmd);
+		if (c != NULL && c->leg[cmd->leg] != NULL) /* leg C: once added */
+			media_relay_leg_update(c->leg[cmd->leg], cmd);
 		break;
 	case CMD_LEG_ADD:
 		if (c != NULL && w->io == MEDIA_IO_URING) {
@@ -197,10 +192,9 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 	case CMD_LEG_DROP:
 		if (c != NULL && w->io == MEDIA_IO_URING) {
 			media_uring_leg_release(w->u, c, MEDIA_LEG_C);
+			/* stale completions still find their leg (and call): cleared, the leg
+			 * keeps its address and its sockets' leg pointers */
 			media_call_leg_c_clear(c, -1);
-			/* stale completions still find their leg (and call) through these */
-			for (int k = 0; k < 2; k++)
-				c->leg[MEDIA_LEG_C].sock[k].leg = &c->leg[MEDIA_LEG_C];
 		} else if (c != NULL) {
 			media_call_leg_c_clear(c, w->epfd);
 		}
@@ -369,8 +363,8 @@ check_idle(struct media_worker *w, uint64_t mono)
 	for (unsigned b = 0; b < HASH_BUCKETS; b++) {
 		for (struct media_call *c = w->buckets[b]; c != NULL; c = c->hnext) {
 			for (int i = 0; i < MEDIA_LEGS; i++) {
-				struct media_leg *l = &c->leg[i];
-				if (l->configured && l->pair >= 0 && !l->idle &&
+				struct media_leg *l = c->leg[i];
+				if (l != NULL && l->configured && l->pair >= 0 && !l->idle &&
 				    mono - l->last_rx_mono >= limit) {
 					l->idle = true;
 					media_relay_event(&w->relay, l, MEDIA_EV_IDLE, NULL);
@@ -441,8 +435,10 @@ worker_main(void *arg)
 {
 	struct media_worker *w = arg;
 
+	/* AES-ICM computes on per-thread contexts: made now, not by the first packet */
+	w->start_rc = srtp_ossl_thread_init();
 	/* the ring is single-issuer: the thread that submits makes it */
-	if (w->io == MEDIA_IO_URING)
+	if (w->start_rc == 0 && w->io == MEDIA_IO_URING)
 		w->start_rc = media_uring_new(&w->u, w->cmd_efd, &w->relay);
 	sem_post(&w->started);
 	if (w->start_rc != 0)

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "media.h"
@@ -34,10 +35,21 @@ struct media_sock {
 	struct media_leg *leg;
 };
 
+/*
+ * An IPv4 or IPv6 socket address as a leg keeps it: 28 octets, where a sockaddr_storage
+ * takes 128 (a call keeps four per leg). Any other family is kept as AF_UNSPEC-like
+ * garbage that matches nothing (media_relay.c copies only what fits).
+ */
+union media_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 /* Where one kind of traffic (RTP, or RTCP without mux) of a leg goes and comes from. */
 struct media_peer {
-	struct sockaddr_storage signalled; /* from SDP */
-	struct sockaddr_storage cur;       /* destination now: signalled or latched */
+	union media_addr signalled; /* from SDP */
+	union media_addr cur;       /* destination now: signalled or latched */
 	socklen_t cur_len;
 	bool hold; /* 0.0.0.0 or port 0: send nothing */
 	bool latched;
@@ -67,11 +79,15 @@ struct media_leg {
 /*
  * struct media_call: two legs, three after a media_leg_add(). Owner: the control side until posted
  * with CMD_ADD, then its worker, which frees it with media_call_free() on delete or shutdown.
+ * Legs A and B are held inline (leg_ab); leg C, which most calls never have, is allocated
+ * by the control side with the first CMD_LEG_ADD and kept, at the same address, until the
+ * call is freed (a stale io_uring completion may still name it).
  */
 struct media_call {
 	uint64_t id;
 	struct media_call *hnext;
-	struct media_leg leg[MEDIA_LEGS];
+	struct media_leg *leg[MEDIA_LEGS]; /* [A], [B]: &leg_ab[]; [C]: NULL until added */
+	struct media_leg leg_ab[2];
 	/* io_uring path only (media_uring.c): requests the kernel still holds for this call
 	 * (armed receives, sends in flight); a deleted call is freed when they reach 0 */
 	unsigned io_refs;
@@ -81,6 +97,9 @@ struct media_call {
 
 /* Close the sockets, free the SRTP sessions (wiping keys), free the call. NULL is fine. */
 void media_call_free(struct media_call *c);
+
+/* Make `l` leg `id` of `c`, with no sockets, no partner and zero statistics. */
+void media_leg_init(struct media_leg *l, struct media_call *c, enum media_leg_id id);
 
 /* A blocking snapshot's rendezvous; shared by the waiter and the worker (refcounted). */
 struct media_snap_wait {
@@ -136,7 +155,8 @@ struct media_cmd {
 		bool bound; /* the fds below are open and owned by the command */
 		struct media_sock sock[2];
 		uint8_t cname[RTCP_CNAME_LEN];
-	} add; /* CMD_LEG_ADD */
+		struct media_leg *leg; /* leg C's memory, for a call that has none yet */
+	} add;                         /* CMD_LEG_ADD */
 	struct {
 		struct sockaddr_storage rtp, rtcp;
 		bool mux, plain;

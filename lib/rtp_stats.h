@@ -4,7 +4,7 @@
  * Packets and bytes, loss from RTP sequence numbers (RFC 3550 A.1: extended sequence
  * numbers with wrap, probation of a new source, restart after a large jump; A.3: expected
  * and lost), interarrival jitter (RFC 3550 A.8, in timestamp units of the payload clock,
- * 8000 Hz unless set), drops by reason, first/last packet time and the latched address.
+ * 8000 Hz unless set), drops by reason, first/last packet time and whether the leg latched.
  * The struct is plain data: the owner (a media worker) updates it without locks and a
  * snapshot is a struct copy. For a sending direction it also keeps what the peer reports
  * about it (RFC 3550 s6.4.1 report blocks: loss, jitter) and the round-trip time to the
@@ -68,8 +68,7 @@ struct rtp_stats {
 	uint32_t transit;
 	double jitter; /* timestamp units */
 
-	bool latched; /* rx: the leg latched to latched_addr */
-	struct sockaddr_storage latched_addr;
+	bool latched; /* rx: the leg latched to the source of an authenticated packet */
 
 	/* tx: the SSRC of the last RTP packet sent, which the peer's reports are about */
 	bool have_tx_ssrc;

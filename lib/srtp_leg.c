@@ -2,9 +2,10 @@
  * srtp_leg.c: one direction's libsrtp session built from a struct srtp_keys.
  *
  * Maps sipwarden's suites onto libsrtp crypto policies, owns the srtp_t, and translates
- * libsrtp status codes into negative errno values at this boundary. A copy of the keys is
- * kept only to tell whether a re-INVITE changed them (so an unchanged key keeps its
- * session, its rollover counter and its replay window); it is wiped on free. Bounds the
+ * libsrtp status codes into negative errno values at this boundary. A SHA-256 of the keys
+ * (not a copy: struct srtp_keys has room for a 128-octet MKI) is kept only to tell
+ * whether a re-INVITE changed them (so an unchanged key keeps its session, its rollover
+ * counter and its replay window); it is wiped on free. Bounds the
  * SSRCs a session keeps streams for (srtp_leg.h says why and how many), so a peer choosing
  * SSRCs costs at most SRTP_LEG_MAX_STREAMS streams and libsrtp's per-packet walk stays
  * that short; the bookkeeping is a scan of a few words per packet, nothing allocated. Not
@@ -20,20 +21,22 @@
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <srtp2/srtp.h>
 
 /*
- * struct srtp_leg: one libsrtp session, the keys it was made from and the SSRCs it has
- * streams for. Owner: whoever called srtp_leg_new(); freed by srtp_leg_free(), which
- * wipes `keys`. live[] mirrors libsrtp's streams (at most SRTP_LEG_MAX_STREAMS); seen[]
- * lists every SSRC ever admitted, live or evicted, so an evicted one stays out.
+ * struct srtp_leg: one libsrtp session, a digest of the keys it was made from and the
+ * SSRCs it has streams for. Owner: whoever called srtp_leg_new(); freed by
+ * srtp_leg_free(), which wipes `keys_sha`. live[] mirrors libsrtp's streams (at most
+ * SRTP_LEG_MAX_STREAMS); seen[] lists every SSRC ever admitted, live or evicted, so an
+ * evicted one stays out.
  */
 struct srtp_leg {
 	srtp_t ctx;
 	enum srtp_leg_dir dir;
 	bool use_mki;
 	uint8_t rtp_tag_len;
-	struct srtp_keys keys;
+	uint8_t keys_sha[SHA256_DIGEST_LENGTH]; /* keys_digest() of the keys */
 	uint64_t tick; /* bumped per packet that passed: least recently used = lowest */
 	unsigned n_live, n_seen;
 	struct {
@@ -90,6 +93,36 @@ leg_suite_get(enum srtp_suite s, struct leg_suite *ls, const struct suite_info *
 	}
 }
 
+/*
+ * SHA-256 of what makes keys the same keys: suite, key and salt (the suite's lengths),
+ * MKI length and MKI. Equal digests are equal keys (SHA-256 is collision-resistant), and
+ * the digest gives the keys away no more than any hash of 128 random bits. 0, or -EINVAL
+ * for an unknown suite or an MKI too long.
+ */
+static int
+keys_digest(const struct srtp_keys *k, uint8_t md[SHA256_DIGEST_LENGTH])
+{
+	const struct suite_info *si = suite_info(k->suite);
+	uint8_t buf[4 + SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN + 1 + SUITE_MAX_MKI_LEN];
+	size_t n = 0;
+
+	if (si == NULL || si->key_len > SUITE_MAX_KEY_LEN || si->salt_len > SUITE_MAX_SALT_LEN ||
+	    k->mki_len > SUITE_MAX_MKI_LEN)
+		return -EINVAL;
+	for (int i = 0; i < 4; i++)
+		buf[n++] = (uint8_t)((unsigned)k->suite >> (8 * i));
+	memcpy(buf + n, k->key, si->key_len);
+	n += si->key_len;
+	memcpy(buf + n, k->salt, si->salt_len);
+	n += si->salt_len;
+	buf[n++] = k->mki_len;
+	memcpy(buf + n, k->mki, k->mki_len);
+	n += k->mki_len;
+	int ok = SHA256(buf, n, md) != NULL;
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return ok ? 0 : -EINVAL;
+}
+
 static int
 status_to_errno(srtp_err_status_t st)
 {
@@ -124,7 +157,10 @@ srtp_leg_new(struct srtp_leg **out, const struct srtp_keys *keys, enum srtp_leg_
 	if (leg == NULL)
 		return -ENOMEM;
 	leg->dir = dir;
-	leg->keys = *keys;
+	if ((rc = keys_digest(keys, leg->keys_sha)) != 0) {
+		srtp_leg_free(leg);
+		return rc;
+	}
 	leg->rtp_tag_len = si->rtp_tag_len;
 	leg->use_mki = keys->mki_len > 0;
 
@@ -142,7 +178,7 @@ srtp_leg_new(struct srtp_leg **out, const struct srtp_keys *keys, enum srtp_leg_
 	srtp_master_key_t mk, *mkp = &mk;
 	if (leg->use_mki) {
 		mk.key = material;
-		mk.mki_id = leg->keys.mki;
+		mk.mki_id = (uint8_t *)keys->mki; /* libsrtp copies it */
 		mk.mki_size = keys->mki_len;
 		pol.keys = &mkp;
 		pol.num_master_keys = 1;
@@ -168,7 +204,7 @@ srtp_leg_free(struct srtp_leg *leg)
 		return;
 	if (leg->ctx != NULL)
 		srtp_dealloc(leg->ctx); /* libsrtp zeroes its session keys on dealloc */
-	OPENSSL_cleanse(&leg->keys, sizeof(leg->keys));
+	OPENSSL_cleanse(leg->keys_sha, sizeof(leg->keys_sha));
 	free(leg);
 }
 
@@ -308,22 +344,20 @@ srtp_leg_unprotect_rtcp(struct srtp_leg *leg, uint8_t *pkt, size_t *len)
 bool
 srtp_leg_has_keys(const struct srtp_leg *leg, const struct srtp_keys *keys)
 {
-	const struct srtp_keys *a = &leg->keys;
+	uint8_t md[SHA256_DIGEST_LENGTH];
 
-	const struct suite_info *si = suite_info(a->suite);
-
-	if (keys == NULL || si == NULL || a->suite != keys->suite || a->mki_len != keys->mki_len)
+	if (keys == NULL || keys_digest(keys, md) != 0)
 		return false;
-	int diff = CRYPTO_memcmp(a->key, keys->key, si->key_len);
-	diff |= CRYPTO_memcmp(a->salt, keys->salt, si->salt_len);
-	diff |= CRYPTO_memcmp(a->mki, keys->mki, a->mki_len);
-	return diff == 0;
+	bool same = CRYPTO_memcmp(leg->keys_sha, md, sizeof(md)) == 0;
+	OPENSSL_cleanse(md, sizeof(md));
+	return same;
 }
 
 bool
 srtp_leg_same_keys(const struct srtp_leg *a, const struct srtp_leg *b)
 {
-	return a != NULL && b != NULL && a->dir == b->dir && srtp_leg_has_keys(a, &b->keys);
+	return a != NULL && b != NULL && a->dir == b->dir &&
+	       CRYPTO_memcmp(a->keys_sha, b->keys_sha, sizeof(a->keys_sha)) == 0;
 }
 
 bool

@@ -48,4 +48,13 @@ const srtp_cipher_type_t *srtp_ossl_cipher_type(srtp_cipher_type_id_t id);
 /* The OpenSSL HMAC-SHA1 auth type (static storage). */
 const srtp_auth_type_t *srtp_ossl_auth_type(void);
 
+/*
+ * Make the calling thread's AES-CTR contexts now (AES-ICM objects compute on their
+ * thread's contexts, which are otherwise made on the thread's first use: an allocation).
+ * A media worker calls it when it starts, so its packet path never allocates. They are
+ * freed when the thread exits. Harmless before srtp_ossl_install() (does nothing).
+ * Returns 0 or -ENOMEM.
+ */
+int srtp_ossl_thread_init(void);
+
 #endif
