@@ -28,7 +28,7 @@
 #include <openssl/rand.h>
 
 #define SLOT    192    /* arena slot: 172 + 10 (HMAC-SHA1-80 tag), rounded up */
-#define BATCH   32     /* sendmmsg / recvmmsg batch */
+#define BATCH   64     /* sendmmsg / recvmmsg batch */
 #define HIST_US 200000 /* latency histogram: 1 us buckets up to 200 ms */
 #define TICK_NS 2000000u
 #define TICKS   10 /* ticks per 20 ms packet period */
