@@ -56,7 +56,7 @@
 #define MAX_TIDS      256
 
 static struct bench_media_gen gen;
-static int relay_cpu = -1; /* < 0: no pinning */
+static int relay_cpu = -1, load_cpu = -1; /* < 0: no pinning */
 static long ncpu;
 
 /* "CPU 0", "CPUs 0,1", or "unpinned" for what a relay's threads were given */
@@ -97,7 +97,9 @@ run_engine(uint16_t pmin, enum media_io io, unsigned workers, struct bench_media
 	ec.io = io;
 	ec.local = bench_media_gen_addr(&gen, 0);
 	ec.port_min = pmin;
-	ec.port_max = (uint16_t)(pmin + ncalls * 4 + 400);
+	/* twice the ports needed: the previous run's sockets may still be bound for a while
+	 * (io_uring releases its files after the ring is gone), and the engine skips them */
+	ec.port_max = (uint16_t)(pmin + ncalls * 8 + 400);
 	nb = bench_media_gen_tids(before, MAX_TIDS);
 	if ((err = media_engine_new(&e, &ec)) != 0)
 		return err;
@@ -110,9 +112,21 @@ run_engine(uint16_t pmin, enum media_io io, unsigned workers, struct bench_media
 		if (!old)
 			wt[nw++] = after[i];
 	}
-	for (unsigned i = 0; i < nw && relay_cpu >= 0; i++)
-		bench_media_gen_pin(wt[i], (int)((unsigned)relay_cpu + i) % (int)ncpu);
+	unsigned yielding = 0;
+	for (unsigned i = 0; i < nw && relay_cpu >= 0; i++) {
+		int cpu = (int)((unsigned)relay_cpu + i) % (int)ncpu;
+		bench_media_gen_pin(wt[i], cpu);
+		/* a worker on the load's CPU yields to it (nice +10 within this process), so
+		 * that the generator still offers the rate: it gets what the load leaves */
+		if (cpu == load_cpu &&
+		    setpriority(PRIO_PROCESS, (id_t)wt[i], getpriority(PRIO_PROCESS, 0) + 10) == 0)
+			yielding++;
+	}
 	pin_text(wt, nw, pin, pinlen);
+	if (yielding > 0) {
+		size_t o = strlen(pin);
+		snprintf(pin + o, pinlen - o, ", %u at nice +10 on the load's CPU", yielding);
+	}
 	uint64_t *ids = calloc(ncalls, sizeof(*ids));
 	for (unsigned i = 0; i < ncalls; i++) {
 		uint16_t ports[2][2];
@@ -162,6 +176,7 @@ run_engine(uint16_t pmin, enum media_io io, unsigned workers, struct bench_media
 		       in, out, drops, r->sent, r->recv);
 	media_engine_free(e);
 	free(ids);
+	usleep(500000); /* let the kernel finish tearing down before the next run is timed */
 	return 0;
 }
 
@@ -324,7 +339,7 @@ struct kind {
 	double p99_100k, loss_100k; /* at 1,000 calls; p99 < 0: not measured */
 	double ns_pkt;              /* relay CPU per packet at the highest level it ran */
 	unsigned ns_calls;
-	char pin[64]; /* where its threads were allowed to run (read back) */
+	char pin[96]; /* where its threads were allowed to run (read back) */
 };
 
 /* With the scheduler's autogroups, nice(1) ranks threads within a session only: say so. */
@@ -428,11 +443,13 @@ main(int argc, char **argv)
 	/* main() joins the load's CPU: it only sets up and waits during a run */
 	if (gen_cpu >= 0 && bench_media_gen_pin(0, gen_cpu) != 0)
 		relay_cpu = gen_cpu = -1;
+	load_cpu = gen_cpu;
 	if (bench_media_gen_init(&gen, nsock, gen_cpu, arena_mib << 20) != 0) {
 		fprintf(stderr, "bench_media: cannot set up the peer sockets\n");
 		return 1;
 	}
-	uint16_t pbase = (uint16_t)(20000 + 2 * (ntohl(gen.lo.s_addr) % 2000));
+	/* engine ports from here: below the ephemeral range (32768-) at the usual levels */
+	uint16_t pbase = (uint16_t)(10000 + 2 * (ntohl(gen.lo.s_addr) % 1000));
 	struct kind kinds[MAX_KINDS];
 	unsigned nk = 0;
 	memset(kinds, 0, sizeof(kinds));
@@ -464,8 +481,9 @@ main(int argc, char **argv)
 		       "and sinks on CPU %d%s\n",
 		       relay_cpu, gen_cpu,
 		       ncpu <= 2 ? "; with 2 workers on this box worker 1 shares that CPU with "
-		                   "the load, so a 2-worker row is the box's figure (2 cores for "
-		                   "relay, generator and sinks together), not 2 relay cores"
+		                   "the load (at nice +10, so the load is served first), so a "
+		                   "2-worker row is the box's figure: one relay core plus what the "
+		                   "load leaves of the other, not 2 relay cores"
 		                 : "");
 	else
 		printf("pinning: none (-c -, or fewer than 2 CPUs): the relay shares its CPUs with "
@@ -494,7 +512,7 @@ main(int argc, char **argv)
 		for (unsigned i = 0; i < nk; i++) {
 			struct kind *k = &kinds[i];
 			struct bench_media_result res;
-			char pin[64];
+			char pin[96];
 			if (k->failed || k->skipped)
 				continue;
 			if (k->reference) {
