@@ -2,391 +2,74 @@
  * bench_media: the media relay in-process on loopback, next to a minimal reference relay.
  *
  * For each level (simulated calls), a generator sends G.711-sized RTP (172 octets, 50
- * packets/s per direction per call) protected with AES_CM_128_HMAC_SHA1_80 on the fly, to
- * leg A and leg B of every call; sinks take the relayed packets with kernel receive
- * timestamps and match them to their send time by SSRC and sequence number (both travel
- * in clear), so they never decrypt. The same load then runs through a reference relay
+ * packets/s per direction per call, AES_CM_128_HMAC_SHA1_80) to leg A and leg B of every
+ * call; sinks take the relayed packets with kernel receive timestamps and match them to
+ * their send time by SSRC and sequence number (both travel in clear), so they never
+ * decrypt. Every packet of a level is protected before its timed runs, so the generator
+ * only sends (bench_media_gen.c). The same load then runs through a reference relay
  * (recvmmsg -> srtp_unprotect -> srtp_protect -> sendmmsg, nothing else) on its own
  * sockets. Printed per level and relay: delivered packets/s, loss, added latency p50/p99
- * (send call to kernel receive, through the relay and loopback twice), and relay CPU
- * ns/packet from the relay threads' CLOCK_THREAD_CPUTIME. The engine runs on each of its
- * I/O paths (io_uring and epoll, media.h) with 1 and with 2 workers, next to the
- * reference, level by level; a relay that lost more than LOSS_FREE_PCT at a level is not
- * run at higher ones. The summary gives each relay's highest loss-free rate, its ratio to
- * the reference's, and p99 at 1,000 calls (100,000 packets/s). A tool, not a test.
+ * (send call to kernel receive, through the relay and loopback twice), relay CPU
+ * ns/packet from the relay threads' CLOCK_THREAD_CPUTIME, and what the generator offered
+ * next to the nominal rate (a warning below 97 %: such a row measures the generator). The
+ * engine runs on each of its I/O paths (io_uring and epoll, media.h) with 1 and with 2
+ * workers, next to the reference, level by level; a relay that lost more than
+ * LOSS_FREE_PCT at a level is not run at higher ones. The summary gives each relay's
+ * highest loss-free rate, its ratio to the reference's, and p99 at 1,000 calls (100,000
+ * packets/s). A tool, not a test.
  *
- *   bench_media [-d seconds] [-l 500,1000,...] [-w 1,2] [-n] [-s sockets]
+ * Pinning (-c R,G; default 0,1 on a box of 2 or more CPUs; -c - for none): engine worker i
+ * and the reference relay's thread on CPU R+i, the generator, the sinks and main() on
+ * CPU G. With 1 worker "one core" then means one core for the relay; with 2 workers on a
+ * 2-CPU box worker 1 shares CPU G with the load, which the output says.
+ *
+ *   bench_media [-d seconds] [-l 500,1000,...] [-w 1,2] [-r uring,epoll] [-n] [-s sockets]
+ *               [-c R,G|-] [-m arena MiB]
  *     -n: libsrtp's own (NSS) crypto instead of the OpenSSL plug-in
+ *     -m: memory for a level's pre-protected packets (default 1024 MiB: 3,000 calls x 2
+ *         directions x 50 pps x 10 s x 192 octets = 549 MiB fit); a level that does not fit
+ *         runs for fewer seconds, and says so
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <linux/net_tstamp.h>
-#include <netinet/in.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-
+#include "bench_media_gen.h"
 #include "media.h"
-#include "srtp_leg.h"
-#include <srtp2/srtp.h>
 
-#define PKT_LEN       172
-#define PPS           50
-#define SLOTS         256
-#define MAXSOCK       64
 #define BATCH         32
-#define HIST_US       200000 /* latency histogram: 1 us buckets up to 200 ms */
 #define MAX_CALLS     4096
 #define LOSS_FREE_PCT 0.01 /* "loss-free": at most this share lost (late stragglers) */
+#define OFFERED_MIN   0.97 /* below this share of nominal, a row measures the generator */
 #define MAX_KINDS     9
+#define MAX_TIDS      256
 
-struct bcall {
-	srtp_t gen[2];         /* generator: dir 0 = A sends (KA), dir 1 = B sends (KB) */
-	struct srtp_keys k[4]; /* KA, KRA (relay->A), KB, KRB (relay->B) */
-	uint16_t seq[2];
-	uint64_t sent_at[2][SLOTS]; /* by seq */
-	uint16_t relay_port[2];     /* where dir d is sent to: leg A RTP / leg B RTP */
-};
+static struct bench_media_gen gen;
+static int relay_cpu = -1, load_cpu = -1; /* < 0: no pinning */
+static long ncpu;
 
-static struct bcall *calls;
-static unsigned ncalls, nsock = 16;
-static int sock_a[MAXSOCK], sock_b[MAXSOCK]; /* peer sockets (senders and sinks) */
-static struct sockaddr_storage addr_a[MAXSOCK], addr_b[MAXSOCK];
-static struct in_addr lo;
-static atomic_bool gen_stop, sink_stop;
-static atomic_ullong sent_total, recv_total;
-static uint32_t *hist;
-static uint64_t hist_over;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-thread_cpu_ns(pthread_t t)
-{
-	clockid_t cid;
-	struct timespec ts;
-	if (pthread_getcpuclockid(t, &cid) != 0 || clock_gettime(cid, &ts) != 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static struct sockaddr_storage
-sa4(uint16_t port)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in s;
-	memset(&ss, 0, sizeof(ss));
-	memset(&s, 0, sizeof(s));
-	s.sin_family = AF_INET;
-	s.sin_addr = lo;
-	s.sin_port = htons(port);
-	memcpy(&ss, &s, sizeof(s)); /* typed copy: no punned stores into the storage */
-	return ss;
-}
-
-static int
-udp_bind(uint16_t port, struct sockaddr_storage *bound)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	int big = 4 << 20, on = 1;
-	struct sockaddr_storage ss = sa4(port);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sizeof(struct sockaddr_in)) != 0) {
-		perror("bench_media: socket/bind");
-		exit(1);
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
-	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
-	if (bound != NULL) {
-		socklen_t l = sizeof(*bound);
-		getsockname(fd, (struct sockaddr *)bound, &l);
-	}
-	return fd;
-}
-
+/* "CPU 0", "CPUs 0,1", or "unpinned" for what a relay's threads were given */
 static void
-mkkeys(struct srtp_keys *k)
+pin_text(const pid_t *tids, unsigned n, char *buf, size_t len)
 {
-	memset(k, 0, sizeof(*k));
-	k->suite = SUITE_AES_CM_128_HMAC_SHA1_80;
-	RAND_bytes(k->key, 16);
-	RAND_bytes(k->salt, 14);
-}
-
-static srtp_t
-mk_srtp(const struct srtp_keys *k, bool outbound)
-{
-	srtp_policy_t p;
-	uint8_t m[30];
-	srtp_t s;
-	memset(&p, 0, sizeof(p));
-	srtp_crypto_policy_set_rtp_default(&p.rtp);
-	srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-	p.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
-	memcpy(m, k->key, 16);
-	memcpy(m + 16, k->salt, 14);
-	p.key = m;
-	p.window_size = 128;
-	if (srtp_create(&s, &p) != srtp_err_status_ok) {
-		fprintf(stderr, "bench_media: srtp_create failed\n");
-		exit(1);
+	size_t o = (size_t)snprintf(buf, len, "%s", n > 1 ? "CPUs " : "CPU ");
+	for (unsigned i = 0; i < n && o + 20 < len; i++) {
+		char one[16]; /* "0,1,..." of a small box; longer is cut */
+		bench_media_gen_affinity(tids[i], one, sizeof(one));
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "|" : "", one);
 	}
-	return s;
 }
-
-/* ---- generator: paced, 2 ms ticks, each call at its own phase in the 20 ms period ---- */
-
-static void *
-gen_main(void *arg)
-{
-	(void)arg;
-	static uint8_t bufs[MAXSOCK][BATCH][256];
-	static struct mmsghdr msgs[MAXSOCK][BATCH];
-	static struct iovec iovs[MAXSOCK][BATCH];
-	static struct sockaddr_storage dsts[MAXSOCK][BATCH];
-	unsigned cnt[2][MAXSOCK];
-	struct timespec next;
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	unsigned tick = 0;
-
-	while (!atomic_load(&gen_stop)) {
-		unsigned lo_i = (unsigned)((uint64_t)(tick % 10) * ncalls / 10);
-		unsigned hi_i = (unsigned)((uint64_t)(tick % 10 + 1) * ncalls / 10);
-		for (int d = 0; d < 2; d++) {
-			memset(cnt[d], 0, sizeof(cnt[d]));
-		}
-		for (int d = 0; d < 2; d++) {
-			int *socks = d == 0 ? sock_a : sock_b;
-			for (unsigned i = lo_i; i < hi_i; i++) {
-				struct bcall *c = &calls[i];
-				unsigned s = i % nsock;
-				if (cnt[d][s] == BATCH) {
-					sendmmsg(socks[s], msgs[s], BATCH, 0);
-					cnt[d][s] = 0;
-				}
-				unsigned n = cnt[d][s]++;
-				uint8_t *b = bufs[s][n];
-				uint16_t seq = ++c->seq[d];
-				uint32_t ts = seq * 160u, ssrc = i << 1 | (uint32_t)d;
-				memset(b, 0xd5, PKT_LEN);
-				b[0] = 0x80;
-				b[1] = 0;
-				b[2] = (uint8_t)(seq >> 8), b[3] = (uint8_t)seq;
-				b[4] = (uint8_t)(ts >> 24), b[5] = (uint8_t)(ts >> 16);
-				b[6] = (uint8_t)(ts >> 8), b[7] = (uint8_t)ts;
-				b[8] = (uint8_t)(ssrc >> 24), b[9] = (uint8_t)(ssrc >> 16);
-				b[10] = (uint8_t)(ssrc >> 8), b[11] = (uint8_t)ssrc;
-				int len = PKT_LEN;
-				srtp_protect(c->gen[d], b, &len);
-				dsts[s][n] = sa4(c->relay_port[d]);
-				iovs[s][n] = (struct iovec){.iov_base = b, .iov_len = (size_t)len};
-				msgs[s][n].msg_hdr =
-				        (struct msghdr){.msg_name = &dsts[s][n],
-				                        .msg_namelen = sizeof(struct sockaddr_in),
-				                        .msg_iov = &iovs[s][n],
-				                        .msg_iovlen = 1};
-				c->sent_at[d][seq % SLOTS] = now_ns();
-				atomic_fetch_add_explicit(&sent_total, 1, memory_order_relaxed);
-			}
-			for (unsigned s = 0; s < nsock; s++)
-				if (cnt[d][s] > 0)
-					sendmmsg(socks[s], msgs[s], cnt[d][s], 0);
-		}
-		tick++;
-		next.tv_nsec += 2000000;
-		if (next.tv_nsec >= 1000000000) {
-			next.tv_sec++;
-			next.tv_nsec -= 1000000000;
-		}
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
-	}
-	return NULL;
-}
-
-/* ---- sinks: every peer socket, kernel receive timestamps ---- */
-
-static void *
-sink_main(void *arg)
-{
-	(void)arg;
-	int ep = epoll_create1(0);
-	static uint8_t bufs[BATCH][2048];
-	static char cbuf[BATCH][128];
-	struct mmsghdr m[BATCH];
-	struct iovec iov[BATCH];
-	for (unsigned s = 0; s < nsock; s++) {
-		struct epoll_event ea = {.events = EPOLLIN, .data.fd = sock_a[s]};
-		struct epoll_event eb = {.events = EPOLLIN, .data.fd = sock_b[s]};
-		epoll_ctl(ep, EPOLL_CTL_ADD, sock_a[s], &ea);
-		epoll_ctl(ep, EPOLL_CTL_ADD, sock_b[s], &eb);
-	}
-	struct epoll_event evs[MAXSOCK * 2];
-	while (!atomic_load(&sink_stop)) {
-		int n = epoll_wait(ep, evs, MAXSOCK * 2, 50);
-		for (int e = 0; e < n; e++) {
-			for (;;) {
-				for (int i = 0; i < BATCH; i++) {
-					iov[i] = (struct iovec){.iov_base = bufs[i],
-					                        .iov_len = 2048};
-					m[i].msg_hdr =
-					        (struct msghdr){.msg_iov = &iov[i],
-					                        .msg_iovlen = 1,
-					                        .msg_control = cbuf[i],
-					                        .msg_controllen = sizeof(cbuf[i])};
-				}
-				int r = recvmmsg(evs[e].data.fd, m, BATCH, MSG_DONTWAIT, NULL);
-				if (r <= 0)
-					break;
-				for (int i = 0; i < r; i++) {
-					const uint8_t *b = bufs[i];
-					if (m[i].msg_len < 12)
-						continue;
-					uint16_t seq = (uint16_t)(b[2] << 8 | b[3]);
-					uint32_t ssrc = (uint32_t)b[8] << 24 |
-					                (uint32_t)b[9] << 16 |
-					                (uint32_t)b[10] << 8 | b[11];
-					unsigned ci = ssrc >> 1, d = ssrc & 1;
-					if (ci >= ncalls)
-						continue;
-					uint64_t rx = 0;
-					for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m[i].msg_hdr);
-					     cm != NULL; cm = CMSG_NXTHDR(&m[i].msg_hdr, cm))
-						if (cm->cmsg_level == SOL_SOCKET &&
-						    cm->cmsg_type == SCM_TIMESTAMPNS) {
-							struct timespec ts;
-							memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-							rx = (uint64_t)ts.tv_sec * 1000000000u +
-							     (uint64_t)ts.tv_nsec;
-						}
-					if (rx == 0)
-						rx = now_ns();
-					uint64_t tx = calls[ci].sent_at[d][seq % SLOTS];
-					uint64_t us = rx > tx ? (rx - tx) / 1000 : 0;
-					if (us < HIST_US)
-						hist[us]++;
-					else
-						hist_over++;
-					atomic_fetch_add_explicit(&recv_total, 1,
-					                          memory_order_relaxed);
-				}
-			}
-		}
-	}
-	close(ep);
-	return NULL;
-}
-
-/* The kernel's UDP receive-buffer and send-buffer errors (system-wide: /proc/net/snmp). */
-static void
-udp_errors(uint64_t *rcvbuf, uint64_t *sndbuf)
-{
-	char line[512];
-	unsigned long long v[6];
-	int seen = 0; /* the second "Udp: " line holds the values */
-	FILE *f = fopen("/proc/net/snmp", "r");
-	*rcvbuf = *sndbuf = 0;
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "Udp: ", 5) == 0 && ++seen == 2 &&
-		    sscanf(line + 5, "%llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-		           &v[4], &v[5]) == 6)
-			*rcvbuf = v[4], *sndbuf = v[5];
-	if (f != NULL)
-		fclose(f);
-}
-
-static double
-pct(double p, uint64_t total)
-{
-	uint64_t want = (uint64_t)(p * (double)total), acc = 0;
-	for (unsigned i = 0; i < HIST_US; i++) {
-		acc += hist[i];
-		if (acc > want)
-			return i / 1000.0;
-	}
-	return HIST_US / 1000.0;
-}
-
-struct result {
-	double pps, loss_pct, p50_ms, p99_ms, ns_pkt, gen_cpu, sink_cpu, offered;
-	double sys_pkt; /* the engine's I/O system calls per delivered packet; < 0: not counted */
-	uint64_t sent, recv;
-	uint64_t udp_rcvbuf_err, udp_sndbuf_err; /* during the run, system-wide */
-};
-
-/* run the load for `secs` against whatever relay listens on calls[].relay_port */
-static void
-run_load(unsigned secs, uint64_t (*cpu)(void *), void *cpu_arg, struct result *r)
-{
-	pthread_t g, s;
-	uint8_t junk[2048];
-	/* stragglers of the previous run must not count in this one */
-	for (unsigned k = 0; k < nsock; k++) {
-		while (recv(sock_a[k], junk, sizeof(junk), MSG_DONTWAIT) > 0)
-			;
-		while (recv(sock_b[k], junk, sizeof(junk), MSG_DONTWAIT) > 0)
-			;
-	}
-	memset(hist, 0, sizeof(uint32_t) * HIST_US);
-	hist_over = 0;
-	atomic_store(&sent_total, 0);
-	atomic_store(&recv_total, 0);
-	atomic_store(&gen_stop, false);
-	atomic_store(&sink_stop, false);
-	pthread_create(&s, NULL, sink_main, NULL);
-	uint64_t rb0, sb0, rb1, sb1;
-	udp_errors(&rb0, &sb0);
-	uint64_t cpu0 = cpu(cpu_arg), t0 = now_ns();
-	pthread_create(&g, NULL, gen_main, NULL);
-	sleep(secs);
-	uint64_t tg = now_ns();
-	r->gen_cpu = (double)thread_cpu_ns(g) / (double)(tg - t0);
-	atomic_store(&gen_stop, true);
-	pthread_join(g, NULL);
-	/* drain: until nothing arrived for 300 ms (at most 5 s), so that late is not lost */
-	uint64_t last = atomic_load(&recv_total);
-	for (int quiet = 0, waited = 0; quiet < 3 && waited < 50; waited++) {
-		usleep(100000);
-		uint64_t now = atomic_load(&recv_total);
-		quiet = now == last ? quiet + 1 : 0;
-		last = now;
-	}
-	uint64_t cpu1 = cpu(cpu_arg), t1 = now_ns();
-	udp_errors(&rb1, &sb1);
-	r->udp_rcvbuf_err = rb1 - rb0;
-	r->udp_sndbuf_err = sb1 - sb0;
-	r->sink_cpu = (double)thread_cpu_ns(s) / (double)(t1 - t0);
-	atomic_store(&sink_stop, true);
-	pthread_join(s, NULL);
-	r->sent = atomic_load(&sent_total);
-	r->recv = atomic_load(&recv_total);
-	/* rates over the generator's run; the drain only collects stragglers */
-	r->pps = (double)r->recv / ((double)(tg - t0) / 1e9);
-	r->offered = (double)r->sent / ((double)(tg - t0) / 1e9);
-	r->loss_pct = r->sent ? 100.0 * ((double)r->sent - (double)r->recv) / (double)r->sent : 0;
-	r->p50_ms = pct(0.50, r->recv);
-	r->p99_ms = pct(0.99, r->recv);
-	r->ns_pkt = r->recv ? (double)(cpu1 - cpu0) / (double)r->recv : 0;
-}
-
-/* ---- the engine under test ---- */
 
 static uint64_t
 engine_cpu(void *arg)
@@ -399,19 +82,51 @@ engine_cpu(void *arg)
 
 /* 0, or the engine's refusal (an I/O path this build or kernel does not have) */
 static int
-run_engine(unsigned secs, uint16_t pmin, enum media_io io, unsigned workers, struct result *r)
+run_engine(uint16_t pmin, enum media_io io, unsigned workers, struct bench_media_result *r,
+           char *pin, size_t pinlen)
 {
+	struct bench_media_call *calls = gen.calls;
+	unsigned ncalls = gen.ncalls, nsock = gen.nsock;
+	pid_t before[MAX_TIDS], after[MAX_TIDS], wt[MAX_TIDS];
+	unsigned nb, na, nw = 0;
 	struct media_engine_conf ec;
 	struct media_engine *e;
 	int err;
 	memset(&ec, 0, sizeof(ec));
 	ec.workers = workers;
 	ec.io = io;
-	ec.local = sa4(0);
+	ec.local = bench_media_gen_addr(&gen, 0);
 	ec.port_min = pmin;
-	ec.port_max = (uint16_t)(pmin + ncalls * 4 + 400);
+	/* twice the ports needed: the previous run's sockets may still be bound for a while
+	 * (io_uring releases its files after the ring is gone), and the engine skips them */
+	ec.port_max = (uint16_t)(pmin + ncalls * 8 + 400);
+	nb = bench_media_gen_tids(before, MAX_TIDS);
 	if ((err = media_engine_new(&e, &ec)) != 0)
 		return err;
+	/* the workers are the threads media_engine_new() started: pin them by id */
+	na = bench_media_gen_tids(after, MAX_TIDS);
+	for (unsigned i = 0; i < na; i++) {
+		bool old = false;
+		for (unsigned j = 0; j < nb; j++)
+			old |= after[i] == before[j];
+		if (!old)
+			wt[nw++] = after[i];
+	}
+	unsigned yielding = 0;
+	for (unsigned i = 0; i < nw && relay_cpu >= 0; i++) {
+		int cpu = (int)((unsigned)relay_cpu + i) % (int)ncpu;
+		bench_media_gen_pin(wt[i], cpu);
+		/* a worker on the load's CPU yields to it (nice +10 within this process), so
+		 * that the generator still offers the rate: it gets what the load leaves */
+		if (cpu == load_cpu &&
+		    setpriority(PRIO_PROCESS, (id_t)wt[i], getpriority(PRIO_PROCESS, 0) + 10) == 0)
+			yielding++;
+	}
+	pin_text(wt, nw, pin, pinlen);
+	if (yielding > 0) {
+		size_t o = strlen(pin);
+		snprintf(pin + o, pinlen - o, ", %u at nice +10 on the load's CPU", yielding);
+	}
 	uint64_t *ids = calloc(ncalls, sizeof(*ids));
 	for (unsigned i = 0; i < ncalls; i++) {
 		uint16_t ports[2][2];
@@ -423,7 +138,7 @@ run_engine(unsigned secs, uint16_t pmin, enum media_io io, unsigned workers, str
 		struct media_leg_conf lc;
 		for (int l = 0; l < 2; l++) {
 			memset(&lc, 0, sizeof(lc));
-			lc.remote_rtp = l == 0 ? addr_a[i % nsock] : addr_b[i % nsock];
+			lc.remote_rtp = l == 0 ? gen.addr_a[i % nsock] : gen.addr_b[i % nsock];
 			lc.rx = calls[i].k[l * 2];
 			lc.tx = calls[i].k[l * 2 + 1];
 			if ((rc = media_leg_update(e, ids[i], (enum media_leg_id)l, &lc)) != 0) {
@@ -439,7 +154,7 @@ run_engine(unsigned secs, uint16_t pmin, enum media_io io, unsigned workers, str
 	uint64_t sys0 = 0, sys1 = 0;
 	for (unsigned i = 0; i < workers; i++)
 		sys0 += media_engine_worker_syscalls(e, i);
-	run_load(secs, engine_cpu, e, r);
+	bench_media_gen_run(&gen, engine_cpu, e, r);
 	for (unsigned i = 0; i < workers; i++)
 		sys1 += media_engine_worker_syscalls(e, i);
 	r->sys_pkt = r->recv ? (double)(sys1 - sys0) / (double)r->recv : 0;
@@ -461,6 +176,7 @@ run_engine(unsigned secs, uint16_t pmin, enum media_io io, unsigned workers, str
 		       in, out, drops, r->sent, r->recv);
 	media_engine_free(e);
 	free(ids);
+	usleep(500000); /* let the kernel finish tearing down before the next run is timed */
 	return 0;
 }
 
@@ -475,6 +191,7 @@ struct ref_dir {
 static struct ref_dir *refs;
 static atomic_bool ref_stop;
 static pthread_t ref_thr;
+static _Atomic pid_t ref_tid;
 
 static void *
 ref_main(void *arg)
@@ -484,6 +201,7 @@ ref_main(void *arg)
 	struct mmsghdr rm[BATCH], sm[BATCH];
 	struct iovec riov[BATCH], siov[BATCH];
 	struct epoll_event evs[64];
+	atomic_store(&ref_tid, (pid_t)syscall(SYS_gettid));
 	while (!atomic_load(&ref_stop)) {
 		int n = epoll_wait(ep, evs, 64, 50);
 		for (int e = 0; e < n; e++) {
@@ -521,29 +239,33 @@ static uint64_t
 ref_cpu(void *arg)
 {
 	(void)arg;
-	return thread_cpu_ns(ref_thr);
+	return bench_media_gen_thread_cpu_ns(ref_thr);
 }
 
 static void
-run_reference(unsigned secs, struct result *r)
+run_reference(struct bench_media_result *r, char *pin, size_t pinlen)
 {
+	struct bench_media_call *calls = gen.calls;
+	unsigned ncalls = gen.ncalls, nsock = gen.nsock;
 	int ep = epoll_create1(0);
+	pthread_attr_t at;
 	refs = calloc((size_t)ncalls * 2, sizeof(*refs));
 	for (unsigned i = 0; i < ncalls; i++) {
 		struct sockaddr_storage ba, bb;
-		int fa = udp_bind(0, &ba);
-		int fb = udp_bind(0, &bb);
+		int fa = bench_media_gen_udp_bind(&gen, 0, &ba);
+		int fb = bench_media_gen_udp_bind(&gen, 0, &bb);
 		/* dir 0: A -> relay(fa) -> B from fb; dir 1: B -> relay(fb) -> A from fa */
 		refs[2 * i] = (struct ref_dir){.fd_in = fa,
 		                               .fd_out = fb,
-		                               .rx = mk_srtp(&calls[i].k[0], false),
-		                               .tx = mk_srtp(&calls[i].k[3], true),
-		                               .dst = addr_b[i % nsock]};
-		refs[2 * i + 1] = (struct ref_dir){.fd_in = fb,
-		                                   .fd_out = fa,
-		                                   .rx = mk_srtp(&calls[i].k[2], false),
-		                                   .tx = mk_srtp(&calls[i].k[1], true),
-		                                   .dst = addr_a[i % nsock]};
+		                               .rx = bench_media_gen_srtp(&calls[i].k[0], false),
+		                               .tx = bench_media_gen_srtp(&calls[i].k[3], true),
+		                               .dst = gen.addr_b[i % nsock]};
+		refs[2 * i + 1] =
+		        (struct ref_dir){.fd_in = fb,
+		                         .fd_out = fa,
+		                         .rx = bench_media_gen_srtp(&calls[i].k[2], false),
+		                         .tx = bench_media_gen_srtp(&calls[i].k[1], true),
+		                         .dst = gen.addr_a[i % nsock]};
 		calls[i].relay_port[0] = ntohs(((struct sockaddr_in *)&ba)->sin_port);
 		calls[i].relay_port[1] = ntohs(((struct sockaddr_in *)&bb)->sin_port);
 		for (int d = 0; d < 2; d++) {
@@ -552,8 +274,22 @@ run_reference(unsigned secs, struct result *r)
 		}
 	}
 	atomic_store(&ref_stop, false);
-	pthread_create(&ref_thr, NULL, ref_main, &ep);
-	run_load(secs, ref_cpu, NULL, r);
+	atomic_store(&ref_tid, 0);
+	pthread_attr_init(&at);
+	if (relay_cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET((unsigned)relay_cpu, &set);
+		pthread_attr_setaffinity_np(&at, sizeof(set), &set);
+	}
+	pthread_create(&ref_thr, &at, ref_main, &ep);
+	pthread_attr_destroy(&at);
+	/* the thread's id, for the read-back of its affinity */
+	pid_t tid;
+	while ((tid = atomic_load(&ref_tid)) == 0)
+		sched_yield();
+	pin_text(&tid, 1, pin, pinlen);
+	bench_media_gen_run(&gen, ref_cpu, NULL, r);
 	atomic_store(&ref_stop, true);
 	pthread_join(ref_thr, NULL);
 	for (unsigned i = 0; i < ncalls * 2; i++) {
@@ -567,19 +303,26 @@ run_reference(unsigned secs, struct result *r)
 }
 
 static void
-print_row(const char *name, unsigned n, const struct result *r)
+print_row(const char *name, unsigned n, const struct bench_media_result *r)
 {
 	char sys[16] = "-";
+	unsigned nominal = n * BENCH_MEDIA_PPS * 2;
 	if (r->sys_pkt >= 0)
 		snprintf(sys, sizeof(sys), "%.3f", r->sys_pkt);
-	printf("%6u %-12s %9.0f %8.3f%% %8.3f %8.3f %7.0f %8s   (offered %.0f of %u pps, generator "
-	       "%.0f%% CPU, sink %.0f%% CPU",
+	printf("%6u %-12s %9.0f %8.3f%% %8.3f %8.3f %7.0f %8s   (offered %.0f of %u pps in "
+	       "%.1f s, generator %.0f%% CPU, late by up to %.1f ms, sink %.0f%% CPU",
 	       n, name, r->pps, r->loss_pct, r->p50_ms, r->p99_ms, r->ns_pkt, sys, r->offered,
-	       n * PPS * 2, 100 * r->gen_cpu, 100 * r->sink_cpu);
+	       nominal, r->secs, 100 * r->gen_cpu, r->gen_lag_ms, 100 * r->sink_cpu);
 	if (r->udp_rcvbuf_err || r->udp_sndbuf_err)
 		printf("; UDP buffer errors: %" PRIu64 " receive, %" PRIu64 " send",
 		       r->udp_rcvbuf_err, r->udp_sndbuf_err);
+	if (r->send_fail)
+		printf("; %" PRIu64 " refused by sendmmsg", r->send_fail);
 	printf(")\n");
+	if (r->offered < OFFERED_MIN * nominal)
+		printf("       WARNING: the generator offered %.1f%% of the nominal rate: this row "
+		       "is limited by the generator, not by the relay\n",
+		       100.0 * r->offered / nominal);
 }
 
 /* One relay under test: the engine on an I/O path with n workers, or the reference. */
@@ -589,23 +332,39 @@ struct kind {
 	enum media_io io;
 	unsigned workers;
 	bool failed, skipped; /* lost too much at a level / cannot run here */
-	double best_pps;      /* highest loss-free delivered rate */
+	double best_pps;      /* highest loss-free delivered rate, kept up with the offer */
+	double peak_pps;      /* highest delivered rate at any level */
 	unsigned best_calls;
+	bool best_genlim;           /* the generator offered < OFFERED_MIN there */
 	double p99_100k, loss_100k; /* at 1,000 calls; p99 < 0: not measured */
 	double ns_pkt;              /* relay CPU per packet at the highest level it ran */
 	unsigned ns_calls;
+	char pin[96]; /* where its threads were allowed to run (read back) */
 };
 
+/* With the scheduler's autogroups, nice(1) ranks threads within a session only: say so. */
 static void
-fresh_generator(void)
+autogroup_note(void)
 {
-	/* fresh generator sessions: every relay starts with new replay windows */
-	for (unsigned i = 0; i < ncalls; i++) {
-		for (int d = 0; d < 2; d++) {
-			srtp_dealloc(calls[i].gen[d]);
-			calls[i].gen[d] = mk_srtp(&calls[i].k[d * 2], true);
-		}
+	char on[8] = "", ag[64] = "";
+	FILE *f = fopen("/proc/sys/kernel/sched_autogroup_enabled", "r");
+	if (f != NULL) {
+		if (fgets(on, sizeof(on), f) == NULL)
+			on[0] = '\0';
+		fclose(f);
 	}
+	if (on[0] != '1' || (f = fopen("/proc/self/autogroup", "r")) == NULL)
+		return;
+	if (fgets(ag, sizeof(ag), f) == NULL)
+		ag[0] = '\0';
+	fclose(f);
+	ag[strcspn(ag, "\n")] = '\0';
+	printf("scheduler: autogroups on, this process in %s%s\n", ag,
+	       strstr(ag, "nice 0") != NULL
+	               ? " (other sessions get an equal share whatever nice(1) says; for a busy "
+	                 "box: setsid sh -c 'echo -10 > /proc/self/autogroup; exec nice -n -10 "
+	                 "bench_media ...')"
+	               : "");
 }
 
 static double
@@ -619,13 +378,23 @@ int
 main(int argc, char **argv)
 {
 	unsigned secs = 5, levels[16] = {500, 1000, 1500, 2000, 2500, 3000, 4000}, nlevels = 7;
-	unsigned workers[4] = {1, 2}, nwork = 2;
+	unsigned workers[4] = {1, 2}, nwork = 2, nsock = 16;
 	bool want_uring = true, want_epoll = true;
 	bool nss = false;
-	int opt;
+	size_t arena_mib = 1024;
+	int opt, gen_cpu = -1;
 
-	while ((opt = getopt(argc, argv, "d:l:nr:w:s:")) != -1) {
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu >= 2)
+		relay_cpu = 0, gen_cpu = 1;
+	while ((opt = getopt(argc, argv, "c:d:l:m:nr:w:s:")) != -1) {
 		switch (opt) {
+		case 'c':
+			relay_cpu = gen_cpu = -1;
+			if (sscanf(optarg, "%d,%d", &relay_cpu, &gen_cpu) != 2 || relay_cpu < 0 ||
+			    gen_cpu < 0 || relay_cpu >= ncpu || gen_cpu >= ncpu)
+				relay_cpu = gen_cpu = -1; /* "-" or anything else: no pinning */
+			break;
 		case 'd':
 			secs = (unsigned)atoi(optarg);
 			break;
@@ -634,6 +403,9 @@ main(int argc, char **argv)
 			for (char *t = strtok(optarg, ","); t != NULL && nlevels < 16;
 			     t = strtok(NULL, ","))
 				levels[nlevels++] = (unsigned)atoi(t);
+			break;
+		case 'm':
+			arena_mib = (size_t)strtoul(optarg, NULL, 10);
 			break;
 		case 'n':
 			nss = true;
@@ -655,13 +427,11 @@ main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: bench_media [-d secs] [-l n,n,...] [-w n,n] [-r "
-			                "uring,epoll] "
-			                "[-n] [-s sockets]\n");
+			                "uring,epoll] [-n] [-s sockets] [-c relay_cpu,gen_cpu|-] "
+			                "[-m arena_MiB]\n");
 			return 2;
 		}
 	}
-	if (nsock == 0 || nsock > MAXSOCK)
-		nsock = 16;
 	struct rlimit rl;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	rl.rlim_cur = rl.rlim_max;
@@ -670,16 +440,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_media: media_global_init failed\n");
 		return 1;
 	}
-	uint32_t r;
-	getrandom(&r, sizeof(r), 0);
-	lo.s_addr = htonl(0x7f000000u | (1 + r % 250) << 16 | (1 + (r >> 8) % 250) << 8 |
-	                  (2 + (r >> 16) % 250));
-	uint16_t pbase = (uint16_t)(20000 + 2 * ((r >> 24) % 2000));
-	hist = calloc(HIST_US, sizeof(uint32_t));
-	for (unsigned s = 0; s < nsock; s++) {
-		sock_a[s] = udp_bind(0, &addr_a[s]);
-		sock_b[s] = udp_bind(0, &addr_b[s]);
+	/* main() joins the load's CPU: it only sets up and waits during a run */
+	if (gen_cpu >= 0 && bench_media_gen_pin(0, gen_cpu) != 0)
+		relay_cpu = gen_cpu = -1;
+	load_cpu = gen_cpu;
+	if (bench_media_gen_init(&gen, nsock, gen_cpu, arena_mib << 20) != 0) {
+		fprintf(stderr, "bench_media: cannot set up the peer sockets\n");
+		return 1;
 	}
+	/* engine ports from here: below the ephemeral range (32768-) at the usual levels */
+	uint16_t pbase = (uint16_t)(10000 + 2 * (ntohl(gen.lo.s_addr) % 1000));
 	struct kind kinds[MAX_KINDS];
 	unsigned nk = 0;
 	memset(kinds, 0, sizeof(kinds));
@@ -700,14 +470,28 @@ main(int argc, char **argv)
 		kinds[i].p99_100k = -1;
 
 	printf("bench_media: %s crypto, %u s per level, %d pps/direction/call, %d-octet RTP, "
-	       "AES_CM_128_HMAC_SHA1_80 both legs, %u peer sockets per side, %s, %ld CPUs, load "
-	       "average %.2f at start\n",
-	       media_global_openssl() ? "OpenSSL plug-in" : "libsrtp default (NSS)", secs, PPS,
-	       PKT_LEN, nsock, inet_ntoa(lo), sysconf(_SC_NPROCESSORS_ONLN), load_avg());
+	       "AES_CM_128_HMAC_SHA1_80 both legs, packets protected before each run, %u peer "
+	       "sockets per side, %s, %ld CPUs, load average %.2f at start\n",
+	       media_global_openssl() ? "OpenSSL plug-in" : "libsrtp default (NSS)", secs,
+	       BENCH_MEDIA_PPS, BENCH_MEDIA_PKT_LEN, gen.nsock, inet_ntoa(gen.lo), ncpu,
+	       load_avg());
+	autogroup_note();
+	if (relay_cpu >= 0)
+		printf("pinning: relay worker i (or the reference's thread) on CPU %d+i, generator "
+		       "and sinks on CPU %d%s\n",
+		       relay_cpu, gen_cpu,
+		       ncpu <= 2 ? "; with 2 workers on this box worker 1 shares that CPU with "
+		                   "the load (at nice +10, so the load is served first), so a "
+		                   "2-worker row is the box's figure: one relay core plus what the "
+		                   "load leaves of the other, not 2 relay cores"
+		                 : "");
+	else
+		printf("pinning: none (-c -, or fewer than 2 CPUs): the relay shares its CPUs with "
+		       "the load\n");
 	printf("%6s %-12s %9s %9s %8s %8s %7s %8s\n", "calls", "relay", "pps", "loss", "p50 ms",
 	       "p99 ms", "ns/pkt", "sys/pkt");
 	for (unsigned li = 0; li < nlevels; li++) {
-		ncalls = levels[li];
+		unsigned ncalls = levels[li];
 		if (ncalls == 0 || ncalls > MAX_CALLS)
 			continue;
 		bool any = false;
@@ -715,27 +499,28 @@ main(int argc, char **argv)
 			any |= !kinds[i].failed && !kinds[i].skipped;
 		if (!any)
 			break;
-		calls = calloc(ncalls, sizeof(*calls));
-		for (unsigned i = 0; i < ncalls; i++) {
-			for (int k = 0; k < 4; k++)
-				mkkeys(&calls[i].k[k]);
-			calls[i].gen[0] = mk_srtp(&calls[i].k[0], true);
-			calls[i].gen[1] = mk_srtp(&calls[i].k[2], true);
-			getrandom(calls[i].seq, sizeof(calls[i].seq), 0);
-			calls[i].seq[0] &= 0x7fff;
-			calls[i].seq[1] &= 0x7fff;
+		if (bench_media_gen_level(&gen, ncalls, secs) != 0) {
+			printf("%6u calls: no memory for the packets (-m %zu MiB)\n", ncalls,
+			       arena_mib);
+			break;
 		}
+		if (gen.capped)
+			printf("       (%u calls: -m %zu MiB holds %u s of packets, not %u s: this "
+			       "level runs %u s)\n",
+			       ncalls, arena_mib, gen.per_stream / BENCH_MEDIA_PPS, secs,
+			       gen.per_stream / BENCH_MEDIA_PPS);
 		for (unsigned i = 0; i < nk; i++) {
 			struct kind *k = &kinds[i];
-			struct result res;
+			struct bench_media_result res;
+			char pin[96];
 			if (k->failed || k->skipped)
 				continue;
-			fresh_generator();
 			if (k->reference) {
-				run_reference(secs, &res);
+				run_reference(&res, pin, sizeof(pin));
 				res.sys_pkt = -1;
 			} else {
-				int err = run_engine(secs, pbase, k->io, k->workers, &res);
+				int err = run_engine(pbase, k->io, k->workers, &res, pin,
+				                     sizeof(pin));
 				if (err != 0) {
 					printf("%6u %-12s unavailable here: %s\n", ncalls, k->name,
 					       strerror(-err));
@@ -744,11 +529,25 @@ main(int argc, char **argv)
 				}
 			}
 			print_row(k->name, ncalls, &res);
-			if (res.loss_pct > LOSS_FREE_PCT) {
+			if (strcmp(pin, k->pin) != 0) {
+				printf("       (%s: relay threads on %s)\n", k->name, pin);
+				snprintf(k->pin, sizeof(k->pin), "%s", pin);
+			}
+			bool genlim = res.offered < OFFERED_MIN * ncalls * BENCH_MEDIA_PPS * 2;
+			bool behind = res.pps < OFFERED_MIN * res.offered;
+			if (res.pps > k->peak_pps)
+				k->peak_pps = res.pps;
+			if (behind)
+				printf("       (%s fell behind: delivered %.1f%% of what was "
+				       "offered in "
+				       "the time; its limit is reached)\n",
+				       k->name, 100.0 * res.pps / res.offered);
+			if (res.loss_pct > LOSS_FREE_PCT || behind) {
 				k->failed = true;
 			} else if (res.pps > k->best_pps) {
 				k->best_pps = res.pps;
 				k->best_calls = ncalls;
+				k->best_genlim = genlim;
 			}
 			if (res.ns_pkt > 0 && (k->ns_pkt == 0 || ncalls >= k->ns_calls)) {
 				k->ns_pkt = res.ns_pkt; /* at the highest level it ran */
@@ -761,20 +560,16 @@ main(int argc, char **argv)
 			fflush(stdout);
 		}
 		printf("       (load average %.2f)\n", load_avg());
-		for (unsigned i = 0; i < ncalls; i++) {
-			srtp_dealloc(calls[i].gen[0]);
-			srtp_dealloc(calls[i].gen[1]);
-			for (int k = 0; k < 4; k++)
-				OPENSSL_cleanse(&calls[i].k[k], sizeof(calls[i].k[k]));
-		}
-		free(calls);
+		bench_media_gen_level_end(&gen);
 	}
 	const struct kind *ref = &kinds[nk - 1];
-	printf("\nsummary (loss-free: at most %.2f%% lost; a relay that never lost more than that "
-	       "was limited by the levels run or by the box, not by itself)\n",
-	       LOSS_FREE_PCT);
-	printf("%-12s %14s %8s %12s %14s %12s %22s\n", "relay", "loss-free pps", "(calls)",
-	       "x reference", "CPU ns/pkt", "1e9/ns (x)", "p99 ms at 100k pps");
+	printf("\nsummary (loss-free: at most %.2f%% lost and delivered at >= %.0f%% of the "
+	       "offered "
+	       "rate; a relay that never failed that was limited by the levels run or by the "
+	       "box, not by itself; peak: the most it delivered at any level)\n",
+	       LOSS_FREE_PCT, 100 * OFFERED_MIN);
+	printf("%-12s %14s %8s %12s %10s %14s %12s %22s\n", "relay", "loss-free pps", "(calls)",
+	       "x reference", "peak pps", "CPU ns/pkt", "1e9/ns (x)", "p99 ms at 100k pps");
 	for (unsigned i = 0; i < nk; i++) {
 		const struct kind *k = &kinds[i];
 		if (k->skipped) {
@@ -787,14 +582,12 @@ main(int argc, char **argv)
 		char cap[32];
 		snprintf(cap, sizeof(cap), "%.0fk (%.2f)", k->ns_pkt > 0 ? 1e6 / k->ns_pkt : 0,
 		         k->ns_pkt > 0 && ref->ns_pkt > 0 ? ref->ns_pkt / k->ns_pkt : 0);
-		printf("%-12s %14.0f %8u %12.2f %14.0f %12s %22s%s\n", k->name, k->best_pps,
-		       k->best_calls, ref->best_pps > 0 ? k->best_pps / ref->best_pps : 0,
-		       k->ns_pkt, cap, p99, k->failed ? "" : "  (never lost: ceiling not reached)");
+		printf("%-12s %14.0f %8u %12.2f %10.0f %14.0f %12s %22s%s%s\n", k->name,
+		       k->best_pps, k->best_calls,
+		       ref->best_pps > 0 ? k->best_pps / ref->best_pps : 0, k->peak_pps, k->ns_pkt,
+		       cap, p99, k->failed ? "" : "  (never lost: ceiling not reached)",
+		       k->best_genlim ? "  (generator-limited there)" : "");
 	}
-	for (unsigned s = 0; s < nsock; s++) {
-		close(sock_a[s]);
-		close(sock_b[s]);
-	}
-	free(hist);
+	bench_media_gen_fini(&gen);
 	return 0;
 }
