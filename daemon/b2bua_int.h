@@ -141,7 +141,6 @@ struct overload {
 	unsigned fd_limit;    /* RLIMIT_NOFILE when the B2BUA started */
 	unsigned fd_base;     /* descriptors open that are not connections or media sockets
 	                         (listeners, event fds, logs, readers), recounted each second */
-	unsigned ticks;
 	unsigned port_pairs;     /* RTP/RTCP pairs in the media port range */
 	uint64_t media_cpu_ns;   /* the media workers' CPU time at the last sample */
 	int64_t media_sample_ms; /* when that was (monotonic), 0: none yet */

@@ -27,7 +27,7 @@
 #define OVERLOAD_ADMIT_DOWN_PCT 70 /* x 0.7 per tick of standing lag */
 #define OVERLOAD_FDS_PER_CALL   4  /* two legs, an RTP and an RTCP socket each */
 #define OVERLOAD_PAIRS_PER_CALL 2
-#define OVERLOAD_RECOUNT_TICKS  100 /* recount open descriptors about once a second */
+#define OVERLOAD_SAMPLE_MS      1000 /* recount descriptors, sample media load */
 
 /* File descriptors open now (at start, then about once a second). */
 static unsigned
@@ -148,7 +148,9 @@ overload_tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (late > 600000)
 		late = 600000;
 	overload_lag_sample(&b->ovl, (unsigned)late, b->conf->limits.max_loop_lag_ms);
-	if (++b->ovl.ticks % OVERLOAD_RECOUNT_TICKS == 0) {
+	/* by the clock, not by counting ticks: a tick re-armed after it runs takes a little
+	 * more than OVERLOAD_TICK_MS, and the media load is a share of wall time */
+	if (now - b->ovl.media_sample_ms >= OVERLOAD_SAMPLE_MS) {
 		overload_recount(b);
 		overload_sample_media(b, now);
 	}
