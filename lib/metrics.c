@@ -195,52 +195,69 @@ stat_at(const json_t *stats, const char *path0, const char *path1, double *out)
 	return true;
 }
 
-/* Families that are one number of the stats reply each. */
+/* Families that are one number of the stats reply each; `div` (0: 1) turns the stats'
+ * unit into the base unit Prometheus wants (ms into seconds, percent into a ratio). */
 struct simple {
 	const char *name, *type, *help, *path0, *path1;
+	double div;
 };
 
 static const struct simple simples[] = {
-        {"sipwarden_uptime_seconds", "gauge", "Seconds since sipwarden started.", "uptime_s", NULL},
+        {"sipwarden_uptime_seconds", "gauge", "Seconds since sipwarden started.", "uptime_s", NULL,
+         0},
         {"sipwarden_calls_current", "gauge", "Calls in progress (set-up or answered).", "calls",
-         "current"},
+         "current", 0},
         {"sipwarden_calls_started_total", "counter", "Trunk INVITEs accepted for routing.", "calls",
-         "started"},
+         "started", 0},
         {"sipwarden_telemetry_subscribers", "gauge", "Connected telemetry socket subscribers.",
-         "telemetry", "subscribers"},
+         "telemetry", "subscribers", 0},
         {"sipwarden_telemetry_events_total", "counter", "Telemetry events published.", "telemetry",
-         "events"},
+         "events", 0},
         {"sipwarden_telemetry_dropped_events_total", "counter",
-         "Event deliveries skipped for subscribers that did not keep up.", "telemetry", "dropped"},
+         "Event deliveries skipped for subscribers that did not keep up.", "telemetry", "dropped",
+         0},
         {"sipwarden_telemetry_invalid_events_total", "counter",
-         "Events refused by schema validation (a bug if not 0).", "telemetry", "invalid"},
-        {"sipwarden_connections_open", "gauge", "SIP/TLS connections open.", "connections", "open"},
+         "Events refused by schema validation (a bug if not 0).", "telemetry", "invalid", 0},
+        {"sipwarden_connections_open", "gauge", "SIP/TLS connections open.", "connections", "open",
+         0},
         {"sipwarden_connections_accepted_total", "counter", "SIP/TLS connections accepted.",
-         "connections", "accepted"},
+         "connections", "accepted", 0},
         {"sipwarden_sip_parse_errors_total", "counter",
-         "SIP messages refused by the parser or the message checks.", "connections",
-         "parse_errors"},
+         "SIP messages refused by the parser or the message checks.", "connections", "parse_errors",
+         0},
         {"sipwarden_admission_bans_total", "counter", "Sources banned by admission control.",
-         "admission", "bans"},
+         "admission", "bans", 0},
         {"sipwarden_admission_scanners_total", "counter",
-         "Requests recognised as scanners or sweeps.", "admission", "scanners"},
+         "Requests recognised as scanners or sweeps.", "admission", "scanners", 0},
         {"sipwarden_admission_shed_total", "counter",
-         "Requests of trunks and agents shed over their request budget.", "admission", "shed"},
+         "Requests of trunks and agents shed over their request budget.", "admission", "shed", 0},
         {"sipwarden_admission_sources", "gauge", "Sources tracked by admission control.",
-         "admission", "sources"},
+         "admission", "sources", 0},
         {"sipwarden_admission_banned_sources", "gauge", "Sources banned now.", "admission",
-         "banned_now"},
+         "banned_now", 0},
         {"sipwarden_admission_remote_bans_total", "counter",
          "Bans decided by other instances ([cluster]) and applied here.", "admission",
-         "bans_remote"},
+         "bans_remote", 0},
         {"sipwarden_cluster_store_up", "gauge",
-         "1 while the shared store ([cluster] Redis) answers, else 0.", "cluster", "store_up"},
+         "1 while the shared store ([cluster] Redis) answers, else 0.", "cluster", "store_up", 0},
         {"sipwarden_cluster_instances", "gauge",
-         "Instances alive at the last heartbeat ([cluster]).", "cluster", "instances_alive"},
+         "Instances alive at the last heartbeat ([cluster]).", "cluster", "instances_alive", 0},
         {"sipwarden_cluster_timeouts_total", "counter",
-         "Admissions the shared store did not answer in time.", "cluster", "timeouts"},
+         "Admissions the shared store did not answer in time.", "cluster", "timeouts", 0},
         {"sipwarden_cluster_reconnects_total", "counter",
-         "Reconnection attempts to the shared store.", "cluster", "reconnects"},
+         "Reconnection attempts to the shared store.", "cluster", "reconnects", 0},
+        {"sipwarden_overload_loop_lag_seconds", "gauge",
+         "Standing lag of the signalling loop (least of the last three 10 ms ticks).", "overload",
+         "loop_lag_ms", 1000},
+        {"sipwarden_overload_admit_ratio", "gauge",
+         "Share of new calls the loop-lag check admits now (1: all).", "overload", "admit_pct",
+         100},
+        {"sipwarden_overload_media_load_ratio", "gauge",
+         "Media workers' mean busy share over the last second.", "overload", "media_load_pct", 100},
+        {"sipwarden_calls_in_setup", "gauge", "Calls not answered yet (overload admission).",
+         "overload", "in_setup", 0},
+        {"sipwarden_overload_shed_total", "counter",
+         "New calls refused with 503 under overload (any overload check).", "overload", "shed", 0},
 };
 
 /* One family whose samples are stats.path0.<key> under label `label`; `keys` NULL:
@@ -320,7 +337,7 @@ put_stats(FILE *f, const json_t *stats)
 		if (!stat_at(stats, m->path0, m->path1, &x))
 			continue;
 		family(f, m->name, m->type, m->help);
-		sample(f, m->name, NULL, x);
+		sample(f, m->name, NULL, m->div > 0 ? x / m->div : x);
 	}
 	if (json_is_object(by = json_object_get(json_object_get(stats, "calls"), "by_outcome"))) {
 		const char *name = "sipwarden_calls_ended_total";

@@ -48,7 +48,9 @@ stats_fixture(void)
 	        "\"bans_remote\":21},"
 	        "\"cluster\":{\"instance\":\"sbc-a\",\"store_up\":1,\"instances_alive\":2,"
 	        "\"admitted\":30,\"refused\":31,\"admitted_local_share\":32,"
-	        "\"refused_store_failure\":33,\"timeouts\":34,\"reconnects\":35}}";
+	        "\"refused_store_failure\":33,\"timeouts\":34,\"reconnects\":35},"
+	        "\"overload\":{\"loop_lag_ms\":12,\"admit_pct\":70,\"media_load_pct\":4,"
+	        "\"in_setup\":2,\"shed\":9}}";
 	json_error_t je;
 	json_t *j = json_loads(js, 0, &je);
 
@@ -119,6 +121,14 @@ START_TEST(metrics_counters_come_out_with_help_and_type)
 	ck_line(t, "sipwarden_cluster_timeouts_total 34");
 	ck_line(t, "sipwarden_cluster_reconnects_total 35");
 	ck_line(t, "sipwarden_admission_banned_sources 1");
+	/* what overload admission sees now, in base units (seconds, ratios) */
+	ck_line(t, "# TYPE sipwarden_overload_loop_lag_seconds gauge");
+	ck_line(t, "sipwarden_overload_loop_lag_seconds 0.012");
+	ck_line(t, "sipwarden_overload_admit_ratio 0.7");
+	ck_line(t, "sipwarden_overload_media_load_ratio 0.04");
+	ck_line(t, "sipwarden_calls_in_setup 2");
+	ck_line(t, "# TYPE sipwarden_overload_shed_total counter");
+	ck_line(t, "sipwarden_overload_shed_total 9");
 	ck_line(t, "# TYPE process_open_fds gauge");
 	ck_line(t, "process_open_fds 17");
 	ck_line(t, "process_max_fds 1024");

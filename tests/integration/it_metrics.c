@@ -187,6 +187,10 @@ START_TEST(metrics_scrape_during_and_after_a_real_call)
 	ck_value(during, "sipwarden_agent_up{agent=\"itest\"}", ==, 1);
 	ck_value(during, "sipwarden_agent_calls{agent=\"itest\"}", ==, 1);
 	ck_value(during, "sipwarden_calls_ended_total{outcome=\"completed\"}", ==, 0);
+	/* overload admission's view: the call answered, nothing shed, all admitted */
+	ck_value(during, "sipwarden_calls_in_setup", ==, 0);
+	ck_value(during, "sipwarden_overload_shed_total", ==, 0);
+	ck_value(during, "sipwarden_overload_admit_ratio", ==, 1);
 	promtool_check(&t, during, "during.prom");
 	free(during);
 
