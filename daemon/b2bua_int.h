@@ -131,16 +131,16 @@ struct cancelled_invite {
 #define OVERLOAD_TICK_MS        10
 #define OVERLOAD_STANDING_TICKS 3 /* a standing queue delays this many ticks in a row */
 struct overload {
-	struct event *tick;    /* every OVERLOAD_TICK_MS, measures the loop's lag */
-	int64_t last_tick_ms;  /* monotonic */
+	struct event *tick;   /* every OVERLOAD_TICK_MS, measures the loop's lag */
+	int64_t last_tick_ms; /* monotonic */
 	unsigned late_ms[OVERLOAD_STANDING_TICKS]; /* the last ticks' lag, a ring */
-	unsigned late_next;    /* where the next goes */
-	unsigned lag_ms;       /* the least of them: the loop's standing lag */
-	unsigned admit_milli;  /* the share of new calls admitted, 0..1000 (of the loop) */
-	unsigned admit_credit; /* accumulates admit_milli per new call; 1000 admits one */
-	unsigned fd_limit;    /* RLIMIT_NOFILE when the B2BUA started */
-	unsigned fd_base;     /* descriptors open that are not connections or media sockets
-	                         (listeners, event fds, logs, readers), recounted each second */
+	unsigned late_next;                        /* where the next goes */
+	unsigned lag_ms;                           /* the least of them: the loop's standing lag */
+	unsigned admit_milli;    /* the share of new calls admitted, 0..1000 (of the loop) */
+	unsigned admit_credit;   /* accumulates admit_milli per new call; 1000 admits one */
+	unsigned fd_limit;       /* RLIMIT_NOFILE when the B2BUA started */
+	unsigned fd_base;        /* descriptors open that are not connections or media sockets
+	                            (listeners, event fds, logs, readers), recounted each second */
 	unsigned port_pairs;     /* RTP/RTCP pairs in the media port range */
 	uint64_t media_cpu_ns;   /* the media workers' CPU time at the last sample */
 	int64_t media_sample_ms; /* when that was (monotonic), 0: none yet */

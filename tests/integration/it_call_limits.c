@@ -85,7 +85,8 @@ START_TEST(global_max_calls_refuses_the_third_call_with_503_and_keeps_the_first_
 	/* two calls up: the third is refused before any agent is asked */
 	ck_assert_int_eq(itest_caller(&t, "third.json", third, T_CALL_MS), 0);
 	assert_calls(&t, "third.json", 1, 503);
-	ck_assert_msg(itest_file_has(&t, "third.json.log", "Retry-After:"), "503 without Retry-After");
+	ck_assert_msg(itest_file_has(&t, "third.json.log", "Retry-After:"),
+	              "503 without Retry-After");
 
 	/* the two calls in progress were not disturbed: full media, normal end */
 	ck_assert_int_eq(itest_wait_child(cp, T_CALL_MS), 0);
@@ -127,7 +128,8 @@ START_TEST(trunk_max_calls_refuses_the_second_call_of_that_trunk_with_503)
 
 	ck_assert_int_eq(itest_caller(&t, "second.json", second, T_CALL_MS), 0);
 	assert_calls(&t, "second.json", 1, 503);
-	ck_assert_msg(itest_file_has(&t, "second.json.log", "Retry-After:"), "503 without Retry-After");
+	ck_assert_msg(itest_file_has(&t, "second.json.log", "Retry-After:"),
+	              "503 without Retry-After");
 
 	ck_assert_int_eq(itest_wait_child(cp, T_CALL_MS), 0);
 	assert_calls(&t, "one.json", 1, 200);

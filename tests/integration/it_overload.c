@@ -81,7 +81,8 @@ START_TEST(calls_in_setup_past_the_bound_get_a_fast_503_and_the_first_call_compl
 	/* what admission sees, in stats: the call in set-up and the three shed */
 	stats = itest_control(&t, "{\"cmd\":\"stats\"}", 2000);
 	ck_assert_ptr_nonnull(stats);
-	ck_assert_msg(strstr(stats, "\"in_setup\":1") != NULL && strstr(stats, "\"shed\":3") != NULL,
+	ck_assert_msg(strstr(stats, "\"in_setup\":1") != NULL &&
+	                      strstr(stats, "\"shed\":3") != NULL,
 	              "stats: %s", stats);
 	free(stats);
 	ck_assert_msg(itest_file_has(&t, "more.json.log", "Retry-After:"),
