@@ -464,10 +464,26 @@ itest_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/*
+ * Below the kernel's ephemeral range: connect() takes its local ports from that range,
+ * so a peer told to listen on 127.0.0.1 at a port inside it could find the port taken by
+ * some other test's connection and never listen (seen: it_call_dtmf's carrier, "nothing
+ * listens on 127.0.0.1:54906", in a fresh-clone CI run).
+ */
 uint16_t
 itest_port(void)
 {
-	return (uint16_t)(rnd(20000, 60000) & ~1u);
+	unsigned lo = 32768, hi = 60999;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2)
+			lo = 32768;
+		fclose(f);
+	}
+	if (lo < 12000 || lo > 65535) /* no room below it: take the old range */
+		return (uint16_t)(rnd(20000, 60000) & ~1u);
+	return (uint16_t)(rnd(10000, lo - 2) & ~1u);
 }
 
 char *
