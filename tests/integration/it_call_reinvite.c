@@ -29,12 +29,28 @@ assert_pass(json_t *r, const char *who)
 	free(d);
 }
 
-START_TEST(hold_and_resume_cross_to_the_agent_and_audio_resumes)
+/*
+ * A call from the trunk held and resumed by re-INVITE; `seq`: both peers' first RTP
+ * sequence number (NULL: random).
+ */
+static void
+hold_and_resume(const char *seq)
 {
 	struct itest t;
-	const char *agent_args[] = {"--mode", "echo", "--calls", "1", "--timeout", "20", NULL};
-	const char *call_args[] = {"--hold-after", "1",  "--hold-for", "0.5", "--duration", "3",
-	                           "--timeout",    "15", NULL};
+	const char *agent_args[] = {
+	        "--mode", "echo", "--calls", "1", "--timeout", "20", seq ? "--rtp-seq" : NULL,
+	        seq,      NULL};
+	const char *call_args[] = {"--hold-after",
+	                           "1",
+	                           "--hold-for",
+	                           "0.5",
+	                           "--duration",
+	                           "3",
+	                           "--timeout",
+	                           "15",
+	                           seq ? "--rtp-seq" : NULL,
+	                           seq,
+	                           NULL};
 	json_t *caller, *agent, *end;
 	pid_t ap;
 	int tfd;
@@ -76,6 +92,22 @@ START_TEST(hold_and_resume_cross_to_the_agent_and_audio_resumes)
 	itest_assert_no_calls(&t);
 	close(tfd);
 	itest_stop(&t);
+}
+
+START_TEST(hold_and_resume_cross_to_the_agent_and_audio_resumes)
+{
+	hold_and_resume(NULL);
+}
+END_TEST
+
+/*
+ * Both peers' sequence numbers roll over (65500 + 36 packets) before the hold: the
+ * re-INVITEs keep their keys, so every SRTP session keeps its rollover counter (RFC 3711
+ * s3.3.1) and the audio after the resume still authenticates on both legs.
+ */
+START_TEST(hold_and_resume_after_the_sequence_rolls_over_keep_the_rollover_counter)
+{
+	hold_and_resume("65500");
 }
 END_TEST
 
@@ -157,6 +189,7 @@ main(void)
 	TCase *tc = tcase_create("reinvite");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, hold_and_resume_cross_to_the_agent_and_audio_resumes);
+	tcase_add_test(tc, hold_and_resume_after_the_sequence_rolls_over_keep_the_rollover_counter);
 	tcase_add_test(tc, reinvite_dropping_srtp_is_refused_and_the_call_keeps_its_keys);
 	suite_add_tcase(s, tc);
 	return itest_run(s);

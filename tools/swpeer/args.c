@@ -101,6 +101,8 @@ static const char usage_text[] =
         "  --pattern NAME       seq (default, pseudo-random body) or tone (1 kHz mu-law body)\n"
         "  --media-ip IP        local RTP address (default: the SIP connection's address)\n"
         "  --rtp-ports LO-HI    RTP port range, even ports used (default 20000-59998)\n"
+        "  --rtp-seq N          first RTP sequence number (default random; 65500 makes the\n"
+        "                       sequence roll over within a call: rollover counter tests)\n"
         "  --media-stop-after SECS  send (and echo) nothing SECS after media started (caller:\n"
         "                       the 2xx; callee: the ACK) but keep the call up (inactivity\n"
         "                       tests)\n"
@@ -254,6 +256,7 @@ enum {
 	O_BYE,
 	O_MEDIAIP,
 	O_RTPPORTS,
+	O_RTPSEQ,
 	O_PEERMEDIA,
 	O_MAXLOSS,
 	O_INSECURE,
@@ -303,6 +306,7 @@ static const struct option longopts[] = {
         {"bye-after", required_argument, NULL, O_BYE},
         {"media-ip", required_argument, NULL, O_MEDIAIP},
         {"rtp-ports", required_argument, NULL, O_RTPPORTS},
+        {"rtp-seq", required_argument, NULL, O_RTPSEQ},
         {"peer-media", required_argument, NULL, O_PEERMEDIA},
         {"max-loss", required_argument, NULL, O_MAXLOSS},
         {"insecure", no_argument, NULL, O_INSECURE},
@@ -359,6 +363,7 @@ swpeer_args(struct opts *o, int argc, char **argv)
 	o->ring_ms = 50;
 	o->rtp_lo = 20000;
 	o->rtp_hi = 59998;
+	o->rtp_seq = -1;
 	o->timeout_ms = 30000;
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -523,6 +528,9 @@ swpeer_args(struct opts *o, int argc, char **argv)
 			o->rtp_hi = (uint16_t)hi;
 			break;
 		}
+		case O_RTPSEQ:
+			o->rtp_seq = (int)parse_uint(optarg, 65535, "bad --rtp-seq");
+			break;
 		case O_PEERMEDIA:
 			if (strcmp(optarg, "echo") == 0)
 				o->peer_media = PEER_MEDIA_ECHO;

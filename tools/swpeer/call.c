@@ -147,7 +147,8 @@ evaluate(struct call *c, const char *fail_why)
 			return;
 		}
 		if (st->missing > 2 && st->missing * 100 > expect * o->max_loss_pct) {
-			snprintf(r->why, sizeof(r->why), "too many packets missing");
+			snprintf(r->why, sizeof(r->why), "too many packets missing%s%s",
+			         st->missing_at[0] ? ", from index " : "", st->missing_at);
 			return;
 		}
 		if (c->role == ROLE_CALLER && (o->offer == OFFER_SAVP || o->offer == OFFER_NONE) &&
@@ -578,8 +579,8 @@ call_handle_reoffer(struct call *c, struct sipconn *conn, osip_message_t *m)
 			return;
 		}
 		lk.tag = rk.tag;
-		if (CRYPTO_memcmp(&rk, &c->media.rkey, sizeof(rk)) != 0 ||
-		    CRYPTO_memcmp(&lk, &c->media.lkey, sizeof(lk)) != 0) {
+		if (!keys_same(&rk, &c->media.rkey) || rk.tag != c->media.rkey.tag ||
+		    !keys_same(&lk, &c->media.lkey) || lk.tag != c->media.lkey.tag) {
 			if (media_set_srtp(&c->media, &lk, &rk) < 0) {
 				keys_wipe(&rk);
 				keys_wipe(&lk);

@@ -18,6 +18,8 @@
 #include "swpeer.h"
 
 #define ECHO_GRACE_MS 250
+/* packets sent in the last 200 ms before a hold may reach the echoing peer after it */
+#define HOLD_IN_FLIGHT_PKTS 10
 
 static void uac_send_bye(struct call *c);
 
@@ -152,7 +154,7 @@ call_conn_ready(struct call *c)
 		call_send_request(c, "OPTIONS", o->to_uri, c->invite_cseq, NULL, NULL, NULL);
 		return;
 	}
-	if (media_open(&c->media, ip, o->rtp_lo, o->rtp_hi) < 0) {
+	if (media_open(&c->media, ip, o->rtp_lo, o->rtp_hi, o->rtp_seq) < 0) {
 		call_finish(c, "cannot bind an RTP port");
 		return;
 	}
@@ -227,8 +229,10 @@ uac_send_reinvite(struct call *c, enum sdp_dir d, bool plain)
 	if (!plain && c->media.srtp)
 		media_expect_rekey(&c->media, true); /* the answer may carry a new key */
 	c->on_hold = d != DIR_SENDRECV;
-	if (c->on_hold)
+	if (c->on_hold) {
 		c->media.expect_back = false;
+		media_unwant_recent(&c->media, HOLD_IN_FLIGHT_PKTS);
+	}
 	call_send_request(c, c->peer->o->reinvite_update ? "UPDATE" : "INVITE", c->remote_target,
 	                  c->reinvite_cseq, NULL, c->remote_tag, sdp);
 	OPENSSL_cleanse(sdp, sizeof(sdp));

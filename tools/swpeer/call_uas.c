@@ -235,7 +235,7 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 	if (!body) {
 		/* no offer: ours goes in the 200, the answer comes in the ACK */
 		if (media_open(&c->media, o->media_ip[0] ? o->media_ip : conn->local_ip, o->rtp_lo,
-		               o->rtp_hi) < 0) {
+		               o->rtp_hi, o->rtp_seq) < 0) {
 			refuse(c, conn, m, 500, "cannot bind an RTP port");
 			call_finish(c, NULL);
 			return;
@@ -260,7 +260,7 @@ uas_on_invite(struct sipconn *conn, osip_message_t *m)
 		return;
 	}
 	if (media_open(&c->media, o->media_ip[0] ? o->media_ip : conn->local_ip, o->rtp_lo,
-	               o->rtp_hi) < 0 ||
+	               o->rtp_hi, o->rtp_seq) < 0 ||
 	    media_set_remote(&c->media, si.ip, si.port) < 0 ||
 	    media_set_rtcp_mux(&c->media, si.rtcp_mux && !o->no_rtcp_mux) < 0) {
 		sdp_info_wipe(&si);

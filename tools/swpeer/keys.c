@@ -93,6 +93,20 @@ keys_wipe(struct srtp_keys *k)
 }
 
 /*
+ * The same master key, salt and MKI for the same suite (the a=crypto tag aside): a
+ * session running on `a` may go on for `b`, keeping its rollover counter and replay
+ * window (RFC 3711 s3.3.1: they belong to the SSRC and the master key, not the SDP).
+ */
+bool
+keys_same(const struct srtp_keys *a, const struct srtp_keys *b)
+{
+	return a->suite == b->suite && a->mki_len == b->mki_len &&
+	       CRYPTO_memcmp(a->key, b->key, sizeof(a->key)) == 0 &&
+	       CRYPTO_memcmp(a->salt, b->salt, sizeof(a->salt)) == 0 &&
+	       CRYPTO_memcmp(a->mki, b->mki, a->mki_len) == 0;
+}
+
+/*
  * Fill a libsrtp policy for `k`; `keybuf` (at least 32 + 14 bytes, owned and wiped by the
  * caller) receives key||salt and is referenced by the policy.
  */

@@ -56,7 +56,7 @@ pattern_fill(uint8_t *p, uint8_t dir, uint32_t call, uint32_t index, enum patter
 
 /* Bind a UDP socket on ip and an even port in [lo, hi]. 0 or -errno. */
 int
-media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi)
+media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi, int seq)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	unsigned span = (unsigned)(hi - lo) / 2 + 1;
@@ -82,6 +82,8 @@ media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi)
 			m->port = port;
 			RAND_bytes((uint8_t *)&m->ssrc, sizeof(m->ssrc));
 			RAND_bytes((uint8_t *)&m->seq, sizeof(m->seq));
+			if (seq >= 0)
+				m->seq = (uint16_t)seq;
 			RAND_bytes((uint8_t *)&m->ts, sizeof(m->ts));
 			m->may_send = true;
 			return 0;
@@ -133,36 +135,45 @@ srtp_session(srtp_t *s, const struct srtp_keys *k, srtp_ssrc_type_t type)
 
 /*
  * Switch the endpoint to SRTP with our `local` (outbound) and the peer's `remote` (inbound)
- * keys; copies them (wiped by media_close) and replaces earlier sessions. 0 or -errno.
+ * keys; copies them (wiped by media_close). A direction whose key is unchanged keeps its
+ * session, and so its rollover counter and replay window (RFC 3711 s3.3.1: an answer
+ * that repeats the keys continues the streams); a changed key gets a new session. 0 or
+ * -errno.
  */
 int
 media_set_srtp(struct media *m, const struct srtp_keys *local, const struct srtp_keys *remote)
 {
+	bool keep_tx = m->tx != NULL && keys_same(&m->lkey, local);
+	bool keep_rx = m->rx != NULL && keys_same(&m->rkey, remote);
 	srtp_t tx = NULL, rx = NULL;
 	int rc;
 
-	if ((rc = srtp_session(&tx, local, ssrc_any_outbound)) < 0)
+	if (!keep_tx && (rc = srtp_session(&tx, local, ssrc_any_outbound)) < 0)
 		return rc;
-	if ((rc = srtp_session(&rx, remote, ssrc_any_inbound)) < 0) {
-		srtp_dealloc(tx);
+	if (!keep_rx && (rc = srtp_session(&rx, remote, ssrc_any_inbound)) < 0) {
+		if (tx)
+			srtp_dealloc(tx);
 		return rc;
 	}
-	if (m->tx)
-		srtp_dealloc(m->tx);
-	if (m->rx_prev)
-		srtp_dealloc(m->rx_prev);
-	m->rx_prev = NULL;
-	if (m->rx && CRYPTO_memcmp(&m->rkey, remote, sizeof(*remote)) != 0) {
-		/* the peer re-keyed: its packets under the old key are still valid briefly */
-		m->rekeys++;
-		m->rx_prev = m->rx;
-		clock_gettime(CLOCK_MONOTONIC, &m->rx_prev_until);
-		m->rx_prev_until.tv_sec += REKEY_GRACE_MS / 1000;
-	} else if (m->rx) {
-		srtp_dealloc(m->rx);
+	if (!keep_tx) {
+		if (m->tx)
+			srtp_dealloc(m->tx);
+		m->tx = tx;
 	}
-	m->tx = tx;
-	m->rx = rx;
+	if (!keep_rx) {
+		if (m->rx_prev)
+			srtp_dealloc(m->rx_prev);
+		m->rx_prev = NULL;
+		if (m->rx) {
+			/* the peer re-keyed: its packets under the old key are still valid briefly
+			 */
+			m->rekeys++;
+			m->rx_prev = m->rx;
+			clock_gettime(CLOCK_MONOTONIC, &m->rx_prev_until);
+			m->rx_prev_until.tv_sec += REKEY_GRACE_MS / 1000;
+		}
+		m->rx = rx;
+	}
 	m->srtp = true;
 	m->lkey = *local;
 	m->rkey = *remote;
@@ -354,6 +365,31 @@ inspect_rtcp(struct media *m, const uint8_t *buf, int len)
 	}
 }
 
+/* Bit `i` of a growing bitmap: its value, or -1 when it cannot grow that far. */
+static int
+bit_get(uint8_t **map, size_t *nbits, uint32_t i)
+{
+	if (i >= *nbits) {
+		size_t nb = *nbits ? *nbits : 4096;
+		uint8_t *n;
+
+		while (nb <= i)
+			nb *= 2;
+		if (nb > (1u << 24) || !(n = realloc(*map, nb / 8)))
+			return -1;
+		memset(n + *nbits / 8, 0, (nb - *nbits) / 8);
+		*map = n;
+		*nbits = nb;
+	}
+	return ((*map)[i / 8] >> (i % 8)) & 1;
+}
+
+static bool
+bit_test(const uint8_t *map, size_t nbits, uint32_t i)
+{
+	return i < nbits && ((map[i / 8] >> (i % 8)) & 1);
+}
+
 static void
 media_tx_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -365,8 +401,10 @@ media_tx_cb(evutil_socket_t fd, short what, void *arg)
 	rtp_header(m, buf);
 	pattern_fill(buf + RTP_HDR, m->tx_dir, m->tx_call, m->tx_index, m->tx_pattern);
 	m->tx_index++;
-	if (m->expect_back)
+	if (m->expect_back && bit_get(&m->want, &m->want_bits, m->tx_index - 1) == 0) {
+		m->want[(m->tx_index - 1) / 8] |= (uint8_t)(1u << ((m->tx_index - 1) % 8));
 		m->st.sent_expect_back++;
+	}
 	send_rtp(m, buf, RTP_HDR + PATTERN_PAYLOAD);
 	if (m->dtmf_on && m->dtmf_left > 0 && m->tx_index % 25 == 10) {
 		m->dtmf_left--;
@@ -379,19 +417,11 @@ media_tx_cb(evutil_socket_t fd, short what, void *arg)
 static void
 mark_seen(struct media *m, uint32_t index)
 {
-	if (index >= m->seen_bits) {
-		size_t nb = m->seen_bits ? m->seen_bits : 4096;
-		uint8_t *n;
+	int was = bit_get(&m->seen, &m->seen_bits, index);
 
-		while (nb <= index)
-			nb *= 2;
-		if (nb > (1u << 24) || !(n = realloc(m->seen, nb / 8)))
-			return;
-		memset(n + m->seen_bits / 8, 0, (nb - m->seen_bits) / 8);
-		m->seen = n;
-		m->seen_bits = nb;
-	}
-	if (m->seen[index / 8] & (1u << (index % 8))) {
+	if (was < 0)
+		return;
+	if (was) {
 		m->st.dup++;
 		return;
 	}
@@ -584,16 +614,56 @@ media_send_pattern(struct media *m, bool on)
 	m->sending = on;
 }
 
+/*
+ * Caller, going on hold: the last `n` packets sent and not echoed yet may meet the
+ * peer after it stopped sending (the hold reached it first, over the other path), so
+ * they are no longer expected back.
+ */
+void
+media_unwant_recent(struct media *m, unsigned n)
+{
+	for (uint32_t i = m->tx_index > n ? m->tx_index - n : 0; i < m->tx_index; i++) {
+		if (bit_test(m->want, m->want_bits, i) && !bit_test(m->seen, m->seen_bits, i)) {
+			m->want[i / 8] &= (uint8_t) ~(1u << (i % 8));
+			m->st.sent_expect_back--;
+		}
+	}
+}
+
+/* Echo: count the expected indexes never seen, and name where the first ones were. */
+static void
+echo_missing(struct media *m)
+{
+	size_t at = 0;
+	unsigned ranges = 0;
+
+	m->st.missing = 0;
+	for (uint32_t i = 0; i < m->tx_index; i++) {
+		if (!bit_test(m->want, m->want_bits, i) || bit_test(m->seen, m->seen_bits, i))
+			continue;
+		m->st.missing++;
+		if (i > 0 && bit_test(m->want, m->want_bits, i - 1) &&
+		    !bit_test(m->seen, m->seen_bits, i - 1))
+			continue; /* inside a range already named */
+		if (ranges++ < 4 && at + 12 < sizeof(m->st.missing_at)) {
+			int k = snprintf(m->st.missing_at + at, sizeof(m->st.missing_at) - at,
+			                 "%s%u", at ? "," : "", i);
+			at += k > 0 ? (size_t)k : 0;
+		}
+	}
+}
+
 /* Work out packets missing from what was verified; call once before reporting. */
 void
 media_finalize_stats(struct media *m)
 {
 	uint64_t expect;
 
-	if (m->rx_dir && m->rx_dir == m->tx_dir)
-		expect = m->st.sent_expect_back; /* echo of our own pattern */
-	else
-		expect = m->rx_any ? (uint64_t)m->rx_max_index + 1 : 0;
+	if (m->rx_dir && m->rx_dir == m->tx_dir) { /* echo of our own pattern */
+		echo_missing(m);
+		return;
+	}
+	expect = m->rx_any ? (uint64_t)m->rx_max_index + 1 : 0;
 	m->st.missing = expect > m->st.ok ? expect - m->st.ok : 0;
 }
 
@@ -624,6 +694,10 @@ media_close(struct media *m)
 	m->fd = -1;
 	free(m->seen);
 	m->seen = NULL;
+	m->seen_bits = 0;
+	free(m->want);
+	m->want = NULL;
+	m->want_bits = 0;
 	keys_wipe(&m->lkey);
 	keys_wipe(&m->rkey);
 }

@@ -104,6 +104,7 @@ struct opts {
 	const char *ca, *cert, *key;
 	char media_ip[64];
 	uint16_t rtp_lo, rtp_hi;
+	int rtp_seq; /* --rtp-seq: first RTP sequence number, -1: random */
 	unsigned timeout_ms;
 	unsigned media_stop_ms; /* --media-stop-after: go silent, keep the call */
 	bool json;
@@ -141,6 +142,8 @@ struct media_stats {
 	 * (printable ASCII only, else '?') */
 	uint64_t sdes_items, sdes_foreign;
 	char sdes_cname[64];
+	/* echo: where the first missing packets were (pattern indexes), for the result */
+	char missing_at[48];
 	/* --dtmf: RFC 4733 events sent, and distinct events received (by RTP timestamp) */
 	uint64_t dtmf_sent, dtmf_recv;
 };
@@ -206,6 +209,8 @@ struct media {
 	uint32_t rx_call; /* 0: learn from the first verified packet */
 	uint8_t *seen;    /* bitmap of verified indexes */
 	size_t seen_bits;
+	uint8_t *want; /* echo: bitmap of the indexes sent while expect_back */
+	size_t want_bits;
 	uint32_t rx_max_index;
 	bool rx_any;
 	struct media_stats st;
@@ -335,6 +340,7 @@ enum srtp_suite keys_suite_by_name(const char *name, size_t len);
 bool keys_suite_usable(enum srtp_suite s);
 int keys_generate(struct srtp_keys *k, enum srtp_suite s);
 void keys_wipe(struct srtp_keys *k);
+bool keys_same(const struct srtp_keys *a, const struct srtp_keys *b);
 int keys_policy(srtp_policy_t *p, const struct srtp_keys *k, uint8_t *keybuf,
                 srtp_ssrc_type_t type);
 int keys_format_crypto(const struct srtp_keys *k, bool pad, const char *extra, char *buf,
@@ -402,12 +408,14 @@ void refer_on_request(struct call *c, struct sipconn *conn, osip_message_t *m);
 bool refer_on_response(struct call *c, const osip_message_t *m);
 
 /* media.c */
-int media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi);
+int media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi, int seq);
 int media_set_srtp(struct media *m, const struct srtp_keys *local, const struct srtp_keys *remote);
+
 int media_set_remote(struct media *m, const char *ip, uint16_t port);
 int media_set_rtcp_mux(struct media *m, bool mux);
 void media_set_dtmf(struct media *m, int pt);
 int media_start(struct media *m, struct event_base *base);
+void media_unwant_recent(struct media *m, unsigned n);
 void media_send_pattern(struct media *m, bool on);
 void media_expect_rekey(struct media *m, bool pending);
 void media_close(struct media *m);
