@@ -61,17 +61,20 @@ json_out_redact(json_t *j)
 		json_array_foreach(j, i, v) masked += json_out_redact(v);
 		break;
 	case JSON_STRING: {
+		/* most strings are short (ids, addresses, reasons): masked in a copy on the
+		 * stack, and only a longer one costs an allocation */
+		char small[256], *copy = small;
 		size_t len = json_string_length(j), n;
-		char *copy = malloc(len + 1);
 
-		if (copy == NULL)
+		if (len >= sizeof(small) && (copy = malloc(len + 1)) == NULL)
 			break;
 		memcpy(copy, json_string_value(j), len + 1);
 		n = redact_str(copy, len);
 		if (n > 0)
 			json_string_setn(j, copy, len);
 		masked += n;
-		free(copy);
+		if (copy != small)
+			free(copy);
 		break;
 	}
 	default:

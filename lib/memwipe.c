@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <event2/event.h>
-#include <openssl/crypto.h>
 #include <osipparser2/osip_port.h>
 
 static _Atomic unsigned long long wiped;
@@ -32,7 +31,8 @@ memwipe_free(void *p)
 	if (p == NULL)
 		return;
 	n = malloc_usable_size(p);
-	OPENSSL_cleanse(p, n);
+	explicit_bzero(p, n); /* glibc's vector memset, kept by the compiler: much faster
+	                       * than OPENSSL_cleanse's word loop on evbuffer chunks */
 	atomic_fetch_add_explicit(&wiped, n, memory_order_relaxed);
 	free(p);
 }

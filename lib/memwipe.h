@@ -6,7 +6,8 @@
  * in, serialised messages out) and libosip2's parsed and serialised messages. Rather than
  * finding every free of every buffer that may hold a key, memwipe_install() gives both
  * libraries allocator functions whose free (and realloc, which frees the old block)
- * overwrites the whole block with OPENSSL_cleanse() first. The blocks come from and go to
+ * overwrites the whole block with explicit_bzero() first (a memset the compiler
+ * may not drop, like OPENSSL_cleanse but vectorised). The blocks come from and go to
  * the C library's malloc, so memory allocated before the install is freed correctly too.
  * Not covered: OpenSSL's own record buffers, and copies our code makes outside these
  * libraries (those that hold keys are wiped where they are made: srtp_keys, sdp_build).

@@ -76,6 +76,7 @@ struct telemetry {
 	json_t *by_outcome;          /* {"completed": n, ...} */
 	json_t *refusals;            /* {"offer_refused": {"no_srtp": n}, ...} */
 	struct metrics_calls mcalls; /* histograms and media totals for /metrics */
+	char *scratch; /* TELEMETRY_MAX_EVENT bytes: an event is serialised here first */
 };
 
 static void
@@ -130,7 +131,6 @@ blob_from_event(struct telemetry *t, json_t *event, int *rc)
 	struct blob *b = NULL;
 	json_t *out;
 	size_t len;
-	char *line;
 
 	/* v, ts and event first: a human reading the stream sees them at the start. */
 	*rc = -ENOMEM;
@@ -147,20 +147,26 @@ blob_from_event(struct telemetry *t, json_t *event, int *rc)
 		*rc = -EINVAL;
 		goto done;
 	}
-	if ((line = json_out_line(out, &len)) == NULL)
+	/* Serialised once into the reused scratch buffer, then copied into a blob of the
+	 * right size: no growing string, no second copy to append the newline. */
+	if (t->scratch == NULL && (t->scratch = malloc(TELEMETRY_MAX_EVENT)) == NULL)
 		goto done;
-	if (len > TELEMETRY_MAX_EVENT) {
-		free(line);
+	/* JSON_COMPACT never emits a raw newline: string newlines are escaped as \n. */
+	len = json_dumpb(out, t->scratch, TELEMETRY_MAX_EVENT,
+	                 JSON_COMPACT | JSON_REAL_PRECISION(6));
+	if (len == 0)
+		goto done;
+	if (len + 1 > TELEMETRY_MAX_EVENT) { /* with its newline */
 		*rc = -EMSGSIZE;
 		goto done;
 	}
-	if ((b = malloc(sizeof(*b) + len)) != NULL) {
+	if ((b = malloc(sizeof(*b) + len + 1)) != NULL) {
 		b->refs = 0;
-		b->len = len;
-		memcpy(b->data, line, len);
+		b->len = len + 1;
+		memcpy(b->data, t->scratch, len);
+		b->data[len] = '\n';
 		*rc = 0;
 	}
-	free(line);
 done:
 	json_decref(out);
 	return b;
@@ -399,6 +405,7 @@ telemetry_free(struct telemetry *t)
 		free(t->path);
 	}
 	free(t->instance);
+	free(t->scratch);
 	json_decref(t->by_outcome);
 	json_decref(t->refusals);
 	free(t);

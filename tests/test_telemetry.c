@@ -354,6 +354,76 @@ START_TEST(telemetry_masks_sdes_inline_key_in_any_string)
 }
 END_TEST
 
+/* A string longer than the redaction's stack copy (256 bytes) is masked the same way. */
+START_TEST(telemetry_masks_sdes_inline_key_in_a_long_string)
+{
+	static const char key[] = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+	struct telemetry *t = start(0660, 0);
+	struct reader *r = calloc(1, sizeof(*r));
+	char detail[1200], *line;
+
+	r->fd = subscribe(t);
+	memset(detail, 'x', 900);
+	snprintf(detail + 900, sizeof(detail) - 900,
+	         " a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s|2^20", key);
+	ck_assert_int_eq(telemetry_security(t, TELEMETRY_SEC_OFFER_REFUSED, "c2", NULL,
+	                                    "no_tls_for_sdes", detail, 488),
+	                 0);
+	line = read_line(r, 2000);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_ptr_null(strstr(line, key));
+	ck_assert_ptr_null(strstr(line, "WVNfX19z"));
+	ck_assert_ptr_nonnull(strstr(line, "inline:****"));
+	ck_assert_ptr_nonnull(strstr(line, "xxxxxxxxxxxxxxxx"));
+	free(line);
+	close(r->fd);
+	free(r);
+	telemetry_free(t);
+}
+END_TEST
+
+/* An event of exactly TELEMETRY_MAX_EVENT bytes with its newline goes out whole; one
+ * byte more is refused with -EMSGSIZE, never cut. */
+START_TEST(telemetry_event_size_limit_is_exact)
+{
+	struct telemetry *t = start(0660, 0);
+	struct reader *r = calloc(1, sizeof(*r));
+	size_t first, fill;
+	char *detail = malloc(TELEMETRY_MAX_EVENT + 1), *line;
+
+	ck_assert_ptr_nonnull(detail);
+	r->fd = subscribe(t);
+	strcpy(detail, "x");
+	ck_assert_int_eq(telemetry_security(t, TELEMETRY_SEC_INPUT_REFUSED, "c3", NULL,
+	                                    "from_user_invalid", detail, 400),
+	                 0);
+	line = read_line(r, 2000);
+	ck_assert_ptr_nonnull(line);
+	first = strlen(line); /* with its newline, for a 1-byte detail */
+	free(line);
+	fill = 1 + TELEMETRY_MAX_EVENT - first;
+	memset(detail, 'x', fill);
+	detail[fill] = '\0';
+	ck_assert_int_eq(telemetry_security(t, TELEMETRY_SEC_INPUT_REFUSED, "c3", NULL,
+	                                    "from_user_invalid", detail, 400),
+	                 0);
+	line = read_line(r, 2000);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_uint_eq(strlen(line), TELEMETRY_MAX_EVENT);
+	ck_assert_int_eq(line[TELEMETRY_MAX_EVENT - 1], '\n');
+	free(line);
+	detail[fill] = 'x';
+	detail[fill + 1] = '\0';
+	ck_assert_int_eq(telemetry_security(t, TELEMETRY_SEC_INPUT_REFUSED, "c3", NULL,
+	                                    "from_user_invalid", detail, 400),
+	                 -EMSGSIZE);
+	free(detail);
+	close(r->fd);
+	free(r);
+	telemetry_free(t);
+}
+END_TEST
+
 START_TEST(telemetry_socket_has_configured_mode)
 {
 	struct stat st;
@@ -566,6 +636,8 @@ telemetry_suite(void)
 	tcase_add_test(tc, telemetry_slow_subscriber_is_bounded_then_told_how_many_it_missed);
 	tcase_add_test(tc, telemetry_masks_card_number_caller);
 	tcase_add_test(tc, telemetry_masks_sdes_inline_key_in_any_string);
+	tcase_add_test(tc, telemetry_masks_sdes_inline_key_in_a_long_string);
+	tcase_add_test(tc, telemetry_event_size_limit_is_exact);
 	tcase_add_test(tc, telemetry_socket_has_configured_mode);
 	tcase_add_test(tc, telemetry_socket_group_is_set_and_unknown_group_named);
 	tcase_add_test(tc, telemetry_replaces_stale_socket_but_not_a_live_server);
