@@ -4,6 +4,7 @@
  */
 #include "sip_dialog.h"
 #include "sip_grammar.h"
+#include "sip_rand.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
 #include <osipparser2/osip_parser.h>
 
 #define BRANCH_MAGIC "z9hG4bK"
@@ -24,7 +24,7 @@ sip_dialog_token(char *buf, size_t n)
 
 	while (n > 0) {
 		size_t chunk = n < sizeof(rnd) ? n : sizeof(rnd);
-		if (RAND_bytes(rnd, (int)chunk) != 1)
+		if (sip_rand_bytes(rnd, chunk) != 0)
 			abort(); /* no randomness: nothing safe can be done */
 		for (size_t i = 0; i < chunk; i++)
 			*buf++ = alphabet[rnd[i] % 36];

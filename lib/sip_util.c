@@ -6,6 +6,7 @@
  * deciding how to answer a method (daemon/sip_server.c, later the B2BUA) or for I/O.
  */
 #include "sip_util.h"
+#include "sip_rand.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,7 +18,6 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 /* Where libosip2's traces go: nowhere (see sip_util_init). */
 static void
@@ -619,7 +619,7 @@ sip_util_hex_random(char *buf, size_t len, size_t nbytes)
 
 	if (nbytes > sizeof(r) || len < 2 * nbytes + 1)
 		return -ENOSPC;
-	if (RAND_bytes(r, (int)nbytes) != 1)
+	if (sip_rand_bytes(r, nbytes) != 0)
 		return -EIO;
 	for (size_t i = 0; i < nbytes; i++) {
 		buf[2 * i] = hex[r[i] >> 4];

@@ -15,12 +15,12 @@
 #include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "json_out.h"
+#include "sip_rand.h"
 #include "vis.h"
 
 enum {
@@ -326,7 +326,7 @@ telemetry_call_id(char out[TELEMETRY_CALL_ID_LEN])
 {
 	unsigned char r[16];
 
-	if (RAND_bytes(r, sizeof(r)) != 1) {
+	if (sip_rand_bytes(r, sizeof(r)) != 0) {
 		/* The RNG failing is not a reason to lose a call's record; ids need only be
 		 * unique, not secret. */
 		struct timespec ts;

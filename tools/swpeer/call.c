@@ -18,8 +18,8 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
+#include "sip_rand.h"
 #include "swpeer.h"
 
 /* Allocate a call (in the peer's list) with closed media and fresh tags. NULL on ENOMEM. */
@@ -40,7 +40,7 @@ call_new(struct peer *p, enum role role, unsigned num)
 	c->res.setup_ms = -1;
 	c->res.setup_us = -1;
 	sip_random_token(c->local_tag, 17);
-	RAND_bytes((uint8_t *)&c->cseq, sizeof(c->cseq));
+	sip_rand_bytes(&c->cseq, sizeof(c->cseq));
 	c->cseq = (c->cseq & 0xffff) + 1;
 	clock_gettime(CLOCK_MONOTONIC, &c->t_start);
 	LIST_INSERT_HEAD(&p->calls, c, entry);

@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "rtcp.h"
+#include "sip_rand.h"
 #include "swpeer.h"
 
 #define RTP_HDR  12
@@ -71,7 +71,7 @@ media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi, int seq)
 	m->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m->fd < 0)
 		return -errno;
-	RAND_bytes((uint8_t *)&r, sizeof(r));
+	sip_rand_bytes(&r, sizeof(r));
 	for (unsigned i = 0; i < 200; i++) {
 		uint16_t port = (uint16_t)(((lo + 1) & ~1u) + 2 * ((r + i * 7919u) % span));
 
@@ -82,7 +82,7 @@ media_open(struct media *m, const char *ip, uint16_t lo, uint16_t hi, int seq)
 			uint8_t rnd[sizeof(m->ssrc) + sizeof(m->seq) + sizeof(m->ts)];
 
 			m->port = port;
-			RAND_bytes(rnd, sizeof(rnd)); /* one DRBG call, not three */
+			sip_rand_bytes(rnd, sizeof(rnd));
 			memcpy(&m->ssrc, rnd, sizeof(m->ssrc));
 			memcpy(&m->seq, rnd + sizeof(m->ssrc), sizeof(m->seq));
 			if (seq >= 0)

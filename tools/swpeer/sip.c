@@ -26,6 +26,7 @@
 #include <openssl/x509v3.h>
 
 #include "redact.h"
+#include "sip_rand.h"
 #include "swpeer.h"
 
 /* Random lowercase hex token of len-1 characters. */
@@ -36,7 +37,8 @@ sip_random_token(char *buf, size_t len)
 	uint8_t r[64];
 	size_t n = len - 1 > sizeof(r) ? sizeof(r) : len - 1;
 
-	RAND_bytes(r, (int)n);
+	if (sip_rand_bytes(r, n) != 0)
+		RAND_bytes(r, (int)n); /* the pool's refill failed: let OpenSSL try again */
 	for (size_t i = 0; i < n; i++)
 		buf[i] = hex[r[i] & 15];
 	buf[n] = '\0';
