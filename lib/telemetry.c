@@ -123,9 +123,12 @@ sub_push(struct sub *s, struct blob *b)
 		event_add(s->wev, NULL);
 }
 
-/* Stamp, redact, validate and serialise `event` (borrowed) into a new unshared blob. */
+/*
+ * Stamp, redact, validate and serialise `event` (borrowed) into a new unshared blob.
+ * Without `deliver` (nobody subscribed) it stops after validation: NULL with *rc 0.
+ */
 static struct blob *
-blob_from_event(struct telemetry *t, json_t *event, int *rc)
+blob_from_event(struct telemetry *t, json_t *event, bool deliver, int *rc)
 {
 	char ts[JSON_OUT_TS_LEN], err[128];
 	struct blob *b = NULL;
@@ -142,11 +145,15 @@ blob_from_event(struct telemetry *t, json_t *event, int *rc)
 	    (t->instance != NULL &&
 	     json_object_set_new(out, "instance", json_string(t->instance)) < 0))
 		goto done;
-	json_out_redact(out);
-	if (telemetry_validate(out, err, sizeof(err)) < 0) {
+	if (telemetry_validate(out, err, sizeof(err)) < 0) { /* redaction keeps the types */
 		*rc = -EINVAL;
 		goto done;
 	}
+	if (!deliver) {
+		*rc = 0;
+		goto done;
+	}
+	json_out_redact(out);
 	/* Serialised once into the reused scratch buffer, then copied into a blob of the
 	 * right size: no growing string, no second copy to append the newline. */
 	if (t->scratch == NULL && (t->scratch = malloc(TELEMETRY_MAX_EVENT)) == NULL)
@@ -185,7 +192,7 @@ sub_send_dropped(struct sub *s)
 	s->dropped = 0;
 	if (ev == NULL)
 		return;
-	b = blob_from_event(s->t, ev, &rc);
+	b = blob_from_event(s->t, ev, true, &rc);
 	json_decref(ev);
 	if (b == NULL)
 		return;
@@ -512,8 +519,10 @@ telemetry_emit(struct telemetry *t, json_t *event)
 		t->st.invalid++;
 		return -EINVAL;
 	}
-	b = blob_from_event(t, event, &rc);
-	if (b == NULL) {
+	/* With no subscriber nothing is redacted or serialised: the event is only checked
+	 * and counted (the size limit is a limit on what is delivered). */
+	b = blob_from_event(t, event, t->subs != NULL, &rc);
+	if (rc != 0) {
 		if (rc == -EINVAL)
 			t->st.invalid++;
 		json_decref(event);
@@ -522,6 +531,8 @@ telemetry_emit(struct telemetry *t, json_t *event)
 	t->st.events++;
 	telemetry_account(t, event);
 	json_decref(event);
+	if (b == NULL)
+		return 0;
 	for (struct sub *s = t->subs; s != NULL; s = s->next)
 		sub_push(s, b);
 	if (b->refs == 0)

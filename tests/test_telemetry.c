@@ -424,6 +424,31 @@ START_TEST(telemetry_event_size_limit_is_exact)
 }
 END_TEST
 
+/* With nobody subscribed an event is checked and counted but never serialised: an
+ * invalid one is still refused, and the size limit (a limit on delivery) does not apply. */
+START_TEST(telemetry_without_subscribers_checks_and_counts_but_does_not_serialise)
+{
+	struct telemetry *t = start(0660, 0);
+	struct telemetry_stats st;
+	char *detail = malloc(TELEMETRY_MAX_EVENT + 2);
+
+	ck_assert_ptr_nonnull(detail);
+	memset(detail, 'x', TELEMETRY_MAX_EVENT + 1);
+	detail[TELEMETRY_MAX_EVENT + 1] = '\0';
+	ck_assert_int_eq(telemetry_security(t, TELEMETRY_SEC_INPUT_REFUSED, "c4", NULL,
+	                                    "from_user_invalid", detail, 400),
+	                 0);
+	ck_assert_int_eq(
+	        telemetry_emit(t, json_pack("{s:s,s:i}", "event", "call.start", "bogus", 1)),
+	        -EINVAL);
+	telemetry_stats(t, &st);
+	ck_assert_uint_eq(st.events, 1);
+	ck_assert_uint_eq(st.invalid, 1);
+	free(detail);
+	telemetry_free(t);
+}
+END_TEST
+
 START_TEST(telemetry_socket_has_configured_mode)
 {
 	struct stat st;
@@ -638,6 +663,7 @@ telemetry_suite(void)
 	tcase_add_test(tc, telemetry_masks_sdes_inline_key_in_any_string);
 	tcase_add_test(tc, telemetry_masks_sdes_inline_key_in_a_long_string);
 	tcase_add_test(tc, telemetry_event_size_limit_is_exact);
+	tcase_add_test(tc, telemetry_without_subscribers_checks_and_counts_but_does_not_serialise);
 	tcase_add_test(tc, telemetry_socket_has_configured_mode);
 	tcase_add_test(tc, telemetry_socket_group_is_set_and_unknown_group_named);
 	tcase_add_test(tc, telemetry_replaces_stale_socket_but_not_a_live_server);
