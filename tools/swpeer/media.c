@@ -42,15 +42,18 @@ pattern_fill(uint8_t *p, uint8_t dir, uint32_t call, uint32_t index, enum patter
 	p[3] = 0;
 	p[4] = call >> 24, p[5] = call >> 16, p[6] = call >> 8, p[7] = call;
 	p[8] = index >> 24, p[9] = index >> 16, p[10] = index >> 8, p[11] = index;
-	for (int i = 12; i < PATTERN_PAYLOAD; i++) {
-		if (pat == PATTERN_TONE) {
+	/* one loop per pattern, not a test per byte (this runs for every packet sent and
+	 * every packet verified) */
+	if (pat == PATTERN_TONE) {
+		for (int i = 12; i < PATTERN_PAYLOAD; i++)
 			p[i] = tone[(index * PATTERN_PAYLOAD + (uint32_t)i) & 7];
-		} else {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			p[i] = (uint8_t)x;
-		}
+		return;
+	}
+	for (int i = 12; i < PATTERN_PAYLOAD; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (uint8_t)x;
 	}
 }
 
