@@ -184,7 +184,19 @@ main(int argc, char **argv)
 		return 1;
 	}
 	LIST_INIT(&p->conns);
-	if (!(p->base = event_base_new()) || !(p->ssl = tls_context())) {
+	{
+		/* One thread; the changelist folds a write event added and removed again
+		 * within one loop pass (every TLS message sent) into no epoll_ctl at all. */
+		struct event_config *cfg = event_config_new();
+
+		if (cfg != NULL) {
+			event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK |
+			                                   EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+			p->base = event_base_new_with_config(cfg);
+			event_config_free(cfg);
+		}
+	}
+	if (!p->base || !(p->ssl = tls_context())) {
 		fprintf(stderr, "swpeer: cannot set up TLS (certificate, key or CA)\n");
 		return 1;
 	}
