@@ -449,6 +449,45 @@ START_TEST(telemetry_without_subscribers_checks_and_counts_but_does_not_serialis
 }
 END_TEST
 
+/* ms since the epoch of a "YYYY-MM-DDTHH:MM:SS.mmmZ" stamp */
+static long long
+ts_ms(const char *ts)
+{
+	struct tm tm = {0};
+
+	ck_assert_ptr_nonnull(strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm));
+	return (long long)timegm(&tm) * 1000 + atoi(ts + 20);
+}
+
+/* The stamp's date and time are formatted once a second and reused: each event still
+ * carries the time it was emitted, to the millisecond, across second boundaries. */
+START_TEST(telemetry_ts_is_the_emit_time_to_the_millisecond)
+{
+	struct telemetry *t = start(0660, 0);
+	struct reader *r = calloc(1, sizeof(*r));
+
+	r->fd = subscribe(t);
+	for (int i = 0; i < 12; i++) {
+		struct timespec a, b;
+		json_t *ev;
+		long long at;
+
+		clock_gettime(CLOCK_REALTIME, &a);
+		ck_assert_int_eq(telemetry_daemon_start(t), 0);
+		clock_gettime(CLOCK_REALTIME, &b);
+		ev = read_event(r);
+		at = ts_ms(json_string_value(json_object_get(ev, "ts")));
+		ck_assert_int_ge(at, (long long)a.tv_sec * 1000 + a.tv_nsec / 1000000);
+		ck_assert_int_le(at, (long long)b.tv_sec * 1000 + b.tv_nsec / 1000000);
+		json_decref(ev);
+		usleep(97000); /* 12 x 97 ms: at least one second boundary crossed */
+	}
+	close(r->fd);
+	free(r);
+	telemetry_free(t);
+}
+END_TEST
+
 START_TEST(telemetry_socket_has_configured_mode)
 {
 	struct stat st;
@@ -664,6 +703,7 @@ telemetry_suite(void)
 	tcase_add_test(tc, telemetry_masks_sdes_inline_key_in_a_long_string);
 	tcase_add_test(tc, telemetry_event_size_limit_is_exact);
 	tcase_add_test(tc, telemetry_without_subscribers_checks_and_counts_but_does_not_serialise);
+	tcase_add_test(tc, telemetry_ts_is_the_emit_time_to_the_millisecond);
 	tcase_add_test(tc, telemetry_socket_has_configured_mode);
 	tcase_add_test(tc, telemetry_socket_group_is_set_and_unknown_group_named);
 	tcase_add_test(tc, telemetry_replaces_stale_socket_but_not_a_live_server);
