@@ -65,7 +65,8 @@ void telemetry_free(struct telemetry *t);
  * directly). Returns 0; -EINVAL if the event fails telemetry_validate() (nothing is sent,
  * the "invalid" counter goes up); -EMSGSIZE if it serialises past TELEMETRY_MAX_EVENT.
  * With no subscriber connected the event is checked and counted but neither redacted
- * nor serialised (so it cannot be too large). Never blocks. `t` may be NULL (the event is freed, 0 returned).
+ * nor serialised (so it cannot be too large). Never blocks. `t` may be NULL (the event
+ * is freed, 0 returned).
  */
 int telemetry_emit(struct telemetry *t, json_t *event);
 
