@@ -277,6 +277,8 @@ static const struct labelled labelleds[] = {
           {"plaintext", "plaintext"},
           {"unknown_source", "unknown_source"},
           {"ssrc_limit", "ssrc_limit"},
+          {"malformed", "malformed"},
+          {"other", "other"},
           {NULL, NULL}}},
         {"sipwarden_tls_handshakes_total",
          "TLS handshakes by result.",

@@ -493,6 +493,8 @@ count_drops(struct telemetry *t, const json_t *legs)
 			t->drops.plaintext += get_u64(l, dir, "drops", "plaintext");
 			t->drops.unknown_source += get_u64(l, dir, "drops", "unknown_source");
 			t->drops.ssrc_limit += get_u64(l, dir, "drops", "ssrc_limit");
+			t->drops.malformed += get_u64(l, dir, "drops", "malformed");
+			t->drops.other += get_u64(l, dir, "drops", "other");
 		}
 	}
 }
@@ -624,15 +626,17 @@ telemetry_counters(const struct telemetry *t)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	telemetry_stats(t, &st);
 	return json_pack(
-	        "{s:s,s:I,s:{s:I,s:I,s:o},s:o,s:{s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I},s:{s:i,s:I,s:I,s:"
-	        "I}}",
+	        "{s:s,s:I,s:{s:I,s:I,s:o},s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I},s:{s:i,s:"
+	        "I,"
+	        "s:I,s:I}}",
 	        "since", t->since, "uptime_s", (json_int_t)(now.tv_sec - t->started_mono.tv_sec),
 	        "calls", "current", (json_int_t)t->calls_current, "started",
 	        (json_int_t)t->calls_started, "by_outcome", json_deep_copy(t->by_outcome),
 	        "refusals", json_deep_copy(t->refusals), "drops", "auth", (json_int_t)t->drops.auth,
 	        "replay", (json_int_t)t->drops.replay, "plaintext", (json_int_t)t->drops.plaintext,
 	        "unknown_source", (json_int_t)t->drops.unknown_source, "ssrc_limit",
-	        (json_int_t)t->drops.ssrc_limit, "tls_handshakes", "ok", (json_int_t)t->tls_ok,
+	        (json_int_t)t->drops.ssrc_limit, "malformed", (json_int_t)t->drops.malformed,
+	        "other", (json_int_t)t->drops.other, "tls_handshakes", "ok", (json_int_t)t->tls_ok,
 	        "failed", (json_int_t)t->tls_failed, "telemetry", "subscribers",
 	        (int)st.subscribers, "events", (json_int_t)st.events, "dropped",
 	        (json_int_t)st.dropped, "invalid", (json_int_t)st.invalid);

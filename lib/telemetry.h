@@ -149,6 +149,8 @@ struct telemetry_drops {
 	uint64_t plaintext;      /* plain RTP on an SRTP leg */
 	uint64_t unknown_source; /* from an address other than the latched one */
 	uint64_t ssrc_limit;     /* an SSRC past the leg's bound (srtp_leg.h) */
+	uint64_t malformed;      /* not RTP/RTCP version 2, too short, or a broken compound */
+	uint64_t other;          /* anything else: not set up yet, libsrtp errors, send errors */
 };
 
 /* One direction of one media leg: "in" = from the peer to sipwarden, "out" = to it. */

@@ -54,6 +54,8 @@ static const struct field f_drops[] = {
         {"plaintext", F_INT, NULL},
         {"unknown_source", F_INT, NULL},
         {"ssrc_limit", F_INT | F_OPT, NULL}, /* added in schema 1; builders always set it */
+        {"malformed", F_INT | F_OPT, NULL},  /* added in schema 1; builders always set it */
+        {"other", F_INT | F_OPT, NULL},      /* added in schema 1; builders always set it */
         {NULL, 0, NULL},
 };
 
@@ -414,6 +416,8 @@ dir_drops(const struct rtp_stats *s, struct telemetry_dir *d)
 	d->drops.plaintext = s->drops[RTP_DROP_PLAINTEXT];
 	d->drops.unknown_source = s->drops[RTP_DROP_UNKNOWN_SOURCE];
 	d->drops.ssrc_limit = s->drops[RTP_DROP_SSRC_LIMIT];
+	d->drops.malformed = s->drops[RTP_DROP_MALFORMED];
+	d->drops.other = s->drops[RTP_DROP_OTHER];
 	d->dtmf_events = s->dtmf.events;
 }
 
@@ -460,15 +464,16 @@ dir_json(const struct telemetry_dir *d)
 		mos = json_real(round(telemetry_mos(f, jit, rtt, TELEMETRY_CODEC_G711) * 100.0) /
 		                100.0);
 	}
-	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I},s:I}", "packets",
-	                 (json_int_t)d->packets, "bytes", (json_int_t)d->bytes, "lost", lost,
-	                 "loss", loss, "jitter_ms", jitter, "mos", mos, "rtt_ms",
+	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I}",
+	                 "packets", (json_int_t)d->packets, "bytes", (json_int_t)d->bytes, "lost",
+	                 lost, "loss", loss, "jitter_ms", jitter, "mos", mos, "rtt_ms",
 	                 rtt > 0 ? json_real(round(rtt * 1000.0) / 1000.0) : json_null(), "drops",
 	                 "auth", (json_int_t)d->drops.auth, "replay", (json_int_t)d->drops.replay,
 	                 "plaintext", (json_int_t)d->drops.plaintext, "unknown_source",
 	                 (json_int_t)d->drops.unknown_source, "ssrc_limit",
-	                 (json_int_t)d->drops.ssrc_limit, "dtmf_events",
-	                 (json_int_t)d->dtmf_events);
+	                 (json_int_t)d->drops.ssrc_limit, "malformed",
+	                 (json_int_t)d->drops.malformed, "other", (json_int_t)d->drops.other,
+	                 "dtmf_events", (json_int_t)d->dtmf_events);
 }
 
 static json_t *

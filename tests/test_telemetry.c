@@ -150,8 +150,8 @@ emit_all(struct telemetry *t)
 	tl.first_packet_ms = 40;
 	tl.signalling = (struct telemetry_tls){"TLSv1.3", "TLS_AES_256_GCM_SHA384", fp,
 	                                       (struct sockaddr *)&src};
-	tl.in = (struct telemetry_dir){1500, 258000, 15, 3.5, 0, {2, 1, 0, 7, 4}, 16, false};
-	tl.out = (struct telemetry_dir){1490, 256280, -1, 0, 0, {0, 0, 0, 0, 0}, 2, true};
+	tl.in = (struct telemetry_dir){1500, 258000, 15, 3.5, 0, {2, 1, 0, 7, 4, 3, 5}, 16, false};
+	tl.out = (struct telemetry_dir){1490, 256280, -1, 0, 0, {0, 0, 0, 0, 0, 0, 0}, 2, true};
 	al = tl;
 	al.suite = "AEAD_AES_256_GCM";
 	al.latched = NULL;
@@ -621,7 +621,7 @@ START_TEST(telemetry_counters_follow_events)
 	        json_integer_value(json_object_get(
 	                json_object_get(json_object_get(c, "refusals"), "flood"), "connections")),
 	        1);
-	/* trunk + agent legs each had in.drops = {2,1,0,7,4} */
+	/* trunk + agent legs each had in.drops = {2,1,0,7,4,3,5} */
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(c, "drops"), "auth")),
 	                 4);
 	ck_assert_int_eq(
@@ -629,6 +629,10 @@ START_TEST(telemetry_counters_follow_events)
 	        14);
 	ck_assert_int_eq(
 	        json_integer_value(json_object_get(json_object_get(c, "drops"), "ssrc_limit")), 8);
+	ck_assert_int_eq(
+	        json_integer_value(json_object_get(json_object_get(c, "drops"), "malformed")), 6);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(c, "drops"), "other")),
+	                 10);
 	ck_assert_int_eq(
 	        json_integer_value(json_object_get(json_object_get(c, "tls_handshakes"), "failed")),
 	        1);

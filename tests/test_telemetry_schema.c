@@ -130,6 +130,11 @@ START_TEST(telemetry_call_end_carries_legs_mos_and_posture)
 	        7);
 	ck_assert_int_eq(
 	        json_integer_value(json_object_get(json_object_get(in, "drops"), "ssrc_limit")), 4);
+	/* every packet a leg dropped has its reason: malformed, and anything else */
+	ck_assert_int_eq(
+	        json_integer_value(json_object_get(json_object_get(in, "drops"), "malformed")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(in, "drops"), "other")),
+	                 5);
 	/* DTMF: how many key presses per direction, never which keys */
 	ck_assert_int_eq(json_integer_value(json_object_get(in, "dtmf_events")), 16);
 	ck_assert_int_eq(
@@ -199,8 +204,8 @@ START_TEST(telemetry_direction_without_packets_says_null)
 	memset(&tl, 0, sizeof(tl));
 	tl.first_packet_ms = -1;
 	/* what the daemon passed for a received direction without packets */
-	tl.in = (struct telemetry_dir){0, 0, 0, 0, 0, {0, 0, 0, 0, 0}, 0, false};
-	tl.out = (struct telemetry_dir){0, 0, -1, 0, 0, {0, 0, 0, 0, 0}, 0, true};
+	tl.in = (struct telemetry_dir){0, 0, 0, 0, 0, {0, 0, 0, 0, 0, 0, 0}, 0, false};
+	tl.out = (struct telemetry_dir){0, 0, -1, 0, 0, {0, 0, 0, 0, 0, 0, 0}, 0, true};
 	in = call_end_dir(t, r, &tl, "in");
 	ck_assert_int_eq(json_integer_value(json_object_get(in, "packets")), 0);
 	ck_assert_msg(json_is_null(json_object_get(in, "mos")), "mos of a silent direction: %f",
