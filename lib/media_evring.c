@@ -40,6 +40,7 @@ struct media_evring {
 	atomic_uint stats_head, stats_tail;
 	atomic_ullong lost;
 	bool res_stats;          /* producer: the reservation carries statistics */
+	bool unsignalled;        /* producer: committed since the last flush */
 	struct media_event prod; /* producer: the event being filled */
 	struct media_event cons; /* consumer: the event handed to the callback */
 };
@@ -110,7 +111,6 @@ media_evring_commit(struct media_evring *r)
 	unsigned t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	struct evslot *s = &r->slot[t % r->len];
 	const struct media_event *ev = &r->prod;
-	uint64_t one = 1;
 
 	s->type = ev->type;
 	s->leg = ev->leg;
@@ -127,6 +127,17 @@ media_evring_commit(struct media_evring *r)
 		atomic_store_explicit(&r->stats_tail, st + 1, memory_order_release);
 	}
 	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+	r->unsignalled = true;
+}
+
+void
+media_evring_flush(struct media_evring *r)
+{
+	uint64_t one = 1;
+
+	if (!r->unsignalled)
+		return;
+	r->unsignalled = false;
 	(void)!write(r->efd, &one, sizeof(one));
 }
 

@@ -22,8 +22,10 @@ struct media_evring;
 
 /*
  * A queue of `len` events (a power of two, at least 4) of which len / 4 may carry
- * statistics; `efd` (not owned) gets a write per committed event. 0 or -EINVAL/-ENOMEM;
- * the ring is freed (and wiped) with media_evring_free().
+ * statistics; `efd` (not owned) gets one write per media_evring_flush() that follows
+ * committed events (the worker flushes once at the end of each round, so a round's
+ * events cost one system call and one wake-up of the consumer, not one each). 0 or
+ * -EINVAL/-ENOMEM; the ring is freed (and wiped) with media_evring_free().
  */
 int media_evring_new(struct media_evring **out, unsigned len, int efd);
 void media_evring_free(struct media_evring *r);
@@ -35,6 +37,9 @@ void media_evring_free(struct media_evring *r);
  */
 struct media_event *media_evring_reserve(struct media_evring *r, bool with_stats);
 void media_evring_commit(struct media_evring *r);
+/* Producer: wake the consumer (one write to `efd`) if events were committed since the
+ * last flush. */
+void media_evring_flush(struct media_evring *r);
 
 /* Consumer: cb for every waiting event, in order; the event is valid during the call
  * only (.stats only for the two event types that carry statistics). Returns how many. */

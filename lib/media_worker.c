@@ -394,6 +394,8 @@ worker_round_end(struct media_worker *w, bool cmds, uint64_t *next_idle)
 			*next_idle = mono + 1000000000u;
 		}
 	}
+	/* the round's events (packets, commands, idle checks): one wake-up for all */
+	media_evring_flush(w->evr);
 }
 
 static void
