@@ -564,8 +564,9 @@ answered(struct call *c, osip_message_t *resp)
 		osip_message_get_body(c->b_invite, 0, &ob);
 		stimer_leg_2xx(c, 1, resp, ob != NULL ? ob->body : NULL);
 		/* the session timers keep the copy they need; after its 2xx the INVITE is kept
-		 * for its headers only (2xx retransmissions, CANCEL/ACK matching) */
-		call_msg_drop_bodies(c->b_invite);
+		 * for its transaction's core only (2xx retransmissions, CANCEL/ACK matching) */
+		if (call_msg_keep_txn(&c->b_invite) != 0)
+			call_msg_drop_bodies(c->b_invite);
 	}
 	if (c->leg[0].remote_sdp == NULL) {
 		/* leg A sent no offer: this 2xx carries one, the ACK waits (b2bua_late.c) */

@@ -91,6 +91,44 @@ call_msg_drop_bodies(osip_message_t *m)
 }
 
 int
+call_msg_keep_txn(osip_message_t **m)
+{
+	osip_message_t *o = *m, *n = NULL;
+	osip_via_t *top = NULL, *via = NULL;
+	int i;
+
+	if (o == NULL || !MSG_IS_REQUEST(o))
+		return 0;
+	if (osip_message_init(&n) != OSIP_SUCCESS)
+		return -ENOMEM;
+	if ((n->sip_method = osip_strdup(o->sip_method)) == NULL ||
+	    (o->sip_version != NULL && (n->sip_version = osip_strdup(o->sip_version)) == NULL) ||
+	    (o->req_uri != NULL && osip_uri_clone(o->req_uri, &n->req_uri) != OSIP_SUCCESS) ||
+	    (o->call_id != NULL && osip_call_id_clone(o->call_id, &n->call_id) != OSIP_SUCCESS) ||
+	    (o->from != NULL && osip_from_clone(o->from, &n->from) != OSIP_SUCCESS) ||
+	    (o->to != NULL && osip_to_clone(o->to, &n->to) != OSIP_SUCCESS) ||
+	    (o->cseq != NULL && osip_cseq_clone(o->cseq, &n->cseq) != OSIP_SUCCESS))
+		goto fail;
+	if (osip_message_get_via(o, 0, &top) >= 0 && top != NULL) {
+		if (osip_via_clone(top, &via) != OSIP_SUCCESS)
+			goto fail;
+		osip_list_add(&n->vias, via, -1);
+	}
+	for (i = 0; i < osip_list_size(&o->routes); i++) {
+		osip_route_t *r = osip_list_get(&o->routes, i), *copy = NULL;
+		if (osip_route_clone(r, &copy) != OSIP_SUCCESS)
+			goto fail;
+		osip_list_add(&n->routes, copy, -1);
+	}
+	osip_message_free(o); /* through libosip2's allocator: the SDP body is wiped */
+	*m = n;
+	return 0;
+fail:
+	osip_message_free(n);
+	return -ENOMEM;
+}
+
+int
 leg_offer_room(struct call_leg *l, size_t n)
 {
 	offer_drop(l);

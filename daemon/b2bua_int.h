@@ -198,6 +198,12 @@ void leg_clear(struct call_leg *l);
 int leg_offer_room(struct call_leg *l, size_t n);
 /* Free (wiped) the bodies of a message the call keeps only for its headers. */
 void call_msg_drop_bodies(osip_message_t *m);
+/* Replace *m, an INVITE a call keeps once it is answered, by a copy of what is still read
+ * from it: the request line, Call-ID, From, To, CSeq, the top Via and the Route set
+ * (matching CANCELs, responses and PRACKs, ACK/CANCEL built from it, the caller's
+ * identity for a bridge transfer); the rest is freed (bodies wiped). 0, or -ENOMEM with
+ * *m untouched. */
+int call_msg_keep_txn(osip_message_t **m);
 void leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci);
 void call_media_index(struct call *c);
 struct call *call_by_media(struct b2bua *b, uint64_t media_id);

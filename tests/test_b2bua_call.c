@@ -9,6 +9,7 @@
  * into a new string: the old table walk did it for every leg of every call.
  */
 #include <check.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 
 #include "b2bua_call_stubs.h"
 #include "b2bua_int.h"
+#include "sip_dialog.h"
+#include "sip_util.h"
 
 #define NCALLS 10000
 
@@ -203,6 +206,91 @@ START_TEST(call_by_media_finds_the_call_by_its_media_id_until_it_is_freed)
 }
 END_TEST
 
+/* ---- what an answered call keeps of its INVITEs (issue 12: memory per live call) ---- */
+
+/* An INVITE as a trunk sends it: a proxy's Via on top of the trunk's, the usual headers
+ * and an SDP offer with two a=crypto lines. */
+static const char trunk_invite[] =
+        "INVITE sip:+15557654@sipwarden.test SIP/2.0\r\n"
+        "Via: SIP/2.0/TLS 10.0.0.2:5061;branch=z9hG4bKproxy1;rport\r\n"
+        "Via: SIP/2.0/TLS 10.0.0.1:5061;branch=z9hG4bKtrunk1\r\n"
+        "Max-Forwards: 69\r\n"
+        "Record-Route: <sip:10.0.0.2:5061;transport=tls;lr>\r\n"
+        "From: \"Ann Caller\" <sip:+15551234@trunk.test>;tag=as7f3c\r\n"
+        "To: <sip:+15557654@sipwarden.test>\r\n"
+        "Call-ID: 8c1f0b2e9d7a4c3b@trunk.test\r\n"
+        "CSeq: 102 INVITE\r\n"
+        "Contact: <sip:trunk@10.0.0.1:5061;transport=tls>\r\n"
+        "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, REFER, NOTIFY, INFO\r\n"
+        "Supported: timer, 100rel, replaces\r\n"
+        "Session-Expires: 1800;refresher=uac\r\n"
+        "Min-SE: 90\r\n"
+        "User-Agent: Trunk PBX 12.4.1\r\n"
+        "P-Asserted-Identity: <sip:+15551234@trunk.test>\r\n"
+        "Content-Type: application/sdp\r\n"
+        "Content-Length: 402\r\n"
+        "\r\n"
+        "v=0\r\n"
+        "o=pbx 1733387000 1733387000 IN IP4 10.0.0.1\r\n"
+        "s=call\r\n"
+        "c=IN IP4 10.0.0.1\r\n"
+        "t=0 0\r\n"
+        "m=audio 40000 RTP/SAVP 0 8 101\r\n"
+        "a=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:8 PCMA/8000\r\n"
+        "a=rtpmap:101 telephone-event/8000\r\n"
+        "a=fmtp:101 0-16\r\n"
+        "a=ptime:20\r\n"
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
+        "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzFDSDJIcmNqKVlUOSxWXC94\r\n"
+        "a=sendrecv\r\n";
+
+/* The kept INVITE costs at most this many heap bytes (glibc's chunk overhead included).
+ * Kept whole (parsed, its text forgotten) it took 4,064. */
+#define KEPT_INVITE_BUDGET 2048
+
+START_TEST(an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget)
+{
+	osip_message_t *m = NULL, *cancel = NULL;
+	osip_via_t *via = NULL;
+	osip_generic_param_t *br = NULL;
+	size_t before;
+
+	/* libosip2's first-use allocations outside the measure */
+	ck_assert_int_eq(osip_message_init(&m), 0);
+	ck_assert_int_eq(osip_message_parse(m, trunk_invite, sizeof(trunk_invite) - 1), 0);
+	osip_message_free(m);
+	m = NULL;
+
+	before = mallinfo2().uordblks;
+	ck_assert_int_eq(osip_message_init(&m), 0);
+	ck_assert_int_eq(osip_message_parse(m, trunk_invite, sizeof(trunk_invite) - 1), 0);
+	sip_util_forget_text(m); /* as on_new_invite() keeps it */
+	ck_assert_int_eq(call_msg_keep_txn(&m), 0);
+	size_t kept = mallinfo2().uordblks - before;
+	ck_assert_msg(kept <= KEPT_INVITE_BUDGET, "the kept INVITE takes %zu heap bytes", kept);
+
+	/* what is read from it later is all there */
+	ck_assert(MSG_IS_INVITE(m));
+	ck_assert_str_eq(m->cseq->number, "102");
+	ck_assert_str_eq(m->cseq->method, "INVITE");
+	ck_assert_str_eq(m->call_id->number, "8c1f0b2e9d7a4c3b");
+	ck_assert_str_eq(m->from->url->username, "+15551234");
+	ck_assert_str_eq(m->from->displayname, "\"Ann Caller\"");
+	ck_assert_str_eq(m->to->url->username, "+15557654");
+	ck_assert_str_eq(m->req_uri->username, "+15557654");
+	ck_assert_int_eq(osip_message_get_via(m, 0, &via), 0);
+	ck_assert_int_eq(osip_via_param_get_byname(via, "branch", &br), 0);
+	ck_assert_str_eq(br->gvalue, "z9hG4bKproxy1");
+	ck_assert_int_eq(osip_list_size(&m->bodies), 0);
+	/* a CANCEL can still be built from it (the ACK to a non-2xx likewise) */
+	ck_assert_int_eq(sip_dialog_cancel(m, &cancel), 0);
+	ck_assert_str_eq(cancel->cseq->number, "102");
+	osip_message_free(cancel);
+	osip_message_free(m);
+}
+END_TEST
+
 static Suite *
 b2bua_call_suite(void)
 {
@@ -214,6 +302,9 @@ b2bua_call_suite(void)
 	tcase_add_test(tc, call_by_callid_finds_each_leg_and_forgets_cleared_and_freed_ones);
 	tcase_add_test(tc, call_by_dialog_finds_a_call_id_longer_than_the_stack_buffer);
 	tcase_add_test(tc, call_by_media_finds_the_call_by_its_media_id_until_it_is_freed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("budget");
+	tcase_add_test(tc, an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }
