@@ -55,8 +55,8 @@ call_new(struct b2bua *b)
 	return c;
 }
 
-static void
-offer_drop(struct call_leg *l)
+void
+leg_offer_drop(struct call_leg *l)
 {
 	if (l->offered != NULL) {
 		for (size_t i = 0; i < l->noffered; i++)
@@ -76,7 +76,7 @@ leg_clear(struct call_leg *l)
 	sdp_desc_free(l->remote_sdp);
 	l->remote_sdp = NULL;
 	srtp_keys_wipe(&l->tx);
-	offer_drop(l);
+	leg_offer_drop(l);
 }
 
 void
@@ -131,9 +131,54 @@ fail:
 int
 leg_offer_room(struct call_leg *l, size_t n)
 {
-	offer_drop(l);
+	leg_offer_drop(l);
 	if ((l->offered = calloc(n > 0 ? n : 1, sizeof(*l->offered))) == NULL)
 		return -ENOMEM;
+	return 0;
+}
+
+void
+leg_answer_key(struct call_leg *l, const struct sdp_verdict *v)
+{
+	srtp_keys_wipe(&l->tx);
+	for (size_t i = 0; i < l->noffered; i++)
+		if (v->srtp && l->offered[i].tag == v->tag && l->offered[i].suite == v->suite)
+			l->tx = l->offered[i];
+	leg_offer_drop(l);
+}
+
+int
+leg_offer_from_text(struct call_leg *l, const char *sdp)
+{
+	struct sdp_desc *d = NULL;
+	const struct sdp_stream *m;
+	const char *why = NULL;
+	int rc;
+
+	leg_offer_drop(l);
+	if ((rc = sdp_parse(&d, sdp, strlen(sdp), &why)) != 0)
+		return rc;
+	/* ours: one audio m= line, each a=crypto line one key (sdp_build_offer()) */
+	m = d->nmedia == 1 ? &d->media[0] : NULL;
+	if (m == NULL || m->ncrypto_bad > 0 || m->crypto_too_many) {
+		sdp_desc_free(d);
+		return -EINVAL;
+	}
+	if (m->ncrypto > 0) {
+		if ((rc = leg_offer_room(l, m->ncrypto)) != 0) {
+			sdp_desc_free(d);
+			return rc;
+		}
+		for (unsigned i = 0; i < m->ncrypto; i++) {
+			if (m->crypto[i].nkeys != 1 || m->crypto[i].keys[0].mki_len != 0) {
+				leg_offer_drop(l);
+				sdp_desc_free(d);
+				return -EINVAL;
+			}
+			l->offered[l->noffered++] = m->crypto[i].keys[0];
+		}
+	}
+	sdp_desc_free(d); /* wipes the keys it read */
 	return 0;
 }
 

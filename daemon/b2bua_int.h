@@ -196,6 +196,16 @@ void leg_clear(struct call_leg *l);
 /* Wipe and free leg `l`'s offered keys, then make room for `n` (at least one) of the new
  * offer's: 0, or -ENOMEM with none. */
 int leg_offer_room(struct call_leg *l, size_t n);
+/* Wipe and free leg `l`'s offered keys (none left). */
+void leg_offer_drop(struct call_leg *l);
+/* The peer of leg `l` answered our offer choosing `v`: our key for it becomes l->tx (wiped
+ * when none matches or the answer is plain), and the offered keys are wiped and freed (a
+ * live call does not keep the keys its peer did not choose). */
+void leg_answer_key(struct call_leg *l, const struct sdp_verdict *v);
+/* The keys of our offer `sdp` (a text sdp_build_*() wrote for leg `l`) into l->offered
+ * again, by tag order, for an answer to it that comes again (a session refresh repeats
+ * the offer): 0, -EINVAL (not an SDP we wrote) or -ENOMEM. */
+int leg_offer_from_text(struct call_leg *l, const char *sdp);
 /* Free (wiped) the bodies of a message the call keeps only for its headers. */
 void call_msg_drop_bodies(osip_message_t *m);
 /* Replace *m, an INVITE a call keeps once it is answered, by a copy of what is still read

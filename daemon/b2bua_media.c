@@ -69,10 +69,7 @@ leg_set_answer(struct call *c, int legi, struct sdp_desc *answer, const struct s
 	sdp_desc_free(l->remote_sdp);
 	l->remote_sdp = answer;
 	l->verdict = *v;
-	srtp_keys_wipe(&l->tx);
-	for (size_t i = 0; i < l->noffered; i++)
-		if (v->srtp && l->offered[i].tag == v->tag && l->offered[i].suite == v->suite)
-			l->tx = l->offered[i];
+	leg_answer_key(l, v);
 }
 
 int

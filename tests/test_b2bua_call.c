@@ -9,11 +9,13 @@
  * into a new string: the old table walk did it for every leg of every call.
  */
 #include <check.h>
+#include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <osipparser2/osip_parser.h>
 
 #include "b2bua_call_stubs.h"
@@ -291,6 +293,93 @@ START_TEST(an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget)
 }
 END_TEST
 
+/* An offer as a trunk sends it, for sdp_build_offer() to build ours from. */
+static const char trunk_offer[] =
+        "v=0\r\n"
+        "o=pbx 1 1 IN IP4 10.0.0.1\r\n"
+        "s=call\r\n"
+        "c=IN IP4 10.0.0.1\r\n"
+        "t=0 0\r\n"
+        "m=audio 40000 RTP/SAVP 0\r\n"
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
+
+static const enum srtp_suite six_suites[] = {
+        SUITE_AEAD_AES_256_GCM,        SUITE_AEAD_AES_128_GCM,        SUITE_AES_256_CM_HMAC_SHA1_80,
+        SUITE_AES_CM_128_HMAC_SHA1_80, SUITE_AES_256_CM_HMAC_SHA1_32, SUITE_AES_CM_128_HMAC_SHA1_32,
+};
+
+/* Our offer of six suites on leg `l` (its keys in l->offered): the text (sdp_text_free). */
+static char *
+offer_six(struct call_leg *l)
+{
+	struct sdp_policy pol = {six_suites, 6, true, false};
+	struct sdp_desc *from = NULL;
+	struct sdp_verdict fv;
+	struct sdp_origin o;
+	struct sdp_local loc = {&o, "192.0.2.1", 41000, false};
+	const char *why = NULL;
+	char *text = NULL;
+
+	ck_assert_int_eq(sdp_parse(&from, trunk_offer, sizeof(trunk_offer) - 1, &why), 0);
+	ck_assert_int_eq(sdp_check_offer(from, &pol, &fv), 0);
+	ck_assert_int_eq(sdp_origin_init(&o), 0);
+	ck_assert_int_eq(leg_offer_room(l, 6), 0);
+	ck_assert_int_eq(
+	        sdp_build_offer(&text, &loc, from, &fv, six_suites, 6, l->offered, 6, &l->noffered),
+	        0);
+	ck_assert_uint_eq(l->noffered, 6);
+	sdp_desc_free(from);
+	return text;
+}
+
+/* A leg whose peer answered our offer keeps the key it chose and no other: the six keys
+ * of an offer (1,104 bytes with their MKI room, and the allocation) were kept for the
+ * call's life. A session refresh that repeats the offer reads them again from its text. */
+START_TEST(an_answered_leg_keeps_only_the_chosen_key_and_reads_the_offer_again_from_its_text)
+{
+	struct call_leg l = {0};
+	struct srtp_keys saved[6];
+	struct sdp_verdict v = {.reason = SDP_OK, .media = 0, .srtp = true, .crypto = 0};
+	size_t before;
+	char *text;
+
+	text = offer_six(&l);
+	memcpy(saved, l.offered, sizeof(saved));
+	leg_offer_drop(&l);
+	before = mallinfo2().uordblks;
+	ck_assert_int_eq(leg_offer_room(&l, 6), 0);
+	memcpy(l.offered, saved, sizeof(saved));
+	l.noffered = 6;
+	v.suite = saved[2].suite;
+	v.tag = saved[2].tag;
+	leg_answer_key(&l, &v);
+	ck_assert_int_eq(l.tx.suite, saved[2].suite);
+	ck_assert_uint_eq(l.tx.tag, saved[2].tag);
+	ck_assert_mem_eq(l.tx.key, saved[2].key, sizeof(l.tx.key));
+	ck_assert_mem_eq(l.tx.salt, saved[2].salt, sizeof(l.tx.salt));
+	ck_assert_msg(l.offered == NULL && l.noffered == 0, "%zu offered keys kept", l.noffered);
+	size_t kept = mallinfo2().uordblks - before;
+	ck_assert_msg(kept == 0, "the answered leg's keys take %zu heap bytes", kept);
+
+	/* the refresh's answer may choose any of them again */
+	ck_assert_int_eq(leg_offer_from_text(&l, text), 0);
+	ck_assert_uint_eq(l.noffered, 6);
+	for (size_t i = 0; i < 6; i++) {
+		ck_assert_int_eq(l.offered[i].suite, saved[i].suite);
+		ck_assert_uint_eq(l.offered[i].tag, saved[i].tag);
+		ck_assert_mem_eq(l.offered[i].key, saved[i].key, sizeof(saved[i].key));
+		ck_assert_mem_eq(l.offered[i].salt, saved[i].salt, sizeof(saved[i].salt));
+		ck_assert_uint_eq(l.offered[i].mki_len, 0);
+	}
+	/* not an SDP of ours: refused, nothing kept */
+	ck_assert_int_eq(leg_offer_from_text(&l, "v=0\r\nm=audio\r\n"), -EINVAL);
+	ck_assert_uint_eq(l.noffered, 0);
+	OPENSSL_cleanse(saved, sizeof(saved));
+	sdp_text_free(text);
+	leg_clear(&l);
+}
+END_TEST
+
 static Suite *
 b2bua_call_suite(void)
 {
@@ -305,6 +394,9 @@ b2bua_call_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("budget");
 	tcase_add_test(tc, an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget);
+	tcase_add_test(
+	        tc,
+	        an_answered_leg_keeps_only_the_chosen_key_and_reads_the_offer_again_from_its_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
