@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <netinet/in.h>
+
 #include <event2/event.h>
 #include <osipparser2/osip_message.h>
 
@@ -27,6 +29,14 @@ enum call_state {
 	CALL_EARLY,    /* the agent sent a provisional answer with a tag */
 	CALL_ANSWERED, /* 200 sent to A */
 	CALL_ENDED,    /* waiting to be freed */
+};
+
+/* A peer's IPv4 or IPv6 address in 28 bytes (a struct sockaddr_storage takes 128); cast
+ * &sa for the functions that take a struct sockaddr. */
+union leg_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
 };
 
 /*
@@ -51,12 +61,13 @@ struct call_leg {
 	struct srtp_keys *offered;
 	size_t noffered;
 	bool media_ready; /* media_leg_update() done */
-	/* TLS posture of the signalling hop, captured when the leg started */
-	char tls_version[16];
-	char tls_cipher[64];
+	/* TLS posture of the signalling hop, captured when the leg started: libssl's static
+	 * names (NULL: none) */
+	const char *tls_version;
+	const char *tls_cipher;
 	uint8_t peer_sha256[32];
 	bool has_peer_cert;
-	struct sockaddr_storage peer_addr;
+	union leg_addr peer_addr;     /* family 0: none */
 	int64_t first_packet_ms;      /* answer -> first accepted media packet, -1 none */
 	struct strmap_node by_callid; /* in b->callids[leg] while dlg is set (b2bua_call.c) */
 };

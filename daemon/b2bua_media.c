@@ -185,11 +185,11 @@ leg_telemetry_of(const struct call *c, const struct call_leg *l, enum media_leg_
 	                       ? (const struct sockaddr *)&ms->peer_rtp
 	                       : NULL;
 	out->first_packet_ms = l->first_packet_ms;
-	out->signalling.version = l->tls_version[0] ? l->tls_version : NULL;
-	out->signalling.cipher = l->tls_cipher[0] ? l->tls_cipher : NULL;
+	out->signalling.version = l->tls_version;
+	out->signalling.cipher = l->tls_cipher;
 	out->signalling.peer_sha256 = l->has_peer_cert ? l->peer_sha256 : NULL;
 	out->signalling.peer =
-	        l->peer_addr.ss_family != 0 ? (const struct sockaddr *)&l->peer_addr : NULL;
+	        l->peer_addr.sa.sa_family != 0 ? (const struct sockaddr *)&l->peer_addr : NULL;
 	if (ms != NULL) {
 		telemetry_dir_from_rx(&ms->rx, &out->in);
 		telemetry_dir_from_tx(&ms->tx, &out->out);

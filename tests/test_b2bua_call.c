@@ -380,6 +380,17 @@ START_TEST(an_answered_leg_keeps_only_the_chosen_key_and_reads_the_offer_again_f
 }
 END_TEST
 
+/* A live call's record: two legs inline. 784 bytes a leg and 2,208 a call before: a
+ * sockaddr_storage (128 B) for an IPv4/IPv6 address, and the TLS version and cipher names
+ * copied into 80 bytes (libssl's static strings: two pointers do). */
+START_TEST(call_record_fits_its_budget)
+{
+	ck_assert_uint_le(sizeof(union leg_addr), 28);
+	ck_assert_uint_le(sizeof(struct call_leg), 640);
+	ck_assert_uint_le(sizeof(struct call), 1920);
+}
+END_TEST
+
 static Suite *
 b2bua_call_suite(void)
 {
@@ -393,6 +404,7 @@ b2bua_call_suite(void)
 	tcase_add_test(tc, call_by_media_finds_the_call_by_its_media_id_until_it_is_freed);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("budget");
+	tcase_add_test(tc, call_record_fits_its_budget);
 	tcase_add_test(tc, an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget);
 	tcase_add_test(
 	        tc,
