@@ -510,8 +510,11 @@ leg_b_take_answer(struct call *c, osip_message_t *resp)
 	char *sdp = NULL;
 
 	osip_message_get_body(resp, 0, &body);
-	if ((body == NULL || body->body == NULL) && l->remote_sdp != NULL && c->a_answer != NULL)
-		return 0; /* the SDP came with early media already */
+	if ((body == NULL || body->body == NULL) && l->remote_sdp != NULL && c->a_answer != NULL) {
+		if (resp->status_code >= 200)
+			leg_offer_drop(l); /* the early answer was the answer */
+		return 0;                  /* the SDP came with early media already */
+	}
 	if (body == NULL || body->body == NULL ||
 	    sdp_parse(&answer, body->body, body->length, &why) != 0 ||
 	    sdp_check_answer(answer, &pol, l->offered, l->noffered, &v) != 0) {
@@ -526,7 +529,8 @@ leg_b_take_answer(struct call *c, osip_message_t *resp)
 		call_end(c, "refused", "sipwarden", "agent_answer_refused", 488);
 		return -1;
 	}
-	leg_set_answer(c, 1, answer, &v);
+	/* early media (183): the 2xx answers the same offer again, checked against its keys */
+	leg_set_answer(c, 1, answer, &v, resp->status_code >= 200);
 	if (c->a_answer == NULL) {
 		struct sdp_local loc = {&c->leg[0].origin, media_advertise(c), c->ports[0][0],
 		                        leg_crypto_pad(c, 0)};

@@ -338,7 +338,7 @@ move(struct call *c, osip_message_t *resp, struct sdp_desc *answer, const struct
 	strmap_add(b->callids[al], &x->leg.by_callid, x->leg.dlg->call_id,
 	           strlen(x->leg.dlg->call_id), c);
 	c->leg[al].dlg->confirmed = true;
-	leg_set_answer(c, al, answer, v);
+	leg_set_answer(c, al, answer, v, true);
 	/* the SDP we write on this leg from now on names the new leg's ports */
 	c->ports[al][0] = x->ports[0];
 	c->ports[al][1] = x->ports[1];

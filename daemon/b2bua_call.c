@@ -138,13 +138,14 @@ leg_offer_room(struct call_leg *l, size_t n)
 }
 
 void
-leg_answer_key(struct call_leg *l, const struct sdp_verdict *v)
+leg_answer_key(struct call_leg *l, const struct sdp_verdict *v, bool final)
 {
 	srtp_keys_wipe(&l->tx);
 	for (size_t i = 0; i < l->noffered; i++)
 		if (v->srtp && l->offered[i].tag == v->tag && l->offered[i].suite == v->suite)
 			l->tx = l->offered[i];
-	leg_offer_drop(l);
+	if (final)
+		leg_offer_drop(l);
 }
 
 int

@@ -210,9 +210,10 @@ int leg_offer_room(struct call_leg *l, size_t n);
 /* Wipe and free leg `l`'s offered keys (none left). */
 void leg_offer_drop(struct call_leg *l);
 /* The peer of leg `l` answered our offer choosing `v`: our key for it becomes l->tx (wiped
- * when none matches or the answer is plain), and the offered keys are wiped and freed (a
- * live call does not keep the keys its peer did not choose). */
-void leg_answer_key(struct call_leg *l, const struct sdp_verdict *v);
+ * when none matches or the answer is plain); a `final` answer also wipes and frees the
+ * offered keys (a live call does not keep the keys its peer did not choose; an early
+ * answer's 2xx is checked against them again). */
+void leg_answer_key(struct call_leg *l, const struct sdp_verdict *v, bool final);
 /* The keys of our offer `sdp` (a text sdp_build_*() wrote for leg `l`) into l->offered
  * again, by tag order, for an answer to it that comes again (a session refresh repeats
  * the offer): 0, -EINVAL (not an SDP we wrote) or -ENOMEM. */
@@ -457,7 +458,11 @@ const char *suite_name_of(const struct srtp_keys *k, bool plain);
 bool leg_is_plain(const struct call *c, int legi);
 bool leg_crypto_pad(const struct call *c, int legi);
 const char *media_advertise(const struct call *c);
-void leg_set_answer(struct call *c, int legi, struct sdp_desc *answer, const struct sdp_verdict *v);
+/* Leg `legi`'s peer answered our offer: keep `answer` (taken) and `v`, our key it chose
+ * becomes tx; a `final` answer (not early media's, which the 2xx answers again) also
+ * drops the other offered keys (leg_answer_key()). */
+void leg_set_answer(struct call *c, int legi, struct sdp_desc *answer, const struct sdp_verdict *v,
+                    bool final);
 void interim_tick(void *arg);
 
 #endif

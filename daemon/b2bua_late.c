@@ -312,7 +312,7 @@ b2bua_late_ack(struct call *c, int legi, const osip_message_t *ack)
 			return;
 		}
 	}
-	leg_set_answer(c, l->ans, answer, &av);
+	leg_set_answer(c, l->ans, answer, &av, true);
 	sdp_desc_free(o->remote_sdp);
 	o->remote_sdp = l->offer;
 	o->verdict = l->verdict;

@@ -62,14 +62,15 @@ suite_name_of(const struct srtp_keys *k, bool plain)
 
 /* Remember the peer's accepted answer on leg `legi` and our key the answer chose. */
 void
-leg_set_answer(struct call *c, int legi, struct sdp_desc *answer, const struct sdp_verdict *v)
+leg_set_answer(struct call *c, int legi, struct sdp_desc *answer, const struct sdp_verdict *v,
+               bool final)
 {
 	struct call_leg *l = &c->leg[legi];
 
 	sdp_desc_free(l->remote_sdp);
 	l->remote_sdp = answer;
 	l->verdict = *v;
-	leg_answer_key(l, v);
+	leg_answer_key(l, v, final);
 }
 
 int
@@ -141,11 +142,16 @@ media_apply_leg(struct call *c, int legi)
 	mc.rtcp_mux = m->rtcp_mux;
 	mc.plain_rtp = !l->verdict.srtp;
 	if (l->verdict.srtp) {
-		if (l->verdict.crypto < 0 || (unsigned)l->verdict.crypto >= m->ncrypto)
+		const struct srtp_keys *rx = sdp_desc_key(l->remote_sdp, &l->verdict);
+		if (rx == NULL)
 			return -EINVAL;
-		mc.rx = m->crypto[l->verdict.crypto].keys[0];
+		mc.rx = *rx;
 		mc.tx = l->tx;
 	}
+	/* the answers and offers built from this SDP are out by now: the call keeps its
+	 * key, not its a=crypto lines (824 bytes each) */
+	if (!l->remote_sdp->key_kept)
+		sdp_desc_keep_key(l->remote_sdp, &l->verdict);
 	mc.clock_rate = 8000;
 	mc.has_dtmf_pt = telephone_event_pt(m, &mc.dtmf_pt);
 	rc = media_leg_update(c->b->media, c->media_id, call_mleg(c, legi), &mc);

@@ -44,7 +44,6 @@ pend_timeout_cb(evutil_socket_t fd, short what, void *arg)
 static bool
 same_crypto(const struct call_leg *l, const struct sdp_desc *d, const struct sdp_verdict *v)
 {
-	const struct sdp_stream *om, *nm;
 	const struct srtp_keys *a, *n;
 	const struct suite_info *si;
 
@@ -54,13 +53,10 @@ same_crypto(const struct call_leg *l, const struct sdp_desc *d, const struct sdp
 		return false;
 	if (!l->verdict.srtp || !v->srtp)
 		return !l->verdict.srtp && !v->srtp;
-	om = &l->remote_sdp->media[l->verdict.media];
-	nm = &d->media[v->media];
-	if (l->verdict.crypto < 0 || (unsigned)l->verdict.crypto >= om->ncrypto || v->crypto < 0 ||
-	    (unsigned)v->crypto >= nm->ncrypto)
+	/* the running one: what the call kept of its SDP (sdp_desc_keep_key()) */
+	if ((a = sdp_desc_key(l->remote_sdp, &l->verdict)) == NULL ||
+	    (n = sdp_desc_key(d, v)) == NULL)
 		return false;
-	a = &om->crypto[l->verdict.crypto].keys[0];
-	n = &nm->crypto[v->crypto].keys[0];
 	if ((si = suite_info(a->suite)) == NULL || a->suite != n->suite ||
 	    l->verdict.tag != v->tag || a->mki_len != n->mki_len || a->mki_len > sizeof(a->mki))
 		return false;
@@ -277,7 +273,7 @@ relay_response(struct call *c, osip_message_t *resp)
 			call_end(c, "failed", "sipwarden", "answer_refused", 0);
 			return;
 		}
-		leg_set_answer(c, 1 - legi, answer, &av);
+		leg_set_answer(c, 1 - legi, answer, &av, true);
 		struct sdp_local l = {&in->origin, media_advertise(c), c->ports[legi][0],
 		                      leg_crypto_pad(c, legi)};
 		in->origin.version++;

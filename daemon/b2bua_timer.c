@@ -608,7 +608,7 @@ stimer_response(struct call *c, int legi, uint64_t conn, osip_message_t *resp)
 			return true;
 		}
 		if (s->sdp_offer) {
-			leg_set_answer(c, legi, answer, &v); /* tx: the offered key chosen */
+			leg_set_answer(c, legi, answer, &v, true); /* tx: the offered key chosen */
 		} else {
 			sdp_desc_free(l->remote_sdp);
 			l->remote_sdp = answer;

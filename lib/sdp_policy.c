@@ -171,7 +171,7 @@ sdp_check_offer(const struct sdp_desc *offer, const struct sdp_policy *pol, stru
 	int best = -1, bestrank = 0, rc;
 	size_t k;
 
-	if (offer == NULL || pol == NULL || v == NULL)
+	if (offer == NULL || pol == NULL || v == NULL || offer->key_kept)
 		return -EINVAL;
 	verdict_init(v);
 	for (k = 0; k < offer->nmedia; k++) {
@@ -246,7 +246,8 @@ sdp_check_answer(const struct sdp_desc *answer, const struct sdp_policy *pol,
 	size_t i;
 	int rc;
 
-	if (answer == NULL || pol == NULL || v == NULL || (noffered > 0 && offered == NULL))
+	if (answer == NULL || pol == NULL || v == NULL || (noffered > 0 && offered == NULL) ||
+	    answer->key_kept)
 		return -EINVAL;
 	verdict_init(v);
 	if (!pol->hop_tls && desc_has_crypto(answer))

@@ -352,7 +352,10 @@ START_TEST(an_answered_leg_keeps_only_the_chosen_key_and_reads_the_offer_again_f
 	l.noffered = 6;
 	v.suite = saved[2].suite;
 	v.tag = saved[2].tag;
-	leg_answer_key(&l, &v);
+	leg_answer_key(&l, &v, false); /* early media: the 2xx may answer again */
+	ck_assert_uint_eq(l.noffered, 6);
+	ck_assert_int_eq(l.tx.suite, saved[2].suite);
+	leg_answer_key(&l, &v, true);
 	ck_assert_int_eq(l.tx.suite, saved[2].suite);
 	ck_assert_uint_eq(l.tx.tag, saved[2].tag);
 	ck_assert_mem_eq(l.tx.key, saved[2].key, sizeof(l.tx.key));
