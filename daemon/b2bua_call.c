@@ -128,6 +128,17 @@ fail:
 	return -ENOMEM;
 }
 
+void
+call_a_acked(struct call *c)
+{
+	if (c->a_invite != NULL)
+		call_msg_keep_txn(&c->a_invite); /* -ENOMEM: kept whole, as before */
+	/* our answer to leg A was kept for the 200 after early media (and its PRACK): sent,
+	 * and the 2xx's copies are ok2xx's own; later answers are built afresh */
+	sdp_text_free(c->a_answer);
+	c->a_answer = NULL;
+}
+
 int
 leg_offer_room(struct call_leg *l, size_t n)
 {

@@ -226,6 +226,9 @@ void call_msg_drop_bodies(osip_message_t *m);
  * identity for a bridge transfer); the rest is freed (bodies wiped). 0, or -ENOMEM with
  * *m untouched. */
 int call_msg_keep_txn(osip_message_t **m);
+/* Leg A's INVITE got its 200 and the ACK for it: drop what only set-up read (the INVITE
+ * down to its transaction's core, call_msg_keep_txn(); our SDP answer to it, wiped). */
+void call_a_acked(struct call *c);
 void leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci);
 void call_media_index(struct call *c);
 struct call *call_by_media(struct b2bua *b, uint64_t media_id);

@@ -394,6 +394,35 @@ START_TEST(call_record_fits_its_budget)
 }
 END_TEST
 
+/* Once leg A's 200 has its ACK, a call keeps no set-up state: the INVITE's core only,
+ * and not the SDP answer it sent leg A (kept for the 200 after early media). */
+START_TEST(an_acked_call_drops_its_setup_state)
+{
+	static const char answer[] = "v=0\r\n"
+	                             "o=- 1 2 IN IP4 192.0.2.1\r\n"
+	                             "s=-\r\n"
+	                             "c=IN IP4 192.0.2.1\r\n"
+	                             "t=0 0\r\n"
+	                             "m=audio 41000 RTP/SAVP 0\r\n"
+	                             "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+	                             "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
+	struct b2bua b = {0};
+	struct call *c;
+
+	ck_assert_ptr_nonnull(c = call_new(&b));
+	ck_assert_int_eq(osip_message_init(&c->a_invite), 0);
+	ck_assert_int_eq(osip_message_parse(c->a_invite, trunk_invite, sizeof(trunk_invite) - 1),
+	                 0);
+	ck_assert_ptr_nonnull(c->a_answer = strdup(answer));
+	c->a_final_sent = true;
+	call_a_acked(c);
+	ck_assert_int_eq(osip_list_size(&c->a_invite->bodies), 0);
+	ck_assert_str_eq(c->a_invite->cseq->number, "102");
+	ck_assert_msg(c->a_answer == NULL, "the answer to leg A is kept");
+	free_all(&b);
+}
+END_TEST
+
 static Suite *
 b2bua_call_suite(void)
 {
@@ -408,6 +437,7 @@ b2bua_call_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("budget");
 	tcase_add_test(tc, call_record_fits_its_budget);
+	tcase_add_test(tc, an_acked_call_drops_its_setup_state);
 	tcase_add_test(tc, an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget);
 	tcase_add_test(
 	        tc,
