@@ -288,7 +288,7 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 	c->leg[0].peer = ti;
 	c->leg[0].conn = conn;
 	c->leg[0].remote_sdp = offer;
-	c->leg[0].verdict = v;
+	c->leg[0].verdict = sdp_choice_of(&v);
 	leg_capture_tls(&c->leg[0], ci);
 	if (sip_dialog_new_uas(&c->leg[0].dlg, req, b->contact) != 0 ||
 	    sdp_origin_init(&c->leg[0].origin) != 0 || sdp_origin_init(&c->leg[1].origin) != 0) {

@@ -256,8 +256,9 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 		l->origin.version++;
 		if ((rc = leg_offer_room(l, ns)) != 0)
 			goto out;
-		rc = sdp_build_offer(&sdp, &loc, c->leg[0].remote_sdp, &c->leg[0].verdict,
-		                     c->conf->media.suites, ns, l->offered, ns, &l->noffered);
+		struct sdp_verdict av = sdp_choice_verdict(&c->leg[0].verdict);
+		rc = sdp_build_offer(&sdp, &loc, c->leg[0].remote_sdp, &av, c->conf->media.suites,
+		                     ns, l->offered, ns, &l->noffered);
 		if (rc != 0)
 			goto out;
 	}
@@ -535,7 +536,8 @@ leg_b_take_answer(struct call *c, osip_message_t *resp)
 		struct sdp_local loc = {&c->leg[0].origin, media_advertise(c), c->ports[0][0],
 		                        leg_crypto_pad(c, 0)};
 		c->leg[0].origin.version++;
-		if (sdp_build_answer(&sdp, &loc, c->leg[0].remote_sdp, &c->leg[0].verdict, answer,
+		struct sdp_verdict av = sdp_choice_verdict(&c->leg[0].verdict);
+		if (sdp_build_answer(&sdp, &loc, c->leg[0].remote_sdp, &av, answer,
 		                     &c->leg[0].tx) != 0) {
 			call_end(c, "failed", "sipwarden", "internal", 500);
 			return -1;

@@ -53,7 +53,7 @@ struct call_leg {
 	struct sip_dialog *dlg;
 	struct sdp_origin origin;    /* our o= on this leg */
 	struct sdp_desc *remote_sdp; /* the peer's last offer or answer on this leg */
-	struct sdp_verdict verdict;  /* what that SDP negotiated */
+	struct sdp_choice verdict;   /* what that SDP negotiated (sdp_choice_of() its verdict) */
 	struct srtp_keys tx;         /* our key toward this peer (the one in our SDP) */
 	/* keys of our last offer on this leg, by tag order: noffered of them in an array of
 	 * as many as it offered suites (leg_offer_room()), NULL before any; wiped when

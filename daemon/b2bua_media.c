@@ -69,7 +69,7 @@ leg_set_answer(struct call *c, int legi, struct sdp_desc *answer, const struct s
 
 	sdp_desc_free(l->remote_sdp);
 	l->remote_sdp = answer;
-	l->verdict = *v;
+	l->verdict = sdp_choice_of(v);
 	leg_answer_key(l, v, final);
 }
 

@@ -46,6 +46,7 @@ same_crypto(const struct call_leg *l, const struct sdp_desc *d, const struct sdp
 {
 	const struct srtp_keys *a, *n;
 	const struct suite_info *si;
+	struct sdp_choice vc = sdp_choice_of(v);
 
 	if (l->remote_sdp == NULL || l->verdict.media < 0 ||
 	    (size_t)l->verdict.media >= l->remote_sdp->nmedia || v->media < 0 ||
@@ -55,7 +56,7 @@ same_crypto(const struct call_leg *l, const struct sdp_desc *d, const struct sdp
 		return !l->verdict.srtp && !v->srtp;
 	/* the running one: what the call kept of its SDP (sdp_desc_keep_key()) */
 	if ((a = sdp_desc_key(l->remote_sdp, &l->verdict)) == NULL ||
-	    (n = sdp_desc_key(d, v)) == NULL)
+	    (n = sdp_desc_key(d, &vc)) == NULL)
 		return false;
 	if ((si = suite_info(a->suite)) == NULL || a->suite != n->suite ||
 	    l->verdict.tag != v->tag || a->mki_len != n->mki_len || a->mki_len > sizeof(a->mki))
@@ -145,7 +146,8 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 			osip_message_free(req);
 			return;
 		}
-		if (sdp_check_downgrade(&in->verdict, &v, &pol, &dv) != 0) {
+		struct sdp_verdict cur = sdp_choice_verdict(&in->verdict);
+		if (sdp_check_downgrade(&cur, &v, &pol, &dv) != 0) {
 			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag, dv.text, NULL);
 			telemetry_security(b->tel, TELEMETRY_SEC_DOWNGRADE_REFUSED, c->id,
 			                   (struct sockaddr *)&in->peer_addr, "downgrade", dv.text,
@@ -297,7 +299,7 @@ relay_response(struct call *c, osip_message_t *resp)
 		}
 		sdp_desc_free(in->remote_sdp);
 		in->remote_sdp = c->pend.offer;
-		in->verdict = c->pend.verdict;
+		in->verdict = sdp_choice_of(&c->pend.verdict);
 		c->pend.offer = NULL;
 		media_apply_leg(c, 0);
 		media_apply_leg(c, 1);

@@ -612,7 +612,7 @@ stimer_response(struct call *c, int legi, uint64_t conn, osip_message_t *resp)
 		} else {
 			sdp_desc_free(l->remote_sdp);
 			l->remote_sdp = answer;
-			l->verdict = v;
+			l->verdict = sdp_choice_of(&v);
 		}
 		media_apply_leg(c, legi);
 	}

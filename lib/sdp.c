@@ -651,7 +651,7 @@ sdp_desc_free(struct sdp_desc *d)
 }
 
 int
-sdp_desc_keep_key(struct sdp_desc *d, const struct sdp_verdict *v)
+sdp_desc_keep_key(struct sdp_desc *d, const struct sdp_choice *v)
 {
 	const struct srtp_keys *k;
 
@@ -674,7 +674,7 @@ sdp_desc_keep_key(struct sdp_desc *d, const struct sdp_verdict *v)
 }
 
 const struct srtp_keys *
-sdp_desc_key(const struct sdp_desc *d, const struct sdp_verdict *v)
+sdp_desc_key(const struct sdp_desc *d, const struct sdp_choice *v)
 {
 	const struct sdp_stream *m;
 

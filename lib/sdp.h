@@ -181,6 +181,23 @@ struct sdp_verdict {
 };
 
 /*
+ * struct sdp_choice: what a call keeps of a verdict that accepted an SDP (its choice,
+ * without the 200-byte refusal text). sdp_choice_of() takes it from a verdict;
+ * sdp_choice_verdict() makes it a verdict again (SDP_OK, text "") for the builders and
+ * sdp_check_downgrade().
+ */
+struct sdp_choice {
+	int media; /* as in struct sdp_verdict */
+	bool srtp;
+	int crypto;
+	enum srtp_suite suite;
+	uint32_t tag;
+};
+
+struct sdp_choice sdp_choice_of(const struct sdp_verdict *v);
+struct sdp_verdict sdp_choice_verdict(const struct sdp_choice *c);
+
+/*
  * Check an offer. Chooses the first audio m= line with a non-zero port; with RTP/SAVP(F)
  * chooses, among the a=crypto lines that parse and pass sdes_check_policy(), the one whose
  * suite comes first in *our* preference (ties: the offer's order). RTP/AVP(F) without
@@ -284,10 +301,10 @@ void sdp_text_free(char *s);
  * checks refuse such a description (-EINVAL); sdp_build_answer() takes it, trusting
  * v->tag and v->suite. Returns 0, or -EINVAL when `v` does not fit `d` (nothing changed).
  */
-int sdp_desc_keep_key(struct sdp_desc *d, const struct sdp_verdict *v);
+int sdp_desc_keep_key(struct sdp_desc *d, const struct sdp_choice *v);
 
 /* The peer's key that `v` chose in `d` (kept, or its a=crypto line), or NULL (plain RTP,
  * or `v` does not fit `d`). */
-const struct srtp_keys *sdp_desc_key(const struct sdp_desc *d, const struct sdp_verdict *v);
+const struct srtp_keys *sdp_desc_key(const struct sdp_desc *d, const struct sdp_choice *v);
 
 #endif

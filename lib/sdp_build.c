@@ -369,8 +369,11 @@ build_answer(char **out, const struct sdp_local *l, const struct sdp_desc *offer
 		return -EINVAL;
 	om = &offer->media[v->media];
 	/* the offer's a=crypto line, or the key a call kept of it (sdp_desc_keep_key()) */
-	if (v->srtp && sdp_desc_key(offer, v) == NULL)
-		return -EINVAL;
+	if (v->srtp) {
+		struct sdp_choice ch = sdp_choice_of(v);
+		if (sdp_desc_key(offer, &ch) == NULL)
+			return -EINVAL;
+	}
 	if (media_answer != NULL) {
 		if (media_answer->nmedia == 0)
 			return -EINVAL;

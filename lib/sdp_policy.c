@@ -71,6 +71,27 @@ refuse(struct sdp_verdict *v, enum sdp_reason r, const char *fmt, ...)
 	return -EPERM;
 }
 
+struct sdp_choice
+sdp_choice_of(const struct sdp_verdict *v)
+{
+	struct sdp_choice c = {v->media, v->srtp, v->crypto, v->suite, v->tag};
+
+	return c;
+}
+
+struct sdp_verdict
+sdp_choice_verdict(const struct sdp_choice *c)
+{
+	struct sdp_verdict v = {.reason = SDP_OK,
+	                        .media = c->media,
+	                        .srtp = c->srtp,
+	                        .crypto = c->crypto,
+	                        .suite = c->suite,
+	                        .tag = c->tag};
+
+	return v;
+}
+
 static void
 verdict_init(struct sdp_verdict *v)
 {

@@ -423,6 +423,16 @@ START_TEST(an_acked_call_drops_its_setup_state)
 }
 END_TEST
 
+/* A leg keeps what its SDP's check chose, not the verdict with its 200-byte refusal text
+ * (an accepted one's is empty): 624 bytes a leg and 1,888 a call before. */
+START_TEST(a_leg_keeps_the_choice_of_its_sdp_not_the_verdict_text)
+{
+	ck_assert_uint_le(sizeof(((struct call_leg *)0)->verdict), 24);
+	ck_assert_uint_le(sizeof(struct call_leg), 448);
+	ck_assert_uint_le(sizeof(struct call), 1536);
+}
+END_TEST
+
 static Suite *
 b2bua_call_suite(void)
 {
@@ -437,6 +447,7 @@ b2bua_call_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("budget");
 	tcase_add_test(tc, call_record_fits_its_budget);
+	tcase_add_test(tc, a_leg_keeps_the_choice_of_its_sdp_not_the_verdict_text);
 	tcase_add_test(tc, an_acked_call_drops_its_setup_state);
 	tcase_add_test(tc, an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget);
 	tcase_add_test(

@@ -229,6 +229,7 @@ START_TEST(a_kept_sdp_holds_only_the_chosen_key_and_fits_its_budget)
 	struct sdp_origin o = {1, 1};
 	struct sdp_local loc = {&o, "192.0.2.1", 41000, false};
 	struct sdp_verdict v, v2;
+	struct sdp_choice ch;
 	struct srtp_keys chosen, ours;
 	const struct srtp_keys *k;
 	struct sdp_desc *d;
@@ -240,26 +241,29 @@ START_TEST(a_kept_sdp_holds_only_the_chosen_key_and_fits_its_budget)
 	d = parse_str(kept_offer);
 	ck_assert_int_eq(sdp_check_offer(d, &pol, &v), 0);
 	ck_assert_uint_eq(v.tag, 2); /* our preference: the 80-bit tag */
-	ck_assert_ptr_nonnull(k = sdp_desc_key(d, &v));
+	ch = sdp_choice_of(&v);
+	ck_assert_ptr_nonnull(k = sdp_desc_key(d, &ch));
 	chosen = *k;
-	ck_assert_int_eq(sdp_desc_keep_key(d, &v), 0);
+	ck_assert_int_eq(sdp_desc_keep_key(d, &ch), 0);
 	size_t kept = mallinfo2().uordblks - before;
 	ck_assert_msg(kept <= KEPT_SDP_BUDGET, "the kept SDP takes %zu heap bytes", kept);
 	for (size_t i = 0; i < d->nmedia; i++)
 		ck_assert_ptr_null(d->media[i].crypto);
 
 	/* the key the check chose is still there */
-	ck_assert_ptr_nonnull(k = sdp_desc_key(d, &v));
+	ck_assert_ptr_nonnull(k = sdp_desc_key(d, &ch));
 	ck_assert_int_eq(k->suite, SUITE_AES_CM_128_HMAC_SHA1_80);
 	ck_assert_uint_eq(k->tag, 2);
 	ck_assert_mem_eq(k->key, chosen.key, sizeof(chosen.key));
 	ck_assert_mem_eq(k->salt, chosen.salt, sizeof(chosen.salt));
-	/* an answer to it is still built (formats, our key with its tag) */
-	ck_assert_int_eq(sdp_build_answer(&text, &loc, d, &v, NULL, &ours), 0);
+	/* an answer to it is still built (formats, our key with its tag), from the verdict
+	 * the call keeps (its choice) */
+	v2 = sdp_choice_verdict(&ch);
+	ck_assert_int_eq(sdp_build_answer(&text, &loc, d, &v2, NULL, &ours), 0);
 	ck_assert_ptr_nonnull(strstr(text, "m=audio 41000 RTP/SAVP 0 8 101\r\n"));
 	ck_assert_ptr_nonnull(strstr(text, "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:"));
 	/* once more, or a policy check of what has no a=crypto left: refused */
-	ck_assert_int_eq(sdp_desc_keep_key(d, &v), -EINVAL);
+	ck_assert_int_eq(sdp_desc_keep_key(d, &ch), -EINVAL);
 	ck_assert_int_eq(sdp_check_offer(d, &pol, &v2), -EINVAL);
 	sdp_text_free(text);
 	srtp_keys_wipe(&ours);
