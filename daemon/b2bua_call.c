@@ -3,8 +3,11 @@
  * them by connection, media id, sipwarden id, Call-ID or dialog (the last two through a
  * hash index of Call-IDs per leg), and ending them with the
  * right signalling on each leg (BYE, the final response, CANCEL) before the record
- * (call.end) goes out with the relay's final statistics. Not responsible for deciding
- * when a call ends (b2bua.c, b2bua_agent.c, b2bua_media.c do).
+ * (call.end) goes out with the relay's final statistics. Also what a live call keeps once
+ * set up, and no more (issue 12: memory per live call): its INVITEs down to their
+ * transaction's core, the one offered key its peer chose (our offer's others read again
+ * from its text when a refresh repeats it). Not responsible for deciding when a call ends
+ * (b2bua.c, b2bua_agent.c, b2bua_media.c do).
  */
 #include "b2bua_int.h"
 
