@@ -94,7 +94,7 @@ call_msg_drop_bodies(osip_message_t *m)
 }
 
 int
-call_msg_keep_txn(osip_message_t **m)
+call_msg_keep_txn(osip_message_t **m, bool sent)
 {
 	osip_message_t *o = *m, *n = NULL;
 	osip_via_t *top = NULL, *via = NULL;
@@ -106,7 +106,8 @@ call_msg_keep_txn(osip_message_t **m)
 		return -ENOMEM;
 	if ((n->sip_method = osip_strdup(o->sip_method)) == NULL ||
 	    (o->sip_version != NULL && (n->sip_version = osip_strdup(o->sip_version)) == NULL) ||
-	    (o->req_uri != NULL && osip_uri_clone(o->req_uri, &n->req_uri) != OSIP_SUCCESS) ||
+	    (sent && o->req_uri != NULL &&
+	     osip_uri_clone(o->req_uri, &n->req_uri) != OSIP_SUCCESS) ||
 	    (o->call_id != NULL && osip_call_id_clone(o->call_id, &n->call_id) != OSIP_SUCCESS) ||
 	    (o->from != NULL && osip_from_clone(o->from, &n->from) != OSIP_SUCCESS) ||
 	    (o->to != NULL && osip_to_clone(o->to, &n->to) != OSIP_SUCCESS) ||
@@ -117,7 +118,7 @@ call_msg_keep_txn(osip_message_t **m)
 			goto fail;
 		osip_list_add(&n->vias, via, -1);
 	}
-	for (i = 0; i < osip_list_size(&o->routes); i++) {
+	for (i = 0; sent && i < osip_list_size(&o->routes); i++) {
 		osip_route_t *r = osip_list_get(&o->routes, i), *copy = NULL;
 		if (osip_route_clone(r, &copy) != OSIP_SUCCESS)
 			goto fail;
@@ -135,7 +136,7 @@ void
 call_a_acked(struct call *c)
 {
 	if (c->a_invite != NULL)
-		call_msg_keep_txn(&c->a_invite); /* -ENOMEM: kept whole, as before */
+		call_msg_keep_txn(&c->a_invite, false); /* -ENOMEM: kept whole, as before */
 	/* our answer to leg A was kept for the 200 after early media (and its PRACK): sent,
 	 * and the 2xx's copies are ok2xx's own; later answers are built afresh */
 	sdp_text_free(c->a_answer);

@@ -79,7 +79,7 @@ struct relay_txn {
 	osip_message_t *sent;   /* what we sent on the other leg */
 	uint64_t conn;          /* the connection `sent` left on: its answer must come back here */
 	struct sdp_desc *offer; /* parsed SDP offer of `req`, if any */
-	struct sdp_verdict verdict;
+	struct sdp_choice verdict;
 	bool keep; /* `offer` kept its side's crypto: our keys stay on both legs (relay.c) */
 };
 
@@ -221,11 +221,11 @@ int leg_offer_from_text(struct call_leg *l, const char *sdp);
 /* Free (wiped) the bodies of a message the call keeps only for its headers. */
 void call_msg_drop_bodies(osip_message_t *m);
 /* Replace *m, an INVITE a call keeps once it is answered, by a copy of what is still read
- * from it: the request line, Call-ID, From, To, CSeq, the top Via and the Route set
- * (matching CANCELs, responses and PRACKs, ACK/CANCEL built from it, the caller's
- * identity for a bridge transfer); the rest is freed (bodies wiped). 0, or -ENOMEM with
- * *m untouched. */
-int call_msg_keep_txn(osip_message_t **m);
+ * from it: the method, Call-ID, From, To, CSeq and top Via (matching CANCELs, responses
+ * and PRACKs, the caller's identity for a bridge transfer) and, for one we `sent`, the
+ * Request-URI and Route set an ACK or CANCEL is built from; the rest is freed (bodies
+ * wiped). 0, or -ENOMEM with *m untouched. */
+int call_msg_keep_txn(osip_message_t **m, bool sent);
 /* Leg A's INVITE got its 200 and the ACK for it: drop what only set-up read (the INVITE
  * down to its transaction's core, call_msg_keep_txn(); our SDP answer to it, wiped). */
 void call_a_acked(struct call *c);

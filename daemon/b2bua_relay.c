@@ -204,7 +204,7 @@ relay:
 	c->pend.sent = fwd;
 	c->pend.conn = out->conn;
 	c->pend.offer = offer;
-	c->pend.verdict = v;
+	c->pend.verdict = sdp_choice_of(&v);
 	c->pend.keep = keep;
 	if (c->pend_timer == NULL)
 		c->pend_timer = evtimer_new(b->base, pend_timeout_cb, c);
@@ -278,17 +278,17 @@ relay_response(struct call *c, osip_message_t *resp)
 		leg_set_answer(c, 1 - legi, answer, &av, true);
 		struct sdp_local l = {&in->origin, media_advertise(c), c->ports[legi][0],
 		                      leg_crypto_pad(c, legi)};
+		struct sdp_verdict pv = sdp_choice_verdict(&c->pend.verdict);
 		in->origin.version++;
 		if (c->pend.keep && c->pend.verdict.srtp && in->tx.suite == c->pend.verdict.suite &&
 		    in->tx.tag == c->pend.verdict.tag) {
 			/* the offer kept its key: so does our answer (same key, same session) */
-			if (sdp_build_answer_keep(&sdp, &l, c->pend.offer, &c->pend.verdict, answer,
-			                          &in->tx) != 0)
+			if (sdp_build_answer_keep(&sdp, &l, c->pend.offer, &pv, answer, &in->tx) !=
+			    0)
 				sdp = NULL;
 		} else {
 			srtp_keys_wipe(&in->tx);
-			if (sdp_build_answer(&sdp, &l, c->pend.offer, &c->pend.verdict, answer,
-			                     &in->tx) != 0)
+			if (sdp_build_answer(&sdp, &l, c->pend.offer, &pv, answer, &in->tx) != 0)
 				sdp = NULL;
 		}
 		if (sdp == NULL) {
@@ -299,7 +299,7 @@ relay_response(struct call *c, osip_message_t *resp)
 		}
 		sdp_desc_free(in->remote_sdp);
 		in->remote_sdp = c->pend.offer;
-		in->verdict = sdp_choice_of(&c->pend.verdict);
+		in->verdict = c->pend.verdict;
 		c->pend.offer = NULL;
 		media_apply_leg(c, 0);
 		media_apply_leg(c, 1);

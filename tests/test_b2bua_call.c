@@ -247,15 +247,13 @@ static const char trunk_invite[] =
         "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzFDSDJIcmNqKVlUOSxWXC94\r\n"
         "a=sendrecv\r\n";
 
-/* The kept INVITE costs at most this many heap bytes (glibc's chunk overhead included).
- * Kept whole (parsed, its text forgotten) it took 4,064. */
-#define KEPT_INVITE_BUDGET 2048
-
-START_TEST(an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget)
+/* The INVITE `trunk_invite` parsed (its text forgotten, as on_new_invite() keeps it) and
+ * kept as a call keeps it once answered (`sent`: as the INVITE we sent); the heap bytes
+ * that takes (glibc's chunk overhead included) in *bytes. */
+static osip_message_t *
+kept_invite(bool sent, size_t *bytes)
 {
-	osip_message_t *m = NULL, *cancel = NULL;
-	osip_via_t *via = NULL;
-	osip_generic_param_t *br = NULL;
+	osip_message_t *m = NULL;
 	size_t before;
 
 	/* libosip2's first-use allocations outside the measure */
@@ -267,12 +265,19 @@ START_TEST(an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget)
 	before = mallinfo2().uordblks;
 	ck_assert_int_eq(osip_message_init(&m), 0);
 	ck_assert_int_eq(osip_message_parse(m, trunk_invite, sizeof(trunk_invite) - 1), 0);
-	sip_util_forget_text(m); /* as on_new_invite() keeps it */
-	ck_assert_int_eq(call_msg_keep_txn(&m), 0);
-	size_t kept = mallinfo2().uordblks - before;
-	ck_assert_msg(kept <= KEPT_INVITE_BUDGET, "the kept INVITE takes %zu heap bytes", kept);
+	sip_util_forget_text(m);
+	ck_assert_int_eq(call_msg_keep_txn(&m, sent), 0);
+	*bytes = mallinfo2().uordblks - before;
+	return m;
+}
 
-	/* what is read from it later is all there */
+/* What is read from a kept INVITE later is all there. */
+static void
+assert_txn_core(const osip_message_t *m)
+{
+	osip_via_t *via = NULL;
+	osip_generic_param_t *br = NULL;
+
 	ck_assert(MSG_IS_INVITE(m));
 	ck_assert_str_eq(m->cseq->number, "102");
 	ck_assert_str_eq(m->cseq->method, "INVITE");
@@ -280,15 +285,46 @@ START_TEST(an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget)
 	ck_assert_str_eq(m->from->url->username, "+15551234");
 	ck_assert_str_eq(m->from->displayname, "\"Ann Caller\"");
 	ck_assert_str_eq(m->to->url->username, "+15557654");
-	ck_assert_str_eq(m->req_uri->username, "+15557654");
 	ck_assert_int_eq(osip_message_get_via(m, 0, &via), 0);
 	ck_assert_int_eq(osip_via_param_get_byname(via, "branch", &br), 0);
 	ck_assert_str_eq(br->gvalue, "z9hG4bKproxy1");
 	ck_assert_int_eq(osip_list_size(&m->bodies), 0);
+}
+
+/* The INVITE we sent, kept: at most this many heap bytes (whole, 4,064). */
+#define KEPT_INVITE_BUDGET 2048
+
+START_TEST(an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget)
+{
+	osip_message_t *m, *cancel = NULL;
+	size_t kept;
+
+	m = kept_invite(true, &kept);
+	ck_assert_msg(kept <= KEPT_INVITE_BUDGET, "the kept INVITE takes %zu heap bytes", kept);
+	assert_txn_core(m);
 	/* a CANCEL can still be built from it (the ACK to a non-2xx likewise) */
+	ck_assert_str_eq(m->req_uri->username, "+15557654");
 	ck_assert_int_eq(sip_dialog_cancel(m, &cancel), 0);
 	ck_assert_str_eq(cancel->cseq->number, "102");
 	osip_message_free(cancel);
+	osip_message_free(m);
+}
+END_TEST
+
+/* The INVITE leg A's peer sent, kept once its 200 has the ACK: sipwarden builds no request
+ * from it, so not even its Request-URI is kept (1,952 bytes with it). */
+#define KEPT_RECEIVED_INVITE_BUDGET 1792
+
+START_TEST(a_received_invite_kept_has_no_request_uri_and_fits_its_budget)
+{
+	osip_message_t *m;
+	size_t kept;
+
+	m = kept_invite(false, &kept);
+	ck_assert_msg(kept <= KEPT_RECEIVED_INVITE_BUDGET, "the kept INVITE takes %zu heap bytes",
+	              kept);
+	assert_txn_core(m);
+	ck_assert_ptr_null(m->req_uri);
 	osip_message_free(m);
 }
 END_TEST
@@ -433,6 +469,16 @@ START_TEST(a_leg_keeps_the_choice_of_its_sdp_not_the_verdict_text)
 }
 END_TEST
 
+/* The request relayed across a call (one at a time, inline in struct call) keeps the
+ * choice of its offer's check, not the verdict: 272 bytes and 1,488 a call before. */
+START_TEST(a_relayed_request_keeps_the_choice_of_its_offer)
+{
+	ck_assert_uint_le(sizeof(((struct relay_txn *)0)->verdict), 24);
+	ck_assert_uint_le(sizeof(struct relay_txn), 80);
+	ck_assert_uint_le(sizeof(struct call), 1296);
+}
+END_TEST
+
 static Suite *
 b2bua_call_suite(void)
 {
@@ -448,8 +494,10 @@ b2bua_call_suite(void)
 	tc = tcase_create("budget");
 	tcase_add_test(tc, call_record_fits_its_budget);
 	tcase_add_test(tc, a_leg_keeps_the_choice_of_its_sdp_not_the_verdict_text);
+	tcase_add_test(tc, a_relayed_request_keeps_the_choice_of_its_offer);
 	tcase_add_test(tc, an_acked_call_drops_its_setup_state);
 	tcase_add_test(tc, an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget);
+	tcase_add_test(tc, a_received_invite_kept_has_no_request_uri_and_fits_its_budget);
 	tcase_add_test(
 	        tc,
 	        an_answered_leg_keeps_only_the_chosen_key_and_reads_the_offer_again_from_its_text);
