@@ -571,7 +571,7 @@ answered(struct call *c, osip_message_t *resp)
 		stimer_leg_2xx(c, 1, resp, ob != NULL ? ob->body : NULL);
 		/* the session timers keep the copy they need; after its 2xx the INVITE is kept
 		 * for its transaction's core only (2xx retransmissions, CANCEL/ACK matching) */
-		if (call_msg_keep_txn(&c->b_invite, true) != 0)
+		if (call_msg_keep_txn(&c->b_invite, 0) != 0)
 			call_msg_drop_bodies(c->b_invite);
 	}
 	if (c->leg[0].remote_sdp == NULL) {

@@ -94,8 +94,10 @@ call_msg_drop_bodies(osip_message_t *m)
 }
 
 int
-call_msg_keep_txn(osip_message_t **m, bool sent)
+call_msg_keep_txn(osip_message_t **m, unsigned what)
 {
+	bool sent = (what & CALL_KEEP_ROUTING) != 0; /* From and To too */
+	bool parties = sent || (what & CALL_KEEP_PARTIES) != 0;
 	osip_message_t *o = *m, *n = NULL;
 	osip_via_t *top = NULL, *via = NULL;
 	int i;
@@ -109,8 +111,8 @@ call_msg_keep_txn(osip_message_t **m, bool sent)
 	    (sent && o->req_uri != NULL &&
 	     osip_uri_clone(o->req_uri, &n->req_uri) != OSIP_SUCCESS) ||
 	    (o->call_id != NULL && osip_call_id_clone(o->call_id, &n->call_id) != OSIP_SUCCESS) ||
-	    (o->from != NULL && osip_from_clone(o->from, &n->from) != OSIP_SUCCESS) ||
-	    (o->to != NULL && osip_to_clone(o->to, &n->to) != OSIP_SUCCESS) ||
+	    (parties && o->from != NULL && osip_from_clone(o->from, &n->from) != OSIP_SUCCESS) ||
+	    (parties && o->to != NULL && osip_to_clone(o->to, &n->to) != OSIP_SUCCESS) ||
 	    (o->cseq != NULL && osip_cseq_clone(o->cseq, &n->cseq) != OSIP_SUCCESS))
 		goto fail;
 	if (osip_message_get_via(o, 0, &top) >= 0 && top != NULL) {
@@ -136,7 +138,7 @@ void
 call_a_acked(struct call *c)
 {
 	if (c->a_invite != NULL)
-		call_msg_keep_txn(&c->a_invite, false); /* -ENOMEM: kept whole, as before */
+		call_msg_keep_txn(&c->a_invite, CALL_KEEP_PARTIES); /* -ENOMEM: kept whole */
 	/* our answer to leg A was kept for the 200 after early media (and its PRACK): sent,
 	 * and the 2xx's copies are ok2xx's own; later answers are built afresh */
 	sdp_text_free(c->a_answer);

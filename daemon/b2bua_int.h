@@ -221,11 +221,14 @@ int leg_offer_from_text(struct call_leg *l, const char *sdp);
 /* Free (wiped) the bodies of a message the call keeps only for its headers. */
 void call_msg_drop_bodies(osip_message_t *m);
 /* Replace *m, an INVITE a call keeps once it is answered, by a copy of what is still read
- * from it: the method, Call-ID, From, To, CSeq and top Via (matching CANCELs, responses
- * and PRACKs, the caller's identity for a bridge transfer) and, for one we `sent`, the
- * Request-URI and Route set an ACK or CANCEL is built from; the rest is freed (bodies
- * wiped). 0, or -ENOMEM with *m untouched. */
-int call_msg_keep_txn(osip_message_t **m, bool sent);
+ * from it: the method, Call-ID, CSeq and top Via (matching CANCELs, responses and PRACKs),
+ * with CALL_KEEP_PARTIES From and To (the caller's identity for a bridge transfer), with
+ * CALL_KEEP_ROUTING also the Request-URI and Route set (an ACK or CANCEL is built from
+ * it, with From and To); the rest is freed (bodies wiped). 0, or -ENOMEM with *m
+ * untouched. */
+#define CALL_KEEP_PARTIES 1u
+#define CALL_KEEP_ROUTING 2u
+int call_msg_keep_txn(osip_message_t **m, unsigned what);
 /* Leg A's INVITE got its 200 and the ACK for it: drop what only set-up read (the INVITE
  * down to its transaction's core, call_msg_keep_txn(); our SDP answer to it, wiped). */
 void call_a_acked(struct call *c);

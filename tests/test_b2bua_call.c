@@ -248,10 +248,10 @@ static const char trunk_invite[] =
         "a=sendrecv\r\n";
 
 /* The INVITE `trunk_invite` parsed (its text forgotten, as on_new_invite() keeps it) and
- * kept as a call keeps it once answered (`sent`: as the INVITE we sent); the heap bytes
+ * kept as a call keeps it once answered (`what`: CALL_KEEP_*); the heap bytes
  * that takes (glibc's chunk overhead included) in *bytes. */
 static osip_message_t *
-kept_invite(bool sent, size_t *bytes)
+kept_invite(unsigned what, size_t *bytes)
 {
 	osip_message_t *m = NULL;
 	size_t before;
@@ -266,14 +266,14 @@ kept_invite(bool sent, size_t *bytes)
 	ck_assert_int_eq(osip_message_init(&m), 0);
 	ck_assert_int_eq(osip_message_parse(m, trunk_invite, sizeof(trunk_invite) - 1), 0);
 	sip_util_forget_text(m);
-	ck_assert_int_eq(call_msg_keep_txn(&m, sent), 0);
+	ck_assert_int_eq(call_msg_keep_txn(&m, what), 0);
 	*bytes = mallinfo2().uordblks - before;
 	return m;
 }
 
-/* What is read from a kept INVITE later is all there. */
+/* What is read from a kept INVITE later is all there (and its parties, with them). */
 static void
-assert_txn_core(const osip_message_t *m)
+assert_txn_core(const osip_message_t *m, bool parties)
 {
 	osip_via_t *via = NULL;
 	osip_generic_param_t *br = NULL;
@@ -282,13 +282,18 @@ assert_txn_core(const osip_message_t *m)
 	ck_assert_str_eq(m->cseq->number, "102");
 	ck_assert_str_eq(m->cseq->method, "INVITE");
 	ck_assert_str_eq(m->call_id->number, "8c1f0b2e9d7a4c3b");
-	ck_assert_str_eq(m->from->url->username, "+15551234");
-	ck_assert_str_eq(m->from->displayname, "\"Ann Caller\"");
-	ck_assert_str_eq(m->to->url->username, "+15557654");
 	ck_assert_int_eq(osip_message_get_via(m, 0, &via), 0);
 	ck_assert_int_eq(osip_via_param_get_byname(via, "branch", &br), 0);
 	ck_assert_str_eq(br->gvalue, "z9hG4bKproxy1");
 	ck_assert_int_eq(osip_list_size(&m->bodies), 0);
+	if (!parties) {
+		ck_assert_ptr_null(m->from);
+		ck_assert_ptr_null(m->to);
+		return;
+	}
+	ck_assert_str_eq(m->from->url->username, "+15551234");
+	ck_assert_str_eq(m->from->displayname, "\"Ann Caller\"");
+	ck_assert_str_eq(m->to->url->username, "+15557654");
 }
 
 /* The INVITE we sent, kept: at most this many heap bytes (whole, 4,064). */
@@ -299,9 +304,9 @@ START_TEST(an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget)
 	osip_message_t *m, *cancel = NULL;
 	size_t kept;
 
-	m = kept_invite(true, &kept);
+	m = kept_invite(CALL_KEEP_PARTIES | CALL_KEEP_ROUTING, &kept);
 	ck_assert_msg(kept <= KEPT_INVITE_BUDGET, "the kept INVITE takes %zu heap bytes", kept);
-	assert_txn_core(m);
+	assert_txn_core(m, true);
 	/* a CANCEL can still be built from it (the ACK to a non-2xx likewise) */
 	ck_assert_str_eq(m->req_uri->username, "+15557654");
 	ck_assert_int_eq(sip_dialog_cancel(m, &cancel), 0);
@@ -313,17 +318,36 @@ END_TEST
 
 /* The INVITE leg A's peer sent, kept once its 200 has the ACK: sipwarden builds no request
  * from it, so not even its Request-URI is kept (1,952 bytes with it). */
-#define KEPT_RECEIVED_INVITE_BUDGET 1792
+#define KEPT_RECEIVED_INVITE_BUDGET 1856
 
 START_TEST(a_received_invite_kept_has_no_request_uri_and_fits_its_budget)
 {
 	osip_message_t *m;
 	size_t kept;
 
-	m = kept_invite(false, &kept);
+	m = kept_invite(CALL_KEEP_PARTIES, &kept);
 	ck_assert_msg(kept <= KEPT_RECEIVED_INVITE_BUDGET, "the kept INVITE takes %zu heap bytes",
 	              kept);
-	assert_txn_core(m);
+	assert_txn_core(m, true);
+	ck_assert_ptr_null(m->req_uri);
+	osip_message_free(m);
+}
+END_TEST
+
+/* The INVITE sipwarden sent on leg B, kept once its 2xx is taken: only its transaction is
+ * matched from then on (copies of the 2xx, responses by CSeq); no From, To or
+ * Request-URI (1,760 bytes with From and To, 1,952 with the Request-URI too). */
+#define KEPT_MATCH_INVITE_BUDGET 1280
+
+START_TEST(an_answered_agents_invite_keeps_its_transaction_only_and_fits_its_budget)
+{
+	osip_message_t *m;
+	size_t kept;
+
+	m = kept_invite(0, &kept);
+	ck_assert_msg(kept <= KEPT_MATCH_INVITE_BUDGET, "the kept INVITE takes %zu heap bytes",
+	              kept);
+	assert_txn_core(m, false);
 	ck_assert_ptr_null(m->req_uri);
 	osip_message_free(m);
 }
@@ -498,6 +522,8 @@ b2bua_call_suite(void)
 	tcase_add_test(tc, an_acked_call_drops_its_setup_state);
 	tcase_add_test(tc, an_answered_calls_invite_keeps_only_what_is_read_and_fits_its_budget);
 	tcase_add_test(tc, a_received_invite_kept_has_no_request_uri_and_fits_its_budget);
+	tcase_add_test(tc,
+	               an_answered_agents_invite_keeps_its_transaction_only_and_fits_its_budget);
 	tcase_add_test(
 	        tc,
 	        an_answered_leg_keeps_only_the_chosen_key_and_reads_the_offer_again_from_its_text);
