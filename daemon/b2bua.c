@@ -125,13 +125,19 @@ refuse(struct b2bua *b, uint64_t conn, const osip_message_t *req, int code,
 void
 leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci)
 {
-	snprintf(l->tls_version, sizeof(l->tls_version), "%s",
-	         ci->tls.version_name ? ci->tls.version_name : "");
-	snprintf(l->tls_cipher, sizeof(l->tls_cipher), "%s", ci->tls.cipher);
+	/* static strings of libssl (tls_info_get()): kept as pointers, not copied */
+	l->tls_version = ci->tls.version_name != NULL && *ci->tls.version_name != '\0'
+	                         ? ci->tls.version_name
+	                         : NULL;
+	l->tls_cipher = ci->tls.cipher != NULL && *ci->tls.cipher != '\0' ? ci->tls.cipher : NULL;
 	l->has_peer_cert = ci->tls.has_peer_cert;
 	if (l->has_peer_cert)
 		memcpy(l->peer_sha256, ci->tls.peer_fp, 32);
-	memcpy(&l->peer_addr, &ci->peer, sizeof(l->peer_addr));
+	memset(&l->peer_addr, 0, sizeof(l->peer_addr));
+	if (ci->peer.ss_family == AF_INET)
+		memcpy(&l->peer_addr.in, &ci->peer, sizeof(l->peer_addr.in));
+	else if (ci->peer.ss_family == AF_INET6)
+		memcpy(&l->peer_addr.in6, &ci->peer, sizeof(l->peer_addr.in6));
 }
 
 /* Is the peer of `ci` trunk `t`, including its certificate rules? Sets *why. */
@@ -282,7 +288,7 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 	c->leg[0].peer = ti;
 	c->leg[0].conn = conn;
 	c->leg[0].remote_sdp = offer;
-	c->leg[0].verdict = v;
+	c->leg[0].verdict = sdp_choice_of(&v);
 	leg_capture_tls(&c->leg[0], ci);
 	if (sip_dialog_new_uas(&c->leg[0].dlg, req, b->contact) != 0 ||
 	    sdp_origin_init(&c->leg[0].origin) != 0 || sdp_origin_init(&c->leg[1].origin) != 0) {

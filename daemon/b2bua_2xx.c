@@ -153,6 +153,10 @@ ok2xx_ack(struct call *c, int legi, const osip_message_t *ack)
 		return false;
 	log_debug("call %s: ACK for the 2xx on leg %c after %u copies", c->id,
 	          legi == 0 ? 'A' : 'B', k->sent);
+	/* leg A's INVITE got its 200 and the ACK (not a relayed re-INVITE's) */
+	if (legi == 0 && c->a_final_sent && c->a_invite != NULL && c->a_invite->cseq != NULL &&
+	    strcmp(c->a_invite->cseq->number, k->cseq) == 0)
+		call_a_acked(c);
 	ok2xx_stop(c, legi);
 	return true;
 }

@@ -256,8 +256,9 @@ leg_b_invite(struct call *c, uint64_t conn, bool to_trunk, int peer, const char 
 		l->origin.version++;
 		if ((rc = leg_offer_room(l, ns)) != 0)
 			goto out;
-		rc = sdp_build_offer(&sdp, &loc, c->leg[0].remote_sdp, &c->leg[0].verdict,
-		                     c->conf->media.suites, ns, l->offered, ns, &l->noffered);
+		struct sdp_verdict av = sdp_choice_verdict(&c->leg[0].verdict);
+		rc = sdp_build_offer(&sdp, &loc, c->leg[0].remote_sdp, &av, c->conf->media.suites,
+		                     ns, l->offered, ns, &l->noffered);
 		if (rc != 0)
 			goto out;
 	}
@@ -510,8 +511,11 @@ leg_b_take_answer(struct call *c, osip_message_t *resp)
 	char *sdp = NULL;
 
 	osip_message_get_body(resp, 0, &body);
-	if ((body == NULL || body->body == NULL) && l->remote_sdp != NULL && c->a_answer != NULL)
-		return 0; /* the SDP came with early media already */
+	if ((body == NULL || body->body == NULL) && l->remote_sdp != NULL && c->a_answer != NULL) {
+		if (resp->status_code >= 200)
+			leg_offer_drop(l); /* the early answer was the answer */
+		return 0;                  /* the SDP came with early media already */
+	}
 	if (body == NULL || body->body == NULL ||
 	    sdp_parse(&answer, body->body, body->length, &why) != 0 ||
 	    sdp_check_answer(answer, &pol, l->offered, l->noffered, &v) != 0) {
@@ -526,12 +530,14 @@ leg_b_take_answer(struct call *c, osip_message_t *resp)
 		call_end(c, "refused", "sipwarden", "agent_answer_refused", 488);
 		return -1;
 	}
-	leg_set_answer(c, 1, answer, &v);
+	/* early media (183): the 2xx answers the same offer again, checked against its keys */
+	leg_set_answer(c, 1, answer, &v, resp->status_code >= 200);
 	if (c->a_answer == NULL) {
 		struct sdp_local loc = {&c->leg[0].origin, media_advertise(c), c->ports[0][0],
 		                        leg_crypto_pad(c, 0)};
 		c->leg[0].origin.version++;
-		if (sdp_build_answer(&sdp, &loc, c->leg[0].remote_sdp, &c->leg[0].verdict, answer,
+		struct sdp_verdict av = sdp_choice_verdict(&c->leg[0].verdict);
+		if (sdp_build_answer(&sdp, &loc, c->leg[0].remote_sdp, &av, answer,
 		                     &c->leg[0].tx) != 0) {
 			call_end(c, "failed", "sipwarden", "internal", 500);
 			return -1;
@@ -564,8 +570,9 @@ answered(struct call *c, osip_message_t *resp)
 		osip_message_get_body(c->b_invite, 0, &ob);
 		stimer_leg_2xx(c, 1, resp, ob != NULL ? ob->body : NULL);
 		/* the session timers keep the copy they need; after its 2xx the INVITE is kept
-		 * for its headers only (2xx retransmissions, CANCEL/ACK matching) */
-		call_msg_drop_bodies(c->b_invite);
+		 * for its transaction's core only (2xx retransmissions, CANCEL/ACK matching) */
+		if (call_msg_keep_txn(&c->b_invite, 0) != 0)
+			call_msg_drop_bodies(c->b_invite);
 	}
 	if (c->leg[0].remote_sdp == NULL) {
 		/* leg A sent no offer: this 2xx carries one, the ACK waits (b2bua_late.c) */

@@ -211,6 +211,7 @@ send_invite(struct call *c, const char *hp)
 	struct sdp_local loc = {&x->leg.origin, media_advertise(c), x->ports[0], t->crypto_pad};
 	char *ruri = NULL, *to = NULL, *from = NULL, *pai = NULL, *sdp = NULL;
 	osip_message_t *inv = NULL;
+	struct sdp_verdict bv = sdp_choice_verdict(&c->leg[1].verdict);
 	int rc;
 
 	if ((rc = target_uris(x, hp, &ruri, &to)) != 0 ||
@@ -221,9 +222,9 @@ send_invite(struct call *c, const char *hp)
 	 * leg keeps its answer, so the person called must pick among them */
 	x->leg.origin.version++;
 	if ((rc = leg_offer_room(&x->leg, c->conf->media.nsuites)) != 0 ||
-	    (rc = sdp_build_offer(&sdp, &loc, c->leg[1].remote_sdp, &c->leg[1].verdict,
-	                          c->conf->media.suites, c->conf->media.nsuites, x->leg.offered,
-	                          c->conf->media.nsuites, &x->leg.noffered)) != 0 ||
+	    (rc = sdp_build_offer(&sdp, &loc, c->leg[1].remote_sdp, &bv, c->conf->media.suites,
+	                          c->conf->media.nsuites, x->leg.offered, c->conf->media.nsuites,
+	                          &x->leg.noffered)) != 0 ||
 	    (rc = sip_dialog_request(x->leg.dlg, "INVITE", b->sentby, &inv)) != 0 ||
 	    (pai != NULL && (rc = sip_util_add_header(inv, "P-Asserted-Identity", pai)) != 0) ||
 	    (rc = sip_util_add_header(inv, "Allow", SIP_SERVER_ALLOW)) != 0)
@@ -338,7 +339,7 @@ move(struct call *c, osip_message_t *resp, struct sdp_desc *answer, const struct
 	strmap_add(b->callids[al], &x->leg.by_callid, x->leg.dlg->call_id,
 	           strlen(x->leg.dlg->call_id), c);
 	c->leg[al].dlg->confirmed = true;
-	leg_set_answer(c, al, answer, v);
+	leg_set_answer(c, al, answer, v, true);
 	/* the SDP we write on this leg from now on names the new leg's ports */
 	c->ports[al][0] = x->ports[0];
 	c->ports[al][1] = x->ports[1];

@@ -3,8 +3,11 @@
  * them by connection, media id, sipwarden id, Call-ID or dialog (the last two through a
  * hash index of Call-IDs per leg), and ending them with the
  * right signalling on each leg (BYE, the final response, CANCEL) before the record
- * (call.end) goes out with the relay's final statistics. Not responsible for deciding
- * when a call ends (b2bua.c, b2bua_agent.c, b2bua_media.c do).
+ * (call.end) goes out with the relay's final statistics. Also what a live call keeps once
+ * set up, and no more (issue 12: memory per live call): its INVITEs down to their
+ * transaction's core, the one offered key its peer chose (our offer's others read again
+ * from its text when a refresh repeats it). Not responsible for deciding when a call ends
+ * (b2bua.c, b2bua_agent.c, b2bua_media.c do).
  */
 #include "b2bua_int.h"
 
@@ -55,8 +58,8 @@ call_new(struct b2bua *b)
 	return c;
 }
 
-static void
-offer_drop(struct call_leg *l)
+void
+leg_offer_drop(struct call_leg *l)
 {
 	if (l->offered != NULL) {
 		for (size_t i = 0; i < l->noffered; i++)
@@ -76,7 +79,7 @@ leg_clear(struct call_leg *l)
 	sdp_desc_free(l->remote_sdp);
 	l->remote_sdp = NULL;
 	srtp_keys_wipe(&l->tx);
-	offer_drop(l);
+	leg_offer_drop(l);
 }
 
 void
@@ -91,11 +94,109 @@ call_msg_drop_bodies(osip_message_t *m)
 }
 
 int
+call_msg_keep_txn(osip_message_t **m, unsigned what)
+{
+	bool sent = (what & CALL_KEEP_ROUTING) != 0; /* From and To too */
+	bool parties = sent || (what & CALL_KEEP_PARTIES) != 0;
+	osip_message_t *o = *m, *n = NULL;
+	osip_via_t *top = NULL, *via = NULL;
+	int i;
+
+	if (o == NULL || !MSG_IS_REQUEST(o))
+		return 0;
+	if (osip_message_init(&n) != OSIP_SUCCESS)
+		return -ENOMEM;
+	if ((n->sip_method = osip_strdup(o->sip_method)) == NULL ||
+	    (o->sip_version != NULL && (n->sip_version = osip_strdup(o->sip_version)) == NULL) ||
+	    (sent && o->req_uri != NULL &&
+	     osip_uri_clone(o->req_uri, &n->req_uri) != OSIP_SUCCESS) ||
+	    (o->call_id != NULL && osip_call_id_clone(o->call_id, &n->call_id) != OSIP_SUCCESS) ||
+	    (parties && o->from != NULL && osip_from_clone(o->from, &n->from) != OSIP_SUCCESS) ||
+	    (parties && o->to != NULL && osip_to_clone(o->to, &n->to) != OSIP_SUCCESS) ||
+	    (o->cseq != NULL && osip_cseq_clone(o->cseq, &n->cseq) != OSIP_SUCCESS))
+		goto fail;
+	if (osip_message_get_via(o, 0, &top) >= 0 && top != NULL) {
+		if (osip_via_clone(top, &via) != OSIP_SUCCESS)
+			goto fail;
+		osip_list_add(&n->vias, via, -1);
+	}
+	for (i = 0; sent && i < osip_list_size(&o->routes); i++) {
+		osip_route_t *r = osip_list_get(&o->routes, i), *copy = NULL;
+		if (osip_route_clone(r, &copy) != OSIP_SUCCESS)
+			goto fail;
+		osip_list_add(&n->routes, copy, -1);
+	}
+	osip_message_free(o); /* through libosip2's allocator: the SDP body is wiped */
+	*m = n;
+	return 0;
+fail:
+	osip_message_free(n);
+	return -ENOMEM;
+}
+
+void
+call_a_acked(struct call *c)
+{
+	if (c->a_invite != NULL)
+		call_msg_keep_txn(&c->a_invite, CALL_KEEP_PARTIES); /* -ENOMEM: kept whole */
+	/* our answer to leg A was kept for the 200 after early media (and its PRACK): sent,
+	 * and the 2xx's copies are ok2xx's own; later answers are built afresh */
+	sdp_text_free(c->a_answer);
+	c->a_answer = NULL;
+}
+
+int
 leg_offer_room(struct call_leg *l, size_t n)
 {
-	offer_drop(l);
+	leg_offer_drop(l);
 	if ((l->offered = calloc(n > 0 ? n : 1, sizeof(*l->offered))) == NULL)
 		return -ENOMEM;
+	return 0;
+}
+
+void
+leg_answer_key(struct call_leg *l, const struct sdp_verdict *v, bool final)
+{
+	srtp_keys_wipe(&l->tx);
+	for (size_t i = 0; i < l->noffered; i++)
+		if (v->srtp && l->offered[i].tag == v->tag && l->offered[i].suite == v->suite)
+			l->tx = l->offered[i];
+	if (final)
+		leg_offer_drop(l);
+}
+
+int
+leg_offer_from_text(struct call_leg *l, const char *sdp)
+{
+	struct sdp_desc *d = NULL;
+	const struct sdp_stream *m;
+	const char *why = NULL;
+	int rc;
+
+	leg_offer_drop(l);
+	if ((rc = sdp_parse(&d, sdp, strlen(sdp), &why)) != 0)
+		return rc;
+	/* ours: one audio m= line, each a=crypto line one key (sdp_build_offer()) */
+	m = d->nmedia == 1 ? &d->media[0] : NULL;
+	if (m == NULL || m->ncrypto_bad > 0 || m->crypto_too_many) {
+		sdp_desc_free(d);
+		return -EINVAL;
+	}
+	if (m->ncrypto > 0) {
+		if ((rc = leg_offer_room(l, m->ncrypto)) != 0) {
+			sdp_desc_free(d);
+			return rc;
+		}
+		for (unsigned i = 0; i < m->ncrypto; i++) {
+			if (m->crypto[i].nkeys != 1 || m->crypto[i].keys[0].mki_len != 0) {
+				leg_offer_drop(l);
+				sdp_desc_free(d);
+				return -EINVAL;
+			}
+			l->offered[l->noffered++] = m->crypto[i].keys[0];
+		}
+	}
+	sdp_desc_free(d); /* wipes the keys it read */
 	return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <netinet/in.h>
+
 #include <event2/event.h>
 #include <osipparser2/osip_message.h>
 
@@ -29,6 +31,14 @@ enum call_state {
 	CALL_ENDED,    /* waiting to be freed */
 };
 
+/* A peer's IPv4 or IPv6 address in 28 bytes (a struct sockaddr_storage takes 128); cast
+ * &sa for the functions that take a struct sockaddr. */
+union leg_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 /*
  * struct call_leg: one side of a call.
  * Owner: struct call. Keys are wiped when the call is freed.
@@ -43,7 +53,7 @@ struct call_leg {
 	struct sip_dialog *dlg;
 	struct sdp_origin origin;    /* our o= on this leg */
 	struct sdp_desc *remote_sdp; /* the peer's last offer or answer on this leg */
-	struct sdp_verdict verdict;  /* what that SDP negotiated */
+	struct sdp_choice verdict;   /* what that SDP negotiated (sdp_choice_of() its verdict) */
 	struct srtp_keys tx;         /* our key toward this peer (the one in our SDP) */
 	/* keys of our last offer on this leg, by tag order: noffered of them in an array of
 	 * as many as it offered suites (leg_offer_room()), NULL before any; wiped when
@@ -51,12 +61,13 @@ struct call_leg {
 	struct srtp_keys *offered;
 	size_t noffered;
 	bool media_ready; /* media_leg_update() done */
-	/* TLS posture of the signalling hop, captured when the leg started */
-	char tls_version[16];
-	char tls_cipher[64];
+	/* TLS posture of the signalling hop, captured when the leg started: libssl's static
+	 * names (NULL: none) */
+	const char *tls_version;
+	const char *tls_cipher;
 	uint8_t peer_sha256[32];
 	bool has_peer_cert;
-	struct sockaddr_storage peer_addr;
+	union leg_addr peer_addr;     /* family 0: none */
 	int64_t first_packet_ms;      /* answer -> first accepted media packet, -1 none */
 	struct strmap_node by_callid; /* in b->callids[leg] while dlg is set (b2bua_call.c) */
 };
@@ -68,7 +79,7 @@ struct relay_txn {
 	osip_message_t *sent;   /* what we sent on the other leg */
 	uint64_t conn;          /* the connection `sent` left on: its answer must come back here */
 	struct sdp_desc *offer; /* parsed SDP offer of `req`, if any */
-	struct sdp_verdict verdict;
+	struct sdp_choice verdict;
 	bool keep; /* `offer` kept its side's crypto: our keys stay on both legs (relay.c) */
 };
 
@@ -196,8 +207,31 @@ void leg_clear(struct call_leg *l);
 /* Wipe and free leg `l`'s offered keys, then make room for `n` (at least one) of the new
  * offer's: 0, or -ENOMEM with none. */
 int leg_offer_room(struct call_leg *l, size_t n);
+/* Wipe and free leg `l`'s offered keys (none left). */
+void leg_offer_drop(struct call_leg *l);
+/* The peer of leg `l` answered our offer choosing `v`: our key for it becomes l->tx (wiped
+ * when none matches or the answer is plain); a `final` answer also wipes and frees the
+ * offered keys (a live call does not keep the keys its peer did not choose; an early
+ * answer's 2xx is checked against them again). */
+void leg_answer_key(struct call_leg *l, const struct sdp_verdict *v, bool final);
+/* The keys of our offer `sdp` (a text sdp_build_*() wrote for leg `l`) into l->offered
+ * again, by tag order, for an answer to it that comes again (a session refresh repeats
+ * the offer): 0, -EINVAL (not an SDP we wrote) or -ENOMEM. */
+int leg_offer_from_text(struct call_leg *l, const char *sdp);
 /* Free (wiped) the bodies of a message the call keeps only for its headers. */
 void call_msg_drop_bodies(osip_message_t *m);
+/* Replace *m, an INVITE a call keeps once it is answered, by a copy of what is still read
+ * from it: the method, Call-ID, CSeq and top Via (matching CANCELs, responses and PRACKs),
+ * with CALL_KEEP_PARTIES From and To (the caller's identity for a bridge transfer), with
+ * CALL_KEEP_ROUTING also the Request-URI and Route set (an ACK or CANCEL is built from
+ * it, with From and To); the rest is freed (bodies wiped). 0, or -ENOMEM with *m
+ * untouched. */
+#define CALL_KEEP_PARTIES 1u
+#define CALL_KEEP_ROUTING 2u
+int call_msg_keep_txn(osip_message_t **m, unsigned what);
+/* Leg A's INVITE got its 200 and the ACK for it: drop what only set-up read (the INVITE
+ * down to its transaction's core, call_msg_keep_txn(); our SDP answer to it, wiped). */
+void call_a_acked(struct call *c);
 void leg_capture_tls(struct call_leg *l, const struct sip_conn_info *ci);
 void call_media_index(struct call *c);
 struct call *call_by_media(struct b2bua *b, uint64_t media_id);
@@ -430,7 +464,11 @@ const char *suite_name_of(const struct srtp_keys *k, bool plain);
 bool leg_is_plain(const struct call *c, int legi);
 bool leg_crypto_pad(const struct call *c, int legi);
 const char *media_advertise(const struct call *c);
-void leg_set_answer(struct call *c, int legi, struct sdp_desc *answer, const struct sdp_verdict *v);
+/* Leg `legi`'s peer answered our offer: keep `answer` (taken) and `v`, our key it chose
+ * becomes tx; a `final` answer (not early media's, which the 2xx answers again) also
+ * drops the other offered keys (leg_answer_key()). */
+void leg_set_answer(struct call *c, int legi, struct sdp_desc *answer, const struct sdp_verdict *v,
+                    bool final);
 void interim_tick(void *arg);
 
 #endif

@@ -104,6 +104,7 @@ take_offer(struct call *c, int off, const osip_message_t *m, bool reinvite, stru
 {
 	struct sdp_policy pol = leg_policy(c, off);
 	static struct sdp_verdict why; /* its text outlives this call (end_warning) */
+	struct sdp_verdict cur = sdp_choice_verdict(&c->leg[off].verdict);
 	osip_body_t *body = NULL;
 	struct sdp_desc *d = NULL;
 
@@ -118,7 +119,7 @@ take_offer(struct call *c, int off, const osip_message_t *m, bool reinvite, stru
 		return -1;
 	}
 	if (sdp_check_offer(d, &pol, &why) != 0 ||
-	    (reinvite && sdp_check_downgrade(&c->leg[off].verdict, &why, &pol, &why) != 0)) {
+	    (reinvite && sdp_check_downgrade(&cur, &why, &pol, &why) != 0)) {
 		sdp_desc_free(d);
 		*reason = sdp_reason_name(why.reason);
 		*text = why.text;
@@ -260,7 +261,7 @@ b2bua_late_ack(struct call *c, int legi, const osip_message_t *ack)
 	struct call_leg *a, *o;
 	struct sdp_policy pol;
 	struct sdp_desc *answer = NULL;
-	struct sdp_verdict av, dv;
+	struct sdp_verdict av, dv, acur;
 	osip_body_t *body = NULL;
 	const char *why = NULL;
 	char *sdp = NULL;
@@ -270,6 +271,7 @@ b2bua_late_ack(struct call *c, int legi, const osip_message_t *ack)
 		return; /* not the ACK for our offer (a retransmission, another INVITE's) */
 	a = &c->leg[l->ans];
 	o = &c->leg[l->off];
+	acur = sdp_choice_verdict(&a->verdict);
 	pol = leg_policy(c, l->ans);
 	osip_message_get_body(ack, 0, &body);
 	if (body == NULL || body->body == NULL) {
@@ -281,7 +283,7 @@ b2bua_late_ack(struct call *c, int legi, const osip_message_t *ack)
 		return;
 	}
 	if (sdp_check_answer(answer, &pol, a->offered, a->noffered, &av) != 0 ||
-	    (!l->initial && sdp_check_downgrade(&a->verdict, &av, &pol, &dv) != 0)) {
+	    (!l->initial && sdp_check_downgrade(&acur, &av, &pol, &dv) != 0)) {
 		static char text[SDP_WHY_MAX]; /* outlives this call (end_warning) */
 		const char *r = sdp_reason_name(av.reason);
 		if (av.reason == SDP_OK) { /* the downgrade check refused it */
@@ -312,10 +314,10 @@ b2bua_late_ack(struct call *c, int legi, const osip_message_t *ack)
 			return;
 		}
 	}
-	leg_set_answer(c, l->ans, answer, &av);
+	leg_set_answer(c, l->ans, answer, &av, true);
 	sdp_desc_free(o->remote_sdp);
 	o->remote_sdp = l->offer;
-	o->verdict = l->verdict;
+	o->verdict = sdp_choice_of(&l->verdict);
 	l->offer = NULL;
 	send_ack(c, l->off, sdp);
 	sdp_text_free(sdp);

@@ -62,17 +62,15 @@ suite_name_of(const struct srtp_keys *k, bool plain)
 
 /* Remember the peer's accepted answer on leg `legi` and our key the answer chose. */
 void
-leg_set_answer(struct call *c, int legi, struct sdp_desc *answer, const struct sdp_verdict *v)
+leg_set_answer(struct call *c, int legi, struct sdp_desc *answer, const struct sdp_verdict *v,
+               bool final)
 {
 	struct call_leg *l = &c->leg[legi];
 
 	sdp_desc_free(l->remote_sdp);
 	l->remote_sdp = answer;
-	l->verdict = *v;
-	srtp_keys_wipe(&l->tx);
-	for (size_t i = 0; i < l->noffered; i++)
-		if (v->srtp && l->offered[i].tag == v->tag && l->offered[i].suite == v->suite)
-			l->tx = l->offered[i];
+	l->verdict = sdp_choice_of(v);
+	leg_answer_key(l, v, final);
 }
 
 int
@@ -144,11 +142,16 @@ media_apply_leg(struct call *c, int legi)
 	mc.rtcp_mux = m->rtcp_mux;
 	mc.plain_rtp = !l->verdict.srtp;
 	if (l->verdict.srtp) {
-		if (l->verdict.crypto < 0 || (unsigned)l->verdict.crypto >= m->ncrypto)
+		const struct srtp_keys *rx = sdp_desc_key(l->remote_sdp, &l->verdict);
+		if (rx == NULL)
 			return -EINVAL;
-		mc.rx = m->crypto[l->verdict.crypto].keys[0];
+		mc.rx = *rx;
 		mc.tx = l->tx;
 	}
+	/* the answers and offers built from this SDP are out by now: the call keeps its
+	 * key, not its a=crypto lines (824 bytes each) */
+	if (!l->remote_sdp->key_kept)
+		sdp_desc_keep_key(l->remote_sdp, &l->verdict);
 	mc.clock_rate = 8000;
 	mc.has_dtmf_pt = telephone_event_pt(m, &mc.dtmf_pt);
 	rc = media_leg_update(c->b->media, c->media_id, call_mleg(c, legi), &mc);
@@ -188,11 +191,11 @@ leg_telemetry_of(const struct call *c, const struct call_leg *l, enum media_leg_
 	                       ? (const struct sockaddr *)&ms->peer_rtp
 	                       : NULL;
 	out->first_packet_ms = l->first_packet_ms;
-	out->signalling.version = l->tls_version[0] ? l->tls_version : NULL;
-	out->signalling.cipher = l->tls_cipher[0] ? l->tls_cipher : NULL;
+	out->signalling.version = l->tls_version;
+	out->signalling.cipher = l->tls_cipher;
 	out->signalling.peer_sha256 = l->has_peer_cert ? l->peer_sha256 : NULL;
 	out->signalling.peer =
-	        l->peer_addr.ss_family != 0 ? (const struct sockaddr *)&l->peer_addr : NULL;
+	        l->peer_addr.sa.sa_family != 0 ? (const struct sockaddr *)&l->peer_addr : NULL;
 	if (ms != NULL) {
 		telemetry_dir_from_rx(&ms->rx, &out->in);
 		telemetry_dir_from_tx(&ms->tx, &out->out);

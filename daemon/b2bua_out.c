@@ -196,7 +196,7 @@ out_invite(struct b2bua *b, uint64_t conn, osip_message_t *req, int ai)
 	c->leg[0].peer = ai;
 	c->leg[0].conn = conn;
 	c->leg[0].remote_sdp = offer;
-	c->leg[0].verdict = v;
+	c->leg[0].verdict = sdp_choice_of(&v);
 	leg_capture_tls(&c->leg[0], ci);
 	c->a_invite = req;
 	sip_util_forget_text(req); /* kept for the call's life: the parsed form suffices */

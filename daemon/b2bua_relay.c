@@ -44,9 +44,9 @@ pend_timeout_cb(evutil_socket_t fd, short what, void *arg)
 static bool
 same_crypto(const struct call_leg *l, const struct sdp_desc *d, const struct sdp_verdict *v)
 {
-	const struct sdp_stream *om, *nm;
 	const struct srtp_keys *a, *n;
 	const struct suite_info *si;
+	struct sdp_choice vc = sdp_choice_of(v);
 
 	if (l->remote_sdp == NULL || l->verdict.media < 0 ||
 	    (size_t)l->verdict.media >= l->remote_sdp->nmedia || v->media < 0 ||
@@ -54,13 +54,10 @@ same_crypto(const struct call_leg *l, const struct sdp_desc *d, const struct sdp
 		return false;
 	if (!l->verdict.srtp || !v->srtp)
 		return !l->verdict.srtp && !v->srtp;
-	om = &l->remote_sdp->media[l->verdict.media];
-	nm = &d->media[v->media];
-	if (l->verdict.crypto < 0 || (unsigned)l->verdict.crypto >= om->ncrypto || v->crypto < 0 ||
-	    (unsigned)v->crypto >= nm->ncrypto)
+	/* the running one: what the call kept of its SDP (sdp_desc_keep_key()) */
+	if ((a = sdp_desc_key(l->remote_sdp, &l->verdict)) == NULL ||
+	    (n = sdp_desc_key(d, &vc)) == NULL)
 		return false;
-	a = &om->crypto[l->verdict.crypto].keys[0];
-	n = &nm->crypto[v->crypto].keys[0];
 	if ((si = suite_info(a->suite)) == NULL || a->suite != n->suite ||
 	    l->verdict.tag != v->tag || a->mki_len != n->mki_len || a->mki_len > sizeof(a->mki))
 		return false;
@@ -149,7 +146,8 @@ relay_request(struct call *c, int legi, osip_message_t *req)
 			osip_message_free(req);
 			return;
 		}
-		if (sdp_check_downgrade(&in->verdict, &v, &pol, &dv) != 0) {
+		struct sdp_verdict cur = sdp_choice_verdict(&in->verdict);
+		if (sdp_check_downgrade(&cur, &v, &pol, &dv) != 0) {
 			b2bua_reply(b, in->conn, req, 488, in->dlg->local_tag, dv.text, NULL);
 			telemetry_security(b->tel, TELEMETRY_SEC_DOWNGRADE_REFUSED, c->id,
 			                   (struct sockaddr *)&in->peer_addr, "downgrade", dv.text,
@@ -206,7 +204,7 @@ relay:
 	c->pend.sent = fwd;
 	c->pend.conn = out->conn;
 	c->pend.offer = offer;
-	c->pend.verdict = v;
+	c->pend.verdict = sdp_choice_of(&v);
 	c->pend.keep = keep;
 	if (c->pend_timer == NULL)
 		c->pend_timer = evtimer_new(b->base, pend_timeout_cb, c);
@@ -277,20 +275,20 @@ relay_response(struct call *c, osip_message_t *resp)
 			call_end(c, "failed", "sipwarden", "answer_refused", 0);
 			return;
 		}
-		leg_set_answer(c, 1 - legi, answer, &av);
+		leg_set_answer(c, 1 - legi, answer, &av, true);
 		struct sdp_local l = {&in->origin, media_advertise(c), c->ports[legi][0],
 		                      leg_crypto_pad(c, legi)};
+		struct sdp_verdict pv = sdp_choice_verdict(&c->pend.verdict);
 		in->origin.version++;
 		if (c->pend.keep && c->pend.verdict.srtp && in->tx.suite == c->pend.verdict.suite &&
 		    in->tx.tag == c->pend.verdict.tag) {
 			/* the offer kept its key: so does our answer (same key, same session) */
-			if (sdp_build_answer_keep(&sdp, &l, c->pend.offer, &c->pend.verdict, answer,
-			                          &in->tx) != 0)
+			if (sdp_build_answer_keep(&sdp, &l, c->pend.offer, &pv, answer, &in->tx) !=
+			    0)
 				sdp = NULL;
 		} else {
 			srtp_keys_wipe(&in->tx);
-			if (sdp_build_answer(&sdp, &l, c->pend.offer, &c->pend.verdict, answer,
-			                     &in->tx) != 0)
+			if (sdp_build_answer(&sdp, &l, c->pend.offer, &pv, answer, &in->tx) != 0)
 				sdp = NULL;
 		}
 		if (sdp == NULL) {

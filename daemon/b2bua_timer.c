@@ -582,8 +582,16 @@ stimer_response(struct call *c, int legi, uint64_t conn, osip_message_t *resp)
 		osip_body_t *body = NULL;
 		const char *why = NULL;
 
-		/* an offer of ours repeated: any of its keys may be chosen (offered[]); our
-		 * answer repeated as an offer: its one key (tx) */
+		/* an offer of ours repeated: any of its keys may be chosen (read again from its
+		 * text: the first answer dropped them); our answer repeated as an offer: its
+		 * one key (tx) */
+		if (s->sdp_offer && leg_offer_from_text(l, s->sdp) != 0) {
+			log_warnx("call %s: our repeated offer on leg %c unreadable", c->id,
+			          legi == 0 ? 'A' : 'B');
+			sent_clear(s);
+			call_end(c, "failed", "sipwarden", "internal", 0);
+			return true;
+		}
 		const struct srtp_keys *keys = s->sdp_offer ? l->offered : &l->tx;
 		size_t nkeys = s->sdp_offer ? l->noffered : 1;
 
@@ -600,11 +608,11 @@ stimer_response(struct call *c, int legi, uint64_t conn, osip_message_t *resp)
 			return true;
 		}
 		if (s->sdp_offer) {
-			leg_set_answer(c, legi, answer, &v); /* tx: the offered key chosen */
+			leg_set_answer(c, legi, answer, &v, true); /* tx: the offered key chosen */
 		} else {
 			sdp_desc_free(l->remote_sdp);
 			l->remote_sdp = answer;
-			l->verdict = v;
+			l->verdict = sdp_choice_of(&v);
 		}
 		media_apply_leg(c, legi);
 	}

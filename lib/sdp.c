@@ -646,7 +646,48 @@ sdp_desc_free(struct sdp_desc *d)
 		free(m->formats);
 	}
 	free(d->media);
+	srtp_keys_wipe(&d->kept);
 	free(d);
+}
+
+int
+sdp_desc_keep_key(struct sdp_desc *d, const struct sdp_choice *v)
+{
+	const struct srtp_keys *k;
+
+	if (d == NULL || v == NULL || d->key_kept)
+		return -EINVAL;
+	if (v->srtp && (k = sdp_desc_key(d, v)) == NULL)
+		return -EINVAL;
+	if (v->srtp)
+		d->kept = *k;
+	for (size_t i = 0; i < d->nmedia; i++) {
+		struct sdp_stream *m = &d->media[i];
+		for (unsigned j = 0; j < m->crypto_cap; j++)
+			sdes_crypto_wipe(&m->crypto[j]);
+		free(m->crypto);
+		m->crypto = NULL;
+		m->ncrypto = m->crypto_cap = 0;
+	}
+	d->key_kept = true;
+	return 0;
+}
+
+const struct srtp_keys *
+sdp_desc_key(const struct sdp_desc *d, const struct sdp_choice *v)
+{
+	const struct sdp_stream *m;
+
+	if (d == NULL || v == NULL || !v->srtp)
+		return NULL;
+	if (d->key_kept)
+		return d->kept.suite != SUITE_NONE ? &d->kept : NULL;
+	if (v->media < 0 || (size_t)v->media >= d->nmedia)
+		return NULL;
+	m = &d->media[v->media];
+	if (v->crypto < 0 || (unsigned)v->crypto >= m->ncrypto || m->crypto[v->crypto].nkeys < 1)
+		return NULL;
+	return &m->crypto[v->crypto].keys[0];
 }
 
 static bool

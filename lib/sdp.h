@@ -105,6 +105,9 @@ struct sdp_desc {
 	bool session_crypto;          /* an a=crypto at session level (invalid) */
 	struct sdp_stream *media;     /* nmedia entries, in m= order */
 	size_t nmedia;
+	/* sdp_desc_keep_key(): the peer's key the check chose, every a=crypto line freed */
+	bool key_kept;
+	struct srtp_keys kept;
 };
 
 /*
@@ -176,6 +179,23 @@ struct sdp_verdict {
 	enum srtp_suite suite;
 	uint32_t tag;
 };
+
+/*
+ * struct sdp_choice: what a call keeps of a verdict that accepted an SDP (its choice,
+ * without the 200-byte refusal text). sdp_choice_of() takes it from a verdict;
+ * sdp_choice_verdict() makes it a verdict again (SDP_OK, text "") for the builders and
+ * sdp_check_downgrade().
+ */
+struct sdp_choice {
+	int media; /* as in struct sdp_verdict */
+	bool srtp;
+	int crypto;
+	enum srtp_suite suite;
+	uint32_t tag;
+};
+
+struct sdp_choice sdp_choice_of(const struct sdp_verdict *v);
+struct sdp_verdict sdp_choice_verdict(const struct sdp_choice *c);
 
 /*
  * Check an offer. Chooses the first audio m= line with a non-zero port; with RTP/SAVP(F)
@@ -272,5 +292,19 @@ int sdp_build_answer_keep(char **out, const struct sdp_local *l, const struct sd
 
 /* Wipe (it carries keys) and free a text from sdp_build_*(). NULL is fine. */
 void sdp_text_free(char *s);
+
+/*
+ * A call keeps the SDP it accepted for what later offers and answers are built from
+ * (formats, addresses, origin, direction), not for its a=crypto lines (824 bytes each,
+ * room for four keys with MKIs): keep the key the check chose (`v`: v->media, v->crypto)
+ * in d->kept and wipe and free every a=crypto line. Plain RTP keeps no key. The policy
+ * checks refuse such a description (-EINVAL); sdp_build_answer() takes it, trusting
+ * v->tag and v->suite. Returns 0, or -EINVAL when `v` does not fit `d` (nothing changed).
+ */
+int sdp_desc_keep_key(struct sdp_desc *d, const struct sdp_choice *v);
+
+/* The peer's key that `v` chose in `d` (kept, or its a=crypto line), or NULL (plain RTP,
+ * or `v` does not fit `d`). */
+const struct srtp_keys *sdp_desc_key(const struct sdp_desc *d, const struct sdp_choice *v);
 
 #endif

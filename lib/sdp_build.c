@@ -368,8 +368,12 @@ build_answer(char **out, const struct sdp_local *l, const struct sdp_desc *offer
 	if (v->srtp && (key == NULL || (keep && (key->suite != v->suite || key->tag != v->tag))))
 		return -EINVAL;
 	om = &offer->media[v->media];
-	if (v->srtp && (v->crypto < 0 || (unsigned)v->crypto >= om->ncrypto))
-		return -EINVAL;
+	/* the offer's a=crypto line, or the key a call kept of it (sdp_desc_keep_key()) */
+	if (v->srtp) {
+		struct sdp_choice ch = sdp_choice_of(v);
+		if (sdp_desc_key(offer, &ch) == NULL)
+			return -EINVAL;
+	}
 	if (media_answer != NULL) {
 		if (media_answer->nmedia == 0)
 			return -EINVAL;

@@ -71,6 +71,27 @@ refuse(struct sdp_verdict *v, enum sdp_reason r, const char *fmt, ...)
 	return -EPERM;
 }
 
+struct sdp_choice
+sdp_choice_of(const struct sdp_verdict *v)
+{
+	struct sdp_choice c = {v->media, v->srtp, v->crypto, v->suite, v->tag};
+
+	return c;
+}
+
+struct sdp_verdict
+sdp_choice_verdict(const struct sdp_choice *c)
+{
+	struct sdp_verdict v = {.reason = SDP_OK,
+	                        .media = c->media,
+	                        .srtp = c->srtp,
+	                        .crypto = c->crypto,
+	                        .suite = c->suite,
+	                        .tag = c->tag};
+
+	return v;
+}
+
 static void
 verdict_init(struct sdp_verdict *v)
 {
@@ -171,7 +192,7 @@ sdp_check_offer(const struct sdp_desc *offer, const struct sdp_policy *pol, stru
 	int best = -1, bestrank = 0, rc;
 	size_t k;
 
-	if (offer == NULL || pol == NULL || v == NULL)
+	if (offer == NULL || pol == NULL || v == NULL || offer->key_kept)
 		return -EINVAL;
 	verdict_init(v);
 	for (k = 0; k < offer->nmedia; k++) {
@@ -246,7 +267,8 @@ sdp_check_answer(const struct sdp_desc *answer, const struct sdp_policy *pol,
 	size_t i;
 	int rc;
 
-	if (answer == NULL || pol == NULL || v == NULL || (noffered > 0 && offered == NULL))
+	if (answer == NULL || pol == NULL || v == NULL || (noffered > 0 && offered == NULL) ||
+	    answer->key_kept)
 		return -EINVAL;
 	verdict_init(v);
 	if (!pol->hop_tls && desc_has_crypto(answer))

@@ -260,12 +260,13 @@ tls_info_get(const SSL *ssl, struct tls_info *out)
 	const SSL_CIPHER *c;
 
 	memset(out, 0, sizeof(*out));
+	out->cipher = "";
 	if (ssl == NULL || !SSL_is_init_finished(ssl))
 		return -ENOTCONN;
 	out->version = SSL_version(ssl);
 	out->version_name = tls_version_name(out->version);
-	if ((c = SSL_get_current_cipher(ssl)) != NULL)
-		snprintf(out->cipher, sizeof(out->cipher), "%s", SSL_CIPHER_get_name(c));
+	if ((c = SSL_get_current_cipher(ssl)) != NULL && SSL_CIPHER_get_name(c) != NULL)
+		out->cipher = SSL_CIPHER_get_name(c);
 	if (tls_peer_fingerprint(ssl, out->peer_fp) == 0) {
 		out->has_peer_cert = true;
 		out->peer_verified = (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) &&

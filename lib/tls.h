@@ -31,7 +31,8 @@
 struct tls_info {
 	int version;              /* TLS1_2_VERSION, TLS1_3_VERSION, ... (0 before handshake) */
 	const char *version_name; /* "TLSv1.3", static string */
-	char cipher[64];          /* OpenSSL cipher name, e.g. "TLS_AES_256_GCM_SHA384" */
+	const char *cipher;       /* OpenSSL cipher name, e.g. "TLS_AES_256_GCM_SHA384": a static
+	                             string of libssl's cipher table ("" before handshake) */
 	bool has_peer_cert;       /* the peer presented a certificate */
 	bool peer_verified;       /* ... and it verified against the configured CA */
 	uint8_t peer_fp[32];      /* SHA-256 of the peer certificate's DER (when has_peer_cert) */

@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,78 @@ START_TEST(sdp_reinvite_from_real_offers_detects_weaker_suite)
 }
 END_TEST
 
+/* ---- what a call keeps of an accepted SDP (issue 12: memory per live call) ---- */
+
+/* An offer as a trunk sends it: three formats, two a=crypto lines. */
+static const char kept_offer[] = "v=0\r\n"
+                                 "o=pbx 1733387000 1733387000 IN IP4 10.0.0.1\r\n"
+                                 "s=call\r\n"
+                                 "c=IN IP4 10.0.0.1\r\n"
+                                 "t=0 0\r\n"
+                                 "m=audio 40000 RTP/SAVP 0 8 101\r\n"
+                                 "a=rtpmap:0 PCMU/8000\r\n"
+                                 "a=rtpmap:8 PCMA/8000\r\n"
+                                 "a=rtpmap:101 telephone-event/8000\r\n"
+                                 "a=fmtp:101 0-16\r\n"
+                                 "a=ptime:20\r\n"
+                                 "a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:" KEY128_A "\r\n"
+                                 "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:" KEY128_B "\r\n"
+                                 "a=sendrecv\r\n";
+
+/* The SDP a call keeps costs at most this many heap bytes (glibc's chunk overhead
+ * included): with its two a=crypto lines (824 bytes each, room for four keys with MKIs)
+ * it took 2,512. */
+#define KEPT_SDP_BUDGET 1024
+
+START_TEST(a_kept_sdp_holds_only_the_chosen_key_and_fits_its_budget)
+{
+	struct sdp_policy pol = POLICY(pref_default, true, false);
+	struct sdp_origin o = {1, 1};
+	struct sdp_local loc = {&o, "192.0.2.1", 41000, false};
+	struct sdp_verdict v, v2;
+	struct sdp_choice ch;
+	struct srtp_keys chosen, ours;
+	const struct srtp_keys *k;
+	struct sdp_desc *d;
+	char *text = NULL;
+	size_t before;
+
+	sdp_desc_free(parse_str(kept_offer)); /* first-use allocations outside the measure */
+	before = mallinfo2().uordblks;
+	d = parse_str(kept_offer);
+	ck_assert_int_eq(sdp_check_offer(d, &pol, &v), 0);
+	ck_assert_uint_eq(v.tag, 2); /* our preference: the 80-bit tag */
+	ch = sdp_choice_of(&v);
+	ck_assert_ptr_nonnull(k = sdp_desc_key(d, &ch));
+	chosen = *k;
+	ck_assert_int_eq(sdp_desc_keep_key(d, &ch), 0);
+	size_t kept = mallinfo2().uordblks - before;
+	ck_assert_msg(kept <= KEPT_SDP_BUDGET, "the kept SDP takes %zu heap bytes", kept);
+	for (size_t i = 0; i < d->nmedia; i++)
+		ck_assert_ptr_null(d->media[i].crypto);
+
+	/* the key the check chose is still there */
+	ck_assert_ptr_nonnull(k = sdp_desc_key(d, &ch));
+	ck_assert_int_eq(k->suite, SUITE_AES_CM_128_HMAC_SHA1_80);
+	ck_assert_uint_eq(k->tag, 2);
+	ck_assert_mem_eq(k->key, chosen.key, sizeof(chosen.key));
+	ck_assert_mem_eq(k->salt, chosen.salt, sizeof(chosen.salt));
+	/* an answer to it is still built (formats, our key with its tag), from the verdict
+	 * the call keeps (its choice) */
+	v2 = sdp_choice_verdict(&ch);
+	ck_assert_int_eq(sdp_build_answer(&text, &loc, d, &v2, NULL, &ours), 0);
+	ck_assert_ptr_nonnull(strstr(text, "m=audio 41000 RTP/SAVP 0 8 101\r\n"));
+	ck_assert_ptr_nonnull(strstr(text, "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:"));
+	/* once more, or a policy check of what has no a=crypto left: refused */
+	ck_assert_int_eq(sdp_desc_keep_key(d, &ch), -EINVAL);
+	ck_assert_int_eq(sdp_check_offer(d, &pol, &v2), -EINVAL);
+	sdp_text_free(text);
+	srtp_keys_wipe(&ours);
+	srtp_keys_wipe(&chosen);
+	sdp_desc_free(d);
+}
+END_TEST
+
 static Suite *
 sdp_suite(void)
 {
@@ -213,6 +286,9 @@ sdp_suite(void)
 	tcase_add_test(h, sdp_session_level_direction_applies_to_media);
 	tcase_add_test(h, sdp_downgrade_on_reinvite_refused);
 	tcase_add_test(h, sdp_reinvite_from_real_offers_detects_weaker_suite);
+	suite_add_tcase(s, h);
+	h = tcase_create("kept");
+	tcase_add_test(h, a_kept_sdp_holds_only_the_chosen_key_and_fits_its_budget);
 	suite_add_tcase(s, h);
 	return s;
 }

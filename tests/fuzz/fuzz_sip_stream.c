@@ -276,9 +276,10 @@ static int
 slot_connect(struct slot *sl, const struct sockaddr *sa, socklen_t salen, bool outbound)
 {
 	struct bufferevent *pair[2];
-	struct tls_info tls = {.version = TLS1_3_VERSION, .version_name = "TLSv1.3"};
+	struct tls_info tls = {.version = TLS1_3_VERSION,
+	                       .version_name = "TLSv1.3",
+	                       .cipher = "TLS_AES_256_GCM_SHA384"};
 
-	snprintf(tls.cipher, sizeof(tls.cipher), "TLS_AES_256_GCM_SHA384");
 	if (sl == &h.slot[AGENT_IN]) {
 		tls.has_peer_cert = tls.peer_verified = true;
 		memcpy(tls.peer_fp, agent_fp, sizeof(agent_fp));

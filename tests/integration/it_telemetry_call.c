@@ -252,6 +252,9 @@ START_TEST(answered_call_leaves_a_valid_ordered_record_with_the_peers_packet_cou
 	/* each leg: its TLS hop, the media address it latched, a first packet */
 	ck_assert_str_eq(str_at(end, "legs.trunk.signalling.tls"), "TLSv1.3");
 	ck_assert_str_eq(str_at(end, "legs.agent.signalling.tls"), "TLSv1.3");
+	/* the cipher names the call keeps as libssl's own strings */
+	ck_assert_int_eq(strncmp(str_at(end, "legs.trunk.signalling.cipher"), "TLS_AES_", 8), 0);
+	ck_assert_int_eq(strncmp(str_at(end, "legs.agent.signalling.cipher"), "TLS_AES_", 8), 0);
 	char agent_hop[64];
 	snprintf(agent_hop, sizeof(agent_hop), "%s:%u", t.agent_ip, t.agent_port);
 	ck_assert_str_eq(str_at(end, "legs.agent.signalling.peer"), agent_hop);
