@@ -102,6 +102,7 @@ START_TEST(media_moves_a_leg_to_a_new_third_leg_with_its_own_keys)
 	peer_new(&a, true);
 	peer_new(&b, true);
 	peer_new(&h, true);
+	h.seq = 65450; /* the first leg C's sequence numbers roll over */
 	configure(MEDIA_LEG_A, &a, false, false);
 	configure(MEDIA_LEG_B, &b, false, false);
 	sync_engine(NULL);
@@ -254,6 +255,7 @@ START_TEST(media_replaces_and_drops_leg_c_while_packets_flow)
 	peer_new(&a, true);
 	peer_new(&b, true);
 	peer_new(&h, true);
+	h.seq = 65450; /* the first leg C's sequence numbers roll over */
 	configure(MEDIA_LEG_A, &a, false, false);
 	configure(MEDIA_LEG_B, &b, false, false);
 	ck_assert_int_eq(media_leg_add(eng, cid, pc), 0);
@@ -264,8 +266,12 @@ START_TEST(media_replaces_and_drops_leg_c_while_packets_flow)
 	expect_rtp(&a, s, 0x21, &h);
 	for (int i = 0; i < 200; i++)
 		peer_send(&h, pc[0], 0x22);
-	/* a new leg C at once: the old one's sockets go with packets still on them */
+	/* a new leg C at once: the old one's sockets go with packets still on them. Its peer
+	 * is new too (a new leg gets new keys: a peer keeping its SRTP session would carry
+	 * its rollover counter into the new leg's fresh session) */
 	ck_assert_int_eq(media_leg_add(eng, cid, pc2), 0);
+	peer_free(&h);
+	peer_new(&h, true);
 	configure(MEDIA_LEG_C, &h, false, false);
 	ck_assert_int_eq(media_call_pair(eng, cid, MEDIA_LEG_A, MEDIA_LEG_C), 0);
 	sync_engine(NULL);
