@@ -17,12 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 
 #include <openssl/crypto.h>
 #include <srtp2/srtp.h>
 
 #include "media_worker.h"
+#include "sip_rand.h"
 
 #define MEDIA_MAX_WORKERS 256
 
@@ -197,7 +197,7 @@ bind_pair(const struct media_engine *e, struct media_leg *l)
 
 	if (npairs == 0)
 		return -EADDRINUSE;
-	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+	if (sip_rand_bytes(&r, sizeof(r)) != 0) /* where to start looking: the token pool */
 		r = (uint32_t)time(NULL);
 	for (uint32_t i = 0; i < npairs; i++) {
 		uint16_t port = (uint16_t)(first + 2 * ((r + i) % npairs));

@@ -14,7 +14,8 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
+
+#include "sip_rand.h"
 
 #define RTCP_PT_MIN 192 /* RFC 5761 s4: RTCP packet types are 192..223 */
 #define RTCP_PT_MAX 223
@@ -291,7 +292,7 @@ rtcp_cname_new(uint8_t out[RTCP_CNAME_LEN])
 {
 	unsigned char raw[12], b64[RTCP_CNAME_LEN + 1];
 
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
+	if (sip_rand_bytes(raw, sizeof(raw)) != 0) /* a name, not a secret: the token pool */
 		return -EIO;
 	if (EVP_EncodeBlock(b64, raw, sizeof(raw)) != RTCP_CNAME_LEN)
 		return -EIO;

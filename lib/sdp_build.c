@@ -17,9 +17,9 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "sdp.h"
+#include "sip_rand.h"
 
 #define CRYPTO_LINE_MAX 160
 
@@ -107,7 +107,7 @@ sdp_origin_init(struct sdp_origin *o)
 
 	if (o == NULL)
 		return -EINVAL;
-	if (RAND_bytes((unsigned char *)&id, sizeof(id)) != 1)
+	if (sip_rand_bytes(&id, sizeof(id)) != 0) /* an o= session id: the token pool */
 		return -EIO;
 	id &= (UINT64_C(1) << 62) - 1;
 	o->id = id != 0 ? id : 1;

@@ -1,6 +1,7 @@
 /*
  * sip_rand.h: random bytes for SIP tokens (tags, branches, Call-IDs, call ids, SSRCs),
- * served from a small per-thread pool that OpenSSL's RAND_bytes refills.
+ * RTCP CNAMEs and SDP o= session ids, served from a small per-thread pool that OpenSSL's
+ * RAND_bytes refills.
  *
  * One RAND_bytes call costs about the same (~0.65 us here) for 4 bytes as for 512: it
  * locks the DRBG and checks for a fork each time, and a call sets up a dozen tokens. The

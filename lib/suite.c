@@ -67,13 +67,20 @@ srtp_keys_generate(struct srtp_keys *k, enum srtp_suite suite)
 
 	if (k == NULL || si == NULL)
 		return -EINVAL;
-	/* tag and MKI are the caller's; only the key material is replaced. */
+	uint8_t m[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN];
+
+	/* tag and MKI are the caller's; only the key material is replaced. One DRBG call
+	 * for key and salt: each RAND_bytes() costs ~0.65 us and a getpid() (OpenSSL's fork
+	 * check) whatever its size, and a call offers a key per configured suite. */
 	OPENSSL_cleanse(k->key, sizeof(k->key));
 	OPENSSL_cleanse(k->salt, sizeof(k->salt));
-	if (RAND_bytes(k->key, si->key_len) != 1 || RAND_bytes(k->salt, si->salt_len) != 1) {
+	if (RAND_bytes(m, si->key_len + si->salt_len) != 1) {
 		srtp_keys_wipe(k);
 		return -EIO;
 	}
+	memcpy(k->key, m, si->key_len);
+	memcpy(k->salt, m + si->key_len, si->salt_len);
+	OPENSSL_cleanse(m, sizeof(m));
 	k->suite = suite;
 	return 0;
 }
