@@ -2,13 +2,10 @@
  * report.c: swpeer's per-call result lines and the final summary, as text or JSON.
  *
  * One line per call on stdout, flushed at once so a test can read results as calls end:
- * a human line, or with --json one JSON object with the fields documented in --help
- * (printed directly when every string is printable ASCII, else through jansson, the same
- * bytes either way). Only hashes of keys appear, never keys. Not responsible for deciding pass or
+ * a human line, or with --json one JSON object (jansson) with the fields documented in
+ * --help. Only hashes of keys appear, never keys. Not responsible for deciding pass or
  * fail (call.c).
  */
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,126 +19,13 @@ role_name(enum role r)
 	return r == ROLE_CALLER ? "caller" : "callee";
 }
 
-/* A line being built by the JSON fast path. */
-struct line {
-	char buf[2048];
-	size_t len;
-	bool ok; /* false: a string was not plain ASCII, or the line did not fit */
-};
-
-static void put(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-put(struct line *l, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!l->ok)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(l->buf) - l->len)
-		l->ok = false;
-	else
-		l->len += (size_t)n;
-}
-
-/* ,"key":"value" with '"' and '\\' escaped as jansson does; anything but printable
- * ASCII sends the caller back to jansson (which checks UTF-8 and escapes the rest). */
-static void
-put_str(struct line *l, const char *key, const char *v)
-{
-	put(l, ",\"%s\":\"", key);
-	for (const char *c = v; l->ok && *c != '\0'; c++) {
-		if (*c < 0x20 || *c > 0x7e)
-			l->ok = false;
-		else if (*c == '"' || *c == '\\')
-			put(l, "\\%c", *c);
-		else if (l->len + 1 < sizeof(l->buf))
-			l->buf[l->len++] = *c;
-		else
-			l->ok = false;
-	}
-	put(l, "\"");
-}
-
-static void
-put_int(struct line *l, const char *key, long long v)
-{
-	put(l, ",\"%s\":%lld", key, v);
-}
-
-/*
- * The --json result line without building a jansson tree (the load generator prints one
- * per call): the same fields in the same order, byte for byte what json_dumps() gives
- * with JSON_COMPACT. false if a string needs jansson's handling (not printable ASCII).
- */
-static bool
-report_json_fast(const struct opts *o, const struct call_result *r)
-{
-	const struct media_stats *s = &r->st;
-	struct line l = {.len = 0, .ok = true};
-
-	put(&l, "{\"call\":%lld", (long long)r->num);
-	put_str(&l, "role", role_name(r->role));
-	put_int(&l, "code", r->code);
-	put_str(&l, "reason", r->reason);
-	if (r->warning[0])
-		put_str(&l, "warning", r->warning);
-	put_int(&l, "setup_ms", r->setup_ms);
-	put_int(&l, "setup_us", r->setup_us);
-	put_str(&l, "suite", r->suite);
-	put_str(&l, "local_key_hash", r->lhash[0] ? r->lhash : "-");
-	put_str(&l, "remote_key_hash", r->rhash[0] ? r->rhash : "-");
-	put_int(&l, "sent", (long long)s->sent);
-	put_int(&l, "received", (long long)s->recv);
-	put_int(&l, "ok", (long long)s->ok);
-	put_int(&l, "bad", (long long)s->bad);
-	put_int(&l, "missing", (long long)s->missing);
-	put_int(&l, "auth_fail", (long long)s->auth_fail);
-	put_int(&l, "replay", (long long)s->replay);
-	put_int(&l, "duplicate", (long long)s->dup);
-	put_int(&l, "rtcp", (long long)s->rtcp);
-	if (o->dtmf >= 0) {
-		put_int(&l, "dtmf_sent", (long long)s->dtmf_sent);
-		put_int(&l, "dtmf_received", (long long)s->dtmf_recv);
-	}
-	if (o->rtcp_sdes) {
-		put_int(&l, "sdes_items", (long long)s->sdes_items);
-		put_int(&l, "sdes_foreign", (long long)s->sdes_foreign);
-		put_str(&l, "sdes_cname", s->sdes_cname);
-	}
-	put_int(&l, "reinvites", r->reinvites);
-	put_int(&l, "reinvite_code", r->reinvite_code);
-	put_int(&l, "rekeys", r->rekeys);
-	put_int(&l, "refer_code", r->refer_code);
-	put_int(&l, "notify_code", r->notify_code);
-	put_int(&l, "notifies", r->notifies);
-	put_int(&l, "refers", r->refers);
-	if (r->refer_to[0])
-		put_str(&l, "refer_to", r->refer_to);
-	put_str(&l, "ended_by", r->ended_by == 'l' ? "local" : r->ended_by == 'r' ? "remote" : "-");
-	put_str(&l, "result", r->pass ? "pass" : "fail");
-	if (r->why[0])
-		put_str(&l, "why", r->why);
-	put(&l, "}\n");
-	if (!l.ok)
-		return false;
-	fwrite(l.buf, 1, l.len, stdout);
-	return true;
-}
-
 /* Print one call's result line. */
 void
 report_call(const struct opts *o, const struct call_result *r)
 {
 	const struct media_stats *s = &r->st;
 
-	if (o->json && report_json_fast(o, r)) {
-		/* printed */
-	} else if (o->json) {
+	if (o->json) {
 		json_t *j = json_object();
 		char *txt;
 
