@@ -5,29 +5,46 @@
 #include "json_out.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "redact.h"
+
+/* This thread's last second formatted ("YYYY-MM-DDTHH:MM:SS"): gmtime_r and strftime run
+ * once a second, not once per event. */
+static _Thread_local struct {
+	time_t sec;
+	bool valid;
+	char text[20];
+} ts_cache;
 
 char *
 json_out_timestamp(char *buf, const struct timespec *ts)
 {
 	struct timespec now;
 	struct tm tm;
+	unsigned ms;
 
 	if (ts == NULL) {
 		clock_gettime(CLOCK_REALTIME, &now);
 		ts = &now;
 	}
-	gmtime_r(&ts->tv_sec, &tm);
-	/* strftime gives "YYYY-MM-DDTHH:MM:SS" (19 bytes for years 0..9999). */
-	if (strftime(buf, JSON_OUT_TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
-		snprintf(buf, JSON_OUT_TS_LEN, "1970-01-01T00:00:00.000Z");
-		return buf;
+	if (!ts_cache.valid || ts_cache.sec != ts->tv_sec) {
+		gmtime_r(&ts->tv_sec, &tm);
+		/* strftime gives "YYYY-MM-DDTHH:MM:SS" (19 bytes for years 0..9999). */
+		if (strftime(ts_cache.text, sizeof(ts_cache.text), "%Y-%m-%dT%H:%M:%S", &tm) !=
+		    19) {
+			ts_cache.valid = false;
+			snprintf(buf, JSON_OUT_TS_LEN, "1970-01-01T00:00:00.000Z");
+			return buf;
+		}
+		ts_cache.sec = ts->tv_sec;
+		ts_cache.valid = true;
 	}
-	snprintf(buf + 19, JSON_OUT_TS_LEN - 19, ".%03uZ",
-	         (unsigned)((unsigned long)ts->tv_nsec / 1000000u) % 1000u);
+	ms = (unsigned)((unsigned long)ts->tv_nsec / 1000000u) % 1000u;
+	memcpy(buf, ts_cache.text, 19);
+	snprintf(buf + 19, JSON_OUT_TS_LEN - 19, ".%03uZ", ms);
 	return buf;
 }
 

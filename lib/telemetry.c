@@ -77,30 +77,7 @@ struct telemetry {
 	json_t *refusals;            /* {"offer_refused": {"no_srtp": n}, ...} */
 	struct metrics_calls mcalls; /* histograms and media totals for /metrics */
 	char *scratch; /* TELEMETRY_MAX_EVENT bytes: an event is serialised here first */
-	time_t ts_sec; /* the second ts_text was formatted for (0: none yet) */
-	char ts_text[JSON_OUT_TS_LEN];
 };
-
-/* The event time stamp: json_out_timestamp()'s text, its date and time formatted once
- * per second (gmtime_r and strftime), the milliseconds put in for each event. */
-static const char *
-stamp(struct telemetry *t, char ts[JSON_OUT_TS_LEN])
-{
-	struct timespec now;
-	unsigned ms;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (now.tv_sec != t->ts_sec || t->ts_sec == 0) {
-		json_out_timestamp(t->ts_text, &now);
-		t->ts_sec = now.tv_sec;
-	}
-	memcpy(ts, t->ts_text, JSON_OUT_TS_LEN);
-	ms = (unsigned)((unsigned long)now.tv_nsec / 1000000u) % 1000u;
-	ts[20] = (char)('0' + ms / 100);
-	ts[21] = (char)('0' + ms / 10 % 10);
-	ts[22] = (char)('0' + ms % 10);
-	return ts;
-}
 
 static void
 blob_unref(struct blob *b)
@@ -160,8 +137,8 @@ blob_from_event(struct telemetry *t, json_t *event, bool deliver, int *rc)
 
 	/* v, ts and event first: a human reading the stream sees them at the start. */
 	*rc = -ENOMEM;
-	out = json_pack("{s:i,s:s,s:O?}", "v", TELEMETRY_SCHEMA_VERSION, "ts", stamp(t, ts),
-	                "event", json_object_get(event, "event"));
+	out = json_pack("{s:i,s:s,s:O?}", "v", TELEMETRY_SCHEMA_VERSION, "ts",
+	                json_out_timestamp(ts, NULL), "event", json_object_get(event, "event"));
 	if (out == NULL || json_object_update(out, event) < 0 ||
 	    json_object_set_new(out, "v", json_integer(TELEMETRY_SCHEMA_VERSION)) < 0 ||
 	    json_object_set_new(out, "ts", json_string(ts)) < 0 ||
