@@ -13,6 +13,14 @@
  * Buffers and the per-buffer send state are allocated when the ring is made; the packet
  * path allocates nothing and takes no lock.
  *
+ * Where the kernel has them (found once at start, each with its fallback): the sockets are
+ * registered files, indexed by fd number (IOSQE_FIXED_FILE: no fget/fput per receive or
+ * send; registered when armed, unregistered before close); sends are IORING_OP_SEND with
+ * the destination in the SQE (a probe datagram to ourselves at start; else SENDMSG); the
+ * ring's own fd is registered (no fget per io_uring_enter). Sockets are never connected:
+ * latching needs them open to any source. SW_MEDIA_URING_OFF turns each off for tests
+ * and A/B benchmarks.
+ *
  * Only the worker thread calls these (the ring is single-issuer). Not responsible for the
  * call table, commands or events (media_worker.c) nor for the per-packet decision
  * (media_relay.c).
@@ -63,8 +71,8 @@ void media_uring_del_call(struct media_uring *u, struct media_call *c);
  */
 int media_uring_run(struct media_uring *u, unsigned timeout_ms, bool *cmds);
 
-/* Receives re-armed after the buffer ring ran dry (-ENOBUFS), since start. */
-unsigned long long media_uring_rearms(const struct media_uring *u);
+/* What the packet path submitted since start (media.h's struct media_io_counts). */
+void media_uring_counts(const struct media_uring *u, struct media_io_counts *out);
 
 /* io_uring_enter calls made so far (one per round, more when the SQ filled up). */
 unsigned long long media_uring_syscalls(const struct media_uring *u);
