@@ -92,9 +92,14 @@ media_uring_syscalls(const struct media_uring *u)
 #include <liburing.h>
 #include <openssl/crypto.h>
 
-#define URING_NBUF      512 /* provided buffers per worker (a power of two) */
-#define URING_BUF_LEN   (MEDIA_PKT_BUF + 64)
-#define URING_NAME_LEN  32 /* >= sizeof(struct sockaddr_in6); keeps the payload 16-aligned */
+#define URING_NBUF     2048 /* provided buffers per worker (a power of two): media_uring.h */
+#define URING_NAME_LEN 32   /* >= sizeof(struct sockaddr_in6); keeps the payload 16-aligned */
+/* the recvmsg header, the source, the largest packet relayed and its SRTP trailer, in
+ * cache lines; a larger datagram arrives truncated (MSG_TRUNC) or too long, and is dropped */
+#define URING_BUF_LEN                                                                              \
+	((sizeof(struct io_uring_recvmsg_out) + URING_NAME_LEN + MEDIA_PKT_MAX +                   \
+	  SRTP_LEG_TRAILER_MAX + 63) /                                                             \
+	 64 * 64)
 #define URING_SQ        1024
 #define URING_CQ        8192
 #define URING_BGID      0
