@@ -16,7 +16,10 @@
  * workers, next to the reference, level by level; a relay that lost more than
  * LOSS_FREE_PCT at a level is not run at higher ones. The summary gives each relay's
  * highest loss-free rate, its ratio to the reference's, and p99 at 1,000 calls (100,000
- * packets/s). A tool, not a test.
+ * packets/s). Before each io_uring row, what its workers submitted in the run: requests
+ * on registered files and by fd, sends with an address and by sendmsg, receives re-armed
+ * after the buffer ring ran dry (media.h: media_engine_worker_io_counts). A tool, not a
+ * test.
  *
  * Pinning (-c R,G; default 0,1 on a box of 2 or more CPUs; -c - for none): engine worker i
  * and the reference relay's thread on CPU R+i, the generator, the sinks and main() on
