@@ -531,6 +531,16 @@ media_engine_worker_syscalls(const struct media_engine *e, unsigned worker)
 	return media_worker_syscalls(e->workers[worker]);
 }
 
+int
+media_engine_worker_io_counts(const struct media_engine *e, unsigned worker,
+                              struct media_io_counts *out)
+{
+	if (worker >= e->nworkers)
+		return -EINVAL;
+	media_worker_io_counts(e->workers[worker], out);
+	return 0;
+}
+
 /* ---- liveness ---- */
 
 static uint64_t

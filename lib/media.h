@@ -243,6 +243,19 @@ uint64_t media_engine_worker_cpu_ns(const struct media_engine *e, unsigned worke
  * packets). */
 uint64_t media_engine_worker_syscalls(const struct media_engine *e, unsigned worker);
 
+/* What a worker's io_uring path submitted since start, as of its last round (all 0 on
+ * the epoll path): lib/media_uring.c says what each costs. */
+struct media_io_counts {
+	uint64_t ops_fixed;    /* receives and sends naming a registered file */
+	uint64_t ops_plain;    /* ... naming an fd (an fget and fput each) */
+	uint64_t sends_sendto; /* IORING_OP_SEND with the destination address */
+	uint64_t sends_msg;    /* IORING_OP_SENDMSG (a msghdr and iovec copied in) */
+	uint64_t rearms;       /* receives re-armed after the buffer ring ran dry */
+};
+/* 0, or -EINVAL for an index out of range. */
+int media_engine_worker_io_counts(const struct media_engine *e, unsigned worker,
+                                  struct media_io_counts *out);
+
 /*
  * Liveness, for a watchdog: a worker goes round its loop at least every 250 ms unless it
  * is stuck. Milliseconds since worker `worker` last did (0 for an index out of range),

@@ -68,11 +68,11 @@ media_uring_run(struct media_uring *u, unsigned timeout_ms, bool *cmds)
 	return -ENOTSUP;
 }
 
-unsigned long long
-media_uring_rearms(const struct media_uring *u)
+void
+media_uring_counts(const struct media_uring *u, struct media_io_counts *out)
 {
 	(void)u;
-	return 0;
+	memset(out, 0, sizeof(*out));
 }
 
 unsigned long long
@@ -86,25 +86,32 @@ media_uring_syscalls(const struct media_uring *u)
 
 #include <poll.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <liburing.h>
 #include <openssl/crypto.h>
 
-#define URING_NBUF     512 /* provided buffers per worker (a power of two) */
-#define URING_BUF_LEN  (MEDIA_PKT_BUF + 64)
-#define URING_NAME_LEN 32 /* >= sizeof(struct sockaddr_in6); keeps the payload 16-aligned */
-#define URING_SQ       1024
-#define URING_CQ       8192
-#define URING_BGID     0
+#define URING_NBUF     2048 /* provided buffers per worker (a power of two): media_uring.h */
+#define URING_NAME_LEN 32   /* >= sizeof(struct sockaddr_in6); keeps the payload 16-aligned */
+/* the recvmsg header, the source, the largest packet relayed and its SRTP trailer, in
+ * cache lines; a larger datagram arrives truncated (MSG_TRUNC) or too long, and is dropped */
+#define URING_BUF_LEN                                                                              \
+	((sizeof(struct io_uring_recvmsg_out) + URING_NAME_LEN + MEDIA_PKT_MAX +                   \
+	  SRTP_LEG_TRAILER_MAX + 63) /                                                             \
+	 64 * 64)
+#define URING_SQ        1024
+#define URING_CQ        8192
+#define URING_BGID      0
+#define URING_FIXED_MAX 32768u /* registered-file slots at most (8 octets each in the kernel) */
 
 /* user_data tags (low 3 bits) */
-#define UD_RECV        0u /* | struct media_sock * | its leg's io_gen << 48 */
-#define UD_SEND        1u /* | bid << 3 */
-#define UD_CMD         2u
-#define UD_CANCEL      3u
-#define UD_TAG(x)      ((unsigned)((x)&7u))
-#define UD_PTR_MASK    0x0000fffffffffff8ull /* user-space pointers fit in 48 bits */
+#define UD_RECV         0u     /* | struct media_sock * | its leg's io_gen << 48 */
+#define UD_SEND         1u     /* | bid << 3 */
+#define UD_CMD          2u
+#define UD_CANCEL       3u
+#define UD_TAG(x)       ((unsigned)((x)&7u))
+#define UD_PTR_MASK     0x0000fffffffffff8ull /* user-space pointers fit in 48 bits */
 
 /* A buffer's send, valid from its queueing to its completion. */
 struct uring_slot {
@@ -131,6 +138,12 @@ struct media_uring {
 	struct uring_slot *slot;
 	struct media_call *dying; /* deleted calls the kernel still holds, through hnext */
 	unsigned long long rearms, enters;
+	/* what this kernel allows, found at start (media_uring_new) */
+	bool sendto;     /* IORING_OP_SEND with a destination: no msghdr to copy per send */
+	bool reg_ring;   /* the ring's fd is registered: io_uring_enter skips its fget */
+	uint8_t *fixed;  /* fixed[fd]: socket fd is registered file `fd`; NULL: no table */
+	unsigned nfixed; /* slots in the table (and in fixed[]) */
+	struct media_io_counts n; /* rearms apart */
 };
 
 static uint8_t *
@@ -177,13 +190,63 @@ recv_ud(const struct media_sock *s)
 	return (uint64_t)(uintptr_t)s | (uint64_t)c->io_gen[s->leg->id] << 48 | UD_RECV;
 }
 
+/* Is socket `fd` registered file `fd`? */
+static bool
+is_fixed(const struct media_uring *u, int fd)
+{
+	return u->fixed != NULL && (unsigned)fd < u->nfixed && u->fixed[fd];
+}
+
+/*
+ * Register socket `fd` as file `fd` (the table is indexed by fd number, so the sockets of
+ * every call find their slot without a map). Done when its receive is armed; a socket
+ * past the table, or one the kernel refuses, is named by fd as before.
+ */
+static void
+fixed_add(struct media_uring *u, int fd)
+{
+	if (u->fixed == NULL || fd < 0 || (unsigned)fd >= u->nfixed || u->fixed[fd])
+		return;
+	if (io_uring_register_files_update(&u->ring, (unsigned)fd, &fd, 1) == 1)
+		u->fixed[fd] = 1;
+}
+
+/*
+ * Unregister socket `fd`: before it is closed, because the table holds its own reference
+ * to the socket (the port would stay bound) and a reused fd number must not reach the old
+ * socket. Requests already submitted keep what they resolved.
+ */
+static void
+fixed_del(struct media_uring *u, int fd)
+{
+	if (!is_fixed(u, fd))
+		return;
+	int none = -1;
+	(void)io_uring_register_files_update(&u->ring, (unsigned)fd, &none, 1);
+	u->fixed[fd] = 0;
+}
+
+/* The SQE's target: registered file `fd` when it is one, else fd `fd`. */
+static void
+sqe_target(struct media_uring *u, struct io_uring_sqe *sqe, int fd)
+{
+	if (is_fixed(u, fd)) {
+		sqe->flags |= IOSQE_FIXED_FILE;
+		u->n.ops_fixed++;
+	} else {
+		u->n.ops_plain++;
+	}
+}
+
 static int
 arm_recv(struct media_uring *u, struct media_sock *s)
 {
 	struct io_uring_sqe *sqe = sqe_get(u);
 	if (sqe == NULL)
 		return -EBUSY;
+	fixed_add(u, s->fd);
 	io_uring_prep_recvmsg_multishot(sqe, s->fd, &u->rmsg, 0);
+	sqe_target(u, sqe, s->fd);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = URING_BGID;
 	io_uring_sqe_set_data64(sqe, recv_ud(s));
@@ -199,6 +262,83 @@ arm_cmd(struct media_uring *u)
 	io_uring_prep_poll_multishot(sqe, u->cmd_efd, POLLIN);
 	io_uring_sqe_set_data64(sqe, UD_CMD);
 	return 0;
+}
+
+/*
+ * Does this kernel take a destination address on IORING_OP_SEND (Linux 6.1)? One datagram
+ * to a socket of our own on loopback says; -EINVAL from an older kernel says no. Any other
+ * failure (no loopback) says no too: sendmsg works everywhere.
+ */
+static bool
+probe_sendto(struct media_uring *u)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	struct io_uring_cqe *cqe;
+	bool ok = false;
+	uint8_t one = 0;
+
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return false;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	if (sqe != NULL) {
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&a, &alen) == 0) {
+			io_uring_prep_send(sqe, fd, &one, 1, MSG_DONTWAIT);
+			sqe->addr2 = (uint64_t)(uintptr_t)&a;
+			sqe->addr_len = (uint16_t)alen;
+		} else {
+			io_uring_prep_nop(sqe); /* not to be left half made */
+		}
+		io_uring_sqe_set_data64(sqe, UD_CANCEL);
+		if (io_uring_submit_and_wait(&u->ring, 1) >= 0 &&
+		    io_uring_peek_cqe(&u->ring, &cqe) == 0) {
+			ok = cqe->res == 1;
+			io_uring_cqe_seen(&u->ring, cqe);
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+/*
+ * SW_MEDIA_URING_OFF: a comma-separated list of what not to use even where the kernel
+ * has it ("sendto", "fixed", "regring"), for benchmarks and for tests of the
+ * fallbacks; unset in production.
+ */
+static bool
+knob_off(const char *what)
+{
+	const char *p = getenv("SW_MEDIA_URING_OFF");
+	size_t n = strlen(what);
+	while (p != NULL && *p != '\0') {
+		size_t k = strcspn(p, ",");
+		if (k == n && strncmp(p, what, n) == 0)
+			return true;
+		p += k;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+/* The table of registered files: one slot per possible fd number, up to URING_FIXED_MAX. */
+static void
+fixed_init(struct media_uring *u)
+{
+	struct rlimit rl;
+	if (knob_off("fixed") || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	unsigned n = rl.rlim_cur < URING_FIXED_MAX ? (unsigned)rl.rlim_cur : URING_FIXED_MAX;
+	if (n == 0 || (u->fixed = calloc(n, 1)) == NULL)
+		return;
+	if (io_uring_register_files_sparse(&u->ring, n) != 0) {
+		free(u->fixed); /* not this kernel (5.19) or RLIMIT_NOFILE: fds as before */
+		u->fixed = NULL;
+		return;
+	}
+	u->nfixed = n;
 }
 
 int
@@ -243,6 +383,10 @@ media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r)
 	for (unsigned i = 0; i < URING_NBUF; i++)
 		buf_put(u, i);
 	buf_flush(u);
+	/* the rest only makes it cheaper: each is used where the kernel has it */
+	u->sendto = !knob_off("sendto") && probe_sendto(u);
+	u->reg_ring = !knob_off("regring") && io_uring_register_ring_fd(&u->ring) == 1;
+	fixed_init(u);
 	if ((err = arm_cmd(u)) != 0)
 		goto fail;
 	*out = u;
@@ -267,6 +411,7 @@ media_uring_free(struct media_uring *u)
 	if (u->bufs != NULL)
 		OPENSSL_cleanse(u->bufs, (size_t)URING_NBUF * URING_BUF_LEN);
 	free(u->bufs);
+	free(u->fixed);
 	free(u->br);
 	free(u->slot);
 	free(u);
@@ -338,6 +483,10 @@ media_uring_del_call(struct media_uring *u, struct media_call *c)
 {
 	c->io_dying = true;
 	if (c->io_refs == 0) {
+		/* no request left, but its sockets may still be registered files */
+		for (int i = 0; i < MEDIA_LEGS; i++)
+			for (int k = 0; k < 2 && c->leg[i] != NULL; k++)
+				fixed_del(u, c->leg[i]->sock[k].fd);
 		media_call_free(c);
 		return;
 	}
@@ -350,8 +499,10 @@ media_uring_del_call(struct media_uring *u, struct media_call *c)
 	 * fds close, as on the epoll path; the memory waits for the last completion */
 	for (int i = 0; i < MEDIA_LEGS; i++) {
 		for (int k = 0; k < 2 && c->leg[i] != NULL; k++) {
-			if (c->leg[i]->sock[k].fd >= 0)
+			if (c->leg[i]->sock[k].fd >= 0) {
+				fixed_del(u, c->leg[i]->sock[k].fd);
 				close(c->leg[i]->sock[k].fd);
+			}
 			c->leg[i]->sock[k].fd = -1;
 		}
 	}
@@ -362,6 +513,9 @@ media_uring_leg_release(struct media_uring *u, struct media_call *c, int leg)
 {
 	cancel_recvs(u, c->leg[leg]);
 	settle(u);
+	/* the caller closes them next (media_call_leg_c_clear/_add) */
+	for (int k = 0; k < 2 && c->leg[leg] != NULL; k++)
+		fixed_del(u, c->leg[leg]->sock[k].fd);
 	c->io_gen[leg]++;
 }
 
@@ -373,6 +527,34 @@ media_uring_leg_arm(struct media_uring *u, struct media_call *c, int leg)
 		if (s->fd >= 0 && arm_recv(u, s) == 0)
 			c->io_refs++;
 	}
+}
+
+/*
+ * The send of `pkt` (in buffer slot `sl`, to sl->dst) on socket `fd`. A full socket
+ * buffer fails it at once, as sendmmsg with MSG_DONTWAIT does: counted, never waited for;
+ * so it completes within the io_uring_enter that submits it.
+ */
+static void
+prep_send(struct media_uring *u, struct io_uring_sqe *sqe, struct uring_slot *sl, int fd,
+          uint8_t *pkt, size_t len, socklen_t dst_len)
+{
+	if (u->sendto) {
+		/* sendto: the kernel copies the address only (liburing 2.3 has no
+		 * io_uring_prep_sendto: its two fields are set here) */
+		io_uring_prep_send(sqe, fd, pkt, len, MSG_DONTWAIT);
+		sqe->addr2 = (uint64_t)(uintptr_t)&sl->dst;
+		sqe->addr_len = (uint16_t)dst_len;
+		u->n.sends_sendto++;
+	} else {
+		sl->iov = (struct iovec){.iov_base = pkt, .iov_len = len};
+		sl->msg = (struct msghdr){.msg_name = &sl->dst,
+		                          .msg_namelen = dst_len,
+		                          .msg_iov = &sl->iov,
+		                          .msg_iovlen = 1};
+		io_uring_prep_sendmsg(sqe, fd, &sl->msg, MSG_DONTWAIT);
+		u->n.sends_msg++;
+	}
+	sqe_target(u, sqe, fd);
 }
 
 /* One multishot receive completion on socket `s`. */
@@ -415,15 +597,8 @@ on_recv(struct media_uring *u, uint64_t ud, const struct io_uring_cqe *cqe, uint
 					rtp_stats_drop(&out.leg->tx_stats, RTP_DROP_OTHER);
 				} else {
 					sl->dst = *out.dst;
-					sl->iov = (struct iovec){.iov_base = pkt, .iov_len = len};
-					sl->msg = (struct msghdr){.msg_name = &sl->dst,
-					                          .msg_namelen = out.dst_len,
-					                          .msg_iov = &sl->iov,
-					                          .msg_iovlen = 1};
 					sl->leg = out.leg;
-					/* a full socket buffer fails the send at once, as sendmmsg
-					 * with MSG_DONTWAIT does: counted, never waited for */
-					io_uring_prep_sendmsg(sqe, out.fd, &sl->msg, MSG_DONTWAIT);
+					prep_send(u, sqe, sl, out.fd, pkt, len, out.dst_len);
 					io_uring_sqe_set_data64(sqe, (uint64_t)bid << 3 | UD_SEND);
 					c->io_refs++;
 					sent = true;
@@ -460,12 +635,14 @@ on_send(struct media_uring *u, unsigned bid, int res)
 int
 media_uring_run(struct media_uring *u, unsigned timeout_ms, bool *cmds)
 {
-	struct __kernel_timespec ts = {.tv_sec = timeout_ms / 1000,
-	                               .tv_nsec = (long long)(timeout_ms % 1000) * 1000000};
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
 
+	struct __kernel_timespec ts = {.tv_sec = timeout_ms / 1000,
+	                               .tv_nsec = (long long)(timeout_ms % 1000) * 1000000};
+
 	buf_flush(u);
+	/* with the ring's fd registered, liburing enters by its index (no fget of the ring) */
 	int rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts, NULL);
 	u->enters++;
 	if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
@@ -497,10 +674,11 @@ media_uring_run(struct media_uring *u, unsigned timeout_ms, bool *cmds)
 	return 0;
 }
 
-unsigned long long
-media_uring_rearms(const struct media_uring *u)
+void
+media_uring_counts(const struct media_uring *u, struct media_io_counts *out)
 {
-	return u->rearms;
+	*out = u->n;
+	out->rearms = u->rearms;
 }
 
 unsigned long long

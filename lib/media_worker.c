@@ -53,6 +53,7 @@ struct media_worker {
 	atomic_ullong tick_ms;    /* last time round the loop (CLOCK_MONOTONIC ms), for liveness */
 	uint64_t nsys;            /* I/O system calls so far (worker thread only) ... */
 	atomic_ullong nsys_pub;   /* ... published once per round, for tools */
+	atomic_ullong io_pub[5];  /* the io_uring path's counts, published likewise */
 
 	struct media_call *buckets[HASH_BUCKETS];
 	bool stop;
@@ -384,6 +385,14 @@ worker_round_end(struct media_worker *w, bool cmds, uint64_t *next_idle)
 	                      memory_order_relaxed);
 	atomic_store_explicit(&w->nsys_pub, w->u != NULL ? media_uring_syscalls(w->u) : w->nsys,
 	                      memory_order_relaxed);
+	if (w->u != NULL) {
+		struct media_io_counts n;
+		media_uring_counts(w->u, &n);
+		const uint64_t v[5] = {n.ops_fixed, n.ops_plain, n.sends_sendto, n.sends_msg,
+		                       n.rearms};
+		for (int i = 0; i < 5; i++)
+			atomic_store_explicit(&w->io_pub[i], v[i], memory_order_relaxed);
+	}
 	/* commands after sockets: a delete must not free a socket still in this round */
 	if (cmds)
 		drain_cmds(w);
@@ -582,6 +591,17 @@ uint64_t
 media_worker_syscalls(const struct media_worker *w)
 {
 	return atomic_load_explicit(&((struct media_worker *)w)->nsys_pub, memory_order_relaxed);
+}
+
+void
+media_worker_io_counts(const struct media_worker *w, struct media_io_counts *out)
+{
+	atomic_ullong *p = ((struct media_worker *)w)->io_pub;
+	out->ops_fixed = atomic_load_explicit(&p[0], memory_order_relaxed);
+	out->ops_plain = atomic_load_explicit(&p[1], memory_order_relaxed);
+	out->sends_sendto = atomic_load_explicit(&p[2], memory_order_relaxed);
+	out->sends_msg = atomic_load_explicit(&p[3], memory_order_relaxed);
+	out->rearms = atomic_load_explicit(&p[4], memory_order_relaxed);
 }
 
 uint64_t

@@ -196,6 +196,8 @@ uint64_t media_worker_cpu_ns(const struct media_worker *w);
 /* I/O system calls the worker made (epoll_wait, recvmmsg, sendmmsg; io_uring_enter), as
  * of its last round. Any thread. */
 uint64_t media_worker_syscalls(const struct media_worker *w);
+/* The io_uring path's counts as of the worker's last round (zero on epoll). Any thread. */
+void media_worker_io_counts(const struct media_worker *w, struct media_io_counts *out);
 /* CLOCK_MONOTONIC milliseconds when the worker last went round its loop (it does at
  * least every 250 ms while it is not stuck); set at start. Any thread. */
 uint64_t media_worker_tick_ms(const struct media_worker *w);

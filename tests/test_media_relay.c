@@ -37,6 +37,57 @@ START_TEST(media_relays_srtp_both_ways_with_independent_keys)
 }
 END_TEST
 
+/*
+ * The io_uring path names the call's sockets by registered file (no fget/fput per receive
+ * or send) and sends with the destination in the request (no msghdr copied in), where the
+ * kernel has both; with SW_MEDIA_URING_OFF=sendto,fixed,regring (meson test
+ * media_uring_plain) it sends by fd and sendmsg, and relays the same. Counted, not timed.
+ */
+START_TEST(media_uring_relays_by_registered_file_and_sendto)
+{
+	struct peer a, b;
+	peer_new(&a, true);
+	peer_new(&b, true);
+	configure(MEDIA_LEG_A, &a, false, false);
+	configure(MEDIA_LEG_B, &b, false, false);
+	sync_engine(NULL);
+	for (int i = 0; i < 20; i++) {
+		uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], (uint8_t)i);
+		expect_rtp(&b, s, (uint8_t)i, &a);
+		s = peer_send(&b, ports[MEDIA_LEG_B][0], (uint8_t)(0x80 + i));
+		expect_rtp(&a, s, (uint8_t)(0x80 + i), &b);
+	}
+	sync_engine(NULL); /* the worker has published its counts since */
+	struct media_io_counts n = {0}, w;
+	for (unsigned i = 0; i < media_engine_workers(eng); i++) {
+		ck_assert_int_eq(media_engine_worker_io_counts(eng, i, &w), 0);
+		n.ops_fixed += w.ops_fixed;
+		n.ops_plain += w.ops_plain;
+		n.sends_sendto += w.sends_sendto;
+		n.sends_msg += w.sends_msg;
+	}
+	ck_assert_int_eq(media_engine_worker_io_counts(eng, media_engine_workers(eng), &w),
+	                 -EINVAL);
+	const char *off = getenv("SW_MEDIA_URING_OFF");
+	if (media_engine_io(eng) != MEDIA_IO_URING) {
+		ck_assert_uint_eq(n.ops_fixed + n.ops_plain + n.sends_sendto + n.sends_msg, 0);
+	} else if (off != NULL && strstr(off, "fixed") != NULL) {
+		/* four receives armed and 40 sends, every one by fd and sendmsg */
+		ck_assert_uint_eq(n.ops_fixed, 0);
+		ck_assert_uint_ge(n.ops_plain, 44);
+		ck_assert_uint_eq(n.sends_sendto, 0);
+		ck_assert_uint_eq(n.sends_msg, 40);
+	} else {
+		ck_assert_uint_eq(n.ops_plain, 0);
+		ck_assert_uint_ge(n.ops_fixed, 44);
+		ck_assert_uint_eq(n.sends_sendto, 40);
+		ck_assert_uint_eq(n.sends_msg, 0);
+	}
+	peer_free(&a);
+	peer_free(&b);
+}
+END_TEST
+
 static void
 srtcp_roundtrip(struct peer *from, struct peer *to, uint16_t relay_port, int to_fd)
 {
@@ -576,4 +627,5 @@ test_media_relay_add(TCase *tc)
 	tcase_add_test(tc, media_latches_only_after_authenticated_packet_and_only_once);
 	tcase_add_test(tc, media_hold_sends_nothing);
 	tcase_add_test(tc, media_drops_an_oversized_datagram_as_malformed);
+	tcase_add_test(tc, media_uring_relays_by_registered_file_and_sendto);
 }
