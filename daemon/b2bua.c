@@ -301,7 +301,7 @@ on_new_invite(struct b2bua *b, uint64_t conn, osip_message_t *req)
 	call_leg_index(c, 0);
 	c->a_invite = req;
 	sip_util_forget_text(req); /* kept for the call's life: the parsed form suffices */
-	b2bua_reply(b, conn, req, 100, NULL, NULL, NULL);
+	trying_queue(c);           /* 100 Trying only if the agent is not quick (b2bua_trying.c) */
 
 	{
 		char *fu = sip_dialog_user_part(req->from), *tu = sip_dialog_user_part(req->to);

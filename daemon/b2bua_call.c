@@ -242,6 +242,7 @@ call_free(struct call *c)
 	pend_clear(c);
 	ok2xx_stop_all(c);
 	stimer_free(c);
+	trying_forget(c);
 	b2bua_late_free(c);
 	prack_free(c);
 	xfer_free(c);

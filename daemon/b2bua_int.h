@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <netinet/in.h>
+#include <sys/queue.h>
 
 #include <event2/event.h>
 #include <osipparser2/osip_message.h>
@@ -99,6 +100,7 @@ struct call {
 	char *a_answer;           /* SDP answer sent to A (reused after early media) */
 	bool a_final_sent;        /* the INVITE from A got its final response */
 	bool b_final;             /* the INVITE to B got a final response or a CANCEL */
+	bool trying_queued;       /* in b->trying: 100 Trying due t_invite + TRYING_DELAY_MS */
 	const char *end_warning;  /* Warning text for the final response to A */
 	uint64_t tried;           /* agents tried (bit per index) */
 	int agent;                /* current agent index, -1 none */
@@ -110,11 +112,12 @@ struct call {
 	uint64_t media_id;
 	struct strmap_node by_media; /* in b->by_media while media_id is set (b2bua_call.c) */
 	uint16_t ports[2][2];
-	struct event *timer;      /* agent answer timeout, then max call duration */
-	struct event *pend_timer; /* no answer to a relayed request */
-	struct event *end_timer;  /* final stats from the media engine overdue */
-	struct relay_txn pend;    /* at most one relayed request at a time */
-	struct ok2xx *ok2xx[2];   /* per leg: our 2xx to an INVITE awaiting its ACK (b2bua_2xx.c) */
+	struct event *timer;            /* agent answer timeout, then max call duration */
+	struct event *pend_timer;       /* no answer to a relayed request */
+	struct event *end_timer;        /* final stats from the media engine overdue */
+	TAILQ_ENTRY(call) trying_entry; /* in b->trying while trying_queued (b2bua_trying.c) */
+	struct relay_txn pend;          /* at most one relayed request at a time */
+	struct ok2xx *ok2xx[2]; /* per leg: our 2xx to an INVITE awaiting its ACK (b2bua_2xx.c) */
 	struct timespec t_invite, t_answer;
 	int final_code;
 	const char *outcome, *ended_by, *end_reason;
@@ -193,6 +196,8 @@ struct b2bua {
 	struct strmap *callids[2]; /* per leg: calls by their dialog's Call-ID (b2bua_call.c) */
 	struct strmap *by_media;   /* calls by media id (b2bua_call.c) */
 	struct overload ovl;
+	TAILQ_HEAD(, call) trying; /* new calls whose 100 Trying may be due (b2bua_trying.c) */
+	struct event *trying_ev;
 	/* [cluster] (daemon/cluster.c), or NULL: a new INVITE is held until the shared
 	 * limits answer, then comes back to on_new_invite() as `cluster_granted` */
 	struct cluster *cluster;
@@ -266,6 +271,14 @@ void call_cluster_release(struct call *c);
  * "overload_fds") a new INVITE must be refused for, or NULL (a call admitted: it counts
  * against the share the loop's lag allows); refuse it (503 + Retry-After, telemetry,
  * counted). */
+/* b2bua_trying.c: a trunk's INVITE gets 100 Trying only when nothing else went to it
+ * within TRYING_DELAY_MS (RFC 3261 s17.2.1 allows up to 200 ms) */
+#define TRYING_DELAY_MS 100
+int trying_start(struct b2bua *b);
+void trying_stop(struct b2bua *b);
+void trying_queue(struct call *c);  /* leg A's INVITE was taken on */
+void trying_forget(struct call *c); /* the call is freed */
+
 int overload_start(struct b2bua *b);
 void overload_stop(struct b2bua *b);
 const char *overload_check(struct b2bua *b);

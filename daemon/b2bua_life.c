@@ -157,7 +157,7 @@ b2bua_new(struct b2bua **out, struct event_base *base, struct conf *conf, struct
 		return -ENOMEM;
 	}
 	set_identity(b);
-	if (overload_start(b) != 0) {
+	if (trying_start(b) != 0 || overload_start(b) != 0) {
 		b2bua_free(b);
 		return -ENOMEM;
 	}
@@ -273,6 +273,7 @@ b2bua_free(struct b2bua *b)
 	if (b->probe_ev != NULL)
 		event_free(b->probe_ev);
 	overload_stop(b);
+	trying_stop(b);
 	if (b->tel != NULL)
 		telemetry_set_interim(b->tel, 0, NULL, NULL);
 	for (size_t i = 0; b->probe_req != NULL && i < b->nagents; i++)

@@ -280,19 +280,17 @@ build_offer(char **out, const struct sdp_local *l, const struct sdp_desc *from,
 	put_session(&b, l, addr, atype);
 	put_audio(&b, l->port, out_proto(m->proto, nuse > 0), &fo, m->ptime, m->maxptime,
 	          sdp_stream_dir(m), m->rtcp_mux);
-	for (i = 0; i < nuse; i++) {
-		if (keep) {
-			put_crypto(&b, &keys[i], l->crypto_pad);
-			continue;
-		}
-		srtp_keys_wipe(&keys[i]); /* no stale tag or MKI from the caller's memory */
-		if ((rc = srtp_keys_generate(&keys[i], use[i])) != 0) {
-			for (j = 0; j <= i; j++)
-				srtp_keys_wipe(&keys[j]);
+	if (!keep && nuse > 0) { /* every offered key from one DRBG call */
+		for (i = 0; i < nuse; i++)
+			srtp_keys_wipe(&keys[i]); /* no stale tag or MKI from the caller's memory */
+		if ((rc = srtp_keys_generate_n(keys, use, nuse)) != 0) {
 			sb_wipe(&b);
 			return rc;
 		}
-		keys[i].tag = (uint32_t)(i + 1);
+	}
+	for (i = 0; i < nuse; i++) {
+		if (!keep)
+			keys[i].tag = (uint32_t)(i + 1);
 		put_crypto(&b, &keys[i], l->crypto_pad);
 	}
 	if ((rc = finish(&b, out)) != 0) {

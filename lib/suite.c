@@ -85,6 +85,50 @@ srtp_keys_generate(struct srtp_keys *k, enum srtp_suite suite)
 	return 0;
 }
 
+int
+srtp_keys_generate_n(struct srtp_keys *keys, const enum srtp_suite *which, size_t n)
+{
+	uint8_t m[SUITE_COUNT * (SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN)];
+	size_t need = 0, off = 0, i;
+	int rc = 0;
+
+	if (keys == NULL || which == NULL || n == 0)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		const struct suite_info *si = suite_info(which[i]);
+		if (si == NULL) {
+			rc = -EINVAL;
+			break;
+		}
+		need += si->key_len + si->salt_len;
+	}
+	/* more keys than the buffer holds: one DRBG call per key (never truncated) */
+	if (rc == 0 && need > sizeof(m)) {
+		for (i = 0; i < n && rc == 0; i++)
+			rc = srtp_keys_generate(&keys[i], which[i]);
+		if (rc == 0)
+			return 0;
+	} else if (rc == 0 && RAND_bytes(m, (int)need) != 1) {
+		rc = -EIO;
+	}
+	for (i = 0; i < n; i++) {
+		const struct suite_info *si = suite_info(which[i]);
+
+		OPENSSL_cleanse(keys[i].key, sizeof(keys[i].key));
+		OPENSSL_cleanse(keys[i].salt, sizeof(keys[i].salt));
+		if (rc != 0) {
+			srtp_keys_wipe(&keys[i]);
+			continue;
+		}
+		memcpy(keys[i].key, m + off, si->key_len);
+		memcpy(keys[i].salt, m + off + si->key_len, si->salt_len);
+		off += si->key_len + si->salt_len;
+		keys[i].suite = which[i];
+	}
+	OPENSSL_cleanse(m, sizeof(m));
+	return rc;
+}
+
 void
 srtp_keys_wipe(struct srtp_keys *k)
 {

@@ -63,6 +63,12 @@ stimer_free(struct call *c)
 }
 
 void
+trying_forget(struct call *c)
+{
+	(void)c;
+}
+
+void
 prack_free(struct call *c)
 {
 	(void)c;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
 #include <osipparser2/sdp_message.h>
 
 #include "sdp.h"
@@ -227,6 +228,83 @@ START_TEST(sdp_built_offer_skips_unusable_suites_and_checks_room)
 	sdp_text_free(text);
 	srtp_keys_wipe(&keys[0]);
 	srtp_keys_wipe(&keys[1]);
+	sdp_desc_free(in);
+}
+END_TEST
+
+/* A RAND method that counts its calls by size and hands out distinct non-random bytes
+ * (RAND_set_rand_method is deprecated in OpenSSL 3 but still routes RAND_bytes). */
+static unsigned rand_calls, rand_calls_len;
+static int rand_len;
+static unsigned char rand_next;
+
+static int
+counting_bytes(unsigned char *buf, int num)
+{
+	rand_calls++;
+	if (num == rand_len)
+		rand_calls_len++;
+	for (int i = 0; i < num; i++)
+		buf[i] = rand_next++;
+	return 1;
+}
+
+static int
+counting_status(void)
+{
+	return 1;
+}
+
+START_TEST(sdp_built_offer_draws_all_its_keys_from_one_rand_call)
+{
+	static const enum srtp_suite six[] = {
+	        SUITE_AES_CM_128_HMAC_SHA1_80, SUITE_AEAD_AES_128_GCM,
+	        SUITE_AES_256_CM_HMAC_SHA1_80, SUITE_AEAD_AES_256_GCM,
+	        SUITE_AES_CM_128_HMAC_SHA1_32, SUITE_AES_256_CM_HMAC_SHA1_32};
+	struct sdp_policy pol = POLICY(pref_default, true, false);
+	struct sdp_desc *in = parse_file("asterisk_savp_two_crypto.sdp");
+	struct sdp_verdict v;
+	struct srtp_keys keys[6];
+	size_t nkeys = 0, i, j;
+	struct leg leg;
+	char *text = NULL;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	static const RAND_METHOD counting = {
+	        .bytes = counting_bytes, .pseudorand = counting_bytes, .status = counting_status};
+	const RAND_METHOD *prev = RAND_get_rand_method();
+#pragma GCC diagnostic pop
+
+	ck_assert_int_eq(sdp_check_offer(in, &pol, &v), 0);
+	leg_init(&leg, "127.0.0.4", 40008);
+	rand_len = 0;
+	for (i = 0; i < 6; i++)
+		if (suite_info(six[i])->usable)
+			rand_len +=
+			        (int)(suite_info(six[i])->key_len + suite_info(six[i])->salt_len);
+	rand_calls = rand_calls_len = 0;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	ck_assert_int_eq(RAND_set_rand_method(&counting), 1);
+	int rc = sdp_build_offer(&text, &leg.local, in, &v, six, 6, keys, 6, &nkeys);
+	RAND_set_rand_method(prev);
+#pragma GCC diagnostic pop
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_ge(nkeys, 2);
+	/* one DRBG call for every key and salt of the offer (a token pool refill, 512 bytes,
+	 * may come on top: it is not key material) */
+	ck_assert_msg(rand_calls_len == 1, "%u RAND_bytes calls of the offer's %d key bytes",
+	              rand_calls_len, rand_len);
+	ck_assert_uint_le(rand_calls, 2);
+	/* and every key and salt is still its own */
+	for (i = 0; i < nkeys; i++)
+		for (j = i + 1; j < nkeys; j++) {
+			ck_assert_int_ne(memcmp(keys[i].key, keys[j].key, 16), 0);
+			ck_assert_int_ne(memcmp(keys[i].salt, keys[j].salt, 12), 0);
+		}
+	sdp_text_free(text);
+	for (i = 0; i < nkeys; i++)
+		srtp_keys_wipe(&keys[i]);
 	sdp_desc_free(in);
 }
 END_TEST
@@ -657,6 +735,7 @@ sdp_build_tcase(void)
 	tcase_add_test(tc, sdp_built_offer_keeps_avpf_rtcp_mux_and_drops_foreign_attributes);
 	tcase_add_test(tc, sdp_built_offer_plain_for_legacy_leg_has_no_crypto);
 	tcase_add_test(tc, sdp_built_offer_skips_unusable_suites_and_checks_room);
+	tcase_add_test(tc, sdp_built_offer_draws_all_its_keys_from_one_rand_call);
 	tcase_add_test(tc, sdp_origin_ids_are_fresh);
 	tcase_add_test(tc, sdp_answer_checks_tag_suite_and_count);
 	tcase_add_test(tc, sdp_answer_rejecting_audio_refused);

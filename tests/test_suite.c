@@ -126,6 +126,55 @@ START_TEST(srtp_keys_generate_refuses_unknown_suite)
 }
 END_TEST
 
+START_TEST(srtp_keys_generate_n_gives_each_key_its_own_bytes_and_keeps_tags)
+{
+	static const enum srtp_suite which[] = {SUITE_AES_256_CM_HMAC_SHA1_80,
+	                                        SUITE_AES_CM_128_HMAC_SHA1_80,
+	                                        SUITE_AEAD_AES_128_GCM};
+	struct srtp_keys k[3];
+
+	memset(k, 0xAA, sizeof(k));
+	for (int i = 0; i < 3; i++) {
+		k[i].tag = (uint32_t)(10 + i);
+		k[i].mki_len = 0;
+	}
+	ck_assert_int_eq(srtp_keys_generate_n(k, which, 3), 0);
+	for (int i = 0; i < 3; i++) {
+		const struct suite_info *si = suite_info(which[i]);
+
+		ck_assert_int_eq(k[i].suite, which[i]);
+		ck_assert_uint_eq(k[i].tag, 10 + i);
+		ck_assert(!all_zero(k[i].key, si->key_len));
+		ck_assert(all_zero(k[i].key + si->key_len, SUITE_MAX_KEY_LEN - si->key_len));
+		ck_assert(all_zero(k[i].salt + si->salt_len, SUITE_MAX_SALT_LEN - si->salt_len));
+	}
+	/* no key starts where another's bytes were: key 1 is not a slice of key 0 or its salt */
+	ck_assert_int_ne(memcmp(k[0].key, k[1].key, 16), 0);
+	ck_assert_int_ne(memcmp(k[0].key + 16, k[1].key, 16), 0);
+	ck_assert_int_ne(memcmp(k[1].key, k[2].key, 16), 0);
+	ck_assert_int_ne(memcmp(k[1].salt, k[2].salt, 12), 0);
+	for (int i = 0; i < 3; i++)
+		srtp_keys_wipe(&k[i]);
+}
+END_TEST
+
+START_TEST(srtp_keys_generate_n_refuses_an_unknown_suite_and_wipes_all)
+{
+	static const enum srtp_suite which[] = {SUITE_AES_CM_128_HMAC_SHA1_80, SUITE_NONE};
+	struct srtp_keys k[2];
+
+	memset(k, 0xAA, sizeof(k));
+	ck_assert_int_eq(srtp_keys_generate_n(k, which, 2), -EINVAL);
+	for (int i = 0; i < 2; i++) {
+		ck_assert(all_zero(k[i].key, sizeof(k[i].key)));
+		ck_assert(all_zero(k[i].salt, sizeof(k[i].salt)));
+		ck_assert_int_eq(k[i].suite, SUITE_NONE);
+	}
+	ck_assert_int_eq(srtp_keys_generate_n(k, which, 0), -EINVAL);
+	ck_assert_int_eq(srtp_keys_generate_n(NULL, which, 1), -EINVAL);
+}
+END_TEST
+
 START_TEST(srtp_keys_wipe_zeroes_everything)
 {
 	struct srtp_keys k;
@@ -175,6 +224,8 @@ suite_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, suite_table_has_rfc_lengths);
+	tcase_add_test(tc, srtp_keys_generate_n_gives_each_key_its_own_bytes_and_keeps_tags);
+	tcase_add_test(tc, srtp_keys_generate_n_refuses_an_unknown_suite_and_wipes_all);
 	tcase_add_test(tc, suite_info_refuses_none_and_out_of_range);
 	tcase_add_test(tc, suite_by_name_is_case_insensitive_and_exact);
 	tcase_add_test(tc, srtp_keys_generate_gives_fresh_keys_each_call);
