@@ -577,23 +577,28 @@ media_rx_cb(evutil_socket_t fd, short what, void *arg)
 		handle_packet(m, buf, (int)n);
 }
 
-/* Start receiving (and, per flags, echoing / sending the pattern timer). 0 or -ENOMEM. */
+/*
+ * Start receiving (and echoing, per flags). The 20 ms pattern timer runs from the first
+ * media_send_pattern(m, true) on: an echoing callee sends only what it receives and has
+ * none (it would fire 50 times a second per call for nothing). 0 or -ENOMEM.
+ */
 int
 media_start(struct media *m, struct event_base *base)
 {
-	struct timeval tv = {0, PATTERN_PTIME_MS * 1000};
-
 	if (!m->rx_ev) {
 		/* every call's 20 ms timer has the same period: libevent keeps such timers in
 		 * one queue (O(1) to re-arm and to delete) instead of its heap (O(log calls)) */
-		const struct timeval *ptime = event_base_init_common_timeout(base, &tv);
-
+		m->tx_tv = (struct timeval){0, PATTERN_PTIME_MS * 1000};
+		m->tx_period = event_base_init_common_timeout(base, &m->tx_tv);
+		if (m->tx_period == NULL)
+			m->tx_period = &m->tx_tv;
 		m->rx_ev = event_new(base, m->fd, EV_READ | EV_PERSIST, media_rx_cb, m);
 		m->tx_ev = event_new(base, -1, EV_PERSIST, media_tx_cb, m);
 		if (!m->rx_ev || !m->tx_ev)
 			return -ENOMEM;
 		event_add(m->rx_ev, NULL);
-		event_add(m->tx_ev, ptime != NULL ? ptime : &tv);
+		if (m->sending)
+			event_add(m->tx_ev, m->tx_period);
 	}
 	if (m->rtcp_fd >= 0 && !m->rtcp_ev) {
 		/* RTCP on port + 1 (no rtcp-mux): handle_packet() tells it by its type */
@@ -624,11 +629,14 @@ media_expect_rekey(struct media *m, bool pending)
 	OPENSSL_cleanse(m->held, sizeof(m->held));
 }
 
-/* Turn the pattern sender on or off (the timer keeps its 20 ms rhythm). */
+/* Turn the pattern sender on or off: on starts the timer (after media_start) if it does
+ * not run yet, off leaves it running in its 20 ms rhythm, sending nothing. */
 void
 media_send_pattern(struct media *m, bool on)
 {
 	m->sending = on;
+	if (on && m->tx_ev && !event_pending(m->tx_ev, EV_TIMEOUT, NULL))
+		event_add(m->tx_ev, m->tx_period);
 }
 
 /*
