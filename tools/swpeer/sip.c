@@ -12,7 +12,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,16 +133,7 @@ trace(const char *dir, const char *msg, size_t len)
 	free(copy);
 }
 
-/*
- * Send bytes on the connection: written at once when nothing is queued, else (and
- * whatever TLS could not write at once) queued on the bufferevent. libevent 2.1's
- * OpenSSL bufferevent writes its queue only when the socket next reports writable: a
- * loop pass later, after two epoll_ctl (EPOLLOUT on, then off) for every message.
- * A write that would block leaves its record pending inside OpenSSL; the bufferevent's
- * own SSL_write of the same bytes (queued below, first in line) completes it, which
- * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER (set on every connection) allows. 0 or
- * -ENOTCONN/-ENOMEM.
- */
+/* Queue bytes on the connection. 0 or -ENOTCONN/-ENOMEM. */
 int
 sip_send(struct sipconn *c, const char *buf, size_t len)
 {
@@ -152,21 +142,6 @@ sip_send(struct sipconn *c, const char *buf, size_t len)
 	if (c->peer->o->verbose)
 		trace(">>>", buf, len);
 	capture_write("SIP", '>', c->num, buf, len);
-	if (c->up && !c->closing && len > 0 && len <= INT_MAX &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-		int n;
-
-		ERR_clear_error();
-		if (ssl != NULL && (n = SSL_write(ssl, buf, (int)len)) > 0) {
-			if ((size_t)n == len)
-				return 0;
-			buf += n; /* SSL_MODE_ENABLE_PARTIAL_WRITE: the rest is queued */
-			len -= (size_t)n;
-		}
-		/* would block or failed: queued, the bufferevent retries (or reports the
-		 * error through conn_event_cb) */
-	}
 	return bufferevent_write(c->bev, buf, len) == 0 ? 0 : -ENOMEM;
 }
 
@@ -452,7 +427,6 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		evutil_closesocket(fd);
 		return;
 	}
-	SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER); /* sip_send() */
 	nodelay(fd);
 	bev = bufferevent_openssl_socket_new(p->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 	                                     BEV_OPT_CLOSE_ON_FREE);
@@ -503,7 +477,6 @@ sip_connect(struct peer *p, const char *host, uint16_t port, struct call *owner)
 	ssl = SSL_new(p->ssl);
 	if (!ssl)
 		return NULL;
-	SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER); /* sip_send() */
 	if (p->o->tls_name) {
 		if (SSL_set1_host(ssl, p->o->tls_name) != 1 ||
 		    SSL_set_tlsext_host_name(ssl, p->o->tls_name) != 1) {
