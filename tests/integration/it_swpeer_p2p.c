@@ -449,11 +449,10 @@ START_TEST(swpeer_reject_mode_code_reaches_caller)
 END_TEST
 
 /*
- * sip_send() writes a message at once when nothing is queued; when the peer stops reading
- * the write would block, TLS keeps the record pending and the bufferevent finishes it.
- * The callee is stopped (after its TLS handshake) while 15,000 INVITEs (about 14 MB) go
- * out on one connection, more than loopback's socket buffers take (checked with strace:
- * writes end in EAGAIN), and every call must still get its 486 once it runs again.
+ * Backpressure: the callee is stopped (after its TLS handshake) while 15,000 INVITEs
+ * (about 14 MB) go out on one connection, more than loopback's socket buffers take
+ * (checked with strace: writes end in EAGAIN), and every call must still get its 486
+ * once it runs again: nothing queued behind a stalled peer is lost or reordered.
  */
 START_TEST(swpeer_messages_behind_a_stalled_peer_all_arrive)
 {
