@@ -168,6 +168,21 @@ call_run(const struct answerer *a, char *out_path, size_t len, const char *const
 	return call_run_v(a, out_path, len, extra, true);
 }
 
+/* Fork a child that runs call_run() (its exit status is call_run()'s result). */
+static pid_t
+call_spawn(const struct answerer *a, char *out_path, size_t len, const char *const *extra)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		_exit(call_run(a, out_path, len, extra));
+	}
+	snprintf(out_path, len, "%s/call-%u.out", certdir, a->port);
+	return pid;
+}
+
 /* Read the per-call JSON objects of an output file (summary skipped) into an array. */
 static json_t *
 results(const char *path)
@@ -433,6 +448,43 @@ START_TEST(swpeer_reject_mode_code_reaches_caller)
 }
 END_TEST
 
+/*
+ * Backpressure: the callee is stopped (after its TLS handshake) while 15,000 INVITEs
+ * (about 14 MB) go out on one connection, more than loopback's socket buffers take
+ * (checked with strace: writes end in EAGAIN), and every call must still get its 486
+ * once it runs again: nothing queued behind a stalled peer is lost or reordered.
+ */
+START_TEST(swpeer_messages_behind_a_stalled_peer_all_arrive)
+{
+	const char *const ans[] = {"--mode", "reject=486", NULL};
+	const char *const call[] = {"--rate",        "10000", "--calls",  "15000",
+	                            "--connections", "1",     "--expect", "486",
+	                            "--timeout",     "50",    NULL};
+	struct timespec handshake = {0, 200 * 1000 * 1000}, stall = {2, 500 * 1000 * 1000};
+	struct answerer a;
+	char out[400];
+	json_t *cr, *o;
+	size_t i;
+	int st = 0;
+	pid_t pid;
+
+	answer_start(&a, ans);
+	pid = call_spawn(&a, out, sizeof(out), call);
+	/* how much piles up depends on the box, not whether the calls pass: no race */
+	nanosleep(&handshake, NULL);
+	ck_assert_int_eq(kill(a.pid, SIGSTOP), 0);
+	nanosleep(&stall, NULL);
+	ck_assert_int_eq(kill(a.pid, SIGCONT), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "swpeer call status %d", st);
+	cr = results(out);
+	ck_assert_int_eq(json_array_size(cr), 15000);
+	json_array_foreach(cr, i, o) ck_assert_int_eq(ival(o, "code"), 486);
+	json_decref(cr);
+	answer_stop(&a);
+}
+END_TEST
+
 START_TEST(swpeer_cancel_after_gives_487)
 {
 	const char *const ans[] = {"--mode", "noanswer", NULL};
@@ -543,6 +595,7 @@ p2p_suite(void)
 	tcase_add_test(tc, swpeer_callee_bye_ends_call_early);
 	tcase_add_test(tc, swpeer_reject_mode_code_reaches_caller);
 	tcase_add_test(tc, swpeer_cancel_after_gives_487);
+	tcase_add_test(tc, swpeer_messages_behind_a_stalled_peer_all_arrive);
 	tcase_add_test(tc, swpeer_hold_and_resume_keeps_media_verified);
 	tcase_add_test(tc, swpeer_tampered_packets_count_as_auth_failures);
 	tcase_add_test(tc, swpeer_caller_refuses_unverifiable_server);

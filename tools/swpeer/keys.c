@@ -181,6 +181,8 @@ keys_parse_crypto(const char *val, struct srtp_keys *out, const char **why)
 void
 keys_hash(const struct srtp_keys *k, char out[KEY_HASH_HEX + 1])
 {
+	static const char hex[] = "0123456789abcdef";
+	static EVP_MD *sha256; /* swpeer is single-threaded; kept for the process's life */
 	uint8_t raw[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN], md[32];
 	unsigned mdlen = 0;
 	size_t n = srtp_keys_concat(k, raw);
@@ -189,8 +191,15 @@ keys_hash(const struct srtp_keys *k, char out[KEY_HASH_HEX + 1])
 		snprintf(out, KEY_HASH_HEX + 1, "%s", "-");
 		return;
 	}
-	EVP_Digest(raw, n, md, &mdlen, EVP_sha256(), NULL);
+	/* SHA-256 fetched once, not by name on every call (an implicit fetch per digest
+	 * cost more than the digest: two per call on a load run) */
+	if (sha256 == NULL)
+		sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	EVP_Digest(raw, n, md, &mdlen, sha256 ? sha256 : EVP_sha256(), NULL);
 	OPENSSL_cleanse(raw, sizeof(raw));
-	for (int i = 0; i < KEY_HASH_HEX / 2; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	for (int i = 0; i < KEY_HASH_HEX / 2; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[KEY_HASH_HEX] = '\0';
 }

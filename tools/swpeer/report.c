@@ -4,14 +4,35 @@
  * One line per call on stdout, flushed at once so a test can read results as calls end:
  * a human line, or with --json one JSON object (jansson) with the fields documented in
  * --help. Only hashes of keys appear, never keys. Not responsible for deciding pass or
- * fail (call.c).
+ * fail (call.c). A load run (--rate) writes its lines out in batches instead: when
+ * REPORT_BATCH_MS passed since the last write, and with the summary.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "swpeer.h"
+
+#define REPORT_BATCH_MS 100
+
+/* --rate: whether the lines printed so far are due to be written (one write() per
+ * REPORT_BATCH_MS instead of one per call: a call's only system call that is not SIP or
+ * media) */
+static bool
+report_flush_due(void)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 <
+	    REPORT_BATCH_MS)
+		return false;
+	last = now;
+	return true;
+}
 
 static const char *
 role_name(enum role r)
@@ -95,7 +116,8 @@ report_call(const struct opts *o, const struct call_result *r)
 		       r->rhash[0] ? r->rhash : "-", r->pass ? "PASS" : "FAIL",
 		       r->why[0] ? " - " : "", r->why);
 	}
-	fflush(stdout);
+	if (!o->rate || report_flush_due())
+		fflush(stdout);
 }
 
 /* Print the summary line: calls planned, finished, passed, failed. */

@@ -177,13 +177,15 @@ struct media {
 	char lhash[KEY_HASH_HEX + 1], rhash[KEY_HASH_HEX + 1];
 	unsigned rekeys; /* times the peer's key changed after the first (re-offers) */
 	struct event *rx_ev, *tx_ev;
-	bool sending;     /* pattern timer runs */
-	bool echo;        /* callee echo: return every verified packet */
-	bool may_send;    /* SDP direction allows us to send */
-	bool expect_back; /* caller: packets sent now are expected to return */
-	bool muted;       /* --media-stop-after elapsed: send nothing, echo nothing */
-	unsigned tamper;  /* --tamper N: corrupt every Nth packet sent (tests) */
-	bool rtcp_sdes;   /* --rtcp-sdes */
+	struct timeval tx_tv;            /* 20 ms */
+	const struct timeval *tx_period; /* tx_tv, or libevent's common-timeout for it */
+	bool sending;                    /* pattern on (tx_ev runs from the first time it is set) */
+	bool echo;                       /* callee echo: return every verified packet */
+	bool may_send;                   /* SDP direction allows us to send */
+	bool expect_back;                /* caller: packets sent now are expected to return */
+	bool muted;      /* --media-stop-after elapsed: send nothing, echo nothing */
+	unsigned tamper; /* --tamper N: corrupt every Nth packet sent (tests) */
+	bool rtcp_sdes;  /* --rtcp-sdes */
 	/* --dtmf: the telephone-event payload type both SDPs had (dtmf_on), events still to
 	 * send, the timestamp of the last event received */
 	bool dtmf_on;
