@@ -23,9 +23,10 @@
 #ifndef SW_HAVE_URING
 
 int
-media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r)
+media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r,
+                struct media_worker *w)
 {
-	(void)out, (void)cmd_efd, (void)r;
+	(void)out, (void)cmd_efd, (void)r, (void)w;
 	return -ENOTSUP;
 }
 
@@ -131,6 +132,7 @@ struct media_uring {
 	bool ring_ok;
 	int cmd_efd;
 	struct media_relay *relay;
+	struct media_worker *w;       /* deleted calls go back through it (media_worker_retire) */
 	struct io_uring_buf_ring *br; /* URING_NBUF entries, page-aligned */
 	uint8_t *bufs;                /* URING_NBUF * URING_BUF_LEN */
 	bool br_registered;
@@ -369,7 +371,8 @@ fixed_init(struct media_uring *u)
 }
 
 int
-media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r)
+media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r,
+                struct media_worker *w)
 {
 	struct io_uring_params p;
 	int err;
@@ -379,6 +382,7 @@ media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r)
 		return -ENOMEM;
 	u->cmd_efd = cmd_efd;
 	u->relay = r;
+	u->w = w;
 	_Static_assert(URING_NAME_LEN >= sizeof(struct sockaddr_in6), "room for an IPv6 source");
 	u->rmsg.msg_namelen = URING_NAME_LEN;
 	u->none = -1;
@@ -472,7 +476,7 @@ call_unref(struct media_uring *u, struct media_call *c)
 		pp = &(*pp)->hnext;
 	if (*pp == c)
 		*pp = c->hnext;
-	media_call_free(c);
+	media_worker_retire(u->w, c);
 }
 
 /*
@@ -539,7 +543,7 @@ media_uring_del_call(struct media_uring *u, struct media_call *c)
 		}
 		if (any)
 			settle(u);
-		media_call_free(c);
+		media_worker_retire(u->w, c);
 		return;
 	}
 	c->hnext = u->dying;
