@@ -23,9 +23,10 @@
 #ifndef SW_HAVE_URING
 
 int
-media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r)
+media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r,
+                struct media_worker *w)
 {
-	(void)out, (void)cmd_efd, (void)r;
+	(void)out, (void)cmd_efd, (void)r, (void)w;
 	return -ENOTSUP;
 }
 
@@ -110,6 +111,7 @@ media_uring_syscalls(const struct media_uring *u)
 #define UD_SEND         1u     /* | bid << 3 */
 #define UD_CMD          2u
 #define UD_CANCEL       3u
+#define UD_FILES        4u /* | fd << 3: a registration that failed (success posts nothing) */
 #define UD_TAG(x)       ((unsigned)((x)&7u))
 #define UD_PTR_MASK     0x0000fffffffffff8ull /* user-space pointers fit in 48 bits */
 
@@ -130,6 +132,7 @@ struct media_uring {
 	bool ring_ok;
 	int cmd_efd;
 	struct media_relay *relay;
+	struct media_worker *w;       /* deleted calls go back through it (media_worker_retire) */
 	struct io_uring_buf_ring *br; /* URING_NBUF entries, page-aligned */
 	uint8_t *bufs;                /* URING_NBUF * URING_BUF_LEN */
 	bool br_registered;
@@ -143,6 +146,7 @@ struct media_uring {
 	bool reg_ring;   /* the ring's fd is registered: io_uring_enter skips its fget */
 	uint8_t *fixed;  /* fixed[fd]: socket fd is registered file `fd`; NULL: no table */
 	unsigned nfixed; /* slots in the table (and in fixed[]) */
+	int none;        /* -1: what an unregistration writes into a slot (read at submit) */
 	struct media_io_counts n; /* rearms apart */
 };
 
@@ -198,32 +202,56 @@ is_fixed(const struct media_uring *u, int fd)
 }
 
 /*
- * Register socket `fd` as file `fd` (the table is indexed by fd number, so the sockets of
- * every call find their slot without a map). Done when its receive is armed; a socket
- * past the table, or one the kernel refuses, is named by fd as before.
+ * Register socket `s` as file `s->fd` (the table is indexed by fd number, so the sockets of
+ * every call find their slot without a map), by a request queued just before its receive
+ * and linked to it: no system call of its own, and the receive starts only once the slot
+ * holds the socket. The kernel reads s->fd when it submits the request, in the next
+ * io_uring_enter. A socket past the table is named by fd as before; one the kernel
+ * refuses (UD_FILES completion) is unmarked and its receive, cancelled by the failed link,
+ * re-armed by fd (on_recv). 0, or -EBUSY with nothing queued.
  */
-static void
-fixed_add(struct media_uring *u, int fd)
+static int
+fixed_add(struct media_uring *u, struct media_sock *s)
 {
+	int fd = s->fd;
 	if (u->fixed == NULL || fd < 0 || (unsigned)fd >= u->nfixed || u->fixed[fd])
-		return;
-	if (io_uring_register_files_update(&u->ring, (unsigned)fd, &fd, 1) == 1)
-		u->fixed[fd] = 1;
+		return 0;
+	if (io_uring_sq_space_left(&u->ring) < 2) { /* the receive must follow in one batch */
+		buf_flush(u);
+		(void)io_uring_submit(&u->ring);
+		u->enters++;
+	}
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	if (sqe == NULL)
+		return -EBUSY;
+	io_uring_prep_files_update(sqe, &s->fd, 1, fd);
+	sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+	io_uring_sqe_set_data64(sqe, (uint64_t)fd << 3 | UD_FILES);
+	u->fixed[fd] = 1;
+	return 0;
 }
 
 /*
- * Unregister socket `fd`: before it is closed, because the table holds its own reference
+ * Unregister socket `fd` before it is closed, because the table holds its own reference
  * to the socket (the port would stay bound) and a reused fd number must not reach the old
- * socket. Requests already submitted keep what they resolved.
+ * socket: queued (no system call of its own); the caller submits it (settle) before the
+ * fd is closed. Requests already submitted keep what they resolved.
  */
 static void
 fixed_del(struct media_uring *u, int fd)
 {
 	if (!is_fixed(u, fd))
 		return;
-	int none = -1;
-	(void)io_uring_register_files_update(&u->ring, (unsigned)fd, &none, 1);
 	u->fixed[fd] = 0;
+	struct io_uring_sqe *sqe = sqe_get(u);
+	if (sqe == NULL) { /* not even after a submit: the system call, as before */
+		(void)io_uring_register_files_update(&u->ring, (unsigned)fd, &u->none, 1);
+		u->enters++;
+		return;
+	}
+	io_uring_prep_files_update(sqe, &u->none, 1, fd);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	io_uring_sqe_set_data64(sqe, UD_CANCEL);
 }
 
 /* The SQE's target: registered file `fd` when it is one, else fd `fd`. */
@@ -241,10 +269,11 @@ sqe_target(struct media_uring *u, struct io_uring_sqe *sqe, int fd)
 static int
 arm_recv(struct media_uring *u, struct media_sock *s)
 {
+	if (fixed_add(u, s) != 0)
+		return -EBUSY;
 	struct io_uring_sqe *sqe = sqe_get(u);
 	if (sqe == NULL)
 		return -EBUSY;
-	fixed_add(u, s->fd);
 	io_uring_prep_recvmsg_multishot(sqe, s->fd, &u->rmsg, 0);
 	sqe_target(u, sqe, s->fd);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
@@ -342,7 +371,8 @@ fixed_init(struct media_uring *u)
 }
 
 int
-media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r)
+media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r,
+                struct media_worker *w)
 {
 	struct io_uring_params p;
 	int err;
@@ -352,8 +382,10 @@ media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r)
 		return -ENOMEM;
 	u->cmd_efd = cmd_efd;
 	u->relay = r;
+	u->w = w;
 	_Static_assert(URING_NAME_LEN >= sizeof(struct sockaddr_in6), "room for an IPv6 source");
 	u->rmsg.msg_namelen = URING_NAME_LEN;
+	u->none = -1;
 	u->slot = calloc(URING_NBUF, sizeof(*u->slot));
 	u->bufs = calloc(URING_NBUF, URING_BUF_LEN);
 	if (u->slot == NULL || u->bufs == NULL ||
@@ -444,7 +476,7 @@ call_unref(struct media_uring *u, struct media_call *c)
 		pp = &(*pp)->hnext;
 	if (*pp == c)
 		*pp = c->hnext;
-	media_call_free(c);
+	media_worker_retire(u->w, c);
 }
 
 /*
@@ -478,44 +510,70 @@ cancel_recvs(struct media_uring *u, struct media_leg *l)
 	}
 }
 
+/*
+ * Close socket `fd` of a deleted call: by a request queued after its receive's cancel and
+ * its unregistration (no system call of its own), done in the settle that follows; by
+ * close(2) if the ring has no room even after a submit.
+ */
+static void
+close_queued(struct media_uring *u, int fd)
+{
+	struct io_uring_sqe *sqe = sqe_get(u);
+	if (sqe == NULL) {
+		close(fd);
+		return;
+	}
+	io_uring_prep_close(sqe, fd);
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+	io_uring_sqe_set_data64(sqe, UD_CANCEL);
+}
+
 void
 media_uring_del_call(struct media_uring *u, struct media_call *c)
 {
 	c->io_dying = true;
 	if (c->io_refs == 0) {
 		/* no request left, but its sockets may still be registered files */
-		for (int i = 0; i < MEDIA_LEGS; i++)
-			for (int k = 0; k < 2 && c->leg[i] != NULL; k++)
+		bool any = false;
+		for (int i = 0; i < MEDIA_LEGS; i++) {
+			for (int k = 0; k < 2 && c->leg[i] != NULL; k++) {
+				any |= is_fixed(u, c->leg[i]->sock[k].fd);
 				fixed_del(u, c->leg[i]->sock[k].fd);
-		media_call_free(c);
+			}
+		}
+		if (any)
+			settle(u);
+		media_worker_retire(u->w, c);
 		return;
 	}
 	c->hnext = u->dying;
 	u->dying = c;
+	/* in order: the receives' cancels, the unregistrations, the closes; all submitted by
+	 * one io_uring_enter, which also runs the cancelled receives' completions, so the
+	 * kernel holds no socket of the call any more when it returns: the ports are free,
+	 * as on the epoll path; the memory waits for the last completion */
 	for (int i = 0; i < MEDIA_LEGS; i++)
 		cancel_recvs(u, c->leg[i]);
-	settle(u);
-	/* the kernel holds no socket of the call any more: the ports are free as soon as the
-	 * fds close, as on the epoll path; the memory waits for the last completion */
 	for (int i = 0; i < MEDIA_LEGS; i++) {
 		for (int k = 0; k < 2 && c->leg[i] != NULL; k++) {
 			if (c->leg[i]->sock[k].fd >= 0) {
 				fixed_del(u, c->leg[i]->sock[k].fd);
-				close(c->leg[i]->sock[k].fd);
+				close_queued(u, c->leg[i]->sock[k].fd);
 			}
 			c->leg[i]->sock[k].fd = -1;
 		}
 	}
+	settle(u);
 }
 
 void
 media_uring_leg_release(struct media_uring *u, struct media_call *c, int leg)
 {
 	cancel_recvs(u, c->leg[leg]);
-	settle(u);
-	/* the caller closes them next (media_call_leg_c_clear/_add) */
 	for (int k = 0; k < 2 && c->leg[leg] != NULL; k++)
 		fixed_del(u, c->leg[leg]->sock[k].fd);
+	settle(u);
+	/* the caller closes them next (media_call_leg_c_clear/_add) */
 	c->io_gen[leg]++;
 }
 
@@ -610,8 +668,10 @@ on_recv(struct media_uring *u, uint64_t ud, const struct io_uring_cqe *cqe, uint
 	}
 	if (cqe->flags & IORING_CQE_F_MORE)
 		return;
-	/* the multishot receive ended: out of buffers (-ENOBUFS), cancelled, or an error */
-	if (!c->io_dying && !stale && cqe->res != -ECANCELED && arm_recv(u, s) == 0) {
+	/* the multishot receive ended: out of buffers (-ENOBUFS), cancelled, or an error; a
+	 * live socket's receive is cancelled only when its registration failed (fixed_add) */
+	bool again = cqe->res != -ECANCELED || !is_fixed(u, s->fd);
+	if (!c->io_dying && !stale && again && arm_recv(u, s) == 0) {
 		if (cqe->res == -ENOBUFS)
 			u->rearms++;
 		return;
@@ -659,6 +719,10 @@ media_uring_run(struct media_uring *u, unsigned timeout_ms, bool *cmds)
 			break;
 		case UD_SEND:
 			on_send(u, (unsigned)(ud >> 3), cqe->res);
+			break;
+		case UD_FILES: /* the registration failed: the socket is named by fd */
+			if (cqe->res < 0 && (unsigned)(ud >> 3) < u->nfixed)
+				u->fixed[ud >> 3] = 0;
 			break;
 		case UD_CMD:
 			*cmds = true;

@@ -45,7 +45,8 @@ struct media_uring;
  * owned) decides on packets. Returns 0, -ENOTSUP (built without liburing), -ENOMEM, or
  * the kernel's refusal (-EPERM: io_uring disabled; -EINVAL: too old; -ENOSYS).
  */
-int media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r);
+int media_uring_new(struct media_uring **out, int cmd_efd, struct media_relay *r,
+                    struct media_worker *w);
 
 /* Tear the ring down, then free every deleted call the kernel still held. NULL is fine. */
 void media_uring_free(struct media_uring *u);

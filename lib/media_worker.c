@@ -54,6 +54,10 @@ struct media_worker {
 	uint64_t nsys;            /* I/O system calls so far (worker thread only) ... */
 	atomic_ullong nsys_pub;   /* ... published once per round, for tools */
 	atomic_ullong io_pub[5];  /* the io_uring path's counts, published likewise */
+	atomic_ullong frees;      /* calls and commands freed by the worker thread (none) */
+	/* done with by the worker, freed by the poster (media_worker_retire, reap) */
+	_Atomic(struct media_call *) dead_calls;
+	_Atomic(struct media_cmd *) dead_cmds;
 
 	struct media_call *buckets[HASH_BUCKETS];
 	bool stop;
@@ -145,6 +149,17 @@ call_add(struct media_worker *w, struct media_call *c)
 	return 0;
 }
 
+/* A command is done with: back to the poster, which frees it (media_worker_post). */
+static void
+retire_cmd(struct media_worker *w, struct media_cmd *cmd)
+{
+	struct media_cmd *top = atomic_load_explicit(&w->dead_cmds, memory_order_relaxed);
+	do
+		cmd->next = top;
+	while (!atomic_compare_exchange_weak_explicit(&w->dead_cmds, &top, cmd,
+	                                              memory_order_release, memory_order_relaxed));
+}
+
 static void
 handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 {
@@ -164,7 +179,8 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 		                      (long)(cmd->cookie % 1000) * 1000000};
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			;
-		media_cmd_free(cmd);
+		atomic_fetch_add_explicit(&w->frees, 1, memory_order_relaxed);
+		media_cmd_free(cmd); /* the one free left on a worker: a test's */
 		return;
 	}
 #endif
@@ -218,7 +234,7 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 		if (w->io == MEDIA_IO_URING)
 			media_uring_del_call(w->u, c);
 		else
-			media_call_free(c);
+			media_worker_retire(w, c);
 		break;
 	case CMD_SNAPSHOT:
 		if (c != NULL && (ev = ev_reserve(w, true)) != NULL) {
@@ -243,7 +259,43 @@ handle_cmd(struct media_worker *w, struct media_cmd *cmd)
 		ev->error = -ENOENT;
 		ev_commit(w);
 	}
-	media_cmd_free(cmd);
+	retire_cmd(w, cmd);
+}
+
+void
+media_worker_retire(struct media_worker *w, struct media_call *c)
+{
+	for (int i = 0; i < MEDIA_LEGS; i++) {
+		for (int k = 0; k < 2 && c->leg[i] != NULL; k++) {
+			if (c->leg[i]->sock[k].fd >= 0) /* the ports are free now, as before */
+				close(c->leg[i]->sock[k].fd);
+			c->leg[i]->sock[k].fd = -1;
+		}
+	}
+	srtp_ossl_thread_forget(); /* no key of its sessions stays in this thread's contexts */
+	struct media_call *top = atomic_load_explicit(&w->dead_calls, memory_order_relaxed);
+	do
+		c->hnext = top;
+	while (!atomic_compare_exchange_weak_explicit(&w->dead_calls, &top, c, memory_order_release,
+	                                              memory_order_relaxed));
+}
+
+/* Poster's side: free what the worker handed back (into this thread's own arena). */
+static void
+reap(struct media_worker *w)
+{
+	struct media_call *c = atomic_exchange_explicit(&w->dead_calls, NULL, memory_order_acquire);
+	while (c != NULL) {
+		struct media_call *next = c->hnext;
+		media_call_free(c);
+		c = next;
+	}
+	struct media_cmd *m = atomic_exchange_explicit(&w->dead_cmds, NULL, memory_order_acquire);
+	while (m != NULL) {
+		struct media_cmd *next = m->next;
+		media_cmd_free(m);
+		m = next;
+	}
 }
 
 static void
@@ -266,6 +318,7 @@ void
 media_worker_post(struct media_worker *w, struct media_cmd *cmd)
 {
 	uint64_t one = 1;
+	reap(w);
 	cmd->next = NULL;
 	pthread_mutex_lock(&w->cmd_mu);
 	if (w->cmd_tail != NULL)
@@ -450,7 +503,7 @@ worker_main(void *arg)
 	w->start_rc = srtp_ossl_thread_init();
 	/* the ring is single-issuer: the thread that submits makes it */
 	if (w->start_rc == 0 && w->io == MEDIA_IO_URING)
-		w->start_rc = media_uring_new(&w->u, w->cmd_efd, &w->relay);
+		w->start_rc = media_uring_new(&w->u, w->cmd_efd, &w->relay, w);
 	sem_post(&w->started);
 	if (w->start_rc != 0)
 		return NULL;
@@ -539,6 +592,7 @@ media_worker_free(struct media_worker *w)
 			media_cmd_free(list);
 		list = next;
 	}
+	reap(w); /* what the worker handed back: it has stopped */
 	/* the ring first: its exit cancels every request, and frees the deleted calls the
 	 * kernel still held; then every call still owned */
 	media_uring_free(w->u);
@@ -602,6 +656,8 @@ media_worker_io_counts(const struct media_worker *w, struct media_io_counts *out
 	out->sends_sendto = atomic_load_explicit(&p[2], memory_order_relaxed);
 	out->sends_msg = atomic_load_explicit(&p[3], memory_order_relaxed);
 	out->rearms = atomic_load_explicit(&p[4], memory_order_relaxed);
+	out->worker_frees =
+	        atomic_load_explicit(&((struct media_worker *)w)->frees, memory_order_relaxed);
 }
 
 uint64_t

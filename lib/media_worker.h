@@ -198,6 +198,12 @@ uint64_t media_worker_cpu_ns(const struct media_worker *w);
 uint64_t media_worker_syscalls(const struct media_worker *w);
 /* The io_uring path's counts as of the worker's last round (zero on epoll). Any thread. */
 void media_worker_io_counts(const struct media_worker *w, struct media_io_counts *out);
+/*
+ * Worker thread: call `c` is done with (no request names it, its sockets are closed here):
+ * it goes back to the thread that posts commands, which frees it (media_worker_post), so
+ * the worker never frees into that thread's malloc arena under its lock.
+ */
+void media_worker_retire(struct media_worker *w, struct media_call *c);
 /* CLOCK_MONOTONIC milliseconds when the worker last went round its loop (it does at
  * least every 250 ms while it is not stuck); set at start. Any thread. */
 uint64_t media_worker_tick_ms(const struct media_worker *w);

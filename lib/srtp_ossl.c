@@ -566,6 +566,25 @@ static const srtp_auth_type_t hmac_type = {
         .id = SRTP_HMAC_SHA1,
 };
 
+void
+srtp_ossl_thread_forget(void)
+{
+	static const uint8_t zero[32];
+	struct icm_tls *t = &icm_tls;
+
+	for (int i = 0; i < 3; i++) {
+		if (t->serial[i] == 0 || t->ctx[i] == NULL)
+			continue;
+		t->serial[i] = 0;
+		if (!EVP_EncryptInit_ex2(t->ctx[i], NULL, zero, zero, NULL))
+			ERR_clear_error();
+	}
+	if (hmac_tls.serial != 0) {
+		OPENSSL_cleanse(&hmac_tls.msg, sizeof(hmac_tls.msg));
+		hmac_tls.serial = 0;
+	}
+}
+
 /* ---------------------------------------------------------------- install ---- */
 
 static int

@@ -57,4 +57,11 @@ const srtp_auth_type_t *srtp_ossl_auth_type(void);
  */
 int srtp_ossl_thread_init(void);
 
+/*
+ * Wipe whatever key schedule or HMAC state of any session the calling thread's contexts
+ * hold: a media worker does before it hands sessions to another thread to free (their
+ * srtp_dealloc there wipes that thread's contexts only). Cheap when they hold none.
+ */
+void srtp_ossl_thread_forget(void);
+
 #endif

@@ -88,6 +88,67 @@ START_TEST(media_uring_relays_by_registered_file_and_sendto)
 }
 END_TEST
 
+/*
+ * Setting a call up and down costs the io_uring worker no system call of its own: the
+ * four receives (and, with registered files, the four registrations) go in the enter the
+ * worker makes anyway, and a delete's cancels and unregistrations in one more. Counted
+ * (every io_uring_enter and io_uring_register the worker makes), not timed: 20 calls set
+ * up and deleted one at a time, each step waited for, cost at most 6 system calls each:
+ * the test's four commands (new, snapshot, delete, snapshot) wake the worker once each,
+ * the delete settles once, one to spare. With a register call per socket and per
+ * direction it was 12.
+ */
+START_TEST(media_uring_sets_calls_up_and_down_without_extra_syscalls)
+{
+	if (media_engine_io(eng) != MEDIA_IO_URING)
+		return;
+	sync_engine(NULL);
+	sync_engine(NULL); /* the counts published by the round before this one's reply */
+	uint64_t sys0 = media_engine_worker_syscalls(eng, 0);
+	for (int i = 0; i < 20; i++) {
+		uint16_t p[2][2];
+		uint64_t c;
+		struct media_call_stats st;
+		ck_assert_int_eq(media_call_new(eng, &c, p), 0);
+		ck_assert_int_eq(media_call_snapshot_wait(eng, c, &st, 2000), 0);
+		ck_assert_int_eq(media_call_delete(eng, c), 0);
+		sync_engine(NULL);
+	}
+	sync_engine(NULL);
+	uint64_t per = media_engine_worker_syscalls(eng, 0) - sys0;
+	ck_assert_msg(per <= 20 * 6 + 4, "%llu system calls for 20 calls", (unsigned long long)per);
+}
+END_TEST
+
+/*
+ * The worker frees nothing the control thread allocated (calls, commands): free() into
+ * another thread's arena takes that arena's lock, and against a busy control thread that
+ * was a futex wait or wake per call or so (bench_cps). Deleted calls and done commands
+ * go back to the thread that posts commands, which frees them when it next posts; their
+ * sockets are closed on the worker all the same (the ports are free at once). Both paths.
+ */
+START_TEST(media_worker_frees_nothing_of_the_control_threads)
+{
+	for (int i = 0; i < 20; i++) {
+		uint16_t p[2][2];
+		uint64_t c;
+		ck_assert_int_eq(media_call_new(eng, &c, p), 0);
+		ck_assert_int_eq(media_call_delete(eng, c), 0);
+		sync_engine(NULL);
+		/* the ports are free again at once */
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_storage ss = sa4(lo, p[0][0]);
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&ss, sizeof(struct sockaddr_in)), 0);
+		close(fd);
+	}
+	sync_engine(NULL);
+	sync_engine(NULL);
+	struct media_io_counts n;
+	ck_assert_int_eq(media_engine_worker_io_counts(eng, 0, &n), 0);
+	ck_assert_uint_eq(n.worker_frees, 0);
+}
+END_TEST
+
 static void
 srtcp_roundtrip(struct peer *from, struct peer *to, uint16_t relay_port, int to_fd)
 {
@@ -628,4 +689,6 @@ test_media_relay_add(TCase *tc)
 	tcase_add_test(tc, media_hold_sends_nothing);
 	tcase_add_test(tc, media_drops_an_oversized_datagram_as_malformed);
 	tcase_add_test(tc, media_uring_relays_by_registered_file_and_sendto);
+	tcase_add_test(tc, media_uring_sets_calls_up_and_down_without_extra_syscalls);
+	tcase_add_test(tc, media_worker_frees_nothing_of_the_control_threads);
 }

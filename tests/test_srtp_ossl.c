@@ -272,6 +272,50 @@ START_TEST(hmac_type_is_ready_after_init_and_restarts_per_message)
 END_TEST
 
 /*
+ * srtp_ossl_thread_forget() (a media worker, before it hands sessions to another thread to
+ * free) wipes the thread's cached key schedule and HMAC state; the objects still in use
+ * re-key from their own state on their next packet: the same keystream and tag as before.
+ */
+START_TEST(thread_forget_leaves_live_objects_working)
+{
+	static const uint8_t data[] = "what do ya want for nothing?";
+	uint8_t key[30], iv[16] = {0}, ks1[32] = {0}, ks2[32] = {0}, tag1[10], tag2[10];
+	srtp_cipher_t *c = NULL;
+	srtp_auth_t *a = NULL;
+	uint32_t len = sizeof(ks1);
+
+	setup_installed();
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	ck_assert_int_eq(srtp_cipher_type_alloc(srtp_ossl_cipher_type(SRTP_AES_ICM_128), &c, 30, 0),
+	                 srtp_err_status_ok);
+	ck_assert_int_eq(srtp_cipher_init(c, key), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_type_alloc(srtp_ossl_auth_type(), &a, 20, 10),
+	                 srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_init(a, key), srtp_err_status_ok);
+
+	ck_assert_int_eq(srtp_cipher_set_iv(c, iv, srtp_direction_encrypt), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_cipher_encrypt(c, ks1, &len), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_start(a), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_compute(a, data, 28, tag1), srtp_err_status_ok);
+
+	srtp_ossl_thread_forget();
+	srtp_ossl_thread_forget(); /* twice: nothing left to wipe */
+
+	len = sizeof(ks2);
+	ck_assert_int_eq(srtp_cipher_set_iv(c, iv, srtp_direction_encrypt), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_cipher_encrypt(c, ks2, &len), srtp_err_status_ok);
+	ck_assert(memcmp(ks1, ks2, sizeof(ks1)) == 0);
+	ck_assert_int_eq(srtp_auth_start(a), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_compute(a, data, 28, tag2), srtp_err_status_ok);
+	ck_assert(memcmp(tag1, tag2, sizeof(tag1)) == 0);
+	ck_assert_int_eq(srtp_cipher_dealloc(c), srtp_err_status_ok);
+	ck_assert_int_eq(srtp_auth_dealloc(a), srtp_err_status_ok);
+	srtp_shutdown();
+}
+END_TEST
+
+/*
  * Every SRTP session holds two HMAC objects (RTP, RTCP), four sessions a call: keyed,
  * one costs at most HMAC_OBJECT_BUDGET heap bytes (glibc's chunk overhead included).
  * OpenSSL's EVP_MAC HMAC took about 800 in seven allocations (issue 12: memory per call).
@@ -535,6 +579,7 @@ srtp_ossl_suite(void)
 	srtp_ossl_vector_tests(tv);
 	tcase_add_test(tv, hmac_type_is_ready_after_init_and_restarts_per_message);
 	tcase_add_test(tv, hmac_object_keyed_fits_its_budget);
+	tcase_add_test(tv, thread_forget_leaves_live_objects_working);
 	suite_add_tcase(s, tv);
 
 	tcase_set_timeout(tx, 240);
