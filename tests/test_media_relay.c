@@ -9,20 +9,27 @@
  */
 #include "test_media.h"
 
+/* Two SRTP peers on legs A and B, and 20 packets relayed each way, each checked. */
+static void
+relay_20_each_way(struct peer *a, struct peer *b)
+{
+	peer_new(a, true);
+	peer_new(b, true);
+	configure(MEDIA_LEG_A, a, false, false);
+	configure(MEDIA_LEG_B, b, false, false);
+	sync_engine(NULL);
+	for (int i = 0; i < 20; i++) {
+		uint16_t s = peer_send(a, ports[MEDIA_LEG_A][0], (uint8_t)i);
+		expect_rtp(b, s, (uint8_t)i, a);
+		s = peer_send(b, ports[MEDIA_LEG_B][0], (uint8_t)(0x80 + i));
+		expect_rtp(a, s, (uint8_t)(0x80 + i), b);
+	}
+}
+
 START_TEST(media_relays_srtp_both_ways_with_independent_keys)
 {
 	struct peer a, b;
-	peer_new(&a, true);
-	peer_new(&b, true);
-	configure(MEDIA_LEG_A, &a, false, false);
-	configure(MEDIA_LEG_B, &b, false, false);
-	sync_engine(NULL);
-	for (int i = 0; i < 20; i++) {
-		uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], (uint8_t)i);
-		expect_rtp(&b, s, (uint8_t)i, &a);
-		s = peer_send(&b, ports[MEDIA_LEG_B][0], (uint8_t)(0x80 + i));
-		expect_rtp(&a, s, (uint8_t)(0x80 + i), &b);
-	}
+	relay_20_each_way(&a, &b);
 	struct media_call_stats st;
 	sync_engine(&st);
 	ck_assert_uint_eq(st.leg[MEDIA_LEG_A].rx.packets, 20);
@@ -46,17 +53,7 @@ END_TEST
 START_TEST(media_uring_relays_by_registered_file_and_sendto)
 {
 	struct peer a, b;
-	peer_new(&a, true);
-	peer_new(&b, true);
-	configure(MEDIA_LEG_A, &a, false, false);
-	configure(MEDIA_LEG_B, &b, false, false);
-	sync_engine(NULL);
-	for (int i = 0; i < 20; i++) {
-		uint16_t s = peer_send(&a, ports[MEDIA_LEG_A][0], (uint8_t)i);
-		expect_rtp(&b, s, (uint8_t)i, &a);
-		s = peer_send(&b, ports[MEDIA_LEG_B][0], (uint8_t)(0x80 + i));
-		expect_rtp(&a, s, (uint8_t)(0x80 + i), &b);
-	}
+	relay_20_each_way(&a, &b);
 	sync_engine(NULL); /* the worker has published its counts since */
 	struct media_io_counts n = {0}, w;
 	for (unsigned i = 0; i < media_engine_workers(eng); i++) {
