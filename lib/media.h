@@ -252,6 +252,7 @@ struct media_io_counts {
 	uint64_t sends_msg;    /* IORING_OP_SENDMSG (a msghdr and iovec copied in) */
 	uint64_t rearms;       /* receives re-armed after the buffer ring ran dry */
 	uint64_t worker_frees; /* calls, commands the worker freed itself: 0 (media_worker.h) */
+	uint64_t calls_reaped; /* deleted calls freed by the posting thread, from the worker */
 };
 /* 0, or -EINVAL for an index out of range. */
 int media_engine_worker_io_counts(const struct media_engine *e, unsigned worker,

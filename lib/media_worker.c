@@ -55,6 +55,7 @@ struct media_worker {
 	atomic_ullong nsys_pub;   /* ... published once per round, for tools */
 	atomic_ullong io_pub[5];  /* the io_uring path's counts, published likewise */
 	atomic_ullong frees;      /* calls and commands freed by the worker thread (none) */
+	atomic_ullong reaped;     /* deleted calls freed by the posting thread (reap) */
 	/* done with by the worker, freed by the poster (media_worker_retire, reap) */
 	_Atomic(struct media_call *) dead_calls;
 	_Atomic(struct media_cmd *) dead_cmds;
@@ -288,6 +289,7 @@ reap(struct media_worker *w)
 	while (c != NULL) {
 		struct media_call *next = c->hnext;
 		media_call_free(c);
+		atomic_fetch_add_explicit(&w->reaped, 1, memory_order_relaxed);
 		c = next;
 	}
 	struct media_cmd *m = atomic_exchange_explicit(&w->dead_cmds, NULL, memory_order_acquire);
@@ -620,6 +622,12 @@ media_worker_free(struct media_worker *w)
 int
 media_worker_drain(struct media_worker *w, media_event_cb cb, void *arg)
 {
+	/* the thread that posts also drains: a deleted call is freed here (its sessions'
+	 * keys wiped) once the worker let go of it, not only when a command is next posted.
+	 * Its CALL_DELETED event is flushed after the round that retired it (in the same
+	 * round on epoll, and on io_uring when the delete's settle ends its requests), so a
+	 * drain follows the retire; a call retired in a later round waits for the next. */
+	reap(w);
 	return media_evring_drain(w->evr, cb, arg);
 }
 
@@ -658,6 +666,8 @@ media_worker_io_counts(const struct media_worker *w, struct media_io_counts *out
 	out->rearms = atomic_load_explicit(&p[4], memory_order_relaxed);
 	out->worker_frees =
 	        atomic_load_explicit(&((struct media_worker *)w)->frees, memory_order_relaxed);
+	out->calls_reaped =
+	        atomic_load_explicit(&((struct media_worker *)w)->reaped, memory_order_relaxed);
 }
 
 uint64_t

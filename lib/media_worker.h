@@ -188,7 +188,8 @@ void media_worker_free(struct media_worker *w);
 /* Queue `cmd` (ownership passes to the worker) and wake the worker. */
 void media_worker_post(struct media_worker *w, struct media_cmd *cmd);
 
-/* Deliver waiting events to cb; returns how many. Consumer side of the ring. */
+/* Deliver waiting events to cb; returns how many. Consumer side of the ring; the thread
+ * that posts commands, which also frees here what the worker handed back. */
 int media_worker_drain(struct media_worker *w, media_event_cb cb, void *arg);
 
 uint64_t media_worker_events_lost(const struct media_worker *w);
@@ -196,12 +197,14 @@ uint64_t media_worker_cpu_ns(const struct media_worker *w);
 /* I/O system calls the worker made (epoll_wait, recvmmsg, sendmmsg; io_uring_enter), as
  * of its last round. Any thread. */
 uint64_t media_worker_syscalls(const struct media_worker *w);
-/* The io_uring path's counts as of the worker's last round (zero on epoll). Any thread. */
+/* The io_uring path's counts as of the worker's last round (zero on epoll), and the
+ * hand-back counts (both paths). Any thread. */
 void media_worker_io_counts(const struct media_worker *w, struct media_io_counts *out);
 /*
  * Worker thread: call `c` is done with (no request names it, its sockets are closed here):
- * it goes back to the thread that posts commands, which frees it (media_worker_post), so
- * the worker never frees into that thread's malloc arena under its lock.
+ * it goes back to the thread that posts commands, which frees it (media_worker_post,
+ * media_worker_drain), so the worker never frees into that thread's malloc arena under
+ * its lock.
  */
 void media_worker_retire(struct media_worker *w, struct media_call *c);
 /* CLOCK_MONOTONIC milliseconds when the worker last went round its loop (it does at

@@ -146,6 +146,44 @@ START_TEST(media_worker_frees_nothing_of_the_control_threads)
 }
 END_TEST
 
+/* Drain callback that keeps nothing. */
+static void
+ev_ignore(const struct media_event *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+}
+
+/*
+ * A deleted call (its libsrtp sessions hold its keys) is freed as soon as the worker has
+ * let go of it and the signalling thread drains the workers' events, not only when that
+ * thread next posts a command: on an idle daemon that could be never.
+ */
+START_TEST(media_a_deleted_call_is_freed_without_another_command)
+{
+	uint16_t p[2][2];
+	uint64_t c;
+	struct media_call_stats st;
+	struct media_io_counts n0, n;
+
+	ck_assert_int_eq(media_call_new(eng, &c, p), 0);
+	ck_assert_int_eq(media_call_snapshot_wait(eng, c, &st, 2000), 0);
+	sync_engine(NULL); /* what earlier commands handed back is freed by this post */
+	ck_assert_int_eq(media_engine_worker_io_counts(eng, 0, &n0), 0);
+	ck_assert_int_eq(media_call_delete(eng, c), 0); /* the last command posted */
+	n = n0;
+	for (int i = 0; i < 200 && n.calls_reaped == n0.calls_reaped; i++) {
+		struct pollfd pf = {.fd = media_engine_event_fd(eng), .events = POLLIN};
+		(void)poll(&pf, 1, 10);
+		media_engine_drain_events(eng, ev_ignore, NULL);
+		ck_assert_int_eq(media_engine_worker_io_counts(eng, 0, &n), 0);
+	}
+	ck_assert_msg(n.calls_reaped == n0.calls_reaped + 1,
+	              "the deleted call is still held: %llu freed before, %llu after 2 s",
+	              (unsigned long long)n0.calls_reaped, (unsigned long long)n.calls_reaped);
+}
+END_TEST
+
 static void
 srtcp_roundtrip(struct peer *from, struct peer *to, uint16_t relay_port, int to_fd)
 {
@@ -688,4 +726,5 @@ test_media_relay_add(TCase *tc)
 	tcase_add_test(tc, media_uring_relays_by_registered_file_and_sendto);
 	tcase_add_test(tc, media_uring_sets_calls_up_and_down_without_extra_syscalls);
 	tcase_add_test(tc, media_worker_frees_nothing_of_the_control_threads);
+	tcase_add_test(tc, media_a_deleted_call_is_freed_without_another_command);
 }
