@@ -266,11 +266,6 @@ void pend_clear(struct call *c);
 /* [cluster]: the call no longer counts (release it in Redis, or republish). b2bua.c */
 void call_cluster_release(struct call *c);
 
-/* b2bua_overload.c: start the lag tick (0 or -ENOMEM), stop it; the reason
- * ("overload_loop_lag", "overload_media", "overload_setup", "overload_ports",
- * "overload_fds") a new INVITE must be refused for, or NULL (a call admitted: it counts
- * against the share the loop's lag allows); refuse it (503 + Retry-After, telemetry,
- * counted). */
 /* b2bua_trying.c: a trunk's INVITE gets 100 Trying only when nothing else went to it
  * within TRYING_DELAY_MS (RFC 3261 s17.2.1 allows up to 200 ms) */
 #define TRYING_DELAY_MS 100
@@ -279,6 +274,11 @@ void trying_stop(struct b2bua *b);
 void trying_queue(struct call *c);  /* leg A's INVITE was taken on */
 void trying_forget(struct call *c); /* the call is freed */
 
+/* b2bua_overload.c: start the lag tick (0 or -ENOMEM), stop it; the reason
+ * ("overload_loop_lag", "overload_media", "overload_setup", "overload_ports",
+ * "overload_fds") a new INVITE must be refused for, or NULL (a call admitted: it counts
+ * against the share the loop's lag allows); refuse it (503 + Retry-After, telemetry,
+ * counted). */
 int overload_start(struct b2bua *b);
 void overload_stop(struct b2bua *b);
 const char *overload_check(struct b2bua *b);
