@@ -63,26 +63,11 @@ suite_by_name(const char *name, size_t len)
 int
 srtp_keys_generate(struct srtp_keys *k, enum srtp_suite suite)
 {
-	const struct suite_info *si = suite_info(suite);
-
-	if (k == NULL || si == NULL)
+	/* tag and MKI are the caller's; only the key material is replaced (as for each key
+	 * of srtp_keys_generate_n: one DRBG call for key and salt) */
+	if (k == NULL || suite_info(suite) == NULL)
 		return -EINVAL;
-	uint8_t m[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN];
-
-	/* tag and MKI are the caller's; only the key material is replaced. One DRBG call
-	 * for key and salt: each RAND_bytes() costs ~0.65 us and a getpid() (OpenSSL's fork
-	 * check) whatever its size, and a call offers a key per configured suite. */
-	OPENSSL_cleanse(k->key, sizeof(k->key));
-	OPENSSL_cleanse(k->salt, sizeof(k->salt));
-	if (RAND_bytes(m, si->key_len + si->salt_len) != 1) {
-		srtp_keys_wipe(k);
-		return -EIO;
-	}
-	memcpy(k->key, m, si->key_len);
-	memcpy(k->salt, m + si->key_len, si->salt_len);
-	OPENSSL_cleanse(m, sizeof(m));
-	k->suite = suite;
-	return 0;
+	return srtp_keys_generate_n(k, &suite, 1);
 }
 
 int
@@ -102,7 +87,9 @@ srtp_keys_generate_n(struct srtp_keys *keys, const enum srtp_suite *which, size_
 		}
 		need += si->key_len + si->salt_len;
 	}
-	/* more keys than the buffer holds: one DRBG call per key (never truncated) */
+	/* more keys than the buffer holds: one DRBG call per key (never truncated). Each
+	 * RAND_bytes() costs ~0.65 us and a getpid() (OpenSSL's fork check) whatever its
+	 * size, and a call offers a key per configured suite. */
 	if (rc == 0 && need > sizeof(m)) {
 		for (i = 0; i < n && rc == 0; i++)
 			rc = srtp_keys_generate(&keys[i], which[i]);
