@@ -608,6 +608,10 @@ main(void)
 	pthread_join(th, NULL);
 	sip_server_free(srv);
 	SSL_CTX_free(client_ctx);
+	/* As daemon_free(): a connection's deferred callback still queued when the loop
+	 * stopped holds a reference to its bufferevent (and so its SSL and our SSL_CTX) that
+	 * only running it releases; event_base_free() would drop it unrun. */
+	event_base_loop(base, EVLOOP_NONBLOCK);
 	event_base_free(base);
 	libevent_global_shutdown();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
