@@ -4,12 +4,15 @@
 whole call, not stop at the first message it cannot match. Each is replayed alone with
 SW_FUZZ_TRACE=1, and what sipwarden sent (the harness's "slot N <- ..." lines, with the
 CSeq in brackets) must contain the lines expected for that flow, in order, and no 481
-(a request or response that did not match its dialog or transaction). Every capture seed
-needs an entry in EXPECT. Exit status 0 when all hold."""
+(a request or response that did not match its dialog or transaction). Each replay runs
+with a TMPDIR of its own, which it must leave empty (the harness's certificates, keys and
+config must not pile up in /tmp). Every capture seed needs an entry in EXPECT. Exit status
+0 when all hold."""
 import os
 import re
 import subprocess
 import sys
+import tempfile
 
 OK_INVITE = r"slot 0 <- SIP/2\.0 200 .*INVITE\]"
 EXPECT = {
@@ -65,9 +68,11 @@ def main():
             print(f"FAIL {seed}: no expectation for this flow in {__file__}")
             bad += 1
             continue
-        env = dict(os.environ, SW_FUZZ_TRACE="1")
-        p = subprocess.run([exe, os.path.join(corpus, seed)], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=120)
+        with tempfile.TemporaryDirectory(prefix="sw-capture-") as tmp:
+            env = dict(os.environ, SW_FUZZ_TRACE="1", TMPDIR=tmp)
+            p = subprocess.run([exe, os.path.join(corpus, seed)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+            left = sorted(os.listdir(tmp))
         sent = [l for l in p.stdout.decode("utf-8", "replace").splitlines()
                 if re.match(r"slot \d <- ", l)]
         want, i = EXPECT[flow], 0
@@ -77,6 +82,8 @@ def main():
         why = None
         if p.returncode != 0:
             why = f"replay exited {p.returncode}"
+        elif left:
+            why = f"the replay left {', '.join(left)} in its TMPDIR"
         elif any(re.match(r"slot \d <- SIP/2\.0 481", l) for l in sent):
             why = "sipwarden answered 481: " + next(l for l in sent if " 481" in l)
         elif i < len(want):

@@ -38,8 +38,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -94,7 +97,7 @@ struct slot {
 };
 
 static struct {
-	char dir[64];
+	char dir[256];
 	struct event_base *base;
 	struct conf *conf;
 	SSL_CTX *ctx;
@@ -534,11 +537,31 @@ op_raw_subst(struct slot *sl, const uint8_t *p, size_t n)
 	evbuffer_free(out);
 }
 
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* The certificates, keys and config go with the process (libFuzzer and the replay both
+ * end by exit()); a crash keeps them, with its artifact. */
+static void
+remove_dir(void)
+{
+	if (h.dir[0] != '\0')
+		(void)nftw(h.dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 static void
 setup(void)
 {
 	const char *mk = getenv("SW_MKCERTS");
-	char cmd[512], path[128], err[CONF_ERR_MAX];
+	const char *tmp = getenv("TMPDIR");
+	char cmd[1024], path[sizeof(h.dir) + 16], err[CONF_ERR_MAX];
+	int n;
 	struct media_engine_conf mc = {0};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&mc.local;
 	unsigned base_port = 20000 + (unsigned)(getpid() % 2000) * 16;
@@ -548,9 +571,12 @@ setup(void)
 	for (size_t i = 0; i < sizeof(agent_fp); i++)
 		snprintf(fp + 2 * i, 3, "%02x", agent_fp[i]);
 
-	snprintf(h.dir, sizeof(h.dir), "/tmp/sw-fuzz-stream-XXXXXX");
-	if (mkdtemp(h.dir) == NULL)
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	n = snprintf(h.dir, sizeof(h.dir), "%s/sw-fuzz-stream-XXXXXX", tmp);
+	if (n < 0 || (size_t)n >= sizeof(h.dir) || mkdtemp(h.dir) == NULL)
 		abort();
+	atexit(remove_dir);
 	snprintf(cmd, sizeof(cmd), "'%s' '%s' >/dev/null 2>&1", mk != NULL ? mk : SW_FUZZ_MKCERTS,
 	         h.dir);
 	if (system(cmd) != 0)
