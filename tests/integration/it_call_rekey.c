@@ -45,10 +45,12 @@ run_call(struct itest *t, const char *const call_args[], int nre, json_t **calle
 	ck_assert_int_eq(itest_num(*caller, "reinvites"), nre);
 	/* the re-offers crossed to the agent */
 	ck_assert_int_eq(itest_num(*agent, "reinvites"), nre);
-	/* 3 s of media, echoed back intact through both legs, before and after (a hold
-	 * of 0.5 s stops the echo for ~25 packets) */
-	ck_assert_int_ge(itest_num(*caller, "sent"), 130);
-	ck_assert_int_ge(itest_num(*caller, "ok"), 110);
+	/* 3 s of media (~150 packets), echoed back intact through both legs, before and
+	 * after: a hold of 0.5 s stops the echo for ~25 packets, so all but 40 of what the
+	 * caller sent come back. Against what it sent, not against a count of 20 ms ticks:
+	 * a starved box loses ticks (swpeer's timer does not catch up), not echoes. */
+	ck_assert_int_ge(itest_num(*caller, "sent"), 100);
+	ck_assert_int_ge(itest_num(*caller, "ok"), itest_num(*caller, "sent") - 40);
 	ck_assert_int_eq(itest_num(*caller, "bad"), 0);
 	ck_assert_int_eq(itest_num(*caller, "auth_fail"), 0);
 	ck_assert_int_eq(itest_num(*agent, "auth_fail"), 0);
