@@ -117,6 +117,26 @@ metrics_calls_observe(struct metrics_calls *m, const json_t *ev)
 	}
 }
 
+void
+metrics_calls_observe_setup(struct metrics_calls *m, int64_t setup_ms)
+{
+	hist_observe(&m->setup, (double)setup_ms / 1000.0);
+}
+
+void
+metrics_calls_observe_dir(struct metrics_calls *m, int leg, int dir, const struct metrics_dir *d)
+{
+	if (leg < 0 || leg >= METRICS_LEGS || dir < 0 || dir >= METRICS_DIRS)
+		return;
+	m->packets[leg][dir] += d->packets;
+	m->bytes[leg][dir] += d->bytes;
+	if (d->measured) {
+		hist_observe(&m->loss[leg], d->loss);
+		hist_observe(&m->jitter[leg], d->jitter_ms / 1000.0);
+		hist_observe(&m->mos[leg], d->mos);
+	}
+}
+
 /* ---- exposition ------------------------------------------------------------------ */
 
 /* Shortest text that reads back as the same double; +Inf/-Inf/NaN as Prometheus

@@ -13,6 +13,7 @@
 #define SW_METRICS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,21 @@ void metrics_calls_init(struct metrics_calls *m);
  * others are ignored. A null loss/jitter/mos (a direction without packets) is not an
  * observation. */
 void metrics_calls_observe(struct metrics_calls *m, const json_t *event);
+
+/*
+ * The same accounting from the figures a record would carry, for an event that was not
+ * built (nobody subscribed; lib/telemetry_event.c): a call.answer's setup_ms, and one
+ * direction `dir` of leg `leg` of a call.end. The figures must be the record's own (rounded
+ * as it rounds them), so that both ways give the same metrics.
+ */
+struct metrics_dir {
+	uint64_t packets, bytes;
+	bool measured; /* false: loss, jitter_ms and mos would be null (not observed) */
+	double loss, jitter_ms, mos;
+};
+void metrics_calls_observe_setup(struct metrics_calls *m, int64_t setup_ms);
+void metrics_calls_observe_dir(struct metrics_calls *m, int leg, int dir,
+                               const struct metrics_dir *d);
 
 /* Everything one scrape shows. Any pointer may be NULL (its metrics are left out). */
 struct metrics_snapshot {

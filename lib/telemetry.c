@@ -23,6 +23,7 @@
 
 #include "json_out.h"
 #include "metrics.h"
+#include "telemetry_int.h"
 #include "usock.h"
 
 #define TELEMETRY_IOV     64 /* events per writev() */
@@ -454,9 +455,9 @@ get_u64(const json_t *o, const char *path0, const char *path1, const char *key)
 	return n > 0 ? (uint64_t)n : 0;
 }
 
-/* Add the drops of every leg and direction of a call.end to the counters. */
+/* The drops of every leg and direction of a call.end, summed into `sum`. */
 static void
-count_drops(struct telemetry *t, const json_t *legs)
+sum_drops(struct telemetry_drops *sum, const json_t *legs)
 {
 	const char *leg;
 	json_t *l;
@@ -465,13 +466,37 @@ count_drops(struct telemetry *t, const json_t *legs)
 	{
 		for (int d = 0; d < 2 && json_is_object(l); d++) {
 			const char *dir = d ? "out" : "in";
-			t->drops.auth += get_u64(l, dir, "drops", "auth");
-			t->drops.replay += get_u64(l, dir, "drops", "replay");
-			t->drops.plaintext += get_u64(l, dir, "drops", "plaintext");
-			t->drops.unknown_source += get_u64(l, dir, "drops", "unknown_source");
-			t->drops.ssrc_limit += get_u64(l, dir, "drops", "ssrc_limit");
-			t->drops.malformed += get_u64(l, dir, "drops", "malformed");
-			t->drops.other += get_u64(l, dir, "drops", "other");
+			sum->auth += get_u64(l, dir, "drops", "auth");
+			sum->replay += get_u64(l, dir, "drops", "replay");
+			sum->plaintext += get_u64(l, dir, "drops", "plaintext");
+			sum->unknown_source += get_u64(l, dir, "drops", "unknown_source");
+			sum->ssrc_limit += get_u64(l, dir, "drops", "ssrc_limit");
+			sum->malformed += get_u64(l, dir, "drops", "malformed");
+			sum->other += get_u64(l, dir, "drops", "other");
+		}
+	}
+}
+
+/* The call counters of a call.start or call.end, built or not. */
+static void
+count_call(struct telemetry *t, const char *name, const char *outcome,
+           const struct telemetry_drops *d)
+{
+	if (strcmp(name, "call.start") == 0) {
+		t->calls_current++;
+		t->calls_started++;
+	} else if (strcmp(name, "call.end") == 0) {
+		if (t->calls_current > 0)
+			t->calls_current--;
+		count_key(t->by_outcome, outcome);
+		if (d != NULL) {
+			t->drops.auth += d->auth;
+			t->drops.replay += d->replay;
+			t->drops.plaintext += d->plaintext;
+			t->drops.unknown_source += d->unknown_source;
+			t->drops.ssrc_limit += d->ssrc_limit;
+			t->drops.malformed += d->malformed;
+			t->drops.other += d->other;
 		}
 	}
 }
@@ -483,14 +508,12 @@ telemetry_account(struct telemetry *t, const json_t *ev)
 	const char *name = json_string_value(json_object_get(ev, "event"));
 
 	metrics_calls_observe(&t->mcalls, ev);
-	if (strcmp(name, "call.start") == 0) {
-		t->calls_current++;
-		t->calls_started++;
-	} else if (strcmp(name, "call.end") == 0) {
-		if (t->calls_current > 0)
-			t->calls_current--;
-		count_key(t->by_outcome, json_string_value(json_object_get(ev, "outcome")));
-		count_drops(t, json_object_get(ev, "legs"));
+	if (strcmp(name, "call.end") == 0) {
+		struct telemetry_drops sum = {0};
+		sum_drops(&sum, json_object_get(ev, "legs"));
+		count_call(t, name, json_string_value(json_object_get(ev, "outcome")), &sum);
+	} else if (strncmp(name, "call.", 5) == 0) {
+		count_call(t, name, NULL, NULL);
 	} else if (strncmp(name, "security.", 9) == 0) {
 		json_t *kind = json_object_get(t->refusals, name + 9);
 		if (kind == NULL) {
@@ -540,6 +563,26 @@ telemetry_emit(struct telemetry *t, json_t *event)
 	if (b->refs == 0)
 		free(b);
 	return 0;
+}
+
+bool
+telemetry_delivers(const struct telemetry *t)
+{
+	return t != NULL && t->subs != NULL;
+}
+
+void
+telemetry_count_unbuilt(struct telemetry *t, const char *name, const char *outcome,
+                        const struct telemetry_drops *drops)
+{
+	t->st.events++;
+	count_call(t, name, outcome, drops);
+}
+
+struct metrics_calls *
+telemetry_metrics_acc(struct telemetry *t)
+{
+	return &t->mcalls;
 }
 
 void

@@ -15,7 +15,10 @@
  * counted for it until its queue has fully drained; it then receives one
  * {"event":"telemetry.dropped","count":N} and the stream resumes. Emitting never makes a
  * system call and never blocks. Subscribers never write to us: input is discarded, EOF
- * or an error closes the subscriber.
+ * or an error closes the subscriber. With nobody subscribed, the call event builders
+ * (call.start, call.answer, call.interim, call.end) count what their event would have
+ * counted without building it (lib/telemetry_int.h): the counters and metrics are the
+ * same either way, and a subscriber gets every record whole.
  *
  * Runs on the daemon's event_base; does not create one. Not responsible for deciding
  * when calls start or end (the B2BUA) nor for per-call state (telemetry_set_interim()

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -20,7 +21,9 @@
 #include <unistd.h>
 
 #include "json_out.h"
+#include "metrics.h"
 #include "sip_rand.h"
+#include "telemetry_int.h"
 #include "vis.h"
 
 enum {
@@ -440,40 +443,53 @@ telemetry_dir_from_tx(const struct rtp_stats *tx, struct telemetry_dir *d)
 		d->lost = -1;
 }
 
-static json_t *
-dir_json(const struct telemetry_dir *d)
+/*
+ * The figures a direction's record carries, rounded as the record has them: loss,
+ * jitter and MOS (measured false: null, nothing to measure without packets), and the
+ * RTT in ms (0: null). Both the built record and the counters of an unbuilt one
+ * (metrics) take them from here.
+ */
+static double
+dir_figures(const struct telemetry_dir *d, struct metrics_dir *m)
 {
-	json_t *lost, *loss, *jitter, *mos;
 	double rtt = isfinite(d->rtt_ms) && d->rtt_ms > 0 ? d->rtt_ms : 0.0;
 
+	m->packets = d->packets;
+	m->bytes = d->bytes;
 	/* without packets there is nothing to measure: null, not a perfect 0 % and 4.4 */
-	if (d->lost < 0 || d->packets == 0) {
-		lost = json_null();
-		loss = json_null();
-		jitter = json_null();
-		mos = json_null();
-	} else {
+	m->measured = !(d->lost < 0 || d->packets == 0);
+	m->loss = m->jitter_ms = m->mos = 0.0;
+	if (m->measured) {
 		double jit = isfinite(d->jitter_ms) && d->jitter_ms > 0 ? d->jitter_ms : 0.0;
 		uint64_t expected = d->sent ? d->packets : d->packets + (uint64_t)d->lost;
 		double f = expected ? (double)d->lost / (double)expected : 0.0;
 		if (f > 1.0)
 			f = 1.0;
-		lost = json_integer(d->lost);
-		loss = json_real(round(f * 1e6) / 1e6);
-		jitter = json_real(round(jit * 1000.0) / 1000.0);
-		mos = json_real(round(telemetry_mos(f, jit, rtt, TELEMETRY_CODEC_G711) * 100.0) /
-		                100.0);
+		m->loss = round(f * 1e6) / 1e6;
+		m->jitter_ms = round(jit * 1000.0) / 1000.0;
+		m->mos = round(telemetry_mos(f, jit, rtt, TELEMETRY_CODEC_G711) * 100.0) / 100.0;
 	}
-	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I}",
-	                 "packets", (json_int_t)d->packets, "bytes", (json_int_t)d->bytes, "lost",
-	                 lost, "loss", loss, "jitter_ms", jitter, "mos", mos, "rtt_ms",
-	                 rtt > 0 ? json_real(round(rtt * 1000.0) / 1000.0) : json_null(), "drops",
-	                 "auth", (json_int_t)d->drops.auth, "replay", (json_int_t)d->drops.replay,
-	                 "plaintext", (json_int_t)d->drops.plaintext, "unknown_source",
-	                 (json_int_t)d->drops.unknown_source, "ssrc_limit",
-	                 (json_int_t)d->drops.ssrc_limit, "malformed",
-	                 (json_int_t)d->drops.malformed, "other", (json_int_t)d->drops.other,
-	                 "dtmf_events", (json_int_t)d->dtmf_events);
+	return rtt > 0 ? round(rtt * 1000.0) / 1000.0 : 0.0;
+}
+
+static json_t *
+dir_json(const struct telemetry_dir *d)
+{
+	struct metrics_dir m;
+	double rtt = dir_figures(d, &m);
+
+	return json_pack(
+	        "{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I}", "packets",
+	        (json_int_t)d->packets, "bytes", (json_int_t)d->bytes, "lost",
+	        m.measured ? json_integer(d->lost) : json_null(), "loss",
+	        m.measured ? json_real(m.loss) : json_null(), "jitter_ms",
+	        m.measured ? json_real(m.jitter_ms) : json_null(), "mos",
+	        m.measured ? json_real(m.mos) : json_null(), "rtt_ms",
+	        rtt > 0 ? json_real(rtt) : json_null(), "drops", "auth", (json_int_t)d->drops.auth,
+	        "replay", (json_int_t)d->drops.replay, "plaintext", (json_int_t)d->drops.plaintext,
+	        "unknown_source", (json_int_t)d->drops.unknown_source, "ssrc_limit",
+	        (json_int_t)d->drops.ssrc_limit, "malformed", (json_int_t)d->drops.malformed,
+	        "other", (json_int_t)d->drops.other, "dtmf_events", (json_int_t)d->dtmf_events);
 }
 
 static json_t *
@@ -486,6 +502,88 @@ leg_json(const struct telemetry_leg *l)
 	                 l->first_packet_ms >= 0 ? json_integer(l->first_packet_ms) : json_null(),
 	                 "signalling", tls_json(&l->signalling), "in", dir_json(&l->in), "out",
 	                 dir_json(&l->out));
+}
+
+/* ---- call events nobody reads: counted, not built (telemetry_int.h) ----------- */
+
+/* A string the builders surely turn into a JSON string (or null): ASCII is valid UTF-8.
+ * Anything else takes the built path, whose checks decide as they always did. */
+static bool
+plain(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	}
+	return true;
+}
+
+/* A counter that stays a non-negative JSON integer (the schema refuses a negative one). */
+static bool
+fits(uint64_t v)
+{
+	return v <= (uint64_t)INT64_MAX;
+}
+
+static bool
+dir_plain(const struct telemetry_dir *d)
+{
+	const struct telemetry_drops *x = &d->drops;
+
+	return fits(d->packets) && fits(d->bytes) && fits(d->dtmf_events) && fits(x->auth) &&
+	       fits(x->replay) && fits(x->plaintext) && fits(x->unknown_source) &&
+	       fits(x->ssrc_limit) && fits(x->malformed) && fits(x->other);
+}
+
+/* A leg leg_json() surely builds into a valid object (NULL: null, where that is allowed). */
+static bool
+leg_plain(const struct telemetry_leg *l)
+{
+	return l == NULL ||
+	       (plain(l->suite) && plain(l->signalling.version) && plain(l->signalling.cipher) &&
+	        dir_plain(&l->in) && dir_plain(&l->out));
+}
+
+/*
+ * Whether a call event goes unbuilt: nobody would read it, and `valid`, the builder's
+ * check that the event it would build passes telemetry_validate(). An event that may not
+ * pass is built, so that validation refuses and counts it exactly as before.
+ */
+static bool
+unbuilt(const struct telemetry *t, bool valid)
+{
+	return t != NULL && valid && !telemetry_delivers(t);
+}
+
+static void
+drops_add(struct telemetry_drops *sum, const struct telemetry_dir *d)
+{
+	sum->auth += d->drops.auth;
+	sum->replay += d->drops.replay;
+	sum->plaintext += d->drops.plaintext;
+	sum->unknown_source += d->drops.unknown_source;
+	sum->ssrc_limit += d->drops.ssrc_limit;
+	sum->malformed += d->drops.malformed;
+	sum->other += d->drops.other;
+}
+
+/* What a call.end's leg adds to the counters and (trunk and agent legs) the metrics. */
+static void
+leg_account(struct telemetry *t, int leg, const struct telemetry_leg *l,
+            struct telemetry_drops *sum)
+{
+	struct metrics_dir m;
+
+	if (l == NULL)
+		return;
+	drops_add(sum, &l->in);
+	drops_add(sum, &l->out);
+	if (leg >= METRICS_LEGS)
+		return;
+	dir_figures(&l->in, &m);
+	metrics_calls_observe_dir(telemetry_metrics_acc(t), leg, METRICS_DIR_IN, &m);
+	dir_figures(&l->out, &m);
+	metrics_calls_observe_dir(telemetry_metrics_acc(t), leg, METRICS_DIR_OUT, &m);
 }
 
 int
@@ -530,6 +628,13 @@ telemetry_call_start(struct telemetry *t, const char *call, const char *trunk,
                      const char *from_user, const char *to_user,
                      const struct telemetry_tls *trunk_signalling)
 {
+	if (unbuilt(t, call != NULL && trunk != NULL && plain(call) && plain(trunk) &&
+	                       plain(from_user) && plain(to_user) &&
+	                       (trunk_signalling == NULL || (plain(trunk_signalling->version) &&
+	                                                     plain(trunk_signalling->cipher))))) {
+		telemetry_count_unbuilt(t, "call.start", NULL, NULL);
+		return 0;
+	}
 	return telemetry_emit(t, json_pack("{s:s,s:s?,s:s?,s:o,s:o,s:o}", "event", "call.start",
 	                                   "call", call, "trunk", trunk, "from",
 	                                   str_or_null(from_user), "to", str_or_null(to_user),
@@ -540,6 +645,12 @@ int
 telemetry_call_answer(struct telemetry *t, const char *call, const char *agent, int64_t setup_ms,
                       const char *trunk_suite, const char *agent_suite)
 {
+	if (unbuilt(t, call != NULL && agent != NULL && setup_ms >= 0 && plain(call) &&
+	                       plain(agent) && plain(trunk_suite) && plain(agent_suite))) {
+		metrics_calls_observe_setup(telemetry_metrics_acc(t), setup_ms);
+		telemetry_count_unbuilt(t, "call.answer", NULL, NULL);
+		return 0;
+	}
 	return telemetry_emit(
 	        t, json_pack("{s:s,s:s?,s:s?,s:I,s:{s:o,s:o}}", "event", "call.answer", "call",
 	                     call, "agent", agent, "setup_ms", (json_int_t)setup_ms, "suites",
@@ -550,6 +661,11 @@ int
 telemetry_call_interim(struct telemetry *t, const char *call, int64_t duration_ms,
                        const struct telemetry_leg *trunk_leg, const struct telemetry_leg *agent_leg)
 {
+	if (unbuilt(t, call != NULL && plain(call) && duration_ms >= 0 && trunk_leg != NULL &&
+	                       leg_plain(trunk_leg) && leg_plain(agent_leg))) {
+		telemetry_count_unbuilt(t, "call.interim", NULL, NULL); /* counts nothing else */
+		return 0;
+	}
 	return telemetry_emit(t, json_pack("{s:s,s:s?,s:I,s:{s:o,s:o}}", "event", "call.interim",
 	                                   "call", call, "duration_ms", (json_int_t)duration_ms,
 	                                   "legs", "trunk", leg_json(trunk_leg), "agent",
@@ -559,12 +675,26 @@ telemetry_call_interim(struct telemetry *t, const char *call, int64_t duration_m
 int
 telemetry_call_end(struct telemetry *t, const struct telemetry_call_end *e)
 {
-	json_t *ev =
-	        json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:i,s:I,s:o,s:{s:o,s:o}}", "event", "call.end",
-	                  "call", e->call, "outcome", e->outcome, "ended_by", e->ended_by, "reason",
-	                  e->reason, "sip_code", e->sip_code, "duration_ms",
-	                  (json_int_t)e->duration_ms, "agent", str_or_null(e->agent), "legs",
-	                  "trunk", leg_json(e->trunk_leg), "agent", leg_json(e->agent_leg));
+	json_t *ev;
+
+	if (unbuilt(t, e->call != NULL && e->outcome != NULL && e->ended_by != NULL &&
+	                       e->reason != NULL && plain(e->call) && plain(e->outcome) &&
+	                       plain(e->ended_by) && plain(e->reason) && plain(e->agent) &&
+	                       e->sip_code >= 0 && e->duration_ms >= 0 && e->trunk_leg != NULL &&
+	                       leg_plain(e->trunk_leg) && leg_plain(e->agent_leg) &&
+	                       leg_plain(e->human_leg))) {
+		struct telemetry_drops sum = {0};
+		leg_account(t, METRICS_LEG_TRUNK, e->trunk_leg, &sum);
+		leg_account(t, METRICS_LEG_AGENT, e->agent_leg, &sum);
+		leg_account(t, METRICS_LEGS, e->human_leg, &sum); /* drops only */
+		telemetry_count_unbuilt(t, "call.end", e->outcome, &sum);
+		return 0;
+	}
+	ev = json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:i,s:I,s:o,s:{s:o,s:o}}", "event", "call.end",
+	               "call", e->call, "outcome", e->outcome, "ended_by", e->ended_by, "reason",
+	               e->reason, "sip_code", e->sip_code, "duration_ms",
+	               (json_int_t)e->duration_ms, "agent", str_or_null(e->agent), "legs", "trunk",
+	               leg_json(e->trunk_leg), "agent", leg_json(e->agent_leg));
 
 	if (ev != NULL && e->human_leg != NULL)
 		json_object_set_new(json_object_get(ev, "legs"), "human", leg_json(e->human_leg));

@@ -699,6 +699,7 @@ telemetry_suite(void)
 	TCase *tc = tcase_create("core");
 
 	suite_add_tcase(s, telemetry_schema_tcase());
+	suite_add_tcase(s, telemetry_unbuilt_tcase());
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, telemetry_two_subscribers_get_the_same_bytes);
 	tcase_add_test(tc, telemetry_slow_subscriber_is_bounded_then_told_how_many_it_missed);

@@ -41,5 +41,7 @@ int emit_all(struct telemetry *t);
 
 /* test_telemetry_schema.c's test case. */
 TCase *telemetry_schema_tcase(void);
+/* test_telemetry_unbuilt.c's test case. */
+TCase *telemetry_unbuilt_tcase(void);
 
 #endif
