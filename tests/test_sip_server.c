@@ -56,6 +56,7 @@ static struct seen {
 	uint64_t idle_conn;
 	int req_nodelay, resp_nodelay; /* TCP_NODELAY of the connection a hook saw */
 	int idle_queue_rc;
+	int req_body_len; /* body bytes of the last OPTIONS a hook took */
 } seen;
 
 static SSL_CTX *client_ctx;
@@ -95,6 +96,10 @@ req_cb(void *arg, uint64_t conn, osip_message_t *req)
 		seen.idle_conn = conn;
 	seen.req_conn = conn;
 	seen.req_nodelay = nodelay_of(conn);
+	{
+		osip_body_t *b = osip_list_get(&req->bodies, 0);
+		seen.req_body_len = b != NULL ? (int)b->length : 0;
+	}
 	if (ci != NULL) {
 		seen.req_tls_version = ci->tls.version;
 		seen.req_has_cert = ci->tls.has_peer_cert;
@@ -309,6 +314,48 @@ START_TEST(hooks_see_tls_posture_take_requests_and_get_closed_ids)
 	ck_assert(snap.closed_info_null);
 	ck_assert_int_eq(snap.closed_send_rc, -ENOTCONN);
 	ck_assert_int_eq(snap.never_rc, -ENOTCONN);
+}
+END_TEST
+
+/*
+ * A message longer than one TLS record and than one read from TLS (libevent takes at most
+ * 16 KiB per read) reaches the hook whole, once.
+ */
+START_TEST(large_message_spanning_many_reads_arrives_whole)
+{
+	static const char head[] = "OPTIONS sip:sw@127.0.0.1 SIP/2.0\r\n"
+	                           "Via: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bKbig1\r\n"
+	                           "Max-Forwards: 70\r\n"
+	                           "From: <sip:a@127.0.0.1>;tag=b1\r\n"
+	                           "To: <sip:sw@127.0.0.1>\r\n"
+	                           "Call-ID: big-1\r\n"
+	                           "CSeq: 1 OPTIONS\r\n"
+	                           "Content-Type: text/plain\r\n"
+	                           "Content-Length: 40000\r\n\r\n";
+	size_t n = sizeof(head) - 1 + 40000;
+	char *msg = malloc(n), buf[4096];
+	int fd, requests;
+	SSL *ssl = client(&fd, true);
+
+	ck_assert_ptr_nonnull(msg);
+	memcpy(msg, head, sizeof(head) - 1);
+	memset(msg + sizeof(head) - 1, 'x', 40000);
+	pthread_mutex_lock(&mu);
+	seen.req_body_len = 0;
+	requests = seen.requests;
+	pthread_mutex_unlock(&mu);
+	ck_assert_int_eq(SSL_write(ssl, msg, (int)n), (int)n);
+	ck_assert_int_gt(recv_msg(ssl, buf, sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "SIP/2.0 200 Hooked\r\n"));
+	pthread_mutex_lock(&mu);
+	int body = seen.req_body_len, got = seen.requests - requests;
+	pthread_mutex_unlock(&mu);
+	ck_assert_int_eq(body, 40000);
+	ck_assert_int_eq(got, 1);
+	free(msg);
+	SSL_shutdown(ssl);
+	SSL_free(ssl);
+	close(fd);
 }
 END_TEST
 
@@ -598,6 +645,7 @@ main(void)
 	tcase_add_test(tc, malformed_messages_never_reach_a_hook);
 	tcase_add_test(tc, outbound_connection_sends_early_and_gets_its_response);
 	tcase_add_test(tc, message_queued_at_idle_timeout_is_flushed_before_close);
+	tcase_add_test(tc, large_message_spanning_many_reads_arrives_whole);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK); /* the server thread lives in this process */
