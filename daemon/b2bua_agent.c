@@ -192,6 +192,14 @@ leg_b_check_input(const osip_message_t *req, const struct conf_trunk *t, const c
 		*text = ruri ? "Request-URI user part is not valid" : "To user part is not valid";
 		return 400;
 	}
+	/* To's user part is the callee of the call's record even when the Request-URI's
+	 * is the dialled one: the same grammar (valid UTF-8, no controls, 128 bytes) */
+	if (ruri && (rc = check_user(req->to != NULL ? req->to->url : NULL)) != 0) {
+		*reason = rc == -E2BIG ? "to_user_too_long" : "to_user_invalid";
+		*text = rc == -E2BIG ? "To user part longer than 128 bytes"
+		                     : "To user part is not valid";
+		return 400;
+	}
 	for (size_t i = 0; t != NULL && t->pass_headers != NULL && t->pass_headers[i]; i++) {
 		const char *v = sip_util_header(req, t->pass_headers[i]);
 		if (v != NULL && (rc = sip_grammar_header_value(v, PASS_HEADER_MAX)) != 0) {

@@ -357,6 +357,53 @@ START_TEST(passed_header_with_a_control_character_is_refused)
 }
 END_TEST
 
+/*
+ * The To user part is checked even when the Request-URI carries the dialled user: it is
+ * the callee in the call's record (call.start "to"), and bytes that are not UTF-8 there
+ * (here escaped, libosip2 un-escapes them) would leave the call without its call.start.
+ */
+START_TEST(to_user_part_that_is_not_utf8_is_refused_with_the_request_uri_dialled)
+{
+	static char msg[MSG_CAP], req[MSG_CAP];
+	struct itest t;
+	const char *from = "<sip:1000@127.0.0.1>;tag=tou1";
+	char sdp[1024], cid[64];
+	struct itest_conn *c;
+	int tfd, code;
+
+	snprintf(cid, sizeof(cid), "tou%u@127.0.0.1", (unsigned)getpid());
+	itest_start(&t, NULL);
+	tfd = itest_telemetry_connect(&t);
+	c = itest_tls_connect(&t, 0, 0, NULL);
+	ck_assert_ptr_nonnull(c);
+	itest_sdes_offer(sdp, sizeof(sdp));
+	snprintf(req, sizeof(req),
+	         "INVITE sip:agent@%s:%u SIP/2.0\r\n"
+	         "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bK%s\r\n"
+	         "Max-Forwards: 70\r\n"
+	         "From: %s\r\n"
+	         "To: <sip:%%C3%%28@%s>\r\n"
+	         "Call-ID: %s\r\n"
+	         "CSeq: 1 INVITE\r\n"
+	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
+	         "Content-Type: application/sdp\r\n"
+	         "Content-Length: %zu\r\n\r\n%s",
+	         t.ip, t.port, cid, from, t.ip, cid, strlen(sdp), sdp);
+	ck_assert_int_eq(itest_send_str(c, req), 0);
+	code = itest_final_response(c, msg, MSG_CAP, "INVITE");
+	tel[0] = '\0';
+	itest_telemetry_read(tfd, tel, sizeof(tel), "\"security.input_refused\"", 3000);
+	ck_assert_msg(code == 400, "INVITE with a To user that is not UTF-8 answered %d", code);
+	ck_assert_msg(itest_count_events(tel, "security.input_refused", "to_user_invalid") == 1,
+	              "telemetry: %s", tel);
+	ck_assert_msg(strstr(tel, "\"call.start\"") == NULL, "a call was started: %s", tel);
+	itest_wait_no_calls(&t, 5000);
+	itest_conn_free(c);
+	close(tfd);
+	itest_stop(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -368,6 +415,7 @@ main(void)
 	tcase_add_test(tc, long_display_name_call_is_ended_by_the_agent_with_bye_at_the_trunk);
 	tcase_add_test(tc, agent_calling_out_with_an_oversized_number_gets_414);
 	tcase_add_test(tc, passed_header_with_a_control_character_is_refused);
+	tcase_add_test(tc, to_user_part_that_is_not_utf8_is_refused_with_the_request_uri_dialled);
 	suite_add_tcase(s, tc);
 	return itest_run(s);
 }
