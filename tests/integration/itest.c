@@ -565,12 +565,27 @@ itest_kill_child(pid_t pid)
 int
 itest_run(Suite *s)
 {
-	SRunner *sr = srunner_create(s);
-	int failed;
+	const char *tmp = getenv("TMPDIR");
+	char run_dir[128];
+	SRunner *sr;
+	int failed, n;
 
+	/* A failed assertion ends the forked test with _exit(): no atexit() cleanup there.
+	 * Every test of the run makes its directory (keys included) under this one, which
+	 * the runner removes whatever became of them. */
+	n = snprintf(run_dir, sizeof(run_dir), "%s/sw-itest-run-XXXXXX",
+	             tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	if (n < 0 || (size_t)n >= sizeof(run_dir) || mkdtemp(run_dir) == NULL) {
+		fprintf(stderr, "itest: cannot make a run directory under %s\n",
+		        tmp != NULL ? tmp : "/tmp");
+		return EXIT_FAILURE;
+	}
+	setenv("TMPDIR", run_dir, 1);
+	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	(void)nftw(run_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
