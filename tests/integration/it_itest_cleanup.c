@@ -11,7 +11,6 @@
  */
 #include <check.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,15 +25,6 @@ START_TEST(a_test_that_fails_after_starting_the_daemon)
 	ck_abort_msg("failing on purpose (it_itest_cleanup): %s must not outlive the run", t.dir);
 }
 END_TEST
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 int
 main(void)
@@ -69,7 +59,7 @@ main(void)
 		}
 		closedir(d);
 	}
-	(void)nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	itest_rm_tree(dir);
 	if (rc != EXIT_FAILURE) {
 		fprintf(stderr, "it_itest_cleanup: the test meant to fail did not\n");
 		return EXIT_FAILURE;

@@ -143,6 +143,12 @@ rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return remove(path);
 }
 
+void
+itest_rm_tree(const char *dir)
+{
+	(void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void
 itest_cleanup(void)
 {
@@ -167,7 +173,7 @@ itest_cleanup(void)
 	if (t->notify_fd >= 0)
 		close(t->notify_fd);
 	if (t->dir[0] != '\0')
-		nftw(t->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+		itest_rm_tree(t->dir);
 }
 
 static unsigned
@@ -585,7 +591,7 @@ itest_run(Suite *s)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	(void)nftw(run_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	itest_rm_tree(run_dir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 

@@ -65,8 +65,11 @@ struct itest {
 };
 
 /* Run suite `s` (Check, forking) and return the process exit status: 0 when every test
- * passed. Each it_<behaviour>.c's main() ends with it. */
+ * passed. Each it_<behaviour>.c's main() ends with it. The tests' directories go under a
+ * run directory in TMPDIR, removed after the run even when a test failed. */
 int itest_run(Suite *s);
+/* Remove directory `dir` and everything under it (symbolic links not followed). */
+void itest_rm_tree(const char *dir);
 
 /* Start the daemon (asserts on failure). `o` may be NULL. */
 void itest_start(struct itest *t, const struct itest_opts *o);
