@@ -30,10 +30,11 @@
 static char tel[1 << 20];
 
 /* Send an INVITE for request-URI user `ruser` with header value `from` (must carry a
- * tag), Call-ID `callid` and `extra` header lines (each ending in CRLF, or NULL). */
+ * tag), To user `to_user` (NULL: "agent"), Call-ID `callid` and `extra` header lines
+ * (each ending in CRLF, or NULL). */
 static void
 send_invite_x(const struct itest *t, struct itest_conn *c, const char *ruser, const char *from,
-              const char *callid, const char *extra)
+              const char *to_user, const char *callid, const char *extra)
 {
 	static char req[MSG_CAP];
 	char sdp[1024];
@@ -44,15 +45,15 @@ send_invite_x(const struct itest *t, struct itest_conn *c, const char *ruser, co
 	         "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bK%s\r\n"
 	         "Max-Forwards: 70\r\n"
 	         "From: %s\r\n"
-	         "To: <sip:agent@%s>\r\n"
+	         "To: <sip:%s@%s>\r\n"
 	         "Call-ID: %s\r\n"
 	         "CSeq: 1 INVITE\r\n"
 	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
 	         "%s"
 	         "Content-Type: application/sdp\r\n"
 	         "Content-Length: %zu\r\n\r\n%s",
-	         ruser, t->ip, t->port, callid, from, t->ip, callid, extra ? extra : "",
-	         strlen(sdp), sdp);
+	         ruser, t->ip, t->port, callid, from, to_user ? to_user : "agent", t->ip, callid,
+	         extra ? extra : "", strlen(sdp), sdp);
 	ck_assert_int_eq(itest_send_str(c, req), 0);
 }
 
@@ -60,7 +61,7 @@ static void
 send_invite(const struct itest *t, struct itest_conn *c, const char *ruser, const char *from,
             const char *callid)
 {
-	send_invite_x(t, c, ruser, from, callid, NULL);
+	send_invite_x(t, c, ruser, from, NULL, callid, NULL);
 }
 
 /* After a 200 in `msg` to our INVITE: ACK it; `ruri` and `to` (with sipwarden's tag)
@@ -332,9 +333,9 @@ START_TEST(passed_header_with_a_control_character_is_refused)
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
 	/* a terminal escape sequence for whoever looks at the agent's logs */
-	send_invite_x(&t, c, "agent", from[0], cid[0], "X-Ctx: a\x1b]0;pwned\x07b\r\n");
+	send_invite_x(&t, c, "agent", from[0], NULL, cid[0], "X-Ctx: a\x1b]0;pwned\x07b\r\n");
 	code = itest_final_response(c, msg, MSG_CAP, "INVITE");
-	send_invite_x(&t, c, "agent", from[1], cid[1], "X-Ctx: sales-42\r\n");
+	send_invite_x(&t, c, "agent", from[1], NULL, cid[1], "X-Ctx: sales-42\r\n");
 	ck_assert_int_eq(itest_final_response(c, msg, MSG_CAP, "INVITE"), 200);
 	ack_200(c, msg, from[1], cid[1], ruri, sizeof(ruri), to, sizeof(to));
 	bye(c, ruri, from[1], to, cid[1]);
@@ -364,10 +365,9 @@ END_TEST
  */
 START_TEST(to_user_part_that_is_not_utf8_is_refused_with_the_request_uri_dialled)
 {
-	static char msg[MSG_CAP], req[MSG_CAP];
+	static char msg[MSG_CAP];
 	struct itest t;
-	const char *from = "<sip:1000@127.0.0.1>;tag=tou1";
-	char sdp[1024], cid[64];
+	char cid[64];
 	struct itest_conn *c;
 	int tfd, code;
 
@@ -376,20 +376,7 @@ START_TEST(to_user_part_that_is_not_utf8_is_refused_with_the_request_uri_dialled
 	tfd = itest_telemetry_connect(&t);
 	c = itest_tls_connect(&t, 0, 0, NULL);
 	ck_assert_ptr_nonnull(c);
-	itest_sdes_offer(sdp, sizeof(sdp));
-	snprintf(req, sizeof(req),
-	         "INVITE sip:agent@%s:%u SIP/2.0\r\n"
-	         "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bK%s\r\n"
-	         "Max-Forwards: 70\r\n"
-	         "From: %s\r\n"
-	         "To: <sip:%%C3%%28@%s>\r\n"
-	         "Call-ID: %s\r\n"
-	         "CSeq: 1 INVITE\r\n"
-	         "Contact: <sip:itest@127.0.0.1:5099;transport=tls>\r\n"
-	         "Content-Type: application/sdp\r\n"
-	         "Content-Length: %zu\r\n\r\n%s",
-	         t.ip, t.port, cid, from, t.ip, cid, strlen(sdp), sdp);
-	ck_assert_int_eq(itest_send_str(c, req), 0);
+	send_invite_x(&t, c, "agent", "<sip:1000@127.0.0.1>;tag=tou1", "%C3%28", cid, NULL);
 	code = itest_final_response(c, msg, MSG_CAP, "INVITE");
 	tel[0] = '\0';
 	itest_telemetry_read(tfd, tel, sizeof(tel), "\"security.input_refused\"", 3000);
