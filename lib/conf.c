@@ -32,13 +32,13 @@
 #include <arpa/inet.h>
 #include <ini.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #include "conf_field.h"
 #include "conf_int.h"
 #include "conf_keys.h"
 #include "conf_value.h"
+#include "sha256.h"
 
 #define CONF_MAX_FILE      (1024 * 1024)
 #define CONF_MAX_TRUNKS    256
@@ -491,7 +491,9 @@ conf_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	c = calloc(1, sizeof(*c));
 	dir = conf_dir(path);
-	if (c == NULL || dir == NULL || (c->path = strdup(path)) == NULL) {
+	/* SHA-256 fails only when OpenSSL cannot allocate (or is broken): said as memory */
+	if (c == NULL || dir == NULL || (c->path = strdup(path)) == NULL ||
+	    sha256_digest(buf, len, c->sha256) != 0) {
 		snprintf(err, errlen, "%s:0: out of memory", path);
 		free(buf);
 		free(dir);
@@ -502,7 +504,6 @@ conf_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	c->refs = 1;
-	EVP_Digest(buf, len, c->sha256, NULL, EVP_sha256(), NULL);
 	set_defaults(c);
 
 	memset(&st, 0, sizeof(st));

@@ -21,8 +21,9 @@
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <srtp2/srtp.h>
+
+#include "sha256.h"
 
 /*
  * struct srtp_leg: one libsrtp session, a digest of the keys it was made from and the
@@ -36,7 +37,7 @@ struct srtp_leg {
 	enum srtp_leg_dir dir;
 	bool use_mki;
 	uint8_t rtp_tag_len;
-	uint8_t keys_sha[SHA256_DIGEST_LENGTH]; /* keys_digest() of the keys */
+	uint8_t keys_sha[SHA256_LEN]; /* keys_digest() of the keys */
 	uint64_t tick; /* bumped per packet that passed: least recently used = lowest */
 	unsigned n_live, n_seen;
 	struct {
@@ -96,11 +97,11 @@ leg_suite_get(enum srtp_suite s, struct leg_suite *ls, const struct suite_info *
 /*
  * SHA-256 of what makes keys the same keys: suite, key and salt (the suite's lengths),
  * MKI length and MKI. Equal digests are equal keys (SHA-256 is collision-resistant), and
- * the digest gives the keys away no more than any hash of 128 random bits. 0, or -EINVAL
- * for an unknown suite or an MKI too long.
+ * the digest gives the keys away no more than any hash of 128 random bits. 0, -EINVAL
+ * for an unknown suite or an MKI too long, or -EIO if OpenSSL could not hash.
  */
 static int
-keys_digest(const struct srtp_keys *k, uint8_t md[SHA256_DIGEST_LENGTH])
+keys_digest(const struct srtp_keys *k, uint8_t md[SHA256_LEN])
 {
 	const struct suite_info *si = suite_info(k->suite);
 	uint8_t buf[4 + SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN + 1 + SUITE_MAX_MKI_LEN];
@@ -118,9 +119,9 @@ keys_digest(const struct srtp_keys *k, uint8_t md[SHA256_DIGEST_LENGTH])
 	buf[n++] = k->mki_len;
 	memcpy(buf + n, k->mki, k->mki_len);
 	n += k->mki_len;
-	int ok = SHA256(buf, n, md) != NULL;
+	int rc = sha256_digest(buf, n, md);
 	OPENSSL_cleanse(buf, sizeof(buf));
-	return ok ? 0 : -EINVAL;
+	return rc;
 }
 
 static int
@@ -344,7 +345,7 @@ srtp_leg_unprotect_rtcp(struct srtp_leg *leg, uint8_t *pkt, size_t *len)
 bool
 srtp_leg_has_keys(const struct srtp_leg *leg, const struct srtp_keys *keys)
 {
-	uint8_t md[SHA256_DIGEST_LENGTH];
+	uint8_t md[SHA256_LEN];
 
 	if (keys == NULL || keys_digest(keys, md) != 0)
 		return false;

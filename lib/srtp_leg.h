@@ -49,8 +49,9 @@ struct srtp_leg;
 /*
  * Create a session for `keys` (copied; the caller keeps and wipes its own copy) in
  * direction `dir`. Returns 0 and sets *out, or -EINVAL (no/unknown suite, bad lengths),
- * -ENOTSUP (suite libsrtp cannot run), -ENOMEM, -EPROTO (libsrtp refused). The replay
- * window is libsrtp's (128 packets). Owner: the caller, freed with srtp_leg_free().
+ * -ENOTSUP (suite libsrtp cannot run), -ENOMEM, -EIO (OpenSSL could not hash the keys),
+ * -EPROTO (libsrtp refused). The replay window is libsrtp's (128 packets). Owner: the
+ * caller, freed with srtp_leg_free().
  */
 int srtp_leg_new(struct srtp_leg **out, const struct srtp_keys *keys, enum srtp_leg_dir dir);
 

@@ -11,10 +11,11 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "swpeer.h"
 #include "sdes.h"
+#include "json_out.h"
+#include "sha256.h"
 
 /* libsrtp crypto policies per suite; RTCP of the _32 suites keeps an 80-bit tag. */
 struct suite_policy {
@@ -181,25 +182,14 @@ keys_parse_crypto(const char *val, struct srtp_keys *out, const char **why)
 void
 keys_hash(const struct srtp_keys *k, char out[KEY_HASH_HEX + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	static EVP_MD *sha256; /* swpeer is single-threaded; kept for the process's life */
-	uint8_t raw[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN], md[32];
-	unsigned mdlen = 0;
+	uint8_t raw[SUITE_MAX_KEY_LEN + SUITE_MAX_SALT_LEN], md[SHA256_LEN];
 	size_t n = srtp_keys_concat(k, raw);
+	int rc = n > 0 ? sha256_digest(raw, n, md) : -EINVAL;
 
-	if (n == 0) {
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (rc != 0) {
 		snprintf(out, KEY_HASH_HEX + 1, "%s", "-");
 		return;
 	}
-	/* SHA-256 fetched once, not by name on every call (an implicit fetch per digest
-	 * cost more than the digest: two per call on a load run) */
-	if (sha256 == NULL)
-		sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	EVP_Digest(raw, n, md, &mdlen, sha256 ? sha256 : EVP_sha256(), NULL);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	for (int i = 0; i < KEY_HASH_HEX / 2; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[KEY_HASH_HEX] = '\0';
+	json_out_hex(out, md, KEY_HASH_HEX / 2);
 }
