@@ -5,7 +5,8 @@
  * serialised event once (shared, reference-counted bytes) on every subscriber's bounded
  * ring, writing the rings out with writev() when the socket is writable, the drop /
  * telemetry.dropped protocol, and the counters behind the control "stats" command.
- * Not responsible for the schema or the typed builders (telemetry_event.c).
+ * Not responsible for the schema (telemetry_schema.c) or the typed builders
+ * (telemetry_event.c).
  */
 #include "telemetry.h"
 

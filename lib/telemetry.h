@@ -5,7 +5,7 @@
  * stream socket. Each carries "v" (TELEMETRY_SCHEMA_VERSION), "ts" (RFC 3339 UTC with
  * milliseconds) and "event"; call events carry "call", a sipwarden call id that is
  * never a SIP Call-ID. The schema (event names, required fields, types) lives in one
- * table in telemetry_event.c and is checked by telemetry_validate(); README.md documents
+ * table in telemetry_schema.c and is checked by telemetry_validate(); README.md documents
  * it with an example of each event.
  *
  * Fan-out: telemetry_emit() validates, redacts (redact_str() on every string), serialises

@@ -3,7 +3,7 @@
  * tables in lib/conf.c (conf_keys_each()) must have an entry with its default or
  * "Required" in man/sipwarden.conf.5.scd, under the heading of its section, saying "Needs a
  * restart" exactly when a reload cannot apply it (conf_reload.h); every event of
- * the schema table in lib/telemetry_event.c (telemetry_event_names()) must have a section
+ * the schema table in lib/telemetry_schema.c (telemetry_event_names()) must have a section
  * with an example in man/sipwarden-telemetry.7.scd; every command and option that
  * `sipwardenctl --help` and `sipwarden -h` print must be in their pages. That the pages render
  * without warnings is checked by man/render (a meson test of its own), not here.
