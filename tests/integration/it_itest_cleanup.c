@@ -10,12 +10,12 @@
  * left the directory empty.
  */
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "itest.h"
+#include "tmpdir.h"
 
 START_TEST(a_test_that_fails_after_starting_the_daemon)
 {
@@ -29,19 +29,15 @@ END_TEST
 int
 main(void)
 {
-	const char *tmp = getenv("TMPDIR");
 	char dir[256], left[1024] = "";
 	Suite *s = suite_create("itest_cleanup");
 	TCase *tc = tcase_create("cleanup");
-	struct dirent *e;
-	size_t nleft = 0;
-	DIR *d;
-	int rc, n;
+	int nleft;
+	int rc;
 
-	n = snprintf(dir, sizeof(dir), "%s/sw-itest-self-XXXXXX", tmp != NULL ? tmp : "/tmp");
-	if (n < 0 || (size_t)n >= sizeof(dir) || mkdtemp(dir) == NULL) {
+	if (tmpdir_mkdtemp(dir, sizeof(dir), "sw-itest-self") == NULL) {
 		fprintf(stderr, "it_itest_cleanup: cannot make a directory under %s\n",
-		        tmp != NULL ? tmp : "/tmp");
+		        tmpdir_path());
 		return EXIT_FAILURE;
 	}
 	setenv("TMPDIR", dir, 1);
@@ -49,23 +45,14 @@ main(void)
 	tcase_add_test(tc, a_test_that_fails_after_starting_the_daemon);
 	suite_add_tcase(s, tc);
 	rc = itest_run(s);
-	if ((d = opendir(dir)) != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			nleft++;
-			strncat(left, " ", sizeof(left) - strlen(left) - 1);
-			strncat(left, e->d_name, sizeof(left) - strlen(left) - 1);
-		}
-		closedir(d);
-	}
-	itest_rm_tree(dir);
+	nleft = tmpdir_list(dir, left, sizeof(left));
+	tmpdir_rm_tree(dir);
 	if (rc != EXIT_FAILURE) {
 		fprintf(stderr, "it_itest_cleanup: the test meant to fail did not\n");
 		return EXIT_FAILURE;
 	}
 	if (nleft != 0) {
-		fprintf(stderr, "it_itest_cleanup: the failed test left %zu entries in TMPDIR:%s\n",
+		fprintf(stderr, "it_itest_cleanup: the failed test left %d entries in TMPDIR:%s\n",
 		        nleft, left);
 		return EXIT_FAILURE;
 	}

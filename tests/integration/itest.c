@@ -6,12 +6,12 @@
  * assertion fails), child processes (peers) and the daemon's files. Not a test by itself.
  */
 #include "itest.h"
+#include "tmpdir.h"
 
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -134,21 +134,6 @@ itest_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-void
-itest_rm_tree(const char *dir)
-{
-	(void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void
 itest_cleanup(void)
 {
@@ -173,7 +158,7 @@ itest_cleanup(void)
 	if (t->notify_fd >= 0)
 		close(t->notify_fd);
 	if (t->dir[0] != '\0')
-		itest_rm_tree(t->dir);
+		tmpdir_rm_tree(t->dir);
 }
 
 static unsigned
@@ -291,7 +276,6 @@ itest_start(struct itest *t, const struct itest_opts *o)
 {
 	static const struct itest_opts defaults;
 	const char *daemon;
-	const char *tmp = getenv("TMPDIR");
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	char notify_path[256], wd[32];
 
@@ -303,8 +287,7 @@ itest_start(struct itest *t, const struct itest_opts *o)
 	t->notify_fd = -1;
 	ck_assert_msg(daemon != NULL, "%s not set",
 	              o->test_hooks ? "SW_DAEMON_HOOKS" : "SW_DAEMON");
-	snprintf(t->dir, sizeof(t->dir), "%s/sw-itest-XXXXXX", tmp != NULL ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(t->dir));
+	ck_assert_ptr_nonnull(tmpdir_mkdtemp(t->dir, sizeof(t->dir), "sw-itest"));
 	cleanup_target = t;
 	{
 		static bool registered;
@@ -571,19 +554,15 @@ itest_kill_child(pid_t pid)
 int
 itest_run(Suite *s)
 {
-	const char *tmp = getenv("TMPDIR");
 	char run_dir[128];
 	SRunner *sr;
-	int failed, n;
+	int failed;
 
 	/* A failed assertion ends the forked test with _exit(): no atexit() cleanup there.
 	 * Every test of the run makes its directory (keys included) under this one, which
 	 * the runner removes whatever became of them. */
-	n = snprintf(run_dir, sizeof(run_dir), "%s/sw-itest-run-XXXXXX",
-	             tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if (n < 0 || (size_t)n >= sizeof(run_dir) || mkdtemp(run_dir) == NULL) {
-		fprintf(stderr, "itest: cannot make a run directory under %s\n",
-		        tmp != NULL ? tmp : "/tmp");
+	if (tmpdir_mkdtemp(run_dir, sizeof(run_dir), "sw-itest-run") == NULL) {
+		fprintf(stderr, "itest: cannot make a run directory under %s\n", tmpdir_path());
 		return EXIT_FAILURE;
 	}
 	setenv("TMPDIR", run_dir, 1);
@@ -591,7 +570,7 @@ itest_run(Suite *s)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	itest_rm_tree(run_dir);
+	tmpdir_rm_tree(run_dir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 

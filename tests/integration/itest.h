@@ -68,8 +68,6 @@ struct itest {
  * passed. Each it_<behaviour>.c's main() ends with it. The tests' directories go under a
  * run directory in TMPDIR, removed after the run even when a test failed. */
 int itest_run(Suite *s);
-/* Remove directory `dir` and everything under it (symbolic links not followed). */
-void itest_rm_tree(const char *dir);
 
 /* Start the daemon (asserts on failure). `o` may be NULL. */
 void itest_start(struct itest *t, const struct itest_opts *o);
