@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cluster_proto.h"
+#include "tmpdir.h"
 
 /* ---- replies built by hand --------------------------------------------------------- */
 
@@ -191,10 +193,7 @@ redis_stop(void)
 		redis_pid = 0;
 	}
 	if (redis_dir[0] != '\0') {
-		char cmd[128];
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", redis_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", redis_dir);
+		tmpdir_rm_tree(redis_dir);
 		redis_dir[0] = '\0';
 	}
 }
@@ -208,8 +207,7 @@ redis_start(void)
 
 	if (access("/usr/bin/redis-server", X_OK) != 0)
 		return NULL;
-	snprintf(redis_dir, sizeof(redis_dir), "/tmp/sw-redis-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(redis_dir));
+	ck_assert_ptr_nonnull(tmpdir_mkdtemp(redis_dir, sizeof(redis_dir), "sw-redis"));
 	srand((unsigned)getpid() ^ (unsigned)time(NULL));
 	redis_port = 20000 + rand() % 20000;
 	snprintf(port, sizeof(port), "%d", redis_port);
@@ -217,6 +215,8 @@ redis_start(void)
 	redis_pid = fork();
 	ck_assert_int_ge(redis_pid, 0);
 	if (redis_pid == 0) {
+		/* dies with the test's process: a failed assertion _exit()s it, no atexit() */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGTERM, SIG_DFL);
 		if (chdir(redis_dir) != 0)
 			_exit(127);

@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "conf_value.h"
 #include "test_conf.h"
+#include "tmpdir.h"
 
 /* Make dir/name (mode) with dummy content. */
 static void
@@ -55,13 +56,13 @@ rm_rf(const char *dir)
 START_TEST(conf_shipped_localhost_config_loads_with_dev_certs)
 {
 	const char *src = getenv("SW_SRCDIR");
-	char tmpl[] = "/tmp/sw-conf-XXXXXX", p[1400], d[1400], err[CONF_ERR_MAX] = "", a[64];
+	char tmpl[256], p[1400], d[1400], err[CONF_ERR_MAX] = "", a[64];
 	char *text;
 	struct conf *c;
 	FILE *fp;
 
 	ck_assert_ptr_nonnull(src);
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	ck_assert_ptr_nonnull(tmpdir_mkdtemp(tmpl, sizeof(tmpl), "sw-conf"));
 	/* The layout tools/demo uses: conf/ next to dev-certs/ and .run/. */
 	snprintf(d, sizeof(d), "%s/conf", tmpl);
 	ck_assert_int_eq(mkdir(d, 0700), 0);
@@ -98,13 +99,13 @@ END_TEST
 
 /* A copy of good-minimal.conf in a fresh directory whose key file has mode `mode`. */
 static struct conf *
-load_minimal_with_key_mode(mode_t mode, char *tmpl, char *err, size_t errlen)
+load_minimal_with_key_mode(mode_t mode, char tmpl[static 256], char *err, size_t errlen)
 {
 	char p[1400], d[1400], *text;
 	struct conf *c;
 	FILE *fp;
 
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	ck_assert_ptr_nonnull(tmpdir_mkdtemp(tmpl, 256, "sw-conf"));
 	snprintf(d, sizeof(d), "%s/files", tmpl);
 	ck_assert_int_eq(mkdir(d, 0700), 0);
 	touch(d, "cert.pem", 0644);
@@ -127,7 +128,7 @@ START_TEST(conf_refuses_private_key_readable_by_group)
 	static const mode_t good[] = {0600, 0400};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char tmpl[] = "/tmp/sw-conf-XXXXXX", want[1400], err[CONF_ERR_MAX] = "";
+		char tmpl[256], want[1400], err[CONF_ERR_MAX] = "";
 		struct conf *c = load_minimal_with_key_mode(bad[i], tmpl, err, sizeof(err));
 		ck_assert_ptr_null(c);
 		snprintf(want, sizeof(want),
@@ -138,7 +139,7 @@ START_TEST(conf_refuses_private_key_readable_by_group)
 		rm_rf(tmpl);
 	}
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		char tmpl[] = "/tmp/sw-conf-XXXXXX", err[CONF_ERR_MAX] = "";
+		char tmpl[256], err[CONF_ERR_MAX] = "";
 		struct conf *c = load_minimal_with_key_mode(good[i], tmpl, err, sizeof(err));
 		ck_assert_msg(c != NULL, "mode %04o: %s", (unsigned)good[i], err);
 		conf_unref(c);
@@ -177,7 +178,7 @@ replace_all(const char *s, const char *from, const char *to)
 START_TEST(conf_production_example_is_valid)
 {
 	const char *src = getenv("SW_SRCDIR");
-	char tmpl[] = "/tmp/sw-conf-XXXXXX", p[1400], d[1400], err[CONF_ERR_MAX] = "";
+	char tmpl[256], p[1400], d[1400], err[CONF_ERR_MAX] = "";
 	static const char *const files[] = {"sipwarden.crt", "agents-ca.crt",
 	                                    "sipwarden-client.crt", "carrier-a-ca.crt",
 	                                    "voice-2-client.crt"};
@@ -190,7 +191,7 @@ START_TEST(conf_production_example_is_valid)
 
 	ck_assert_ptr_nonnull(src);
 	ck_assert_ptr_nonnull(g);
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	ck_assert_ptr_nonnull(tmpdir_mkdtemp(tmpl, sizeof(tmpl), "sw-conf"));
 	snprintf(d, sizeof(d), "%s/tls", tmpl);
 	ck_assert_int_eq(mkdir(d, 0700), 0);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)

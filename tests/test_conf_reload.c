@@ -13,9 +13,10 @@
 
 #include "conf.h"
 #include "conf_reload.h"
+#include "tmpdir.h"
 
 static char files[1024]; /* tests/conf/files */
-static char tmpdir[] = "/tmp/sw-conf-reload-XXXXXX";
+static char tmpdir[256];
 static unsigned n; /* files written in tmpdir: c0.conf .. */
 
 static void
@@ -28,8 +29,8 @@ setup(void)
 	snprintf(files, sizeof(files), "%s/conf/files", td);
 	snprintf(p, sizeof(p), "%s/key.pem", files);
 	ck_assert_int_eq(chmod(p, 0600), 0);
-	if (tmpdir[strlen(tmpdir) - 1] == 'X')
-		ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	if (tmpdir[0] == '\0')
+		ck_assert_ptr_nonnull(tmpdir_mkdtemp(tmpdir, sizeof(tmpdir), "sw-conf-reload"));
 }
 
 static void

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "telemetry.h"
 #include "usock.h"
+#include "tmpdir.h"
 
 /* Peer text with terminal controls: clear screen, set title (OSC ... BEL), DEL, the C1
  * CSI (U+009B, UTF-8 C2 9B), a newline that would forge a line; and a harmless "é". */
@@ -70,8 +71,7 @@ setup(void)
 {
 	char err[256] = "";
 
-	snprintf(dir, sizeof(dir), "/tmp/sw-ctl-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_nonnull(tmpdir_mkdtemp(dir, sizeof(dir), "sw-ctl"));
 	chmod(dir, 0755);
 	snprintf(cpath, sizeof(cpath), "%s/control.sock", dir);
 	snprintf(tpath, sizeof(tpath), "%s/telemetry.sock", dir);

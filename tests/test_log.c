@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "tmpdir.h"
 
 struct capture {
 	char line[4096];
@@ -173,8 +174,8 @@ END_TEST
 /* JOURNAL_STREAM is "DEV:INODE" of the journal's stream: it must name this very fd. */
 START_TEST(log_journal_stream_must_name_the_fd)
 {
-	char path[] = "/tmp/sw-test-log-XXXXXX", env[64];
-	int fd = mkstemp(path);
+	char path[256], env[64];
+	int fd = tmpdir_mkstemp(path, sizeof(path), "sw-test-log");
 	struct stat st;
 
 	ck_assert_int_ge(fd, 0);

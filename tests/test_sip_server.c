@@ -28,6 +28,7 @@
 #include "sip_server_int.h"
 #include "sip_util.h"
 #include "tls.h"
+#include "tmpdir.h"
 
 static char dir[128], conf_path[256], ip[32];
 static unsigned port;
@@ -589,8 +590,7 @@ setup_all(void)
 	SSL_CTX *ctx;
 	FILE *f;
 
-	snprintf(dir, sizeof(dir), "/tmp/sw-test-sipsrv-XXXXXX");
-	if (src == NULL || mkdtemp(dir) == NULL)
+	if (src == NULL || tmpdir_mkdtemp(dir, sizeof(dir), "sw-test-sipsrv") == NULL)
 		return -1;
 	snprintf(cmd, sizeof(cmd), "'%s/tools/mkcerts' '%s'", src, dir);
 	if (system(cmd) != 0)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sip_util.h"
+#include "tmpdir.h"
 
 static const char options_req[] = "OPTIONS sip:sw@127.0.0.1 SIP/2.0\r\n"
                                   "Via: SIP/2.0/TLS 127.0.0.1:5099;branch=z9hG4bKabc123\r\n"
@@ -51,8 +52,8 @@ START_TEST(parse_errors_print_nothing)
 {
 	static const char *const bad[] = {"INVITE x SIP/2.0\r\nFoo\r\n\r\n", "garbage\r\n\r\n",
 	                                  "SIP/2.0 200\r\nX\r\n\r\n"};
-	char path[] = "/tmp/sw-test-trace-XXXXXX";
-	int fd = mkstemp(path), out = dup(1), err = dup(2);
+	char path[256];
+	int fd = tmpdir_mkstemp(path, sizeof(path), "sw-test-trace"), out = dup(1), err = dup(2);
 	struct stat st;
 
 	ck_assert_int_ge(fd, 0);

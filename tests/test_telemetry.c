@@ -23,6 +23,7 @@
 #include "telemetry.h"
 #include "usock.h"
 #include "test_telemetry.h"
+#include "tmpdir.h"
 
 char dir[64];
 char path[128];
@@ -31,8 +32,7 @@ struct event_base *base;
 void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/sw-tel-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_nonnull(tmpdir_mkdtemp(dir, sizeof(dir), "sw-tel"));
 	snprintf(path, sizeof(path), "%s/telemetry.sock", dir);
 	base = event_base_new();
 	ck_assert_ptr_nonnull(base);

@@ -20,6 +20,7 @@
 #include <openssl/rand.h>
 
 #include "tls.h"
+#include "tmpdir.h"
 
 static char dir[256];
 static char p_srv_crt[300], p_srv_key[300], p_ca[300], p_trunk_crt[300], p_trunk_key[300];
@@ -30,8 +31,7 @@ make_certs(void)
 	const char *src = getenv("SW_SRCDIR");
 	char cmd[1024];
 
-	snprintf(dir, sizeof(dir), "/tmp/sw-test-tls-XXXXXX");
-	if (src == NULL || mkdtemp(dir) == NULL) {
+	if (src == NULL || tmpdir_mkdtemp(dir, sizeof(dir), "sw-test-tls") == NULL) {
 		fprintf(stderr, "SW_SRCDIR unset or mkdtemp failed\n");
 		return -1;
 	}
