@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,45 @@ signal_cb(int sig)
 	got_signal = sig;
 }
 
-/* Kill and reap what the test left running; returns how many there were. */
+/*
+ * Whether process pid is still running on its own: not a zombie, and not already on its way
+ * out with a SIGKILL pending (a PR_SET_PDEATHSIG child of the test, sent when its parent
+ * ended). Its name into comm.
+ */
+static bool
+running(pid_t pid, char *comm, size_t size)
+{
+	char path[64], line[256];
+	bool run = true;
+	FILE *f;
+
+	snprintf(comm, size, "?");
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long long mask;
+
+		if (strncmp(line, "Name:\t", 6) == 0) {
+			size_t len = strcspn(line + 6, "\n");
+
+			len = len < size ? len : size - 1;
+			memcpy(comm, line + 6, len);
+			comm[len] = '\0';
+		} else if (strncmp(line, "State:\t", 7) == 0 && line[7] == 'Z') {
+			run = false;
+		} else if ((strncmp(line, "SigPnd:\t", 8) == 0 ||
+		            strncmp(line, "ShdPnd:\t", 8) == 0) &&
+		           sscanf(line + 8, "%llx", &mask) == 1 &&
+		           (mask & (1ULL << (SIGKILL - 1))) != 0) {
+			run = false;
+		}
+	}
+	fclose(f);
+	return run;
+}
+
+/* Kill and reap what the test left running; returns how many were still running. */
 static int
 kill_leftovers(void)
 {
@@ -51,25 +90,19 @@ kill_leftovers(void)
 
 	while ((n = tmpdir_children(pids, MAX_LEFT)) > 0) {
 		for (int i = 0; i < n && i < MAX_LEFT; i++) {
-			char path[64], comm[64] = "?";
-			FILE *f;
+			char comm[64];
+			bool run = running(pids[i], comm, sizeof(comm));
 
-			snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pids[i]);
-			if ((f = fopen(path, "re")) != NULL) {
-				if (fgets(comm, sizeof(comm), f) != NULL)
-					comm[strcspn(comm, "\n")] = '\0';
-				fclose(f);
-			}
 			kill(pids[i], SIGKILL);
-			if (waitpid(pids[i], NULL, 0) == pids[i])
-				fprintf(stderr,
-				        "tmpdir_run: killed pid %ld (%s), left running by the "
-				        "test\n",
-				        (long)pids[i], comm);
+			if (waitpid(pids[i], NULL, 0) != pids[i] || !run)
+				continue;
+			fprintf(stderr,
+			        "tmpdir_run: killed pid %ld (%s), left running by the test\n",
+			        (long)pids[i], comm);
 			total++;
 		}
 	}
-	while (waitpid(-1, NULL, WNOHANG) > 0) /* zombies reparented here */
+	while (waitpid(-1, NULL, WNOHANG) > 0) /* the rest of what was reparented here */
 		;
 	return total;
 }
