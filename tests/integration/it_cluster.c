@@ -19,10 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "itest.h"
+#include "tmpdir.h"
 
 #define T_CALL_MS 30000
 #define TTL       "3s"
@@ -47,13 +49,9 @@ redis_kill(void)
 static void
 redis_cleanup(void)
 {
-	char cmd[192];
-
 	redis_kill();
 	if (redis_dir[0] != '\0') {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", redis_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", redis_dir);
+		tmpdir_rm_tree(redis_dir);
 		redis_dir[0] = '\0';
 	}
 }
@@ -68,10 +66,7 @@ redis_start(void)
 	bool first = redis_dir[0] == '\0';
 
 	if (first) {
-		const char *tmp = getenv("TMPDIR");
-		snprintf(redis_dir, sizeof(redis_dir), "%s/sw-redis-XXXXXX",
-		         tmp != NULL ? tmp : "/tmp");
-		ck_assert_ptr_nonnull(mkdtemp(redis_dir));
+		ck_assert_ptr_nonnull(tmpdir_mkdtemp(redis_dir, sizeof(redis_dir), "sw-redis"));
 		atexit(redis_cleanup);
 	}
 	for (int attempt = 0; attempt < 5; attempt++) {
@@ -81,6 +76,9 @@ redis_start(void)
 		redis_pid = fork();
 		ck_assert_int_ge(redis_pid, 0);
 		if (redis_pid == 0) {
+			/* dies with the test's process, also when the runner is gone and Check
+			 * no longer kills the test's process group */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			signal(SIGTERM, SIG_DFL);
 			if (chdir(redis_dir) != 0)
 				_exit(127);

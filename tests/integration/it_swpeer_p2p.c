@@ -27,7 +27,9 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
-static char certdir[] = "/tmp/it_swpeer_XXXXXX";
+#include "tmpdir.h"
+
+static char certdir[256]; /* under TMPDIR: tmpdir_run removes it, however the run ends */
 static char ca[300], agent_crt[300], agent_key[300];
 
 struct answerer {
@@ -615,7 +617,7 @@ main(void)
 		fprintf(stderr, "SW_MKCERTS and SW_PEER must be set\n");
 		return 1;
 	}
-	if (!mkdtemp(certdir))
+	if (tmpdir_mkdtemp(certdir, sizeof(certdir), "it_swpeer") == NULL)
 		return 1;
 	snprintf(cmd, sizeof(cmd), "'%s' '%s'", mk, certdir);
 	if (system(cmd) != 0) {
@@ -629,8 +631,6 @@ main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", certdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", certdir);
+	tmpdir_rm_tree(certdir);
 	return failed ? 1 : 0;
 }
