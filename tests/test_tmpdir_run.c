@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "tmpdir.h"
+#include "tmpdir_suite.h"
 
 #define WAIT_MS 10000
 
@@ -165,10 +166,7 @@ main(int argc, char **argv)
 {
 	Suite *s = suite_create("tmpdir_run");
 	TCase *tc = tcase_create("tmpdir_run");
-	char run_dir[512];
-	SRunner *sr;
 	ssize_t len;
-	int failed;
 
 	if (getenv("SW_TMPDIR_SELF") != NULL)
 		return misbehave();
@@ -178,21 +176,11 @@ main(int argc, char **argv)
 	if (len <= 0)
 		return EXIT_FAILURE;
 	self[len] = '\0';
-	/* the driver's own assertions end its tests with _exit(): their directories go
-	 * under this one, removed after the run */
-	if (tmpdir_mkdtemp(run_dir, sizeof(run_dir), "sw-tmpdir-run") == NULL) {
-		perror("test_tmpdir_run: mkdtemp");
-		return EXIT_FAILURE;
-	}
-	setenv("TMPDIR", run_dir, 1);
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, a_unit_test_leaves_its_tmpdir_empty_and_no_process_running, 0,
 	                    (int)(sizeof(hows) / sizeof(hows[0])));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	tmpdir_rm_tree(run_dir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	/* the driver's own assertions end its tests with _exit(): their directories go
+	 * under the run's, removed after the run */
+	return tmpdir_suite_run(s);
 }

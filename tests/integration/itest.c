@@ -7,6 +7,7 @@
  */
 #include "itest.h"
 #include "tmpdir.h"
+#include "tmpdir_suite.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -554,24 +555,10 @@ itest_kill_child(pid_t pid)
 int
 itest_run(Suite *s)
 {
-	char run_dir[128];
-	SRunner *sr;
-	int failed;
-
 	/* A failed assertion ends the forked test with _exit(): no atexit() cleanup there.
-	 * Every test of the run makes its directory (keys included) under this one, which
+	 * Every test of the run makes its directory (keys included) under the run's, which
 	 * the runner removes whatever became of them. */
-	if (tmpdir_mkdtemp(run_dir, sizeof(run_dir), "sw-itest-run") == NULL) {
-		fprintf(stderr, "itest: cannot make a run directory under %s\n", tmpdir_path());
-		return EXIT_FAILURE;
-	}
-	setenv("TMPDIR", run_dir, 1);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	tmpdir_rm_tree(run_dir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tmpdir_suite_run(s);
 }
 
 json_int_t
