@@ -1,10 +1,10 @@
 /*
  * tmpdir.h: where tests make their files, and how they get rid of them.
  *
- * Every test makes its files under $TMPDIR. Run by meson, a unit test's TMPDIR is a
- * directory of its own that tests/tmpdir_run removes when the test binary ends, however it
- * ends; an integration test's is the run directory of itest_run(). Nothing here needs
- * Check: tests/tmpdir_run uses it too.
+ * Every test makes its files under $TMPDIR. Run by meson, a unit or integration test's
+ * TMPDIR is a directory of its own that tests/tmpdir_run removes when the test binary
+ * ends, however it ends (in an integration test, itest_run() adds a run directory under
+ * it: tmpdir_suite.h). Nothing here needs Check: tests/tmpdir_run uses it too.
  */
 #ifndef SW_TESTS_TMPDIR_H
 #define SW_TESTS_TMPDIR_H

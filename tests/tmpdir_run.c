@@ -1,6 +1,7 @@
 /*
  * tmpdir_run: run one test binary (argv[1..]) in a TMPDIR of its own and leave nothing
- * behind, however the test ends. meson runs every unit test through it (tests/meson.build).
+ * behind, however the test ends. meson runs every unit and integration test through it
+ * (tests/meson.build, tests/integration/meson.build).
  *
  * Check runs each test in a forked child, and a failed assertion ends that child with
  * _exit(): the test's own cleanup and atexit() handlers never run, and whatever it made
