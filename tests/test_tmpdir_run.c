@@ -164,8 +164,8 @@ END_TEST
 int
 main(int argc, char **argv)
 {
-	Suite *s = suite_create("tmpdir_run");
-	TCase *tc = tcase_create("tmpdir_run");
+	Suite *s;
+	TCase *tc;
 	ssize_t len;
 
 	if (getenv("SW_TMPDIR_SELF") != NULL)
@@ -176,6 +176,8 @@ main(int argc, char **argv)
 	if (len <= 0)
 		return EXIT_FAILURE;
 	self[len] = '\0';
+	s = suite_create("tmpdir_run");
+	tc = tcase_create("tmpdir_run");
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, a_unit_test_leaves_its_tmpdir_empty_and_no_process_running, 0,
 	                    (int)(sizeof(hows) / sizeof(hows[0])));
