@@ -92,6 +92,9 @@ def main():
         if why:
             bad += 1
             print("\n".join("    " + l for l in sent))
+            if p.returncode != 0:  # what ended it (a sanitizer's report, a setup failure)
+                out = p.stdout.decode("utf-8", "replace").splitlines()
+                print("    its last lines:\n" + "\n".join("    | " + l for l in out[-30:]))
     print(f"{len(seeds) - bad} passed, {bad} failed")
     return 1 if bad else 0
 

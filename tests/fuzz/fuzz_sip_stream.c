@@ -41,10 +41,12 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -555,6 +557,32 @@ remove_dir(void)
 		(void)nftw(h.dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Setup cannot go on: say which step failed (a bare abort() left a replay's log empty). */
+static void
+setup_fail(const char *what)
+{
+	fprintf(stderr, "fuzz_sip_stream: setup: %s failed (%s)\n", what, strerror(errno));
+	abort();
+}
+
+/*
+ * The loopback address the harness's daemon binds (its listener and media ports): one
+ * of 127.1.0.1-127.250.255.254 drawn from the pid and the clock, not 127.0.0.1. Connections
+ * between 127.0.0.1 addresses (every other test's, on this box) take their local port
+ * from Linux's ephemeral range, which the harness's pid-derived ports overlap; on
+ * 127.0.0.1 one of them could hold the listener's port and the harness aborted at start.
+ */
+static void
+setup_address(char *out, size_t n)
+{
+	struct timespec ts;
+	uint32_t r;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	r = ((uint32_t)getpid() * 2654435761u) ^ (uint32_t)ts.tv_nsec;
+	snprintf(out, n, "127.%u.%u.%u", 1 + r % 250, (r >> 8) & 0xff, 1 + (r >> 16) % 254);
+}
+
 static void
 setup(void)
 {
@@ -565,7 +593,7 @@ setup(void)
 	struct media_engine_conf mc = {0};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&mc.local;
 	unsigned base_port = 20000 + (unsigned)(getpid() % 2000) * 16;
-	char fp[2 * sizeof(agent_fp) + 1];
+	char fp[2 * sizeof(agent_fp) + 1], addr[INET_ADDRSTRLEN];
 	FILE *f;
 
 	for (size_t i = 0; i < sizeof(agent_fp); i++)
@@ -573,30 +601,32 @@ setup(void)
 
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
+	setup_address(addr, sizeof(addr));
 	n = snprintf(h.dir, sizeof(h.dir), "%s/sw-fuzz-stream-XXXXXX", tmp);
 	if (n < 0 || (size_t)n >= sizeof(h.dir) || mkdtemp(h.dir) == NULL)
-		abort();
+		setup_fail("mkdtemp");
 	atexit(remove_dir);
 	snprintf(cmd, sizeof(cmd), "'%s' '%s' >/dev/null 2>&1", mk != NULL ? mk : SW_FUZZ_MKCERTS,
 	         h.dir);
 	if (system(cmd) != 0)
-		abort();
+		setup_fail(cmd);
 	snprintf(path, sizeof(path), "%s/sw.conf", h.dir);
 	if ((f = fopen(path, "w")) == NULL)
-		abort();
+		setup_fail(path);
 	fprintf(f,
 	        "[general]\nlog_level = error\n"
-	        "[tls]\nlisten = 127.0.0.1:%u\ncertificate = %s/server.crt\n"
+	        "[tls]\nlisten = %s:%u\ncertificate = %s/server.crt\n"
 	        "private_key = %s/server.key\nca_file = %s/ca.crt\n"
 	        "[sip]\nagent_timeout = 1s\n"
-	        "[media]\naddress = 127.0.0.1\nport_min = %u\nport_max = %u\nworkers = 1\n"
+	        "[media]\naddress = %s\nport_min = %u\nport_max = %u\nworkers = 1\n"
 	        "[telemetry]\nsocket = %s/tel.sock\n"
 	        "[pool]\nprobe_interval = 0\n"
 	        "[trunk t]\nsource = 127.0.0.1/32\npass_headers = X-Case\n"
 	        "target = 127.0.0.1:5080\n"
 	        "[agent a1]\naddress = 127.0.0.1:5071\nverify = no\nfingerprint = %s\n"
 	        "[agent a2]\naddress = 127.0.0.1:5072\nverify = no\n",
-	        base_port, h.dir, h.dir, h.dir, base_port + 2, base_port + 15, h.dir, fp);
+	        addr, base_port, h.dir, h.dir, h.dir, addr, base_port + 2, base_port + 15, h.dir,
+	        fp);
 	fclose(f);
 	if ((h.conf = conf_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz_sip_stream: %s\n", err);
@@ -605,21 +635,29 @@ setup(void)
 	h.trace = getenv("SW_FUZZ_TRACE") != NULL;
 	log_init("fuzz", h.trace ? LOG_LVL_DEBUG : LOG_LVL_ERROR, false);
 	sip_util_init();
-	if (media_global_init() != 0 || (h.base = event_base_new()) == NULL ||
-	    (h.ctx = tls_server_ctx_new(&h.conf->tls, err, sizeof(err))) == NULL ||
-	    sip_server_new(&h.sip, h.base, h.conf, h.ctx, NULL) != 0)
-		abort();
+	if (media_global_init() != 0)
+		setup_fail("media_global_init");
+	if ((h.base = event_base_new()) == NULL)
+		setup_fail("event_base_new");
+	if ((h.ctx = tls_server_ctx_new(&h.conf->tls, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "fuzz_sip_stream: %s\n", err);
+		setup_fail("tls_server_ctx_new");
+	}
+	if (sip_server_new(&h.sip, h.base, h.conf, h.ctx, NULL) != 0)
+		setup_fail("sip_server_new (the listener)");
 	sip_server_set_connect_hook(h.sip, connect_hook, NULL);
 	sin->sin_family = AF_INET;
-	inet_pton(AF_INET, "127.0.0.1", &sin->sin_addr);
+	inet_pton(AF_INET, addr, &sin->sin_addr);
 	mc.workers = 1;
 	mc.port_min = (uint16_t)(base_port + 2);
 	mc.port_max = (uint16_t)(base_port + 15);
 	if (media_engine_new(&h.media, &mc) != 0)
-		abort();
+		setup_fail("media_engine_new");
 	snprintf(path, sizeof(path), "%s/tel.sock", h.dir);
-	if ((h.tel = telemetry_new(h.base, path, 0600, NULL, 1000, err, sizeof(err))) == NULL)
-		abort();
+	if ((h.tel = telemetry_new(h.base, path, 0600, NULL, 1000, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "fuzz_sip_stream: %s\n", err);
+		setup_fail("telemetry_new");
+	}
 }
 
 int
