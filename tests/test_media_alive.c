@@ -11,24 +11,15 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "media.h"
+#include "monotime.h"
 
 static struct media_engine *eng;
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 setup(void)
@@ -57,11 +48,11 @@ teardown(void)
 static int64_t
 wait_alive(unsigned max_age, bool want, unsigned *stale, int timeout_ms)
 {
-	int64_t start = now_ms();
+	int64_t start = monotime_ms();
 
-	while (now_ms() - start < timeout_ms) {
+	while (monotime_ms() - start < timeout_ms) {
 		if (media_engine_workers_alive(eng, max_age, stale) == want)
-			return now_ms() - start;
+			return monotime_ms() - start;
 		usleep(5000);
 	}
 	return -1;
@@ -69,11 +60,11 @@ wait_alive(unsigned max_age, bool want, unsigned *stale, int timeout_ms)
 
 START_TEST(media_idle_workers_stay_alive)
 {
-	int64_t end = now_ms() + 1500;
+	int64_t end = monotime_ms() + 1500;
 	unsigned stale = 99;
 
 	/* no calls, no commands: only the 250 ms epoll timeout wakes them */
-	while (now_ms() < end) {
+	while (monotime_ms() < end) {
 		ck_assert_msg(media_engine_workers_alive(eng, 1000, &stale),
 		              "worker %u did not tick for %llu ms", stale,
 		              (unsigned long long)media_engine_worker_tick_age_ms(eng, stale));
@@ -172,8 +163,8 @@ START_TEST(media_uring_ring_holds_what_queued_during_a_stall)
 
 	/* the worker is stuck (its tick ages) before the first packet leaves */
 	ck_assert_int_eq(media_engine_test_stall(e, 0, 1500), 0);
-	int64_t t0 = now_ms();
-	while (media_engine_worker_tick_age_ms(e, 0) < 100 && now_ms() - t0 < 1000)
+	int64_t t0 = monotime_ms();
+	while (media_engine_worker_tick_age_ms(e, 0) < 100 && monotime_ms() - t0 < 1000)
 		usleep(5000);
 	ck_assert_uint_ge(media_engine_worker_tick_age_ms(e, 0), 100);
 	uint8_t pkt[172];

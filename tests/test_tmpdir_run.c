@@ -23,9 +23,9 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "monotime.h"
 #include "tmpdir.h"
 #include "tmpdir_suite.h"
 
@@ -82,15 +82,6 @@ misbehave(void)
 
 /* ---- the driver ---------------------------------------------------------------------- */
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 ready_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -130,16 +121,16 @@ START_TEST(a_unit_test_leaves_its_tmpdir_empty_and_no_process_running)
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	end = now_ms() + WAIT_MS;
+	end = monotime_ms() + WAIT_MS;
 	if (strcmp(how, "term") == 0) {
 		/* meson's timeout: SIGTERM to the group once the test is under way */
-		while (nftw(dir, ready_cb, 16, FTW_PHYS) != 1 && now_ms() < end)
+		while (nftw(dir, ready_cb, 16, FTW_PHYS) != 1 && monotime_ms() < end)
 			usleep(10000);
-		ck_assert_msg(now_ms() < end, "the test did not get under way");
+		ck_assert_msg(monotime_ms() < end, "the test did not get under way");
 		kill(-pid, SIGTERM);
-		end = now_ms() + 500; /* then meson waits 0.5 s and sends SIGKILL */
+		end = monotime_ms() + 500; /* then meson waits 0.5 s and sends SIGKILL */
 	}
-	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < end)
+	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && monotime_ms() < end)
 		usleep(10000);
 	if (r != pid) {
 		kill(-pid, SIGKILL);
