@@ -27,6 +27,7 @@
 #include "sip_server.h"
 #include "sip_server_int.h"
 #include "sip_util.h"
+#include "testnet.h"
 #include "tls.h"
 #include "tmpdir.h"
 
@@ -596,7 +597,7 @@ setup_all(void)
 	if (system(cmd) != 0)
 		return -1;
 	RAND_bytes(r, sizeof(r));
-	snprintf(ip, sizeof(ip), "127.%u.%u.%u", r[0] % 254 + 1, r[1], r[2] % 254 + 1);
+	testnet_loopback(ip, sizeof(ip));
 	port = 20000 + (r[3] * 157u) % 40000;
 	snprintf(conf_path, sizeof(conf_path), "%s/sw.conf", dir);
 	if ((f = fopen(conf_path, "w")) == NULL)

@@ -41,12 +41,10 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -66,6 +64,7 @@
 #include "sip_util.h"
 #include "sipframe.h"
 #include "telemetry.h"
+#include "testnet.h"
 #include "tls.h"
 
 #define NSLOTS    7
@@ -565,24 +564,6 @@ setup_fail(const char *what)
 	abort();
 }
 
-/*
- * The loopback address the harness's daemon binds (its listener and media ports): one
- * of 127.1.0.1-127.250.255.254 drawn from the pid and the clock, not 127.0.0.1. Connections
- * between 127.0.0.1 addresses (every other test's, on this box) take their local port
- * from Linux's ephemeral range, which the harness's pid-derived ports overlap; on
- * 127.0.0.1 one of them could hold the listener's port and the harness aborted at start.
- */
-static void
-setup_address(char *out, size_t n)
-{
-	struct timespec ts;
-	uint32_t r;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	r = ((uint32_t)getpid() * 2654435761u) ^ (uint32_t)ts.tv_nsec;
-	snprintf(out, n, "127.%u.%u.%u", 1 + r % 250, (r >> 8) & 0xff, 1 + (r >> 16) % 254);
-}
-
 static void
 setup(void)
 {
@@ -601,7 +582,8 @@ setup(void)
 
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
-	setup_address(addr, sizeof(addr));
+	/* its own address: on 127.0.0.1, its pid-derived listener port could be taken */
+	testnet_loopback(addr, sizeof(addr));
 	n = snprintf(h.dir, sizeof(h.dir), "%s/sw-fuzz-stream-XXXXXX", tmp);
 	if (n < 0 || (size_t)n >= sizeof(h.dir) || mkdtemp(h.dir) == NULL)
 		setup_fail("mkdtemp");

@@ -15,19 +15,11 @@
 #include <unistd.h>
 
 #include "itest.h"
+#include "testnet.h"
 
 #define T_CALL_MS 20000
 
 static char tel[1 << 20];
-
-/* A random 127.x.y.z of our own for the agents of this test. */
-static void
-random_ip(char *buf, size_t len)
-{
-	unsigned r = (unsigned)itest_port() * 2654435761u ^ (unsigned)itest_now_ms();
-
-	snprintf(buf, len, "127.%u.%u.%u", 1 + r % 254, (r >> 8) % 256, 1 + (r >> 16) % 254);
-}
 
 /* Wait until ip:port accepts TCP connections (bounded). */
 static void
@@ -96,7 +88,7 @@ pair_start(struct pair *p, const char *sip_extra)
 {
 	struct itest_opts o = {.sip_extra = sip_extra, .extra = "[pool]\nprobe_interval = 0\n"};
 
-	random_ip(p->ip, sizeof(p->ip));
+	testnet_loopback(p->ip, sizeof(p->ip));
 	p->port[0] = itest_port();
 	do
 		p->port[1] = itest_port();

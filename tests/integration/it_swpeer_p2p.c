@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
+#include "testnet.h"
 #include "tmpdir.h"
 
 static char certdir[256]; /* under TMPDIR: tmpdir_run removes it, however the run ends */
@@ -86,7 +87,7 @@ answer_start(struct answerer *a, const char *const *extra)
 	int n = 0;
 
 	RAND_bytes(r, sizeof(r));
-	snprintf(a->addr, sizeof(a->addr), "127.%u.%u.%u", 1 + r[0] % 250, r[1], 1 + r[2] % 250);
+	testnet_loopback(a->addr, sizeof(a->addr));
 	a->port = 20000 + ((unsigned)r[3] << 8 | r[4]) % 40000;
 	snprintf(listen, sizeof(listen), "%s:%u", a->addr, a->port);
 	snprintf(a->out, sizeof(a->out), "%s/answer-%u.out", certdir, a->port);

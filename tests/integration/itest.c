@@ -6,6 +6,7 @@
  * assertion fails), child processes (peers) and the daemon's files. Not a test by itself.
  */
 #include "itest.h"
+#include "testnet.h"
 #include "tmpdir.h"
 #include "tmpdir_suite.h"
 
@@ -297,10 +298,9 @@ itest_start(struct itest *t, const struct itest_opts *o)
 		registered = true;
 	}
 	run_mkcerts(t->dir);
-	snprintf(t->ip, sizeof(t->ip), "127.%u.%u.%u", rnd(1, 254), rnd(0, 255), rnd(1, 254));
+	testnet_loopback(t->ip, sizeof(t->ip));
 	t->port = (uint16_t)rnd(20000, 60000);
-	snprintf(t->agent_ip, sizeof(t->agent_ip), "127.%u.%u.%u", rnd(1, 254), rnd(0, 255),
-	         rnd(1, 254));
+	testnet_loopback(t->agent_ip, sizeof(t->agent_ip));
 	t->agent_port = itest_port();
 	snprintf(t->tel_path, sizeof(t->tel_path), "%s/tel.sock", t->dir);
 	snprintf(t->ctl_path, sizeof(t->ctl_path), "%s/ctl.sock", t->dir);
