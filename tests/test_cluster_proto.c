@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cluster_proto.h"
+#include "testnet.h"
 #include "tmpdir.h"
 
 /* ---- replies built by hand --------------------------------------------------------- */
@@ -183,6 +184,7 @@ END_TEST
 static pid_t redis_pid;
 static char redis_dir[64];
 static int redis_port;
+static char redis_ip[16]; /* a 127.a.b.c of its own (testnet.h) */
 
 static void
 redis_stop(void)
@@ -198,7 +200,7 @@ redis_stop(void)
 	}
 }
 
-/* A redis-server of our own on 127.0.0.1 and a free port, or NULL (skip). */
+/* A redis-server of our own on a loopback address of its own, or NULL (skip). */
 static redisContext *
 redis_start(void)
 {
@@ -208,6 +210,7 @@ redis_start(void)
 	if (access("/usr/bin/redis-server", X_OK) != 0)
 		return NULL;
 	ck_assert_ptr_nonnull(tmpdir_mkdtemp(redis_dir, sizeof(redis_dir), "sw-redis"));
+	testnet_loopback(redis_ip, sizeof(redis_ip));
 	srand((unsigned)getpid() ^ (unsigned)time(NULL));
 	redis_port = 20000 + rand() % 20000;
 	snprintf(port, sizeof(port), "%d", redis_port);
@@ -220,21 +223,20 @@ redis_start(void)
 		signal(SIGTERM, SIG_DFL);
 		if (chdir(redis_dir) != 0)
 			_exit(127);
-		execl("/usr/bin/redis-server", "redis-server", "--port", port, "--bind",
-		      "127.0.0.1", "--save", "", "--appendonly", "no", "--logfile", "redis.log",
-		      (char *)NULL);
+		execl("/usr/bin/redis-server", "redis-server", "--port", port, "--bind", redis_ip,
+		      "--save", "", "--appendonly", "no", "--logfile", "redis.log", (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 100 && c == NULL; i++) {
 		struct timeval tv = {1, 0};
 		usleep(20000);
-		c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+		c = redisConnectWithTimeout(redis_ip, redis_port, tv);
 		if (c != NULL && c->err) {
 			redisFree(c);
 			c = NULL;
 		}
 	}
-	ck_assert_msg(c != NULL, "redis-server did not start on port %d", redis_port);
+	ck_assert_msg(c != NULL, "redis-server did not start on %s:%d", redis_ip, redis_port);
 	return c;
 }
 
@@ -398,7 +400,7 @@ START_TEST(scripts_store_publish_and_list_bans)
 		fprintf(stderr, "SKIP: no redis-server\n");
 		return;
 	}
-	sub = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+	sub = redisConnectWithTimeout(redis_ip, redis_port, tv);
 	ck_assert(sub != NULL && !sub->err);
 	redisSetTimeout(sub, tv);
 	r = redisCommand(sub, "SUBSCRIBE p:bans");

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "itest.h"
+#include "testnet.h"
 #include "tmpdir.h"
 
 #define T_CALL_MS 30000
@@ -35,6 +36,7 @@
 static pid_t redis_pid;
 static char redis_dir[128];
 static uint16_t redis_port;
+static char redis_ip[16]; /* a 127.a.b.c of its own (testnet.h), not another test's */
 
 static void
 redis_kill(void)
@@ -68,6 +70,7 @@ redis_start(void)
 	if (first) {
 		ck_assert_ptr_nonnull(tmpdir_mkdtemp(redis_dir, sizeof(redis_dir), "sw-redis"));
 		atexit(redis_cleanup);
+		testnet_loopback(redis_ip, sizeof(redis_ip));
 	}
 	for (int attempt = 0; attempt < 5; attempt++) {
 		if (first)
@@ -82,12 +85,13 @@ redis_start(void)
 			signal(SIGTERM, SIG_DFL);
 			if (chdir(redis_dir) != 0)
 				_exit(127);
-			execlp("redis-server", "redis-server", "--port", port, "--bind",
-			       "127.0.0.1", "--save", "", "--appendonly", "no", "--logfile",
-			       "redis.log", (char *)NULL);
+			execlp("redis-server", "redis-server", "--port", port, "--bind", redis_ip,
+			       "--save", "", "--appendonly", "no", "--logfile", "redis.log",
+			       (char *)NULL);
 			_exit(127);
 		}
-		snprintf(cmd, sizeof(cmd), "redis-cli -p %u ping >/dev/null 2>&1", redis_port);
+		snprintf(cmd, sizeof(cmd), "redis-cli -h %s -p %u ping >/dev/null 2>&1", redis_ip,
+		         redis_port);
 		for (int i = 0; i < 800; i++) {
 			if (system(cmd) == 0)
 				return;
@@ -103,7 +107,7 @@ redis_start(void)
 	snprintf(cmd, sizeof(cmd), "tail -5 '%s/redis.log' >&2", redis_dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "no redis.log\n");
-	ck_abort_msg("redis-server did not answer on port %u", redis_port);
+	ck_abort_msg("redis-server did not answer on %s:%u", redis_ip, redis_port);
 }
 
 /* ---- two daemons --------------------------------------------------------------------- */
@@ -120,9 +124,9 @@ start_instance(struct itest *t, int i, const char *name, const char *failure,
 	        .trunk_extra = trunk_extra, .trunk_source = trunk_source, .log_file = log_to_file};
 
 	snprintf(extra_buf[i], sizeof(extra_buf[i]),
-	         "[cluster]\nredis = 127.0.0.1:%u\ninstance = %s\nprefix = it\n"
+	         "[cluster]\nredis = %s:%u\ninstance = %s\nprefix = it\n"
 	         "heartbeat_ttl = " TTL "\ntimeout = 500ms\non_store_failure = %s\n",
-	         redis_port, name, failure);
+	         redis_ip, redis_port, name, failure);
 	o.extra = extra_buf[i];
 	itest_start(t, &o);
 }
@@ -593,8 +597,8 @@ START_TEST(a_reload_that_changes_the_cluster_section_is_refused)
 	start_instance(&a, 0, "sbc-a", "local", NULL, NULL);
 	log_to_file = false;
 	ck_assert(wait_cluster(&a, store_ok, 5000));
-	snprintf(extra, sizeof(extra),
-	         "[cluster]\nredis = 127.0.0.1:%u\ninstance = sbc-z\nprefix = it\n", redis_port);
+	snprintf(extra, sizeof(extra), "[cluster]\nredis = %s:%u\ninstance = sbc-z\nprefix = it\n",
+	         redis_ip, redis_port);
 	o.extra = extra;
 	o.log_file = true;
 	itest_write_conf(&a, &o);
