@@ -10,13 +10,19 @@
  * (recvmmsg -> srtp_unprotect -> srtp_protect -> sendmmsg, nothing else) on its own
  * sockets. Printed per level and relay: delivered packets/s, loss, added latency p50/p99
  * (send call to kernel receive, through the relay and loopback twice), relay CPU
- * ns/packet from the relay threads' CLOCK_THREAD_CPUTIME, and what the generator offered
+ * ns/packet from the relay threads' CLOCK_THREAD_CPUTIME, the relay's system calls per
+ * packet (the engine's own count; the reference's epoll_wait, recvmmsg and sendmmsg),
+ * the kernel's share of the relay threads' CPU (their system over user + system ticks),
+ * and what the generator offered
  * next to the nominal rate (a warning below 97 %: such a row measures the generator). The
  * engine runs on each of its I/O paths (io_uring and epoll, media.h) with 1 and with 2
  * workers, next to the reference, level by level; a relay that lost more than
  * LOSS_FREE_PCT at a level is not run at higher ones. The summary gives each relay's
  * highest loss-free rate, its ratio to the reference's, and p99 at 1,000 calls (100,000
- * packets/s). Before each io_uring row, what its workers submitted in the run: requests
+ * packets/s), then each relay's kernel and user-space nanoseconds per packet and the
+ * bound that the kernel's part puts on an engine's ratio to the reference (what it would
+ * be if the engine's own code took no time). Before each io_uring row, what its workers
+ * submitted in the run: requests
  * on registered files and by fd, sends with an address and by sendmsg, receives re-armed
  * after the buffer ring ran dry (media.h: media_engine_worker_io_counts). A tool, not a
  * test.
@@ -82,6 +88,47 @@ engine_cpu(void *arg)
 	for (unsigned i = 0; i < media_engine_workers(arg); i++)
 		ns += media_engine_worker_cpu_ns(arg, i);
 	return ns;
+}
+
+/*
+ * The user and system clock ticks (/proc/self/task/ID/stat fields 14 and 15) of threads
+ * `tids`, summed: how a relay's CPU splits between its own code and the kernel's
+ * (sockets, UDP, loopback delivery, io_uring). Ticks are 10 ms: a level of a few
+ * seconds at full load has some hundreds. 0, or -1 if a thread's stat cannot be read.
+ */
+static int
+tids_ticks(const pid_t *tids, unsigned n, uint64_t *user, uint64_t *sys)
+{
+	*user = *sys = 0;
+	for (unsigned i = 0; i < n; i++) {
+		char path[64], line[1024];
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tids[i]);
+		FILE *f = fopen(path, "r");
+		if (f == NULL)
+			return -1;
+		char *ok = fgets(line, sizeof(line), f);
+		fclose(f);
+		/* field 2 (the name) may hold spaces and parentheses: 3- follow the last ")" */
+		char *p = ok != NULL ? strrchr(line, ')') : NULL;
+		unsigned long long ut, st;
+		if (p == NULL ||
+		    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+		           &st) != 2)
+			return -1;
+		*user += ut;
+		*sys += st;
+	}
+	return 0;
+}
+
+/* The kernel's share of threads `tids` between two tids_ticks() samples; -1: unknown. */
+static double
+kern_share(int rc0, uint64_t u0, uint64_t s0, const pid_t *tids, unsigned n)
+{
+	uint64_t u1, s1;
+	if (rc0 != 0 || tids_ticks(tids, n, &u1, &s1) != 0 || u1 + s1 <= u0 + s0)
+		return -1;
+	return (double)(s1 - s0) / (double)(u1 + s1 - u0 - s0);
 }
 
 /* 0, or the engine's refusal (an I/O path this build or kernel does not have) */
@@ -161,7 +208,10 @@ run_engine(uint16_t pmin, enum media_io io, unsigned workers, struct bench_media
 		sys0 += media_engine_worker_syscalls(e, i);
 		(void)media_engine_worker_io_counts(e, i, &c0[i]);
 	}
+	uint64_t ut0, st0;
+	int trc = tids_ticks(wt, nw, &ut0, &st0);
 	bench_media_gen_run(&gen, engine_cpu, e, r);
+	r->kern_share = kern_share(trc, ut0, st0, wt, nw);
 	uint64_t fixed = 0, plain = 0, sendto = 0, sendmsg = 0, rearms = 0;
 	for (unsigned i = 0; i < workers; i++) {
 		sys1 += media_engine_worker_syscalls(e, i);
@@ -210,6 +260,7 @@ struct ref_dir {
 
 static struct ref_dir *refs;
 static atomic_bool ref_stop;
+static atomic_ullong ref_syscalls; /* epoll_wait, recvmmsg and sendmmsg calls */
 static pthread_t ref_thr;
 static _Atomic pid_t ref_tid;
 
@@ -224,6 +275,7 @@ ref_main(void *arg)
 	atomic_store(&ref_tid, (pid_t)syscall(SYS_gettid));
 	while (!atomic_load(&ref_stop)) {
 		int n = epoll_wait(ep, evs, 64, 50);
+		unsigned long long calls = 1;
 		for (int e = 0; e < n; e++) {
 			struct ref_dir *d = evs[e].data.ptr;
 			for (int i = 0; i < BATCH; i++) {
@@ -232,6 +284,7 @@ ref_main(void *arg)
 				        (struct msghdr){.msg_iov = &riov[i], .msg_iovlen = 1};
 			}
 			int r = recvmmsg(d->fd_in, rm, BATCH, MSG_DONTWAIT, NULL);
+			calls++;
 			int k = 0;
 			for (int i = 0; i < r; i++) {
 				int len = (int)rm[i].msg_len;
@@ -249,8 +302,9 @@ ref_main(void *arg)
 				k++;
 			}
 			if (k > 0)
-				sendmmsg(d->fd_out, sm, (unsigned)k, 0);
+				sendmmsg(d->fd_out, sm, (unsigned)k, 0), calls++;
 		}
+		atomic_fetch_add_explicit(&ref_syscalls, calls, memory_order_relaxed);
 	}
 	return NULL;
 }
@@ -309,7 +363,12 @@ run_reference(struct bench_media_result *r, char *pin, size_t pinlen)
 	while ((tid = atomic_load(&ref_tid)) == 0)
 		sched_yield();
 	pin_text(&tid, 1, pin, pinlen);
+	uint64_t ut0, st0;
+	int trc = tids_ticks(&tid, 1, &ut0, &st0);
+	unsigned long long sys0 = atomic_load(&ref_syscalls);
 	bench_media_gen_run(&gen, ref_cpu, NULL, r);
+	r->kern_share = kern_share(trc, ut0, st0, &tid, 1);
+	r->sys_pkt = r->recv ? (double)(atomic_load(&ref_syscalls) - sys0) / (double)r->recv : 0;
 	atomic_store(&ref_stop, true);
 	pthread_join(ref_thr, NULL);
 	for (unsigned i = 0; i < ncalls * 2; i++) {
@@ -325,13 +384,15 @@ run_reference(struct bench_media_result *r, char *pin, size_t pinlen)
 static void
 print_row(const char *name, unsigned n, const struct bench_media_result *r)
 {
-	char sys[16] = "-";
+	char sys[16] = "-", kern[16] = "-";
 	unsigned nominal = n * BENCH_MEDIA_PPS * 2;
 	if (r->sys_pkt >= 0)
 		snprintf(sys, sizeof(sys), "%.3f", r->sys_pkt);
-	printf("%6u %-12s %9.0f %8.3f%% %8.3f %8.3f %7.0f %8s   (offered %.0f of %u pps in "
+	if (r->kern_share >= 0)
+		snprintf(kern, sizeof(kern), "%.0f%%", 100 * r->kern_share);
+	printf("%6u %-12s %9.0f %8.3f%% %8.3f %8.3f %7.0f %8s %6s   (offered %.0f of %u pps in "
 	       "%.1f s, generator %.0f%% CPU, late by up to %.1f ms, sink %.0f%% CPU",
-	       n, name, r->pps, r->loss_pct, r->p50_ms, r->p99_ms, r->ns_pkt, sys, r->offered,
+	       n, name, r->pps, r->loss_pct, r->p50_ms, r->p99_ms, r->ns_pkt, sys, kern, r->offered,
 	       nominal, r->secs, 100 * r->gen_cpu, r->gen_lag_ms, 100 * r->sink_cpu);
 	if (r->udp_rcvbuf_err || r->udp_sndbuf_err)
 		printf("; UDP buffer errors: %" PRIu64 " receive, %" PRIu64 " send",
@@ -358,6 +419,7 @@ struct kind {
 	bool best_genlim;           /* the generator offered < OFFERED_MIN there */
 	double p99_100k, loss_100k; /* at 1,000 calls; p99 < 0: not measured */
 	double ns_pkt;              /* relay CPU per packet at the highest level it ran */
+	double kern_share;          /* the kernel's share of it there; < 0: unknown */
 	unsigned ns_calls;
 	char pin[96]; /* where its threads were allowed to run (read back) */
 };
@@ -490,7 +552,7 @@ main(int argc, char **argv)
 		snprintf(kinds[nk++].name, sizeof(kinds[0].name), "reference");
 	}
 	for (unsigned i = 0; i < nk; i++)
-		kinds[i].p99_100k = -1;
+		kinds[i].p99_100k = -1, kinds[i].kern_share = -1;
 
 	printf("bench_media: %s crypto, %u s per level, %d pps/direction/call, %d-octet RTP, "
 	       "AES_CM_128_HMAC_SHA1_80 both legs, packets protected before each run, %u peer "
@@ -511,8 +573,8 @@ main(int argc, char **argv)
 	else
 		printf("pinning: none (-c -, or fewer than 2 CPUs): the relay shares its CPUs with "
 		       "the load\n");
-	printf("%6s %-12s %9s %9s %8s %8s %7s %8s\n", "calls", "relay", "pps", "loss", "p50 ms",
-	       "p99 ms", "ns/pkt", "sys/pkt");
+	printf("%6s %-12s %9s %9s %8s %8s %7s %8s %6s\n", "calls", "relay", "pps", "loss", "p50 ms",
+	       "p99 ms", "ns/pkt", "sys/pkt", "kern");
 	for (unsigned li = 0; li < nlevels; li++) {
 		unsigned ncalls = levels[li];
 		if (ncalls == 0 || ncalls > MAX_CALLS)
@@ -540,7 +602,6 @@ main(int argc, char **argv)
 				continue;
 			if (k->reference) {
 				run_reference(&res, pin, sizeof(pin));
-				res.sys_pkt = -1;
 			} else {
 				int err = run_engine(pbase, k->io, k->workers, &res, pin,
 				                     sizeof(pin));
@@ -574,6 +635,7 @@ main(int argc, char **argv)
 			}
 			if (res.ns_pkt > 0 && (k->ns_pkt == 0 || ncalls >= k->ns_calls)) {
 				k->ns_pkt = res.ns_pkt; /* at the highest level it ran */
+				k->kern_share = res.kern_share;
 				k->ns_calls = ncalls;
 			}
 			if (ncalls == 1000) {
@@ -610,6 +672,27 @@ main(int argc, char **argv)
 		       ref->best_pps > 0 ? k->best_pps / ref->best_pps : 0, k->peak_pps, k->ns_pkt,
 		       cap, p99, k->failed ? "" : "  (never lost: ceiling not reached)",
 		       k->best_genlim ? "  (generator-limited there)" : "");
+	}
+	/*
+	 * What no change to a relay's own code can beat: the kernel's part of its packet, the
+	 * same socket work for every relay here (receive, UDP send, loopback delivery to the
+	 * sinks). A relay whose user-space part were free would still cost that.
+	 */
+	printf("\nkernel share (the relay threads' system time, /proc/self/task/*/stat, at the "
+	       "highest level each ran; kernel ns/pkt = CPU ns/pkt x share; bound: the reference's "
+	       "CPU ns/pkt over this relay's kernel ns/pkt, its ratio if its own code took no time)"
+	       "\n");
+	for (unsigned i = 0; i < nk; i++) {
+		const struct kind *k = &kinds[i];
+		if (k->skipped || k->ns_pkt <= 0 || k->kern_share < 0)
+			continue;
+		double kns = k->ns_pkt * k->kern_share;
+		printf("%-12s %5.0f ns/pkt at %u calls: %2.0f%% in the kernel = %5.0f ns, %5.0f ns "
+		       "in user space",
+		       k->name, k->ns_pkt, k->ns_calls, 100 * k->kern_share, kns, k->ns_pkt - kns);
+		if (!k->reference && ref->reference && ref->ns_pkt > 0 && kns > 0)
+			printf("; bound %.2fx the reference", ref->ns_pkt / kns);
+		printf("\n");
 	}
 	bench_media_gen_fini(&gen);
 	return 0;

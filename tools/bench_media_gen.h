@@ -40,6 +40,7 @@ struct bench_media_result {
 	/* pps: delivered, over the generator's run or until the last delivery if later */
 	double pps, loss_pct, p50_ms, p99_ms, ns_pkt, gen_cpu, sink_cpu, offered;
 	double sys_pkt; /* the engine's I/O system calls per delivered packet; < 0: not counted */
+	double kern_share; /* the relay threads' CPU spent in the kernel (0-1); < 0: unknown */
 	double gen_lag_ms;              /* how late the generator's most late tick started */
 	double secs;                    /* the generator's run */
 	uint64_t sent, recv, send_fail; /* send_fail: refused by sendmmsg (in sent, lost) */
