@@ -4,8 +4,11 @@
  * read the request's fields the way daemon/main.c's do) -> the reply line, redacted.
  * Property: every line gets a JSON object back.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/un.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -38,12 +41,19 @@ server(void)
 {
 	static struct control *c;
 	static struct event_base *base;
-	char path[64], err[256];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)], err[256];
+	const char *tmp = getenv("TMPDIR");
+	int n;
 
 	if (c != NULL)
 		return c;
 	base = event_base_new();
-	snprintf(path, sizeof(path), "/tmp/sw-fuzz-control-%d.sock", (int)getpid());
+	/* under the run's TMPDIR (a test's own: tests/tmpdir_run), /tmp if that is too long */
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	n = snprintf(path, sizeof(path), "%s/sw-fuzz-control-%d.sock", tmp, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(path))
+		snprintf(path, sizeof(path), "/tmp/sw-fuzz-control-%d.sock", (int)getpid());
 	unlink(path);
 	if (base == NULL || (c = control_new(base, path, 0600, NULL, err, sizeof(err))) == NULL)
 		abort();

@@ -6,6 +6,7 @@
  * assertion fails), child processes (peers) and the daemon's files. Not a test by itself.
  */
 #include "itest.h"
+#include "monotime.h"
 #include "testnet.h"
 #include "tmpdir.h"
 #include "tmpdir_suite.h"
@@ -130,10 +131,7 @@ notify_reader_stop(void)
 int64_t
 itest_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return monotime_ms(); /* the daemon's clock (lib/monotime.h), under the harness's name */
 }
 
 static void
