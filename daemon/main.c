@@ -376,6 +376,41 @@ daemon_free(struct daemon *d)
 	libevent_global_shutdown();
 }
 
+/*
+ * [general] signalling_boost: this thread (the signalling thread; the media workers have
+ * started and keep the process's nice value) `steps` nice steps higher. On Linux a
+ * thread's nice value is its own: PRIO_PROCESS with who = 0 names the calling thread.
+ * 0, or 1 after saying why it cannot (no CAP_SYS_NICE, RLIMIT_NICE too low).
+ */
+static int
+daemon_boost_signalling(unsigned steps)
+{
+	int cur, want;
+
+	if (steps == 0)
+		return 0;
+	errno = 0;
+	cur = getpriority(PRIO_PROCESS, 0);
+	if (cur == -1 && errno != 0) {
+		log_error("[general] signalling_boost: cannot read the thread's nice value: %s",
+		          strerror(errno));
+		return 1;
+	}
+	want = cur - (int)steps < -20 ? -20 : cur - (int)steps;
+	if (setpriority(PRIO_PROCESS, 0, want) != 0) {
+		log_error(
+		        "[general] signalling_boost = %u: cannot raise the signalling thread from "
+		        "nice %d to %d: %s (needs CAP_SYS_NICE or an RLIMIT_NICE that allows it, "
+		        "and no seccomp filter against setpriority: under systemd LimitNICE=%+d "
+		        "and SystemCallFilter=setpriority)",
+		        steps, cur, want, strerror(errno), want);
+		return 1;
+	}
+	log_info("signalling thread at nice %d, %u step(s) above the media workers' %d", want,
+	         (unsigned)(cur - want), cur);
+	return 0;
+}
+
 /* Media, telemetry, control and the B2BUA on top of the SIP server. 0 or 1. */
 static int
 daemon_start_calls(struct daemon *d)
@@ -419,6 +454,8 @@ daemon_start_calls(struct daemon *d)
 			log_error("media engine: %s", strerror(-rc));
 		return 1;
 	}
+	if (daemon_boost_signalling(c->signalling_boost) != 0)
+		return 1;
 	if ((rc = b2bua_new(&d->b2bua, d->base, d->conf, d->sip, d->media, d->tel, err,
 	                    sizeof(err))) != 0) {
 		log_error("%s", err);

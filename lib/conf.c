@@ -375,6 +375,7 @@ set_defaults(struct conf *c)
 	c->log_syslog = false;
 	c->drain_timeout_s = 0; /* SIGTERM ends calls at once; `sipwardenctl drain` is the
 	                           graceful way, or set drain_timeout */
+	c->signalling_boost = 0; /* every thread at the process's nice value */
 	conf_sockaddr_parse("127.0.0.1:5061", 5061, &c->tls.listen);
 	c->tls.min_version = TLS1_3_VERSION;
 	c->tls.handshake_timeout_ms = 5000;

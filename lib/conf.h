@@ -214,6 +214,7 @@ struct conf {
 	enum log_level log_level;
 	bool log_syslog;
 	unsigned drain_timeout_s; /* SIGTERM: calls may go on this long; 0 (default) ends them */
+	unsigned signalling_boost; /* nice steps the signalling thread runs above the workers */
 	struct conf_tls tls;
 	struct conf_sip sip;
 	struct conf_media media;

@@ -40,6 +40,7 @@ static const struct conf_keydef general_keys[] = {
         KEY("log_level", CK_LOGLEVEL, struct conf, log_level, 0, 0, LIVE),
         KEY("log_syslog", CK_BOOL, struct conf, log_syslog, 0, 0, LIVE),
         KEYZ("drain_timeout", CK_SEC, struct conf, drain_timeout_s, 1, 86400, LIVE),
+        KEYZ("signalling_boost", CK_UINT, struct conf, signalling_boost, 1, 19, RESTART),
         KEYEND,
 };
 
