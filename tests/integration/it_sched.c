@@ -14,8 +14,6 @@
 #include <unistd.h>
 
 #include "itest.h"
-#include "testnet.h"
-#include "tmpdir.h"
 
 /* The nice value of thread `tid` of `pid` (/proc/PID/task/TID/stat field 19). */
 static int
@@ -89,27 +87,12 @@ END_TEST
 START_TEST(without_the_right_to_raise_it_the_daemon_refuses_to_start)
 {
 	struct itest_opts o = {.general_extra = "signalling_boost = 3\n"};
-	struct itest t;
+	static struct itest t; /* itest_prepare()'s directory is removed at exit */
 	char out[256], err[256], *text;
 	size_t len;
 	int rc;
 
-	/* what itest_start() prepares (a directory, certificates, addresses, the config),
-	 * without starting a daemon: this one must not start */
-	const char *mkcerts[] = {getenv("SW_MKCERTS"), NULL, NULL};
-	memset(&t, 0, sizeof(t));
-	ck_assert_ptr_nonnull(tmpdir_mkdtemp(t.dir, sizeof(t.dir), "sw-sched"));
-	mkcerts[1] = t.dir;
-	itest_path(&t, "mkcerts.out", out, sizeof(out));
-	ck_assert_int_eq(itest_wait_child(itest_spawn(mkcerts, out, out), 30000), 0);
-	testnet_loopback(t.ip, sizeof(t.ip));
-	t.port = itest_port();
-	testnet_loopback(t.agent_ip, sizeof(t.agent_ip));
-	t.agent_port = itest_port();
-	itest_path(&t, "tel.sock", t.tel_path, sizeof(t.tel_path));
-	itest_path(&t, "ctl.sock", t.ctl_path, sizeof(t.ctl_path));
-	itest_path(&t, "sipwarden.conf", t.conf_path, sizeof(t.conf_path));
-	itest_write_conf(&t, &o);
+	itest_prepare(&t, &o); /* this daemon must not start: we start it by hand */
 	itest_path(&t, "refused.out", out, sizeof(out));
 	itest_path(&t, "refused.err", err, sizeof(err));
 	if (geteuid() == 0) {

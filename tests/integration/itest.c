@@ -272,21 +272,10 @@ itest_wait_notify(struct itest *t, const char *what, int timeout_ms)
 }
 
 void
-itest_start(struct itest *t, const struct itest_opts *o)
+itest_prepare(struct itest *t, const struct itest_opts *o)
 {
-	static const struct itest_opts defaults;
-	const char *daemon;
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	char notify_path[256], wd[32];
-
-	if (o == NULL)
-		o = &defaults;
-	daemon = getenv(o->test_hooks ? "SW_DAEMON_HOOKS" : "SW_DAEMON");
-	signal(SIGPIPE, SIG_IGN); /* the daemon closing on us must not kill the test */
 	memset(t, 0, sizeof(*t));
 	t->notify_fd = -1;
-	ck_assert_msg(daemon != NULL, "%s not set",
-	              o->test_hooks ? "SW_DAEMON_HOOKS" : "SW_DAEMON");
 	ck_assert_ptr_nonnull(tmpdir_mkdtemp(t->dir, sizeof(t->dir), "sw-itest"));
 	cleanup_target = t;
 	{
@@ -304,6 +293,23 @@ itest_start(struct itest *t, const struct itest_opts *o)
 	snprintf(t->ctl_path, sizeof(t->ctl_path), "%s/ctl.sock", t->dir);
 	snprintf(t->conf_path, sizeof(t->conf_path), "%s/sipwarden.conf", t->dir);
 	itest_write_conf(t, o);
+}
+
+void
+itest_start(struct itest *t, const struct itest_opts *o)
+{
+	static const struct itest_opts defaults;
+	const char *daemon;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	char notify_path[256], wd[32];
+
+	if (o == NULL)
+		o = &defaults;
+	daemon = getenv(o->test_hooks ? "SW_DAEMON_HOOKS" : "SW_DAEMON");
+	signal(SIGPIPE, SIG_IGN); /* the daemon closing on us must not kill the test */
+	ck_assert_msg(daemon != NULL, "%s not set",
+	              o->test_hooks ? "SW_DAEMON_HOOKS" : "SW_DAEMON");
+	itest_prepare(t, o);
 
 	snprintf(notify_path, sizeof(notify_path), "%s/notify.sock", t->dir);
 	ck_assert_uint_lt(strlen(notify_path), sizeof(sun.sun_path));

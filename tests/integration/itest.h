@@ -71,6 +71,9 @@ int itest_run(Suite *s);
 
 /* Start the daemon (asserts on failure). `o` may be NULL. */
 void itest_start(struct itest *t, const struct itest_opts *o);
+/* What itest_start() does before it starts the daemon: a directory (removed at exit),
+ * certificates, addresses, the config at t->conf_path; no daemon (t->pid 0). */
+void itest_prepare(struct itest *t, const struct itest_opts *o);
 /* SIGTERM, wait (bounded), assert exit status 0 and STOPPING=1; kill -9 on timeout. */
 void itest_stop(struct itest *t);
 /* The same without sending the signal (the test did): wait up to timeout_ms for the
