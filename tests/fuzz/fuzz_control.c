@@ -5,7 +5,6 @@
  * Property: every line gets a JSON object back.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/un.h>
@@ -16,6 +15,7 @@
 #include "control.h"
 #include "fuzz.h"
 #include "json_out.h"
+#include "tmpdir.h"
 
 static json_t *
 ctl_call(const json_t *req, void *arg)
@@ -42,16 +42,14 @@ server(void)
 	static struct control *c;
 	static struct event_base *base;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)], err[256];
-	const char *tmp = getenv("TMPDIR");
 	int n;
 
 	if (c != NULL)
 		return c;
 	base = event_base_new();
 	/* under the run's TMPDIR (a test's own: tests/tmpdir_run), /tmp if that is too long */
-	if (tmp == NULL || tmp[0] == '\0')
-		tmp = "/tmp";
-	n = snprintf(path, sizeof(path), "%s/sw-fuzz-control-%d.sock", tmp, (int)getpid());
+	n = snprintf(path, sizeof(path), "%s/sw-fuzz-control-%d.sock", tmpdir_path(),
+	             (int)getpid());
 	if (n < 0 || (size_t)n >= sizeof(path))
 		snprintf(path, sizeof(path), "/tmp/sw-fuzz-control-%d.sock", (int)getpid());
 	unlink(path);

@@ -38,7 +38,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -65,6 +64,7 @@
 #include "sipframe.h"
 #include "telemetry.h"
 #include "testnet.h"
+#include "tmpdir.h"
 #include "tls.h"
 
 #define NSLOTS    7
@@ -538,22 +538,13 @@ op_raw_subst(struct slot *sl, const uint8_t *p, size_t n)
 	evbuffer_free(out);
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
-}
-
 /* The certificates, keys and config go with the process (libFuzzer and the replay both
  * end by exit()); a crash keeps them, with its artifact. */
 static void
 remove_dir(void)
 {
 	if (h.dir[0] != '\0')
-		(void)nftw(h.dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		tmpdir_rm_tree(h.dir);
 }
 
 /* Setup cannot go on: say which step failed (a bare abort() left a replay's log empty). */
@@ -568,9 +559,7 @@ static void
 setup(void)
 {
 	const char *mk = getenv("SW_MKCERTS");
-	const char *tmp = getenv("TMPDIR");
 	char cmd[1024], path[sizeof(h.dir) + 16], err[CONF_ERR_MAX];
-	int n;
 	struct media_engine_conf mc = {0};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&mc.local;
 	unsigned base_port = 20000 + (unsigned)(getpid() % 2000) * 16;
@@ -580,12 +569,9 @@ setup(void)
 	for (size_t i = 0; i < sizeof(agent_fp); i++)
 		snprintf(fp + 2 * i, 3, "%02x", agent_fp[i]);
 
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
 	/* its own address: on 127.0.0.1, its pid-derived listener port could be taken */
 	testnet_loopback(addr, sizeof(addr));
-	n = snprintf(h.dir, sizeof(h.dir), "%s/sw-fuzz-stream-XXXXXX", tmp);
-	if (n < 0 || (size_t)n >= sizeof(h.dir) || mkdtemp(h.dir) == NULL)
+	if (tmpdir_mkdtemp(h.dir, sizeof(h.dir), "sw-fuzz-stream") == NULL)
 		setup_fail("mkdtemp");
 	atexit(remove_dir);
 	snprintf(cmd, sizeof(cmd), "'%s' '%s' >/dev/null 2>&1", mk != NULL ? mk : SW_FUZZ_MKCERTS,
